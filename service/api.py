@@ -1,0 +1,68 @@
+"""The REST API blueprint: health, trials, and eligibility reports. Routes parse, call and render."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, current_app, jsonify
+from flask import request as flask_request
+from flask.typing import ResponseReturnValue
+
+from service.errors import UnknownTrial
+from service.evaluate import evaluate_trial, evaluate_trials
+from service.requests_in import as_of_date, json_body, patient_record, trials_for
+from service.rulebook import Rulebook, Trial
+
+blueprint = Blueprint("api", __name__)
+
+
+def _book() -> Rulebook:
+    book: Rulebook = current_app.extensions["rulebook"]
+    return book
+
+
+def _trial(trial_id: str) -> Trial:
+    trial = _book().trial(trial_id)
+    if trial is None:
+        raise UnknownTrial(f"no trial {trial_id!r}; known trials: {sorted(_book().trials)}")
+    return trial
+
+
+@blueprint.get("/health")
+def health() -> ResponseReturnValue:
+    """Say the service is up, with the rules version it serves."""
+    return jsonify({"status": "ok", "rulesVersion": _book().version, "trials": len(_book().trials)})
+
+
+@blueprint.get("/trials")
+def list_trials() -> ResponseReturnValue:
+    """List trials with counts of criteria by kind and by computable / review."""
+    return jsonify({"rulesVersion": _book().version, "trials": [t.summary() for t in _book().trials.values()]})
+
+
+@blueprint.get("/trials/<trial_id>")
+def show_trial(trial_id: str) -> ResponseReturnValue:
+    """Show one trial's criteria."""
+    trial = _trial(trial_id)
+    return jsonify({**trial.summary(), "source": trial.source, "criteria": [c.to_json() for c in trial.criteria]})
+
+
+@blueprint.post("/trials/<trial_id>/eligibility")
+def trial_eligibility(trial_id: str) -> ResponseReturnValue:
+    """Evaluate one patient against one trial."""
+    trial = _trial(trial_id)
+    body = json_body(flask_request)
+    as_of = as_of_date(body, date.today())
+    record = patient_record(body)
+    return jsonify(evaluate_trial(_book(), trial, record, as_of))
+
+
+@blueprint.post("/eligibility")
+def eligibility() -> ResponseReturnValue:
+    """Evaluate one patient against several trials (all by default), eligible first."""
+    body = json_body(flask_request)
+    trials = trials_for(_book(), body)
+    as_of = as_of_date(body, date.today())
+    record = patient_record(body)
+    reports = evaluate_trials(_book(), trials, record, as_of)
+    return jsonify({"patientId": record.patient_id, "asOf": as_of.isoformat(), "rulesVersion": _book().version, "reports": reports})

@@ -1,0 +1,85 @@
+"""Command line: evaluate a patient Bundle against a trial, and check the rule files."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+import orjson
+from rich.console import Console
+from rich.table import Table
+
+from service.config import DEFAULTS
+from service.errors import EligibilityError
+from service.evaluate import evaluate_trial
+from service.record import record_from_bundle
+from service.rulebook import load_rulebook
+
+STATUS_STYLE = {"met": "green", "not-met": "red", "unknown": "yellow", "review": "cyan"}
+
+
+@click.group()
+def main() -> None:
+    """trial-eligibility: clinical-trial eligibility from FHIR data."""
+
+
+@main.command("check-rules")
+@click.option("--rules-dir", default=DEFAULTS["RULES_DIR"], show_default=True, type=click.Path(file_okay=False))
+def check_rules(rules_dir: str) -> None:
+    """Load and check every rule file; exit 1 naming the file, criterion and problem."""
+    try:
+        book = load_rulebook(rules_dir)
+    except EligibilityError as exc:
+        click.echo(f"rules are invalid: {exc.message}", err=True)
+        sys.exit(1)
+    for trial in book.trials.values():
+        click.echo(f"{trial.id}: {trial.counts()}")
+    click.echo(f"ok: {len(book.trials)} trials, {len(book.definitions)} definitions, {len(book.value_sets)} value sets ({book.version})")
+
+
+@main.command()
+@click.option("--trial", "trial_id", required=True, help="Trial id, e.g. NCT06761417")
+@click.option("--bundle", "bundle_path", required=True, type=click.Path(exists=True, dir_okay=False), help="FHIR Bundle JSON file")
+@click.option("--as-of", "as_of", default=None, help="Evaluation date YYYY-MM-DD (default: today)")
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON report")
+@click.option("--rules-dir", default=DEFAULTS["RULES_DIR"], type=click.Path(file_okay=False))
+def evaluate(trial_id: str, bundle_path: str, as_of: str | None, as_json: bool, rules_dir: str) -> None:
+    """Evaluate one patient Bundle against one trial."""
+    try:
+        book = load_rulebook(rules_dir)
+        trial = book.trial(trial_id)
+        if trial is None:
+            raise click.BadParameter(f"no trial {trial_id!r}; known: {sorted(book.trials)}", param_hint="--trial")
+        day = date.fromisoformat(as_of) if as_of else date.today()
+        record = record_from_bundle(orjson.loads(Path(bundle_path).read_bytes()))
+        report = evaluate_trial(book, trial, record, day)
+    except (EligibilityError, ValueError) as exc:
+        click.echo(f"error: {getattr(exc, 'message', exc)}", err=True)
+        sys.exit(2)
+    if as_json:
+        click.echo(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode())
+        return
+    render(report)
+
+
+def render(report: dict) -> None:
+    """Print a report as a table, one row per criterion, with its evidence."""
+    console = Console(width=160)
+    console.print(f"[bold]{report['trialId']}[/bold]  as of {report['asOf']}  verdict: [bold]{report['verdict']}[/bold]  {report['counts']}")
+    table = Table(show_lines=True)
+    for column in ("id", "status", "criterion", "reason / evidence"):
+        table.add_column(column, overflow="fold")
+    for item in report["criteria"]:
+        cited = "\n".join(
+            "• " + " ".join(str(part) for part in (e["reference"], e["display"], e["value"], e["unit"], e["date"], e["note"]) if part not in (None, ""))
+            for e in item["evidence"][:4]
+        )
+        style = STATUS_STYLE[item["status"]]
+        table.add_row(item["id"], f"[{style}]{item['status']}[/{style}]", item["text"], item["reason"] + ("\n" + cited if cited else ""))
+    console.print(table)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

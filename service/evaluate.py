@@ -1,0 +1,73 @@
+"""Evaluate a trial's criteria over a patient's facts and build the report with verdict and evidence."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from service.facts import FactSet
+from service.facts.derived import data_for
+from service.kleene import render
+from service.record import PatientRecord
+from service.rulebook import Criterion, Rulebook, Trial
+
+STATUS_ORDER = ("met", "not-met", "unknown", "review")
+VERDICT_ORDER = {"eligible": 0, "insufficient-data": 1, "ineligible": 2}
+
+
+def evaluate_criterion(criterion: Criterion, facts: FactSet) -> dict[str, Any]:
+    """Return one criterion's status, reason and evidence."""
+    base = {"id": criterion.id, "kind": criterion.kind, "source": criterion.source, "text": criterion.text}
+    if criterion.formula is None:
+        return {**base, "status": "review", "reason": criterion.review, "evidence": [], "missing": []}
+    used = [facts.get(name) for name in sorted(criterion.formula.reads)]
+    result = criterion.formula.evaluate(data_for(used))
+    status = "unknown" if result is None else "met" if result else "not-met"
+    if result is None:
+        unknowns = [f for f in used if f.value is None]
+        reason = "; ".join(f.summary for f in unknowns) or "the data on record cannot decide it"
+    else:
+        reason = "; ".join(f.summary for f in used)
+    evidence = [e.to_json() for f in used for e in f.evidence]
+    # What a clinician could obtain to decide an unknown criterion (missing or stale labs).
+    missing = sorted({f.missing for f in used if f.value is None and f.missing}) if result is None else []
+    reason = f"{reason} [rule: {render(criterion.formula.logic)}]"
+    if status == criterion.review_when:
+        status, reason = "review", f"{criterion.review_reason} ({reason})"
+    return {**base, "status": status, "reason": reason, "evidence": evidence, "missing": missing}
+
+
+def verdict(criteria: list[dict[str, Any]]) -> str:
+    """Ineligible on any failed inclusion or met exclusion; eligible when nothing is unknown."""
+    for item in criteria:
+        if (item["kind"] == "inclusion" and item["status"] == "not-met") or (item["kind"] == "exclusion" and item["status"] == "met"):
+            return "ineligible"
+    if any(item["status"] == "unknown" for item in criteria):
+        return "insufficient-data"
+    return "eligible"
+
+
+def evaluate_trial(book: Rulebook, trial: Trial, record: PatientRecord, as_of: date, facts: FactSet | None = None) -> dict[str, Any]:
+    """Evaluate every criterion of a trial and return the report."""
+    facts = facts or FactSet(record, as_of, book)
+    criteria = [evaluate_criterion(c, facts) for c in trial.criteria]
+    report = {
+        "trialId": trial.id,
+        "title": trial.title,
+        "patientId": record.patient_id,
+        "asOf": as_of.isoformat(),
+        "verdict": verdict(criteria),
+        "rulesVersion": book.version,
+        "counts": {status: sum(c["status"] == status for c in criteria) for status in STATUS_ORDER},
+        "criteria": criteria,
+    }
+    if record.failed:
+        report["dataErrors"] = [{"resourceType": rtype, "message": message} for rtype, message in sorted(record.failed.items())]
+    return report
+
+
+def evaluate_trials(book: Rulebook, trials: list[Trial], record: PatientRecord, as_of: date) -> list[dict[str, Any]]:
+    """Evaluate several trials over one set of facts; eligible first, then insufficient-data, then ineligible."""
+    facts = FactSet(record, as_of, book)
+    reports = [evaluate_trial(book, trial, record, as_of, facts) for trial in trials]
+    return sorted(reports, key=lambda r: (VERDICT_ORDER[r["verdict"]], r["trialId"]))

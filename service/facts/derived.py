@@ -1,0 +1,49 @@
+"""Derived definitions: Cockcroft-Gault creatinine clearance, and named formulas over other definitions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from service.facts.base import Evidence, Fact, number, unknown
+from service.facts.context import Context
+
+
+def cockcroft_gault(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
+    """CrCl (mL/min) = (140 − age) × weight(kg) × (0.85 if female) / (72 × serum creatinine mg/dL)."""
+    inputs = definition["inputs"]
+    facts = {role: ctx.fact(inputs[role]) for role in ("age", "sex", "weight", "creatinine")}
+    missing = [f.summary for f in facts.values() if f.value is None]
+    label = definition.get("label", name)
+    if missing:
+        return unknown(name, f"{label} cannot be computed: " + "; ".join(missing))
+    creatinine = facts["creatinine"].value
+    if creatinine <= 0:
+        return unknown(name, f"{label} cannot be computed: creatinine {creatinine} is not positive")
+    crcl = (140 - facts["age"].value) * facts["weight"].value / (72 * creatinine)
+    if facts["sex"].value == "female":
+        crcl *= 0.85
+    crcl = number(round(crcl, 1))
+    summary = f"{label} {crcl} mL/min (Cockcroft-Gault from " + ", ".join(f.summary for f in facts.values()) + ")"
+    evidence = tuple(e for f in facts.values() for e in f.evidence)
+    return Fact(name, crcl, summary, (Evidence(None, label, crcl, "mL/min", None, "Cockcroft-Gault"), *evidence))
+
+
+def formula(ctx: Context, name: str, definition: dict[str, Any], compiled: Any) -> Fact:
+    """A named three-valued formula over other definitions (e.g. active hepatitis B)."""
+    facts = [ctx.fact(n) for n in sorted(compiled.reads)]
+    data = data_for(facts)
+    value = compiled.evaluate(data)
+    label = definition.get("label", name)
+    summary = f"{label}: {'yes' if value else 'no' if value is False else 'unknown'} (" + "; ".join(f.summary for f in facts) + ")"
+    return Fact(name, value, summary, tuple(e for f in facts for e in f.evidence))
+
+
+def data_for(facts: list[Fact]) -> dict[str, Any]:
+    """Lay facts out as the evaluator's data: each value plus its low/high bounds."""
+    data: dict[str, Any] = {}
+    for fact in facts:
+        low, high = fact.bounds()
+        data[fact.name] = fact.value
+        data[f"{fact.name}__lo"] = low
+        data[f"{fact.name}__hi"] = high
+    return data

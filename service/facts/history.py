@@ -1,0 +1,272 @@
+"""History definitions: any Condition, medication, Procedure or allergy in a value set, optionally in a window."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from service.facts.base import Evidence, Fact, iso, unknown
+from service.facts.context import Context
+from service.fhir_values import choice_date, choice_end_date, codings, concept_text, parse_date, reference_of, status_code
+
+MCODE_HISTOLOGY = "http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-histology-morphology-behavior"
+INACTIVE_CONDITION = {"inactive", "remission", "resolved"}
+UNCERTAIN_VERIFICATION = {"unconfirmed", "provisional", "differential"}
+# Statuses meaning the thing did not happen (or the record is void).
+VOID_STATUS = {
+    "MedicationRequest": {"entered-in-error", "cancelled", "draft"},
+    "MedicationStatement": {"entered-in-error", "not-taken"},
+    "MedicationAdministration": {"entered-in-error", "not-done"},
+    "Procedure": {"entered-in-error", "not-done", "preparation"},
+}
+MEDICATION_TYPES = ("MedicationAdministration", "MedicationStatement", "MedicationRequest")
+
+
+@dataclass(frozen=True)
+class Match:
+    """A resource in a value set, with the days it covers and how it matched."""
+
+    resource: dict[str, Any]
+    start: date | None
+    end: date | None  # None: ongoing (or unknown end)
+    how: str
+    display: str
+    note: str | None = None
+
+
+def _in_window(match: Match, start: date | None, as_of: date, onset_only: bool = False) -> bool | None:
+    """Whether a match overlaps [start, as_of] (or began in it, for events); None when its dates cannot tell."""
+    if match.start is not None and match.start > as_of:
+        return False
+    if start is None:
+        return True
+    if onset_only:
+        return None if match.start is None else match.start >= start
+    if match.end is not None:
+        return match.end >= start
+    if match.start is None:
+        return None
+    return match.start >= start or match.note == "ongoing"
+
+
+def _decide(ctx: Context, name: str, definition: dict[str, Any], matches: list[Match], searched: str, uncertain: list[Match]) -> Fact:
+    """Turn matches into a yes / no / unknown history fact with the search described."""
+    label = definition.get("label", name)
+    start = ctx.window_start(definition)
+    window = "" if start is None else f" between {start.isoformat()} and {ctx.as_of.isoformat()}"
+    onset_only = definition.get("windowBy") == "onset"
+    inside = [m for m in matches if _in_window(m, start, ctx.as_of, onset_only)]
+    undated = [m for m in matches if _in_window(m, start, ctx.as_of, onset_only) is None]
+    if inside:
+        first = inside[0]
+        by = " (matched by name)" if first.how == "name" else ""
+        summary = f"{label}: {first.display}{by}" + (f" on {iso(first.start)}" if first.start else "")
+        return Fact(name, True, summary, tuple(_cite(m) for m in inside[:5]))
+    if undated:
+        return unknown(name, f"{label}: {undated[0].display} is on record without a date, so the window{window} cannot be checked", tuple(_cite(m) for m in undated[:5]))
+    if uncertain:
+        first = uncertain[0]
+        return unknown(name, f"{label}: {first.display} is recorded but {first.note}", tuple(_cite(m) for m in uncertain[:5]))
+    outside = f"; {len(matches)} outside the window" if matches else ""
+    note = f"searched {searched} for {ctx.value_set(definition).title}{window}: none found{outside}"
+    return Fact(name, False, f"{label}: no record ({note})", (Evidence(note=note),) + tuple(_cite(m, "outside the window") for m in matches[:3]))
+
+
+def _cite(match: Match, note: str | None = None) -> Evidence:
+    extra = "matched by name, no standard code" if match.how == "name" else None
+    text = "; ".join(t for t in (match.note if match.note != "ongoing" else None, extra, note) if t) or None
+    return Evidence(reference_of(match.resource), match.display, None, None, iso(match.start), text)
+
+
+def _condition_concepts(condition: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
+    yield from codings(condition.get("code"))
+    for ext in condition.get("extension") or ():
+        if isinstance(ext, dict) and ext.get("url") == MCODE_HISTOLOGY:
+            yield from codings(ext.get("valueCodeableConcept"))
+
+
+def condition(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
+    """Whether a Condition in the value set is on record (active only, if asked), in the window."""
+    failed = ctx.failure("Condition")
+    if failed:
+        return unknown(name, f"{definition.get('label', name)}: Condition search failed ({failed}); not decided")
+    matches, uncertain = _condition_matches(ctx, definition)
+    return _decide(ctx, name, definition, matches, f"{len(ctx.record.of_type('Condition'))} Condition records", uncertain)
+
+
+def _condition_matches(ctx: Context, definition: dict[str, Any]) -> tuple[list[Match], list[Match]]:
+    value_set = ctx.value_set(definition)
+    active_only = definition.get("activeOnly", False)
+    matches: list[Match] = []
+    uncertain: list[Match] = []
+    for cond in ctx.record.of_type("Condition"):
+        how = value_set.match(_condition_concepts(cond), [concept_text(cond.get("code"))] if value_set.names else [])
+        if not how:
+            continue
+        verification = status_code(cond.get("verificationStatus"))
+        clinical = status_code(cond.get("clinicalStatus"))
+        if verification in {"refuted", "entered-in-error"}:
+            continue
+        ended = clinical in INACTIVE_CONDITION
+        if active_only and ended:
+            continue
+        start = choice_date(cond, "onset") or parse_date(cond.get("recordedDate"))
+        end = choice_end_date(cond, "abatement") if ended else None
+        if ended and end is None:
+            end = start  # resolved with no abatement date: known to have been present at onset
+        match = Match(cond, start, end, how, concept_text(cond.get("code")), None if ended else "ongoing")
+        if verification in UNCERTAIN_VERIFICATION:
+            uncertain.append(Match(cond, start, end, how, match.display, f"its verification status is {verification}"))
+        else:
+            matches.append(match)
+    return matches, uncertain
+
+
+def condition_count(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
+    """Number of distinct episodes (Conditions by onset date) in the value set within the window."""
+    failed = ctx.failure("Condition")
+    label = definition.get("label", name)
+    if failed:
+        return unknown(name, f"{label}: Condition search failed ({failed}); not decided")
+    matches, _uncertain = _condition_matches(ctx, definition)
+    start = ctx.window_start(definition)
+    days = sorted({m.start for m in matches if m.start and (start is None or m.start >= start) and m.start <= ctx.as_of})
+    undated = [m for m in matches if m.start is None]
+    if undated:
+        return unknown(name, f"{label}: {len(undated)} episode(s) on record without an onset date", tuple(_cite(m) for m in undated[:5]))
+    summary = f"{label}: {len(days)} {ctx.window_text(definition)}"
+    cited = tuple(_cite(m) for m in matches if m.start in days)
+    return Fact(name, len(days), summary, cited or (Evidence(note=f"searched {len(ctx.record.of_type('Condition'))} Condition records for {ctx.value_set(definition).title}"),))
+
+
+def _medication_concepts(ctx: Context, resource: dict[str, Any]) -> tuple[list[tuple[str, str, str]], list[str]]:
+    concepts = list(codings(resource.get("medicationCodeableConcept")))
+    texts = [concept_text(resource.get("medicationCodeableConcept"))]
+    medication = ctx.record.resolve(resource.get("medicationReference"))
+    if medication:
+        concepts += list(codings(medication.get("code")))
+        texts.append(concept_text(medication.get("code")))
+        for ingredient in medication.get("ingredient") or ():
+            concepts += list(codings(ingredient.get("itemCodeableConcept")))
+            texts.append(concept_text(ingredient.get("itemCodeableConcept")))
+    ref = resource.get("medicationReference")
+    if isinstance(ref, dict) and isinstance(ref.get("display"), str):
+        texts.append(ref["display"])
+    return concepts, texts
+
+
+def _medication_date(resource: dict[str, Any]) -> tuple[date | None, date | None]:
+    if resource["resourceType"] == "MedicationRequest":
+        day = parse_date(resource.get("authoredOn"))
+        return day, day
+    return choice_date(resource, "effective") or parse_date(resource.get("dateAsserted")), choice_end_date(resource, "effective")
+
+
+def _medication_matches(ctx: Context, definition: dict[str, Any]) -> list[Match]:
+    value_set = ctx.value_set(definition)
+    matches = []
+    for rtype in MEDICATION_TYPES:
+        for resource in ctx.record.of_type(rtype):
+            if resource.get("status") in VOID_STATUS[rtype]:
+                continue
+            concepts, texts = _medication_concepts(ctx, resource)
+            how = value_set.match(concepts, texts)
+            if how:
+                start, end = _medication_date(resource)
+                display = next((t for t in texts if t), "") or next((d or c for _s, c, d in concepts), "")
+                matches.append(Match(resource, start, end, how, f"{display} ({rtype})"))
+    return matches
+
+
+def _failed_types(ctx: Context, types: tuple[str, ...]) -> str | None:
+    failures = [f"{t} search failed ({ctx.failure(t)})" for t in types if ctx.failure(t)]
+    return "; ".join(failures) or None
+
+
+def medication(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
+    """Whether any medication record (request, statement, administration) is in the value set, in the window."""
+    failed = _failed_types(ctx, MEDICATION_TYPES)
+    if failed:
+        return unknown(name, f"{definition.get('label', name)}: {failed}; not decided")
+    total = sum(len(ctx.record.of_type(t)) for t in MEDICATION_TYPES)
+    return _decide(ctx, name, definition, _medication_matches(ctx, definition), f"{total} medication records", [])
+
+
+def medication_cycles(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
+    """Number of treatment cycles: dated records in the value set, days within ``cycleGapDays`` joined."""
+    label = definition.get("label", name)
+    failed = _failed_types(ctx, MEDICATION_TYPES)
+    if failed:
+        return unknown(name, f"{label}: {failed}; not decided")
+    matches = [m for m in _medication_matches(ctx, definition) if m.start is None or m.start <= ctx.as_of]
+    administered = [m for m in matches if m.resource["resourceType"] == "MedicationAdministration"]
+    # Administrations say what was given; orders and statements are used only when there are none.
+    used = administered or matches
+    if any(m.start is None for m in used):
+        return unknown(name, f"{label}: a matching medication record has no date, so cycles cannot be counted")
+    gap = timedelta(days=int(definition.get("cycleGapDays", 7)))
+    cycles: list[date] = []
+    for day in sorted({m.start for m in used if m.start}):
+        if not cycles or day - cycles[-1] > gap:
+            cycles.append(day)
+    source = "administrations" if administered else "orders and statements"
+    summary = f"{label}: {len(cycles)} cycle(s) from {len(used)} {source}" if used else f"{label}: none on record"
+    cited = tuple(_cite(m) for m in used[:8]) or (Evidence(note=f"searched medication records for {ctx.value_set(definition).title}: none found"),)
+    return Fact(name, len(cycles), summary, cited)
+
+
+def procedure(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
+    """Whether a Procedure in the value set was performed in the window."""
+    failed = ctx.failure("Procedure")
+    if failed:
+        return unknown(name, f"{definition.get('label', name)}: Procedure search failed ({failed}); not decided")
+    value_set = ctx.value_set(definition)
+    matches = []
+    for proc in ctx.record.of_type("Procedure"):
+        if proc.get("status") in VOID_STATUS["Procedure"]:
+            continue
+        how = value_set.match(codings(proc.get("code")), [concept_text(proc.get("code"))] if value_set.names else [])
+        if how:
+            matches.append(Match(proc, choice_date(proc, "performed"), choice_end_date(proc, "performed"), how, concept_text(proc.get("code"))))
+    return _decide(ctx, name, definition, matches, f"{len(ctx.record.of_type('Procedure'))} Procedure records", [])
+
+
+def allergy(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
+    """Whether an active AllergyIntolerance names a substance in the value set."""
+    failed = ctx.failure("AllergyIntolerance")
+    if failed:
+        return unknown(name, f"{definition.get('label', name)}: AllergyIntolerance search failed ({failed}); not decided")
+    value_set = ctx.value_set(definition)
+    matches = []
+    for item in ctx.record.of_type("AllergyIntolerance"):
+        if status_code(item.get("verificationStatus")) in {"refuted", "entered-in-error"}:
+            continue
+        if status_code(item.get("clinicalStatus")) in {"inactive", "resolved"}:
+            continue
+        concepts = list(codings(item.get("code")))
+        texts = [concept_text(item.get("code"))]
+        for reaction in item.get("reaction") or ():
+            concepts += list(codings(reaction.get("substance")))
+            texts.append(concept_text(reaction.get("substance")))
+        how = value_set.match(concepts, texts)
+        if how:
+            matches.append(Match(item, choice_date(item, "onset") or parse_date(item.get("recordedDate")), None, how, concept_text(item.get("code")), "ongoing"))
+    return _decide(ctx, name, definition, matches, f"{len(ctx.record.of_type('AllergyIntolerance'))} AllergyIntolerance records", [])
+
+
+def immunization(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
+    """Whether an Immunization with a vaccine in the value set was given in the window."""
+    failed = ctx.failure("Immunization")
+    if failed:
+        return unknown(name, f"{definition.get('label', name)}: Immunization search failed ({failed}); not decided")
+    value_set = ctx.value_set(definition)
+    matches = []
+    for item in ctx.record.of_type("Immunization"):
+        if item.get("status") in {"entered-in-error", "not-done"}:
+            continue
+        if value_set.match(codings(item.get("vaccineCode"))):
+            day = choice_date(item, "occurrence")
+            matches.append(Match(item, day, day, "code", concept_text(item.get("vaccineCode"))))
+    return _decide(ctx, name, definition, matches, f"{len(ctx.record.of_type('Immunization'))} Immunization records", [])

@@ -1,0 +1,342 @@
+"""Measurement definitions: the latest usable Observation in a value set, within a lookback window."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from service import units
+from service.facts.base import Evidence, Fact, iso, number, show, unknown
+from service.facts.context import Context
+from service.valuesets import ValueSet
+from service.fhir_values import choice_date, codings, concept_text, parse_date, reference_of
+
+USABLE_STATUS = {"final", "amended", "corrected"}
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A value read from one Observation (or one of its components)."""
+
+    resource: dict[str, Any]
+    day: date
+    source: dict[str, Any]  # the Observation, or the component that carried the value
+    label: str
+
+
+def readings(ctx: Context, definition: dict[str, Any]) -> tuple[list[Reading], list[str]]:
+    """Return the in-scope readings newest first, and notes on Observations set aside."""
+    value_set = ctx.value_set(definition)
+    found: list[Reading] = []
+    notes: list[str] = []
+    for obs in ctx.record.of_type("Observation"):
+        sources = [obs] if _matches(value_set, obs) else []
+        sources += [c for c in obs.get("component") or () if isinstance(c, dict) and _matches(value_set, c)]
+        if not sources:
+            continue
+        day = choice_date(obs, "effective") or _issued(obs)
+        if obs.get("status") not in USABLE_STATUS:
+            notes.append(f"{reference_of(obs)} set aside: status {obs.get('status')!r}")
+            continue
+        if day is None:
+            notes.append(f"{reference_of(obs)} set aside: no effective date")
+            continue
+        if day > ctx.as_of:
+            continue  # after the as-of date: not yet known on that day
+        for source in sources:
+            found.append(Reading(obs, day, source, concept_text(source.get("code")) or concept_text(obs.get("code"))))
+    found.sort(key=lambda r: r.day, reverse=True)
+    return found, notes
+
+
+def _matches(value_set: ValueSet, element: dict[str, Any]) -> bool:
+    texts = [concept_text(element.get("code"))] if value_set.names else []
+    return value_set.match(codings(element.get("code")), texts) is not None
+
+
+def _issued(obs: dict[str, Any]) -> date | None:
+    return parse_date(obs.get("issued"))
+
+
+def latest(
+    ctx: Context,
+    definition: dict[str, Any],
+    name: str,
+    read: Callable[[Reading], tuple[Any, str | None]],
+) -> tuple[Reading, Any] | Fact:
+    """Return the newest reading in the window that ``read`` can interpret, or an unknown Fact saying why.
+
+    ``read`` returns (value, None) or (None, why-unusable).
+    """
+    label = definition.get("label", name)
+    failed = ctx.failure("Observation")
+    if failed:
+        return unknown(name, f"{label}: Observation search failed ({failed}); not decided")
+    found, notes = readings(ctx, definition)
+    start = ctx.window_start(definition)
+    skipped: list[Evidence] = []
+    for reading in found:
+        if start is not None and reading.day < start:
+            break
+        value, why = read(reading)
+        if why is None:
+            return reading, value
+        skipped.append(_evidence(reading, None, None, why))
+    if skipped:
+        reason = f"{label}: no usable result {ctx.window_text(definition)} ({skipped[0].note})"
+    elif found:
+        reason = f"no {label} {ctx.window_text(definition)}; latest {found[0].day.isoformat()}"
+    else:
+        reason = f"no {label} on record on or before {ctx.as_of.isoformat()}"
+    if notes:
+        reason += "; " + "; ".join(notes[:3])
+    stale = tuple(_evidence(r, None, None, "outside the lookback window") for r in found[:1] if start and r.day < start)
+    return unknown(name, reason, (*skipped, *stale), missing=label)
+
+
+def highest(
+    ctx: Context,
+    definition: dict[str, Any],
+    name: str,
+    read: Callable[[Reading], tuple[Any, str | None]],
+) -> tuple[Reading, Any] | Fact:
+    """Return the reading with the highest value in the window (e.g. fever during screening)."""
+    first = latest(ctx, definition, name, read)
+    if isinstance(first, Fact):
+        return first
+    start = ctx.window_start(definition)
+    found, _notes = readings(ctx, definition)
+    best = first
+    for reading in found:
+        if start is not None and reading.day < start:
+            break
+        value, why = read(reading)
+        if why is None and value[0] > best[1][0]:
+            best = (reading, value)
+    return best
+
+
+def _evidence(reading: Reading, value: Any, unit: str | None, note: str | None) -> Evidence:
+    return Evidence(reference_of(reading.resource), reading.label, value, unit, iso(reading.day), note)
+
+
+def quantity(reading: Reading, answers: dict[str, float] | None = None) -> tuple[dict[str, Any] | None, str | None]:
+    """Return a reading's value as a Quantity (valueQuantity, valueInteger, a numeric string or a coded answer), or why not."""
+    source = reading.source
+    absent = source.get("dataAbsentReason") or (reading.resource.get("dataAbsentReason") if source is reading.resource else None)
+    if absent:
+        return None, f"data absent: {concept_text(absent) or 'no reason given'}"
+    qty = source.get("valueQuantity")
+    if isinstance(qty, dict) and isinstance(qty.get("value"), (int, float)) and not isinstance(qty.get("value"), bool):
+        return qty, None
+    if isinstance(source.get("valueInteger"), int) and not isinstance(source.get("valueInteger"), bool):
+        return {"value": source["valueInteger"], "code": "1", "unit": ""}, None
+    for _s, code, display in codings(source.get("valueCodeableConcept")):
+        if answers and code in answers:
+            return {"value": answers[code], "code": "1", "unit": "", "answer": display or code}, None
+    text = source.get("valueString")
+    if isinstance(text, str) and re.fullmatch(r"\s*\d+(\.\d+)?\s*", text):
+        return {"value": float(text), "code": "1", "unit": ""}, None
+    return None, "no numeric value"
+
+
+def measurement(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
+    """Latest value converted to the definition's unit; a comparator (<0.5) becomes bounds."""
+    target = definition["unit"]
+    molar_mass = definition.get("molarMass")
+    answers = definition.get("answers")
+
+    def read(reading: Reading) -> tuple[Any, str | None]:
+        qty, why = quantity(reading, answers)
+        if qty is None:
+            return None, why
+        unit = qty.get("code") or qty.get("unit")
+        value = units.convert(float(qty["value"]), unit, target, molar_mass)
+        if value is None:
+            return None, f"unit {unit!r} cannot be converted to {target}"
+        return (value, qty), None
+
+    found = highest(ctx, definition, name, read) if definition.get("aggregate") == "max" else latest(ctx, definition, name, read)
+    if isinstance(found, Fact):
+        return found
+    reading, (value, qty) = found
+    value = number(value)
+    low, high = _bounds(value, qty.get("comparator"))
+    reported = show(qty["value"], qty.get("unit") or qty.get("code"))
+    note = f"reported {qty.get('comparator', '')}{reported}"
+    shown = f"{qty.get('comparator', '')}{show(value, target)}"
+    summary = f"{definition.get('label', name)} {shown} on {reading.day.isoformat()}"
+    evidence = _evidence(reading, value, target, note if normalise_differs(qty, target) or qty.get("comparator") else None)
+    return Fact(name, value, summary, (evidence,), low, high)
+
+
+def normalise_differs(qty: dict[str, Any], target: str) -> bool:
+    """Say whether the lab's unit differs from the rule's unit (so the evidence shows the original)."""
+    return units.normalise(qty.get("code") or qty.get("unit")) != units.normalise(target)
+
+
+def _bounds(value: float, comparator: str | None) -> tuple[Any, Any]:
+    # "<0.5" means somewhere in [0, 0.5): lab values here are never negative.
+    if comparator in ("<", "<="):
+        return 0, value
+    if comparator in (">", ">="):
+        return value, 1e300
+    return None, None
+
+
+def uln_ratio(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
+    """Latest value divided by that Observation's referenceRange.high (or the documented default)."""
+    default = definition.get("defaultUln")
+
+    def read(reading: Reading) -> tuple[Any, str | None]:
+        qty, why = quantity(reading)
+        if qty is None:
+            return None, why
+        unit = qty.get("code") or qty.get("unit")
+        uln, uln_note = _upper_limit(reading, unit, default)
+        if uln is None:
+            return None, uln_note
+        return (float(qty["value"]) / uln, qty, uln, uln_note), None
+
+    found = latest(ctx, definition, name, read)
+    if isinstance(found, Fact):
+        return found
+    reading, (ratio, qty, uln, uln_note) = found
+    ratio = number(ratio)
+    low, high = _bounds(ratio, qty.get("comparator"))
+    unit = qty.get("unit") or qty.get("code")
+    summary = (
+        f"{definition.get('label', name)} {qty.get('comparator', '')}{show(qty['value'], unit)} on "
+        f"{reading.day.isoformat()} = {ratio:.3g} × ULN (ULN {show(number(uln), unit)}{', default' if uln_note else ''})"
+    )
+    note = uln_note or f"ULN {show(number(uln), unit)} from the Observation's referenceRange"
+    evidence = Evidence(reference_of(reading.resource), reading.label, qty["value"], unit, iso(reading.day), f"{ratio:.3g} × ULN; {note}")
+    return Fact(name, ratio, summary, (evidence,), low, high)
+
+
+def _upper_limit(reading: Reading, unit: str | None, default: dict[str, Any] | None) -> tuple[float | None, str | None]:
+    """Return (ULN in the value's unit, note when the default was used) or (None, why)."""
+    for rng in reading.source.get("referenceRange") or reading.resource.get("referenceRange") or ():
+        high = rng.get("high") if isinstance(rng, dict) else None
+        if isinstance(high, dict) and isinstance(high.get("value"), (int, float)) and high["value"] > 0:
+            converted = units.convert(float(high["value"]), high.get("code") or high.get("unit") or unit, unit or "")
+            if converted:
+                return converted, None
+    if default is None:
+        return None, "no referenceRange.high and no default ULN"
+    converted = units.convert(float(default["value"]), default["unit"], unit or "")
+    if converted is None:
+        return None, f"no referenceRange.high, and default ULN in {default['unit']} cannot be converted to {unit!r}"
+    return converted, f"no referenceRange.high on the result; default ULN {default['value']} {default['unit']} used ({default['source']})"
+
+
+def in_reference_range(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
+    """Whether the latest value lies within that Observation's referenceRange (low..high)."""
+
+    def read(reading: Reading) -> tuple[Any, str | None]:
+        qty, why = quantity(reading)
+        if qty is None:
+            return None, why
+        for rng in reading.source.get("referenceRange") or reading.resource.get("referenceRange") or ():
+            low = (rng.get("low") or {}).get("value")
+            high = (rng.get("high") or {}).get("value")
+            if low is not None or high is not None:
+                inside = (low is None or qty["value"] >= low) and (high is None or qty["value"] <= high)
+                return (inside, qty, low, high), None
+        return None, "no referenceRange on the result"
+
+    found = latest(ctx, definition, name, read)
+    if isinstance(found, Fact):
+        return found
+    reading, (inside, qty, low, high) = found
+    unit = qty.get("unit") or qty.get("code")
+    words = "within" if inside else "outside"
+    summary = f"{definition.get('label', name)} {show(qty['value'], unit)} on {reading.day.isoformat()} is {words} its reference range {low}–{high}"
+    evidence = Evidence(reference_of(reading.resource), reading.label, qty["value"], unit, iso(reading.day), f"reference range {low}–{high}")
+    return Fact(name, inside, summary, (evidence,))
+
+
+POSITIVE_CODES = {"10828004", "260373001", "11214006", "52101004", "LA6576-8", "POS", "DET", "R"}
+NEGATIVE_CODES = {"260385009", "260415000", "131194007", "LA6577-6", "NEG", "ND", "NR", "2667000"}
+_POSITIVE_WORDS = re.compile(r"^\s*(positive|pos|detected|reactive|present|\+)", re.I)
+_NEGATIVE_WORDS = re.compile(r"^\s*(negative|neg|not detected|undetected|non-?reactive|absent|none detected|-)\s*$", re.I)
+
+
+def qualitative(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
+    """Whether the latest result is positive (coded, string, boolean, or a quantity above the detection limit)."""
+
+    def read(reading: Reading) -> tuple[Any, str | None]:
+        source = reading.source
+        if source.get("dataAbsentReason"):
+            return None, f"data absent: {concept_text(source['dataAbsentReason'])}"
+        if isinstance(source.get("valueBoolean"), bool):
+            return (source["valueBoolean"], str(source["valueBoolean"]).lower()), None
+        for _s, code, display in codings(source.get("valueCodeableConcept")):
+            if code in POSITIVE_CODES:
+                return (True, display or code), None
+            if code in NEGATIVE_CODES:
+                return (False, display or code), None
+        text = source.get("valueString") or concept_text(source.get("valueCodeableConcept"))
+        if isinstance(text, str) and text:
+            if _NEGATIVE_WORDS.match(text):
+                return (False, text), None
+            if _POSITIVE_WORDS.match(text):
+                return (True, text), None
+        qty = source.get("valueQuantity")
+        if isinstance(qty, dict) and isinstance(qty.get("value"), (int, float)):
+            shown = f"{qty.get('comparator', '')}{show(qty['value'], qty.get('unit') or qty.get('code'))}"
+            # "<15 IU/mL" is below the assay's detection limit: not detected.
+            if qty.get("comparator") in ("<", "<=") or qty["value"] <= 0:
+                return (False, shown), None
+            return (True, shown), None
+        for _s, code, _d in codings((source.get("interpretation") or [None])[0]):
+            if code in POSITIVE_CODES | {"A", "H", "HH"}:
+                return (True, f"interpretation {code}"), None
+            if code in NEGATIVE_CODES | {"N"}:
+                return (False, f"interpretation {code}"), None
+        return None, "result is neither positive nor negative"
+
+    found = latest(ctx, definition, name, read)
+    if isinstance(found, Fact):
+        if found.missing and definition.get("absentMeans") is False:
+            # A history question ("any positive test?"): no test in the window answers no.
+            note = f"no {definition.get('label', name)} result {ctx.window_text(definition)}"
+            return Fact(name, False, f"{definition.get('label', name)}: no positive result ({note})", (Evidence(note=note),))
+        return found
+    reading, (positive, shown) = found
+    summary = f"{definition.get('label', name)} {'positive' if positive else 'negative'} ({shown}) on {reading.day.isoformat()}"
+    return Fact(name, positive, summary, (Evidence(reference_of(reading.resource), reading.label, shown, None, iso(reading.day), None),))
+
+
+# Dipstick grades; a quantity in mg/dL is graded at the usual dipstick pads (30, 100, 300, 1000 mg/dL).
+_ORDINALS = {"negative": 0, "neg": 0, "-": 0, "nil": 0, "trace": 0.5, "+-": 0.5, "±": 0.5, "1+": 1, "+": 1, "2+": 2, "++": 2, "3+": 3, "+++": 3, "4+": 4, "++++": 4}
+_PAD_MG_DL = ((1000, 4), (300, 3), (100, 2), (30, 1), (15, 0.5))
+
+
+def ordinal(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
+    """Latest semi-quantitative grade (negative=0, trace=0.5, 1+ … 4+) from a string, code display or mg/dL."""
+
+    def read(reading: Reading) -> tuple[Any, str | None]:
+        source = reading.source
+        text = source.get("valueString") or concept_text(source.get("valueCodeableConcept"))
+        if isinstance(text, str) and text.strip().lower() in _ORDINALS:
+            return (_ORDINALS[text.strip().lower()], text), None
+        qty = source.get("valueQuantity")
+        if isinstance(qty, dict) and isinstance(qty.get("value"), (int, float)):
+            mg_dl = units.convert(float(qty["value"]), qty.get("code") or qty.get("unit"), "mg/dL")
+            if mg_dl is not None:
+                grade = next((g for pad, g in _PAD_MG_DL if mg_dl >= pad), 0)
+                return (grade, show(qty["value"], qty.get("unit") or qty.get("code"))), None
+        if source.get("dataAbsentReason"):
+            return None, f"data absent: {concept_text(source['dataAbsentReason'])}"
+        return None, f"result {text!r} is not a recognised grade"
+
+    found = latest(ctx, definition, name, read)
+    if isinstance(found, Fact):
+        return found
+    reading, (grade, shown) = found
+    summary = f"{definition.get('label', name)} {shown} (grade {grade}) on {reading.day.isoformat()}"
+    return Fact(name, grade, summary, (Evidence(reference_of(reading.resource), reading.label, shown, None, iso(reading.day), f"grade {grade}"),))

@@ -1,0 +1,43 @@
+"""Patient definitions: age in whole years on the as-of date, and administrative sex."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from service.facts.base import Evidence, Fact, unknown
+from service.facts.context import Context
+from service.fhir_values import parse_date, parse_end_date, reference_of
+
+
+def whole_years(born: date, on: date) -> int:
+    """Return completed years of age on a day; the birthday itself counts (29 Feb born: 1 Mar in other years)."""
+    before_birthday = (on.month, on.day) < (born.month, born.day)
+    return on.year - born.year - (1 if before_birthday else 0)
+
+
+def age(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
+    """Age in whole years on the as-of date; a partial birthDate gives bounds."""
+    patient = ctx.record.patient
+    raw = patient.get("birthDate")
+    earliest, latest = parse_date(raw), parse_end_date(raw)
+    if earliest is None or latest is None:
+        return unknown(name, "age: the Patient has no birthDate", (Evidence(reference_of(patient), "Patient.birthDate", None, None, None, "missing"),), missing="date of birth")
+    if latest > ctx.as_of:
+        return unknown(name, f"age: birthDate {raw} is after the as-of date {ctx.as_of.isoformat()}")
+    oldest, youngest = whole_years(earliest, ctx.as_of), whole_years(latest, ctx.as_of)
+    evidence = (Evidence(reference_of(patient), "Patient.birthDate", raw, None, None, f"age on {ctx.as_of.isoformat()}"),)
+    if oldest == youngest:
+        return Fact(name, oldest, f"age {oldest} years on {ctx.as_of.isoformat()} (born {raw})", evidence)
+    # Only a year or month of birth: the age is one of two values.
+    return Fact(name, youngest, f"age {youngest}–{oldest} years (birthDate {raw} is partial)", evidence, youngest, oldest)
+
+
+def sex(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
+    """Administrative gender 'male' or 'female'; other or unknown is unknown for sex-specific limits."""
+    patient = ctx.record.patient
+    gender = patient.get("gender")
+    evidence = (Evidence(reference_of(patient), "Patient.gender", gender, None, None, None),)
+    if gender in ("male", "female"):
+        return Fact(name, gender, f"sex {gender}", evidence)
+    return unknown(name, f"sex: Patient.gender is {gender or 'missing'}, so a sex-specific limit cannot be chosen", evidence)

@@ -1,0 +1,63 @@
+"""Parse and validate what API callers send: the JSON body, the as-of date, the trial list."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import orjson
+from flask import Request
+
+from service.errors import BadRequest, UnknownTrial
+from service.record import PatientRecord, record_from_bundle
+from service.rulebook import Rulebook, Trial
+
+
+def json_body(request: Request) -> dict[str, Any]:
+    """Return the request's JSON object, or raise BadRequest naming the problem."""
+    raw = request.get_data(cache=False)
+    if not raw:
+        raise BadRequest("the request body is empty; send a JSON object with 'bundle'")
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise BadRequest(f"the request body is not valid JSON: {exc}") from exc
+    if not isinstance(body, dict):
+        raise BadRequest("the request body must be a JSON object")
+    return body
+
+
+def as_of_date(body: dict[str, Any], today: date) -> date:
+    """Return the body's asOf date (YYYY-MM-DD), today when absent."""
+    value = body.get("asOf")
+    if value is None:
+        return today
+    if not isinstance(value, str):
+        raise BadRequest("'asOf' must be a date string YYYY-MM-DD")
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise BadRequest(f"'asOf' {value!r} is not a date in the form YYYY-MM-DD") from exc
+
+
+def patient_record(body: dict[str, Any]) -> PatientRecord:
+    """Return the record from the body's Bundle (InvalidBundle when it is not usable)."""
+    if "bundle" not in body:
+        raise BadRequest("the body needs 'bundle' (a FHIR Bundle)")
+    return record_from_bundle(body["bundle"])
+
+
+def trials_for(book: Rulebook, body: dict[str, Any]) -> list[Trial]:
+    """Return the trials the body names ('trials'), or every trial."""
+    wanted = body.get("trials")
+    if wanted is None:
+        return list(book.trials.values())
+    if not isinstance(wanted, list) or not all(isinstance(t, str) for t in wanted):
+        raise BadRequest("'trials' must be a list of trial ids")
+    trials = []
+    for trial_id in wanted:
+        trial = book.trial(trial_id)
+        if trial is None:
+            raise UnknownTrial(f"no trial {trial_id!r}; known trials: {sorted(book.trials)}")
+        trials.append(trial)
+    return trials

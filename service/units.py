@@ -1,0 +1,126 @@
+"""Table-driven conversion between the UCUM units labs report, including mass↔molar via molar mass."""
+
+from __future__ import annotations
+
+# Each unit: (dimension, factor to the dimension's base unit). The bases are
+# 10*9/L (cell counts), g/L (mass concentration), mmol/L (substance
+# concentration), U/L, ms, %, mm[Hg], kg, [IU]/mL, g/(24.h), mL/min and 1.
+# A closed table rather than a general UCUM parser: every conversion a verdict
+# rests on can be read here and reviewed by a clinician.
+_UNITS: dict[str, tuple[str, float]] = {
+    # cell counts per volume
+    "10*9/l": ("count", 1.0),
+    "10*3/ul": ("count", 1.0),
+    "10*3/mm3": ("count", 1.0),
+    "k/ul": ("count", 1.0),
+    "10*6/ml": ("count", 1.0),
+    "/ul": ("count", 1e-3),
+    "/mm3": ("count", 1e-3),
+    "{cells}/ul": ("count", 1e-3),
+    "cells/ul": ("count", 1e-3),
+    "10*6/l": ("count", 1e-3),
+    "10*12/l": ("count", 1e3),
+    "10*6/ul": ("count", 1e3),
+    # mass concentration
+    "g/l": ("mass", 1.0),
+    "g/dl": ("mass", 10.0),
+    "mg/dl": ("mass", 1e-2),
+    "mg/l": ("mass", 1e-3),
+    "mg/ml": ("mass", 1.0),
+    "ug/dl": ("mass", 1e-5),
+    "ug/l": ("mass", 1e-6),
+    "ng/ml": ("mass", 1e-6),
+    "pg/ml": ("mass", 1e-9),
+    "ng/dl": ("mass", 1e-8),
+    # substance concentration
+    "mol/l": ("substance", 1e3),
+    "mmol/l": ("substance", 1.0),
+    "umol/l": ("substance", 1e-3),
+    "nmol/l": ("substance", 1e-6),
+    "pmol/l": ("substance", 1e-9),
+    # catalytic activity
+    "u/l": ("enzyme", 1.0),
+    "[iu]/l": ("enzyme", 1.0),
+    "iu/l": ("enzyme", 1.0),
+    "ukat/l": ("enzyme", 60.0),
+    # international units (viral load, hormones)
+    "[iu]/ml": ("iu", 1.0),
+    "iu/ml": ("iu", 1.0),
+    "k[iu]/ml": ("iu", 1e3),
+    "m[iu]/l": ("miu", 1.0),
+    "miu/l": ("miu", 1.0),
+    "u[iu]/ml": ("miu", 1.0),
+    "uiu/ml": ("miu", 1.0),
+    "m[iu]/ml": ("miu", 1e3),
+    # time, ratio, pressure, mass
+    "ms": ("time", 1.0),
+    "s": ("time", 1e3),
+    "%": ("percent", 1.0),
+    "mm[hg]": ("pressure", 1.0),
+    "mmhg": ("pressure", 1.0),
+    "kg": ("bodymass", 1.0),
+    "g": ("bodymass", 1e-3),
+    "[lb_av]": ("bodymass", 0.45359237),
+    "lb": ("bodymass", 0.45359237),
+    # daily excretion
+    "g/(24.h)": ("daily", 1.0),
+    "g/24h": ("daily", 1.0),
+    "g/d": ("daily", 1.0),
+    "mg/(24.h)": ("daily", 1e-3),
+    "mg/24h": ("daily", 1e-3),
+    "mg/d": ("daily", 1e-3),
+    # clearance, unitless ratios and scores
+    "ml/min": ("clearance", 1.0),
+    "1": ("unitless", 1.0),
+    "{ratio}": ("unitless", 1.0),
+    "{inr}": ("unitless", 1.0),
+    "{score}": ("unitless", 1.0),
+    "{index}": ("unitless", 1.0),
+    "": ("unitless", 1.0),
+}
+
+_TEMPERATURE = {"cel": "C", "°c": "C", "[degf]": "F", "°f": "F", "degf": "F"}
+
+
+def normalise(unit: str | None) -> str:
+    """Fold spelling variants of a unit (µ/u, ^/*, case) into the table's key form."""
+    text = (unit or "").strip().replace("µ", "u").replace("μ", "u").replace("^", "*")
+    text = text.replace("x10*", "10*").replace("×10*", "10*").replace(" ", "")
+    return text.lower()
+
+
+def known(unit: str | None) -> bool:
+    """Say whether the table knows a unit."""
+    key = normalise(unit)
+    return key in _UNITS or key in _TEMPERATURE
+
+
+def convert(
+    value: float, from_unit: str | None, to_unit: str, molar_mass: float | None = None
+) -> float | None:
+    """Convert a value between units; None when they cannot be converted.
+
+    ``molar_mass`` (g/mol) allows mass↔substance concentration, e.g. creatinine
+    mg/dL ↔ µmol/L with 113.12 g/mol.
+    """
+    source, target = normalise(from_unit), normalise(to_unit)
+    if source in _TEMPERATURE or target in _TEMPERATURE:
+        return _convert_temperature(value, _TEMPERATURE.get(source), _TEMPERATURE.get(target))
+    if source not in _UNITS or target not in _UNITS:
+        return None
+    (src_dim, src_factor), (dst_dim, dst_factor) = _UNITS[source], _UNITS[target]
+    base = value * src_factor
+    if src_dim == dst_dim:
+        return base / dst_factor
+    if molar_mass and {src_dim, dst_dim} == {"mass", "substance"}:
+        # g/L = mmol/L × (g/mol) / 1000
+        base = base * molar_mass / 1000.0 if src_dim == "substance" else base * 1000.0 / molar_mass
+        return base / dst_factor
+    return None
+
+
+def _convert_temperature(value: float, source: str | None, target: str | None) -> float | None:
+    if source is None or target is None:
+        return None
+    celsius = value if source == "C" else (value - 32.0) * 5.0 / 9.0
+    return celsius if target == "C" else celsius * 9.0 / 5.0 + 32.0

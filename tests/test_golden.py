@@ -1,0 +1,44 @@
+"""Every fixture patient's report equals its reviewed golden report, and fails exactly what its manifest says."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+
+from service.evaluate import evaluate_trial
+from service.record import record_from_bundle
+from service.rulebook import Rulebook
+from tests.golden_cases import Case, cases, comparable
+
+CASES = cases()
+
+
+def _report(book: Rulebook, case: Case) -> dict:
+    trial = book.trial(case.trial)
+    assert trial is not None
+    return evaluate_trial(book, trial, record_from_bundle(orjson.loads(case.bundle_path.read_bytes())), case.as_of)
+
+
+def test_there_are_cases_for_every_trial(book: Rulebook) -> None:
+    """Each trial in the rulebook has fixture patients."""
+    assert {c.trial for c in CASES} == set(book.trials)
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.trial}/{c.name}")
+def test_report_matches_golden(book: Rulebook, case: Case) -> None:
+    """The report equals the golden file (compared as parsed JSON, rules hash aside)."""
+    assert comparable(_report(book, case)) == orjson.loads(case.golden_path.read_bytes())
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.trial}/{c.name}")
+def test_case_fails_exactly_what_its_manifest_says(book: Rulebook, case: Case) -> None:
+    """The verdict, and the set of failed criteria (inclusion not-met, exclusion met), are as the manifest states."""
+    report = _report(book, case)
+    failed = sorted(
+        c["id"] for c in report["criteria"]
+        if (c["kind"] == "inclusion" and c["status"] == "not-met") or (c["kind"] == "exclusion" and c["status"] == "met")
+    )
+    assert report["verdict"] == case.expect["verdict"]
+    assert failed == sorted(case.expect.get("fails", []))
+    for criterion_id, status in case.expect.get("statuses", {}).items():
+        assert next(c["status"] for c in report["criteria"] if c["id"] == criterion_id) == status, criterion_id

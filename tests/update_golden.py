@@ -1,0 +1,26 @@
+"""Rewrite the golden reports from the current rules: python -m tests.update_golden (review the diff!)."""
+
+from __future__ import annotations
+
+import orjson
+
+from service.evaluate import evaluate_trial
+from service.record import record_from_bundle
+from service.rulebook import load_rulebook
+from tests.golden_cases import cases, comparable
+
+
+def main() -> None:
+    """Evaluate every fixture case and write its golden report."""
+    book = load_rulebook()
+    for case in cases():
+        trial = book.trial(case.trial)
+        assert trial is not None, case.trial
+        record = record_from_bundle(orjson.loads(case.bundle_path.read_bytes()))
+        report = comparable(evaluate_trial(book, trial, record, case.as_of))
+        case.golden_path.parent.mkdir(parents=True, exist_ok=True)
+        case.golden_path.write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2) + b"\n")
+
+
+if __name__ == "__main__":
+    main()
