@@ -7,6 +7,11 @@ from typing import Any
 
 from service.errors import InvalidBundle
 
+# The resource types the definitions read (the rest of a Bundle is skipped, not copied).
+READ_TYPES = frozenset(
+    {"Patient", "Observation", "Condition", "MedicationRequest", "MedicationStatement", "MedicationAdministration",
+     "Medication", "Procedure", "AllergyIntolerance", "Immunization"}
+)
 BUNDLE_TYPES = {"collection", "searchset", "transaction", "batch", "transaction-response", "batch-response", "document", "message"}
 
 
@@ -51,6 +56,8 @@ def record_from_bundle(bundle: object) -> PatientRecord:
         resource = entry.get("resource") if isinstance(entry, dict) else None
         if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
             raise InvalidBundle(f"Bundle.entry[{index}] has no resource with a resourceType")
+        if resource["resourceType"] not in READ_TYPES:
+            continue  # Claims, Encounters and the like: nothing a definition reads
         if isinstance(entry.get("fullUrl"), str):
             # Kept beside the resource so urn:uuid references can be resolved and cited.
             resource = {**resource, "_fullUrl": entry["fullUrl"]}

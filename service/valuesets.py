@@ -41,6 +41,10 @@ class ValueSet:
     names: list[str] = field(default_factory=list)
     excluded: list[ValueSet] = field(default_factory=list)
 
+    def is_plain_codes(self) -> bool:
+        """Say whether membership is decided by exact codes alone (no prefixes, names or exclusions)."""
+        return not (self.prefixes or self.names or self.excluded)
+
     def match(self, concepts: Iterable[tuple[str, str, str]], texts: Iterable[str] = ()) -> str | None:
         """Return how the concepts match ('code', 'name') or None; an excluded code vetoes the match."""
         concepts = list(concepts)

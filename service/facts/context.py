@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
 from service.facts.base import Fact
+from service.fhir_values import codings
 from service.record import PatientRecord
-from service.valuesets import ValueSet
+from service.valuesets import ValueSet, canonical_code, canonical_system
 
 
 @dataclass
@@ -20,6 +21,28 @@ class Context:
     as_of: date
     value_sets: dict[str, ValueSet]
     fact: Callable[[str], Fact]
+    # Observations (or their components) by (system, code), built on first use: a large record
+    # holds ~1,000 Observations and each measurement asks for a handful of codes.
+    _by_code: dict[tuple[str, str], list[tuple[dict[str, Any], dict[str, Any]]]] | None = field(default=None, repr=False)
+
+    def observations_coded(self, keys: set[tuple[str, str]]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        """Return (Observation, element carrying the code) pairs whose code is one of ``keys``, each pair once."""
+        if self._by_code is None:
+            index: dict[tuple[str, str], list[tuple[dict[str, Any], dict[str, Any]]]] = {}
+            for obs in self.record.of_type("Observation"):
+                for element in (obs, *(c for c in obs.get("component") or () if isinstance(c, dict))):
+                    seen = set()
+                    for system, code, _display in codings(element.get("code")):
+                        key = (canonical_system(system), canonical_code(canonical_system(system), code))
+                        if key not in seen:
+                            seen.add(key)
+                            index.setdefault(key, []).append((obs, element))
+            self._by_code = index
+        found: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
+        for key in keys:
+            for pair in self._by_code.get(key, ()):
+                found[id(pair[1])] = pair
+        return list(found.values())
 
     def window_start(self, definition: dict[str, Any]) -> date | None:
         """Return the first day of a definition's lookback window, or None when it has none."""

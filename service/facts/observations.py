@@ -32,11 +32,7 @@ def readings(ctx: Context, definition: dict[str, Any]) -> tuple[list[Reading], l
     value_set = ctx.value_set(definition)
     found: list[Reading] = []
     notes: list[str] = []
-    for obs in ctx.record.of_type("Observation"):
-        sources = [obs] if _matches(value_set, obs) else []
-        sources += [c for c in obs.get("component") or () if isinstance(c, dict) and _matches(value_set, c)]
-        if not sources:
-            continue
+    for obs, sources in _candidates(ctx, value_set):
         day = choice_date(obs, "effective") or _issued(obs)
         if obs.get("status") not in USABLE_STATUS:
             notes.append(f"{reference_of(obs)} set aside: status {obs.get('status')!r}")
@@ -50,6 +46,22 @@ def readings(ctx: Context, definition: dict[str, Any]) -> tuple[list[Reading], l
             found.append(Reading(obs, day, source, concept_text(source.get("code")) or concept_text(obs.get("code"))))
     found.sort(key=lambda r: r.day, reverse=True)
     return found, notes
+
+
+def _candidates(ctx: Context, value_set: ValueSet) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
+    """Return each Observation in the value set with the elements (itself or components) that matched."""
+    grouped: dict[int, tuple[dict[str, Any], list[dict[str, Any]]]] = {}
+    if value_set.is_plain_codes():
+        # Fast path: look the codes up in the record's index.
+        for obs, element in ctx.observations_coded(value_set.codes):
+            grouped.setdefault(id(obs), (obs, []))[1].append(element)
+        return list(grouped.values())
+    for obs in ctx.record.of_type("Observation"):
+        sources = [obs] if _matches(value_set, obs) else []
+        sources += [c for c in obs.get("component") or () if isinstance(c, dict) and _matches(value_set, c)]
+        if sources:
+            grouped[id(obs)] = (obs, sources)
+    return list(grouped.values())
 
 
 def _matches(value_set: ValueSet, element: dict[str, Any]) -> bool:

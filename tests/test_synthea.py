@@ -1,0 +1,91 @@
+"""Real records: every Synthea patient runs against every trial without error, with verdicts a clinician expects."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import orjson
+import pytest
+
+from service.evaluate import evaluate_trials
+from service.fhir_values import parse_date
+from service.record import PatientRecord, record_from_bundle
+from service.rulebook import Rulebook
+from tests.conftest import synthea_dir
+
+RECORDS = sorted(synthea_dir().glob("*.json"))
+STATUSES = {"met", "not-met", "unknown", "review"}
+
+
+def _as_of(record: PatientRecord) -> date:
+    """The day after the record's last dated Observation: an as-of date inside its data."""
+    days = [parse_date(o.get("effectiveDateTime")) for o in record.of_type("Observation")]
+    return max(d for d in days if d)
+
+
+def _reports(book: Rulebook, path: Path) -> dict[str, dict]:
+    record = record_from_bundle(orjson.loads(path.read_bytes()))
+    return {r["trialId"]: r for r in evaluate_trials(book, list(book.trials.values()), record, _as_of(record))}
+
+
+def test_the_synthea_records_are_there() -> None:
+    """The eleven Synthea records are found (SYNTHEA_DIR or ../shared/fhir/synthea)."""
+    assert len(RECORDS) == 11
+
+
+@pytest.mark.parametrize("path", RECORDS, ids=lambda p: p.name.split("_")[0])
+def test_every_criterion_has_a_status_and_a_reason(book: Rulebook, path: Path) -> None:
+    """All five trials evaluate; each criterion has a valid status and a readable reason."""
+    reports = _reports(book, path)
+    assert set(reports) == set(book.trials)
+    for report in reports.values():
+        for criterion in report["criteria"]:
+            assert criterion["status"] in STATUSES
+            assert len(criterion["reason"]) > 10, (report["trialId"], criterion["id"])
+
+
+@pytest.mark.parametrize("path", RECORDS, ids=lambda p: p.name.split("_")[0])
+def test_no_synthea_patient_is_eligible_for_the_nmo_trial(book: Rulebook, path: Path) -> None:
+    """None has NMO: the NMO trial is never 'eligible', and its diagnosis criterion says no NMO is on record."""
+    report = _reports(book, path)["NCT02021825"]
+    assert report["verdict"] != "eligible"
+    diagnosis = next(c for c in report["criteria"] if c["id"] == "inc-3")
+    assert diagnosis["status"] == "review"
+    assert "No NMO diagnosis is on record" in diagnosis["reason"]
+
+
+@pytest.mark.parametrize("path", RECORDS, ids=lambda p: p.name.split("_")[0])
+def test_patients_without_sarcoma_are_ineligible_for_the_sarcoma_trials(book: Rulebook, path: Path) -> None:
+    """No Synthea patient has a sarcoma: the sarcoma diagnosis criteria are not met, so the verdict is ineligible."""
+    reports = _reports(book, path)
+    for trial_id, criterion_id in (("NCT05617859", "inc-4a"), ("NCT03890068", "inc-5a")):
+        criterion = next(c for c in reports[trial_id]["criteria"] if c["id"] == criterion_id)
+        assert criterion["status"] == "not-met"
+        assert "no record" in criterion["reason"]
+        assert reports[trial_id]["verdict"] == "ineligible"
+
+
+@pytest.mark.parametrize("path", RECORDS, ids=lambda p: p.name.split("_")[0])
+def test_patients_without_a_neuroendocrine_neoplasm_are_ineligible_for_nalirifox(book: Rulebook, path: Path) -> None:
+    """No Synthea patient has a high-grade neuroendocrine neoplasm: NCT07077551 inc-3a is not met."""
+    report = _reports(book, path)["NCT07077551"]
+    assert next(c for c in report["criteria"] if c["id"] == "inc-3a")["status"] == "not-met"
+    assert report["verdict"] == "ineligible"
+
+
+def test_a_colon_cancer_patient_has_another_malignancy_for_the_camps_trial(book: Rulebook) -> None:
+    """A Synthea colon-cancer patient's active colon cancer counts as another malignancy, for the investigator to weigh."""
+    colon = []
+    for path in RECORDS:
+        record = record_from_bundle(orjson.loads(path.read_bytes()))
+        if any("colon" in (c.get("code", {}).get("text") or c["code"]["coding"][0].get("display", "")).lower()
+               and "malignant" in c["code"]["coding"][0].get("display", "").lower()
+               and (c.get("clinicalStatus") or {}).get("coding", [{}])[0].get("code") == "active"
+               for c in record.of_type("Condition")):
+            colon.append(path)
+    assert colon, "expected at least one Synthea patient with active colon cancer"
+    for path in colon:
+        criterion = next(c for c in _reports(book, path)["NCT06761417"]["criteria"] if c["id"] == "exc-2")
+        assert criterion["status"] == "review"
+        assert "colon" in criterion["reason"].lower()
