@@ -16,6 +16,7 @@ from service.errors import EligibilityError
 from service.evaluate import evaluate_trial
 from service.record import record_from_bundle
 from service.rulebook import load_rulebook
+from service.rules_doc import render as render_rules_doc
 
 STATUS_STYLE = {"met": "green", "not-met": "red", "unknown": "yellow", "review": "cyan"}
 
@@ -37,6 +38,13 @@ def check_rules(rules_dir: str) -> None:
     for trial in book.trials.values():
         click.echo(f"{trial.id}: {trial.counts()}")
     click.echo(f"ok: {len(book.trials)} trials, {len(book.definitions)} definitions, {len(book.value_sets)} value sets ({book.version})")
+
+
+@main.command("rules-doc")
+@click.option("--rules-dir", default=DEFAULTS["RULES_DIR"], type=click.Path(file_okay=False))
+def rules_doc(rules_dir: str) -> None:
+    """Print rules/README.md, generated from the rule files."""
+    click.echo(render_rules_doc(load_rulebook(rules_dir)), nl=False)
 
 
 @main.command()
