@@ -49,7 +49,8 @@ def main() -> None:
     args = parser.parse_args()
     book = load_rulebook()
     trial = book.trial(args.trial)
-    assert trial is not None
+    if trial is None:
+        raise SystemExit(f"no trial {args.trial}")
     small = next(iter(sorted((ROOT / "fhir_fixtures" / args.trial).glob("eligible*.json"))), None)
     cases = [("small fixture", small), ("Fletcher_Hyatt (Synthea)", next(SYNTHEA.glob("Fletcher_Hyatt*.json"), None))]
     print(f"trial {args.trial}, {args.runs} runs each, times in ms")
@@ -61,8 +62,8 @@ def main() -> None:
         raw = path.read_bytes()
         bundle = orjson.loads(raw)
         as_of = date(2020, 6, 1) if "Synthea" in label else date(2026, 11, 20)
-        eval_p50, eval_p99 = timed(lambda: evaluate_trial(book, trial, record_from_bundle(bundle), as_of), args.runs)
-        load_p50, load_p99 = timed(lambda: orjson.loads(raw), args.runs)
+        eval_p50, eval_p99 = timed(lambda b=bundle, d=as_of: evaluate_trial(book, trial, record_from_bundle(b), d), args.runs)
+        load_p50, load_p99 = timed(lambda r=raw: orjson.loads(r), args.runs)
         print(f"{label:28} {len(bundle.get('entry', [])):>7} {eval_p50:>13.3f} {eval_p99:>8.3f} {load_p50:>17.3f} {load_p99:>8.3f}")
 
 

@@ -1,6 +1,8 @@
-"""Rewrite the golden reports from the current rules: python -m tests.update_golden (review the diff!)."""
+"""Rewrite the golden reports from the current rules: python -m tests.update_golden [TRIAL ...] (review the diff!)."""
 
 from __future__ import annotations
+
+import sys
 
 import orjson
 
@@ -13,7 +15,10 @@ from tests.golden_cases import cases, comparable
 def main() -> None:
     """Evaluate every fixture case and write its golden report."""
     book = load_rulebook()
+    only = set(sys.argv[1:])
     for case in cases():
+        if only and case.trial not in only:
+            continue
         trial = book.trial(case.trial)
         assert trial is not None, case.trial
         record = record_from_bundle(orjson.loads(case.bundle_path.read_bytes()))

@@ -65,7 +65,8 @@ def _decide(ctx: Context, name: str, definition: dict[str, Any], matches: list[M
         summary = f"{label}: {first.display}{by}" + (f" on {iso(first.start)}" if first.start else "")
         return Fact(name, True, summary, tuple(_cite(m) for m in inside[:5]))
     if undated:
-        return unknown(name, f"{label}: {undated[0].display} is on record without a date, so the window{window} cannot be checked", tuple(_cite(m) for m in undated[:5]))
+        reason = f"{label}: {undated[0].display} is on record without a date, so the window{window} cannot be checked"
+        return unknown(name, reason, tuple(_cite(m) for m in undated[:5]))
     if uncertain:
         first = uncertain[0]
         return unknown(name, f"{label}: {first.display} is recorded but {first.note}", tuple(_cite(m) for m in uncertain[:5]))
@@ -138,7 +139,8 @@ def condition_count(ctx: Context, name: str, definition: dict[str, Any]) -> Fact
         return unknown(name, f"{label}: {len(undated)} episode(s) on record without an onset date", tuple(_cite(m) for m in undated[:5]))
     summary = f"{label}: {len(days)} {ctx.window_text(definition)}"
     cited = tuple(_cite(m) for m in matches if m.start in days)
-    return Fact(name, len(days), summary, cited or (Evidence(note=f"searched {len(ctx.record.of_type('Condition'))} Condition records for {ctx.value_set(definition).title}"),))
+    searched = f"searched {len(ctx.record.of_type('Condition'))} Condition records for {ctx.value_set(definition).title}"
+    return Fact(name, len(days), summary, cited or (Evidence(note=searched),))
 
 
 def _medication_concepts(ctx: Context, resource: dict[str, Any]) -> tuple[list[tuple[str, str, str]], list[str]]:
@@ -239,9 +241,11 @@ def allergy(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
     if failed:
         return unknown(name, f"{definition.get('label', name)}: AllergyIntolerance search failed ({failed}); not decided")
     value_set = ctx.value_set(definition)
-    matches = []
+    matches: list[Match] = []
+    uncertain: list[Match] = []
     for item in ctx.record.of_type("AllergyIntolerance"):
-        if status_code(item.get("verificationStatus")) in {"refuted", "entered-in-error"}:
+        verification = status_code(item.get("verificationStatus"))
+        if verification in {"refuted", "entered-in-error"}:
             continue
         if status_code(item.get("clinicalStatus")) in {"inactive", "resolved"}:
             continue
@@ -252,8 +256,13 @@ def allergy(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
             texts.append(concept_text(reaction.get("substance")))
         how = value_set.match(concepts, texts)
         if how:
-            matches.append(Match(item, choice_date(item, "onset") or parse_date(item.get("recordedDate")), None, how, concept_text(item.get("code")), "ongoing"))
-    return _decide(ctx, name, definition, matches, f"{len(ctx.record.of_type('AllergyIntolerance'))} AllergyIntolerance records", [])
+            onset = choice_date(item, "onset") or parse_date(item.get("recordedDate"))
+            if verification in {"unconfirmed", "presumed"}:
+                # "Known hypersensitivity": an unconfirmed allergy is for a person to check, not a verdict.
+                uncertain.append(Match(item, onset, None, how, concept_text(item.get("code")), f"its verification status is {verification}"))
+            else:
+                matches.append(Match(item, onset, None, how, concept_text(item.get("code")), "ongoing"))
+    return _decide(ctx, name, definition, matches, f"{len(ctx.record.of_type('AllergyIntolerance'))} AllergyIntolerance records", uncertain)
 
 
 def immunization(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:

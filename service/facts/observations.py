@@ -11,8 +11,8 @@ from typing import Any
 from service import units
 from service.facts.base import Evidence, Fact, iso, number, show, unknown
 from service.facts.context import Context
-from service.valuesets import ValueSet
 from service.fhir_values import choice_date, codings, concept_text, parse_date, reference_of
+from service.valuesets import ValueSet
 
 USABLE_STATUS = {"final", "amended", "corrected"}
 
@@ -202,13 +202,14 @@ def _bounds(value: float, comparator: str | None) -> tuple[Any, Any]:
 def uln_ratio(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
     """Latest value divided by that Observation's referenceRange.high (or the documented default)."""
     default = definition.get("defaultUln")
+    molar_mass = definition.get("molarMass")
 
     def read(reading: Reading) -> tuple[Any, str | None]:
         qty, why = quantity(reading)
         if qty is None:
             return None, why
         unit = qty.get("code") or qty.get("unit")
-        uln, uln_note = _upper_limit(reading, unit, default)
+        uln, uln_note = _upper_limit(reading, unit, default, molar_mass)
         if uln is None:
             return None, uln_note
         return (float(qty["value"]) / uln, qty, uln, uln_note), None
@@ -229,17 +230,21 @@ def uln_ratio(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
     return Fact(name, ratio, summary, (evidence,), low, high)
 
 
-def _upper_limit(reading: Reading, unit: str | None, default: dict[str, Any] | None) -> tuple[float | None, str | None]:
+def _upper_limit(
+    reading: Reading, unit: str | None, default: dict[str, Any] | None, molar_mass: float | None
+) -> tuple[float | None, str | None]:
     """Return (ULN in the value's unit, note when the default was used) or (None, why)."""
     for rng in reading.source.get("referenceRange") or reading.resource.get("referenceRange") or ():
         high = rng.get("high") if isinstance(rng, dict) else None
         if isinstance(high, dict) and isinstance(high.get("value"), (int, float)) and high["value"] > 0:
-            converted = units.convert(float(high["value"]), high.get("code") or high.get("unit") or unit, unit or "")
+            high_unit = high.get("code") or high.get("unit") or unit
+            converted = units.convert(float(high["value"]), high_unit, unit or "", molar_mass)
             if converted:
                 return converted, None
+            return None, f"referenceRange.high is in {high_unit!r}, which cannot be converted to the result's unit {unit!r}"
     if default is None:
         return None, "no referenceRange.high and no default ULN"
-    converted = units.convert(float(default["value"]), default["unit"], unit or "")
+    converted = units.convert(float(default["value"]), default["unit"], unit or "", molar_mass)
     if converted is None:
         return None, f"no referenceRange.high, and default ULN in {default['unit']} cannot be converted to {unit!r}"
     return converted, f"no referenceRange.high on the result; default ULN {default['value']} {default['unit']} used ({default['source']})"
@@ -324,7 +329,10 @@ def qualitative(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
 
 
 # Dipstick grades; a quantity in mg/dL is graded at the usual dipstick pads (30, 100, 300, 1000 mg/dL).
-_ORDINALS = {"negative": 0, "neg": 0, "-": 0, "nil": 0, "trace": 0.5, "+-": 0.5, "±": 0.5, "1+": 1, "+": 1, "2+": 2, "++": 2, "3+": 3, "+++": 3, "4+": 4, "++++": 4}
+_ORDINALS = {
+    "negative": 0, "neg": 0, "-": 0, "nil": 0, "trace": 0.5, "+-": 0.5, "±": 0.5,
+    "1+": 1, "+": 1, "2+": 2, "++": 2, "3+": 3, "+++": 3, "4+": 4, "++++": 4,
+}
 _PAD_MG_DL = ((1000, 4), (300, 3), (100, 2), (30, 1), (15, 0.5))
 
 

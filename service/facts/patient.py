@@ -22,7 +22,8 @@ def age(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
     raw = patient.get("birthDate")
     earliest, latest = parse_date(raw), parse_end_date(raw)
     if earliest is None or latest is None:
-        return unknown(name, "age: the Patient has no birthDate", (Evidence(reference_of(patient), "Patient.birthDate", None, None, None, "missing"),), missing="date of birth")
+        cited = (Evidence(reference_of(patient), "Patient.birthDate", None, None, None, "missing"),)
+        return unknown(name, "age: the Patient has no birthDate", cited, missing="date of birth")
     if latest > ctx.as_of:
         return unknown(name, f"age: birthDate {raw} is after the as-of date {ctx.as_of.isoformat()}")
     oldest, youngest = whole_years(earliest, ctx.as_of), whole_years(latest, ctx.as_of)
