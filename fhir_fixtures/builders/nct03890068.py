@@ -1,0 +1,640 @@
+"""Build the NCT03890068 fixture patients (ALTER-S006: anlotinib maintenance in advanced soft tissue sarcoma).
+
+Run ``python -m fhir_fixtures.builders.nct03890068``: it writes one collection Bundle per case and
+``manifest.json`` into ``fhir_fixtures/NCT03890068/``. Every case is the eligible base patient with one
+change, so each fails (or reaches a boundary on, or leaves unknown) exactly one criterion.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from fhir_fixtures.builders.fhir import ICD10, LOINC, SNOMED, PatientBuilder, code_of, write
+
+TRIAL = "NCT03890068"
+AS_OF = date(2026, 11, 20)
+OUT = Path(__file__).resolve().parent.parent / TRIAL
+
+# Base patient: a 50-year-old woman (born 1976-05-14, 60 kg) with metastatic leiomyosarcoma of the thigh,
+# stable disease after six cycles of doxorubicin, the last one 35 days before the as-of date.
+BASE_BIRTH = "1976-05-14"
+
+
+@dataclass(frozen=True)
+class Lab:
+    """One quantitative result of the base patient: LOINC code, display, value, UCUM unit, ULN and age in days."""
+
+    code: str
+    display: str
+    value: float
+    unit: str
+    high: float | None = None
+    days_before: int = 3
+
+
+# Base values sit comfortably inside every limit; ×ULN labs carry referenceRange.high (adult female limits).
+LABS: dict[str, Lab] = {
+    "hemoglobin": Lab("718-7", "Hemoglobin [Mass/volume] in Blood", 118, "g/L"),
+    "anc": Lab("751-8", "Neutrophils [#/volume] in Blood by Automated count", 3.2, "10*9/L"),
+    "platelets": Lab("777-3", "Platelets [#/volume] in Blood by Automated count", 210, "10*9/L"),
+    "creatinine": Lab("2160-0", "Creatinine [Mass/volume] in Serum or Plasma", 0.8, "mg/dL", high=1.1),
+    "bun": Lab("3094-0", "Urea nitrogen [Mass/volume] in Serum or Plasma", 14, "mg/dL", high=20),
+    "bilirubin": Lab("1975-2", "Bilirubin.total [Mass/volume] in Serum or Plasma", 0.7, "mg/dL", high=1.2),
+    "ast": Lab("1920-8", "Aspartate aminotransferase [Enzymatic activity/volume] in Serum or Plasma", 28, "U/L", high=40),
+    "alt": Lab("1742-6", "Alanine aminotransferase [Enzymatic activity/volume] in Serum or Plasma", 24, "U/L", high=40),
+    "albumin": Lab("1751-7", "Albumin [Mass/volume] in Serum or Plasma", 40, "g/L"),
+    "glucose": Lab("14771-0", "Fasting glucose [Moles/volume] in Serum or Plasma", 5.2, "mmol/L"),
+    "weight": Lab("29463-7", "Body weight", 60, "kg"),
+    "lvef": Lab("18043-0", "Left ventricular Ejection fraction by US", 62, "%", days_before=10),
+    "qtc": Lab("8636-3", "Q-T interval corrected", 430, "ms", days_before=5),
+}
+ECOG = ("89247-1", "ECOG Performance Status score")
+URINE_HCG = ("2106-3", "Choriogonadotropin (pregnancy test) [Presence] in Urine")
+HBSAG = ("5196-1", "Hepatitis B virus surface Ag [Presence] in Serum or Plasma by Immunoassay")
+HBV_DNA = ("42595-9", "Hepatitis B virus DNA [Units/volume] (viral load) in Serum or Plasma by NAA with probe detection")
+HCV_RNA = ("11259-9", "Hepatitis C virus RNA [Presence] in Serum or Plasma by NAA with probe detection")
+URINE_PROTEIN = ("20454-5", "Protein [Presence] in Urine by Test strip")
+URINE_PROTEIN_24H = ("2889-4", "Protein [Mass/time] in 24 hour Urine")
+NEGATIVE = ("260385009", "Negative")
+POSITIVE = ("10828004", "Positive")
+NOT_DETECTED = ("260415000", "Not detected")
+DETECTED = ("260373001", "Detected")
+
+SARCOMA_CODE = "C49.2"
+SARCOMA_DISPLAY = "Malignant neoplasm of connective and soft tissue of lower limb, including hip"
+LEIOMYOSARCOMA = ("8890/3", "Leiomyosarcoma, NOS")
+DOXORUBICIN = "3639"
+# Doxorubicin 21-day cycles: six, the last 35 days before (outside the 4-week window of exc-3a).
+BASE_CYCLES = (140, 119, 98, 77, 56, 35)
+
+
+def base(pid: str, birth_date: str = BASE_BIRTH, gender: str = "female") -> PatientBuilder:
+    """Return the eligible base patient: every computable criterion is decided in her favour."""
+    b = PatientBuilder(pid, birth_date, gender, AS_OF)
+    # Leiomyosarcoma of the thigh: ICD-10-CM C49.2 with the mCODE ICD-O-3 histology 8890/3.
+    b.condition(ICD10, SARCOMA_CODE, SARCOMA_DISPLAY, 300, histology=LEIOMYOSARCOMA)
+    # The diagnostic biopsy was 300 days ago: far outside the 28-day surgery window.
+    b.procedure("86273004", "Biopsy", 300)
+    for days in BASE_CYCLES:
+        b.medication("doxorubicin", days, code=DOXORUBICIN)
+    b.score(*ECOG, 1, days_before=2)
+    for lab in LABS.values():
+        b.lab(lab.code, lab.display, lab.value, lab.unit, lab.days_before, high=lab.high)
+    b.blood_pressure(122, 76, days_before=2)
+    b.coded_result(*HBSAG, *NEGATIVE, days_before=5)
+    b.coded_result(*HCV_RNA, *NOT_DETECTED, days_before=5)
+    b.string_result(*URINE_PROTEIN, "negative", days_before=3)
+    if gender != "male":
+        b.coded_result(*URINE_HCG, *NEGATIVE, days_before=3)
+    return b
+
+
+def drop(b: PatientBuilder, code: str) -> None:
+    """Remove every resource whose first code is ``code``."""
+    b.remove(lambda r: code_of(r) == code)
+
+
+def set_lab(b: PatientBuilder, key: str, value: float | None, *, unit: str | None = None, days_before: int | None = None,
+            high: float | None | str = "base", code: str | None = None, display: str | None = None, **extra: Any) -> dict[str, Any]:
+    """Replace a base lab by one with another value (and optionally code, unit, date or reference range)."""
+    lab = LABS[key]
+    drop(b, lab.code)
+    return b.lab(code or lab.code, display or lab.display, value, unit or lab.unit,
+                 lab.days_before if days_before is None else days_before, high=lab.high if high == "base" else high, **extra)  # type: ignore[arg-type]
+
+
+def lab(key: str, value: float | None, **kwargs: Any) -> Callable[[PatientBuilder], None]:
+    """A change that replaces one base lab (see ``set_lab``)."""
+    def change(b: PatientBuilder) -> None:
+        set_lab(b, key, value, **kwargs)
+    return change
+
+
+def remove(key_or_code: str) -> Callable[[PatientBuilder], None]:
+    """A change that removes a base lab (by LABS key) or any resource with that first code."""
+    code = LABS[key_or_code].code if key_or_code in LABS else key_or_code
+    return lambda b: drop(b, code)
+
+
+def ecog(value: int, days_before: int = 2) -> Callable[[PatientBuilder], None]:
+    """A change that replaces the ECOG score."""
+    def change(b: PatientBuilder) -> None:
+        drop(b, ECOG[0])
+        b.score(*ECOG, value, days_before=days_before)
+    return change
+
+
+def cycles(days: tuple[int, ...], display: str = "doxorubicin", code: str | None = DOXORUBICIN) -> Callable[[PatientBuilder], None]:
+    """A change that replaces the doxorubicin administrations by others on the given days before."""
+    def change(b: PatientBuilder) -> None:
+        drop(b, DOXORUBICIN)
+        for day in days:
+            b.medication(display, day, code=code)
+    return change
+
+
+def condition(system: str, code: str, display: str, onset: int | None = 200, **kwargs: Any) -> Callable[[PatientBuilder], None]:
+    """A change that adds a Condition."""
+    return lambda b: b.condition(system, code, display, onset, **kwargs)
+
+
+def tumour(code: str, display: str, histology: tuple[str, str] | None, verification: str = "confirmed") -> Callable[[PatientBuilder], None]:
+    """A change that replaces the leiomyosarcoma diagnosis."""
+    def change(b: PatientBuilder) -> None:
+        drop(b, SARCOMA_CODE)
+        b.condition(ICD10, code, display, 300, histology=histology, verification=verification)
+    return change
+
+
+def coded(test: tuple[str, str], answer: tuple[str, str], days_before: int = 3, status: str = "final") -> Callable[[PatientBuilder], None]:
+    """A change that replaces a coded result (pregnancy test, HBsAg, HCV RNA) with another answer."""
+    def change(b: PatientBuilder) -> None:
+        drop(b, test[0])
+        b.coded_result(*test, *answer, days_before=days_before, status=status)
+    return change
+
+
+def liver_metastasis(verification: str = "confirmed") -> Callable[[PatientBuilder], None]:
+    """A change adding a liver metastasis (SNOMED 94381002, as mCODE codes a secondary cancer condition)."""
+    return lambda b: b.condition(SNOMED, "94381002", "Metastatic malignant neoplasm to liver", 60, verification=verification)
+
+
+def urine_protein(grade: str | None, protein_24h_g: float | None = None, unit_24h: str = "g/(24.h)") -> Callable[[PatientBuilder], None]:
+    """A change that sets the dipstick grade (a valueString) and optionally adds a 24-hour urine protein."""
+    def change(b: PatientBuilder) -> None:
+        if grade is not None:
+            drop(b, URINE_PROTEIN[0])
+            b.string_result(*URINE_PROTEIN, grade, days_before=3)
+        if protein_24h_g is not None:
+            b.lab(*URINE_PROTEIN_24H, protein_24h_g, unit_24h, 2)
+    return change
+
+
+def hepatitis_b(hbsag: tuple[str, str], dna: float | None = None, dna_unit: str = "[IU]/mL",
+                dna_code: tuple[str, str] = HBV_DNA) -> Callable[[PatientBuilder], None]:
+    """A change that sets the HBsAg result and optionally adds an HBV DNA viral load."""
+    def change(b: PatientBuilder) -> None:
+        coded(HBSAG, hbsag, 5)(b)
+        if dna is not None:
+            b.lab(*dna_code, dna, dna_unit, 5)
+    return change
+
+
+def both(*changes: Callable[[PatientBuilder], None]) -> Callable[[PatientBuilder], None]:
+    """A change made of several changes, applied in order."""
+    def change(b: PatientBuilder) -> None:
+        for each in changes:
+            each(b)
+    return change
+
+
+def no_birth_date(b: PatientBuilder) -> None:
+    """Remove Patient.birthDate."""
+    b.resources[0].pop("birthDate", None)
+
+
+def unchanged(_b: PatientBuilder) -> None:
+    """Leave the base patient as it is."""
+
+
+@dataclass(frozen=True)
+class Case:
+    """One fixture patient: how it differs from the base, and what the report must say."""
+
+    name: str
+    description: str
+    change: Callable[[PatientBuilder], None]
+    verdict: str
+    fails: tuple[str, ...] = ()
+    statuses: dict[str, str] = field(default_factory=dict)
+    birth_date: str = BASE_BIRTH
+    gender: str = "female"
+
+    def build(self) -> PatientBuilder:
+        """Return the patient: the base, changed."""
+        b = base(self.name, self.birth_date, self.gender)
+        self.change(b)
+        return b
+
+    def manifest(self) -> dict[str, Any]:
+        """Render the manifest entry."""
+        expect: dict[str, Any] = {"verdict": self.verdict, "fails": list(self.fails)}
+        if self.statuses:
+            expect["statuses"] = self.statuses
+        return {"description": self.description, "expect": expect}
+
+
+def fails(criterion: str) -> dict[str, Any]:
+    """Keyword arguments of a case failing exactly one criterion (inclusion not-met or exclusion met)."""
+    return {"verdict": "ineligible", "fails": (criterion,), "statuses": {criterion: "met" if criterion.startswith("exc") else "not-met"}}
+
+
+def passes(criterion: str, status: str | None = None) -> dict[str, Any]:
+    """Keyword arguments of an eligible case pinning one criterion (met for inclusions, not-met for exclusions by default)."""
+    return {"verdict": "eligible", "statuses": {criterion: status or ("not-met" if criterion.startswith("exc") else "met")}}
+
+
+def review(criterion: str) -> dict[str, Any]:
+    """Keyword arguments of a case where a reviewWhen criterion turns to review (eligible, nothing failed)."""
+    return {"verdict": "eligible", "statuses": {criterion: "review"}}
+
+
+def unknown(criterion: str) -> dict[str, Any]:
+    """Keyword arguments of a case where one criterion is unknown (insufficient data, nothing failed)."""
+    return {"verdict": "insufficient-data", "statuses": {criterion: "unknown"}}
+
+
+def case(name: str, description: str, change: Callable[[PatientBuilder], None], expect: dict[str, Any], **kwargs: Any) -> Case:
+    """Build a Case from an expectation made by fails()/passes()/review()/unknown()."""
+    return Case(name, description, change, **expect, **kwargs)
+
+
+BASE_STATUSES = {
+    "inc-2": "met", "inc-3": "met", "inc-5a": "met", "inc-5b": "met", "inc-7a": "met", "inc-8a": "met", "inc-8b": "met", "inc-8c": "met",
+    "inc-8d": "met", "inc-8e": "met", "inc-8f": "met", "inc-8g": "met", "inc-8h": "met", "inc-8i": "met", "inc-8j": "met", "inc-9b": "met",
+    "inc-9c": "met", "exc-1": "not-met", "exc-2": "not-met", "exc-3a": "not-met", "exc-3b": "not-met", "exc-6": "not-met", "exc-7": "not-met",
+    "exc-8": "not-met", "exc-9a": "not-met", "exc-9b": "not-met", "exc-9c": "not-met", "exc-9d": "not-met", "exc-9e": "not-met",
+    "exc-9g": "not-met", "exc-9h": "not-met", "exc-9j": "not-met", "exc-9k": "not-met", "exc-10a": "not-met", "exc-12b": "not-met",
+    "exc-13": "not-met", "exc-14a": "not-met", "exc-14b": "not-met",
+    "inc-1": "review", "inc-4": "review", "inc-6": "review", "inc-7b": "review", "inc-9a": "review", "inc-9d": "review", "exc-4": "review",
+    "exc-5": "review", "exc-9f": "review", "exc-9i": "review", "exc-10b": "review", "exc-11": "review", "exc-12a": "review", "exc-15": "review",
+    "exc-16": "review",
+}
+
+CASES: list[Case] = [
+    # The base: every computable criterion decided in her favour; review criteria stay 'review'; nothing unknown.
+    Case("eligible", "50-year-old woman with metastatic leiomyosarcoma, stable after six doxorubicin cycles, fit, normal organ function, no exclusions.",
+         unchanged, "eligible", statuses=BASE_STATUSES),
+    # A man needs no pregnancy test and cannot be lactating; QTc 430 is under the male limit.
+    Case("eligible-male", "The base patient as a man with no pregnancy test: the women-only criteria are met from sex alone.",
+         unchanged, "eligible", statuses={"inc-9b": "met", "inc-9c": "met", "exc-9c": "not-met"}, gender="male"),
+
+    # --- inc-2: 18-70 years on the as-of date (the birthday itself counts) ---
+    case("age-18-birthday-today", "Base patient whose 18th birthday is the as-of date: aged 18, in range.", unchanged, passes("inc-2"),
+         birth_date="2008-11-20"),
+    case("age-17-turns-18-tomorrow", "Base patient turning 18 the day after the as-of date: still 17, too young.", unchanged, fails("inc-2"),
+         birth_date="2008-11-21"),
+    case("age-70-birthday-today", "Base patient whose 70th birthday is the as-of date: aged 70, in range (≤ 70).", unchanged, passes("inc-2"),
+         birth_date="1956-11-20"),
+    case("age-70-turns-71-tomorrow", "Base patient turning 71 the day after the as-of date: still 70, in range.", unchanged, passes("inc-2"),
+         birth_date="1955-11-21"),
+    case("age-71-birthday-today", "Base patient whose 71st birthday is the as-of date: aged 71, too old.", unchanged, fails("inc-2"),
+         birth_date="1955-11-20"),
+    # No birthDate: age unknown (and Cockcroft-Gault unknown, but the creatinine ratio alone meets inc-8d).
+    case("no-birth-date", "Base patient whose Patient resource has no birthDate: age unknown.", no_birth_date, unknown("inc-2")),
+
+    # --- inc-3: ECOG 0-2 ---
+    case("ecog-2", "Base patient with ECOG 2: at the upper limit, met.", ecog(2), passes("inc-3")),
+    case("ecog-3", "Base patient with ECOG 3: above the limit.", ecog(3), fails("inc-3")),
+    # ECOG given as a LOINC answer code (LA9624-3 = 2) rather than an integer.
+    case("ecog-2-loinc-answer", "Base patient whose ECOG is recorded as the LOINC answer LA9624-3 (grade 2): met.",
+         both(remove(ECOG[0]), lambda b: b.coded_result(*ECOG, "LA9624-3", "2", days_before=2, answer_system=LOINC)), passes("inc-3")),
+    # Lookback 14 days: an ECOG 15 days old is stale, so unknown (not met and not failed).
+    case("ecog-stale-15-days", "Base patient whose only ECOG is 15 days old (lookback 14): unknown.", ecog(1, days_before=15), unknown("inc-3")),
+
+    # --- inc-5a / inc-5b: soft tissue sarcoma, not an excluded subtype ---
+    # The only sarcoma Condition is refuted: ignored, so no soft tissue sarcoma on record.
+    case("sarcoma-refuted", "Base patient whose only sarcoma Condition has verificationStatus 'refuted': no sarcoma on record.",
+         tumour(SARCOMA_CODE, SARCOMA_DISPLAY, LEIOMYOSARCOMA, verification="refuted"), fails("inc-5a")),
+    # Provisional diagnosis: neither confirmed nor refuted, so unknown.
+    case("sarcoma-provisional", "Base patient whose sarcoma diagnosis is only provisional: soft tissue sarcoma unknown.",
+         tumour(SARCOMA_CODE, SARCOMA_DISPLAY, LEIOMYOSARCOMA, verification="provisional"), unknown("inc-5a")),
+    # MPNST is a soft tissue sarcoma (inc-5a met) that the trial excludes (inc-5b not met).
+    case("mpnst", "Base patient whose sarcoma is a malignant peripheral nerve sheath tumour (ICD-O-3 9540/3): an excluded subtype.",
+         tumour(SARCOMA_CODE, SARCOMA_DISPLAY, ("9540/3", "Malignant peripheral nerve sheath tumor")), fails("inc-5b")),
+    case("gist", "Base patient whose sarcoma is a gastrointestinal stromal tumour (C49.A2, ICD-O-3 8936/3): an excluded subtype.",
+         tumour("C49.A2", "Gastrointestinal stromal tumor of stomach", ("8936/3", "Gastrointestinal stromal tumor")), fails("inc-5b")),
+    # Uterine leiomyosarcoma is coded to the uterus (C54.2), not C49: the histology makes it a soft tissue sarcoma
+    # and keeps it out of 'other malignancy'.
+    case("uterine-leiomyosarcoma", "Base patient whose leiomyosarcoma is of the myometrium (C54.2 with ICD-O-3 8890/3): eligible.",
+         tumour("C54.2", "Malignant neoplasm of myometrium", LEIOMYOSARCOMA),
+         {"verdict": "eligible", "statuses": {"inc-5a": "met", "inc-5b": "met", "exc-2": "not-met"}}),
+
+    # --- inc-7a: at least 4 anthracycline cycles (administrations within 7 days are one cycle) ---
+    case("anthracycline-4-cycles", "Base patient with exactly four doxorubicin cycles: met.", cycles((98, 77, 56, 35)), passes("inc-7a")),
+    case("anthracycline-3-cycles", "Base patient with only three doxorubicin cycles.", cycles((77, 56, 35)), fails("inc-7a")),
+    # Nine administrations, but days 1-3 of three cycles: three cycles, not nine.
+    case("anthracycline-3-cycles-split-days", "Base patient with three doxorubicin cycles each given over three consecutive days: 3 cycles.",
+         cycles((79, 78, 77, 58, 57, 56, 37, 36, 35)), fails("inc-7a")),
+    # Epirubicin known only by name (no RxNorm/ATC coding): still counted.
+    case("epirubicin-by-name", "Base patient whose four anthracycline cycles are epirubicin recorded by name only (no code): met.",
+         cycles((98, 77, 56, 35), display="Epirubicin hydrochloride 75 mg/m2 IV", code=None), passes("inc-7a")),
+
+    # --- inc-8a: haemoglobin ≥ 80 g/L (lookback 14 days) ---
+    case("hb-80", "Base patient with haemoglobin exactly 80 g/L: met.", lab("hemoglobin", 80), passes("inc-8a")),
+    case("hb-79", "Base patient with haemoglobin 79 g/L.", lab("hemoglobin", 79), fails("inc-8a")),
+    case("hb-8.0-g-dl", "Base patient with haemoglobin reported as 8.0 g/dL (= 80 g/L): met.", lab("hemoglobin", 8.0, unit="g/dL"), passes("inc-8a")),
+    case("hb-7.9-g-dl", "Base patient with haemoglobin reported as 7.9 g/dL (= 79 g/L).", lab("hemoglobin", 7.9, unit="g/dL"), fails("inc-8a")),
+    # 4.9 mmol/L (monomer) × 16.1145 = 79.0 g/L.
+    case("hb-4.9-mmol-l", "Base patient with haemoglobin reported as 4.9 mmol/L (LOINC 59260-0; = 79.0 g/L).",
+         lab("hemoglobin", 4.9, unit="mmol/L", code="59260-0", display="Hemoglobin [Moles/volume] in Blood"), fails("inc-8a")),
+    # One day outside the 14-day lookback: unknown, and the reason names the latest date (2026-11-05).
+    case("hb-stale-15-days", "Base patient whose only haemoglobin is 15 days old (lookback 14): unknown.",
+         lab("hemoglobin", 118, days_before=15), unknown("inc-8a")),
+    # A newer haemoglobin of 70 g/L entered in error is ignored; the valid 118 g/L decides.
+    case("hb-entered-in-error", "Base patient with a newer haemoglobin of 70 g/L marked entered-in-error: ignored, met on the valid result.",
+         lambda b: b.lab(LABS["hemoglobin"].code, LABS["hemoglobin"].display, 70, "g/L", 1, status="entered-in-error"), passes("inc-8a")),
+
+    # --- inc-8b: ANC ≥ 1.5 × 10⁹/L ---
+    case("anc-1.5", "Base patient with ANC exactly 1.5 × 10⁹/L: met.", lab("anc", 1.5), passes("inc-8b")),
+    case("anc-1.4", "Base patient with ANC 1.4 × 10⁹/L.", lab("anc", 1.4), fails("inc-8b")),
+    case("anc-1500-per-ul", "Base patient with ANC reported as 1500 /uL (= 1.5 × 10⁹/L): met.", lab("anc", 1500, unit="/uL"), passes("inc-8b")),
+    case("anc-1490-per-ul", "Base patient with ANC reported as 1490 /uL (= 1.49 × 10⁹/L).", lab("anc", 1490, unit="/uL"), fails("inc-8b")),
+
+    # --- inc-8c: platelets ≥ 80 × 10⁹/L ---
+    case("plt-80", "Base patient with platelets exactly 80 × 10⁹/L: met.", lab("platelets", 80), passes("inc-8c")),
+    case("plt-79", "Base patient with platelets 79 × 10⁹/L.", lab("platelets", 79), fails("inc-8c")),
+
+    # --- inc-8d: creatinine ≤ 1.5 × ULN OR Cockcroft-Gault CrCl ≥ 60 mL/min ---
+    # 1.65 / 1.1 = 1.5 × ULN exactly.
+    case("creatinine-1.5-uln", "Base patient with creatinine 1.65 mg/dL (ULN 1.1) = 1.5 × ULN exactly: met.", lab("creatinine", 1.65), passes("inc-8d")),
+    # Ratio false (1.4/0.9 = 1.56), CrCl true ((140-50) × 90 × 0.85 / (72 × 1.4) = 68.3): met.
+    case("creatinine-high-crcl-ok", "Base patient (90 kg) with creatinine 1.4 mg/dL, ULN 0.9 (1.56 × ULN) but CrCl 68 mL/min: met by clearance.",
+         both(lab("creatinine", 1.4, high=0.9), lab("weight", 90)), passes("inc-8d")),
+    # Both false: 1.56 × ULN and CrCl (140-50) × 60 × 0.85 / (72 × 1.4) = 45.5.
+    case("creatinine-high-crcl-low", "Base patient (60 kg) with creatinine 1.4 mg/dL, ULN 0.9 (1.56 × ULN) and CrCl 45 mL/min.",
+         lab("creatinine", 1.4, high=0.9), fails("inc-8d")),
+    # Ratio false, CrCl unknown (no body weight): unknown, never not-met.
+    case("creatinine-high-no-weight", "Base patient with creatinine 1.56 × ULN and no body weight on record: CrCl cannot be computed, unknown.",
+         both(lab("creatinine", 1.4, high=0.9), remove("weight")), unknown("inc-8d")),
+    # µmol/L: 130/84 = 1.55 × ULN; 130 µmol/L = 1.47 mg/dL, CrCl 90 × 90 × 0.85 / (72 × 1.47) = 65.0: met by clearance.
+    case("creatinine-umol-crcl-ok", "Base patient (90 kg) with creatinine 130 µmol/L, ULN 84 µmol/L (1.55 × ULN) but CrCl 65 mL/min: met.",
+         both(lab("creatinine", 130, unit="umol/L", high=84, code="14682-9", display="Creatinine [Moles/volume] in Serum or Plasma"), lab("weight", 90)),
+         passes("inc-8d")),
+    # Male, 50 y, 72 kg, creatinine 1.5 mg/dL: CrCl = 90 × 72 / (72 × 1.5) = 60.0 exactly; ratio 1.5/0.9 = 1.67 fails.
+    case("crcl-60-male", "Male base patient (72 kg) with creatinine 1.5 mg/dL, ULN 0.9 (1.67 × ULN) and CrCl exactly 60 mL/min: met.",
+         both(lab("creatinine", 1.5, high=0.9), lab("weight", 72)), passes("inc-8d"), gender="male"),
+
+    # --- inc-8e: BUN ≤ 2.5 × ULN ---
+    case("bun-2.5-uln", "Base patient with BUN 50 mg/dL (ULN 20) = 2.5 × ULN exactly: met.", lab("bun", 50), passes("inc-8e")),
+    case("bun-2.6-uln", "Base patient with BUN 52 mg/dL (ULN 20) = 2.6 × ULN.", lab("bun", 52), fails("inc-8e")),
+
+    # --- inc-8f: total bilirubin ≤ 1.5 × ULN ---
+    case("bilirubin-1.5-uln", "Base patient with total bilirubin 1.8 mg/dL (ULN 1.2) = 1.5 × ULN exactly: met.", lab("bilirubin", 1.8), passes("inc-8f")),
+    case("bilirubin-1.6-uln", "Base patient with total bilirubin 1.92 mg/dL (ULN 1.2) = 1.6 × ULN.", lab("bilirubin", 1.92), fails("inc-8f")),
+    # µmol/L with its own reference range: 30/21 = 1.43 × ULN.
+    case("bilirubin-umol", "Base patient with total bilirubin 30 µmol/L (ULN 21 µmol/L) = 1.43 × ULN: met.",
+         lab("bilirubin", 30, unit="umol/L", high=21, code="14631-6", display="Bilirubin.total [Moles/volume] in Serum or Plasma"), passes("inc-8f")),
+    # µmol/L with no reference range: the documented default ULN 1.2 mg/dL is converted (= 20.5 µmol/L): 30/20.5 = 1.46 × ULN.
+    case("bilirubin-umol-no-range", "Base patient with total bilirubin 30 µmol/L and no referenceRange: 1.46 × the default ULN (1.2 mg/dL = 20.5 µmol/L), met.",
+         lab("bilirubin", 30, unit="umol/L", high=None, code="14631-6", display="Bilirubin.total [Moles/volume] in Serum or Plasma"),
+         passes("inc-8f")),
+    # The same without a range at 32 µmol/L: 1.56 × the default ULN.
+    case("bilirubin-umol-no-range-high", "Base patient with total bilirubin 32 µmol/L and no referenceRange: 1.56 × the default ULN (20.5 µmol/L).",
+         lab("bilirubin", 32, unit="umol/L", high=None, code="14631-6", display="Bilirubin.total [Moles/volume] in Serum or Plasma"),
+         fails("inc-8f")),
+    # A result below the assay's limit ('<0.3 mg/dL') is decided by its upper bound.
+    case("bilirubin-below-limit", "Base patient with total bilirubin reported as <0.3 mg/dL: met.", lab("bilirubin", 0.3, comparator="<"),
+         passes("inc-8f")),
+
+    # --- inc-8g / inc-8h: AST and ALT ≤ 2.5 × ULN (≤ 5 × ULN with liver metastases) ---
+    case("ast-2.5-uln", "Base patient with AST 100 U/L (ULN 40) = 2.5 × ULN exactly: met.", lab("ast", 100), passes("inc-8g")),
+    case("ast-2.6-uln", "Base patient with AST 104 U/L (ULN 40) = 2.6 × ULN and no liver metastases.", lab("ast", 104), fails("inc-8g")),
+    case("alt-2.5-uln", "Base patient with ALT 100 U/L (ULN 40) = 2.5 × ULN exactly: met.", lab("alt", 100), passes("inc-8h")),
+    case("alt-2.6-uln", "Base patient with ALT 104 U/L (ULN 40) = 2.6 × ULN and no liver metastases.", lab("alt", 104), fails("inc-8h")),
+    case("liver-mets-4-uln", "Base patient with liver metastases and AST and ALT 4 × ULN: within the 5 × ULN limit.",
+         both(liver_metastasis(), lab("ast", 160), lab("alt", 160)),
+         {"verdict": "eligible", "statuses": {"inc-8g": "met", "inc-8h": "met", "exc-2": "not-met"}}),
+    case("liver-mets-ast-5-uln", "Base patient with liver metastases and AST 200 U/L (ULN 40) = 5 × ULN exactly: met.",
+         both(liver_metastasis(), lab("ast", 200)), passes("inc-8g")),
+    case("liver-mets-ast-5.1-uln", "Base patient with liver metastases and AST 204 U/L (ULN 40) = 5.1 × ULN.",
+         both(liver_metastasis(), lab("ast", 204)), fails("inc-8g")),
+    case("liver-mets-alt-5.1-uln", "Base patient with liver metastases and ALT 204 U/L (ULN 40) = 5.1 × ULN.",
+         both(liver_metastasis(), lab("alt", 204)), fails("inc-8h")),
+    # A refuted liver metastasis is ignored, so the 2.5 × ULN limit applies to AST 4 × ULN.
+    case("liver-mets-refuted-ast-4-uln", "Base patient with a refuted liver metastasis and AST 4 × ULN: the 2.5 × ULN limit applies.",
+         both(liver_metastasis("refuted"), lab("ast", 160)), fails("inc-8g")),
+    # A provisional liver metastasis with AST 4 × ULN: the 2.5 × ULN side is false and the 5 × ULN side hangs on
+    # an unconfirmed diagnosis, so unknown (never not-met).
+    case("liver-mets-provisional-ast-4-uln", "Base patient with a provisional liver metastasis and AST 4 × ULN: which limit applies is unknown.",
+         both(liver_metastasis("provisional"), lab("ast", 160)), unknown("inc-8g")),
+    # Liver metastasis coded ICD-10-CM C78.7: a metastasis of the sarcoma, not another malignancy (exc-2 not met).
+    case("liver-mets-icd10-ast-4-uln", "Base patient with liver metastases coded ICD-10-CM C78.7 and AST 4 × ULN: met, and not another primary.",
+         both(lambda b: b.condition(ICD10, "C78.7", "Secondary malignant neoplasm of liver and intrahepatic bile duct", 60), lab("ast", 160)),
+         {"verdict": "eligible", "statuses": {"inc-8g": "met", "exc-2": "not-met"}}),
+    # No AST at all: unknown whichever branch.
+    case("ast-missing", "Base patient with no AST on record: unknown.", remove("ast"), unknown("inc-8g")),
+
+    # --- inc-8i: albumin ≥ 25 g/L ---
+    case("albumin-25", "Base patient with albumin exactly 25 g/L: met.", lab("albumin", 25), passes("inc-8i")),
+    case("albumin-24", "Base patient with albumin 24 g/L.", lab("albumin", 24), fails("inc-8i")),
+    case("albumin-2.5-g-dl", "Base patient with albumin reported as 2.5 g/dL (= 25 g/L): met.", lab("albumin", 2.5, unit="g/dL"), passes("inc-8i")),
+
+    # --- inc-8j: LVEF ≥ 50 % (lookback 90 days) ---
+    case("lvef-50", "Base patient with LVEF exactly 50 %: met.", lab("lvef", 50), passes("inc-8j")),
+    case("lvef-49", "Base patient with LVEF 49 %.", lab("lvef", 49), fails("inc-8j")),
+    case("lvef-stale-91-days", "Base patient whose only LVEF is 91 days old (lookback 90): unknown.", lab("lvef", 62, days_before=91), unknown("inc-8j")),
+    case("lvef-90-days", "Base patient whose LVEF is 90 days old: still inside the lookback, met.", lab("lvef", 62, days_before=90), passes("inc-8j")),
+
+    # --- inc-9b / inc-9c: women not lactating, negative pregnancy test within 7 days ---
+    case("lactating", "Base patient who is breastfeeding (SNOMED 413712001).", condition(SNOMED, "413712001", "Breastfeeding (mother)", 90), fails("inc-9b")),
+    case("pregnancy-test-positive", "Base patient with a positive urine pregnancy test 2 days before.", coded(URINE_HCG, POSITIVE, 2), fails("inc-9c")),
+    case("pregnancy-test-7-days", "Base patient whose negative pregnancy test is 7 days old: inside the window, met.", coded(URINE_HCG, NEGATIVE, 7),
+         passes("inc-9c")),
+    case("pregnancy-test-8-days", "Base patient whose only negative pregnancy test is 8 days old: outside the 7-day window, unknown.",
+         coded(URINE_HCG, NEGATIVE, 8), unknown("inc-9c")),
+    case("pregnancy-test-positive-entered-in-error", "Base patient with a newer positive pregnancy test entered in error: ignored, met.",
+         lambda b: b.coded_result(*URINE_HCG, *POSITIVE, days_before=1, status="entered-in-error"), passes("inc-9c")),
+    # Serum test instead of urine: the rule accepts either.
+    case("pregnancy-test-serum", "Base patient whose negative pregnancy test is a serum hCG (2118-8) instead of urine: met.",
+         both(remove(URINE_HCG[0]), lambda b: b.coded_result("2118-8", "Choriogonadotropin (pregnancy test) [Presence] in Serum or Plasma", *NEGATIVE, 2)),
+         passes("inc-9c")),
+
+    # --- exc-1: prior anlotinib ---
+    # Anlotinib has no RxNorm/ATC code: matched by name, 200 days ago (outside the 4-week therapy window).
+    case("prior-anlotinib", "Base patient who took anlotinib (recorded by name only) 200 days before.",
+         lambda b: b.medication("Anlotinib hydrochloride capsules 12 mg", 200, code=None, kind="MedicationStatement"), fails("exc-1")),
+    # The same statement entered in error does not count.
+    case("prior-anlotinib-entered-in-error", "Base patient whose only anlotinib record is entered-in-error: ignored.",
+         lambda b: b.medication("Anlotinib hydrochloride capsules 12 mg", 200, code=None, kind="MedicationStatement", status="entered-in-error"),
+         passes("exc-1")),
+
+    # --- exc-2: other malignancy within 5 years (1,826 days) ---
+    case("breast-cancer-3y", "Base patient with an active breast cancer diagnosed 3 years before.",
+         condition(ICD10, "C50.911", "Malignant neoplasm of unspecified site of right female breast", 1100), fails("exc-2")),
+    # Resolved exactly 1,826 days before: still within 5 years.
+    case("other-cancer-resolved-1826-days", "Base patient whose papillary thyroid cancer resolved 1,826 days before: within 5 years.",
+         condition(ICD10, "C73", "Malignant neoplasm of thyroid gland", 2500, clinical="resolved", abatement_days_before=1826), fails("exc-2")),
+    case("other-cancer-resolved-1827-days", "Base patient whose papillary thyroid cancer resolved 1,827 days before: more than 5 years.",
+         condition(ICD10, "C73", "Malignant neoplasm of thyroid gland", 2500, clinical="resolved", abatement_days_before=1827), passes("exc-2")),
+
+    # --- exc-3a: systemic anti-tumour therapy in the 4 weeks (28 days) before ---
+    # Ifosfamide known only by name (no code), 28 days before: inside the window.
+    case("ifosfamide-28-days", "Base patient given ifosfamide (by name only) 28 days before: inside the 4-week window.",
+         lambda b: b.medication("Ifosfamide 2 g/m2 IV", 28, code=None), fails("exc-3a")),
+    case("ifosfamide-29-days", "Base patient given ifosfamide (by name only) 29 days before: outside the 4-week window.",
+         lambda b: b.medication("Ifosfamide 2 g/m2 IV", 29, code=None), passes("exc-3a")),
+    # The last doxorubicin cycle 28 days before (four cycles in all): inc-7a still met, exc-3a met.
+    case("doxorubicin-28-days", "Base patient whose last doxorubicin cycle was 28 days before.", cycles((91, 70, 49, 28)), fails("exc-3a")),
+
+    # --- exc-3b: radiotherapy in the 4 weeks before ---
+    case("radiotherapy-28-days", "Base patient treated with teleradiotherapy 28 days before.",
+         lambda b: b.procedure("33195004", "Teleradiotherapy procedure", 28), fails("exc-3b")),
+    case("radiotherapy-29-days", "Base patient treated with teleradiotherapy 29 days before.",
+         lambda b: b.procedure("33195004", "Teleradiotherapy procedure", 29), passes("exc-3b")),
+
+    # --- exc-6 / exc-7 / exc-8: met turns to review ---
+    case("pleural-effusion", "Base patient with an active pleural effusion: whether it causes grade > 2 dyspnoea is for review.",
+         condition(SNOMED, "60046008", "Pleural effusion", 20), review("exc-6")),
+    case("brain-metastases", "Base patient with brain metastases (SNOMED 94225005): symptom control is for review.",
+         condition(SNOMED, "94225005", "Secondary malignant neoplasm of brain", 40), review("exc-7")),
+    case("hypothyroidism", "Base patient with active hypothyroidism: whether it persists after treatment is for review.",
+         condition(SNOMED, "40930008", "Hypothyroidism", 100), review("exc-8")),
+    # Resolved hyperthyroidism: activeOnly, so not on record as current.
+    case("hyperthyroidism-resolved", "Base patient whose hyperthyroidism is resolved: not current thyroid dysfunction.",
+         condition(ICD10, "E05.90", "Thyrotoxicosis, unspecified without thyrotoxic crisis or storm", 900, clinical="resolved", abatement_days_before=400),
+         passes("exc-8")),
+
+    # --- exc-9a: systolic ≥ 140 or diastolic ≥ 90 mmHg ---
+    case("bp-140-80", "Base patient with blood pressure 140/80 mmHg: systolic at the limit.",
+         both(remove("85354-9"), lambda b: b.blood_pressure(140, 80, 2)), fails("exc-9a")),
+    case("bp-130-90", "Base patient with blood pressure 130/90 mmHg: diastolic at the limit.",
+         both(remove("85354-9"), lambda b: b.blood_pressure(130, 90, 2)), fails("exc-9a")),
+    case("bp-139-89", "Base patient with blood pressure 139/89 mmHg: just under both limits.",
+         both(remove("85354-9"), lambda b: b.blood_pressure(139, 89, 2)), passes("exc-9a")),
+    # An older high reading followed by a normal one: the latest decides.
+    case("bp-high-then-normal", "Base patient with 152/94 mmHg 10 days before and 122/76 mmHg 2 days before: the latest is normal.",
+         lambda b: b.blood_pressure(152, 94, 10), passes("exc-9a")),
+    # Both sides unknown: no blood pressure in 14 days.
+    case("bp-missing", "Base patient with no blood pressure on record: unknown.", remove("85354-9"), unknown("exc-9a")),
+
+    # --- exc-9b: arrhythmia or myocardial infarction (met turns to review) ---
+    case("atrial-fibrillation", "Base patient with active atrial fibrillation: grade and control are for review.",
+         condition(SNOMED, "49436004", "Atrial fibrillation", 400), review("exc-9b")),
+    case("old-mi", "Base patient with a myocardial infarction 3 years before: for review.",
+         condition(SNOMED, "22298006", "Myocardial infarction", 1100, clinical="resolved", abatement_days_before=1090), review("exc-9b")),
+
+    # --- exc-9c: QTc ≥ 450 ms (men) / ≥ 470 ms (women) ---
+    case("qtc-470-woman", "Base patient (woman) with QTc exactly 470 ms: at the women's limit.", lab("qtc", 470), fails("exc-9c")),
+    case("qtc-469-woman", "Base patient (woman) with QTc 469 ms: under the women's limit.", lab("qtc", 469), passes("exc-9c")),
+    case("qtc-460-woman", "Base patient (woman) with QTc 460 ms: over the men's limit but under the women's.", lab("qtc", 460), passes("exc-9c")),
+    case("qtc-450-man", "Male base patient with QTc exactly 450 ms: at the men's limit.", lab("qtc", 450), fails("exc-9c"), gender="male"),
+    case("qtc-449-man", "Male base patient with QTc 449 ms: under the men's limit.", lab("qtc", 449), passes("exc-9c"), gender="male"),
+    # Gender 'unknown': the sex-specific limit cannot be chosen for 460 ms (inc-9b/9c are met from the negative test).
+    case("qtc-460-sex-unknown", "Base patient with Patient.gender 'unknown' and QTc 460 ms: which limit applies is unknown.",
+         lab("qtc", 460), {"verdict": "insufficient-data", "statuses": {"exc-9c": "unknown", "inc-9b": "met", "inc-9c": "met"}}, gender="unknown"),
+    case("qtc-stale-29-days", "Base patient whose only QTc is 29 days old (lookback 28): unknown.", lab("qtc", 430, days_before=29), unknown("exc-9c")),
+
+    # --- exc-9d: congestive heart failure (met turns to review) ---
+    case("heart-failure", "Base patient with chronic congestive heart failure: NYHA class is for review.",
+         condition(SNOMED, "88805009", "Chronic congestive heart failure", 500), review("exc-9d")),
+
+    # --- exc-9e: diabetes with fasting glucose > 10 mmol/L ---
+    case("diabetes-glucose-10.1", "Base patient with type 2 diabetes and fasting glucose 10.1 mmol/L.",
+         both(condition(ICD10, "E11.9", "Type 2 diabetes mellitus without complications", 2000), lab("glucose", 10.1)), fails("exc-9e")),
+    case("diabetes-glucose-10.0", "Base patient with type 2 diabetes and fasting glucose exactly 10.0 mmol/L: not above the limit.",
+         both(condition(ICD10, "E11.9", "Type 2 diabetes mellitus without complications", 2000), lab("glucose", 10.0)), passes("exc-9e")),
+    # 182 mg/dL / 18.016 = 10.10 mmol/L.
+    case("diabetes-glucose-182-mg-dl", "Base patient with type 2 diabetes and fasting glucose 182 mg/dL (= 10.1 mmol/L).",
+         both(condition(ICD10, "E11.9", "Type 2 diabetes mellitus without complications", 2000),
+              lab("glucose", 182, unit="mg/dL", code="1558-6", display="Fasting glucose [Mass/volume] in Serum or Plasma")), fails("exc-9e")),
+    # 180 mg/dL = 9.99 mmol/L.
+    case("diabetes-glucose-180-mg-dl", "Base patient with type 2 diabetes and fasting glucose 180 mg/dL (= 9.99 mmol/L): not above the limit.",
+         both(condition(ICD10, "E11.9", "Type 2 diabetes mellitus without complications", 2000),
+              lab("glucose", 180, unit="mg/dL", code="1558-6", display="Fasting glucose [Mass/volume] in Serum or Plasma")), passes("exc-9e")),
+    # High glucose without diabetes on record: the criterion is about diabetes control.
+    case("no-diabetes-glucose-12", "Base patient without diabetes on record and fasting glucose 12 mmol/L.", lab("glucose", 12), passes("exc-9e")),
+    # Diabetes with no fasting glucose: unknown.
+    case("diabetes-no-glucose", "Base patient with type 2 diabetes and no fasting glucose on record: unknown.",
+         both(condition(ICD10, "E11.9", "Type 2 diabetes mellitus without complications", 2000), remove("glucose")), unknown("exc-9e")),
+
+    # --- exc-9g: HBsAg positive AND HBV DNA ≥ 500 IU/mL ---
+    case("hbv-dna-500", "Base patient HBsAg-positive with HBV DNA exactly 500 IU/mL: active hepatitis B.", hepatitis_b(POSITIVE, 500), fails("exc-9g")),
+    case("hbv-dna-499", "Base patient HBsAg-positive with HBV DNA 499 IU/mL: not active.", hepatitis_b(POSITIVE, 499), passes("exc-9g")),
+    case("hbv-dna-missing", "Base patient HBsAg-positive with no HBV DNA: unknown.", hepatitis_b(POSITIVE), unknown("exc-9g")),
+    # copies/mL is not converted to IU/mL (the factor depends on the assay): unknown.
+    case("hbv-dna-copies", "Base patient HBsAg-positive with HBV DNA 2000 copies/mL (LOINC 29615-2): not convertible to IU/mL, unknown.",
+         hepatitis_b(POSITIVE, 2000, "{copies}/mL",
+                     ("29615-2", "Hepatitis B virus DNA [#/volume] (viral load) in Serum or Plasma by NAA with probe detection")), unknown("exc-9g")),
+    case("hbsag-missing", "Base patient with no HBsAg result: unknown.", remove(HBSAG[0]), unknown("exc-9g")),
+
+    # --- exc-9h: HCV RNA positive AND abnormal liver function (ALT or AST > ULN) ---
+    case("hcv-rna-alt-1.2-uln", "Base patient with HCV RNA detected and ALT 48 U/L (1.2 × ULN): active hepatitis C.",
+         both(coded(HCV_RNA, DETECTED, 5), lab("alt", 48)), fails("exc-9h")),
+    case("hcv-rna-normal-lft", "Base patient with HCV RNA detected but normal ALT and AST: not active by the trial's definition.",
+         coded(HCV_RNA, DETECTED, 5), passes("exc-9h")),
+    # No HCV RNA but normal liver function: decided not-met from the liver-function side.
+    case("hcv-rna-missing-normal-lft", "Base patient with no HCV RNA and normal ALT and AST: not-met.", remove(HCV_RNA[0]), passes("exc-9h")),
+    # No HCV RNA and ALT above ULN: unknown.
+    case("hcv-rna-missing-alt-high", "Base patient with no HCV RNA and ALT 1.2 × ULN: unknown.", both(remove(HCV_RNA[0]), lab("alt", 48)),
+         unknown("exc-9h")),
+    # A viral load below the detection limit ('<15 IU/mL') is not detected.
+    case("hcv-rna-below-limit", "Base patient with HCV RNA <15 IU/mL (viral load, LOINC 11011-4) and ALT 1.2 × ULN: not detected.",
+         both(remove(HCV_RNA[0]), lab("alt", 48),
+              lambda b: b.lab("11011-4", "Hepatitis C virus RNA [Units/volume] (viral load) in Serum or Plasma by NAA with probe detection",
+                              15, "[IU]/mL", 5, comparator="<")), passes("exc-9h")),
+
+    # --- exc-9j: urine protein ≥ 2+ (unless a 24-h urine protein < 1.0 g shows it is not confirmed) ---
+    case("urine-protein-2plus-24h-1.0", "Base patient with urine protein 2+ and a 24-h urine protein of exactly 1.0 g: renal insufficiency.",
+         urine_protein("2+", 1.0), fails("exc-9j")),
+    case("urine-protein-2plus-24h-0.8", "Base patient with urine protein 2+ but a 24-h urine protein of 0.8 g: not confirmed.",
+         urine_protein("2+", 0.8), passes("exc-9j")),
+    case("urine-protein-2plus-no-24h", "Base patient with urine protein 2+ and no 24-h urine protein: unknown.", urine_protein("2+"), unknown("exc-9j")),
+    case("urine-protein-1plus", "Base patient with urine protein 1+: under 2+.", urine_protein("1+"), passes("exc-9j")),
+    # Dipstick as a quantity: 100 mg/dL is the 2+ pad.
+    case("urine-protein-100-mg-dl-no-24h", "Base patient with dipstick protein 100 mg/dL (the 2+ pad) and no 24-h urine protein: unknown.",
+         both(remove(URINE_PROTEIN[0]), lambda b: b.lab("5804-0", "Protein [Mass/volume] in Urine by Test strip", 100, "mg/dL", 3)), unknown("exc-9j")),
+    # 24-h protein in mg: 1200 mg/(24.h) = 1.2 g.
+    case("urine-protein-2plus-24h-1200-mg", "Base patient with urine protein 2+ and a 24-h urine protein of 1200 mg: renal insufficiency.",
+         urine_protein("2+", 1200, unit_24h="mg/(24.h)"), fails("exc-9j")),
+
+    # --- exc-9k: seizures (met turns to review) ---
+    case("epilepsy", "Base patient with active epilepsy: whether it needs treatment is for review.",
+         condition(ICD10, "G40.909", "Epilepsy, unspecified, not intractable, without status epilepticus", 2000), review("exc-9k")),
+
+    # --- exc-10a: surgery or biopsy in the 28 days before ---
+    case("surgery-28-days", "Base patient operated on 28 days before.", lambda b: b.procedure("387713003", "Surgical procedure", 28), fails("exc-10a")),
+    case("surgery-29-days", "Base patient operated on 29 days before.", lambda b: b.procedure("387713003", "Surgical procedure", 29), passes("exc-10a")),
+    # A procedure known by name only (local code, text says 'excision').
+    case("excision-by-name-10-days", "Base patient with a wide local excision under a local code 10 days before: matched by name.",
+         lambda b: b.procedure("LOCAL-0042", "Wide local excision of soft tissue lesion of thigh", 10, system="urn:example:local-procedures"),
+         fails("exc-10a")),
+    # A planned biopsy that was not done does not count.
+    case("biopsy-not-done", "Base patient whose biopsy 10 days before has status 'not-done': ignored.",
+         lambda b: b.procedure("86273004", "Biopsy", 10, status="not-done"), passes("exc-10a")),
+
+    # --- exc-12b: bleeding in the 4 weeks before (met turns to review) ---
+    case("gi-bleed-28-days", "Base patient with a gastrointestinal haemorrhage 28 days before: its grade is for review.",
+         condition(SNOMED, "74474003", "Gastrointestinal hemorrhage", 28, clinical="resolved", abatement_days_before=25), review("exc-12b")),
+    case("gi-bleed-29-days", "Base patient with a gastrointestinal haemorrhage 29 days before: outside the 4-week window.",
+         condition(SNOMED, "74474003", "Gastrointestinal hemorrhage", 29, clinical="resolved", abatement_days_before=25), passes("exc-12b")),
+
+    # --- exc-13: arterial or venous thrombosis in 6 months (183 days) ---
+    case("dvt-183-days", "Base patient with a deep vein thrombosis 183 days before: inside 6 months.",
+         condition(SNOMED, "128053003", "Deep venous thrombosis", 183), fails("exc-13")),
+    case("dvt-184-days", "Base patient with a deep vein thrombosis 184 days before: outside 6 months.",
+         condition(SNOMED, "128053003", "Deep venous thrombosis", 184), passes("exc-13")),
+    case("pulmonary-embolism-icd", "Base patient with a pulmonary embolism (ICD-10-CM I26.99) 60 days before.",
+         condition(ICD10, "I26.99", "Other pulmonary embolism without acute cor pulmonale", 60), fails("exc-13")),
+
+    # --- exc-14a / exc-14b: substance abuse, mental disorder (met turns to review) ---
+    case("alcohol-dependence", "Base patient with active alcohol dependence: whether she can quit is for review.",
+         condition(ICD10, "F10.20", "Alcohol dependence, uncomplicated", 1500), review("exc-14a")),
+    case("depression", "Base patient with an active depressive episode: whether it affects participation is for review.",
+         condition(ICD10, "F32.9", "Major depressive disorder, single episode, unspecified", 300), review("exc-14b")),
+]
+
+
+def main() -> None:
+    """Write every case's Bundle and the manifest."""
+    names = [c.name for c in CASES]
+    duplicates = {n for n in names if names.count(n) > 1}
+    if duplicates:
+        raise SystemExit(f"duplicate case names: {sorted(duplicates)}")
+    for old in OUT.glob("*.json"):
+        old.unlink()
+    for item in CASES:
+        write(OUT, item.name, item.build().bundle())
+    manifest = {"trial": TRIAL, "asOf": AS_OF.isoformat(), "patients": {c.name: c.manifest() for c in CASES}}
+    (OUT / "manifest.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    sys.stdout.write(f"wrote {len(CASES)} {TRIAL} patients to {OUT}\n")
+
+
+if __name__ == "__main__":
+    main()
