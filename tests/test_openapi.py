@@ -1,0 +1,204 @@
+"""openapi.yaml is a valid OpenAPI 3.1 document, and the real app's requests and responses conform to it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+import yaml
+from flask import Flask
+from openapi_core import OpenAPI
+from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest, WerkzeugOpenAPIResponse
+from openapi_core.testing import MockRequest, MockResponse
+from openapi_core.validation.request.exceptions import RequestValidationError
+from openapi_core.validation.response.exceptions import InvalidData
+from openapi_spec_validator import validate
+from werkzeug.test import EnvironBuilder, TestResponse
+
+from service import create_app
+from service.rulebook import Rulebook
+from tests.conftest import ROOT, synthea_dir
+
+SPEC_PATH = ROOT / "openapi.yaml"
+AS_OF = "2020-01-01"
+TRIAL = "NCT06761417"
+
+PATIENT = {"resourceType": "Patient", "id": "p1", "birthDate": "2010-05-05", "gender": "female"}
+ANC = {
+    "resourceType": "Observation", "id": "anc-1", "status": "final",
+    "code": {"coding": [{"system": "http://loinc.org", "code": "751-8", "display": "Neutrophils [#/volume] in Blood"}]},
+    "subject": {"reference": "Patient/p1"}, "effectiveDateTime": "2019-12-28T08:00:00+08:00",
+    "valueQuantity": {"value": 2.1, "unit": "10*9/L", "system": "http://unitsofmeasure.org", "code": "10*9/L"},
+}
+
+
+def bundle(*resources: dict[str, Any]) -> dict[str, Any]:
+    """A collection Bundle of the given resources."""
+    return {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": r} for r in resources]}
+
+
+SMALL = bundle(PATIENT, ANC)
+
+
+@cache
+def spec_document() -> dict[str, Any]:
+    """openapi.yaml, parsed."""
+    document: dict[str, Any] = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
+    return document
+
+
+@cache
+def openapi() -> OpenAPI:
+    """The spec, ready to validate requests and responses."""
+    return OpenAPI.from_file_path(str(SPEC_PATH))
+
+
+def base_url() -> str:
+    """The spec's server URL: requests are sent there so that openapi-core finds the server."""
+    url: str = spec_document()["servers"][0]["url"]
+    return url
+
+
+def synthea_records() -> list[Path]:
+    """The Synthea patient records."""
+    return sorted(synthea_dir().glob("*.json"))
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request to the app, and what the spec should say about it."""
+
+    method: str
+    path: str
+    status: int
+    body: Any = None  # sent as JSON unless ``raw`` is given
+    raw: bytes | None = None
+    config: dict[str, Any] = field(default_factory=dict)
+    # False when the request deliberately breaks the spec (the app must still answer per the spec).
+    request_conforms: bool = True
+
+    def builder_args(self) -> dict[str, Any]:
+        args: dict[str, Any] = {"method": self.method, "path": self.path, "base_url": base_url()}
+        if self.raw is not None:
+            args.update(data=self.raw, content_type="application/json")
+        elif self.body is not None:
+            args["json"] = self.body
+        return args
+
+
+def perform(call: Call) -> tuple[WerkzeugOpenAPIRequest, TestResponse]:
+    """Send a call to a fresh app; return the request (rebuilt, since the app consumes the body) and the response."""
+    app: Flask = create_app({"TESTING": True, **call.config})
+    response = app.test_client().open(**call.builder_args())
+    request = EnvironBuilder(**call.builder_args()).get_request()
+    return WerkzeugOpenAPIRequest(request), response
+
+
+def check(call: Call) -> TestResponse:
+    """Perform a call, check its status, and validate the pair against the spec."""
+    request, response = perform(call)
+    assert response.status_code == call.status, response.get_data(as_text=True)[:500]
+    if call.request_conforms:
+        openapi().validate_request(request)
+    else:
+        with pytest.raises(RequestValidationError):
+            openapi().validate_request(request)
+    openapi().validate_response(request, WerkzeugOpenAPIResponse(response))
+    return response
+
+
+def test_spec_is_valid_openapi_3_1() -> None:
+    """openapi.yaml passes openapi-spec-validator as an OpenAPI 3.1 document."""
+    document = spec_document()
+    assert document["openapi"] == "3.1.0"
+    validate(document)
+
+
+def test_spec_documents_every_route_of_the_app() -> None:
+    """Every route the app serves (but Flask's static files) is a path of the spec, with the same methods."""
+    app = create_app({"TESTING": True})
+    served: dict[str, set[str]] = {}
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        path = rule.rule.replace("<trial_id>", "{trialId}")
+        served.setdefault(path, set()).update(m.lower() for m in (rule.methods or ()) if m not in {"HEAD", "OPTIONS"})
+    documented = {path: {m for m in item if m in {"get", "post", "put", "patch", "delete"}} for path, item in spec_document()["paths"].items()}
+    assert served == documented
+
+
+def test_a_drifted_response_fails_validation() -> None:
+    """The response schemas are closed: a report with an extra member does not validate (so drift is caught)."""
+    request = MockRequest(base_url(), "post", f"/trials/{TRIAL}/eligibility", data=orjson.dumps({"bundle": SMALL, "asOf": AS_OF}))
+    _, response = perform(Call("POST", f"/trials/{TRIAL}/eligibility", 200, body={"bundle": SMALL, "asOf": AS_OF}))
+    drifted = {**response.get_json(), "score": 0.5}
+    with pytest.raises(InvalidData, match="score"):
+        openapi().validate_response(request, MockResponse(orjson.dumps(drifted), status_code=200))
+
+
+CALLS = [
+    # Liveness, the trial list, and one trial's criteria.
+    Call("GET", "/health", 200),
+    Call("GET", "/trials", 200),
+    Call("GET", f"/trials/{TRIAL}", 200),
+    # An unknown trial is a JSON 404 on both endpoints that name one.
+    Call("GET", "/trials/NCT00000000", 404),
+    Call("POST", "/trials/NCT00000000/eligibility", 404, body={"bundle": SMALL, "asOf": AS_OF}),
+    # The small inline bundle, against one trial, against all, and against a chosen list.
+    Call("POST", f"/trials/{TRIAL}/eligibility", 200, body={"bundle": SMALL, "asOf": AS_OF}),
+    Call("POST", "/eligibility", 200, body={"bundle": SMALL, "asOf": AS_OF}),
+    Call("POST", "/eligibility", 200, body={"bundle": SMALL, "asOf": AS_OF, "trials": [TRIAL]}),
+    # asOf may be left out (today).
+    Call("POST", f"/trials/{TRIAL}/eligibility", 200, body={"bundle": SMALL}),
+    # An unknown trial in 'trials' is a 404.
+    Call("POST", "/eligibility", 404, body={"bundle": SMALL, "trials": [TRIAL, "NCT00000000"]}),
+    # A Bundle with two Patients conforms to the schema, but the service cannot use it.
+    Call("POST", "/eligibility", 422, body={"bundle": bundle(PATIENT, {**PATIENT, "id": "p2"})}),
+    Call("POST", f"/trials/{TRIAL}/eligibility", 422, body={"bundle": bundle()}),
+    # Requests that break the spec: the answer is still a documented error.
+    Call("POST", f"/trials/{TRIAL}/eligibility", 400, raw=b"{not json", request_conforms=False),
+    Call("POST", "/eligibility", 400, body=[SMALL], request_conforms=False),
+    Call("POST", "/eligibility", 400, body={"asOf": AS_OF}, request_conforms=False),
+    Call("POST", f"/trials/{TRIAL}/eligibility", 400, body={"bundle": SMALL, "asOf": "2020-13-01"}, request_conforms=False),
+    Call("POST", "/eligibility", 400, body={"bundle": SMALL, "trials": TRIAL}, request_conforms=False),
+    Call("POST", f"/trials/{TRIAL}/eligibility", 422, body={"bundle": PATIENT}, request_conforms=False),
+    Call("POST", "/eligibility", 422, body={"bundle": {"resourceType": "Bundle", "type": "nonsense"}}, request_conforms=False),
+    # Over the size limit: a JSON 413.
+    Call("POST", "/eligibility", 413, body={"bundle": SMALL, "asOf": AS_OF}, config={"MAX_CONTENT_LENGTH": 100}),
+    Call("POST", f"/trials/{TRIAL}/eligibility", 413, body={"bundle": SMALL, "asOf": AS_OF}, config={"MAX_CONTENT_LENGTH": 100}),
+]
+
+
+@pytest.mark.parametrize("call", CALLS, ids=lambda c: f"{c.method} {c.path} {c.status}")
+def test_request_and_response_conform(call: Call) -> None:
+    """The real request/response pair validates against the spec (requests that break it on purpose are rejected by it)."""
+    check(call)
+
+
+def test_every_trial_detail_conforms(book: Rulebook) -> None:
+    """GET /trials/{id} conforms for every trial in the rulebook."""
+    for trial_id in book.trials:
+        assert check(Call("GET", f"/trials/{trial_id}", 200)).get_json()["id"] == trial_id
+
+
+def test_there_are_synthea_records() -> None:
+    """The Synthea records are where SYNTHEA_DIR (or ../shared/fhir/synthea) says."""
+    assert synthea_records(), f"no Synthea records in {synthea_dir()}; set SYNTHEA_DIR"
+
+
+@pytest.mark.parametrize("path", synthea_records(), ids=lambda p: p.stem.split("_")[0])
+def test_synthea_record_against_every_trial_conforms(path: Path) -> None:
+    """POST /eligibility with a real Synthea record, as of 2020-01-01, conforms for every trial's report."""
+    response = check(Call("POST", "/eligibility", 200, body={"bundle": orjson.loads(path.read_bytes()), "asOf": AS_OF}))
+    assert response.get_json()["asOf"] == AS_OF
+
+
+def test_synthea_record_against_one_trial_conforms() -> None:
+    """POST /trials/{id}/eligibility with a real Synthea record conforms, and cites evidence."""
+    path = synthea_records()[0]
+    report = check(Call("POST", f"/trials/{TRIAL}/eligibility", 200, body={"bundle": orjson.loads(path.read_bytes()), "asOf": AS_OF})).get_json()
+    assert any(c["evidence"] for c in report["criteria"])
