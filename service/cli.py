@@ -10,11 +10,13 @@ import click
 import orjson
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from service.config import DEFAULTS
-from service.errors import EligibilityError
+from service.errors import BadRequest, EligibilityError
 from service.evaluate import evaluate_trial
 from service.record import record_from_bundle
+from service.requests_in import as_of_date
 from service.rulebook import load_rulebook
 from service.rules_doc import render as render_rules_doc
 
@@ -60,8 +62,12 @@ def evaluate(trial_id: str, bundle_path: str, as_of: str | None, as_json: bool, 
         trial = book.trial(trial_id)
         if trial is None:
             raise click.BadParameter(f"no trial {trial_id!r}; known: {sorted(book.trials)}", param_hint="--trial")
-        day = date.fromisoformat(as_of) if as_of else date.today()
-        record = record_from_bundle(orjson.loads(Path(bundle_path).read_bytes()))
+        day = as_of_date({"asOf": as_of}, date.today())
+        try:
+            bundle = orjson.loads(Path(bundle_path).read_bytes())
+        except orjson.JSONDecodeError as exc:
+            raise BadRequest(f"{bundle_path} is not valid JSON: {exc}") from exc
+        record = record_from_bundle(bundle)
         report = evaluate_trial(book, trial, record, day)
     except (EligibilityError, ValueError) as exc:
         click.echo(f"error: {getattr(exc, 'message', exc)}", err=True)
@@ -75,7 +81,7 @@ def evaluate(trial_id: str, bundle_path: str, as_of: str | None, as_json: bool, 
 def render(report: dict) -> None:
     """Print a report as a table, one row per criterion, with its evidence."""
     console = Console(width=160)
-    console.print(f"[bold]{report['trialId']}[/bold]  as of {report['asOf']}  verdict: [bold]{report['verdict']}[/bold]  {report['counts']}")
+    console.print(Text(f"{report['trialId']}  as of {report['asOf']}  verdict: {report['verdict']}  {report['counts']}", style="bold"))
     table = Table(show_lines=True)
     for column in ("id", "status", "criterion", "reason / evidence"):
         table.add_column(column, overflow="fold")
@@ -84,8 +90,9 @@ def render(report: dict) -> None:
             "• " + " ".join(str(part) for part in (e["reference"], e["display"], e["value"], e["unit"], e["date"], e["note"]) if part not in (None, ""))
             for e in item["evidence"][:4]
         )
-        style = STATUS_STYLE[item["status"]]
-        table.add_row(item["id"], f"[{style}]{item['status']}[/{style}]", item["text"], item["reason"] + ("\n" + cited if cited else ""))
+        # Report text is data, not Rich markup: '[rule: …]' must print as written.
+        reason = item["reason"] + ("\n" + cited if cited else "")
+        table.add_row(item["id"], Text(item["status"], style=STATUS_STYLE[item["status"]]), Text(item["text"]), Text(reason))
     console.print(table)
 
 

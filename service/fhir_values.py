@@ -72,11 +72,16 @@ def choice_end_date(resource: dict[str, Any], prefix: str) -> date | None:
     return choice_date(resource, prefix)
 
 
+def as_list(value: object) -> list[Any]:
+    """Return a FHIR repeating element as a list; anything that is not a list (bad input) as empty."""
+    return value if isinstance(value, list) else []
+
+
 def codings(concept: object) -> Iterator[tuple[str, str, str]]:
     """Yield (system, code, display) for each coding of a CodeableConcept."""
     if not isinstance(concept, dict):
         return
-    for coding in concept.get("coding") or ():
+    for coding in as_list(concept.get("coding")):
         if isinstance(coding, dict) and isinstance(coding.get("code"), str):
             yield str(coding.get("system") or ""), coding["code"], str(coding.get("display") or "")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -11,6 +12,9 @@ from flask import Request
 from service.errors import BadRequest, UnknownTrial
 from service.record import PatientRecord, record_from_bundle
 from service.rulebook import Rulebook, Trial
+
+MIN_AS_OF = date(1900, 1, 1)
+MAX_AS_OF = date(2999, 12, 31)
 
 
 def json_body(request: Request) -> dict[str, Any]:
@@ -32,12 +36,16 @@ def as_of_date(body: dict[str, Any], today: date) -> date:
     value = body.get("asOf")
     if value is None:
         return today
-    if not isinstance(value, str):
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
         raise BadRequest("'asOf' must be a date string YYYY-MM-DD")
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError as exc:
         raise BadRequest(f"'asOf' {value!r} is not a date in the form YYYY-MM-DD") from exc
+    if not MIN_AS_OF.year <= day.year <= MAX_AS_OF.year:
+        # Lookback arithmetic near date.min would overflow; no patient data lies there anyway.
+        raise BadRequest(f"'asOf' must be between {MIN_AS_OF.isoformat()} and {MAX_AS_OF.isoformat()}")
+    return day
 
 
 def patient_record(body: dict[str, Any]) -> PatientRecord:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 # Each unit: (dimension, factor to the dimension's base unit). The bases are
 # 10*9/L (cell counts), g/L (mass concentration), mmol/L (substance
 # concentration), U/L, ms, %, mm[Hg], kg, [IU]/mL, g/(24.h), mL/min and 1.
@@ -96,6 +98,14 @@ def known(unit: str | None) -> bool:
 
 
 def convert(
+    value: float, from_unit: str | None, to_unit: str, molar_mass: float | None = None
+) -> float | None:
+    """Convert a value between units; None when they cannot be converted or the result is not finite."""
+    result = _convert(value, from_unit, to_unit, molar_mass)
+    return result if result is not None and math.isfinite(result) else None
+
+
+def _convert(
     value: float, from_unit: str | None, to_unit: str, molar_mass: float | None = None
 ) -> float | None:
     """Convert a value between units; None when they cannot be converted.

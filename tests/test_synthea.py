@@ -81,6 +81,7 @@ def test_a_colon_cancer_patient_has_another_malignancy_for_the_camps_trial(book:
         record = record_from_bundle(orjson.loads(path.read_bytes()))
         if any("colon" in (c.get("code", {}).get("text") or c["code"]["coding"][0].get("display", "")).lower()
                and "malignant" in c["code"]["coding"][0].get("display", "").lower()
+               and "secondary" not in c["code"]["coding"][0].get("display", "").lower()
                and (c.get("clinicalStatus") or {}).get("coding", [{}])[0].get("code") == "active"
                for c in record.of_type("Condition")):
             colon.append(path)

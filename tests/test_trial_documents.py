@@ -18,7 +18,8 @@ EXPECTED_SOURCES = {
     + [f"Exclusion Criteria §{n}" for n in range(1, 17) if n != 9]
     + [f"Exclusion Criteria §9 ({n})" for n in range(1, 8)],
     "NCT07077551": ["Title"] + [f"Eligibility bullet {n}" for n in range(1, 9)]
-    + ["Eligibility bullet 8 ①", "Eligibility bullet 9 ②", "Eligibility bullet 10 ③", "Eligibility bullet 11 ④", "Eligibility bullet 12 ⑤", "Eligibility bullet 13"],
+    + [f"Eligibility bullet {n} {mark}" for n, mark in zip(range(8, 13), "①②③④⑤", strict=True)]
+    + ["Eligibility bullet 13"],
     "NCT05617859": [f"Inclusion {n}" for n in range(1, 13)] + [f"Exclusion {n}" for n in range(1, 12)],
     "NCT02021825": [f"Inclusion bullet {n}" for n in range(1, 7)] + [f"Exclusion bullet {n}" for n in range(1, 6)] + ["Ages (study header)"],
 }

@@ -250,9 +250,9 @@ CASES: list[Case] = [
     Case("attack-undated", "Base patient whose optic-neuritis Condition has neither onset nor recordedDate: attack count unknown.",
          move_optic_neuritis(None, clinical="resolved"), "insufficient-data", statuses={"inc-4a": "unknown"}),
     # The NMO diagnosis itself is an NMO episode: diagnosed 100 days ago, it counts as an attack with the myelitis.
-    Case("recent-nmo-onset", "Base patient whose NMO began 100 days ago (no optic neuritis): NMO onset plus myelitis make 2 attacks, met.",
+    Case("recent-nmo-onset", "Base patient whose NMO diagnosis is dated 100 days ago (no optic neuritis): the diagnosis is not counted as an attack, so 1 attack → review.",
          lambda b: (drop(b, OPTIC_NEURITIS[0]), drop(b, NMO_DX[0]), b.condition(ICD10, *NMO_DX, 100)), "eligible",
-         statuses={"inc-4a": "met", "inc-3": "met"}),
+         statuses={"inc-4a": "review", "inc-3": "met"}),
 
     # --- inc-4b: prior corticosteroid / interferon beta / azathioprine / cyclophosphamide / cyclosporin A / MMF (not-met becomes review) ---
     Case("no-immunotherapy", "Base patient with no immunotherapy in the medication record: inc-4b goes to review.",

@@ -324,9 +324,9 @@ CASES: list[Case] = [
     # value set 'apatinib' (names apatinib, rivoceranib), which lacks anlotinib. This case pins today's (wrong) result so the
     # golden shows it; when the rule is fixed, change it to: verdict eligible, fails [], inc-5a met.
     Case("prior-anlotinib-only",
-         "RULE BUG pinned: prior anlotinib only (by name, 90 days ago); should meet inc-5a but the value set lacks anlotinib, so not-met.",
+         "Prior anlotinib only (by name, 90 days ago), no apatinib: inc-5a met (the trial allows apatinib or anlotinib).",
          (no_apatinib, med("Anlotinib hydrochloride 12 mg capsule", 90, code=None, kind="MedicationStatement")),
-         "ineligible", ("inc-5a",), {"inc-5a": "not-met"}),
+         "eligible", (), {"inc-5a": "met"}),
     # Apatinib under its other name, rivoceranib.
     passes("inc-5a", "met", "prior-rivoceranib", "Prior apatinib recorded as 'rivoceranib' (its INN alias): met.",
            no_apatinib, med("Rivoceranib 750 mg", 90, code=None, kind="MedicationStatement")),
@@ -557,9 +557,9 @@ CASES: list[Case] = [
           cond(SNOMED, "401314000", "Acute non-ST segment elevation myocardial infarction", 183, clinical="resolved", abatement_days_before=170)),
     # The same event coded ICD-10-CM I21.4 also counts as an arterial thrombotic event (the thrombotic value set lists I21),
     # so exc-6b is met too; clinically defensible (MI is arterial thrombosis), but the SNOMED coding above does not do it.
-    Case("mi-icd10-183d", "Acute NSTEMI coded I21.4 with onset 183 days before: active heart disease and (via I21) arterial thrombosis.",
+    Case("mi-icd10-183d", "Acute NSTEMI coded I21.4 with onset 183 days before: active heart disease (exc-7a); an MI is not counted again as a thrombotic event.",
          (cond(ICD10, "I21.4", "Non-ST elevation (NSTEMI) myocardial infarction", 183, clinical="resolved", abatement_days_before=170),),
-         "ineligible", ("exc-6b", "exc-7a"), {"exc-6b": "met", "exc-7a": "met"}),
+         "ineligible", ("exc-7a",), {"exc-6b": "not-met", "exc-7a": "met"}),
     passes("exc-7a", "not-met", "mi-184d", "Acute myocardial infarction with onset 184 days before: outside 6 months.",
            cond(ICD10, "I21.4", "Non-ST elevation (NSTEMI) myocardial infarction", 184, clinical="resolved", abatement_days_before=170)),
     fails("exc-7a", "unstable-angina-30d", "Unstable angina (I20.0) with onset 30 days before.", cond(ICD10, "I20.0", "Unstable angina", 30)),

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from service.facts.base import Fact
-from service.fhir_values import codings
+from service.fhir_values import as_list, codings
 from service.record import PatientRecord
 from service.valuesets import ValueSet, canonical_code, canonical_system
 
@@ -30,7 +30,7 @@ class Context:
         if self._by_code is None:
             index: dict[tuple[str, str], list[tuple[dict[str, Any], dict[str, Any]]]] = {}
             for obs in self.record.of_type("Observation"):
-                for element in (obs, *(c for c in obs.get("component") or () if isinstance(c, dict))):
+                for element in (obs, *(c for c in as_list(obs.get("component")) if isinstance(c, dict))):
                     seen = set()
                     for system, code, _display in codings(element.get("code")):
                         key = (canonical_system(system), canonical_code(canonical_system(system), code))

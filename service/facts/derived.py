@@ -15,7 +15,9 @@ def cockcroft_gault(ctx: Context, name: str, definition: dict[str, Any]) -> Fact
     missing = [f.summary for f in facts.values() if f.value is None]
     label = definition.get("label", name)
     if missing:
-        return unknown(name, f"{label} cannot be computed: " + "; ".join(missing))
+        # Name what to obtain (e.g. a body weight) so a card can ask for it.
+        wanted = ", ".join(sorted({f.missing for f in facts.values() if f.value is None and f.missing})) or None
+        return unknown(name, f"{label} cannot be computed: " + "; ".join(missing), missing=wanted)
     creatinine = facts["creatinine"].value
     if creatinine <= 0:
         return unknown(name, f"{label} cannot be computed: creatinine {creatinine} is not positive")

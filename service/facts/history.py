@@ -9,7 +9,7 @@ from typing import Any
 
 from service.facts.base import Evidence, Fact, iso, unknown
 from service.facts.context import Context
-from service.fhir_values import choice_date, choice_end_date, codings, concept_text, parse_date, reference_of, status_code
+from service.fhir_values import as_list, choice_date, choice_end_date, codings, concept_text, parse_date, reference_of, status_code
 
 MCODE_HISTOLOGY = "http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-histology-morphology-behavior"
 INACTIVE_CONDITION = {"inactive", "remission", "resolved"}
@@ -76,14 +76,15 @@ def _decide(ctx: Context, name: str, definition: dict[str, Any], matches: list[M
 
 
 def _cite(match: Match, note: str | None = None) -> Evidence:
-    extra = "matched by name, no standard code" if match.how == "name" else None
-    text = "; ".join(t for t in (match.note if match.note != "ongoing" else None, extra, note) if t) or None
+    extra = "matched by ingredient name, not by a code in the value set" if match.how == "name" else None
+    until = f"until {iso(match.end)}" if match.end and match.start and match.end != match.start else None
+    text = "; ".join(t for t in (match.note, until, extra, note) if t) or None
     return Evidence(reference_of(match.resource), match.display, None, None, iso(match.start), text)
 
 
 def _condition_concepts(condition: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
     yield from codings(condition.get("code"))
-    for ext in condition.get("extension") or ():
+    for ext in as_list(condition.get("extension")):
         if isinstance(ext, dict) and ext.get("url") == MCODE_HISTOLOGY:
             yield from codings(ext.get("valueCodeableConcept"))
 
@@ -135,10 +136,13 @@ def condition_count(ctx: Context, name: str, definition: dict[str, Any]) -> Fact
     start = ctx.window_start(definition)
     days = sorted({m.start for m in matches if m.start and (start is None or m.start >= start) and m.start <= ctx.as_of})
     undated = [m for m in matches if m.start is None]
-    if undated:
-        return unknown(name, f"{label}: {len(undated)} episode(s) on record without an onset date", tuple(_cite(m) for m in undated[:5]))
     summary = f"{label}: {len(days)} {ctx.window_text(definition)}"
     cited = tuple(_cite(m) for m in matches if m.start in days)
+    if undated:
+        # Undated episodes may or may not fall in the window: the count is a range, decided where it can be.
+        summary += f", plus {len(undated)} episode(s) without an onset date"
+        cited += tuple(_cite(m, "no onset date") for m in undated[:5])
+        return Fact(name, len(days), summary, cited, len(days), len(days) + len(undated))
     searched = f"searched {len(ctx.record.of_type('Condition'))} Condition records for {ctx.value_set(definition).title}"
     return Fact(name, len(days), summary, cited or (Evidence(note=searched),))
 
@@ -150,7 +154,9 @@ def _medication_concepts(ctx: Context, resource: dict[str, Any]) -> tuple[list[t
     if medication:
         concepts += list(codings(medication.get("code")))
         texts.append(concept_text(medication.get("code")))
-        for ingredient in medication.get("ingredient") or ():
+        for ingredient in as_list(medication.get("ingredient")):
+            if not isinstance(ingredient, dict):
+                continue
             concepts += list(codings(ingredient.get("itemCodeableConcept")))
             texts.append(concept_text(ingredient.get("itemCodeableConcept")))
     ref = resource.get("medicationReference")
@@ -159,11 +165,21 @@ def _medication_concepts(ctx: Context, resource: dict[str, Any]) -> tuple[list[t
     return concepts, texts
 
 
-def _medication_date(resource: dict[str, Any]) -> tuple[date | None, date | None]:
+def _medication_span(resource: dict[str, Any]) -> tuple[date | None, date | None, str | None]:
+    """Return (start, end, note): an active order or statement is ongoing (no end) until its period ends."""
+    ongoing = resource.get("status") in {"active", "on-hold", "intended"}
     if resource["resourceType"] == "MedicationRequest":
         day = parse_date(resource.get("authoredOn"))
-        return day, day
-    return choice_date(resource, "effective") or parse_date(resource.get("dateAsserted")), choice_end_date(resource, "effective")
+        validity = (resource.get("dispenseRequest") or {}).get("validityPeriod") or {}
+        end = parse_date(validity.get("end"))
+        if ongoing and end is None:
+            return day, None, "ongoing"
+        return day, end or day, None
+    start = choice_date(resource, "effective") or parse_date(resource.get("dateAsserted"))
+    period = resource.get("effectivePeriod") or {}
+    if ongoing and not period.get("end"):
+        return start, None, "ongoing"
+    return start, choice_end_date(resource, "effective"), None
 
 
 def _medication_matches(ctx: Context, definition: dict[str, Any]) -> list[Match]:
@@ -176,9 +192,9 @@ def _medication_matches(ctx: Context, definition: dict[str, Any]) -> list[Match]
             concepts, texts = _medication_concepts(ctx, resource)
             how = value_set.match(concepts, texts)
             if how:
-                start, end = _medication_date(resource)
+                start, end, note = _medication_span(resource)
                 display = next((t for t in texts if t), "") or next((d or c for _s, c, d in concepts), "")
-                matches.append(Match(resource, start, end, how, f"{display} ({rtype})"))
+                matches.append(Match(resource, start, end, how, f"{display} ({rtype})", note))
     return matches
 
 
@@ -251,7 +267,9 @@ def allergy(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
             continue
         concepts = list(codings(item.get("code")))
         texts = [concept_text(item.get("code"))]
-        for reaction in item.get("reaction") or ():
+        for reaction in as_list(item.get("reaction")):
+            if not isinstance(reaction, dict):
+                continue
             concepts += list(codings(reaction.get("substance")))
             texts.append(concept_text(reaction.get("substance")))
         how = value_set.match(concepts, texts)

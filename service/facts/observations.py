@@ -11,7 +11,7 @@ from typing import Any
 from service import units
 from service.facts.base import Evidence, Fact, iso, number, show, unknown
 from service.facts.context import Context
-from service.fhir_values import choice_date, codings, concept_text, parse_date, reference_of
+from service.fhir_values import as_list, choice_date, codings, concept_text, parse_date, reference_of
 from service.valuesets import ValueSet
 
 USABLE_STATUS = {"final", "amended", "corrected"}
@@ -58,7 +58,7 @@ def _candidates(ctx: Context, value_set: ValueSet) -> list[tuple[dict[str, Any],
         return list(grouped.values())
     for obs in ctx.record.of_type("Observation"):
         sources = [obs] if _matches(value_set, obs) else []
-        sources += [c for c in obs.get("component") or () if isinstance(c, dict) and _matches(value_set, c)]
+        sources += [c for c in as_list(obs.get("component")) if isinstance(c, dict) and _matches(value_set, c)]
         if sources:
             grouped[id(obs)] = (obs, sources)
     return list(grouped.values())
@@ -129,6 +129,13 @@ def highest(
         if why is None and value[0] > best[1][0]:
             best = (reading, value)
     return best
+
+
+def _any_in_window(ctx: Context, definition: dict[str, Any]) -> bool:
+    """Say whether any result (readable or not) is in the window: an unreadable one is not an absent one."""
+    start = ctx.window_start(definition)
+    found, notes = readings(ctx, definition)
+    return bool(notes) or any(start is None or r.day >= start for r in found)
 
 
 def _evidence(reading: Reading, value: Any, unit: str | None, note: str | None) -> Evidence:
@@ -234,7 +241,7 @@ def _upper_limit(
     reading: Reading, unit: str | None, default: dict[str, Any] | None, molar_mass: float | None
 ) -> tuple[float | None, str | None]:
     """Return (ULN in the value's unit, note when the default was used) or (None, why)."""
-    for rng in reading.source.get("referenceRange") or reading.resource.get("referenceRange") or ():
+    for rng in as_list(reading.source.get("referenceRange") or reading.resource.get("referenceRange")):
         high = rng.get("high") if isinstance(rng, dict) else None
         if isinstance(high, dict) and isinstance(high.get("value"), (int, float)) and high["value"] > 0:
             high_unit = high.get("code") or high.get("unit") or unit
@@ -257,7 +264,7 @@ def in_reference_range(ctx: Context, name: str, definition: dict[str, Any]) -> F
         qty, why = quantity(reading)
         if qty is None:
             return None, why
-        for rng in reading.source.get("referenceRange") or reading.resource.get("referenceRange") or ():
+        for rng in as_list(reading.source.get("referenceRange") or reading.resource.get("referenceRange")):
             low = (rng.get("low") or {}).get("value")
             high = (rng.get("high") or {}).get("value")
             if low is not None or high is not None:
@@ -309,7 +316,7 @@ def qualitative(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
             if qty.get("comparator") in ("<", "<=") or qty["value"] <= 0:
                 return (False, shown), None
             return (True, shown), None
-        for _s, code, _d in codings((source.get("interpretation") or [None])[0]):
+        for _s, code, _d in codings((as_list(source.get("interpretation")) or [None])[0]):
             if code in POSITIVE_CODES | {"A", "H", "HH"}:
                 return (True, f"interpretation {code}"), None
             if code in NEGATIVE_CODES | {"N"}:
@@ -318,7 +325,7 @@ def qualitative(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
 
     found = latest(ctx, definition, name, read)
     if isinstance(found, Fact):
-        if found.missing and definition.get("absentMeans") is False:
+        if found.missing and definition.get("absentMeans") is False and not _any_in_window(ctx, definition):
             # A history question ("any positive test?"): no test in the window answers no.
             note = f"no {definition.get('label', name)} result {ctx.window_text(definition)}"
             return Fact(name, False, f"{definition.get('label', name)}: no positive result ({note})", (Evidence(note=note),))
