@@ -1,0 +1,475 @@
+"""Tests for service.facts.history: Conditions, medications, Procedures, allergies and immunizations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from service.rulebook import Rulebook
+from tests.facts.records import (
+    ICD10,
+    ICDO3,
+    MCODE_HISTOLOGY,
+    RXNORM,
+    SNOMED,
+    concept,
+    condition,
+    day,
+    fact,
+    medication,
+    moment,
+    procedure,
+    resource,
+)
+
+LIVER_METS = "94381002"
+MI = "22298006"
+DOXORUBICIN = concept(RXNORM, "3639", "doxorubicin")
+SURGERY = "387713003"
+
+
+def liver_mets(**options: Any) -> dict[str, Any]:
+    """Return a liver metastasis Condition (SNOMED CT)."""
+    return condition(SNOMED, LIVER_METS, text="Metastasis to liver", **options)
+
+
+def doxorubicin(kind: str, days_before: int | None, **options: Any) -> dict[str, Any]:
+    """Return a doxorubicin medication record."""
+    return medication(kind, days_before, medicationCodeableConcept=DOXORUBICIN, **options)
+
+
+# --- Conditions -------------------------------------------------------------------------------
+
+
+def test_active_condition_is_true(book: Rulebook) -> None:
+    """An active, confirmed liver metastasis is on record, cited in the evidence."""
+    cond = liver_mets()
+    result = fact(book, "liver_metastases", cond)
+    assert (result.value, [e.reference for e in result.evidence]) == (True, [f"Condition/{cond['id']}"])
+
+
+def test_no_condition_is_false_saying_what_was_searched(book: Rulebook) -> None:
+    """No matching Condition is false (a history question), and the evidence says what was searched."""
+    result = fact(book, "liver_metastases", condition(SNOMED, MI))
+    assert (result.value, result.evidence[0].note) == (
+        False,
+        "searched 1 Condition records for Secondary malignant neoplasm of liver (liver metastases / invasion): none found",
+    )
+
+
+@pytest.mark.parametrize(
+    "verification",
+    [
+        # Ruled out.
+        pytest.param("refuted", id="refuted"),
+        # Recorded by mistake.
+        pytest.param("entered-in-error", id="entered-in-error"),
+    ],
+)
+def test_refuted_or_void_condition_ignored(book: Rulebook, verification: str) -> None:
+    """A refuted or entered-in-error Condition is not on record."""
+    assert fact(book, "liver_metastases", liver_mets(verification=verification)).value is False
+
+
+@pytest.mark.parametrize("verification", ["provisional", "unconfirmed", "differential"])
+def test_uncertain_condition_is_unknown(book: Rulebook, verification: str) -> None:
+    """A provisional, unconfirmed or differential diagnosis is unknown, and the reason says so."""
+    result = fact(book, "liver_metastases", liver_mets(verification=verification))
+    assert (result.value, f"its verification status is {verification}" in result.summary) == (None, True)
+
+
+def test_confirmed_beats_provisional(book: Rulebook) -> None:
+    """A confirmed diagnosis decides even beside a provisional one."""
+    assert fact(book, "liver_metastases", liver_mets(verification="provisional"), liver_mets()).value is True
+
+
+@pytest.mark.parametrize(
+    ("clinical", "expected"),
+    [
+        # Active.
+        pytest.param("active", True, id="active"),
+        # A recurrence is active.
+        pytest.param("recurrence", True, id="recurrence"),
+        # Resolved.
+        pytest.param("resolved", False, id="resolved"),
+        # Inactive.
+        pytest.param("inactive", False, id="inactive"),
+        # In remission.
+        pytest.param("remission", False, id="remission"),
+    ],
+)
+def test_active_only(book: Rulebook, clinical: str, expected: bool) -> None:
+    """An active-only definition ignores resolved, inactive and remitted Conditions."""
+    assert fact(book, "liver_metastases", liver_mets(clinical=clinical)).value is expected
+
+
+def test_history_counts_resolved(book: Rulebook) -> None:
+    """A definition about history (not active-only) counts a resolved myocardial infarction."""
+    old_mi = condition(SNOMED, MI, clinical="resolved", onset_days_before=3000, abatementDateTime=day(2900))
+    assert fact(book, "history_mi", old_mi).value is True
+
+
+def test_undated_condition_counts_without_window(book: Rulebook) -> None:
+    """Without a window, a Condition with no date still counts."""
+    assert fact(book, "history_mi", condition(SNOMED, MI, onset_days_before=None)).value is True
+
+
+@pytest.mark.parametrize(
+    ("onset_days_before", "expected"),
+    [
+        # The first day of the 183-day window.
+        pytest.param(183, True, id="first-day"),
+        # The day before the window.
+        pytest.param(184, False, id="day-before-window"),
+        # The as-of day.
+        pytest.param(0, True, id="as-of-day"),
+        # After the as-of date.
+        pytest.param(-1, False, id="after-as-of"),
+        # Long ago, though still active: the onset decides.
+        pytest.param(300, False, id="old-but-active"),
+    ],
+)
+def test_onset_window(book: Rulebook, onset_days_before: int, expected: bool) -> None:
+    """A 'windowBy onset' definition asks whether the Condition began in the window."""
+    assert fact(book, "mi_6m", condition(SNOMED, MI, onset_days_before=onset_days_before)).value is expected
+
+
+def test_onset_window_falls_back_to_recorded_date(book: Rulebook) -> None:
+    """Without onset[x], the recordedDate dates the Condition."""
+    cond = condition(SNOMED, MI, onset_days_before=None, recordedDate=day(10))
+    assert fact(book, "mi_6m", cond).value is True
+
+
+def test_undated_condition_in_window_is_unknown(book: Rulebook) -> None:
+    """With a window, a Condition with no date is unknown, and the reason says the window cannot be checked."""
+    result = fact(book, "mi_6m", condition(SNOMED, MI, onset_days_before=None))
+    assert (result.value, "without a date" in result.summary) == (None, True)
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        # Began ten years ago, still active: it overlaps the 5-year window.
+        pytest.param({"onset_days_before": 3650}, True, id="ongoing-since-long-ago"),
+        # Resolved six years ago.
+        pytest.param({"onset_days_before": 3650, "clinical": "resolved", "abatementDateTime": day(2200)}, False, id="resolved-before-window"),
+        # Resolved two years ago: active inside the window.
+        pytest.param({"onset_days_before": 3650, "clinical": "resolved", "abatementDateTime": day(730)}, True, id="resolved-in-window"),
+        # Resolved with no abatement date: known present only at its onset, ten years ago.
+        pytest.param({"onset_days_before": 3650, "clinical": "resolved"}, False, id="resolved-undated-long-ago"),
+        # Diagnosed in the window and resolved since.
+        pytest.param({"onset_days_before": 400, "clinical": "resolved", "abatementDateTime": day(100)}, True, id="diagnosed-in-window"),
+        # Abatement given as a Period's end.
+        pytest.param(
+            {"onset_days_before": 3650, "clinical": "remission", "abatementPeriod": {"start": day(900), "end": day(800)}}, True, id="abatement-period"
+        ),
+    ],
+)
+def test_overlap_window(book: Rulebook, options: dict[str, Any], expected: bool) -> None:
+    """A windowed definition (by overlap) counts a Condition active at any time in the window."""
+    lung_cancer = condition(ICD10, "C34.1", **options)
+    assert fact(book, "other_malignancy_5y_nct03890068", lung_cancer).value is expected
+
+
+def test_mcode_histology_extension_matches(book: Rulebook) -> None:
+    """A Condition coded only by site matches a sarcoma through its mCODE ICD-O-3 histology extension."""
+    extension = [{"url": MCODE_HISTOLOGY, "valueCodeableConcept": concept(ICDO3, "8800/3", "Sarcoma, NOS")}]
+    tumour = condition(SNOMED, "126689002", text="Neoplasm of thigh", extension=extension)
+    assert fact(book, "has_bone_soft_tissue_sarcoma", tumour).value is True
+
+
+def test_other_extension_ignored(book: Rulebook) -> None:
+    """The same ICD-O-3 code in some other extension does not match."""
+    extension = [{"url": "http://example.org/other", "valueCodeableConcept": concept(ICDO3, "8800/3", "Sarcoma, NOS")}]
+    tumour = condition(SNOMED, "126689002", text="Neoplasm of thigh", extension=extension)
+    assert fact(book, "has_bone_soft_tissue_sarcoma", tumour).value is False
+
+
+@pytest.mark.parametrize(
+    ("system", "code", "expected"),
+    [
+        # The category with its dot.
+        pytest.param(ICD10, "C78.7", True, id="with-dot"),
+        # Without the dot, as some systems send it.
+        pytest.param(ICD10, "C787", True, id="without-dot"),
+        # In lower case under the R4 ICD-10 URI.
+        pytest.param("http://hl7.org/fhir/sid/icd-10", "c78.7", True, id="alias-lower-case"),
+        # The peritoneum, a sibling category.
+        pytest.param(ICD10, "C78.6", False, id="sibling"),
+    ],
+)
+def test_icd10_prefix(book: Rulebook, system: str, code: str, expected: bool) -> None:
+    """An ICD-10-CM code under a value set's prefix matches with or without its dot."""
+    assert fact(book, "liver_metastases", condition(system, code)).value is expected
+
+
+def test_failed_condition_search_is_unknown(book: Rulebook) -> None:
+    """When the Condition search failed, the fact is unknown (not 'no record'), quoting the failure."""
+    result = fact(book, "liver_metastases", failed={"Condition": "HTTP 502 Bad Gateway"})
+    assert (result.value, result.summary) == (None, "Liver metastases / invasion: Condition search failed (HTTP 502 Bad Gateway); not decided")
+
+
+@pytest.mark.parametrize(
+    ("onsets", "expected"),
+    [
+        # Two attacks in the year.
+        pytest.param([300, 30], 2, id="two"),
+        # Two records of the same attack (same day) are one episode.
+        pytest.param([30, 30], 1, id="same-day"),
+        # One attack before the 365-day window.
+        pytest.param([400, 30], 1, id="one-outside"),
+        # None.
+        pytest.param([], 0, id="none"),
+    ],
+)
+def test_condition_count(book: Rulebook, onsets: list[int], expected: int) -> None:
+    """Episodes are counted by distinct onset day within the window."""
+    records = [condition(SNOMED, "66760008", text="Optic neuritis", onset_days_before=n) for n in onsets]
+    assert fact(book, "nmo_relapses_12m", *records).value == expected
+
+
+def test_condition_count_undated_widens_to_range(book: Rulebook) -> None:
+    """An episode without an onset date may or may not be in the window: the count becomes a range."""
+    records = [condition(SNOMED, "66760008", onset_days_before=30), condition(SNOMED, "66760008", onset_days_before=None)]
+    assert fact(book, "nmo_relapses_12m", *records).bounds() == (1, 2)
+
+
+# --- medications ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["MedicationAdministration", "MedicationStatement", "MedicationRequest"])
+def test_medication_kinds(book: Rulebook, kind: str) -> None:
+    """An administration, statement or request of an anthracycline is a prior anthracycline."""
+    assert fact(book, "prior_anthracycline", doxorubicin(kind, 200)).value is True
+
+
+def test_medication_by_name_only(book: Rulebook) -> None:
+    """Anlotinib (no standard code) is matched by name in text, and the evidence says so."""
+    record = medication("MedicationStatement", 90, medicationCodeableConcept={"text": "Anlotinib hydrochloride capsules 12 mg"})
+    result = fact(book, "prior_anlotinib", record)
+    note = result.evidence[0].note or ""
+    assert (result.value, "(matched by name)" in result.summary, "matched by" in note and "name" in note) == (True, True, True)
+
+
+def test_medication_reference_resolved(book: Rulebook) -> None:
+    """medicationReference to a Medication in the Bundle is resolved and its code matched."""
+    drug = resource("Medication", code=concept(RXNORM, "3639", "Adriamycin"))
+    given = medication("MedicationAdministration", 30, medicationReference={"reference": f"Medication/{drug['id']}"})
+    result = fact(book, "prior_anthracycline", drug, given)
+    assert (result.value, result.evidence[0].note) == (True, None)
+
+
+def test_medication_reference_by_full_url(book: Rulebook) -> None:
+    """medicationReference by the Medication entry's urn:uuid fullUrl is resolved."""
+    drug = resource("Medication", code=concept(RXNORM, "3639", "Adriamycin"))
+    given = medication("MedicationAdministration", 30, medicationReference={"reference": f"urn:uuid:{drug['id']}"})
+    assert fact(book, "prior_anthracycline", drug, given).value is True
+
+
+def test_medication_ingredient_matched(book: Rulebook) -> None:
+    """A Medication whose own code is a brand matches through its ingredient's code."""
+    ingredient = [{"itemCodeableConcept": concept("http://www.whocc.no/atc", "L01DB01", "doxorubicin")}]
+    drug = resource("Medication", code=concept("http://example.org/brands", "B1", "Brand X"), ingredient=ingredient)
+    given = medication("MedicationAdministration", 30, medicationReference={"reference": f"Medication/{drug['id']}"})
+    assert fact(book, "prior_anthracycline", drug, given).value is True
+
+
+def test_unresolved_reference_display_matched_by_name(book: Rulebook) -> None:
+    """A medicationReference not in the Bundle is matched by its display, by name."""
+    given = medication("MedicationStatement", 30, medicationReference={"reference": "Medication/elsewhere", "display": "anlotinib"})
+    assert fact(book, "prior_anlotinib", given).value is True
+
+
+@pytest.mark.parametrize(
+    ("kind", "status"),
+    [
+        # An administration that did not happen.
+        pytest.param("MedicationAdministration", "not-done", id="administration-not-done"),
+        # An administration recorded by mistake.
+        pytest.param("MedicationAdministration", "entered-in-error", id="administration-error"),
+        # A cancelled order.
+        pytest.param("MedicationRequest", "cancelled", id="request-cancelled"),
+        # A draft order.
+        pytest.param("MedicationRequest", "draft", id="request-draft"),
+        # A statement that the drug was not taken.
+        pytest.param("MedicationStatement", "not-taken", id="statement-not-taken"),
+    ],
+)
+def test_void_medication_ignored(book: Rulebook, kind: str, status: str) -> None:
+    """A medication record that is void or did not happen is not a prior medication."""
+    assert fact(book, "prior_anthracycline", doxorubicin(kind, 200, status=status)).value is False
+
+
+def test_medication_after_as_of_ignored(book: Rulebook) -> None:
+    """A medication given after the as-of date is not prior."""
+    assert fact(book, "prior_anthracycline", doxorubicin("MedicationAdministration", -5)).value is False
+
+
+def test_failed_medication_search_is_unknown(book: Rulebook) -> None:
+    """If any medication search failed, a medication fact is unknown, naming the failed search."""
+    result = fact(book, "prior_anthracycline", failed={"MedicationRequest": "HTTP 500"})
+    assert (result.value, "MedicationRequest search failed (HTTP 500)" in result.summary) == (None, True)
+
+
+@pytest.mark.parametrize(
+    ("days", "expected"),
+    [
+        # Days 1 and 4 of one cycle, then two more cycles three weeks apart.
+        pytest.param([80, 77, 59, 38], 3, id="three-cycles"),
+        # Two days exactly 7 days apart are one cycle.
+        pytest.param([30, 23], 1, id="seven-days-apart"),
+        # Eight days apart are two.
+        pytest.param([30, 22], 2, id="eight-days-apart"),
+        # The same day twice is one cycle.
+        pytest.param([30, 30], 1, id="same-day"),
+        # Nothing given.
+        pytest.param([], 0, id="none"),
+    ],
+)
+def test_cycles_counted(book: Rulebook, days: list[int], expected: int) -> None:
+    """Anthracycline cycles are dated administrations with days within 7 days joined."""
+    records = [doxorubicin("MedicationAdministration", d) for d in days]
+    assert fact(book, "anthracycline_cycles", *records).value == expected
+
+
+def test_cycles_from_orders_when_no_administrations(book: Rulebook) -> None:
+    """Without administrations, orders count cycles, and the summary says so."""
+    result = fact(book, "anthracycline_cycles", doxorubicin("MedicationRequest", 60), doxorubicin("MedicationRequest", 39))
+    assert (result.value, "from 2 orders and statements" in result.summary) == (2, True)
+
+
+def test_cycles_prefer_administrations(book: Rulebook) -> None:
+    """Administrations, when present, say what was given; orders beside them are not counted."""
+    records = [doxorubicin("MedicationAdministration", 60), doxorubicin("MedicationRequest", 39), doxorubicin("MedicationRequest", 18)]
+    assert fact(book, "anthracycline_cycles", *records).value == 1
+
+
+def test_cycles_ignore_void_and_future(book: Rulebook) -> None:
+    """A not-done administration and one after the as-of date are not cycles."""
+    records = [
+        doxorubicin("MedicationAdministration", 60),
+        doxorubicin("MedicationAdministration", 39, status="not-done"),
+        doxorubicin("MedicationAdministration", -10),
+    ]
+    assert fact(book, "anthracycline_cycles", *records).value == 1
+
+
+def test_cycles_with_undated_record_unknown(book: Rulebook) -> None:
+    """An undated matching administration makes the cycle count unknown."""
+    assert fact(book, "anthracycline_cycles", doxorubicin("MedicationAdministration", None)).value is None
+
+
+PREDNISONE = concept(RXNORM, "8640", "prednisone")
+
+
+@pytest.mark.parametrize(
+    ("kind", "status", "fields", "expected"),
+    [
+        # Taking prednisone since 400 days ago, no end: ongoing, so in the 14-day window.
+        pytest.param("MedicationStatement", "active", {"effectivePeriod": {"start": day(400)}}, True, id="statement-active-open-period"),
+        # A completed course that ended 100 days ago.
+        pytest.param("MedicationStatement", "completed", {"effectivePeriod": {"start": day(400), "end": day(100)}}, False, id="statement-ended"),
+        # A course that ends inside the window.
+        pytest.param("MedicationStatement", "completed", {"effectivePeriod": {"start": day(60), "end": day(10)}}, True, id="statement-ends-in-window"),
+        # An active order from 60 days ago with no validity end: still ongoing.
+        pytest.param("MedicationRequest", "active", {"authoredOn": day(60)}, True, id="request-active"),
+        # A completed order from 60 days ago.
+        pytest.param("MedicationRequest", "completed", {"authoredOn": day(60)}, False, id="request-completed"),
+        # An active order whose validity ended 30 days ago.
+        pytest.param(
+            "MedicationRequest", "active", {"authoredOn": day(60), "dispenseRequest": {"validityPeriod": {"end": day(30)}}}, False, id="request-expired"
+        ),
+    ],
+)
+def test_ongoing_medication_window(book: Rulebook, kind: str, status: str, fields: dict[str, Any], expected: bool) -> None:
+    """An active order or statement without an end is ongoing and overlaps the window; an ended one does not."""
+    record = medication(kind, None, status=status, medicationCodeableConcept=PREDNISONE, **fields)
+    assert fact(book, "corticosteroid_14d", record).value is expected
+
+
+def test_medication_window(book: Rulebook) -> None:
+    """A windowed medication definition counts only records in its window (14 days for G-CSF)."""
+    filgrastim = concept(RXNORM, "68442", "filgrastim")
+    inside = fact(book, "g_csf_14d", medication("MedicationAdministration", 14, medicationCodeableConcept=filgrastim)).value
+    outside = fact(book, "g_csf_14d", medication("MedicationAdministration", 15, medicationCodeableConcept=filgrastim)).value
+    assert (inside, outside) == (True, False)
+
+
+# --- procedures, allergies, immunizations -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("days_before", "expected"),
+    [
+        # The first day of the 28-day window.
+        pytest.param(28, True, id="first-day"),
+        # The day before the window.
+        pytest.param(29, False, id="before-window"),
+    ],
+)
+def test_surgery_window(book: Rulebook, days_before: int, expected: bool) -> None:
+    """Surgery in the 28 days before counts from the day it was performed."""
+    assert fact(book, "surgery_28d", procedure(SURGERY, days_before)).value is expected
+
+
+@pytest.mark.parametrize("status", ["not-done", "entered-in-error", "preparation"])
+def test_void_procedure_ignored(book: Rulebook, status: str) -> None:
+    """A procedure not done, recorded in error or only in preparation is not surgery."""
+    assert fact(book, "surgery_28d", procedure(SURGERY, 5, status=status)).value is False
+
+
+def test_procedure_performed_period(book: Rulebook) -> None:
+    """A performedPeriod dates the procedure by its start."""
+    surgery = procedure(SURGERY, 5)
+    del surgery["performedDateTime"]
+    surgery["performedPeriod"] = {"start": moment(6), "end": moment(5)}
+    assert fact(book, "surgery_28d", surgery).value is True
+
+
+def test_procedure_by_name(book: Rulebook) -> None:
+    """A procedure with a local code is matched by a name in its text."""
+    surgery = procedure("LOCAL-17", 10, system="http://example.org/procedures")
+    surgery["code"]["text"] = "Wide local excision of thigh mass"
+    assert fact(book, "surgery_28d", surgery).value is True
+
+
+@pytest.mark.parametrize(
+    ("clinical", "verification", "expected"),
+    [
+        # Active and confirmed.
+        pytest.param("active", "confirmed", True, id="active"),
+        # Resolved.
+        pytest.param("resolved", "confirmed", False, id="resolved"),
+        # Refuted.
+        pytest.param("active", "refuted", False, id="refuted"),
+    ],
+)
+def test_allergy(book: Rulebook, clinical: str, verification: str, expected: bool) -> None:
+    """An active, not refuted allergy to a study drug counts."""
+    allergy = resource(
+        "AllergyIntolerance",
+        code={"text": "Mitoxantrone"},
+        clinicalStatus=concept("http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical", clinical),
+        verificationStatus=concept("http://terminology.hl7.org/CodeSystem/allergyintolerance-verification", verification),
+    )
+    assert fact(book, "allergy_study_drug_nct06761417", allergy).value is expected
+
+
+@pytest.mark.parametrize(
+    ("days_before", "status", "expected"),
+    [
+        # Given ten days ago.
+        pytest.param(10, "completed", True, id="recent"),
+        # Given before the 28-day window.
+        pytest.param(40, "completed", False, id="old"),
+        # Not given.
+        pytest.param(10, "not-done", False, id="not-done"),
+    ],
+)
+def test_live_vaccine(book: Rulebook, days_before: int, status: str, expected: bool) -> None:
+    """A live vaccine given in the 28 days before counts; one not given does not."""
+    mmr = concept("http://hl7.org/fhir/sid/cvx", "03", "MMR")
+    vaccine = resource("Immunization", status=status, vaccineCode=mmr, occurrenceDateTime=moment(days_before))
+    assert fact(book, "live_vaccine_28d", vaccine).value is expected
+

@@ -1,0 +1,485 @@
+"""Tests for service.facts.observations: measurements, ULN ratios, grades and qualitative results."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+
+from service.rulebook import Rulebook
+from tests.facts.records import AS_OF, SNOMED, concept, day, fact, lab, observation, quantity
+
+ANC = "751-8"
+AST = "1920-8"
+CREATININE_MASS = "2160-0"
+CREATININE_MOLES = "14682-9"
+HEMOGLOBIN = "718-7"
+HBSAG = "5196-1"
+HBV_DNA = "42595-9"
+ECOG = "89247-1"
+URINE_PROTEIN = "20454-5"
+TEMPERATURE = "8310-5"
+FT4 = "3024-7"
+
+
+def anc(value: float, days_before: int = 2, **extra: Any) -> dict[str, Any]:
+    """Return an ANC result in 10*9/L."""
+    return lab(ANC, value, "10*9/L", days_before, **extra)
+
+
+# --- status, window, ordering -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "status",
+    [
+        # Void.
+        pytest.param("entered-in-error", id="entered-in-error"),
+        # Not yet final.
+        pytest.param("preliminary", id="preliminary"),
+        # Ordered, no result.
+        pytest.param("registered", id="registered"),
+        # Withdrawn.
+        pytest.param("cancelled", id="cancelled"),
+    ],
+)
+def test_unusable_status_is_set_aside(book: Rulebook, status: str) -> None:
+    """A newer result that is not final/amended/corrected is ignored; the older final one is used."""
+    result = fact(book, "anc", anc(0.4, 1, status=status), anc(2.0, 5))
+    assert result.value == 2.0
+
+
+@pytest.mark.parametrize("status", ["final", "amended", "corrected"])
+def test_usable_statuses(book: Rulebook, status: str) -> None:
+    """Final, amended and corrected results are used."""
+    assert fact(book, "anc", anc(2.0, 1, status=status)).value == 2.0
+
+
+def test_only_preliminary_is_unknown_with_reason(book: Rulebook) -> None:
+    """A preliminary result alone leaves the ANC unknown, and the reason says it was set aside."""
+    result = fact(book, "anc", anc(2.0, 1, status="preliminary"))
+    assert (result.value, "status 'preliminary'" in result.summary) == (None, True)
+
+
+@pytest.mark.parametrize(
+    ("days_before", "expected"),
+    [
+        # The as-of day itself.
+        pytest.param(0, 2.0, id="as-of-day"),
+        # Exactly 14 days before: the first day of the window.
+        pytest.param(14, 2.0, id="first-day-of-window"),
+        # 15 days before: stale.
+        pytest.param(15, None, id="stale"),
+    ],
+)
+def test_lookback_window_edge(book: Rulebook, days_before: int, expected: float | None) -> None:
+    """The ANC window is the 14 days before the as-of date, inclusive of its first day."""
+    assert fact(book, "anc", anc(2.0, days_before)).value == expected
+
+
+def test_stale_result_is_unknown_naming_latest_date(book: Rulebook) -> None:
+    """A stale ANC is unknown, not met; the reason names the window and the latest result's date."""
+    result = fact(book, "anc", anc(2.0, 15), anc(1.0, 40))
+    assert (result.value, result.summary, result.missing) == (
+        None,
+        f"no ANC in the 14 days before {AS_OF.isoformat()}; latest {day(15)}",
+        "ANC",
+    )
+
+
+def test_stale_result_cited_as_outside_window(book: Rulebook) -> None:
+    """The stale result is cited in the evidence as outside the lookback window."""
+    stale = anc(2.0, 15)
+    evidence = fact(book, "anc", stale).evidence
+    assert [(e.reference, e.note) for e in evidence] == [(f"Observation/{stale['id']}", "outside the lookback window")]
+
+
+def test_no_result_is_unknown(book: Rulebook) -> None:
+    """No ANC at all is unknown, and the reason says none is on record."""
+    result = fact(book, "anc")
+    assert (result.value, result.summary) == (None, f"no ANC on record on or before {AS_OF.isoformat()}")
+
+
+def test_latest_wins(book: Rulebook) -> None:
+    """The newest result in the window is used, whatever the Bundle's order."""
+    assert fact(book, "anc", anc(1.0, 6), anc(3.0, 1), anc(2.0, 3)).value == 3.0
+
+
+def test_result_after_as_of_is_ignored(book: Rulebook) -> None:
+    """A result dated after the as-of date was not known on that day."""
+    assert fact(book, "anc", anc(0.5, -1), anc(2.0, 3)).value == 2.0
+
+
+def test_only_future_result_is_unknown(book: Rulebook) -> None:
+    """With only a result after the as-of date, the ANC is unknown."""
+    assert fact(book, "anc", anc(2.0, -3)).value is None
+
+
+def test_local_day_decides_window(book: Rulebook) -> None:
+    """A result late on the 15th day before (local time) is stale even though in UTC it is the 14th."""
+    late = {**anc(2.0), "effectiveDateTime": day(15) + "T23:30:00-05:00"}
+    assert fact(book, "anc", late).value is None
+
+
+def test_issued_used_without_effective(book: Rulebook) -> None:
+    """An Observation without effective[x] is dated by its issued instant."""
+    result = anc(2.0)
+    del result["effectiveDateTime"]
+    result["issued"] = day(1) + "T09:00:00+01:00"
+    assert fact(book, "anc", result).value == 2.0
+
+
+def test_undated_result_set_aside(book: Rulebook) -> None:
+    """An Observation with no date at all is set aside, and the reason says so."""
+    result = anc(2.0)
+    del result["effectiveDateTime"]
+    found = fact(book, "anc", result)
+    assert (found.value, "no effective date" in found.summary) == (None, True)
+
+
+def test_effective_period_start_dates_result(book: Rulebook) -> None:
+    """An effectivePeriod is dated by its start."""
+    result = anc(2.0)
+    del result["effectiveDateTime"]
+    result["effectivePeriod"] = {"start": day(3), "end": day(2)}
+    assert fact(book, "anc", result).value == 2.0
+
+
+def test_window_counts_from_as_of_not_today(book: Rulebook) -> None:
+    """The lookback window counts from the as-of date, whatever today's date and zone are."""
+    with time_machine.travel(datetime(2031, 7, 1, 23, 30, tzinfo=ZoneInfo("Asia/Kolkata")), tick=False):
+        assert fact(book, "anc", anc(2.0, 10)).value == 2.0
+
+
+def test_failed_search_is_unknown_with_failure(book: Rulebook) -> None:
+    """When the Observation search failed, the ANC is unknown and the reason quotes the failure."""
+    result = fact(book, "anc", anc(2.0), failed={"Observation": "HTTP 503 from the FHIR server"})
+    assert (result.value, result.summary, result.missing) == (None, "ANC: Observation search failed (HTTP 503 from the FHIR server); not decided", None)
+
+
+# --- values: comparators, absent data, units, components, scores -------------------------------
+
+
+def test_comparator_gives_bounds(book: Rulebook) -> None:
+    """HBV DNA reported '<20 IU/mL' is 20 with bounds 0..20, and the evidence shows what was reported."""
+    result = fact(book, "hbv_dna_iu_ml", lab(HBV_DNA, 20, "[IU]/mL", comparator="<"))
+    assert (result.value, result.bounds(), result.evidence[0].note) == (20, (0, 20), "reported <20 [IU]/mL")
+
+
+def test_greater_than_comparator_is_open_above(book: Rulebook) -> None:
+    """A result reported '>1000' has a low bound of 1000 and no useful high bound."""
+    low, high = fact(book, "hbv_dna_iu_ml", lab(HBV_DNA, 1000, "[IU]/mL", comparator=">")).bounds()
+    assert (low, high > 1e100) == (1000, True)
+
+
+def test_exact_value_has_no_bounds(book: Rulebook) -> None:
+    """A result without a comparator is its own low and high bound."""
+    result = fact(book, "anc", anc(2.0))
+    assert (result.low, result.high, result.bounds()) == (None, None, (2.0, 2.0))
+
+
+def test_data_absent_is_unknown_with_reason(book: Rulebook) -> None:
+    """A result with dataAbsentReason is unknown, and the reason quotes the absent reason."""
+    absent = observation(ANC, 1, dataAbsentReason=concept(None, None, text="Specimen haemolysed"))
+    result = fact(book, "anc", absent)
+    assert (result.value, "data absent: Specimen haemolysed" in result.summary, result.evidence[0].note) == (
+        None,
+        True,
+        "data absent: Specimen haemolysed",
+    )
+
+
+def test_data_absent_falls_back_to_older_result(book: Rulebook) -> None:
+    """A newer result with dataAbsentReason is skipped for an older usable one in the window."""
+    absent = observation(ANC, 1, dataAbsentReason=concept("http://terminology.hl7.org/CodeSystem/data-absent-reason", "error", "Error"))
+    assert fact(book, "anc", absent, anc(1.8, 4)).value == 1.8
+
+
+@pytest.mark.parametrize(
+    ("name", "result", "expected"),
+    [
+        # ANC 1,500 /µL = 1.5 × 10⁹/L.
+        pytest.param("anc", lab(ANC, 1500, "/uL"), 1.5, id="anc-per-uL"),
+        # ANC per mm³, spelled with the micro sign elsewhere: 2,100 /mm3 = 2.1.
+        pytest.param("anc", lab(ANC, 2100, "/mm3"), 2.1, id="anc-per-mm3"),
+        # ANC in 10³/µL.
+        pytest.param("anc", lab(ANC, 1.7, "10*3/uL"), 1.7, id="anc-10*3/uL"),
+        # Creatinine 88.4 µmol/L = 1.0 mg/dL (113.12 g/mol).
+        pytest.param("creatinine_mg_dl", lab(CREATININE_MOLES, 88.4, "umol/L"), 1.0, id="creatinine-umol/L"),
+        # The same spelled with µ.
+        pytest.param("creatinine_mg_dl", lab(CREATININE_MOLES, 88.4, "\u00b5mol/L"), 1.0, id="creatinine-micro-sign"),
+        # Haemoglobin 9 g/dL = 90 g/L.
+        pytest.param("hemoglobin_g_l", lab(HEMOGLOBIN, 9, "g/dL"), 90.0, id="hb-g/dL"),
+        # Haemoglobin 6.2 mmol/L ≈ 99.9 g/L (16,114.5 g/mol).
+        pytest.param("hemoglobin_g_l", lab(HEMOGLOBIN, 6.2, "mmol/L"), 99.9099, id="hb-mmol/L"),
+        # Body weight in pounds.
+        pytest.param("body_weight_kg", lab("29463-7", 154, "[lb_av]"), 69.8532, id="weight-lb"),
+        # Body temperature in °F.
+        pytest.param("max_temperature_c", lab(TEMPERATURE, 100.4, "[degF]"), 38.0, id="temperature-degF"),
+    ],
+)
+def test_unit_conversion(book: Rulebook, name: str, result: dict[str, Any], expected: float) -> None:
+    """A result in another unit is converted to the definition's unit."""
+    assert fact(book, name, result).value == pytest.approx(expected, rel=1e-4)
+
+
+def test_converted_value_shows_reported_unit(book: Rulebook) -> None:
+    """The evidence of a converted value says what the lab reported."""
+    evidence = fact(book, "anc", lab(ANC, 1500, "/uL")).evidence[0]
+    assert (evidence.value, evidence.unit, evidence.note) == (1.5, "10*9/L", "reported 1500 /uL")
+
+
+def test_unconvertible_unit_is_unknown_with_reason(book: Rulebook) -> None:
+    """HBV DNA in copies/mL cannot become IU/mL: unknown, and the reason names the unit."""
+    result = fact(book, "hbv_dna_iu_ml", lab(HBV_DNA, 5000, "copies/mL"))
+    assert (result.value, "unit 'copies/mL' cannot be converted to [IU]/mL" in result.summary) == (None, True)
+
+
+def test_unit_only_in_unit_field(book: Rulebook) -> None:
+    """A Quantity with a human 'unit' but no UCUM 'code' is still converted."""
+    result = observation(ANC, valueQuantity={"value": 1500, "unit": "cells/uL"})
+    assert fact(book, "anc", result).value == 1.5
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        # The systolic component.
+        pytest.param("systolic_bp", 150, id="systolic"),
+        # The diastolic component.
+        pytest.param("diastolic_bp", 95, id="diastolic"),
+    ],
+)
+def test_blood_pressure_panel_components(book: Rulebook, name: str, expected: float) -> None:
+    """Systolic and diastolic pressures are read from the components of a blood-pressure panel."""
+    panel = observation(
+        "85354-9",
+        component=[
+            {"code": concept("http://loinc.org", "8480-6"), "valueQuantity": quantity(150, "mm[Hg]")},
+            {"code": concept("http://loinc.org", "8462-4"), "valueQuantity": quantity(95, "mm[Hg]")},
+        ],
+    )
+    assert fact(book, name, panel).value == expected
+
+
+def test_highest_value_in_window(book: Rulebook) -> None:
+    """A 'max' definition takes the highest reading in the window, not the latest."""
+    readings = [lab(TEMPERATURE, 37.0, "Cel", 1), lab(TEMPERATURE, 38.6, "Cel", 5), lab(TEMPERATURE, 39.5, "Cel", 20)]
+    assert fact(book, "max_temperature_c", *readings).value == 38.6
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        # valueInteger.
+        pytest.param({"valueInteger": 1}, 1, id="integer"),
+        # A LOINC LA answer code: LA9624-3 is grade 2.
+        pytest.param({"valueCodeableConcept": concept("http://loinc.org", "LA9624-3", "2")}, 2, id="loinc-answer"),
+        # LA9622-7 is grade 0 (zero must not read as missing).
+        pytest.param({"valueCodeableConcept": concept("http://loinc.org", "LA9622-7", "0")}, 0, id="loinc-answer-zero"),
+        # A SNOMED CT grade: 423053003 is ECOG 3.
+        pytest.param({"valueCodeableConcept": concept(SNOMED, "423053003")}, 3, id="snomed-answer"),
+        # A numeric string.
+        pytest.param({"valueString": "1"}, 1, id="string"),
+        # A unitless Quantity.
+        pytest.param({"valueQuantity": {"value": 2, "code": "{score}"}}, 2, id="quantity"),
+    ],
+)
+def test_ecog_value_forms(book: Rulebook, value: dict[str, Any], expected: int) -> None:
+    """ECOG is read from valueInteger, LOINC LA / SNOMED CT answer codes, a numeric string or a Quantity."""
+    assert fact(book, "ecog", observation(ECOG, **value)).value == expected
+
+
+def test_ecog_unknown_answer_code_is_unknown(book: Rulebook) -> None:
+    """An answer code not in the definition's answers is unknown, saying there is no numeric value."""
+    result = fact(book, "ecog", observation(ECOG, valueCodeableConcept=concept("http://loinc.org", "LA4489-6", "Unknown")))
+    assert (result.value, "no numeric value" in result.summary) == (None, True)
+
+
+def test_boolean_is_not_a_score(book: Rulebook) -> None:
+    """A valueBoolean is not read as the number 1."""
+    assert fact(book, "ecog", observation(ECOG, valueInteger=True)).value is None
+
+
+# --- ULN ratios and reference ranges ----------------------------------------------------------
+
+
+def test_uln_from_reference_range(book: Rulebook) -> None:
+    """AST is divided by its own referenceRange.high, and the evidence says so."""
+    result = fact(book, "ast_x_uln", lab(AST, 70, "U/L", referenceRange=[{"low": quantity(10, "U/L"), "high": quantity(35, "U/L")}]))
+    assert (result.value, result.evidence[0].note) == (2, "2 × ULN; ULN 35 U/L from the Observation's referenceRange")
+
+
+def test_uln_default_is_marked_in_evidence(book: Rulebook) -> None:
+    """Without a referenceRange the documented default ULN (40 U/L) is used and the evidence says default."""
+    result = fact(book, "ast_x_uln", lab(AST, 100, "U/L"))
+    assert (result.value, "default ULN 40 U/L used" in result.evidence[0].note, "default" in result.summary) == (2.5, True, True)
+
+
+def test_uln_reference_range_in_other_unit(book: Rulebook) -> None:
+    """A referenceRange.high in µkat/L is converted to the value's U/L (0.6 µkat/L = 36 U/L)."""
+    result = fact(book, "ast_x_uln", lab(AST, 72, "U/L", referenceRange=[{"high": quantity(0.6, "ukat/L")}]))
+    assert result.value == pytest.approx(2.0)
+
+
+def test_uln_default_converted_to_value_unit(book: Rulebook) -> None:
+    """The default ULN is converted to the result's unit (AST 0.8 µkat/L against 40 U/L is 1.2 × ULN)."""
+    assert fact(book, "ast_x_uln", lab(AST, 0.8, "ukat/L")).value == pytest.approx(1.2)
+
+
+def test_uln_ratio_keeps_comparator_bounds(book: Rulebook) -> None:
+    """An AST reported '<20 U/L' gives a ratio bounded by 0 and 0.5 × ULN."""
+    result = fact(book, "ast_x_uln", lab(AST, 20, "U/L", comparator="<"))
+    assert result.bounds() == (0, 0.5)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        # Inside the range.
+        pytest.param(15, True, id="inside"),
+        # The upper limit itself is inside.
+        pytest.param(22, True, id="at-high"),
+        # Above.
+        pytest.param(25, False, id="above"),
+        # Below.
+        pytest.param(9, False, id="below"),
+    ],
+)
+def test_in_reference_range(book: Rulebook, value: float, expected: bool) -> None:
+    """Free T4 is normal when within its own referenceRange, ends included."""
+    result = lab(FT4, value, "pmol/L", referenceRange=[{"low": quantity(10, "pmol/L"), "high": quantity(22, "pmol/L")}])
+    assert fact(book, "ft4_normal", result).value is expected
+
+
+def test_in_reference_range_without_range_is_unknown(book: Rulebook) -> None:
+    """Without a referenceRange, whether Free T4 is normal is unknown, with the reason."""
+    result = fact(book, "ft4_normal", lab(FT4, 15, "pmol/L"))
+    assert (result.value, "no referenceRange on the result" in result.summary) == (None, True)
+
+
+# --- ordinal grades (urine dipstick) ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        # "2+".
+        pytest.param({"valueString": "2+"}, 2, id="2+"),
+        # "++" is 2+.
+        pytest.param({"valueString": "++"}, 2, id="++"),
+        # Trace is half a grade.
+        pytest.param({"valueString": "Trace"}, 0.5, id="trace"),
+        # Negative.
+        pytest.param({"valueString": "negative"}, 0, id="negative"),
+        # The grade in a code's display/text.
+        pytest.param({"valueCodeableConcept": concept(SNOMED, "x", text="3+")}, 3, id="coded-3+"),
+        # 100 mg/dL is the 2+ pad.
+        pytest.param({"valueQuantity": quantity(100, "mg/dL")}, 2, id="100-mg/dL"),
+        # 30 mg/dL is the 1+ pad.
+        pytest.param({"valueQuantity": quantity(30, "mg/dL")}, 1, id="30-mg/dL"),
+        # 15 mg/dL is trace.
+        pytest.param({"valueQuantity": quantity(15, "mg/dL")}, 0.5, id="15-mg/dL"),
+        # 10 mg/dL is negative.
+        pytest.param({"valueQuantity": quantity(10, "mg/dL")}, 0, id="10-mg/dL"),
+        # 3 g/L = 300 mg/dL is 3+.
+        pytest.param({"valueQuantity": quantity(3, "g/L")}, 3, id="3-g/L"),
+    ],
+)
+def test_urine_protein_grade(book: Rulebook, value: dict[str, Any], expected: float) -> None:
+    """A dipstick result is graded 0, 0.5 (trace), 1 … 4 from its text, code or mg/dL."""
+    assert fact(book, "urine_protein_grade", observation(URINE_PROTEIN, **value)).value == expected
+
+
+def test_unrecognised_grade_is_unknown(book: Rulebook) -> None:
+    """A result that is not a recognised grade is unknown, quoting the text."""
+    result = fact(book, "urine_protein_grade", observation(URINE_PROTEIN, valueString="cloudy"))
+    assert (result.value, "result 'cloudy' is not a recognised grade" in result.summary) == (None, True)
+
+
+# --- qualitative results ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        # SNOMED CT positive.
+        pytest.param({"valueCodeableConcept": concept(SNOMED, "10828004", "Positive")}, True, id="snomed-positive"),
+        # SNOMED CT negative.
+        pytest.param({"valueCodeableConcept": concept(SNOMED, "260385009", "Negative")}, False, id="snomed-negative"),
+        # LOINC answer 'Positive'.
+        pytest.param({"valueCodeableConcept": concept("http://loinc.org", "LA6576-8")}, True, id="loinc-positive"),
+        # SNOMED CT not detected.
+        pytest.param({"valueCodeableConcept": concept(SNOMED, "260415000", "Not detected")}, False, id="snomed-not-detected"),
+        # A string: reactive.
+        pytest.param({"valueString": "Reactive"}, True, id="string-reactive"),
+        # A string: non-reactive.
+        pytest.param({"valueString": "Non-reactive"}, False, id="string-non-reactive"),
+        # A string: not detected.
+        pytest.param({"valueString": "not detected"}, False, id="string-not-detected"),
+        # Text only in the coded value.
+        pytest.param({"valueCodeableConcept": {"text": "POSITIVE"}}, True, id="concept-text"),
+        # A boolean.
+        pytest.param({"valueBoolean": False}, False, id="boolean"),
+        # A quantity below the detection limit is not detected.
+        pytest.param({"valueQuantity": quantity(0.05, "[IU]/mL", "<")}, False, id="below-detection-limit"),
+        # A measurable quantity is detected.
+        pytest.param({"valueQuantity": quantity(250, "[IU]/mL")}, True, id="measured"),
+        # Only the interpretation flag.
+        pytest.param({"interpretation": [concept("http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation", "POS")]}, True, id="interpretation"),
+    ],
+)
+def test_hbsag_result_forms(book: Rulebook, value: dict[str, Any], expected: bool) -> None:
+    """HBsAg is positive or negative from a code, a string, a boolean, a quantity or the interpretation."""
+    assert fact(book, "hbsag_positive", observation(HBSAG, **value)).value is expected
+
+
+def test_indeterminate_qualitative_is_unknown(book: Rulebook) -> None:
+    """An indeterminate HBsAg is unknown, saying it is neither positive nor negative."""
+    result = fact(book, "hbsag_positive", observation(HBSAG, valueString="Indeterminate"))
+    assert (result.value, "neither positive nor negative" in result.summary) == (None, True)
+
+
+def test_qualitative_without_result_is_unknown(book: Rulebook) -> None:
+    """No HBsAg in the window is unknown (the definition does not read absence as no)."""
+    assert fact(book, "hbsag_positive").value is None
+
+
+def test_absent_means_false_for_history_question(book: Rulebook) -> None:
+    """With absentMeans false, no pregnancy test in the window answers no, saying what was searched."""
+    result = fact(book, "recent_positive_pregnancy_test")
+    assert (result.value, result.evidence[0].note) == (False, f"no Recent pregnancy test result in the 30 days before {AS_OF.isoformat()}")
+
+
+def test_absent_means_false_does_not_hide_failed_search(book: Rulebook) -> None:
+    """A failed Observation search stays unknown even where absence would answer no."""
+    result = fact(book, "recent_positive_pregnancy_test", failed={"Observation": "timeout"})
+    assert (result.value, "timeout" in result.summary) == (None, True)
+
+
+def test_code_system_oid_matches(book: Rulebook) -> None:
+    """An ANC coded under LOINC's OID instead of its URI is still an ANC."""
+    assert fact(book, "anc", lab(ANC, 2.0, "10*9/L", system="urn:oid:2.16.840.1.113883.6.1")).value == 2.0
+
+
+def test_second_coding_matches(book: Rulebook) -> None:
+    """An Observation matches on any of its codings (a local code first, LOINC second)."""
+    result = anc(2.0)
+    result["code"]["coding"].insert(0, {"system": "http://example.org/lab", "code": "NEUT-ABS"})
+    assert fact(book, "anc", result).value == 2.0
+
+
+def test_other_patient_result_ignored(book: Rulebook) -> None:
+    """A result about another patient in the same Bundle is not this patient's."""
+    other = {**anc(0.2, 1), "subject": {"reference": "Patient/someone-else"}}
+    assert fact(book, "anc", other, anc(2.0, 3)).value == 2.0
+
+
+def test_matched_by_name(book: Rulebook) -> None:
+    """A value set known only by names (EDSS) matches an Observation by its code's text."""
+    result = observation("LOCAL-EDSS", 5, system="http://example.org/scores", valueQuantity=quantity(3.5, "{score}"))
+    result["code"]["text"] = "Expanded Disability Status Scale"
+    assert fact(book, "edss", result).value == 3.5
