@@ -117,7 +117,11 @@ def _rewrite(node: Any) -> tuple[Any, Any]:
         definite = {op: [_bound(left, not up), _bound(right, up)]}
         possible = {op: [_bound(left, up), _bound(right, not up)]}
     elif op in EQUALITY or op == "in":
-        definite = possible = node
+        # Equality holds definitely only for exact values: a result reported as '<20' equals nothing for sure.
+        exact = [{"===": [_var(f"{n}__lo"), _var(f"{n}__hi")]} for n in sorted(names)]
+        if not names:
+            return node, node
+        return {"and": [*_not_null(names), *exact, node]}, {"or": [{"!": [{"and": _not_null(names) + exact}]}, node]}
     else:
         raise LogicError(f"{op!r} cannot be a condition on its own")
     if not names:
@@ -145,7 +149,10 @@ class Formula:
 
     def evaluate(self, data: dict[str, Any]) -> bool | None:
         """Evaluate over data holding each fact's value and its ``__lo``/``__hi`` bounds."""
-        result = self._rule.evaluate(data)
+        try:
+            result = self._rule.evaluate(data)
+        except datalogic_py.DataLogicError:
+            return None  # arithmetic the data cannot support (division by a zero bound): unknown, not a crash
         return result if result is None else bool(result)
 
 

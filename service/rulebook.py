@@ -146,14 +146,17 @@ def load_rulebook(rules_dir: Path | str = DEFAULT_RULES_DIR) -> Rulebook:
         digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
 
     value_set_docs: dict[str, dict[str, Any]] = {}
+    value_set_files: dict[str, str] = {}
     for path in sorted((root / "valuesets").glob("*.json")):
         document = _read(path)
         _validate(path, document, schemas["valuesets"])
         _merge(value_set_docs, document["valueSets"], path, "value set")
+        value_set_files.update({name: path.name for name in document["valueSets"]})
     try:
         value_sets = build_value_sets(value_set_docs)
     except KeyError as exc:
-        raise RuleError(f"valuesets: {exc.args[0]}") from exc
+        message, culprit = exc.args[0], exc.args[-1]
+        raise RuleError(f"{value_set_files.get(culprit, 'valuesets')}: {message}") from exc
 
     definitions: dict[str, dict[str, Any]] = {}
     origin: dict[str, Path] = {}

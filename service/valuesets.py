@@ -40,6 +40,9 @@ class ValueSet:
     prefixes: list[tuple[str, str]] = field(default_factory=list)
     names: list[str] = field(default_factory=list)
     excluded: list[ValueSet] = field(default_factory=list)
+    # One compiled alternation of the names (built on first use): a record has hundreds of drug texts.
+    _pattern: re.Pattern[str] | None = field(default=None, repr=False, compare=False)
+    _prefix_index: dict[str, tuple[str, ...]] | None = field(default=None, repr=False, compare=False)
 
     def is_plain_codes(self) -> bool:
         """Say whether membership is decided by exact codes alone (no prefixes, names or exclusions)."""
@@ -56,11 +59,18 @@ class ValueSet:
             code = canonical_code(system, code)
             if (system, code) in self.codes:
                 return "code"
-            if any(system == psys and code.startswith(prefix) for psys, prefix in self.prefixes):
+            if self._prefix_index is None:
+                grouped: dict[str, list[str]] = {}
+                for psys, prefix in self.prefixes:
+                    grouped.setdefault(psys, []).append(prefix)
+                self._prefix_index = {psys: tuple(items) for psys, items in grouped.items()}
+            if system in self._prefix_index and code.startswith(self._prefix_index[system]):
                 return "code"
         if self.names:
+            if self._pattern is None:
+                self._pattern = re.compile(r"\b(?:" + "|".join(re.escape(n) for n in sorted(set(self.names))) + ")")
             words = " ".join(texts + [display for _s, _c, display in concepts]).lower()
-            if any(re.search(rf"\b{re.escape(name)}", words) for name in self.names):
+            if self._pattern.search(words):
                 return "name"
         return None
 
@@ -73,9 +83,11 @@ def build_value_sets(documents: dict[str, dict]) -> dict[str, ValueSet]:
         if name in built:
             return built[name]
         if name in trail:
-            raise KeyError(f"value set {name!r} includes itself through {' → '.join(trail)}")
+            raise KeyError(f"value set {name!r} includes itself through {' → '.join(trail)}", name)
         if name not in documents:
-            raise KeyError(f"unknown value set {name!r}")
+            # The second argument names the value set whose document is at fault.
+            culprit = trail[-1] if trail else name
+            raise KeyError(f"value set {culprit!r} includes unknown value set {name!r}" if trail else f"unknown value set {name!r}", culprit)
         doc = documents[name]
         vs = ValueSet(name=name, title=doc.get("title", name))
         for item in doc.get("codes", []):

@@ -380,3 +380,24 @@ def test_three_valued_shape() -> None:
 def test_render(logic: Any, text: str) -> None:
     """render() gives a short infix form for a reason line."""
     assert render(logic) == text
+
+
+@pytest.mark.parametrize(
+    ("op", "constant"),
+    [
+        ("==", 20),  # '<20' could be anything below 20; bounds are read as closed, so not decided
+        ("==", 5),
+        ("!=", 5),
+        ("!=", 20),
+    ],
+)
+def test_equality_with_a_bounded_fact_is_unknown(op: str, constant: int) -> None:
+    """A value reported '<20' neither equals nor differs from a number for sure: unknown."""
+    data = {"x": 20, "x__lo": 0, "x__hi": 20}
+    assert Formula({op: [{"var": "x"}, constant]}).evaluate(data) is None
+
+
+def test_division_by_a_zero_bound_is_unknown_not_an_error() -> None:
+    """A divisor reported '<5' (low bound 0) makes the quotient unknown rather than raising."""
+    data = {"a": 4, "a__lo": 4, "a__hi": 4, "b": 5, "b__lo": 0, "b__hi": 5}
+    assert Formula({"<": [{"/": [{"var": "a"}, {"var": "b"}]}, 2]}).evaluate(data) is None

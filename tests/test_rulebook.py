@@ -282,3 +282,16 @@ def test_definition_schema_violation(rules: Path) -> None:
 def test_rule_error_is_an_eligibility_error() -> None:
     """RuleError has the invalid-rules code in its JSON body."""
     assert RuleError("x.json: problem").to_json() == {"error": "invalid-rules", "message": "x.json: problem"}
+
+
+def test_an_unknown_included_value_set_names_the_file_and_the_including_set(tmp_path: Path) -> None:
+    """A value set including an unknown one: the message names its file and the value set that includes it."""
+    rules = shutil.copytree(DEFAULT_RULES_DIR, tmp_path / "rules")
+    path = rules / "valuesets" / "conditions.json"
+    document = orjson.loads(path.read_bytes())
+    document["valueSets"]["bone_and_soft_tissue_sarcoma"]["include"].append("no_such_set")
+    path.write_bytes(orjson.dumps(document))
+    with pytest.raises(RuleError) as info:
+        load_rulebook(rules)
+    assert "conditions.json" in info.value.message
+    assert "bone_and_soft_tissue_sarcoma" in info.value.message and "no_such_set" in info.value.message

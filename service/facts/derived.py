@@ -21,13 +21,20 @@ def cockcroft_gault(ctx: Context, name: str, definition: dict[str, Any]) -> Fact
     creatinine = facts["creatinine"].value
     if creatinine <= 0:
         return unknown(name, f"{label} cannot be computed: creatinine {creatinine} is not positive")
-    crcl = (140 - facts["age"].value) * facts["weight"].value / (72 * creatinine)
-    if facts["sex"].value == "female":
-        crcl *= 0.85
-    crcl = number(round(crcl, 1))
+    factor = 0.85 if facts["sex"].value == "female" else 1.0
+    (age_lo, age_hi), (weight_lo, weight_hi), (creat_lo, creat_hi) = (facts[r].bounds() for r in ("age", "weight", "creatinine"))
+
+    def clearance(age: float, weight: float, creat: float) -> float:
+        return (140 - age) * weight * factor / (72 * creat)
+
+    crcl = number(round(clearance(facts["age"].value, facts["weight"].value, creatinine), 1))
+    # Inputs known only as ranges (a partial birth date, a '<' creatinine) give a clearance range.
+    low = number(round(clearance(age_hi, weight_lo, creat_hi), 1))
+    high = number(round(clearance(age_lo, weight_hi, creat_lo), 1)) if creat_lo > 0 else 1e300
+    bounds = (None, None) if low == high == crcl else (low, high)
     summary = f"{label} {crcl} mL/min (Cockcroft-Gault from " + ", ".join(f.summary for f in facts.values()) + ")"
     evidence = tuple(e for f in facts.values() for e in f.evidence)
-    return Fact(name, crcl, summary, (Evidence(None, label, crcl, "mL/min", None, "Cockcroft-Gault"), *evidence))
+    return Fact(name, crcl, summary, (Evidence(None, label, crcl, "mL/min", None, "Cockcroft-Gault"), *evidence), *bounds)
 
 
 def formula(ctx: Context, name: str, definition: dict[str, Any], compiled: Any) -> Fact:

@@ -258,18 +258,26 @@ def _upper_limit(
 
 
 def in_reference_range(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
-    """Whether the latest value lies within that Observation's referenceRange (low..high)."""
+    """Whether the latest value lies within that Observation's referenceRange (low..high), in the range's unit."""
+    molar_mass = definition.get("molarMass")
 
     def read(reading: Reading) -> tuple[Any, str | None]:
         qty, why = quantity(reading)
         if qty is None:
             return None, why
         for rng in as_list(reading.source.get("referenceRange") or reading.resource.get("referenceRange")):
-            low = (rng.get("low") or {}).get("value")
-            high = (rng.get("high") or {}).get("value")
-            if low is not None or high is not None:
-                inside = (low is None or qty["value"] >= low) and (high is None or qty["value"] <= high)
-                return (inside, qty, low, high), None
+            if not isinstance(rng, dict):
+                continue
+            low, high = rng.get("low") or {}, rng.get("high") or {}
+            if low.get("value") is None and high.get("value") is None:
+                continue
+            value_unit = qty.get("code") or qty.get("unit")
+            range_unit = low.get("code") or low.get("unit") or high.get("code") or high.get("unit") or value_unit
+            value = units.convert(float(qty["value"]), value_unit, range_unit or "", molar_mass) if range_unit != value_unit else qty["value"]
+            if value is None:
+                return None, f"the result's unit {value_unit!r} cannot be compared with its reference range in {range_unit!r}"
+            inside = (low.get("value") is None or value >= low["value"]) and (high.get("value") is None or value <= high["value"])
+            return (inside, qty, low.get("value"), high.get("value")), None
         return None, "no referenceRange on the result"
 
     found = latest(ctx, definition, name, read)
@@ -285,7 +293,7 @@ def in_reference_range(ctx: Context, name: str, definition: dict[str, Any]) -> F
 
 POSITIVE_CODES = {"10828004", "260373001", "11214006", "52101004", "LA6576-8", "POS", "DET", "R"}
 NEGATIVE_CODES = {"260385009", "260415000", "131194007", "LA6577-6", "NEG", "ND", "NR", "2667000"}
-_POSITIVE_WORDS = re.compile(r"^\s*(positive|pos|detected|reactive|present|\+)", re.I)
+_POSITIVE_WORDS = re.compile(r"^\s*(positive\b|pos\b|detected\b|reactive\b|present\b|\+)", re.I)
 _NEGATIVE_WORDS = re.compile(r"^\s*(negative|neg|not detected|undetected|non-?reactive|absent|none detected|-)\s*$", re.I)
 
 

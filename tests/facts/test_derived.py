@@ -9,8 +9,9 @@ import pytest
 
 from service.facts import Fact
 from service.facts.derived import data_for
+from service.kleene import Formula
 from service.rulebook import Rulebook
-from tests.facts.records import SNOMED, concept, fact, lab, observation, patient
+from tests.facts.records import SNOMED, concept, fact, facts, lab, observation, patient
 
 CREATININE_MASS = "2160-0"
 CREATININE_MOLES = "14682-9"
@@ -137,3 +138,11 @@ def test_data_for_lays_out_values_and_bounds() -> None:
     """data_for gives each fact's value and its __lo/__hi bounds (the value itself when exact)."""
     facts = [Fact("a", 2.0, ""), Fact("b", 20, "", low=0, high=20), Fact("c", None, "")]
     assert data_for(facts) == {"a": 2.0, "a__lo": 2.0, "a__hi": 2.0, "b": 20, "b__lo": 0, "b__hi": 20, "c": None, "c__lo": None, "c__hi": None}
+
+
+def test_cockcroft_gault_keeps_the_range_of_a_partial_birth_date(book: Rulebook) -> None:
+    """Born '1964' (age 60–61 on the as-of date): CrCl is a range, so 'crcl >= 80' is unknown, not met."""
+    fact_set = facts(book, lab("29463-7", 72, "kg"), lab("2160-0", 1.0, "mg/dL"), subject=patient("1964", "male"), as_of=date(2025, 3, 10))
+    crcl = fact_set.get("crcl_ml_min")
+    assert crcl.low is not None and crcl.high is not None and crcl.low < crcl.high
+    assert Formula({">=": [{"var": "crcl_ml_min"}, 80]}).evaluate(data_for([crcl])) is None

@@ -483,3 +483,14 @@ def test_matched_by_name(book: Rulebook) -> None:
     result = observation("LOCAL-EDSS", 5, system="http://example.org/scores", valueQuantity=quantity(3.5, "{score}"))
     result["code"]["text"] = "Expanded Disability Status Scale"
     assert fact(book, "edss", result).value == 3.5
+
+
+def test_a_possible_result_is_not_positive(book: Rulebook) -> None:
+    """A qualitative string starting 'Possible …' is not read as a positive result."""
+    assert fact(book, "hbsag_positive", observation("5196-1", valueString="Possible interference, repeat")).value is not True
+
+
+def test_reference_range_in_another_unit_is_converted(book: Rulebook) -> None:
+    """FT4 1.2 ng/dL (≈15.4 pmol/L) against a 10–22 pmol/L range is within it."""
+    result = lab("3024-7", 1.2, "ng/dL", referenceRange=[{"low": quantity(10, "pmol/L"), "high": quantity(22, "pmol/L")}])
+    assert fact(book, "ft4_normal", result).value is True
