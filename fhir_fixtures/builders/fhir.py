@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import sys
+from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 LOINC = "http://loinc.org"
 SNOMED = "http://snomed.info/sct"
@@ -123,7 +125,8 @@ class PatientBuilder:
         if abatement_days_before is not None:
             cond["abatementDateTime"] = self.day(abatement_days_before)
         if histology:
-            cond["extension"] = [{"url": MCODE_HISTOLOGY, "valueCodeableConcept": {"coding": [{"system": ICDO3, "code": histology[0], "display": histology[1]}]}}]
+            morphology = {"system": ICDO3, "code": histology[0], "display": histology[1]}
+            cond["extension"] = [{"url": MCODE_HISTOLOGY, "valueCodeableConcept": {"coding": [morphology]}}]
         return self.add(cond)
 
     def medication(self, display: str, days_before: int, *, system: str | None = RXNORM, code: str | None = None,
@@ -193,3 +196,42 @@ def write(directory: Path, name: str, bundle: dict[str, Any]) -> None:
     """Write a Bundle as pretty JSON (stable key order) to ``directory/name.json``."""
     directory.mkdir(parents=True, exist_ok=True)
     (directory / f"{name}.json").write_text(json.dumps(bundle, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+class FixtureCase(Protocol):
+    """What write_fixtures needs of a builder's case."""
+
+    name: str
+
+    def build(self) -> PatientBuilder: ...
+
+    def manifest(self) -> dict[str, Any]: ...
+
+
+def drop(builder: PatientBuilder, code: str) -> None:
+    """Remove every resource whose first code is ``code``."""
+    builder.remove(lambda r: code_of(r) == code)
+
+
+def manifest_entry(description: str, verdict: str, fails: Sequence[str], statuses: dict[str, str]) -> dict[str, Any]:
+    """Render one case's manifest entry: its description and what its report must say."""
+    expect: dict[str, Any] = {"verdict": verdict, "fails": list(fails)}
+    if statuses:
+        expect["statuses"] = statuses
+    return {"description": description, "expect": expect}
+
+
+def write_fixtures(out: Path, trial: str, as_of: date, cases: Sequence[FixtureCase]) -> None:
+    """Replace a trial's fixture Bundles with the cases' and write its manifest.json."""
+    names = [c.name for c in cases]
+    duplicates = {n for n in names if names.count(n) > 1}
+    if duplicates:
+        raise SystemExit(f"duplicate case names: {sorted(duplicates)}")
+    out.mkdir(parents=True, exist_ok=True)
+    for old in out.glob("*.json"):
+        old.unlink()
+    for case in cases:
+        write(out, case.name, case.build().bundle())
+    manifest = {"trial": trial, "asOf": as_of.isoformat(), "patients": {c.name: c.manifest() for c in cases}}
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    sys.stdout.write(f"wrote {len(cases)} {trial} patients to {out}\n")

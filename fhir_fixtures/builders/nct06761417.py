@@ -7,15 +7,13 @@ change, so each fails at most one criterion (or tests one boundary, unit, status
 
 from __future__ import annotations
 
-import json
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-from fhir_fixtures.builders.fhir import ICD10, LOINC, RXNORM, SNOMED, PatientBuilder, code_of, write
+from fhir_fixtures.builders.fhir import ICD10, LOINC, RXNORM, SNOMED, PatientBuilder, drop, manifest_entry, write_fixtures
 
 TRIAL = "NCT06761417"
 AS_OF = date(2026, 11, 20)
@@ -67,11 +65,6 @@ def base(pid: str, birth_date: str = BASE_BIRTH, gender: str = "female") -> Pati
     return b
 
 
-def drop(b: PatientBuilder, code: str) -> None:
-    """Remove every resource whose first code is ``code``."""
-    b.remove(lambda r: code_of(r) == code)
-
-
 def set_lab(b: PatientBuilder, key: str, value: float | None, *, unit: str | None = None, days_before: int = 3,
             high: float | None | Literal["base"] = "base", **extra: Any) -> dict[str, Any]:
     """Replace a base lab by one with another value (and optionally unit, date, or ULN: None drops the reference range)."""
@@ -113,10 +106,7 @@ class Case:
 
     def manifest(self) -> dict[str, Any]:
         """Render the manifest entry."""
-        expect: dict[str, Any] = {"verdict": self.verdict, "fails": list(self.fails)}
-        if self.statuses:
-            expect["statuses"] = self.statuses
-        return {"description": self.description, "expect": expect}
+        return manifest_entry(self.description, self.verdict, self.fails, self.statuses)
 
 
 def unchanged(_b: PatientBuilder) -> None:
@@ -343,17 +333,7 @@ CASES: list[Case] = [
 
 def main() -> None:
     """Write every case's Bundle and the manifest."""
-    names = [c.name for c in CASES]
-    duplicates = {n for n in names if names.count(n) > 1}
-    if duplicates:
-        raise SystemExit(f"duplicate case names: {sorted(duplicates)}")
-    for old in OUT.glob("*.json"):
-        old.unlink()
-    for case in CASES:
-        write(OUT, case.name, case.build().bundle())
-    manifest = {"trial": TRIAL, "asOf": AS_OF.isoformat(), "patients": {c.name: c.manifest() for c in CASES}}
-    (OUT / "manifest.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    sys.stdout.write(f"wrote {len(CASES)} {TRIAL} patients to {OUT}\n")
+    write_fixtures(OUT, TRIAL, AS_OF, CASES)
 
 
 if __name__ == "__main__":

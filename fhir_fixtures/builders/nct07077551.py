@@ -8,15 +8,13 @@ or sits on the boundary of, exactly one criterion.
 
 from __future__ import annotations
 
-import json
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from fhir_fixtures.builders.fhir import ATC, ICD10, ICDO3, LOINC, SNOMED, PatientBuilder, code_of, write
+from fhir_fixtures.builders.fhir import ATC, ICD10, ICDO3, LOINC, SNOMED, PatientBuilder, drop, manifest_entry, write_fixtures
 
 TRIAL = "NCT07077551"
 AS_OF = date(2026, 11, 20)
@@ -83,11 +81,6 @@ def base(pid: str, birth_date: str = BASE_BIRTH, gender: str = "male") -> Patien
     if gender == "female":
         b.coded_result(*SERUM_HCG, *NEGATIVE, days_before=2)
     return b
-
-
-def drop(b: PatientBuilder, code: str) -> None:
-    """Remove every resource whose first code is ``code``."""
-    b.remove(lambda r: code_of(r) == code)
 
 
 def set_lab(b: PatientBuilder, key: str, value: float | None, *, unit: str | None = None, days_before: int = 3,
@@ -205,10 +198,7 @@ class Case:
 
     def manifest(self) -> dict[str, Any]:
         """Render the manifest entry."""
-        expect: dict[str, Any] = {"verdict": self.verdict, "fails": list(self.fails)}
-        if self.statuses:
-            expect["statuses"] = self.statuses
-        return {"description": self.description, "expect": expect}
+        return manifest_entry(self.description, self.verdict, self.fails, self.statuses)
 
 
 COMPUTED_MET = {c: "met" for c in ("inc-2", "inc-3a", "inc-3c", "inc-5", "inc-8a", "inc-8b", "inc-8c", "inc-8d", "inc-8e", "inc-8f",
@@ -522,18 +512,7 @@ CASES: list[Case] = [
 
 def main() -> None:
     """Write every case's Bundle and the manifest."""
-    names = [c.name for c in CASES]
-    duplicates = {n for n in names if names.count(n) > 1}
-    if duplicates:
-        raise SystemExit(f"duplicate case names: {sorted(duplicates)}")
-    OUT.mkdir(parents=True, exist_ok=True)
-    for old in OUT.glob("*.json"):
-        old.unlink()
-    for case in CASES:
-        write(OUT, case.name, case.build().bundle())
-    manifest = {"trial": TRIAL, "asOf": AS_OF.isoformat(), "patients": {c.name: c.manifest() for c in CASES}}
-    (OUT / "manifest.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    sys.stdout.write(f"wrote {len(CASES)} {TRIAL} patients to {OUT}\n")
+    write_fixtures(OUT, TRIAL, AS_OF, CASES)
 
 
 if __name__ == "__main__":
