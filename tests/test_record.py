@@ -183,3 +183,12 @@ def test_unread_resource_types_skipped() -> None:
     encounter = {"resourceType": "Encounter", "id": "e1", "subject": {"reference": "Patient/p1"}}
     record = record_from_bundle(bundle(entry(PATIENT), entry(encounter), entry(observation("o1", "Patient/p1"))))
     assert (record.of_type("Encounter"), len(record.of_type("Observation"))) == ([], 1)
+
+
+def test_every_resource_type_a_definition_reads_is_kept() -> None:
+    """record_from_bundle skips unread types; it must keep each type a definition kind reads (and Medication for references)."""
+    from service.facts import RESOURCE_TYPES
+    from service.record import READ_TYPES
+
+    read = {rtype for types in RESOURCE_TYPES.values() for rtype in types}
+    assert read | {"Medication"} <= READ_TYPES

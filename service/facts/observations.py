@@ -78,10 +78,13 @@ def latest(
     definition: dict[str, Any],
     name: str,
     read: Callable[[Reading], tuple[Any, str | None]],
+    *,
+    highest: bool = False,
 ) -> tuple[Reading, Any] | Fact:
     """Return the newest reading in the window that ``read`` can interpret, or an unknown Fact saying why.
 
-    ``read`` returns (value, None) or (None, why-unusable).
+    ``read`` returns (value, None) or (None, why-unusable); with ``highest`` the reading whose value
+    (first item) is highest wins instead (e.g. fever during screening), the newest on a tie.
     """
     label = definition.get("label", name)
     failed = ctx.failure("Observation")
@@ -90,13 +93,21 @@ def latest(
     found, notes = readings(ctx, definition)
     start = ctx.window_start(definition)
     skipped: list[Evidence] = []
+    best: tuple[Reading, Any] | None = None
     for reading in found:
         if start is not None and reading.day < start:
             break
         value, why = read(reading)
-        if why is None:
-            return reading, value
-        skipped.append(_evidence(reading, None, None, why))
+        if why is not None:
+            if best is None:
+                skipped.append(_evidence(reading, None, None, why))
+            continue
+        if best is None or value[0] > best[1][0]:
+            best = (reading, value)
+        if not highest:
+            break
+    if best is not None:
+        return best
     if skipped:
         reason = f"{label}: no usable result {ctx.window_text(definition)} ({skipped[0].note})"
     elif found:
@@ -107,28 +118,6 @@ def latest(
         reason += "; " + "; ".join(notes[:3])
     stale = tuple(_evidence(r, None, None, "outside the lookback window") for r in found[:1] if start and r.day < start)
     return unknown(name, reason, (*skipped, *stale), missing=label)
-
-
-def highest(
-    ctx: Context,
-    definition: dict[str, Any],
-    name: str,
-    read: Callable[[Reading], tuple[Any, str | None]],
-) -> tuple[Reading, Any] | Fact:
-    """Return the reading with the highest value in the window (e.g. fever during screening)."""
-    first = latest(ctx, definition, name, read)
-    if isinstance(first, Fact):
-        return first
-    start = ctx.window_start(definition)
-    found, _notes = readings(ctx, definition)
-    best = first
-    for reading in found:
-        if start is not None and reading.day < start:
-            break
-        value, why = read(reading)
-        if why is None and value[0] > best[1][0]:
-            best = (reading, value)
-    return best
 
 
 def _any_in_window(ctx: Context, definition: dict[str, Any]) -> bool:
@@ -178,7 +167,7 @@ def measurement(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
             return None, f"unit {unit!r} cannot be converted to {target}"
         return (value, qty), None
 
-    found = highest(ctx, definition, name, read) if definition.get("aggregate") == "max" else latest(ctx, definition, name, read)
+    found = latest(ctx, definition, name, read, highest=definition.get("aggregate") == "max")
     if isinstance(found, Fact):
         return found
     reading, (value, qty) = found
