@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from service.errors import InvalidBundle
-from service.record import PatientRecord, index_resources, record_from_bundle
+from service.facts import RESOURCE_TYPES
+from service.record import READ_TYPES, PatientRecord, index_resources, record_from_bundle
 
 PATIENT = {"resourceType": "Patient", "id": "p1", "gender": "female"}
 
@@ -187,8 +188,5 @@ def test_unread_resource_types_skipped() -> None:
 
 def test_every_resource_type_a_definition_reads_is_kept() -> None:
     """record_from_bundle skips unread types; it must keep each type a definition kind reads (and Medication for references)."""
-    from service.facts import RESOURCE_TYPES
-    from service.record import READ_TYPES
-
     read = {rtype for types in RESOURCE_TYPES.values() for rtype in types}
     assert read | {"Medication"} <= READ_TYPES
