@@ -24,11 +24,15 @@ def evaluate_criterion(criterion: Criterion, facts: FactSet) -> dict[str, Any]:
     result = criterion.formula.evaluate(data_for(used))
     status = "unknown" if result is None else "met" if result else "not-met"
     if result is None:
-        # Unknown facts say why; with none, a value known only as a range (a partial birth date, a '<' result) is the cause.
-        unknowns = [f for f in used if f.value is None] or [f for f in used if f.low is not None or f.high is not None]
-        reason = "; ".join(f.summary for f in unknowns) or "the data on record cannot decide it"
-        if not any(f.value is None for f in used) and unknowns:
-            reason += " — the range straddles the limit"
+        nulls = [f for f in used if f.value is None]
+        # With no unknown fact, a value known only as a range (a partial birth date, a '<' result) is the cause.
+        ranged = [f for f in used if f.low is not None or f.high is not None]
+        if nulls:
+            reason = "; ".join(f.summary for f in nulls)
+        elif ranged:
+            reason = "; ".join(f.summary for f in ranged) + " — the range straddles the limit"
+        else:
+            reason = "the data on record cannot decide it"
     else:
         reason = "; ".join(f.summary for f in used)
     evidence = [e.to_json() for f in used for e in f.evidence]

@@ -97,7 +97,7 @@ class Rulebook:
             if name in wanted:
                 continue
             wanted.add(name)
-            todo.extend(_depends_on(self, name))
+            todo.extend(_dependencies(self.definitions, self.formulas, name))
         return wanted
 
     def resource_types_for(self, trial: Trial) -> set[str]:
@@ -105,13 +105,9 @@ class Rulebook:
         return {rtype for name in self.definitions_for(trial) for rtype in RESOURCE_TYPES[self.definitions[name]["kind"]]}
 
 
-def _depends_on(book: Rulebook, name: str) -> list[str]:
-    definition = book.definitions[name]
-    if definition["kind"] == "cockcroftGault":
-        return list(definition["inputs"].values())
-    if definition["kind"] == "formula":
-        return sorted(book.formulas[name].reads)
-    return []
+def _dependencies(definitions: dict[str, dict[str, Any]], formulas: dict[str, Formula], name: str) -> list[str]:
+    """Return the definitions one definition reads: Cockcroft-Gault inputs, or a formula's facts."""
+    return list(definitions[name].get("inputs", {}).values()) + (sorted(formulas[name].reads) if name in formulas else [])
 
 
 def _read(path: Path) -> Any:
@@ -204,10 +200,6 @@ def _check_definitions(definitions: dict[str, dict[str, Any]], value_sets: dict[
 
 
 def _check_cycles(definitions: dict[str, dict[str, Any]], formulas: dict[str, Formula], origin: dict[str, Path]) -> None:
-    def deps(name: str) -> list[str]:
-        d = definitions[name]
-        return list(d.get("inputs", {}).values()) + (sorted(formulas[name].reads) if name in formulas else [])
-
     done: set[str] = set()
 
     def visit(name: str, trail: tuple[str, ...]) -> None:
@@ -215,7 +207,7 @@ def _check_cycles(definitions: dict[str, dict[str, Any]], formulas: dict[str, Fo
             raise RuleError(f"{origin[name].name}: definition {name!r} depends on itself: {' → '.join((*trail, name))}")
         if name in done:
             return
-        for other in deps(name):
+        for other in _dependencies(definitions, formulas, name):
             visit(other, (*trail, name))
         done.add(name)
 
