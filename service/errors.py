@@ -61,3 +61,58 @@ class PayloadTooLarge(EligibilityError):
 
     status = 413
     code = "payload-too-large"
+
+
+class Unauthorized(EligibilityError):
+    """A CDS Hooks caller's bearer JWT is missing or failed verification."""
+
+    status = 401
+    code = "unauthorized"
+
+
+class FhirError(EligibilityError):
+    """Fetching from a FHIR server failed; carries the HTTP status and the server's OperationOutcome text."""
+
+    status = 502
+    code = "fhir-server-error"
+
+    def __init__(self, message: str, *, http_status: int | None = None, details: object = None) -> None:
+        super().__init__(message, details=details)
+        self.http_status = http_status
+
+
+class FhirTemporaryError(FhirError):
+    """A FHIR request failed in a way worth retrying (408, 429, 500, 502-504, connection errors, timeouts)."""
+
+    code = "fhir-server-unavailable"
+
+
+class FhirFatalError(FhirError):
+    """A FHIR request failed in a way retrying cannot fix (400, 403 and the like, malformed Bundles)."""
+
+
+class FhirAuthRefused(FhirError):
+    """The FHIR server (or its token endpoint) refused the service's own credentials."""
+
+    code = "fhir-credentials-refused"
+
+
+class FhirDeadlineExceeded(FhirError):
+    """An evaluation's deadline passed before the FHIR server answered."""
+
+    status = 504
+    code = "fhir-deadline-exceeded"
+
+
+class HostNotAllowed(EligibilityError):
+    """A FHIR URL (a fhirServer, a next link, a jku) points at a host the configuration does not allow."""
+
+    status = 400
+    code = "host-not-allowed"
+
+
+class PrefetchUnavailable(EligibilityError):
+    """CDS Hooks: data the service needs was neither prefetched nor fetchable (the specification's 412)."""
+
+    status = 412
+    code = "prefetch-unavailable"
