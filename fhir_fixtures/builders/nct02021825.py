@@ -54,7 +54,8 @@ METHYLPREDNISOLONE = ("6902", "methylprednisolone")  # RxNorm
 
 def base(pid: str, birth_date: str = BASE_BIRTH, gender: str = "female") -> PatientBuilder:
     """Return the eligible base patient: every computable criterion is decided in her favour."""
-    b = PatientBuilder(pid, birth_date, gender, AS_OF)
+    # Ids carry the trial so every fixture patient is unique across trials (served by id, loaded into one server).
+    b = PatientBuilder(f"nct02021825-{pid}", birth_date, gender, AS_OF)
     # NMO diagnosed ~4 years ago (outside the 12-month relapse window, so it is not itself counted as an attack).
     b.condition(ICD10, *NMO_DX, 1500)
     # Two attacks in the last 12 months, each resolved: a myelitis 60 days ago and an optic neuritis 200 days ago.

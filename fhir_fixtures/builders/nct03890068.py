@@ -74,7 +74,8 @@ BASE_CYCLES = (140, 119, 98, 77, 56, 35)
 
 def base(pid: str, birth_date: str = BASE_BIRTH, gender: str = "female") -> PatientBuilder:
     """Return the eligible base patient: every computable criterion is decided in her favour."""
-    b = PatientBuilder(pid, birth_date, gender, AS_OF)
+    # Ids carry the trial so every fixture patient is unique across trials (served by id, loaded into one server).
+    b = PatientBuilder(f"nct03890068-{pid}", birth_date, gender, AS_OF)
     # Leiomyosarcoma of the thigh: ICD-10-CM C49.2 with the mCODE ICD-O-3 histology 8890/3.
     b.condition(ICD10, SARCOMA_CODE, SARCOMA_DISPLAY, 300, histology=LEIOMYOSARCOMA)
     # The diagnostic biopsy was 300 days ago: far outside the 28-day surgery window.

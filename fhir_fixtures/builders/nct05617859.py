@@ -93,7 +93,8 @@ Change = Callable[[PatientBuilder], Any]
 
 def base(pid: str, birth_date: str = BASE_BIRTH, gender: str = "male") -> PatientBuilder:
     """Return the eligible base patient: every computable criterion is decided in his favour."""
-    b = PatientBuilder(pid, birth_date, gender, AS_OF)
+    # Ids carry the trial so every fixture patient is unique across trials (served by id, loaded into one server).
+    b = PatientBuilder(f"nct05617859-{pid}", birth_date, gender, AS_OF)
     # Undifferentiated pleomorphic sarcoma of the left thigh (ICD-10-CM C49.22 with ICD-O-3 8805/3), lung metastases.
     b.condition(*SARCOMA, 500, histology=("8805/3", "Undifferentiated sarcoma"))
     # Its lung metastases: a secondary neoplasm, not 'another malignancy' (exc-8).

@@ -52,7 +52,8 @@ SARCOMA_CODE = "C49.2"
 
 def base(pid: str, birth_date: str = BASE_BIRTH, gender: str = "female") -> PatientBuilder:
     """Return the eligible base patient: every computable criterion is decided in her favour."""
-    b = PatientBuilder(pid, birth_date, gender, AS_OF)
+    # Ids carry the trial so every fixture patient is unique across trials (served by id, loaded into one server).
+    b = PatientBuilder(f"nct06761417-{pid}", birth_date, gender, AS_OF)
     # Relapsed embryonal rhabdomyosarcoma: ICD-10-CM C49.2 with the mCODE ICD-O-3 histology 8910/3.
     b.condition(ICD10, SARCOMA_CODE, "Malignant neoplasm of connective and soft tissue of lower limb, including hip", 420,
                 histology=("8910/3", "Embryonal rhabdomyosarcoma"))

@@ -64,7 +64,8 @@ VITAL_SIGNS = [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/obs
 
 def base(pid: str, birth_date: str = BASE_BIRTH, gender: str = "male") -> PatientBuilder:
     """Return the eligible base patient: every computable criterion is decided in his (or her) favour."""
-    b = PatientBuilder(pid, birth_date, gender, AS_OF)
+    # Ids carry the trial so every fixture patient is unique across trials (served by id, loaded into one server).
+    b = PatientBuilder(f"nct07077551-{pid}", birth_date, gender, AS_OF)
     # Pancreatic NEC coded as mCODE does it: ICD-10-CM site code plus the ICD-O-3 histology extension.
     b.condition(ICD10, TUMOUR_CODE, "Malignant neoplasm of endocrine pancreas", 300, histology=("8246/3", "Neuroendocrine carcinoma, NOS"))
     # Metastatic to intra-abdominal lymph nodes only (no liver metastases: the ALT/AST limit is 2.5 × ULN).
