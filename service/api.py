@@ -53,7 +53,7 @@ def trial_eligibility(trial_id: str) -> ResponseReturnValue:
     trial = _trial(trial_id)
     body = json_body(flask_request)
     as_of = as_of_date(body, date.today())
-    record = patient_record(body)
+    record = patient_record(body, current_app.extensions["patients"], [trial], as_of)
     return jsonify(evaluate_trial(_book(), trial, record, as_of))
 
 
@@ -63,6 +63,6 @@ def eligibility() -> ResponseReturnValue:
     body = json_body(flask_request)
     trials = trials_for(_book(), body)
     as_of = as_of_date(body, date.today())
-    record = patient_record(body)
+    record = patient_record(body, current_app.extensions["patients"], trials, as_of)
     reports = evaluate_trials(_book(), trials, record, as_of)
     return jsonify({"patientId": record.patient_id, "asOf": as_of.isoformat(), "rulesVersion": _book().version, "reports": reports})

@@ -12,11 +12,11 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from service import create_app
 from service.config import DEFAULTS
 from service.errors import BadRequest, EligibilityError
 from service.evaluate import evaluate_trial
-from service.record import record_from_bundle
-from service.requests_in import as_of_date
+from service.requests_in import as_of_date, patient_record
 from service.rulebook import load_rulebook
 from service.rules_doc import render as render_rules_doc
 
@@ -51,23 +51,35 @@ def rules_doc(rules_dir: str) -> None:
 
 @main.command()
 @click.option("--trial", "trial_id", required=True, help="Trial id, e.g. NCT06761417")
-@click.option("--bundle", "bundle_path", required=True, type=click.Path(exists=True, dir_okay=False), help="FHIR Bundle JSON file")
+@click.option("--bundle", "bundle_path", default=None, type=click.Path(exists=True, dir_okay=False), help="FHIR Bundle JSON file")
+@click.option("--patient-id", default=None, help="Patient id: fetched from the FHIR server, else looked up in the bundled fixtures")
+@click.option("--fhir-base-url", default=None, help="FHIR R4 base URL (default: ELIGIBILITY_FHIR_BASE_URL); auth from ELIGIBILITY_FHIR_*")
 @click.option("--as-of", "as_of", default=None, help="Evaluation date YYYY-MM-DD (default: today)")
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON report")
 @click.option("--rules-dir", default=DEFAULTS["RULES_DIR"], type=click.Path(file_okay=False))
-def evaluate(trial_id: str, bundle_path: str, as_of: str | None, as_json: bool, rules_dir: str) -> None:
-    """Evaluate one patient Bundle against one trial."""
+def evaluate(trial_id: str, bundle_path: str | None, patient_id: str | None, fhir_base_url: str | None, as_of: str | None, as_json: bool,
+             rules_dir: str) -> None:
+    """Evaluate one patient (a Bundle file, or an id) against one trial."""
+    if (bundle_path is None) == (patient_id is None):
+        raise click.UsageError("give exactly one of --bundle or --patient-id")
     try:
-        book = load_rulebook(rules_dir)
+        overrides: dict[str, object] = {"RULES_DIR": rules_dir}
+        if fhir_base_url:
+            overrides["FHIR_BASE_URL"] = fhir_base_url
+        app = create_app(overrides)
+        book = app.extensions["rulebook"]
         trial = book.trial(trial_id)
         if trial is None:
             raise click.BadParameter(f"no trial {trial_id!r}; known: {sorted(book.trials)}", param_hint="--trial")
         day = as_of_date({"asOf": as_of}, date.today())
-        try:
-            bundle = orjson.loads(Path(bundle_path).read_bytes())
-        except orjson.JSONDecodeError as exc:
-            raise BadRequest(f"{bundle_path} is not valid JSON: {exc}") from exc
-        record = record_from_bundle(bundle)
+        if bundle_path is not None:
+            try:
+                body = {"bundle": orjson.loads(Path(bundle_path).read_bytes())}
+            except orjson.JSONDecodeError as exc:
+                raise BadRequest(f"{bundle_path} is not valid JSON: {exc}") from exc
+        else:
+            body = {"patientId": patient_id}
+        record = patient_record(body, app.extensions["patients"], [trial], day)
         report = evaluate_trial(book, trial, record, day)
     except (EligibilityError, ValueError) as exc:
         click.echo(f"error: {getattr(exc, 'message', exc)}", err=True)

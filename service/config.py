@@ -14,6 +14,33 @@ DEFAULTS: dict[str, Any] = {
     "FIXTURES_DIR": str(ROOT / "fhir_fixtures"),
     # Largest request body accepted, in bytes (a 1,100-entry Synthea record is ~4 MB).
     "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
+    # The FHIR server patients are fetched from by id; unset means the bundled fixtures serve ids.
+    "FHIR_BASE_URL": None,
+    # none | bearer (FHIR_TOKEN or FHIR_TOKEN_FILE) | smart (SMART Backend Services, FHIR_SMART_*).
+    "FHIR_AUTH": "none",
+    "FHIR_TOKEN": None,
+    "FHIR_TOKEN_FILE": None,
+    "FHIR_SMART_TOKEN_URL": None,
+    "FHIR_SMART_CLIENT_ID": None,
+    "FHIR_SMART_PRIVATE_KEY": None,
+    "FHIR_SMART_PRIVATE_KEY_FILE": None,
+    "FHIR_SMART_ALG": "RS384",
+    "FHIR_SMART_KID": None,
+    "FHIR_SMART_JKU": None,
+    "FHIR_SMART_SCOPES": "system/Patient.read system/Observation.read system/Condition.read system/MedicationRequest.read "
+                         "system/MedicationStatement.read system/MedicationAdministration.read system/Medication.read "
+                         "system/Procedure.read system/AllergyIntolerance.read system/Immunization.read",
+    # Seconds per HTTP request, and for all of one evaluation's fetches.
+    "FHIR_TIMEOUT": 10,
+    "FHIR_DEADLINE": 30,
+    # Attempts per request (temporary errors only) and the first backoff in seconds (doubled each retry).
+    "FHIR_TRIES": 3,
+    "FHIR_BACKOFF": 0.5,
+    "FHIR_PAGE_SIZE": 200,
+    # Searches run at once per evaluation (1 = one after another).
+    "FHIR_WORKERS": 8,
+    # Ask for Observations only from the longest lookback window on (false: the whole history).
+    "FHIR_DATE_FLOOR": True,
 }
 
 

@@ -10,6 +10,7 @@ import orjson
 from flask import Request
 
 from service.errors import BadRequest, UnknownTrial
+from service.patients import PatientSource, is_fhir_id
 from service.record import PatientRecord, record_from_bundle
 from service.rulebook import Rulebook, Trial
 
@@ -21,7 +22,7 @@ def json_body(request: Request) -> dict[str, Any]:
     """Return the request's JSON object, or raise BadRequest naming the problem."""
     raw = request.get_data(cache=False)
     if not raw:
-        raise BadRequest("the request body is empty; send a JSON object with 'bundle'")
+        raise BadRequest("the request body is empty; send a JSON object with 'bundle' or 'patientId'")
     try:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
@@ -48,11 +49,15 @@ def as_of_date(body: dict[str, Any], today: date) -> date:
     return day
 
 
-def patient_record(body: dict[str, Any]) -> PatientRecord:
-    """Return the record from the body's Bundle (InvalidBundle when it is not usable)."""
-    if "bundle" not in body:
-        raise BadRequest("the body needs 'bundle' (a FHIR Bundle)")
-    return record_from_bundle(body["bundle"])
+def patient_record(body: dict[str, Any], source: PatientSource, trials: list[Trial], as_of: date) -> PatientRecord:
+    """Return the record from the body's Bundle, or fetched by its patientId (exactly one of the two)."""
+    if ("bundle" in body) == ("patientId" in body):
+        raise BadRequest("the body needs exactly one of 'bundle' (a FHIR Bundle) or 'patientId' (a FHIR Patient id)")
+    if "bundle" in body:
+        return record_from_bundle(body["bundle"])
+    if not is_fhir_id(body["patientId"]):
+        raise BadRequest("'patientId' must be a FHIR id: 1-64 letters, digits, '-' or '.'")
+    return source.record(body["patientId"], trials, as_of)
 
 
 def trials_for(book: Rulebook, body: dict[str, Any]) -> list[Trial]:

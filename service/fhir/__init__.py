@@ -1,0 +1,1 @@
+"""Fetch a patient's record from a FHIR R4 server."""

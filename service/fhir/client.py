@@ -1,0 +1,245 @@
+"""A FHIR R4 REST client on one pooled requests Session: reads and paged searches, retries, deadlines."""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import orjson
+import requests
+from requests.adapters import HTTPAdapter
+
+from service.errors import FhirAuthRefused, FhirDeadlineExceeded, FhirError, FhirFatalError, FhirTemporaryError, PatientNotFound
+from service.fhir.auth import Auth, NoAuth
+
+log = logging.getLogger(__name__)
+
+TEMPORARY_STATUS = frozenset({408, 429, 500, 502, 503, 504})
+FHIR_JSON = "application/fhir+json"
+# A searchset that pages on and on is a server bug, not a patient: stop and say so.
+MAX_PAGES = 200
+
+
+class Deadline:
+    """The time left for one evaluation's fetches (monotonic clock)."""
+
+    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._end = clock() + seconds
+        self.seconds = seconds
+
+    def remaining(self) -> float:
+        """Return the seconds left (negative once passed)."""
+        return self._end - self._clock()
+
+
+@dataclass
+class ClientSettings:
+    """How patiently the client talks to one server."""
+
+    timeout: float = 10.0  # seconds per HTTP request
+    tries: int = 3  # attempts per request, counting the first
+    backoff: float = 0.5  # seconds before the first retry, doubled after each
+    max_retry_after: float = 30.0  # a longer Retry-After gives up instead of waiting
+    page_size: int = 200
+    pool_size: int = 16
+
+
+@dataclass
+class FhirClient:
+    """Talk to one FHIR base URL; paging and references never leave it."""
+
+    base_url: str
+    auth: Auth = field(default_factory=NoAuth)
+    settings: ClientSettings = field(default_factory=ClientSettings)
+    session: requests.Session | None = None
+    sleep: Callable[[float], None] = time.sleep
+
+    def __post_init__(self) -> None:
+        self.base_url = self.base_url.rstrip("/") + "/"
+        if self.session is None:
+            self.session = new_session(self.settings.pool_size)
+        self._refresh_lock = threading.Lock()
+
+    def read(self, resource_type: str, resource_id: str, deadline: Deadline) -> dict[str, Any]:
+        """Read one resource; PatientNotFound for a missing Patient, FhirError otherwise."""
+        what = f"{resource_type} read"
+        try:
+            resource = self._get(f"{resource_type}/{resource_id}", None, deadline, what)
+        except FhirFatalError as exc:
+            if exc.http_status in (404, 410) and resource_type == "Patient":
+                raise PatientNotFound(f"the FHIR server has no Patient with that id ({exc.http_status})") from exc
+            raise
+        if resource.get("resourceType") != resource_type:
+            raise FhirFatalError(f"{what}: the server answered with a {resource.get('resourceType')!r}, not a {resource_type}")
+        return resource
+
+    def search(self, resource_type: str, params: list[tuple[str, str]], deadline: Deadline, what: str | None = None) -> list[dict[str, Any]]:
+        """Run a search and follow Bundle.link 'next' within the base URL; return the entries' resources."""
+        what = what or f"{resource_type} search"
+        resources: list[dict[str, Any]] = []
+        url: str = resource_type
+        query: list[tuple[str, str]] | None = params
+        seen: set[str] = set()
+        for _page in range(MAX_PAGES):
+            bundle = self._get(url, query, deadline, what)
+            resources.extend(_entries(bundle, what))
+            next_url = _next_link(bundle, what)
+            if next_url is None:
+                return resources
+            next_url = urljoin(self.base_url, next_url)
+            if not self.within_base(next_url):
+                # Following it would send our credentials (and the patient's id) to another host.
+                raise FhirFatalError(f"{what}: the server's next link points outside the configured FHIR base URL; not followed")
+            if next_url in seen:
+                raise FhirFatalError(f"{what}: the server's next link repeats a page already read")
+            seen.add(next_url)
+            url, query = next_url, None
+        raise FhirFatalError(f"{what}: more than {MAX_PAGES} pages; stopped")
+
+    def within_base(self, url: str) -> bool:
+        """Say whether an absolute URL lies under the configured base (same scheme, host, port and path prefix)."""
+        base, other = urlsplit(self.base_url), urlsplit(url)
+        return (other.scheme, other.netloc.lower()) == (base.scheme, base.netloc.lower()) and (other.path.rstrip("/") + "/").startswith(base.path)
+
+    def _get(self, url: str, params: list[tuple[str, str]] | None, deadline: Deadline, what: str) -> dict[str, Any]:
+        """GET with retries on temporary failures, honouring Retry-After and the deadline."""
+        target = urljoin(self.base_url, url)
+        last = "no attempt"
+        refreshed = False
+        attempt = 0
+        while attempt < self.settings.tries:
+            attempt += 1
+            remaining = deadline.remaining()
+            if remaining <= 0:
+                raise FhirDeadlineExceeded(f"{what}: the {deadline.seconds:g} s deadline passed ({last})")
+            delay = self.settings.backoff * 2 ** (attempt - 1) * (0.5 + random.random() / 2)  # noqa: S311 - jitter, not security
+            try:
+                response = self._send(target, params, min(self.settings.timeout, remaining))
+            except requests.Timeout:
+                last = f"no answer within {min(self.settings.timeout, remaining):g} s"
+            except requests.ConnectionError:
+                last = "connection failed"
+            else:
+                status = response.status_code
+                if status == 200:
+                    return _json(response, what)
+                if status == 401 and not refreshed and self.auth.refreshable:
+                    # A cached token the server no longer accepts: get a new one once, without counting a try.
+                    refreshed = True
+                    attempt -= 1
+                    self.auth.invalidate()
+                    continue
+                if status in (401, 403):
+                    raise FhirAuthRefused(f"{what}: the FHIR server refused the service's credentials ({status})", http_status=status)
+                if status not in TEMPORARY_STATUS:
+                    raise FhirFatalError(f"{what}: {status} {_outcome_text(response)}".rstrip(), http_status=status)
+                last = f"{status}"
+                retry_after = _retry_after(response.headers.get("Retry-After"))
+                if retry_after is not None:
+                    if retry_after > self.settings.max_retry_after:
+                        raise FhirTemporaryError(f"{what}: {status}, and the server asks to wait {retry_after:g} s", http_status=status)
+                    delay = retry_after
+            if attempt < self.settings.tries:
+                if delay >= deadline.remaining():
+                    raise FhirDeadlineExceeded(f"{what}: {last}; no time left to retry within the {deadline.seconds:g} s deadline")
+                log.info("fhir retry: %s: %s (try %d of %d)", what, last, attempt, self.settings.tries)
+                self.sleep(delay)
+        raise FhirTemporaryError(f"{what} failed: {last} after {self.settings.tries} tries")
+
+    def _send(self, url: str, params: list[tuple[str, str]] | None, timeout: float) -> requests.Response:
+        headers = {"Accept": FHIR_JSON, **self.auth.headers()}
+        assert self.session is not None  # noqa: S101 - set in __post_init__
+        # No redirects: one could carry the bearer token to a host we did not choose.
+        return self.session.get(url, params=params, headers=headers, timeout=timeout, allow_redirects=False)
+
+
+def new_session(pool_size: int = 16) -> requests.Session:
+    """Return a Session whose connection pool serves parallel searches to one host."""
+    session = requests.Session()
+    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size, max_retries=0)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
+def _json(response: requests.Response, what: str) -> dict[str, Any]:
+    try:
+        body = orjson.loads(response.content)
+    except orjson.JSONDecodeError as exc:
+        raise FhirFatalError(f"{what}: the server's answer is not JSON") from exc
+    if not isinstance(body, dict):
+        raise FhirFatalError(f"{what}: the server's answer is not a FHIR resource")
+    return body
+
+
+def _entries(bundle: dict[str, Any], what: str) -> list[dict[str, Any]]:
+    """Return a searchset's resources (matches and includes), skipping OperationOutcome notes."""
+    if bundle.get("resourceType") != "Bundle":
+        raise FhirFatalError(f"{what}: the server answered with a {bundle.get('resourceType')!r}, not a Bundle")
+    entries = bundle.get("entry") or []
+    if not isinstance(entries, list):
+        raise FhirFatalError(f"{what}: Bundle.entry is not a list")
+    resources = []
+    for index, entry in enumerate(entries):
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
+            raise FhirFatalError(f"{what}: Bundle.entry[{index}] has no resource")
+        if (entry.get("search") or {}).get("mode") == "outcome" or resource["resourceType"] == "OperationOutcome":
+            continue
+        resources.append(resource)
+    return resources
+
+
+def _next_link(bundle: dict[str, Any], what: str) -> str | None:
+    links = bundle.get("link") or []
+    if not isinstance(links, list):
+        raise FhirFatalError(f"{what}: Bundle.link is not a list")
+    for link in links:
+        if isinstance(link, dict) and link.get("relation") == "next":
+            url = link.get("url")
+            if not isinstance(url, str) or not url:
+                raise FhirFatalError(f"{what}: a next link has no url")
+            return url
+    return None
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Return Retry-After in seconds (delta-seconds or an HTTP date), or None."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _outcome_text(response: requests.Response) -> str:
+    """Quote the server's OperationOutcome (diagnostics or details), short, for the error message."""
+    try:
+        body = orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        return ""
+    if not isinstance(body, dict) or body.get("resourceType") != "OperationOutcome":
+        return ""
+    texts = []
+    for issue in body.get("issue") or []:
+        if isinstance(issue, dict):
+            text = issue.get("diagnostics") or (issue.get("details") or {}).get("text")
+            if isinstance(text, str):
+                texts.append(text)
+    return ("— " + "; ".join(texts))[:300] if texts else ""
+
+
+__all__ = ["ClientSettings", "Deadline", "FhirClient", "FhirError", "new_session"]

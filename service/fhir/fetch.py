@@ -1,0 +1,112 @@
+"""Fetch one patient's record: the Patient read, then the planned searches in parallel; failures are kept, not hidden."""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from service.errors import FhirAuthRefused, FhirError, PatientNotFound
+from service.fhir.client import Deadline, FhirClient
+from service.fhir.searches import Search
+from service.record import PatientRecord, entries_of, index_resources
+
+log = logging.getLogger(__name__)
+MEDICATION_REFERRERS = ("MedicationRequest", "MedicationStatement", "MedicationAdministration")
+
+
+@dataclass(frozen=True)
+class FetchOptions:
+    """How one evaluation fetches: in parallel or one after another, with or without date floors."""
+
+    workers: int = 8
+    date_floor: bool = True
+    deadline: float = 30.0
+
+
+def fetch_record(client: FhirClient, searches: list[Search], patient_id: str, as_of: date, options: FetchOptions | None = None) -> PatientRecord:
+    """Read the Patient and run the searches; a failed search is recorded in ``failed``, never dropped.
+
+    The Patient read must succeed (PatientNotFound, or the FhirError, otherwise): without it there is
+    no one to evaluate. Refused credentials on the Patient read raise too, since every search would fail.
+    """
+    options = options or FetchOptions()
+    deadline = Deadline(options.deadline)
+    patient = client.read("Patient", patient_id, deadline)
+    if patient.get("id") not in (None, patient_id):
+        raise PatientNotFound("the FHIR server answered with a different Patient than the one asked for")
+    results: dict[Search, list[dict[str, Any]] | FhirError] = {}
+
+    def run(search: Search) -> None:
+        try:
+            results[search] = client.search(search.resource_type, search.params(patient_id, as_of, client.settings.page_size,
+                                                                                 date_floor=options.date_floor), deadline, search.label)
+        except FhirError as exc:
+            results[search] = exc
+
+    if options.workers > 1 and len(searches) > 1:
+        with ThreadPoolExecutor(max_workers=min(options.workers, len(searches)), thread_name_prefix="fhir-search") as pool:
+            list(pool.map(run, searches))
+    else:
+        for search in searches:
+            run(search)
+    resources: dict[str, dict[str, dict[str, Any]]] = {}
+    failed: dict[str, str] = {}
+    for search in searches:
+        outcome = results[search]
+        if isinstance(outcome, FhirError):
+            failed.setdefault(search.resource_type, outcome.message)
+            log.warning("fhir search failed: %s", outcome.message)
+            continue
+        for resource in outcome:
+            # Keyed by id: Observation searches overlap (by code and by date) and includes repeat.
+            key = str(resource.get("id") or id(resource))
+            resources.setdefault(resource["resourceType"], {})[key] = resource
+    grouped = {rtype: list(items.values()) for rtype, items in resources.items() if rtype != "Patient"}
+    _resolve_medications(client, grouped, failed, deadline)
+    if any(isinstance(outcome, FhirAuthRefused) for outcome in results.values()) and len(failed) == len({s.resource_type for s in searches}):
+        # Every search refused: the credentials are wrong, not one scope missing; say so as an error.
+        raise next(outcome for outcome in results.values() if isinstance(outcome, FhirAuthRefused))
+    owned = _owned_by(patient_id, grouped)
+    return PatientRecord(patient=patient, resources=owned, failed=failed, index=index_resources([patient, *entries_of(owned)]))
+
+
+def _resolve_medications(client: FhirClient, grouped: dict[str, list[dict[str, Any]]], failed: dict[str, str], deadline: Deadline) -> None:
+    """Read Medications that medication orders point at but the server did not include (``_include`` is optional)."""
+    have = {f"Medication/{m.get('id')}" for m in grouped.get("Medication", [])}
+    wanted = sorted({
+        ref for rtype in MEDICATION_REFERRERS for resource in grouped.get(rtype, [])
+        if isinstance(ref := (resource.get("medicationReference") or {}).get("reference"), str)
+        and ref.startswith("Medication/") and ref.count("/") == 1 and ref not in have
+    })
+    for ref in wanted:
+        try:
+            grouped.setdefault("Medication", []).append(client.read("Medication", ref.split("/", 1)[1], deadline))
+        except FhirError as exc:
+            # The drug of some order is unknown: medication questions cannot be answered "no".
+            for rtype in MEDICATION_REFERRERS:
+                if rtype in grouped:
+                    failed.setdefault(rtype, f"a referenced Medication could not be read ({exc.message})")
+
+
+def _owned_by(patient_id: str, grouped: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+    """Keep the resources that belong to the patient (a lenient server may return others); Medications are shared."""
+    key = f"Patient/{patient_id}"
+    owned: dict[str, list[dict[str, Any]]] = {}
+    for rtype, items in grouped.items():
+        if rtype == "Medication":
+            owned[rtype] = items
+            continue
+        owned[rtype] = [r for r in items if _subject(r) in (key, None)]
+    return owned
+
+
+def _subject(resource: dict[str, Any]) -> str | None:
+    for element in ("subject", "patient"):
+        ref = resource.get(element)
+        if isinstance(ref, dict) and isinstance(ref.get("reference"), str):
+            text: str = ref["reference"]
+            return "Patient/" + text.rsplit("/Patient/", 1)[1] if "/Patient/" in text else text
+    return None

@@ -1,0 +1,112 @@
+"""Derive from the rulebook the FHIR searches a set of trials needs: resource types, codes and date floors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from service.facts import RESOURCE_TYPES
+from service.rulebook import Rulebook, Trial
+
+# Tokens per Observation search: keeps a GET URL well under the 8 KB many servers and proxies accept.
+CODES_PER_SEARCH = 60
+# One extra day below the window: a server compares instants, the facts compare local dates.
+FLOOR_MARGIN_DAYS = 1
+# Types read through a medication[x] reference, and the search parameter that includes it.
+INCLUDES = {
+    "MedicationRequest": "MedicationRequest:medication",
+    "MedicationStatement": "MedicationStatement:medication",
+    "MedicationAdministration": "MedicationAdministration:medication",
+}
+# Search order (Observation first: it is the largest, so it starts first when run in parallel).
+ORDER = ("Observation", "Condition", "MedicationRequest", "MedicationStatement", "MedicationAdministration", "Procedure",
+         "AllergyIntolerance", "Immunization")
+
+
+@dataclass(frozen=True)
+class Search:
+    """One search of a patient's resources of one type, optionally narrowed to codes and a date floor."""
+
+    resource_type: str
+    # ``system|code`` tokens (OR-ed); empty means every resource of the type for the patient.
+    codes: tuple[str, ...] = ()
+    # Days before the as-of date below which results are not needed (the longest lookback), or None.
+    floor_days: int | None = None
+    include: str | None = None
+
+    def params(self, patient_id: str, as_of: date, page_size: int, *, date_floor: bool = True) -> list[tuple[str, str]]:
+        """Return the query parameters for one patient on one as-of date."""
+        params = [("patient", f"Patient/{patient_id}")]
+        if self.codes:
+            params.append(("code", ",".join(self.codes)))
+        if self.floor_days is not None and date_floor:
+            params.append(("date", "ge" + (as_of - timedelta(days=self.floor_days + FLOOR_MARGIN_DAYS)).isoformat()))
+        if self.include:
+            params.append(("_include", self.include))
+        params.append(("_count", str(page_size)))
+        return params
+
+    def template(self) -> str:
+        """Return the search as a CDS Hooks 2.0 prefetch template.
+
+        The specification's prefetch subset has no relative-date token and no ``_include``, so a template
+        asks for every matching record; the window is applied when the facts are read.
+        """
+        params = [("patient", "{{context.patientId}}")]
+        if self.codes:
+            params.append(("code", ",".join(self.codes)))
+        # Tokens and '|' stay readable: the EHR substitutes them before it sends the query.
+        return f"{self.resource_type}?" + urlencode(params, safe="{}|,.:/-", quote_via=quote)
+
+    @property
+    def label(self) -> str:
+        """Name the search in reasons and logs (never with a patient id)."""
+        return f"{self.resource_type} search" + (f" ({len(self.codes)} codes)" if self.codes else "")
+
+
+def plan_searches(book: Rulebook, trials: Iterable[Trial]) -> list[Search]:
+    """Return the searches (besides the Patient read) that the trials' definitions need."""
+    names = set().union(*(book.definitions_for(trial) for trial in trials))
+    types = {rtype for name in names for rtype in RESOURCE_TYPES[book.definitions[name]["kind"]]}
+    searches: list[Search] = []
+    for rtype in ORDER:
+        if rtype not in types:
+            continue
+        if rtype == "Observation":
+            searches.extend(_observation_searches(book, sorted(n for n in names if "Observation" in RESOURCE_TYPES[book.definitions[n]["kind"]])))
+        else:
+            # History questions (any record of X, ever or in a window): every record of the type, since
+            # ICD-10-CM prefixes and drug names cannot be expressed as a standard token search.
+            searches.append(Search(rtype, include=INCLUDES.get(rtype)))
+    return searches
+
+
+def _observation_searches(book: Rulebook, names: list[str]) -> list[Search]:
+    """Return Observation searches: by code for value sets of exact codes, by date alone for the others.
+
+    A value set matched by name (e.g. EDSS) or by prefix cannot be a token filter, so its definitions'
+    window is fetched whole; the facts pick their Observations from the union either way.
+    """
+    coded: list[dict[str, Any]] = []
+    uncoded: list[dict[str, Any]] = []
+    for name in names:
+        definition = book.definitions[name]
+        value_set = book.value_sets[definition["valueSet"]]
+        (uncoded if value_set.names or value_set.prefixes else coded).append(definition)
+    searches = []
+    if coded:
+        tokens = sorted({f"{system}|{code}" for d in coded for system, code in book.value_sets[d["valueSet"]].codes})
+        floor = _floor(coded)
+        searches += [Search("Observation", tuple(tokens[i:i + CODES_PER_SEARCH]), floor) for i in range(0, len(tokens), CODES_PER_SEARCH)]
+    if uncoded:
+        searches.append(Search("Observation", floor_days=_floor(uncoded)))
+    return searches
+
+
+def _floor(definitions: list[dict[str, Any]]) -> int | None:
+    """Return the longest lookback of the definitions, or None when one of them looks back without limit."""
+    lookbacks = [d.get("lookbackDays") for d in definitions]
+    return None if any(days is None for days in lookbacks) else max(int(days) for days in lookbacks if days is not None)

@@ -1,0 +1,87 @@
+"""Build the FHIR client and its authentication from the service's ELIGIBILITY_FHIR_* configuration."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from service.config import read_secret
+from service.errors import EligibilityError
+from service.fhir.auth import Auth, BearerToken, NoAuth, SmartBackendServices
+from service.fhir.client import ClientSettings, FhirClient, new_session
+from service.fhir.fetch import FetchOptions
+
+AUTH_MODES = ("none", "bearer", "smart")
+
+
+class ConfigError(EligibilityError):
+    """A FHIR setting is missing or malformed; names the setting (never its secret value)."""
+
+    code = "invalid-configuration"
+
+
+def client_from_config(config: Mapping[str, Any]) -> FhirClient | None:
+    """Return the configured server's client, or None when FHIR_BASE_URL is unset (fixtures serve ids)."""
+    base_url = config.get("FHIR_BASE_URL")
+    if not base_url:
+        return None
+    if not str(base_url).startswith(("http://", "https://")):
+        raise ConfigError("ELIGIBILITY_FHIR_BASE_URL must be an http(s) URL")
+    settings = ClientSettings(
+        timeout=_number(config, "FHIR_TIMEOUT"),
+        tries=int(_number(config, "FHIR_TRIES")),
+        backoff=_number(config, "FHIR_BACKOFF"),
+        page_size=int(_number(config, "FHIR_PAGE_SIZE")),
+        pool_size=max(4, int(_number(config, "FHIR_WORKERS"))),
+    )
+    session = new_session(settings.pool_size)
+    return FhirClient(str(base_url), auth_from_config(config, session), settings, session)
+
+
+def fetch_options(config: Mapping[str, Any]) -> FetchOptions:
+    """Return the per-evaluation fetch options (parallelism, date floors, deadline)."""
+    return FetchOptions(workers=int(_number(config, "FHIR_WORKERS")), date_floor=_flag(config.get("FHIR_DATE_FLOOR")),
+                        deadline=_number(config, "FHIR_DEADLINE"))
+
+
+def auth_from_config(config: Mapping[str, Any], session: Any = None) -> Auth:
+    """Return the authentication FHIR_AUTH selects: none, bearer (FHIR_TOKEN[_FILE]) or smart (FHIR_SMART_*)."""
+    mode = str(config.get("FHIR_AUTH") or "none").lower()
+    if mode not in AUTH_MODES:
+        raise ConfigError(f"ELIGIBILITY_FHIR_AUTH must be one of {', '.join(AUTH_MODES)}")
+    if mode == "none":
+        return NoAuth()
+    if mode == "bearer":
+        token = read_secret(config.get("FHIR_TOKEN"), config.get("FHIR_TOKEN_FILE"))
+        if not token:
+            raise ConfigError("ELIGIBILITY_FHIR_AUTH=bearer needs ELIGIBILITY_FHIR_TOKEN or ELIGIBILITY_FHIR_TOKEN_FILE")
+        return BearerToken(token)
+    key = read_secret(config.get("FHIR_SMART_PRIVATE_KEY"), config.get("FHIR_SMART_PRIVATE_KEY_FILE"))
+    missing = [name for name, value in (("FHIR_SMART_TOKEN_URL", config.get("FHIR_SMART_TOKEN_URL")),
+                                        ("FHIR_SMART_CLIENT_ID", config.get("FHIR_SMART_CLIENT_ID")),
+                                        ("FHIR_SMART_PRIVATE_KEY(_FILE)", key)) if not value]
+    if missing:
+        raise ConfigError("ELIGIBILITY_FHIR_AUTH=smart needs " + ", ".join(f"ELIGIBILITY_{m}" for m in missing))
+    try:
+        return SmartBackendServices(
+            token_url=str(config["FHIR_SMART_TOKEN_URL"]), client_id=str(config["FHIR_SMART_CLIENT_ID"]), private_key=str(key),
+            algorithm=str(config.get("FHIR_SMART_ALG") or "RS384"), key_id=config.get("FHIR_SMART_KID") or None,
+            scopes=str(config.get("FHIR_SMART_SCOPES") or "system/*.read"), jku=config.get("FHIR_SMART_JKU") or None,
+            timeout=_number(config, "FHIR_TIMEOUT"), session=session,
+        )
+    except ValueError as exc:
+        raise ConfigError(f"ELIGIBILITY_FHIR_SMART_*: {exc}") from exc
+
+
+def _number(config: Mapping[str, Any], name: str) -> float:
+    try:
+        value = float(config[name])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ConfigError(f"ELIGIBILITY_{name} must be a number") from exc
+    if not value > 0:
+        raise ConfigError(f"ELIGIBILITY_{name} must be positive")
+    return value
+
+
+def _flag(value: object) -> bool:
+    return value if isinstance(value, bool) else str(value).strip().lower() not in ("0", "false", "no", "off", "")
