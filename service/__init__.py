@@ -7,8 +7,12 @@ from typing import Any
 
 from flask import Flask
 
-from service.config import DEFAULTS
+from service.cds.feedback import FeedbackStore
+from service.cds.service import CdsService
+from service.cds.settings import cds_settings, url_list
+from service.config import DEFAULTS, flag
 from service.errors import EligibilityError
+from service.fhir.client import ClientSettings, new_session
 from service.fhir.settings import client_from_config, fetch_options
 from service.patients import FhirPatients, FixturePatients, PatientSource
 from service.rulebook import Rulebook, load_rulebook
@@ -25,10 +29,16 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["rulebook"] = load_rulebook(app.config["RULES_DIR"])
     app.extensions["patients"] = patient_source(app.config, app.extensions["rulebook"])
 
+    app.extensions["cds_settings"] = cds_settings(app.config)
+    app.extensions["cds_service"] = cds_service(app.config, app.extensions["rulebook"])
+    app.extensions["cds_feedback"] = FeedbackStore(app.config["CDS_FEEDBACK_DB"])
+
     from service import api, errorhandlers
+    from service.cds import blueprint as cds_blueprint
 
     errorhandlers.register(app)
     app.register_blueprint(api.blueprint)
+    app.register_blueprint(cds_blueprint.blueprint)
     return app
 
 
@@ -38,6 +48,14 @@ def patient_source(config: Mapping[str, Any], book: Rulebook) -> PatientSource:
     if client is None:
         return FixturePatients(config["FIXTURES_DIR"])
     return FhirPatients(client, book, fetch_options(config))
+
+
+def cds_service(config: Mapping[str, Any], book: Rulebook) -> CdsService:
+    """Return the CDS service with its fhirServer allowlist and FHIR client settings."""
+    client = ClientSettings(timeout=float(config["FHIR_TIMEOUT"]), tries=int(config["FHIR_TRIES"]), backoff=float(config["FHIR_BACKOFF"]),
+                            page_size=int(config["FHIR_PAGE_SIZE"]))
+    return CdsService(book, tuple(url_list(config.get("CDS_FHIR_ALLOWLIST"), "CDS_FHIR_ALLOWLIST")), flag(config.get("CDS_SHOW_INELIGIBLE")),
+                      client, fetch_options(config), new_session())
 
 
 __all__ = ["EligibilityError", "create_app"]

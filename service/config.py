@@ -41,6 +41,20 @@ DEFAULTS: dict[str, Any] = {
     "FHIR_WORKERS": 8,
     # Ask for Observations only from the longest lookback window on (false: the whole history).
     "FHIR_DATE_FLOOR": True,
+    # CDS Hooks. This service's public base URL: a caller's JWT must carry aud = it + the endpoint path.
+    "CDS_PUBLIC_URL": "http://localhost:8000",
+    # Verify callers' JWTs (turning it off logs a warning at start-up).
+    "CDS_JWT_VERIFY": True,
+    # Trusted CDS Clients: {"<iss>": "<that issuer's JWKS URL>"}, and extra JWKS URLs a token's jku may name.
+    "CDS_TRUSTED_ISSUERS": {},
+    "CDS_JKU_ALLOWLIST": [],
+    "CDS_JWT_LEEWAY": 60,
+    # FHIR base URLs a hook's fhirServer may point at; no request goes to any other host.
+    "CDS_FHIR_ALLOWLIST": [],
+    # Show a card for trials the patient is ineligible for too.
+    "CDS_SHOW_INELIGIBLE": False,
+    # SQLite file for card feedback (created on first use).
+    "CDS_FEEDBACK_DB": str(ROOT / "var" / "feedback.sqlite3"),
 }
 
 
@@ -49,3 +63,8 @@ def read_secret(value: str | None, path: str | None) -> str | None:
     if path:
         return Path(path).read_text(encoding="utf-8").strip()
     return value
+
+
+def flag(value: object) -> bool:
+    """Return a boolean setting given as a bool or as text ('false', '0', 'no', 'off' are false)."""
+    return value if isinstance(value, bool) else str(value).strip().lower() not in ("0", "false", "no", "off", "")

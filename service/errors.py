@@ -49,6 +49,13 @@ class UnknownTrial(EligibilityError):
     code = "unknown-trial"
 
 
+class UnknownService(EligibilityError):
+    """No CDS service with that id is offered here."""
+
+    status = 404
+    code = "unknown-service"
+
+
 class PatientNotFound(EligibilityError):
     """No patient with that id in the configured data source."""
 

@@ -1,0 +1,116 @@
+"""The CDS Hooks service itself: its discovery entry, and one patient-view call turned into cards (no Flask here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import requests
+
+from service.cds.cards import cards_for
+from service.cds.prefetch import PATIENT_KEY, Prefetched, PrefetchPlan, prefetch_plan, read_prefetch, record_from_parts
+from service.errors import BadRequest, PrefetchUnavailable
+from service.evaluate import evaluate_trials
+from service.fhir.auth import Auth, BearerToken, NoAuth
+from service.fhir.client import ClientSettings, FhirClient
+from service.fhir.fetch import FetchOptions, fetch_record
+from service.patients import is_fhir_id
+from service.record import PatientRecord, entries_of
+from service.rulebook import Rulebook
+
+SERVICE_ID = "trial-eligibility"
+HOOK = "patient-view"
+
+
+@dataclass
+class CdsService:
+    """The trial-eligibility CDS Service: what it asks the EHR for and how it answers a call."""
+
+    book: Rulebook
+    fhir_allowlist: tuple[str, ...] = ()
+    show_ineligible: bool = False
+    client_settings: ClientSettings = field(default_factory=ClientSettings)
+    fetch_options: FetchOptions = field(default_factory=FetchOptions)
+    session: requests.Session | None = None
+
+    def __post_init__(self) -> None:
+        self.trials = list(self.book.trials.values())
+        self.plan: PrefetchPlan = prefetch_plan(self.book, self.trials)
+
+    def discovery(self) -> dict[str, Any]:
+        """Return this service's entry in GET /cds-services."""
+        needed = sorted({s.resource_type for s in self.plan.searches.values()} | {"Patient"})
+        return {
+            "hook": HOOK,
+            "id": SERVICE_ID,
+            "title": "Clinical-trial eligibility",
+            "description": (f"Checks the patient against {len(self.trials)} trials' inclusion and exclusion criteria, criterion by criterion, "
+                            "and shows the trials the patient may join, the labs to obtain and the criteria the study team must review."),
+            "prefetch": self.plan.templates(),
+            "usageRequirements": ("Send the prefetch, or fhirServer with fhirAuthorization allowing read access to "
+                                  + ", ".join(needed) + ". The service's JWT trust (iss and JWKS URL) must be registered with it."),
+        }
+
+    def call(self, body: dict[str, Any], as_of: date) -> dict[str, Any]:
+        """Answer one hook call with cards: prefetch first, the EHR's FHIR server for what is missing."""
+        if body.get("hook") != HOOK:
+            raise BadRequest(f"this service answers the {HOOK!r} hook, not {body.get('hook')!r}")
+        hook_instance = body.get("hookInstance")
+        if not isinstance(hook_instance, str) or not hook_instance:
+            raise BadRequest("'hookInstance' must be a non-empty string")
+        context = body.get("context")
+        if not isinstance(context, dict):
+            raise BadRequest("'context' must be an object with patientId")
+        patient_id = context.get("patientId")
+        if not is_fhir_id(patient_id):
+            raise BadRequest("'context.patientId' must be a FHIR id: 1-64 letters, digits, '-' or '.'")
+        record = self.record(body, str(patient_id), as_of)
+        reports = evaluate_trials(self.book, self.trials, record, as_of)
+        urls = {t.id: t.url for t in self.trials}
+        return {"cards": cards_for(reports, hook_instance, urls, show_ineligible=self.show_ineligible)}
+
+    def record(self, body: dict[str, Any], patient_id: str, as_of: date) -> PatientRecord:
+        """Build the record from prefetch, fetching missing keys from an allowlisted fhirServer; 412 when impossible."""
+        prefetched = read_prefetch(body.get("prefetch"), self.plan, patient_id)
+        if not prefetched.missing:
+            assert prefetched.patient is not None  # noqa: S101 - 'patient' is one of the keys, so not missing means present
+            return record_from_parts(prefetched.patient, prefetched.resources, {})
+        client = self._client(body, prefetched)
+        if client is None:
+            if prefetched.patient is not None and set(prefetched.missing) == set(prefetched.null_keys):
+                # Every missing key was sent as null: the specification's "no data to populate" it.
+                return record_from_parts(prefetched.patient, prefetched.resources, {})
+            raise PrefetchUnavailable(self._unavailable(body, prefetched))
+        searches = [self.plan.searches[key] for key in prefetched.missing if key != PATIENT_KEY]
+        fetched = fetch_record(client, searches, patient_id, as_of, self.fetch_options)
+        return record_from_parts(prefetched.patient or fetched.patient, [*prefetched.resources, *entries_of(fetched.resources)], fetched.failed)
+
+    def _client(self, body: dict[str, Any], prefetched: Prefetched) -> FhirClient | None:
+        server = body.get("fhirServer")
+        if not isinstance(server, str) or not self.allowed(server):
+            return None
+        authorization = body.get("fhirAuthorization")
+        auth: Auth = NoAuth()
+        if authorization is not None:
+            token = authorization.get("access_token") if isinstance(authorization, dict) else None
+            if not isinstance(token, str) or not token or (authorization.get("token_type") or "Bearer").lower() != "bearer":
+                raise BadRequest("'fhirAuthorization' must hold a Bearer access_token")
+            try:
+                auth = BearerToken(token)
+            except ValueError as exc:
+                raise BadRequest("'fhirAuthorization.access_token' is not a usable bearer token") from exc
+        return FhirClient(server, auth, self.client_settings, self.session)
+
+    def allowed(self, server: str) -> bool:
+        """Say whether a fhirServer lies under one of the configured base URLs (scheme, host, port and path)."""
+        return any(FhirClient(base, session=self.session).within_base(server.rstrip("/") + "/") for base in self.fhir_allowlist)
+
+    def _unavailable(self, body: dict[str, Any], prefetched: Prefetched) -> str:
+        keys = ", ".join(k for k in prefetched.missing if k not in prefetched.null_keys) or ", ".join(prefetched.missing)
+        server = body.get("fhirServer")
+        if server is None:
+            why = "and the request has no fhirServer to fetch them from"
+        else:
+            why = "and the request's fhirServer is not on this service's allowlist" if isinstance(server, str) else "and fhirServer is not a URL"
+        return f"prefetch keys missing: {keys}; {why}"

@@ -1,0 +1,66 @@
+"""The CDS Hooks settings (ELIGIBILITY_CDS_*): JWT trust, the fhirServer allowlist, cards and the feedback store."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from service.cds.jwt_auth import JwtVerifier
+from service.config import flag
+from service.fhir.settings import ConfigError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class CdsSettings:
+    """How callers are trusted: issuers and their JWKS URLs, allowed jku URLs, and this service's public URL."""
+
+    public_url: str
+    verify_jwt: bool = True
+    trusted_issuers: dict[str, str] = field(default_factory=dict)
+    jku_allowlist: tuple[str, ...] = ()
+    leeway_seconds: int = 60
+    _verifiers: dict[str, JwtVerifier] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def verifier(self, path: str) -> JwtVerifier | None:
+        """Return the verifier for an endpoint path (aud = public URL + path), or None when verification is off."""
+        if not self.verify_jwt:
+            return None
+        audience = self.public_url.rstrip("/") + path
+        with self._lock:
+            if audience not in self._verifiers:
+                self._verifiers[audience] = JwtVerifier(trusted_issuers=self.trusted_issuers, audience=audience,
+                                                        jku_allowlist=self.jku_allowlist, leeway_seconds=self.leeway_seconds)
+            return self._verifiers[audience]
+
+
+def cds_settings(config: Mapping[str, Any]) -> CdsSettings:
+    """Read the CDS settings; turning JWT verification off is allowed but logged as a warning."""
+    public_url = str(config.get("CDS_PUBLIC_URL") or "")
+    if not public_url.startswith(("http://", "https://")):
+        raise ConfigError("ELIGIBILITY_CDS_PUBLIC_URL must be this service's http(s) base URL (the JWT aud is built from it)")
+    issuers = config.get("CDS_TRUSTED_ISSUERS") or {}
+    if not isinstance(issuers, dict) or not all(isinstance(k, str) and isinstance(v, str) and v.startswith(("http://", "https://"))
+                                                   for k, v in issuers.items()):
+        raise ConfigError("ELIGIBILITY_CDS_TRUSTED_ISSUERS must be a JSON object of issuer → JWKS URL")
+    verify = flag(config.get("CDS_JWT_VERIFY", True))
+    if not verify:
+        log.warning("CDS Hooks JWT verification is OFF (ELIGIBILITY_CDS_JWT_VERIFY=false): any caller is trusted")
+    return CdsSettings(public_url=public_url, verify_jwt=verify, trusted_issuers=dict(issuers),
+                       jku_allowlist=tuple(url_list(config.get("CDS_JKU_ALLOWLIST"), "CDS_JKU_ALLOWLIST")),
+                       leeway_seconds=int(config.get("CDS_JWT_LEEWAY") or 60))
+
+
+def url_list(value: object, name: str) -> list[str]:
+    """Return a list of URLs given as a JSON list or a comma/space separated string."""
+    if value is None or value == "":
+        return []
+    items = value.replace(",", " ").split() if isinstance(value, str) else value
+    if not isinstance(items, list) or not all(isinstance(u, str) and u.startswith(("http://", "https://")) for u in items):
+        raise ConfigError(f"ELIGIBILITY_{name} must be a list of http(s) URLs")
+    return items
