@@ -330,3 +330,51 @@ def test_as_of_is_used_when_given(client: FlaskClient) -> None:
     assert report["asOf"] == "2000-01-02"
     # Ten years old on 2000-01-02: within 6-24.
     assert next(c for c in report["criteria"] if c["id"] == "inc-2a")["status"] == "met"
+
+
+# --- patients by id (bundled fixtures: no FHIR server configured) ------------------------------------------------
+
+BY_ID_CASES = [
+    # An eligible base patient and one failing a single lab criterion, of two trials.
+    ("NCT06761417", "eligible"),
+    ("NCT06761417", "anc-missing"),
+    ("NCT02021825", "eligible"),
+    ("NCT05617859", "eligible"),
+]
+
+
+@pytest.mark.parametrize(("trial", "case"), BY_ID_CASES)
+def test_patient_id_resolves_against_the_bundled_fixtures(client: FlaskClient, trial: str, case: str) -> None:
+    """With no FHIR server, {"patientId"} evaluates the bundled fixture of that id: the same report as posting its Bundle."""
+    manifest = orjson.loads((ROOT / "fhir_fixtures" / trial / "manifest.json").read_bytes())
+    bundle_body = orjson.loads((ROOT / "fhir_fixtures" / trial / f"{case}.json").read_bytes())
+    by_id = client.post(f"/trials/{trial}/eligibility", json={"patientId": f"{trial.lower()}-{case}", "asOf": manifest["asOf"]})
+    by_bundle = client.post(f"/trials/{trial}/eligibility", json={"bundle": bundle_body, "asOf": manifest["asOf"]})
+    assert by_id.status_code == 200, by_id.get_data(as_text=True)[:300]
+    assert by_id.get_json() == by_bundle.get_json()
+    assert by_id.get_json()["patientId"] == f"{trial.lower()}-{case}"
+
+
+@pytest.mark.parametrize("path", ENDPOINTS)
+def test_unknown_patient_id_is_a_json_404(client: FlaskClient, path: str) -> None:
+    """An id no fixture has is a 404 naming the id, not an empty (all-unknown) report."""
+    body = assert_json_error(client.post(path, json={"patientId": "nobody-here"}), 404, "patient-not-found")
+    assert "nobody-here" in body["message"]
+
+
+BAD_IDS = [
+    # Not a FHIR id: a path, a query, too long, empty, not a string.
+    "../etc/passwd", "a?b=c", "x" * 65, "", 42, None,
+]
+
+
+@pytest.mark.parametrize("patient_id", BAD_IDS)
+def test_malformed_patient_id_is_a_400(client: FlaskClient, patient_id: Any) -> None:
+    """A patientId that is not a FHIR id is refused before any lookup or request."""
+    assert_json_error(client.post("/eligibility", json={"patientId": patient_id}), 400, "bad-request")
+
+
+def test_bundle_and_patient_id_together_is_a_400(client: FlaskClient) -> None:
+    """A body with both a bundle and a patientId is ambiguous: 400, naming both."""
+    body = assert_json_error(client.post("/eligibility", json={"bundle": bundle(PATIENT), "patientId": "p1"}), 400, "bad-request")
+    assert "bundle" in body["message"] and "patientId" in body["message"]

@@ -55,6 +55,30 @@ def test_evaluate_table_prints_every_criterion_id(bundle_file: Path, book: Ruleb
         assert criterion.id in result.stdout
 
 
+def test_evaluate_by_patient_id_reads_the_bundled_fixture(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`evaluate --patient-id` with no FHIR server configured evaluates the bundled fixture patient of that id."""
+    monkeypatch.delenv("ELIGIBILITY_FHIR_BASE_URL", raising=False)
+    result = run("evaluate", "--trial", TRIAL, "--patient-id", "nct06761417-eligible", "--as-of", "2026-11-20", "--json")
+    assert result.exit_code == 0, result.output
+    report = orjson.loads(result.stdout)
+    assert (report["patientId"], report["verdict"]) == ("nct06761417-eligible", "eligible")
+
+
+def test_evaluate_needs_exactly_one_of_bundle_or_patient_id(bundle_file: Path) -> None:
+    """Neither or both of --bundle and --patient-id is a usage error (exit 2) saying so."""
+    for args in ([], ["--bundle", str(bundle_file), "--patient-id", "p1"]):
+        result = run("evaluate", "--trial", TRIAL, *args)
+        assert result.exit_code == 2
+        assert "exactly one of --bundle or --patient-id" in result.output
+
+
+def test_evaluate_with_an_unreachable_fhir_server_exits_2_without_a_trace() -> None:
+    """--fhir-base-url pointing at a closed port: exit 2 with a one-line error, no traceback."""
+    result = run("evaluate", "--trial", TRIAL, "--patient-id", "p1", "--fhir-base-url", "http://127.0.0.1:9/fhir", "--as-of", AS_OF)
+    assert result.exit_code == 2
+    assert "Patient read" in result.output and "Traceback" not in result.output
+
+
 def test_evaluate_unknown_trial_exits_non_zero_naming_it(bundle_file: Path) -> None:
     """`evaluate --trial` with an unknown id exits non-zero with a message naming the id."""
     result = run("evaluate", "--trial", "NCT99999999", "--bundle", str(bundle_file), "--as-of", AS_OF)

@@ -42,6 +42,10 @@ def bundle(*resources: dict[str, Any]) -> dict[str, Any]:
 
 
 SMALL = bundle(PATIENT, ANC)
+CDS_CALL = {"hook": "patient-view", "hookInstance": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea", "context": {"userId": "Practitioner/1", "patientId": "p1"}}
+# JWT verification is tested in tests/cds; here the shapes of the answers are.
+CDS_OPEN = {"CDS_JWT_VERIFY": False}
+CDS_BEARER = {"Authorization": "Bearer not-checked-here"}
 
 
 @cache
@@ -80,9 +84,10 @@ class Call:
     config: dict[str, Any] = field(default_factory=dict)
     # False when the request deliberately breaks the spec (the app must still answer per the spec).
     request_conforms: bool = True
+    headers: dict[str, str] = field(default_factory=dict)
 
     def builder_args(self) -> dict[str, Any]:
-        args: dict[str, Any] = {"method": self.method, "path": self.path, "base_url": base_url()}
+        args: dict[str, Any] = {"method": self.method, "path": self.path, "base_url": base_url(), "headers": self.headers}
         if self.raw is not None:
             args.update(data=self.raw, content_type="application/json")
         elif self.body is not None:
@@ -125,7 +130,7 @@ def test_spec_documents_every_route_of_the_app() -> None:
     for rule in app.url_map.iter_rules():
         if rule.endpoint == "static":
             continue
-        path = rule.rule.replace("<trial_id>", "{trialId}")
+        path = rule.rule.replace("<trial_id>", "{trialId}").replace("<service_id>", "{serviceId}")
         served.setdefault(path, set()).update(m.lower() for m in (rule.methods or ()) if m not in {"HEAD", "OPTIONS"})
     documented = {path: {m for m in item if m in {"get", "post", "put", "patch", "delete"}} for path, item in spec_document()["paths"].items()}
     assert served == documented
@@ -167,6 +172,19 @@ CALLS = [
     Call("POST", "/eligibility", 400, body={"bundle": SMALL, "trials": TRIAL}, request_conforms=False),
     Call("POST", f"/trials/{TRIAL}/eligibility", 422, body={"bundle": PATIENT}, request_conforms=False),
     Call("POST", "/eligibility", 422, body={"bundle": {"resourceType": "Bundle", "type": "nonsense"}}, request_conforms=False),
+    # By id: a bundled fixture patient (no FHIR server configured), and an unknown id (404).
+    Call("POST", f"/trials/{TRIAL}/eligibility", 200, body={"patientId": "nct06761417-age-30", "asOf": AS_OF}),
+    Call("POST", "/eligibility", 200, body={"patientId": "nct06761417-age-30", "asOf": AS_OF, "trials": [TRIAL]}),
+    Call("POST", "/eligibility", 404, body={"patientId": "no-such-patient"}),
+    # Both a bundle and a patientId, and an id that is not a FHIR id: 400.
+    Call("POST", "/eligibility", 400, body={"bundle": SMALL, "patientId": "p1"}, request_conforms=False),
+    Call("POST", "/eligibility", 400, body={"patientId": "a/b"}, request_conforms=False),
+    # CDS Hooks: discovery; a call with no prefetch and no fhirServer is a 412; an unknown service a 404.
+    Call("GET", "/cds-services", 200),
+    Call("POST", "/cds-services/trial-eligibility", 412, body=CDS_CALL, config=CDS_OPEN, headers=CDS_BEARER),
+    Call("POST", "/cds-services/other", 404, body=CDS_CALL, config=CDS_OPEN, headers=CDS_BEARER),
+    # With verification on (the default), no token is a 401.
+    Call("POST", "/cds-services/trial-eligibility", 401, body=CDS_CALL, request_conforms=False),
     # Over the size limit: a JSON 413.
     Call("POST", "/eligibility", 413, body={"bundle": SMALL, "asOf": AS_OF}, config={"MAX_CONTENT_LENGTH": 100}),
     Call("POST", f"/trials/{TRIAL}/eligibility", 413, body={"bundle": SMALL, "asOf": AS_OF}, config={"MAX_CONTENT_LENGTH": 100}),
