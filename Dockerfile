@@ -22,12 +22,16 @@ RUN pip install . && rm -rf /tmp/src
 WORKDIR /app
 COPY rules/ /app/rules/
 COPY fhir_fixtures/ /app/fhir_fixtures/
+# The only writable place: CDS Hooks card feedback (SQLite). Mount a volume here to keep it across containers.
+RUN mkdir -p /data && chown 10001:10001 /data
+VOLUME /data
 
 # The package is installed in site-packages, so its defaults cannot find rules/ beside it: say where they are.
 # Every ELIGIBILITY_<KEY> variable sets app.config[<KEY>] (values that parse as JSON are parsed: numbers stay numbers).
 ENV ELIGIBILITY_RULES_DIR=/app/rules \
     ELIGIBILITY_FIXTURES_DIR=/app/fhir_fixtures \
     ELIGIBILITY_MAX_CONTENT_LENGTH=20971520 \
+    ELIGIBILITY_CDS_FEEDBACK_DB=/data/feedback.sqlite3 \
     WEB_CONCURRENCY=2
 
 USER 10001:10001

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from service.facts.base import Fact
 from service.fhir_values import as_list, codings
 from service.record import PatientRecord
 from service.valuesets import ValueSet, canonical_code, canonical_system
+
+T = TypeVar("T")
+Concept = tuple[str, str, str]  # (system, code, display)
 
 
 @dataclass
@@ -24,6 +27,30 @@ class Context:
     # Observations (or their components) by (system, code), built on first use: a large record
     # holds ~1,000 Observations and each measurement asks for a handful of codes.
     _by_code: dict[tuple[str, str], list[tuple[dict[str, Any], dict[str, Any]]]] | None = field(default=None, repr=False)
+    # Items grouped by the concepts they carry, per kind of item: a record repeats the same few drugs and
+    # diagnoses hundreds of times, so each value set is matched once per distinct concept, not per record.
+    _groups: dict[str, list[tuple[list[Concept], list[str], list[int]]]] = field(default_factory=dict, repr=False)
+
+    def matching(self, kind: str, items: Sequence[T], describe: Callable[[T], tuple[list[Concept], list[str]]],
+                 value_set: ValueSet) -> list[tuple[T, str, list[Concept], list[str]]]:
+        """Return (item, how, concepts, texts) for the items whose concepts are in the value set, in the items' order.
+
+        ``kind`` names the item list (it must be the same list on every call with that kind).
+        """
+        groups = self._groups.get(kind)
+        if groups is None:
+            by_signature: dict[tuple[tuple[Concept, ...], tuple[str, ...]], tuple[list[Concept], list[str], list[int]]] = {}
+            for position, item in enumerate(items):
+                concepts, texts = describe(item)
+                by_signature.setdefault((tuple(concepts), tuple(texts)), (concepts, texts, []))[2].append(position)
+            groups = self._groups[kind] = list(by_signature.values())
+        hits: list[tuple[int, str, list[Concept], list[str]]] = []
+        for concepts, texts, positions in groups:
+            how = value_set.match(concepts, texts)
+            if how:
+                hits.extend((position, how, concepts, texts) for position in positions)
+        hits.sort(key=lambda hit: hit[0])
+        return [(items[position], how, concepts, texts) for position, how, concepts, texts in hits]
 
     def observations_coded(self, keys: set[tuple[str, str]]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
         """Return (Observation, element carrying the code) pairs whose code is one of ``keys``, each pair once."""

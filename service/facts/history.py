@@ -98,15 +98,17 @@ def condition(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
     return _decide(ctx, name, definition, matches, f"{len(ctx.record.of_type('Condition'))} Condition records", uncertain)
 
 
+def _describe_condition(condition: dict[str, Any]) -> tuple[list[tuple[str, str, str]], list[str]]:
+    return list(_condition_concepts(condition)), [concept_text(condition.get("code"))]
+
+
 def _condition_matches(ctx: Context, definition: dict[str, Any]) -> tuple[list[Match], list[Match]]:
     value_set = ctx.value_set(definition)
     active_only = definition.get("activeOnly", False)
     matches: list[Match] = []
     uncertain: list[Match] = []
-    for cond in ctx.record.of_type("Condition"):
-        how = value_set.match(_condition_concepts(cond), [concept_text(cond.get("code"))] if value_set.names else [])
-        if not how:
-            continue
+    conditions = ctx.record.of_type("Condition")
+    for cond, how, _concepts, _texts in ctx.matching("Condition", conditions, _describe_condition, value_set):
         verification = status_code(cond.get("verificationStatus"))
         clinical = status_code(cond.get("clinicalStatus"))
         if verification in {"refuted", "entered-in-error"}:
@@ -186,15 +188,11 @@ def _medication_matches(ctx: Context, definition: dict[str, Any]) -> list[Match]
     value_set = ctx.value_set(definition)
     matches = []
     for rtype in MEDICATION_TYPES:
-        for resource in ctx.record.of_type(rtype):
-            if resource.get("status") in VOID_STATUS[rtype]:
-                continue
-            concepts, texts = _medication_concepts(ctx, resource)
-            how = value_set.match(concepts, texts)
-            if how:
-                start, end, note = _medication_span(resource)
-                display = next((t for t in texts if t), "") or next((d or c for _s, c, d in concepts), "")
-                matches.append(Match(resource, start, end, how, f"{display} ({rtype})", note))
+        records = [r for r in ctx.record.of_type(rtype) if r.get("status") not in VOID_STATUS[rtype]]
+        for resource, how, concepts, texts in ctx.matching(rtype, records, lambda r: _medication_concepts(ctx, r), value_set):
+            start, end, note = _medication_span(resource)
+            display = next((t for t in texts if t), "") or next((d or c for _s, c, d in concepts), "")
+            matches.append(Match(resource, start, end, how, f"{display} ({rtype})", note))
     return matches
 
 

@@ -56,17 +56,17 @@ def _candidates(ctx: Context, value_set: ValueSet) -> list[tuple[dict[str, Any],
         for obs, element in ctx.observations_coded(value_set.codes):
             grouped.setdefault(id(obs), (obs, []))[1].append(element)
         return list(grouped.values())
-    for obs in ctx.record.of_type("Observation"):
-        sources = [obs] if _matches(value_set, obs) else []
-        sources += [c for c in as_list(obs.get("component")) if isinstance(c, dict) and _matches(value_set, c)]
-        if sources:
-            grouped[id(obs)] = (obs, sources)
+    # Each Observation and each of its components, matched once per distinct code (see Context.matching).
+    elements = [(obs, element) for obs in ctx.record.of_type("Observation")
+                for element in (obs, *(c for c in as_list(obs.get("component")) if isinstance(c, dict)))]
+    for (obs, element), _how, _concepts, _texts in ctx.matching("Observation elements", elements, _describe_element, value_set):
+        grouped.setdefault(id(obs), (obs, []))[1].append(element)
     return list(grouped.values())
 
 
-def _matches(value_set: ValueSet, element: dict[str, Any]) -> bool:
-    texts = [concept_text(element.get("code"))] if value_set.names else []
-    return value_set.match(codings(element.get("code")), texts) is not None
+def _describe_element(pair: tuple[dict[str, Any], dict[str, Any]]) -> tuple[list[tuple[str, str, str]], list[str]]:
+    code = pair[1].get("code")
+    return list(codings(code)), [concept_text(code)]
 
 
 def _issued(obs: dict[str, Any]) -> date | None:
