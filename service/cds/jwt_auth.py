@@ -9,7 +9,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import Any, NoReturn, Protocol
 
 import jwt
 import requests
@@ -147,6 +147,13 @@ def _bind(jwk: dict[str, Any], alg: str) -> jwt.PyJWK:
         raise Unauthorized("CDS Client JWT refused: the CDS Client's key is malformed", details={"reason": "bad-key"}) from exc
 
 
+class ReplayStore(Protocol):
+    """Where accepted (iss, jti) pairs are remembered."""
+
+    def remember(self, issuer: str, jti: str, forget_after: float, now: float) -> bool:
+        """Record a token; False if the same issuer's jti is still remembered (a replay)."""
+
+
 class JtiReplayCache:
     """The (iss, jti) pairs already accepted, each kept until its token could no longer be accepted; thread-safe, bounded."""
 
@@ -220,6 +227,7 @@ class JwtVerifier:
         jwks_min_refetch_seconds: float = 30.0,
         max_remembered_jtis: int = 100_000,
         clock: Callable[[], float] = time.monotonic,
+        replays: ReplayStore | None = None,
     ) -> None:
         if not audience:
             raise ValueError("audience (this CDS Service's endpoint URL) is required")
@@ -229,7 +237,8 @@ class JwtVerifier:
         self._leeway = leeway_seconds
         self._max_lifetime = max_lifetime_seconds
         self._jwks = JwksCache(session, ttl_seconds=jwks_ttl_seconds, min_refetch_seconds=jwks_min_refetch_seconds, clock=clock)
-        self._replays = JtiReplayCache(max_remembered_jtis)
+        # In memory by default; a shared store (SqliteReplayCache) makes replay checks hold across worker processes.
+        self._replays: ReplayStore = replays if replays is not None else JtiReplayCache(max_remembered_jtis)
 
     def verify(self, authorization_header: str | None) -> dict[str, Any]:
         """Return the verified claims of the `Authorization: Bearer <JWT>` header, or raise Unauthorized saying why not."""
