@@ -93,6 +93,11 @@ class SmartBackendServices:
         self._token: str | None = None
         self._expires_at = 0.0
         self.session = self.session or requests.Session()
+        try:
+            # Sign once now: a malformed key or one of the wrong type is a configuration error, not a failed request later.
+            self.assertion()
+        except (jwt.PyJWTError, ValueError, TypeError) as exc:
+            raise ValueError(f"the private key cannot sign {self.algorithm} assertions ({type(exc).__name__})") from exc
 
     def headers(self) -> dict[str, str]:
         """Return the Authorization header, fetching a new token when the cached one is (nearly) expired."""

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 import orjson
 import requests
@@ -25,6 +26,8 @@ TEMPORARY_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 FHIR_JSON = "application/fhir+json"
 # A searchset that pages on and on is a server bug, not a patient: stop and say so.
 MAX_PAGES = 200
+# A FHIR logical id (R4 datatypes); anything else could change the request's path or query.
+FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 
 
 class Deadline:
@@ -71,6 +74,11 @@ class FhirClient:
     def read(self, resource_type: str, resource_id: str, deadline: Deadline) -> dict[str, Any]:
         """Read one resource; PatientNotFound for a missing Patient, FhirError otherwise."""
         what = f"{resource_type} read"
+        if not FHIR_ID.fullmatch(resource_id) or resource_id in (".", ".."):
+            # "Patient/.." would resolve to the base URL itself; refuse before any request.
+            if resource_type == "Patient":
+                raise PatientNotFound("the patient id is not a FHIR id")
+            raise FhirFatalError(f"{what}: {resource_id[:64]!r} is not a FHIR id")
         try:
             resource = self._get(f"{resource_type}/{resource_id}", None, deadline, what)
         except FhirFatalError as exc:
@@ -107,6 +115,9 @@ class FhirClient:
     def within_base(self, url: str) -> bool:
         """Say whether an absolute URL lies under the configured base (same scheme, host, port and path prefix)."""
         base, other = urlsplit(self.base_url), urlsplit(url)
+        # Dot segments (also percent-encoded) are resolved by the HTTP stack or the server: "/fhir/../admin" is not under "/fhir/".
+        if {".", ".."} & set(re.split(r"[/\\]", unquote(other.path))):
+            return False
         return (other.scheme, other.netloc.lower()) == (base.scheme, base.netloc.lower()) and (other.path.rstrip("/") + "/").startswith(base.path)
 
     def _get(self, url: str, params: list[tuple[str, str]] | None, deadline: Deadline, what: str) -> dict[str, Any]:
@@ -127,6 +138,11 @@ class FhirClient:
                 last = f"no answer within {min(self.settings.timeout, remaining):g} s"
             except requests.ConnectionError:
                 last = "connection failed"
+            except requests.exceptions.ChunkedEncodingError:
+                last = "the answer was cut off"
+            except requests.RequestException as exc:
+                # Any other requests error (an invalid URL or header): retrying cannot fix it.
+                raise FhirFatalError(f"{what}: the request could not be sent ({type(exc).__name__})") from exc
             else:
                 status = response.status_code
                 if status == 200:
@@ -192,7 +208,8 @@ def _entries(bundle: dict[str, Any], what: str) -> list[dict[str, Any]]:
         resource = entry.get("resource") if isinstance(entry, dict) else None
         if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
             raise FhirFatalError(f"{what}: Bundle.entry[{index}] has no resource")
-        if (entry.get("search") or {}).get("mode") == "outcome" or resource["resourceType"] == "OperationOutcome":
+        search = entry.get("search")
+        if (isinstance(search, dict) and search.get("mode") == "outcome") or resource["resourceType"] == "OperationOutcome":
             continue
         resources.append(resource)
     return resources

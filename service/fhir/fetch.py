@@ -65,11 +65,13 @@ def fetch_record(client: FhirClient, searches: list[Search], patient_id: str, as
             key = str(resource.get("id") or id(resource))
             resources.setdefault(resource["resourceType"], {})[key] = resource
     grouped = {rtype: list(items.values()) for rtype, items in resources.items() if rtype != "Patient"}
-    _resolve_medications(client, grouped, failed, deadline)
+    # Checked before the Medication reads, whose failures mark types whose searches succeeded.
     if any(isinstance(outcome, FhirAuthRefused) for outcome in results.values()) and len(failed) == len({s.resource_type for s in searches}):
         # Every search refused: the credentials are wrong, not one scope missing; say so as an error.
         raise next(outcome for outcome in results.values() if isinstance(outcome, FhirAuthRefused))
+    # Another patient's orders (from a lenient server) are dropped first: their Medications are not read.
     owned = _owned_by(patient_id, grouped)
+    _resolve_medications(client, owned, failed, deadline)
     return PatientRecord(patient=patient, resources=owned, failed=failed, index=index_resources([patient, *entries_of(owned)]))
 
 
@@ -78,7 +80,7 @@ def _resolve_medications(client: FhirClient, grouped: dict[str, list[dict[str, A
     have = {f"Medication/{m.get('id')}" for m in grouped.get("Medication", [])}
     wanted = sorted({
         ref for rtype in MEDICATION_REFERRERS for resource in grouped.get(rtype, [])
-        if isinstance(ref := (resource.get("medicationReference") or {}).get("reference"), str)
+        if isinstance(med := resource.get("medicationReference"), dict) and isinstance(ref := med.get("reference"), str)
         and ref.startswith("Medication/") and ref.count("/") == 1 and ref not in have
     })
     for ref in wanted:

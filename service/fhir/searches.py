@@ -21,6 +21,9 @@ INCLUDES = {
     "MedicationStatement": "MedicationStatement:medication",
     "MedicationAdministration": "MedicationAdministration:medication",
 }
+# The token parameter for codes: Observation's combo-code matches code or component.code, so a blood-pressure
+# panel whose systolic and diastolic values are components is found by 8480-6 / 8462-4 (code alone misses it).
+CODE_PARAMS = {"Observation": "combo-code"}
 # Search order (Observation first: it is the largest, so it starts first when run in parallel).
 ORDER = ("Observation", "Condition", "MedicationRequest", "MedicationStatement", "MedicationAdministration", "Procedure",
          "AllergyIntolerance", "Immunization")
@@ -41,7 +44,7 @@ class Search:
         """Return the query parameters for one patient on one as-of date."""
         params = [("patient", f"Patient/{patient_id}")]
         if self.codes:
-            params.append(("code", ",".join(self.codes)))
+            params.append((self.code_param, ",".join(self.codes)))
         if self.floor_days is not None and date_floor:
             params.append(("date", "ge" + (as_of - timedelta(days=self.floor_days + FLOOR_MARGIN_DAYS)).isoformat()))
         if self.include:
@@ -57,9 +60,14 @@ class Search:
         """
         params = [("patient", "{{context.patientId}}")]
         if self.codes:
-            params.append(("code", ",".join(self.codes)))
+            params.append((self.code_param, ",".join(self.codes)))
         # Tokens and '|' stay readable: the EHR substitutes them before it sends the query.
         return f"{self.resource_type}?" + urlencode(params, safe="{}|,.:/-", quote_via=quote)
+
+    @property
+    def code_param(self) -> str:
+        """Return the search parameter the codes go in."""
+        return CODE_PARAMS.get(self.resource_type, "code")
 
     @property
     def label(self) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from service.config import read_secret
 from service.errors import EligibilityError
@@ -25,7 +26,7 @@ def client_from_config(config: Mapping[str, Any]) -> FhirClient | None:
     base_url = config.get("FHIR_BASE_URL")
     if not base_url:
         return None
-    if not str(base_url).startswith(("http://", "https://")):
+    if not str(base_url).startswith(("http://", "https://")) or not urlsplit(str(base_url)).hostname:
         raise ConfigError("ELIGIBILITY_FHIR_BASE_URL must be an http(s) URL")
     settings = ClientSettings(
         timeout=_number(config, "FHIR_TIMEOUT"),
@@ -52,14 +53,19 @@ def auth_from_config(config: Mapping[str, Any], session: Any = None) -> Auth:
     if mode == "none":
         return NoAuth()
     if mode == "bearer":
-        token = read_secret(config.get("FHIR_TOKEN"), config.get("FHIR_TOKEN_FILE"))
+        token = _secret(config, "FHIR_TOKEN")
         if not token:
             raise ConfigError("ELIGIBILITY_FHIR_AUTH=bearer needs ELIGIBILITY_FHIR_TOKEN or ELIGIBILITY_FHIR_TOKEN_FILE")
-        return BearerToken(token)
-    key = read_secret(config.get("FHIR_SMART_PRIVATE_KEY"), config.get("FHIR_SMART_PRIVATE_KEY_FILE"))
+        try:
+            return BearerToken(token)
+        except ValueError as exc:
+            raise ConfigError(f"ELIGIBILITY_FHIR_TOKEN(_FILE): {exc}") from exc
+    key = _secret(config, "FHIR_SMART_PRIVATE_KEY")
+    # SMART Backend Services requires 'kid' in the assertion's header: the server picks the key from the client's JWK Set by it.
     missing = [name for name, value in (("FHIR_SMART_TOKEN_URL", config.get("FHIR_SMART_TOKEN_URL")),
                                         ("FHIR_SMART_CLIENT_ID", config.get("FHIR_SMART_CLIENT_ID")),
-                                        ("FHIR_SMART_PRIVATE_KEY(_FILE)", key)) if not value]
+                                        ("FHIR_SMART_PRIVATE_KEY(_FILE)", key),
+                                        ("FHIR_SMART_KID", config.get("FHIR_SMART_KID"))) if not value]
     if missing:
         raise ConfigError("ELIGIBILITY_FHIR_AUTH=smart needs " + ", ".join(f"ELIGIBILITY_{m}" for m in missing))
     try:
@@ -71,6 +77,14 @@ def auth_from_config(config: Mapping[str, Any], session: Any = None) -> Auth:
         )
     except ValueError as exc:
         raise ConfigError(f"ELIGIBILITY_FHIR_SMART_*: {exc}") from exc
+
+
+def _secret(config: Mapping[str, Any], name: str) -> str | None:
+    """Return a secret given as NAME or NAME_FILE; an unreadable file names the setting (never the secret)."""
+    try:
+        return read_secret(config.get(name), config.get(f"{name}_FILE"))
+    except OSError as exc:
+        raise ConfigError(f"ELIGIBILITY_{name}_FILE cannot be read ({exc.strerror or type(exc).__name__})") from exc
 
 
 def _number(config: Mapping[str, Any], name: str) -> float:
