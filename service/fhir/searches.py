@@ -97,20 +97,30 @@ def _observation_searches(book: Rulebook, names: list[str]) -> list[Search]:
 
     A value set matched by name (e.g. EDSS) or by prefix cannot be a token filter, so its definitions'
     window is fetched whole; the facts pick their Observations from the union either way.
+
+    A definition where no result answers "no" (``absentMeans``, e.g. any positive pregnancy test) gets
+    no date floor: a server's date search skips Observations dated only by ``issued`` or not dated at
+    all, which the facts would set aside as "cannot tell" rather than read as no test.
     """
     coded: list[dict[str, Any]] = []
     uncoded: list[dict[str, Any]] = []
+    unfloored: list[dict[str, Any]] = []
     for name in names:
         definition = book.definitions[name]
         value_set = book.value_sets[definition["valueSet"]]
-        (uncoded if value_set.names or value_set.prefixes else coded).append(definition)
+        if value_set.names or value_set.prefixes:
+            uncoded.append(definition)
+        elif "absentMeans" in definition:
+            unfloored.append(definition)
+        else:
+            coded.append(definition)
     searches = []
-    if coded:
-        tokens = sorted({f"{system}|{code}" for d in coded for system, code in book.value_sets[d["valueSet"]].codes})
-        floor = _floor(coded)
+    for group, floor in ((coded, _floor(coded)), (unfloored, None)):
+        tokens = sorted({f"{system}|{code}" for d in group for system, code in book.value_sets[d["valueSet"]].codes})
         searches += [Search("Observation", tuple(tokens[i:i + CODES_PER_SEARCH]), floor) for i in range(0, len(tokens), CODES_PER_SEARCH)]
     if uncoded:
-        searches.append(Search("Observation", floor_days=_floor(uncoded)))
+        floor = None if any("absentMeans" in d for d in uncoded) else _floor(uncoded)
+        searches.append(Search("Observation", floor_days=floor))
     return searches
 
 

@@ -90,12 +90,26 @@ def test_value_sets_by_name_get_one_uncoded_search(book: Rulebook, trial_id: str
 def test_date_floor_is_the_longest_lookback(book: Rulebook, trial_id: str) -> None:
     """A coded Observation search asks from the longest lookback of its definitions, plus one margin day, before the as-of date."""
     trial = trial_of(book, trial_id)
-    longest = max(d["lookbackDays"] for d in observation_definitions(book, trial) if by_code(book, d))
-    coded = [s for s in plan_searches(book, [trial]) if s.resource_type == "Observation" and s.codes]
+    longest = max(d["lookbackDays"] for d in observation_definitions(book, trial) if by_code(book, d) and "absentMeans" not in d)
+    coded = [s for s in plan_searches(book, [trial]) if s.resource_type == "Observation" and s.codes and s.floor_days is not None]
     assert coded
     for search in coded:
         assert search.floor_days == longest
         assert query(search.params("p1", AS_OF, 200))["date"] == "ge" + (AS_OF - timedelta(days=longest + 1)).isoformat()
+
+
+@pytest.mark.parametrize("trial_id", TRIAL_IDS)
+def test_definitions_where_no_result_means_no_are_searched_without_a_floor(book: Rulebook, trial_id: str) -> None:
+    """The codes of an absentMeans definition (no test = no) are searched over the whole history, never cut by date.
+
+    A date search skips Observations dated only by ``issued`` (or undated), which the facts would set
+    aside as "cannot tell": with a floor, such a positive test would silently become "no test".
+    """
+    trial = trial_of(book, trial_id)
+    wanted = {f"{system}|{code}" for d in observation_definitions(book, trial) if by_code(book, d) and "absentMeans" in d
+              for system, code in book.value_sets[d["valueSet"]].codes}
+    unfloored = {code for s in plan_searches(book, [trial]) if s.resource_type == "Observation" and s.floor_days is None for code in s.codes}
+    assert wanted <= unfloored
 
 
 @pytest.mark.parametrize("trial_id", TRIAL_IDS)
@@ -135,15 +149,18 @@ def test_unlimited_lookback_has_no_floor(book: Rulebook) -> None:
     ],
 )
 def test_codes_are_chunked(book: Rulebook, monkeypatch: pytest.MonkeyPatch, trial_id: str, chunk: int) -> None:
-    """Codes are split into searches of at most CODES_PER_SEARCH tokens, covering every code once, each with the same floor."""
+    """Codes are split into searches of at most CODES_PER_SEARCH tokens, covering every code once, per floor group."""
     monkeypatch.setattr(searches_module, "CODES_PER_SEARCH", chunk)
     trial = trial_of(book, trial_id)
     coded = [s for s in plan_searches(book, [trial]) if s.resource_type == "Observation" and s.codes]
     tokens = [token for search in coded for token in search.codes]
     assert len(tokens) == len(set(tokens))
-    assert len(coded) == -(-len(tokens) // chunk)
     assert all(len(search.codes) <= chunk for search in coded)
-    assert len({search.floor_days for search in coded}) == 1
+    # One floor for the windowed definitions, none for those where no result means no: each group chunked on its own.
+    for floor in {search.floor_days for search in coded}:
+        group = [search for search in coded if search.floor_days == floor]
+        assert len(group) == -(-sum(len(search.codes) for search in group) // chunk)
+    assert len({search.floor_days for search in coded}) <= 2
 
 
 def test_several_trials_share_one_plan(book: Rulebook) -> None:
