@@ -102,7 +102,8 @@ class FhirClient:
             next_url = _next_link(bundle, what)
             if next_url is None:
                 return resources
-            next_url = urljoin(self.base_url, next_url)
+            # A relative next link is relative to the page it came on (RFC 3986), not to the base.
+            next_url = urljoin(urljoin(self.base_url, url), next_url)
             if not self.within_base(next_url):
                 # Following it would send our credentials (and the patient's id) to another host.
                 raise FhirFatalError(f"{what}: the server's next link points outside the configured FHIR base URL; not followed")
@@ -140,6 +141,9 @@ class FhirClient:
                 last = "connection failed"
             except requests.exceptions.ChunkedEncodingError:
                 last = "the answer was cut off"
+            except FhirTemporaryError as exc:
+                # The token endpoint (asked inside _send for a new token) failed for now: retry like the server itself.
+                last = exc.message
             except requests.RequestException as exc:
                 # Any other requests error (an invalid URL or header): retrying cannot fix it.
                 raise FhirFatalError(f"{what}: the request could not be sent ({type(exc).__name__})") from exc

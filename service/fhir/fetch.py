@@ -66,7 +66,7 @@ def fetch_record(client: FhirClient, searches: list[Search], patient_id: str, as
             resources.setdefault(resource["resourceType"], {})[key] = resource
     grouped = {rtype: list(items.values()) for rtype, items in resources.items() if rtype != "Patient"}
     # Checked before the Medication reads, whose failures mark types whose searches succeeded.
-    if any(isinstance(outcome, FhirAuthRefused) for outcome in results.values()) and len(failed) == len({s.resource_type for s in searches}):
+    if searches and all(isinstance(outcome, FhirAuthRefused) for outcome in results.values()):
         # Every search refused: the credentials are wrong, not one scope missing; say so as an error.
         raise next(outcome for outcome in results.values() if isinstance(outcome, FhirAuthRefused))
     # Another patient's orders (from a lenient server) are dropped first: their Medications are not read.

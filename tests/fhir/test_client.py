@@ -602,3 +602,23 @@ def test_base_url_without_trailing_slash(server: responses.RequestsMock) -> None
     patient = FhirClient(BASE.rstrip("/"))
     server.get(BASE + "Patient/p1", json={"resourceType": "Patient", "id": "p1"})
     assert patient.read("Patient", "p1", deadline())["id"] == "p1"
+
+
+def test_relative_next_link_is_relative_to_the_page_it_came_on(server: responses.RequestsMock, client: FhirClient) -> None:
+    """A next link '?page=2' on the page .../Observation?... resolves to .../Observation?page=2 (RFC 3986), not the base."""
+    server.get(OBSERVATIONS, json=searchset(observation("o1"), next_url="?page=2"), match=FIRST_PAGE)
+    server.get(OBSERVATIONS, json=searchset(observation("o2")), match=[matchers.query_param_matcher({"page": "2"})])
+    assert ids(client.search("Observation", PATIENT_QUERY, deadline())) == ["o1", "o2"]
+    assert urls(server)[1] == OBSERVATIONS + "?page=2"
+
+
+def test_token_endpoint_unavailable_is_retried_like_the_server(server: responses.RequestsMock, rsa_key: rsa.RSAPrivateKey, slept: list[float]) -> None:
+    """A 503 from the SMART token endpoint is a temporary failure: retried with backoff, then the search goes through."""
+    token_url = "https://auth.example.org/token"  # noqa: S105 - a URL, not a secret
+    server.post(token_url, status=503)
+    server.post(token_url, json={"access_token": TOKEN, "expires_in": 300})
+    server.get(OBSERVATIONS, json=searchset(observation("o1")), match=FIRST_PAGE)
+    auth = SmartBackendServices(token_url=token_url, client_id="svc", private_key=pem(rsa_key), key_id="k1")
+    client = FhirClient(BASE, auth=auth, sleep=slept.append)
+    assert ids(client.search("Observation", PATIENT_QUERY, deadline())) == ["o1"]
+    assert len(slept) == 1

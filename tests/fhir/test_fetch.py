@@ -308,6 +308,16 @@ def test_all_searches_refused_raises(book: Rulebook, serve: Any, fhir: FhirClien
         fetch_record(fhir, plan_searches(book, [trial_of(book, TRIAL)]), patient_id_of(resources), AS_OF)
 
 
+def test_refusals_mixed_with_outages_are_recorded_not_blamed_on_credentials(book: Rulebook, serve: Any, fhir: FhirClient) -> None:
+    """Some searches refused and the others failing with 503: not every search was refused, so the record comes back with each failure."""
+    _bundle, resources = fixture_resources(TRIAL)
+    fake = serve(resources)
+    for n, rtype in enumerate(PLANNED_TYPES):
+        fake.fail[rtype] = 403 if n % 2 == 0 else 503
+    record = fetch_record(fhir, plan_searches(book, [trial_of(book, TRIAL)]), patient_id_of(resources), AS_OF)
+    assert sorted(record.failed) == sorted(PLANNED_TYPES)
+
+
 def test_one_search_refused_is_recorded(book: Rulebook, serve: Any, fhir: FhirClient) -> None:
     """One type refused (a scope missing) is a failed search like any other; the rest of the record arrives."""
     _bundle, resources = fixture_resources(TRIAL)
