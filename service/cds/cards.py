@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -123,5 +124,13 @@ def _value(evidence: dict[str, Any]) -> str | None:
 
 
 def _escape(text: str) -> str:
-    """Keep patient-data text literal in markdown (no links, emphasis or HTML from a display string)."""
-    return "".join("\\" + ch if ch in "\\`*_[]<>#|" else ch for ch in str(text))
+    """Keep patient-data text literal in markdown (no links, emphasis or HTML from a display string).
+
+    Line breaks are folded into spaces and a leading list marker is escaped: a display like "x\\n- inc-1 met" or
+    "1. y" would otherwise start a new paragraph or list item and pass for the service's own text.
+    """
+    flat = " ".join(str(text).split())
+    escaped = "".join("\\" + ch if ch in "\\`*_[]<>#|" else ch for ch in flat)
+    if escaped.startswith(("-", "+")):
+        return "\\" + escaped
+    return re.sub(r"^(\d+)([.)])", r"\1\\\2", escaped)

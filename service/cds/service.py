@@ -9,11 +9,11 @@ from typing import Any
 import requests
 
 from service.cds.cards import cards_for
-from service.cds.prefetch import PATIENT_KEY, Prefetched, PrefetchPlan, prefetch_plan, read_prefetch, record_from_parts
-from service.errors import BadRequest, PrefetchUnavailable
+from service.cds.prefetch import PATIENT_KEY, Prefetched, PrefetchPlan, prefetch_plan, read_prefetch, record_from_parts, unresolved_medications
+from service.errors import BadRequest, FhirError, PrefetchUnavailable
 from service.evaluate import evaluate_trials
 from service.fhir.auth import Auth, BearerToken, NoAuth
-from service.fhir.client import ClientSettings, FhirClient
+from service.fhir.client import ClientSettings, Deadline, FhirClient
 from service.fhir.fetch import FetchOptions, fetch_record
 from service.patients import is_fhir_id
 from service.record import PatientRecord, entries_of
@@ -73,18 +73,38 @@ class CdsService:
     def record(self, body: dict[str, Any], patient_id: str, as_of: date) -> PatientRecord:
         """Build the record from prefetch, fetching missing keys from an allowlisted fhirServer; 412 when impossible."""
         prefetched = read_prefetch(body.get("prefetch"), self.plan, patient_id)
-        if not prefetched.missing:
-            assert prefetched.patient is not None  # noqa: S101 - 'patient' is one of the keys, so not missing means present
-            return record_from_parts(prefetched.patient, prefetched.resources, {})
-        client = self._client(body, prefetched)
-        if client is None:
-            if prefetched.patient is not None and set(prefetched.missing) == set(prefetched.null_keys):
-                # Every missing key was sent as null: the specification's "no data to populate" it.
-                return record_from_parts(prefetched.patient, prefetched.resources, {})
-            raise PrefetchUnavailable(self._unavailable(body, prefetched))
-        searches = [self.plan.searches[key] for key in prefetched.missing if key != PATIENT_KEY]
-        fetched = fetch_record(client, searches, patient_id, as_of, self.fetch_options)
-        return record_from_parts(prefetched.patient or fetched.patient, [*prefetched.resources, *entries_of(fetched.resources)], fetched.failed)
+        needs_server = bool(prefetched.missing) or bool(unresolved_medications(prefetched.resources))
+        client = self._client(body, prefetched) if needs_server else None
+        patient, resources, failed = prefetched.patient, list(prefetched.resources), {}
+        if prefetched.missing and client is None:
+            if prefetched.patient is None or set(prefetched.missing) != set(prefetched.null_keys):
+                raise PrefetchUnavailable(self._unavailable(body, prefetched))
+            # Every missing key was sent as null: the specification's "no data to populate" it.
+        elif prefetched.missing and client is not None:
+            searches = [self.plan.searches[key] for key in prefetched.missing if key != PATIENT_KEY]
+            fetched = fetch_record(client, searches, patient_id, as_of, self.fetch_options)
+            patient, failed = prefetched.patient or fetched.patient, dict(fetched.failed)
+            resources += entries_of(fetched.resources)
+        assert patient is not None  # noqa: S101 - present, or fetched, or the call was refused above
+        resources += self._medications(client, resources, failed)
+        return record_from_parts(patient, resources, failed)
+
+    def _medications(self, client: FhirClient | None, resources: list[dict[str, Any]], failed: dict[str, str]) -> list[dict[str, Any]]:
+        """Read the Medications prefetched orders reference; without them a drug is unknown, never "not given" (recorded in ``failed``)."""
+        found = []
+        deadline = Deadline(self.fetch_options.deadline)
+        for ref, referrers in sorted(unresolved_medications(resources).items()):
+            if client is None:
+                why = f"{ref} was not prefetched, and no allowlisted fhirServer was given to read it from"
+            else:
+                try:
+                    found.append(client.read("Medication", ref.split("/", 1)[1], deadline))
+                    continue
+                except FhirError as exc:
+                    why = exc.message
+            for rtype in sorted(referrers):
+                failed.setdefault(rtype, f"a referenced Medication could not be read ({why})")
+        return found
 
     def _client(self, body: dict[str, Any], prefetched: Prefetched) -> FhirClient | None:
         server = body.get("fhirServer")
@@ -104,6 +124,9 @@ class CdsService:
 
     def allowed(self, server: str) -> bool:
         """Say whether a fhirServer lies under one of the configured base URLs (scheme, host, port and path)."""
+        if "?" in server or "#" in server:
+            # Relative paths joined onto a base with a query or fragment replace its last segment: "base/r4?x" reads "base/Patient/…".
+            return False
         return any(FhirClient(base, session=self.session).within_base(server.rstrip("/") + "/") for base in self.fhir_allowlist)
 
     def _unavailable(self, body: dict[str, Any], prefetched: Prefetched) -> str:

@@ -48,12 +48,15 @@ def cds_settings(config: Mapping[str, Any]) -> CdsSettings:
     if not isinstance(issuers, dict) or not all(isinstance(k, str) and isinstance(v, str) and v.startswith(("http://", "https://"))
                                                    for k, v in issuers.items()):
         raise ConfigError("ELIGIBILITY_CDS_TRUSTED_ISSUERS must be a JSON object of issuer → JWKS URL")
-    verify = flag(config.get("CDS_JWT_VERIFY", True))
+    verify_value = config.get("CDS_JWT_VERIFY", True)
+    # Fail closed: an empty value (a variable set to nothing) is not an explicit "off".
+    verify = True if verify_value in (None, "") else flag(verify_value)
     if not verify:
         log.warning("CDS Hooks JWT verification is OFF (ELIGIBILITY_CDS_JWT_VERIFY=false): any caller is trusted")
+    leeway = config.get("CDS_JWT_LEEWAY")
     return CdsSettings(public_url=public_url, verify_jwt=verify, trusted_issuers=dict(issuers),
                        jku_allowlist=tuple(url_list(config.get("CDS_JKU_ALLOWLIST"), "CDS_JKU_ALLOWLIST")),
-                       leeway_seconds=int(config.get("CDS_JWT_LEEWAY") or 60))
+                       leeway_seconds=int(60 if leeway in (None, "") else leeway))  # 0 is a leeway, not "unset"
 
 
 def url_list(value: object, name: str) -> list[str]:

@@ -1,0 +1,310 @@
+"""Tests for service.cds.prefetch: templates derived from the rulebook, and reading what the EHR prefetched."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from functools import cache
+from typing import Any
+from urllib.parse import parse_qsl
+
+import orjson
+import pytest
+
+from service.cds.prefetch import PATIENT_KEY, PATIENT_TEMPLATE, Prefetched, prefetch_plan, read_prefetch, record_from_parts, unresolved_medications
+from service.errors import BadRequest
+from service.facts import RESOURCE_TYPES
+from service.fhir.searches import plan_searches
+from service.rulebook import Rulebook, load_rulebook
+from tests.conftest import FIXTURES
+
+TRIAL = "NCT06761417"
+CASE = "eligible"
+PATIENT_ID = "nct06761417-eligible"
+# Token parameters that name what a resource is (the subset allows any token parameter, by equality).
+CODE_PARAMETERS = ("code", "combo-code", "component-code")
+# The parameters a template may use within the specification's RECOMMENDED prefetch subset, less `date`: a fixed date
+# would go stale, and the subset has no relative-date token, so the service's templates carry no date at all.
+SUBSET_PARAMETERS = {"patient", *CODE_PARAMETERS, "category", "status", "clinical-status", "_count", "_sort"}
+CONTEXT_PATIENT_ID = "{{context.patientId}}"
+
+
+@cache
+def rulebook() -> Rulebook:
+    """The real rulebook, loaded once for parametrizing by prefetch key."""
+    return load_rulebook()
+
+
+def templates() -> dict[str, str]:
+    """The discovery document's prefetch member for every trial of the rulebook."""
+    book = rulebook()
+    return prefetch_plan(book, book.trials.values()).templates()
+
+
+def fixture_bundle(trial: str, case: str) -> dict[str, Any]:
+    """A fixture patient's collection Bundle."""
+    bundle: dict[str, Any] = orjson.loads((FIXTURES / trial / f"{case}.json").read_bytes())
+    return bundle
+
+
+def fixture_patient_id(trial: str, case: str) -> str:
+    """The Patient id of a fixture case (its trial, lower-cased, then the case)."""
+    return f"{trial.lower()}-{case}"
+
+
+def searchset(resources: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """A complete (unpaged) searchset Bundle holding `resources` as matches."""
+    entries = [{"fullUrl": f"http://ehr.example.org/fhir/{r['resourceType']}/{r['id']}", "resource": r, "search": {"mode": "match"}} for r in resources]
+    return {"resourceType": "Bundle", "type": "searchset", "total": len(entries), "entry": entries}
+
+
+def tokens_of(concept: object) -> set[str]:
+    """The ``system|code`` tokens of a CodeableConcept."""
+    codings = concept.get("coding") if isinstance(concept, dict) else None
+    return {f"{c.get('system', '')}|{c.get('code')}" for c in codings or [] if isinstance(c, dict)}
+
+
+def codes_of(resource: dict[str, Any], parameter: str) -> set[str]:
+    """The tokens a code search parameter matches: code, a component's code, or either (combo-code)."""
+    own = tokens_of(resource.get("code")) if parameter in ("code", "combo-code") else set()
+    components = set().union(*(tokens_of(c.get("code")) for c in resource.get("component") or [])) if parameter != "code" else set()
+    return own | components
+
+
+def matching(resources: Iterable[dict[str, Any]], resource_type: str, params: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    """The resources a FHIR server would return for a search of one type (code parameters honoured; others ignored)."""
+    found = [r for r in resources if r["resourceType"] == resource_type]
+    for name, value in params:
+        if name in CODE_PARAMETERS:
+            found = [r for r in found if codes_of(r, name) & set(value.split(","))]
+    return found
+
+
+def prefetch_for(bundle: dict[str, Any], wanted: dict[str, str]) -> dict[str, Any]:
+    """Satisfy each prefetch template from a fixture Bundle as an EHR would: the Patient read, and a searchset per search."""
+    resources = [entry["resource"] for entry in bundle["entry"]]
+    prefetch: dict[str, Any] = {}
+    for key, template in wanted.items():
+        if template == PATIENT_TEMPLATE:
+            prefetch[key] = next(r for r in resources if r["resourceType"] == "Patient")
+            continue
+        resource_type, _, query = template.partition("?")
+        prefetch[key] = searchset(matching(resources, resource_type, parse_qsl(query)))
+    return prefetch
+
+
+def full_prefetch(trial: str = TRIAL, case: str = CASE) -> dict[str, Any]:
+    """Every prefetch key satisfied from a fixture case."""
+    return prefetch_for(fixture_bundle(trial, case), templates())
+
+
+def test_one_key_per_planned_search(book: Rulebook) -> None:
+    """Besides 'patient', the plan has exactly one key per search the rulebook's trials need, each with that search's template."""
+    searches = plan_searches(book, list(book.trials.values()))
+    plan = prefetch_plan(book, book.trials.values())
+    assert sorted(s.template() for s in plan.searches.values()) == sorted(s.template() for s in searches)
+    assert len(plan.searches) == len(searches)
+
+
+def test_keys_name_their_resource_type(book: Rulebook) -> None:
+    """Each key is its type's plural stem, numbered from the second search of one type: observations, observations-2…"""
+    plan = prefetch_plan(book, book.trials.values())
+    for key, search in plan.searches.items():
+        stem = search.resource_type[0].lower() + search.resource_type[1:] + "s"
+        assert re.fullmatch(re.escape(stem) + r"(-[2-9]\d*)?", key), key
+
+
+def test_templates_cover_every_resource_type_the_definitions_read(book: Rulebook) -> None:
+    """The templates search every resource type some definition of some trial reads (and no other)."""
+    names = set().union(*(book.definitions_for(trial) for trial in book.trials.values()))
+    needed = {rtype for name in names for rtype in RESOURCE_TYPES[book.definitions[name]["kind"]]} - {"Patient", "Medication"}
+    searched = {template.partition("?")[0] for key, template in templates().items() if key != PATIENT_KEY}
+    assert searched == needed
+
+
+def test_patient_key_reads_the_context_patient() -> None:
+    """The 'patient' key is the instance read Patient/{{context.patientId}}."""
+    assert templates()[PATIENT_KEY] == "Patient/{{context.patientId}}"
+
+
+@pytest.mark.parametrize("key", [k for k in templates() if k != PATIENT_KEY])
+def test_template_stays_within_the_prefetch_subset(key: str) -> None:
+    """A search template is a type-level search by patient={{context.patientId}}, with only subset parameters and no other token."""
+    resource_type, separator, query = templates()[key].partition("?")
+    params = parse_qsl(query, keep_blank_values=True, strict_parsing=True)
+    assert (separator, re.fullmatch(r"[A-Z][A-Za-z]+", resource_type) is not None) == ("?", True)
+    assert {name for name, _ in params} <= SUBSET_PARAMETERS  # no _include, no date, no modifier such as code:text
+    assert [value for name, value in params if name == "patient"] == [CONTEXT_PATIENT_ID]
+    assert re.findall(r"\{\{[^}]*\}\}", templates()[key]) == [CONTEXT_PATIENT_ID]
+
+
+@pytest.mark.parametrize("key", [k for k in templates() if k != PATIENT_KEY and "code=" in templates()[k]])
+def test_code_tokens_are_system_and_code(key: str) -> None:
+    """Every code in a template is an equality token 'system|code' (the subset allows no other token form)."""
+    params = parse_qsl(templates()[key].partition("?")[2])
+    tokens = [token for name, value in params if name in CODE_PARAMETERS for token in value.split(",")]
+    assert tokens
+    assert all(re.fullmatch(r"[^|,]+\|[^|,]+", token) for token in tokens)
+
+
+def test_full_prefetch_leaves_nothing_missing() -> None:
+    """With the Patient and every search prefetched, nothing is left to fetch and every resource is read."""
+    bundle = fixture_bundle(TRIAL, CASE)
+    prefetched = read_prefetch(full_prefetch(), prefetch_plan(rulebook(), rulebook().trials.values()), PATIENT_ID)
+    expected = {r["id"] for r in (e["resource"] for e in bundle["entry"]) if r["resourceType"] != "Patient"}
+    assert (prefetched.patient is not None, prefetched.missing, prefetched.null_keys) == (True, [], [])
+    assert {r["id"] for r in prefetched.resources} == expected
+
+
+ALL = ["all"]  # stands for the Patient and every search key
+
+
+@pytest.mark.parametrize(
+    ("change", "missing", "null_keys"),
+    [
+        # No prefetch member at all: everything is still to be fetched.
+        pytest.param(lambda full: None, ALL, [], id="absent"),
+        # An empty prefetch object: the same.
+        pytest.param(lambda full: {}, ALL, [], id="empty"),
+        # A key the EHR could not satisfy is left out: it is missing, not null.
+        pytest.param(lambda full: {k: v for k, v in full.items() if k != "conditions"}, ["conditions"], [], id="key-left-out"),
+        # A key sent as null: "no data to populate" it, so it is both missing and null.
+        pytest.param(lambda full: {**full, "conditions": None}, ["conditions"], ["conditions"], id="key-null"),
+        # The Patient sent as null is missing and null too.
+        pytest.param(lambda full: {**full, PATIENT_KEY: None}, [PATIENT_KEY], [PATIENT_KEY], id="patient-null"),
+        # A key the templates never asked for is ignored.
+        pytest.param(lambda full: {**full, "user": "Practitioner/example"}, [], [], id="unasked-key"),
+    ],
+)
+def test_missing_and_null_keys(change: Any, missing: list[str], null_keys: list[str]) -> None:
+    """Keys left out are missing; keys sent as null are missing and recorded as null."""
+    plan = prefetch_plan(rulebook(), rulebook().trials.values())
+    prefetched = read_prefetch(change(full_prefetch()), plan, PATIENT_ID)
+    assert prefetched.missing == ([PATIENT_KEY, *plan.searches] if missing == ALL else missing)
+    assert prefetched.null_keys == null_keys
+
+
+def test_operation_outcome_entries_are_skipped() -> None:
+    """An OperationOutcome in a prefetched searchset (a server's warning) is not taken for patient data."""
+    plan = prefetch_plan(rulebook(), rulebook().trials.values())
+    outcome = {"resourceType": "OperationOutcome", "id": "warn", "issue": [{"severity": "warning", "code": "informational"}]}
+    bundle = searchset([outcome])
+    prefetched = read_prefetch({**full_prefetch(), "conditions": bundle}, plan, PATIENT_ID)
+    assert all(r["resourceType"] != "OperationOutcome" for r in prefetched.resources)
+
+
+def with_next_link(bundle: dict[str, Any]) -> dict[str, Any]:
+    """The Bundle as a first page of several."""
+    return {**bundle, "link": [{"relation": "self", "url": "http://ehr.example.org/fhir/Condition"},
+                               {"relation": "next", "url": "http://ehr.example.org/fhir/Condition?page=2"}]}
+
+
+MALFORMED: list[Any] = [
+    # prefetch must be an object of keys.
+    pytest.param(lambda full: [full], "'prefetch' must be an object", id="prefetch-not-object"),
+    # The Patient of someone else than context.patientId.
+    pytest.param(lambda full: {**full, PATIENT_KEY: {**full[PATIENT_KEY], "id": "someone-else"}}, "not the Patient named", id="patient-of-another-id"),
+    # 'patient' holding another resource type.
+    pytest.param(lambda full: {**full, PATIENT_KEY: {"resourceType": "Observation", "id": PATIENT_ID}}, "must be a Patient", id="patient-not-patient"),
+    # 'patient' holding a string (e.g. the id instead of the resource).
+    pytest.param(lambda full: {**full, PATIENT_KEY: PATIENT_ID}, "must be a Patient", id="patient-string"),
+    # A search key holding a string.
+    pytest.param(lambda full: {**full, "conditions": "Condition?patient=x"}, "'conditions' must be a FHIR Bundle", id="search-string"),
+    # A search key holding a bare resource rather than a Bundle.
+    pytest.param(lambda full: {**full, "conditions": {"resourceType": "Condition", "id": "c"}}, "'conditions' must be a FHIR Bundle", id="search-not-bundle"),
+    # A first page only: the specification forbids next links in prefetch.
+    pytest.param(lambda full: {**full, "conditions": with_next_link(full["conditions"])}, "next link", id="next-link"),
+    # Bundle.entry not a list.
+    pytest.param(lambda full: {**full, "conditions": {"resourceType": "Bundle", "type": "searchset", "entry": "x"}}, "must be a list", id="entry-not-list"),
+    # An entry with no resource.
+    pytest.param(lambda full: {**full, "conditions": {"resourceType": "Bundle", "type": "searchset", "entry": [{"fullUrl": "x"}]}},
+                 "entry[0] has no resource", id="entry-without-resource"),
+]
+
+
+@pytest.mark.parametrize(("change", "message"), MALFORMED)
+def test_malformed_prefetch_is_a_bad_request(change: Any, message: str) -> None:
+    """A prefetch that is not what the templates ask for is refused, naming the key and the problem."""
+    plan = prefetch_plan(rulebook(), rulebook().trials.values())
+    with pytest.raises(BadRequest, match=re.escape(message)):
+        read_prefetch(change(full_prefetch()), plan, PATIENT_ID)
+
+
+def another_patients_observation() -> dict[str, Any]:
+    """An Observation of someone else, as a careless EHR might put in a searchset."""
+    return {"resourceType": "Observation", "id": "stranger-1", "status": "final", "subject": {"reference": "Patient/stranger"},
+            "code": {"coding": [{"system": "http://loinc.org", "code": "751-8"}]}, "effectiveDateTime": "2026-11-19",
+            "valueQuantity": {"value": 0.1, "unit": "10*9/L", "system": "http://unitsofmeasure.org", "code": "10*9/L"}}
+
+
+def parts(prefetched: Prefetched) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The Patient and resources of a complete prefetch."""
+    assert prefetched.patient is not None
+    return prefetched.patient, prefetched.resources
+
+
+def test_record_keeps_only_the_context_patients_resources() -> None:
+    """Resources of another patient in the prefetch are dropped from the record: prefetch is checked, not trusted."""
+    plan = prefetch_plan(rulebook(), rulebook().trials.values())
+    prefetch = full_prefetch()
+    prefetch["observations-3"]["entry"].append({"resource": another_patients_observation()})
+    patient, resources = parts(read_prefetch(prefetch, plan, PATIENT_ID))
+    record = record_from_parts(patient, resources, {})
+    assert "stranger-1" not in {r["id"] for r in record.of_type("Observation")}
+    assert len(record.of_type("Observation")) > 0
+
+
+def test_record_counts_a_resource_found_by_two_keys_once() -> None:
+    """An Observation returned by a coded search and by the search of all Observations is one Observation."""
+    plan = prefetch_plan(rulebook(), rulebook().trials.values())
+    patient, resources = parts(read_prefetch(full_prefetch(), plan, PATIENT_ID))
+    record = record_from_parts(patient, resources, {})
+    ids = [r["id"] for r in record.of_type("Observation")]
+    assert len(ids) == len(set(ids)) == sum(1 for e in fixture_bundle(TRIAL, CASE)["entry"] if e["resource"]["resourceType"] == "Observation")
+
+
+def test_record_keeps_the_context_patient_over_a_patient_in_a_searchset() -> None:
+    """A Patient inside a searchset (an _include, or a careless EHR) never replaces the context Patient."""
+    plan = prefetch_plan(rulebook(), rulebook().trials.values())
+    prefetch = full_prefetch()
+    prefetch["conditions"]["entry"].append({"resource": {"resourceType": "Patient", "id": "stranger", "birthDate": "1950-01-01"}})
+    patient, resources = parts(read_prefetch(prefetch, plan, PATIENT_ID))
+    assert record_from_parts(patient, resources, {}).patient_id == PATIENT_ID
+
+
+def test_record_carries_fetch_failures() -> None:
+    """Searches that failed while fetching the rest are kept on the record, so their criteria stay unknown."""
+    plan = prefetch_plan(rulebook(), rulebook().trials.values())
+    patient, resources = parts(read_prefetch(full_prefetch(), plan, PATIENT_ID))
+    assert record_from_parts(patient, resources, {"Condition": "Condition search failed: 503"}).failed == {"Condition": "Condition search failed: 503"}
+
+
+def order(rtype: str, reference: str | None, **more: Any) -> dict[str, Any]:
+    """A medication record of a type, its drug given by reference."""
+    resource: dict[str, Any] = {"resourceType": rtype, "id": f"{rtype}-1", "subject": {"reference": f"Patient/{PATIENT_ID}"}, **more}
+    if reference is not None:
+        resource["medicationReference"] = {"reference": reference}
+    return resource
+
+
+@pytest.mark.parametrize(
+    ("resources", "expected"),
+    [
+        # A request naming a Medication that was not sent.
+        pytest.param([order("MedicationRequest", "Medication/m1")], {"Medication/m1": {"MedicationRequest"}}, id="unsent"),
+        # The same Medication from two kinds of record.
+        pytest.param([order("MedicationRequest", "Medication/m1"), order("MedicationAdministration", "Medication/m1")],
+                     {"Medication/m1": {"MedicationRequest", "MedicationAdministration"}}, id="two-referrers"),
+        # The Medication was sent too: nothing to read.
+        pytest.param([order("MedicationStatement", "Medication/m1"), {"resourceType": "Medication", "id": "m1"}], {}, id="sent"),
+        # A coded drug needs no Medication.
+        pytest.param([order("MedicationRequest", None, medicationCodeableConcept={"text": "mitoxantrone"})], {}, id="coded"),
+        # A reference that is not a relative Medication/id (absolute, contained) is not read from the server.
+        pytest.param([order("MedicationRequest", "https://other.example/fhir/Medication/m1"), order("MedicationStatement", "#med")], {}, id="not-relative"),
+        # medicationReference on another type is not a medication record's.
+        pytest.param([order("Observation", "Medication/m1")], {}, id="other-type"),
+    ],
+)
+def test_unresolved_medications(resources: list[dict[str, Any]], expected: dict[str, set[str]]) -> None:
+    """The Medications that medication records reference but the prefetch did not hold are listed with who refers to them."""
+    assert unresolved_medications(resources) == expected
