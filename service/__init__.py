@@ -58,7 +58,7 @@ def cds_service(config: Mapping[str, Any], book: Rulebook) -> CdsService:
     """Return the CDS service with its fhirServer allowlist and FHIR client settings."""
     client = ClientSettings(timeout=float(config["FHIR_TIMEOUT"]), tries=int(config["FHIR_TRIES"]), backoff=float(config["FHIR_BACKOFF"]),
                             page_size=int(config["FHIR_PAGE_SIZE"]))
-    return CdsService(book, tuple(url_list(config.get("CDS_FHIR_ALLOWLIST"), "CDS_FHIR_ALLOWLIST")), flag(config.get("CDS_SHOW_INELIGIBLE")),
+    return CdsService(book, tuple(url_list(config.get("CDS_FHIR_ALLOWLIST"), "CDS_FHIR_ALLOWLIST")), flag(config.get("CDS_SHOW_INELIGIBLE"), default=False),
                       client, fetch_options(config), new_session())
 
 

@@ -53,7 +53,7 @@ DEFAULTS: dict[str, Any] = {
     "CDS_FHIR_ALLOWLIST": [],
     # Show a card for trials the patient is ineligible for too.
     "CDS_SHOW_INELIGIBLE": False,
-    # SQLite file for card feedback (created on first use).
+    # SQLite file for card feedback and the JWT ids already seen (created on first use; shared by workers).
     "CDS_FEEDBACK_DB": str(ROOT / "var" / "feedback.sqlite3"),
 }
 
@@ -65,6 +65,8 @@ def read_secret(value: str | None, path: str | None) -> str | None:
     return value
 
 
-def flag(value: object) -> bool:
-    """Return a boolean setting given as a bool or as text ('false', '0', 'no', 'off' are false)."""
-    return value if isinstance(value, bool) else str(value).strip().lower() not in ("0", "false", "no", "off", "")
+def flag(value: object, default: bool) -> bool:
+    """Return a boolean setting given as a bool or as text ('false', '0', 'no', 'off' are false); unset or empty is the default."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return default
+    return value if isinstance(value, bool) else str(value).strip().lower() not in ("0", "false", "no", "off")

@@ -24,9 +24,9 @@ def book() -> Rulebook:
 
 
 @pytest.fixture()
-def app():  # type: ignore[no-untyped-def]
-    """An app built from the defaults."""
-    return create_app({"TESTING": True})
+def app(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """An app built from the defaults (its CDS state in a throw-away SQLite file, never the checkout's var/)."""
+    return create_app({"TESTING": True, "CDS_FEEDBACK_DB": str(tmp_path / "cds.sqlite3")})
 
 
 @pytest.fixture()

@@ -89,3 +89,20 @@ def test_read_secret_prefers_the_file(tmp_path: Path, value: str | None, file_te
 def test_read_secret_ignores_an_empty_path() -> None:
     """An empty path (an unset variable rendered as '') means no file: the value is used."""
     assert read_secret("from-value", "") == "from-value"
+
+
+FLAGS = [
+    # Unset or empty: the setting's default, whichever it is.
+    (None, True, True), (None, False, False), ("", True, True), ("  ", False, False),
+    # Booleans as they come from JSON-parsed environment variables, and the usual words.
+    (True, False, True), (False, True, False), ("false", True, False), ("0", True, False), ("off", True, False), ("no", True, False),
+    ("true", False, True), ("1", False, True), ("yes", False, True),
+]
+
+
+@pytest.mark.parametrize(("value", "default", "expected"), FLAGS)
+def test_flag_reads_booleans_and_keeps_the_default_when_unset(value: object, default: bool, expected: bool) -> None:
+    """flag() reads a boolean setting; None or an empty string is the default (never a silent True)."""
+    from service.config import flag
+
+    assert flag(value, default=default) is expected

@@ -8,7 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from service.cds.jwt_auth import JwtVerifier
+from service.cds.jwt_auth import JwtVerifier, ReplayStore
+from service.cds.replay import SqliteReplayCache
 from service.config import flag
 from service.fhir.settings import ConfigError
 
@@ -24,6 +25,7 @@ class CdsSettings:
     trusted_issuers: dict[str, str] = field(default_factory=dict)
     jku_allowlist: tuple[str, ...] = ()
     leeway_seconds: int = 60
+    replays: ReplayStore | None = None
     _verifiers: dict[str, JwtVerifier] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -35,7 +37,8 @@ class CdsSettings:
         with self._lock:
             if audience not in self._verifiers:
                 self._verifiers[audience] = JwtVerifier(trusted_issuers=self.trusted_issuers, audience=audience,
-                                                        jku_allowlist=self.jku_allowlist, leeway_seconds=self.leeway_seconds)
+                                                        jku_allowlist=self.jku_allowlist, leeway_seconds=self.leeway_seconds,
+                                                        replays=self.replays)
             return self._verifiers[audience]
 
 
@@ -48,15 +51,20 @@ def cds_settings(config: Mapping[str, Any]) -> CdsSettings:
     if not isinstance(issuers, dict) or not all(isinstance(k, str) and isinstance(v, str) and v.startswith(("http://", "https://"))
                                                    for k, v in issuers.items()):
         raise ConfigError("ELIGIBILITY_CDS_TRUSTED_ISSUERS must be a JSON object of issuer → JWKS URL")
-    verify_value = config.get("CDS_JWT_VERIFY", True)
     # Fail closed: an empty value (a variable set to nothing) is not an explicit "off".
-    verify = True if verify_value in (None, "") else flag(verify_value)
+    verify = flag(config.get("CDS_JWT_VERIFY"), default=True)
     if not verify:
         log.warning("CDS Hooks JWT verification is OFF (ELIGIBILITY_CDS_JWT_VERIFY=false): any caller is trusted")
     leeway = config.get("CDS_JWT_LEEWAY")
+    try:
+        leeway_seconds = int(60 if leeway in (None, "") else leeway)  # 0 is a leeway, not "unset"
+    except (TypeError, ValueError) as exc:
+        raise ConfigError("ELIGIBILITY_CDS_JWT_LEEWAY must be a whole number of seconds") from exc
+    # Seen jti values live in SQLite beside the feedback, so a replay to another worker (or after a restart) is caught.
+    replays = SqliteReplayCache(config["CDS_FEEDBACK_DB"]) if config.get("CDS_FEEDBACK_DB") else None
     return CdsSettings(public_url=public_url, verify_jwt=verify, trusted_issuers=dict(issuers),
                        jku_allowlist=tuple(url_list(config.get("CDS_JKU_ALLOWLIST"), "CDS_JKU_ALLOWLIST")),
-                       leeway_seconds=int(60 if leeway in (None, "") else leeway))  # 0 is a leeway, not "unset"
+                       leeway_seconds=leeway_seconds, replays=replays)
 
 
 def url_list(value: object, name: str) -> list[str]:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from service.config import read_secret
+from service.config import flag, read_secret
 from service.errors import EligibilityError
 from service.fhir.auth import Auth, BearerToken, NoAuth, SmartBackendServices
 from service.fhir.client import ClientSettings, FhirClient, new_session
@@ -41,7 +41,7 @@ def client_from_config(config: Mapping[str, Any]) -> FhirClient | None:
 
 def fetch_options(config: Mapping[str, Any]) -> FetchOptions:
     """Return the per-evaluation fetch options (parallelism, date floors, deadline)."""
-    return FetchOptions(workers=int(_number(config, "FHIR_WORKERS")), date_floor=_flag(config.get("FHIR_DATE_FLOOR")),
+    return FetchOptions(workers=int(_number(config, "FHIR_WORKERS")), date_floor=flag(config.get("FHIR_DATE_FLOOR"), default=True),
                         deadline=_number(config, "FHIR_DEADLINE"))
 
 
@@ -96,6 +96,3 @@ def _number(config: Mapping[str, Any], name: str) -> float:
         raise ConfigError(f"ELIGIBILITY_{name} must be positive")
     return value
 
-
-def _flag(value: object) -> bool:
-    return value if isinstance(value, bool) else str(value).strip().lower() not in ("0", "false", "no", "off", "")

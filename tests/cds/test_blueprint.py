@@ -168,6 +168,18 @@ def test_replayed_token_is_401(client: FlaskClient, keys: Keys) -> None:
     assert (first.status_code, second.status_code, second.get_json()["details"]["reason"]) == (200, 401, "replayed-jti")
 
 
+def test_replay_to_another_worker_or_after_a_restart_is_401(tmp_path: Path, jwks_server: LocalServer, keys: Keys) -> None:
+    """Two apps on one CDS database (two gunicorn workers, or a restart) share seen jti values: the replay is refused."""
+    config = {"CDS_JWT_VERIFY": True, "CDS_TRUSTED_ISSUERS": {ISSUER: f"{jwks_server.url}/jwks.json"}}
+    first_worker, second_worker = make_app(tmp_path, **config), make_app(tmp_path, **config)
+    token = sign(keys.rsa, payload=claims())
+    first = first_worker.test_client().post(SERVICE_URL, json=no_data_call(), headers=headers(token))
+    replay = second_worker.test_client().post(SERVICE_URL, json=no_data_call(), headers=headers(token))
+    assert (first.status_code, replay.status_code, replay.get_json()["details"]["reason"]) == (200, 401, "replayed-jti")
+    close(first_worker)
+    close(second_worker)
+
+
 def test_token_is_checked_before_the_body(client: FlaskClient) -> None:
     """Without a token, even a malformed body gets 401, not a 400 that would tell a stranger about the service."""
     response = client.post(SERVICE_URL, data=b"not json", content_type="application/json")

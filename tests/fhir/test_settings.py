@@ -262,8 +262,8 @@ def test_default_fetch_options() -> None:
         pytest.param("no", False, id="no"),
         # Another spelling of off.
         pytest.param("off", False, id="off"),
-        # Set but empty.
-        pytest.param("", False, id="empty"),
+        # Set but empty: the same as unset (the default, floors on).
+        pytest.param("", True, id="empty"),
         # The word.
         pytest.param("true", True, id="true"),
         # A one.
