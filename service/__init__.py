@@ -13,8 +13,8 @@ from service.cds.service import CdsService
 from service.cds.settings import cds_settings, url_list
 from service.config import DEFAULTS, flag
 from service.errors import EligibilityError
-from service.fhir.client import ClientSettings, new_session
-from service.fhir.settings import client_from_config, fetch_options
+from service.fhir.client import new_session
+from service.fhir.settings import client_from_config, client_settings, fetch_options
 from service.patients import FhirPatients, FixturePatients, PatientSource
 from service.rulebook import Rulebook, load_rulebook
 
@@ -56,10 +56,9 @@ def patient_source(config: Mapping[str, Any], book: Rulebook) -> PatientSource:
 
 def cds_service(config: Mapping[str, Any], book: Rulebook) -> CdsService:
     """Return the CDS service with its fhirServer allowlist and FHIR client settings."""
-    client = ClientSettings(timeout=float(config["FHIR_TIMEOUT"]), tries=int(config["FHIR_TRIES"]), backoff=float(config["FHIR_BACKOFF"]),
-                            page_size=int(config["FHIR_PAGE_SIZE"]))
+    settings = client_settings(config)
     return CdsService(book, tuple(url_list(config.get("CDS_FHIR_ALLOWLIST"), "CDS_FHIR_ALLOWLIST")), flag(config.get("CDS_SHOW_INELIGIBLE"), default=False),
-                      client, fetch_options(config), new_session())
+                      settings, fetch_options(config), new_session(settings.pool_size))
 
 
 __all__ = ["EligibilityError", "create_app"]

@@ -67,7 +67,7 @@ def record_from_bundle(bundle: object) -> PatientRecord:
         raise InvalidBundle(f"the Bundle must hold exactly one Patient; it holds {len(patients)}")
     patient = patients[0]
     keys = _patient_keys(patient)
-    owned = {rtype: [r for r in items if _subject_key(r) in keys or _subject_key(r) is None] for rtype, items in resources.items()}
+    owned = {rtype: [r for r in items if subject_key(r) in keys or subject_key(r) is None] for rtype, items in resources.items()}
     return PatientRecord(patient=patient, resources=owned, index=index_resources(entries_of(owned)))
 
 
@@ -99,7 +99,7 @@ def _patient_keys(patient: dict[str, Any]) -> set[str]:
     return keys
 
 
-def _subject_key(resource: dict[str, Any]) -> str | None:
+def subject_key(resource: dict[str, Any]) -> str | None:
     """Return the patient reference a resource points at, normalised to ``Patient/id`` or a urn."""
     for element in ("subject", "patient"):
         ref = resource.get(element)

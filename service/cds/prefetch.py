@@ -13,7 +13,6 @@ from service.rulebook import Rulebook, Trial
 
 PATIENT_KEY = "patient"
 PATIENT_TEMPLATE = "Patient/{{context.patientId}}"
-MEDICATION_REFERRERS = ("MedicationRequest", "MedicationStatement", "MedicationAdministration")
 
 
 @dataclass(frozen=True)
@@ -86,24 +85,6 @@ def record_from_parts(patient: dict[str, Any], resources: Iterable[dict[str, Any
     # record_from_bundle keeps only resources whose subject is this patient: prefetch is checked, not trusted.
     record = record_from_bundle(bundle)
     return PatientRecord(record.patient, record.resources, dict(failed), record.index)
-
-
-def unresolved_medications(resources: Iterable[dict[str, Any]]) -> dict[str, set[str]]:
-    """Return the ``Medication/id`` references of medication records whose Medication is not among the resources, each with the referring types.
-
-    A prefetch template cannot ``_include`` them (the subset has no ``_include``), so an EHR that sends the drug as a
-    referenced Medication leaves the service unable to say what was given unless it reads them itself.
-    """
-    resources = list(resources)
-    have = {f"Medication/{r.get('id')}" for r in resources if r.get("resourceType") == "Medication"}
-    wanted: dict[str, set[str]] = {}
-    for resource in resources:
-        reference = resource.get("medicationReference")
-        ref = reference.get("reference") if isinstance(reference, dict) else None
-        if resource.get("resourceType") in MEDICATION_REFERRERS and isinstance(ref, str) and ref.startswith("Medication/") and ref.count("/") == 1 \
-                and ref not in have:
-            wanted.setdefault(ref, set()).add(resource["resourceType"])
-    return wanted
 
 
 def _bundle_resources(key: str, value: object) -> list[dict[str, Any]]:

@@ -9,12 +9,13 @@ from typing import Any
 import requests
 
 from service.cds.cards import cards_for
-from service.cds.prefetch import PATIENT_KEY, Prefetched, PrefetchPlan, prefetch_plan, read_prefetch, record_from_parts, unresolved_medications
-from service.errors import BadRequest, FhirError, PrefetchUnavailable
+from service.cds.prefetch import PATIENT_KEY, Prefetched, PrefetchPlan, prefetch_plan, read_prefetch, record_from_parts
+from service.errors import BadRequest, PrefetchUnavailable
 from service.evaluate import evaluate_trials
 from service.fhir.auth import Auth, BearerToken, NoAuth
-from service.fhir.client import ClientSettings, Deadline, FhirClient
+from service.fhir.client import ClientSettings, Deadline, FhirClient, within_base
 from service.fhir.fetch import FetchOptions, fetch_record
+from service.fhir.medications import read_medications, unresolved_medications
 from service.patients import is_fhir_id
 from service.record import PatientRecord, entries_of
 from service.rulebook import Rulebook
@@ -91,20 +92,8 @@ class CdsService:
 
     def _medications(self, client: FhirClient | None, resources: list[dict[str, Any]], failed: dict[str, str]) -> list[dict[str, Any]]:
         """Read the Medications prefetched orders reference; without them a drug is unknown, never "not given" (recorded in ``failed``)."""
-        found = []
-        deadline = Deadline(self.fetch_options.deadline)
-        for ref, referrers in sorted(unresolved_medications(resources).items()):
-            if client is None:
-                why = f"{ref} was not prefetched, and no allowlisted fhirServer was given to read it from"
-            else:
-                try:
-                    found.append(client.read("Medication", ref.split("/", 1)[1], deadline))
-                    continue
-                except FhirError as exc:
-                    why = exc.message
-            for rtype in sorted(referrers):
-                failed.setdefault(rtype, f"a referenced Medication could not be read ({why})")
-        return found
+        return read_medications(client, resources, failed, Deadline(self.fetch_options.deadline),
+                                no_client="{ref} was not prefetched, and no allowlisted fhirServer was given to read it from")
 
     def _client(self, body: dict[str, Any], prefetched: Prefetched) -> FhirClient | None:
         server = body.get("fhirServer")
@@ -127,7 +116,7 @@ class CdsService:
         if "?" in server or "#" in server:
             # Relative paths joined onto a base with a query or fragment replace its last segment: "base/r4?x" reads "base/Patient/…".
             return False
-        return any(FhirClient(base, session=self.session).within_base(server.rstrip("/") + "/") for base in self.fhir_allowlist)
+        return any(within_base(base, server.rstrip("/") + "/") for base in self.fhir_allowlist)
 
     def _unavailable(self, body: dict[str, Any], prefetched: Prefetched) -> str:
         keys = ", ".join(k for k in prefetched.missing if k not in prefetched.null_keys) or ", ".join(prefetched.missing)

@@ -114,12 +114,8 @@ class FhirClient:
         raise FhirFatalError(f"{what}: more than {MAX_PAGES} pages; stopped")
 
     def within_base(self, url: str) -> bool:
-        """Say whether an absolute URL lies under the configured base (same scheme, host, port and path prefix)."""
-        base, other = urlsplit(self.base_url), urlsplit(url)
-        # Dot segments (also percent-encoded) are resolved by the HTTP stack or the server: "/fhir/../admin" is not under "/fhir/".
-        if {".", ".."} & set(re.split(r"[/\\]", unquote(other.path))):
-            return False
-        return (other.scheme, other.netloc.lower()) == (base.scheme, base.netloc.lower()) and (other.path.rstrip("/") + "/").startswith(base.path)
+        """Say whether an absolute URL lies under this client's base URL."""
+        return within_base(self.base_url, url)
 
     def _get(self, url: str, params: list[tuple[str, str]] | None, deadline: Deadline, what: str) -> dict[str, Any]:
         """GET with retries on temporary failures, honouring Retry-After and the deadline."""
@@ -179,6 +175,15 @@ class FhirClient:
         assert self.session is not None  # noqa: S101 - set in __post_init__
         # No redirects: one could carry the bearer token to a host we did not choose.
         return self.session.get(url, params=params, headers=headers, timeout=timeout, allow_redirects=False)
+
+
+def within_base(base_url: str, url: str) -> bool:
+    """Say whether an absolute URL lies under a base URL (same scheme, host, port and path prefix)."""
+    base, other = urlsplit(base_url.rstrip("/") + "/"), urlsplit(url)
+    # Dot segments (also percent-encoded) are resolved by the HTTP stack or the server: "/fhir/../admin" is not under "/fhir/".
+    if {".", ".."} & set(re.split(r"[/\\]", unquote(other.path))):
+        return False
+    return (other.scheme, other.netloc.lower()) == (base.scheme, base.netloc.lower()) and (other.path.rstrip("/") + "/").startswith(base.path)
 
 
 def new_session(pool_size: int = 16) -> requests.Session:

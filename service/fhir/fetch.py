@@ -10,11 +10,11 @@ from typing import Any
 
 from service.errors import FhirAuthRefused, FhirError, PatientNotFound
 from service.fhir.client import Deadline, FhirClient
+from service.fhir.medications import read_medications
 from service.fhir.searches import Search
-from service.record import PatientRecord, entries_of, index_resources
+from service.record import PatientRecord, entries_of, index_resources, subject_key
 
 log = logging.getLogger(__name__)
-MEDICATION_REFERRERS = ("MedicationRequest", "MedicationStatement", "MedicationAdministration")
 
 
 @dataclass(frozen=True)
@@ -71,26 +71,10 @@ def fetch_record(client: FhirClient, searches: list[Search], patient_id: str, as
         raise next(outcome for outcome in results.values() if isinstance(outcome, FhirAuthRefused))
     # Another patient's orders (from a lenient server) are dropped first: their Medications are not read.
     owned = _owned_by(patient_id, grouped)
-    _resolve_medications(client, owned, failed, deadline)
+    medications = read_medications(client, entries_of(owned), failed, deadline)
+    if medications:
+        owned.setdefault("Medication", []).extend(medications)
     return PatientRecord(patient=patient, resources=owned, failed=failed, index=index_resources([patient, *entries_of(owned)]))
-
-
-def _resolve_medications(client: FhirClient, grouped: dict[str, list[dict[str, Any]]], failed: dict[str, str], deadline: Deadline) -> None:
-    """Read Medications that medication orders point at but the server did not include (``_include`` is optional)."""
-    have = {f"Medication/{m.get('id')}" for m in grouped.get("Medication", [])}
-    wanted = sorted({
-        ref for rtype in MEDICATION_REFERRERS for resource in grouped.get(rtype, [])
-        if isinstance(med := resource.get("medicationReference"), dict) and isinstance(ref := med.get("reference"), str)
-        and ref.startswith("Medication/") and ref.count("/") == 1 and ref not in have
-    })
-    for ref in wanted:
-        try:
-            grouped.setdefault("Medication", []).append(client.read("Medication", ref.split("/", 1)[1], deadline))
-        except FhirError as exc:
-            # The drug of some order is unknown: medication questions cannot be answered "no".
-            for rtype in MEDICATION_REFERRERS:
-                if rtype in grouped:
-                    failed.setdefault(rtype, f"a referenced Medication could not be read ({exc.message})")
 
 
 def _owned_by(patient_id: str, grouped: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
@@ -101,14 +85,6 @@ def _owned_by(patient_id: str, grouped: dict[str, list[dict[str, Any]]]) -> dict
         if rtype == "Medication":
             owned[rtype] = items
             continue
-        owned[rtype] = [r for r in items if _subject(r) in (key, None)]
+        owned[rtype] = [r for r in items if subject_key(r) in (key, None)]
     return owned
 
-
-def _subject(resource: dict[str, Any]) -> str | None:
-    for element in ("subject", "patient"):
-        ref = resource.get(element)
-        if isinstance(ref, dict) and isinstance(ref.get("reference"), str):
-            text: str = ref["reference"]
-            return "Patient/" + text.rsplit("/Patient/", 1)[1] if "/Patient/" in text else text
-    return None

@@ -28,15 +28,20 @@ def client_from_config(config: Mapping[str, Any]) -> FhirClient | None:
         return None
     if not str(base_url).startswith(("http://", "https://")) or not urlsplit(str(base_url)).hostname:
         raise ConfigError("ELIGIBILITY_FHIR_BASE_URL must be an http(s) URL")
-    settings = ClientSettings(
+    settings = client_settings(config)
+    session = new_session(settings.pool_size)
+    return FhirClient(str(base_url), auth_from_config(config, session), settings, session)
+
+
+def client_settings(config: Mapping[str, Any]) -> ClientSettings:
+    """Return how patiently a client talks to a server (the configured one, or a CDS hook's fhirServer)."""
+    return ClientSettings(
         timeout=_number(config, "FHIR_TIMEOUT"),
         tries=int(_number(config, "FHIR_TRIES")),
         backoff=_number(config, "FHIR_BACKOFF"),
         page_size=int(_number(config, "FHIR_PAGE_SIZE")),
         pool_size=max(4, int(_number(config, "FHIR_WORKERS"))),
     )
-    session = new_session(settings.pool_size)
-    return FhirClient(str(base_url), auth_from_config(config, session), settings, session)
 
 
 def fetch_options(config: Mapping[str, Any]) -> FetchOptions:

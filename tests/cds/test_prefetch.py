@@ -11,9 +11,10 @@ from urllib.parse import parse_qsl
 import orjson
 import pytest
 
-from service.cds.prefetch import PATIENT_KEY, PATIENT_TEMPLATE, Prefetched, prefetch_plan, read_prefetch, record_from_parts, unresolved_medications
+from service.cds.prefetch import PATIENT_KEY, PATIENT_TEMPLATE, Prefetched, prefetch_plan, read_prefetch, record_from_parts
 from service.errors import BadRequest
 from service.facts import RESOURCE_TYPES
+from service.fhir.medications import unresolved_medications
 from service.fhir.searches import plan_searches
 from service.rulebook import Rulebook, load_rulebook
 from tests.conftest import FIXTURES
