@@ -20,13 +20,16 @@ def evaluate_criterion(criterion: Criterion, facts: FactSet) -> dict[str, Any]:
     base = {"id": criterion.id, "kind": criterion.kind, "source": criterion.source, "text": criterion.text}
     if criterion.formula is None:
         return {**base, "status": "review", "reason": criterion.review, "evidence": [], "missing": []}
-    used = [facts.get(name) for name in sorted(criterion.formula.reads)]
-    result = criterion.formula.evaluate(data_for(used))
+    used = [facts.get(name) for name in sorted(criterion.reads)]
+    data = data_for(used)
+    result = criterion.formula.evaluate(data)
     status = "unknown" if result is None else "met" if result else "not-met"
+    # An unknown result is explained by the logic's own facts, not by those only reviewUnless reads.
+    decisive = [f for f in used if f.name in criterion.formula.reads]
     if result is None:
-        nulls = [f for f in used if f.value is None]
+        nulls = [f for f in decisive if f.value is None]
         # With no unknown fact, a value known only as a range (a partial birth date, a '<' result) is the cause.
-        ranged = [f for f in used if f.low is not None or f.high is not None]
+        ranged = [f for f in decisive if f.low is not None or f.high is not None]
         if nulls:
             reason = "; ".join(f.summary for f in nulls)
         elif ranged:
@@ -37,9 +40,9 @@ def evaluate_criterion(criterion: Criterion, facts: FactSet) -> dict[str, Any]:
         reason = "; ".join(f.summary for f in used)
     evidence = [e.to_json() for f in used for e in f.evidence]
     # What a clinician could obtain to decide an unknown criterion (missing or stale labs).
-    missing = sorted({f.missing for f in used if f.value is None and f.missing}) if result is None else []
+    missing = sorted({f.missing for f in decisive if f.value is None and f.missing}) if result is None else []
     reason = f"{reason} [rule: {render(criterion.formula.logic)}]"
-    if status == criterion.review_when:
+    if criterion.turns_to_review(status) and not (criterion.review_unless is not None and criterion.review_unless.evaluate(data) is True):
         status, reason = "review", f"{criterion.review_reason} ({reason})"
     return {**base, "status": status, "reason": reason, "evidence": evidence, "missing": missing}
 

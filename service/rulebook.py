@@ -32,16 +32,30 @@ class Criterion:
     # A computed status a person must still confirm, and why (e.g. an arrhythmia on record: treated?).
     review_when: str | None = None
     review_reason: str | None = None
+    # Keeps the reviewWhen status decided when this formula is definitely true (e.g. AST above even the relaxed limit).
+    review_unless: Formula | None = None
+
+    @property
+    def reads(self) -> frozenset[str]:
+        """Return the definitions the logic and reviewUnless read."""
+        logic = self.formula.reads if self.formula else frozenset()
+        return logic | self.review_unless.reads if self.review_unless else logic
+
+    def turns_to_review(self, status: str) -> bool:
+        """Say whether a computed status is one a person must confirm (``either`` means met or not-met)."""
+        return self.review_when is not None and (status == self.review_when or (self.review_when == "either" and status in ("met", "not-met")))
 
     def to_json(self) -> dict[str, Any]:
         """Render for GET /trials/{id}."""
         body: dict[str, Any] = {"id": self.id, "kind": self.kind, "source": self.source, "text": self.text}
         if self.formula is not None:
             body["logic"] = self.formula.logic
-            body["definitions"] = sorted(self.formula.reads)
+            body["definitions"] = sorted(self.reads)
             if self.review_when:
                 body["reviewWhen"] = self.review_when
                 body["reviewReason"] = self.review_reason
+            if self.review_unless is not None:
+                body["reviewUnless"] = self.review_unless.logic
         else:
             body["review"] = self.review
         return body
@@ -91,7 +105,7 @@ class Rulebook:
     def definitions_for(self, trial: Trial) -> set[str]:
         """Return every definition a trial reads, directly or through other definitions."""
         wanted: set[str] = set()
-        todo = [name for c in trial.criteria if c.formula for name in c.formula.reads]
+        todo = [name for c in trial.criteria if c.formula for name in c.reads]
         while todo:
             name = todo.pop()
             if name in wanted:
@@ -234,10 +248,19 @@ def _compile_trial(path: Path, document: dict[str, Any], definitions: dict[str, 
             unknown = formula.reads - definitions.keys()
             if unknown:
                 raise RuleError(f"{where}: reads unknown definition(s) {sorted(unknown)}")
+        unless = None
+        if "reviewUnless" in item:
+            try:
+                unless = Formula(item["reviewUnless"])
+            except (LogicError, ValueError) as exc:
+                raise RuleError(f"{where}: reviewUnless: {exc}") from exc
+            unknown = unless.reads - definitions.keys()
+            if unknown:
+                raise RuleError(f"{where}: reviewUnless reads unknown definition(s) {sorted(unknown)}")
         criteria.append(
             Criterion(
                 item["id"], item["kind"], item["source"], item["text"], formula, item.get("review"), item.get("note"),
-                item.get("reviewWhen"), item.get("reviewReason"),
+                item.get("reviewWhen"), item.get("reviewReason"), unless,
             )
         )
     return Trial(document["id"], document["title"], document["phase"], document["version"], document["source"], document.get("url"), tuple(criteria))

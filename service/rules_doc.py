@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from service.kleene import render as render_logic
 from service.rulebook import Rulebook
 
 INTRO = """# Rules
@@ -12,7 +13,8 @@ Generated from the rule files by `python -m service rules-doc > rules/README.md`
 
 - `trials/NCT*.json`: one document per trial (schema `schema/trial.schema.json`): metadata and criteria. Each
   criterion has a stable id, a kind, the source numbering, its text as written, and either JsonLogic over named
-  definitions or a `review` reason. `reviewWhen` turns a computed result a person must confirm into `review`.
+  definitions or a `review` reason. `reviewWhen` turns a computed result a person must confirm into `review`
+  (`either`: met or not-met), except where `reviewUnless` holds.
   An inclusion's logic is true when it is met; an exclusion's logic is true when the patient has the excluding
   condition (so `met` excludes).
 - `library/definitions.json`: the shared, CQL-like definitions (schema `schema/definitions.schema.json`).
@@ -42,7 +44,9 @@ def render(book: Rulebook) -> str:
             if criterion.formula is None:
                 lines.append(f"- `{criterion.id}`: {criterion.review}")
             elif criterion.review_when:
-                lines.append(f"- `{criterion.id}` (computed; `{criterion.review_when}` becomes review): {criterion.review_reason}")
+                when = "`met` or `not-met`" if criterion.review_when == "either" else f"`{criterion.review_when}`"
+                unless = f" unless {render_logic(criterion.review_unless.logic)}" if criterion.review_unless else ""
+                lines.append(f"- `{criterion.id}` (computed; {when} becomes review{unless}): {criterion.review_reason}")
     lines += ["", "## Definitions", "", "| name | kind | meaning | lookback | unit | value set |", "|---|---|---|---|---|---|"]
     for name, definition in sorted(book.definitions.items()):
         lines.append(

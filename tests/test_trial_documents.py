@@ -19,7 +19,9 @@ EXPECTED_SOURCES = {
     + [f"Exclusion Criteria §9 ({n})" for n in range(1, 8)],
     "NCT07077551": ["Title"] + [f"Eligibility bullet {n}" for n in range(1, 9)]
     + [f"Eligibility bullet {n} {mark}" for n, mark in zip(range(8, 13), "①②③④⑤", strict=True)]
-    + ["Eligibility bullet 13"],
+    + ["Eligibility bullet 13"]
+    # The listing is cut off before any exclusion criterion: one review criterion says so.
+    + ["Exclusion criteria (not in the source listing)"],
     "NCT05617859": [f"Inclusion {n}" for n in range(1, 13)] + [f"Exclusion {n}" for n in range(1, 12)],
     "NCT02021825": [f"Inclusion bullet {n}" for n in range(1, 7)] + [f"Exclusion bullet {n}" for n in range(1, 6)] + ["Ages (study header)"],
 }

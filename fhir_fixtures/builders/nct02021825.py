@@ -40,6 +40,12 @@ LABS: dict[str, Lab] = {
     "anc": Lab("751-8", "Neutrophils [#/volume] in Blood by Automated count", 3.8, "10*9/L"),
     "platelets": Lab("777-3", "Platelets [#/volume] in Blood by Automated count", 230, "10*9/L"),
 }
+# Liver tests with the lab's upper limits (exc-5: WHO grade 4 is defined by bilirubin and transaminases × ULN): all normal.
+LIVER: dict[str, tuple[str, str, float, str, float]] = {
+    "alt": ("1742-6", "Alanine aminotransferase [Enzymatic activity/volume] in Serum or Plasma", 22, "U/L", 40),
+    "ast": ("1920-8", "Aspartate aminotransferase [Enzymatic activity/volume] in Serum or Plasma", 25, "U/L", 40),
+    "bilirubin": ("1975-2", "Bilirubin.total [Mass/volume] in Serum or Plasma", 0.6, "mg/dL", 1.2),
+}
 LVEF = ("8806-2", "Left ventricular Ejection fraction by 2D echo")
 URINE_HCG = ("2106-3", "Choriogonadotropin (pregnancy test) [Presence] in Urine")
 # EDSS has no verified standard code: the rule matches it by name, so the fixture uses a local code.
@@ -67,6 +73,8 @@ def base(pid: str, birth_date: str = BASE_BIRTH, gender: str = "female") -> Pati
     edss(b, 4.5, 10)
     for lab in LABS.values():
         b.lab(lab.code, lab.display, lab.value, lab.unit, 3)
+    for code, display, value, unit, high in LIVER.values():
+        b.lab(code, display, value, unit, 3, high=high)
     b.lab(*LVEF, 62, "%", 30)
     if gender != "male":
         b.coded_result(*URINE_HCG, "260385009", "Negative", days_before=3)
@@ -194,10 +202,12 @@ def unchanged(_b: PatientBuilder) -> None:
 
 
 ALL_BASE = {
-    "inc-1": "review", "inc-2": "review", "inc-3": "met", "inc-4a": "met", "inc-4b": "met", "inc-5": "met", "inc-6a": "met",
+    "inc-1": "review", "inc-2": "review", "inc-3": "review", "inc-4a": "met", "inc-4b": "met", "inc-5": "met", "inc-6a": "met",
     "inc-6b": "met", "inc-6c": "met", "inc-7": "met", "exc-1a": "not-met", "exc-1b": "not-met", "exc-2a": "not-met",
     "exc-2b": "not-met", "exc-2c": "not-met", "exc-2d": "not-met", "exc-2e": "not-met", "exc-2f": "not-met", "exc-3a": "not-met",
     "exc-3b": "not-met", "exc-4a": "not-met", "exc-4b": "review", "exc-5": "not-met",
+    # A G36.0 code does not show the Wingerchuk 2006 criteria are fulfilled (inc-3 review either way); "e.g."/"such as" remainders.
+    "exc-1c": "review", "exc-2g": "review",
 }
 
 CASES: list[Case] = [
@@ -214,9 +224,9 @@ CASES: list[Case] = [
     # A refuted NMO diagnosis is ignored, so it is as if none were coded.
     Case("nmo-diagnosis-refuted", "Base patient whose only NMO diagnosis is refuted: ignored, so inc-3 goes to review.",
          lambda b: (drop(b, NMO_DX[0]), b.condition(ICD10, *NMO_DX, 1500, verification="refuted")), "eligible", statuses={"inc-3": "review"}),
-    # SNOMED CT coding of the diagnosis also matches.
-    Case("nmo-diagnosis-snomed", "Base patient whose NMO diagnosis is coded in SNOMED CT (25044007) instead of ICD-10-CM: met.",
-         lambda b: (drop(b, NMO_DX[0]), b.condition(SNOMED, "25044007", "Neuromyelitis optica", 1500)), "eligible", statuses={"inc-3": "met"}),
+    # SNOMED CT coding of the diagnosis also matches (met), and then goes to review: a code does not verify Wingerchuk 2006.
+    Case("nmo-diagnosis-snomed", "Base patient whose NMO diagnosis is coded in SNOMED CT (25044007) instead of ICD-10-CM: matched, for review.",
+         lambda b: (drop(b, NMO_DX[0]), b.condition(SNOMED, "25044007", "Neuromyelitis optica", 1500)), "eligible", statuses={"inc-3": "review"}),
     # A provisional diagnosis is neither confirmed nor absent: unknown (not review), so the verdict is insufficient-data.
     Case("nmo-diagnosis-provisional", "Base patient whose only NMO diagnosis has verificationStatus 'provisional': inc-3 unknown.",
          lambda b: (drop(b, NMO_DX[0]), b.condition(ICD10, *NMO_DX, 1500, verification="provisional")), "insufficient-data",
@@ -244,7 +254,7 @@ CASES: list[Case] = [
     Case("recent-nmo-onset",
          "Base patient whose NMO diagnosis is dated 100 days ago (no optic neuritis): the diagnosis is not counted as an attack, so 1 attack → review.",
          lambda b: (drop(b, OPTIC_NEURITIS[0]), drop(b, NMO_DX[0]), b.condition(ICD10, *NMO_DX, 100)), "eligible",
-         statuses={"inc-4a": "review", "inc-3": "met"}),
+         statuses={"inc-4a": "review", "inc-3": "review"}),
 
     # --- inc-4b: prior corticosteroid / interferon beta / azathioprine / cyclophosphamide / cyclosporin A / MMF (not-met becomes review) ---
     Case("no-immunotherapy", "Base patient with no immunotherapy in the medication record: inc-4b goes to review.",
@@ -258,9 +268,9 @@ CASES: list[Case] = [
     # Interferon beta coded only in ATC.
     Case("interferon-beta-atc", "Base patient whose only immunotherapy is interferon beta-1a coded ATC L03AB07: met.",
          replace_immunotherapy("interferon beta-1a", code="L03AB07", system=ATC), "eligible", statuses={"inc-4b": "met"}),
-    # Corticosteroid alone satisfies 'corticosteroid ... or a combination'.
-    Case("corticosteroid-only", "Base patient whose only immunotherapy is methylprednisolone (RxNorm 6902): met.",
-         replace_immunotherapy("methylprednisolone", code="6902", kind="MedicationAdministration"), "eligible", statuses={"inc-4b": "met"}),
+    # A corticosteroid alone may be the acute pulse for an attack, not failed maintenance therapy: review.
+    Case("corticosteroid-only", "Base patient whose only immunotherapy is methylprednisolone (RxNorm 6902): possibly an attack pulse, review.",
+         replace_immunotherapy("methylprednisolone", code="6902", kind="MedicationAdministration"), "eligible", statuses={"inc-4b": "review"}),
     # A cancelled order means the drug was not given.
     Case("azathioprine-cancelled-order", "Base patient whose only immunotherapy record is a cancelled azathioprine order: ignored, review.",
          replace_immunotherapy("azathioprine", code="1256", kind="MedicationRequest", status="cancelled"), "eligible",

@@ -250,8 +250,9 @@ BASE_STATUSES = {
     **{c: "met" for c in ("inc-1", "inc-2", "inc-4a", "inc-5a", "inc-8a", "inc-8b", "inc-8c", "inc-8d", "inc-8e", "inc-8f", "inc-8g",
                           "inc-8h", "inc-8i", "inc-8j", "inc-8k", "inc-8l", "inc-9", "inc-10", "inc-11a")},
     **{c: "not-met" for c in ("exc-1a", "exc-1b", "exc-1c", "exc-1e", "exc-3a", "exc-3b", "exc-4b", "exc-5", "exc-6a", "exc-6b", "exc-6c",
-                              "exc-7a", "exc-7b", "exc-7c", "exc-8", "exc-9", "exc-10a", "exc-10b", "exc-10c")},
-    **{c: "review" for c in ("inc-3", "inc-4b", "inc-5b", "inc-6", "inc-7", "inc-11b", "inc-11c", "inc-12", "exc-1d", "exc-2", "exc-4a", "exc-11")},
+                              "exc-7a", "exc-7b", "exc-7c", "exc-7d", "exc-6d", "exc-6e", "exc-6f", "exc-8", "exc-9",
+                              "exc-10a", "exc-10b", "exc-10c")},
+    **{c: "review" for c in ("inc-3", "inc-4b", "inc-5b", "inc-6", "inc-7", "inc-11b", "inc-11c", "inc-12", "exc-1d", "exc-2", "exc-4a", "exc-9b", "exc-11")},
 }
 
 CASES: list[Case] = [
@@ -290,7 +291,8 @@ CASES: list[Case] = [
     passes("inc-2", "met", "ecog-2-amputee-condition", "ECOG 2 after an above-knee amputation (Z89.612 on record): met under the amputee limit.",
            ecog(2), cond(ICD10, "Z89.612", "Acquired absence of left leg above knee", 700)),
     # The amputee branch, from an amputation Procedure (two years ago, so not 'surgery in 4 weeks').
-    passes("inc-2", "met", "ecog-2-amputee-procedure", "ECOG 2 after an amputation Procedure 700 days ago: met under the amputee limit.",
+    # The general 'Amputation' concept records no level: the relaxation is for major limb loss, so review.
+    passes("inc-2", "review", "ecog-2-amputee-procedure", "ECOG 2 after an amputation Procedure of unrecorded level 700 days ago: the level is for review.",
            ecog(2), proc("81723002", "Amputation", 700)),
     # Amputee, but ECOG 3 is above even the relaxed limit.
     fails("inc-2", "ecog-3-amputee", "ECOG 3 after an amputation: above the amputee limit of 2.", ecog(3), proc("81723002", "Amputation", 700)),
@@ -397,7 +399,8 @@ CASES: list[Case] = [
 
     # --- inc-8h: AST <= 2.5 × ULN (<= 5 × ULN with liver metastases) ---
     passes("inc-8h", "met", "ast-2.5-uln", "AST 100 U/L, ULN 40 (exactly 2.5 × ULN), no liver metastases: passes '<='.", lab("ast", 100)),
-    fails("inc-8h", "ast-3-uln", "AST 120 U/L, ULN 40 (3 × ULN) and no liver metastases.", lab("ast", 120)),
+    passes("inc-8h", "review", "ast-3-uln", "AST 120 U/L, ULN 40 (3 × ULN) and no liver metastases coded: review (liver involvement may be only in imaging).",
+           lab("ast", 120)),
     # Liver metastases (SNOMED 94381002) allow 5 × ULN.
     passes("inc-8h", "met", "ast-3-uln-liver-mets", "AST 120 U/L (3 × ULN) with confirmed liver metastases: met under 5 × ULN.",
            lab("ast", 120), cond(*LIVER_METS, 60)),
@@ -405,14 +408,14 @@ CASES: list[Case] = [
            lab("ast", 200), cond(*LIVER_METS, 60)),
     fails("inc-8h", "ast-5.1-uln-liver-mets", "AST 204 U/L (5.1 × ULN) with liver metastases: above 5 × ULN.", lab("ast", 204), cond(*LIVER_METS, 60)),
     # A refuted liver metastasis does not unlock the 5 × ULN limit.
-    fails("inc-8h", "ast-3-uln-liver-mets-refuted", "AST 3 × ULN with a refuted liver metastasis: the 2.5 × ULN limit applies.",
+    passes("inc-8h", "review", "ast-3-uln-liver-mets-refuted", "AST 3 × ULN with a refuted liver metastasis: no liver involvement on record, review.",
           lab("ast", 120), cond(*LIVER_METS, 60, verification="refuted")),
     # A provisional liver metastasis: which limit applies is unknown, and AST 3 × ULN passes one and fails the other.
     undecided("inc-8h", "ast-3-uln-liver-mets-provisional", "AST 3 × ULN with a provisional liver metastasis: the limit is unknown, so unknown.",
               lab("ast", 120), cond(*LIVER_METS, 60, verification="provisional")),
 
     # --- inc-8i: ALT <= 2.5 × ULN (<= 5 × ULN with liver metastases) ---
-    fails("inc-8i", "alt-2.6-uln", "ALT 104 U/L, ULN 40 (2.6 × ULN) and no liver metastases.", lab("alt", 104)),
+    passes("inc-8i", "review", "alt-2.6-uln", "ALT 104 U/L, ULN 40 (2.6 × ULN) and no liver metastases coded: review.", lab("alt", 104)),
     # No referenceRange: the documented default ULN 40 U/L is used (90/40 = 2.25 × ULN) and the evidence says so.
     passes("inc-8i", "met", "alt-default-uln", "ALT 90 U/L with no referenceRange: default ULN 40 U/L used (2.25 × ULN), met.",
            lab("alt", 90, high=None)),
@@ -484,8 +487,9 @@ CASES: list[Case] = [
     fails("exc-1c", "ifosfamide-by-name-20d", "Ifosfamide recorded by name only (no code), given 20 days before.", med("Ifosfamide 2 g/m2 IV", 20)),
     passes("exc-1c", "not-met", "doxorubicin-29d", "Doxorubicin (RxNorm 3639) 29 days before: outside the 4-week window.",
            med("doxorubicin", 29, code="3639")),
-    # The apatinib course itself ran until 10 days ago (effectivePeriod): a systemic anti-tumour therapy in the window.
-    fails("exc-1c", "apatinib-until-10d", "Apatinib taken from 180 until 10 days before (effectivePeriod): still within 4 weeks.", apatinib_until(10)),
+    # The apatinib course itself ran until 10 days ago (effectivePeriod): a TKI, not the chemotherapy or immunotherapy the text names: review.
+    passes("exc-1c", "review", "apatinib-until-10d", "Apatinib taken from 180 until 10 days before (effectivePeriod): a TKI washout, for review.",
+           apatinib_until(10)),
 
     # --- exc-1e: live attenuated vaccine in the 4 weeks before ---
     fails("exc-1e", "live-vaccine-28d", "Yellow fever vaccine (CVX 37) 28 days before.", lambda b: b.immunization("37", "yellow fever", 28)),
@@ -520,12 +524,13 @@ CASES: list[Case] = [
 
     # --- exc-5: SBP > 140 or DBP > 90 ---
     passes("exc-5", "not-met", "bp-140-90", "Blood pressure 140/90: neither above the strict limits.", bp(140, 90)),
-    fails("exc-5", "bp-141-80", "Blood pressure 141/80: systolic above 140.", bp(141, 80)),
-    fails("exc-5", "bp-130-91", "Blood pressure 130/91: diastolic above 90.", bp(130, 91)),
+    # One high reading: whether it is 'not well controlled with antihypertensive medication' is for review.
+    passes("exc-5", "review", "bp-141-80", "Blood pressure 141/80: systolic above 140, control on treatment is for review.", bp(141, 80)),
+    passes("exc-5", "review", "bp-130-91", "Blood pressure 130/91: diastolic above 90, for review.", bp(130, 91)),
     # Only a systolic reading, normal: diastolic unknown, so unknown.
     undecided("exc-5", "bp-systolic-only-normal", "Only a systolic reading (128 mmHg), no diastolic: unknown.", drop(BP_PANEL), lab("systolic", 128)),
     # Only a systolic reading, high: met whatever the diastolic.
-    fails("exc-5", "bp-systolic-only-high", "Only a systolic reading (152 mmHg), no diastolic: met on systolic alone.",
+    passes("exc-5", "review", "bp-systolic-only-high", "Only a systolic reading (152 mmHg), no diastolic: met on systolic alone, then review.",
           drop(BP_PANEL), lab("systolic", 152)),
 
     # --- exc-6a: significant bleeding in the 3 months (91 days) before ---

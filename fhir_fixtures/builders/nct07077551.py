@@ -204,7 +204,8 @@ class Case:
 
 COMPUTED_MET = {c: "met" for c in ("inc-2", "inc-3a", "inc-3c", "inc-5", "inc-8a", "inc-8b", "inc-8c", "inc-8d", "inc-8e", "inc-8f",
                                    "inc-8g", "inc-8h", "inc-8i", "inc-9a")}
-REVIEW = {c: "review" for c in ("inc-1", "inc-3b", "inc-4", "inc-6", "inc-7", "inc-9b", "inc-9c")}
+# exc-1 says the source listing has no exclusion criteria: they must be checked in the full protocol.
+REVIEW = {c: "review" for c in ("inc-1", "inc-3b", "inc-4", "inc-6", "inc-7", "inc-9b", "inc-9c", "exc-1")}
 F = "female"
 
 CASES: list[Case] = [
@@ -369,8 +370,8 @@ CASES: list[Case] = [
          "eligible", statuses={"inc-8d": "met"}),
 
     # ===== inc-8e: ALT ≤ 2.5 × ULN, or ≤ 5 × ULN with liver metastases =====
-    Case("alt-3x-no-liver-mets", "Base patient (no liver metastases) with ALT 120 U/L, ULN 40 (3 × ULN).", lab("alt", 120), "ineligible",
-         ("inc-8e",), {"inc-8e": "not-met"}),
+    Case("alt-3x-no-liver-mets", "Base patient (no liver metastases coded) with ALT 120 U/L, ULN 40 (3 × ULN): review (metastases may be only in imaging).",
+         lab("alt", 120), "eligible", (), {"inc-8e": "review"}),
     Case("alt-2.5x-no-liver-mets", "Base patient (no liver metastases) with ALT 100 U/L, ULN 40 (exactly 2.5 × ULN).", lab("alt", 100),
          "eligible", statuses={"inc-8e": "met"}),
     Case("alt-3x-liver-mets", "Base patient with liver metastases and ALT 120 U/L, ULN 40 (3 × ULN, within 5 × ULN).",
@@ -383,11 +384,11 @@ CASES: list[Case] = [
     Case("alt-3x-liver-mets-icd10", "Base patient with liver metastases coded ICD-10-CM C78.7 and ALT 3 × ULN.",
          labs(liver_mets(system=ICD10), lab("alt", 120)), "eligible", statuses={"inc-8e": "met"}),
     # A refuted liver metastasis is ignored: the 2.5 × ULN limit applies.
-    Case("alt-3x-liver-mets-refuted", "Base patient with ALT 3 × ULN whose liver-metastasis diagnosis was refuted: 2.5 × ULN applies.",
-         labs(liver_mets(verification="refuted"), lab("alt", 120)), "ineligible", ("inc-8e",), {"inc-8e": "not-met"}),
+    Case("alt-3x-liver-mets-refuted", "Base patient with ALT 3 × ULN whose liver-metastasis diagnosis was refuted: no liver metastasis on record, review.",
+         labs(liver_mets(verification="refuted"), lab("alt", 120)), "eligible", (), {"inc-8e": "review"}),
     # Resolved liver metastases (e.g. resected) are not active: the 2.5 × ULN limit applies.
-    Case("alt-3x-liver-mets-resolved", "Base patient with ALT 3 × ULN whose liver metastases are recorded as resolved: 2.5 × ULN applies.",
-         labs(liver_mets(clinical="resolved"), lab("alt", 120)), "ineligible", ("inc-8e",), {"inc-8e": "not-met"}),
+    Case("alt-3x-liver-mets-resolved", "Base patient with ALT 3 × ULN whose liver metastases are recorded as resolved: not active, review.",
+         labs(liver_mets(clinical="resolved"), lab("alt", 120)), "eligible", (), {"inc-8e": "review"}),
     # Liver metastasis only provisional: ALT 3 × ULN fails the 2.5 limit and the 5 × ULN side is unknown → unknown, never not-met.
     Case("alt-3x-liver-mets-provisional", "Base patient with ALT 3 × ULN and a provisional (unconfirmed) liver metastasis: unknown.",
          labs(liver_mets(verification="provisional"), lab("alt", 120)), "insufficient-data", statuses={"inc-8e": "unknown"}),
@@ -397,8 +398,8 @@ CASES: list[Case] = [
     Case("alt-missing", "Base patient with no ALT on record.", remove_lab("alt"), "insufficient-data", statuses={"inc-8e": "unknown"}),
 
     # ===== inc-8f: AST ≤ 2.5 × ULN, or ≤ 5 × ULN with liver metastases =====
-    Case("ast-2.6x-no-liver-mets", "Base patient (no liver metastases) with AST 104 U/L, ULN 40 (2.6 × ULN).", lab("ast", 104), "ineligible",
-         ("inc-8f",), {"inc-8f": "not-met"}),
+    Case("ast-2.6x-no-liver-mets", "Base patient (no liver metastases coded) with AST 104 U/L, ULN 40 (2.6 × ULN): review.", lab("ast", 104), "eligible",
+         (), {"inc-8f": "review"}),
     Case("ast-2.5x-no-liver-mets", "Base patient (no liver metastases) with AST 100 U/L, ULN 40 (exactly 2.5 × ULN).", lab("ast", 100),
          "eligible", statuses={"inc-8f": "met"}),
     Case("ast-4x-liver-mets", "Base patient with liver metastases and AST 160 U/L, ULN 40 (4 × ULN).", labs(liver_mets(), lab("ast", 160)),

@@ -43,6 +43,10 @@ def formula(ctx: Context, name: str, definition: dict[str, Any], compiled: Any) 
     data = data_for(facts)
     value = compiled.evaluate(data)
     label = definition.get("label", name)
+    if value is None and definition.get("absentMeans") is False and all(f.missing for f in facts if f.value is None):
+        # A history question over results ("a low B12 on record?"): no result in the window answers no; a failed search does not.
+        absent = "; ".join(f.summary for f in facts if f.value is None)
+        return Fact(name, False, f"{label}: no (no result on record: {absent})", (Evidence(note=f"no result: {absent}"),))
     summary = f"{label}: {'yes' if value else 'no' if value is False else 'unknown'} (" + "; ".join(f.summary for f in facts) + ")"
     return Fact(name, value, summary, tuple(e for f in facts for e in f.evidence))
 

@@ -137,9 +137,20 @@ def condition_count(ctx: Context, name: str, definition: dict[str, Any]) -> Fact
     matches, _uncertain = _condition_matches(ctx, definition)
     start = ctx.window_start(definition)
     days = sorted({m.start for m in matches if m.start and (start is None or m.start >= start) and m.start <= ctx.as_of})
+    recorded = set(days)
+    gap = definition.get("episodeGapDays")
+    if gap:
+        # Records of one episode (emergency, ward, clinic) less than ``gap`` days after the episode's first record are that episode.
+        episodes: list[date] = []
+        for day in days:
+            if not episodes or (day - episodes[-1]).days >= gap:
+                episodes.append(day)
+        days = episodes
     undated = [m for m in matches if m.start is None]
     summary = f"{label}: {len(days)} {ctx.window_text(definition)}"
-    cited = tuple(_cite(m) for m in matches if m.start in days)
+    if gap and len(recorded) > len(days):
+        summary += f" ({len(recorded)} onset dates; those less than {gap} days after an episode's first record counted as that episode)"
+    cited = tuple(_cite(m) for m in matches if m.start in recorded)
     if undated:
         # Undated episodes may or may not fall in the window: the count is a range, decided where it can be.
         summary += f", plus {len(undated)} episode(s) without an onset date"
