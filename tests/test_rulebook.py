@@ -11,7 +11,8 @@ import orjson
 import pytest
 
 from service.errors import RuleError
-from service.rulebook import DEFAULT_RULES_DIR, Rulebook, load_rulebook
+from service.kleene import Formula
+from service.rulebook import DEFAULT_RULES_DIR, Criterion, Rulebook, load_rulebook
 
 TRIAL = "NCT06761417"
 
@@ -167,6 +168,27 @@ def test_unknown_definition_in_criterion(rules: Path) -> None:
     criterion_id = first_computable(read(trial_path(rules)))["id"]
     edit(trial_path(rules), lambda doc: first_computable(doc).update(logic={">": [{"var": "no_such_definition"}, 1]}))
     assert load_error(rules) == f"{TRIAL}.json: criterion {criterion_id}: reads unknown definition(s) ['no_such_definition']"
+
+
+def test_unknown_definition_in_review_unless(rules: Path) -> None:
+    """A reviewUnless reading an unknown definition names the file, the criterion and the definition."""
+    criterion_id = first_computable(read(trial_path(rules)))["id"]
+    edit(trial_path(rules), lambda doc: first_computable(doc).update(
+        reviewWhen="met", reviewReason="confirm", reviewUnless={"var": "no_such_definition"}))
+    assert load_error(rules) == f"{TRIAL}.json: criterion {criterion_id}: reviewUnless reads unknown definition(s) ['no_such_definition']"
+
+
+def test_review_unless_needs_review_when(rules: Path) -> None:
+    """reviewUnless without reviewWhen is rejected by the schema."""
+    edit(trial_path(rules), lambda doc: first_computable(doc).update(reviewUnless={"var": "age_years"}))
+    assert "'reviewWhen' is a dependency of 'reviewUnless'" in load_error(rules)
+
+
+def test_review_unless_facts_are_read() -> None:
+    """A criterion reads what its logic and its reviewUnless read (so both are fetched and cited)."""
+    criterion = Criterion("exc-1", "exclusion", "1", "x", Formula({"var": "liver_metastases"}), None,
+                          review_when="met", review_reason="confirm", review_unless=Formula({">": [{"var": "ast_x_uln"}, 10]}))
+    assert criterion.reads == {"liver_metastases", "ast_x_uln"}
 
 
 def test_unknown_operator_in_criterion(rules: Path) -> None:

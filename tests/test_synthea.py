@@ -52,7 +52,7 @@ def test_no_synthea_patient_is_eligible_for_the_nmo_trial(book: Rulebook, path: 
     assert report["verdict"] != "eligible"
     diagnosis = next(c for c in report["criteria"] if c["id"] == "inc-3")
     assert diagnosis["status"] == "review"
-    assert "No NMO diagnosis is on record" in diagnosis["reason"]
+    assert "Neuromyelitis optica: no record" in diagnosis["reason"]
 
 
 @pytest.mark.parametrize("path", RECORDS, ids=lambda p: p.name.split("_")[0])

@@ -47,6 +47,7 @@ LIVER: dict[str, tuple[str, str, float, str, float]] = {
     "bilirubin": ("1975-2", "Bilirubin.total [Mass/volume] in Serum or Plasma", 0.6, "mg/dL", 1.2),
 }
 LVEF = ("8806-2", "Left ventricular Ejection fraction by 2D echo")
+B12 = ("2132-9", "Cobalamin (Vitamin B12) [Mass/volume] in Serum or Plasma")
 URINE_HCG = ("2106-3", "Choriogonadotropin (pregnancy test) [Presence] in Urine")
 # EDSS has no verified standard code: the rule matches it by name, so the fixture uses a local code.
 EDSS_SYSTEM = "http://example.org/fhir/CodeSystem/neurology-scores"
@@ -98,6 +99,13 @@ def set_lab(b: PatientBuilder, key: str, value: float | None, *, unit: str | Non
     lab = LABS[key]
     drop(b, lab.code)
     return b.lab(lab.code, lab.display, value, unit or lab.unit, days_before, **extra)
+
+
+def set_liver(b: PatientBuilder, key: str, value: float) -> dict[str, Any]:
+    """Replace a base liver test by one with another value (same unit and upper limit)."""
+    code, display, _value, unit, high = LIVER[key]
+    drop(b, code)
+    return b.lab(code, display, value, unit, 3, high=high)
 
 
 def set_edss(value: float, days_before: int = 10) -> Callable[[PatientBuilder], None]:
@@ -457,6 +465,36 @@ CASES: list[Case] = [
     Case("hepatic-failure-resolved", "Base patient with acute hepatic failure (K72.00) resolved a year ago: not active, not met.",
          add_condition(ICD10, "K72.00", "Acute and subacute hepatic failure without coma", 420, clinical="resolved", abatement_days_before=380),
          "eligible", statuses={"exc-5": "not-met"}),
+    # --- criteria-b cases ---
+    # exc-5: WHO grade 4 hepatic toxicity is lab-defined (bilirubin or transaminases > 10 × ULN).
+    Case("alt-15x-bilirubin-12x", "Base patient with ALT 600 U/L (15 × ULN) and bilirubin 14.4 mg/dL (12 × ULN), no liver diagnosis: WHO grade 4, excluded.",
+         lambda b: (set_liver(b, "alt", 600), set_liver(b, "bilirubin", 14.4)), "ineligible", ("exc-5",), {"exc-5": "met"}),
+    Case("alt-7x-uln", "Base patient with ALT 280 U/L (7 × ULN, WHO grade 3): whether the liver disorder is grade 4 is for review.",
+         lambda b: set_liver(b, "alt", 280), "eligible", statuses={"exc-5": "review"}),
+    Case("no-liver-tests", "Base patient with no ALT, AST or bilirubin on record: exc-5 unknown (mitoxantrone is hepatically cleared).",
+         lambda b: [drop(b, spec[0]) for spec in LIVER.values()], "insufficient-data", statuses={"exc-5": "unknown"}),
+    # exc-2f: B12 deficiency without anaemia (E53.8) and a low serum B12 count.
+    Case("e53-8-and-low-b12", "Base patient with E53.8 and a serum B12 of 90 pg/mL: vitamin B12 deficiency, excluded.",
+         lambda b: (b.condition(ICD10, "E53.8", "Deficiency of other specified B group vitamins", 200), b.lab(*B12, 90, "pg/mL", 20, low=200, high=900)),
+         "ineligible", ("exc-2f",), {"exc-2f": "met"}),
+    Case("e53-8-only", "Base patient with E53.8 and no B12 result: the code also covers folate and other B vitamins, so review.",
+         add_condition(ICD10, "E53.8", "Deficiency of other specified B group vitamins", 200), "eligible", statuses={"exc-2f": "review"}),
+    Case("low-b12-no-diagnosis", "Base patient with a serum B12 of 110 pmol/L (= 149 pg/mL) and no diagnosis: low, excluded.",
+         lambda b: b.lab(*B12, 110, "pmol/L", 20), "ineligible", ("exc-2f",), {"exc-2f": "met"}),
+    Case("normal-b12", "Base patient with a serum B12 of 450 pg/mL: not deficient.", lambda b: b.lab(*B12, 450, "pg/mL", 20), "eligible",
+         statuses={"exc-2f": "not-met"}),
+    # inc-4a: one optic-neuritis attack recorded twice 9 days apart is one relapse.
+    Case("one-attack-recorded-twice", "Base patient whose only attack in 12 months is one optic neuritis recorded 100 and 91 days ago: one relapse, review.",
+         lambda b: (drop(b, MYELITIS[0]), drop(b, OPTIC_NEURITIS[0]), b.condition(ICD10, *OPTIC_NEURITIS, 100, clinical="resolved", abatement_days_before=70),
+                    b.condition(ICD10, *OPTIC_NEURITIS, 91, clinical="resolved", abatement_days_before=70)), "eligible", statuses={"inc-4a": "review"}),
+    Case("attacks-30-days-apart", "Base patient with an optic neuritis 100 days ago and a myelitis 70 days ago (30 days apart): two relapses, met.",
+         lambda b: (drop(b, MYELITIS[0]), drop(b, OPTIC_NEURITIS[0]), b.condition(ICD10, *OPTIC_NEURITIS, 100, clinical="resolved", abatement_days_before=80),
+                    b.condition(SNOMED, *MYELITIS, 70, clinical="resolved", abatement_days_before=40)), "eligible", statuses={"inc-4a": "met"}),
+    # inc-4b: azathioprine maintenance (the base) is met; an IV methylprednisolone pulse alone is review (see corticosteroid-only).
+    # inc-3: the base's G36.0 is review; with a negative AQP4-IgG it stays review, never met.
+    Case("nmo-code-aqp4-negative", "Base patient with G36.0 and a negative AQP4-IgG: the code does not verify Wingerchuk 2006, review.",
+         lambda b: b.coded_result("LOCAL-AQP4", "Aquaporin-4 IgG (NMO-IgG) antibody", "260385009", "Negative", days_before=300), "eligible",
+         statuses={"inc-3": "review"}),
 ]
 
 

@@ -58,6 +58,9 @@ HBSAG = ("5196-1", "Hepatitis B virus surface Ag [Presence] in Serum or Plasma b
 HBV_DNA = ("42595-9", "Hepatitis B virus DNA [Units/volume] (viral load) in Serum or Plasma by NAA with probe detection")
 HCV_RNA = ("11259-9", "Hepatitis C virus RNA [Presence] in Serum or Plasma by NAA with probe detection")
 URINE_PROTEIN = ("20454-5", "Protein [Presence] in Urine by Test strip")
+HCV_AB = ("13955-0", "Hepatitis C virus Ab [Presence] in Serum or Plasma by Immunoassay")
+TSH = ("3016-3", "Thyrotropin [Units/volume] in Serum or Plasma")
+FT4 = ("3024-7", "Thyroxine (T4) free [Mass/volume] in Serum or Plasma")
 URINE_PROTEIN_24H = ("2889-4", "Protein [Mass/time] in 24 hour Urine")
 NEGATIVE = ("260385009", "Negative")
 POSITIVE = ("10828004", "Positive")
@@ -253,7 +256,8 @@ BASE_STATUSES = {
     "exc-8": "not-met", "exc-9a": "not-met", "exc-9b": "not-met", "exc-9l": "not-met", "exc-9c": "not-met", "exc-9d": "not-met", "exc-9e": "not-met",
     "exc-9g": "not-met", "exc-9h": "not-met", "exc-9j": "not-met", "exc-9k": "not-met", "exc-10a": "not-met", "exc-12b": "not-met",
     "exc-13": "not-met", "exc-14a": "not-met", "exc-14b": "not-met",
-    "inc-1": "review", "inc-4": "review", "inc-5c": "review", "inc-6": "review", "exc-3c": "review", "inc-7b": "review", "inc-9a": "review", "inc-9d": "review", "exc-4": "review",
+    "inc-1": "review", "inc-4": "review", "inc-5c": "review", "inc-6": "review", "exc-3c": "review",
+    "inc-7b": "review", "inc-9a": "review", "inc-9d": "review", "exc-4": "review",
     "exc-5": "review", "exc-9f": "review", "exc-9i": "review", "exc-10b": "review", "exc-11": "review", "exc-12a": "review", "exc-15": "review",
     "exc-16": "review",
 }
@@ -613,6 +617,46 @@ CASES: list[Case] = [
          condition(ICD10, "F10.20", "Alcohol dependence, uncomplicated", 1500), review("exc-14a")),
     case("depression", "Base patient with an active depressive episode: whether it affects participation is for review.",
          condition(ICD10, "F32.9", "Major depressive disorder, single episode, unspecified", 300), review("exc-14b")),
+    # --- criteria-b cases ---
+    # exc-9e: no fasting glucose and no diabetes on record: not poor control (a diabetic without a glucose stays unknown).
+    case("no-diabetes-no-glucose", "Base patient with no diabetes on record and no fasting glucose: exc-9e not met.", remove("glucose"), passes("exc-9e")),
+    # exc-9j is an OR as written: a confirmed 24-hour protein ≥ 1.0 g excludes whatever the dipstick shows.
+    case("urine-protein-1plus-24h-1.5", "Base patient with urine protein 1+ and a 24-h urine protein of 1.5 g: the 24-hour result excludes.",
+         urine_protein("1+", 1.5), fails("exc-9j")),
+    case("urine-protein-3plus-24h-0.8", "Base patient with urine protein 3+ and a 24-h urine protein of 0.8 g: ≥ ++ excludes.",
+         urine_protein("3+", 0.8), fails("exc-9j")),
+    # exc-9h: a negative anti-HCV decides 'no' even with ALT above ULN and no HCV RNA.
+    case("hcv-ab-negative-alt-high", "Base patient with anti-HCV negative, no HCV RNA and ALT 1.5 × ULN: no hepatitis C.",
+         both(remove(HCV_RNA[0]), lab("alt", 60), lambda b: b.coded_result(*HCV_AB, *NEGATIVE, days_before=5)), passes("exc-9h")),
+    # exc-8: an out-of-range TSH (or FT4) without a diagnosis raises review.
+    case("tsh-15-no-diagnosis", "Base patient with TSH 15 mIU/L (range 0.4–4.5) and no thyroid diagnosis: for review.",
+         lambda b: b.lab(*TSH, 15, "m[IU]/L", 5, high=4.5, low=0.4), review("exc-8")),
+    case("ft4-high-no-diagnosis", "Base patient with a normal TSH but free T4 2.6 ng/dL (range 0.8–1.8) and no thyroid diagnosis: for review.",
+         both(lambda b: b.lab(*TSH, 1.2, "m[IU]/L", 5, high=4.5, low=0.4), lambda b: b.lab(*FT4, 2.6, "ng/dL", 5, high=1.8, low=0.8)), review("exc-8")),
+    case("tsh-normal", "Base patient with TSH 1.2 mIU/L inside its range and no thyroid diagnosis: exc-8 not met.",
+         lambda b: b.lab(*TSH, 1.2, "m[IU]/L", 5, high=4.5, low=0.4), passes("exc-8")),
+    # inc-5b: an ICD-10 site code carries no histology, so the subtype is for review, never 'not an excluded subtype'.
+    case("sarcoma-site-code-only", "Base patient whose sarcoma is coded C49.2 with no histology: whether the subtype is excluded is for review.",
+         tumour(SARCOMA_CODE, SARCOMA_DISPLAY, None), {"verdict": "eligible", "statuses": {"inc-5a": "met", "inc-5b": "review"}}),
+    # exc-2: the patient's own uterine leiomyosarcoma coded by organ (C55) is not 'another malignancy' for sure: review, not met.
+    # (inc-5a is not met today because C55 names no sarcoma; that is the other half of issue 10.)
+    case("uterine-lms-c55-text-only", "Base patient whose leiomyosarcoma is coded C55 'Uterine leiomyosarcoma' with no histology: exc-2 is review.",
+         tumour("C55", "Uterine leiomyosarcoma", None),
+         {"verdict": "ineligible", "fails": ("inc-5a",), "statuses": {"inc-5a": "not-met", "inc-5b": "review", "exc-2": "review"}}),
+    # exc-2 stays a hard exclusion when the sarcoma is coded as such and another cancer is on record.
+    case("sarcoma-and-breast-cancer", "Base patient (thigh leiomyosarcoma coded C49.2) with a breast cancer diagnosed 2 years before: another malignancy.",
+         condition(ICD10, "C50.911", "Malignant neoplasm of unspecified site of right female breast", 730), fails("exc-2")),
+    # exc-10a: a core-needle biopsy is not an incision biopsy: review, not a hard exclusion.
+    case("core-needle-biopsy-10-days", "Base patient with a core-needle biopsy 10 days before: whether it was an incision biopsy is for review.",
+         lambda b: b.procedure("LOCAL-0099", "Core needle biopsy of soft tissue of thigh", 10, system="urn:example:local-procedures"), review("exc-10a")),
+    # exc-9l: ischaemic heart disease (angina) was dropped before; now its own criterion, grade for review.
+    case("angina-ischaemic-heart-disease", "Base patient with chronic ischaemic heart disease (I25.10) and angina (I20.8): grade II ischaemia is for review.",
+         both(condition(ICD10, "I25.10", "Atherosclerotic heart disease of native coronary artery without angina pectoris", 900),
+              condition(ICD10, "I20.8", "Other forms of angina pectoris", 300)),
+         {"verdict": "eligible", "statuses": {"exc-9l": "review", "exc-9b": "not-met"}}),
+    # inc-8g: above even the relaxed 5 × ULN, no liver metastases: a hard not-met (the review band is 2.5–5 ×).
+    case("ast-6-uln-no-liver-mets", "Base patient with AST 240 U/L (ULN 40) = 6 × ULN and no liver metastases: above both limits.",
+         lab("ast", 240), fails("inc-8g")),
 ]
 
 

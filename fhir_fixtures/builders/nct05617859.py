@@ -616,6 +616,51 @@ CASES: list[Case] = [
     passes("exc-10c", "not-met", "hcv-rna-undetectable", "HCV antibody positive and HCV RNA <15 IU/mL (below detection): not met.",
            coded(HCV_AB, POSITIVE), lab("hcv_rna", 15, comparator="<")),
     undecided("exc-10c", "hcv-ab-positive-no-rna", "HCV antibody positive and no HCV RNA on record: unknown.", coded(HCV_AB, POSITIVE)),
+    # --- criteria-b cases ---
+    # exc-1c names chemotherapy and immunotherapy: a TKI (anlotinib) stopped 10 days ago is a washout for review, not an exclusion.
+    passes("exc-1c", "review", "anlotinib-10d", "Anlotinib (by name) last taken 10 days before: a TKI, not chemotherapy or immunotherapy: review.",
+           med("Anlotinib hydrochloride 12 mg capsule", 10, code=None)),
+    # exc-8 says 'diagnosed within 3 years': a prostate cancer diagnosed 6 years ago but still active is for review.
+    passes("exc-8", "review", "prostate-cancer-6y-active", "Active prostate cancer (C61) diagnosed 6 years before: older than 3 years, still active: review.",
+           cond(ICD10, "C61", "Malignant neoplasm of prostate", 2190)),
+    # A uterine leiomyosarcoma coded by organ (C54.2) is the patient's own tumour, not 'another malignancy' for sure: exc-8 review.
+    # (inc-4a is not met today because C54.2 names no sarcoma; that is the other half of issue 10.)
+    Case("uterine-lms-c54-text-only", "A woman whose only tumour code is C54.2 'Uterine leiomyosarcoma' (no histology): exc-8 is review, not met.",
+         (drop(SARCOMA[1]), cond(ICD10, "C54.2", "Uterine leiomyosarcoma", 500)), "ineligible", ("inc-4a",),
+         {"inc-4a": "not-met", "exc-8": "review"}, "female"),
+    # inc-2: a toe amputation does not relax ECOG; a hemipelvectomy does.
+    fails("inc-2", "ecog-2-toe-amputation", "ECOG 2 after a great-toe amputation (Z89.411): not major limb loss, so ECOG 0-1 applies.",
+          ecog(2), cond(ICD10, "Z89.411", "Acquired absence of right great toe", 700)),
+    passes("inc-2", "met", "ecog-2-hemipelvectomy", "ECOG 2 after a hemipelvectomy (local code, by name) 700 days ago: major limb loss, relaxed to 2.",
+           ecog(2), proc("LOCAL-HP1", "Hemipelvectomy, left", 700, system="urn:example:local-procedures")),
+    passes("inc-2", "met", "ecog-2-rotationplasty", "ECOG 2 after a rotationplasty (by name) 900 days ago: major limb loss, relaxed to 2.",
+           ecog(2), proc("LOCAL-RP1", "Rotationplasty of right lower limb", 900, system="urn:example:local-procedures")),
+    # exc-6c: long-term anticoagulation includes DOACs, other LMWHs and aspirin by name.
+    passes("exc-6c", "review", "rivaroxaban-active", "Active rivaroxaban (ATC B01AF01): anticoagulant on record, review.",
+           med("rivaroxaban 20 mg tablet", 30, code="B01AF01", system=ATC, kind="MedicationStatement", status="active")),
+    passes("exc-6c", "review", "aspirin-300-by-name", "Aspirin 300 mg daily recorded by name only: antiplatelet on record, review.",
+           med("Aspirin 300 mg oral tablet daily", 20, code=None, kind="MedicationStatement", status="active")),
+    passes("exc-6c", "review", "nadroparin-by-name", "Nadroparin calcium injections (by name) 15 days before: a low molecular weight heparin, review.",
+           med("Nadroparin calcium 4100 IU subcutaneous", 15, code=None)),
+    # exc-6d/6e/6f: the dropped parts of exclusion 6.
+    fails("exc-6d", "fobt-2plus", "Faecal occult blood '++' 5 days before: excluded.",
+          lambda b: b.string_result("2335-8", "Hemoglobin.gastrointestinal [Presence] in Stool", "++", days_before=5)),
+    passes("exc-6d", "not-met", "fobt-1plus", "Faecal occult blood '+' 5 days before: under ++.",
+           lambda b: b.string_result("2335-8", "Hemoglobin.gastrointestinal [Presence] in Stool", "+", days_before=5)),
+    passes("exc-6e", "review", "microscopic-polyangiitis", "Active microscopic polyangiitis (M31.7): vasculitis, review.",
+           cond(ICD10, "M31.7", "Microscopic polyangiitis", 120)),
+    passes("exc-6f", "review", "coagulation-defect", "Active coagulation defect (D68.9): a bleeding tendency, review.",
+           cond(ICD10, "D68.9", "Coagulation defect, unspecified", 300)),
+    # exc-7d: a poorly controlled arrhythmia was dropped before.
+    passes("exc-7d", "review", "atrial-fibrillation", "Active persistent atrial fibrillation (QTcF 420): whether it is poorly controlled is for review.",
+           cond(SNOMED, "49436004", "Atrial fibrillation", 400)),
+    # inc-8e: 'no medication correction' covers ESAs and TPO agonists, not only G-CSF.
+    fails("inc-8e", "epoetin-5d", "Epoetin alfa (RxNorm 105694) 5 days before screening: a medication correction.", med("epoetin alfa", 5, code="105694")),
+    fails("inc-8e", "eltrombopag-6d", "Eltrombopag (ATC B02BX05) 6 days before screening: a medication correction.",
+          med("eltrombopag 50 mg tablet", 6, code="B02BX05", system=ATC)),
+    # inc-10: a suppressed TSH with a high free T4 does not pass 'TSH ≤ ULN' silently.
+    passes("inc-10", "review", "tsh-suppressed-ft4-high", "TSH 0.01 mIU/L (below range), free T4 3.5 ng/dL (above range): suppressed TSH, high FT4: review.",
+           lab("tsh", 0.01), lab("ft4", 3.5)),
 ]
 
 

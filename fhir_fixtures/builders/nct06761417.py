@@ -256,7 +256,7 @@ CASES: list[Case] = [
     Case("liver-metastasis-ast-4x-uln", "Base patient with a confirmed liver metastasis and AST 160 U/L (4 x ULN): met under the 5 x ULN limit.",
          lambda b: (liver_metastasis(b), set_lab(b, "ast", 160)), "eligible", statuses={"inc-7b": "met", "inc-7c": "met", "inc-7d": "met"}),
     # A refuted liver metastasis does not unlock it: AST 4 x ULN fails.
-    Case("refuted-liver-metastasis-ast-4x-uln", "Base patient with a refuted liver metastasis and AST 160 U/L (4 x ULN): no liver involvement on record, review.",
+    Case("refuted-liver-metastasis-ast-4x-uln", "Base patient with a refuted liver metastasis and AST 160 U/L (4 x ULN): no liver involvement, review.",
          lambda b: (liver_metastasis(b, "refuted"), set_lab(b, "ast", 160)), "eligible", (), {"inc-7b": "review"}),
     # Even with a liver metastasis, 5 x ULN fails the strict '<'.
     Case("liver-metastasis-ast-5x-uln", "Base patient with a liver metastasis and AST 200 U/L (exactly 5 x ULN): fails the strict '< 5'.",
@@ -329,6 +329,13 @@ CASES: list[Case] = [
     # Male: the pregnancy formula is decided 'no' from sex alone.
     Case("male", "Base patient as a 15-year-old boy (no pregnancy test): pregnancy exclusion not met.", unchanged, "eligible",
          statuses={"exc-3a": "not-met"}, gender="male"),
+    # --- criteria-b cases ---
+    # inc-7b: AST above even the relaxed 5 x ULN without liver involvement: a hard not-met (the review band is 2.5-5 x).
+    Case("ast-6x-uln-no-liver", "Base patient with AST 240 U/L, ULN 40 (6 x ULN) and no liver involvement: above both limits, not met.",
+         lambda b: set_lab(b, "ast", 240), "ineligible", ("inc-7b",), {"inc-7b": "not-met"}),
+    # inc-7d: bilirubin above the relaxed 3 x ULN: not met.
+    Case("bilirubin-3.5x-uln-no-liver", "Base patient with total bilirubin 4.2 mg/dL, ULN 1.2 (3.5 x ULN): above both limits, not met.",
+         lambda b: set_lab(b, "bilirubin", 4.2), "ineligible", ("inc-7d",), {"inc-7d": "not-met"}),
 ]
 
 

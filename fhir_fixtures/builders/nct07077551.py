@@ -509,6 +509,13 @@ CASES: list[Case] = [
          gender="unknown"),
     Case("gender-unknown-no-hcg", "The base patient with Patient.gender 'unknown' and no pregnancy test: pregnancy criterion unknown.",
          unchanged, "insufficient-data", statuses={"inc-9a": "unknown", "inc-8g": "met"}, gender="unknown"),
+    # --- criteria-b cases ---
+    # inc-8e: ALT above even the relaxed 5 × ULN without liver metastases: a hard not-met (the review band is 2.5–5 ×).
+    Case("alt-6x-no-liver-mets", "Base patient (no liver metastases) with ALT 240 U/L, ULN 40 (6 × ULN): above both limits, not met.",
+         lab("alt", 240), "ineligible", ("inc-8e",), {"inc-8e": "not-met"}),
+    # exc-1: the listing has no exclusion criteria, so a complete record is never 'eligible' with no exclusion screened.
+    Case("complete-record-exclusions-unscreened", "The base patient: all computed criteria met; exc-1 says the exclusions must be checked in the protocol.",
+         unchanged, "eligible", statuses={"exc-1": "review"}),
 ]
 
 

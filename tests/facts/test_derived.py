@@ -146,3 +146,19 @@ def test_cockcroft_gault_keeps_the_range_of_a_partial_birth_date(book: Rulebook)
     crcl = fact_set.get("crcl_ml_min")
     assert crcl.low is not None and crcl.high is not None and crcl.low < crcl.high
     assert Formula({">=": [{"var": "crcl_ml_min"}, 80]}).evaluate(data_for([crcl])) is None
+
+
+def test_formula_absent_means_no_when_the_result_is_missing(book: Rulebook) -> None:
+    """A formula with absentMeans false answers no when its only unknown input has no result in the window."""
+    result = fact(book, "b12_low")
+    assert (result.value, result.summary.startswith("Low serum vitamin B12: no (no result on record")) == (False, True)
+
+
+def test_formula_absent_means_no_decides_on_a_result(book: Rulebook) -> None:
+    """With a result on record, an absentMeans formula is decided by the value (110 pmol/L = 149 pg/mL is low)."""
+    assert fact(book, "b12_low", lab("2132-9", 110, "pmol/L", 20)).value is True
+
+
+def test_formula_absent_means_no_keeps_a_failed_search_unknown(book: Rulebook) -> None:
+    """A failed Observation search is not an absent result: the formula stays unknown."""
+    assert fact(book, "b12_low", failed={"Observation": "HTTP 503"}).value is None

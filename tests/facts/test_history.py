@@ -229,6 +229,25 @@ def test_condition_count(book: Rulebook, onsets: list[int], expected: int) -> No
     assert fact(book, "nmo_relapses_12m", *records).value == expected
 
 
+@pytest.mark.parametrize(
+    ("onsets", "expected"),
+    [
+        # One optic neuritis recorded twice 9 days apart (ED, then clinic): one attack.
+        pytest.param([100, 91], 1, id="one-attack-recorded-twice"),
+        # 29 days after the first record: still that attack.
+        pytest.param([100, 71], 1, id="29-days"),
+        # 30 days after: a new attack.
+        pytest.param([100, 70], 2, id="30-days"),
+        # Records 20 days apart chain to the episode's first record, not to each other: day 60 is 40 days after day 100.
+        pytest.param([100, 80, 60], 2, id="chained"),
+    ],
+)
+def test_condition_count_joins_records_of_one_episode(book: Rulebook, onsets: list[int], expected: int) -> None:
+    """With episodeGapDays, records less than that many days after an episode's first record are that episode."""
+    records = [condition(SNOMED, "66760008", text="Optic neuritis", onset_days_before=n) for n in onsets]
+    assert fact(book, "nmo_relapses_12m", *records).value == expected
+
+
 def test_condition_count_undated_widens_to_range(book: Rulebook) -> None:
     """An episode without an onset date may or may not be in the window: the count becomes a range."""
     records = [condition(SNOMED, "66760008", onset_days_before=30), condition(SNOMED, "66760008", onset_days_before=None)]

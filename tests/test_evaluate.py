@@ -1,0 +1,84 @@
+"""Tests for service.evaluate: how a computed result becomes review (reviewWhen 'either', reviewUnless)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+
+from service.evaluate import evaluate_criterion
+from service.kleene import Formula
+from service.rulebook import Criterion, Rulebook
+from tests.facts.records import condition, facts, lab
+
+AS_OF = date(2025, 3, 10)
+AST = "1920-8"
+LIVER_METS = ("http://snomed.info/sct", "94381002")
+
+
+def ast(value: float) -> dict[str, Any]:
+    """Return an AST result with the lab's upper limit 40 U/L."""
+    return lab(AST, value, "U/L", referenceRange=[{"high": {"value": 40, "unit": "U/L", "system": "http://unitsofmeasure.org", "code": "U/L"}}])
+
+
+# AST ≤ 2.5 × ULN, or ≤ 5 × with liver metastases; between the two limits with none coded → review.
+RELAXED = Criterion(
+    "inc-1", "inclusion", "1", "AST ≤ 2.5 × ULN (≤ 5 × ULN with liver metastases)",
+    Formula({"or": [{"<=": [{"var": "ast_x_uln"}, 2.5]}, {"and": [{"var": "liver_metastases"}, {"<=": [{"var": "ast_x_uln"}, 5]}]}]}),
+    None, review_when="not-met", review_reason="between the limits, no liver metastasis coded",
+    review_unless=Formula({">": [{"var": "ast_x_uln"}, 5]}),
+)
+
+
+@pytest.mark.parametrize(
+    ("resources", "expected"),
+    [
+        # 2 × ULN: met under the strict limit.
+        pytest.param([ast(80)], "met", id="strict"),
+        # 3 × ULN, no liver metastasis coded: review, not ineligible.
+        pytest.param([ast(120)], "review", id="between-no-mets"),
+        # 3 × ULN with liver metastases: met under the relaxed limit.
+        pytest.param([ast(120), condition(*LIVER_METS)], "met", id="between-with-mets"),
+        # 6 × ULN: above even the relaxed limit, reviewUnless holds, so not-met stays.
+        pytest.param([ast(240)], "not-met", id="above-both"),
+        # No AST: unknown (reviewUnless never turns unknown into review).
+        pytest.param([], "unknown", id="missing"),
+    ],
+)
+def test_review_unless_keeps_a_decided_result(book: Rulebook, resources: list[dict[str, Any]], expected: str) -> None:
+    """reviewWhen turns its status into review except where reviewUnless is definitely true."""
+    assert evaluate_criterion(RELAXED, facts(book, *resources, as_of=AS_OF))["status"] == expected
+
+
+def test_review_unless_unknown_still_reviews(book: Rulebook) -> None:
+    """An unknown reviewUnless does not keep the result decided: review."""
+    criterion = Criterion(
+        "exc-1", "exclusion", "1", "Severe liver disorder", Formula({"var": "liver_metastases"}), None,
+        review_when="met", review_reason="grade to confirm", review_unless=Formula({">": [{"var": "ast_x_uln"}, 10]}),
+    )
+    assert evaluate_criterion(criterion, facts(book, condition(*LIVER_METS), as_of=AS_OF))["status"] == "review"
+
+
+@pytest.mark.parametrize(
+    ("resources", "expected"),
+    [
+        # Found: met becomes review.
+        pytest.param([condition(*LIVER_METS)], "review", id="met"),
+        # Not found: not-met becomes review too.
+        pytest.param([], "review", id="not-met"),
+    ],
+)
+def test_review_when_either(book: Rulebook, resources: list[dict[str, Any]], expected: str) -> None:
+    """reviewWhen 'either' turns met and not-met into review, with the computed reason kept."""
+    criterion = Criterion("inc-1", "inclusion", "1", "Liver metastases", Formula({"var": "liver_metastases"}), None,
+                          review_when="either", review_reason="a code does not verify it")
+    result = evaluate_criterion(criterion, facts(book, *resources, as_of=AS_OF))
+    assert (result["status"], result["reason"].startswith("a code does not verify it (")) == (expected, True)
+
+
+def test_review_when_either_keeps_unknown(book: Rulebook) -> None:
+    """reviewWhen 'either' leaves an unknown result unknown (missing data is obtained, not reviewed)."""
+    criterion = Criterion("inc-1", "inclusion", "1", "AST", Formula({"<=": [{"var": "ast_x_uln"}, 2.5]}), None,
+                          review_when="either", review_reason="confirm")
+    assert evaluate_criterion(criterion, facts(book, as_of=AS_OF))["status"] == "unknown"
