@@ -43,12 +43,19 @@ def formula(ctx: Context, name: str, definition: dict[str, Any], compiled: Any) 
     data = data_for(facts)
     value = compiled.evaluate(data)
     label = definition.get("label", name)
-    if value is None and definition.get("absentMeans") is False and all(f.missing for f in facts if f.value is None):
-        # A history question over results ("a low B12 on record?"): no result in the window answers no; a failed search does not.
+    if value is None and definition.get("absentMeans") is False and all(_absent(f) for f in facts if f.value is None):
+        # A history question over results ("a low B12 on record?"): no result in the window answers no; a failed search
+        # or a result on record that cannot be read does not.
         absent = "; ".join(f.summary for f in facts if f.value is None)
         return Fact(name, False, f"{label}: no (no result on record: {absent})", (Evidence(note=f"no result: {absent}"),))
     summary = f"{label}: {'yes' if value else 'no' if value is False else 'unknown'} (" + "; ".join(f.summary for f in facts) + ")"
     return Fact(name, value, summary, tuple(e for f in facts for e in f.evidence))
+
+
+def _absent(fact: Fact) -> bool:
+    """Say whether an unknown fact is unknown only because no result is in its window (not unreadable, not a failed search)."""
+    # The only evidence an absent measurement cites is its latest stale result (the note observations.latest gives it).
+    return bool(fact.missing) and all(e.note == "outside the lookback window" for e in fact.evidence)
 
 
 def data_for(facts: list[Fact]) -> dict[str, Any]:

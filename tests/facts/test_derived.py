@@ -162,3 +162,13 @@ def test_formula_absent_means_no_decides_on_a_result(book: Rulebook) -> None:
 def test_formula_absent_means_no_keeps_a_failed_search_unknown(book: Rulebook) -> None:
     """A failed Observation search is not an absent result: the formula stays unknown."""
     assert fact(book, "b12_low", failed={"Observation": "HTTP 503"}).value is None
+
+
+def test_formula_absent_means_no_keeps_an_unreadable_result_unknown(book: Rulebook) -> None:
+    """A result on record whose unit cannot be converted is not an absent result: the formula stays unknown."""
+    assert fact(book, "b12_low", lab("2132-9", 300, "mg/h", 20)).value is None
+
+
+def test_formula_absent_means_no_when_the_result_is_stale(book: Rulebook) -> None:
+    """A low B12 older than the 365-day window is no result in the window: the formula answers no."""
+    assert fact(book, "b12_low", lab("2132-9", 90, "pg/mL", 400)).value is False
