@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -9,7 +10,7 @@ from typing import Any
 
 from service.facts.base import Evidence, Fact, iso, unknown
 from service.facts.context import Context
-from service.fhir_values import as_list, choice_date, choice_end_date, codings, concept_text, parse_date, reference_of, status_code
+from service.fhir_values import as_list, choice_date, choice_end_date, codings, concept_text, parse_date, parse_end_date, reference_of, status_code
 
 MCODE_HISTOLOGY = "http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-histology-morphology-behavior"
 INACTIVE_CONDITION = {"inactive", "remission", "resolved"}
@@ -152,7 +153,7 @@ def condition_count(ctx: Context, name: str, definition: dict[str, Any]) -> Fact
 def _medication_concepts(ctx: Context, resource: dict[str, Any]) -> tuple[list[tuple[str, str, str]], list[str]]:
     concepts = list(codings(resource.get("medicationCodeableConcept")))
     texts = [concept_text(resource.get("medicationCodeableConcept"))]
-    medication = ctx.record.resolve(resource.get("medicationReference"))
+    medication = ctx.record.resolve(resource.get("medicationReference"), resource)
     if medication:
         concepts += list(codings(medication.get("code")))
         texts.append(concept_text(medication.get("code")))
@@ -167,13 +168,67 @@ def _medication_concepts(ctx: Context, resource: dict[str, Any]) -> tuple[list[t
     return concepts, texts
 
 
-def _medication_span(resource: dict[str, Any]) -> tuple[date | None, date | None, str | None]:
-    """Return (start, end, note): an active order or statement is ongoing (no end) until its period ends."""
+def _unresolved(ctx: Context, resource: dict[str, Any]) -> str | None:
+    """Return the medicationReference of a record whose drug cannot be read (not in the record, nor contained), else None."""
+    if resource.get("medicationCodeableConcept"):
+        return None
+    ref = resource.get("medicationReference")
+    target = ref.get("reference") if isinstance(ref, dict) else None
+    if ctx.record.resolve(ref, resource) is not None:
+        return None
+    return str(target or "a medicationReference without a reference")
+
+
+# An order still 'active' with no end, dispense period or duration is counted as current for this long after it was
+# written (90 days: the longest supply one prescription commonly covers), not forever: Synthea and many EHRs leave
+# orders 'active' for decades, which must not make "therapy within 4 weeks" true. A definition may set openOrderDays.
+OPEN_ORDER_DAYS = 90
+_DURATION_DAYS = {"d": 1, "day": 1, "days": 1, "wk": 7, "week": 7, "weeks": 7, "mo": 30, "month": 30, "months": 30, "h": 1 / 24, "a": 365}
+
+
+def _duration_days(quantity: object) -> float | None:
+    """Read a Duration as days (None when it is not one)."""
+    if not isinstance(quantity, dict) or not isinstance(quantity.get("value"), (int, float)) or isinstance(quantity.get("value"), bool):
+        return None
+    unit = quantity.get("code") or quantity.get("unit")
+    factor = _DURATION_DAYS.get(unit.strip().lower()) if isinstance(unit, str) else None
+    return float(quantity["value"]) * factor if factor and quantity["value"] >= 0 else None
+
+
+def _order_end(order: dict[str, Any], start: date | None) -> date | None:
+    """Return when an order ends by its own data: validity period, supply duration × fills, or dosage bounds."""
+    dispense = order.get("dispenseRequest") if isinstance(order.get("dispenseRequest"), dict) else {}
+    validity = dispense.get("validityPeriod") if isinstance(dispense.get("validityPeriod"), dict) else {}
+    end = parse_end_date(validity.get("end"))
+    if end is not None or start is None:
+        return end
+    supply = _duration_days(dispense.get("expectedSupplyDuration"))
+    repeats = dispense.get("numberOfRepeatsAllowed")
+    if supply is not None:
+        fills = 1 + (repeats if isinstance(repeats, int) and not isinstance(repeats, bool) and repeats > 0 else 0)
+        return start + timedelta(days=math.ceil(supply * fills))
+    for dosage in as_list(order.get("dosageInstruction")):
+        timing = dosage.get("timing") if isinstance(dosage, dict) else None
+        repeat = timing.get("repeat") if isinstance(timing, dict) else None
+        if isinstance(repeat, dict):
+            bounds = repeat.get("boundsPeriod")
+            if isinstance(bounds, dict) and parse_end_date(bounds.get("end")):
+                return parse_end_date(bounds.get("end"))
+            days = _duration_days(repeat.get("boundsDuration"))
+            if days is not None:
+                return start + timedelta(days=math.ceil(days))
+    return None
+
+
+def _medication_span(resource: dict[str, Any], open_days: int = OPEN_ORDER_DAYS) -> tuple[date | None, date | None, str | None]:
+    """Return (start, end, note): an active order without an end counts for ``open_days``; an active statement is ongoing until its period ends."""
     ongoing = resource.get("status") in {"active", "on-hold", "intended"}
     if resource["resourceType"] == "MedicationRequest":
         day = parse_date(resource.get("authoredOn"))
-        validity = (resource.get("dispenseRequest") or {}).get("validityPeriod") or {}
-        end = parse_date(validity.get("end"))
+        end = _order_end(resource, day)
+        if ongoing and end is None and day is not None:
+            until = day + timedelta(days=open_days)
+            return day, until, f"active order with no end, dispense period or duration: counted as current for {open_days} days, until {until.isoformat()}"
         if ongoing and end is None:
             return day, None, "ongoing"
         return day, end or day, None
@@ -184,16 +239,27 @@ def _medication_span(resource: dict[str, Any]) -> tuple[date | None, date | None
     return start, choice_end_date(resource, "effective"), None
 
 
-def _medication_matches(ctx: Context, definition: dict[str, Any]) -> list[Match]:
+def _medication_matches(ctx: Context, definition: dict[str, Any]) -> tuple[list[Match], list[Match]]:
+    """Return the medication records in the value set, and those whose drug cannot be read (they may be in it)."""
     value_set = ctx.value_set(definition)
-    matches = []
+    open_days = int(definition.get("openOrderDays", OPEN_ORDER_DAYS))
+    matches: list[Match] = []
+    unreadable: list[Match] = []
     for rtype in MEDICATION_TYPES:
         records = [r for r in ctx.record.of_type(rtype) if r.get("status") not in VOID_STATUS[rtype]]
-        for resource, how, concepts, texts in ctx.matching(rtype, records, lambda r: _medication_concepts(ctx, r), value_set):
-            start, end, note = _medication_span(resource)
+        matched = ctx.matching(rtype, records, lambda r: _medication_concepts(ctx, r), value_set)
+        for resource, how, concepts, texts in matched:
+            start, end, note = _medication_span(resource, open_days)
             display = next((t for t in texts if t), "") or next((d or c for _s, c, d in concepts), "")
             matches.append(Match(resource, start, end, how, f"{display} ({rtype})", note))
-    return matches
+        hit = {id(item[0]) for item in matched}
+        for resource in records:
+            target = None if id(resource) in hit else _unresolved(ctx, resource)
+            if target:
+                start, end, _note = _medication_span(resource, open_days)
+                unreadable.append(Match(resource, start, end, "reference", f"{target} ({rtype})",
+                                        f"its drug ({target}) is not in the record, so what was given is unknown"))
+    return matches, unreadable
 
 
 def _failed_types(ctx: Context, types: tuple[str, ...]) -> str | None:
@@ -207,7 +273,11 @@ def medication(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
     if failed:
         return unknown(name, f"{definition.get('label', name)}: {failed}; not decided")
     total = sum(len(ctx.record.of_type(t)) for t in MEDICATION_TYPES)
-    return _decide(ctx, name, definition, _medication_matches(ctx, definition), f"{total} medication records", [])
+    matches, unreadable = _medication_matches(ctx, definition)
+    start = ctx.window_start(definition)
+    # A drug that cannot be read may be in the value set: in the window (or undated), it leaves the answer unknown, never "no".
+    possible = [m for m in unreadable if _in_window(m, start, ctx.as_of) is not False]
+    return _decide(ctx, name, definition, matches, f"{total} medication records", possible)
 
 
 def medication_cycles(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
@@ -216,7 +286,11 @@ def medication_cycles(ctx: Context, name: str, definition: dict[str, Any]) -> Fa
     failed = _failed_types(ctx, MEDICATION_TYPES)
     if failed:
         return unknown(name, f"{label}: {failed}; not decided")
-    matches = [m for m in _medication_matches(ctx, definition) if m.start is None or m.start <= ctx.as_of]
+    found, unreadable = _medication_matches(ctx, definition)
+    matches = [m for m in found if m.start is None or m.start <= ctx.as_of]
+    if any(m.start is None or m.start <= ctx.as_of for m in unreadable):
+        first = next(m for m in unreadable if m.start is None or m.start <= ctx.as_of)
+        return unknown(name, f"{label}: {first.display}: {first.note}; cycles cannot be counted", (_cite(first),))
     administered = [m for m in matches if m.resource["resourceType"] == "MedicationAdministration"]
     # Administrations say what was given; orders and statements are used only when there are none.
     used = administered or matches

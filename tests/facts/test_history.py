@@ -473,3 +473,65 @@ def test_live_vaccine(book: Rulebook, days_before: int, status: str, expected: b
     vaccine = resource("Immunization", status=status, vaccineCode=mmr, occurrenceDateTime=moment(days_before))
     assert fact(book, "live_vaccine_28d", vaccine).value is expected
 
+
+
+# --- records branch: medication references and open orders ----------------------------------
+
+
+DOXORUBICIN_DRUG = {"resourceType": "Medication", "id": "dox", "code": concept(RXNORM, "3639", "Adriamycin")}
+
+
+@pytest.mark.parametrize(
+    ("reference", "where"),
+    [
+        # A Medication contained in the order.
+        pytest.param("#dox", "contained", id="contained"),
+        # A relative reference with a version.
+        pytest.param("Medication/dox/_history/2", "bundle", id="relative-versioned"),
+        # An absolute URL of the Medication on a server.
+        pytest.param("https://ehr.example.org/fhir/Medication/dox", "bundle", id="absolute"),
+    ],
+)
+def test_medication_reference_forms_resolve(book: Rulebook, reference: str, where: str) -> None:
+    """A contained, versioned or absolute medicationReference resolves to the Medication's code."""
+    extra: dict[str, Any] = {"contained": [DOXORUBICIN_DRUG]} if where == "contained" else {}
+    given = medication("MedicationAdministration", 30, medicationReference={"reference": reference}, **extra)
+    others = () if where == "contained" else (dict(DOXORUBICIN_DRUG),)
+    assert fact(book, "prior_anthracycline", given, *others).value is True
+
+
+def test_unresolvable_medication_reference_is_unknown_not_no(book: Rulebook) -> None:
+    """An order whose Medication is not in the record leaves 'prior anthracycline' unknown, citing it."""
+    given = medication("MedicationAdministration", 30, medicationReference={"reference": "Medication/elsewhere"})
+    result = fact(book, "prior_anthracycline", given)
+    assert (result.value, [e.reference for e in result.evidence]) == (None, [f"MedicationAdministration/{given['id']}"])
+
+
+def test_unresolvable_medication_reference_leaves_cycles_unknown(book: Rulebook) -> None:
+    """An administration of an unknown drug leaves the anthracycline cycle count unknown."""
+    given = medication("MedicationAdministration", 30, medicationReference={"reference": "Medication/elsewhere"})
+    assert fact(book, "anthracycline_cycles", doxorubicin("MedicationAdministration", 60), given).value is None
+
+
+DOCETAXEL = concept(RXNORM, "1860480", "docetaxel 20 MG/ML Injectable Solution")
+
+
+@pytest.mark.parametrize(
+    ("days_before", "extra", "expected"),
+    [
+        # Synthea: an order left 'active' for decades is not current therapy.
+        pytest.param(7500, {}, False, id="active-since-decades"),
+        # Written 80 days ago with no end: still counted (within the 90 days an open order counts).
+        pytest.param(80, {}, True, id="open-order-80-days"),
+        # Written 130 days ago with no end: counted until day 90 after it, 40 days ago: outside 4 weeks.
+        pytest.param(130, {}, False, id="open-order-130-days"),
+        # A 30-day supply written 60 days ago ended 30 days ago: outside 4 weeks.
+        pytest.param(60, {"dispenseRequest": {"expectedSupplyDuration": {"value": 30, "unit": "days", "code": "d"}}}, False, id="supply-ended"),
+        # A validity period that runs to 10 days ago: within 4 weeks.
+        pytest.param(200, {"dispenseRequest": {"validityPeriod": {"start": day(200), "end": day(10)}}}, True, id="validity-period"),
+    ],
+)
+def test_active_order_counts_for_a_bounded_time(book: Rulebook, days_before: int, extra: dict[str, Any], expected: bool) -> None:
+    """An active MedicationRequest with no end counts as current for 90 days, else until its own end."""
+    order = medication("MedicationRequest", days_before, status="active", medicationCodeableConcept=DOCETAXEL, **extra)
+    assert fact(book, "systemic_therapy_4w", order).value is expected
