@@ -197,8 +197,8 @@ def _duration_days(quantity: object) -> float | None:
 
 def _order_end(order: dict[str, Any], start: date | None) -> date | None:
     """Return when an order ends by its own data: validity period, supply duration × fills, or dosage bounds."""
-    dispense = order.get("dispenseRequest") if isinstance(order.get("dispenseRequest"), dict) else {}
-    validity = dispense.get("validityPeriod") if isinstance(dispense.get("validityPeriod"), dict) else {}
+    dispense: dict[str, Any] = order["dispenseRequest"] if isinstance(order.get("dispenseRequest"), dict) else {}
+    validity: dict[str, Any] = dispense["validityPeriod"] if isinstance(dispense.get("validityPeriod"), dict) else {}
     end = parse_end_date(validity.get("end"))
     if end is not None or start is None:
         return end
