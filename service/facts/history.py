@@ -4,13 +4,25 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
 from service.facts.base import Evidence, Fact, iso, unknown
 from service.facts.context import Context
-from service.fhir_values import as_list, choice_date, choice_end_date, codings, concept_text, parse_date, parse_end_date, reference_of, status_code
+from service.fhir_values import (
+    as_list,
+    choice_date,
+    choice_end_date,
+    choice_problem,
+    codings,
+    concept_text,
+    date_problem,
+    parse_date,
+    parse_end_date,
+    reference_of,
+    status_code,
+)
 from service.valuesets import canonical_system
 
 MCODE_HISTOLOGY = "http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-histology-morphology-behavior"
@@ -62,8 +74,35 @@ def _in_window(match: Match, start: date | None, as_of: date, onset_only: bool =
     return latest >= start or match.note == "ongoing"
 
 
+_DATE_CHOICES = ("onset", "abatement", "performed", "effective", "occurrence")
+_DATE_FIELDS = ("recordedDate", "authoredOn", "dateAsserted")
+
+
+def _date_problem(resource: dict[str, Any]) -> str | None:
+    """Say why a date element of a resource that is present cannot be read (full-width digits, hour 25, year 0001)."""
+    for prefix in _DATE_CHOICES:
+        problem = choice_problem(resource, prefix)
+        if problem:
+            return problem
+    for element in _DATE_FIELDS:
+        problem = date_problem(resource.get(element))
+        if problem:
+            return f"{element} {problem}"
+    return None
+
+
+def _dated(matches: list[Match]) -> list[Match]:
+    """Return the matches with any whose dates cannot be read made undated, saying why: an invalid date never places it in a window."""
+    checked = []
+    for match in matches:
+        problem = _date_problem(match.resource)
+        checked.append(replace(match, start=None, end=None, latest_onset=None, note=f"date set aside: {problem}") if problem else match)
+    return checked
+
+
 def _decide(ctx: Context, name: str, definition: dict[str, Any], matches: list[Match], searched: str, uncertain: list[Match]) -> Fact:
     """Turn matches into a yes / no / unknown history fact with the search described."""
+    matches, uncertain = _dated(matches), _dated(uncertain)
     label = definition.get("label", name)
     start = ctx.window_start(definition)
     window = "" if start is None else f" between {start.isoformat()} and {ctx.as_of.isoformat()}"
@@ -201,6 +240,7 @@ def condition_count(ctx: Context, name: str, definition: dict[str, Any]) -> Fact
     if blocked:
         return unknown(name, f"{label}: {blocked}; not decided")
     matches, _uncertain = _condition_matches(ctx, definition)
+    matches = _dated(matches)
     start = ctx.window_start(definition)
     days = sorted({m.start for m in matches if m.start and (start is None or m.start >= start) and m.start <= ctx.as_of})
     undated = [m for m in matches if m.start is None]
@@ -347,7 +387,7 @@ def medication_cycles(ctx: Context, name: str, definition: dict[str, Any]) -> Fa
     if failed:
         return unknown(name, f"{label}: {failed}; not decided")
     found, unreadable = _medication_matches(ctx, definition)
-    matches = [m for m in found if m.start is None or m.start <= ctx.as_of]
+    matches = [m for m in _dated(found) if m.start is None or m.start <= ctx.as_of]
     if any(m.start is None or m.start <= ctx.as_of for m in unreadable):
         first = next(m for m in unreadable if m.start is None or m.start <= ctx.as_of)
         return unknown(name, f"{label}: {first.display}: {first.note}; cycles cannot be counted", (_cite(first),))

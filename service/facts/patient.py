@@ -20,7 +20,11 @@ def age(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
     """Age in whole years on the as-of date; a partial birthDate gives bounds."""
     patient = ctx.record.patient
     raw = patient.get("birthDate")
-    earliest, latest = parse_date(raw), parse_end_date(raw)
+    problem = date_problem(raw, date_only=True)
+    if problem:
+        cited = (Evidence(reference_of(patient), "Patient.birthDate", raw if isinstance(raw, str) else None, None, None, f"set aside: {problem}"),)
+        return unknown(name, f"age: Patient.birthDate {problem}, so the age is unknown", cited, missing="date of birth")
+    earliest, latest = parse_date(raw, date_only=True), parse_end_date(raw, date_only=True)
     if earliest is None or latest is None:
         cited = (Evidence(reference_of(patient), "Patient.birthDate", None, None, None, "missing"),)
         return unknown(name, "age: the Patient has no birthDate", cited, missing="date of birth")

@@ -655,3 +655,24 @@ def test_radiotherapy_course_counts_when_any_part_is_in_the_window(book: Ruleboo
 def test_brachytherapy_and_radionuclide_therapy_are_radiotherapy(book: Rulebook, code: str) -> None:
     """Brachytherapy and radionuclide therapy 10 days ago are radiotherapy in the window."""
     assert fact(book, "radiotherapy_28d", procedure(code, 10)).value is True
+
+
+@pytest.mark.parametrize(
+    "onset",
+    [
+        pytest.param("2025-01-10T25:00:00Z", id="hour-25"),
+        pytest.param("２０２５-０１-１０", id="full-width"),
+        pytest.param("2025-01-10T10:00:00+25:00", id="offset-25"),
+    ],
+)
+def test_invalid_onset_never_places_a_condition_in_a_window(book: Rulebook, onset: str) -> None:
+    """An MI with an invalid onsetDateTime (and a recordedDate long ago) is unknown for 'MI in 6 months', citing why."""
+    cond = condition(SNOMED, MI, onset_days_before=None, recordedDate=day(900), onsetDateTime=onset)
+    result = fact(book, "mi_6m", cond)
+    assert (result.value, (result.evidence[0].note or "").startswith("date set aside: onsetDateTime")) == (None, True)
+
+
+def test_invalid_administration_date_is_unknown_for_a_window(book: Rulebook) -> None:
+    """A doxorubicin administration dated at hour 25 leaves 'therapy in 4 weeks' unknown."""
+    given = doxorubicin("MedicationAdministration", None, effectiveDateTime="2025-03-01T25:00:00Z")
+    assert fact(book, "systemic_therapy_4w", given).value is None
