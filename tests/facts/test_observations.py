@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
+from service.facts.base import show
 from service.rulebook import Rulebook
 from tests.facts.records import AS_OF, SNOMED, concept, day, fact, lab, observation, quantity
 
@@ -636,3 +637,8 @@ def test_later_ecg_decides_any_correction(book: Rulebook) -> None:
     """Without a method named, the latest QTc by time decides."""
     early, late = lab(QTCB, 462, "ms", effectiveDateTime=day(3) + "T08:00:00Z"), lab(QTCF, 441, "ms", effectiveDateTime=day(3) + "T11:00:00Z")
     assert fact(book, "qtc_ms", late, early).value == 441
+
+
+def test_show_accepts_a_unit_of_the_wrong_type() -> None:
+    """base.show prints a value whose unit is not a string without raising (the unit is left out)."""
+    assert (show(2.0, ["10*9/L"]), show(2.0, "10*9/L")) == ("2", "2 10*9/L")
