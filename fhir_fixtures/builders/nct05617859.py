@@ -611,6 +611,14 @@ CASES: list[Case] = [
     passes("exc-10c", "not-met", "hcv-rna-undetectable", "HCV antibody positive and HCV RNA <15 IU/mL (below detection): not met.",
            coded(HCV_AB, POSITIVE), lab("hcv_rna", 15, comparator="<")),
     undecided("exc-10c", "hcv-ab-positive-no-rna", "HCV antibody positive and no HCV RNA on record: unknown.", coded(HCV_AB, POSITIVE)),
+
+    # --- records cases ---
+    # exc-7c names QTcF: a QTc with no formula named (8636-3) is shown in the evidence but does not decide.
+    undecided("exc-7c", "qtc-without-formula-only", "Man whose only QTc (470 ms) names no correction formula: QTcF unknown, the QTc shown.",
+              drop(LABS["qtcf"].code), lambda b: b.lab("8636-3", "Q-T interval corrected", 470, "ms", 7)),
+    # The QTcF decides where a QTcB of the same ECG disagrees.
+    passes("exc-7c", "not-met", "qtcf-with-qtcb-same-ecg", "Man with QTcF 420 ms and QTcB 465 ms from one ECG: the QTcF asked for decides.",
+           lambda b: b.lab("76635-2", "Q-T interval corrected based on Bazett formula", 465, "ms", 7)),
 ]
 
 

@@ -120,6 +120,16 @@ def evidence(reading: Reading, value: Any, unit: str | None, note: str | None) -
     return Evidence(reference_of(reading.resource), reading.label, value, unit, iso(reading.day), note)
 
 
+def cite_value(reading: Reading, note: str) -> Evidence:
+    """Cite a reading that does not decide, with the value it reports (so a person can weigh it)."""
+    qty = reading.source.get("valueQuantity")
+    if isinstance(qty, dict) and isinstance(qty.get("value"), (int, float)):
+        unit = qty.get("unit") or qty.get("code")
+        return evidence(reading, qty["value"], unit if isinstance(unit, str) else None, note)
+    text = reading.source.get("valueString") or concept_text(reading.source.get("valueCodeableConcept")) or None
+    return evidence(reading, text, None, note)
+
+
 def latest(
     ctx: Context,
     definition: dict[str, Any],
@@ -163,10 +173,10 @@ def latest(
             break
     if usable:
         return _choose(name, label, usable, pending, highest)
-    shown_others = tuple(evidence(r, None, None, f"by another method than {ctx.value_sets[method].title}, so it does not decide")
+    shown_others = tuple(cite_value(r, f"by another method than {ctx.value_sets[method].title}, so it does not decide")
                          for r in others if start is None or r.day >= start)[:3] if method else ()
     pending_in = [r for r in pending if start is None or r.day >= start]
-    shown_pending = tuple(evidence(r, None, None, f"status {r.status}: not a final result") for r in pending_in[:2])
+    shown_pending = tuple(cite_value(r, f"status {r.status}: not a final result") for r in pending_in[:2])
     if skipped:
         reason = f"{label}: no usable result {ctx.window_text(definition)} ({skipped[0].note})"
     elif shown_others:
@@ -193,12 +203,12 @@ def _choose(name: str, label: str, usable: list[tuple[Reading, Any]], pending: l
         values = {repr(pair[1][0]) for pair in ties}
         if len(values) > 1:
             shown = ", ".join(f"{pair[0].label} {pair[1][0]:.4g}" if isinstance(pair[1][0], float) else f"{pair[0].label} {pair[1][0]}" for pair in ties)
-            cited = tuple(evidence(pair[0], None, None, "same time as another result that disagrees") for pair in ties[:4])
+            cited = tuple(cite_value(pair[0], "same time as another result that disagrees") for pair in ties[:4])
             return unknown(name, f"{label}: results on {best[0].day.isoformat()} that cannot be ordered in time disagree ({shown}); not decided", cited)
     newer = [r for r in pending if r.order() > best[0].order() or r.same_time(best[0])]
     if newer:
-        cited = (evidence(newer[0], None, None, f"status {newer[0].status}: newer than the final result, not yet final"),
-                 evidence(best[0], None, None, "older final result"))
+        cited = (cite_value(newer[0], f"status {newer[0].status}: newer than the final result, not yet final"),
+                 cite_value(best[0], "older final result"))
         return unknown(name, f"{label}: a newer {newer[0].status} result on {newer[0].day.isoformat()} is not yet final, and the final result "
                              f"of {best[0].day.isoformat()} may be out of date; not decided", cited, missing=label)
     return best
