@@ -7,6 +7,7 @@ from typing import Any
 
 from service.facts import FactSet
 from service.facts.derived import data_for
+from service.facts.patient import deceased_criterion
 from service.kleene import render
 from service.record import PatientRecord
 from service.rulebook import Criterion, Rulebook, Trial
@@ -61,6 +62,9 @@ def evaluate_trial(book: Rulebook, trial: Trial, record: PatientRecord, as_of: d
     """Evaluate every criterion of a trial and return the report."""
     facts = facts or FactSet(record, as_of, book)
     criteria = [evaluate_criterion(c, facts) for c in trial.criteria]
+    vital = deceased_criterion(record.patient, as_of)
+    if vital:
+        criteria.insert(0, vital)  # said first: nothing else about a deceased patient matters
     report = {
         "trialId": trial.id,
         "title": trial.title,
@@ -73,6 +77,8 @@ def evaluate_trial(book: Rulebook, trial: Trial, record: PatientRecord, as_of: d
     }
     if record.failed:
         report["dataErrors"] = [{"resourceType": rtype, "message": message} for rtype, message in sorted(record.failed.items())]
+    if record.unreadable:
+        report["dataQuality"] = [item.to_json() for item in record.unreadable]
     return report
 
 

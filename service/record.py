@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from service.errors import InvalidBundle
+from service.record_checks import Unreadable, split_readable
 
 # The resource types the definitions read (the rest of a Bundle is skipped, not copied).
 READ_TYPES = frozenset(
     {"Patient", "Observation", "Condition", "MedicationRequest", "MedicationStatement", "MedicationAdministration",
      "Medication", "Procedure", "AllergyIntolerance", "Immunization"}
 )
+# A literal reference's ``Type/id`` tail (relative, or the end of an absolute URL), version suffix dropped.
+_TYPE_ID = re.compile(r"(?:^|/)([A-Z][A-Za-z]+/[A-Za-z0-9.-]{1,64})(?:/_history/[^/]*)?$")
 BUNDLE_TYPES = {"collection", "searchset", "transaction", "batch", "transaction-response", "batch-response", "document", "message"}
 
 
@@ -31,22 +36,62 @@ class PatientRecord:
         """Return the patient's logical id (or its fullUrl when it has none)."""
         return str(self.patient.get("id") or self.patient.get("_fullUrl") or "")
 
-    def resolve(self, reference: object) -> dict[str, Any] | None:
-        """Return the resource a Reference points at within the record, or None."""
+    def resolve(self, reference: object, referrer: dict[str, Any] | None = None) -> dict[str, Any] | None:
+        """Return the readable resource a Reference points at, or None.
+
+        A ``#id`` reference is looked up in the referrer's ``contained``; ``urn:uuid`` and absolute URLs by the
+        entries' fullUrl; relative ``Type/id`` (and an absolute URL's ``Type/id`` tail) by type and id.
+        """
         if isinstance(reference, dict):
             reference = reference.get("reference")
-        return self.index.get(reference) if isinstance(reference, str) else None
+        if not isinstance(reference, str) or not reference:
+            return None
+        if reference.startswith("#"):
+            contained = referrer.get("contained") if isinstance(referrer, dict) else None
+            for item in contained if isinstance(contained, list) else []:
+                if isinstance(item, dict) and item.get("id") == reference[1:]:
+                    return item if not split_readable([item])[1] else None
+            return None
+        found = self.index.get(reference)
+        if found is None:
+            tail = _TYPE_ID.search(reference)
+            found = self.index.get(tail.group(1)) if tail else None
+        return found if found is not None and id(found) not in self._unreadable_ids else None
 
     def of_type(self, resource_type: str) -> list[dict[str, Any]]:
-        """Return the resources of one type (an empty list when there are none)."""
-        return self.resources.get(resource_type, [])
+        """Return the readable resources of one type (an empty list when there are none)."""
+        return self._readable.get(resource_type, [])
+
+    @cached_property
+    def _checked(self) -> tuple[dict[str, list[dict[str, Any]]], list[Unreadable]]:
+        # Checked once per record, on first use: every way a record is built (Bundle, FHIR fetch, CDS prefetch) passes here.
+        readable: dict[str, list[dict[str, Any]]] = {}
+        unreadable: list[Unreadable] = []
+        for rtype, items in self.resources.items():
+            kept, dropped = split_readable(items)
+            readable[rtype] = kept
+            unreadable += dropped
+        return readable, unreadable
+
+    @property
+    def _readable(self) -> dict[str, list[dict[str, Any]]]:
+        return self._checked[0]
+
+    @property
+    def unreadable(self) -> list[Unreadable]:
+        """Return the resources set aside because an element they need has the wrong type."""
+        return self._checked[1]
+
+    @cached_property
+    def _unreadable_ids(self) -> set[int]:
+        return {id(item.resource) for item in self.unreadable}
 
 
 def record_from_bundle(bundle: object) -> PatientRecord:
     """Build a record from a Bundle holding exactly one Patient; raise InvalidBundle otherwise."""
     if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
         raise InvalidBundle("the body's 'bundle' is not a FHIR Bundle (resourceType must be 'Bundle')")
-    if bundle.get("type") not in BUNDLE_TYPES:
+    if not isinstance(bundle.get("type"), str) or bundle["type"] not in BUNDLE_TYPES:
         raise InvalidBundle(f"Bundle.type {bundle.get('type')!r} is not one of {sorted(BUNDLE_TYPES)}")
     entries = bundle.get("entry") or []
     if not isinstance(entries, list):

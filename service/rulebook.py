@@ -198,6 +198,8 @@ def _check_definitions(definitions: dict[str, dict[str, Any]], value_sets: dict[
             raise RuleError(f"{where}: unknown kind {definition['kind']!r}")
         if "valueSet" in definition and definition["valueSet"] not in value_sets:
             raise RuleError(f"{where}: unknown value set {definition['valueSet']!r}")
+        if "method" in definition and definition["method"] not in value_sets:
+            raise RuleError(f"{where}: unknown method value set {definition['method']!r}")
         for role, other in definition.get("inputs", {}).items():
             if other not in definitions:
                 raise RuleError(f"{where}: input {role!r} names unknown definition {other!r}")

@@ -84,21 +84,23 @@ _UNITS: dict[str, tuple[str, float]] = {
 _TEMPERATURE = {"cel": "C", "°c": "C", "[degf]": "F", "°f": "F", "degf": "F"}
 
 
-def normalise(unit: str | None) -> str:
-    """Fold spelling variants of a unit (µ/u, ^/*, case) into the table's key form."""
+def normalise(unit: object) -> str:
+    """Fold spelling variants of a unit (µ/u, ^/*, case) into the table's key form; a unit that is not a string is no known unit."""
+    if unit is not None and not isinstance(unit, str):
+        return "\x00not a unit"
     text = (unit or "").strip().replace("µ", "u").replace("μ", "u").replace("^", "*")
     text = text.replace("x10*", "10*").replace("×10*", "10*").replace(" ", "")
     return text.lower()
 
 
-def known(unit: str | None) -> bool:
+def known(unit: object) -> bool:
     """Say whether the table knows a unit."""
     key = normalise(unit)
     return key in _UNITS or key in _TEMPERATURE
 
 
 def convert(
-    value: float, from_unit: str | None, to_unit: str, molar_mass: float | None = None
+    value: float, from_unit: object, to_unit: str, molar_mass: float | None = None
 ) -> float | None:
     """Convert a value between units; None when they cannot be converted or the result is not finite."""
     result = _convert(value, from_unit, to_unit, molar_mass)
@@ -106,7 +108,7 @@ def convert(
 
 
 def _convert(
-    value: float, from_unit: str | None, to_unit: str, molar_mass: float | None = None
+    value: float, from_unit: object, to_unit: str, molar_mass: float | None = None
 ) -> float | None:
     """Convert a value between units; None when they cannot be converted.
 

@@ -10,8 +10,11 @@ import pytest
 from service.fhir_values import (
     choice_date,
     choice_end_date,
+    choice_instant,
+    choice_problem,
     codings,
     concept_text,
+    date_problem,
     parse_date,
     parse_datetime,
     parse_end_date,
@@ -192,3 +195,57 @@ def test_status_code(concept: object, expected: str | None) -> None:
 def test_reference_of(resource: dict[str, Any], expected: str) -> None:
     """reference_of() gives the literal reference a report cites."""
     assert reference_of(resource) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "date_only", "problem"),
+    [
+        # Full-width digits look like a date to a person and to ``\d``, not to FHIR.
+        pytest.param("２０１１-０３-０２", True, "is not a FHIR date", id="full-width-digits"),
+        # Hour 25.
+        pytest.param("2026-11-18T25:00:00Z", False, "is not a FHIR dateTime", id="hour-25"),
+        # An offset beyond ±14:00.
+        pytest.param("2026-11-18T10:00:00+25:00", False, "is not a FHIR dateTime", id="offset-25"),
+        # A placeholder year.
+        pytest.param("0001-01-01", True, "placeholder", id="year-1"),
+        # A dateTime where the element is a date (birthDate).
+        pytest.param("2011-03-02T10:00:00", True, "is not a FHIR date", id="time-in-date"),
+        # A day that does not exist.
+        pytest.param("2026-02-30", False, "does not exist", id="february-30"),
+        # Not a string.
+        pytest.param(20261118, False, "is not a date string", id="number"),
+    ],
+)
+def test_date_problem_names_invalid_dates(value: object, date_only: bool, problem: str) -> None:
+    """An invalid date is named as such (and parse_date gives None for it)."""
+    found = date_problem(value, date_only=date_only)
+    assert (found is not None and problem in found, parse_date(value, date_only=date_only)) == (True, None)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param("2026", id="year"),
+        pytest.param("2026-11", id="year-month"),
+        pytest.param("2026-11-18T23:59:59.123+14:00", id="offset-14"),
+        pytest.param("2026-11-18T10:00:00Z", id="zulu"),
+        pytest.param(None, id="absent"),
+    ],
+)
+def test_date_problem_accepts_valid_dates(value: object) -> None:
+    """A valid (or absent) date has no problem."""
+    assert date_problem(value) is None
+
+
+def test_choice_problem_names_the_element() -> None:
+    """A bad effectivePeriod.start is named with its element."""
+    assert choice_problem({"effectivePeriod": {"start": "2026-11-18T25:00:00Z"}}, "effective") == (
+        "effectivePeriod.start '2026-11-18T25:00:00Z' is not a FHIR dateTime (ASCII digits, hour 00-23, offset at most ±14:00)"
+    )
+
+
+def test_choice_instant_orders_by_the_time_line() -> None:
+    """An instant east of UTC is earlier on the time line than the same clock time in UTC."""
+    east = choice_instant({"effectiveDateTime": "2026-11-18T09:00:00+08:00"}, "effective")
+    utc = choice_instant({"effectiveInstant": "2026-11-18T02:00:00Z"}, "effective")
+    assert east is not None and utc is not None and east < utc

@@ -40,6 +40,8 @@ def observation(oid: str, subject: str | None) -> dict[str, Any]:
         pytest.param(PATIENT, "not a FHIR Bundle", id="patient"),
         # A Bundle type FHIR does not define.
         pytest.param({"resourceType": "Bundle", "type": "pile", "entry": []}, "Bundle.type 'pile'", id="bad-type"),
+        # A Bundle type that is an object (a 500 before: unhashable).
+        pytest.param({"resourceType": "Bundle", "type": {}, "entry": []}, "Bundle.type {}", id="type-object"),
         # entry that is not a list.
         pytest.param({"resourceType": "Bundle", "type": "collection", "entry": {"resource": PATIENT}}, "Bundle.entry must be a list", id="entry-object"),
         # An entry without a resource.
@@ -140,6 +142,12 @@ def test_input_bundle_is_not_modified() -> None:
         pytest.param("Medication/m2", False, id="missing"),
         # A Reference with only a display.
         pytest.param({"display": "doxorubicin"}, False, id="display-only"),
+        # A versioned relative reference.
+        pytest.param("Medication/m1/_history/3", True, id="versioned"),
+        # An absolute URL ending in Type/id.
+        pytest.param("https://ehr.example.org/fhir/Medication/m1", True, id="absolute"),
+        # A contained reference, with no referrer holding it.
+        pytest.param("#m1", False, id="contained-without-referrer"),
         # Not a reference.
         pytest.param(None, False, id="none"),
     ],
@@ -190,3 +198,24 @@ def test_every_resource_type_a_definition_reads_is_kept() -> None:
     """record_from_bundle skips unread types; it must keep each type a definition kind reads (and Medication for references)."""
     read = {rtype for types in RESOURCE_TYPES.values() for rtype in types}
     assert read | {"Medication"} <= READ_TYPES
+
+
+def test_resolve_contained_medication_in_the_referrer() -> None:
+    """A '#id' reference resolves to the referrer's contained resource."""
+    order = {"resourceType": "MedicationRequest", "id": "r1", "contained": [{"resourceType": "Medication", "id": "d"}]}
+    record = record_from_bundle(bundle(entry(PATIENT)))
+    assert record.resolve({"reference": "#d"}, order) == {"resourceType": "Medication", "id": "d"}
+
+
+def test_unreadable_resource_is_set_aside_from_of_type() -> None:
+    """An Observation whose status is a list is not returned by of_type and is listed as unreadable."""
+    bad = {**observation("o1", "Patient/p1"), "status": ["final"]}
+    record = record_from_bundle(bundle(entry(PATIENT), entry(bad)))
+    assert (record.of_type("Observation"), [u.problem for u in record.unreadable]) == ([], ["Observation.status is a list, not a string"])
+
+
+def test_unreadable_medication_does_not_resolve() -> None:
+    """A Medication whose code is wrongly typed is not resolved (its drug is unknown, not read)."""
+    medication = {"resourceType": "Medication", "id": "m1", "code": {"coding": {"code": "3639"}}}
+    record = record_from_bundle(bundle(entry(PATIENT), entry(medication)))
+    assert record.resolve("Medication/m1") is None

@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from fhir_fixtures.builders.fhir import ICD10, LOINC, SNOMED, PatientBuilder, drop, manifest_entry, write_fixtures
+from fhir_fixtures.builders.fhir import ICD10, LOINC, RXNORM, SNOMED, PatientBuilder, drop, manifest_entry, write_fixtures
 
 TRIAL = "NCT03890068"
 AS_OF = date(2026, 11, 20)
@@ -657,6 +657,51 @@ CASES: list[Case] = [
     # inc-8g: above even the relaxed 5 × ULN, no liver metastases: a hard not-met (the review band is 2.5–5 ×).
     case("ast-6-uln-no-liver-mets", "Base patient with AST 240 U/L (ULN 40) = 6 × ULN and no liver metastases: above both limits.",
          lab("ast", 240), fails("inc-8g")),
+
+    # --- records cases ---
+    # Same-day conflicts: QTcB 462 and QTcF 441 of one ECG disagree on "QTc >= 470 (women)"? Both below for a woman,
+    # so a man is used: one correction excludes him, the other does not; in either order the criterion is unknown.
+    case("qtc-bazett-fridericia-same-ecg", "Base patient as a man with QTcB 462 ms and QTcF 441 ms from one ECG: unknown, both shown.",
+         both(remove("qtc"), lambda b: b.lab("76635-2", "Q-T interval corrected based on Bazett formula", 462, "ms", 5),
+              lambda b: b.lab("76634-5", "Q-T interval corrected based on Fridericia formula", 441, "ms", 5)),
+         unknown("exc-9c"), gender="male"),
+    case("qtc-fridericia-bazett-same-ecg", "The same ECG with the entries in the other order: the same report.",
+         both(remove("qtc"), lambda b: b.lab("76634-5", "Q-T interval corrected based on Fridericia formula", 441, "ms", 5),
+              lambda b: b.lab("76635-2", "Q-T interval corrected based on Bazett formula", 462, "ms", 5)),
+         unknown("exc-9c"), gender="male"),
+    # A FHIR server refuses hour 25 or full-width digits (tests/facts covers those); year 0001 is valid FHIR, yet a placeholder.
+    case("qtc-placeholder-date", "Base patient whose only QTc is dated 0001-01-01, a placeholder: set aside with the reason, so QTc is unknown.",
+         lambda b: set_lab(b, "qtc", 430, effectiveDateTime="0001-01-01"), unknown("exc-9c")),
+    case("platelets-newer-preliminary", "Base patient with a newer preliminary platelet count of 40 after the final 210: unknown, both shown.",
+         lambda b: b.lab("777-3", "Platelets [#/volume] in Blood by Automated count", 40, "10*9/L", 1, status="preliminary"), unknown("inc-8c")),
+    case("ast-range-text-only", "Base patient with AST 95 U/L whose range is only the text '<35 U/L': 2.7 x ULN from the text (the default 40 would give 2.4 x, met).",
+         lambda b: set_lab(b, "ast", 95, high=None, referenceRange=[{"text": "<35 U/L"}]), review("inc-8g")),
+    case("radiotherapy-course-ended-25-days", "Base patient whose radiotherapy course ran from 60 to 25 days before: part of it is in the 4 weeks.",
+         lambda b: b.add({"resourceType": "Procedure", "status": "completed", "subject": {"reference": f"Patient/{b.pid}"},
+                          "code": {"coding": [{"system": SNOMED, "code": "33195004", "display": "Teleradiotherapy procedure"}]},
+                          "performedPeriod": {"start": b.day(60), "end": b.day(25)}}), review("exc-3b")),
+    case("brachytherapy-20-days", "Base patient with brachytherapy (SNOMED 152198000) 20 days before: radiotherapy in the 4 weeks.",
+         lambda b: b.procedure("152198000", "Brachytherapy", 20), review("exc-3b")),
+    case("other-cancer-icdo3-morphology-only", "Base patient with an adenocarcinoma coded only by ICD-O-3 8140/3, 400 days before: another malignancy.",
+         condition("http://terminology.hl7.org/CodeSystem/icd-o-3", "8140/3", "Adenocarcinoma, NOS", 400), fails("exc-2")),
+    case("personal-history-of-breast-cancer", "Base patient with Z85.3 (personal history of breast cancer): a past cancer with no date, so exc-2 is unknown.",
+         condition(ICD10, "Z85.3", "Personal history of malignant neoplasm of breast", 30), unknown("exc-2")),
+    case("doxorubicin-contained-medication", "Base patient whose six doxorubicin cycles name the drug in a contained Medication: four or more cycles.",
+         both(lambda b: drop(b, DOXORUBICIN), lambda b: [b.add({
+             "resourceType": "MedicationAdministration", "status": "completed", "subject": {"reference": f"Patient/{b.pid}"},
+             "contained": [{"resourceType": "Medication", "id": "drug",
+                            "code": {"coding": [{"system": RXNORM, "code": DOXORUBICIN, "display": "doxorubicin"}]}}],
+             "medicationReference": {"reference": "#drug"}, "effectiveDateTime": b.day(days)}) for days in BASE_CYCLES]),
+         passes("inc-7a")),
+    case("medication-reference-unresolvable", "Base patient given a drug 10 days before whose Medication is not in the record: therapy in 4 weeks unknown.",
+         lambda b: b.add({"resourceType": "MedicationAdministration", "status": "completed", "subject": {"reference": f"Patient/{b.pid}"},
+                          "medicationReference": {"reference": "Medication/not-sent"}, "effectiveDateTime": b.day(10)}), unknown("exc-3a")),
+    case("docetaxel-order-active-since-2000", "Base patient with a docetaxel order written in 2000 and never closed: not therapy in the last 4 weeks.",
+         lambda b: b.add({"resourceType": "MedicationRequest", "status": "active", "intent": "order", "subject": {"reference": f"Patient/{b.pid}"},
+                          "medicationCodeableConcept": {"coding": [{"system": RXNORM, "code": "1860480", "display": "docetaxel 20 MG/ML Injectable Solution"}]},
+                          "authoredOn": "2000-03-10"}), passes("exc-3a")),
+    case("deceased", "Base patient recorded as deceased 10 days before the as-of date: never eligible, said first.",
+         lambda b: b.resources[0].update(deceasedDateTime=b.day(10)), fails("exc-0")),
 ]
 
 

@@ -661,6 +661,14 @@ CASES: list[Case] = [
     # inc-10: a suppressed TSH with a high free T4 does not pass 'TSH ≤ ULN' silently.
     passes("inc-10", "review", "tsh-suppressed-ft4-high", "TSH 0.01 mIU/L (below range), free T4 3.5 ng/dL (above range): suppressed TSH, high FT4: review.",
            lab("tsh", 0.01), lab("ft4", 3.5)),
+
+    # --- records cases ---
+    # exc-7c names QTcF: a QTc with no formula named (8636-3) is shown in the evidence but does not decide.
+    undecided("exc-7c", "qtc-without-formula-only", "Man whose only QTc (470 ms) names no correction formula: QTcF unknown, the QTc shown.",
+              drop(LABS["qtcf"].code), lambda b: b.lab("8636-3", "Q-T interval corrected", 470, "ms", 7)),
+    # The QTcF decides where a QTcB of the same ECG disagrees.
+    passes("exc-7c", "not-met", "qtcf-with-qtcb-same-ecg", "Man with QTcF 420 ms and QTcB 465 ms from one ECG: the QTcF asked for decides.",
+           lambda b: b.lab("76635-2", "Q-T interval corrected based on Bazett formula", 465, "ms", 7)),
 ]
 
 

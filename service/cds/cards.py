@@ -17,7 +17,13 @@ def cards_for(reports: list[dict[str, Any]], hook_instance: str, urls: dict[str,
               source_label: str = "Trial eligibility") -> list[dict[str, Any]]:
     """Return one card per trial the patient is eligible for or may be (and ineligible ones when asked)."""
     return [card(report, hook_instance, source_label, urls.get(report["trialId"]))
-            for report in reports if show_ineligible or report["verdict"] in SHOWN_VERDICTS]
+            for report in reports if (show_ineligible or report["verdict"] in SHOWN_VERDICTS) and not deceased(report)]
+
+
+def deceased(report: dict[str, Any]) -> bool:
+    """Say whether the report found the patient deceased: no card then, not even an ineligible one."""
+    first = report["criteria"][0] if report["criteria"] else {}
+    return first.get("id") == "exc-0" and first.get("status") == "met"
 
 
 def card(report: dict[str, Any], hook_instance: str, source_label: str, url: str | None) -> dict[str, Any]:

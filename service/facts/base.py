@@ -71,8 +71,8 @@ def number(value: float) -> float | int:
     return int(rounded) if rounded.is_integer() and abs(rounded) < 1e15 else rounded
 
 
-def show(value: Any, unit: str | None = None) -> str:
+def show(value: Any, unit: object = None) -> str:
     """Format a value and unit for a sentence."""
     if isinstance(value, float):
         value = f"{value:.4g}"
-    return f"{value} {unit}".strip() if unit and unit not in {"1", "{score}"} else str(value)
+    return f"{value} {unit}".strip() if isinstance(unit, str) and unit and unit not in {"1", "{score}"} else str(value)

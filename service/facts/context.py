@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from typing import Any, TypeVar
 
 from service.facts.base import Fact
-from service.fhir_values import as_list, codings
+from service.fhir_values import as_list, codings, concept_text, reference_of
 from service.record import PatientRecord
 from service.valuesets import ValueSet, canonical_code, canonical_system
 
@@ -90,3 +90,16 @@ class Context:
     def failure(self, resource_type: str) -> str | None:
         """Return why a resource type's search failed, or None when its data arrived."""
         return self.record.failed.get(resource_type)
+
+    def blocked(self, resource_types: tuple[str, ...], value_set: ValueSet | None = None) -> str | None:
+        """Say why a definition over these types cannot be decided: a failed search, or a resource in its value set set aside.
+
+        A resource set aside whose concept cannot be read could be anything, so it blocks every value set of its type.
+        """
+        reasons = [f"{rtype} search failed ({self.failure(rtype)})" for rtype in resource_types if self.failure(rtype)]
+        for item in self.record.unreadable:
+            if item.resource.get("resourceType") not in resource_types:
+                continue
+            if value_set is None or item.concept is None or value_set.match(codings(item.concept), [concept_text(item.concept)]):
+                reasons.append(f"{reference_of(item.resource)} could not be read ({item.problem})")
+        return "; ".join(reasons[:3]) or None

@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
 from service.facts.base import Evidence, Fact, iso, unknown
 from service.facts.context import Context
-from service.fhir_values import as_list, choice_date, choice_end_date, codings, concept_text, parse_date, reference_of, status_code
+from service.fhir_values import (
+    as_list,
+    choice_date,
+    choice_end_date,
+    choice_problem,
+    codings,
+    concept_text,
+    date_problem,
+    parse_date,
+    parse_end_date,
+    reference_of,
+    status_code,
+)
+from service.valuesets import canonical_system
 
 MCODE_HISTOLOGY = "http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-histology-morphology-behavior"
 INACTIVE_CONDITION = {"inactive", "remission", "resolved"}
@@ -34,6 +48,10 @@ class Match:
     how: str
     display: str
     note: str | None = None
+    # The latest day the onset can have been, when only a bound is known (an onset age, a recordedDate); None: ``start``.
+    latest_onset: date | None = None
+    # A course (a Procedure with a performedPeriod): it is in a window when any part of it is, even for event windows.
+    course: bool = False
 
 
 def _in_window(match: Match, start: date | None, as_of: date, onset_only: bool = False) -> bool | None:
@@ -42,17 +60,49 @@ def _in_window(match: Match, start: date | None, as_of: date, onset_only: bool =
         return False
     if start is None:
         return True
-    if onset_only:
-        return None if match.start is None else match.start >= start
+    latest = match.latest_onset or match.start
+    if onset_only and not match.course:
+        if latest is not None and latest < start:
+            return False
+        if match.start is None or match.start < start <= (match.latest_onset or match.start):
+            return None  # known only as a span of days that straddles the window's first day
+        return match.start >= start
     if match.end is not None:
         return match.end >= start
-    if match.start is None:
+    if latest is None:
         return None
-    return match.start >= start or match.note == "ongoing"
+    return latest >= start or match.note == "ongoing"
+
+
+_DATE_CHOICES = ("onset", "abatement", "performed", "effective", "occurrence")
+_DATE_FIELDS = ("recordedDate", "authoredOn", "dateAsserted")
+
+
+def _date_problem(resource: dict[str, Any]) -> str | None:
+    """Say why a date element of a resource that is present cannot be read (full-width digits, hour 25, year 0001)."""
+    for prefix in _DATE_CHOICES:
+        problem = choice_problem(resource, prefix)
+        if problem:
+            return problem
+    for element in _DATE_FIELDS:
+        problem = date_problem(resource.get(element))
+        if problem:
+            return f"{element} {problem}"
+    return None
+
+
+def _dated(matches: list[Match]) -> list[Match]:
+    """Return the matches with any whose dates cannot be read made undated, saying why: an invalid date never places it in a window."""
+    checked = []
+    for match in matches:
+        problem = _date_problem(match.resource)
+        checked.append(replace(match, start=None, end=None, latest_onset=None, note=f"date set aside: {problem}") if problem else match)
+    return checked
 
 
 def _decide(ctx: Context, name: str, definition: dict[str, Any], matches: list[Match], searched: str, uncertain: list[Match]) -> Fact:
     """Turn matches into a yes / no / unknown history fact with the search described."""
+    matches, uncertain = _dated(matches), _dated(uncertain)
     label = definition.get("label", name)
     start = ctx.window_start(definition)
     window = "" if start is None else f" between {start.isoformat()} and {ctx.as_of.isoformat()}"
@@ -82,24 +132,75 @@ def _cite(match: Match, note: str | None = None) -> Evidence:
     return Evidence(reference_of(match.resource), match.display, None, None, iso(match.start), text)
 
 
-def _condition_concepts(condition: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
-    yield from codings(condition.get("code"))
+# ICD-O-3 behaviour /3 is "malignant, primary site": a morphology alone (Condition.code or the mCODE histology
+# extension) is a malignant neoplasm, read as SNOMED CT 363346000 |Malignant neoplastic disease| so value sets that
+# include it see the cancer; exclusions (sarcoma morphologies and the like) still veto on the morphology code itself.
+ICDO3 = "http://terminology.hl7.org/CodeSystem/icd-o-3"
+MALIGNANT_BEHAVIOUR = ("http://snomed.info/sct", "363346000", "Malignant neoplastic disease (ICD-O-3 behaviour /3)")
+# Personal-history codes (Z85, SNOMED "History of malignant neoplasm") say a cancer happened, not when: they are read as
+# a malignancy with an unknown date that is not active, never as a cancer diagnosed on the day the history was noted.
+PERSONAL_HISTORY = "personal_history_of_malignancy"
+
+
+def _condition_concepts(ctx: Context, condition: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
+    own = list(codings(condition.get("code")))
     for ext in as_list(condition.get("extension")):
         if isinstance(ext, dict) and ext.get("url") == MCODE_HISTOLOGY:
-            yield from codings(ext.get("valueCodeableConcept"))
+            own += codings(ext.get("valueCodeableConcept"))
+    yield from own
+    if any(canonical_system(system) == ICDO3 and code.strip().endswith("/3") for system, code, _d in own) or _personal_history(ctx, condition):
+        yield MALIGNANT_BEHAVIOUR
+
+
+def _personal_history(ctx: Context, condition: dict[str, Any]) -> bool:
+    history = ctx.value_sets.get(PERSONAL_HISTORY)
+    return bool(history and history.match(codings(condition.get("code"))))
 
 
 def condition(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
     """Whether a Condition in the value set is on record (active only, if asked), in the window."""
-    failed = ctx.failure("Condition")
-    if failed:
-        return unknown(name, f"{definition.get('label', name)}: Condition search failed ({failed}); not decided")
+    blocked = ctx.blocked(("Condition",), ctx.value_set(definition))
+    if blocked:
+        return unknown(name, f"{definition.get('label', name)}: {blocked}; not decided")
     matches, uncertain = _condition_matches(ctx, definition)
     return _decide(ctx, name, definition, matches, f"{len(ctx.record.of_type('Condition'))} Condition records", uncertain)
 
 
-def _describe_condition(condition: dict[str, Any]) -> tuple[list[tuple[str, str, str]], list[str]]:
-    return list(_condition_concepts(condition)), [concept_text(condition.get("code"))]
+def _describe_condition(ctx: Context, condition: dict[str, Any]) -> tuple[list[tuple[str, str, str]], list[str]]:
+    return list(_condition_concepts(ctx, condition)), [concept_text(condition.get("code"))]
+
+
+def _onset(ctx: Context, cond: dict[str, Any]) -> tuple[date | None, date | None]:
+    """Return (earliest, latest) onset: onset[x] (dateTime, Period, Age, Range of ages), else recordedDate as the latest it can be."""
+    start = choice_date(cond, "onset")
+    if start is not None:
+        return start, None
+    born, born_last = parse_date(ctx.record.patient.get("birthDate"), date_only=True), parse_end_date(ctx.record.patient.get("birthDate"), date_only=True)
+    age, rng = cond.get("onsetAge"), cond.get("onsetRange")
+    low, high = (age, age) if isinstance(age, dict) else (rng.get("low"), rng.get("high")) if isinstance(rng, dict) else (None, None)
+    low_years, high_years = _years(low), _years(high)
+    if born is not None and born_last is not None and (low_years is not None or high_years is not None):
+        earliest = _add_years(born, low_years) if low_years is not None else None
+        # "At age 50" is any day from the 50th birthday to the day before the 51st.
+        latest = _add_years(born_last, high_years + 1) - timedelta(days=1) if high_years is not None else None
+        return earliest, latest
+    return None, parse_date(cond.get("recordedDate"))
+
+
+def _years(quantity: object) -> float | None:
+    """Read an Age quantity in years (UCUM a, mo, wk, d)."""
+    days = _duration_days(quantity) if not (isinstance(quantity, dict) and (quantity.get("code") or quantity.get("unit")) in ("a", "yr", "year", "years")) \
+        else float(quantity["value"]) * 365.25 if isinstance(quantity.get("value"), (int, float)) and not isinstance(quantity.get("value"), bool) else None
+    return days / 365.25 if days is not None else None
+
+
+def _add_years(day: date, years: float) -> date:
+    whole = int(years)
+    try:
+        moved = day.replace(year=day.year + whole)
+    except ValueError:
+        moved = day.replace(year=day.year + whole, day=28)  # 29 February in a common year
+    return moved + timedelta(days=round((years - whole) * 365.25))
 
 
 def _condition_matches(ctx: Context, definition: dict[str, Any]) -> tuple[list[Match], list[Match]]:
@@ -108,21 +209,25 @@ def _condition_matches(ctx: Context, definition: dict[str, Any]) -> tuple[list[M
     matches: list[Match] = []
     uncertain: list[Match] = []
     conditions = ctx.record.of_type("Condition")
-    for cond, how, _concepts, _texts in ctx.matching("Condition", conditions, _describe_condition, value_set):
+    for cond, how, _concepts, _texts in ctx.matching("Condition", conditions, lambda c: _describe_condition(ctx, c), value_set):
         verification = status_code(cond.get("verificationStatus"))
         clinical = status_code(cond.get("clinicalStatus"))
         if verification in {"refuted", "entered-in-error"}:
             continue
-        ended = clinical in INACTIVE_CONDITION
+        history = _personal_history(ctx, cond)
+        ended = clinical in INACTIVE_CONDITION or history
         if active_only and ended:
             continue
-        start = choice_date(cond, "onset") or parse_date(cond.get("recordedDate"))
+        start, latest = _onset(ctx, cond)
         end = choice_end_date(cond, "abatement") if ended else None
-        if ended and end is None:
+        if ended and end is None and not history:
             end = start  # resolved with no abatement date: known to have been present at onset
-        match = Match(cond, start, end, how, concept_text(cond.get("code")), None if ended else "ongoing")
+        note = "a personal-history code: when the cancer was diagnosed or treated is not recorded" if history else None if ended else "ongoing"
+        if history:
+            start, latest, end = None, None, None
+        match = Match(cond, start, end, how, concept_text(cond.get("code")), note, latest)
         if verification in UNCERTAIN_VERIFICATION:
-            uncertain.append(Match(cond, start, end, how, match.display, f"its verification status is {verification}"))
+            uncertain.append(Match(cond, start, end, how, match.display, f"its verification status is {verification}", latest))
         else:
             matches.append(match)
     return matches, uncertain
@@ -130,11 +235,12 @@ def _condition_matches(ctx: Context, definition: dict[str, Any]) -> tuple[list[M
 
 def condition_count(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
     """Number of distinct episodes (Conditions by onset date) in the value set within the window."""
-    failed = ctx.failure("Condition")
+    blocked = ctx.blocked(("Condition",), ctx.value_set(definition))
     label = definition.get("label", name)
-    if failed:
-        return unknown(name, f"{label}: Condition search failed ({failed}); not decided")
+    if blocked:
+        return unknown(name, f"{label}: {blocked}; not decided")
     matches, _uncertain = _condition_matches(ctx, definition)
+    matches = _dated(matches)
     start = ctx.window_start(definition)
     days = sorted({m.start for m in matches if m.start and (start is None or m.start >= start) and m.start <= ctx.as_of})
     recorded = set(days)
@@ -163,7 +269,7 @@ def condition_count(ctx: Context, name: str, definition: dict[str, Any]) -> Fact
 def _medication_concepts(ctx: Context, resource: dict[str, Any]) -> tuple[list[tuple[str, str, str]], list[str]]:
     concepts = list(codings(resource.get("medicationCodeableConcept")))
     texts = [concept_text(resource.get("medicationCodeableConcept"))]
-    medication = ctx.record.resolve(resource.get("medicationReference"))
+    medication = ctx.record.resolve(resource.get("medicationReference"), resource)
     if medication:
         concepts += list(codings(medication.get("code")))
         texts.append(concept_text(medication.get("code")))
@@ -178,13 +284,67 @@ def _medication_concepts(ctx: Context, resource: dict[str, Any]) -> tuple[list[t
     return concepts, texts
 
 
-def _medication_span(resource: dict[str, Any]) -> tuple[date | None, date | None, str | None]:
-    """Return (start, end, note): an active order or statement is ongoing (no end) until its period ends."""
+def _unresolved(ctx: Context, resource: dict[str, Any]) -> str | None:
+    """Return the medicationReference of a record whose drug cannot be read (not in the record, nor contained), else None."""
+    if resource.get("medicationCodeableConcept"):
+        return None
+    ref = resource.get("medicationReference")
+    target = ref.get("reference") if isinstance(ref, dict) else None
+    if ctx.record.resolve(ref, resource) is not None:
+        return None
+    return str(target or "a medicationReference without a reference")
+
+
+# An order still 'active' with no end, dispense period or duration is counted as current for this long after it was
+# written (90 days: the longest supply one prescription commonly covers), not forever: Synthea and many EHRs leave
+# orders 'active' for decades, which must not make "therapy within 4 weeks" true. A definition may set openOrderDays.
+OPEN_ORDER_DAYS = 90
+_DURATION_DAYS = {"d": 1, "day": 1, "days": 1, "wk": 7, "week": 7, "weeks": 7, "mo": 30, "month": 30, "months": 30, "h": 1 / 24, "a": 365}
+
+
+def _duration_days(quantity: object) -> float | None:
+    """Read a Duration as days (None when it is not one)."""
+    if not isinstance(quantity, dict) or not isinstance(quantity.get("value"), (int, float)) or isinstance(quantity.get("value"), bool):
+        return None
+    unit = quantity.get("code") or quantity.get("unit")
+    factor = _DURATION_DAYS.get(unit.strip().lower()) if isinstance(unit, str) else None
+    return float(quantity["value"]) * factor if factor and quantity["value"] >= 0 else None
+
+
+def _order_end(order: dict[str, Any], start: date | None) -> date | None:
+    """Return when an order ends by its own data: validity period, supply duration × fills, or dosage bounds."""
+    dispense: dict[str, Any] = order["dispenseRequest"] if isinstance(order.get("dispenseRequest"), dict) else {}
+    validity: dict[str, Any] = dispense["validityPeriod"] if isinstance(dispense.get("validityPeriod"), dict) else {}
+    end = parse_end_date(validity.get("end"))
+    if end is not None or start is None:
+        return end
+    supply = _duration_days(dispense.get("expectedSupplyDuration"))
+    repeats = dispense.get("numberOfRepeatsAllowed")
+    if supply is not None:
+        fills = 1 + (repeats if isinstance(repeats, int) and not isinstance(repeats, bool) and repeats > 0 else 0)
+        return start + timedelta(days=math.ceil(supply * fills))
+    for dosage in as_list(order.get("dosageInstruction")):
+        timing = dosage.get("timing") if isinstance(dosage, dict) else None
+        repeat = timing.get("repeat") if isinstance(timing, dict) else None
+        if isinstance(repeat, dict):
+            bounds = repeat.get("boundsPeriod")
+            if isinstance(bounds, dict) and parse_end_date(bounds.get("end")):
+                return parse_end_date(bounds.get("end"))
+            days = _duration_days(repeat.get("boundsDuration"))
+            if days is not None:
+                return start + timedelta(days=math.ceil(days))
+    return None
+
+
+def _medication_span(resource: dict[str, Any], open_days: int = OPEN_ORDER_DAYS) -> tuple[date | None, date | None, str | None]:
+    """Return (start, end, note): an active order without an end counts for ``open_days``; an active statement is ongoing until its period ends."""
     ongoing = resource.get("status") in {"active", "on-hold", "intended"}
     if resource["resourceType"] == "MedicationRequest":
         day = parse_date(resource.get("authoredOn"))
-        validity = (resource.get("dispenseRequest") or {}).get("validityPeriod") or {}
-        end = parse_date(validity.get("end"))
+        end = _order_end(resource, day)
+        if ongoing and end is None and day is not None:
+            until = day + timedelta(days=open_days)
+            return day, until, f"active order with no end, dispense period or duration: counted as current for {open_days} days, until {until.isoformat()}"
         if ongoing and end is None:
             return day, None, "ongoing"
         return day, end or day, None
@@ -195,39 +355,53 @@ def _medication_span(resource: dict[str, Any]) -> tuple[date | None, date | None
     return start, choice_end_date(resource, "effective"), None
 
 
-def _medication_matches(ctx: Context, definition: dict[str, Any]) -> list[Match]:
+def _medication_matches(ctx: Context, definition: dict[str, Any]) -> tuple[list[Match], list[Match]]:
+    """Return the medication records in the value set, and those whose drug cannot be read (they may be in it)."""
     value_set = ctx.value_set(definition)
-    matches = []
+    open_days = int(definition.get("openOrderDays", OPEN_ORDER_DAYS))
+    matches: list[Match] = []
+    unreadable: list[Match] = []
     for rtype in MEDICATION_TYPES:
         records = [r for r in ctx.record.of_type(rtype) if r.get("status") not in VOID_STATUS[rtype]]
-        for resource, how, concepts, texts in ctx.matching(rtype, records, lambda r: _medication_concepts(ctx, r), value_set):
-            start, end, note = _medication_span(resource)
+        matched = ctx.matching(rtype, records, lambda r: _medication_concepts(ctx, r), value_set)
+        for resource, how, concepts, texts in matched:
+            start, end, note = _medication_span(resource, open_days)
             display = next((t for t in texts if t), "") or next((d or c for _s, c, d in concepts), "")
             matches.append(Match(resource, start, end, how, f"{display} ({rtype})", note))
-    return matches
-
-
-def _failed_types(ctx: Context, types: tuple[str, ...]) -> str | None:
-    failures = [f"{t} search failed ({ctx.failure(t)})" for t in types if ctx.failure(t)]
-    return "; ".join(failures) or None
+        hit = {id(item[0]) for item in matched}
+        for resource in records:
+            target = None if id(resource) in hit else _unresolved(ctx, resource)
+            if target:
+                start, end, _note = _medication_span(resource, open_days)
+                unreadable.append(Match(resource, start, end, "reference", f"{target} ({rtype})",
+                                        f"its drug ({target}) is not in the record, so what was given is unknown"))
+    return matches, unreadable
 
 
 def medication(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
     """Whether any medication record (request, statement, administration) is in the value set, in the window."""
-    failed = _failed_types(ctx, MEDICATION_TYPES)
+    failed = ctx.blocked(MEDICATION_TYPES, ctx.value_set(definition))
     if failed:
         return unknown(name, f"{definition.get('label', name)}: {failed}; not decided")
     total = sum(len(ctx.record.of_type(t)) for t in MEDICATION_TYPES)
-    return _decide(ctx, name, definition, _medication_matches(ctx, definition), f"{total} medication records", [])
+    matches, unreadable = _medication_matches(ctx, definition)
+    start = ctx.window_start(definition)
+    # A drug that cannot be read may be in the value set: in the window (or undated), it leaves the answer unknown, never "no".
+    possible = [m for m in unreadable if _in_window(m, start, ctx.as_of) is not False]
+    return _decide(ctx, name, definition, matches, f"{total} medication records", possible)
 
 
 def medication_cycles(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
     """Number of treatment cycles: dated records in the value set, days within ``cycleGapDays`` joined."""
     label = definition.get("label", name)
-    failed = _failed_types(ctx, MEDICATION_TYPES)
+    failed = ctx.blocked(MEDICATION_TYPES, ctx.value_set(definition))
     if failed:
         return unknown(name, f"{label}: {failed}; not decided")
-    matches = [m for m in _medication_matches(ctx, definition) if m.start is None or m.start <= ctx.as_of]
+    found, unreadable = _medication_matches(ctx, definition)
+    matches = [m for m in _dated(found) if m.start is None or m.start <= ctx.as_of]
+    if any(m.start is None or m.start <= ctx.as_of for m in unreadable):
+        first = next(m for m in unreadable if m.start is None or m.start <= ctx.as_of)
+        return unknown(name, f"{label}: {first.display}: {first.note}; cycles cannot be counted", (_cite(first),))
     administered = [m for m in matches if m.resource["resourceType"] == "MedicationAdministration"]
     # Administrations say what was given; orders and statements are used only when there are none.
     used = administered or matches
@@ -245,27 +419,31 @@ def medication_cycles(ctx: Context, name: str, definition: dict[str, Any]) -> Fa
 
 
 def procedure(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
-    """Whether a Procedure in the value set was performed in the window."""
-    failed = ctx.failure("Procedure")
-    if failed:
-        return unknown(name, f"{definition.get('label', name)}: Procedure search failed ({failed}); not decided")
+    """Whether a Procedure in the value set was performed in the window (a course with a performedPeriod: any part of it)."""
     value_set = ctx.value_set(definition)
+    blocked = ctx.blocked(("Procedure",), value_set)
+    if blocked:
+        return unknown(name, f"{definition.get('label', name)}: {blocked}; not decided")
     matches = []
     for proc in ctx.record.of_type("Procedure"):
         if proc.get("status") in VOID_STATUS["Procedure"]:
             continue
         how = value_set.match(codings(proc.get("code")), [concept_text(proc.get("code"))] if value_set.names else [])
         if how:
-            matches.append(Match(proc, choice_date(proc, "performed"), choice_end_date(proc, "performed"), how, concept_text(proc.get("code"))))
+            course = isinstance(proc.get("performedPeriod"), dict)
+            end = choice_end_date(proc, "performed")
+            if course and not isinstance(proc["performedPeriod"].get("end"), str) and proc.get("status") == "in-progress":
+                end = ctx.as_of  # a course still under way reaches the as-of date
+            matches.append(Match(proc, choice_date(proc, "performed"), end, how, concept_text(proc.get("code")), course=course))
     return _decide(ctx, name, definition, matches, f"{len(ctx.record.of_type('Procedure'))} Procedure records", [])
 
 
 def allergy(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
     """Whether an active AllergyIntolerance names a substance in the value set."""
-    failed = ctx.failure("AllergyIntolerance")
-    if failed:
-        return unknown(name, f"{definition.get('label', name)}: AllergyIntolerance search failed ({failed}); not decided")
     value_set = ctx.value_set(definition)
+    blocked = ctx.blocked(("AllergyIntolerance",), value_set)
+    if blocked:
+        return unknown(name, f"{definition.get('label', name)}: {blocked}; not decided")
     matches: list[Match] = []
     uncertain: list[Match] = []
     for item in ctx.record.of_type("AllergyIntolerance"):
@@ -294,10 +472,10 @@ def allergy(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
 
 def immunization(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
     """Whether an Immunization with a vaccine in the value set was given in the window."""
-    failed = ctx.failure("Immunization")
-    if failed:
-        return unknown(name, f"{definition.get('label', name)}: Immunization search failed ({failed}); not decided")
     value_set = ctx.value_set(definition)
+    blocked = ctx.blocked(("Immunization",), value_set)
+    if blocked:
+        return unknown(name, f"{definition.get('label', name)}: {blocked}; not decided")
     matches = []
     for item in ctx.record.of_type("Immunization"):
         if item.get("status") in {"entered-in-error", "not-done"}:

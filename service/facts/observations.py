@@ -3,132 +3,21 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from service import units
-from service.facts.base import Evidence, Fact, iso, number, show, unknown
+from service.facts.base import Evidence, Fact, iso, number, show
 from service.facts.context import Context
-from service.fhir_values import as_list, choice_date, codings, concept_text, parse_date, reference_of
-from service.valuesets import ValueSet
-
-USABLE_STATUS = {"final", "amended", "corrected"}
-
-
-@dataclass(frozen=True)
-class Reading:
-    """A value read from one Observation (or one of its components)."""
-
-    resource: dict[str, Any]
-    day: date
-    source: dict[str, Any]  # the Observation, or the component that carried the value
-    label: str
-
-
-def readings(ctx: Context, definition: dict[str, Any]) -> tuple[list[Reading], list[str]]:
-    """Return the in-scope readings newest first, and notes on Observations set aside."""
-    value_set = ctx.value_set(definition)
-    found: list[Reading] = []
-    notes: list[str] = []
-    for obs, sources in _candidates(ctx, value_set):
-        day = choice_date(obs, "effective") or _issued(obs)
-        if obs.get("status") not in USABLE_STATUS:
-            notes.append(f"{reference_of(obs)} set aside: status {obs.get('status')!r}")
-            continue
-        if day is None:
-            notes.append(f"{reference_of(obs)} set aside: no effective date")
-            continue
-        if day > ctx.as_of:
-            continue  # after the as-of date: not yet known on that day
-        for source in sources:
-            found.append(Reading(obs, day, source, concept_text(source.get("code")) or concept_text(obs.get("code"))))
-    found.sort(key=lambda r: r.day, reverse=True)
-    return found, notes
-
-
-def _candidates(ctx: Context, value_set: ValueSet) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
-    """Return each Observation in the value set with the elements (itself or components) that matched."""
-    grouped: dict[int, tuple[dict[str, Any], list[dict[str, Any]]]] = {}
-    if value_set.is_plain_codes():
-        # Fast path: look the codes up in the record's index.
-        for obs, element in ctx.observations_coded(value_set.codes):
-            grouped.setdefault(id(obs), (obs, []))[1].append(element)
-        return list(grouped.values())
-    # Each Observation and each of its components, matched once per distinct code (see Context.matching).
-    elements = [(obs, element) for obs in ctx.record.of_type("Observation")
-                for element in (obs, *(c for c in as_list(obs.get("component")) if isinstance(c, dict)))]
-    for (obs, element), _how, _concepts, _texts in ctx.matching("Observation elements", elements, _describe_element, value_set):
-        grouped.setdefault(id(obs), (obs, []))[1].append(element)
-    return list(grouped.values())
-
-
-def _describe_element(pair: tuple[dict[str, Any], dict[str, Any]]) -> tuple[list[tuple[str, str, str]], list[str]]:
-    code = pair[1].get("code")
-    return list(codings(code)), [concept_text(code)]
-
-
-def _issued(obs: dict[str, Any]) -> date | None:
-    return parse_date(obs.get("issued"))
-
-
-def latest(
-    ctx: Context,
-    definition: dict[str, Any],
-    name: str,
-    read: Callable[[Reading], tuple[Any, str | None]],
-    *,
-    highest: bool = False,
-) -> tuple[Reading, Any] | Fact:
-    """Return the newest reading in the window that ``read`` can interpret, or an unknown Fact saying why.
-
-    ``read`` returns (value, None) or (None, why-unusable); with ``highest`` the reading whose value
-    (first item) is highest wins instead (e.g. fever during screening), the newest on a tie.
-    """
-    label = definition.get("label", name)
-    failed = ctx.failure("Observation")
-    if failed:
-        return unknown(name, f"{label}: Observation search failed ({failed}); not decided")
-    found, notes = readings(ctx, definition)
-    start = ctx.window_start(definition)
-    skipped: list[Evidence] = []
-    best: tuple[Reading, Any] | None = None
-    for reading in found:
-        if start is not None and reading.day < start:
-            break
-        value, why = read(reading)
-        if why is not None:
-            if best is None:
-                skipped.append(_evidence(reading, None, None, why))
-            continue
-        if best is None or value[0] > best[1][0]:
-            best = (reading, value)
-        if not highest:
-            break
-    if best is not None:
-        return best
-    if skipped:
-        reason = f"{label}: no usable result {ctx.window_text(definition)} ({skipped[0].note})"
-    elif found:
-        reason = f"no {label} {ctx.window_text(definition)}; latest {found[0].day.isoformat()}"
-    else:
-        reason = f"no {label} on record on or before {ctx.as_of.isoformat()}"
-    if notes:
-        reason += "; " + "; ".join(notes[:3])
-    stale = tuple(_evidence(r, None, None, "outside the lookback window") for r in found[:1] if start and r.day < start)
-    return unknown(name, reason, (*skipped, *stale), missing=label)
+from service.facts.ranges import reference_ranges
+from service.facts.readings import Reading, evidence, latest, readings
+from service.fhir_values import as_list, codings, concept_text, reference_of
 
 
 def _any_in_window(ctx: Context, definition: dict[str, Any]) -> bool:
-    """Say whether any result (readable or not) is in the window: an unreadable one is not an absent one."""
+    """Say whether any result (readable, pending or not) is in the window: an unreadable one is not an absent one."""
     start = ctx.window_start(definition)
-    found, notes = readings(ctx, definition)
-    return bool(notes) or any(start is None or r.day >= start for r in found)
-
-
-def _evidence(reading: Reading, value: Any, unit: str | None, note: str | None) -> Evidence:
-    return Evidence(reference_of(reading.resource), reading.label, value, unit, iso(reading.day), note)
+    found, pending, notes = readings(ctx, definition)
+    return bool(notes) or any(start is None or r.day >= start for r in (*found, *pending))
 
 
 def quantity(reading: Reading, answers: dict[str, float] | None = None) -> tuple[dict[str, Any] | None, str | None]:
@@ -177,8 +66,8 @@ def measurement(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
     note = f"reported {qty.get('comparator', '')}{reported}"
     shown = f"{qty.get('comparator', '')}{show(value, target)}"
     summary = f"{definition.get('label', name)} {shown} on {reading.day.isoformat()}"
-    evidence = _evidence(reading, value, target, note if normalise_differs(qty, target) or qty.get("comparator") else None)
-    return Fact(name, value, summary, (evidence,), low, high)
+    cited = evidence(reading, value, target, note if normalise_differs(qty, target) or qty.get("comparator") else None)
+    return Fact(name, value, summary, (cited,), low, high)
 
 
 def normalise_differs(qty: dict[str, Any], target: str) -> bool:
@@ -219,25 +108,30 @@ def uln_ratio(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
     unit = qty.get("unit") or qty.get("code")
     summary = (
         f"{definition.get('label', name)} {qty.get('comparator', '')}{show(qty['value'], unit)} on "
-        f"{reading.day.isoformat()} = {ratio:.3g} × ULN (ULN {show(number(uln), unit)}{', default' if uln_note else ''})"
+        f"{reading.day.isoformat()} = {ratio:.3g} × ULN (ULN {show(number(uln), unit)}{_uln_source(uln_note)})"
     )
     note = uln_note or f"ULN {show(number(uln), unit)} from the Observation's referenceRange"
     evidence = Evidence(reference_of(reading.resource), reading.label, qty["value"], unit, iso(reading.day), f"{ratio:.3g} × ULN; {note}")
     return Fact(name, ratio, summary, (evidence,), low, high)
 
 
+def _uln_source(note: str | None) -> str:
+    """Say where a ULN came from, for the summary: the range itself (nothing), its text, or the default."""
+    return "" if not note else ", from its reference range text" if note.startswith("ULN from") else ", default"
+
+
 def _upper_limit(
     reading: Reading, unit: str | None, default: dict[str, Any] | None, molar_mass: float | None
 ) -> tuple[float | None, str | None]:
     """Return (ULN in the value's unit, note when the default was used) or (None, why)."""
-    for rng in as_list(reading.source.get("referenceRange") or reading.resource.get("referenceRange")):
-        high = rng.get("high") if isinstance(rng, dict) else None
-        if isinstance(high, dict) and isinstance(high.get("value"), (int, float)) and high["value"] > 0:
+    for _low, high, text in reference_ranges(reading):
+        if high is not None and high["value"] > 0:
             high_unit = high.get("code") or high.get("unit") or unit
             converted = units.convert(float(high["value"]), high_unit, unit or "", molar_mass)
+            where = f"referenceRange.text {text!r}" if text else "referenceRange.high"
             if converted:
-                return converted, None
-            return None, f"referenceRange.high is in {high_unit!r}, which cannot be converted to the result's unit {unit!r}"
+                return converted, (f"ULN from {where}" if text else None)
+            return None, f"{where} is in {high_unit!r}, which cannot be converted to the result's unit {unit!r}"
     if default is None:
         return None, "no referenceRange.high and no default ULN"
     converted = units.convert(float(default["value"]), default["unit"], unit or "", molar_mass)
@@ -254,12 +148,8 @@ def in_reference_range(ctx: Context, name: str, definition: dict[str, Any]) -> F
         qty, why = quantity(reading)
         if qty is None:
             return None, why
-        for rng in as_list(reading.source.get("referenceRange") or reading.resource.get("referenceRange")):
-            if not isinstance(rng, dict):
-                continue
-            low, high = rng.get("low") or {}, rng.get("high") or {}
-            if low.get("value") is None and high.get("value") is None:
-                continue
+        for low_qty, high_qty, _text in reference_ranges(reading):
+            low, high = low_qty or {}, high_qty or {}
             value_unit = qty.get("code") or qty.get("unit")
             range_unit = low.get("code") or low.get("unit") or high.get("code") or high.get("unit") or value_unit
             value = units.convert(float(qty["value"]), value_unit, range_unit or "", molar_mass) if range_unit != value_unit else qty["value"]

@@ -7,7 +7,7 @@ from typing import Any
 
 from service.facts.base import Evidence, Fact, unknown
 from service.facts.context import Context
-from service.fhir_values import parse_date, parse_end_date, reference_of
+from service.fhir_values import date_problem, parse_date, parse_end_date, reference_of
 
 
 def whole_years(born: date, on: date) -> int:
@@ -20,7 +20,11 @@ def age(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
     """Age in whole years on the as-of date; a partial birthDate gives bounds."""
     patient = ctx.record.patient
     raw = patient.get("birthDate")
-    earliest, latest = parse_date(raw), parse_end_date(raw)
+    problem = date_problem(raw, date_only=True)
+    if problem:
+        cited = (Evidence(reference_of(patient), "Patient.birthDate", raw if isinstance(raw, str) else None, None, None, f"set aside: {problem}"),)
+        return unknown(name, f"age: Patient.birthDate {problem}, so the age is unknown", cited, missing="date of birth")
+    earliest, latest = parse_date(raw, date_only=True), parse_end_date(raw, date_only=True)
     if earliest is None or latest is None:
         cited = (Evidence(reference_of(patient), "Patient.birthDate", None, None, None, "missing"),)
         return unknown(name, "age: the Patient has no birthDate", cited, missing="date of birth")
@@ -42,3 +46,28 @@ def sex(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
     if gender in ("male", "female"):
         return Fact(name, gender, f"sex {gender}", evidence)
     return unknown(name, f"sex: Patient.gender is {gender or 'missing'}, so a sex-specific limit cannot be chosen", evidence)
+
+
+# Not a trial's criterion but the record's: a deceased patient is never eligible, whatever the trial says.
+DECEASED_CRITERION = {"id": "exc-0", "kind": "exclusion", "source": "patient record (Patient.deceased[x])",
+                      "text": "The patient has died on or before the as-of date (a deceased patient is never eligible)"}
+
+
+def deceased_criterion(patient: dict[str, Any], as_of: date) -> dict[str, Any] | None:
+    """Return the report's first criterion when the Patient is recorded as deceased (or the record cannot say); None when alive."""
+    flag, when = patient.get("deceasedBoolean"), patient.get("deceasedDateTime")
+    cited = Evidence(reference_of(patient), "Patient.deceased", when if when is not None else flag, None, when if isinstance(when, str) else None, None)
+    if when is not None:
+        day = parse_date(when)
+        if day is None:
+            reason = f"Patient.deceasedDateTime {date_problem(when)}, so whether the patient is alive cannot be told"
+            return {**DECEASED_CRITERION, "status": "unknown", "reason": reason, "evidence": [cited.to_json()], "missing": []}
+        if day > as_of:
+            return None  # recorded later than the as-of date: alive on that day
+        return {**DECEASED_CRITERION, "status": "met", "reason": f"the patient died on {day.isoformat()}", "evidence": [cited.to_json()], "missing": []}
+    if flag is not None and not isinstance(flag, bool):
+        reason = f"Patient.deceasedBoolean is {flag!r}, not true or false, so whether the patient is alive cannot be told"
+        return {**DECEASED_CRITERION, "status": "unknown", "reason": reason, "evidence": [cited.to_json()], "missing": []}
+    if flag is True:
+        return {**DECEASED_CRITERION, "status": "met", "reason": "the Patient is recorded as deceased", "evidence": [cited.to_json()], "missing": []}
+    return None

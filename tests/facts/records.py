@@ -73,7 +73,8 @@ def quantity(value: float, unit: str, comparator: str | None = None) -> dict[str
 
 def observation(code: str, days_before: int = 2, *, status: str = "final", system: str = LOINC, **value: Any) -> dict[str, Any]:
     """Return an Observation of a LOINC code with the given value[x] (and any other fields)."""
-    return resource("Observation", status=status, code=concept(system, code), effectiveDateTime=moment(days_before), **value)
+    value.setdefault("effectiveDateTime", moment(days_before))
+    return resource("Observation", status=status, code=concept(system, code), **value)
 
 
 def lab(code: str, value: float, unit: str, days_before: int = 2, *, comparator: str | None = None, **extra: Any) -> dict[str, Any]:

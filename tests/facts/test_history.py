@@ -135,10 +135,43 @@ def test_onset_window(book: Rulebook, onset_days_before: int, expected: bool) ->
     assert fact(book, "mi_6m", condition(SNOMED, MI, onset_days_before=onset_days_before)).value is expected
 
 
-def test_onset_window_falls_back_to_recorded_date(book: Rulebook) -> None:
-    """Without onset[x], the recordedDate dates the Condition."""
+def test_recorded_date_in_window_leaves_onset_unknown(book: Rulebook) -> None:
+    """Without onset[x], a recordedDate in the window bounds the onset but cannot place it: unknown (it may be an old MI noted now)."""
     cond = condition(SNOMED, MI, onset_days_before=None, recordedDate=day(10))
-    assert fact(book, "mi_6m", cond).value is True
+    assert fact(book, "mi_6m", cond).value is None
+
+
+def test_recorded_date_before_window_puts_onset_outside(book: Rulebook) -> None:
+    """A Condition recorded before the window began before it too."""
+    cond = condition(SNOMED, MI, onset_days_before=None, recordedDate=day(400))
+    assert fact(book, "mi_6m", cond).value is False
+
+
+def test_recorded_date_shows_an_active_condition_present(book: Rulebook) -> None:
+    """An active arrhythmia with only a recordedDate is on record (no window)."""
+    cond = condition(ICD10, "I48.0", onset_days_before=None, recordedDate=day(10))
+    assert fact(book, "active_arrhythmia", cond).value is True
+
+
+@pytest.mark.parametrize(
+    ("onset", "expected"),
+    [
+        # At age 58 (born 1965-03-10, as of 2025-03-10): ended a year before the 6-month window.
+        pytest.param({"onsetAge": {"value": 58, "unit": "years", "system": "http://unitsofmeasure.org", "code": "a"}}, False, id="age-58"),
+        # At age 59: any day of the last year, so maybe in the window.
+        pytest.param({"onsetAge": {"value": 59, "unit": "years", "system": "http://unitsofmeasure.org", "code": "a"}}, None, id="age-59"),
+        # At age 60: from the 60th birthday (the as-of day) on: in the window.
+        pytest.param({"onsetAge": {"value": 60, "unit": "years", "system": "http://unitsofmeasure.org", "code": "a"}}, True, id="age-60"),
+        # A range of ages 55-60: it may or may not be in the window.
+        pytest.param({"onsetRange": {"low": {"value": 55, "code": "a"}, "high": {"value": 60, "code": "a"}}}, None, id="range-55-60"),
+        # A Period that began 30 days ago.
+        pytest.param({"onsetPeriod": {"start": day(30), "end": day(20)}}, True, id="period"),
+    ],
+)
+def test_onset_age_range_and_period_date_the_condition(book: Rulebook, onset: dict[str, Any], expected: bool | None) -> None:
+    """onsetAge, onsetRange and onsetPeriod date a Condition through the birth date."""
+    cond = condition(SNOMED, MI, onset_days_before=None, **onset)
+    assert fact(book, "mi_6m", cond).value is expected
 
 
 def test_undated_condition_in_window_is_unknown(book: Rulebook) -> None:
@@ -492,3 +525,173 @@ def test_live_vaccine(book: Rulebook, days_before: int, status: str, expected: b
     vaccine = resource("Immunization", status=status, vaccineCode=mmr, occurrenceDateTime=moment(days_before))
     assert fact(book, "live_vaccine_28d", vaccine).value is expected
 
+
+
+# --- records branch: medication references and open orders ----------------------------------
+
+
+DOXORUBICIN_DRUG = {"resourceType": "Medication", "id": "dox", "code": concept(RXNORM, "3639", "Adriamycin")}
+
+
+@pytest.mark.parametrize(
+    ("reference", "where"),
+    [
+        # A Medication contained in the order.
+        pytest.param("#dox", "contained", id="contained"),
+        # A relative reference with a version.
+        pytest.param("Medication/dox/_history/2", "bundle", id="relative-versioned"),
+        # An absolute URL of the Medication on a server.
+        pytest.param("https://ehr.example.org/fhir/Medication/dox", "bundle", id="absolute"),
+    ],
+)
+def test_medication_reference_forms_resolve(book: Rulebook, reference: str, where: str) -> None:
+    """A contained, versioned or absolute medicationReference resolves to the Medication's code."""
+    extra: dict[str, Any] = {"contained": [DOXORUBICIN_DRUG]} if where == "contained" else {}
+    given = medication("MedicationAdministration", 30, medicationReference={"reference": reference}, **extra)
+    others = () if where == "contained" else (dict(DOXORUBICIN_DRUG),)
+    assert fact(book, "prior_anthracycline", given, *others).value is True
+
+
+def test_unresolvable_medication_reference_is_unknown_not_no(book: Rulebook) -> None:
+    """An order whose Medication is not in the record leaves 'prior anthracycline' unknown, citing it."""
+    given = medication("MedicationAdministration", 30, medicationReference={"reference": "Medication/elsewhere"})
+    result = fact(book, "prior_anthracycline", given)
+    assert (result.value, [e.reference for e in result.evidence]) == (None, [f"MedicationAdministration/{given['id']}"])
+
+
+def test_unresolvable_medication_reference_leaves_cycles_unknown(book: Rulebook) -> None:
+    """An administration of an unknown drug leaves the anthracycline cycle count unknown."""
+    given = medication("MedicationAdministration", 30, medicationReference={"reference": "Medication/elsewhere"})
+    assert fact(book, "anthracycline_cycles", doxorubicin("MedicationAdministration", 60), given).value is None
+
+
+DOCETAXEL = concept(RXNORM, "1860480", "docetaxel 20 MG/ML Injectable Solution")
+
+
+@pytest.mark.parametrize(
+    ("days_before", "extra", "expected"),
+    [
+        # Synthea: an order left 'active' for decades is not current therapy.
+        pytest.param(7500, {}, False, id="active-since-decades"),
+        # Written 80 days ago with no end: still counted (within the 90 days an open order counts).
+        pytest.param(80, {}, True, id="open-order-80-days"),
+        # Written 130 days ago with no end: counted until day 90 after it, 40 days ago: outside 4 weeks.
+        pytest.param(130, {}, False, id="open-order-130-days"),
+        # A 30-day supply written 60 days ago ended 30 days ago: outside 4 weeks.
+        pytest.param(60, {"dispenseRequest": {"expectedSupplyDuration": {"value": 30, "unit": "days", "code": "d"}}}, False, id="supply-ended"),
+        # A validity period that runs to 10 days ago: within 4 weeks.
+        pytest.param(200, {"dispenseRequest": {"validityPeriod": {"start": day(200), "end": day(10)}}}, True, id="validity-period"),
+    ],
+)
+def test_active_order_counts_for_a_bounded_time(book: Rulebook, days_before: int, extra: dict[str, Any], expected: bool) -> None:
+    """An active MedicationRequest with no end counts as current for 90 days, else until its own end."""
+    order = medication("MedicationRequest", days_before, status="active", medicationCodeableConcept=DOCETAXEL, **extra)
+    assert fact(book, "systemic_therapy_4w", order).value is expected
+
+
+# --- records branch: morphology, personal history, courses ----------------------------------
+
+
+def test_icdo3_morphology_alone_is_another_malignancy(book: Rulebook) -> None:
+    """An adenocarcinoma coded only as ICD-O-3 8140/3 is a malignancy other than the trial's sarcoma."""
+    cond = condition(ICDO3, "8140/3", text="Adenocarcinoma", onset_days_before=400)
+    assert fact(book, "other_malignancy_5y_nct03890068", cond).value is True
+
+
+def test_icdo3_morphology_in_mcode_extension_is_a_malignancy(book: Rulebook) -> None:
+    """A Condition whose code is unknown to the sets but whose mCODE histology is 8140/3 is a malignancy."""
+    extension = [{"url": MCODE_HISTOLOGY, "valueCodeableConcept": concept(ICDO3, "8140/3", "Adenocarcinoma, NOS")}]
+    cond = condition("http://example.org/local", "X1", text="Tumour", onset_days_before=400, extension=extension)
+    assert fact(book, "other_malignancy_5y_nct03890068", cond).value is True
+
+
+def test_benign_icdo3_morphology_is_not_a_malignancy(book: Rulebook) -> None:
+    """ICD-O-3 behaviour /0 (benign) is no malignancy."""
+    cond = condition(ICDO3, "8140/0", text="Adenoma", onset_days_before=400)
+    assert fact(book, "other_malignancy_5y_nct03890068", cond).value is False
+
+
+def test_sarcoma_morphology_is_not_another_malignancy_in_a_sarcoma_trial(book: Rulebook) -> None:
+    """The trial's own tumour by its ICD-O-3 code (leiomyosarcoma 8890/3) is vetoed by the exclusion, not another cancer."""
+    cond = condition(ICDO3, "8890/3", text="Leiomyosarcoma", onset_days_before=400)
+    assert fact(book, "other_malignancy_5y_nct03890068", cond).value is False
+
+
+@pytest.mark.parametrize(
+    ("system", "code"),
+    [
+        # ICD-10-CM personal history of breast cancer.
+        pytest.param(ICD10, "Z85.3", id="z85-3"),
+        # SNOMED CT history of malignant neoplasm.
+        pytest.param(SNOMED, "266987004", id="snomed-history"),
+    ],
+)
+def test_personal_history_code_is_cancer_with_an_unknown_date(book: Rulebook, system: str, code: str) -> None:
+    """A personal-history code makes 'other malignancy within 5 years' unknown (the date is not in it), cited."""
+    cond = condition(system, code, onset_days_before=20)
+    result = fact(book, "other_malignancy_5y_nct03890068", cond)
+    assert (result.value, [e.reference for e in result.evidence]) == (None, [f"Condition/{cond['id']}"])
+
+
+def test_personal_history_code_is_not_an_active_cancer(book: Rulebook) -> None:
+    """An active-only 'other malignancy' is not met by a personal-history code (the cancer is in the past)."""
+    assert fact(book, "other_malignancy_active_nct06761417", condition(ICD10, "Z85.3")).value is False
+
+
+RADIOTHERAPY = "108290001"
+
+
+def radiotherapy_course(start: int, end: int, code: str = RADIOTHERAPY) -> dict[str, Any]:
+    """Return a radiotherapy Procedure with a performedPeriod from ``start`` to ``end`` days before the as-of date."""
+    proc = procedure(code, start)
+    del proc["performedDateTime"]
+    proc["performedPeriod"] = {"start": day(start), "end": day(end)}
+    return proc
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "expected"),
+    [
+        # Began 60 days ago, ended 25 days ago: part of it is in the 4 weeks.
+        pytest.param(60, 25, True, id="ending-inside"),
+        # Ended 29 days ago: outside.
+        pytest.param(70, 29, False, id="ended-before"),
+    ],
+)
+def test_radiotherapy_course_counts_when_any_part_is_in_the_window(book: Rulebook, start: int, end: int, expected: bool) -> None:
+    """A course with a performedPeriod is within the window when any part of it is."""
+    assert fact(book, "radiotherapy_28d", radiotherapy_course(start, end)).value is expected
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        pytest.param("152198000", id="brachytherapy"),
+        pytest.param("113120007", id="interstitial-brachytherapy"),
+        pytest.param("399315003", id="radionuclide-therapy"),
+    ],
+)
+def test_brachytherapy_and_radionuclide_therapy_are_radiotherapy(book: Rulebook, code: str) -> None:
+    """Brachytherapy and radionuclide therapy 10 days ago are radiotherapy in the window."""
+    assert fact(book, "radiotherapy_28d", procedure(code, 10)).value is True
+
+
+@pytest.mark.parametrize(
+    "onset",
+    [
+        pytest.param("2025-01-10T25:00:00Z", id="hour-25"),
+        pytest.param("２０２５-０１-１０", id="full-width"),
+        pytest.param("2025-01-10T10:00:00+25:00", id="offset-25"),
+    ],
+)
+def test_invalid_onset_never_places_a_condition_in_a_window(book: Rulebook, onset: str) -> None:
+    """An MI with an invalid onsetDateTime (and a recordedDate long ago) is unknown for 'MI in 6 months', citing why."""
+    cond = condition(SNOMED, MI, onset_days_before=None, recordedDate=day(900), onsetDateTime=onset)
+    result = fact(book, "mi_6m", cond)
+    assert (result.value, (result.evidence[0].note or "").startswith("date set aside: onsetDateTime")) == (None, True)
+
+
+def test_invalid_administration_date_is_unknown_for_a_window(book: Rulebook) -> None:
+    """A doxorubicin administration dated at hour 25 leaves 'therapy in 4 weeks' unknown."""
+    given = doxorubicin("MedicationAdministration", None, effectiveDateTime="2025-03-01T25:00:00Z")
+    assert fact(book, "systemic_therapy_4w", given).value is None

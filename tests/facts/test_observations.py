@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
+from service.facts.base import show
 from service.rulebook import Rulebook
 from tests.facts.records import AS_OF, SNOMED, concept, day, fact, lab, observation, quantity
 
@@ -23,6 +24,7 @@ ECOG = "89247-1"
 URINE_PROTEIN = "20454-5"
 TEMPERATURE = "8310-5"
 FT4 = "3024-7"
+PLATELETS = "777-3"
 
 
 def anc(value: float, days_before: int = 2, **extra: Any) -> dict[str, Any]:
@@ -38,18 +40,27 @@ def anc(value: float, days_before: int = 2, **extra: Any) -> dict[str, Any]:
     [
         # Void.
         pytest.param("entered-in-error", id="entered-in-error"),
-        # Not yet final.
-        pytest.param("preliminary", id="preliminary"),
-        # Ordered, no result.
-        pytest.param("registered", id="registered"),
         # Withdrawn.
         pytest.param("cancelled", id="cancelled"),
     ],
 )
-def test_unusable_status_is_set_aside(book: Rulebook, status: str) -> None:
-    """A newer result that is not final/amended/corrected is ignored; the older final one is used."""
+def test_void_status_is_set_aside(book: Rulebook, status: str) -> None:
+    """A newer void result is ignored; the older final one is used."""
     result = fact(book, "anc", anc(0.4, 1, status=status), anc(2.0, 5))
     assert result.value == 2.0
+
+
+@pytest.mark.parametrize("status", ["preliminary", "registered"])
+def test_newer_pending_result_is_not_hidden_behind_older_final(book: Rulebook, status: str) -> None:
+    """A newer preliminary/registered platelet count leaves the value unknown, and the evidence shows both."""
+    pending, final = lab(PLATELETS, 40, "10*9/L", 1, status=status), lab(PLATELETS, 180, "10*9/L", 5)
+    result = fact(book, "platelets", final, pending)
+    assert (result.value, [e.reference for e in result.evidence]) == (None, [f"Observation/{pending['id']}", f"Observation/{final['id']}"])
+
+
+def test_older_pending_result_does_not_block_newer_final(book: Rulebook) -> None:
+    """A preliminary result older than the final one is superseded by it."""
+    assert fact(book, "anc", anc(0.4, 5, status="preliminary"), anc(2.0, 1)).value == 2.0
 
 
 @pytest.mark.parametrize("status", ["final", "amended", "corrected"])
@@ -59,9 +70,9 @@ def test_usable_statuses(book: Rulebook, status: str) -> None:
 
 
 def test_only_preliminary_is_unknown_with_reason(book: Rulebook) -> None:
-    """A preliminary result alone leaves the ANC unknown, and the reason says it was set aside."""
+    """A preliminary result alone leaves the ANC unknown, and the reason says it is not final."""
     result = fact(book, "anc", anc(2.0, 1, status="preliminary"))
-    assert (result.value, "status 'preliminary'" in result.summary) == (None, True)
+    assert (result.value, "only a result with status preliminary" in result.summary) == (None, True)
 
 
 @pytest.mark.parametrize(
@@ -494,3 +505,140 @@ def test_reference_range_in_another_unit_is_converted(book: Rulebook) -> None:
     """FT4 1.2 ng/dL (≈15.4 pmol/L) against a 10–22 pmol/L range is within it."""
     result = lab("3024-7", 1.2, "ng/dL", referenceRange=[{"low": quantity(10, "pmol/L"), "high": quantity(22, "pmol/L")}])
     assert fact(book, "ft4_normal", result).value is True
+
+
+# --- records branch: dates, same-day order, reference range text, methods -------------------
+
+
+def test_same_day_results_are_ordered_by_time_not_bundle_order(book: Rulebook) -> None:
+    """Two ANCs on one day: the later by time decides, whichever comes first in the Bundle."""
+    morning = lab(ANC, 0.9, "10*9/L", effectiveDateTime=day(1) + "T08:00:00+08:00")
+    evening = lab(ANC, 2.0, "10*9/L", effectiveDateTime=day(1) + "T20:00:00+08:00")
+    assert (fact(book, "anc", morning, evening).value, fact(book, "anc", evening, morning).value) == (2.0, 2.0)
+
+
+def test_same_day_order_respects_time_zones(book: Rulebook) -> None:
+    """09:00 at +08:00 is earlier than 02:30 UTC the same day, so the UTC result is the latest."""
+    east = lab(ANC, 0.9, "10*9/L", effectiveDateTime=day(1) + "T09:00:00+08:00")
+    utc = lab(ANC, 2.0, "10*9/L", effectiveDateTime=day(1) + "T02:30:00Z")
+    assert fact(book, "anc", utc, east).value == 2.0
+
+
+def test_same_time_results_that_disagree_are_unknown(book: Rulebook) -> None:
+    """Two ANCs that cannot be ordered in time and disagree leave the value unknown, both cited."""
+    first, second = lab(ANC, 0.9, "10*9/L", effectiveDateTime=day(1)), lab(ANC, 2.0, "10*9/L", effectiveDateTime=day(1))
+    result = fact(book, "anc", first, second)
+    assert (result.value, len(result.evidence)) == (None, 2)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        # Hour 25.
+        pytest.param("effectiveDateTime", "2025-03-08T25:00:00Z", id="hour-25"),
+        # An offset out of range.
+        pytest.param("effectiveDateTime", "2025-03-08T10:00:00+25:00", id="offset-25"),
+        # Full-width digits.
+        pytest.param("effectiveDateTime", "２０２５-０３-０８", id="full-width"),
+        # A placeholder year.
+        pytest.param("effectiveDateTime", "0001-01-01", id="year-1"),
+    ],
+)
+def test_invalid_date_makes_the_result_unusable(book: Rulebook, field: str, value: str) -> None:
+    """An ANC with an invalid date is set aside with the reason, and decides nothing."""
+    obs = lab(ANC, 0.4, "10*9/L")
+    obs[field] = value
+    result = fact(book, "anc", obs)
+    assert (result.value, f"{reference(obs)} set aside: effectiveDateTime {value!r}" in result.summary) == (None, True)
+
+
+def reference(resource: dict[str, Any]) -> str:
+    """Return a resource's Type/id."""
+    return f"{resource['resourceType']}/{resource['id']}"
+
+
+def test_invalid_effective_date_does_not_fall_back_to_issued(book: Rulebook) -> None:
+    """An invalid effectiveDateTime is not replaced by a valid issued date."""
+    obs = lab(ANC, 0.4, "10*9/L", issued=day(1) + "T10:00:00Z")
+    obs["effectiveDateTime"] = "2025-03-08T25:00:00Z"
+    assert fact(book, "anc", obs).value is None
+
+
+@pytest.mark.parametrize(
+    "dated",
+    [
+        # effectiveInstant.
+        pytest.param({"effectiveInstant": day(1) + "T10:00:00Z"}, id="instant"),
+        # effectivePeriod.
+        pytest.param({"effectivePeriod": {"start": day(1) + "T09:00:00Z", "end": day(1) + "T10:00:00Z"}}, id="period"),
+        # issued, when there is no effective[x].
+        pytest.param({"issued": day(1) + "T10:00:00Z"}, id="issued"),
+    ],
+)
+def test_result_dated_by_other_elements(book: Rulebook, dated: dict[str, Any]) -> None:
+    """effectiveInstant, effectivePeriod and (as a fallback) issued date a result."""
+    obs = lab(ANC, 2.0, "10*9/L")
+    del obs["effectiveDateTime"]
+    obs.update(dated)
+    assert fact(book, "anc", obs).value == 2.0
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "unit", "expected"),
+    [
+        # Only an upper bound.
+        pytest.param("<40", 80, "U/L", 2.0, id="upper-bound"),
+        # A range with its unit.
+        pytest.param("10-40 U/L", 60, "U/L", 1.5, id="range-with-unit"),
+        # An en dash, and a range in another unit than the value (0.67 µkat/L = 40 U/L).
+        pytest.param("0.1–0.6667 ukat/L", 80, "U/L", 2.0, id="other-unit"),
+    ],
+)
+def test_reference_range_text_gives_the_uln(book: Rulebook, text: str, value: float, unit: str, expected: float) -> None:
+    """A reference range given only as text is parsed for the ULN, in whatever unit it names."""
+    obs = lab(AST, value, unit, referenceRange=[{"text": text}])
+    result = fact(book, "ast_x_uln", obs)
+    assert (round(result.value, 2), "default" in result.summary) == (expected, False)
+
+
+def test_reference_range_in_other_unit_is_converted(book: Rulebook) -> None:
+    """A creatinine in µmol/L with its range high in mg/dL is compared after conversion."""
+    obs = lab(CREATININE_MOLES, 176.8, "umol/L", referenceRange=[{"high": quantity(1.0, "mg/dL")}])
+    assert round(fact(book, "creatinine_x_uln", obs).value, 2) == 2.0
+
+
+QTC_ANY, QTCF, QTCB = "8636-3", "76634-5", "76635-2"
+
+
+def test_named_method_wins_over_a_same_time_reading_by_another(book: Rulebook) -> None:
+    """Where QTcF is asked, the QTcF of an ECG decides, not the QTcB recorded with it."""
+    ecg = day(3) + "T10:00:00+08:00"
+    bazett, fridericia = lab(QTCB, 462, "ms", effectiveDateTime=ecg), lab(QTCF, 441, "ms", effectiveDateTime=ecg)
+    assert (fact(book, "qtcf_ms", bazett, fridericia).value, fact(book, "qtcf_ms", fridericia, bazett).value) == (441, 441)
+
+
+def test_only_another_method_is_shown_and_does_not_decide(book: Rulebook) -> None:
+    """A QTc without a formula, where QTcF is asked, is cited and leaves QTcF unknown, saying why."""
+    plain = lab(QTC_ANY, 455, "ms", 3)
+    result = fact(book, "qtcf_ms", plain)
+    assert (result.value, [e.reference for e in result.evidence], "by another method" in (result.evidence[0].note or "")) == (
+        None, [f"Observation/{plain['id']}"], True)
+
+
+def test_disagreeing_corrections_of_one_ecg_are_unknown_whatever_the_order(book: Rulebook) -> None:
+    """Any-correction QTc with QTcB 462 and QTcF 441 at one time is unknown in either Bundle order, both shown."""
+    ecg = day(3) + "T10:00:00+08:00"
+    bazett, fridericia = lab(QTCB, 462, "ms", effectiveDateTime=ecg), lab(QTCF, 441, "ms", effectiveDateTime=ecg)
+    one, other = fact(book, "qtc_ms", bazett, fridericia), fact(book, "qtc_ms", fridericia, bazett)
+    assert (one.value, other.value, one.summary == other.summary, len(one.evidence)) == (None, None, True, 2)
+
+
+def test_later_ecg_decides_any_correction(book: Rulebook) -> None:
+    """Without a method named, the latest QTc by time decides."""
+    early, late = lab(QTCB, 462, "ms", effectiveDateTime=day(3) + "T08:00:00Z"), lab(QTCF, 441, "ms", effectiveDateTime=day(3) + "T11:00:00Z")
+    assert fact(book, "qtc_ms", late, early).value == 441
+
+
+def test_show_accepts_a_unit_of_the_wrong_type() -> None:
+    """base.show prints a value whose unit is not a string without raising (the unit is left out)."""
+    assert (show(2.0, ["10*9/L"]), show(2.0, "10*9/L")) == ("2", "2 10*9/L")

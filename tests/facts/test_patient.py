@@ -113,3 +113,20 @@ def test_sex_other_is_unknown(book: Rulebook, gender: str | None, shown: str) ->
     """Gender other, unknown or missing is an unknown sex, and the reason says which."""
     result = fact(book, "sex", subject=patient(gender=gender))
     assert (result.value, result.summary) == (None, f"sex: Patient.gender is {shown}, so a sex-specific limit cannot be chosen")
+
+
+@pytest.mark.parametrize(
+    ("birth_date", "problem"),
+    [
+        # Full-width digits.
+        pytest.param("２０１１-０３-０２", "is not a FHIR date", id="full-width-digits"),
+        # A dateTime where FHIR requires a date.
+        pytest.param("2011-03-02T10:00:00", "is not a FHIR date", id="time-in-date"),
+        # A placeholder year.
+        pytest.param("0001-01-01", "placeholder", id="year-1"),
+    ],
+)
+def test_invalid_birth_date_is_unknown_with_reason(book: Rulebook, birth_date: str, problem: str) -> None:
+    """An invalid birthDate gives no age (never 'age 2025 years'), and the reason says why."""
+    result = fact(book, "age_years", subject=patient(birth_date=birth_date))
+    assert (result.value, problem in result.summary) == (None, True)

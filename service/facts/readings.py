@@ -1,0 +1,214 @@
+"""Readings of an analyte: the Observations in a value set, dated, ordered by time, and the latest usable one chosen."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from service.facts.base import Evidence, Fact, iso, unknown
+from service.facts.context import Context
+from service.fhir_values import (
+    as_list,
+    choice_date,
+    choice_instant,
+    choice_problem,
+    codings,
+    concept_text,
+    date_problem,
+    parse_date,
+    parse_datetime,
+    reference_of,
+)
+from service.valuesets import ValueSet
+
+USABLE_STATUS = {"final", "amended", "corrected"}
+# Not yet final: a newer one of these is not hidden behind an older final result; it leaves the value unknown.
+PENDING_STATUS = {"preliminary", "registered"}
+_NO_TIME = datetime.min.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A value read from one Observation (or one of its components)."""
+
+    resource: dict[str, Any]
+    day: date
+    source: dict[str, Any]  # the Observation, or the component that carried the value
+    label: str
+    instant: datetime | None = None  # when the time of day (with an offset) is known: orders results of one day
+    status: str = "final"
+
+    def order(self) -> tuple[date, datetime, str, int]:
+        """Return the sort key: day, then time (untimed first), then the citation, so no Bundle or hash order leaks in."""
+        position = 0 if self.source is self.resource else 1 + next(
+            (i for i, c in enumerate(as_list(self.resource.get("component"))) if c is self.source), 0)
+        return self.day, self.instant or _NO_TIME, reference_of(self.resource), position
+
+    def same_time(self, other: Reading) -> bool:
+        """Say whether two readings cannot be told apart in time (same instant, or same day with a time missing)."""
+        if self.day != other.day:
+            return False
+        return self.instant is None or other.instant is None or self.instant == other.instant
+
+
+def _dated(obs: dict[str, Any]) -> tuple[date | None, datetime | None, str | None]:
+    """Return (day, instant, problem): effective[x], else ``issued``; an invalid date is a problem, never a fallback."""
+    problem = choice_problem(obs, "effective")
+    if problem:
+        return None, None, problem
+    day = choice_date(obs, "effective")
+    if day is not None:
+        return day, choice_instant(obs, "effective"), None
+    issued = obs.get("issued")
+    if date_problem(issued):
+        return None, None, f"issued {date_problem(issued)}"
+    return parse_date(issued), parse_datetime(issued), None
+
+
+def readings(ctx: Context, definition: dict[str, Any], value_set: ValueSet | None = None) -> tuple[list[Reading], list[Reading], list[str]]:
+    """Return the usable readings and the pending (preliminary) ones, newest first, and notes on Observations set aside."""
+    found: list[Reading] = []
+    pending: list[Reading] = []
+    notes: list[str] = []
+    for obs, sources in _candidates(ctx, value_set or ctx.value_set(definition)):
+        status = obs.get("status")
+        if status not in USABLE_STATUS | PENDING_STATUS:
+            notes.append(f"{reference_of(obs)} set aside: status {status!r}")
+            continue
+        day, instant, problem = _dated(obs)
+        if problem:
+            notes.append(f"{reference_of(obs)} set aside: {problem}")
+            continue
+        if day is None:
+            notes.append(f"{reference_of(obs)} set aside: no effective date")
+            continue
+        if day > ctx.as_of:
+            continue  # after the as-of date: not yet known on that day
+        for source in sources:
+            reading = Reading(obs, day, source, concept_text(source.get("code")) or concept_text(obs.get("code")), instant, str(status))
+            (found if status in USABLE_STATUS else pending).append(reading)
+    found.sort(key=Reading.order, reverse=True)
+    pending.sort(key=Reading.order, reverse=True)
+    return found, pending, sorted(notes)
+
+
+def _candidates(ctx: Context, value_set: ValueSet) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
+    """Return each Observation in the value set with the elements (itself or components) that matched."""
+    grouped: dict[int, tuple[dict[str, Any], list[dict[str, Any]]]] = {}
+    if value_set.is_plain_codes():
+        # Fast path: look the codes up in the record's index.
+        for obs, element in ctx.observations_coded(value_set.codes):
+            grouped.setdefault(id(obs), (obs, []))[1].append(element)
+        return list(grouped.values())
+    # Each Observation and each of its components, matched once per distinct code (see Context.matching).
+    elements = [(obs, element) for obs in ctx.record.of_type("Observation")
+                for element in (obs, *(c for c in as_list(obs.get("component")) if isinstance(c, dict)))]
+    for (obs, element), _how, _concepts, _texts in ctx.matching("Observation elements", elements, _describe_element, value_set):
+        grouped.setdefault(id(obs), (obs, []))[1].append(element)
+    return list(grouped.values())
+
+
+def _describe_element(pair: tuple[dict[str, Any], dict[str, Any]]) -> tuple[list[tuple[str, str, str]], list[str]]:
+    code = pair[1].get("code")
+    return list(codings(code)), [concept_text(code)]
+
+
+def evidence(reading: Reading, value: Any, unit: str | None, note: str | None) -> Evidence:
+    """Cite a reading."""
+    return Evidence(reference_of(reading.resource), reading.label, value, unit, iso(reading.day), note)
+
+
+def cite_value(reading: Reading, note: str) -> Evidence:
+    """Cite a reading that does not decide, with the value it reports (so a person can weigh it)."""
+    qty = reading.source.get("valueQuantity")
+    if isinstance(qty, dict) and isinstance(qty.get("value"), (int, float)):
+        unit = qty.get("unit") or qty.get("code")
+        return evidence(reading, qty["value"], unit if isinstance(unit, str) else None, note)
+    text = reading.source.get("valueString") or concept_text(reading.source.get("valueCodeableConcept")) or None
+    return evidence(reading, text, None, note)
+
+
+def latest(
+    ctx: Context,
+    definition: dict[str, Any],
+    name: str,
+    read: Callable[[Reading], tuple[Any, str | None]],
+    *,
+    highest: bool = False,
+) -> tuple[Reading, Any] | Fact:
+    """Return the newest reading in the window that ``read`` can interpret, or an unknown Fact saying why.
+
+    ``read`` returns (value, None) or (None, why-unusable); with ``highest`` the reading whose value
+    (first item) is highest wins instead (e.g. fever during screening), the newest on a tie. With a
+    ``method`` value set, only readings by that method decide; readings by another method are shown.
+    Two readings that cannot be told apart in time and disagree leave the value unknown (both shown).
+    """
+    label = definition.get("label", name)
+    value_set = ctx.value_set(definition)
+    blocked = ctx.blocked(("Observation",), value_set)
+    if blocked:
+        return unknown(name, f"{label}: {blocked}; not decided")
+    found, pending, notes = readings(ctx, definition)
+    method = definition.get("method")
+    others: list[Reading] = []
+    if method:
+        by_method = ctx.value_sets[method]
+        others = [r for r in found if not by_method.match(codings(r.source.get("code")))]
+        found = [r for r in found if by_method.match(codings(r.source.get("code")))]
+    start = ctx.window_start(definition)
+    in_window = [r for r in found if start is None or r.day >= start]
+    skipped: list[Evidence] = []
+    usable: list[tuple[Reading, Any]] = []
+    for reading in in_window:
+        value, why = read(reading)
+        if why is not None:
+            if not usable:
+                skipped.append(evidence(reading, None, None, why))
+            continue
+        usable.append((reading, value))
+        if not highest and len(usable) > 1 and not reading.same_time(usable[0][0]):
+            usable.pop()
+            break
+    if usable:
+        return _choose(name, label, usable, pending, highest)
+    shown_others = tuple(cite_value(r, f"by another method than {ctx.value_sets[method].title}, so it does not decide")
+                         for r in others if start is None or r.day >= start)[:3] if method else ()
+    pending_in = [r for r in pending if start is None or r.day >= start]
+    shown_pending = tuple(cite_value(r, f"status {r.status}: not a final result") for r in pending_in[:2])
+    if skipped:
+        reason = f"{label}: no usable result {ctx.window_text(definition)} ({skipped[0].note})"
+    elif shown_others:
+        reason = f"{label}: only results by another method {ctx.window_text(definition)} ({shown_others[0].display}); not decided"
+    elif shown_pending:
+        reason = f"{label}: only a result with status {pending_in[0].status} {ctx.window_text(definition)}; not decided"
+    elif found:
+        reason = f"no {label} {ctx.window_text(definition)}; latest {found[0].day.isoformat()}"
+    else:
+        reason = f"no {label} on record on or before {ctx.as_of.isoformat()}"
+    if notes:
+        reason += "; " + "; ".join(notes[:3])
+    stale = tuple(evidence(r, None, None, "outside the lookback window") for r in found[:1] if start and r.day < start)
+    return unknown(name, reason, (*skipped, *shown_others, *shown_pending, *stale), missing=label)
+
+
+def _choose(name: str, label: str, usable: list[tuple[Reading, Any]], pending: list[Reading], highest: bool) -> tuple[Reading, Any] | Fact:
+    """Pick the reading that decides, or say why none can: a disagreeing tie, or a newer result still pending."""
+    if highest:
+        best = max(usable, key=lambda pair: (pair[1][0], pair[0].order()))
+    else:
+        best = usable[0]
+        ties = [pair for pair in usable if pair[0].same_time(best[0])]
+        values = {repr(pair[1][0]) for pair in ties}
+        if len(values) > 1:
+            shown = ", ".join(f"{pair[0].label} {pair[1][0]:.4g}" if isinstance(pair[1][0], float) else f"{pair[0].label} {pair[1][0]}" for pair in ties)
+            cited = tuple(cite_value(pair[0], "same time as another result that disagrees") for pair in ties[:4])
+            return unknown(name, f"{label}: results on {best[0].day.isoformat()} that cannot be ordered in time disagree ({shown}); not decided", cited)
+    newer = [r for r in pending if r.order() > best[0].order() or r.same_time(best[0])]
+    if newer:
+        cited = (cite_value(newer[0], f"status {newer[0].status}: newer than the final result, not yet final"),
+                 cite_value(best[0], "older final result"))
+        return unknown(name, f"{label}: a newer {newer[0].status} result on {newer[0].day.isoformat()} is not yet final, and the final result "
+                             f"of {best[0].day.isoformat()} may be out of date; not decided", cited, missing=label)
+    return best
