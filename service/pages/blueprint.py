@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -92,6 +93,23 @@ def root_redirect() -> ResponseReturnValue:
     return redirect(url_for("pages.trials"))
 
 
+@blueprint.get("/print-footer.css")
+def print_footer() -> ResponseReturnValue:
+    """Return the print footer (rules version, as-of date, generation time, page n of m) as @page margin boxes."""
+    as_of = request.args.get("asOf") or ""
+    at = request.args.get("at") or ""
+    parts = [t("footer.rules", version=_book().version)]
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", as_of):
+        parts.append(t("footer.asof", asOf=as_of))
+    if re.fullmatch(r"[0-9: -]{10,20}UTC", at):
+        parts.append(t("footer.generated", when=at))
+    # Only digits, dates and the catalogue's own text reach the CSS string; quotes and backslashes are escaped all the same.
+    text = " · ".join(parts).replace("\\", "\\\\").replace('"', '\\"')
+    css = (f'@page {{ @bottom-left {{ content: "{text}"; font-size: 8pt; }} '
+           f'@bottom-right {{ content: "{t("footer.page")} " counter(page) " / " counter(pages); font-size: 8pt; }} }}\n')
+    return Response(css, mimetype="text/css")
+
+
 @blueprint.get("/")
 def trials() -> ResponseReturnValue:
     """List the trials served, with phase, ages and counts of computable and review criteria."""
@@ -138,7 +156,8 @@ def patient(patient_id: str) -> ResponseReturnValue:
     g.patient_data = True
     as_of = _as_of()
     reports = _reports(_patient_id(patient_id), list(_book().trials.values()), as_of)
-    return render_template("pages/patient.html", patient_id=patient_id, as_of=as_of.isoformat(), reports=reports, why=present.why_line)
+    return render_template("pages/patient.html", patient_id=patient_id, as_of=as_of.isoformat(), reports=reports, why=present.why_line,
+                           print_as_of=as_of.isoformat())
 
 
 @blueprint.get("/patients/<patient_id>/trials/<trial_id>")
@@ -148,13 +167,13 @@ def report(patient_id: str, trial_id: str) -> ResponseReturnValue:
     item = _trial(trial_id)
     as_of = _as_of()
     [result] = _reports(_patient_id(patient_id), [item], as_of)
-    return render_template("pages/report.html", report=result, **_report_parts(result, item))
+    return render_template("pages/report.html", report=result, print_as_of=result["asOf"], **_report_parts(result, item))
 
 
 def _report_parts(result: dict[str, Any], item: Trial) -> dict[str, Any]:
     rules = {c.id: readable(c.formula.logic, _book().definitions) for c in item.criteria if c.formula}
     return {"banner": present.banner(result), "obtain": present.to_obtain(result), "other_unknown": present.unknown_without_test(result),
-            "confirm": present.to_confirm(result), "rules": rules}
+            "confirm": present.to_confirm(result), "rules": rules, "barriers": present.barriers(result)}
 
 
 @blueprint.route("/evaluate", methods=["GET", "POST"])
@@ -176,7 +195,7 @@ def evaluate() -> ResponseReturnValue:
     reports = evaluate_trials(_book(), wanted, record, as_of)
     parts = {r["trialId"]: _report_parts(r, _trial(r["trialId"])) for r in reports}
     return render_template("pages/evaluated.html", patient_id=record.patient_id, as_of=as_of.isoformat(), reports=reports, parts=parts,
-                           why=present.why_line)
+                           why=present.why_line, print_as_of=as_of.isoformat())
 
 
 def _uploaded_bundle(text: str) -> Any:
@@ -220,7 +239,7 @@ def screen_run(run_id: str) -> ResponseReturnValue:
             page_rows, page, pages = screens.page_of(chosen, query.page)
             context.update(total=len(rows), matched=len(chosen), rows=page_rows, page=page, pages=pages)
         context["has_worklist"] = rows is not None
-    return render_template("pages/run.html", **context, params=_params)
+    return render_template("pages/run.html", **context, params=_params, print_as_of=data.get("asOf"))
 
 
 def _params(**changes: Any) -> dict[str, Any]:

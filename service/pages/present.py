@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from service.pages.messages import t, tn
+from service.pages.readable import unit_shown
 
 # The report's reason ends with the rule in JsonLogic's terms; the page shows the readable rule instead.
 RULE_SUFFIX = re.compile(r"\s*\[rule: [^\]]*\]$")
@@ -59,7 +60,7 @@ def banner(report: dict[str, Any]) -> str:
         return tn("banner.eligible.confirm", report["counts"]["review"])
     if verdict == "ineligible":
         return tn("banner.ineligible", len(barriers(report)))
-    return t("banner.insufficient-data", n=report["counts"]["unknown"])
+    return tn("banner.insufficient-data", report["counts"]["unknown"])
 
 
 def why_line(report: dict[str, Any]) -> str:
@@ -81,6 +82,6 @@ def why_line(report: dict[str, Any]) -> str:
 def evidence_line(item: dict[str, Any]) -> dict[str, Any]:
     """Return one evidence item's parts for display: reference, what, value, date, note."""
     value = item.get("value")
-    shown = None if value is None else t("evidence.value", value=value, unit=item.get("unit") or "").strip()
+    shown = None if value is None else t("evidence.value", value=value, unit=unit_shown(item.get("unit"))).strip()
     return {"reference": item.get("reference"), "display": item.get("display"), "value": shown,
             "date": item.get("date"), "note": item.get("note")}

@@ -46,6 +46,13 @@ def unit_of(definition: dict[str, Any] | None) -> str:
     return units["ucum"].get(definition.get("unit") or "1", definition.get("unit") or "")
 
 
+def unit_shown(unit: str | None) -> str:
+    """Return a UCUM unit as people write it ('10*9/L' → '× 10⁹/L', '1' → ''); an unknown unit as it came."""
+    if not unit:
+        return ""
+    return _units()["ucum"].get(unit, unit)
+
+
 def _label(name: str, definitions: dict[str, dict[str, Any]]) -> str:
     definition = definitions.get(name)
     return str(definition["label"]) if definition else name
