@@ -62,8 +62,7 @@ def _screens_dir() -> Path:
 
 @blueprint.context_processor
 def _helpers() -> dict[str, Any]:
-    return {"t": t, "tn": tn, "icons": present.ICONS, "effect": present.effect, "reason_text": present.reason_text,
-            "evidence_line": present.evidence_line, "rules_version": _book().version,
+    return {"t": t, "tn": tn, "reason_text": present.reason_text, "rules_version": _book().version,
             "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}
 
 
@@ -129,7 +128,7 @@ def trial(trial_id: str) -> ResponseReturnValue:
     """Show every criterion with its source text, how it is decided, the definitions, windows and value sets."""
     item = _trial(trial_id)
     book = _book()
-    rules = {c.id: readable(c.formula.logic, book.definitions) for c in item.criteria if c.formula}
+    rules = _rules(item)
     names = sorted(book.definitions_for(item))
     definitions = [{"name": n, **book.definitions[n], "unitShown": unit_of(book.definitions[n])} for n in names]
     value_sets = sorted({d["valueSet"] for d in definitions if d.get("valueSet")})
@@ -170,10 +169,19 @@ def report(patient_id: str, trial_id: str) -> ResponseReturnValue:
     return render_template("pages/report.html", report=result, print_as_of=result["asOf"], **_report_parts(result, item))
 
 
+def _rules(item: Trial) -> dict[str, str]:
+    """Return a trial's criteria as readable rules, rendered once per rulebook (rules do not change while it is loaded)."""
+    cache: dict[tuple[str, str], dict[str, str]] = current_app.extensions.setdefault("pages_rules", {})
+    key = (_book().version, item.id)
+    if key not in cache:
+        cache[key] = {c.id: readable(c.formula.logic, _book().definitions) for c in item.criteria if c.formula}
+    return cache[key]
+
+
 def _report_parts(result: dict[str, Any], item: Trial) -> dict[str, Any]:
-    rules = {c.id: readable(c.formula.logic, _book().definitions) for c in item.criteria if c.formula}
+    rules = _rules(item)
     return {"banner": present.banner(result), "obtain": present.to_obtain(result), "other_unknown": present.unknown_without_test(result),
-            "confirm": present.to_confirm(result), "rules": rules, "barriers": present.barriers(result)}
+            "confirm": present.to_confirm(result), "rows": present.criterion_rows(result, rules), "barriers": present.barriers(result)}
 
 
 @blueprint.route("/evaluate", methods=["GET", "POST"])

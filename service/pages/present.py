@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from service.pages.messages import t, tn
 from service.pages.readable import unit_shown
 
-# The report's reason ends with the rule in JsonLogic's terms; the page shows the readable rule instead.
-RULE_SUFFIX = re.compile(r"\s*\[rule: [^\]]*\]$")
+# The report's reason carries the rule in JsonLogic's terms ("… [rule: anc >= 1.5]"); the page shows the readable rule instead.
+RULE_SUFFIX = re.compile(r"\s*\[rule: [^\]]*\]")
 ICONS = {"passes": "✓", "excludes": "✗", "undecided": "?", "review": "☐"}
 
 
@@ -85,3 +86,43 @@ def evidence_line(item: dict[str, Any]) -> dict[str, Any]:
     shown = None if value is None else t("evidence.value", value=value, unit=unit_shown(item.get("unit"))).strip()
     return {"reference": item.get("reference"), "display": item.get("display"), "value": shown,
             "date": item.get("date"), "note": item.get("note")}
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """One evidence item as shown: reference, what, value with unit, date, note."""
+
+    reference: str | None
+    display: str | None
+    value: str | None
+    date: str | None
+    note: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One criterion's row of the report table, with every word already chosen (the template only places them)."""
+
+    id: str
+    kind: str
+    status: str
+    status_word: str
+    effect: str
+    effect_word: str
+    icon: str
+    text: str
+    reason: str
+    rule: str | None
+    evidence: tuple[Evidence, ...]
+
+
+def criterion_rows(report: dict[str, Any], rules: dict[str, str]) -> list[Row]:
+    """Return the report table's rows: status as a word and an icon, reason without the raw rule, the readable rule, evidence."""
+    rows = []
+    for c in report["criteria"]:
+        kind_effect = effect(c)
+        evidence = tuple(Evidence(**evidence_line(item)) for item in c.get("evidence") or [])
+        rule = rules.get(c["id"])
+        rows.append(Row(c["id"], t(f"trial.kind.{c['kind']}"), c["status"], t(f"status.{c['status']}"), kind_effect, t(f"effect.{kind_effect}"),
+                        ICONS[kind_effect], c["text"], reason_text(c), t("report.rule", rule=rule) if rule else None, evidence))
+    return rows

@@ -120,11 +120,17 @@ class WorklistCache:
 
 
 def _parse(text: str) -> list[dict[str, Any]]:
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, [])
+    # Columns by the header's names (a writer may order them differently); one missing is read as empty.
+    where = [header.index(col) if col in header else None for col in WORKLIST_COLUMNS]
+    numeric = [col in NUMERIC for col in WORKLIST_COLUMNS]
     rows = []
-    for raw in csv.DictReader(io.StringIO(text)):
-        row: dict[str, Any] = {col: raw.get(col) or "" for col in WORKLIST_COLUMNS}
-        for col in NUMERIC:
-            row[col] = int(row[col]) if str(row[col]).isdigit() else 0
+    for raw in reader:
+        row: dict[str, Any] = {}
+        for col, index, number in zip(WORKLIST_COLUMNS, where, numeric, strict=True):
+            value = raw[index] if index is not None and index < len(raw) else ""
+            row[col] = (int(value) if value.isdigit() else 0) if number else value
         rows.append(row)
     return rows
 
