@@ -48,14 +48,18 @@ def test_report_page_agrees_with_the_api(live: LiveServer, page: Any, output: Pa
     report = api_report(live, patient_id)
     page.goto(report_url(live, patient_id))
     page.screenshot(path=str(output / f"report-{patient_id}.png"))
-    assert page.locator(".banner").get_attribute("data-verdict") == report["verdict"]
-    obtain = sorted({lab for c in report["criteria"] if c["status"] == "unknown" for lab in c["missing"]}, key=str.lower)
-    assert page.locator("ul.to-obtain .item").all_inner_texts() == obtain
-    confirm = [c["id"] for c in report["criteria"] if c["status"] == "review"]
-    assert [li.get_attribute("data-criterion") for li in page.locator("ul.to-confirm li").all()] == confirm
-    rows = page.locator("table.report-criteria tbody tr")
-    shown = [(r.get_attribute("data-criterion"), r.get_attribute("data-status"), r.locator(".word").inner_text()) for r in rows.all()]
-    assert shown == [(c["id"], c["status"], t(f"status.{c['status']}")) for c in report["criteria"]]
+    # One round trip for everything the page shows (a locator call per row costs seconds on a shared machine).
+    shown = page.evaluate("""() => ({
+        verdict: document.querySelector(".banner").dataset.verdict,
+        obtain: [...document.querySelectorAll("ul.to-obtain .item")].map(e => e.innerText),
+        confirm: [...document.querySelectorAll("ul.to-confirm li")].map(e => e.dataset.criterion),
+        rows: [...document.querySelectorAll("table.report-criteria tbody tr")]
+              .map(r => [r.dataset.criterion, r.dataset.status, r.querySelector(".word").innerText]),
+    })""")
+    assert shown["verdict"] == report["verdict"]
+    assert shown["obtain"] == sorted({lab for c in report["criteria"] if c["status"] == "unknown" for lab in c["missing"]}, key=str.lower)
+    assert shown["confirm"] == [c["id"] for c in report["criteria"] if c["status"] == "review"]
+    assert shown["rows"] == [[c["id"], c["status"], t(f"status.{c['status']}")] for c in report["criteria"]]
 
 
 def test_banner_never_says_a_bare_eligible(live: LiveServer, page: Any) -> None:
@@ -176,7 +180,7 @@ def test_evaluate_form_shows_the_report_and_escapes_record_text(live: LiveServer
     page.get_by_label(f"{TRIAL} — ", exact=False).check()
     page.get_by_label(t("evaluate.asof")).fill(AS_OF)
     page.get_by_role("button", name=t("evaluate.submit")).click()
-    page.screenshot(path=str(output / "evaluated.png"), full_page=True)
+    page.screenshot(path=str(output / "evaluated.png"))
     assert page.locator(".banner").get_attribute("data-verdict") == "insufficient-data"
     assert (page.locator("main img").count(), page.locator("main b").count()) == (0, 0)
     assert page.locator("ul.evidence li", has_text=MARKUP).count() > 0
