@@ -34,12 +34,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["cds_service"] = cds_service(app.config, app.extensions["rulebook"])
     app.extensions["cds_feedback"] = FeedbackStore(app.config["CDS_FEEDBACK_DB"])
 
-    from service import api, errorhandlers
+    from service import api, errorhandlers, pages
     from service.cds import blueprint as cds_blueprint
 
     errorhandlers.register(app)
     app.register_blueprint(api.blueprint)
     app.register_blueprint(cds_blueprint.blueprint)
+    pages.register(app)  # the HTML pages under /ui/ (service/pages); the API's auth hook goes in as before_request=
     # The rulebook and compiled rules live as long as the process: move them out of the collector's way,
     # so the many short-lived objects of parsing a large request do not trigger scans of them (p90 40 -> 17 ms).
     gc.freeze()
@@ -58,7 +59,7 @@ def cds_service(config: Mapping[str, Any], book: Rulebook) -> CdsService:
     """Return the CDS service with its fhirServer allowlist and FHIR client settings."""
     settings = client_settings(config)
     return CdsService(book, tuple(url_list(config.get("CDS_FHIR_ALLOWLIST"), "CDS_FHIR_ALLOWLIST")), flag(config.get("CDS_SHOW_INELIGIBLE"), default=False),
-                      settings, fetch_options(config), new_session(settings.pool_size))
+                      settings, fetch_options(config), new_session(settings.pool_size), report_base=str(config.get("CDS_PUBLIC_URL") or "") or None)
 
 
 __all__ = ["EligibilityError", "create_app"]

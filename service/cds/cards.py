@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from typing import Any
+from urllib.parse import quote
 
 SUMMARY_LIMIT = 140  # the specification: summary SHOULD be under 140 characters
 # Card uuids are derived from the hook instance and the trial, so feedback names a trial without a lookup.
@@ -14,9 +15,9 @@ EVIDENCE_PER_CRITERION = 3
 
 
 def cards_for(reports: list[dict[str, Any]], hook_instance: str, urls: dict[str, str | None], *, show_ineligible: bool = False,
-              source_label: str = "Trial eligibility") -> list[dict[str, Any]]:
+              source_label: str = "Trial eligibility", report_base: str | None = None) -> list[dict[str, Any]]:
     """Return one card per trial the patient is eligible for or may be (and ineligible ones when asked)."""
-    return [card(report, hook_instance, source_label, urls.get(report["trialId"]))
+    return [card(report, hook_instance, source_label, urls.get(report["trialId"]), report_url=report_url(report_base, report))
             for report in reports if (show_ineligible or report["verdict"] in SHOWN_VERDICTS) and not deceased(report)]
 
 
@@ -26,7 +27,14 @@ def deceased(report: dict[str, Any]) -> bool:
     return first.get("id") == "exc-0" and first.get("status") == "met"
 
 
-def card(report: dict[str, Any], hook_instance: str, source_label: str, url: str | None) -> dict[str, Any]:
+def report_url(base: str | None, report: dict[str, Any]) -> str | None:
+    """Return the absolute URL of the report's patient × trial page on this service (service/pages), or None without a base."""
+    if not base:
+        return None
+    return f"{base.rstrip('/')}/ui/patients/{quote(report['patientId'], safe='')}/trials/{report['trialId']}?asOf={report['asOf']}"
+
+
+def card(report: dict[str, Any], hook_instance: str, source_label: str, url: str | None, *, report_url: str | None = None) -> dict[str, Any]:
     """Return the card for one trial's report."""
     body: dict[str, Any] = {
         "uuid": card_uuid(hook_instance, report["trialId"]),
@@ -38,6 +46,9 @@ def card(report: dict[str, Any], hook_instance: str, source_label: str, url: str
     if url:
         body["source"]["url"] = url
         body["links"] = [{"label": f"{report['trialId']} on ClinicalTrials.gov", "url": url, "type": "absolute"}]
+    if report_url:
+        # The full report first: the clinician goes from the card to the criterion-by-criterion page.
+        body["links"] = [{"label": f"Full report for {report['trialId']}", "url": report_url, "type": "absolute"}, *body.get("links", [])]
     return body
 
 

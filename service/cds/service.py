@@ -34,6 +34,8 @@ class CdsService:
     client_settings: ClientSettings = field(default_factory=ClientSettings)
     fetch_options: FetchOptions = field(default_factory=FetchOptions)
     session: requests.Session | None = None
+    # This service's public base URL: each card links its patient × trial page there (service/pages).
+    report_base: str | None = None
 
     def __post_init__(self) -> None:
         self.trials = list(self.book.trials.values())
@@ -69,7 +71,7 @@ class CdsService:
         record = self.record(body, str(patient_id), as_of)
         reports = evaluate_trials(self.book, self.trials, record, as_of)
         urls = {t.id: t.url for t in self.trials}
-        return {"cards": cards_for(reports, hook_instance, urls, show_ineligible=self.show_ineligible)}
+        return {"cards": cards_for(reports, hook_instance, urls, show_ineligible=self.show_ineligible, report_base=self.report_base)}
 
     def record(self, body: dict[str, Any], patient_id: str, as_of: date) -> PatientRecord:
         """Build the record from prefetch, fetching missing keys from an allowlisted fhirServer; 412 when impossible."""

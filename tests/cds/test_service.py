@@ -22,6 +22,7 @@ from flask.testing import FlaskClient
 from service import create_app
 from service.cds.cards import cards_for
 from service.cds.service import CdsService
+from service.config import DEFAULTS
 from service.evaluate import evaluate_trials
 from service.fhir.searches import plan_searches
 from service.record import record_from_bundle
@@ -102,7 +103,7 @@ def expected_cards(book: Rulebook, bundle: dict[str, Any], *, show_ineligible: b
     """The cards built directly from a Bundle, without the hook machinery."""
     trials = list(book.trials.values())
     reports = evaluate_trials(book, trials, record_from_bundle(bundle), AS_OF)
-    return cards_for(reports, HOOK_INSTANCE, {t.id: t.url for t in trials}, show_ineligible=show_ineligible)
+    return cards_for(reports, HOOK_INSTANCE, {t.id: t.url for t in trials}, show_ineligible=show_ineligible, report_base=DEFAULTS["CDS_PUBLIC_URL"])
 
 
 def without_type(bundle: dict[str, Any], resource_type: str) -> dict[str, Any]:
