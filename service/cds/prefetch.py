@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from service.errors import BadRequest
+from service.fhir.client import issue_summary, outcome_is_note
 from service.fhir.searches import Search, plan_searches
 from service.record import PatientRecord, record_from_bundle
 from service.rulebook import Rulebook, Trial
@@ -47,34 +48,61 @@ class Prefetched:
     resources: list[dict[str, Any]]
     missing: list[str]  # keys absent (not satisfied, or failed at the EHR) or null, to fetch if a server is at hand
     null_keys: list[str]  # keys the EHR sent as null: per the specification, "no data to populate" them
+    # Keys whose query the EHR says failed (an OperationOutcome, or a Bundle holding an error one), with why: never "no data".
+    failed: dict[str, str] = field(default_factory=dict)
+    # Keys that hold only a first page: their next link, to follow from an allowlisted fhirServer (else the key is partial).
+    next_links: dict[str, str] = field(default_factory=dict)
+    # Warnings and information the EHR attached to the data it did send, by resource type.
+    notes: dict[str, list[str]] = field(default_factory=dict)
 
 
 def read_prefetch(prefetch: object, plan: PrefetchPlan, patient_id: str) -> Prefetched:
-    """Split a hook request's ``prefetch`` into usable data and the keys still needed; BadRequest when malformed."""
+    """Split a hook request's ``prefetch`` into usable data and the keys still needed; BadRequest when malformed.
+
+    The specification says an EHR SHOULD send an OperationOutcome (alone, or in the Bundle) for a prefetch query
+    that failed, and MAY page prefetch results: such keys are failed or partial, never read as "no data".
+    """
     if prefetch is None:
         prefetch = {}
     if not isinstance(prefetch, dict):
         raise BadRequest("'prefetch' must be an object of prefetch keys")
+    failed: dict[str, str] = {}
     patient = prefetch.get(PATIENT_KEY)
-    if patient is not None:
+    if isinstance(patient, dict) and _is_outcome(patient):
+        # The EHR could not read the Patient: fetch it from fhirServer, or answer 412 (there is no one to evaluate).
+        failed[PATIENT_KEY] = f"prefetch {PATIENT_KEY!r}: the EHR sent an OperationOutcome ({issue_summary(patient)}) instead of the Patient"
+        patient = None
+    elif patient is not None:
         if not isinstance(patient, dict) or patient.get("resourceType") != "Patient":
             raise BadRequest("prefetch 'patient' must be a Patient resource")
         if patient.get("id") != patient_id:
             raise BadRequest("prefetch 'patient' is not the Patient named in context.patientId")
     resources: list[dict[str, Any]] = []
     missing = [] if patient is not None else [PATIENT_KEY]
-    null_keys = [PATIENT_KEY] if PATIENT_KEY in prefetch and patient is None else []
-    for key in plan.searches:
-        if key not in prefetch or prefetch[key] is None:
+    null_keys = [PATIENT_KEY] if PATIENT_KEY in prefetch and prefetch[PATIENT_KEY] is None else []
+    next_links: dict[str, str] = {}
+    notes: dict[str, list[str]] = {}
+    for key, search in plan.searches.items():
+        value = prefetch.get(key)
+        if value is None:
             missing.append(key)
             if key in prefetch:
                 null_keys.append(key)
-            continue
-        resources.extend(_bundle_resources(key, prefetch[key]))
-    return Prefetched(patient, resources, missing, null_keys)
+        elif _is_outcome(value):
+            failed[key] = f"prefetch {key!r}: the EHR sent an OperationOutcome ({issue_summary(value)}) instead of the search results"
+        else:
+            found, error, next_url = _bundle_resources(key, value, notes.setdefault(search.resource_type, []))
+            if error is not None:
+                failed[key] = error
+                continue
+            resources.extend(found)
+            if next_url is not None:
+                next_links[key] = next_url
+    return Prefetched(patient, resources, missing, null_keys, failed, next_links, {k: v for k, v in notes.items() if v})
 
 
-def record_from_parts(patient: dict[str, Any], resources: Iterable[dict[str, Any]], failed: dict[str, str]) -> PatientRecord:
+def record_from_parts(patient: dict[str, Any], resources: Iterable[dict[str, Any]], failed: dict[str, str],
+                      notes: dict[str, list[str]] | None = None) -> PatientRecord:
     """Build the record from the Patient and resources gathered from prefetch and fetch (each resource once)."""
     unique: dict[tuple[str, str], dict[str, Any]] = {}
     for resource in resources:
@@ -84,18 +112,29 @@ def record_from_parts(patient: dict[str, Any], resources: Iterable[dict[str, Any
     bundle = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": r} for r in (patient, *unique.values())]}
     # record_from_bundle keeps only resources whose subject is this patient: prefetch is checked, not trusted.
     record = record_from_bundle(bundle)
-    return PatientRecord(record.patient, record.resources, dict(failed), record.index)
+    return PatientRecord(record.patient, record.resources, dict(failed), record.index, dict(notes or {}))
 
 
-def _bundle_resources(key: str, value: object) -> list[dict[str, Any]]:
+def _is_outcome(value: object) -> bool:
+    return isinstance(value, dict) and value.get("resourceType") == "OperationOutcome"
+
+
+def _bundle_resources(key: str, value: object, notes: list[str]) -> tuple[list[dict[str, Any]], str | None, str | None]:
+    """Return a prefetched searchset's resources, why it failed (an error OperationOutcome in it) or None, and its next link."""
     if not isinstance(value, dict) or value.get("resourceType") != "Bundle":
-        raise BadRequest(f"prefetch {key!r} must be a FHIR Bundle (searchset) or null")
-    if any(isinstance(link, dict) and link.get("relation") == "next" for link in value.get("link") or []):
-        # The specification forbids paged prefetch: a partial result must not pass for the whole.
-        raise BadRequest(f"prefetch {key!r} has a next link; prefetch must hold all results at once")
+        raise BadRequest(f"prefetch {key!r} must be a FHIR Bundle (searchset), an OperationOutcome or null")
     entries = value.get("entry") or []
     if not isinstance(entries, list):
         raise BadRequest(f"prefetch {key!r}: Bundle.entry must be a list")
+    links = value.get("link") or []
+    if not isinstance(links, list):
+        raise BadRequest(f"prefetch {key!r}: Bundle.link must be a list")
+    next_url = None
+    for link in links:
+        if isinstance(link, dict) and link.get("relation") == "next":
+            if not isinstance(link.get("url"), str) or not link["url"]:
+                raise BadRequest(f"prefetch {key!r}: a next link has no url")
+            next_url = link["url"]
     found = []
     for index, entry in enumerate(entries):
         resource = entry.get("resource") if isinstance(entry, dict) else None
@@ -103,4 +142,9 @@ def _bundle_resources(key: str, value: object) -> list[dict[str, Any]]:
             raise BadRequest(f"prefetch {key!r}: Bundle.entry[{index}] has no resource")
         if resource["resourceType"] != "OperationOutcome":
             found.append(resource)
-    return found
+        elif not outcome_is_note(resource):
+            # The specification's way for an EHR to say this prefetch query failed: what came with it is not the whole.
+            return [], f"prefetch {key!r}: the EHR reported that its query failed ({issue_summary(resource)})", None
+        elif resource.get("issue"):
+            notes.append(f"prefetch {key!r}: the EHR noted {issue_summary(resource)}")
+    return found, None, next_url

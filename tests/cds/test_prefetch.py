@@ -194,6 +194,62 @@ def test_operation_outcome_entries_are_skipped() -> None:
     assert all(r["resourceType"] != "OperationOutcome" for r in prefetched.resources)
 
 
+ERROR_OUTCOME = {"resourceType": "OperationOutcome", "id": "failed",
+                 "issue": [{"severity": "error", "code": "exception", "diagnostics": "Jane Doe: query failed"}]}
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        # The whole value an OperationOutcome (the specification: the EHR SHOULD send one for a failed prefetch query).
+        pytest.param(ERROR_OUTCOME, id="outcome-alone"),
+        # A searchset holding an error OperationOutcome as its only entry.
+        pytest.param(searchset([ERROR_OUTCOME]), id="outcome-in-bundle"),
+        # A fatal OperationOutcome beside some results: those are not the whole answer.
+        pytest.param(searchset([{"resourceType": "Condition", "id": "c1", "subject": {"reference": f"Patient/{PATIENT_ID}"}},
+                                {**ERROR_OUTCOME, "issue": [{"severity": "fatal", "code": "exception"}]}]), id="fatal-beside-results"),
+    ],
+)
+def test_failed_prefetch_query_is_a_failed_key(value: dict[str, Any]) -> None:
+    """A key the EHR says failed (an OperationOutcome, alone or in the Bundle) is a failed key, not "no data": nothing of it is read."""
+    plan = prefetch_plan(rulebook(), rulebook().trials.values())
+    prefetched = read_prefetch({**full_prefetch(), "conditions": value}, plan, PATIENT_ID)
+    assert list(prefetched.failed) == ["conditions"]
+    assert "OperationOutcome" in prefetched.failed["conditions"] or "query failed" in prefetched.failed["conditions"]
+    assert "Jane" not in prefetched.failed["conditions"]
+    assert prefetched.missing == []
+    assert all(r["resourceType"] != "Condition" for r in prefetched.resources)
+
+
+def test_failed_patient_key_is_missing_and_failed() -> None:
+    """An OperationOutcome for the Patient leaves the Patient to fetch (or a 412), not a 400."""
+    plan = prefetch_plan(rulebook(), rulebook().trials.values())
+    prefetched = read_prefetch({**full_prefetch(), PATIENT_KEY: ERROR_OUTCOME}, plan, PATIENT_ID)
+    assert (prefetched.patient, prefetched.missing, prefetched.null_keys, list(prefetched.failed)) == (None, [PATIENT_KEY], [], [PATIENT_KEY])
+
+
+def test_warning_outcome_in_prefetch_is_a_note() -> None:
+    """A warning OperationOutcome in a prefetched searchset is kept as a note (severity and code, not its text); the key's data is read."""
+    plan = prefetch_plan(rulebook(), rulebook().trials.values())
+    warning = {"resourceType": "OperationOutcome", "id": "warn", "issue": [{"severity": "warning", "code": "incomplete", "diagnostics": "Jane Doe"}]}
+    full = full_prefetch()
+    prefetched = read_prefetch({**full, "conditions": {**full["conditions"], "entry": [*full["conditions"]["entry"], {"resource": warning}]}},
+                               plan, PATIENT_ID)
+    assert prefetched.failed == {}
+    assert prefetched.notes == {"Condition": ["prefetch 'conditions': the EHR noted warning 'incomplete'"]}
+    assert any(r["resourceType"] == "Condition" for r in prefetched.resources)
+
+
+def test_paged_prefetch_keeps_the_first_page_and_its_next_link() -> None:
+    """A paged key (a next link) is not refused: its first page is read and its next link kept, to follow or to mark the key partial."""
+    plan = prefetch_plan(rulebook(), rulebook().trials.values())
+    full = full_prefetch()
+    prefetched = read_prefetch({**full, "conditions": with_next_link(full["conditions"])}, plan, PATIENT_ID)
+    assert prefetched.next_links == {"conditions": "http://ehr.example.org/fhir/Condition?page=2"}
+    assert prefetched.failed == {}
+    assert any(r["resourceType"] == "Condition" for r in prefetched.resources)
+
+
 def with_next_link(bundle: dict[str, Any]) -> dict[str, Any]:
     """The Bundle as a first page of several."""
     return {**bundle, "link": [{"relation": "self", "url": "http://ehr.example.org/fhir/Condition"},
@@ -213,8 +269,8 @@ MALFORMED: list[Any] = [
     pytest.param(lambda full: {**full, "conditions": "Condition?patient=x"}, "'conditions' must be a FHIR Bundle", id="search-string"),
     # A search key holding a bare resource rather than a Bundle.
     pytest.param(lambda full: {**full, "conditions": {"resourceType": "Condition", "id": "c"}}, "'conditions' must be a FHIR Bundle", id="search-not-bundle"),
-    # A first page only: the specification forbids next links in prefetch.
-    pytest.param(lambda full: {**full, "conditions": with_next_link(full["conditions"])}, "next link", id="next-link"),
+    # A next link without a url.
+    pytest.param(lambda full: {**full, "conditions": {**full["conditions"], "link": [{"relation": "next"}]}}, "next link has no url", id="next-without-url"),
     # Bundle.entry not a list.
     pytest.param(lambda full: {**full, "conditions": {"resourceType": "Bundle", "type": "searchset", "entry": "x"}}, "must be a list", id="entry-not-list"),
     # An entry with no resource.

@@ -340,9 +340,8 @@ def test_malformed_request_is_400(client: FlaskClient, changes: dict[str, Any], 
     [
         # The Patient of someone other than context.patientId.
         pytest.param(lambda p: {**p, "patient": {**p["patient"], "id": "someone-else"}}, id="patient-of-another-id"),
-        # A first page with a next link: prefetch must hold every result at once.
-        pytest.param(lambda p: {**p, "conditions": {**p["conditions"], "link": [{"relation": "next", "url": "http://ehr.example.org/fhir/x"}]}},
-                     id="next-link"),
+        # A next link without a url (a paged key with a usable next link is followed or partial: see below).
+        pytest.param(lambda p: {**p, "conditions": {**p["conditions"], "link": [{"relation": "next"}]}}, id="next-link-without-url"),
         # A string where a Bundle belongs.
         pytest.param(lambda p: {**p, "conditions": "Condition?patient=x"}, id="string"),
         # prefetch itself not an object.
@@ -572,3 +571,95 @@ def test_failed_search_is_shown_as_data_not_received(tmp_path: Path, templates: 
 def test_allowed_fhir_servers(book: Rulebook, server: str, allowed: bool) -> None:
     """A fhirServer is allowed only under an allowlisted base: same scheme, host and port, at or below its path."""
     assert CdsService(book, fhir_allowlist=("https://ehr.example.org/fhir/r4",)).allowed(server) is allowed
+
+
+# --- Prefetch the EHR says failed, and paged prefetch ---------------------------------------------------------------------
+
+PREGNANT_TRIAL, PREGNANT_CASE = "NCT06761417", "pregnant-positive-hcg"
+FAILED_QUERY = {"resourceType": "OperationOutcome", "id": "failed",
+                "issue": [{"severity": "error", "code": "exception", "diagnostics": "prefetch query failed for Jane Doe"}]}
+
+
+def statuses_of(book: Rulebook, record: Any, trial_id: str) -> dict[str, str]:
+    """The criterion statuses of one trial's report over a record."""
+    trial = book.trial(trial_id)
+    assert trial is not None
+    report = evaluate_trials(book, [trial], record, AS_OF)[0]
+    return {c["id"]: c["status"] for c in report["criteria"]}
+
+
+@pytest.mark.parametrize(
+    "failed_value",
+    [
+        # The red-team/UX shape: each Observation key a searchset holding only an error OperationOutcome.
+        pytest.param(searchset([FAILED_QUERY]), id="outcome-in-bundle"),
+        # Each Observation key the OperationOutcome itself (a 400 before).
+        pytest.param(FAILED_QUERY, id="outcome-alone"),
+    ],
+)
+def test_failed_observation_prefetch_decides_nothing(plain_app: Flask, templates: dict[str, str], book: Rulebook, failed_value: Any) -> None:
+    """Observation keys the EHR says failed leave the pregnancy exclusion unknown (it passed as "not pregnant" before), with a dataError."""
+    bundle = fixture_bundle(PREGNANT_TRIAL, PREGNANT_CASE)
+    patient_id = fixture_patient_id(PREGNANT_TRIAL, PREGNANT_CASE)
+    prefetch = {k: (failed_value if k.startswith("observations") else v) for k, v in prefetch_for(bundle, templates).items()}
+    service: CdsService = plain_app.extensions["cds_service"]
+    record = service.record(hook_request(patient_id, prefetch), patient_id, AS_OF)
+    full = statuses_of(book, record_from_bundle(bundle), PREGNANT_TRIAL)
+    faulted = statuses_of(book, record, PREGNANT_TRIAL)
+    assert "EHR" in record.failed["Observation"] and "Jane" not in record.failed["Observation"]
+    pregnancy = [cid for cid, status in full.items() if status == "met" and cid.startswith("exc")]
+    assert pregnancy and all(faulted[cid] == "unknown" for cid in pregnancy)
+    status, body = post(plain_app.test_client(), hook_request(patient_id, prefetch))
+    assert status == 200 and isinstance(body["cards"], list)
+
+
+def test_failed_key_is_fetched_from_an_allowlisted_fhir_server(tmp_path: Path, fhir_server: LocalServer, templates: dict[str, str],
+                                                              book: Rulebook) -> None:
+    """A key the EHR says failed is searched again on its allowlisted fhirServer, and the cards use what came back."""
+    app = cds_app(tmp_path, CDS_FHIR_ALLOWLIST=f"{fhir_server.url}/fhir")
+    bundle = fixture_bundle(MI_TRIAL, MI_CASE)
+    prefetch = {**prefetch_for(bundle, templates), "conditions": FAILED_QUERY}
+    status, body = post(app.test_client(), hook_request(fixture_patient_id(MI_TRIAL, MI_CASE), prefetch, fhirServer=f"{fhir_server.url}/fhir"))
+    close(app)
+    assert status == 200
+    assert body["cards"] == expected_cards(book, bundle)
+    assert [s.path for s in fhir_server.seen if "patient" in dict(s.params)] == ["/fhir/Condition"]
+
+
+def test_paged_prefetch_is_followed_from_an_allowlisted_fhir_server(tmp_path: Path, fhir_server: LocalServer, templates: dict[str, str],
+                                                                    book: Rulebook) -> None:
+    """A paged key's next link is read from the allowlisted fhirServer (with the hook's token), and the cards use every page."""
+    app = cds_app(tmp_path, CDS_FHIR_ALLOWLIST=f"{fhir_server.url}/fhir")
+    bundle = fixture_bundle(MI_TRIAL, MI_CASE)
+    patient_id = fixture_patient_id(MI_TRIAL, MI_CASE)
+    first_page = {**searchset([]), "link": [{"relation": "next", "url": f"{fhir_server.url}/fhir/Condition?patient=Patient/{patient_id}&page=2"}]}
+    prefetch = {**prefetch_for(bundle, templates), "conditions": first_page}
+    status, body = post(app.test_client(), hook_request(patient_id, prefetch, fhirServer=f"{fhir_server.url}/fhir", fhirAuthorization=authorization()))
+    close(app)
+    assert status == 200
+    assert body["cards"] == expected_cards(book, bundle)
+    assert [(s.path, dict(s.params).get("page"), s.authorization) for s in fhir_server.seen] == [("/fhir/Condition", "2", f"Bearer {ACCESS_TOKEN}")]
+
+
+def test_paged_prefetch_without_fhir_server_is_partial(plain_app: Flask, templates: dict[str, str]) -> None:
+    """A paged key with no fhirServer to read the rest from is partial: its type is failed (criteria unknown), not a 400."""
+    bundle = fixture_bundle(MI_TRIAL, MI_CASE)
+    patient_id = fixture_patient_id(MI_TRIAL, MI_CASE)
+    prefetch = {**prefetch_for(bundle, templates), "conditions": {**searchset([]), "link": [{"relation": "next", "url": "http://ehr.example.org/fhir/x"}]}}
+    service: CdsService = plain_app.extensions["cds_service"]
+    record = service.record(hook_request(patient_id, prefetch), patient_id, AS_OF)
+    assert "first page" in record.failed["Condition"]
+    assert post(plain_app.test_client(), hook_request(patient_id, prefetch))[0] == 200
+
+
+def test_paged_prefetch_off_the_fhir_server_is_not_followed(tmp_path: Path, fhir_server: LocalServer, templates: dict[str, str]) -> None:
+    """A next link outside the fhirServer's base is never requested: the key is partial."""
+    app = cds_app(tmp_path, CDS_FHIR_ALLOWLIST=f"{fhir_server.url}/fhir")
+    bundle = fixture_bundle(MI_TRIAL, MI_CASE)
+    patient_id = fixture_patient_id(MI_TRIAL, MI_CASE)
+    prefetch = {**prefetch_for(bundle, templates), "conditions": {**searchset([]), "link": [{"relation": "next", "url": f"{fhir_server.url}/other/Condition"}]}}
+    service: CdsService = app.extensions["cds_service"]
+    record = service.record(hook_request(patient_id, prefetch, fhirServer=f"{fhir_server.url}/fhir"), patient_id, AS_OF)
+    close(app)
+    assert "outside the FHIR base URL" in record.failed["Condition"]
+    assert fhir_server.seen == []
