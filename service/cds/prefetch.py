@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
+
+import orjson
 
 from service.errors import BadRequest
 from service.fhir.client import issue_summary, outcome_is_note
-from service.fhir.searches import Search, plan_searches
+from service.fhir.searches import Search, name_matched_value_sets, plan_searches
 from service.record import PatientRecord, record_from_bundle
 from service.rulebook import Rulebook, Trial
 
 PATIENT_KEY = "patient"
 PATIENT_TEMPLATE = "Patient/{{context.patientId}}"
+# Observation categories where each value set matched by name is recorded (data, with the reasons, in the JSON file).
+NAME_MATCHED_CATEGORIES: dict[str, list[str]] = orjson.loads((Path(__file__).with_name("name_matched_categories.json")).read_bytes())["valueSets"]
 
 
 @dataclass(frozen=True)
@@ -28,9 +33,18 @@ class PrefetchPlan:
 
 
 def prefetch_plan(book: Rulebook, trials: Iterable[Trial]) -> PrefetchPlan:
-    """Return one prefetch key per planned search: ``observations``, ``observations-2``, ``conditions``…"""
+    """Return one prefetch key per planned search: ``observations``, ``observations-2``, ``conditions``…
+
+    The Observation search for value sets matched by name (EDSS, AQP4) has no codes: in the pull it is narrowed by a
+    date floor, which the prefetch subset cannot express, so here it is narrowed by category instead of asking the EHR
+    for every Observation the patient has.
+    """
+    trials = list(trials)
+    categories = name_matched_categories(book, trials)
     searches: dict[str, Search] = {}
-    for search in plan_searches(book, list(trials)):
+    for search in plan_searches(book, trials):
+        if search.resource_type == "Observation" and not search.codes and categories:
+            search = replace(search, categories=categories)
         stem = search.resource_type[0].lower() + search.resource_type[1:] + "s"
         key, n = stem, 1
         while key in searches:
@@ -38,6 +52,14 @@ def prefetch_plan(book: Rulebook, trials: Iterable[Trial]) -> PrefetchPlan:
             key = f"{stem}-{n}"
         searches[key] = search
     return PrefetchPlan(searches)
+
+
+def name_matched_categories(book: Rulebook, trials: list[Trial]) -> tuple[str, ...]:
+    """Return the categories that hold the name-matched value sets' Observations; () (no filter) if one of them has none listed."""
+    value_sets = name_matched_value_sets(book, trials)
+    if not value_sets or any(name not in NAME_MATCHED_CATEGORIES for name in value_sets):
+        return ()
+    return tuple(sorted({category for name in value_sets for category in NAME_MATCHED_CATEGORIES[name]}))
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from service.cds.cards import cards_for
 from service.cds.prefetch import PATIENT_KEY, Prefetched, PrefetchPlan, prefetch_plan, read_prefetch, record_from_parts
 from service.errors import BadRequest, FhirError, PrefetchUnavailable
 from service.evaluate import evaluate_trials
+from service.facts import FactSet
 from service.fhir.auth import Auth, BearerToken, NoAuth
 from service.fhir.client import ClientSettings, Deadline, FhirClient, within_base
 from service.fhir.fetch import FetchOptions, fetch_record
@@ -34,6 +35,8 @@ class CdsService:
     client_settings: ClientSettings = field(default_factory=ClientSettings)
     fetch_options: FetchOptions = field(default_factory=FetchOptions)
     session: requests.Session | None = None
+    # Cards only for trials whose target disease the patient may have (ELIGIBILITY_CDS_REQUIRE_TARGET_DISEASE).
+    require_target_disease: bool = True
 
     def __post_init__(self) -> None:
         self.trials = list(self.book.trials.values())
@@ -68,8 +71,21 @@ class CdsService:
             raise BadRequest("'context.patientId' must be a FHIR id: 1-64 letters, digits, '-' or '.'")
         record = self.record(body, str(patient_id), as_of)
         reports = evaluate_trials(self.book, self.trials, record, as_of)
+        if self.require_target_disease:
+            reports = self._relevant(reports, record, as_of)
         urls = {t.id: t.url for t in self.trials}
         return {"cards": cards_for(reports, hook_instance, urls, show_ineligible=self.show_ineligible)}
+
+    def _relevant(self, reports: list[dict[str, Any]], record: PatientRecord, as_of: date) -> list[dict[str, Any]]:
+        """Keep the reports of trials whose target disease the patient may have: one of its definitions true or unknown.
+
+        A trial for NMO is noise on the chart of a patient with no NMO on record, whatever the labs say; an unknown
+        (the Condition search failed) keeps the card, since "no record" was not established. No targetDisease: no gate.
+        """
+        facts = FactSet(record, as_of, self.book)
+        targets = {trial.id: trial.target_disease for trial in self.trials}
+        return [report for report in reports
+                if not targets[report["trialId"]] or any(facts.get(name).value is not False for name in targets[report["trialId"]])]
 
     def record(self, body: dict[str, Any], patient_id: str, as_of: date) -> PatientRecord:
         """Build the record from prefetch, fetching missing, failed and paged keys from an allowlisted fhirServer; 412 when impossible."""

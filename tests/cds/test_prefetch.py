@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from datetime import date
 from functools import cache
 from typing import Any
 from urllib.parse import parse_qsl
@@ -11,11 +12,13 @@ from urllib.parse import parse_qsl
 import orjson
 import pytest
 
-from service.cds.prefetch import PATIENT_KEY, PATIENT_TEMPLATE, Prefetched, prefetch_plan, read_prefetch, record_from_parts
+from service.cds.prefetch import NAME_MATCHED_CATEGORIES, PATIENT_KEY, PATIENT_TEMPLATE, Prefetched, prefetch_plan, read_prefetch, record_from_parts
 from service.errors import BadRequest
+from service.evaluate import evaluate_trials
 from service.facts import RESOURCE_TYPES
 from service.fhir.medications import unresolved_medications
 from service.fhir.searches import plan_searches
+from service.record import record_from_bundle
 from service.rulebook import Rulebook, load_rulebook
 from tests.conftest import FIXTURES
 
@@ -72,12 +75,20 @@ def codes_of(resource: dict[str, Any], parameter: str) -> set[str]:
     return own | components
 
 
+def categories_of(resource: dict[str, Any]) -> set[str]:
+    """The category codes of a resource (token search without a system matches a code in any system)."""
+    return {c.get("code") for concept in resource.get("category") or [] if isinstance(concept, dict) for c in concept.get("coding") or []
+            if isinstance(c, dict)}
+
+
 def matching(resources: Iterable[dict[str, Any]], resource_type: str, params: list[tuple[str, str]]) -> list[dict[str, Any]]:
-    """The resources a FHIR server would return for a search of one type (code parameters honoured; others ignored)."""
+    """The resources a FHIR server would return for a search of one type (code and category parameters honoured; others ignored)."""
     found = [r for r in resources if r["resourceType"] == resource_type]
     for name, value in params:
         if name in CODE_PARAMETERS:
             found = [r for r in found if codes_of(r, name) & set(value.split(","))]
+        elif name == "category":
+            found = [r for r in found if categories_of(r) & set(value.split(","))]
     return found
 
 
@@ -100,11 +111,46 @@ def full_prefetch(trial: str = TRIAL, case: str = CASE) -> dict[str, Any]:
 
 
 def test_one_key_per_planned_search(book: Rulebook) -> None:
-    """Besides 'patient', the plan has exactly one key per search the rulebook's trials need, each with that search's template."""
+    """Besides 'patient', the plan has exactly one key per search the rulebook's trials need (same type and codes), each with its template."""
     searches = plan_searches(book, list(book.trials.values()))
     plan = prefetch_plan(book, book.trials.values())
-    assert sorted(s.template() for s in plan.searches.values()) == sorted(s.template() for s in searches)
+    assert sorted((s.resource_type, s.codes) for s in plan.searches.values()) == sorted((s.resource_type, s.codes) for s in searches)
     assert len(plan.searches) == len(searches)
+    assert plan.templates() == {PATIENT_KEY: PATIENT_TEMPLATE, **{key: search.template() for key, search in plan.searches.items()}}
+
+
+def test_no_template_asks_for_every_observation() -> None:
+    """No Observation template is unfiltered: the name-matched search (EDSS) asks for its categories (it was 344 KB of a 638 KB request)."""
+    observation_templates = [t for t in templates().values() if t.startswith("Observation?")]
+    assert observation_templates
+    assert all("combo-code=" in t or "category=" in t for t in observation_templates)
+    assert "Observation?patient={{context.patientId}}&category=exam,survey" in observation_templates
+
+
+def test_every_name_matched_value_set_has_categories(book: Rulebook) -> None:
+    """Each Observation value set matched by name has categories listed, and no definition of it reads absence as 'no' (a missed one is unknown)."""
+    observation_kinds = {kind for kind, types in RESOURCE_TYPES.items() if "Observation" in types}
+    name_matched = {name: d for name, d in book.definitions.items() if d["kind"] in observation_kinds and "valueSet" in d
+                    and (book.value_sets[d["valueSet"]].names or book.value_sets[d["valueSet"]].prefixes)}
+    assert {"edss", "aqp4_igg_positive"} <= set(name_matched)
+    assert {d["valueSet"] for d in name_matched.values()} <= set(NAME_MATCHED_CATEGORIES)
+    assert all("absentMeans" not in d for d in name_matched.values())
+
+
+NMO_CASES = sorted(path.stem for path in (FIXTURES / "NCT02021825").glob("*.json") if path.name != "manifest.json")
+
+
+@pytest.mark.parametrize("case", NMO_CASES)
+def test_category_filtered_prefetch_loses_nothing_the_rules_read(case: str) -> None:
+    """Every NMO-trial fixture (EDSS is matched by name) evaluates the same from the category-filtered prefetch as from its Bundle."""
+    book = rulebook()
+    bundle = fixture_bundle("NCT02021825", case)
+    patient_id = next(e["resource"]["id"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient")
+    prefetched = read_prefetch(prefetch_for(bundle, templates()), prefetch_plan(book, book.trials.values()), patient_id)
+    patient, resources = parts(prefetched)
+    as_of = date.fromisoformat(orjson.loads((FIXTURES / "NCT02021825" / "manifest.json").read_bytes())["asOf"])
+    trials = list(book.trials.values())
+    assert evaluate_trials(book, trials, record_from_parts(patient, resources, {}), as_of) == evaluate_trials(book, trials, record_from_bundle(bundle), as_of)
 
 
 def test_keys_name_their_resource_type(book: Rulebook) -> None:

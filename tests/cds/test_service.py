@@ -21,13 +21,16 @@ from flask.testing import FlaskClient
 
 from service import create_app
 from service.cds.cards import cards_for
+from service.cds.prefetch import prefetch_plan
 from service.cds.service import CdsService
 from service.evaluate import evaluate_trials
+from service.facts import FactSet
 from service.fhir.searches import plan_searches
 from service.record import record_from_bundle
 from service.rulebook import Rulebook
-from tests.cds.test_prefetch import another_patients_observation, fixture_bundle, fixture_patient_id, matching, prefetch_for, searchset
-from tests.conftest import FIXTURES
+from tests.cds.test_prefetch import another_patients_observation, fixture_bundle, fixture_patient_id, matching, prefetch_for, rulebook, searchset
+from tests.conftest import FIXTURES, synthea_dir
+from tests.fhir.faultmatrix import synthea_patient
 
 SERVICE_URL = "/cds-services/trial-eligibility"
 HOOK_INSTANCE = "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea"
@@ -98,10 +101,13 @@ def post(client: FlaskClient, body: object, path: str = SERVICE_URL) -> tuple[in
     return response.status_code, response.get_json()
 
 
-def expected_cards(book: Rulebook, bundle: dict[str, Any], *, show_ineligible: bool = False) -> list[dict[str, Any]]:
-    """The cards built directly from a Bundle, without the hook machinery."""
+def expected_cards(book: Rulebook, bundle: dict[str, Any], *, show_ineligible: bool = False, gate: bool = True) -> list[dict[str, Any]]:
+    """The cards built directly from a Bundle, without the hook machinery; with `gate`, none for a trial whose target disease is not on record."""
     trials = list(book.trials.values())
-    reports = evaluate_trials(book, trials, record_from_bundle(bundle), AS_OF)
+    record = record_from_bundle(bundle)
+    facts = FactSet(record, AS_OF, book)
+    shown = [t for t in trials if not gate or not t.target_disease or any(facts.get(name).value is not False for name in t.target_disease)]
+    reports = evaluate_trials(book, shown, record, AS_OF)
     return cards_for(reports, HOOK_INSTANCE, {t.id: t.url for t in trials}, show_ineligible=show_ineligible)
 
 
@@ -236,7 +242,8 @@ def test_discovery_prefetch_matches_the_rulebooks_searches(templates: dict[str, 
     """The prefetch holds the Patient read and exactly one template per search the rulebook's trials need."""
     searches = plan_searches(book, list(book.trials.values()))
     assert templates["patient"] == "Patient/{{context.patientId}}"
-    assert sorted(v for k, v in templates.items() if k != "patient") == sorted(s.template() for s in searches)
+    assert templates == prefetch_plan(book, book.trials.values()).templates()
+    assert len(templates) == len(searches) + 1
 
 
 # --- Calls answered from prefetch -----------------------------------------------------------------------------------------
@@ -296,13 +303,13 @@ def test_other_patients_prefetched_resources_are_ignored(client: FlaskClient, te
 
 def test_show_ineligible_cards_every_trial(tmp_path: Path, book: Rulebook) -> None:
     """With CDS_SHOW_INELIGIBLE (given as text, as from the environment), ineligible trials get a card too."""
-    app = cds_app(tmp_path, CDS_SHOW_INELIGIBLE="true")
+    app = cds_app(tmp_path, CDS_SHOW_INELIGIBLE="true", CDS_REQUIRE_TARGET_DISEASE="false")
     bundle = fixture_bundle(MI_TRIAL, MI_CASE)
     templates = app.test_client().get("/cds-services").get_json()["services"][0]["prefetch"]
     status, body = post(app.test_client(), hook_request(fixture_patient_id(MI_TRIAL, MI_CASE), prefetch_for(bundle, templates)))
     close(app)
     assert status == 200
-    assert body["cards"] == expected_cards(book, bundle, show_ineligible=True)
+    assert body["cards"] == expected_cards(book, bundle, show_ineligible=True, gate=False)
     assert len(body["cards"]) == len(book.trials)
 
 
@@ -663,3 +670,52 @@ def test_paged_prefetch_off_the_fhir_server_is_not_followed(tmp_path: Path, fhir
     close(app)
     assert "outside the FHIR base URL" in record.failed["Condition"]
     assert fhir_server.seen == []
+
+
+# --- The target-disease gate ----------------------------------------------------------------------------------------------
+
+NMO_TRIAL = "NCT02021825"
+
+
+def synthea_call(name: str, prefetch_change: Callable[[dict[str, Any]], dict[str, Any]] = lambda p: p) -> tuple[dict[str, Any], date]:
+    """A hook request for a Synthea patient (references as a server holds them), with the full prefetch, and its as-of date."""
+    paths = sorted(synthea_dir().glob(f"{name}_*.json"))
+    assert paths, f"no {name} record in {synthea_dir()}; set SYNTHEA_DIR"
+    patient = synthea_patient(paths[0])
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": r} for r in patient.resources]}
+    book = rulebook()
+    prefetch = prefetch_for(bundle, prefetch_plan(book, book.trials.values()).templates())
+    return hook_request(patient.id, prefetch_change(prefetch)), patient.as_of
+
+
+def nmo_cards(service: CdsService, body: dict[str, Any], as_of: date) -> list[dict[str, Any]]:
+    """The cards of a call that are about the NMO trial."""
+    return [card for card in service.call(body, as_of)["cards"] if NMO_TRIAL in card["summary"]]
+
+
+def test_no_card_for_a_trial_whose_target_disease_is_not_on_record(book: Rulebook) -> None:
+    """Courtney_Schinner (Synthea, no NMO diagnosis) gets no NMO-trial card; with the gate off she gets 'May be eligible' (the UX finding)."""
+    body, as_of = synthea_call("Courtney_Schinner")
+    assert nmo_cards(CdsService(book), body, as_of) == []
+    assert [card["indicator"] for card in nmo_cards(CdsService(book, require_target_disease=False), body, as_of)] == ["info"]
+
+
+def test_card_for_a_patient_with_the_target_disease(book: Rulebook, templates: dict[str, str]) -> None:
+    """An NMO patient (the trial's eligible fixture) still gets the NMO-trial card with the gate on."""
+    bundle = fixture_bundle(NMO_TRIAL, "eligible")
+    body = hook_request(fixture_patient_id(NMO_TRIAL, "eligible"), prefetch_for(bundle, templates))
+    assert len(nmo_cards(CdsService(book), body, AS_OF)) == 1
+
+
+def test_unknown_target_disease_keeps_the_card(book: Rulebook) -> None:
+    """With the Condition search failed at the EHR, "no NMO on record" is not established: the NMO-trial card stays."""
+    body, as_of = synthea_call("Courtney_Schinner", lambda p: {**p, "conditions": FAILED_QUERY})
+    assert len(nmo_cards(CdsService(book), body, as_of)) == 1
+
+
+@pytest.mark.parametrize(("value", "expected"), [pytest.param(None, True, id="default-on"), pytest.param("false", False, id="off")])
+def test_target_disease_setting(tmp_path: Path, value: str | None, expected: bool) -> None:
+    """ELIGIBILITY_CDS_REQUIRE_TARGET_DISEASE is on by default; 'false' turns the gate off."""
+    app = cds_app(tmp_path, **({} if value is None else {"CDS_REQUIRE_TARGET_DISEASE": value}))
+    close(app)
+    assert app.extensions["cds_service"].require_target_disease is expected
