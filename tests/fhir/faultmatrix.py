@@ -81,6 +81,12 @@ class FaultFhirServer:
                 with state.lock:
                     state.requests += 1
                 rtype = path.split("/")[0]
+                if "/" in path and state.fault is not None and rtype == state.target:
+                    # A faulted read: hang, or answer with an error status or an OperationOutcome instead of the resource.
+                    if state.fault == "hang":
+                        time.sleep(HANG_SECONDS)
+                    self._send(200, ERROR_OUTCOME) if state.fault in ("hang", "oo-instead") else self._send(int(state.fault), ERROR_OUTCOME)
+                    return
                 if "/" in path:
                     found = [r for r in fake.resources if f"{r['resourceType']}/{r['id']}" == path]
                     self._send(200, found[0]) if found else self._send(404, {"resourceType": "OperationOutcome", "issue": [{"severity": "error",
