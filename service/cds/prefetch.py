@@ -113,7 +113,7 @@ def read_prefetch(prefetch: object, plan: PrefetchPlan, patient_id: str) -> Pref
         elif _is_outcome(value):
             failed[key] = f"prefetch {key!r}: the EHR sent an OperationOutcome ({issue_summary(value)}) instead of the search results"
         else:
-            found, error, next_url = _bundle_resources(key, value, notes.setdefault(search.resource_type, []))
+            found, error, next_url = _bundle_resources(key, value, search.resource_type, notes.setdefault(search.resource_type, []))
             if error is not None:
                 failed[key] = error
                 continue
@@ -141,7 +141,7 @@ def _is_outcome(value: object) -> bool:
     return isinstance(value, dict) and value.get("resourceType") == "OperationOutcome"
 
 
-def _bundle_resources(key: str, value: object, notes: list[str]) -> tuple[list[dict[str, Any]], str | None, str | None]:
+def _bundle_resources(key: str, value: object, resource_type: str, notes: list[str]) -> tuple[list[dict[str, Any]], str | None, str | None]:
     """Return a prefetched searchset's resources, why it failed (an error OperationOutcome in it) or None, and its next link."""
     if not isinstance(value, dict) or value.get("resourceType") != "Bundle":
         raise BadRequest(f"prefetch {key!r} must be a FHIR Bundle (searchset), an OperationOutcome or null")
@@ -162,6 +162,11 @@ def _bundle_resources(key: str, value: object, notes: list[str]) -> tuple[list[d
         resource = entry.get("resource") if isinstance(entry, dict) else None
         if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
             raise BadRequest(f"prefetch {key!r}: Bundle.entry[{index}] has no resource")
+        search = entry.get("search")
+        included = isinstance(search, dict) and search.get("mode") == "include"
+        if resource["resourceType"] not in (resource_type, "OperationOutcome", "Medication") and not included:
+            # Matches of another type: the EHR did not run this key's query, so its own results may be missing.
+            return [], f"prefetch {key!r}: the EHR answered a {resource_type} query with a {resource['resourceType']}", None
         if resource["resourceType"] != "OperationOutcome":
             found.append(resource)
         elif not outcome_is_note(resource):

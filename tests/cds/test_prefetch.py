@@ -254,6 +254,8 @@ ERROR_OUTCOME = {"resourceType": "OperationOutcome", "id": "failed",
         # A fatal OperationOutcome beside some results: those are not the whole answer.
         pytest.param(searchset([{"resourceType": "Condition", "id": "c1", "subject": {"reference": f"Patient/{PATIENT_ID}"}},
                                 {**ERROR_OUTCOME, "issue": [{"severity": "fatal", "code": "exception"}]}]), id="fatal-beside-results"),
+        # Matches of another type than the key's query asks for: the query did not run as asked.
+        pytest.param(searchset([{"resourceType": "Observation", "id": "o1", "subject": {"reference": f"Patient/{PATIENT_ID}"}}]), id="wrong-type"),
     ],
 )
 def test_failed_prefetch_query_is_a_failed_key(value: dict[str, Any]) -> None:
@@ -261,7 +263,7 @@ def test_failed_prefetch_query_is_a_failed_key(value: dict[str, Any]) -> None:
     plan = prefetch_plan(rulebook(), rulebook().trials.values())
     prefetched = read_prefetch({**full_prefetch(), "conditions": value}, plan, PATIENT_ID)
     assert list(prefetched.failed) == ["conditions"]
-    assert "OperationOutcome" in prefetched.failed["conditions"] or "query failed" in prefetched.failed["conditions"]
+    assert re.search("OperationOutcome|query failed|with a Observation", prefetched.failed["conditions"])
     assert "Jane" not in prefetched.failed["conditions"]
     assert prefetched.missing == []
     assert all(r["resourceType"] != "Condition" for r in prefetched.resources)

@@ -719,3 +719,18 @@ def test_target_disease_setting(tmp_path: Path, value: str | None, expected: boo
     app = cds_app(tmp_path, **({} if value is None else {"CDS_REQUIRE_TARGET_DISEASE": value}))
     close(app)
     assert app.extensions["cds_service"].require_target_disease is expected
+
+
+def test_failed_patient_key_is_read_from_an_allowlisted_fhir_server(tmp_path: Path, fhir_server: LocalServer, templates: dict[str, str],
+                                                                     book: Rulebook) -> None:
+    """A Patient key the EHR says failed is read from the allowlisted fhirServer; without one the call is 412 (no one to evaluate)."""
+    bundle = fixture_bundle(MI_TRIAL, MI_CASE)
+    patient_id = fixture_patient_id(MI_TRIAL, MI_CASE)
+    prefetch = {**prefetch_for(bundle, templates), "patient": FAILED_QUERY}
+    app = cds_app(tmp_path, CDS_FHIR_ALLOWLIST=f"{fhir_server.url}/fhir")
+    fetched = post(app.test_client(), hook_request(patient_id, prefetch, fhirServer=f"{fhir_server.url}/fhir"))
+    refused = post(app.test_client(), hook_request(patient_id, prefetch))
+    close(app)
+    assert fetched == (200, {"cards": expected_cards(book, bundle)})
+    assert [s.path for s in fhir_server.seen] == [f"/fhir/Patient/{patient_id}"]
+    assert (refused[0], refused[1]["error"]) == (412, "prefetch-unavailable")
