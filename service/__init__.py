@@ -59,7 +59,8 @@ def cds_service(config: Mapping[str, Any], book: Rulebook) -> CdsService:
     """Return the CDS service with its fhirServer allowlist and FHIR client settings."""
     settings = client_settings(config)
     return CdsService(book, tuple(url_list(config.get("CDS_FHIR_ALLOWLIST"), "CDS_FHIR_ALLOWLIST")), flag(config.get("CDS_SHOW_INELIGIBLE"), default=False),
-                      settings, fetch_options(config), new_session(settings.pool_size), report_base=str(config.get("CDS_PUBLIC_URL") or "") or None)
+                      settings, fetch_options(config), new_session(settings.pool_size), report_base=str(config.get("CDS_PUBLIC_URL") or "") or None,
+                      require_target_disease=flag(config.get("CDS_REQUIRE_TARGET_DISEASE"), default=True))
 
 
 __all__ = ["EligibilityError", "create_app"]

@@ -53,6 +53,8 @@ DEFAULTS: dict[str, Any] = {
     "CDS_FHIR_ALLOWLIST": [],
     # Show a card for trials the patient is ineligible for too.
     "CDS_SHOW_INELIGIBLE": False,
+    # Show a card only when the patient may have the trial's target disease (its rules' targetDisease is true or unknown).
+    "CDS_REQUIRE_TARGET_DISEASE": True,
     # SQLite file for card feedback and the JWT ids already seen (created on first use; shared by workers).
     "CDS_FEEDBACK_DB": str(ROOT / "var" / "feedback.sqlite3"),
 }

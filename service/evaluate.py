@@ -79,6 +79,9 @@ def evaluate_trial(book: Rulebook, trial: Trial, record: PatientRecord, as_of: d
         report["dataErrors"] = [{"resourceType": rtype, "message": message} for rtype, message in sorted(record.failed.items())]
     if record.unreadable:
         report["dataQuality"] = [item.to_json() for item in record.unreadable]
+    if record.notes:
+        # Warnings the FHIR server or EHR attached to data that did arrive: shown, they decide nothing.
+        report["dataNotes"] = [{"resourceType": rtype, "message": note} for rtype, items in sorted(record.notes.items()) for note in items]
     return report
 
 

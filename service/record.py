@@ -30,6 +30,8 @@ class PatientRecord:
     failed: dict[str, str] = field(default_factory=dict)
     # Literal references (``Type/id`` and fullUrl) to resources, for medicationReference and the like.
     index: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Warnings and information the data source attached to its answers (OperationOutcome notes), by resource type.
+    notes: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def patient_id(self) -> str:

@@ -72,6 +72,8 @@ class Trial:
     source: dict[str, Any]
     url: str | None
     criteria: tuple[Criterion, ...]
+    # Definitions naming the disease the trial is for (a CDS card needs one of them true or unknown); empty: no such gate.
+    target_disease: tuple[str, ...] = ()
 
     def counts(self) -> dict[str, int]:
         """Count criteria by kind and by computable / review."""
@@ -105,7 +107,7 @@ class Rulebook:
     def definitions_for(self, trial: Trial) -> set[str]:
         """Return every definition a trial reads, directly or through other definitions."""
         wanted: set[str] = set()
-        todo = [name for c in trial.criteria if c.formula for name in c.reads]
+        todo = [name for c in trial.criteria if c.formula for name in c.reads] + list(trial.target_disease)
         while todo:
             name = todo.pop()
             if name in wanted:
@@ -265,4 +267,9 @@ def _compile_trial(path: Path, document: dict[str, Any], definitions: dict[str, 
                 item.get("reviewWhen"), item.get("reviewReason"), unless,
             )
         )
-    return Trial(document["id"], document["title"], document["phase"], document["version"], document["source"], document.get("url"), tuple(criteria))
+    target = tuple(document.get("targetDisease", ()))
+    unknown_targets = sorted(set(target) - definitions.keys())
+    if unknown_targets:
+        raise RuleError(f"{path.name}: targetDisease names unknown definition(s) {unknown_targets}")
+    return Trial(document["id"], document["title"], document["phase"], document["version"], document["source"], document.get("url"), tuple(criteria),
+                 target)

@@ -191,6 +191,19 @@ def test_review_unless_facts_are_read() -> None:
     assert criterion.reads == {"liver_metastases", "ast_x_uln"}
 
 
+def test_unknown_definition_in_target_disease(rules: Path) -> None:
+    """A targetDisease naming an unknown definition names the file and the definition."""
+    edit(trial_path(rules), lambda doc: doc.update(targetDisease=["no_such_disease"]))
+    assert load_error(rules) == f"{TRIAL}.json: targetDisease names unknown definition(s) ['no_such_disease']"
+
+
+def test_target_disease_is_read_for_the_trial(book: Rulebook) -> None:
+    """Each trial's targetDisease definitions are among those the trial reads, so the searches that decide them are planned."""
+    gated = [trial for trial in book.trials.values() if trial.target_disease]
+    assert gated
+    assert all(set(trial.target_disease) <= book.definitions_for(trial) for trial in gated)
+
+
 def test_unknown_operator_in_criterion(rules: Path) -> None:
     """A criterion using an unknown operator names the file, the criterion and the operator."""
     criterion_id = first_computable(read(trial_path(rules)))["id"]

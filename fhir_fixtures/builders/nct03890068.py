@@ -674,7 +674,7 @@ CASES: list[Case] = [
          lambda b: set_lab(b, "qtc", 430, effectiveDateTime="0001-01-01"), unknown("exc-9c")),
     case("platelets-newer-preliminary", "Base patient with a newer preliminary platelet count of 40 after the final 210: unknown, both shown.",
          lambda b: b.lab("777-3", "Platelets [#/volume] in Blood by Automated count", 40, "10*9/L", 1, status="preliminary"), unknown("inc-8c")),
-    case("ast-range-text-only", "Base patient with AST 95 U/L whose range is only the text '<35 U/L': 2.7 x ULN from the text (the default 40 would give 2.4 x, met).",
+    case("ast-range-text-only", "Base patient with AST 95 U/L whose range is only the text '<35 U/L': 2.7 x ULN from the text (default 40: 2.4 x, met).",
          lambda b: set_lab(b, "ast", 95, high=None, referenceRange=[{"text": "<35 U/L"}]), review("inc-8g")),
     case("radiotherapy-course-ended-25-days", "Base patient whose radiotherapy course ran from 60 to 25 days before: part of it is in the 4 weeks.",
          lambda b: b.add({"resourceType": "Procedure", "status": "completed", "subject": {"reference": f"Patient/{b.pid}"},

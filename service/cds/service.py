@@ -10,8 +10,9 @@ import requests
 
 from service.cds.cards import cards_for
 from service.cds.prefetch import PATIENT_KEY, Prefetched, PrefetchPlan, prefetch_plan, read_prefetch, record_from_parts
-from service.errors import BadRequest, PrefetchUnavailable
+from service.errors import BadRequest, FhirError, PrefetchUnavailable
 from service.evaluate import evaluate_trials
+from service.facts import FactSet
 from service.fhir.auth import Auth, BearerToken, NoAuth
 from service.fhir.client import ClientSettings, Deadline, FhirClient, within_base
 from service.fhir.fetch import FetchOptions, fetch_record
@@ -36,6 +37,8 @@ class CdsService:
     session: requests.Session | None = None
     # This service's public base URL: each card links its patient × trial page there (service/pages).
     report_base: str | None = None
+    # Cards only for trials whose target disease the patient may have (ELIGIBILITY_CDS_REQUIRE_TARGET_DISEASE).
+    require_target_disease: bool = True
 
     def __post_init__(self) -> None:
         self.trials = list(self.book.trials.values())
@@ -70,27 +73,65 @@ class CdsService:
             raise BadRequest("'context.patientId' must be a FHIR id: 1-64 letters, digits, '-' or '.'")
         record = self.record(body, str(patient_id), as_of)
         reports = evaluate_trials(self.book, self.trials, record, as_of)
+        if self.require_target_disease:
+            reports = self._relevant(reports, record, as_of)
         urls = {t.id: t.url for t in self.trials}
         return {"cards": cards_for(reports, hook_instance, urls, show_ineligible=self.show_ineligible, report_base=self.report_base)}
 
+    def _relevant(self, reports: list[dict[str, Any]], record: PatientRecord, as_of: date) -> list[dict[str, Any]]:
+        """Keep the reports of trials whose target disease the patient may have: one of its definitions true or unknown.
+
+        A trial for NMO is noise on the chart of a patient with no NMO on record, whatever the labs say; an unknown
+        (the Condition search failed) keeps the card, since "no record" was not established. No targetDisease: no gate.
+        """
+        facts = FactSet(record, as_of, self.book)
+        targets = {trial.id: trial.target_disease for trial in self.trials}
+        return [report for report in reports
+                if not targets[report["trialId"]] or any(facts.get(name).value is not False for name in targets[report["trialId"]])]
+
     def record(self, body: dict[str, Any], patient_id: str, as_of: date) -> PatientRecord:
-        """Build the record from prefetch, fetching missing keys from an allowlisted fhirServer; 412 when impossible."""
+        """Build the record from prefetch, fetching missing, failed and paged keys from an allowlisted fhirServer; 412 when impossible."""
         prefetched = read_prefetch(body.get("prefetch"), self.plan, patient_id)
-        needs_server = bool(prefetched.missing) or bool(unresolved_medications(prefetched.resources))
+        needs_server = bool(prefetched.missing or prefetched.failed or prefetched.next_links) or bool(unresolved_medications(prefetched.resources))
         client = self._client(body, prefetched) if needs_server else None
-        patient, resources, failed = prefetched.patient, list(prefetched.resources), {}
-        if prefetched.missing and client is None:
-            if prefetched.patient is None or set(prefetched.missing) != set(prefetched.null_keys):
+        patient, resources = prefetched.patient, list(prefetched.resources)
+        failed: dict[str, str] = {}
+        notes = {rtype: list(items) for rtype, items in prefetched.notes.items()}
+        if client is None:
+            if prefetched.missing and (prefetched.patient is None or set(prefetched.missing) != set(prefetched.null_keys)):
                 raise PrefetchUnavailable(self._unavailable(body, prefetched))
-            # Every missing key was sent as null: the specification's "no data to populate" it.
-        elif prefetched.missing and client is not None:
-            searches = [self.plan.searches[key] for key in prefetched.missing if key != PATIENT_KEY]
-            fetched = fetch_record(client, searches, patient_id, as_of, self.fetch_options)
-            patient, failed = prefetched.patient or fetched.patient, dict(fetched.failed)
-            resources += entries_of(fetched.resources)
+            # Every missing key was sent as null: the specification's "no data to populate" it. Failed and paged keys
+            # cannot be completed here: their types are failed, so the criteria that read them are unknown.
+            for key, why in prefetched.failed.items():
+                failed.setdefault(self.plan.searches[key].resource_type, why)
+            for key in prefetched.next_links:
+                failed.setdefault(self.plan.searches[key].resource_type,
+                                  f"prefetch {key!r} holds only the first page of its results, and no allowlisted fhirServer was given to read the rest")
+        else:
+            to_fetch = [key for key in (*prefetched.missing, *prefetched.failed) if key != PATIENT_KEY]
+            if to_fetch or patient is None:
+                fetched = fetch_record(client, [self.plan.searches[key] for key in to_fetch], patient_id, as_of, self.fetch_options)
+                patient = prefetched.patient or fetched.patient
+                failed.update(fetched.failed)
+                for rtype, items in fetched.notes.items():
+                    notes.setdefault(rtype, []).extend(items)
+                resources += entries_of(fetched.resources)
+            resources += self._rest_of_pages(client, prefetched.next_links, failed, notes)
         assert patient is not None  # noqa: S101 - present, or fetched, or the call was refused above
         resources += self._medications(client, resources, failed)
-        return record_from_parts(patient, resources, failed)
+        return record_from_parts(patient, resources, failed, notes)
+
+    def _rest_of_pages(self, client: FhirClient, next_links: dict[str, str], failed: dict[str, str], notes: dict[str, list[str]]) -> list[dict[str, Any]]:
+        """Follow paged prefetch keys' next links from fhirServer; a key whose rest cannot be read marks its type failed."""
+        found: list[dict[str, Any]] = []
+        deadline = Deadline(self.fetch_options.deadline)
+        for key, url in next_links.items():
+            rtype = self.plan.searches[key].resource_type
+            try:
+                found += client.follow(url, rtype, deadline, f"prefetch {key!r} (next pages)", notes.setdefault(rtype, []))
+            except FhirError as exc:
+                failed.setdefault(rtype, exc.message)
+        return found
 
     def _medications(self, client: FhirClient | None, resources: list[dict[str, Any]], failed: dict[str, str]) -> list[dict[str, Any]]:
         """Read the Medications prefetched orders reference; without them a drug is unknown, never "not given" (recorded in ``failed``)."""

@@ -28,6 +28,10 @@ FHIR_JSON = "application/fhir+json"
 MAX_PAGES = 200
 # A FHIR logical id (R4 datatypes); anything else could change the request's path or query.
 FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
+# OperationOutcome severities that are only notes; any other (error, fatal, or none given) means the answer failed.
+NOTE_SEVERITIES = frozenset({"warning", "information"})
+# An issue type code (a closed FHIR code system) is safe to repeat; the server's free text may quote the patient.
+ISSUE_CODE = re.compile(r"[a-z][a-z-]{0,39}")
 
 
 class Deadline:
@@ -89,16 +93,29 @@ class FhirClient:
             raise FhirFatalError(f"{what}: the server answered with a {resource.get('resourceType')!r}, not a {resource_type}")
         return resource
 
-    def search(self, resource_type: str, params: list[tuple[str, str]], deadline: Deadline, what: str | None = None) -> list[dict[str, Any]]:
-        """Run a search and follow Bundle.link 'next' within the base URL; return the entries' resources."""
-        what = what or f"{resource_type} search"
+    def search(self, resource_type: str, params: list[tuple[str, str]], deadline: Deadline, what: str | None = None,
+               notes: list[str] | None = None) -> list[dict[str, Any]]:
+        """Run a search and follow Bundle.link 'next' within the base URL; return the entries' resources.
+
+        A page that reports an error (an OperationOutcome instead of a Bundle, or an error OperationOutcome
+        entry in the searchset) fails the whole search; warnings and information are added to ``notes``.
+        """
+        return self._pages(resource_type, params, resource_type, deadline, what or f"{resource_type} search", notes)
+
+    def follow(self, next_url: str, resource_type: str, deadline: Deadline, what: str, notes: list[str] | None = None) -> list[dict[str, Any]]:
+        """Read the rest of a searchset from its next link (e.g. a paged CDS prefetch), within the base URL."""
+        next_url = urljoin(self.base_url, next_url)
+        if not self.within_base(next_url):
+            raise FhirFatalError(f"{what}: the next link points outside the FHIR base URL; not followed")
+        return self._pages(next_url, None, resource_type, deadline, what, notes)
+
+    def _pages(self, url: str, query: list[tuple[str, str]] | None, resource_type: str, deadline: Deadline, what: str,
+               notes: list[str] | None) -> list[dict[str, Any]]:
         resources: list[dict[str, Any]] = []
-        url: str = resource_type
-        query: list[tuple[str, str]] | None = params
-        seen: set[str] = set()
+        seen: set[str] = {urljoin(self.base_url, url)} if query is None else set()
         for _page in range(MAX_PAGES):
             bundle = self._get(url, query, deadline, what)
-            resources.extend(_entries(bundle, what))
+            resources.extend(_entries(bundle, what, resource_type, notes))
             next_url = _next_link(bundle, what)
             if next_url is None:
                 return resources
@@ -122,7 +139,7 @@ class FhirClient:
         target = urljoin(self.base_url, url)
         last = "no attempt"
         refreshed = False
-        attempt = 0
+        attempt = timeouts = 0
         while attempt < self.settings.tries:
             attempt += 1
             remaining = deadline.remaining()
@@ -133,6 +150,7 @@ class FhirClient:
                 response = self._send(target, params, min(self.settings.timeout, remaining))
             except requests.Timeout:
                 last = f"no answer within {min(self.settings.timeout, remaining):g} s"
+                timeouts += 1
             except requests.ConnectionError:
                 last = "connection failed"
             except requests.exceptions.ChunkedEncodingError:
@@ -168,6 +186,9 @@ class FhirClient:
                     raise FhirDeadlineExceeded(f"{what}: {last}; no time left to retry within the {deadline.seconds:g} s deadline")
                 log.info("fhir retry: %s: %s (try %d of %d)", what, last, attempt, self.settings.tries)
                 self.sleep(delay)
+        if timeouts == self.settings.tries or (timeouts and deadline.remaining() <= 0):
+            # A server that never answered (a hung read) is a gateway timeout, as the API documents: 504, not 502.
+            raise FhirDeadlineExceeded(f"{what} failed: {last} after {self.settings.tries} tries")
         raise FhirTemporaryError(f"{what} failed: {last} after {self.settings.tries} tries")
 
     def _send(self, url: str, params: list[tuple[str, str]] | None, timeout: float) -> requests.Response:
@@ -205,8 +226,10 @@ def _json(response: requests.Response, what: str) -> dict[str, Any]:
     return body
 
 
-def _entries(bundle: dict[str, Any], what: str) -> list[dict[str, Any]]:
-    """Return a searchset's resources (matches and includes), skipping OperationOutcome notes."""
+def _entries(bundle: dict[str, Any], what: str, resource_type: str | None = None, notes: list[str] | None = None) -> list[dict[str, Any]]:
+    """Return a searchset's resources (matches and includes); an error OperationOutcome fails it, warnings become notes."""
+    if bundle.get("resourceType") == "OperationOutcome":
+        raise FhirFatalError(f"{what}: the server answered with an OperationOutcome ({issue_summary(bundle)}), not a Bundle")
     if bundle.get("resourceType") != "Bundle":
         raise FhirFatalError(f"{what}: the server answered with a {bundle.get('resourceType')!r}, not a Bundle")
     entries = bundle.get("entry") or []
@@ -218,10 +241,44 @@ def _entries(bundle: dict[str, Any], what: str) -> list[dict[str, Any]]:
         if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
             raise FhirFatalError(f"{what}: Bundle.entry[{index}] has no resource")
         search = entry.get("search")
-        if (isinstance(search, dict) and search.get("mode") == "outcome") or resource["resourceType"] == "OperationOutcome":
+        mode = search.get("mode") if isinstance(search, dict) else None
+        if resource["resourceType"] == "OperationOutcome":
+            # A searchset's outcome entry is how a server says "this search did not (fully) run", with a 200.
+            if not outcome_is_note(resource):
+                raise FhirFatalError(f"{what}: the server reported an error in the searchset ({issue_summary(resource)}); its results are not complete")
+            if notes is not None and resource.get("issue"):
+                notes.append(f"{what}: the server noted {issue_summary(resource)}")
             continue
+        if mode == "outcome":
+            continue  # an outcome entry that is not an OperationOutcome: nothing to read, nothing reported
+        if resource_type is not None and resource["resourceType"] != resource_type and mode != "include" and resource["resourceType"] != "Medication":
+            # A match of another type means the server did not run the search asked for (its own matches may be missing).
+            raise FhirFatalError(f"{what}: the server answered with a {resource['resourceType']} as a match of a {resource_type} search")
         resources.append(resource)
     return resources
+
+
+def outcome_is_note(outcome: dict[str, Any]) -> bool:
+    """Say whether an OperationOutcome holds only warnings and information (an issue without a known severity is an error)."""
+    issues = outcome.get("issue")
+    if issues is None or issues == []:
+        return True
+    if not isinstance(issues, list):
+        return False
+    return all(isinstance(issue, dict) and issue.get("severity") in NOTE_SEVERITIES for issue in issues)
+
+
+def issue_summary(outcome: dict[str, Any]) -> str:
+    """Summarise an OperationOutcome by its issues' severity and code only: its free text may quote the patient."""
+    issues = outcome.get("issue")
+    parts = []
+    for issue in issues if isinstance(issues, list) else []:
+        if not isinstance(issue, dict):
+            continue
+        severity, code = issue.get("severity"), issue.get("code")
+        severity = severity if isinstance(severity, str) and ISSUE_CODE.fullmatch(severity) else "no severity"
+        parts.append(f"{severity} '{code}'" if isinstance(code, str) and ISSUE_CODE.fullmatch(code) else severity)
+    return ", ".join(sorted(set(parts))[:5]) or "no issues"
 
 
 def _next_link(bundle: dict[str, Any], what: str) -> str | None:

@@ -38,11 +38,12 @@ def fetch_record(client: FhirClient, searches: list[Search], patient_id: str, as
     if patient.get("id") not in (None, patient_id):
         raise PatientNotFound("the FHIR server answered with a different Patient than the one asked for")
     results: dict[Search, list[dict[str, Any]] | FhirError] = {}
+    notes: dict[Search, list[str]] = {search: [] for search in searches}
 
     def run(search: Search) -> None:
         try:
             results[search] = client.search(search.resource_type, search.params(patient_id, as_of, client.settings.page_size,
-                                                                                 date_floor=options.date_floor), deadline, search.label)
+                                                                                 date_floor=options.date_floor), deadline, search.label, notes[search])
         except FhirError as exc:
             results[search] = exc
 
@@ -54,12 +55,16 @@ def fetch_record(client: FhirClient, searches: list[Search], patient_id: str, as
             run(search)
     resources: dict[str, dict[str, dict[str, Any]]] = {}
     failed: dict[str, str] = {}
+    kept_notes: dict[str, list[str]] = {}
     for search in searches:
         outcome = results[search]
         if isinstance(outcome, FhirError):
             failed.setdefault(search.resource_type, outcome.message)
-            log.warning("fhir search failed: %s", outcome.message)
+            # The message may quote the server's OperationOutcome text, which can hold patient data: not logged.
+            log.warning("fhir search failed: %s (%s, HTTP %s)", search.label, type(outcome).__name__, outcome.http_status or "-")
             continue
+        if notes[search]:
+            kept_notes.setdefault(search.resource_type, []).extend(notes[search])
         for resource in outcome:
             # Keyed by id: Observation searches overlap (by code and by date) and includes repeat.
             key = str(resource.get("id") or id(resource))
@@ -74,7 +79,7 @@ def fetch_record(client: FhirClient, searches: list[Search], patient_id: str, as
     medications = read_medications(client, entries_of(owned), failed, deadline)
     if medications:
         owned.setdefault("Medication", []).extend(medications)
-    return PatientRecord(patient=patient, resources=owned, failed=failed, index=index_resources([patient, *entries_of(owned)]))
+    return PatientRecord(patient=patient, resources=owned, failed=failed, index=index_resources([patient, *entries_of(owned)]), notes=kept_notes)
 
 
 def _owned_by(patient_id: str, grouped: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:

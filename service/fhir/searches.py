@@ -39,12 +39,16 @@ class Search:
     # Days before the as-of date below which results are not needed (the longest lookback), or None.
     floor_days: int | None = None
     include: str | None = None
+    # Observation category codes (any system) narrowing a search that cannot name its codes (value sets matched by name).
+    categories: tuple[str, ...] = ()
 
     def params(self, patient_id: str, as_of: date, page_size: int, *, date_floor: bool = True) -> list[tuple[str, str]]:
         """Return the query parameters for one patient on one as-of date."""
         params = [("patient", f"Patient/{patient_id}")]
         if self.codes:
             params.append((self.code_param, ",".join(self.codes)))
+        if self.categories:
+            params.append(("category", ",".join(self.categories)))
         if self.floor_days is not None and date_floor:
             params.append(("date", "ge" + (as_of - timedelta(days=self.floor_days + FLOOR_MARGIN_DAYS)).isoformat()))
         if self.include:
@@ -61,6 +65,8 @@ class Search:
         params = [("patient", "{{context.patientId}}")]
         if self.codes:
             params.append((self.code_param, ",".join(self.codes)))
+        if self.categories:
+            params.append(("category", ",".join(self.categories)))
         # Tokens and '|' stay readable: the EHR substitutes them before it sends the query.
         return f"{self.resource_type}?" + urlencode(params, safe="{}|,.:/-", quote_via=quote)
 
@@ -72,7 +78,8 @@ class Search:
     @property
     def label(self) -> str:
         """Name the search in reasons and logs (never with a patient id)."""
-        return f"{self.resource_type} search" + (f" ({len(self.codes)} codes)" if self.codes else "")
+        return f"{self.resource_type} search" + (f" ({len(self.codes)} codes)" if self.codes else "") + \
+            (f" (category {','.join(self.categories)})" if self.categories else "")
 
 
 def plan_searches(book: Rulebook, trials: Iterable[Trial]) -> list[Search]:
@@ -90,6 +97,13 @@ def plan_searches(book: Rulebook, trials: Iterable[Trial]) -> list[Search]:
             # ICD-10-CM prefixes and drug names cannot be expressed as a standard token search.
             searches.append(Search(rtype, include=INCLUDES.get(rtype)))
     return searches
+
+
+def name_matched_value_sets(book: Rulebook, trials: Iterable[Trial]) -> set[str]:
+    """Return the Observation value sets the trials read that are matched by name or prefix (so no code search can find them)."""
+    names = set().union(*(book.definitions_for(trial) for trial in trials))
+    return {book.definitions[n]["valueSet"] for n in names if "Observation" in RESOURCE_TYPES[book.definitions[n]["kind"]]
+            and (book.value_sets[book.definitions[n]["valueSet"]].names or book.value_sets[book.definitions[n]["valueSet"]].prefixes)}
 
 
 def _observation_searches(book: Rulebook, names: list[str]) -> list[Search]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from datetime import date
 from functools import cache
 from typing import Any
 from urllib.parse import parse_qsl
@@ -11,11 +12,13 @@ from urllib.parse import parse_qsl
 import orjson
 import pytest
 
-from service.cds.prefetch import PATIENT_KEY, PATIENT_TEMPLATE, Prefetched, prefetch_plan, read_prefetch, record_from_parts
+from service.cds.prefetch import NAME_MATCHED_CATEGORIES, PATIENT_KEY, PATIENT_TEMPLATE, Prefetched, prefetch_plan, read_prefetch, record_from_parts
 from service.errors import BadRequest
+from service.evaluate import evaluate_trials
 from service.facts import RESOURCE_TYPES
 from service.fhir.medications import unresolved_medications
 from service.fhir.searches import plan_searches
+from service.record import record_from_bundle
 from service.rulebook import Rulebook, load_rulebook
 from tests.conftest import FIXTURES
 
@@ -72,12 +75,20 @@ def codes_of(resource: dict[str, Any], parameter: str) -> set[str]:
     return own | components
 
 
+def categories_of(resource: dict[str, Any]) -> set[str]:
+    """The category codes of a resource (token search without a system matches a code in any system)."""
+    return {c.get("code") for concept in resource.get("category") or [] if isinstance(concept, dict) for c in concept.get("coding") or []
+            if isinstance(c, dict)}
+
+
 def matching(resources: Iterable[dict[str, Any]], resource_type: str, params: list[tuple[str, str]]) -> list[dict[str, Any]]:
-    """The resources a FHIR server would return for a search of one type (code parameters honoured; others ignored)."""
+    """The resources a FHIR server would return for a search of one type (code and category parameters honoured; others ignored)."""
     found = [r for r in resources if r["resourceType"] == resource_type]
     for name, value in params:
         if name in CODE_PARAMETERS:
             found = [r for r in found if codes_of(r, name) & set(value.split(","))]
+        elif name == "category":
+            found = [r for r in found if categories_of(r) & set(value.split(","))]
     return found
 
 
@@ -100,11 +111,46 @@ def full_prefetch(trial: str = TRIAL, case: str = CASE) -> dict[str, Any]:
 
 
 def test_one_key_per_planned_search(book: Rulebook) -> None:
-    """Besides 'patient', the plan has exactly one key per search the rulebook's trials need, each with that search's template."""
+    """Besides 'patient', the plan has exactly one key per search the rulebook's trials need (same type and codes), each with its template."""
     searches = plan_searches(book, list(book.trials.values()))
     plan = prefetch_plan(book, book.trials.values())
-    assert sorted(s.template() for s in plan.searches.values()) == sorted(s.template() for s in searches)
+    assert sorted((s.resource_type, s.codes) for s in plan.searches.values()) == sorted((s.resource_type, s.codes) for s in searches)
     assert len(plan.searches) == len(searches)
+    assert plan.templates() == {PATIENT_KEY: PATIENT_TEMPLATE, **{key: search.template() for key, search in plan.searches.items()}}
+
+
+def test_no_template_asks_for_every_observation() -> None:
+    """No Observation template is unfiltered: the name-matched search (EDSS) asks for its categories (it was 344 KB of a 638 KB request)."""
+    observation_templates = [t for t in templates().values() if t.startswith("Observation?")]
+    assert observation_templates
+    assert all("combo-code=" in t or "category=" in t for t in observation_templates)
+    assert "Observation?patient={{context.patientId}}&category=exam,survey" in observation_templates
+
+
+def test_every_name_matched_value_set_has_categories(book: Rulebook) -> None:
+    """Each Observation value set matched by name has categories listed, and no definition of it reads absence as 'no' (a missed one is unknown)."""
+    observation_kinds = {kind for kind, types in RESOURCE_TYPES.items() if "Observation" in types}
+    name_matched = {name: d for name, d in book.definitions.items() if d["kind"] in observation_kinds and "valueSet" in d
+                    and (book.value_sets[d["valueSet"]].names or book.value_sets[d["valueSet"]].prefixes)}
+    assert {"edss", "aqp4_igg_positive"} <= set(name_matched)
+    assert {d["valueSet"] for d in name_matched.values()} <= set(NAME_MATCHED_CATEGORIES)
+    assert all("absentMeans" not in d for d in name_matched.values())
+
+
+NMO_CASES = sorted(path.stem for path in (FIXTURES / "NCT02021825").glob("*.json") if path.name != "manifest.json")
+
+
+@pytest.mark.parametrize("case", NMO_CASES)
+def test_category_filtered_prefetch_loses_nothing_the_rules_read(case: str) -> None:
+    """Every NMO-trial fixture (EDSS is matched by name) evaluates the same from the category-filtered prefetch as from its Bundle."""
+    book = rulebook()
+    bundle = fixture_bundle("NCT02021825", case)
+    patient_id = next(e["resource"]["id"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient")
+    prefetched = read_prefetch(prefetch_for(bundle, templates()), prefetch_plan(book, book.trials.values()), patient_id)
+    patient, resources = parts(prefetched)
+    as_of = date.fromisoformat(orjson.loads((FIXTURES / "NCT02021825" / "manifest.json").read_bytes())["asOf"])
+    trials = list(book.trials.values())
+    assert evaluate_trials(book, trials, record_from_parts(patient, resources, {}), as_of) == evaluate_trials(book, trials, record_from_bundle(bundle), as_of)
 
 
 def test_keys_name_their_resource_type(book: Rulebook) -> None:
@@ -194,6 +240,64 @@ def test_operation_outcome_entries_are_skipped() -> None:
     assert all(r["resourceType"] != "OperationOutcome" for r in prefetched.resources)
 
 
+ERROR_OUTCOME = {"resourceType": "OperationOutcome", "id": "failed",
+                 "issue": [{"severity": "error", "code": "exception", "diagnostics": "Jane Doe: query failed"}]}
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        # The whole value an OperationOutcome (the specification: the EHR SHOULD send one for a failed prefetch query).
+        pytest.param(ERROR_OUTCOME, id="outcome-alone"),
+        # A searchset holding an error OperationOutcome as its only entry.
+        pytest.param(searchset([ERROR_OUTCOME]), id="outcome-in-bundle"),
+        # A fatal OperationOutcome beside some results: those are not the whole answer.
+        pytest.param(searchset([{"resourceType": "Condition", "id": "c1", "subject": {"reference": f"Patient/{PATIENT_ID}"}},
+                                {**ERROR_OUTCOME, "issue": [{"severity": "fatal", "code": "exception"}]}]), id="fatal-beside-results"),
+        # Matches of another type than the key's query asks for: the query did not run as asked.
+        pytest.param(searchset([{"resourceType": "Observation", "id": "o1", "subject": {"reference": f"Patient/{PATIENT_ID}"}}]), id="wrong-type"),
+    ],
+)
+def test_failed_prefetch_query_is_a_failed_key(value: dict[str, Any]) -> None:
+    """A key the EHR says failed (an OperationOutcome, alone or in the Bundle) is a failed key, not "no data": nothing of it is read."""
+    plan = prefetch_plan(rulebook(), rulebook().trials.values())
+    prefetched = read_prefetch({**full_prefetch(), "conditions": value}, plan, PATIENT_ID)
+    assert list(prefetched.failed) == ["conditions"]
+    assert re.search("OperationOutcome|query failed|with a Observation", prefetched.failed["conditions"])
+    assert "Jane" not in prefetched.failed["conditions"]
+    assert prefetched.missing == []
+    assert all(r["resourceType"] != "Condition" for r in prefetched.resources)
+
+
+def test_failed_patient_key_is_missing_and_failed() -> None:
+    """An OperationOutcome for the Patient leaves the Patient to fetch (or a 412), not a 400."""
+    plan = prefetch_plan(rulebook(), rulebook().trials.values())
+    prefetched = read_prefetch({**full_prefetch(), PATIENT_KEY: ERROR_OUTCOME}, plan, PATIENT_ID)
+    assert (prefetched.patient, prefetched.missing, prefetched.null_keys, list(prefetched.failed)) == (None, [PATIENT_KEY], [], [PATIENT_KEY])
+
+
+def test_warning_outcome_in_prefetch_is_a_note() -> None:
+    """A warning OperationOutcome in a prefetched searchset is kept as a note (severity and code, not its text); the key's data is read."""
+    plan = prefetch_plan(rulebook(), rulebook().trials.values())
+    warning = {"resourceType": "OperationOutcome", "id": "warn", "issue": [{"severity": "warning", "code": "incomplete", "diagnostics": "Jane Doe"}]}
+    full = full_prefetch()
+    prefetched = read_prefetch({**full, "conditions": {**full["conditions"], "entry": [*full["conditions"]["entry"], {"resource": warning}]}},
+                               plan, PATIENT_ID)
+    assert prefetched.failed == {}
+    assert prefetched.notes == {"Condition": ["prefetch 'conditions': the EHR noted warning 'incomplete'"]}
+    assert any(r["resourceType"] == "Condition" for r in prefetched.resources)
+
+
+def test_paged_prefetch_keeps_the_first_page_and_its_next_link() -> None:
+    """A paged key (a next link) is not refused: its first page is read and its next link kept, to follow or to mark the key partial."""
+    plan = prefetch_plan(rulebook(), rulebook().trials.values())
+    full = full_prefetch()
+    prefetched = read_prefetch({**full, "conditions": with_next_link(full["conditions"])}, plan, PATIENT_ID)
+    assert prefetched.next_links == {"conditions": "http://ehr.example.org/fhir/Condition?page=2"}
+    assert prefetched.failed == {}
+    assert any(r["resourceType"] == "Condition" for r in prefetched.resources)
+
+
 def with_next_link(bundle: dict[str, Any]) -> dict[str, Any]:
     """The Bundle as a first page of several."""
     return {**bundle, "link": [{"relation": "self", "url": "http://ehr.example.org/fhir/Condition"},
@@ -213,8 +317,8 @@ MALFORMED: list[Any] = [
     pytest.param(lambda full: {**full, "conditions": "Condition?patient=x"}, "'conditions' must be a FHIR Bundle", id="search-string"),
     # A search key holding a bare resource rather than a Bundle.
     pytest.param(lambda full: {**full, "conditions": {"resourceType": "Condition", "id": "c"}}, "'conditions' must be a FHIR Bundle", id="search-not-bundle"),
-    # A first page only: the specification forbids next links in prefetch.
-    pytest.param(lambda full: {**full, "conditions": with_next_link(full["conditions"])}, "next link", id="next-link"),
+    # A next link without a url.
+    pytest.param(lambda full: {**full, "conditions": {**full["conditions"], "link": [{"relation": "next"}]}}, "next link has no url", id="next-without-url"),
     # Bundle.entry not a list.
     pytest.param(lambda full: {**full, "conditions": {"resourceType": "Bundle", "type": "searchset", "entry": "x"}}, "must be a list", id="entry-not-list"),
     # An entry with no resource.

@@ -21,14 +21,17 @@ from flask.testing import FlaskClient
 
 from service import create_app
 from service.cds.cards import cards_for
+from service.cds.prefetch import prefetch_plan
 from service.cds.service import CdsService
 from service.config import DEFAULTS
 from service.evaluate import evaluate_trials
+from service.facts import FactSet
 from service.fhir.searches import plan_searches
 from service.record import record_from_bundle
 from service.rulebook import Rulebook
-from tests.cds.test_prefetch import another_patients_observation, fixture_bundle, fixture_patient_id, matching, prefetch_for, searchset
-from tests.conftest import FIXTURES
+from tests.cds.test_prefetch import another_patients_observation, fixture_bundle, fixture_patient_id, matching, prefetch_for, rulebook, searchset
+from tests.conftest import FIXTURES, synthea_dir
+from tests.fhir.faultmatrix import synthea_patient
 
 SERVICE_URL = "/cds-services/trial-eligibility"
 HOOK_INSTANCE = "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea"
@@ -99,10 +102,13 @@ def post(client: FlaskClient, body: object, path: str = SERVICE_URL) -> tuple[in
     return response.status_code, response.get_json()
 
 
-def expected_cards(book: Rulebook, bundle: dict[str, Any], *, show_ineligible: bool = False) -> list[dict[str, Any]]:
-    """The cards built directly from a Bundle, without the hook machinery."""
+def expected_cards(book: Rulebook, bundle: dict[str, Any], *, show_ineligible: bool = False, gate: bool = True) -> list[dict[str, Any]]:
+    """The cards built directly from a Bundle, without the hook machinery; with `gate`, none for a trial whose target disease is not on record."""
     trials = list(book.trials.values())
-    reports = evaluate_trials(book, trials, record_from_bundle(bundle), AS_OF)
+    record = record_from_bundle(bundle)
+    facts = FactSet(record, AS_OF, book)
+    shown = [t for t in trials if not gate or not t.target_disease or any(facts.get(name).value is not False for name in t.target_disease)]
+    reports = evaluate_trials(book, shown, record, AS_OF)
     return cards_for(reports, HOOK_INSTANCE, {t.id: t.url for t in trials}, show_ineligible=show_ineligible, report_base=DEFAULTS["CDS_PUBLIC_URL"])
 
 
@@ -237,7 +243,8 @@ def test_discovery_prefetch_matches_the_rulebooks_searches(templates: dict[str, 
     """The prefetch holds the Patient read and exactly one template per search the rulebook's trials need."""
     searches = plan_searches(book, list(book.trials.values()))
     assert templates["patient"] == "Patient/{{context.patientId}}"
-    assert sorted(v for k, v in templates.items() if k != "patient") == sorted(s.template() for s in searches)
+    assert templates == prefetch_plan(book, book.trials.values()).templates()
+    assert len(templates) == len(searches) + 1
 
 
 # --- Calls answered from prefetch -----------------------------------------------------------------------------------------
@@ -297,13 +304,13 @@ def test_other_patients_prefetched_resources_are_ignored(client: FlaskClient, te
 
 def test_show_ineligible_cards_every_trial(tmp_path: Path, book: Rulebook) -> None:
     """With CDS_SHOW_INELIGIBLE (given as text, as from the environment), ineligible trials get a card too."""
-    app = cds_app(tmp_path, CDS_SHOW_INELIGIBLE="true")
+    app = cds_app(tmp_path, CDS_SHOW_INELIGIBLE="true", CDS_REQUIRE_TARGET_DISEASE="false")
     bundle = fixture_bundle(MI_TRIAL, MI_CASE)
     templates = app.test_client().get("/cds-services").get_json()["services"][0]["prefetch"]
     status, body = post(app.test_client(), hook_request(fixture_patient_id(MI_TRIAL, MI_CASE), prefetch_for(bundle, templates)))
     close(app)
     assert status == 200
-    assert body["cards"] == expected_cards(book, bundle, show_ineligible=True)
+    assert body["cards"] == expected_cards(book, bundle, show_ineligible=True, gate=False)
     assert len(body["cards"]) == len(book.trials)
 
 
@@ -341,9 +348,8 @@ def test_malformed_request_is_400(client: FlaskClient, changes: dict[str, Any], 
     [
         # The Patient of someone other than context.patientId.
         pytest.param(lambda p: {**p, "patient": {**p["patient"], "id": "someone-else"}}, id="patient-of-another-id"),
-        # A first page with a next link: prefetch must hold every result at once.
-        pytest.param(lambda p: {**p, "conditions": {**p["conditions"], "link": [{"relation": "next", "url": "http://ehr.example.org/fhir/x"}]}},
-                     id="next-link"),
+        # A next link without a url (a paged key with a usable next link is followed or partial: see below).
+        pytest.param(lambda p: {**p, "conditions": {**p["conditions"], "link": [{"relation": "next"}]}}, id="next-link-without-url"),
         # A string where a Bundle belongs.
         pytest.param(lambda p: {**p, "conditions": "Condition?patient=x"}, id="string"),
         # prefetch itself not an object.
@@ -573,3 +579,159 @@ def test_failed_search_is_shown_as_data_not_received(tmp_path: Path, templates: 
 def test_allowed_fhir_servers(book: Rulebook, server: str, allowed: bool) -> None:
     """A fhirServer is allowed only under an allowlisted base: same scheme, host and port, at or below its path."""
     assert CdsService(book, fhir_allowlist=("https://ehr.example.org/fhir/r4",)).allowed(server) is allowed
+
+
+# --- Prefetch the EHR says failed, and paged prefetch ---------------------------------------------------------------------
+
+PREGNANT_TRIAL, PREGNANT_CASE = "NCT06761417", "pregnant-positive-hcg"
+FAILED_QUERY = {"resourceType": "OperationOutcome", "id": "failed",
+                "issue": [{"severity": "error", "code": "exception", "diagnostics": "prefetch query failed for Jane Doe"}]}
+
+
+def statuses_of(book: Rulebook, record: Any, trial_id: str) -> dict[str, str]:
+    """The criterion statuses of one trial's report over a record."""
+    trial = book.trial(trial_id)
+    assert trial is not None
+    report = evaluate_trials(book, [trial], record, AS_OF)[0]
+    return {c["id"]: c["status"] for c in report["criteria"]}
+
+
+@pytest.mark.parametrize(
+    "failed_value",
+    [
+        # The red-team/UX shape: each Observation key a searchset holding only an error OperationOutcome.
+        pytest.param(searchset([FAILED_QUERY]), id="outcome-in-bundle"),
+        # Each Observation key the OperationOutcome itself (a 400 before).
+        pytest.param(FAILED_QUERY, id="outcome-alone"),
+    ],
+)
+def test_failed_observation_prefetch_decides_nothing(plain_app: Flask, templates: dict[str, str], book: Rulebook, failed_value: Any) -> None:
+    """Observation keys the EHR says failed leave the pregnancy exclusion unknown (it passed as "not pregnant" before), with a dataError."""
+    bundle = fixture_bundle(PREGNANT_TRIAL, PREGNANT_CASE)
+    patient_id = fixture_patient_id(PREGNANT_TRIAL, PREGNANT_CASE)
+    prefetch = {k: (failed_value if k.startswith("observations") else v) for k, v in prefetch_for(bundle, templates).items()}
+    service: CdsService = plain_app.extensions["cds_service"]
+    record = service.record(hook_request(patient_id, prefetch), patient_id, AS_OF)
+    full = statuses_of(book, record_from_bundle(bundle), PREGNANT_TRIAL)
+    faulted = statuses_of(book, record, PREGNANT_TRIAL)
+    assert "EHR" in record.failed["Observation"] and "Jane" not in record.failed["Observation"]
+    pregnancy = [cid for cid, status in full.items() if status == "met" and cid.startswith("exc")]
+    assert pregnancy and all(faulted[cid] == "unknown" for cid in pregnancy)
+    status, body = post(plain_app.test_client(), hook_request(patient_id, prefetch))
+    assert status == 200 and isinstance(body["cards"], list)
+
+
+def test_failed_key_is_fetched_from_an_allowlisted_fhir_server(tmp_path: Path, fhir_server: LocalServer, templates: dict[str, str],
+                                                              book: Rulebook) -> None:
+    """A key the EHR says failed is searched again on its allowlisted fhirServer, and the cards use what came back."""
+    app = cds_app(tmp_path, CDS_FHIR_ALLOWLIST=f"{fhir_server.url}/fhir")
+    bundle = fixture_bundle(MI_TRIAL, MI_CASE)
+    prefetch = {**prefetch_for(bundle, templates), "conditions": FAILED_QUERY}
+    status, body = post(app.test_client(), hook_request(fixture_patient_id(MI_TRIAL, MI_CASE), prefetch, fhirServer=f"{fhir_server.url}/fhir"))
+    close(app)
+    assert status == 200
+    assert body["cards"] == expected_cards(book, bundle)
+    assert [s.path for s in fhir_server.seen if "patient" in dict(s.params)] == ["/fhir/Condition"]
+
+
+def test_paged_prefetch_is_followed_from_an_allowlisted_fhir_server(tmp_path: Path, fhir_server: LocalServer, templates: dict[str, str],
+                                                                    book: Rulebook) -> None:
+    """A paged key's next link is read from the allowlisted fhirServer (with the hook's token), and the cards use every page."""
+    app = cds_app(tmp_path, CDS_FHIR_ALLOWLIST=f"{fhir_server.url}/fhir")
+    bundle = fixture_bundle(MI_TRIAL, MI_CASE)
+    patient_id = fixture_patient_id(MI_TRIAL, MI_CASE)
+    first_page = {**searchset([]), "link": [{"relation": "next", "url": f"{fhir_server.url}/fhir/Condition?patient=Patient/{patient_id}&page=2"}]}
+    prefetch = {**prefetch_for(bundle, templates), "conditions": first_page}
+    status, body = post(app.test_client(), hook_request(patient_id, prefetch, fhirServer=f"{fhir_server.url}/fhir", fhirAuthorization=authorization()))
+    close(app)
+    assert status == 200
+    assert body["cards"] == expected_cards(book, bundle)
+    assert [(s.path, dict(s.params).get("page"), s.authorization) for s in fhir_server.seen] == [("/fhir/Condition", "2", f"Bearer {ACCESS_TOKEN}")]
+
+
+def test_paged_prefetch_without_fhir_server_is_partial(plain_app: Flask, templates: dict[str, str]) -> None:
+    """A paged key with no fhirServer to read the rest from is partial: its type is failed (criteria unknown), not a 400."""
+    bundle = fixture_bundle(MI_TRIAL, MI_CASE)
+    patient_id = fixture_patient_id(MI_TRIAL, MI_CASE)
+    prefetch = {**prefetch_for(bundle, templates), "conditions": {**searchset([]), "link": [{"relation": "next", "url": "http://ehr.example.org/fhir/x"}]}}
+    service: CdsService = plain_app.extensions["cds_service"]
+    record = service.record(hook_request(patient_id, prefetch), patient_id, AS_OF)
+    assert "first page" in record.failed["Condition"]
+    assert post(plain_app.test_client(), hook_request(patient_id, prefetch))[0] == 200
+
+
+def test_paged_prefetch_off_the_fhir_server_is_not_followed(tmp_path: Path, fhir_server: LocalServer, templates: dict[str, str]) -> None:
+    """A next link outside the fhirServer's base is never requested: the key is partial."""
+    app = cds_app(tmp_path, CDS_FHIR_ALLOWLIST=f"{fhir_server.url}/fhir")
+    bundle = fixture_bundle(MI_TRIAL, MI_CASE)
+    patient_id = fixture_patient_id(MI_TRIAL, MI_CASE)
+    prefetch = {**prefetch_for(bundle, templates), "conditions": {**searchset([]), "link": [{"relation": "next", "url": f"{fhir_server.url}/other/Condition"}]}}
+    service: CdsService = app.extensions["cds_service"]
+    record = service.record(hook_request(patient_id, prefetch, fhirServer=f"{fhir_server.url}/fhir"), patient_id, AS_OF)
+    close(app)
+    assert "outside the FHIR base URL" in record.failed["Condition"]
+    assert fhir_server.seen == []
+
+
+# --- The target-disease gate ----------------------------------------------------------------------------------------------
+
+NMO_TRIAL = "NCT02021825"
+
+
+def synthea_call(name: str, prefetch_change: Callable[[dict[str, Any]], dict[str, Any]] = lambda p: p) -> tuple[dict[str, Any], date]:
+    """A hook request for a Synthea patient (references as a server holds them), with the full prefetch, and its as-of date."""
+    paths = sorted(synthea_dir().glob(f"{name}_*.json"))
+    assert paths, f"no {name} record in {synthea_dir()}; set SYNTHEA_DIR"
+    patient = synthea_patient(paths[0])
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": r} for r in patient.resources]}
+    book = rulebook()
+    prefetch = prefetch_for(bundle, prefetch_plan(book, book.trials.values()).templates())
+    return hook_request(patient.id, prefetch_change(prefetch)), patient.as_of
+
+
+def nmo_cards(service: CdsService, body: dict[str, Any], as_of: date) -> list[dict[str, Any]]:
+    """The cards of a call that are about the NMO trial."""
+    return [card for card in service.call(body, as_of)["cards"] if NMO_TRIAL in card["summary"]]
+
+
+def test_no_card_for_a_trial_whose_target_disease_is_not_on_record(book: Rulebook) -> None:
+    """Courtney_Schinner (Synthea, no NMO diagnosis) gets no NMO-trial card; with the gate off she gets 'May be eligible' (the UX finding)."""
+    body, as_of = synthea_call("Courtney_Schinner")
+    assert nmo_cards(CdsService(book), body, as_of) == []
+    assert [card["indicator"] for card in nmo_cards(CdsService(book, require_target_disease=False), body, as_of)] == ["info"]
+
+
+def test_card_for_a_patient_with_the_target_disease(book: Rulebook, templates: dict[str, str]) -> None:
+    """An NMO patient (the trial's eligible fixture) still gets the NMO-trial card with the gate on."""
+    bundle = fixture_bundle(NMO_TRIAL, "eligible")
+    body = hook_request(fixture_patient_id(NMO_TRIAL, "eligible"), prefetch_for(bundle, templates))
+    assert len(nmo_cards(CdsService(book), body, AS_OF)) == 1
+
+
+def test_unknown_target_disease_keeps_the_card(book: Rulebook) -> None:
+    """With the Condition search failed at the EHR, "no NMO on record" is not established: the NMO-trial card stays."""
+    body, as_of = synthea_call("Courtney_Schinner", lambda p: {**p, "conditions": FAILED_QUERY})
+    assert len(nmo_cards(CdsService(book), body, as_of)) == 1
+
+
+@pytest.mark.parametrize(("value", "expected"), [pytest.param(None, True, id="default-on"), pytest.param("false", False, id="off")])
+def test_target_disease_setting(tmp_path: Path, value: str | None, expected: bool) -> None:
+    """ELIGIBILITY_CDS_REQUIRE_TARGET_DISEASE is on by default; 'false' turns the gate off."""
+    app = cds_app(tmp_path, **({} if value is None else {"CDS_REQUIRE_TARGET_DISEASE": value}))
+    close(app)
+    assert app.extensions["cds_service"].require_target_disease is expected
+
+
+def test_failed_patient_key_is_read_from_an_allowlisted_fhir_server(tmp_path: Path, fhir_server: LocalServer, templates: dict[str, str],
+                                                                     book: Rulebook) -> None:
+    """A Patient key the EHR says failed is read from the allowlisted fhirServer; without one the call is 412 (no one to evaluate)."""
+    bundle = fixture_bundle(MI_TRIAL, MI_CASE)
+    patient_id = fixture_patient_id(MI_TRIAL, MI_CASE)
+    prefetch = {**prefetch_for(bundle, templates), "patient": FAILED_QUERY}
+    app = cds_app(tmp_path, CDS_FHIR_ALLOWLIST=f"{fhir_server.url}/fhir")
+    fetched = post(app.test_client(), hook_request(patient_id, prefetch, fhirServer=f"{fhir_server.url}/fhir"))
+    refused = post(app.test_client(), hook_request(patient_id, prefetch))
+    close(app)
+    assert fetched == (200, {"cards": expected_cards(book, bundle)})
+    assert [s.path for s in fhir_server.seen] == [f"/fhir/Patient/{patient_id}"]
+    assert (refused[0], refused[1]["error"]) == (412, "prefetch-unavailable")

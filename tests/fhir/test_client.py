@@ -239,8 +239,6 @@ def test_network_failure_then_success(server: responses.RequestsMock, client: Fh
 @pytest.mark.parametrize(
     ("failure", "message"),
     [
-        # Timeouts on every try.
-        pytest.param(requests.Timeout("slow"), "no answer within 10 s after 3 tries", id="timeout"),
         # Connection errors on every try.
         pytest.param(requests.ConnectionError("refused"), "connection failed after 3 tries", id="connection-error"),
     ],
@@ -251,6 +249,40 @@ def test_network_failure_on_every_try_gives_up(server: responses.RequestsMock, c
     with pytest.raises(FhirTemporaryError, match=message):
         client.search("Observation", PATIENT_QUERY, deadline())
     assert len(server.calls) == 3
+
+
+def test_timeout_on_every_try_is_a_gateway_timeout(server: responses.RequestsMock, client: FhirClient) -> None:
+    """A server that never answers (a timeout on all three tries) is FhirDeadlineExceeded, a 504, naming the timeout."""
+    server.get(OBSERVATIONS, body=requests.Timeout("slow"))
+    with pytest.raises(FhirDeadlineExceeded, match="no answer within 10 s after 3 tries") as caught:
+        client.search("Observation", PATIENT_QUERY, deadline())
+    assert len(server.calls) == 3
+    assert caught.value.status == 504
+
+
+def test_hung_patient_read_at_the_deadline_is_504(server: responses.RequestsMock) -> None:
+    """A hung Patient read whose last try is cut short by the deadline answers 504 (the README's promise), not 502."""
+    clock = Clock()
+    hung = FhirClient(BASE, settings=ClientSettings(timeout=10, tries=3, backoff=0.5), sleep=clock.sleep)
+
+    def hang(request: requests.PreparedRequest) -> tuple[int, dict[str, str], bytes]:
+        clock.now += request.req_kwargs["timeout"]  # type: ignore[attr-defined]
+        raise requests.ReadTimeout("hung")
+
+    server.add_callback(responses.GET, BASE + "Patient/p1", callback=hang)
+    with pytest.raises(FhirDeadlineExceeded) as caught:
+        hung.read("Patient", "p1", Deadline(30, clock=clock))
+    assert caught.value.status == 504
+    assert clock.now <= 1000 + 30 + 1e-9
+
+
+def test_timeouts_then_an_error_status_stay_temporary(server: responses.RequestsMock, client: FhirClient) -> None:
+    """A server that answered at last with a 503 is unavailable (502), not a timeout."""
+    server.get(OBSERVATIONS, body=requests.Timeout("slow"))
+    server.get(OBSERVATIONS, body=requests.Timeout("slow"))
+    server.get(OBSERVATIONS, status=503)
+    with pytest.raises(FhirTemporaryError, match="503 after 3 tries"):
+        client.search("Observation", PATIENT_QUERY, deadline())
 
 
 def test_unsendable_request_is_fatal(server: responses.RequestsMock, client: FhirClient, slept: list[float]) -> None:
@@ -453,7 +485,7 @@ def test_malformed_answer_is_fatal(server: responses.RequestsMock, client: FhirC
 
 
 def test_operation_outcome_entries_are_skipped(server: responses.RequestsMock, client: FhirClient) -> None:
-    """OperationOutcome entries (search mode outcome, or by type) are notes, not results; includes are kept."""
+    """OperationOutcome entries holding warnings (or no issue) are notes, not results; includes are kept."""
     bundle = {
         "resourceType": "Bundle",
         "type": "searchset",
@@ -471,6 +503,98 @@ def test_operation_outcome_entries_are_skipped(server: responses.RequestsMock, c
     }
     server.get(OBSERVATIONS, json=bundle)
     assert ids(client.search("Observation", PATIENT_QUERY, deadline())) == ["o1", "m1", "o2"]
+
+
+def test_warning_outcome_is_kept_as_a_note_without_its_text(server: responses.RequestsMock, client: FhirClient) -> None:
+    """A warning or information OperationOutcome in a searchset is a note naming its severity and code, never the server's free text."""
+    outcome = {"resourceType": "OperationOutcome", "issue": [{"severity": "warning", "code": "incomplete", "diagnostics": "Jane Doe p1: slow"},
+                                                             {"severity": "information", "code": "informational"}]}
+    server.get(OBSERVATIONS, json={"resourceType": "Bundle", "type": "searchset", "entry": [
+        {"resource": outcome, "search": {"mode": "outcome"}}, {"resource": observation("o1"), "search": {"mode": "match"}}]})
+    notes: list[str] = []
+    assert ids(client.search("Observation", PATIENT_QUERY, deadline(), notes=notes)) == ["o1"]
+    assert notes == ["Observation search: the server noted information 'informational', warning 'incomplete'"]
+
+
+ERROR_OUTCOME = {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "not-supported",
+                                                                "diagnostics": "Unknown parameter for Patient/p1 (Jane Doe)"}]}
+
+
+@pytest.mark.parametrize(
+    ("entries", "summary"),
+    [
+        # The red-team shape: a 200 searchset whose only entry is an error outcome ("no results").
+        pytest.param([{"resource": ERROR_OUTCOME, "search": {"mode": "outcome"}}], "error 'not-supported'", id="error-only"),
+        # A fatal outcome beside some matches: the matches are not the whole answer.
+        pytest.param([{"resource": observation("o1"), "search": {"mode": "match"}},
+                      {"resource": {**ERROR_OUTCOME, "issue": [{"severity": "fatal", "code": "exception"}]}, "search": {"mode": "outcome"}}],
+                     "fatal 'exception'", id="fatal-beside-matches"),
+        # An error outcome without search.mode.
+        pytest.param([{"resource": ERROR_OUTCOME}], "error 'not-supported'", id="no-mode"),
+        # An issue with no severity: it cannot be read as a mere note.
+        pytest.param([{"resource": {"resourceType": "OperationOutcome", "issue": [{"code": "processing"}]}, "search": {"mode": "outcome"}}],
+                     "no severity 'processing'", id="no-severity"),
+        # Issues that are not a list.
+        pytest.param([{"resource": {"resourceType": "OperationOutcome", "issue": {"severity": "error"}}, "search": {"mode": "outcome"}}],
+                     "no issues", id="issue-not-list"),
+        # A warning and an error together: the error wins.
+        pytest.param([{"resource": {"resourceType": "OperationOutcome", "issue": [{"severity": "warning", "code": "incomplete"},
+                                                                                  {"severity": "error", "code": "too-costly"}]},
+                       "search": {"mode": "outcome"}}], "error 'too-costly', warning 'incomplete'", id="warning-and-error"),
+    ],
+)
+def test_error_outcome_in_searchset_fails_the_search(server: responses.RequestsMock, client: FhirClient, entries: list[dict[str, Any]],
+                                                      summary: str) -> None:
+    """A 200 searchset holding an error (or fatal, or unreadable) OperationOutcome fails the search, naming the issues but not their text."""
+    server.get(OBSERVATIONS, json={"resourceType": "Bundle", "type": "searchset", "entry": entries})
+    with pytest.raises(FhirFatalError, match="reported an error in the searchset") as caught:
+        client.search("Observation", PATIENT_QUERY, deadline())
+    assert f"({summary})" in caught.value.message
+    assert "Jane" not in caught.value.message and "p1" not in caught.value.message
+    assert len(server.calls) == 1
+
+
+def test_error_outcome_on_a_later_page_fails_the_search(server: responses.RequestsMock, client: FhirClient) -> None:
+    """Page 2 holding only an error outcome fails the whole search: page 1 does not pass for the whole."""
+    server.get(OBSERVATIONS, json=searchset(observation("o1"), next_url="Observation?page=2"), match=FIRST_PAGE)
+    server.get(OBSERVATIONS + "?page=2", json={"resourceType": "Bundle", "type": "searchset",
+                                               "entry": [{"resource": ERROR_OUTCOME, "search": {"mode": "outcome"}}]})
+    with pytest.raises(FhirFatalError, match="reported an error in the searchset"):
+        client.search("Observation", PATIENT_QUERY, deadline())
+
+
+@pytest.mark.parametrize("page", [1, 2], ids=["first-page", "second-page"])
+def test_operation_outcome_instead_of_a_bundle_fails_the_search(server: responses.RequestsMock, client: FhirClient, page: int) -> None:
+    """A 200 whose body is an OperationOutcome, not a Bundle, on any page, fails the search, naming its issues but not their text."""
+    if page == 1:
+        server.get(OBSERVATIONS, json=ERROR_OUTCOME)
+    else:
+        server.get(OBSERVATIONS, json=searchset(observation("o1"), next_url="Observation?page=2"), match=FIRST_PAGE)
+        server.get(OBSERVATIONS + "?page=2", json={**ERROR_OUTCOME, "issue": [{"severity": "information", "code": "informational"}]})
+    with pytest.raises(FhirFatalError, match="answered with an OperationOutcome .*, not a Bundle") as caught:
+        client.search("Observation", PATIENT_QUERY, deadline())
+    assert "Jane" not in caught.value.message
+
+
+def test_match_of_another_type_fails_the_search(server: responses.RequestsMock, client: FhirClient) -> None:
+    """A Condition search answered with Observations did not run as asked: a failure, not "no Conditions"."""
+    server.get(BASE + "Condition", json=searchset(observation("o1")))
+    with pytest.raises(FhirFatalError, match="answered with a Observation as a match of a Condition search"):
+        client.search("Condition", PATIENT_QUERY, deadline())
+
+
+def test_follow_reads_the_rest_of_a_searchset(server: responses.RequestsMock, client: FhirClient) -> None:
+    """follow() reads a next link's pages within the base URL and returns their resources."""
+    server.get(OBSERVATIONS + "?page=2", json=searchset(observation("o2"), next_url="Observation?page=3"))
+    server.get(OBSERVATIONS + "?page=3", json=searchset(observation("o3")))
+    assert ids(client.follow("Observation?page=2", "Observation", deadline(), "prefetch 'observations'")) == ["o2", "o3"]
+
+
+def test_follow_refuses_a_link_outside_the_base(server: responses.RequestsMock, client: FhirClient) -> None:
+    """follow() sends nothing for a next link on another host."""
+    with pytest.raises(FhirFatalError, match="outside the FHIR base URL"):
+        client.follow("https://evil.example.org/r4/Observation?page=2", "Observation", deadline(), "prefetch 'observations'")
+    assert len(server.calls) == 0
 
 
 def test_empty_searchset_is_an_empty_list(server: responses.RequestsMock, client: FhirClient) -> None:

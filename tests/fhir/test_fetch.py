@@ -487,3 +487,42 @@ def test_blood_pressure_components_are_fetched(book: Rulebook, serve: Any, fhir:
     assert by_type(record) == {"Observation": ["bp1"]}
     facts = FactSet(record, AS_OF, book)
     assert (facts.get("systolic_bp").value, facts.get("diastolic_bp").value) == (128, 82)
+
+
+# --- OperationOutcome notes and errors in searchsets -----------------------------------------------------------------------
+
+
+class OutcomeFhir(FakeFhir):
+    """A FakeFhir whose Condition searchsets also carry an OperationOutcome entry of a given severity."""
+
+    severity = "warning"
+
+    def searchset(self, rtype: str, query: dict[str, str]) -> dict[str, Any]:
+        """Add the outcome entry to Condition searchsets."""
+        bundle = super().searchset(rtype, query)
+        if rtype == "Condition":
+            outcome = {"resourceType": "OperationOutcome", "issue": [{"severity": self.severity, "code": "incomplete", "diagnostics": "for Jane Doe"}]}
+            bundle["entry"] = [*bundle["entry"], {"resource": outcome, "search": {"mode": "outcome"}}]
+        return bundle
+
+
+@pytest.mark.parametrize("severity", ["warning", "error"])
+def test_search_outcomes_become_notes_or_errors(book: Rulebook, server: responses.RequestsMock, fhir: FhirClient, severity: str) -> None:
+    """A warning outcome in a searchset is a report note and the data counts; an error outcome fails the search (its criteria unknown)."""
+    bundle, resources = fixture_resources(TRIAL)
+    fake = OutcomeFhir(resources)
+    fake.severity = severity
+    server.add_callback(responses.GET, re.compile(re.escape(BASE) + ".*"), callback=fake)
+    trial = trial_of(book, TRIAL)
+    record = fetch_record(fhir, plan_searches(book, [trial]), patient_id_of(resources), AS_OF)
+    report = evaluate_trial(book, trial, record, AS_OF)
+    expected = evaluate_trial(book, trial, record_from_bundle(bundle), AS_OF)
+    if severity == "warning":
+        assert report["dataNotes"] == [{"resourceType": "Condition", "message": "Condition search: the server noted warning 'incomplete'"}]
+        assert "dataErrors" not in report
+        assert report["criteria"] == expected["criteria"]
+    else:
+        assert "dataNotes" not in report
+        assert report["dataErrors"][0]["resourceType"] == "Condition" and "error 'incomplete'" in report["dataErrors"][0]["message"]
+        assert all(c["status"] in ("unknown", e["status"]) for c, e in zip(report["criteria"], expected["criteria"], strict=True))
+        assert any(c["status"] != e["status"] for c, e in zip(report["criteria"], expected["criteria"], strict=True))
