@@ -34,10 +34,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["cds_service"] = cds_service(app.config, app.extensions["rulebook"])
     app.extensions["cds_feedback"] = FeedbackStore(app.config["CDS_FEEDBACK_DB"])
 
-    from service import api, errorhandlers
+    from service import api, cors, errorhandlers, hygiene
     from service.cds import blueprint as cds_blueprint
 
     errorhandlers.register(app)
+    # CORS first: a preflight is answered before any other check (it carries no credentials).
+    cors.register(app, cors.cors_policy(app.config))
+    hygiene.register(app)
     app.register_blueprint(api.blueprint)
     app.register_blueprint(cds_blueprint.blueprint)
     # The rulebook and compiled rules live as long as the process: move them out of the collector's way,

@@ -53,6 +53,10 @@ DEFAULTS: dict[str, Any] = {
     "CDS_FHIR_ALLOWLIST": [],
     # Show a card for trials the patient is ineligible for too.
     "CDS_SHOW_INELIGIBLE": False,
+    # Browser origins (scheme://host[:port], or *) allowed to call the CDS Hooks endpoints, e.g. https://sandbox.cds-hooks.org;
+    # and the REST API (none unless set).
+    "CDS_CORS_ORIGINS": [],
+    "API_CORS_ORIGINS": [],
     # SQLite file for card feedback and the JWT ids already seen (created on first use; shared by workers).
     "CDS_FEEDBACK_DB": str(ROOT / "var" / "feedback.sqlite3"),
 }

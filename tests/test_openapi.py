@@ -11,7 +11,7 @@ import orjson
 import pytest
 import yaml
 from flask import Flask
-from openapi_core import OpenAPI
+from openapi_core import Config, OpenAPI
 from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest, WerkzeugOpenAPIResponse
 from openapi_core.testing import MockRequest, MockResponse
 from openapi_core.validation.request.exceptions import RequestValidationError
@@ -57,8 +57,8 @@ def spec_document() -> dict[str, Any]:
 
 @cache
 def openapi() -> OpenAPI:
-    """The spec, ready to validate requests and responses."""
-    return OpenAPI.from_file_path(str(SPEC_PATH))
+    """The spec, ready to validate requests and responses (problem+json parsed as JSON)."""
+    return OpenAPI.from_file_path(str(SPEC_PATH), config=Config(extra_media_type_deserializers={"application/problem+json": orjson.loads}))
 
 
 def base_url() -> str:
