@@ -10,7 +10,7 @@ from flask import Flask
 
 from service.cds.feedback import FeedbackStore
 from service.cds.service import CdsService
-from service.cds.settings import cds_settings, url_list
+from service.cds.settings import busy_timeout, cds_settings, url_list
 from service.config import DEFAULTS, flag
 from service.errors import EligibilityError
 from service.fhir.client import new_session
@@ -32,7 +32,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     app.extensions["cds_settings"] = cds_settings(app.config)
     app.extensions["cds_service"] = cds_service(app.config, app.extensions["rulebook"])
-    app.extensions["cds_feedback"] = FeedbackStore(app.config["CDS_FEEDBACK_DB"])
+    app.extensions["cds_feedback"] = FeedbackStore(app.config["CDS_FEEDBACK_DB"], busy_timeout=busy_timeout(app.config))
 
     from service import api, cors, errorhandlers, hygiene
     from service.cds import blueprint as cds_blueprint

@@ -59,6 +59,8 @@ DEFAULTS: dict[str, Any] = {
     "API_CORS_ORIGINS": [],
     # SQLite file for card feedback and the JWT ids already seen (created on first use; shared by workers).
     "CDS_FEEDBACK_DB": str(ROOT / "var" / "feedback.sqlite3"),
+    # Seconds a call waits for that file when another process holds it locked (a backup, VACUUM) before answering 503.
+    "CDS_DB_BUSY_TIMEOUT": 2.0,
 }
 
 

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator, Mapping
-from contextlib import closing, contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
+from service.cds.database import DEFAULT_BUSY_TIMEOUT_SECONDS, Database
 from service.errors import BadRequest
 
 OUTCOMES = ("accepted", "overridden")
 # Fixed width, so that stored instants sort as text in time order.
 _STORED_INSTANT = "%Y-%m-%dT%H:%M:%S.%fZ"
-BUSY_TIMEOUT_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -195,27 +194,10 @@ FROM feedback WHERE card = ? ORDER BY outcome_timestamp, id
 
 
 class FeedbackStore:
-    """Feedback entries in one SQLite file; a connection per operation, so it is safe across threads and forked workers."""
+    """Feedback entries in one SQLite file (a connection per thread, WAL); a lock held elsewhere past the wait is a 503."""
 
-    def __init__(self, path: str | Path) -> None:
-        self._path = Path(path)
-        self._ready = False
-
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        if not self._ready:
-            self._create()
-        with closing(sqlite3.connect(self._path, timeout=BUSY_TIMEOUT_SECONDS)) as connection:
-            connection.row_factory = sqlite3.Row
-            yield connection
-
-    def _create(self) -> None:
-        """Create the file, switch it to WAL (readers then never block the writer; the mode persists in the file) and the table."""
-        self._path.parent.mkdir(parents=True, exist_ok=True)
-        with closing(sqlite3.connect(self._path, timeout=BUSY_TIMEOUT_SECONDS)) as connection:
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.executescript(_SCHEMA)
-        self._ready = True
+    def __init__(self, path: str | Path, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT_SECONDS) -> None:
+        self._db = Database(path, _SCHEMA, busy_timeout=busy_timeout)
 
     def record(self, service_id: str, items: list[FeedbackItem], received_at: datetime) -> int:
         """Store the entries of one feedback request in one transaction; return how many were stored."""
@@ -235,19 +217,19 @@ class FeedbackStore:
             )
             for item in items
         ]
-        with self._connect() as connection, connection:
+        with self._db.write() as connection:
             connection.executemany(_INSERT, rows)
         return len(rows)
 
     def for_card(self, card_uuid: str) -> list[dict[str, Any]]:
         """The feedback on one card, oldest outcome first: each entry as the client sent it, plus serviceId and receivedAt."""
-        with self._connect() as connection:
+        with self._db.read() as connection:
             rows = connection.execute(_SELECT_FOR_CARD, (card_uuid,)).fetchall()
         return [_from_row(row) for row in rows]
 
     def count(self) -> int:
         """How many feedback entries are stored."""
-        with self._connect() as connection:
+        with self._db.read() as connection:
             (total,) = connection.execute("SELECT COUNT(*) FROM feedback").fetchone()
         return int(total)
 

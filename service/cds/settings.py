@@ -61,10 +61,23 @@ def cds_settings(config: Mapping[str, Any]) -> CdsSettings:
     except (TypeError, ValueError) as exc:
         raise ConfigError("ELIGIBILITY_CDS_JWT_LEEWAY must be a whole number of seconds") from exc
     # Seen jti values live in SQLite beside the feedback, so a replay to another worker (or after a restart) is caught.
-    replays = SqliteReplayCache(config["CDS_FEEDBACK_DB"]) if config.get("CDS_FEEDBACK_DB") else None
+    replays = SqliteReplayCache(config["CDS_FEEDBACK_DB"], busy_timeout=busy_timeout(config)) if config.get("CDS_FEEDBACK_DB") else None
     return CdsSettings(public_url=public_url, verify_jwt=verify, trusted_issuers=dict(issuers),
                        jku_allowlist=tuple(url_list(config.get("CDS_JKU_ALLOWLIST"), "CDS_JKU_ALLOWLIST")),
                        leeway_seconds=leeway_seconds, replays=replays)
+
+
+def busy_timeout(config: Mapping[str, Any]) -> float:
+    """The bounded wait for the CDS SQLite file, in seconds (CDS_DB_BUSY_TIMEOUT, 0 to 30)."""
+    value = config.get("CDS_DB_BUSY_TIMEOUT")
+    try:
+        seconds = float(2.0 if value in (None, "") else value)  # type: ignore[arg-type]
+    except (TypeError, ValueError) as exc:
+        raise ConfigError("ELIGIBILITY_CDS_DB_BUSY_TIMEOUT must be a number of seconds") from exc
+    # Longer than this would hold a worker thread on every call while a backup runs.
+    if not 0 <= seconds <= 30:
+        raise ConfigError("ELIGIBILITY_CDS_DB_BUSY_TIMEOUT must be between 0 and 30 seconds")
+    return seconds
 
 
 def url_list(value: object, name: str) -> list[str]:

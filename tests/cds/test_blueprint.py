@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -300,3 +302,36 @@ def test_token_signed_by_pyjwt_defaults_is_refused(client: FlaskClient, keys: Ke
     token = jwt.encode(claims(), keys.rsa, algorithm="RS256", headers={"kid": "rsa-1", "typ": "JWT"})
     response = client.post(SERVICE_URL, json=no_data_call(), headers=headers(token))
     assert (response.status_code, response.get_json()["details"]["reason"]) == (401, "alg-not-allowed")
+
+
+# --- The SQLite file locked by another process ----------------------------------------------------------------------------
+
+
+@pytest.fixture()
+def locked_app(tmp_path: Path, jwks_server: LocalServer) -> Iterator[Flask]:
+    """A JWT-verifying app with a 0.5 s busy wait, whose SQLite file another process holds an exclusive lock on (as a backup would)."""
+    app = make_app(tmp_path, CDS_JWT_VERIFY=True, CDS_TRUSTED_ISSUERS={ISSUER: f"{jwks_server.url}/jwks.json"}, CDS_DB_BUSY_TIMEOUT=0.5)
+    # Create the file first, as a running service would have.
+    app.extensions["cds_feedback"].count()
+    holder = subprocess.Popen([sys.executable, "-c", LOCK_HOLDER, str(tmp_path / "feedback.sqlite3")], stdout=subprocess.PIPE)  # noqa: S603 - our own script
+    assert holder.stdout is not None and holder.stdout.readline().strip() == b"locked"
+    yield app
+    holder.kill()
+    holder.wait()
+    holder.stdout.close()
+    close(app)
+
+
+LOCK_HOLDER = ("import sqlite3, sys, time; c = sqlite3.connect(sys.argv[1], isolation_level=None); c.execute('BEGIN EXCLUSIVE'); "
+               "print('locked', flush=True); time.sleep(60)")
+
+
+@pytest.mark.parametrize("path, body", [(SERVICE_URL, "call"), (FEEDBACK_URL, "feedback")])
+def test_a_locked_store_is_a_503_with_retry_after_after_a_bounded_wait(locked_app: Flask, keys: Keys, path: str, body: str) -> None:
+    """A JWT-verified call or feedback while another process locks the SQLite file: 503 service-unavailable with Retry-After, within the wait."""
+    started = time.monotonic()
+    response = locked_app.test_client().post(path, json=no_data_call() if body == "call" else {"feedback": [ACCEPTED]},
+                                            headers=headers(sign(keys.rsa, payload=claims(path))))
+    assert (response.status_code, response.get_json()["error"]) == (503, "service-unavailable")
+    assert int(response.headers["Retry-After"]) >= 1
+    assert time.monotonic() - started < 3
