@@ -11,10 +11,11 @@ from flask import Flask
 from service.cds.feedback import FeedbackStore
 from service.cds.service import CdsService
 from service.cds.settings import busy_timeout, cds_settings, url_list
-from service.config import DEFAULTS, flag
+from service.config import DEFAULTS, flag, positive_int
 from service.errors import EligibilityError
 from service.fhir.client import new_session
 from service.fhir.settings import client_from_config, client_settings, fetch_options
+from service.gate import EvaluationGate
 from service.patients import FhirPatients, FixturePatients, PatientSource
 from service.rulebook import Rulebook, load_rulebook
 
@@ -30,6 +31,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["rulebook"] = load_rulebook(app.config["RULES_DIR"])
     app.extensions["patients"] = patient_source(app.config, app.extensions["rulebook"])
 
+    app.extensions["evaluation_gate"] = EvaluationGate(positive_int(app.config.get("EVALUATION_SLOTS"), "EVALUATION_SLOTS"))
     app.extensions["cds_settings"] = cds_settings(app.config)
     app.extensions["cds_service"] = cds_service(app.config, app.extensions["rulebook"])
     app.extensions["cds_feedback"] = FeedbackStore(app.config["CDS_FEEDBACK_DB"], busy_timeout=busy_timeout(app.config))

@@ -10,6 +10,7 @@ from flask.typing import ResponseReturnValue
 
 from service.errors import UnknownTrial
 from service.evaluate import evaluate_trial, evaluate_trials
+from service.gate import EvaluationGate
 from service.requests_in import as_of_date, json_body, patient_record, trials_for
 from service.rulebook import Rulebook, Trial
 
@@ -19,6 +20,11 @@ blueprint = Blueprint("api", __name__)
 def _book() -> Rulebook:
     book: Rulebook = current_app.extensions["rulebook"]
     return book
+
+
+def _gate() -> EvaluationGate:
+    gate: EvaluationGate = current_app.extensions["evaluation_gate"]
+    return gate
 
 
 def _trial(trial_id: str) -> Trial:
@@ -51,18 +57,20 @@ def show_trial(trial_id: str) -> ResponseReturnValue:
 def trial_eligibility(trial_id: str) -> ResponseReturnValue:
     """Evaluate one patient against one trial."""
     trial = _trial(trial_id)
-    body = json_body(flask_request)
-    as_of = as_of_date(body, date.today())
-    record = patient_record(body, current_app.extensions["patients"], [trial], as_of)
-    return jsonify(evaluate_trial(_book(), trial, record, as_of))
+    with _gate().slot():
+        body = json_body(flask_request)
+        as_of = as_of_date(body, date.today())
+        record = patient_record(body, current_app.extensions["patients"], [trial], as_of)
+        return jsonify(evaluate_trial(_book(), trial, record, as_of))
 
 
 @blueprint.post("/eligibility")
 def eligibility() -> ResponseReturnValue:
     """Evaluate one patient against several trials (all by default), eligible first."""
-    body = json_body(flask_request)
-    trials = trials_for(_book(), body)
-    as_of = as_of_date(body, date.today())
-    record = patient_record(body, current_app.extensions["patients"], trials, as_of)
-    reports = evaluate_trials(_book(), trials, record, as_of)
+    with _gate().slot():
+        body = json_body(flask_request)
+        trials = trials_for(_book(), body)
+        as_of = as_of_date(body, date.today())
+        record = patient_record(body, current_app.extensions["patients"], trials, as_of)
+        reports = evaluate_trials(_book(), trials, record, as_of)
     return jsonify({"patientId": record.patient_id, "asOf": as_of.isoformat(), "rulesVersion": _book().version, "reports": reports})

@@ -14,6 +14,9 @@ DEFAULTS: dict[str, Any] = {
     "FIXTURES_DIR": str(ROOT / "fhir_fixtures"),
     # Largest request body accepted, in bytes (a 1,100-entry Synthea record is ~4 MB).
     "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
+    # Evaluations (REST and CDS) running at once per worker process; one more is a 503. gunicorn_conf gives each worker
+    # this many threads plus 2, so /health always finds a free thread.
+    "EVALUATION_SLOTS": 6,
     # The FHIR server patients are fetched from by id; unset means the bundled fixtures serve ids.
     "FHIR_BASE_URL": None,
     # none | bearer (FHIR_TOKEN or FHIR_TOKEN_FILE) | smart (SMART Backend Services, FHIR_SMART_*).
@@ -76,3 +79,16 @@ def flag(value: object, default: bool) -> bool:
     if value is None or (isinstance(value, str) and not value.strip()):
         return default
     return value if isinstance(value, bool) else str(value).strip().lower() not in ("0", "false", "no", "off")
+
+
+def positive_int(value: object, name: str) -> int:
+    """Return a setting that must be a whole number >= 1, or raise ConfigError naming it."""
+    from service.fhir.settings import ConfigError
+
+    try:
+        number = int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"ELIGIBILITY_{name} must be a whole number") from exc
+    if number < 1 or isinstance(value, bool):
+        raise ConfigError(f"ELIGIBILITY_{name} must be at least 1")
+    return number
