@@ -45,4 +45,4 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 \
 # (WEB_CONCURRENCY of them, ELIGIBILITY_EVALUATION_SLOTS + 10 threads each), timeouts that nest around the FHIR deadline,
 # heartbeat files in /dev/shm, no control socket, problem+json for gunicorn's own errors, no Server banner, and an access
 # log on stdout without query strings. Extra flags can go in GUNICORN_CMD_ARGS.
-CMD ["gunicorn", "-c", "python:service.gunicorn_conf", "--bind", "0.0.0.0:8000", "service:create_app()"]
+CMD ["gunicorn", "-c", "python:service.gunicorn_conf", "--bind", "0.0.0.0:8000", "service.wsgi:serve_app()"]

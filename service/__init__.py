@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Flask
 
+from service.auth import api_auth
 from service.cds.feedback import FeedbackStore
 from service.cds.service import CdsService
 from service.cds.settings import busy_timeout, cds_settings, url_list
@@ -30,6 +31,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # A bad rule file stops start-up here, naming the file, the criterion and the problem.
     app.extensions["rulebook"] = load_rulebook(app.config["RULES_DIR"])
     app.extensions["patients"] = patient_source(app.config, app.extensions["rulebook"])
+    app.extensions["api_auth"] = api_auth(app.config, reaches_patient_data=isinstance(app.extensions["patients"], FhirPatients))
 
     app.extensions["evaluation_gate"] = EvaluationGate(positive_int(app.config.get("EVALUATION_SLOTS"), "EVALUATION_SLOTS"))
     app.extensions["cds_settings"] = cds_settings(app.config)

@@ -8,6 +8,7 @@ from flask import Blueprint, current_app, jsonify
 from flask import request as flask_request
 from flask.typing import ResponseReturnValue
 
+from service.auth import ApiAuth
 from service.errors import UnknownTrial
 from service.evaluate import evaluate_trial, evaluate_trials
 from service.gate import EvaluationGate
@@ -32,6 +33,14 @@ def _trial(trial_id: str) -> Trial:
     if trial is None:
         raise UnknownTrial(f"no trial {trial_id!r}; known trials: {sorted(_book().trials)}")
     return trial
+
+
+@blueprint.before_request
+def authenticate() -> None:
+    """Check the caller of every REST route but /health (liveness must answer without credentials)."""
+    if flask_request.endpoint != "api.health":
+        auth: ApiAuth = current_app.extensions["api_auth"]
+        auth.check(flask_request.headers.get("Authorization"))
 
 
 @blueprint.get("/health")

@@ -14,6 +14,12 @@ DEFAULTS: dict[str, Any] = {
     "FIXTURES_DIR": str(ROOT / "fhir_fixtures"),
     # Largest request body accepted, in bytes (a 1,100-entry Synthea record is ~4 MB).
     "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
+    # Who may call the REST API: jwt (bearer JWTs from API_JWT_ISSUERS {"<iss>": "<JWKS URL>"}, aud API_JWT_AUDIENCE, with the
+    # scope API_JWT_SCOPE) or none. Unset: open on the bundled fixtures, a start-up error once FHIR_BASE_URL is set.
+    "API_AUTH": None,
+    "API_JWT_ISSUERS": {},
+    "API_JWT_AUDIENCE": None,
+    "API_JWT_SCOPE": "eligibility.evaluate",
     # Evaluations (REST and CDS) running at once per worker process; one more is a 503. gunicorn_conf gives each worker
     # this many threads plus 2, so /health always finds a free thread.
     "EVALUATION_SLOTS": 6,

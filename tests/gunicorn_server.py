@@ -34,14 +34,15 @@ def gunicorn(env: dict[str, str], log_dir: Path, *, workers: int = 1) -> Iterato
                    "ELIGIBILITY_CDS_FEEDBACK_DB": str(log_dir / "cds.sqlite3"), **env}
     with open(log_dir / "access.log", "wb") as access, open(log_dir / "error.log", "wb") as error:
         process = subprocess.Popen(  # noqa: S603 - our own gunicorn and config
-            [str(GUNICORN), "-c", "python:service.gunicorn_conf", "--bind", f"127.0.0.1:{port}", "service:create_app()"],
+            [str(GUNICORN), "-c", "python:service.gunicorn_conf", "--bind", f"127.0.0.1:{port}", "service.wsgi:serve_app()"],
             cwd=ROOT, env=environment, stdout=access, stderr=error, start_new_session=True)
         url = f"http://127.0.0.1:{port}"
         try:
             _wait_until_up(url, process)
             yield url
         finally:
-            os.killpg(process.pid, signal.SIGKILL)
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
             process.wait()
 
 

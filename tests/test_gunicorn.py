@@ -81,3 +81,10 @@ def test_health_answers_within_a_second_with_slow_clients_and_a_hung_fhir_server
         for sock in stalled:
             sock.close()
     assert max(latencies) < 1.0, latencies
+
+
+def test_gunicorn_refuses_to_start_with_a_fhir_server_and_no_api_auth_choice(tmp_path: Path) -> None:
+    """ELIGIBILITY_FHIR_BASE_URL set and ELIGIBILITY_API_AUTH unset: gunicorn exits, its log naming ELIGIBILITY_API_AUTH."""
+    with pytest.raises(RuntimeError, match="exited"), gunicorn({"ELIGIBILITY_FHIR_BASE_URL": "http://127.0.0.1:9/fhir"}, tmp_path):
+        pass
+    assert "ELIGIBILITY_API_AUTH" in (tmp_path / "error.log").read_text(encoding="utf-8")
