@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
+
+from service import create_app
+from tests.cds.test_service import LocalServer
 
 JWT = "eyJhbGciOiJSUzM4NCJ9.eyJpc3MiOiJodHRwczovL2VociJ9.c2lnbmF0dXJl"
 
@@ -55,3 +59,18 @@ def test_a_missing_patient_is_logged_without_its_id(client: FlaskClient, caplog:
     assert response.status_code == 404
     messages = [r.getMessage() for r in caplog.records if r.name == "service.errorhandlers"]
     assert messages and all("secret-patient-42" not in m for m in messages)
+
+
+def test_a_fhir_servers_error_text_is_not_logged(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A FHIR server that echoes the patient's name in its OperationOutcome: the name reaches no log line (only the search and status)."""
+    echo = {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "invalid",
+                                                           "diagnostics": "Invalid search for patient pt-echo name=Hyatt birthDate=1975-05-05"}]}
+    patient = {"resourceType": "Patient", "id": "pt-echo", "birthDate": "1975-05-05", "gender": "female"}
+    with LocalServer(lambda path, params: (200, patient) if path.endswith("/Patient/pt-echo") else (400, echo)) as fhir:
+        app = create_app({"TESTING": True, "CDS_FEEDBACK_DB": str(tmp_path / "cds.sqlite3"), "FHIR_BASE_URL": f"{fhir.url}/fhir", "API_AUTH": "none"})
+        with caplog.at_level(logging.DEBUG):
+            response = app.test_client().post("/eligibility", json={"patientId": "pt-echo", "asOf": "2026-01-01", "trials": ["NCT06761417"]})
+    assert response.status_code == 200
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "fhir search failed" in logged
+    assert "Hyatt" not in logged and "1975-05-05" not in logged

@@ -58,7 +58,8 @@ def fetch_record(client: FhirClient, searches: list[Search], patient_id: str, as
         outcome = results[search]
         if isinstance(outcome, FhirError):
             failed.setdefault(search.resource_type, outcome.message)
-            log.warning("fhir search failed: %s", outcome.message)
+            # Not the message: it quotes the server's OperationOutcome text, which can echo the patient's id or name.
+            log.warning("fhir search failed: %s (%s, HTTP %s)", search.label, outcome.code, outcome.http_status)
             continue
         for resource in outcome:
             # Keyed by id: Observation searches overlap (by code and by date) and includes repeat.

@@ -335,3 +335,19 @@ def test_a_locked_store_is_a_503_with_retry_after_after_a_bounded_wait(locked_ap
     assert (response.status_code, response.get_json()["error"]) == (503, "service-unavailable")
     assert int(response.headers["Retry-After"]) >= 1
     assert time.monotonic() - started < 3
+
+
+@pytest.mark.parametrize("server", [
+    # Encoded twice: a proxy that decodes twice reads "..".
+    "http://127.0.0.1:18480/fhir/%252e%252e/admin",
+    "http://127.0.0.1:18480/fhir/%252E%252E/admin",
+    # Encoded three times.
+    "http://127.0.0.1:18480/fhir/%25252e%25252e/admin",
+    # Once, for comparison.
+    "http://127.0.0.1:18480/fhir/%2e%2e/admin",
+])
+def test_the_allowlist_refuses_encoded_dot_segments(tmp_path: Path, server: str) -> None:
+    """A fhirServer under the allowed base only through dot segments encoded once or more is not allowed."""
+    service = make_app(tmp_path, CDS_FHIR_ALLOWLIST=["http://127.0.0.1:18480/fhir"]).extensions["cds_service"]
+    assert not service.allowed(server)
+    assert service.allowed("http://127.0.0.1:18480/fhir/tenant-1")
