@@ -10,8 +10,9 @@ from flask import Flask
 
 from service.auth import api_auth
 from service.cds.feedback import FeedbackStore
+from service.cds.issued import IssuedCards
 from service.cds.service import CdsService
-from service.cds.settings import busy_timeout, cds_settings, url_list
+from service.cds.settings import busy_timeout, cds_settings, hash_key, retention_days, url_list
 from service.config import DEFAULTS, flag, positive_int
 from service.errors import EligibilityError
 from service.fhir.client import new_session
@@ -36,7 +37,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["evaluation_gate"] = EvaluationGate(positive_int(app.config.get("EVALUATION_SLOTS"), "EVALUATION_SLOTS"))
     app.extensions["cds_settings"] = cds_settings(app.config)
     app.extensions["cds_service"] = cds_service(app.config, app.extensions["rulebook"])
-    app.extensions["cds_feedback"] = FeedbackStore(app.config["CDS_FEEDBACK_DB"], busy_timeout=busy_timeout(app.config))
+    app.extensions["cds_feedback"] = FeedbackStore(app.config["CDS_FEEDBACK_DB"], busy_timeout=busy_timeout(app.config),
+                                                   comment_retention_days=retention_days(app.config))
 
     from service import api, cors, errorhandlers, hygiene
     from service.cds import blueprint as cds_blueprint
@@ -64,8 +66,9 @@ def patient_source(config: Mapping[str, Any], book: Rulebook) -> PatientSource:
 def cds_service(config: Mapping[str, Any], book: Rulebook) -> CdsService:
     """Return the CDS service with its fhirServer allowlist and FHIR client settings."""
     settings = client_settings(config)
+    issued = IssuedCards(config["CDS_FEEDBACK_DB"], hash_key(config), busy_timeout=busy_timeout(config)) if config.get("CDS_FEEDBACK_DB") else None
     return CdsService(book, tuple(url_list(config.get("CDS_FHIR_ALLOWLIST"), "CDS_FHIR_ALLOWLIST")), flag(config.get("CDS_SHOW_INELIGIBLE"), default=False),
-                      settings, fetch_options(config), new_session(settings.pool_size))
+                      settings, fetch_options(config), new_session(settings.pool_size), issued)
 
 
 __all__ = ["EligibilityError", "create_app"]

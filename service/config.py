@@ -68,6 +68,11 @@ DEFAULTS: dict[str, Any] = {
     "API_CORS_ORIGINS": [],
     # SQLite file for card feedback and the JWT ids already seen (created on first use; shared by workers).
     "CDS_FEEDBACK_DB": str(ROOT / "var" / "feedback.sqlite3"),
+    # Key of the HMAC-SHA256 stored with each issued card instead of the patient id (value or file); unset: no patient hash.
+    "CDS_PATIENT_HASH_KEY": None,
+    "CDS_PATIENT_HASH_KEY_FILE": None,
+    # Days a feedback userComment (free text) is kept before it is erased; empty/none keeps it.
+    "CDS_COMMENT_RETENTION_DAYS": 90,
     # Seconds a call waits for that file when another process holds it locked (a backup, VACUUM) before answering 503.
     "CDS_DB_BUSY_TIMEOUT": 2.0,
 }

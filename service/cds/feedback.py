@@ -6,7 +6,7 @@ import json
 import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -196,8 +196,19 @@ FROM feedback WHERE card = ? ORDER BY outcome_timestamp, id
 class FeedbackStore:
     """Feedback entries in one SQLite file (a connection per thread, WAL); a lock held elsewhere past the wait is a 503."""
 
-    def __init__(self, path: str | Path, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT_SECONDS) -> None:
+    def __init__(self, path: str | Path, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT_SECONDS, comment_retention_days: float | None = None) -> None:
         self._db = Database(path, _SCHEMA, busy_timeout=busy_timeout)
+        self.path = Path(path)
+        # userComment is free text a clinician typed (it may name the patient): kept this many days, then erased.
+        self._retention = comment_retention_days
+
+    def purge_comments(self, now: datetime, retention_days: float | None = None) -> int:
+        """Erase userComment from entries received more than the retention ago; return how many were erased."""
+        days = self._retention if retention_days is None else retention_days
+        if days is None:
+            return 0
+        with self._db.write() as connection:
+            return _purge(connection, now, days)
 
     def record(self, service_id: str, items: list[FeedbackItem], received_at: datetime) -> int:
         """Store the entries of one feedback request in one transaction; return how many were stored."""
@@ -219,6 +230,8 @@ class FeedbackStore:
         ]
         with self._db.write() as connection:
             connection.executemany(_INSERT, rows)
+            if self._retention is not None:
+                _purge(connection, received_at, self._retention)
         return len(rows)
 
     def for_card(self, card_uuid: str) -> list[dict[str, Any]]:
@@ -232,6 +245,12 @@ class FeedbackStore:
         with self._db.read() as connection:
             (total,) = connection.execute("SELECT COUNT(*) FROM feedback").fetchone()
         return int(total)
+
+
+def _purge(connection: sqlite3.Connection, now: datetime, days: float) -> int:
+    cutoff = _stored_instant(now - timedelta(days=days))
+    erased = connection.execute("UPDATE feedback SET user_comment = NULL WHERE user_comment IS NOT NULL AND received_at < ?", (cutoff,))
+    return int(erased.rowcount)
 
 
 def _from_row(row: sqlite3.Row) -> dict[str, Any]:

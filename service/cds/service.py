@@ -9,6 +9,7 @@ from typing import Any
 import requests
 
 from service.cds.cards import cards_for
+from service.cds.issued import IssuedCards, note_issued
 from service.cds.prefetch import PATIENT_KEY, Prefetched, PrefetchPlan, prefetch_plan, read_prefetch, record_from_parts
 from service.errors import BadRequest, PrefetchUnavailable
 from service.evaluate import evaluate_trials
@@ -34,6 +35,8 @@ class CdsService:
     client_settings: ClientSettings = field(default_factory=ClientSettings)
     fetch_options: FetchOptions = field(default_factory=FetchOptions)
     session: requests.Session | None = None
+    # Where issued cards are recorded so feedback ties back to trial and verdict (service/cds/issued.py); None: not recorded.
+    issued: IssuedCards | None = None
 
     def __post_init__(self) -> None:
         self.trials = list(self.book.trials.values())
@@ -69,7 +72,9 @@ class CdsService:
         record = self.record(body, str(patient_id), as_of)
         reports = evaluate_trials(self.book, self.trials, record, as_of)
         urls = {t.id: t.url for t in self.trials}
-        return {"cards": cards_for(reports, hook_instance, urls, show_ineligible=self.show_ineligible)}
+        cards = cards_for(reports, hook_instance, urls, show_ineligible=self.show_ineligible)
+        note_issued(self.issued, SERVICE_ID, str(patient_id), hook_instance, reports, cards)
+        return {"cards": cards}
 
     def record(self, body: dict[str, Any], patient_id: str, as_of: date) -> PatientRecord:
         """Build the record from prefetch, fetching missing keys from an allowlisted fhirServer; 412 when impossible."""
