@@ -351,3 +351,11 @@ def test_the_allowlist_refuses_encoded_dot_segments(tmp_path: Path, server: str)
     service = make_app(tmp_path, CDS_FHIR_ALLOWLIST=["http://127.0.0.1:18480/fhir"]).extensions["cds_service"]
     assert not service.allowed(server)
     assert service.allowed("http://127.0.0.1:18480/fhir/tenant-1")
+
+
+def test_a_401_names_the_bearer_scheme_and_why(client: FlaskClient, keys: Keys) -> None:
+    """No token: WWW-Authenticate names Bearer; a bad token: error="invalid_token" with the reason (RFC 6750 section 3)."""
+    missing = client.post(SERVICE_URL, json=no_data_call())
+    assert missing.headers["WWW-Authenticate"] == 'Bearer realm="trial-eligibility"'
+    expired = client.post(SERVICE_URL, json=no_data_call(), headers=headers(sign(keys.rsa, payload=claims(exp=int(time.time()) - 3600))))
+    assert 'error="invalid_token"' in expired.headers["WWW-Authenticate"] and "expired" in expired.headers["WWW-Authenticate"]
