@@ -35,13 +35,15 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             app = create_app({"CDS_FEEDBACK_DB": f"{tmp}/cds.sqlite3", "CDS_JWT_VERIFY": verify})
             started = time.monotonic()
-            statuses, errors = fuzz(app, args.examples)
+            statuses, errors, undocumented = fuzz(app, args.examples)
         requests = sum(statuses.values())
-        print(f"{mode}: {requests} requests in {time.monotonic() - started:.0f} s, statuses {dict(sorted(statuses.items()))}, 5xx {len(errors)}")
-        for error in errors:
+        print(f"{mode}: {requests} requests in {time.monotonic() - started:.0f} s, statuses {dict(sorted(statuses.items()))}, "
+              f"5xx {len(errors)}, undocumented {len(undocumented)}")
+        for error in errors + undocumented:
             print("  " + error)
         figures[f"{mode}Requests"] = requests
         figures[f"{mode}ServerErrors"] = len(errors)
+        figures[f"{mode}Undocumented"] = len(undocumented)
     print(orjson.dumps(figures).decode())
 
 
