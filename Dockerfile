@@ -41,8 +41,8 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 \
   CMD ["python", "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=4).status == 200 else 1)"]
 
-# gunicorn reads WEB_CONCURRENCY for the worker count; extra flags can go in GUNICORN_CMD_ARGS.
-# --worker-tmp-dir /dev/shm: heartbeat files in memory, so a slow or read-only /tmp cannot stall workers.
-# --no-control-socket: gunicorn >= 25.1 otherwise opens one under $HOME, which the app user does not have
-# (it would log an error at every start); nothing in the container uses it.
-CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--worker-tmp-dir", "/dev/shm", "--no-control-socket", "--access-logfile", "-", "service:create_app()"]
+# The gunicorn settings live in service/gunicorn_conf.py (the README command uses the same file): gthread workers
+# (WEB_CONCURRENCY of them, ELIGIBILITY_EVALUATION_SLOTS + 10 threads each), timeouts that nest around the FHIR deadline,
+# heartbeat files in /dev/shm, no control socket, problem+json for gunicorn's own errors, no Server banner, and an access
+# log on stdout without query strings. Extra flags can go in GUNICORN_CMD_ARGS.
+CMD ["gunicorn", "-c", "python:service.gunicorn_conf", "--bind", "0.0.0.0:8000", "service.wsgi:serve_app()"]

@@ -139,8 +139,8 @@ def main() -> None:
         env = {**os.environ, "ELIGIBILITY_CDS_PUBLIC_URL": public_url, "ELIGIBILITY_CDS_TRUSTED_ISSUERS": orjson.dumps({ISSUER: jwks_url}).decode(),
                "ELIGIBILITY_CDS_FEEDBACK_DB": f"{tmp}/feedback.sqlite3"}
         server = subprocess.Popen(  # noqa: S603 - our own gunicorn, fixed arguments
-            [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers), "--threads", str(args.threads),
-             "--no-control-socket", "--log-level", "warning", "service:create_app()"],
+            [sys.executable, "-m", "gunicorn", "-c", "python:service.gunicorn_conf", "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers),
+             "--threads", str(args.threads), "--log-level", "warning", "--access-logfile", "/dev/null", "service.wsgi:serve_app()"],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(f"{tmp}/gunicorn.log", "w"),  # noqa: SIM115
         )
         try:

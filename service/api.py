@@ -8,8 +8,10 @@ from flask import Blueprint, current_app, jsonify
 from flask import request as flask_request
 from flask.typing import ResponseReturnValue
 
+from service.auth import check_current_request
 from service.errors import UnknownTrial
 from service.evaluate import evaluate_trial, evaluate_trials
+from service.gate import EvaluationGate
 from service.requests_in import as_of_date, json_body, patient_record, trials_for
 from service.rulebook import Rulebook, Trial
 
@@ -21,11 +23,23 @@ def _book() -> Rulebook:
     return book
 
 
+def _gate() -> EvaluationGate:
+    gate: EvaluationGate = current_app.extensions["evaluation_gate"]
+    return gate
+
+
 def _trial(trial_id: str) -> Trial:
     trial = _book().trial(trial_id)
     if trial is None:
         raise UnknownTrial(f"no trial {trial_id!r}; known trials: {sorted(_book().trials)}")
     return trial
+
+
+@blueprint.before_request
+def authenticate() -> None:
+    """Check the caller of every REST route but /health (liveness must answer without credentials)."""
+    if flask_request.endpoint != "api.health":
+        check_current_request()
 
 
 @blueprint.get("/health")
@@ -51,18 +65,20 @@ def show_trial(trial_id: str) -> ResponseReturnValue:
 def trial_eligibility(trial_id: str) -> ResponseReturnValue:
     """Evaluate one patient against one trial."""
     trial = _trial(trial_id)
-    body = json_body(flask_request)
-    as_of = as_of_date(body, date.today())
-    record = patient_record(body, current_app.extensions["patients"], [trial], as_of)
-    return jsonify(evaluate_trial(_book(), trial, record, as_of))
+    with _gate().slot():
+        body = json_body(flask_request)
+        as_of = as_of_date(body, date.today())
+        record = patient_record(body, current_app.extensions["patients"], [trial], as_of)
+        return jsonify(evaluate_trial(_book(), trial, record, as_of))
 
 
 @blueprint.post("/eligibility")
 def eligibility() -> ResponseReturnValue:
     """Evaluate one patient against several trials (all by default), eligible first."""
-    body = json_body(flask_request)
-    trials = trials_for(_book(), body)
-    as_of = as_of_date(body, date.today())
-    record = patient_record(body, current_app.extensions["patients"], trials, as_of)
-    reports = evaluate_trials(_book(), trials, record, as_of)
+    with _gate().slot():
+        body = json_body(flask_request)
+        trials = trials_for(_book(), body)
+        as_of = as_of_date(body, date.today())
+        record = patient_record(body, current_app.extensions["patients"], trials, as_of)
+        reports = evaluate_trials(_book(), trials, record, as_of)
     return jsonify({"patientId": record.patient_id, "asOf": as_of.isoformat(), "rulesVersion": _book().version, "reports": reports})

@@ -14,6 +14,15 @@ DEFAULTS: dict[str, Any] = {
     "FIXTURES_DIR": str(ROOT / "fhir_fixtures"),
     # Largest request body accepted, in bytes (a 1,100-entry Synthea record is ~4 MB).
     "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
+    # Who may call the REST API: jwt (bearer JWTs from API_JWT_ISSUERS {"<iss>": "<JWKS URL>"}, aud API_JWT_AUDIENCE, with the
+    # scope API_JWT_SCOPE) or none. Unset: open on the bundled fixtures, a start-up error once FHIR_BASE_URL is set.
+    "API_AUTH": None,
+    "API_JWT_ISSUERS": {},
+    "API_JWT_AUDIENCE": None,
+    "API_JWT_SCOPE": "eligibility.evaluate",
+    # Evaluations (REST and CDS) running at once per worker process; one more is a 503. gunicorn_conf gives each worker
+    # this many threads plus 2, so /health always finds a free thread.
+    "EVALUATION_SLOTS": 6,
     # The FHIR server patients are fetched from by id; unset means the bundled fixtures serve ids.
     "FHIR_BASE_URL": None,
     # none | bearer (FHIR_TOKEN or FHIR_TOKEN_FILE) | smart (SMART Backend Services, FHIR_SMART_*).
@@ -55,8 +64,19 @@ DEFAULTS: dict[str, Any] = {
     "CDS_SHOW_INELIGIBLE": False,
     # Show a card only when the patient may have the trial's target disease (its rules' targetDisease is true or unknown).
     "CDS_REQUIRE_TARGET_DISEASE": True,
+    # Browser origins (scheme://host[:port], or *) allowed to call the CDS Hooks endpoints, e.g. https://sandbox.cds-hooks.org;
+    # and the REST API (none unless set).
+    "CDS_CORS_ORIGINS": [],
+    "API_CORS_ORIGINS": [],
     # SQLite file for card feedback and the JWT ids already seen (created on first use; shared by workers).
     "CDS_FEEDBACK_DB": str(ROOT / "var" / "feedback.sqlite3"),
+    # Key of the HMAC-SHA256 stored with each issued card instead of the patient id (value or file); unset: no patient hash.
+    "CDS_PATIENT_HASH_KEY": None,
+    "CDS_PATIENT_HASH_KEY_FILE": None,
+    # Days a feedback userComment (free text) is kept before it is erased; empty/none keeps it.
+    "CDS_COMMENT_RETENTION_DAYS": 90,
+    # Seconds a call waits for that file when another process holds it locked (a backup, VACUUM) before answering 503.
+    "CDS_DB_BUSY_TIMEOUT": 2.0,
 }
 
 
@@ -72,3 +92,16 @@ def flag(value: object, default: bool) -> bool:
     if value is None or (isinstance(value, str) and not value.strip()):
         return default
     return value if isinstance(value, bool) else str(value).strip().lower() not in ("0", "false", "no", "off")
+
+
+def positive_int(value: object, name: str) -> int:
+    """Return a setting that must be a whole number >= 1, or raise ConfigError naming it."""
+    from service.fhir.settings import ConfigError
+
+    try:
+        number = int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"ELIGIBILITY_{name} must be a whole number") from exc
+    if number < 1 or isinstance(value, bool):
+        raise ConfigError(f"ELIGIBILITY_{name} must be at least 1")
+    return number

@@ -8,6 +8,8 @@ class EligibilityError(Exception):
 
     status = 500
     code = "internal-error"
+    # Whether the message may go to the log: False where it can quote patient data (ids, a FHIR server's text).
+    log_message = False
 
     def __init__(self, message: str, *, details: object = None) -> None:
         super().__init__(message)
@@ -15,11 +17,20 @@ class EligibilityError(Exception):
         self.details = details
 
     def to_json(self) -> dict[str, object]:
-        """Render the error as the JSON body the API returns."""
-        body: dict[str, object] = {"error": self.code, "message": self.message}
-        if self.details is not None:
-            body["details"] = self.details
-        return body
+        """Render the error as the RFC 9457 problem details body the API returns."""
+        from service.problems import problem
+
+        return problem(self.status, self.code, self.message, self.details)
+
+    def headers(self) -> dict[str, str]:
+        """Extra response headers this error carries (WWW-Authenticate, Retry-After)."""
+        return {}
+
+    def reason(self) -> str:
+        """A short, patient-free reason for the log: details.reason when there is one, else the code."""
+        if isinstance(self.details, dict) and isinstance(self.details.get("reason"), str):
+            return str(self.details["reason"])
+        return self.code
 
 
 class RuleError(EligibilityError):
@@ -33,6 +44,7 @@ class BadRequest(EligibilityError):
 
     status = 400
     code = "bad-request"
+    log_message = True
 
 
 class InvalidBundle(EligibilityError):
@@ -71,10 +83,47 @@ class PayloadTooLarge(EligibilityError):
 
 
 class Unauthorized(EligibilityError):
-    """A CDS Hooks caller's bearer JWT is missing or failed verification."""
+    """A caller's bearer JWT is missing or failed verification."""
 
     status = 401
     code = "unauthorized"
+    log_message = True
+
+    def headers(self) -> dict[str, str]:
+        """RFC 6750 section 3: name the scheme, and say why (no error code when no token was sent)."""
+        reason = self.reason()
+        if reason == "missing-authorization":
+            return {"WWW-Authenticate": 'Bearer realm="trial-eligibility"'}
+        return {"WWW-Authenticate": f'Bearer realm="trial-eligibility", error="invalid_token", error_description="{reason}"'}
+
+
+class Forbidden(EligibilityError):
+    """A caller's verified token lacks the scope an endpoint needs."""
+
+    status = 403
+    code = "forbidden"
+    log_message = True
+
+    def headers(self) -> dict[str, str]:
+        """RFC 6750 section 3.1: insufficient_scope, naming the scope needed."""
+        scope = self.details.get("scope", "") if isinstance(self.details, dict) else ""
+        return {"WWW-Authenticate": f'Bearer realm="trial-eligibility", error="insufficient_scope", scope="{scope}"'}
+
+
+class ServiceUnavailable(EligibilityError):
+    """A shared resource (the SQLite store) stayed busy past its bounded wait; the caller may retry."""
+
+    status = 503
+    code = "service-unavailable"
+    log_message = True
+
+    def __init__(self, message: str, *, retry_after: int = 1, details: object = None) -> None:
+        super().__init__(message, details=details)
+        self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str]:
+        """Say when to retry (RFC 9110 section 10.2.3)."""
+        return {"Retry-After": str(self.retry_after)}
 
 
 class FhirError(EligibilityError):
@@ -123,3 +172,4 @@ class PrefetchUnavailable(EligibilityError):
 
     status = 412
     code = "prefetch-unavailable"
+    log_message = True

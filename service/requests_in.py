@@ -9,18 +9,32 @@ from typing import Any
 import orjson
 from flask import Request
 
-from service.errors import BadRequest, UnknownTrial
+from service.errors import BadRequest, PayloadTooLarge, UnknownTrial
 from service.patients import PatientSource, is_fhir_id
 from service.record import PatientRecord, record_from_bundle
 from service.rulebook import Rulebook, Trial
 
 MIN_AS_OF = date(1900, 1, 1)
 MAX_AS_OF = date(2999, 12, 31)
+_CHUNK = 65_536
+
+
+def read_body(request: Request) -> bytes:
+    """Read the whole body, refusing one over the size limit with 413 (a chunked body included, never cut short and parsed)."""
+    limit = request.max_content_length
+    chunks, total = [], 0
+    # Werkzeug caps a chunked body (no Content-Length) at the limit and then reads it as complete; counting here sees the excess.
+    while chunk := request.stream.read(_CHUNK):
+        total += len(chunk)
+        if limit is not None and total > limit:
+            raise PayloadTooLarge(f"the request body is larger than the limit of {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def json_body(request: Request) -> dict[str, Any]:
     """Return the request's JSON object, or raise BadRequest naming the problem."""
-    raw = request.get_data(cache=False)
+    raw = read_body(request)
     if not raw:
         raise BadRequest("the request body is empty; send a JSON object with 'bundle' or 'patientId'")
     try:
@@ -67,8 +81,12 @@ def trials_for(book: Rulebook, body: dict[str, Any]) -> list[Trial]:
         return list(book.trials.values())
     if not isinstance(wanted, list) or not all(isinstance(t, str) for t in wanted):
         raise BadRequest("'trials' must be a list of trial ids")
+    # Each id is evaluated once: repeating one id 100,000 times once held a worker past its timeout.
+    unique = list(dict.fromkeys(wanted))
+    if len(unique) > len(book.trials):
+        raise BadRequest(f"'trials' names {len(unique)} different ids; this service serves {len(book.trials)} trials")
     trials = []
-    for trial_id in wanted:
+    for trial_id in unique:
         trial = book.trial(trial_id)
         if trial is None:
             raise UnknownTrial(f"no trial {trial_id!r}; known trials: {sorted(book.trials)}")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import shutil
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -31,13 +33,15 @@ def bundle(*resources: dict[str, Any]) -> dict[str, Any]:
 
 
 def assert_json_error(response: TestResponse, status: int, code: str) -> dict[str, Any]:
-    """Check an error response: the status, a JSON body {error, message[, details]}, the code; return the body."""
+    """Check an error response: the status, an RFC 9457 problem+json body (type, title, status, detail, error, message[, details]); return it."""
     assert response.status_code == status, response.get_data(as_text=True)[:300]
-    assert response.mimetype == "application/json"
+    assert response.mimetype == "application/problem+json"
     body = orjson.loads(response.get_data())
-    assert set(body) - {"details"} == {"error", "message"}
+    assert set(body) - {"details"} == {"type", "title", "status", "detail", "error", "message"}
     assert body["error"] == code
-    assert isinstance(body["message"], str) and body["message"]
+    assert body["status"] == status
+    assert body["type"] == f"urn:trial-eligibility:problem:{code}"
+    assert isinstance(body["detail"], str) and body["detail"] and body["message"] == body["detail"]
     return body
 
 
@@ -192,6 +196,41 @@ def test_over_size_body_is_a_json_413(path: str) -> None:
 
 
 @pytest.mark.parametrize("path", ENDPOINTS)
+def test_chunked_body_over_the_limit_is_a_413_not_a_truncated_json_error(path: str) -> None:
+    """A chunked body (no Content-Length, the server terminates the stream) over the limit is a 413, not cut at the limit and read as bad JSON."""
+    client = create_app({"TESTING": True, "MAX_CONTENT_LENGTH": 1000}).test_client()
+    padded = orjson.dumps({"bundle": bundle({**PATIENT, "text": {"status": "generated", "div": "x" * 2000}}), "asOf": AS_OF})
+    response = client.post(path, input_stream=io.BytesIO(padded), content_type="application/json",
+                           headers={"Transfer-Encoding": "chunked"}, environ_overrides={"wsgi.input_terminated": True})
+    assert_json_error(response, 413, "payload-too-large")
+
+
+def test_chunked_body_under_the_limit_is_read_whole() -> None:
+    """A chunked body under the limit is read to its end and evaluated."""
+    client = create_app({"TESTING": True, "MAX_CONTENT_LENGTH": 100_000}).test_client()
+    body = orjson.dumps({"bundle": bundle(PATIENT, {"resourceType": "Condition", "id": "c" * 50_000}), "asOf": AS_OF, "trials": [TRIAL]})
+    response = client.post("/eligibility", input_stream=io.BytesIO(body), content_type="application/json",
+                           headers={"Transfer-Encoding": "chunked"}, environ_overrides={"wsgi.input_terminated": True})
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+
+
+def test_repeated_trial_ids_are_evaluated_once(client: FlaskClient) -> None:
+    """100,000 copies of one trial id give one report, in well under a second (it once held a worker past its timeout)."""
+    started = time.monotonic()
+    response = client.post("/eligibility", json={"bundle": bundle(PATIENT), "asOf": AS_OF, "trials": [TRIAL] * 100_000})
+    assert response.status_code == 200
+    assert [r["trialId"] for r in response.get_json()["reports"]] == [TRIAL]
+    assert time.monotonic() - started < 5
+
+
+def test_more_distinct_trial_ids_than_trials_served_is_a_400(client: FlaskClient, book: Rulebook) -> None:
+    """A 'trials' list naming more distinct ids than the service serves is refused with 400 before any is looked up."""
+    wanted = [f"NCT{n:08d}" for n in range(len(book.trials) + 1)]
+    body = assert_json_error(client.post("/eligibility", json={"bundle": bundle(PATIENT), "trials": wanted}), 400, "bad-request")
+    assert str(len(book.trials)) in body["detail"]
+
+
+@pytest.mark.parametrize("path", ENDPOINTS)
 def test_body_under_the_size_limit_is_accepted(path: str) -> None:
     """A body under MAX_CONTENT_LENGTH is evaluated as usual."""
     client = create_app({"TESTING": True, "MAX_CONTENT_LENGTH": 1000}).test_client()
@@ -220,10 +259,9 @@ REQUESTS = [
 
 @pytest.mark.parametrize("method, path, kwargs", REQUESTS)
 def test_no_error_is_html_or_a_500(client: FlaskClient, method: str, path: str, kwargs: dict[str, Any]) -> None:
-    """Every error response is JSON {error, message} with a 4xx status: never an HTML page, never a 500."""
+    """Every error response is problem+json with a 4xx status: never an HTML page, never a 500."""
     response = client.open(path, method=method, **kwargs)
     assert 400 <= response.status_code < 500
-    assert response.mimetype == "application/json"
     assert "<html" not in response.get_data(as_text=True).lower()
     assert_json_error(response, response.status_code, response.get_json()["error"])
 

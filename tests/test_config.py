@@ -106,3 +106,11 @@ def test_flag_reads_booleans_and_keeps_the_default_when_unset(value: object, def
     from service.config import flag
 
     assert flag(value, default=default) is expected
+
+
+def test_defaults_of_the_http_settings() -> None:
+    """The API is open only until a FHIR server is set (API_AUTH unset), no CORS origins, 6 evaluation slots, a 2 s SQLite wait, 90-day comments."""
+    config = create_app().config
+    assert (config["API_AUTH"], config["API_CORS_ORIGINS"], config["CDS_CORS_ORIGINS"]) == (None, [], [])
+    assert (config["EVALUATION_SLOTS"], config["CDS_DB_BUSY_TIMEOUT"], config["CDS_COMMENT_RETENTION_DAYS"]) == (6, 2.0, 90)
+    assert config["API_JWT_SCOPE"] == "eligibility.evaluate"

@@ -11,7 +11,7 @@ import orjson
 import pytest
 import yaml
 from flask import Flask
-from openapi_core import OpenAPI
+from openapi_core import Config, OpenAPI
 from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest, WerkzeugOpenAPIResponse
 from openapi_core.testing import MockRequest, MockResponse
 from openapi_core.validation.request.exceptions import RequestValidationError
@@ -57,8 +57,8 @@ def spec_document() -> dict[str, Any]:
 
 @cache
 def openapi() -> OpenAPI:
-    """The spec, ready to validate requests and responses."""
-    return OpenAPI.from_file_path(str(SPEC_PATH))
+    """The spec, ready to validate requests and responses (problem+json parsed as JSON)."""
+    return OpenAPI.from_file_path(str(SPEC_PATH), config=Config(extra_media_type_deserializers={"application/problem+json": orjson.loads}))
 
 
 def base_url() -> str:
@@ -186,10 +186,29 @@ CALLS = [
     Call("POST", "/cds-services/other", 404, body=CDS_CALL, config=CDS_OPEN, headers=CDS_BEARER),
     # With verification on (the default), no token is a 401.
     Call("POST", "/cds-services/trial-eligibility", 401, body=CDS_CALL, request_conforms=False),
+    # REST API with jwt auth and no token: 401; a FHIR server and no API_AUTH choice: 503.
+    Call("POST", "/eligibility", 401, body={"bundle": SMALL}, config={"API_AUTH": "jwt", "API_JWT_ISSUERS": {"https://idp.example": "http://127.0.0.1:9/j"},
+                                                                     "API_JWT_AUDIENCE": "https://api.example"}),
+    Call("GET", "/trials", 503, config={"FHIR_BASE_URL": "http://127.0.0.1:9/fhir"}),
+    # A token in the query string: 400 on any route.
+    Call("GET", "/health?access_token=abc", 400),
     # Over the size limit: a JSON 413.
     Call("POST", "/eligibility", 413, body={"bundle": SMALL, "asOf": AS_OF}, config={"MAX_CONTENT_LENGTH": 100}),
     Call("POST", f"/trials/{TRIAL}/eligibility", 413, body={"bundle": SMALL, "asOf": AS_OF}, config={"MAX_CONTENT_LENGTH": 100}),
 ]
+
+
+def test_every_operation_documents_the_statuses_any_request_can_get() -> None:
+    """Every operation lists 400 (query credentials, bad request line), 405, 431 and 500; every POST also 413 and 503."""
+    methods = {"get", "post"}
+    for path, item in spec_document()["paths"].items():
+        for method, operation in item.items():
+            if method not in methods:
+                continue
+            statuses = set(operation["responses"])
+            assert {"400", "405", "431", "500"} <= statuses, (path, method)
+            if method == "post":
+                assert {"413", "503"} <= statuses, (path, method)
 
 
 @pytest.mark.parametrize("call", CALLS, ids=lambda c: f"{c.method} {c.path} {c.status}")

@@ -315,8 +315,9 @@ def test_definition_schema_violation(rules: Path) -> None:
 
 
 def test_rule_error_is_an_eligibility_error() -> None:
-    """RuleError has the invalid-rules code in its JSON body."""
-    assert RuleError("x.json: problem").to_json() == {"error": "invalid-rules", "message": "x.json: problem"}
+    """RuleError has the invalid-rules code in its problem body."""
+    body = RuleError("x.json: problem").to_json()
+    assert (body["error"], body["detail"], body["message"], body["status"]) == ("invalid-rules", "x.json: problem", "x.json: problem", 500)
 
 
 def test_an_unknown_included_value_set_names_the_file_and_the_including_set(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from service.cds.feedback import FeedbackStore, parse_feedback
 from service.cds.service import SERVICE_ID, CdsService
 from service.cds.settings import CdsSettings
 from service.errors import UnknownService
+from service.gate import EvaluationGate
 from service.requests_in import json_body
 
 blueprint = Blueprint("cds", __name__)
@@ -44,8 +45,10 @@ def call_service(service_id: str) -> ResponseReturnValue:
     """Answer a patient-view hook call with cards."""
     service = _service(service_id)
     _authenticate(f"/cds-services/{service_id}")
-    body = json_body(flask_request)
-    return jsonify(service.call(body, date.today()))
+    gate: EvaluationGate = current_app.extensions["evaluation_gate"]
+    with gate.slot():
+        body = json_body(flask_request)
+        return jsonify(service.call(body, date.today()))
 
 
 @blueprint.post("/cds-services/<service_id>/feedback")

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator, Mapping
-from contextlib import closing, contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn
 
+from service.cds.database import DEFAULT_BUSY_TIMEOUT_SECONDS, Database
 from service.errors import BadRequest
 
 OUTCOMES = ("accepted", "overridden")
 # Fixed width, so that stored instants sort as text in time order.
 _STORED_INSTANT = "%Y-%m-%dT%H:%M:%S.%fZ"
-BUSY_TIMEOUT_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -195,27 +194,21 @@ FROM feedback WHERE card = ? ORDER BY outcome_timestamp, id
 
 
 class FeedbackStore:
-    """Feedback entries in one SQLite file; a connection per operation, so it is safe across threads and forked workers."""
+    """Feedback entries in one SQLite file (a connection per thread, WAL); a lock held elsewhere past the wait is a 503."""
 
-    def __init__(self, path: str | Path) -> None:
-        self._path = Path(path)
-        self._ready = False
+    def __init__(self, path: str | Path, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT_SECONDS, comment_retention_days: float | None = None) -> None:
+        self._db = Database(path, _SCHEMA, busy_timeout=busy_timeout)
+        self.path = Path(path)
+        # userComment is free text a clinician typed (it may name the patient): kept this many days, then erased.
+        self._retention = comment_retention_days
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        if not self._ready:
-            self._create()
-        with closing(sqlite3.connect(self._path, timeout=BUSY_TIMEOUT_SECONDS)) as connection:
-            connection.row_factory = sqlite3.Row
-            yield connection
-
-    def _create(self) -> None:
-        """Create the file, switch it to WAL (readers then never block the writer; the mode persists in the file) and the table."""
-        self._path.parent.mkdir(parents=True, exist_ok=True)
-        with closing(sqlite3.connect(self._path, timeout=BUSY_TIMEOUT_SECONDS)) as connection:
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.executescript(_SCHEMA)
-        self._ready = True
+    def purge_comments(self, now: datetime, retention_days: float | None = None) -> int:
+        """Erase userComment from entries received more than the retention ago; return how many were erased."""
+        days = self._retention if retention_days is None else retention_days
+        if days is None:
+            return 0
+        with self._db.write() as connection:
+            return _purge(connection, now, days)
 
     def record(self, service_id: str, items: list[FeedbackItem], received_at: datetime) -> int:
         """Store the entries of one feedback request in one transaction; return how many were stored."""
@@ -235,21 +228,29 @@ class FeedbackStore:
             )
             for item in items
         ]
-        with self._connect() as connection, connection:
+        with self._db.write() as connection:
             connection.executemany(_INSERT, rows)
+            if self._retention is not None:
+                _purge(connection, received_at, self._retention)
         return len(rows)
 
     def for_card(self, card_uuid: str) -> list[dict[str, Any]]:
         """The feedback on one card, oldest outcome first: each entry as the client sent it, plus serviceId and receivedAt."""
-        with self._connect() as connection:
+        with self._db.read() as connection:
             rows = connection.execute(_SELECT_FOR_CARD, (card_uuid,)).fetchall()
         return [_from_row(row) for row in rows]
 
     def count(self) -> int:
         """How many feedback entries are stored."""
-        with self._connect() as connection:
+        with self._db.read() as connection:
             (total,) = connection.execute("SELECT COUNT(*) FROM feedback").fetchone()
         return int(total)
+
+
+def _purge(connection: sqlite3.Connection, now: datetime, days: float) -> int:
+    cutoff = _stored_instant(now - timedelta(days=days))
+    erased = connection.execute("UPDATE feedback SET user_comment = NULL WHERE user_comment IS NOT NULL AND received_at < ?", (cutoff,))
+    return int(erased.rowcount)
 
 
 def _from_row(row: sqlite3.Row) -> dict[str, Any]:

@@ -21,8 +21,11 @@ log = logging.getLogger(__name__)
 # The specification forbids `none` and every symmetric (HMAC) algorithm and RECOMMENDS ES384 and RS384;
 # accepting only these two means an HS256 token "signed" with a public key is refused before any key lookup.
 ALGORITHMS = ("RS384", "ES384")
-# The JWK a token's alg may be verified with: (kty, crv). A key of another shape is never tried for it.
-_KEY_SHAPE: dict[str, tuple[str, str | None]] = {"RS384": ("RSA", None), "ES384": ("EC", "P-384")}
+# The JWK a token's alg may be verified with: (kty, crv). A key of another shape is never tried for it. The REST API's
+# bearer tokens (service/auth.py) may also use the other asymmetric algorithms authorization servers issue.
+KEY_SHAPES: dict[str, tuple[str, str | None]] = {"RS256": ("RSA", None), "RS384": ("RSA", None), "RS512": ("RSA", None),
+                                                 "PS256": ("RSA", None), "PS384": ("RSA", None),
+                                                 "ES256": ("EC", "P-256"), "ES384": ("EC", "P-384"), "ES512": ("EC", "P-521")}
 # The payload fields the specification marks REQUIRED (`tenant` is OPTIONAL; 2.0 defines no `sub`).
 REQUIRED_CLAIMS = ("iss", "aud", "exp", "iat", "jti")
 # An RSA-4096 JWT is about 1 KB; refusing huge headers early keeps parsing cheap.
@@ -31,7 +34,7 @@ MAX_JWKS_BYTES = 256_000
 JWKS_TIMEOUT_SECONDS = 5.0
 
 
-def _refuse(reason: str, message: str) -> NoReturn:
+def refuse(reason: str, message: str) -> NoReturn:
     """Raise the 401 for one failed check; `reason` is a stable code for logs and tests."""
     raise Unauthorized(f"CDS Client JWT refused: {message}", details={"reason": reason})
 
@@ -82,12 +85,12 @@ class JwksCache:
             if wanted and self._may_fetch(url, now):
                 entry = self._fetch(url, now, entry)
         if entry is None:
-            _refuse("jwks-unavailable", "the CDS Client's JWK Set could not be fetched; retry later")
+            refuse("jwks-unavailable", "the CDS Client's JWK Set could not be fetched; retry later")
         candidates = entry.keys.get(kid, [])
         if not candidates:
-            _refuse("unknown-kid", f"no key in the CDS Client's JWK Set has kid {_shown(kid)}")
+            refuse("unknown-kid", f"no key in the CDS Client's JWK Set has kid {_shown(kid)}")
         if len(candidates) > 1:
-            _refuse("ambiguous-kid", f"kid {_shown(kid)} is not unique in the CDS Client's JWK Set")
+            refuse("ambiguous-kid", f"kid {_shown(kid)} is not unique in the CDS Client's JWK Set")
         return _bind(candidates[0], alg)
 
     def _lock_for(self, url: str) -> threading.Lock:
@@ -136,11 +139,11 @@ def _index(document: object) -> dict[str, list[dict[str, Any]]]:
 
 def _bind(jwk: dict[str, Any], alg: str) -> jwt.PyJWK:
     """Build the key for exactly `alg`, refusing a JWK of another type, curve, alg or use."""
-    kty, crv = _KEY_SHAPE[alg]
+    kty, crv = KEY_SHAPES[alg]
     # PyJWK binds one algorithm and refuses tokens of any other; naming it here (rather than letting
     # PyJWKSet guess RS256 for an RSA key without alg) keeps RS384 tokens verifiable.
     if jwk.get("kty") != kty or (crv is not None and jwk.get("crv") != crv) or jwk.get("alg", alg) != alg or jwk.get("use", "sig") != "sig":
-        _refuse("key-mismatch", f"the key with the token's kid is not a {alg} signing key")
+        refuse("key-mismatch", f"the key with the token's kid is not a {alg} signing key")
     try:
         return jwt.PyJWK.from_dict(jwk, algorithm=alg)
     except jwt.PyJWTError as exc:
@@ -176,7 +179,7 @@ class JtiReplayCache:
                 return False
             # Fail closed: evicting a live entry would reopen a replay window.
             if len(self._expiry) >= self._max:
-                _refuse("replay-cache-full", "too many tokens in flight; retry later")
+                refuse("replay-cache-full", "too many tokens in flight; retry later")
             self._expiry[key] = forget_after
             heapq.heappush(self._heap, (forget_after, key))
             return True
@@ -189,7 +192,7 @@ class JtiReplayCache:
 
 
 # PyJWT's errors, most specific first, as (reason, message) for the 401.
-_PYJWT_REFUSALS: tuple[tuple[type[jwt.PyJWTError], str, str], ...] = (
+PYJWT_REFUSALS: tuple[tuple[type[jwt.PyJWTError], str, str], ...] = (
     (jwt.ExpiredSignatureError, "expired", "the token has expired (exp)"),
     (jwt.ImmatureSignatureError, "not-yet-valid", "the token is issued in the future (iat) or not yet valid (nbf)"),
     (jwt.InvalidAudienceError, "wrong-aud", "aud is not this CDS Service's endpoint"),
@@ -242,23 +245,23 @@ class JwtVerifier:
 
     def verify(self, authorization_header: str | None) -> dict[str, Any]:
         """Return the verified claims of the `Authorization: Bearer <JWT>` header, or raise Unauthorized saying why not."""
-        token = _bearer_token(authorization_header)
-        header, unverified = _unverified_parts(token)
+        token = bearer_token(authorization_header)
+        header, unverified = unverified_parts(token)
         alg = header.get("alg")
         # Checked before anything is fetched, so `none` and HMAC tokens never reach a key.
         if alg not in ALGORITHMS:
-            _refuse("alg-not-allowed", f"alg {_shown(alg)} is not allowed; use RS384 or ES384")
+            refuse("alg-not-allowed", f"alg {_shown(alg)} is not allowed; use RS384 or ES384")
         typ = header.get("typ")
         if not isinstance(typ, str) or typ.lower().removeprefix("application/") != "jwt":
-            _refuse("wrong-typ", "the typ header must be JWT")
+            refuse("wrong-typ", "the typ header must be JWT")
         kid = header.get("kid")
         if not isinstance(kid, str) or not kid:
-            _refuse("missing-kid", "the token has no kid header")
+            refuse("missing-kid", "the token has no kid header")
         issuer = unverified.get("iss")
         if issuer is None:
-            _refuse("missing-iss", "the token lacks the required iss claim")
+            refuse("missing-iss", "the token lacks the required iss claim")
         if not isinstance(issuer, str) or issuer not in self._issuers:
-            _refuse("unknown-iss", f"iss {_shown(issuer)} is not a trusted CDS Client")
+            refuse("unknown-iss", f"iss {_shown(issuer)} is not a trusted CDS Client")
         key = self._jwks.key(self._jwks_url(issuer, header), kid, alg)
         claims = self._decode(token, key, issuer)
         self._check_lifetime(claims)
@@ -272,7 +275,7 @@ class JwtVerifier:
             return configured
         jku = header["jku"]
         if not isinstance(jku, str) or (jku != configured and jku not in self._jku_allowlist):
-            _refuse("jku-not-allowed", f"jku {_shown(jku)} is not an allowlisted JWK Set URL")
+            refuse("jku-not-allowed", f"jku {_shown(jku)} is not an allowlisted JWK Set URL")
         return jku
 
     def _decode(self, token: str, key: jwt.PyJWK, issuer: str) -> dict[str, Any]:
@@ -289,41 +292,41 @@ class JwtVerifier:
         except jwt.MissingRequiredClaimError as exc:
             raise Unauthorized(f"CDS Client JWT refused: the token lacks the required {exc.claim} claim", details={"reason": f"missing-{exc.claim}"}) from exc
         except jwt.PyJWTError as exc:
-            reason, message = next(((r, m) for kind, r, m in _PYJWT_REFUSALS if isinstance(exc, kind)), ("invalid-token", "the token failed verification"))
+            reason, message = next(((r, m) for kind, r, m in PYJWT_REFUSALS if isinstance(exc, kind)), ("invalid-token", "the token failed verification"))
             raise Unauthorized(f"CDS Client JWT refused: {message}", details={"reason": reason}) from exc
 
     def _check_lifetime(self, claims: Mapping[str, Any]) -> None:
         exp, iat = claims["exp"], claims["iat"]
         # PyJWT accepts numeric strings; the specification says *number*.
         if not all(isinstance(value, int | float) and not isinstance(value, bool) for value in (exp, iat)):
-            _refuse("malformed-token", "exp and iat must be numbers")
+            refuse("malformed-token", "exp and iat must be numbers")
         lifetime = exp - iat
         if lifetime > self._max_lifetime:
-            _refuse("lifetime-too-long", f"exp is {lifetime:g} s after iat; at most {self._max_lifetime} s is accepted")
+            refuse("lifetime-too-long", f"exp is {lifetime:g} s after iat; at most {self._max_lifetime} s is accepted")
 
     def _check_replay(self, issuer: str, claims: Mapping[str, Any]) -> None:
         jti = claims["jti"]
         if not jti:
-            _refuse("missing-jti", "jti must not be empty")
+            refuse("missing-jti", "jti must not be empty")
         # Remember until PyJWT would refuse the token as expired anyway (exp + leeway).
         if not self._replays.remember(issuer, jti, float(claims["exp"]) + self._leeway, time.time()):
-            _refuse("replayed-jti", "this jti was already used (a replay)")
+            refuse("replayed-jti", "this jti was already used (a replay)")
 
 
-def _bearer_token(authorization_header: str | None) -> str:
+def bearer_token(authorization_header: str | None) -> str:
     """The JWT of an `Authorization: Bearer <JWT>` header (the scheme is case-insensitive, RFC 7235)."""
     if not authorization_header or not authorization_header.strip():
-        _refuse("missing-authorization", "no Authorization header; CDS Hooks requires 'Authorization: Bearer <JWT>'")
+        refuse("missing-authorization", "no Authorization header; CDS Hooks requires 'Authorization: Bearer <JWT>'")
     scheme, _, token = authorization_header.strip().partition(" ")
     if scheme.lower() != "bearer":
-        _refuse("not-bearer", "the Authorization scheme must be Bearer")
+        refuse("not-bearer", "the Authorization scheme must be Bearer")
     token = token.strip()
     if not token or len(token) > MAX_TOKEN_CHARS or any(ch.isspace() for ch in token):
-        _refuse("malformed-token", "the bearer token is not a well-formed JWT")
+        refuse("malformed-token", "the bearer token is not a well-formed JWT")
     return token
 
 
-def _unverified_parts(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+def unverified_parts(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """The header and payload, unverified: only used to choose the key, never trusted."""
     try:
         header = jwt.get_unverified_header(token)

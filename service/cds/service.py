@@ -9,6 +9,7 @@ from typing import Any
 import requests
 
 from service.cds.cards import cards_for
+from service.cds.issued import IssuedCards, note_issued
 from service.cds.prefetch import PATIENT_KEY, Prefetched, PrefetchPlan, prefetch_plan, read_prefetch, record_from_parts
 from service.errors import BadRequest, FhirError, PrefetchUnavailable
 from service.evaluate import evaluate_trials
@@ -39,6 +40,8 @@ class CdsService:
     report_base: str | None = None
     # Cards only for trials whose target disease the patient may have (ELIGIBILITY_CDS_REQUIRE_TARGET_DISEASE).
     require_target_disease: bool = True
+    # Where issued cards are recorded so feedback ties back to trial and verdict (service/cds/issued.py); None: not recorded.
+    issued: IssuedCards | None = None
 
     def __post_init__(self) -> None:
         self.trials = list(self.book.trials.values())
@@ -76,7 +79,9 @@ class CdsService:
         if self.require_target_disease:
             reports = self._relevant(reports, record, as_of)
         urls = {t.id: t.url for t in self.trials}
-        return {"cards": cards_for(reports, hook_instance, urls, show_ineligible=self.show_ineligible, report_base=self.report_base)}
+        cards = cards_for(reports, hook_instance, urls, show_ineligible=self.show_ineligible, report_base=self.report_base)
+        note_issued(self.issued, SERVICE_ID, str(patient_id), hook_instance, reports, cards)
+        return {"cards": cards}
 
     def _relevant(self, reports: list[dict[str, Any]], record: PatientRecord, as_of: date) -> list[dict[str, Any]]:
         """Keep the reports of trials whose target disease the patient may have: one of its definitions true or unknown.

@@ -10,7 +10,7 @@ from typing import Any
 
 from service.cds.jwt_auth import JwtVerifier, ReplayStore
 from service.cds.replay import SqliteReplayCache
-from service.config import flag
+from service.config import flag, read_secret
 from service.fhir.settings import ConfigError
 
 log = logging.getLogger(__name__)
@@ -61,10 +61,52 @@ def cds_settings(config: Mapping[str, Any]) -> CdsSettings:
     except (TypeError, ValueError) as exc:
         raise ConfigError("ELIGIBILITY_CDS_JWT_LEEWAY must be a whole number of seconds") from exc
     # Seen jti values live in SQLite beside the feedback, so a replay to another worker (or after a restart) is caught.
-    replays = SqliteReplayCache(config["CDS_FEEDBACK_DB"]) if config.get("CDS_FEEDBACK_DB") else None
+    replays = SqliteReplayCache(config["CDS_FEEDBACK_DB"], busy_timeout=busy_timeout(config)) if config.get("CDS_FEEDBACK_DB") else None
     return CdsSettings(public_url=public_url, verify_jwt=verify, trusted_issuers=dict(issuers),
                        jku_allowlist=tuple(url_list(config.get("CDS_JKU_ALLOWLIST"), "CDS_JKU_ALLOWLIST")),
                        leeway_seconds=leeway_seconds, replays=replays)
+
+
+def busy_timeout(config: Mapping[str, Any]) -> float:
+    """The bounded wait for the CDS SQLite file, in seconds (CDS_DB_BUSY_TIMEOUT, 0 to 30)."""
+    value = config.get("CDS_DB_BUSY_TIMEOUT")
+    try:
+        seconds = float(2.0 if value in (None, "") else value)  # type: ignore[arg-type]
+    except (TypeError, ValueError) as exc:
+        raise ConfigError("ELIGIBILITY_CDS_DB_BUSY_TIMEOUT must be a number of seconds") from exc
+    # Longer than this would hold a worker thread on every call while a backup runs.
+    if not 0 <= seconds <= 30:
+        raise ConfigError("ELIGIBILITY_CDS_DB_BUSY_TIMEOUT must be between 0 and 30 seconds")
+    return seconds
+
+
+def hash_key(config: Mapping[str, Any]) -> bytes | None:
+    """The key for the patient hash of issued cards (CDS_PATIENT_HASH_KEY or _FILE); None, with a warning, when unset."""
+    try:
+        secret = read_secret(config.get("CDS_PATIENT_HASH_KEY"), config.get("CDS_PATIENT_HASH_KEY_FILE"))
+    except OSError as exc:
+        raise ConfigError("ELIGIBILITY_CDS_PATIENT_HASH_KEY_FILE cannot be read") from exc
+    if not secret:
+        log.warning("ELIGIBILITY_CDS_PATIENT_HASH_KEY is unset: issued cards are recorded without a patient hash")
+        return None
+    # A short key makes the hash of a guessable id (an MRN) cheap to reverse by trying ids.
+    if len(secret) < 16:
+        raise ConfigError("ELIGIBILITY_CDS_PATIENT_HASH_KEY must be at least 16 characters")
+    return secret.encode("utf-8")
+
+
+def retention_days(config: Mapping[str, Any]) -> float | None:
+    """Days a feedback userComment is kept (CDS_COMMENT_RETENTION_DAYS); None keeps it."""
+    value = config.get("CDS_COMMENT_RETENTION_DAYS")
+    if value is None or (isinstance(value, str) and value.strip().lower() in ("", "none")):
+        return None
+    try:
+        days = float(value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError("ELIGIBILITY_CDS_COMMENT_RETENTION_DAYS must be a number of days (or none)") from exc
+    if days < 0:
+        raise ConfigError("ELIGIBILITY_CDS_COMMENT_RETENTION_DAYS must not be negative")
+    return days
 
 
 def url_list(value: object, name: str) -> list[str]:

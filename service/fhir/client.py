@@ -202,7 +202,11 @@ def within_base(base_url: str, url: str) -> bool:
     """Say whether an absolute URL lies under a base URL (same scheme, host, port and path prefix)."""
     base, other = urlsplit(base_url.rstrip("/") + "/"), urlsplit(url)
     # Dot segments (also percent-encoded) are resolved by the HTTP stack or the server: "/fhir/../admin" is not under "/fhir/".
-    if {".", ".."} & set(re.split(r"[/\\]", unquote(other.path))):
+    # Decoded until nothing changes: a proxy that decodes twice turns "%252e%252e" into "..".
+    path, decoded = other.path, [other.path]
+    while (path := unquote(path)) != decoded[-1] and len(decoded) < 5:
+        decoded.append(path)
+    if path != decoded[-1] or any({".", ".."} & set(re.split(r"[/\\]", form)) for form in decoded):
         return False
     return (other.scheme, other.netloc.lower()) == (base.scheme, base.netloc.lower()) and (other.path.rstrip("/") + "/").startswith(base.path)
 

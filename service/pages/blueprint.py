@@ -79,7 +79,8 @@ def _headers(response: Response) -> Response:
 
 @blueprint.errorhandler(EligibilityError)
 def _error(exc: EligibilityError) -> ResponseReturnValue:
-    return render_template("pages/error.html", status=exc.status, message=exc.message), exc.status
+    # Keep the error's headers (WWW-Authenticate on a 401, Retry-After on a 503): the page is only the body.
+    return render_template("pages/error.html", status=exc.status, message=exc.message), exc.status, exc.headers()
 
 
 @blueprint.errorhandler(HTTPException)

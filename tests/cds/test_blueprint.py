@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -300,3 +302,60 @@ def test_token_signed_by_pyjwt_defaults_is_refused(client: FlaskClient, keys: Ke
     token = jwt.encode(claims(), keys.rsa, algorithm="RS256", headers={"kid": "rsa-1", "typ": "JWT"})
     response = client.post(SERVICE_URL, json=no_data_call(), headers=headers(token))
     assert (response.status_code, response.get_json()["details"]["reason"]) == (401, "alg-not-allowed")
+
+
+# --- The SQLite file locked by another process ----------------------------------------------------------------------------
+
+
+@pytest.fixture()
+def locked_app(tmp_path: Path, jwks_server: LocalServer) -> Iterator[Flask]:
+    """A JWT-verifying app with a 0.5 s busy wait, whose SQLite file another process holds an exclusive lock on (as a backup would)."""
+    app = make_app(tmp_path, CDS_JWT_VERIFY=True, CDS_TRUSTED_ISSUERS={ISSUER: f"{jwks_server.url}/jwks.json"}, CDS_DB_BUSY_TIMEOUT=0.5)
+    # Create the file first, as a running service would have.
+    app.extensions["cds_feedback"].count()
+    holder = subprocess.Popen([sys.executable, "-c", LOCK_HOLDER, str(tmp_path / "feedback.sqlite3")], stdout=subprocess.PIPE)  # noqa: S603 - our own script
+    assert holder.stdout is not None and holder.stdout.readline().strip() == b"locked"
+    yield app
+    holder.kill()
+    holder.wait()
+    holder.stdout.close()
+    close(app)
+
+
+LOCK_HOLDER = ("import sqlite3, sys, time; c = sqlite3.connect(sys.argv[1], isolation_level=None); c.execute('BEGIN EXCLUSIVE'); "
+               "print('locked', flush=True); time.sleep(60)")
+
+
+@pytest.mark.parametrize("path, body", [(SERVICE_URL, "call"), (FEEDBACK_URL, "feedback")])
+def test_a_locked_store_is_a_503_with_retry_after_after_a_bounded_wait(locked_app: Flask, keys: Keys, path: str, body: str) -> None:
+    """A JWT-verified call or feedback while another process locks the SQLite file: 503 service-unavailable with Retry-After, within the wait."""
+    started = time.monotonic()
+    response = locked_app.test_client().post(path, json=no_data_call() if body == "call" else {"feedback": [ACCEPTED]},
+                                            headers=headers(sign(keys.rsa, payload=claims(path))))
+    assert (response.status_code, response.get_json()["error"]) == (503, "service-unavailable")
+    assert int(response.headers["Retry-After"]) >= 1
+    assert time.monotonic() - started < 3
+
+
+@pytest.mark.parametrize("server", [
+    # Encoded twice: a proxy that decodes twice reads "..".
+    "http://127.0.0.1:18480/fhir/%252e%252e/admin",
+    "http://127.0.0.1:18480/fhir/%252E%252E/admin",
+    # Encoded three times.
+    "http://127.0.0.1:18480/fhir/%25252e%25252e/admin",
+    # Once, for comparison.
+    "http://127.0.0.1:18480/fhir/%2e%2e/admin",
+])
+def test_the_allowlist_refuses_encoded_dot_segments(tmp_path: Path, server: str) -> None:
+    """A fhirServer under the allowed base only through dot segments encoded once or more is not allowed."""
+    service = make_app(tmp_path, CDS_FHIR_ALLOWLIST=["http://127.0.0.1:18480/fhir"]).extensions["cds_service"]
+    assert not service.allowed(server)
+    assert service.allowed("http://127.0.0.1:18480/fhir/tenant-1")
+
+
+def test_a_401_names_the_bearer_scheme_and_why(client: FlaskClient, keys: Keys) -> None:
+    """No token: WWW-Authenticate names Bearer; a bad token: error="invalid_token" with the reason (RFC 6750 section 3)."""
+    missing = client.post(SERVICE_URL, json=no_data_call())
+    assert missing.headers["WWW-Authenticate"] == 'Bearer realm="trial-eligibility"'
+    expired = client.post(SERVICE_URL, json=no_data_call(), headers=headers(sign(keys.rsa, payload=claims(exp=int(time.time()) - 3600))))
+    assert 'error="invalid_token"' in expired.headers["WWW-Authenticate"] and "expired" in expired.headers["WWW-Authenticate"]

@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 
 from service import create_app
-from service.cds.settings import CdsSettings, cds_settings
+from service.cds.settings import CdsSettings, busy_timeout, cds_settings, retention_days
 from service.config import DEFAULTS
 from service.fhir.settings import ConfigError
 
@@ -210,3 +210,16 @@ def test_show_ineligible_from_the_environment(tmp_path: Path, monkeypatch: pytes
     assert make_app(tmp_path).extensions["cds_service"].show_ineligible is False
     monkeypatch.setenv("ELIGIBILITY_CDS_SHOW_INELIGIBLE", "true")
     assert make_app(tmp_path).extensions["cds_service"].show_ineligible is True
+
+
+@pytest.mark.parametrize("value", ["soon", -1, 31])
+def test_a_bad_busy_timeout_is_a_config_error(value: object) -> None:
+    """CDS_DB_BUSY_TIMEOUT must be a number of seconds from 0 to 30."""
+    with pytest.raises(ConfigError, match="CDS_DB_BUSY_TIMEOUT"):
+        busy_timeout({"CDS_DB_BUSY_TIMEOUT": value})
+
+
+@pytest.mark.parametrize("value, days", [(None, None), ("none", None), ("", None), ("30", 30.0), (0, 0.0)])
+def test_comment_retention_reads_days_or_none(value: object, days: float | None) -> None:
+    """CDS_COMMENT_RETENTION_DAYS is a number of days; unset, empty or 'none' keeps comments."""
+    assert retention_days({"CDS_COMMENT_RETENTION_DAYS": value}) == days

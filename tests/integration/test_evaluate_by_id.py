@@ -89,7 +89,7 @@ def test_synthea_record_by_id_decides_as_its_bundle(book: Rulebook, client: Fhir
 
 def test_the_api_evaluates_by_id_from_the_configured_server(loaded_fhir: dict[str, Any]) -> None:
     """POST /eligibility {"patientId"} with ELIGIBILITY_FHIR_BASE_URL set fetches from that server (not the fixtures)."""
-    app = create_app({"TESTING": True, "FHIR_BASE_URL": loaded_fhir["base_url"]})
+    app = create_app({"TESTING": True, "FHIR_BASE_URL": loaded_fhir["base_url"], "API_AUTH": "none"})
     stem, server_id = next(iter(sorted(loaded_fhir["synthea"].items())))
     response = app.test_client().post("/eligibility", json={"patientId": server_id, "asOf": SYNTHEA_AS_OF.isoformat()})
     assert response.status_code == 200, response.get_data(as_text=True)[:300]
@@ -100,7 +100,7 @@ def test_the_api_evaluates_by_id_from_the_configured_server(loaded_fhir: dict[st
 
 def test_the_api_answers_404_for_an_id_the_server_does_not_have(loaded_fhir: dict[str, Any]) -> None:
     """An id the FHIR server does not know is a 404 patient-not-found (the server's 404), not an empty report."""
-    app = create_app({"TESTING": True, "FHIR_BASE_URL": loaded_fhir["base_url"]})
+    app = create_app({"TESTING": True, "FHIR_BASE_URL": loaded_fhir["base_url"], "API_AUTH": "none"})
     response = app.test_client().post("/eligibility", json={"patientId": "no-such-patient-anywhere"})
     assert response.status_code == 404
     assert response.get_json()["error"] == "patient-not-found"
