@@ -210,7 +210,7 @@ def unchanged(_b: PatientBuilder) -> None:
 
 
 ALL_BASE = {
-    "inc-1": "review", "inc-2": "review", "inc-3": "review", "inc-4a": "met", "inc-4b": "met", "inc-5": "met", "inc-6a": "met",
+    "inc-1": "review", "inc-2": "review", "inc-3": "review", "inc-4a": "met", "inc-4b": "review", "inc-5": "met", "inc-6a": "met",
     "inc-6b": "met", "inc-6c": "met", "inc-7": "met", "exc-1a": "not-met", "exc-1b": "not-met", "exc-2a": "not-met",
     "exc-2b": "not-met", "exc-2c": "not-met", "exc-2d": "not-met", "exc-2e": "not-met", "exc-2f": "not-met", "exc-3a": "not-met",
     "exc-3b": "not-met", "exc-4a": "not-met", "exc-4b": "review", "exc-5": "not-met",
@@ -264,18 +264,18 @@ CASES: list[Case] = [
          lambda b: (drop(b, OPTIC_NEURITIS[0]), drop(b, NMO_DX[0]), b.condition(ICD10, *NMO_DX, 100)), "eligible",
          statuses={"inc-4a": "review", "inc-3": "review"}),
 
-    # --- inc-4b: prior corticosteroid / interferon beta / azathioprine / cyclophosphamide / cyclosporin A / MMF (not-met becomes review) ---
+    # --- inc-4b: prior corticosteroid / interferon beta / azathioprine / cyclophosphamide / cyclosporin A / MMF (always review: relapses on therapy) ---
     Case("no-immunotherapy", "Base patient with no immunotherapy in the medication record: inc-4b goes to review.",
          without_immunotherapy, "eligible", statuses={"inc-4b": "review"}),
     # Rituximab is a common NMO therapy but not one the trial names.
     Case("rituximab-only", "Base patient treated only with rituximab (RxNorm 121191), which the trial does not name: inc-4b goes to review.",
          replace_immunotherapy("rituximab", code="121191"), "eligible", statuses={"inc-4b": "review"}),
     # Drug known only by name (free text, no code).
-    Case("mycophenolate-by-name", "Base patient whose only immunotherapy is 'Mycophenolate mofetil 500 mg tablet' with no code: matched by name, met.",
-         replace_immunotherapy("Mycophenolate mofetil 500 mg tablet", code=None), "eligible", statuses={"inc-4b": "met"}),
+    Case("mycophenolate-by-name", "Base patient whose only immunotherapy is 'Mycophenolate mofetil 500 mg tablet' with no code: matched by name, review.",
+         replace_immunotherapy("Mycophenolate mofetil 500 mg tablet", code=None), "eligible", statuses={"inc-4b": "review"}),
     # Interferon beta coded only in ATC.
-    Case("interferon-beta-atc", "Base patient whose only immunotherapy is interferon beta-1a coded ATC L03AB07: met.",
-         replace_immunotherapy("interferon beta-1a", code="L03AB07", system=ATC), "eligible", statuses={"inc-4b": "met"}),
+    Case("interferon-beta-atc", "Base patient whose only immunotherapy is interferon beta-1a coded ATC L03AB07: matched; relapses on it, review.",
+         replace_immunotherapy("interferon beta-1a", code="L03AB07", system=ATC), "eligible", statuses={"inc-4b": "review"}),
     # A corticosteroid alone may be the acute pulse for an attack, not failed maintenance therapy: review.
     Case("corticosteroid-only", "Base patient whose only immunotherapy is methylprednisolone (RxNorm 6902): possibly an attack pulse, review.",
          replace_immunotherapy("methylprednisolone", code="6902", kind="MedicationAdministration"), "eligible", statuses={"inc-4b": "review"}),
@@ -490,11 +490,24 @@ CASES: list[Case] = [
     Case("attacks-30-days-apart", "Base patient with an optic neuritis 100 days ago and a myelitis 70 days ago (30 days apart): two relapses, met.",
          lambda b: (drop(b, MYELITIS[0]), drop(b, OPTIC_NEURITIS[0]), b.condition(ICD10, *OPTIC_NEURITIS, 100, clinical="resolved", abatement_days_before=80),
                     b.condition(SNOMED, *MYELITIS, 70, clinical="resolved", abatement_days_before=40)), "eligible", statuses={"inc-4a": "met"}),
-    # inc-4b: azathioprine maintenance (the base) is met; an IV methylprednisolone pulse alone is review (see corticosteroid-only).
+    # inc-4b: azathioprine maintenance (the base) is review (were the relapses on it?); an IV pulse alone is review (see corticosteroid-only).
     # inc-3: the base's G36.0 is review; with a negative AQP4-IgG it stays review, never met.
     Case("nmo-code-aqp4-negative", "Base patient with G36.0 and a negative AQP4-IgG: the code does not verify Wingerchuk 2006, review.",
          lambda b: b.coded_result("LOCAL-AQP4", "Aquaporin-4 IgG (NMO-IgG) antibody", "260385009", "Negative", days_before=300), "eligible",
          statuses={"inc-3": "review"}),
+    # --- criteria-fix cases ---
+    # exc-2f: a serum B12 reported in pmol/L under its own LOINC (14685-2) is read, converted and found low.
+    Case("low-b12-molar-loinc", "Base patient with serum B12 100 pmol/L (LOINC 14685-2, = 136 pg/mL) and no diagnosis: low, excluded.",
+         lambda b: b.lab("14685-2", "Cobalamin (Vitamin B12) [Moles/volume] in Serum or Plasma", 100, "pmol/L", 20),
+         "ineligible", ("exc-2f",), {"exc-2f": "met"}),
+    # inc-4a: an optic neuritis first recorded 370 days ago with a follow-up 352 days ago is one attack that began before the window.
+    Case("attack-begun-before-window", "Base patient whose optic neuritis was first recorded 370 days ago (follow-up at 352) plus the myelitis: one relapse.",
+         lambda b: (drop(b, OPTIC_NEURITIS[0]), b.condition(ICD10, *OPTIC_NEURITIS, 370, clinical="resolved", abatement_days_before=330),
+                    b.condition(ICD10, *OPTIC_NEURITIS, 352, clinical="resolved", abatement_days_before=330)), "eligible", statuses={"inc-4a": "review"}),
+    # inc-4b: 'despite immunotherapies' needs the attacks to fall on therapy: azathioprine started after them is review.
+    Case("azathioprine-started-after-attacks", "Base patient whose azathioprine started 30 days ago, after both attacks: review.",
+         lambda b: (drop(b, AZATHIOPRINE[0]), b.medication(AZATHIOPRINE[1], 30, code=AZATHIOPRINE[0], kind="MedicationStatement", status="active")),
+         "eligible", statuses={"inc-4b": "review"}),
 ]
 
 

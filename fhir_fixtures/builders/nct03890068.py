@@ -702,6 +702,21 @@ CASES: list[Case] = [
                           "authoredOn": "2000-03-10"}), passes("exc-3a")),
     case("deceased", "Base patient recorded as deceased 10 days before the as-of date: never eligible, said first.",
          lambda b: b.resources[0].update(deceasedDateTime=b.day(10)), fails("exc-0")),
+    # --- criteria-fix cases ---
+    # inc-5b: undifferentiated pleomorphic sarcoma (8802/3) is an undifferentiated sarcoma, which ALTER excludes.
+    case("ups-8802", "Base patient whose sarcoma histology is 8802/3 (undifferentiated pleomorphic sarcoma): excluded subtype.",
+         tumour(SARCOMA_CODE, SARCOMA_DISPLAY, ("8802/3", "Undifferentiated pleomorphic sarcoma")), fails("inc-5b")),
+    # inc-5b: a histology on record that the trial neither names nor excludes (myxofibrosarcoma) is review.
+    case("myxofibrosarcoma-8811", "Base patient whose sarcoma histology is 8811/3 (myxofibrosarcoma), not named by the trial: subtype for review.",
+         tumour(SARCOMA_CODE, SARCOMA_DISPLAY, ("8811/3", "Myxofibrosarcoma")), {"verdict": "eligible", "statuses": {"inc-5a": "met", "inc-5b": "review"}}),
+    # exc-8: a normal TSH without a reference range is not unknown; a suppressed one with only an upper limit is review.
+    case("tsh-2-no-range", "Base patient with TSH 2.0 mIU/L and no reference range: within the default limits, exc-8 not met.",
+         lambda b: b.lab(*TSH, 2.0, "m[IU]/L", 5), passes("exc-8")),
+    case("tsh-0.02-upper-limit-only", "Base patient with TSH 0.02 mIU/L and only 'high 4.5' reported: suppressed, for review.",
+         lambda b: b.lab(*TSH, 0.02, "m[IU]/L", 5, high=4.5), review("exc-8")),
+    # exc-10a: an incisional biopsy (SNOMED CT 70871006) is what the document names: excluded, not review.
+    case("incisional-biopsy-10-days", "Base patient with an incisional biopsy (SNOMED CT 70871006) 10 days before: excluded.",
+         lambda b: b.procedure("70871006", "Incisional biopsy", 10), fails("exc-10a")),
 ]
 
 

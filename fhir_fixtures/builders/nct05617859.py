@@ -76,6 +76,7 @@ EXTRA: dict[str, Lab] = {
 }
 ECOG = ("89247-1", "ECOG Performance Status score")
 URINE_DIPSTICK = ("20454-5", "Protein [Presence] in Urine by Test strip")
+FOBT = ("2335-8", "Hemoglobin.gastrointestinal [Presence] in Stool")
 HBSAG = ("5196-1", "Hepatitis B virus surface Ag [Presence] in Serum or Plasma by Immunoassay")
 HCV_AB = ("13955-0", "Hepatitis C virus Ab [Presence] in Serum or Plasma by Immunoassay")
 HIV = ("56888-1", "HIV 1+2 Ab and HIV1 p24 Ag [Presence] in Serum or Plasma by Immunoassay")
@@ -106,6 +107,8 @@ def base(pid: str, birth_date: str = BASE_BIRTH, gender: str = "male") -> Patien
         put(b, lab, lab.value)
     b.blood_pressure(124, 78, days_before=2)
     b.string_result(*URINE_DIPSTICK, "Negative", days_before=3)
+    # exc-6d names a baseline faecal occult blood test: the base has a negative one (older than the variants' results).
+    b.string_result(*FOBT, "Negative", days_before=7)
     b.coded_result(*HBSAG, *NEGATIVE, days_before=10)
     b.coded_result(*HCV_AB, *NEGATIVE, days_before=10)
     b.coded_result(*HIV, *NEGATIVE, days_before=10)
@@ -645,7 +648,7 @@ CASES: list[Case] = [
     # exc-6d/6e/6f: the dropped parts of exclusion 6.
     fails("exc-6d", "fobt-2plus", "Faecal occult blood '++' 5 days before: excluded.",
           lambda b: b.string_result("2335-8", "Hemoglobin.gastrointestinal [Presence] in Stool", "++", days_before=5)),
-    passes("exc-6d", "not-met", "fobt-1plus", "Faecal occult blood '+' 5 days before: under ++.",
+    passes("exc-6d", "review", "fobt-1plus", "Faecal occult blood '+' 5 days before: under ++, but a positive test goes to review (criteria-fix).",
            lambda b: b.string_result("2335-8", "Hemoglobin.gastrointestinal [Presence] in Stool", "+", days_before=5)),
     passes("exc-6e", "review", "microscopic-polyangiitis", "Active microscopic polyangiitis (M31.7): vasculitis, review.",
            cond(ICD10, "M31.7", "Microscopic polyangiitis", 120)),
@@ -669,6 +672,36 @@ CASES: list[Case] = [
     # The QTcF decides where a QTcB of the same ECG disagrees.
     passes("exc-7c", "not-met", "qtcf-with-qtcb-same-ecg", "Man with QTcF 420 ms and QTcB 465 ms from one ECG: the QTcF asked for decides.",
            lambda b: b.lab("76635-2", "Q-T interval corrected based on Bazett formula", 465, "ms", 7)),
+    # --- criteria-fix cases ---
+    # inc-2: amputation names with laterality or at the elbow are major; 'Amputation' alone has no level and is review, not a silent no.
+    passes("inc-2", "review", "ecog-2-amputation-text-only", "ECOG 2 after a procedure recorded only as 'Amputation' (local code): level unknown, review.",
+           ecog(2), proc("LOCAL-AMP1", "Amputation", 700, system="urn:example:local-procedures")),
+    passes("inc-2", "met", "ecog-2-amputation-right-leg", "ECOG 2 after an 'Amputation of right leg' (local code, by name): major limb loss, relaxed to 2.",
+           ecog(2), proc("LOCAL-AMP2", "Amputation of right leg", 700, system="urn:example:local-procedures")),
+    passes("inc-2", "met", "ecog-2-below-elbow-amputation", "ECOG 2 after a 'Below-elbow amputation, left forearm' (by name): major limb loss, relaxed to 2.",
+           ecog(2), proc("LOCAL-AMP3", "Below-elbow amputation, left forearm", 700, system="urn:example:local-procedures")),
+    passes("inc-2", "review", "ecog-2-hand-absence", "ECOG 2 with acquired absence of the right hand (Z89.111, maybe at the wrist): review.",
+           ecog(2), cond(ICD10, "Z89.111", "Acquired absence of right hand", 700)),
+    # inc-8e: IL-11, hetrombopag and mecapegfilgrastim are medication corrections.
+    fails("inc-8e", "interleukin-11-5d", "Recombinant human interleukin-11 (by name) 5 days before screening: a medication correction.",
+          med("Recombinant human interleukin-11 injection 3 mg", 5, code=None)),
+    fails("inc-8e", "hetrombopag-5d", "Hetrombopag olamine (by name) 5 days before: a TPO receptor agonist.",
+          med("Hetrombopag olamine tablets 7.5 mg", 5, code=None)),
+    fails("inc-8e", "mecapegfilgrastim-5d", "Mecapegfilgrastim (by name) 5 days before: a G-CSF.",
+          med("Mecapegfilgrastim injection 6 mg", 5, code=None)),
+    # inc-10: a suppressed TSH with only an upper limit reported is not silently 'TSH ≤ ULN'.
+    passes("inc-10", "review", "tsh-0.02-upper-limit-only", "TSH 0.02 mIU/L with only 'high 4.5' reported and no FT3/FT4: suppressed, review.",
+           lab("tsh", 0.02, high=4.5)),
+    # exc-1c: a kinase inhibitor coded with its pre-2022 ATC code (L01XE11 pazopanib) is a TKI washout for review, not chemotherapy.
+    passes("exc-1c", "review", "pazopanib-l01xe11-10d", "Pazopanib coded ATC L01XE11 (pre-2022) 10 days before: a TKI, review.",
+           med("Pazopanib 800 mg tablet", 10, code="L01XE11", system=ATC)),
+    # exc-6d: the baseline test is expected; an ungraded positive is review.
+    undecided("exc-6d", "no-fobt", "No faecal occult blood test on record: the baseline test the document names is missing, unknown.", drop(FOBT[0])),
+    passes("exc-6d", "review", "fobt-positive-ungraded", "Qualitative faecal occult blood 'Positive' (no grade) 5 days before: review.",
+           lambda b: b.string_result(*FOBT, "Positive", days_before=5)),
+    # exc-6f: thrombophilia is a clotting tendency, not a bleeding one.
+    passes("exc-6f", "not-met", "factor-v-leiden", "Factor V Leiden (D68.51 activated protein C resistance): thrombophilia, not a bleeding tendency.",
+           cond(ICD10, "D68.51", "Activated protein C resistance", 900)),
 ]
 
 

@@ -516,6 +516,10 @@ CASES: list[Case] = [
     # exc-1: the listing has no exclusion criteria, so a complete record is never 'eligible' with no exclusion screened.
     Case("complete-record-exclusions-unscreened", "The base patient: all computed criteria met; exc-1 says the exclusions must be checked in the protocol.",
          unchanged, "eligible", statuses={"exc-1": "review"}),
+    # --- criteria-fix cases ---
+    # inc-8i: hetrombopag (a TPO receptor agonist, by name) is a cell growth factor correction.
+    Case("hetrombopag-5-days", "Base patient given hetrombopag olamine (by name) 5 days before: a thrombopoietic growth factor.",
+         lambda b: b.medication("Hetrombopag olamine tablets 7.5 mg", 5, code=None), "ineligible", ("inc-8i",), {"inc-8i": "not-met"}),
 ]
 
 

@@ -242,16 +242,19 @@ def condition_count(ctx: Context, name: str, definition: dict[str, Any]) -> Fact
     matches, _uncertain = _condition_matches(ctx, definition)
     matches = _dated(matches)
     start = ctx.window_start(definition)
-    days = sorted({m.start for m in matches if m.start and (start is None or m.start >= start) and m.start <= ctx.as_of})
-    recorded = set(days)
+    dated = sorted({m.start for m in matches if m.start and m.start <= ctx.as_of})
     gap = definition.get("episodeGapDays")
+    first_of = {day: day for day in dated}
     if gap:
         # Records of one episode (emergency, ward, clinic) less than ``gap`` days after the episode's first record are that episode.
-        episodes: list[date] = []
-        for day in days:
-            if not episodes or (day - episodes[-1]).days >= gap:
-                episodes.append(day)
-        days = episodes
+        # All dated records are grouped before the window cut: a follow-up inside the window of an episode that began before it is no new episode.
+        first = None
+        for day in dated:
+            if first is None or (day - first).days >= gap:
+                first = day
+            first_of[day] = first
+    days = sorted({f for f in first_of.values() if start is None or f >= start})
+    recorded = {day for day, f in first_of.items() if f in days}
     undated = [m for m in matches if m.start is None]
     summary = f"{label}: {len(days)} {ctx.window_text(definition)}"
     if gap and len(recorded) > len(days):

@@ -281,6 +281,13 @@ def test_condition_count_joins_records_of_one_episode(book: Rulebook, onsets: li
     assert fact(book, "nmo_relapses_12m", *records).value == expected
 
 
+def test_condition_count_groups_episodes_before_the_window_cut(book: Rulebook) -> None:
+    """An attack first recorded before the 365-day window, with a follow-up record inside it, is not counted as an attack in the window."""
+    # Optic neuritis first recorded 370 days ago, followed up 352 days ago (18 days later: the same attack), and one real attack 60 days ago.
+    records = [condition(SNOMED, "66760008", text="Optic neuritis", onset_days_before=n) for n in (370, 352, 60)]
+    assert fact(book, "nmo_relapses_12m", *records).value == 1
+
+
 def test_condition_count_undated_widens_to_range(book: Rulebook) -> None:
     """An episode without an onset date may or may not be in the window: the count becomes a range."""
     records = [condition(SNOMED, "66760008", onset_days_before=30), condition(SNOMED, "66760008", onset_days_before=None)]
