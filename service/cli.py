@@ -94,6 +94,9 @@ def render(report: dict) -> None:
     """Print a report as a table, one row per criterion, with its evidence."""
     console = Console(width=160)
     console.print(Text(f"{report['trialId']}  as of {report['asOf']}  verdict: {verdict_text(report)}  {report['counts']}", style="bold"))
+    wanted = sorted({lab for c in report["criteria"] if c["status"] == "unknown" for lab in c["missing"]})
+    if wanted:
+        console.print(Text("To obtain: " + ", ".join(wanted), style="yellow"))
     table = Table(show_lines=True)
     for column in ("id", "status", "criterion", "reason / evidence"):
         table.add_column(column, overflow="fold")

@@ -56,6 +56,15 @@ def _absence(definition: dict[str, Any]) -> str:
     return f"**{policy}**" + (f": {why}" if why else " (a measurement)")
 
 
+def _bands(definition: dict[str, Any]) -> str:
+    """Render a childbearing-potential definition's age bands, each with why."""
+    bands = sorted(definition.get("ageBands", []), key=lambda b: b["fromYears"])
+    if not bands:
+        return ""
+    ends = [f"{b['fromYears']}–{n['fromYears'] - 1}" for b, n in zip(bands, bands[1:], strict=False)] + [f"{bands[-1]['fromYears']}+"]
+    return " Age bands: " + "; ".join(f"{span} y **{b['potential']}** ({b['why'].rstrip('.')})" for span, b in zip(ends, bands, strict=True)) + "."
+
+
 def _window_source(definition: dict[str, Any]) -> str:
     """Render where a window comes from: the document, or our choice, and why."""
     source = definition.get("windowSource")
@@ -84,7 +93,7 @@ def render(book: Rulebook) -> str:
               "|---|---|---|---|---|---|---|---|"]
     for name, definition in sorted(book.definitions.items()):
         lines.append(
-            f"| `{name}` | {definition['kind']} | {definition['description']} | {_window(definition)} | {_window_source(definition)} | "
+            f"| `{name}` | {definition['kind']} | {definition['description']}{_bands(definition)} | {_window(definition)} | {_window_source(definition)} | "
             f"{_absence(definition)} | {definition.get('unit', '—')} | {definition.get('valueSet', '—')} |"
         )
     lines += ["", "## Value sets", "", "| name | title | codes | source |", "|---|---|---|---|"]
