@@ -15,7 +15,7 @@ from rich.text import Text
 from service import create_app
 from service.config import DEFAULTS
 from service.errors import BadRequest, EligibilityError
-from service.evaluate import evaluate_trial
+from service.evaluate import evaluate_trial, verdict_text
 from service.requests_in import as_of_date, patient_record
 from service.rulebook import load_rulebook
 from service.rules_doc import render as render_rules_doc
@@ -93,7 +93,10 @@ def evaluate(trial_id: str, bundle_path: str | None, patient_id: str | None, fhi
 def render(report: dict) -> None:
     """Print a report as a table, one row per criterion, with its evidence."""
     console = Console(width=160)
-    console.print(Text(f"{report['trialId']}  as of {report['asOf']}  verdict: {report['verdict']}  {report['counts']}", style="bold"))
+    console.print(Text(f"{report['trialId']}  as of {report['asOf']}  verdict: {verdict_text(report)}  {report['counts']}", style="bold"))
+    wanted = sorted({lab for c in report["criteria"] if c["status"] == "unknown" for lab in c["missing"]})
+    if wanted:
+        console.print(Text("To obtain: " + ", ".join(wanted), style="yellow"))
     table = Table(show_lines=True)
     for column in ("id", "status", "criterion", "reason / evidence"):
         table.add_column(column, overflow="fold")

@@ -43,7 +43,11 @@ def evaluate_criterion(criterion: Criterion, facts: FactSet) -> dict[str, Any]:
     # What a clinician could obtain to decide an unknown criterion (missing or stale labs).
     missing = sorted({f.missing for f in decisive if f.value is None and f.missing}) if result is None else []
     reason = f"{reason} [rule: {render(criterion.formula.logic)}]"
-    if criterion.turns_to_review(status) and not (criterion.review_unless is not None and criterion.review_unless.evaluate(data) is True):
+    causes = [f for f in decisive if f.value is None or f.low is not None or f.high is not None]
+    if result is None and causes and all(f.review for f in causes):
+        # Undecided only because history a person must confirm was not found: review, not unknown.
+        status, reason, missing = "review", "; ".join(sorted({f.review for f in causes if f.review})) + f" ({reason})", []
+    elif criterion.turns_to_review(status) and not (criterion.review_unless is not None and criterion.review_unless.evaluate(data) is True):
         status, reason = "review", f"{criterion.review_reason} ({reason})"
     return {**base, "status": status, "reason": reason, "evidence": evidence, "missing": missing}
 
@@ -73,6 +77,8 @@ def evaluate_trial(book: Rulebook, trial: Trial, record: PatientRecord, as_of: d
         "verdict": verdict(criteria),
         "rulesVersion": book.version,
         "counts": {status: sum(c["status"] == status for c in criteria) for status in STATUS_ORDER},
+        # Criteria a person must still confirm: "eligible" with these open reads "no barrier found — N items to confirm".
+        "toConfirm": sum(c["status"] == "review" for c in criteria),
         "criteria": criteria,
     }
     if record.failed:
@@ -83,6 +89,14 @@ def evaluate_trial(book: Rulebook, trial: Trial, record: PatientRecord, as_of: d
         # Warnings the FHIR server or EHR attached to data that did arrive: shown, they decide nothing.
         report["dataNotes"] = [{"resourceType": rtype, "message": note} for rtype, items in sorted(record.notes.items()) for note in items]
     return report
+
+
+def verdict_text(report: dict[str, Any]) -> str:
+    """Return the verdict as people read it: "eligible" with open review items is "no barrier found — N items to confirm"."""
+    open_items = report.get("toConfirm", 0)
+    if report["verdict"] == "eligible" and open_items:
+        return f"no barrier found — {open_items} item{'s' if open_items != 1 else ''} to confirm"
+    return report["verdict"]
 
 
 def evaluate_trials(book: Rulebook, trials: list[Trial], record: PatientRecord, as_of: date) -> list[dict[str, Any]]:

@@ -123,7 +123,9 @@ class Rulebook:
 
 def _dependencies(definitions: dict[str, dict[str, Any]], formulas: dict[str, Formula], name: str) -> list[str]:
     """Return the definitions one definition reads: Cockcroft-Gault inputs, or a formula's facts."""
-    return list(definitions[name].get("inputs", {}).values()) + (sorted(formulas[name].reads) if name in formulas else [])
+    definition = definitions[name]
+    gate = [definition["absenceReviewWhen"]] if "absenceReviewWhen" in definition else []
+    return list(definition.get("inputs", {}).values()) + gate + (sorted(formulas[name].reads) if name in formulas else [])
 
 
 def _read(path: Path) -> Any:
@@ -205,6 +207,8 @@ def _check_definitions(definitions: dict[str, dict[str, Any]], value_sets: dict[
         for role, other in definition.get("inputs", {}).items():
             if other not in definitions:
                 raise RuleError(f"{where}: input {role!r} names unknown definition {other!r}")
+        if definition.get("absenceReviewWhen", name) not in definitions:
+            raise RuleError(f"{where}: absenceReviewWhen names unknown definition {definition['absenceReviewWhen']!r}")
         if definition["kind"] == "formula":
             try:
                 formulas[name] = Formula(definition["logic"])

@@ -64,6 +64,10 @@ _UNITS: dict[str, tuple[str, float]] = {
     "g": ("bodymass", 1e-3),
     "[lb_av]": ("bodymass", 0.45359237),
     "lb": ("bodymass", 0.45359237),
+    # body height (the bedside Schwartz formula for children)
+    "cm": ("length", 1.0),
+    "m": ("length", 100.0),
+    "[in_i]": ("length", 2.54),
     # daily excretion
     "g/(24.h)": ("daily", 1.0),
     "g/24h": ("daily", 1.0),

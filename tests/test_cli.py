@@ -55,6 +55,19 @@ def test_evaluate_table_prints_every_criterion_id(bundle_file: Path, book: Ruleb
         assert criterion.id in result.stdout
 
 
+def test_evaluate_table_says_no_barrier_found_and_what_to_obtain(tmp_path: Path) -> None:
+    """The table reads an eligible report with review items as 'no barrier found — N items to confirm' and names tests to obtain."""
+    eligible = tmp_path / "eligible.json"
+    shutil.copy(ROOT / "fhir_fixtures" / TRIAL / "eligible.json", eligible)
+    result = run("evaluate", "--trial", TRIAL, "--bundle", str(eligible), "--as-of", "2026-11-20")
+    assert result.exit_code == 0, result.output
+    assert "verdict: no barrier found — 9 items to confirm" in result.stdout
+    girl = tmp_path / "girl.json"
+    shutil.copy(ROOT / "fhir_fixtures" / TRIAL / "girl-17-no-pregnancy-test.json", girl)
+    result = run("evaluate", "--trial", TRIAL, "--bundle", str(girl), "--as-of", "2026-11-20")
+    assert "To obtain: pregnancy test" in result.stdout
+
+
 def test_evaluate_by_patient_id_reads_the_bundled_fixture(monkeypatch: pytest.MonkeyPatch) -> None:
     """`evaluate --patient-id` with no FHIR server configured evaluates the bundled fixture patient of that id."""
     monkeypatch.delenv("ELIGIBILITY_FHIR_BASE_URL", raising=False)

@@ -146,7 +146,7 @@ def test_definitions_for_follows_dependencies(small_trial: Path) -> None:
     """A trial needs the definitions its criteria read and, transitively, what those are built from."""
     book = load_rulebook(small_trial)
     assert book.definitions_for(book.trials["NCT99999999"]) == {
-        "crcl_ml_min", "age_years", "sex", "body_weight_kg", "creatinine_mg_dl",
+        "crcl_ml_min", "age_years", "sex", "body_weight_kg", "creatinine_mg_dl", "egfr_schwartz", "body_height_cm",
         "active_hepatitis_b", "hbsag_positive", "hbv_dna_iu_ml",
         "prior_anthracycline",
     }

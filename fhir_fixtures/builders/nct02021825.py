@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from fhir_fixtures.builders.fhir import ATC, ICD10, RXNORM, SNOMED, UCUM, PatientBuilder, drop, manifest_entry, write_fixtures
+from fhir_fixtures.builders.fhir import ATC, ICD10, LOINC, RXNORM, SNOMED, UCUM, PatientBuilder, drop, manifest_entry, write_fixtures
 
 TRIAL = "NCT02021825"
 AS_OF = date(2026, 11, 20)
@@ -76,7 +76,7 @@ def base(pid: str, birth_date: str = BASE_BIRTH, gender: str = "female") -> Pati
         b.lab(lab.code, lab.display, lab.value, lab.unit, 3)
     for code, display, value, unit, high in LIVER.values():
         b.lab(code, display, value, unit, 3, high=high)
-    b.lab(*LVEF, 62, "%", 30)
+    b.lab(*LVEF, 62, "%", 20)  # a baseline echo within the 28-day window mitoxantrone needs
     if gender != "male":
         b.coded_result(*URINE_HCG, "260385009", "Negative", days_before=3)
     return b
@@ -116,7 +116,7 @@ def set_edss(value: float, days_before: int = 10) -> Callable[[PatientBuilder], 
     return change
 
 
-def set_lvef(value: float, days_before: int = 30, unit: str = "%") -> Callable[[PatientBuilder], None]:
+def set_lvef(value: float, days_before: int = 20, unit: str = "%") -> Callable[[PatientBuilder], None]:
     """Return a change replacing the base LVEF."""
     def change(b: PatientBuilder) -> None:
         drop(b, LVEF[0])
@@ -290,9 +290,9 @@ CASES: list[Case] = [
     Case("edss-8.0", "Base patient with EDSS exactly 8.0: the upper limit is inclusive, met.", set_edss(8.0), "eligible", statuses={"inc-5": "met"}),
     Case("edss-8.5", "Base patient with EDSS 8.5: above 8.", set_edss(8.5), "ineligible", ("inc-5",), {"inc-5": "not-met"}),
     # Window edge: the EDSS lookback is 90 days.
-    Case("edss-90-days", "Base patient whose only EDSS (4.5) is exactly 90 days old (2026-08-22): inside the window, met.", set_edss(4.5, 90),
+    Case("edss-30-days", "Base patient whose only EDSS (4.5) is exactly 30 days old (2026-10-21): inside the window, met.", set_edss(4.5, 30),
          "eligible", statuses={"inc-5": "met"}),
-    Case("edss-91-days", "Base patient whose only EDSS (4.5) is 91 days old (2026-08-21): stale, unknown.", set_edss(4.5, 91),
+    Case("edss-31-days", "Base patient whose only EDSS (4.5) is 31 days old (2026-10-20): stale in a relapsing population, unknown.", set_edss(4.5, 31),
          "insufficient-data", statuses={"inc-5": "unknown"}),
     Case("edss-missing", "Base patient with no EDSS on record: unknown.", lambda b: drop(b, EDSS_CODE), "insufficient-data",
          statuses={"inc-5": "unknown"}),
@@ -377,15 +377,15 @@ CASES: list[Case] = [
     Case("heart-failure-refuted", "Base patient with a refuted heart-failure diagnosis: ignored, not met.",
          add_condition(ICD10, "I50.9", "Heart failure, unspecified", verification="refuted"), "eligible", statuses={"exc-1a": "not-met"}),
 
-    # --- exc-1b: LVEF < 50% (within 90 days) ---
+    # --- exc-1b: LVEF < 50% (within 28 days) ---
     Case("lvef-45", "Base patient with LVEF 45%: below 50.", set_lvef(45), "ineligible", ("exc-1b",), {"exc-1b": "met"}),
     Case("lvef-49", "Base patient with LVEF 49%: just below 50, met.", set_lvef(49), "ineligible", ("exc-1b",), {"exc-1b": "met"}),
     # Boundary: exactly 50% is not '< 50%'.
     Case("lvef-50-exact", "Base patient with LVEF exactly 50%: not below 50, exclusion not met.", set_lvef(50), "eligible",
          statuses={"exc-1b": "not-met"}),
-    Case("lvef-90-days", "Base patient whose only LVEF (62%) is exactly 90 days old (2026-08-22): inside the window.", set_lvef(62, 90),
+    Case("lvef-28-days", "Base patient whose only LVEF (62%) is exactly 28 days old (2026-10-23): inside the window.", set_lvef(62, 28),
          "eligible", statuses={"exc-1b": "not-met"}),
-    Case("lvef-91-days", "Base patient whose only LVEF (62%) is 91 days old (2026-08-21): stale, unknown.", set_lvef(62, 91),
+    Case("lvef-29-days", "Base patient whose only LVEF (62%) is 29 days old (2026-10-22): stale for a mitoxantrone baseline, unknown.", set_lvef(62, 29),
          "insufficient-data", statuses={"exc-1b": "unknown"}),
     # An LVEF sent as a fraction (0.62, unit '1') is not silently read as 0.62%: unknown.
     Case("lvef-as-fraction", "Base patient whose LVEF is sent as the fraction 0.62 with unit '1': not convertible to %, unknown.",
@@ -433,15 +433,15 @@ CASES: list[Case] = [
     # --- exc-4a: pregnant (female, and an active pregnancy or a positive test in 30 days) ---
     Case("pregnant-positive-hcg", "Base patient whose latest urine hCG (2 days ago) is positive.", hcg("10828004", "Positive", 2), "ineligible",
          ("exc-4a",), {"exc-4a": "met"}),
-    Case("pregnant-condition", "Base patient with an active pregnancy (Z33.1) on record and a negative hCG from 3 days ago.",
-         add_condition(ICD10, "Z33.1", "Pregnant state, incidental", 60), "ineligible", ("exc-4a",), {"exc-4a": "met"}),
+    # A problem-list pregnancy contradicted by a later negative test is a stale entry to confirm, not a hard exclusion.
+    Case("pregnant-condition", "Base patient with an active pregnancy (Z33.1) on record and a later negative hCG from 3 days ago: review.",
+         add_condition(ICD10, "Z33.1", "Pregnant state, incidental", 60), "eligible", statuses={"exc-4a": "review"}),
     # Window edge: the test lookback is 30 days.
     Case("positive-hcg-30-days", "Base patient whose only hCG, positive, is exactly 30 days old: inside the window, met.",
          hcg("10828004", "Positive", 30), "ineligible", ("exc-4a",), {"exc-4a": "met"}),
-    # CAUTION: this pins the rule as written; clinically a positive test a month ago with nothing since is not 'not pregnant'.
-    Case("positive-hcg-31-days", "Base patient whose only hCG, positive, is 31 days old and no pregnancy is coded: outside the rule's 30-day window, "
-         "so not met (the study team should still ask).",
-         hcg("10828004", "Positive", 31), "eligible", statuses={"exc-4a": "not-met"}),
+    # A positive test does not expire while nothing later refutes it.
+    Case("positive-hcg-31-days", "Base patient whose only hCG, positive, is 31 days old and no pregnancy is coded: still pregnant (no later negative).",
+         hcg("10828004", "Positive", 31), "ineligible", ("exc-4a",), {"exc-4a": "met"}),
     # Entered-in-error: a positive hCG yesterday is void; the negative from 3 days ago stands.
     Case("positive-hcg-entered-in-error", "Base patient whose positive hCG (yesterday) is entered-in-error; the negative from 3 days ago stands.",
          hcg("10828004", "Positive", 1, status="entered-in-error", keep_negative=True), "eligible", statuses={"exc-4a": "not-met"}),
@@ -449,9 +449,9 @@ CASES: list[Case] = [
     Case("pregnancy-resolved", "Base patient with a pregnancy (SNOMED 77386006) resolved 100 days ago: not current, not met.",
          add_condition(SNOMED, "77386006", "Pregnancy", 380, clinical="resolved", abatement_days_before=100), "eligible",
          statuses={"exc-4a": "not-met"}),
-    # Three-valued 'and': sex unknown AND a positive test is unknown, never met or not met by default.
-    Case("gender-unknown-positive-hcg", "Base patient with Patient.gender 'unknown' and a positive hCG: sex unknown, so exc-4a is unknown.",
-         hcg("10828004", "Positive", 2), "insufficient-data", statuses={"exc-4a": "unknown"}, gender="unknown"),
+    # A positive pregnancy test is a pregnancy whatever the recorded administrative gender.
+    Case("gender-unknown-positive-hcg", "Base patient with Patient.gender 'unknown' and a positive hCG: pregnant, exc-4a met.",
+         hcg("10828004", "Positive", 2), "ineligible", ("exc-4a",), {"exc-4a": "met"}, gender="unknown"),
     # ...but sex unknown AND no pregnancy evidence is false whatever the sex.
     Case("gender-unknown-negative-hcg", "Base patient with Patient.gender 'unknown' and a negative hCG: not pregnant whatever the sex, not met.",
          unchanged, "eligible", statuses={"exc-4a": "not-met"}, gender="unknown"),
@@ -508,6 +508,39 @@ CASES: list[Case] = [
     Case("azathioprine-started-after-attacks", "Base patient whose azathioprine started 30 days ago, after both attacks: review.",
          lambda b: (drop(b, AZATHIOPRINE[0]), b.medication(AZATHIOPRINE[1], 30, code=AZATHIOPRINE[0], kind="MedicationStatement", status="active")),
          "eligible", statuses={"inc-4b": "review"}),
+
+    # --- criteria-a cases ---
+    # exc-4a: a 34-year-old woman about to get mitoxantrone with no pregnancy test is not 'not pregnant': unknown, test to obtain.
+    Case("woman-34-no-pregnancy-test", "Base 34-year-old woman with no pregnancy test at all: of childbearing potential, so exc-4a is unknown.",
+         lambda b: drop(b, URINE_HCG[0]), "insufficient-data", statuses={"exc-4a": "unknown"}),
+    # exc-4a: documented menopause ends childbearing potential; no test is needed.
+    Case("menopause-no-pregnancy-test", "Base patient aged 52 with asymptomatic menopause (Z78.0) on record and no pregnancy test: not pregnant.",
+         lambda b: (drop(b, URINE_HCG[0]), b.condition(ICD10, "Z78.0", "Asymptomatic menopausal state", 500)), "eligible",
+         statuses={"exc-4a": "not-met"}, birth_date="1974-02-10"),
+    # exc-4a: a woman of 52 without documented menopause: childbearing potential is for the study team to confirm.
+    Case("woman-52-no-pregnancy-test", "Base patient aged 52 with no menopause documented and no pregnancy test: childbearing potential to confirm.",
+         lambda b: drop(b, URINE_HCG[0]), "eligible", statuses={"exc-4a": "review"}, birth_date="1974-02-10"),
+    # exc-4a: a hysterectomy ends childbearing potential.
+    Case("hysterectomy-no-pregnancy-test", "Base patient with a hysterectomy (SNOMED 236886002) 3 years ago and no pregnancy test: not pregnant.",
+         lambda b: (drop(b, URINE_HCG[0]), b.procedure("236886002", "Hysterectomy", 1100)), "eligible", statuses={"exc-4a": "not-met"}),
+    # exc-4a: a quantitative serum beta-hCG of 120 mIU/mL (>= 25) is positive.
+    Case("hcg-quantitative-positive", "Base patient whose serum beta-hCG 1 day ago is 120 mIU/mL (positive from 25): pregnant.",
+         lambda b: b.lab("21198-7", "Choriogonadotropin.beta subunit [Units/volume] in Serum or Plasma", 120, "m[IU]/mL", 1), "ineligible", ("exc-4a",),
+         {"exc-4a": "met"}),
+    # exc-4a: 12 mIU/mL is between 5 and 25: equivocal, repeat the test (review).
+    Case("hcg-quantitative-equivocal", "Base patient whose latest test, a serum beta-hCG 1 day ago, is 12 mIU/mL (5-24 equivocal): review.",
+         lambda b: b.lab("21198-7", "Choriogonadotropin.beta subunit [Units/volume] in Serum or Plasma", 12, "m[IU]/mL", 1), "eligible",
+         statuses={"exc-4a": "review"}),
+    # exc-4a: a recorded pregnancy status 'Pregnant' (LOINC 82810-3) after the last negative test counts.
+    Case("pregnancy-status-pregnant", "Base patient with a pregnancy status 'Pregnant' (82810-3 = LA15173-0) recorded yesterday: pregnant.",
+         lambda b: b.coded_result("82810-3", "Pregnancy status", "LA15173-0", "Pregnant", 1, answer_system=LOINC), "ineligible", ("exc-4a",),
+         {"exc-4a": "met"}),
+    # exc-4a: a positive test 100 days ago is not forgotten while nothing later refutes it.
+    Case("positive-hcg-100-days", "Base patient whose only hCG, positive, is 100 days old: still pregnant.",
+         hcg("10828004", "Positive", 100), "ineligible", ("exc-4a",), {"exc-4a": "met"}),
+    # exc-4a: an old positive test refuted by the later negative from 3 days ago is no pregnancy.
+    Case("positive-hcg-refuted", "Base patient with a positive hCG 100 days ago and the base negative hCG 3 days ago: not pregnant.",
+         hcg("10828004", "Positive", 100, keep_negative=True), "eligible", statuses={"exc-4a": "not-met"}),
 ]
 
 

@@ -251,7 +251,7 @@ def case(name: str, description: str, change: Callable[[PatientBuilder], None], 
 
 BASE_STATUSES = {
     "inc-2": "met", "inc-3": "met", "inc-5a": "met", "inc-5b": "met", "inc-7a": "met", "inc-8a": "met", "inc-8b": "met", "inc-8c": "met",
-    "inc-8d": "met", "inc-8e": "met", "inc-8f": "met", "inc-8g": "met", "inc-8h": "met", "inc-8i": "met", "inc-8j": "met", "inc-9b": "met",
+    "inc-8d": "met", "inc-8e": "met", "inc-8f": "met", "inc-8g": "met", "inc-8h": "met", "inc-8i": "met", "inc-8j": "met", "inc-9b": "review",
     "inc-9c": "met", "exc-1": "not-met", "exc-2": "not-met", "exc-3a": "not-met", "exc-3b": "not-met", "exc-6": "not-met", "exc-7": "not-met",
     "exc-8": "not-met", "exc-9a": "not-met", "exc-9b": "not-met", "exc-9l": "not-met", "exc-9c": "not-met", "exc-9d": "not-met", "exc-9e": "not-met",
     "exc-9g": "not-met", "exc-9h": "not-met", "exc-9j": "not-met", "exc-9k": "not-met", "exc-10a": "not-met", "exc-12b": "not-met",
@@ -313,10 +313,12 @@ CASES: list[Case] = [
 
     # --- inc-7a: at least 4 anthracycline cycles (administrations within 7 days are one cycle) ---
     case("anthracycline-4-cycles", "Base patient with exactly four doxorubicin cycles: met.", cycles((98, 77, 56, 35)), passes("inc-7a")),
-    case("anthracycline-3-cycles", "Base patient with only three doxorubicin cycles.", cycles((77, 56, 35)), fails("inc-7a")),
+    # Fewer cycles on record than required: the rest may have been given elsewhere, so review, not a hard no.
+    case("anthracycline-3-cycles", "Base patient with only three doxorubicin cycles on record: the others may be elsewhere, review.",
+         cycles((77, 56, 35)), review("inc-7a")),
     # Nine administrations, but days 1-3 of three cycles: three cycles, not nine.
-    case("anthracycline-3-cycles-split-days", "Base patient with three doxorubicin cycles each given over three consecutive days: 3 cycles.",
-         cycles((79, 78, 77, 58, 57, 56, 37, 36, 35)), fails("inc-7a")),
+    case("anthracycline-3-cycles-split-days", "Base patient with three doxorubicin cycles each given over three consecutive days: 3 cycles, review.",
+         cycles((79, 78, 77, 58, 57, 56, 37, 36, 35)), review("inc-7a")),
     # Epirubicin known only by name (no RxNorm/ATC coding): still counted.
     case("epirubicin-by-name", "Base patient whose four anthracycline cycles are epirubicin recorded by name only (no code): met.",
          cycles((98, 77, 56, 35), display="Epirubicin hydrochloride 75 mg/m2 IV", code=None), passes("inc-7a")),
@@ -425,16 +427,18 @@ CASES: list[Case] = [
     # --- inc-8j: LVEF ≥ 50 % (lookback 90 days) ---
     case("lvef-50", "Base patient with LVEF exactly 50 %: met.", lab("lvef", 50), passes("inc-8j")),
     case("lvef-49", "Base patient with LVEF 49 %.", lab("lvef", 49), fails("inc-8j")),
-    case("lvef-stale-91-days", "Base patient whose only LVEF is 91 days old (lookback 90): unknown.", lab("lvef", 62, days_before=91), unknown("inc-8j")),
-    case("lvef-90-days", "Base patient whose LVEF is 90 days old: still inside the lookback, met.", lab("lvef", 62, days_before=90), passes("inc-8j")),
+    case("lvef-stale-29-days", "Base patient whose only LVEF is 29 days old (lookback 28 after anthracyclines): unknown.", lab("lvef", 62, days_before=29),
+         unknown("inc-8j")),
+    case("lvef-28-days", "Base patient whose LVEF is 28 days old: still inside the lookback, met.", lab("lvef", 62, days_before=28), passes("inc-8j")),
 
     # --- inc-9b / inc-9c: women not lactating, negative pregnancy test within 7 days ---
     case("lactating", "Base patient who is breastfeeding (SNOMED 413712001).", condition(SNOMED, "413712001", "Breastfeeding (mother)", 90), fails("inc-9b")),
     case("pregnancy-test-positive", "Base patient with a positive urine pregnancy test 2 days before.", coded(URINE_HCG, POSITIVE, 2), fails("inc-9c")),
     case("pregnancy-test-7-days", "Base patient whose negative pregnancy test is 7 days old: inside the window, met.", coded(URINE_HCG, NEGATIVE, 7),
          passes("inc-9c")),
-    case("pregnancy-test-8-days", "Base patient whose only negative pregnancy test is 8 days old: outside the 7-day window, unknown.",
-         coded(URINE_HCG, NEGATIVE, 8), unknown("inc-9c")),
+    # She is 50: whether she can still become pregnant is for the study team, so review (a woman of 34 is unknown, below).
+    case("pregnancy-test-8-days", "Base patient (50) whose only negative pregnancy test is 8 days old: outside 7 days; childbearing potential to confirm.",
+         coded(URINE_HCG, NEGATIVE, 8), review("inc-9c")),
     case("pregnancy-test-positive-entered-in-error", "Base patient with a newer positive pregnancy test entered in error: ignored, met.",
          lambda b: b.coded_result(*URINE_HCG, *POSITIVE, days_before=1, status="entered-in-error"), passes("inc-9c")),
     # Serum test instead of urine: the rule accepts either.
@@ -515,7 +519,7 @@ CASES: list[Case] = [
     case("qtc-449-man", "Male base patient with QTc 449 ms: under the men's limit.", lab("qtc", 449), passes("exc-9c"), gender="male"),
     # Gender 'unknown': the sex-specific limit cannot be chosen for 460 ms (inc-9b/9c are met from the negative test).
     case("qtc-460-sex-unknown", "Base patient with Patient.gender 'unknown' and QTc 460 ms: which limit applies is unknown.",
-         lab("qtc", 460), {"verdict": "insufficient-data", "statuses": {"exc-9c": "unknown", "inc-9b": "met", "inc-9c": "met"}}, gender="unknown"),
+         lab("qtc", 460), {"verdict": "insufficient-data", "statuses": {"exc-9c": "unknown", "inc-9b": "review", "inc-9c": "met"}}, gender="unknown"),
     case("qtc-stale-29-days", "Base patient whose only QTc is 29 days old (lookback 28): unknown.", lab("qtc", 430, days_before=29), unknown("exc-9c")),
 
     # --- exc-9d: congestive heart failure (met turns to review) ---
@@ -642,7 +646,7 @@ CASES: list[Case] = [
     # (inc-5a is not met today because C55 names no sarcoma; that is the other half of issue 10.)
     case("uterine-lms-c55-text-only", "Base patient whose leiomyosarcoma is coded C55 'Uterine leiomyosarcoma' with no histology: exc-2 is review.",
          tumour("C55", "Uterine leiomyosarcoma", None),
-         {"verdict": "ineligible", "fails": ("inc-5a",), "statuses": {"inc-5a": "not-met", "inc-5b": "review", "exc-2": "review"}}),
+         {"verdict": "eligible", "statuses": {"inc-5a": "review", "inc-5b": "review", "exc-2": "review"}}),
     # exc-2 stays a hard exclusion when the sarcoma is coded as such and another cancer is on record.
     case("sarcoma-and-breast-cancer", "Base patient (thigh leiomyosarcoma coded C49.2) with a breast cancer diagnosed 2 years before: another malignancy.",
          condition(ICD10, "C50.911", "Malignant neoplasm of unspecified site of right female breast", 730), fails("exc-2")),
@@ -717,6 +721,29 @@ CASES: list[Case] = [
     # exc-10a: an incisional biopsy (SNOMED CT 70871006) is what the document names: excluded, not review.
     case("incisional-biopsy-10-days", "Base patient with an incisional biopsy (SNOMED CT 70871006) 10 days before: excluded.",
          lambda b: b.procedure("70871006", "Incisional biopsy", 10), fails("exc-10a")),
+
+    # --- criteria-a cases ---
+    # inc-9c: a woman of 34 with no pregnancy test is of childbearing potential: unknown ("To obtain: pregnancy test").
+    case("woman-34-no-pregnancy-test", "Base patient aged 34 with no pregnancy test: childbearing potential, so inc-9c is unknown.",
+         remove(URINE_HCG[0]), {"verdict": "insufficient-data", "statuses": {"inc-9c": "unknown", "inc-9b": "review"}}, birth_date="1992-03-10"),
+    # inc-9c: the document's 7 days: a negative test 8 days old does not count for a woman of 34.
+    case("woman-34-pregnancy-test-8-days", "Base patient aged 34 whose only negative pregnancy test is 8 days old: outside 7 days, unknown.",
+         coded(URINE_HCG, NEGATIVE, 8), unknown("inc-9c"), birth_date="1992-03-10"),
+    # inc-9b / inc-9c: a postmenopausal 68-year-old is not stuck at insufficient-data for want of a pregnancy test.
+    case("postmenopausal-68-no-pregnancy-test", "Base patient aged 68 with menopause (Z78.0) on record and no pregnancy test: inc-9b and inc-9c met.",
+         both(remove(URINE_HCG[0]), condition(ICD10, "Z78.0", "Asymptomatic menopausal state", 5000)),
+         {"verdict": "eligible", "statuses": {"inc-9b": "met", "inc-9c": "met"}}, birth_date="1958-04-02"),
+    # inc-7a: no anthracycline on record at all: first-line chemotherapy is often given elsewhere, so review, never a hard no.
+    case("anthracycline-none-on-record", "Base patient with no anthracycline on record: inc-7a review.", cycles(()), review("inc-7a")),
+    # inc-5a: a uterine sarcoma coded by organ site (C55) with no histology: the tumour type may be a sarcoma, so review, not a hard no.
+    # CAUTION: exc-2 still counts this primary as "another malignancy" (fixed on the criteria-b branch); pinned as it is today.
+    case("uterine-malignancy-site-code-only", "Base patient whose only tumour code is C55 (malignant neoplasm of uterus), no histology: "
+         "inc-5a review, and the tumour is not also 'another malignancy' for sure (exc-2 review).",
+         tumour("C55", "Malignant neoplasm of uterus, part unspecified", None),
+         {"verdict": "eligible", "statuses": {"inc-5a": "review", "exc-2": "review"}}),
+    # inc-8j: a 40-day-old echo after anthracyclines is stale (the window is 28 days, not 90).
+    case("lvef-40-days", "Base patient whose only LVEF (62 %) is 40 days old: stale after anthracyclines, unknown.", lab("lvef", 62, days_before=40),
+         unknown("inc-8j")),
 ]
 
 

@@ -129,7 +129,7 @@ CASES: list[Case] = [
          unchanged, "eligible",
          statuses={"inc-2a": "met", "inc-3a": "met", "inc-5a": "met", "inc-5b": "met", "inc-6a": "met", "inc-6b": "met", "inc-6c": "met",
                    "inc-7a": "met", "inc-7b": "met", "inc-7c": "met", "inc-7d": "met", "inc-8a": "met", "inc-8b": "met", "inc-8c": "met",
-                   "inc-8d": "met", "exc-1": "not-met", "exc-2": "not-met", "exc-3a": "not-met", "exc-3b": "not-met",
+                   "inc-8d": "met", "exc-1": "not-met", "exc-2": "not-met", "exc-3a": "not-met", "exc-3b": "review",
                    "inc-1": "review", "inc-2b": "review", "inc-3b": "review", "inc-4": "review", "inc-8e": "review",
                    "exc-1b": "review", "exc-3c": "review", "exc-4": "review"}),
 
@@ -265,9 +265,9 @@ CASES: list[Case] = [
     # --- inc-7c: ALT < 2.5 x ULN (< 5 x ULN with liver invasion) ---
     Case("alt-3x-uln", "Base patient with ALT 105 U/L, ULN 35 (3 x ULN) and no liver involvement coded: review.", lambda b: set_lab(b, "alt", 105),
          "eligible", (), {"inc-7c": "review"}),
-    # No referenceRange: the documented default ULN (40 U/L) is used, and the evidence says so.
-    Case("alt-no-reference-range", "Base patient whose ALT (28 U/L) has no referenceRange: default ULN 40 U/L used (0.7 x ULN), met.",
-         lambda b: set_lab(b, "alt", 28, high=None), "eligible", statuses={"inc-7c": "met"}),
+    # No referenceRange: she is 15, so no adult default ULN applies: unknown, with the reason.
+    Case("alt-no-reference-range", "Base patient (15) whose ALT (28 U/L) has no referenceRange: no adult default ULN under 18, unknown.",
+         lambda b: set_lab(b, "alt", 28, high=None), "insufficient-data", statuses={"inc-7c": "unknown"}),
 
     # --- inc-7d: bilirubin < 1.5 x ULN (< 3 x ULN with liver invasion) ---
     Case("bilirubin-1.8x-uln", "Base patient with total bilirubin 2.2 mg/dL, ULN 1.2 (1.83 x ULN) and no liver involvement coded: review.",
@@ -336,6 +336,44 @@ CASES: list[Case] = [
     # inc-7d: bilirubin above the relaxed 3 x ULN: not met.
     Case("bilirubin-3.5x-uln-no-liver", "Base patient with total bilirubin 4.2 mg/dL, ULN 1.2 (3.5 x ULN): above both limits, not met.",
          lambda b: set_lab(b, "bilirubin", 4.2), "ineligible", ("inc-7d",), {"inc-7d": "not-met"}),
+
+    # --- criteria-a cases ---
+    # exc-3a: a 17-year-old girl with no pregnancy test is of childbearing potential: unknown ("To obtain: pregnancy test"), not eligible.
+    Case("girl-17-no-pregnancy-test", "Base patient aged 17 with no pregnancy test: childbearing potential, so pregnancy is unknown.",
+         lambda b: drop(b, URINE_HCG[0]), "insufficient-data", statuses={"exc-3a": "unknown", "exc-3b": "review"}, birth_date="2009-06-01"),
+    # exc-3a: a girl of 9 may or may not have had menarche: childbearing potential to confirm (review), as is lactation.
+    Case("girl-9-no-pregnancy-test", "Base patient aged 9 with no pregnancy test: childbearing potential to confirm.",
+         unchanged, "eligible", statuses={"exc-3a": "review", "exc-3b": "review"}, birth_date="2017-03-01"),
+    # exc-3a: a girl of 7 is taken as premenarchal: no test needed, and lactation is not asked.
+    Case("girl-7-no-pregnancy-test", "Base patient aged 7 with no pregnancy test: not of childbearing potential, not pregnant.",
+         unchanged, "eligible", statuses={"exc-3a": "not-met", "exc-3b": "not-met"}, birth_date="2019-01-15"),
+    # exc-3a: a positive hCG 40 days ago with nothing since is not forgotten.
+    Case("positive-hcg-40-days", "22-year-old base patient whose only urine hCG, 40 days ago, is positive: still pregnant.",
+         lambda b: (drop(b, URINE_HCG[0]), b.coded_result(*URINE_HCG, "10828004", "Positive", days_before=40)), "ineligible", ("exc-3a",),
+         {"exc-3a": "met"}, birth_date="2004-04-18"),
+    # inc-5a: a 10-year-old scored on the Lansky scale (NCIt C38144) only: Lansky 80 stands in for Karnofsky.
+    Case("lansky-10-year-old", "Base patient as a 10-year-old boy with ECOG 1 and Lansky 80 but no Karnofsky score: inc-5a met.",
+         lambda b: (drop(b, KARNOFSKY[0]), b.add({
+             "resourceType": "Observation", "status": "final",
+             "code": {"coding": [{"system": "http://ncicb.nci.nih.gov/xml/owl/EVS/Thesaurus.owl", "code": "C38144",
+                                  "display": "Lansky Play-Performance Status"}], "text": "Lansky play-performance status"},
+             "subject": {"reference": f"Patient/{b.pid}"}, "effectiveDateTime": b.day(2), "valueInteger": 80})),
+         "eligible", statuses={"inc-5a": "met"}, birth_date="2016-05-05", gender="male"),
+    # inc-5a: from 16 the Lansky scale does not replace Karnofsky.
+    Case("lansky-only-age-17", "Base patient as a 17-year-old boy with a Lansky score (80) but no Karnofsky: inc-5a unknown.",
+         lambda b: (drop(b, KARNOFSKY[0]), b.add({
+             "resourceType": "Observation", "status": "final",
+             "code": {"coding": [{"system": "http://ncicb.nci.nih.gov/xml/owl/EVS/Thesaurus.owl", "code": "C38144",
+                                  "display": "Lansky Play-Performance Status"}], "text": "Lansky play-performance status"},
+             "subject": {"reference": f"Patient/{b.pid}"}, "effectiveDateTime": b.day(2), "valueInteger": 80})),
+         "insufficient-data", statuses={"inc-5a": "unknown"}, birth_date="2009-05-05", gender="male"),
+    # inc-7a: an 8-year-old's creatinine 1.4 mg/dL without a reference range is not judged against the adult 1.2 mg/dL: unknown.
+    Case("child-creatinine-no-range", "Base patient as an 8-year-old boy with creatinine 1.4 mg/dL and no referenceRange: no adult default ULN, unknown.",
+         lambda b: set_lab(b, "creatinine", 1.4, high=None), "insufficient-data", statuses={"inc-7a": "unknown"},
+         birth_date="2018-03-03", gender="male"),
+    # inc-7a: an adult's (24) creatinine without a range still uses the documented adult default ULN.
+    Case("adult-creatinine-no-range", "Base patient as a 24-year-old man with creatinine 0.9 mg/dL and no referenceRange: adult default ULN 1.2, met.",
+         lambda b: set_lab(b, "creatinine", 0.9, high=None), "eligible", statuses={"inc-7a": "met"}, birth_date="2002-01-10", gender="male"),
 ]
 
 

@@ -249,12 +249,12 @@ CASES: list[Case] = [
     # ===== inc-3a: NEC, NET G3 or MiNEN on record =====
     # Pancreatic adenocarcinoma (ICD-O-3 8140/3) instead of a NEN.
     Case("no-nen-adenocarcinoma", "Base patient whose tumour is a pancreatic adenocarcinoma (ICD-O-3 8140/3), not a neuroendocrine neoplasm.",
-         replace_tumour(ICD10, "C25.0", "Malignant neoplasm of head of pancreas", ("8140/3", "Adenocarcinoma, NOS")), "ineligible",
-         ("inc-3a",), {"inc-3a": "not-met"}),
+         replace_tumour(ICD10, "C25.0", "Malignant neoplasm of head of pancreas", ("8140/3", "Adenocarcinoma, NOS")), "eligible",
+         statuses={"inc-3a": "review"}),
     # A NEC diagnosis that was refuted is ignored, leaving no NEN on record.
     Case("nen-refuted", "Base patient whose only NEC diagnosis has verificationStatus 'refuted': ignored, so no NEN on record.",
          replace_tumour(ICD10, TUMOUR_CODE, "Malignant neoplasm of endocrine pancreas", ("8246/3", "Neuroendocrine carcinoma, NOS"), "refuted"),
-         "ineligible", ("inc-3a",), {"inc-3a": "not-met"}),
+         "eligible", statuses={"inc-3a": "review"}),
     # A provisional NEC diagnosis: recorded but not confirmed → unknown.
     Case("nen-provisional", "Base patient whose NEC diagnosis is only 'provisional': unknown until confirmed.",
          replace_tumour(ICD10, TUMOUR_CODE, "Malignant neoplasm of endocrine pancreas", ("8246/3", "Neuroendocrine carcinoma, NOS"), "provisional"),
@@ -280,7 +280,7 @@ CASES: list[Case] = [
     # ===== inc-4: failed one previous systemic treatment (review when prior therapy is on record) =====
     # No antineoplastic record at all → not-met.
     Case("no-prior-therapy", "Base patient with no prior systemic anti-tumour therapy on record: treatment-naive.",
-         replace_prior_therapy(None), "ineligible", ("inc-4",), {"inc-4": "not-met"}),
+         replace_prior_therapy(None), "eligible", statuses={"inc-4": "review"}),
     # Drug known only by name (text, no coding) → matched by name → review.
     Case("prior-therapy-name-only", "Base patient whose prior chemotherapy is recorded only as text ('Etoposide 100 mg/m2 IV', 'Cisplatin 75 mg/m2 IV').",
          replace_prior_therapy(lambda b: (b.medication("Etoposide 100 mg/m2 IV", 100, code=None),
@@ -292,7 +292,7 @@ CASES: list[Case] = [
     # The only antineoplastic record was entered in error → ignored → not-met.
     Case("prior-therapy-entered-in-error", "Base patient whose only chemotherapy record (an etoposide order) is entered-in-error.",
          replace_prior_therapy(lambda b: b.medication(ETOPOSIDE[0], 100, code=ETOPOSIDE[1], kind="MedicationRequest", status="entered-in-error")),
-         "ineligible", ("inc-4",), {"inc-4": "not-met"}),
+         "eligible", statuses={"inc-4": "review"}),
 
     # ===== inc-5: ECOG 0 or 1 (14-day lookback) =====
     Case("ecog-2", "Base patient with ECOG 2.", ecog(2), "ineligible", ("inc-5",), {"inc-5": "not-met"}),
@@ -486,29 +486,29 @@ CASES: list[Case] = [
          {"inc-8i": "not-met"}),
 
     # ===== inc-9a: women need a negative serum pregnancy test within 72 hours =====
-    Case("female-no-hcg", "The base woman with no serum pregnancy test on record.", hcg(None), "insufficient-data",
-         statuses={"inc-9a": "unknown"}, gender=F),
+    Case("female-no-hcg", "The base woman (58) with no serum pregnancy test on record: childbearing potential to confirm.", hcg(None), "eligible",
+         statuses={"inc-9a": "review"}, gender=F),
     Case("female-hcg-positive", "The base woman whose serum hCG 1 day before is positive.", hcg(POSITIVE, 1), "ineligible", ("inc-9a",),
          {"inc-9a": "not-met"}, gender=F),
-    Case("female-hcg-3-days", "The base woman whose negative serum hCG is 3 days old: inside the 72-hour (3-day) window.", hcg(NEGATIVE, 3),
-         "eligible", statuses={"inc-9a": "met"}, gender=F),
-    Case("female-hcg-4-days", "The base woman whose only negative serum hCG is 4 days old: outside the window, unknown.", hcg(NEGATIVE, 4),
-         "insufficient-data", statuses={"inc-9a": "unknown"}, gender=F),
+    Case("female-hcg-3-days", "The base woman (58) whose negative serum hCG is 3 days old (08:00): over 72 hours before the end of the as-of day; "
+         "childbearing potential to confirm.", hcg(NEGATIVE, 3), "eligible", statuses={"inc-9a": "review"}, gender=F),
+    Case("female-hcg-4-days", "The base woman (58) whose only negative serum hCG is 4 days old: outside the window; childbearing potential to confirm.",
+         hcg(NEGATIVE, 4), "eligible", statuses={"inc-9a": "review"}, gender=F),
     # A positive result entered in error is ignored; the valid negative decides.
     Case("female-hcg-positive-entered-in-error", "The base woman with a newer positive serum hCG marked entered-in-error and a valid negative.",
          lambda b: b.coded_result(*SERUM_HCG, *POSITIVE, days_before=1, status="entered-in-error"), "eligible",
          statuses={"inc-9a": "met"}, gender=F),
     # A urine test is not the serum test the protocol asks for.
-    Case("female-urine-hcg-only", "The base woman with only a negative urine hCG (no serum test): unknown.", hcg(NEGATIVE, 1, URINE_HCG),
-         "insufficient-data", statuses={"inc-9a": "unknown"}, gender=F),
+    Case("female-urine-hcg-only", "The base woman (58) with only a negative urine hCG (no serum test): childbearing potential to confirm.",
+         hcg(NEGATIVE, 1, URINE_HCG), "eligible", statuses={"inc-9a": "review"}, gender=F),
     # Patient.gender 'unknown' with no test: whether the test applies cannot be told; CrCl (sex-dependent) is unknown
     # but creatinine ≤ 1.5 × ULN still decides inc-8g.
     # Patient.gender 'unknown' but a negative serum hCG: the 'not positive' side decides → met.
     Case("gender-unknown-hcg-negative", "The base patient with Patient.gender 'unknown' and a negative serum hCG 2 days before: met.",
          lambda b: b.coded_result(*SERUM_HCG, *NEGATIVE, days_before=2), "eligible", statuses={"inc-9a": "met", "inc-8g": "met"},
          gender="unknown"),
-    Case("gender-unknown-no-hcg", "The base patient with Patient.gender 'unknown' and no pregnancy test: pregnancy criterion unknown.",
-         unchanged, "insufficient-data", statuses={"inc-9a": "unknown", "inc-8g": "met"}, gender="unknown"),
+    Case("gender-unknown-no-hcg", "The base patient with Patient.gender 'unknown' and no pregnancy test: childbearing potential to confirm.",
+         unchanged, "eligible", statuses={"inc-9a": "review", "inc-8g": "met"}, gender="unknown"),
     # --- criteria-b cases ---
     # inc-8e: ALT above even the relaxed 5 × ULN without liver metastases: a hard not-met (the review band is 2.5–5 ×).
     Case("alt-6x-no-liver-mets", "Base patient (no liver metastases) with ALT 240 U/L, ULN 40 (6 × ULN): above both limits, not met.",
@@ -520,6 +520,23 @@ CASES: list[Case] = [
     # inc-8i: hetrombopag (a TPO receptor agonist, by name) is a cell growth factor correction.
     Case("hetrombopag-5-days", "Base patient given hetrombopag olamine (by name) 5 days before: a thrombopoietic growth factor.",
          lambda b: b.medication("Hetrombopag olamine tablets 7.5 mg", 5, code=None), "ineligible", ("inc-8i",), {"inc-8i": "not-met"}),
+
+    # --- criteria-a cases ---
+    # inc-9a: a woman of 34 (childbearing potential) with no serum test: unknown, "To obtain: pregnancy test".
+    Case("woman-34-no-hcg", "The base patient as a 34-year-old woman with no pregnancy test: inc-9a unknown.", hcg(None), "insufficient-data",
+         statuses={"inc-9a": "unknown"}, gender=F, birth_date="1992-03-10"),
+    # inc-9a: 72 hours from the Observation's time: a test 2 days ago at 08:00 is 64 hours before the end of the as-of day: met.
+    Case("woman-34-hcg-2-days", "A 34-year-old woman whose negative serum hCG was 2 days ago at 08:00 (within 72 hours): inc-9a met.",
+         hcg(NEGATIVE, 2), "eligible", statuses={"inc-9a": "met"}, gender=F, birth_date="1992-03-10"),
+    # inc-9a: a test 3 days ago at 08:00 is 88 hours before the end of the as-of day: outside 72 hours, unknown (no longer 'within 3 calendar days').
+    Case("woman-34-hcg-3-days", "A 34-year-old woman whose only negative serum hCG was 3 days ago at 08:00 (88 hours): inc-9a unknown.",
+         hcg(NEGATIVE, 3), "insufficient-data", statuses={"inc-9a": "unknown"}, gender=F, birth_date="1992-03-10"),
+    # inc-9a: the document asks for a serum test: a negative urine test does not do for a woman of 34.
+    Case("woman-34-urine-hcg-only", "A 34-year-old woman with only a negative urine hCG: inc-9a unknown.", hcg(NEGATIVE, 1, URINE_HCG),
+         "insufficient-data", statuses={"inc-9a": "unknown"}, gender=F, birth_date="1992-03-10"),
+    # inc-9a: a woman of 68 is taken as postmenopausal: no test needed.
+    Case("woman-68-no-hcg", "The base patient as a 68-year-old woman with no pregnancy test: not of childbearing potential, inc-9a met.",
+         hcg(None), "eligible", statuses={"inc-9a": "met"}, gender=F, birth_date="1958-06-01"),
 ]
 
 

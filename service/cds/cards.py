@@ -7,6 +7,8 @@ import uuid
 from typing import Any
 from urllib.parse import quote
 
+from service.evaluate import verdict_text
+
 SUMMARY_LIMIT = 140  # the specification: summary SHOULD be under 140 characters
 # Card uuids are derived from the hook instance and the trial, so feedback names a trial without a lookup.
 CARD_NAMESPACE = uuid.UUID("6f1c5a52-3f8e-4d0c-9a43-2f5d0b7c8e11")
@@ -66,6 +68,12 @@ def summary(report: dict[str, Any]) -> str:
     criteria = report["criteria"]
     lead = {"eligible": "Meets the computable criteria of", "insufficient-data": "May be eligible for",
             "ineligible": "Not eligible for"}[report["verdict"]]
+    review = report["counts"]["review"]
+    if report["verdict"] == "eligible" and review:
+        # "Eligible" with open review items is not a yes: nothing computed bars the patient, and people must confirm the rest.
+        text = f"No barrier found for {report['trialId']} — {review} item{'s' if review != 1 else ''} to confirm, " \
+               f"{sum(map(_passes, criteria))} of {len(criteria)} criteria pass"
+        return text if len(text) < SUMMARY_LIMIT else text[: SUMMARY_LIMIT - 2] + "…"
     parts = [f"{sum(map(_passes, criteria))} of {len(criteria)} criteria pass"]
     if report["verdict"] == "ineligible":
         parts.append(f"{sum(_fails(c) for c in criteria)} exclude")
@@ -75,7 +83,6 @@ def summary(report: dict[str, Any]) -> str:
     other_unknown = sum(1 for c in criteria if c["status"] == "unknown" and not c["missing"])
     if other_unknown:
         parts.append(f"{other_unknown} unknown")
-    review = report["counts"]["review"]
     if review:
         parts.append(f"{review} to review")
     text = f"{lead} {report['trialId']} — {', '.join(parts)}"
@@ -99,7 +106,7 @@ def detail(report: dict[str, Any]) -> str:
     """Return the card's markdown: labs to obtain, then unknown, review and (if any) failed criteria."""
     criteria = report["criteria"]
     lines = [f"**{_escape(report['title'])}**", "",
-             f"Verdict: **{report['verdict']}** as of {report['asOf']}. {sum(map(_passes, criteria))} of {len(criteria)} criteria pass, "
+             f"Verdict: **{verdict_text(report)}** as of {report['asOf']}. {sum(map(_passes, criteria))} of {len(criteria)} criteria pass, "
              f"{sum(map(_fails, criteria))} exclude, {report['counts']['unknown']} unknown, {report['counts']['review']} to review."]
     labs = missing_labs(report)
     if labs:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from service.facts import derived, history, observations, patient
+from service.facts import derived, history, observations, patient, pregnancy
 from service.facts.base import Evidence, Fact, unknown
 from service.facts.context import Context
 from service.record import PatientRecord
@@ -30,6 +30,9 @@ KINDS: dict[str, KindFunction] = {
     "allergy": history.allergy,
     "immunization": history.immunization,
     "cockcroftGault": derived.cockcroft_gault,
+    "schwartz": derived.schwartz,
+    "childbearingPotential": pregnancy.childbearing_potential,
+    "pregnancy": pregnancy.pregnancy,
 }
 
 # The FHIR resource types each kind reads (the fetch layer asks for exactly these).
@@ -49,6 +52,9 @@ RESOURCE_TYPES: dict[str, tuple[str, ...]] = {
     "allergy": ("AllergyIntolerance",),
     "immunization": ("Immunization",),
     "cockcroftGault": (),
+    "schwartz": (),
+    "childbearingPotential": (),
+    "pregnancy": ("Observation", "Condition"),
     "formula": (),
 }
 

@@ -47,6 +47,9 @@ class Fact:
     # Set when the fact is unknown because its data is missing or stale (not a failed search):
     # the CDS card names the lab to obtain.
     missing: str | None = None
+    # Set when nothing was found where the definition's absence policy is "review" (history an inclusion
+    # requires that often lives outside the record): a person must confirm it, it is never a hard no.
+    review: str | None = None
 
     def bounds(self) -> tuple[Any, Any]:
         """Return (low, high), which equal the value when it is exact."""

@@ -8,9 +8,30 @@ from service.facts.base import Evidence, Fact, number, unknown
 from service.facts.context import Context
 
 
+def _age_outside(ctx: Context, definition: dict[str, Any]) -> str | None:
+    """Say why the patient's age is outside the formula's validated range (minAgeYears..maxAgeYears), or None."""
+    age = ctx.fact(definition["inputs"]["age"])
+    low, high = age.bounds()
+    if low is None:
+        return None  # unknown age: the formula itself reports it
+    if "minAgeYears" in definition and low < definition["minAgeYears"]:
+        return f"{age.summary}: the formula is validated from {definition['minAgeYears']} years only"
+    if "maxAgeYears" in definition and high >= definition["maxAgeYears"]:
+        return f"{age.summary}: the formula is for patients under {definition['maxAgeYears']} only"
+    return None
+
+
 def cockcroft_gault(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
-    """CrCl (mL/min) = (140 − age) × weight(kg) × (0.85 if female) / (72 × serum creatinine mg/dL)."""
+    """CrCl (mL/min) = (140 − age) × weight(kg) × (0.85 if female) / (72 × serum creatinine mg/dL); adults only."""
     inputs = definition["inputs"]
+    outside = _age_outside(ctx, definition)
+    if outside:
+        if "child" in inputs:
+            # Under 18 the child formula (bedside Schwartz) stands in; its own fact says how it was computed.
+            child = ctx.fact(inputs["child"])
+            return Fact(name, child.value, f"{definition.get('label', name)}: Cockcroft-Gault not used ({outside}); {child.summary}",
+                        child.evidence, child.low, child.high, child.missing, child.review)
+        return unknown(name, f"{definition.get('label', name)} cannot be computed: {outside}")
     facts = {role: ctx.fact(inputs[role]) for role in ("age", "sex", "weight", "creatinine")}
     missing = [f.summary for f in facts.values() if f.value is None]
     label = definition.get("label", name)
@@ -37,19 +58,51 @@ def cockcroft_gault(ctx: Context, name: str, definition: dict[str, Any]) -> Fact
     return Fact(name, crcl, summary, (Evidence(None, label, crcl, "mL/min", None, "Cockcroft-Gault"), *evidence), *bounds)
 
 
+def schwartz(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
+    """Bedside Schwartz eGFR (mL/min/1.73 m²) = 0.413 × height (cm) / serum creatinine (mg/dL), for children."""
+    inputs = definition["inputs"]
+    label = definition.get("label", name)
+    outside = _age_outside(ctx, definition)
+    if outside:
+        return unknown(name, f"{label} cannot be computed: {outside}")
+    height, creatinine = ctx.fact(inputs["height"]), ctx.fact(inputs["creatinine"])
+    missing = [f for f in (height, creatinine) if f.value is None]
+    if missing:
+        wanted = ", ".join(sorted({f.missing for f in missing if f.missing})) or None
+        return unknown(name, f"{label} cannot be computed: " + "; ".join(f.summary for f in missing), missing=wanted)
+    if creatinine.value <= 0:
+        return unknown(name, f"{label} cannot be computed: creatinine {creatinine.value} is not positive")
+    (h_lo, h_hi), (c_lo, c_hi) = height.bounds(), creatinine.bounds()
+    egfr = number(round(0.413 * height.value / creatinine.value, 1))
+    low = number(round(0.413 * h_lo / c_hi, 1))
+    high = number(round(0.413 * h_hi / c_lo, 1)) if c_lo > 0 else 1e300
+    bounds = (None, None) if low == high == egfr else (low, high)
+    summary = f"{label} {egfr} mL/min/1.73 m² (bedside Schwartz from {height.summary}, {creatinine.summary})"
+    cited = (Evidence(None, label, egfr, "mL/min/{1.73_m2}", None, "bedside Schwartz (Schwartz 2009), 0.413 × height / creatinine"),
+             *height.evidence, *creatinine.evidence)
+    return Fact(name, egfr, summary, cited, *bounds)
+
+
 def formula(ctx: Context, name: str, definition: dict[str, Any], compiled: Any) -> Fact:
     """A named three-valued formula over other definitions (e.g. active hepatitis B)."""
     facts = [ctx.fact(n) for n in sorted(compiled.reads)]
     data = data_for(facts)
     value = compiled.evaluate(data)
     label = definition.get("label", name)
-    if value is None and definition.get("absentMeans") is False and all(_absent(f) for f in facts if f.value is None):
-        # A history question over results ("a low B12 on record?"): no result in the window answers no; a failed search
-        # or a result on record that cannot be read does not.
+    if value is None and definition.get("absence") == "no" and all(_absent(f) for f in facts if f.value is None):
+        # A history question over results ("a low B12 on record?") whose absence policy is "no": no result in the window
+        # answers no; a failed search or a result on record that cannot be read does not.
         absent = "; ".join(f.summary for f in facts if f.value is None)
         return Fact(name, False, f"{label}: no (no result on record: {absent})", (Evidence(note=f"no result: {absent}"),))
     summary = f"{label}: {'yes' if value else 'no' if value is False else 'unknown'} (" + "; ".join(f.summary for f in facts) + ")"
-    return Fact(name, value, summary, tuple(e for f in facts for e in f.evidence))
+    evidence = tuple(e for f in facts for e in f.evidence)
+    if value is None:
+        # Undecided: carry what a person must confirm (review) or obtain (missing) from the undecided inputs.
+        causes = [f for f in facts if f.value is None or f.low is not None or f.high is not None]
+        review = "; ".join(sorted({f.review for f in causes if f.review})) if causes and all(f.review for f in causes) else None
+        wanted = ", ".join(sorted({f.missing for f in causes if f.missing})) or None
+        return Fact(name, None, summary, evidence, missing=wanted, review=review)
+    return Fact(name, value, summary, evidence)
 
 
 def _absent(fact: Fact) -> bool:

@@ -122,7 +122,48 @@ def _decide(ctx: Context, name: str, definition: dict[str, Any], matches: list[M
         return unknown(name, f"{label}: {first.display} is recorded but {first.note}", tuple(_cite(m) for m in uncertain[:5]))
     outside = f"; {len(matches)} outside the window" if matches else ""
     note = f"searched {searched} for {ctx.value_set(definition).title}{window}: none found{outside}"
-    return Fact(name, False, f"{label}: no record ({note})", (Evidence(note=note),) + tuple(_cite(m, "outside the window") for m in matches[:3]))
+    return absent(ctx, name, definition, note, tuple(_cite(m, "outside the window") for m in matches[:3]))
+
+
+def _policy(ctx: Context, definition: dict[str, Any]) -> tuple[str, str]:
+    """Return (absence policy, why): "review" holds only while its gate (``absenceReviewWhen``) is on record, else "no"."""
+    policy, why = definition.get("absence", "no"), definition.get("absenceWhy", "")
+    gate = definition.get("absenceReviewWhen")
+    if policy == "review" and gate:
+        gating = ctx.fact(gate)
+        if gating.value is not True:
+            # E.g. no cancer on record at all: the tumour type is not merely coded elsewhere, it is absent.
+            return "no", f"{why.rstrip('.')}; but this applies only with {gating.summary.split(':')[0].lower()} on record, and there is none"
+    return policy, why
+
+
+def absent(ctx: Context, name: str, definition: dict[str, Any], note: str, cited: tuple[Evidence, ...] = ()) -> Fact:
+    """Answer a history question where nothing was found, as the definition's absence policy says.
+
+    "no": closed world (a no record is a no); "unknown": the state must be established, so it is unknown and
+    the card asks for it; "review": a person must confirm it (the record may not hold it), never a hard no.
+    """
+    label = definition.get("label", name)
+    policy, why = _policy(ctx, definition)
+    evidence = (Evidence(note=f"{note}; nothing found means {policy}: {why}"), *cited)
+    if policy == "unknown":
+        return unknown(name, f"{label}: not on record ({note}), and it must be established, not assumed absent", evidence, missing=label)
+    if policy == "review":
+        return Fact(name, None, f"{label}: not found in the record ({note})", evidence, review=f"{label} not found in the record: to confirm ({why})")
+    return Fact(name, False, f"{label}: no record ({note})", evidence)
+
+
+def _open_count(ctx: Context, name: str, definition: dict[str, Any], count: int, summary: str, cited: tuple[Evidence, ...]) -> Fact:
+    """A count where records may be missing (absence not "no"): known only as at least ``count``."""
+    label = definition.get("label", name)
+    policy, why = _policy(ctx, definition)
+    if policy == "no":
+        return Fact(name, count, summary, (*cited, Evidence(note=f"nothing more found means no: {why}")))
+    evidence = (*cited, Evidence(note=f"{count} found; more may be recorded elsewhere ({why})"))
+    if policy == "review":
+        return Fact(name, count, summary + " (at least; more may be recorded elsewhere)", evidence, count, 1e300,
+                    review=f"{label}: {count} on record, more may be recorded elsewhere: to confirm ({why})")
+    return Fact(name, count, summary + " (at least)", evidence, count, 1e300, missing=label)
 
 
 def _cite(match: Match, note: str | None = None) -> Evidence:
@@ -233,6 +274,11 @@ def _condition_matches(ctx: Context, definition: dict[str, Any]) -> tuple[list[M
     return matches, uncertain
 
 
+def condition_matches(ctx: Context, definition: dict[str, Any]) -> tuple[list[Match], list[Match]]:
+    """Return (usable, uncertain) Condition matches of a definition's value set (for kinds that weigh them against tests)."""
+    return _condition_matches(ctx, definition)
+
+
 def condition_count(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
     """Number of distinct episodes (Conditions by onset date) in the value set within the window."""
     blocked = ctx.blocked(("Condition",), ctx.value_set(definition))
@@ -266,6 +312,8 @@ def condition_count(ctx: Context, name: str, definition: dict[str, Any]) -> Fact
         cited += tuple(_cite(m, "no onset date") for m in undated[:5])
         return Fact(name, len(days), summary, cited, len(days), len(days) + len(undated))
     searched = f"searched {len(ctx.record.of_type('Condition'))} Condition records for {ctx.value_set(definition).title}"
+    if definition.get("absence", "no") != "no":
+        return _open_count(ctx, name, definition, len(days), summary, cited or (Evidence(note=searched),))
     return Fact(name, len(days), summary, cited or (Evidence(note=searched),))
 
 
@@ -418,6 +466,8 @@ def medication_cycles(ctx: Context, name: str, definition: dict[str, Any]) -> Fa
     source = "administrations" if administered else "orders and statements"
     summary = f"{label}: {len(cycles)} cycle(s) from {len(used)} {source}" if used else f"{label}: none on record"
     cited = tuple(_cite(m) for m in used[:8]) or (Evidence(note=f"searched medication records for {ctx.value_set(definition).title}: none found"),)
+    if definition.get("absence", "no") != "no":
+        return _open_count(ctx, name, definition, len(cycles), summary, cited)
     return Fact(name, len(cycles), summary, cited)
 
 

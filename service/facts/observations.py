@@ -88,6 +88,11 @@ def uln_ratio(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
     """Latest value divided by that Observation's referenceRange.high (or the documented default)."""
     default = definition.get("defaultUln")
     molar_mass = definition.get("molarMass")
+    if default is not None and "adultFromYears" in definition:
+        # An adult default ULN is wrong for a child (creatinine ~0.5-0.7 mg/dL at 6-12 y): the lab's own range, else unknown.
+        age = ctx.fact(definition["inputs"]["age"])
+        if age.value is None or age.bounds()[0] < definition["adultFromYears"]:
+            default = None
 
     def read(reading: Reading) -> tuple[Any, str | None]:
         qty, why = quantity(reading)
@@ -96,6 +101,8 @@ def uln_ratio(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
         unit = qty.get("code") or qty.get("unit")
         uln, uln_note = _upper_limit(reading, unit, default, molar_mass)
         if uln is None:
+            if definition.get("defaultUln") and default is None:
+                uln_note = f"{uln_note}: the patient is under {definition['adultFromYears']}, so the adult default ULN does not apply"
             return None, uln_note
         return (float(qty["value"]) / uln, qty, uln, uln_note), None
 
@@ -210,9 +217,17 @@ def qualitative(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
                 return (False, f"interpretation {code}"), None
         return None, "result is neither positive nor negative"
 
+    if definition.get("positivesPersist"):
+        # A positive result at any time on or before the as-of date is decisive (e.g. HIV); the window is for negatives.
+        for reading in readings(ctx, definition)[0]:
+            value, _why = read(reading)
+            if value is not None and value[0] is True:
+                summary = f"{definition.get('label', name)} positive ({value[1]}) on {reading.day.isoformat()}"
+                note = "a positive result does not expire"
+                return Fact(name, True, summary, (Evidence(reference_of(reading.resource), reading.label, value[1], None, iso(reading.day), note),))
     found = latest(ctx, definition, name, read)
     if isinstance(found, Fact):
-        if found.missing and definition.get("absentMeans") is False and not _any_in_window(ctx, definition):
+        if found.missing and definition.get("absence") == "no" and not _any_in_window(ctx, definition):
             # A history question ("any positive test?"): no test in the window answers no.
             note = f"no {definition.get('label', name)} result {ctx.window_text(definition)}"
             return Fact(name, False, f"{definition.get('label', name)}: no positive result ({note})", (Evidence(note=note),))

@@ -112,7 +112,7 @@ def _observation_searches(book: Rulebook, names: list[str]) -> list[Search]:
     A value set matched by name (e.g. EDSS) or by prefix cannot be a token filter, so its definitions'
     window is fetched whole; the facts pick their Observations from the union either way.
 
-    A definition where no result answers "no" (``absentMeans``, e.g. any positive pregnancy test) gets
+    A definition where no result answers "no" (``absence: no``) or whose positives never expire gets
     no date floor: a server's date search skips Observations dated only by ``issued`` or not dated at
     all, which the facts would set aside as "cannot tell" rather than read as no test.
     """
@@ -124,7 +124,7 @@ def _observation_searches(book: Rulebook, names: list[str]) -> list[Search]:
         value_set = book.value_sets[definition["valueSet"]]
         if value_set.names or value_set.prefixes:
             uncoded.append(definition)
-        elif "absentMeans" in definition:
+        elif _unfloored(definition):
             unfloored.append(definition)
         else:
             coded.append(definition)
@@ -133,9 +133,14 @@ def _observation_searches(book: Rulebook, names: list[str]) -> list[Search]:
         tokens = sorted({f"{system}|{code}" for d in group for system, code in book.value_sets[d["valueSet"]].codes})
         searches += [Search("Observation", tuple(tokens[i:i + CODES_PER_SEARCH]), floor) for i in range(0, len(tokens), CODES_PER_SEARCH)]
     if uncoded:
-        floor = None if any("absentMeans" in d for d in uncoded) else _floor(uncoded)
+        floor = None if any(_unfloored(d) for d in uncoded) else _floor(uncoded)
         searches.append(Search("Observation", floor_days=floor))
     return searches
+
+
+def _unfloored(definition: dict[str, Any]) -> bool:
+    """Say whether a definition's Observations must be searched over the whole history (absence means no, or positives persist)."""
+    return definition.get("absence") == "no" or bool(definition.get("positivesPersist"))
 
 
 def _floor(definitions: list[dict[str, Any]]) -> int | None:

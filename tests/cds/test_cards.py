@@ -75,7 +75,7 @@ def test_cards_keep_the_reports_order(book: Rulebook) -> None:
     """Several reports give their cards in the reports' order, skipping the ineligible."""
     reports = [report(book, TRIAL, "anc-missing"), report(book, TRIAL, "anc-1.2"), report(book, TRIAL, "eligible")]
     cards = cards_for(reports, HOOK_INSTANCE, {})
-    assert [c["summary"].split(" — ")[0] for c in cards] == [f"May be eligible for {TRIAL}", f"Meets the computable criteria of {TRIAL}"]
+    assert [c["summary"].split(" — ")[0] for c in cards] == [f"May be eligible for {TRIAL}", f"No barrier found for {TRIAL}"]
 
 
 def test_summary_is_short_names_the_trial_and_its_verdict(book: Rulebook) -> None:
@@ -86,7 +86,17 @@ def test_summary_is_short_names_the_trial_and_its_verdict(book: Rulebook) -> Non
             continue  # a deceased patient gets no card at all (tests/facts/test_deceased.py)
         summary = card_of(book, rep)["summary"]
         assert len(summary) < SUMMARY_LIMIT, (case.trial, case.name, summary)
-        assert summary.startswith(f"{LEADS[rep['verdict']]} {case.trial} "), (case.trial, case.name, summary)
+        lead = "No barrier found for" if rep["verdict"] == "eligible" and rep["toConfirm"] else LEADS[rep["verdict"]]
+        assert summary.startswith(f"{lead} {case.trial} "), (case.trial, case.name, summary)
+
+
+def test_eligible_with_open_reviews_reads_no_barrier_found(book: Rulebook) -> None:
+    """An eligible report with review items is shown as 'no barrier found — N items to confirm', not as a plain yes."""
+    rep = report(book, TRIAL, "eligible")
+    card = card_of(book, rep)
+    assert rep["verdict"] == "eligible" and rep["toConfirm"] == rep["counts"]["review"] > 0
+    assert card["summary"].startswith(f"No barrier found for {TRIAL} — {rep['toConfirm']} items to confirm")
+    assert f"Verdict: **no barrier found — {rep['toConfirm']} items to confirm**" in card["detail"]
 
 
 @pytest.mark.parametrize("trial", ["NCT02021825", "NCT03890068", "NCT05617859", "NCT06761417", "NCT07077551"])

@@ -29,7 +29,7 @@ KEY = "k" * 32
 def app(tmp_path: Path) -> Iterator[Flask]:
     """An open (JWT off) app with a patient hash key, showing every trial's card, its CDS file under tmp_path."""
     app = create_app({"TESTING": True, "CDS_JWT_VERIFY": False, "CDS_FEEDBACK_DB": str(tmp_path / "cds.sqlite3"), "CDS_PATIENT_HASH_KEY": KEY,
-                      "CDS_SHOW_INELIGIBLE": True})
+                      "CDS_SHOW_INELIGIBLE": True, "CDS_REQUIRE_TARGET_DISEASE": False})
     yield app
     close(app)
 
@@ -53,6 +53,7 @@ def feedback(card: str, outcome: str, at: str = "2026-11-20T00:00:00Z", comment:
 def test_each_card_issued_is_recorded_with_trial_verdict_rules_and_patient_hash(app: Flask) -> None:
     """Every card of a call has a record: its hookInstance, trial, verdict, rules version and HMAC-SHA256 of the patient id (not the id)."""
     cards = call_cards(app)
+    assert cards
     store = app.extensions["cds_service"].issued
     version = app.extensions["rulebook"].version
     expected_hash = hmac.new(KEY.encode(), PATIENT_ID.encode(), hashlib.sha256).hexdigest()
@@ -68,6 +69,7 @@ def test_each_card_issued_is_recorded_with_trial_verdict_rules_and_patient_hash(
 def test_feedback_rates_per_trial_join_feedback_to_the_cards(app: Flask, tmp_path: Path) -> None:
     """Accepting one card and overriding another gives, for their trials, accepted and overridden rates of 1.0; the latest feedback counts."""
     cards = call_cards(app)
+    assert len(cards) >= 2
     first, second = cards[0]["uuid"], cards[1]["uuid"]
     client = app.test_client()
     body = {"feedback": [feedback(first, "overridden", "2026-11-20T00:00:00Z"), feedback(first, "accepted", "2026-11-20T00:05:00Z"),

@@ -131,7 +131,7 @@ def test_formula_summary_and_evidence(book: Rulebook) -> None:
 
 def test_formula_over_sex(book: Rulebook) -> None:
     """A formula comparing sex is false for a male patient whatever else is unknown."""
-    assert fact(book, "currently_pregnant", subject=patient(gender="male")).value is False
+    assert fact(book, "lactation", subject=patient(gender="male")).value is False
 
 
 def test_data_for_lays_out_values_and_bounds() -> None:
@@ -149,13 +149,13 @@ def test_cockcroft_gault_keeps_the_range_of_a_partial_birth_date(book: Rulebook)
 
 
 def test_formula_absent_means_no_when_the_result_is_missing(book: Rulebook) -> None:
-    """A formula with absentMeans false answers no when its only unknown input has no result in the window."""
+    """A formula with absence 'no' answers no when its only unknown input has no result in the window."""
     result = fact(book, "b12_low")
     assert (result.value, result.summary.startswith("Low serum vitamin B12: no (no result on record")) == (False, True)
 
 
 def test_formula_absent_means_no_decides_on_a_result(book: Rulebook) -> None:
-    """With a result on record, an absentMeans formula is decided by the value (110 pmol/L = 149 pg/mL is low)."""
+    """With a result on record, a formula with absence 'no' is decided by the value (110 pmol/L = 149 pg/mL is low)."""
     assert fact(book, "b12_low", lab("2132-9", 110, "pmol/L", 20)).value is True
 
 
@@ -172,3 +172,27 @@ def test_formula_absent_means_no_keeps_an_unreadable_result_unknown(book: Rulebo
 def test_formula_absent_means_no_when_the_result_is_stale(book: Rulebook) -> None:
     """A low B12 older than the 365-day window is no result in the window: the formula answers no."""
     assert fact(book, "b12_low", lab("2132-9", 90, "pg/mL", 400)).value is False
+
+
+def test_cockcroft_gault_is_not_used_under_18(book: Rulebook) -> None:
+    """An 11-year-old gets the bedside Schwartz eGFR (0.413 × 145 / 0.9 = 66.5), not Cockcroft-Gault."""
+    result = crcl(book, lab(WEIGHT, 40, "kg"), lab(CREATININE_MASS, 0.9, "mg/dL"), lab("8302-2", 145, "cm"), birth_date="2013-06-01")
+    assert (result.value, "Cockcroft-Gault not used" in result.summary, "bedside Schwartz" in result.summary) == (66.5, True, True)
+
+
+def test_a_child_without_a_height_has_no_clearance(book: Rulebook) -> None:
+    """Under 18 without a height on record the clearance is unknown, asking for a height."""
+    result = crcl(book, lab(WEIGHT, 40, "kg"), lab(CREATININE_MASS, 0.9, "mg/dL"), birth_date="2013-06-01")
+    assert (result.value, result.missing) == (None, "Body height")
+
+
+def test_schwartz_is_not_used_from_18(book: Rulebook) -> None:
+    """The bedside Schwartz formula is for children: an adult's is unknown, saying why."""
+    result = fact(book, "egfr_schwartz", lab(CREATININE_MASS, 0.9, "mg/dL"), lab("8302-2", 170, "cm"), subject=patient(SIXTY), as_of=AS_OF)
+    assert result.value is None and "under 18 only" in result.summary
+
+
+def test_schwartz_converts_height_in_metres(book: Rulebook) -> None:
+    """A height of 1.45 m is 145 cm for the Schwartz formula."""
+    result = fact(book, "egfr_schwartz", lab(CREATININE_MASS, 0.9, "mg/dL"), lab("8302-2", 1.45, "m"), subject=patient("2013-06-01"), as_of=AS_OF)
+    assert result.value == 66.5

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -54,7 +55,8 @@ def test_no_condition_is_false_saying_what_was_searched(book: Rulebook) -> None:
     result = fact(book, "liver_metastases", condition(SNOMED, MI))
     assert (result.value, result.evidence[0].note) == (
         False,
-        "searched 1 Condition records for Secondary malignant neoplasm of liver (liver metastases / invasion): none found",
+        "searched 1 Condition records for Secondary malignant neoplasm of liver (liver metastases / invasion): none found; nothing found means no: "
+        "It only relaxes a limit, so a missed record applies the stricter limit and can never let a patient in wrongly.",
     )
 
 
@@ -702,3 +704,33 @@ def test_invalid_administration_date_is_unknown_for_a_window(book: Rulebook) -> 
     """A doxorubicin administration dated at hour 25 leaves 'therapy in 4 weeks' unknown."""
     given = doxorubicin("MedicationAdministration", None, effectiveDateTime="2025-03-01T25:00:00Z")
     assert fact(book, "systemic_therapy_4w", given).value is None
+
+
+def test_review_absence_is_undecided_with_a_reason_to_confirm(book: Rulebook) -> None:
+    """Required prior treatment not on record is for a person to confirm (review), never a hard no."""
+    result = fact(book, "prior_systemic_therapy")
+    assert result.value is None and result.review and "to confirm" in result.review
+    assert "nothing found means review" in result.evidence[0].note
+
+
+def test_review_absence_count_is_at_least_what_is_on_record(book: Rulebook) -> None:
+    """Two anthracycline cycles on record are 'at least 2': more may have been given elsewhere."""
+    given = [medication("MedicationAdministration", days, medicationCodeableConcept=concept(RXNORM, "3639", "doxorubicin")) for days in (60, 39)]
+    result = fact(book, "anthracycline_cycles", *given)
+    assert (result.value, result.bounds(), bool(result.review)) == (2, (2, 1e300), True)
+
+
+def test_review_absence_applies_only_with_its_gate_on_record(book: Rulebook) -> None:
+    """No cancer at all: the missing sarcoma is absent (no); a uterine cancer coded by site only: review."""
+    assert fact(book, "has_soft_tissue_sarcoma").value is False
+    by_site = fact(book, "has_soft_tissue_sarcoma", condition(ICD10, "C55"))
+    assert by_site.value is None and by_site.review
+
+
+def test_unknown_absence_asks_for_the_history(book: Rulebook) -> None:
+    """With absence 'unknown', nothing found is unknown and names what to establish."""
+    custom = dataclasses.replace(book, definitions={**book.definitions, "current_infection": {
+        "kind": "condition", "label": "Current infection", "description": "x", "valueSet": "hiv_infection",
+        "absence": "unknown", "absenceWhy": "A current state that must be established."}})
+    result = fact(custom, "current_infection")
+    assert (result.value, result.missing) == (None, "Current infection")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -11,7 +12,7 @@ import time_machine
 
 from service.facts.base import show
 from service.rulebook import Rulebook
-from tests.facts.records import AS_OF, SNOMED, concept, day, fact, lab, observation, quantity
+from tests.facts.records import AS_OF, SNOMED, concept, day, fact, lab, observation, patient, quantity
 
 ANC = "751-8"
 AST = "1920-8"
@@ -459,16 +460,58 @@ def test_qualitative_without_result_is_unknown(book: Rulebook) -> None:
     assert fact(book, "hbsag_positive").value is None
 
 
-def test_absent_means_false_for_history_question(book: Rulebook) -> None:
-    """With absentMeans false, no pregnancy test in the window answers no, saying what was searched."""
-    result = fact(book, "recent_positive_pregnancy_test")
-    assert (result.value, result.evidence[0].note) == (False, f"no Recent pregnancy test result in the 30 days before {AS_OF.isoformat()}")
+def _with(book: Rulebook, name: str, **definition: Any) -> Rulebook:
+    """Return the rulebook with one more definition (a shape no shipped rule uses)."""
+    return dataclasses.replace(book, definitions={**book.definitions, name: definition})
 
 
-def test_absent_means_false_does_not_hide_failed_search(book: Rulebook) -> None:
+def test_absence_no_for_a_history_question(book: Rulebook) -> None:
+    """With absence 'no', no test in the window answers no, saying what was searched."""
+    custom = _with(book, "any_positive_hbsag", kind="qualitative", label="HBsAg", valueSet="hbsag", lookbackDays=30,
+                   absence="no", absenceWhy="A history question for this test.")
+    result = fact(custom, "any_positive_hbsag")
+    assert (result.value, result.evidence[0].note) == (False, f"no HBsAg result in the 30 days before {AS_OF.isoformat()}")
+
+
+def test_absence_no_does_not_hide_failed_search(book: Rulebook) -> None:
     """A failed Observation search stays unknown even where absence would answer no."""
-    result = fact(book, "recent_positive_pregnancy_test", failed={"Observation": "timeout"})
+    custom = _with(book, "any_positive_hbsag", kind="qualitative", label="HBsAg", valueSet="hbsag", lookbackDays=30,
+                   absence="no", absenceWhy="A history question for this test.")
+    result = fact(custom, "any_positive_hbsag", failed={"Observation": "timeout"})
     assert (result.value, "timeout" in result.summary) == (None, True)
+
+
+def test_an_hiv_positive_result_never_expires(book: Rulebook) -> None:
+    """A positive HIV screen two years ago is HIV, even with a negative screen since."""
+    old, recent = (observation("56888-1", days, valueCodeableConcept=concept(SNOMED, code)) for days, code in ((730, "10828004"), (10, "260385009")))
+    assert fact(book, "hiv_test_positive", old, recent).value is True
+
+
+def test_no_hiv_test_is_unknown(book: Rulebook) -> None:
+    """No HIV screen is unknown (a current infection must be tested), not 'no HIV'."""
+    assert fact(book, "hiv_test_positive").value is None
+
+
+def test_a_stale_negative_hiv_test_is_unknown(book: Rulebook) -> None:
+    """A negative HIV screen 100 days ago is outside the 90-day window: unknown."""
+    assert fact(book, "hiv_test_positive", observation("56888-1", 100, valueCodeableConcept=concept(SNOMED, "260385009"))).value is None
+
+
+def test_no_adult_default_uln_for_a_child(book: Rulebook) -> None:
+    """A 10-year-old's ALT without a reference range is unknown (no adult default ULN), saying why."""
+    result = fact(book, "alt_x_uln", lab("1742-6", 28, "U/L"), subject=patient("2014-06-01"))
+    assert result.value is None and "under 18" in result.summary
+
+
+def test_adult_default_uln_from_18(book: Rulebook) -> None:
+    """An adult's ALT without a reference range uses the documented default ULN (40 U/L)."""
+    assert fact(book, "alt_x_uln", lab("1742-6", 28, "U/L")).value == 0.7
+
+
+def test_a_childs_own_reference_range_is_used(book: Rulebook) -> None:
+    """A child's ALT with the lab's own range is decided on that range."""
+    result = fact(book, "alt_x_uln", lab("1742-6", 28, "U/L", referenceRange=[{"high": quantity(35, "U/L")}]), subject=patient("2014-06-01"))
+    assert result.value == 0.8
 
 
 def test_code_system_oid_matches(book: Rulebook) -> None:

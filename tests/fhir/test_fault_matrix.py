@@ -60,7 +60,7 @@ def test_patient_read_faults_through_the_api(tmp_path: Path, fault: str, status:
     """A faulted Patient read answers the documented status and error code, with no report."""
     patient = fixture_patient("NCT03890068", "eligible-male")
     with FaultFhirServer(patient.resources) as server:
-        app = create_app({"TESTING": True, "FHIR_BASE_URL": server.base_url, "FHIR_TIMEOUT": 0.3, "FHIR_TRIES": 2, "FHIR_BACKOFF": 0.01,
+        app = create_app({"TESTING": True, "API_AUTH": "none", "FHIR_BASE_URL": server.base_url, "FHIR_TIMEOUT": 0.3, "FHIR_TRIES": 2, "FHIR_BACKOFF": 0.01,
                           "CDS_FEEDBACK_DB": str(tmp_path / "feedback.sqlite3")})
         server.inject(fault, "Patient")
         response = app.test_client().post("/trials/NCT03890068/eligibility", json={"patientId": patient.id, "asOf": patient.as_of.isoformat()})

@@ -22,7 +22,7 @@ CASES = [
     # No record of a condition reads "no …".
     ({"!": {"var": "liver_metastases"}}, "no Liver metastases / invasion"),
     # A test's "true" is a positive result, so its negation is not "no test".
-    ({"!": {"var": "pregnancy_test_any_positive_7d"}}, "not (Serum or urine pregnancy test positive)"),
+    ({"!": {"var": "hiv_test_positive"}}, "not (HIV test positive)"),
     # Nested and/or are parenthesised; equality to a word has no unit.
     ({"or": [{"and": [{"==": [{"var": "sex"}, "male"]}, {">=": [{"var": "qtc_ms"}, 450]}]}, {"==": [{"var": "sex"}, "female"]}]},
      "(Sex = male and QTc ≥ 450 ms) or Sex = female"),
