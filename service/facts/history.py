@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
@@ -10,16 +9,14 @@ from typing import Any
 
 from service.facts.base import Evidence, Fact, iso, unknown
 from service.facts.context import Context
+from service.facts.spans import OPEN_ORDER_DAYS, date_problem_of, medication_span, onset_span
 from service.fhir_values import (
     as_list,
     choice_date,
     choice_end_date,
-    choice_problem,
     codings,
     concept_text,
-    date_problem,
     parse_date,
-    parse_end_date,
     reference_of,
     status_code,
 )
@@ -74,28 +71,11 @@ def _in_window(match: Match, start: date | None, as_of: date, onset_only: bool =
     return latest >= start or match.note == "ongoing"
 
 
-_DATE_CHOICES = ("onset", "abatement", "performed", "effective", "occurrence")
-_DATE_FIELDS = ("recordedDate", "authoredOn", "dateAsserted")
-
-
-def _date_problem(resource: dict[str, Any]) -> str | None:
-    """Say why a date element of a resource that is present cannot be read (full-width digits, hour 25, year 0001)."""
-    for prefix in _DATE_CHOICES:
-        problem = choice_problem(resource, prefix)
-        if problem:
-            return problem
-    for element in _DATE_FIELDS:
-        problem = date_problem(resource.get(element))
-        if problem:
-            return f"{element} {problem}"
-    return None
-
-
 def _dated(matches: list[Match]) -> list[Match]:
     """Return the matches with any whose dates cannot be read made undated, saying why: an invalid date never places it in a window."""
     checked = []
     for match in matches:
-        problem = _date_problem(match.resource)
+        problem = date_problem_of(match.resource)
         checked.append(replace(match, start=None, end=None, latest_onset=None, note=f"date set aside: {problem}") if problem else match)
     return checked
 
@@ -211,39 +191,6 @@ def _describe_condition(ctx: Context, condition: dict[str, Any]) -> tuple[list[t
     return list(_condition_concepts(ctx, condition)), [concept_text(condition.get("code"))]
 
 
-def _onset(ctx: Context, cond: dict[str, Any]) -> tuple[date | None, date | None]:
-    """Return (earliest, latest) onset: onset[x] (dateTime, Period, Age, Range of ages), else recordedDate as the latest it can be."""
-    start = choice_date(cond, "onset")
-    if start is not None:
-        return start, None
-    born, born_last = parse_date(ctx.record.patient.get("birthDate"), date_only=True), parse_end_date(ctx.record.patient.get("birthDate"), date_only=True)
-    age, rng = cond.get("onsetAge"), cond.get("onsetRange")
-    low, high = (age, age) if isinstance(age, dict) else (rng.get("low"), rng.get("high")) if isinstance(rng, dict) else (None, None)
-    low_years, high_years = _years(low), _years(high)
-    if born is not None and born_last is not None and (low_years is not None or high_years is not None):
-        earliest = _add_years(born, low_years) if low_years is not None else None
-        # "At age 50" is any day from the 50th birthday to the day before the 51st.
-        latest = _add_years(born_last, high_years + 1) - timedelta(days=1) if high_years is not None else None
-        return earliest, latest
-    return None, parse_date(cond.get("recordedDate"))
-
-
-def _years(quantity: object) -> float | None:
-    """Read an Age quantity in years (UCUM a, mo, wk, d)."""
-    days = _duration_days(quantity) if not (isinstance(quantity, dict) and (quantity.get("code") or quantity.get("unit")) in ("a", "yr", "year", "years")) \
-        else float(quantity["value"]) * 365.25 if isinstance(quantity.get("value"), (int, float)) and not isinstance(quantity.get("value"), bool) else None
-    return days / 365.25 if days is not None else None
-
-
-def _add_years(day: date, years: float) -> date:
-    whole = int(years)
-    try:
-        moved = day.replace(year=day.year + whole)
-    except ValueError:
-        moved = day.replace(year=day.year + whole, day=28)  # 29 February in a common year
-    return moved + timedelta(days=round((years - whole) * 365.25))
-
-
 def _condition_matches(ctx: Context, definition: dict[str, Any]) -> tuple[list[Match], list[Match]]:
     value_set = ctx.value_set(definition)
     active_only = definition.get("activeOnly", False)
@@ -259,7 +206,7 @@ def _condition_matches(ctx: Context, definition: dict[str, Any]) -> tuple[list[M
         ended = clinical in INACTIVE_CONDITION or history
         if active_only and ended:
             continue
-        start, latest = _onset(ctx, cond)
+        start, latest = onset_span(ctx, cond)
         end = choice_end_date(cond, "abatement") if ended else None
         if ended and end is None and not history:
             end = start  # resolved with no abatement date: known to have been present at onset
@@ -346,66 +293,6 @@ def _unresolved(ctx: Context, resource: dict[str, Any]) -> str | None:
     return str(target or "a medicationReference without a reference")
 
 
-# An order still 'active' with no end, dispense period or duration is counted as current for this long after it was
-# written (90 days: the longest supply one prescription commonly covers), not forever: Synthea and many EHRs leave
-# orders 'active' for decades, which must not make "therapy within 4 weeks" true. A definition may set openOrderDays.
-OPEN_ORDER_DAYS = 90
-_DURATION_DAYS = {"d": 1, "day": 1, "days": 1, "wk": 7, "week": 7, "weeks": 7, "mo": 30, "month": 30, "months": 30, "h": 1 / 24, "a": 365}
-
-
-def _duration_days(quantity: object) -> float | None:
-    """Read a Duration as days (None when it is not one)."""
-    if not isinstance(quantity, dict) or not isinstance(quantity.get("value"), (int, float)) or isinstance(quantity.get("value"), bool):
-        return None
-    unit = quantity.get("code") or quantity.get("unit")
-    factor = _DURATION_DAYS.get(unit.strip().lower()) if isinstance(unit, str) else None
-    return float(quantity["value"]) * factor if factor and quantity["value"] >= 0 else None
-
-
-def _order_end(order: dict[str, Any], start: date | None) -> date | None:
-    """Return when an order ends by its own data: validity period, supply duration × fills, or dosage bounds."""
-    dispense: dict[str, Any] = order["dispenseRequest"] if isinstance(order.get("dispenseRequest"), dict) else {}
-    validity: dict[str, Any] = dispense["validityPeriod"] if isinstance(dispense.get("validityPeriod"), dict) else {}
-    end = parse_end_date(validity.get("end"))
-    if end is not None or start is None:
-        return end
-    supply = _duration_days(dispense.get("expectedSupplyDuration"))
-    repeats = dispense.get("numberOfRepeatsAllowed")
-    if supply is not None:
-        fills = 1 + (repeats if isinstance(repeats, int) and not isinstance(repeats, bool) and repeats > 0 else 0)
-        return start + timedelta(days=math.ceil(supply * fills))
-    for dosage in as_list(order.get("dosageInstruction")):
-        timing = dosage.get("timing") if isinstance(dosage, dict) else None
-        repeat = timing.get("repeat") if isinstance(timing, dict) else None
-        if isinstance(repeat, dict):
-            bounds = repeat.get("boundsPeriod")
-            if isinstance(bounds, dict) and parse_end_date(bounds.get("end")):
-                return parse_end_date(bounds.get("end"))
-            days = _duration_days(repeat.get("boundsDuration"))
-            if days is not None:
-                return start + timedelta(days=math.ceil(days))
-    return None
-
-
-def _medication_span(resource: dict[str, Any], open_days: int = OPEN_ORDER_DAYS) -> tuple[date | None, date | None, str | None]:
-    """Return (start, end, note): an active order without an end counts for ``open_days``; an active statement is ongoing until its period ends."""
-    ongoing = resource.get("status") in {"active", "on-hold", "intended"}
-    if resource["resourceType"] == "MedicationRequest":
-        day = parse_date(resource.get("authoredOn"))
-        end = _order_end(resource, day)
-        if ongoing and end is None and day is not None:
-            until = day + timedelta(days=open_days)
-            return day, until, f"active order with no end, dispense period or duration: counted as current for {open_days} days, until {until.isoformat()}"
-        if ongoing and end is None:
-            return day, None, "ongoing"
-        return day, end or day, None
-    start = choice_date(resource, "effective") or parse_date(resource.get("dateAsserted"))
-    period = resource.get("effectivePeriod") or {}
-    if ongoing and not period.get("end"):
-        return start, None, "ongoing"
-    return start, choice_end_date(resource, "effective"), None
-
-
 def _medication_matches(ctx: Context, definition: dict[str, Any]) -> tuple[list[Match], list[Match]]:
     """Return the medication records in the value set, and those whose drug cannot be read (they may be in it)."""
     value_set = ctx.value_set(definition)
@@ -416,14 +303,14 @@ def _medication_matches(ctx: Context, definition: dict[str, Any]) -> tuple[list[
         records = [r for r in ctx.record.of_type(rtype) if r.get("status") not in VOID_STATUS[rtype]]
         matched = ctx.matching(rtype, records, lambda r: _medication_concepts(ctx, r), value_set)
         for resource, how, concepts, texts in matched:
-            start, end, note = _medication_span(resource, open_days)
+            start, end, note = medication_span(resource, open_days)
             display = next((t for t in texts if t), "") or next((d or c for _s, c, d in concepts), "")
             matches.append(Match(resource, start, end, how, f"{display} ({rtype})", note))
         hit = {id(item[0]) for item in matched}
         for resource in records:
             target = None if id(resource) in hit else _unresolved(ctx, resource)
             if target:
-                start, end, _note = _medication_span(resource, open_days)
+                start, end, _note = medication_span(resource, open_days)
                 unreadable.append(Match(resource, start, end, "reference", f"{target} ({rtype})",
                                         f"its drug ({target}) is not in the record, so what was given is unknown"))
     return matches, unreadable
