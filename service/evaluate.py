@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from service.facts import FactSet
+from service.facts import Fact, FactSet, unknown
 from service.facts.derived import data_for
 from service.kleene import render
 from service.record import PatientRecord
 from service.rulebook import Criterion, Rulebook, Trial
+from service.valuesets import value_sets_version
 
 STATUS_ORDER = ("met", "not-met", "unknown", "review")
 VERDICT_ORDER = {"eligible": 0, "insufficient-data": 1, "ineligible": 2}
@@ -39,9 +40,20 @@ def evaluate_criterion(criterion: Criterion, facts: FactSet) -> dict[str, Any]:
     # What a clinician could obtain to decide an unknown criterion (missing or stale labs).
     missing = sorted({f.missing for f in used if f.value is None and f.missing}) if result is None else []
     reason = f"{reason} [rule: {render(criterion.formula.logic)}]"
+    if criterion.kind == "exclusion" and result and _rests_on_names(criterion, used):
+        status, reason = "review", f"met only through a record matched by name, not by code: a person must confirm ({reason})"
     if status == criterion.review_when:
         status, reason = "review", f"{criterion.review_reason} ({reason})"
     return {**base, "status": status, "reason": reason, "evidence": evidence, "missing": missing}
+
+
+def _rests_on_names(criterion: Criterion, used: list[Fact]) -> bool:
+    """Whether a met exclusion would no longer be met with its name-only matches set to unknown."""
+    named = {f.name for f in used if f.by_name}
+    if not named or criterion.formula is None:
+        return False
+    doubted = [unknown(f.name, f.summary) if f.name in named else f for f in used]
+    return criterion.formula.evaluate(data_for(doubted)) is not True
 
 
 def verdict(criteria: list[dict[str, Any]]) -> str:
@@ -65,6 +77,7 @@ def evaluate_trial(book: Rulebook, trial: Trial, record: PatientRecord, as_of: d
         "asOf": as_of.isoformat(),
         "verdict": verdict(criteria),
         "rulesVersion": book.version,
+        "valueSetsVersion": value_sets_version(book.value_sets),
         "counts": {status: sum(c["status"] == status for c in criteria) for status in STATUS_ORDER},
         "criteria": criteria,
     }

@@ -117,7 +117,7 @@ def value_sets_version(value_sets: dict[str, ValueSet]) -> str:
 def _read_expansions(directory: Path, stamp: tuple[int, int]) -> tuple[str, dict[str, tuple[tuple[str, str], ...]]]:
     """Read every committed expansion once per process (``stamp`` is the manifest's mtime and size)."""
     manifest = orjson.loads((directory / "manifest.json").read_bytes())
-    sources = ", ".join(f"{s['system'].rsplit('/', 1)[-1]} {s['version']}" for s in manifest.get("sources", []))
+    sources = ", ".join(s["label"] for s in manifest.get("sources", []) if s["label"] != "curated lists")
     version = f"{manifest['version']} ({sources})"
     codes: dict[str, tuple[tuple[str, str], ...]] = {}
     for name in manifest["valueSets"]:

@@ -47,6 +47,9 @@ class Fact:
     # Set when the fact is unknown because its data is missing or stale (not a failed search):
     # the CDS card names the lab to obtain.
     missing: str | None = None
+    # True when the fact is true only because a record's text or display named the concept (no code matched):
+    # an exclusion resting on it alone goes to review.
+    by_name: bool = False
 
     def bounds(self) -> tuple[Any, Any]:
         """Return (low, high), which equal the value when it is exact."""

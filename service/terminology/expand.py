@@ -109,9 +109,10 @@ class Expander:
             table = self.vsac["valueSets"][published["oid"]]
             keep = _name_pattern(published.get("displayMatches", []))
             drop = set(published.get("removeCodes", []))
+            unwanted = _name_pattern(published.get("displayExcludes", []))
             for system in published["systems"]:
                 for code, display in table["codes"].get(system, {}).items():
-                    if code in drop or (keep and not keep.search(display.lower())):
+                    if code in drop or (keep and not keep.search(display.lower())) or (unwanted and unwanted.search(display.lower())):
                         continue
                     if system == CM:
                         code = self._edition(CM).codes.get(code, (code, display))[0]
