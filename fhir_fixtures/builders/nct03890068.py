@@ -609,6 +609,21 @@ CASES: list[Case] = [
          condition(ICD10, "F10.20", "Alcohol dependence, uncomplicated", 1500), review("exc-14a")),
     case("depression", "Base patient with an active depressive episode: whether it affects participation is for review.",
          condition(ICD10, "F32.9", "Major depressive disorder, single episode, unspecified", 300), review("exc-14b")),
+
+    # --- terms cases ---
+    # WHO ICD-10 (as Chinese hospitals send it) codes DVT as I80.2, which ICD-10-CM writes differently.
+    case("terms-who-dvt-60d", "Base patient with a deep vein thrombosis coded in WHO ICD-10 (I80.2) 60 days before.",
+         condition("http://hl7.org/fhir/sid/icd-10", "I80.2", "Phlebitis and thrombophlebitis of other deep vessels of lower extremities", 60),
+         fails("exc-13")),
+    # A code from a local system no value set knows, whose display names the concept: an exclusion on a name alone is for review.
+    case("terms-dvt-by-name-60d", "Base patient with a DVT coded only in a local code system, named in its display, 60 days before.",
+         condition("urn:oid:1.2.156.999.1", "DVT01", "Deep vein thrombosis of left leg", 60), review("exc-13")),
+    # An RxNorm product (SCD) code, as EHRs send them, matches the ingredient's value set by code.
+    case("terms-paclitaxel-scd-20d", "Base patient given paclitaxel coded by its RxNorm product (SCD 583214) 20 days before.",
+         lambda b: b.medication("paclitaxel 100 MG Injection", 20, code="583214"), fails("exc-3a")),
+    # A SNOMED CT cancer code from the published VSAC Cancer value set (not hand-listed) is another malignancy.
+    case("terms-snomed-thyroid-cancer", "Base patient with papillary thyroid carcinoma (SNOMED 255029007, VSAC Cancer) 400 days before.",
+         condition(SNOMED, "255029007", "Papillary thyroid carcinoma", 400), fails("exc-2")),
 ]
 
 

@@ -612,6 +612,14 @@ CASES: list[Case] = [
     passes("exc-10c", "not-met", "hcv-rna-undetectable", "HCV antibody positive and HCV RNA <15 IU/mL (below detection): not met.",
            coded(HCV_AB, POSITIVE), lab("hcv_rna", 15, comparator="<")),
     undecided("exc-10c", "hcv-ab-positive-no-rna", "HCV antibody positive and no HCV RNA on record: unknown.", coded(HCV_AB, POSITIVE)),
+
+    # --- terms cases ---
+    # Eye drops are not systemic corticosteroid therapy, even under the ingredient's code.
+    passes("exc-3b", "not-met", "terms-prednisolone-eye-drops-5d", "Prednisolone eye drops (ingredient code, Ophthalmic Suspension) 5 days before.",
+           med("prednisoLONE acetate 10 MG/ML Ophthalmic Suspension", 5, code="8638")),
+    # The oral product code (SCD) matches by code; the dose is for review, as for any systemic steroid.
+    passes("exc-3b", "review", "terms-prednisone-scd-5d", "Prednisone 5 MG Oral Tablet (RxNorm SCD 312617) 5 days before.",
+           med("prednisone 5 MG Oral Tablet", 5, code="312617")),
 ]
 
 

@@ -24,7 +24,9 @@ def book() -> Rulebook:
 def seen() -> dict[str, tuple[str, str]]:
     """The coded concepts of the Synthea records and a carebundle cohort (carebundle needs the [terminology] extra)."""
     if not SYNTHEA.is_dir():
-        pytest.fail(f"SYNTHEA_DIR {SYNTHEA} is missing (.ci/run sets it)") if os.environ.get("CI") == "true" else pytest.skip(f"no Synthea records at {SYNTHEA}")
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"SYNTHEA_DIR {SYNTHEA} is missing (.ci/run sets it)")
+        pytest.skip(f"no Synthea records at {SYNTHEA}")
     bundles = synthea_bundles()
     if importlib.util.find_spec("carebundle"):
         bundles += carebundle_bundles()
