@@ -85,8 +85,13 @@ class ValueSet:
         """Return how the concepts match ('code', 'name') or None; an excluded set's match vetoes the match."""
         concepts = list(concepts)
         texts = list(texts)
-        if any(other.match(concepts, texts) for other in self.excluded):
+        how = self._own_match(concepts, texts)
+        # Exclusions are looked at only for a match: most records match nothing, and exclusions cost as much as the set.
+        if how and any(other.match(concepts, texts) for other in self.excluded):
             return None
+        return how
+
+    def _own_match(self, concepts: list[tuple[str, str, str]], texts: list[str]) -> str | None:
         for system, code, _display in concepts:
             system = canonical_system(system)
             code = canonical_code(system, code)
