@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from service.facts import FactSet
+from service.facts import Fact, FactSet, unknown
 from service.facts.derived import data_for
 from service.facts.patient import deceased_criterion
 from service.kleene import render
 from service.record import PatientRecord
 from service.rulebook import Criterion, Rulebook, Trial
+from service.valuesets import value_sets_version
 
 STATUS_ORDER = ("met", "not-met", "unknown", "review")
 VERDICT_ORDER = {"eligible": 0, "insufficient-data": 1, "ineligible": 2}
@@ -43,6 +44,8 @@ def evaluate_criterion(criterion: Criterion, facts: FactSet) -> dict[str, Any]:
     # What a clinician could obtain to decide an unknown criterion (missing or stale labs).
     missing = sorted({f.missing for f in decisive if f.value is None and f.missing}) if result is None else []
     reason = f"{reason} [rule: {render(criterion.formula.logic)}]"
+    if criterion.kind == "exclusion" and result and _rests_on_names(criterion, used):
+        status, reason = "review", f"met only through a record matched by name, not by code: a person must confirm ({reason})"
     causes = [f for f in decisive if f.value is None or f.low is not None or f.high is not None]
     if result is None and causes and all(f.review for f in causes):
         # Undecided only because history a person must confirm was not found: review, not unknown.
@@ -50,6 +53,15 @@ def evaluate_criterion(criterion: Criterion, facts: FactSet) -> dict[str, Any]:
     elif criterion.turns_to_review(status) and not (criterion.review_unless is not None and criterion.review_unless.evaluate(data) is True):
         status, reason = "review", f"{criterion.review_reason} ({reason})"
     return {**base, "status": status, "reason": reason, "evidence": evidence, "missing": missing}
+
+
+def _rests_on_names(criterion: Criterion, used: list[Fact]) -> bool:
+    """Whether a met exclusion would no longer be met with its name-only matches set to unknown."""
+    named = {f.name for f in used if f.by_name}
+    if not named or criterion.formula is None:
+        return False
+    doubted = [unknown(f.name, f.summary) if f.name in named else f for f in used]
+    return criterion.formula.evaluate(data_for(doubted)) is not True
 
 
 def verdict(criteria: list[dict[str, Any]]) -> str:
@@ -76,6 +88,7 @@ def evaluate_trial(book: Rulebook, trial: Trial, record: PatientRecord, as_of: d
         "asOf": as_of.isoformat(),
         "verdict": verdict(criteria),
         "rulesVersion": book.version,
+        "valueSetsVersion": value_sets_version(book.value_sets),
         "counts": {status: sum(c["status"] == status for c in criteria) for status in STATUS_ORDER},
         # Criteria a person must still confirm: "eligible" with these open reads "no barrier found — N items to confirm".
         "toConfirm": sum(c["status"] == "review" for c in criteria),

@@ -167,7 +167,7 @@ def load_rulebook(rules_dir: Path | str = DEFAULT_RULES_DIR) -> Rulebook:
         _merge(value_set_docs, document["valueSets"], path, "value set")
         value_set_files.update({name: path.name for name in document["valueSets"]})
     try:
-        value_sets = build_value_sets(value_set_docs)
+        value_sets = build_value_sets(value_set_docs, root / "valuesets")
     except KeyError as exc:
         message, culprit = exc.args[0], exc.args[-1]
         raise RuleError(f"{value_set_files.get(culprit, 'valuesets')}: {message}") from exc

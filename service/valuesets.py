@@ -1,14 +1,22 @@
-"""Value sets of codes (with ICD prefixes and, for drugs, ingredient names) and matching against FHIR codings."""
+"""Value sets: codes (from the committed expansions), ICD prefixes with exclusions, names as a safety net, and matching."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import orjson
 
 # Spellings of one code system seen in the wild, folded to the canonical URI.
+# WHO ICD-10 folds into ICD-10-CM on purpose: Chinese records send either under either URI, and the
+# expansions hold both editions' codes, so a code of either edition is looked up in one index.
 SYSTEM_ALIASES = {
     "http://hl7.org/fhir/sid/icd-10": "http://hl7.org/fhir/sid/icd-10-cm",
+    "urn:oid:2.16.840.1.113883.6.3": "http://hl7.org/fhir/sid/icd-10-cm",
     "urn:oid:2.16.840.1.113883.6.90": "http://hl7.org/fhir/sid/icd-10-cm",
     "urn:oid:2.16.840.1.113883.6.96": "http://snomed.info/sct",
     "urn:oid:2.16.840.1.113883.6.1": "http://loinc.org",
@@ -16,8 +24,12 @@ SYSTEM_ALIASES = {
     "urn:oid:2.16.840.1.113883.6.43.1": "http://terminology.hl7.org/CodeSystem/icd-o-3",
     "http://hl7.org/fhir/sid/icd-o-3": "http://terminology.hl7.org/CodeSystem/icd-o-3",
     "http://www.whocc.no/atc/": "http://www.whocc.no/atc",
+    "urn:oid:2.16.840.1.113883.6.73": "http://www.whocc.no/atc",
+    "urn:oid:2.16.840.1.113883.12.292": "http://hl7.org/fhir/sid/cvx",
 }
 ICD_SYSTEMS = {"http://hl7.org/fhir/sid/icd-10-cm"}
+EXPANSIONS = "expansions"
+GUARDS = Path("sources") / "name-guards.json"
 
 
 def canonical_system(system: str) -> str:
@@ -30,9 +42,14 @@ def canonical_code(system: str, code: str) -> str:
     return code.replace(".", "").upper().strip() if system in ICD_SYSTEMS else code.strip()
 
 
+def _alternation(words: Iterable[str]) -> re.Pattern[str] | None:
+    words = sorted(set(words))
+    return re.compile(r"\b(?:" + "|".join(re.escape(w) for w in words) + ")") if words else None
+
+
 @dataclass
 class ValueSet:
-    """A named set of codes, code prefixes and (for drugs) ingredient names, minus its exclusions."""
+    """A named set of codes, code prefixes (each minus its exclusions) and names, minus the sets it excludes."""
 
     name: str
     title: str
@@ -40,44 +57,123 @@ class ValueSet:
     prefixes: list[tuple[str, str]] = field(default_factory=list)
     names: list[str] = field(default_factory=list)
     excluded: list[ValueSet] = field(default_factory=list)
+    # Per (system, prefix): the longer prefixes it does not reach (C49 minus C49.A GIST).
+    prefix_vetoes: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
+    # Words that make a name match no match ("family history of cancer" is not cancer); codes are not affected.
+    name_guards: tuple[str, ...] = ()
     # One compiled alternation of the names (built on first use): a record has hundreds of drug texts.
     _pattern: re.Pattern[str] | None = field(default=None, repr=False, compare=False)
+    _guard: re.Pattern[str] | None = field(default=None, repr=False, compare=False)
     _prefix_index: dict[str, tuple[str, ...]] | None = field(default=None, repr=False, compare=False)
 
     def is_plain_codes(self) -> bool:
         """Say whether membership is decided by exact codes alone (no prefixes, names or exclusions)."""
         return not (self.prefixes or self.names or self.excluded)
 
+    def _prefix_hit(self, system: str, code: str) -> bool:
+        if self._prefix_index is None:
+            grouped: dict[str, list[str]] = {}
+            for psys, prefix in self.prefixes:
+                grouped.setdefault(psys, []).append(prefix)
+            self._prefix_index = {psys: tuple(items) for psys, items in grouped.items()}
+        prefixes = self._prefix_index.get(system)
+        if not prefixes or not code.startswith(prefixes):
+            return False
+        return any(code.startswith(p) and not code.startswith(self.prefix_vetoes.get((system, p), ())) for p in prefixes)
+
     def match(self, concepts: Iterable[tuple[str, str, str]], texts: Iterable[str] = ()) -> str | None:
-        """Return how the concepts match ('code', 'name') or None; an excluded code vetoes the match."""
+        """Return how the concepts match ('code', 'name') or None; an excluded set's match vetoes the match."""
         concepts = list(concepts)
         texts = list(texts)
-        if any(other.match(concepts, texts) for other in self.excluded):
+        how = self._own_match(concepts, texts)
+        # Exclusions are looked at only for a match: most records match nothing, and exclusions cost as much as the set.
+        if how and any(other.match(concepts, texts) for other in self.excluded):
             return None
+        return how
+
+    def _own_match(self, concepts: list[tuple[str, str, str]], texts: list[str]) -> str | None:
         for system, code, _display in concepts:
             system = canonical_system(system)
             code = canonical_code(system, code)
-            if (system, code) in self.codes:
-                return "code"
-            if self._prefix_index is None:
-                grouped: dict[str, list[str]] = {}
-                for psys, prefix in self.prefixes:
-                    grouped.setdefault(psys, []).append(prefix)
-                self._prefix_index = {psys: tuple(items) for psys, items in grouped.items()}
-            if system in self._prefix_index and code.startswith(self._prefix_index[system]):
+            if (system, code) in self.codes or self._prefix_hit(system, code):
                 return "code"
         if self.names:
             if self._pattern is None:
-                self._pattern = re.compile(r"\b(?:" + "|".join(re.escape(n) for n in sorted(set(self.names))) + ")")
+                self._pattern = _alternation(self.names)
+                self._guard = _alternation(self.name_guards)
             words = " ".join(texts + [display for _s, _c, display in concepts]).lower()
-            if self._pattern.search(words):
+            if self._pattern is not None and self._pattern.search(words) and not (self._guard and self._guard.search(words)):
                 return "name"
         return None
 
 
-def build_value_sets(documents: dict[str, dict]) -> dict[str, ValueSet]:
-    """Build value sets from their JSON documents, resolving 'include' and 'exclude' by name."""
-    built: dict[str, ValueSet] = {}
+class ValueSets(dict[str, ValueSet]):
+    """The value sets by name, with the version of the expansions they were built from."""
+
+    version: str = "unexpanded"
+
+
+def value_sets_version(value_sets: dict[str, ValueSet]) -> str:
+    """Return the expansions' version (code-system editions and build), for reports."""
+    return getattr(value_sets, "version", ValueSets.version)
+
+
+@lru_cache(maxsize=8)
+def _read_expansions(directory: Path, stamp: tuple[int, int]) -> tuple[str, dict[str, tuple[tuple[str, str], ...]]]:
+    """Read every committed expansion once per process (``stamp`` is the manifest's mtime and size)."""
+    manifest = orjson.loads((directory / "manifest.json").read_bytes())
+    sources = ", ".join(s["label"] for s in manifest.get("sources", []) if s["label"] != "curated lists")
+    version = f"{manifest['version']} ({sources})"
+    codes: dict[str, tuple[tuple[str, str], ...]] = {}
+    for name in manifest["valueSets"]:
+        path = directory / f"{name}.json"
+        if path.exists():
+            contains = orjson.loads(path.read_bytes())["expansion"]["contains"]
+            found = []
+            for item in contains:
+                system = canonical_system(item["system"])
+                found.append((system, canonical_code(system, item["code"])))
+            codes[name] = tuple(found)
+    return version, codes
+
+
+def load_expansions(valuesets_dir: Path) -> tuple[str, dict[str, tuple[tuple[str, str], ...]]]:
+    """Return (version, codes by value-set name) of the committed expansions, or ('unexpanded', {}) when there are none."""
+    directory = valuesets_dir / EXPANSIONS
+    manifest = directory / "manifest.json"
+    if not manifest.exists():
+        return ValueSets.version, {}
+    stat = manifest.stat()
+    return _read_expansions(directory.resolve(), (stat.st_mtime_ns, stat.st_size))
+
+
+def load_name_guards(valuesets_dir: Path) -> tuple[str, ...]:
+    """Return the words that stop a name match (negations, family history, screening)."""
+    path = valuesets_dir / GUARDS
+    return tuple(w.lower() for w in orjson.loads(path.read_bytes())["words"]) if path.exists() else ()
+
+
+def _merge_prefixes(target: ValueSet, other: ValueSet) -> None:
+    """Add another set's prefixes; where both have a prefix, only the exclusions both make still apply."""
+    had = set(target.prefixes)
+    for key in dict.fromkeys(other.prefixes):
+        theirs = other.prefix_vetoes.get(key, ())
+        if key in had:
+            shared = tuple(v for v in target.prefix_vetoes.get(key, ()) if v in theirs)
+            target.prefix_vetoes.pop(key, None)
+            if shared:
+                target.prefix_vetoes[key] = shared
+        elif theirs:
+            target.prefix_vetoes[key] = theirs
+    target.prefixes.extend(other.prefixes)
+
+
+def build_value_sets(documents: dict[str, dict[str, Any]], valuesets_dir: Path | None = None) -> ValueSets:
+    """Build value sets from their definitions and committed expansions, resolving 'include' and 'exclude' by name."""
+    version, expanded = load_expansions(valuesets_dir) if valuesets_dir else (ValueSets.version, {})
+    guards = load_name_guards(valuesets_dir) if valuesets_dir else ()
+    built = ValueSets()
+    built.version = version
 
     def build(name: str, trail: tuple[str, ...] = ()) -> ValueSet:
         if name in built:
@@ -89,18 +185,27 @@ def build_value_sets(documents: dict[str, dict]) -> dict[str, ValueSet]:
             culprit = trail[-1] if trail else name
             raise KeyError(f"value set {culprit!r} includes unknown value set {name!r}" if trail else f"unknown value set {name!r}", culprit)
         doc = documents[name]
-        vs = ValueSet(name=name, title=doc.get("title", name))
+        vs = ValueSet(name=name, title=doc.get("title", name), name_guards=guards)
+        vs.codes.update(expanded.get(name, ()))
         for item in doc.get("codes", []):
             system = canonical_system(item["system"])
             vs.codes.add((system, canonical_code(system, item["code"])))
+        vetoes: dict[str, list[str]] = {}
+        for item in doc.get("excludePrefixes", []):
+            system = canonical_system(item["system"])
+            vetoes.setdefault(system, []).append(canonical_code(system, item["prefix"]))
         for item in doc.get("prefixes", []):
             system = canonical_system(item["system"])
-            vs.prefixes.append((system, canonical_code(system, item["prefix"])))
+            prefix = canonical_code(system, item["prefix"])
+            vs.prefixes.append((system, prefix))
+            own = tuple(v for v in vetoes.get(system, ()) if v.startswith(prefix) and v != prefix)
+            if own:
+                vs.prefix_vetoes[(system, prefix)] = own
         vs.names.extend(n.lower() for n in doc.get("names", []))
         for included in doc.get("include", []):
             other = build(included, (*trail, name))
             vs.codes |= other.codes
-            vs.prefixes.extend(other.prefixes)
+            _merge_prefixes(vs, other)
             vs.names.extend(other.names)
             vs.excluded.extend(other.excluded)
         vs.excluded.extend(build(excluded, (*trail, name)) for excluded in doc.get("exclude", []))

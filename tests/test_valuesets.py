@@ -204,3 +204,120 @@ def test_is_plain_codes(name: str, expected: bool) -> None:
     """is_plain_codes() says whether exact codes alone decide membership (the index fast path)."""
     sets = build_value_sets({**DOCUMENTS, "plain": {"codes": [{"system": SNOMED, "code": "1"}]}})
     assert sets[name].is_plain_codes() is expected
+
+
+# --- terms: the real value sets, expanded ---
+
+CANCER_ICD = "http://hl7.org/fhir/sid/icd-10"
+ATC = "http://www.whocc.no/atc"
+
+
+@pytest.fixture(scope="module")
+def real() -> dict[str, ValueSet]:
+    """The project's value sets with their committed expansions."""
+    from service.rulebook import load_rulebook
+
+    return load_rulebook().value_sets
+
+
+@pytest.mark.parametrize(
+    ("value_set", "concept", "expected"),
+    [
+        # GIST (C49.A) is an excluded ALTER subtype though the C49 soft-tissue prefix reaches it.
+        pytest.param("alter_excluded_sarcoma_subtypes", (ICD10, "C49.A0", ""), "code", id="gist-excluded-subtype"),
+        # GIST is still a malignancy.
+        pytest.param("malignancy", (ICD10, "C49.A0", ""), "code", id="gist-malignancy"),
+        # Transient global amnesia is not a TIA.
+        pytest.param("thrombotic_event", (ICD10, "G45.4", ""), None, id="tga-not-tia"),
+        pytest.param("thrombotic_event", (ICD10, "G45.9", ""), "code", id="tia"),
+        # WHO ICD-10 codes DVT as I80.2.
+        pytest.param("thrombotic_event", (CANCER_ICD, "I80.2", ""), "code", id="who-dvt"),
+        # WHO unspecified diabetes E14, antiphospholipid D68.6, pregnancy Z33.
+        pytest.param("diabetes", (CANCER_ICD, "E14.9", ""), "code", id="who-e14"),
+        pytest.param("antiphospholipid_syndrome", (CANCER_ICD, "D68.6", ""), "code", id="who-d68.6"),
+        pytest.param("pregnancy", (CANCER_ICD, "Z33", ""), "code", id="who-z33"),
+        # A lost toe is not a limb amputation; a lost leg is.
+        pytest.param("amputation_status", (ICD10, "Z89.421", ""), None, id="toe"),
+        pytest.param("amputation_status", (ICD10, "Z89.611", ""), "code", id="leg"),
+        # First-degree AV block and premature beats are not arrhythmias; atrial fibrillation is.
+        pytest.param("arrhythmia", (ICD10, "I44.0", ""), None, id="first-degree-block"),
+        pytest.param("arrhythmia", (ICD10, "I49.3", ""), None, id="pvc"),
+        pytest.param("arrhythmia", (ICD10, "I48.91", ""), "code", id="af"),
+        # Sites the sarcoma sets missed: MPNST (C47), liver sarcomas (C22.3/C22.4).
+        pytest.param("soft_tissue_sarcoma", (ICD10, "C47.9", ""), "code", id="c47"),
+        pytest.param("soft_tissue_sarcoma", (ICD10, "C22.4", ""), "code", id="c22.4"),
+        # Hypertensive heart disease with heart failure.
+        pytest.param("heart_failure", (ICD10, "I11.0", ""), "code", id="i11.0"),
+        pytest.param("significant_bleeding", (ICD10, "K25.6", ""), "code", id="ulcer-haemorrhage"),
+        pytest.param("pregnancy", (ICD10, "O14.13", ""), "code", id="o-chapter"),
+        pytest.param("vitamin_b12_deficiency", (ICD10, "E53.8", ""), "code", id="e53.8"),
+        # ICD-O-3 morphologies the sarcoma sets missed.
+        pytest.param("ewing_sarcoma", ("http://terminology.hl7.org/CodeSystem/icd-o-3", "9260/3", ""), "code", id="ewing-9260"),
+        pytest.param("soft_tissue_sarcoma", ("http://terminology.hl7.org/CodeSystem/icd-o-3", "8811/3", ""), "code", id="myxofibrosarcoma"),
+        pytest.param("soft_tissue_sarcoma", ("http://terminology.hl7.org/CodeSystem/icd-o-3", "9581/3", ""), "code", id="asps"),
+        # SNOMED CT from published value sets: Synthea's prostate cancer, eclampsia, bleeding from anus.
+        pytest.param("other_malignancy_nct03890068", (SNOMED, "126906006", ""), "code", id="neoplasm-of-prostate"),
+        pytest.param("other_malignancy_nct03890068", (SNOMED, "92691004", ""), "code", id="cis-prostate"),
+        pytest.param("pregnancy", (SNOMED, "198992004", ""), "code", id="eclampsia"),
+        pytest.param("pregnancy", (SNOMED, "398254007", ""), "code", id="pre-eclampsia"),
+        pytest.param("significant_bleeding", (SNOMED, "6072007", ""), "code", id="bleeding-from-anus"),
+        pytest.param("surgery", (SNOMED, "90470006", ""), "code", id="prostatectomy"),
+        pytest.param("surgery", (SNOMED, "11466000", ""), "code", id="caesarean"),
+        # A soft-tissue sarcoma coded in SNOMED CT is not an 'other' malignancy in a sarcoma trial.
+        pytest.param("other_malignancy_nct03890068", (SNOMED, "443719001", ""), None, id="leiomyosarcoma-not-other"),
+        # RxNorm products (SCD) of the ingredients.
+        pytest.param("antineoplastic", (RXNORM, "583214", ""), "code", id="paclitaxel-scd"),
+        pytest.param("anticoagulant_antiplatelet", (RXNORM, "855332", ""), "code", id="warfarin-scd"),
+        # LOINC alternates.
+        pytest.param("body_temperature", ("http://loinc.org", "8331-1", ""), "code", id="oral-temperature"),
+        pytest.param("albumin", ("http://loinc.org", "61151-7", ""), "code", id="albumin-bcg"),
+    ],
+)
+def test_real_value_sets(real: dict[str, ValueSet], value_set: str, concept: tuple[str, str, str], expected: str | None) -> None:
+    """The expanded value sets reach what the trials mean, and no further."""
+    assert real[value_set].match([concept]) == expected
+
+
+@pytest.mark.parametrize(
+    ("value_set", "text", "expected"),
+    [
+        # Eye drops, creams and inhalers are not systemic therapy.
+        pytest.param("systemic_corticosteroids", "prednisoLONE acetate 10 MG/ML Ophthalmic Suspension", None, id="ophthalmic-prednisolone"),
+        pytest.param("systemic_corticosteroids", "dexamethasone 1 MG/ML Ophthalmic Solution", None, id="ophthalmic-dexamethasone"),
+        pytest.param("systemic_corticosteroids", "hydrocortisone 10 MG/ML Topical Cream", None, id="topical"),
+        pytest.param("nmo_immunotherapy", "cycloSPORINE 0.5 MG/ML Ophthalmic Emulsion [Restasis]", None, id="restasis"),
+        pytest.param("immunosuppressants", "tacrolimus 0.1 % Topical Ointment", None, id="tacrolimus-ointment"),
+        pytest.param("systemic_corticosteroids", "prednisone 5 MG Oral Tablet", "name", id="oral-prednisone"),
+        # Brand names and ingredients the sets lacked.
+        pytest.param("lenvatinib", "Lenvima 4 mg capsule", "name", id="lenvima"),
+        pytest.param("anticoagulant_antiplatelet", "Eliquis 5 mg", "name", id="eliquis"),
+        pytest.param("anticoagulant_antiplatelet", "nadroparin 2850 IU injection", "name", id="nadroparin"),
+        pytest.param("immunosuppressants", "tacrolimus 1 MG Oral Capsule", "name", id="tacrolimus"),
+        # A condition named only in text counts, by name.
+        pytest.param("thrombotic_event", "Deep vein thrombosis of left leg", "name", id="dvt-text"),
+        # ... but not when the text says it is someone else's or being screened for.
+        pytest.param("malignancy", "Family history of cancer", None, id="family-history"),
+        pytest.param("malignancy", "Screening for malignant neoplasm of colon", None, id="screening"),
+    ],
+)
+def test_names_as_a_safety_net(real: dict[str, ValueSet], value_set: str, text: str, expected: str | None) -> None:
+    """Texts with no known code match by name, respecting dose form and negating words."""
+    assert real[value_set].match([], [text]) == expected
+
+
+def test_value_sets_carry_the_expansion_version(real: dict[str, ValueSet]) -> None:
+    """The built value sets know the version of the expansions they came from."""
+    from service.valuesets import value_sets_version
+
+    assert value_sets_version(real).startswith("2026.12.1 (ICD-10-CM FY2026, WHO ICD-10 2019")
+
+
+def test_prefix_exclusion_applies_to_its_own_prefix_only() -> None:
+    """An excluded sub-prefix removes codes from its own prefix, not from a broader prefix a wider set includes."""
+    sets = build_value_sets({
+        "sarcoma": {"title": "s", "prefixes": [{"system": ICD10, "prefix": "C49"}],
+                    "excludePrefixes": [{"system": ICD10, "prefix": "C49.A", "display": "GIST", "reason": "r"}]},
+        "any": {"title": "a", "prefixes": [{"system": ICD10, "prefix": "C"}], "include": ["sarcoma"]},
+    })
+    gist, other = [(ICD10, "C49.A0", "")], [(ICD10, "C49.9", "")]
+    assert (sets["sarcoma"].match(gist), sets["sarcoma"].match(other), sets["any"].match(gist)) == (None, "code", "code")

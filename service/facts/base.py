@@ -50,6 +50,9 @@ class Fact:
     # Set when nothing was found where the definition's absence policy is "review" (history an inclusion
     # requires that often lives outside the record): a person must confirm it, it is never a hard no.
     review: str | None = None
+    # True when the fact is true only because a record's text or display named the concept (no code matched):
+    # an exclusion resting on it alone goes to review.
+    by_name: bool = False
 
     def bounds(self) -> tuple[Any, Any]:
         """Return (low, high), which equal the value when it is exact."""

@@ -93,7 +93,7 @@ def _decide(ctx: Context, name: str, definition: dict[str, Any], matches: list[M
         first = inside[0]
         by = " (matched by name)" if first.how == "name" else ""
         summary = f"{label}: {first.display}{by}" + (f" on {iso(first.start)}" if first.start else "")
-        return Fact(name, True, summary, tuple(_cite(m) for m in inside[:5]))
+        return Fact(name, True, summary, tuple(_cite(m) for m in inside[:5]), by_name=all(m.how == "name" for m in inside))
     if undated:
         reason = f"{label}: {undated[0].display} is on record without a date, so the window{window} cannot be checked"
         return unknown(name, reason, tuple(_cite(m) for m in undated[:5]))
@@ -147,7 +147,7 @@ def _open_count(ctx: Context, name: str, definition: dict[str, Any], count: int,
 
 
 def _cite(match: Match, note: str | None = None) -> Evidence:
-    extra = "matched by ingredient name, not by a code in the value set" if match.how == "name" else None
+    extra = "matched by name in its text or display, not by a code in the value set" if match.how == "name" else None
     until = f"until {iso(match.end)}" if match.end and match.start and match.end != match.start else None
     text = "; ".join(t for t in (match.note, until, extra, note) if t) or None
     return Evidence(reference_of(match.resource), match.display, None, None, iso(match.start), text)

@@ -1,0 +1,1 @@
+"""Terminology coverage measured on records no one here wrote."""
