@@ -13,7 +13,7 @@ import orjson
 from service.fhir.medications import read_medications
 from service.population.files import ndjson_lines, write_atomic, write_json
 from service.population.screen import screen_record
-from service.population.validity import RecordDates, valid_until
+from service.population.validity import RecordDates, newest_evidence, valid_until
 from service.record import READ_TYPES, PatientRecord, entries_of, index_resources
 from service.rulebook import Rulebook, load_rulebook
 
@@ -121,8 +121,9 @@ def evaluate_bucket(bucket: int, parts_dir: str, results_dir: str, rules_dir: st
             dates = RecordDates(record)
             base = {"patientId": record.patient_id, "mrn": mrn_of(record.patient)}
             for trial, row in zip(trials, screen_record(book, trials, record, day), strict=True):
-                until = valid_until(book, trial, dates, day)
-                rows.append({**base, **row, "validUntil": until.isoformat() if until else None, "dataErrors": sorted(record.failed)})
+                until, newest = valid_until(book, trial, dates, day), newest_evidence(book, trial, dates, day)
+                rows.append({**base, **row, "newestEvidence": newest.isoformat() if newest else None, "validUntil": until.isoformat() if until else None,
+                             "dataErrors": sorted(record.failed)})
         except Exception as exc:  # noqa: BLE001 - one patient's bad data must not lose the bucket; the reason is reported
             log.warning("population: a patient in bucket %d failed: %s", bucket, type(exc).__name__)
             stats["failedPatients"].append({"patientKey": key, "reason": f"{type(exc).__name__}: {str(exc)[:200]}"})

@@ -28,6 +28,7 @@ def write_outputs(run_dir: Path, book: Rulebook, trial_ids: list[str], run_id: s
     """Merge the buckets (and, re-screening, the previous run's untouched rows) and write every output; return manifest members."""
     attrition = {t: Attrition(book.trials[t]) for t in trial_ids}
     candidates: dict[str, list[dict[str, Any]]] = {t: [] for t in trial_ids}
+    verdicts = {t: {"eligible": 0, "insufficient-data": 0, "ineligible": 0} for t in trial_ids}
     after: list[dict[str, Any]] = []
     carried = 0
     sources: list[Iterable[dict[str, Any]]] = [_rows(bucket_results)]
@@ -42,6 +43,7 @@ def write_outputs(run_dir: Path, book: Rulebook, trial_ids: list[str], run_id: s
                 carried += index  # rows of the second source are the carried-over ones
                 out.write(orjson.dumps(row) + b"\n")
                 attrition[row["trialId"]].add(row)
+                verdicts[row["trialId"]][row["verdict"]] += 1
                 if row["verdict"] in CANDIDATE_VERDICTS:
                     candidates[row["trialId"]].append(row)
                 if previous is not None:
@@ -54,7 +56,8 @@ def write_outputs(run_dir: Path, book: Rulebook, trial_ids: list[str], run_id: s
         write_json(folder / "group.json", candidate_group(trial_id, run_id, as_of, candidates[trial_id]))
     extra: dict[str, Any] = {"outputs": {"results": "results.ndjson", "trials": {t: {"attrition": f"trials/{t}/attrition.json",
                                                                                   "worklist": f"trials/{t}/worklist.csv",
-                                                                                  "group": f"trials/{t}/group.json"} for t in trial_ids}}}
+                                                                                  "group": f"trials/{t}/group.json"} for t in trial_ids}},
+                            "summary": verdicts}
     if previous is not None and previous_dir is not None:
         before = ({k: r[k] for k in SLIM} for r in read_rows(previous_dir / "results.ndjson"))
         evaluated = reevaluated if reevaluated is not None else {r["patientId"] for r in after}

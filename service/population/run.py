@@ -39,6 +39,7 @@ class ScreenOptions:
     rules_dir: str | None = None
     bucket_bytes: int = partition.DEFAULT_BUCKET_BYTES
     config: Mapping[str, Any] = field(default_factory=dict)  # ELIGIBILITY_FHIR_* settings for the export client
+    connect_timeout: float = 10.0  # seconds to reach a given scheduler
 
 
 @dataclass
@@ -83,7 +84,7 @@ def run_screen(options: ScreenOptions, report: Reporter | None = None, cancel: t
                               previous.get("runId") if previous else None)
     progress = Progress()
     try:
-        with open_engine(options.scheduler, options.workers) as engine:
+        with open_engine(options.scheduler, options.workers, options.connect_timeout) as engine:
             manifest.update(engine=engine.describe())
             _run(options, book, trial_ids, manifest, engine, previous, progress, report, cancel)
     except Cancelled as exc:

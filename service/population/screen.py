@@ -12,36 +12,32 @@ from service.record import PatientRecord
 from service.rulebook import Criterion, Rulebook, Trial
 
 
-def criterion_status(criterion: Criterion, facts: FactSet) -> tuple[str, list[str], str | None]:
-    """Return (status, labs to obtain, newest evidence date) exactly as evaluate_criterion decides the status."""
+def criterion_status(criterion: Criterion, facts: FactSet) -> tuple[str, list[str]]:
+    """Return (status, labs to obtain) exactly as evaluate_criterion decides them."""
     if criterion.formula is None:
-        return "review", [], None
+        return "review", []
     used = [facts.get(name) for name in sorted(criterion.formula.reads)]
     result = criterion.formula.evaluate(data_for(used))
     status = "unknown" if result is None else "met" if result else "not-met"
     missing = sorted({f.missing for f in used if f.value is None and f.missing}) if result is None else []
-    dates = [e.date for f in used for e in f.evidence if e.date]
     if status == criterion.review_when:
         status = "review"
-    return status, missing, max(dates)[:10] if dates else None
+    return status, missing
 
 
 def screen_trial(trial: Trial, facts: FactSet) -> dict[str, Any]:
-    """Return one patient × trial result row (without the patient's ids): verdict, counts, criterion ids by status."""
+    """Return one patient × trial result row (without the patient's ids and dates): verdict, counts, criterion ids by status, labs."""
     items = []
     to_obtain: set[str] = set()
-    newest: str | None = None
     for criterion in trial.criteria:
-        status, missing, latest = criterion_status(criterion, facts)
+        status, missing = criterion_status(criterion, facts)
         items.append({"id": criterion.id, "kind": criterion.kind, "status": status})
         if status == "unknown":
             to_obtain.update(missing)
-        if latest and (newest is None or latest > newest):
-            newest = latest
-    return row_from_criteria(trial.id, items, sorted(to_obtain), newest)
+    return row_from_criteria(trial.id, items, sorted(to_obtain))
 
 
-def row_from_criteria(trial_id: str, items: list[dict[str, Any]], to_obtain: list[str], newest: str | None) -> dict[str, Any]:
+def row_from_criteria(trial_id: str, items: list[dict[str, Any]], to_obtain: list[str]) -> dict[str, Any]:
     """Summarise criterion statuses (``id``, ``kind``, ``status``) as a results row; shared by the fast and the full path."""
     return {
         "trialId": trial_id,
@@ -51,7 +47,6 @@ def row_from_criteria(trial_id: str, items: list[dict[str, Any]], to_obtain: lis
         "unknown": [i["id"] for i in items if i["status"] == "unknown"],
         "review": [i["id"] for i in items if i["status"] == "review"],
         "toObtain": to_obtain,
-        "newestEvidence": newest,
     }
 
 
@@ -59,8 +54,7 @@ def row_from_report(report: dict[str, Any]) -> dict[str, Any]:
     """Summarise a full per-patient report the same way (the reference the fast path is checked against)."""
     criteria = report["criteria"]
     to_obtain = sorted({m for c in criteria if c["status"] == "unknown" for m in c.get("missing", [])})
-    dates = [e["date"][:10] for c in criteria for e in c.get("evidence", []) if e.get("date")]
-    return row_from_criteria(report["trialId"], criteria, to_obtain, max(dates) if dates else None)
+    return row_from_criteria(report["trialId"], criteria, to_obtain)
 
 
 def screen_record(book: Rulebook, trials: list[Trial], record: PatientRecord, as_of: date) -> list[dict[str, Any]]:

@@ -58,6 +58,16 @@ class RecordDates:
         self.record = record
         self.by_type = {rtype: sorted(d for r in items for d in _dates(r)) for rtype, items in record.resources.items()}
 
+    def newest(self, types: tuple[str, ...], as_of: date) -> date | None:
+        """Return the newest item date on or before ``as_of`` among these types (the freshness of what the trial read)."""
+        best: date | None = None
+        for rtype in types:
+            dates = self.by_type.get(rtype, [])
+            at = bisect.bisect_right(dates, as_of) - 1
+            if at >= 0 and (best is None or dates[at] > best):
+                best = dates[at]
+        return best
+
     def next_change(self, types: tuple[str, ...], days: int | None, as_of: date) -> date | None:
         """Return the first day after ``as_of`` an item of these types enters or leaves a ``days`` window."""
         best: date | None = None
@@ -86,6 +96,16 @@ def next_birthday(birth: date, after: date) -> date:
         if day > after:
             return day
     raise AssertionError("unreachable")  # noqa: S101 - one of two consecutive years has the birthday after ``after``
+
+
+def newest_evidence(book: Rulebook, trial: Trial, dates: RecordDates, as_of: date) -> date | None:
+    """Return the newest dated item a trial's definitions read, on or before the as-of date.
+
+    Taken from the record, not from the cited evidence: which of several same-day items a fact cites depends on the
+    order the server sent them in, and this date must not.
+    """
+    types = tuple(sorted({t for types, _days in _windows(book, trial)[1] for t in types}))
+    return dates.newest(types, as_of)
 
 
 def valid_until(book: Rulebook, trial: Trial, dates: RecordDates, as_of: date) -> date | None:
