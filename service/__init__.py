@@ -40,6 +40,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     errorhandlers.register(app)
     app.register_blueprint(api.blueprint)
     app.register_blueprint(cds_blueprint.blueprint)
+    __import__("service.population.api", fromlist=["init_app"]).init_app(app)  # POST /population-screens (branch population)
     # The rulebook and compiled rules live as long as the process: move them out of the collector's way,
     # so the many short-lived objects of parsing a large request do not trigger scans of them (p90 40 -> 17 ms).
     gc.freeze()
