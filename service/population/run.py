@@ -130,6 +130,7 @@ def _run(options: ScreenOptions, book: Rulebook, trial_ids: list[str], manifest:
               "unreadable": sum(m["unreadable"] for m in maps)}
     manifest.update(counts=counts, inputIssues=[s for m in maps for s in m["samples"]][:100])
     progress.phase = "evaluate"
+    report(progress)
     failed: list[dict[str, Any]] = []
 
     def bucket_done(stats: dict[str, Any]) -> None:
