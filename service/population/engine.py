@@ -63,8 +63,9 @@ def open_engine(scheduler: str | None = None, workers: int | None = None, connec
             except (OSError, TimeoutError, ValueError) as exc:
                 raise EngineError(f"the Dask scheduler {address} cannot be reached ({type(exc).__name__}: {exc})") from exc
         else:
-            # Processes, one thread each: the evaluator is pure Python and holds the GIL.
-            cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True, dashboard_address=None,
+            # Processes, one thread each: the evaluator is pure Python and holds the GIL. The scheduler always serves HTTP;
+            # ":0" takes a free port instead of warning about a busy 8787.
+            cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True, dashboard_address=":0",
                                    silence_logs=logging.ERROR)
             client = Client(cluster)
             address = "local"
