@@ -78,6 +78,8 @@ def run_screen(options: ScreenOptions, report: Reporter | None = None, cancel: t
     previous = read_json(options.since_previous / "manifest.json") if options.since_previous else None
     if previous is not None and previous.get("status") != "completed":
         raise InputError(f"the previous run {previous.get('runId')} is {previous.get('status')}, not completed")
+    if options.ndjson:
+        list_inputs(options.ndjson)  # an unreadable input stops here, before a cluster is started for nothing
     kind = "ndjson" if options.ndjson else "fhir"
     manifest = Manifest.start(run_dir, run_id, book, options.as_of.isoformat(), trial_ids,
                               {"kind": kind, "url": options.ndjson or options.fhir_base_url, **({"group": options.group} if options.group else {})},
