@@ -51,7 +51,7 @@ def diff(previous_run: str, before: Iterable[dict[str, Any]], after: Iterable[di
         if now and not was:
             new_candidates.append({"patientId": key[0], "trialId": key[1], "verdict": row["verdict"]})
         elif was and not now:
-            dropped.append({"patientId": key[0], "trialId": key[1], "why": row["failed"]})
+            dropped.append({"patientId": key[0], "trialId": key[1], "why": "now fails " + ", ".join(row["failed"]), "failed": row["failed"]})
         if prior is None or prior["verdict"] != row["verdict"]:
             changed.append({"patientId": key[0], "trialId": key[1], "from": prior["verdict"] if prior else None, "to": row["verdict"]})
     return {"previousRun": previous_run, "newCandidates": new_candidates, "droppedOut": dropped, "verdictChanges": changed,
