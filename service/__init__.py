@@ -52,6 +52,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(cds_blueprint.blueprint)
     # The HTML pages under /ui/ (service/pages) show patient data: the same authentication as the REST API.
     pages.register(app, before_request=check_current_request)
+    from service.population import api as population_api
+
+    population_api.init_app(app)  # POST /population-screens (service/population)
     # The rulebook and compiled rules live as long as the process: move them out of the collector's way,
     # so the many short-lived objects of parsing a large request do not trigger scans of them (p90 40 -> 17 ms).
     gc.freeze()

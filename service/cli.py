@@ -111,5 +111,8 @@ def render(report: dict) -> None:
     console.print(table)
 
 
+main.add_command(__import__("service.population.cli", fromlist=["screen"]).screen)  # population screening (branch population)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -132,6 +132,7 @@ def test_spec_documents_every_route_of_the_app() -> None:
         if rule.endpoint == "static" or rule.endpoint.startswith("pages.") or rule.endpoint == "root":
             continue
         path = rule.rule.replace("<trial_id>", "{trialId}").replace("<service_id>", "{serviceId}")
+        path = path.replace("<run_id>", "{runId}").replace("<path:name>", "{name}")  # population screens (branch population)
         served.setdefault(path, set()).update(m.lower() for m in (rule.methods or ()) if m not in {"HEAD", "OPTIONS"})
     documented = {path: {m for m in item if m in {"get", "post", "put", "patch", "delete"}} for path, item in spec_document()["paths"].items()}
     assert served == documented

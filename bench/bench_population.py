@@ -1,0 +1,168 @@
+"""Benchmark: population screening end to end from NDJSON on Dask, and the fast path against the full evaluator.
+
+Run: python bench/bench_population.py [--sizes 1000,10000] [--sources carebundle,synthea] [--workers 1,2]
+     [--carebundle-dir DIR] [--work DIR]
+Data: carebundle (PyPI) NDJSON (generated once with the `carebundle` CLI, or given), and the Synthea records of $SYNTHEA_DIR,
+each replicated with fresh ids to the size asked, lines shuffled within each type file. All five trials, as of 2026-10-10.
+Prints one JSON line per run and a final JSON line with every run (patients, patient×trial evaluations per second per core,
+peak RSS per worker, time split startup / partition (read + route) / evaluate / write, CPU of the process tree).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import orjson
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from service.evaluate import evaluate_trials  # noqa: E402
+from service.population.run import Progress, ScreenOptions, run_screen  # noqa: E402
+from service.population.screen import screen_record  # noqa: E402
+from service.record import record_from_bundle  # noqa: E402
+from service.rulebook import load_rulebook  # noqa: E402
+from tests.population.data import bundle_resources, synthea_bundles, write_population  # noqa: E402
+
+AS_OF = date(2026, 10, 10)
+SYNTHEA = Path(os.environ.get("SYNTHEA_DIR") or ROOT.parent / "shared" / "fhir" / "synthea")
+
+
+class Sampler:
+    """Sample CPU time and RSS of this process and all its descendants every 0.2 s."""
+
+    def __init__(self) -> None:
+        self.me = psutil.Process()
+        self.cpu: dict[int, float] = {}
+        self.rss: dict[int, int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(0.2):
+            for proc in [self.me, *self.me.children(recursive=True)]:
+                try:
+                    times = proc.cpu_times()
+                    self.cpu[proc.pid] = times.user + times.system
+                    self.rss[proc.pid] = max(self.rss.get(proc.pid, 0), proc.memory_info().rss)
+                except psutil.Error:
+                    continue
+
+    def __enter__(self) -> Sampler:
+        self.base = self.me.cpu_times().user + self.me.cpu_times().system
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def cpu_seconds(self) -> float:
+        return sum(v for pid, v in self.cpu.items() if pid != self.me.pid) + self.cpu.get(self.me.pid, self.base) - self.base
+
+    def peak_worker_mb(self) -> float:
+        return max((v for pid, v in self.rss.items() if pid != self.me.pid), default=0) / 2**20
+
+
+def carebundle_resources(directory: Path | None, work: Path) -> list[dict[str, Any]]:
+    """Read carebundle NDJSON (generate 200 patients with the carebundle CLI when no directory is given)."""
+    if directory is None:
+        directory = work / "carebundle-200"
+        if not directory.exists():
+            exe = os.environ.get("CAREBUNDLE_BIN") or shutil.which("carebundle") or "carebundle"
+            subprocess.run([exe, "generate", "--profile", "mixed", "--count", "200", "--seed", "7", "--sex", "mixed", "--age-range", "18-85",  # noqa: S603
+                            "--reference-date", "2026-10-01", "--format", "ndjson", "--out", str(directory)], check=True)
+    keep = {"Patient", "Observation", "Condition", "MedicationRequest", "AllergyIntolerance", "Medication"}
+    return [orjson.loads(line) for p in sorted(directory.glob("*.ndjson")) if p.name.split(".")[0] in keep
+            for line in p.read_bytes().splitlines() if line.strip()]
+
+
+def per_patient_cpu(book: Any, records: list[Any]) -> dict[str, float]:
+    """CPU ms per patient (all five trials) of the full evaluator and of the screening fast path, one process."""
+    trials = list(book.trials.values())
+    out = {}
+    for name, run in (("full", lambda r: evaluate_trials(book, trials, r, AS_OF)), ("fast", lambda r: screen_record(book, trials, r, AS_OF))):
+        start = time.process_time()
+        for record in records:
+            run(record)
+        out[name] = round((time.process_time() - start) * 1000 / len(records), 3)
+    return out
+
+
+def screen(source: str, patients: int, workers: int, input_dir: Path, work: Path, trials: int) -> dict[str, Any]:
+    """Screen one population on a LocalCluster of ``workers`` and measure it."""
+    out = work / f"run-{source}-{patients}-{workers}w"
+    shutil.rmtree(out, ignore_errors=True)
+    marks: dict[str, float] = {}
+
+    def report(p: Progress) -> None:
+        marks.setdefault(p.phase, time.perf_counter())
+
+    start = time.perf_counter()
+    with Sampler() as sampler:
+        manifest = run_screen(ScreenOptions(out=out, as_of=AS_OF, ndjson=str(input_dir), workers=workers), report)
+    end = time.perf_counter()
+    wall = end - start
+    evaluations = manifest["counts"]["patients"] * trials
+    split = {"startup": marks["input"] - start, "partition": marks["evaluate"] - marks["partition"],
+             "evaluate": marks["write"] - marks["evaluate"], "write": marks["done"] - marks["write"]}
+    shutil.rmtree(out, ignore_errors=True)
+    return {"source": source, "patients": manifest["counts"]["patients"], "resources": manifest["counts"]["resources"], "workers": workers,
+            "buckets": manifest["progress"]["buckets"], "wallSeconds": round(wall, 2),
+            "evaluationsPerSecondPerCore": round(evaluations / wall / workers, 1),
+            "evaluationsPerCpuSecond": round(evaluations / max(1e-6, sampler.cpu_seconds()), 1),
+            "evaluationsPerSecondPerCoreEvaluatePhase": round(evaluations / split["evaluate"] / workers, 1),
+            "peakRssPerWorkerMB": round(sampler.peak_worker_mb(), 1), "cpuSeconds": round(sampler.cpu_seconds(), 2),
+            "timeSplitSeconds": {k: round(v, 2) for k, v in split.items()}, "load1": round(os.getloadavg()[0], 2)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000")
+    parser.add_argument("--sources", default="carebundle,synthea")
+    parser.add_argument("--workers", default="2")
+    parser.add_argument("--synthea-max", type=int, default=2000, help="largest Synthea population (its records are 10-30x a carebundle one)")
+    parser.add_argument("--carebundle-dir", type=Path, default=None)
+    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "bench-population")
+    args = parser.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    book = load_rulebook()
+    trials = len(book.trials)
+    bases = {}
+    if "carebundle" in args.sources:
+        bases["carebundle"] = carebundle_resources(args.carebundle_dir, args.work)
+    if "synthea" in args.sources:
+        bundles = synthea_bundles(SYNTHEA)
+        bases["synthea"] = [r for b in bundles for r in bundle_resources(b)]
+        print(orjson.dumps({"perPatientCpuMs": {"synthea": per_patient_cpu(book, [record_from_bundle(b) for b in bundles])}}).decode(), flush=True)
+    runs = []
+    for source, resources in bases.items():
+        base_patients = sum(r["resourceType"] == "Patient" for r in resources)
+        for size in (int(s) for s in args.sizes.split(",")):
+            if source == "synthea" and size > args.synthea_max:
+                continue
+            input_dir = args.work / f"in-{source}-{size}"
+            if not input_dir.exists():
+                write_population(resources, input_dir, copies=math.ceil(size / base_patients))
+            for workers in (int(w) for w in args.workers.split(",")):
+                result = screen(source, size, workers, input_dir, args.work, trials)
+                runs.append(result)
+                print(orjson.dumps(result).decode(), flush=True)
+    best = max(runs, key=lambda r: r["patients"]) if runs else {}
+    print(orjson.dumps({**best, "runs": runs}).decode())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+"""Per-trial attrition: person counts by criterion status, and the sequential funnel in the trial's criterion order."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from service.evaluate import STATUS_ORDER
+from service.rulebook import Trial
+
+
+def statuses(trial: Trial, row: dict[str, Any]) -> dict[str, str]:
+    """Recover every criterion's status from a results row (failed/unknown/review ids; the rest passed)."""
+    failed, unknown, review = set(row["failed"]), set(row["unknown"]), set(row["review"])
+    out = {}
+    for c in trial.criteria:
+        if c.id in unknown:
+            out[c.id] = "unknown"
+        elif c.id in review:
+            out[c.id] = "review"
+        elif c.id in failed:
+            out[c.id] = "not-met" if c.kind == "inclusion" else "met"
+        else:
+            out[c.id] = "met" if c.kind == "inclusion" else "not-met"
+    return out
+
+
+class Attrition:
+    """Counts persons as rows stream by; ``to_json`` renders attrition.json."""
+
+    def __init__(self, trial: Trial) -> None:
+        self.trial = trial
+        self.population = 0
+        self.by_criterion = {c.id: dict.fromkeys(STATUS_ORDER, 0) for c in trial.criteria}
+        # remaining[i]: persons no criterion up to i excludes; unknown_only[i]: of those, persons with an unknown so far.
+        self.remaining = [0] * len(trial.criteria)
+        self.blocked = [0] * len(trial.criteria)
+
+    def add(self, row: dict[str, Any]) -> None:
+        """Count one person's row."""
+        self.population += 1
+        status = statuses(self.trial, row)
+        excluded, unknown_seen = False, False
+        for position, c in enumerate(self.trial.criteria):
+            self.by_criterion[c.id][status[c.id]] += 1
+            excluded = excluded or (c.kind == "inclusion" and status[c.id] == "not-met") or (c.kind == "exclusion" and status[c.id] == "met")
+            unknown_seen = unknown_seen or status[c.id] == "unknown"
+            if not excluded:
+                self.remaining[position] += 1
+                if unknown_seen:
+                    self.blocked[position] += 1
+
+    def to_json(self) -> dict[str, Any]:
+        """Render attrition.json (counts are of persons, said in ``unit``)."""
+        funnel = []
+        for position, c in enumerate(self.trial.criteria):
+            remaining = self.remaining[position]
+            funnel.append({"id": c.id, "remaining": remaining, "percent": round(100 * remaining / self.population, 1) if self.population else 0.0,
+                           "blockedOnlyByUnknown": self.blocked[position]})
+        return {
+            "trialId": self.trial.id,
+            "unit": "persons",
+            "population": self.population,
+            "criteria": [{"id": c.id, "kind": c.kind, "text": c.text, **self.by_criterion[c.id]} for c in self.trial.criteria],
+            "funnel": funnel,
+        }

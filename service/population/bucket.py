@@ -1,0 +1,132 @@
+"""Reduce phase: one bucket's patients grouped into records, screened, and written atomically (the checkpoint)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from service.fhir.medications import read_medications
+from service.population.files import ndjson_lines, write_atomic, write_json
+from service.population.screen import screen_record
+from service.population.validity import RecordDates, newest_evidence, valid_until
+from service.record import READ_TYPES, PatientRecord, entries_of, index_resources
+from service.rulebook import Rulebook, load_rulebook
+
+log = logging.getLogger(__name__)
+# Identifier.type of a medical record number (HL7 v2 table 0203).
+MRN_SYSTEM = "http://terminology.hl7.org/CodeSystem/v2-0203"
+
+
+@lru_cache(maxsize=4)
+def worker_rulebook(rules_dir: str) -> Rulebook:
+    """Load the rulebook once per worker process (every bucket task on that worker shares it)."""
+    return load_rulebook(rules_dir)
+
+
+@lru_cache(maxsize=4)
+def _shared(path: str, _stamp: float) -> dict[str, dict[str, Any]]:
+    """Read the shared Medications once per worker and run (keyed by the parts directory and its time stamp)."""
+    found: dict[str, dict[str, Any]] = {}
+    for part in sorted(Path(path).glob("*.ndjson")):
+        for line in part.read_bytes().splitlines():
+            resource = orjson.loads(line)
+            if resource.get("id"):
+                found[f"{resource['resourceType']}/{resource['id']}"] = resource
+    return found
+
+
+def result_path(results_dir: Path, bucket: int) -> Path:
+    """Return a bucket's result file; its existence marks the bucket done."""
+    return results_dir / f"bucket-{bucket:05d}.ndjson"
+
+
+def stats_path(results_dir: Path, bucket: int) -> Path:
+    """Return a bucket's stats file (written before the result file)."""
+    return results_dir / f"bucket-{bucket:05d}.stats.json"
+
+
+def mrn_of(patient: dict[str, Any]) -> str | None:
+    """Return the Patient's medical record number (identifier typed MR), or None."""
+    for identifier in patient.get("identifier") or []:
+        codings = ((identifier.get("type") or {}).get("coding") or []) if isinstance(identifier, dict) else []
+        if any(isinstance(c, dict) and c.get("system") == MRN_SYSTEM and c.get("code") == "MR" for c in codings) and identifier.get("value"):
+            return str(identifier["value"])
+    return None
+
+
+def group_lines(paths: list[Path]) -> dict[str, dict[str, Any]]:
+    """Group a bucket's lines by patient key: the Patient, its resources by type, and a digest of its lines."""
+    from service.population.partition import patient_key  # noqa: PLC0415 - keeps this module importable on its own
+
+    groups: dict[str, dict[str, Any]] = {}
+    for path in paths:
+        for line in path.read_bytes().splitlines():
+            resource = orjson.loads(line)
+            key = patient_key(resource)
+            assert key is not None  # noqa: S101 - the map phase routed only attributable lines here
+            group = groups.setdefault(key, {"patient": None, "resources": {}, "lines": 0})
+            group["lines"] += 1
+            if resource["resourceType"] == "Patient":
+                group["patient"] = resource
+            elif resource["resourceType"] in READ_TYPES:
+                group["resources"].setdefault(resource["resourceType"], []).append(resource)
+    return groups
+
+
+def build_record(group: dict[str, Any], medications: dict[str, dict[str, Any]]) -> PatientRecord:
+    """Build a PatientRecord as the pull mode does: Medications the orders point at are added, or their types marked failed."""
+    resources: dict[str, list[dict[str, Any]]] = group["resources"]
+    failed: dict[str, str] = {}
+    refs = {r["medicationReference"]["reference"] for items in resources.values() for r in items
+            if isinstance(r.get("medicationReference"), dict) and isinstance(r["medicationReference"].get("reference"), str)}
+    found = [medications[ref] for ref in sorted(refs) if ref in medications]
+    if found:
+        resources.setdefault("Medication", []).extend(found)
+    # A drug whose Medication is not in the export is unknown, never "not given" (read_medications marks its types).
+    read_medications(None, entries_of(resources), failed, None, no_client="{ref} is not in the export")  # type: ignore[arg-type]
+    patient = group["patient"]
+    return PatientRecord(patient=patient, resources=resources, failed=failed, index=index_resources([patient, *entries_of(resources)]))
+
+
+def evaluate_bucket(bucket: int, parts_dir: str, results_dir: str, rules_dir: str, trial_ids: list[str], as_of: str, buckets: int) -> dict[str, Any]:
+    """Screen every patient of one bucket; skip it when its result file exists (a finished checkpoint)."""
+    results = Path(results_dir)
+    done = result_path(results, bucket)
+    if done.exists():
+        return dict(orjson.loads(stats_path(results, bucket).read_bytes()), skipped=True)
+    book = worker_rulebook(rules_dir)
+    trials = [book.trials[t] for t in trial_ids]
+    day = date.fromisoformat(as_of)
+    shared_dir = Path(parts_dir) / f"b{buckets:05d}"
+    medications = _shared(str(shared_dir), shared_dir.stat().st_mtime if shared_dir.exists() else 0.0)
+    groups = group_lines(sorted((Path(parts_dir) / f"b{bucket:05d}").glob("*.ndjson")))
+    rows: list[dict[str, Any]] = []
+    stats: dict[str, Any] = {"bucket": bucket, "patients": 0, "resources": 0, "unattributed": 0, "failedPatients": []}
+    for key in sorted(groups):
+        group = groups[key]
+        stats["resources"] += group["lines"]
+        if group["patient"] is None:
+            # Resources pointing at a Patient the export does not hold: counted, never evaluated as someone.
+            stats["unattributed"] += group["lines"]
+            stats["resources"] -= group["lines"]
+            continue
+        stats["patients"] += 1
+        try:
+            record = build_record(group, medications)
+            dates = RecordDates(record)
+            base = {"patientId": record.patient_id, "mrn": mrn_of(record.patient)}
+            for trial, row in zip(trials, screen_record(book, trials, record, day), strict=True):
+                until, newest = valid_until(book, trial, dates, day), newest_evidence(book, trial, dates, day)
+                rows.append({**base, **row, "newestEvidence": newest.isoformat() if newest else None, "validUntil": until.isoformat() if until else None,
+                             "dataErrors": sorted(record.failed)})
+        except Exception as exc:  # noqa: BLE001 - one patient's bad data must not lose the bucket; the reason is reported
+            log.warning("population: a patient in bucket %d failed: %s", bucket, type(exc).__name__)
+            stats["failedPatients"].append({"patientKey": key, "reason": f"{type(exc).__name__}: {str(exc)[:200]}"})
+    write_json(stats_path(results, bucket), stats)
+    write_atomic(done, ndjson_lines(rows))
+    return stats

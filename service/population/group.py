@@ -1,0 +1,29 @@
+"""Per-trial FHIR R4 Group of candidates (actual, members = eligible and insufficient-data), validated with fhir.resources R4B."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from service.population.worklist import CANDIDATE_VERDICTS, rank_key
+
+
+def candidate_group(trial_id: str, run_id: str, as_of: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Build the Group a coordinator can load back into the EHR; raises pydantic's ValidationError if it is not valid R4."""
+    from fhir.resources.R4B.group import Group  # noqa: PLC0415 - 2 s of import, paid by screens only, not by app start-up
+
+    members = [{"entity": {"reference": f"Patient/{row['patientId']}"}, "inactive": False}
+               for row in sorted((r for r in rows if r["verdict"] in CANDIDATE_VERDICTS), key=rank_key)]
+    body: dict[str, Any] = {
+        "resourceType": "Group",
+        "id": f"{run_id}-{trial_id}".lower()[:64],
+        "type": "person",
+        "actual": True,
+        "name": f"Pre-screening candidates for {trial_id} as of {as_of} (run {run_id})",
+        "quantity": len(members),
+    }
+    if members:
+        body["member"] = members
+    model = Group.model_validate(body)
+    return orjson.loads(model.model_dump_json(exclude_none=True))

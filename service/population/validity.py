@@ -1,0 +1,122 @@
+"""Until when a patient × trial result holds with no new data: the first day a lookback window or an age can change it.
+
+Conservative by design (re-screening a patient too early costs CPU; too late misses a change): every dated item of a
+type a definition reads counts, whether or not it matched the definition's value set.
+"""
+
+from __future__ import annotations
+
+import bisect
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from service.facts import RESOURCE_TYPES
+from service.fhir_values import parse_date, parse_end_date
+from service.record import PatientRecord
+from service.rulebook import Rulebook, Trial
+
+_FIELDS = orjson.loads((Path(__file__).parent / "date_fields.json").read_bytes())
+
+
+def _dates(resource: dict[str, Any]) -> list[date]:
+    found = [resource.get(key) for key in _FIELDS["dates"]]
+    for path in _FIELDS["periods"]:
+        node: Any = resource
+        for part in path.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, dict):
+            found += [node.get("start"), node.get("end")]
+    return [day for day in (parse_date(v) for v in found if isinstance(v, str)) if day is not None]
+
+
+_WINDOWS: dict[tuple[int, str], tuple[bool, tuple[tuple[tuple[str, ...], int | None], ...]]] = {}
+
+
+def _windows(book: Rulebook, trial: Trial) -> tuple[bool, tuple[tuple[tuple[str, ...], int | None], ...]]:
+    """Return (reads an age, the (resource types, lookback days) pairs) of a trial's definitions, computed once per rulebook."""
+    key = (id(book), trial.id)
+    if key not in _WINDOWS:
+        _WINDOWS[key] = _compute_windows(book, trial)
+    return _WINDOWS[key]
+
+
+def _compute_windows(book: Rulebook, trial: Trial) -> tuple[bool, tuple[tuple[tuple[str, ...], int | None], ...]]:
+    names = book.definitions_for(trial)
+    reads_age = any(book.definitions[n]["kind"] == "age" for n in names)
+    pairs = {(RESOURCE_TYPES[book.definitions[n]["kind"]], book.definitions[n].get("lookbackDays")) for n in names}
+    kept = [(types, days) for types, days in pairs if types and types != ("Patient",)]
+    return reads_age, tuple(sorted(kept, key=lambda pair: (pair[0], -1 if pair[1] is None else pair[1])))
+
+
+class RecordDates:
+    """A record's item dates by resource type, sorted once per patient."""
+
+    def __init__(self, record: PatientRecord) -> None:
+        self.record = record
+        self.by_type = {rtype: sorted(d for r in items for d in _dates(r)) for rtype, items in record.resources.items()}
+
+    def newest(self, types: tuple[str, ...], as_of: date) -> date | None:
+        """Return the newest item date on or before ``as_of`` among these types (the freshness of what the trial read)."""
+        best: date | None = None
+        for rtype in types:
+            dates = self.by_type.get(rtype, [])
+            at = bisect.bisect_right(dates, as_of) - 1
+            if at >= 0 and (best is None or dates[at] > best):
+                best = dates[at]
+        return best
+
+    def next_change(self, types: tuple[str, ...], days: int | None, as_of: date) -> date | None:
+        """Return the first day after ``as_of`` an item of these types enters or leaves a ``days`` window."""
+        best: date | None = None
+        for rtype in types:
+            dates = self.by_type.get(rtype, [])
+            # A dated item after the as-of date enters the window on its date.
+            later = bisect.bisect_right(dates, as_of)
+            candidates = [dates[later]] if later < len(dates) else []
+            if days is not None:
+                # The oldest item inside the window leaves it first.
+                inside = bisect.bisect_left(dates, as_of - timedelta(days=days))
+                if inside < later:
+                    candidates.append(dates[inside] + timedelta(days=days + 1))
+            for day in candidates:
+                best = day if best is None or day < best else best
+        return best
+
+
+def next_birthday(birth: date, after: date) -> date:
+    """Return the first birthday strictly after a day (29 February counts on 1 March in common years)."""
+    for year in (after.year, after.year + 1):
+        try:
+            day = birth.replace(year=year)
+        except ValueError:
+            day = date(year, 3, 1)
+        if day > after:
+            return day
+    raise AssertionError("unreachable")  # noqa: S101 - one of two consecutive years has the birthday after ``after``
+
+
+def newest_evidence(book: Rulebook, trial: Trial, dates: RecordDates, as_of: date) -> date | None:
+    """Return the newest dated item a trial's definitions read, on or before the as-of date.
+
+    Taken from the record, not from the cited evidence: which of several same-day items a fact cites depends on the
+    order the server sent them in, and this date must not.
+    """
+    types = tuple(sorted({t for types, _days in _windows(book, trial)[1] for t in types}))
+    return dates.newest(types, as_of)
+
+
+def valid_until(book: Rulebook, trial: Trial, dates: RecordDates, as_of: date) -> date | None:
+    """Return the last day the trial's result holds without new data, or None when nothing dated can change it."""
+    reads_age, pairs = _windows(book, trial)
+    changes = [dates.next_change(types, days, as_of) for types, days in pairs]
+    if reads_age:
+        raw = dates.record.patient.get("birthDate")
+        # A partial birth date bounds the age by its first and last possible days; either bound moving can change a result.
+        for birth in {parse_date(raw), parse_end_date(raw)}:
+            if birth is not None:
+                changes.append(next_birthday(birth, as_of))
+    first = min((c for c in changes if c is not None), default=None)
+    return first - timedelta(days=1) if first else None

@@ -1,0 +1,78 @@
+"""Build Bulk Data NDJSON populations from fixture Bundles and Synthea records (tests and bench/bench_population.py)."""
+
+from __future__ import annotations
+
+import gzip
+import random
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from service.record import READ_TYPES
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def fixture_bundles() -> list[dict[str, Any]]:
+    """Every fixture Bundle of every trial."""
+    return [orjson.loads(p.read_bytes()) for p in sorted((ROOT / "fhir_fixtures").glob("NCT*/*.json")) if p.name != "manifest.json"]
+
+
+def synthea_bundles(directory: Path) -> list[dict[str, Any]]:
+    """The Synthea transaction Bundles of a directory."""
+    return [orjson.loads(p.read_bytes()) for p in sorted(directory.glob("*.json"))]
+
+
+def _relink(node: Any, refs: dict[str, str]) -> Any:
+    if isinstance(node, dict):
+        return {k: refs.get(v, v) if k == "reference" and isinstance(v, str) else _relink(v, refs) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_relink(v, refs) for v in node]
+    return node
+
+
+def bundle_resources(bundle: dict[str, Any]) -> list[dict[str, Any]]:
+    """Return a Bundle's resources of the types the rules read, urn:uuid references rewritten to Type/id (as an export has them)."""
+    refs = {e["fullUrl"]: f"{e['resource']['resourceType']}/{e['resource']['id']}" for e in bundle.get("entry", []) if e.get("fullUrl")}
+    return [_relink(e["resource"], refs) for e in bundle.get("entry", []) if e["resource"]["resourceType"] in READ_TYPES]
+
+
+def _suffix(node: Any, tag: str) -> Any:
+    """Give every id and Type/id reference a copy suffix, so each copy is a distinct patient."""
+    if isinstance(node, dict):
+        out = {}
+        for k, v in node.items():
+            if k == "id" and isinstance(v, str) and "resourceType" in node:
+                out[k] = v + tag
+            elif k == "reference" and isinstance(v, str) and v.count("/") == 1:
+                out[k] = v + tag
+            else:
+                out[k] = _suffix(v, tag)
+        return out
+    if isinstance(node, list):
+        return [_suffix(v, tag) for v in node]
+    return node
+
+
+def write_population(resources: Iterable[dict[str, Any]], dest: Path, copies: int = 1, seed: int = 7, gzip_types: Iterable[str] = ()) -> dict[str, int]:
+    """Write ``copies`` copies (fresh ids) as one shuffled Type.ndjson per type (gzipped for ``gzip_types``); return lines per type."""
+    base = list(resources)
+    by_type: dict[str, list[bytes]] = {}
+    for k in range(copies):
+        tag = f"-r{k}" if copies > 1 else ""
+        for resource in base:
+            copy = _suffix(resource, tag) if tag else resource
+            by_type.setdefault(copy["resourceType"], []).append(orjson.dumps(copy))
+    rng = random.Random(seed)
+    dest.mkdir(parents=True, exist_ok=True)
+    zipped = set(gzip_types)
+    for rtype, lines in by_type.items():
+        rng.shuffle(lines)  # a patient's lines scattered, as in a real export
+        data = b"\n".join(lines) + b"\n"
+        if rtype in zipped:
+            (dest / f"{rtype}.1.ndjson.gz").write_bytes(gzip.compress(data, compresslevel=1))
+        else:
+            (dest / f"{rtype}.ndjson").write_bytes(data)
+    return {t: len(v) for t, v in by_type.items()}
