@@ -1,40 +1,14 @@
-"""The screening fast path: each criterion's status from the same facts and formulas, without evidence text."""
+"""Population rows: each patient × trial result summarised from the evaluator's own report."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Any
 
-from service.evaluate import STATUS_ORDER, verdict
+from service.evaluate import STATUS_ORDER, evaluate_trial, verdict
 from service.facts import FactSet
-from service.facts.derived import data_for
 from service.record import PatientRecord
-from service.rulebook import Criterion, Rulebook, Trial
-
-
-def criterion_status(criterion: Criterion, facts: FactSet) -> tuple[str, list[str]]:
-    """Return (status, labs to obtain) exactly as evaluate_criterion decides them."""
-    if criterion.formula is None:
-        return "review", []
-    used = [facts.get(name) for name in sorted(criterion.formula.reads)]
-    result = criterion.formula.evaluate(data_for(used))
-    status = "unknown" if result is None else "met" if result else "not-met"
-    missing = sorted({f.missing for f in used if f.value is None and f.missing}) if result is None else []
-    if status == criterion.review_when:
-        status = "review"
-    return status, missing
-
-
-def screen_trial(trial: Trial, facts: FactSet) -> dict[str, Any]:
-    """Return one patient × trial result row (without the patient's ids and dates): verdict, counts, criterion ids by status, labs."""
-    items = []
-    to_obtain: set[str] = set()
-    for criterion in trial.criteria:
-        status, missing = criterion_status(criterion, facts)
-        items.append({"id": criterion.id, "kind": criterion.kind, "status": status})
-        if status == "unknown":
-            to_obtain.update(missing)
-    return row_from_criteria(trial.id, items, sorted(to_obtain))
+from service.rulebook import Rulebook, Trial
 
 
 def row_from_criteria(trial_id: str, items: list[dict[str, Any]], to_obtain: list[str]) -> dict[str, Any]:
@@ -58,6 +32,10 @@ def row_from_report(report: dict[str, Any]) -> dict[str, Any]:
 
 
 def screen_record(book: Rulebook, trials: list[Trial], record: PatientRecord, as_of: date) -> list[dict[str, Any]]:
-    """Screen one record against several trials over one set of facts."""
+    """Screen one record against several trials over one set of facts, through the per-patient evaluator itself.
+
+    A separate status-only path saved about 13 % and drifted from the evaluator as soon as review rules grew
+    (reviewUnless, absence 'review', name-only exclusions, the deceased check): the rows must equal the reports.
+    """
     facts = FactSet(record, as_of, book)
-    return [screen_trial(trial, facts) for trial in trials]
+    return [row_from_report(evaluate_trial(book, trial, record, as_of, facts)) for trial in trials]
