@@ -125,6 +125,13 @@ def test_the_pages_need_a_token_too(client: FlaskClient, keys: Keys) -> None:
     assert "nct06761417-eligible" in served.get_data(as_text=True)
 
 
+def test_population_screens_need_a_token_too(client: FlaskClient) -> None:
+    """Starting a population screen without a token is a 401: a screen reads every patient of a hospital."""
+    response = client.post("/population-screens", json={"asOf": "2026-11-20", "input": {"ndjson": "file:///tmp/none"}})
+    assert response.status_code == 401
+    assert response.get_json()["details"]["reason"] == "missing-authorization"
+
+
 def test_health_needs_no_token(client: FlaskClient) -> None:
     """GET /health answers without credentials (liveness probes carry none)."""
     assert client.get("/health").status_code == 200
