@@ -247,24 +247,8 @@ def _compile_trial(path: Path, document: dict[str, Any], definitions: dict[str, 
         seen.add(item["id"])
         if item["id"].startswith("inc") != (item["kind"] == "inclusion"):
             raise RuleError(f"{where}: id prefix does not match kind {item['kind']!r}")
-        formula = None
-        if "logic" in item:
-            try:
-                formula = Formula(item["logic"])
-            except (LogicError, ValueError) as exc:
-                raise RuleError(f"{where}: {exc}") from exc
-            unknown = formula.reads - definitions.keys()
-            if unknown:
-                raise RuleError(f"{where}: reads unknown definition(s) {sorted(unknown)}")
-        unless = None
-        if "reviewUnless" in item:
-            try:
-                unless = Formula(item["reviewUnless"])
-            except (LogicError, ValueError) as exc:
-                raise RuleError(f"{where}: reviewUnless: {exc}") from exc
-            unknown = unless.reads - definitions.keys()
-            if unknown:
-                raise RuleError(f"{where}: reviewUnless reads unknown definition(s) {sorted(unknown)}")
+        formula = _checked_formula(item["logic"], definitions, where, "") if "logic" in item else None
+        unless = _checked_formula(item["reviewUnless"], definitions, where, "reviewUnless") if "reviewUnless" in item else None
         criteria.append(
             Criterion(
                 item["id"], item["kind"], item["source"], item["text"], formula, item.get("review"), item.get("note"),
@@ -277,3 +261,16 @@ def _compile_trial(path: Path, document: dict[str, Any], definitions: dict[str, 
         raise RuleError(f"{path.name}: targetDisease names unknown definition(s) {unknown_targets}")
     return Trial(document["id"], document["title"], document["phase"], document["version"], document["source"], document.get("url"), tuple(criteria),
                  target)
+
+
+def _checked_formula(logic: Any, definitions: dict[str, Any], where: str, part: str) -> Formula:
+    """Compile a criterion's logic (or its reviewUnless) and check it reads only known definitions."""
+    label = f"{part}: " if part else ""
+    try:
+        formula = Formula(logic)
+    except (LogicError, ValueError) as exc:
+        raise RuleError(f"{where}: {label}{exc}") from exc
+    unknown = formula.reads - definitions.keys()
+    if unknown:
+        raise RuleError(f"{where}: {part + ' ' if part else ''}reads unknown definition(s) {sorted(unknown)}")
+    return formula
