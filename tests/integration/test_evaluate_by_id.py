@@ -17,7 +17,7 @@ from service.fhir.searches import plan_searches
 from service.record import record_from_bundle
 from service.rulebook import Rulebook
 from tests.golden_cases import cases
-from tests.integration.conftest import synthea_dir
+from tests.needs import synthea_dir
 
 SYNTHEA_AS_OF = date(2020, 1, 1)
 
@@ -73,6 +73,7 @@ def synthea_paths() -> list[Path]:
     return sorted(synthea_dir().glob("*.json"))
 
 
+@pytest.mark.needs("synthea")
 @pytest.mark.parametrize("path", synthea_paths(), ids=lambda p: p.stem.split("_")[0])
 def test_synthea_record_by_id_decides_as_its_bundle(book: Rulebook, client: FhirClient, loaded_fhir: dict[str, Any], path: Path) -> None:
     """A Synthea record stored on the server (ids reassigned by it) decides every criterion of all five trials as its Bundle does."""
@@ -87,6 +88,7 @@ def test_synthea_record_by_id_decides_as_its_bundle(book: Rulebook, client: Fhir
     assert strip == [[[(e["display"], e["value"], e["unit"], e["date"]) for e in c["evidence"]] for c in r["criteria"]] for r in from_bundle]
 
 
+@pytest.mark.needs("synthea")
 def test_the_api_evaluates_by_id_from_the_configured_server(loaded_fhir: dict[str, Any]) -> None:
     """POST /eligibility {"patientId"} with ELIGIBILITY_FHIR_BASE_URL set fetches from that server (not the fixtures)."""
     app = create_app({"TESTING": True, "FHIR_BASE_URL": loaded_fhir["base_url"], "API_AUTH": "none"})
