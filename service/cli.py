@@ -20,10 +20,15 @@ from service.requests_in import as_of_date, patient_record
 from service.rulebook import load_rulebook
 from service.rules_doc import render as render_rules_doc
 
-STATUS_STYLE = {"met": "green", "not-met": "red", "unknown": "yellow", "review": "cyan"}
+# Colour says what a status means for the patient: an exclusion that is met bars them (red), one not met is good news.
+STATUS_STYLE = {
+    "inclusion": {"met": "green", "not-met": "red", "unknown": "yellow", "review": "cyan"},
+    "exclusion": {"met": "red", "not-met": "green", "unknown": "yellow", "review": "cyan"},
+}
 
 
 @click.group()
+@click.version_option(package_name="trial-eligibility", prog_name="trial-eligibility")
 def main() -> None:
     """trial-eligibility: clinical-trial eligibility from FHIR data."""
 
@@ -44,9 +49,16 @@ def check_rules(rules_dir: str) -> None:
 
 @main.command("rules-doc")
 @click.option("--rules-dir", default=DEFAULTS["RULES_DIR"], type=click.Path(file_okay=False))
-def rules_doc(rules_dir: str) -> None:
-    """Print rules/README.md, generated from the rule files."""
-    click.echo(render_rules_doc(load_rulebook(rules_dir)), nl=False)
+@click.option("--stdout", "to_stdout", is_flag=True, help="Print the document instead of writing <rules-dir>/README.md")
+def rules_doc(rules_dir: str, to_stdout: bool) -> None:
+    """Write <rules-dir>/README.md, generated from the rule files (a test fails when the committed one is stale)."""
+    text = render_rules_doc(load_rulebook(rules_dir))
+    if to_stdout:
+        click.echo(text, nl=False)
+        return
+    target = Path(rules_dir) / "README.md"
+    target.write_text(text, encoding="utf-8")
+    click.echo(f"wrote {target}")
 
 
 @main.command()
@@ -92,7 +104,8 @@ def evaluate(trial_id: str, bundle_path: str | None, patient_id: str | None, fhi
 
 def render(report: dict) -> None:
     """Print a report as a table, one row per criterion, with its evidence."""
-    console = Console(width=160)
+    # Rich sizes the table to the terminal (COLUMNS when set; 80 when the output is not a terminal).
+    console = Console()
     console.print(Text(f"{report['trialId']}  as of {report['asOf']}  verdict: {verdict_text(report)}  {report['counts']}", style="bold"))
     wanted = sorted({lab for c in report["criteria"] if c["status"] == "unknown" for lab in c["missing"]})
     if wanted:
@@ -107,8 +120,13 @@ def render(report: dict) -> None:
         )
         # Report text is data, not Rich markup: '[rule: …]' must print as written.
         reason = item["reason"] + ("\n" + cited if cited else "")
-        table.add_row(item["id"], Text(item["status"], style=STATUS_STYLE[item["status"]]), Text(item["text"]), Text(reason))
+        table.add_row(item["id"], Text(item["status"], style=status_style(item)), Text(item["text"]), Text(reason))
     console.print(table)
+
+
+def status_style(item: dict) -> str:
+    """The colour of a criterion's status, by what it means for the patient (see STATUS_STYLE)."""
+    return STATUS_STYLE.get(item.get("kind", "inclusion"), STATUS_STYLE["inclusion"])[item["status"]]
 
 
 main.add_command(__import__("service.population.cli", fromlist=["screen"]).screen)  # population screening (branch population)

@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+# A wheel carries rules/ and fhir_fixtures/ as package data (setup.py copies them into service/_data/); a source
+# checkout or editable install has none and reads the repository's folders.
+PACKAGE_DATA = Path(str(files("service") / "_data"))
+INSTALLED = PACKAGE_DATA.is_dir()
+
+
+def data_dir(name: str) -> Path:
+    """Where the rules or fixtures shipped with this installation are: package data when installed, else the checkout's."""
+    return PACKAGE_DATA / name if INSTALLED else ROOT / name
+
+
+# Writable state (card feedback, screening runs): the checkout's var/, or var/ under the working directory once installed
+# (never site-packages).
+VAR_DIR = Path.cwd() / "var" if INSTALLED else ROOT / "var"
 
 DEFAULTS: dict[str, Any] = {
     # Where the rule documents live (baked into the image at /app/rules).
-    "RULES_DIR": str(ROOT / "rules"),
+    "RULES_DIR": str(data_dir("rules")),
     # Patients served by id when no FHIR server is configured (the embedded default).
-    "FIXTURES_DIR": str(ROOT / "fhir_fixtures"),
+    "FIXTURES_DIR": str(data_dir("fhir_fixtures")),
     # Largest request body accepted, in bytes (a 1,100-entry Synthea record is ~4 MB).
     "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
     # Who may call the REST API: jwt (bearer JWTs from API_JWT_ISSUERS {"<iss>": "<JWKS URL>"}, aud API_JWT_AUDIENCE, with the
@@ -69,7 +84,7 @@ DEFAULTS: dict[str, Any] = {
     "CDS_CORS_ORIGINS": [],
     "API_CORS_ORIGINS": [],
     # SQLite file for card feedback and the JWT ids already seen (created on first use; shared by workers).
-    "CDS_FEEDBACK_DB": str(ROOT / "var" / "feedback.sqlite3"),
+    "CDS_FEEDBACK_DB": str(VAR_DIR / "feedback.sqlite3"),
     # Key of the HMAC-SHA256 stored with each issued card instead of the patient id (value or file); unset: no patient hash.
     "CDS_PATIENT_HASH_KEY": None,
     "CDS_PATIENT_HASH_KEY_FILE": None,

@@ -160,13 +160,6 @@ class FhirDeadlineExceeded(FhirError):
     code = "fhir-deadline-exceeded"
 
 
-class HostNotAllowed(EligibilityError):
-    """A FHIR URL (a fhirServer, a next link, a jku) points at a host the configuration does not allow."""
-
-    status = 400
-    code = "host-not-allowed"
-
-
 class PrefetchUnavailable(EligibilityError):
     """CDS Hooks: data the service needs was neither prefetched nor fetchable (the specification's 412)."""
 

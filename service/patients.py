@@ -24,8 +24,6 @@ ID_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012345
 class PatientSource(Protocol):
     """Where records by id come from."""
 
-    description: str
-
     def record(self, patient_id: str, trials: Iterable[Trial], as_of: date) -> PatientRecord:
         """Return the patient's record with what the trials need; PatientNotFound when there is none."""
 
@@ -40,7 +38,6 @@ class FixturePatients:
 
     def __init__(self, fixtures_dir: str | Path) -> None:
         self.directory = Path(fixtures_dir)
-        self.description = "bundled fixtures"
         self._index: dict[str, Path] | None = None
         self._lock = threading.Lock()
 
@@ -75,7 +72,6 @@ class FhirPatients:
         self.client = client
         self.book = book
         self.options = options
-        self.description = "FHIR server"
 
     def record(self, patient_id: str, trials: Iterable[Trial], as_of: date) -> PatientRecord:
         """Fetch the Patient and the planned searches."""

@@ -10,12 +10,13 @@ from typing import Any
 import jsonschema
 import orjson
 
+from service.config import data_dir
 from service.errors import RuleError
 from service.facts import KINDS, RESOURCE_TYPES
 from service.kleene import Formula, LogicError
 from service.valuesets import ValueSet, build_value_sets
 
-DEFAULT_RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
+DEFAULT_RULES_DIR = data_dir("rules")
 
 
 @dataclass(frozen=True)

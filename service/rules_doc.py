@@ -9,7 +9,7 @@ from service.rulebook import Rulebook
 
 INTRO = """# Rules
 
-Generated from the rule files by `python -m service rules-doc > rules/README.md`; a test fails when it is stale.
+Generated from the rule files by `python -m service rules-doc`; a test fails when it is stale.
 
 - `trials/NCT*.json`: one document per trial (schema `schema/trial.schema.json`): metadata and criteria. Each
   criterion has a stable id, a kind, the source numbering, its text as written, and either JsonLogic over named

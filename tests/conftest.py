@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +10,7 @@ import pytest
 
 from service import create_app
 from service.rulebook import Rulebook, load_rulebook
+from tests.needs import need
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fhir_fixtures"
@@ -40,6 +40,13 @@ def load_json(path: Path) -> Any:
     return orjson.loads(path.read_bytes())
 
 
-def synthea_dir() -> Path:
-    """The Synthea records (SYNTHEA_DIR, set by .ci/run; else ../shared/fhir/synthea)."""
-    return Path(os.environ.get("SYNTHEA_DIR") or ROOT.parent / "shared" / "fhir" / "synthea")
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the `needs` marker."""
+    config.addinivalue_line("markers", "needs(*names): the test needs something from outside the repository (tests/needs.py)")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Before a test marked `needs(...)` runs (even one left with an empty parameter set), skip it or, in CI, fail it."""
+    for mark in item.iter_markers("needs"):
+        need(*mark.args)

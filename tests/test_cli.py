@@ -195,3 +195,47 @@ def test_check_rules_fails_on_a_corrupted_copy_naming_the_file(tmp_path: Path, r
     assert result.stderr.startswith("rules are invalid:")
     for fragment in says:
         assert fragment in result.stderr
+
+
+def test_version_prints_the_package_version() -> None:
+    """`--version` prints the program name and the installed package's version."""
+    from importlib.metadata import version
+
+    result = run("--version")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == f"trial-eligibility, version {version('trial-eligibility')}"
+
+
+@pytest.mark.parametrize("columns", [80, 200])
+def test_evaluate_table_fits_the_terminal_width(bundle_file: Path, columns: int) -> None:
+    """The table is as wide as the terminal says (COLUMNS), never a fixed 160 columns."""
+    result = CliRunner(env={"COLUMNS": str(columns)}).invoke(main, ["evaluate", "--trial", TRIAL, "--bundle", str(bundle_file), "--as-of", AS_OF])
+    assert result.exit_code == 0, result.output
+    widths = {len(line) for line in result.stdout.splitlines() if line.startswith(("┏", "┃", "└", "│"))}
+    assert max(widths) == columns
+
+
+@pytest.mark.parametrize(
+    "kind, status, colour",
+    [("inclusion", "met", "green"), ("inclusion", "not-met", "red"), ("exclusion", "met", "red"), ("exclusion", "not-met", "green"),
+     ("exclusion", "unknown", "yellow"), ("inclusion", "review", "cyan")],
+)
+def test_status_colour_says_good_or_bad_news(kind: str, status: str, colour: str) -> None:
+    """A met inclusion and an unmet exclusion are green (good news); a met exclusion and an unmet inclusion red."""
+    from service.cli import status_style
+
+    assert status_style({"kind": kind, "status": status}) == colour
+
+
+def test_rules_doc_writes_the_readme_of_the_rules_dir(tmp_path: Path, book: Rulebook) -> None:
+    """`rules-doc --rules-dir D` writes D/README.md (what the committed rules/README.md must equal); --stdout prints it."""
+    from service.rules_doc import render
+
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", rules)
+    (rules / "README.md").unlink()
+    result = run("rules-doc", "--rules-dir", str(rules))
+    assert result.exit_code == 0, result.output
+    assert (rules / "README.md").read_text(encoding="utf-8") == render(book)
+    printed = run("rules-doc", "--rules-dir", str(rules), "--stdout")
+    assert printed.stdout == render(book)

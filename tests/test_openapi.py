@@ -21,7 +21,8 @@ from werkzeug.test import EnvironBuilder, TestResponse
 
 from service import create_app
 from service.rulebook import Rulebook
-from tests.conftest import ROOT, synthea_dir
+from tests.conftest import ROOT
+from tests.needs import synthea_dir
 
 SPEC_PATH = ROOT / "openapi.yaml"
 AS_OF = "2020-01-01"
@@ -224,11 +225,13 @@ def test_every_trial_detail_conforms(book: Rulebook) -> None:
         assert check(Call("GET", f"/trials/{trial_id}", 200)).get_json()["id"] == trial_id
 
 
+@pytest.mark.needs("synthea")
 def test_there_are_synthea_records() -> None:
     """The Synthea records are where SYNTHEA_DIR (or ../shared/fhir/synthea) says."""
     assert synthea_records(), f"no Synthea records in {synthea_dir()}; set SYNTHEA_DIR"
 
 
+@pytest.mark.needs("synthea")
 @pytest.mark.parametrize("path", synthea_records(), ids=lambda p: p.stem.split("_")[0])
 def test_synthea_record_against_every_trial_conforms(path: Path) -> None:
     """POST /eligibility with a real Synthea record, as of 2020-01-01, conforms for every trial's report."""
@@ -236,6 +239,7 @@ def test_synthea_record_against_every_trial_conforms(path: Path) -> None:
     assert response.get_json()["asOf"] == AS_OF
 
 
+@pytest.mark.needs("synthea")
 def test_synthea_record_against_one_trial_conforms() -> None:
     """POST /trials/{id}/eligibility with a real Synthea record conforms, and cites evidence."""
     path = synthea_records()[0]

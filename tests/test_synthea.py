@@ -13,7 +13,9 @@ from service.facts import FactSet
 from service.fhir_values import parse_date
 from service.record import PatientRecord, record_from_bundle
 from service.rulebook import Rulebook, load_rulebook
-from tests.conftest import synthea_dir
+from tests.needs import synthea_dir
+
+pytestmark = pytest.mark.needs("synthea")
 
 RECORDS = sorted(synthea_dir().glob("*.json"))
 STATUSES = {"met", "not-met", "unknown", "review"}

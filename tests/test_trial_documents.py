@@ -9,6 +9,8 @@ import pytest
 
 from service.rulebook import Rulebook
 
+pytestmark = pytest.mark.needs("seeds")
+
 SEEDS = Path(__file__).resolve().parent.parent.parent / "shared" / "seeds"
 
 # The numbering (or bullets) of each document's criteria, as a coordinator reads them.

@@ -14,12 +14,14 @@ SUMMARY_LIMIT = 140  # the specification: summary SHOULD be under 140 characters
 CARD_NAMESPACE = uuid.UUID("6f1c5a52-3f8e-4d0c-9a43-2f5d0b7c8e11")
 SHOWN_VERDICTS = ("eligible", "insufficient-data")
 EVIDENCE_PER_CRITERION = 3
+# The card's source.label (CDS Hooks 2.0: who the card is from, shown to the clinician).
+SOURCE_LABEL = "Trial eligibility"
 
 
 def cards_for(reports: list[dict[str, Any]], hook_instance: str, urls: dict[str, str | None], *, show_ineligible: bool = False,
-              source_label: str = "Trial eligibility", report_base: str | None = None) -> list[dict[str, Any]]:
+              report_base: str | None = None) -> list[dict[str, Any]]:
     """Return one card per trial the patient is eligible for or may be (and ineligible ones when asked)."""
-    return [card(report, hook_instance, source_label, urls.get(report["trialId"]), report_url=report_url(report_base, report))
+    return [card(report, hook_instance, SOURCE_LABEL, urls.get(report["trialId"]), report_url=report_url(report_base, report))
             for report in reports if (show_ineligible or report["verdict"] in SHOWN_VERDICTS) and not deceased(report)]
 
 

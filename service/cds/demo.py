@@ -25,11 +25,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from werkzeug.serving import make_server
 
-from service.config import DEFAULTS, ROOT
+from service.config import DEFAULTS, VAR_DIR
 
 ISSUER = "urn:trial-eligibility:demo-cds-client"
 KID = "demo-1"
-DEFAULT_KEY = ROOT / "var" / "demo-cds-client-key.pem"
+DEFAULT_KEY = VAR_DIR / "demo-cds-client-key.pem"
 DEFAULT_PATIENT = Path(DEFAULTS["FIXTURES_DIR"]) / "NCT06761417" / "eligible.json"
 
 

@@ -12,7 +12,7 @@ from flask import Blueprint, Response, current_app, g, redirect, render_template
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
-from service.config import ROOT
+from service.config import VAR_DIR
 from service.errors import BadRequest, EligibilityError, InvalidBundle, UnknownTrial
 from service.evaluate import evaluate_trials
 from service.pages import present, screens
@@ -57,7 +57,7 @@ def _patient_id(patient_id: str) -> str:
 
 
 def _screens_dir() -> Path:
-    return Path(current_app.config.get("SCREENS_DIR") or ROOT / "var" / "screens")
+    return Path(current_app.config.get("SCREENS_DIR") or VAR_DIR / "screens")
 
 
 @blueprint.context_processor

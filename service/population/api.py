@@ -12,7 +12,7 @@ from flask import request as flask_request
 from flask.typing import ResponseReturnValue
 
 from service.auth import check_current_request
-from service.config import ROOT
+from service.config import VAR_DIR
 from service.errors import BadRequest, EligibilityError
 from service.population.jobs import Jobs
 from service.population.manifest import RUN_ID, new_run_id
@@ -22,7 +22,7 @@ from service.requests_in import as_of_date, json_body
 blueprint = Blueprint("population", __name__)
 # Defaults of this blueprint's settings (ELIGIBILITY_SCREENS_DIR etc.); kept here so config.py stays the other surfaces'.
 DEFAULTS: dict[str, Any] = {
-    "SCREENS_DIR": str(ROOT / "var" / "screens"),
+    "SCREENS_DIR": str(VAR_DIR / "screens"),
     # Directories an API caller may name as NDJSON input (empty: only the configured FHIR server can be screened).
     "SCREEN_NDJSON_ROOTS": [],
     "DASK_SCHEDULER": None,

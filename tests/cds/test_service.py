@@ -30,8 +30,9 @@ from service.fhir.searches import plan_searches
 from service.record import record_from_bundle
 from service.rulebook import Rulebook
 from tests.cds.test_prefetch import another_patients_observation, fixture_bundle, fixture_patient_id, matching, prefetch_for, rulebook, searchset
-from tests.conftest import FIXTURES, synthea_dir
+from tests.conftest import FIXTURES
 from tests.fhir.faultmatrix import synthea_patient
+from tests.needs import need, synthea_dir
 
 SERVICE_URL = "/cds-services/trial-eligibility"
 HOOK_INSTANCE = "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea"
@@ -680,6 +681,7 @@ NMO_TRIAL = "NCT02021825"
 
 def synthea_call(name: str, prefetch_change: Callable[[dict[str, Any]], dict[str, Any]] = lambda p: p) -> tuple[dict[str, Any], date]:
     """A hook request for a Synthea patient (references as a server holds them), with the full prefetch, and its as-of date."""
+    need("synthea")
     paths = sorted(synthea_dir().glob(f"{name}_*.json"))
     assert paths, f"no {name} record in {synthea_dir()}; set SYNTHEA_DIR"
     patient = synthea_patient(paths[0])

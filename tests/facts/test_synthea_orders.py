@@ -10,7 +10,9 @@ import pytest
 from service.facts import FactSet
 from service.record import record_from_bundle
 from service.rulebook import Rulebook
-from tests.conftest import synthea_dir
+from tests.needs import synthea_dir
+
+pytestmark = pytest.mark.needs("synthea")
 
 
 @pytest.mark.parametrize(

@@ -28,8 +28,9 @@ from service.fhir.fetch import FetchOptions
 from service.fhir.searches import plan_searches
 from service.patients import FhirPatients
 from service.rulebook import Rulebook, load_rulebook
-from tests.conftest import FIXTURES, synthea_dir
+from tests.conftest import FIXTURES
 from tests.fhir.test_fetch import FakeFhir
+from tests.needs import synthea_dir
 
 # Seconds a hung search waits before answering: longer than the client's timeout below.
 HANG_SECONDS = 1.0

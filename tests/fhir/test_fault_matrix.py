@@ -8,8 +8,8 @@ import pytest
 
 from service import create_app
 from service.rulebook import Rulebook
-from tests.conftest import synthea_dir
 from tests.fhir.faultmatrix import FAULTS, FaultFhirServer, MatrixResult, fixture_patient, run_matrix, synthea_patient
+from tests.needs import synthea_dir
 
 # Hangs and endless next links cost seconds per search: they run on two types here (every type in `python -m tests.fhir.faultmatrix`).
 SLOW = ("hang", "next-endless")
@@ -37,6 +37,7 @@ def test_hangs_and_endless_pages_decide_nothing(book: Rulebook) -> None:
 
 
 @pytest.mark.parametrize("fault", ["oo-in-bundle", "oo-instead", "wrong-type", "page2-oo"])
+@pytest.mark.needs("synthea")
 def test_outcome_faults_on_a_synthea_record(book: Rulebook, fault: str) -> None:
     """Fletcher_Hyatt (Synthea; where the red team found exclusions flipped met -> not-met): error outcomes on any search decide nothing."""
     paths = sorted(synthea_dir().glob("Fletcher_Hyatt_*.json"))

@@ -11,39 +11,46 @@ import orjson
 import pytest
 import requests
 
-from tests.integration.fhir_server import REPO_ROOT, FhirServer, ensure_sekmet, load_bundle, load_bundles
+from tests.golden_cases import full_sweeps, swept_cases
+from tests.integration.fhir_server import DEFAULT_VENV, REPO_ROOT, SEKMET_REQUIREMENT, FhirServer, ensure_sekmet, load_bundle, load_bundles
+from tests.needs import synthea_dir
 
 FIXTURES = REPO_ROOT / "fhir_fixtures"
 
 
-def synthea_dir() -> Path:
-    """The Synthea records: $SYNTHEA_DIR (set by .ci/run), else ../shared/fhir/synthea beside the repo."""
-    return Path(os.environ.get("SYNTHEA_DIR") or REPO_ROOT.parent / "shared" / "fhir" / "synthea")
-
-
 def fixture_paths() -> list[Path]:
-    """Every fixture patient Bundle (manifests excluded)."""
-    return sorted(p for p in FIXTURES.glob("NCT*/*.json") if p.name != "manifest.json")
+    """The fixture patient Bundles the sweeps read: every one in CI, else the swept sample (tests/golden_cases.py)."""
+    if full_sweeps():
+        return sorted(p for p in FIXTURES.glob("NCT*/*.json") if p.name != "manifest.json")
+    return sorted({case.bundle_path for case in swept_cases()})
+
+
+def say(config: pytest.Config, line: str) -> None:
+    """Print a progress line to the terminal now, past pytest's output capture (a first run would sit silent for minutes)."""
+    capture = config.pluginmanager.getplugin("capturemanager")
+    with capture.global_and_fixture_disabled():
+        print(f"\n[integration] {line}", flush=True)  # noqa: T201 - progress for the person running the tests
 
 
 @pytest.fixture(scope="session")
-def fhir_server() -> Iterator[FhirServer]:
+def fhir_server(pytestconfig: pytest.Config) -> Iterator[FhirServer]:
     """A sekmet server for the whole session, stopped and deleted at the end."""
-    with FhirServer(ensure_sekmet()) as server:
+    if not (DEFAULT_VENV / "bin" / "sekmet").exists() and not os.environ.get("SEKMET_BIN"):
+        say(pytestconfig, f"installing {SEKMET_REQUIREMENT} into {DEFAULT_VENV} (first run only, about 1-2 minutes)")
+    executable = ensure_sekmet()
+    say(pytestconfig, "starting the FHIR server on 127.0.0.1")
+    with FhirServer(executable) as server:
         yield server
 
 
 @pytest.fixture(scope="session")
 def synthea_files() -> list[Path]:
-    """Every Synthea patient Bundle; fail when the directory is missing rather than test nothing."""
-    directory = synthea_dir()
-    if not directory.is_dir():
-        pytest.fail(f"Synthea records not found at {directory}; set SYNTHEA_DIR")
-    return sorted(directory.glob("*.json"))
+    """Every Synthea patient Bundle there is (none on a fresh clone: the tests that read them say they need them)."""
+    return sorted(synthea_dir().glob("*.json"))
 
 
 @pytest.fixture(scope="session")
-def loaded_fhir(fhir_server: FhirServer, synthea_files: list[Path]) -> dict[str, Any]:
+def loaded_fhir(fhir_server: FhirServer, synthea_files: list[Path], pytestconfig: pytest.Config) -> dict[str, Any]:
     """The server with every fixture and Synthea Bundle stored: base_url, Synthea stem -> server Patient id, fixture Patient id -> path."""
     fixtures: dict[str, Path] = {}
     bundles = []
@@ -55,6 +62,8 @@ def loaded_fhir(fhir_server: FhirServer, synthea_files: list[Path]) -> dict[str,
                 # Duplicate ids across trials: the later file wins, on the server as here.
                 fixtures[entry["resource"]["id"]] = path
     synthea: dict[str, str] = {}
+    say(pytestconfig, f"loading {len(bundles)} fixture and {len(synthea_files)} Synthea Bundles into it"
+                      + ("" if full_sweeps() else " (a sample: ELIGIBILITY_TESTS_FULL=1 or CI=true loads and sweeps every fixture)"))
     with requests.Session() as http:
         load_bundles(fhir_server.base_url, bundles, http)
         for path in synthea_files:

@@ -16,8 +16,8 @@ from service.fhir.fetch import FetchOptions, fetch_record
 from service.fhir.searches import plan_searches
 from service.record import record_from_bundle
 from service.rulebook import Rulebook
-from tests.golden_cases import cases
-from tests.integration.conftest import synthea_dir
+from tests.golden_cases import swept_cases
+from tests.needs import synthea_dir
 
 SYNTHEA_AS_OF = date(2020, 1, 1)
 
@@ -39,10 +39,10 @@ def client(loaded_fhir: dict[str, Any]) -> FhirClient:
 
 
 def test_every_fixture_patient_by_id_gets_the_report_of_its_bundle(book: Rulebook, client: FhirClient) -> None:
-    """Fetched without date floors, every fixture patient's report equals the report from its Bundle, member for member."""
+    """Fetched without date floors, every (swept: tests/golden_cases.py) fixture patient's report equals the report from its Bundle, member for member."""
     options = FetchOptions(date_floor=False)
     differing = []
-    for case in cases():
+    for case in swept_cases():
         trial = book.trials[case.trial]
         bundle_report = evaluate_trial(book, trial, record_from_bundle(orjson.loads(case.bundle_path.read_bytes())), case.as_of)
         patient_id = f"{case.trial.lower()}-{case.name}"
@@ -53,13 +53,13 @@ def test_every_fixture_patient_by_id_gets_the_report_of_its_bundle(book: Ruleboo
 
 
 def test_date_floors_change_no_decision(book: Rulebook, client: FhirClient) -> None:
-    """With the date floor (the default), every fixture patient gets the same verdict and statuses as from its Bundle.
+    """With the date floor (the default), every swept fixture patient gets the same verdict and statuses as from its Bundle.
 
     Only the wording of an unknown's reason may differ: a result older than the longest window is not
     fetched, so the report cannot say how stale it was.
     """
     differing = []
-    for case in cases():
+    for case in swept_cases():
         trial = book.trials[case.trial]
         bundle_report = evaluate_trial(book, trial, record_from_bundle(orjson.loads(case.bundle_path.read_bytes())), case.as_of)
         record = fetch_record(client, plan_searches(book, [trial]), f"{case.trial.lower()}-{case.name}", case.as_of)
@@ -73,6 +73,7 @@ def synthea_paths() -> list[Path]:
     return sorted(synthea_dir().glob("*.json"))
 
 
+@pytest.mark.needs("synthea")
 @pytest.mark.parametrize("path", synthea_paths(), ids=lambda p: p.stem.split("_")[0])
 def test_synthea_record_by_id_decides_as_its_bundle(book: Rulebook, client: FhirClient, loaded_fhir: dict[str, Any], path: Path) -> None:
     """A Synthea record stored on the server (ids reassigned by it) decides every criterion of all five trials as its Bundle does."""
@@ -87,6 +88,7 @@ def test_synthea_record_by_id_decides_as_its_bundle(book: Rulebook, client: Fhir
     assert strip == [[[(e["display"], e["value"], e["unit"], e["date"]) for e in c["evidence"]] for c in r["criteria"]] for r in from_bundle]
 
 
+@pytest.mark.needs("synthea")
 def test_the_api_evaluates_by_id_from_the_configured_server(loaded_fhir: dict[str, Any]) -> None:
     """POST /eligibility {"patientId"} with ELIGIBILITY_FHIR_BASE_URL set fetches from that server (not the fixtures)."""
     app = create_app({"TESTING": True, "FHIR_BASE_URL": loaded_fhir["base_url"], "API_AUTH": "none"})

@@ -72,6 +72,7 @@ def test_unknown_patient_is_404_with_an_operation_outcome(loaded_fhir, http):
     assert resp.json()["resourceType"] == "OperationOutcome"
 
 
+@pytest.mark.needs("synthea")
 def test_synthea_observations_are_all_found_by_patient_across_pages(loaded_fhir, synthea_files, http):
     """Observation?patient=Patient/{id}, paged by next links, returns each Synthea patient's Observations exactly once."""
     assert synthea_files, "no Synthea records"

@@ -14,6 +14,8 @@ from service.pages.messages import t
 from tests.cds.test_prefetch import fixture_bundle, prefetch_for
 from tests.pages.conftest import AXE, RUN_ID, LiveServer
 
+pytestmark = pytest.mark.needs("browser")
+
 AS_OF = "2026-11-20"
 TRIAL = "NCT03890068"
 # Record text that would run or render if a page did not escape it.

@@ -10,7 +10,7 @@ import orjson
 import pytest
 
 from service.population.run import ScreenOptions, run_screen
-from tests.conftest import synthea_dir
+from tests.needs import need, synthea_dir
 from tests.population.data import bundle_resources, fixture_bundles, synthea_bundles, write_population
 
 AS_OF = date(2026, 10, 10)
@@ -21,6 +21,7 @@ BUCKET_BYTES = 150_000
 @pytest.fixture(scope="session")
 def population_bundles() -> list[dict[str, Any]]:
     """Every tenth fixture patient and the two smallest Synthea records, as Bundles."""
+    need("synthea")
     synthea = sorted(synthea_bundles(synthea_dir()), key=lambda b: len(b["entry"]))[:2]
     assert len(synthea) == 2
     return fixture_bundles()[::10] + synthea

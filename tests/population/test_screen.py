@@ -6,12 +6,13 @@ from datetime import date
 from pathlib import Path
 
 import orjson
+import pytest
 
 from service.evaluate import evaluate_trials
 from service.population.screen import row_from_report, screen_record
 from service.record import record_from_bundle
 from service.rulebook import Rulebook
-from tests.conftest import synthea_dir
+from tests.needs import synthea_dir
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fhir_fixtures"
 
@@ -39,6 +40,7 @@ def test_fast_path_equals_full_path_on_every_fixture(book: Rulebook) -> None:
     assert differing == []
 
 
+@pytest.mark.needs("synthea")
 def test_fast_path_equals_full_path_on_every_synthea_record(book: Rulebook) -> None:
     """Every Synthea record gets the same row from both paths, on two as-of dates."""
     paths = sorted(synthea_dir().glob("*.json"))

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from service.valuesets import ValueSet, canonical_code, canonical_system
+from tests.needs import synthea_dir
 
 ROOT = Path(__file__).resolve().parents[2]
-SYNTHEA = Path(os.environ.get("SYNTHEA_DIR") or ROOT.parent / "shared" / "fhir" / "synthea")
+SYNTHEA = synthea_dir()
 REVIEWED = Path(__file__).with_name("reviewed_codes.json")
 CAREBUNDLE_PATIENTS = 200
 # The code systems the value sets use; codes of other systems (CPT, NUCC, local) are out of scope.

@@ -11,7 +11,8 @@ import pytest
 
 from service.rulebook import Rulebook, load_rulebook
 from service.valuesets import ValueSet
-from tests.terminology.coverage import REVIEWED, SYNTHEA, carebundle_bundles, concepts, synthea_bundles, unmatched
+from tests.needs import need
+from tests.terminology.coverage import REVIEWED, carebundle_bundles, concepts, synthea_bundles, unmatched
 
 
 @pytest.fixture(scope="module")
@@ -23,10 +24,7 @@ def book() -> Rulebook:
 @pytest.fixture(scope="module")
 def seen() -> dict[str, tuple[str, str]]:
     """The coded concepts of the Synthea records and a carebundle cohort (carebundle needs the [terminology] extra)."""
-    if not SYNTHEA.is_dir():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"SYNTHEA_DIR {SYNTHEA} is missing (.ci/run sets it)")
-        pytest.skip(f"no Synthea records at {SYNTHEA}")
+    need("synthea")
     bundles = synthea_bundles()
     if importlib.util.find_spec("carebundle"):
         bundles += carebundle_bundles()
