@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -12,6 +13,8 @@ from service.cds.issued import IssuedCard, IssuedCards
 from service.cds.jwt_auth import ReplayStore
 from service.cds.replay import SqliteReplayCache
 from service.fhir.settings import ConfigError
+
+log = logging.getLogger(__name__)
 
 SQLITE_PREFIX = "sqlite:///"
 REDIS_SCHEMES = ("redis", "rediss")
@@ -76,6 +79,8 @@ class StateOptions:
 def open_state(url: str | None, sqlite_path: str | None = None, options: StateOptions | None = None) -> State:
     """Open the stores ``url`` names: unset → SQLite at ``sqlite_path``; sqlite:///path → SQLite; redis:// or rediss:// → Redis."""
     options = options or StateOptions()
+    if url is not None and not isinstance(url, str):
+        raise ConfigError("ELIGIBILITY_STATE_URL must be a URL string (sqlite:///path or redis://host:port/db)")
     text = (url or "").strip()
     if not text:
         if not sqlite_path:
@@ -110,4 +115,7 @@ def state_from_config(config: Mapping[str, Any]) -> State:
     from service.cds.settings import busy_timeout, hash_key, retention_days
 
     options = StateOptions(hash_key=hash_key(config), timeout=busy_timeout(config), retention_days=retention_days(config))
-    return open_state(config.get("STATE_URL"), config.get("CDS_FEEDBACK_DB"), options)
+    state = open_state(config.get("STATE_URL"), config.get("CDS_FEEDBACK_DB"), options)
+    # The kind only: the URL may hold a password.
+    log.info("CDS state (seen JWT ids, issued cards, feedback) in %s", state.kind)
+    return state

@@ -9,12 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from service import create_app
 from service.cds.feedback import parse_feedback
 from service.cds.issued import IssuedCard
 from service.cds.report import feedback_rates
 from service.cds.state import State, StateOptions, open_state
 from service.fhir.settings import ConfigError
 from tests.cds.test_feedback import CARD, RECEIVED, accepted, overridden
+from tests.cds.test_service import close
 
 KEY = b"k" * 32
 ISSUED = datetime(2026, 11, 20, 9, 0, tzinfo=timezone(timedelta(hours=8)))
@@ -201,3 +203,18 @@ def test_the_rates_join_the_latest_feedback_to_the_cards(state: State) -> None:
         {"trial": "NCT06761417", "verdict": "eligible", "issued": 3, "answered": 2, "accepted": 1, "overridden": 1,
          "acceptedRate": 0.5, "overriddenRate": 0.5},
     ]
+
+
+def test_a_url_that_is_not_text_is_a_start_up_error() -> None:
+    """STATE_URL parsed as JSON into a number (ELIGIBILITY_STATE_URL=5) is refused, not crashed on."""
+    with pytest.raises(ConfigError, match="must be a URL string"):
+        open_state(5)  # type: ignore[arg-type]
+
+
+def test_the_app_reads_eligibility_state_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """ELIGIBILITY_STATE_URL in the environment becomes STATE_URL: feedback goes to that file, not to CDS_FEEDBACK_DB."""
+    monkeypatch.setenv("ELIGIBILITY_STATE_URL", f"sqlite:///{tmp_path / 'chosen.sqlite3'}")
+    app = create_app({"TESTING": True, "CDS_FEEDBACK_DB": str(tmp_path / "default.sqlite3")})
+    app.extensions["cds_feedback"].count()
+    close(app)
+    assert (app.extensions["cds_state"].kind, (tmp_path / "chosen.sqlite3").is_file(), (tmp_path / "default.sqlite3").exists()) == ("sqlite", True, False)

@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 import pytest
 import redis
+import requests
 from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from flask import Flask
@@ -29,6 +30,7 @@ from tests.cds.test_blueprint import FEEDBACK_URL, ISSUER, PUBLIC_URL, claims, h
 from tests.cds.test_feedback import accepted
 from tests.cds.test_jwt_auth import Keys, jwks, sign
 from tests.cds.test_service import SERVICE_URL, LocalServer, close
+from tests.gunicorn_server import gunicorn
 
 PASSWORD = "hunter2-not-logged"  # noqa: S105 - a marker the tests check never reaches a log, not a credential
 
@@ -188,3 +190,17 @@ def test_the_report_on_a_down_redis_is_a_clear_error(down_url: str) -> None:
     """`report rates` against a Redis that is down exits non-zero saying the store is unavailable (no traceback, no password)."""
     result = CliRunner().invoke(report, ["rates", "--state-url", down_url, "--json"])
     assert result.exit_code == 1 and "unavailable" in result.output and PASSWORD not in result.output
+
+
+def test_a_token_replayed_to_another_gunicorn_sharing_redis_is_refused(redis_url: str, jwks_server: LocalServer, keys: Keys,
+                                                                      tmp_path: Path) -> None:
+    """Two real gunicorn services (separate processes, separate SQLite defaults) on one Redis: the replay to the second is 401 replayed-jti."""
+    env = {"ELIGIBILITY_STATE_URL": redis_url, "ELIGIBILITY_CDS_PUBLIC_URL": PUBLIC_URL,
+           "ELIGIBILITY_CDS_TRUSTED_ISSUERS": orjson.dumps({ISSUER: f"{jwks_server.url}/jwks.json"}).decode()}
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    token = sign(keys.rsa, payload=claims())
+    with gunicorn(env, tmp_path / "a") as first, gunicorn(env, tmp_path / "b") as second:
+        answered = requests.post(first + SERVICE_URL, json=no_data_call(), headers=headers(token), timeout=30)
+        replayed = requests.post(second + SERVICE_URL, json=no_data_call(), headers=headers(token), timeout=30)
+    assert (answered.status_code, replayed.status_code, replayed.json()["details"]["reason"]) == (200, 401, "replayed-jti")
