@@ -9,10 +9,9 @@ from typing import Any
 from flask import Flask
 
 from service.auth import api_auth
-from service.cds.feedback import FeedbackStore
-from service.cds.issued import IssuedCards
 from service.cds.service import CdsService
-from service.cds.settings import busy_timeout, cds_settings, hash_key, retention_days, url_list
+from service.cds.settings import cds_settings, url_list
+from service.cds.state import IssuedStore, state_from_config
 from service.config import DEFAULTS, flag, positive_int
 from service.errors import EligibilityError
 from service.fhir.client import new_session
@@ -35,10 +34,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["api_auth"] = api_auth(app.config, reaches_patient_data=isinstance(app.extensions["patients"], FhirPatients))
 
     app.extensions["evaluation_gate"] = EvaluationGate(positive_int(app.config.get("EVALUATION_SLOTS"), "EVALUATION_SLOTS"))
-    app.extensions["cds_settings"] = cds_settings(app.config)
-    app.extensions["cds_service"] = cds_service(app.config, app.extensions["rulebook"])
-    app.extensions["cds_feedback"] = FeedbackStore(app.config["CDS_FEEDBACK_DB"], busy_timeout=busy_timeout(app.config),
-                                                   comment_retention_days=retention_days(app.config))
+    # Seen jti values, issued cards and feedback, in SQLite or Redis (STATE_URL), shared by workers and replicas.
+    app.extensions["cds_state"] = state = state_from_config(app.config)
+    app.extensions["cds_settings"] = cds_settings(app.config, state.replays)
+    app.extensions["cds_service"] = cds_service(app.config, app.extensions["rulebook"], state.issued)
+    app.extensions["cds_feedback"] = state.feedback
 
     from service import api, cors, errorhandlers, hygiene, pages
     from service.auth import check_current_request
@@ -69,10 +69,9 @@ def patient_source(config: Mapping[str, Any], book: Rulebook) -> PatientSource:
     return FhirPatients(client, book, fetch_options(config))
 
 
-def cds_service(config: Mapping[str, Any], book: Rulebook) -> CdsService:
-    """Return the CDS service with its fhirServer allowlist and FHIR client settings."""
+def cds_service(config: Mapping[str, Any], book: Rulebook, issued: IssuedStore | None = None) -> CdsService:
+    """Return the CDS service with its fhirServer allowlist, FHIR client settings and issued-card store."""
     settings = client_settings(config)
-    issued = IssuedCards(config["CDS_FEEDBACK_DB"], hash_key(config), busy_timeout=busy_timeout(config)) if config.get("CDS_FEEDBACK_DB") else None
     return CdsService(book, tuple(url_list(config.get("CDS_FHIR_ALLOWLIST"), "CDS_FHIR_ALLOWLIST")), flag(config.get("CDS_SHOW_INELIGIBLE"), default=False),
                       settings, fetch_options(config), new_session(settings.pool_size), report_base=str(config.get("CDS_PUBLIC_URL") or "") or None,
                       require_target_disease=flag(config.get("CDS_REQUIRE_TARGET_DISEASE"), default=True), issued=issued)

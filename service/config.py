@@ -83,6 +83,9 @@ DEFAULTS: dict[str, Any] = {
     # and the REST API (none unless set).
     "CDS_CORS_ORIGINS": [],
     "API_CORS_ORIGINS": [],
+    # Where the state replicas share lives (seen JWT ids, issued cards, feedback): unset → the CDS_FEEDBACK_DB SQLite file;
+    # sqlite:///path; redis://[:password@]host:port/db or rediss://… for a fleet (service/cds/state.py).
+    "STATE_URL": None,
     # SQLite file for card feedback and the JWT ids already seen (created on first use; shared by workers).
     "CDS_FEEDBACK_DB": str(VAR_DIR / "feedback.sqlite3"),
     # Key of the HMAC-SHA256 stored with each issued card instead of the patient id (value or file); unset: no patient hash.

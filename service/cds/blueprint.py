@@ -8,9 +8,10 @@ from flask import Blueprint, current_app, jsonify
 from flask import request as flask_request
 from flask.typing import ResponseReturnValue
 
-from service.cds.feedback import FeedbackStore, parse_feedback
+from service.cds.feedback import parse_feedback
 from service.cds.service import SERVICE_ID, CdsService
 from service.cds.settings import CdsSettings
+from service.cds.state import FeedbackLog
 from service.errors import UnknownService
 from service.gate import EvaluationGate
 from service.requests_in import json_body
@@ -57,6 +58,6 @@ def feedback(service_id: str) -> ResponseReturnValue:
     _service(service_id)
     _authenticate(f"/cds-services/{service_id}/feedback")
     items = parse_feedback(json_body(flask_request))
-    store: FeedbackStore = current_app.extensions["cds_feedback"]
+    store: FeedbackLog = current_app.extensions["cds_feedback"]
     stored = store.record(service_id, items, datetime.now(UTC))
     return jsonify({"stored": stored})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -184,12 +184,21 @@ CREATE INDEX IF NOT EXISTS feedback_card ON feedback (card);
 _INSERT = """
 INSERT INTO feedback (service_id, card, outcome, outcome_timestamp, accepted_suggestions,
                       reason_system, reason_code, reason_display, user_comment, received_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+VALUES (:service_id, :card, :outcome, :outcome_timestamp, :accepted_suggestions,
+        :reason_system, :reason_code, :reason_display, :user_comment, :received_at)
 """
 _SELECT_FOR_CARD = """
 SELECT service_id, card, outcome, outcome_timestamp, accepted_suggestions,
        reason_system, reason_code, reason_display, user_comment, received_at
 FROM feedback WHERE card = ? ORDER BY outcome_timestamp, id
+"""
+
+
+# A clinician may override a card, then accept it: the latest entry is the one that counts.
+_LATEST = """
+SELECT card, outcome FROM (
+    SELECT card, outcome, ROW_NUMBER() OVER (PARTITION BY card ORDER BY outcome_timestamp DESC, id DESC) AS n FROM feedback
+) WHERE n = 1
 """
 
 
@@ -212,22 +221,7 @@ class FeedbackStore:
 
     def record(self, service_id: str, items: list[FeedbackItem], received_at: datetime) -> int:
         """Store the entries of one feedback request in one transaction; return how many were stored."""
-        received = _stored_instant(received_at)
-        rows = [
-            (
-                service_id,
-                item.card,
-                item.outcome,
-                _stored_instant(item.outcome_timestamp),
-                json.dumps(list(item.accepted_suggestions)),
-                item.override_reason.system if item.override_reason else None,
-                item.override_reason.code if item.override_reason else None,
-                item.override_reason.display if item.override_reason else None,
-                item.user_comment,
-                received,
-            )
-            for item in items
-        ]
+        rows = [feedback_row(service_id, item, received_at) for item in items]
         with self._db.write() as connection:
             connection.executemany(_INSERT, rows)
             if self._retention is not None:
@@ -238,13 +232,20 @@ class FeedbackStore:
         """The feedback on one card, oldest outcome first: each entry as the client sent it, plus serviceId and receivedAt."""
         with self._db.read() as connection:
             rows = connection.execute(_SELECT_FOR_CARD, (card_uuid,)).fetchall()
-        return [_from_row(row) for row in rows]
+        return [from_row(row) for row in rows]
 
     def count(self) -> int:
         """How many feedback entries are stored."""
         with self._db.read() as connection:
             (total,) = connection.execute("SELECT COUNT(*) FROM feedback").fetchone()
         return int(total)
+
+    def latest_outcomes(self, cards: Iterable[str]) -> dict[str, str]:
+        """Each card's latest outcome (latest outcomeTimestamp, then latest stored), for the cards that have feedback."""
+        wanted = set(cards)
+        with self._db.read() as connection:
+            rows = connection.execute(_LATEST).fetchall()
+        return {row["card"]: row["outcome"] for row in rows if row["card"] in wanted}
 
 
 def _purge(connection: sqlite3.Connection, now: datetime, days: float) -> int:
@@ -253,7 +254,25 @@ def _purge(connection: sqlite3.Connection, now: datetime, days: float) -> int:
     return int(erased.rowcount)
 
 
-def _from_row(row: sqlite3.Row) -> dict[str, Any]:
+def feedback_row(service_id: str, item: FeedbackItem, received_at: datetime) -> dict[str, Any]:
+    """One entry as a stored row (the SQLite columns, and the fields of its Redis hash): text, JSON text or None."""
+    reason = item.override_reason
+    return {
+        "service_id": service_id,
+        "card": item.card,
+        "outcome": item.outcome,
+        "outcome_timestamp": _stored_instant(item.outcome_timestamp),
+        "accepted_suggestions": json.dumps(list(item.accepted_suggestions)),
+        "reason_system": reason.system if reason else None,
+        "reason_code": reason.code if reason else None,
+        "reason_display": reason.display if reason else None,
+        "user_comment": item.user_comment,
+        "received_at": _stored_instant(received_at),
+    }
+
+
+def from_row(row: Mapping[str, Any] | sqlite3.Row) -> dict[str, Any]:
+    """A stored row (SQLite row or Redis hash, missing fields as None) as the entry the client sent, plus serviceId and receivedAt."""
     reason = Coding(row["reason_system"], row["reason_code"], row["reason_display"]) if row["reason_code"] is not None else None
     item = FeedbackItem(
         card=row["card"],

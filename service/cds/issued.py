@@ -8,10 +8,13 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from service.cds.database import DEFAULT_BUSY_TIMEOUT_SECONDS, Database
 from service.errors import ServiceUnavailable
+
+if TYPE_CHECKING:
+    from service.cds.state import IssuedStore
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +58,7 @@ class IssuedCard:
 
 
 class IssuedCards:
-    """The issued-card records in the CDS SQLite file."""
+    """The issued-card records in the CDS SQLite file (the Redis twin is service/cds/state_redis.py)."""
 
     def __init__(self, path: str | Path, hash_key: bytes | None, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT_SECONDS) -> None:
         self._db = Database(path, _SCHEMA, busy_timeout=busy_timeout)
@@ -80,6 +83,14 @@ class IssuedCards:
             row = connection.execute("SELECT * FROM issued_card WHERE card = ?", (card,)).fetchone()
         return dict(row) if row is not None else None
 
+    def issued_since(self, since: datetime | None) -> list[tuple[str, str, str]]:
+        """(card, trial_id, verdict) of every card issued at or after ``since`` (all when None)."""
+        # Stored instants are fixed-width UTC text, so text order is time order.
+        start = since.astimezone(UTC).strftime(_STORED_INSTANT) if since is not None else ""
+        with self._db.read() as connection:
+            rows = connection.execute("SELECT card, trial_id, verdict FROM issued_card WHERE issued_at >= ?", (start,)).fetchall()
+        return [(row["card"], row["trial_id"], row["verdict"]) for row in rows]
+
 
 def issued_cards(reports: list[dict[str, Any]], cards: list[dict[str, Any]], hook_instance: str, card_uuid: Any) -> list[IssuedCard]:
     """Pair each card shown with the report it came from (matched by the card uuid the trial and hook instance give)."""
@@ -88,7 +99,7 @@ def issued_cards(reports: list[dict[str, Any]], cards: list[dict[str, Any]], hoo
             for c in cards if c.get("uuid") in by_uuid]
 
 
-def note_issued(store: IssuedCards | None, service_id: str, patient_id: str, hook_instance: str, reports: list[dict[str, Any]],
+def note_issued(store: IssuedStore | None, service_id: str, patient_id: str, hook_instance: str, reports: list[dict[str, Any]],
                 cards: list[dict[str, Any]]) -> None:
     """Record one call's cards, if a store is configured (the one call service.py makes into this module)."""
     if store is not None and cards:

@@ -240,7 +240,7 @@ class JwtVerifier:
         self._leeway = leeway_seconds
         self._max_lifetime = max_lifetime_seconds
         self._jwks = JwksCache(session, ttl_seconds=jwks_ttl_seconds, min_refetch_seconds=jwks_min_refetch_seconds, clock=clock)
-        # In memory by default; a shared store (SqliteReplayCache) makes replay checks hold across worker processes.
+        # In memory by default; a shared store (service/cds/state.py: SQLite or Redis) makes replay checks hold across workers and replicas.
         self._replays: ReplayStore = replays if replays is not None else JtiReplayCache(max_remembered_jtis)
 
     def verify(self, authorization_header: str | None) -> dict[str, Any]:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 
 from service.cds.cards import cards_for
-from service.cds.issued import IssuedCards, note_issued
+from service.cds.issued import note_issued
 from service.cds.prefetch import PATIENT_KEY, Prefetched, PrefetchPlan, prefetch_plan, read_prefetch, record_from_parts
 from service.errors import BadRequest, FhirError, PrefetchUnavailable
 from service.evaluate import evaluate_trials
@@ -21,6 +21,9 @@ from service.fhir.medications import read_medications, unresolved_medications
 from service.patients import is_fhir_id
 from service.record import PatientRecord, entries_of
 from service.rulebook import Rulebook
+
+if TYPE_CHECKING:
+    from service.cds.state import IssuedStore
 
 SERVICE_ID = "trial-eligibility"
 HOOK = "patient-view"
@@ -40,8 +43,8 @@ class CdsService:
     report_base: str | None = None
     # Cards only for trials whose target disease the patient may have (ELIGIBILITY_CDS_REQUIRE_TARGET_DISEASE).
     require_target_disease: bool = True
-    # Where issued cards are recorded so feedback ties back to trial and verdict (service/cds/issued.py); None: not recorded.
-    issued: IssuedCards | None = None
+    # Where issued cards are recorded so feedback ties back to trial and verdict (service/cds/state.py); None: not recorded.
+    issued: IssuedStore | None = None
 
     def __post_init__(self) -> None:
         self.trials = list(self.book.trials.values())

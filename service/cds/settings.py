@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from service.cds.jwt_auth import JwtVerifier, ReplayStore
-from service.cds.replay import SqliteReplayCache
 from service.config import flag, read_secret
 from service.fhir.settings import ConfigError
 
@@ -42,8 +41,8 @@ class CdsSettings:
             return self._verifiers[audience]
 
 
-def cds_settings(config: Mapping[str, Any]) -> CdsSettings:
-    """Read the CDS settings; turning JWT verification off is allowed but logged as a warning."""
+def cds_settings(config: Mapping[str, Any], replays: ReplayStore | None = None) -> CdsSettings:
+    """Read the CDS settings (seen jti values kept in ``replays``, else in memory); turning JWT verification off is logged as a warning."""
     public_url = str(config.get("CDS_PUBLIC_URL") or "")
     if not public_url.startswith(("http://", "https://")):
         raise ConfigError("ELIGIBILITY_CDS_PUBLIC_URL must be this service's http(s) base URL (the JWT aud is built from it)")
@@ -60,8 +59,6 @@ def cds_settings(config: Mapping[str, Any]) -> CdsSettings:
         leeway_seconds = int(60 if leeway in (None, "") else leeway)  # 0 is a leeway, not "unset"
     except (TypeError, ValueError) as exc:
         raise ConfigError("ELIGIBILITY_CDS_JWT_LEEWAY must be a whole number of seconds") from exc
-    # Seen jti values live in SQLite beside the feedback, so a replay to another worker (or after a restart) is caught.
-    replays = SqliteReplayCache(config["CDS_FEEDBACK_DB"], busy_timeout=busy_timeout(config)) if config.get("CDS_FEEDBACK_DB") else None
     return CdsSettings(public_url=public_url, verify_jwt=verify, trusted_issuers=dict(issuers),
                        jku_allowlist=tuple(url_list(config.get("CDS_JKU_ALLOWLIST"), "CDS_JKU_ALLOWLIST")),
                        leeway_seconds=leeway_seconds, replays=replays)

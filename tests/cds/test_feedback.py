@@ -1,4 +1,4 @@
-"""Tests for service.cds.feedback: parsing CDS Hooks 2.0 feedback and keeping it in SQLite."""
+"""Tests for service.cds.feedback: parsing CDS Hooks 2.0 feedback and keeping it in SQLite (what is SQLite's own)."""
 
 from __future__ import annotations
 
@@ -134,20 +134,7 @@ def test_parse_invalid_feedback_names_the_problem(body: object, item: int | None
     assert (caught.value.status, caught.value.details, where in caught.value.message) == (400, {"item": item, "member": member}, True)
 
 
-def test_store_reads_back_what_it_recorded(tmp_path: Path) -> None:
-    """Recorded entries read back per card as the client sent them, with the service id and receipt time in UTC."""
-    store = FeedbackStore(tmp_path / "feedback.sqlite3")
-    body = {"feedback": [overridden(), accepted(card="another-card")]}
-    assert store.record("trial-eligibility", parse_feedback(body), RECEIVED) == 2
-    assert store.for_card(CARD) == [{"serviceId": "trial-eligibility", **overridden(), "receivedAt": "2020-12-11T00:30:00Z"}]
-
-
-def test_store_orders_a_cards_feedback_by_outcome_time(tmp_path: Path) -> None:
-    """A card's entries come back oldest outcome first, fractions of a second included."""
-    store = FeedbackStore(tmp_path / "feedback.sqlite3")
-    times = ["2020-12-11T00:00:01Z", "2020-12-11T00:00:00.500000Z", "2020-12-11T00:00:00Z"]
-    store.record("trial-eligibility", parse_feedback({"feedback": [overridden(outcomeTimestamp=t) for t in times]}), RECEIVED)
-    assert [entry["outcomeTimestamp"] for entry in store.for_card(CARD)] == sorted(times, key=datetime.fromisoformat)
+# Reading back and ordering, on SQLite and Redis alike: tests/cds/test_state.py.
 
 
 def test_store_survives_a_restart(tmp_path: Path) -> None:

@@ -76,7 +76,7 @@ def test_feedback_rates_per_trial_join_feedback_to_the_cards(app: Flask, tmp_pat
                          feedback(second, "overridden")]}
     assert client.post("/cds-services/trial-eligibility/feedback", json=body).status_code == 200
     store = app.extensions["cds_service"].issued
-    rows = {row["trial"]: row for row in feedback_rates(tmp_path / "cds.sqlite3")}
+    rows = {row["trial"]: row for row in feedback_rates(app.extensions["cds_state"])}
     assert rows[store.get(first)["trial_id"]]["acceptedRate"] == 1.0
     assert rows[store.get(second)["trial_id"]]["overriddenRate"] == 1.0
     assert sum(row["issued"] for row in rows.values()) == len(cards)
@@ -101,14 +101,7 @@ def test_a_short_hash_key_is_a_config_error(tmp_path: Path) -> None:
         create_app({"TESTING": True, "CDS_FEEDBACK_DB": str(tmp_path / "cds.sqlite3"), "CDS_PATIENT_HASH_KEY": "short"})
 
 
-def test_user_comments_past_the_retention_are_erased_on_the_next_write(tmp_path: Path) -> None:
-    """With a 30-day retention, a comment received 31 days before a new feedback write is erased; a recent one stays."""
-    store = FeedbackStore(tmp_path / "cds.sqlite3", comment_retention_days=30)
-    now = datetime(2026, 11, 20, tzinfo=UTC)
-    store.record("trial-eligibility", parse_feedback({"feedback": [feedback("old", "overridden", comment="Mrs X declined")]}), now - timedelta(days=31))
-    store.record("trial-eligibility", parse_feedback({"feedback": [feedback("new", "overridden", comment="Seen")]}), now)
-    assert "overrideReason" not in store.for_card("old")[0]
-    assert store.for_card("new")[0]["overrideReason"]["userComment"] == "Seen"
+# The retention purge on each write, on SQLite and Redis alike: tests/cds/test_state.py.
 
 
 def test_the_purge_command_erases_old_comments(tmp_path: Path) -> None:

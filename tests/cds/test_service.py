@@ -69,10 +69,11 @@ def cds_app(tmp_path: Path, **config: Any) -> Flask:
 
 
 def close(app: Flask) -> None:
-    """Close the app's pooled FHIR connections (left open, they surface as ResourceWarnings)."""
+    """Close the app's pooled FHIR and state connections (left open, they surface as ResourceWarnings)."""
     session = app.extensions["cds_service"].session
     if session is not None:
         session.close()
+    app.extensions["cds_state"].close()
 
 
 @pytest.fixture(scope="module")
