@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import click
 import orjson
@@ -102,7 +103,7 @@ def evaluate(trial_id: str, bundle_path: str | None, patient_id: str | None, fhi
     render(report)
 
 
-def render(report: dict) -> None:
+def render(report: dict[str, Any]) -> None:
     """Print a report as a table, one row per criterion, with its evidence."""
     # Rich sizes the table to the terminal (COLUMNS when set; 80 when the output is not a terminal).
     console = Console()
@@ -124,7 +125,7 @@ def render(report: dict) -> None:
     console.print(table)
 
 
-def status_style(item: dict) -> str:
+def status_style(item: dict[str, Any]) -> str:
     """The colour of a criterion's status, by what it means for the patient (see STATUS_STYLE)."""
     return STATUS_STYLE.get(item.get("kind", "inclusion"), STATUS_STYLE["inclusion"])[item["status"]]
 

@@ -117,7 +117,7 @@ def positive_int(value: object, name: str) -> int:
     from service.fhir.settings import ConfigError
 
     try:
-        number = int(value)  # type: ignore[call-overload]
+        number: int = int(value)  # type: ignore[call-overload]
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"ELIGIBILITY_{name} must be a whole number") from exc
     if number < 1 or isinstance(value, bool):

@@ -109,7 +109,7 @@ def verdict_text(report: dict[str, Any]) -> str:
     open_items = report.get("toConfirm", 0)
     if report["verdict"] == "eligible" and open_items:
         return f"no barrier found — {open_items} item{'s' if open_items != 1 else ''} to confirm"
-    return report["verdict"]
+    return str(report["verdict"])
 
 
 def evaluate_trials(book: Rulebook, trials: list[Trial], record: PatientRecord, as_of: date) -> list[dict[str, Any]]:

@@ -41,5 +41,5 @@ def conn_init_with_timeout(self: Any) -> None:
 def install() -> None:
     """Patch gunicorn (in the master, before workers fork): problem+json errors, no Server header, a socket timeout per client."""
     util.write_error = write_problem
-    wsgi.Response.default_headers = default_headers_without_server  # type: ignore[method-assign]
-    gthread.TConn.init = conn_init_with_timeout  # type: ignore[method-assign]
+    wsgi.Response.default_headers = default_headers_without_server
+    gthread.TConn.init = conn_init_with_timeout

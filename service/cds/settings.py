@@ -68,7 +68,7 @@ def busy_timeout(config: Mapping[str, Any]) -> float:
     """The bounded wait for the CDS SQLite file, in seconds (CDS_DB_BUSY_TIMEOUT, 0 to 30)."""
     value = config.get("CDS_DB_BUSY_TIMEOUT")
     try:
-        seconds = float(2.0 if value in (None, "") else value)  # type: ignore[arg-type]
+        seconds = float(2.0 if value in (None, "") else value)
     except (TypeError, ValueError) as exc:
         raise ConfigError("ELIGIBILITY_CDS_DB_BUSY_TIMEOUT must be a number of seconds") from exc
     # Longer than this would hold a worker thread on every call while a backup runs.

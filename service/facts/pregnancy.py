@@ -10,7 +10,8 @@ from service import units
 from service.facts.base import Evidence, Fact, iso, show, unknown
 from service.facts.context import Context
 from service.facts.history import condition_matches
-from service.facts.observations import NEGATIVE_CODES, POSITIVE_CODES, Reading, readings
+from service.facts.observations import NEGATIVE_CODES, POSITIVE_CODES
+from service.facts.readings import Reading, readings
 from service.fhir_values import as_list, codings, concept_text, parse_datetime, reference_of
 
 # Pregnancy status answers (LOINC 82810-3 answer list LL4129-4 and the SNOMED CT findings HL7 and WHO use with it;

