@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import traceback
 
 import orjson
 from flask import Flask, Response, request
@@ -55,6 +56,7 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Response:
-        # Logged without the request body: it holds patient data.
-        log.exception("unexpected error: %s", type(exc).__name__)
+        # Logged without the request body and without the exception's message (str(exc) of a KeyError or ValueError can quote
+        # a value from the record); the frames say where it happened.
+        log.error("unexpected error: %s\n%s", type(exc).__name__, "".join(traceback.format_tb(exc.__traceback__)).rstrip())
         return problem_response(problem(500, "internal-error", "an unexpected error occurred; it has been logged"))
