@@ -10,7 +10,7 @@ from flask import Flask
 
 from service import create_app
 
-SECRET = "patient Jane Doe 1970-01-01"
+RECORD_TEXT = "patient Jane Doe 1970-01-01"
 
 
 @pytest.fixture()
@@ -21,7 +21,7 @@ def crashing_app(tmp_path: Path) -> Flask:
 
     @app.get("/boom")
     def boom() -> str:
-        raise RuntimeError(SECRET)
+        raise RuntimeError(RECORD_TEXT)
 
     return app
 
@@ -39,7 +39,7 @@ def test_an_unexpected_exception_is_a_problem_json_500(crashing_app: Flask) -> N
 def test_the_500_body_never_carries_the_exception_text(crashing_app: Flask) -> None:
     """Neither the exception's message (which may quote patient data) nor a traceback reaches the caller."""
     body = crashing_app.test_client().get("/boom").get_data(as_text=True)
-    assert SECRET not in body
+    assert RECORD_TEXT not in body
     assert "Traceback" not in body
 
 
@@ -50,4 +50,4 @@ def test_the_500_is_logged_with_where_it_happened_but_not_the_exception_text(cra
     logged = caplog.text
     assert "RuntimeError" in logged
     assert "test_errorhandlers.py" in logged
-    assert SECRET not in logged
+    assert RECORD_TEXT not in logged

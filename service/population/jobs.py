@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,8 +56,9 @@ class Jobs:
             run_screen(options, cancel=cancel)
         except EligibilityError as exc:
             log.warning("population screen stopped: %s", exc.code)  # the manifest holds the message
-        except Exception:
-            log.exception("population screen failed")
+        except Exception as exc:
+            # As the request handler does: the type and frames, not the message (it can quote a patient's record).
+            log.error("population screen failed: %s\n%s", type(exc).__name__, "".join(traceback.format_tb(exc.__traceback__)).rstrip())
 
     def manifest(self, run_id: str) -> dict[str, Any] | None:
         """Return a run's manifest, or None when there is no such run."""
