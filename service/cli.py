@@ -14,11 +14,12 @@ from rich.table import Table
 from rich.text import Text
 
 from service import create_app
+from service.authoring import explain, run_cases
 from service.config import DEFAULTS
 from service.errors import BadRequest, EligibilityError
 from service.evaluate import evaluate_trial, verdict_text
 from service.requests_in import as_of_date, patient_record
-from service.rulebook import load_rulebook
+from service.rulebook import Rulebook, Trial, load_rulebook
 from service.rules_doc import render as render_rules_doc
 
 # Colour says what a status means for the patient: an exclusion that is met bars them (red), one not met is good news.
@@ -60,6 +61,56 @@ def rules_doc(rules_dir: str, to_stdout: bool) -> None:
     target = Path(rules_dir) / "README.md"
     target.write_text(text, encoding="utf-8")
     click.echo(f"wrote {target}")
+
+
+@main.group("rules")
+def rules() -> None:
+    """The rule author's tools: explain a criterion, run a trial's fixture cases."""
+
+
+@rules.command("explain")
+@click.argument("trial_id")
+@click.argument("criterion_id")
+@click.option("--rules-dir", default=DEFAULTS["RULES_DIR"], type=click.Path(file_okay=False))
+def rules_explain(trial_id: str, criterion_id: str, rules_dir: str) -> None:
+    """Print a criterion in readable infix with the definitions it reads, their windows, absence policies and value sets."""
+    book = load_rulebook(rules_dir)
+    trial = _known_trial(book, trial_id)
+    criterion = next((c for c in trial.criteria if c.id == criterion_id), None)
+    if criterion is None:
+        raise click.BadParameter(f"{trial_id} has no criterion {criterion_id!r}; it has {[c.id for c in trial.criteria]}", param_hint="CRITERION_ID")
+    click.echo(explain(book, trial, criterion), nl=False)
+
+
+@rules.command("test")
+@click.argument("trial_id")
+@click.option("--rules-dir", default=DEFAULTS["RULES_DIR"], type=click.Path(file_okay=False))
+@click.option("--fixtures-dir", default=DEFAULTS["FIXTURES_DIR"], type=click.Path(file_okay=False))
+@click.option("--failures-only", is_flag=True, help="List only the cases that do not give what they expect")
+def rules_test(trial_id: str, rules_dir: str, fixtures_dir: str, failures_only: bool) -> None:
+    """Run a trial's fixture cases and print expected against actual; exit 1 when any case differs."""
+    book = load_rulebook(rules_dir)
+    results = run_cases(book, _known_trial(book, trial_id), Path(fixtures_dir))
+    table = Table(title=f"{trial_id}: {sum(r.passed for r in results)} of {len(results)} cases as expected")
+    for column in ("case", "verdict expected", "verdict", "fails expected", "fails", "statuses that differ", ""):
+        table.add_column(column, overflow="fold")
+    for r in results:
+        if failures_only and r.passed:
+            continue
+        wrong = ", ".join(f"{cid}: {want} → {got}" for cid, (want, got) in sorted(r.wrong_statuses.items()))
+        table.add_row(r.name, r.expected_verdict, r.verdict, " ".join(r.expected_fails), " ".join(r.fails), wrong,
+                      Text("ok", style="green") if r.passed else Text("DIFFERS", style="bold red"))
+    Console().print(table)
+    if not all(r.passed for r in results):
+        sys.exit(1)
+
+
+def _known_trial(book: Rulebook, trial_id: str) -> Trial:
+    """The trial of that id, or a usage error listing the known ones."""
+    trial = book.trial(trial_id)
+    if trial is None:
+        raise click.BadParameter(f"no trial {trial_id!r}; known: {sorted(book.trials)}", param_hint="TRIAL_ID")
+    return trial
 
 
 @main.command()

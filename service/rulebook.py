@@ -117,6 +117,10 @@ class Rulebook:
             todo.extend(_dependencies(self.definitions, self.formulas, name))
         return wanted
 
+    def dependencies(self, name: str) -> list[str]:
+        """Return the definitions one definition reads directly (a formula's facts, a derived value's inputs)."""
+        return _dependencies(self.definitions, self.formulas, name)
+
     def resource_types_for(self, trial: Trial) -> set[str]:
         """Return the FHIR resource types a trial's definitions read."""
         return {rtype for name in self.definitions_for(trial) for rtype in RESOURCE_TYPES[self.definitions[name]["kind"]]}
