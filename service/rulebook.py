@@ -159,6 +159,8 @@ def load_rulebook(rules_dir: Path | str = DEFAULT_RULES_DIR) -> Rulebook:
     """Load and check every rule file; raise RuleError naming the file, criterion and problem."""
     root = Path(rules_dir)
     schemas = {name: _read(root / "schema" / f"{name}.schema.json") for name in ("valuesets", "definitions", "trial")}
+    # The kinds a definition may have are the registry's (service.facts.KINDS), not a list kept in the schema file too.
+    schemas["definitions"]["$defs"]["definition"]["properties"]["kind"] = {"enum": sorted(KINDS)}
     digest = hashlib.sha256()
     files = sorted(p for p in root.rglob("*.json") if "schema" not in p.parts)
     for path in files:
@@ -203,7 +205,7 @@ def _check_definitions(definitions: dict[str, dict[str, Any]], value_sets: dict[
     formulas: dict[str, Formula] = {}
     for name, definition in definitions.items():
         where = f"{origin[name].name}: definition {name!r}"
-        if definition["kind"] not in KINDS and definition["kind"] != "formula":
+        if definition["kind"] not in KINDS:
             raise RuleError(f"{where}: unknown kind {definition['kind']!r}")
         if "valueSet" in definition and definition["valueSet"] not in value_sets:
             raise RuleError(f"{where}: unknown value set {definition['valueSet']!r}")

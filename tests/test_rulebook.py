@@ -331,3 +331,21 @@ def test_an_unknown_included_value_set_names_the_file_and_the_including_set(tmp_
         load_rulebook(rules)
     assert "conditions.json" in info.value.message
     assert "bone_and_soft_tissue_sarcoma" in info.value.message and "no_such_set" in info.value.message
+
+
+def test_a_kind_outside_the_registry_is_refused_naming_it(rules: Path) -> None:
+    """A definition whose kind service.facts.KINDS does not register is refused at load, naming the file, definition and kind."""
+    edit(rules / "library" / "definitions.json", lambda doc: doc["definitions"]["active_hepatitis_b"].update(kind="bloodPressure"))
+    error = load_error(rules)
+    assert error.startswith("definitions.json")
+    assert "bloodPressure" in error
+
+
+def test_the_registry_is_the_one_list_of_kinds(book: Rulebook) -> None:
+    """Every kind the rules use is registered, each registered kind but formula has its fact function, and the schema file lists none."""
+    from service.facts import KINDS
+
+    assert {d["kind"] for d in book.definitions.values()} <= set(KINDS)
+    assert [name for name, kind in KINDS.items() if kind.fact is None] == ["formula"]
+    schema = orjson.loads((DEFAULT_RULES_DIR / "schema" / "definitions.schema.json").read_bytes())
+    assert "enum" not in schema["$defs"]["definition"]["properties"]["kind"]

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from service.errors import RuleError
 from service.facts import derived, history, observations, patient, pregnancy
 from service.facts.base import Evidence, Fact, unknown
 from service.facts.context import Context
@@ -14,49 +16,42 @@ from service.valuesets import ValueSet
 
 KindFunction = Callable[[Context, str, dict[str, Any]], Fact]
 
-KINDS: dict[str, KindFunction] = {
-    "age": patient.age,
-    "sex": patient.sex,
-    "measurement": observations.measurement,
-    "ulnRatio": observations.uln_ratio,
-    "inReferenceRange": observations.in_reference_range,
-    "qualitative": observations.qualitative,
-    "ordinal": observations.ordinal,
-    "condition": history.condition,
-    "conditionCount": history.condition_count,
-    "medication": history.medication,
-    "medicationCycles": history.medication_cycles,
-    "procedure": history.procedure,
-    "allergy": history.allergy,
-    "immunization": history.immunization,
-    "cockcroftGault": derived.cockcroft_gault,
-    "schwartz": derived.schwartz,
-    "childbearingPotential": pregnancy.childbearing_potential,
-    "pregnancy": pregnancy.pregnancy,
+
+@dataclass(frozen=True)
+class Kind:
+    """A definition kind: the function computing its fact, and the FHIR resource types it reads (the fetch asks for these)."""
+
+    fact: KindFunction | None
+    reads: tuple[str, ...] = ()
+
+
+# The one registry of definition kinds: the rulebook accepts exactly these (the JSON Schema's kind enum is filled from it
+# at load), the facts dispatch on them, and the fetch layer and prefetch ask for what they read.
+KINDS: dict[str, Kind] = {
+    "age": Kind(patient.age, ("Patient",)),
+    "sex": Kind(patient.sex, ("Patient",)),
+    "measurement": Kind(observations.measurement, ("Observation",)),
+    "ulnRatio": Kind(observations.uln_ratio, ("Observation",)),
+    "inReferenceRange": Kind(observations.in_reference_range, ("Observation",)),
+    "qualitative": Kind(observations.qualitative, ("Observation",)),
+    "ordinal": Kind(observations.ordinal, ("Observation",)),
+    "condition": Kind(history.condition, ("Condition",)),
+    "conditionCount": Kind(history.condition_count, ("Condition",)),
+    "medication": Kind(history.medication, history.MEDICATION_TYPES),
+    "medicationCycles": Kind(history.medication_cycles, history.MEDICATION_TYPES),
+    "procedure": Kind(history.procedure, ("Procedure",)),
+    "allergy": Kind(history.allergy, ("AllergyIntolerance",)),
+    "immunization": Kind(history.immunization, ("Immunization",)),
+    "cockcroftGault": Kind(derived.cockcroft_gault),
+    "schwartz": Kind(derived.schwartz),
+    "childbearingPotential": Kind(pregnancy.childbearing_potential),
+    "pregnancy": Kind(pregnancy.pregnancy, ("Observation", "Condition")),
+    # JsonLogic over other definitions, compiled by the rulebook; reads what those read.
+    "formula": Kind(None),
 }
 
-# The FHIR resource types each kind reads (the fetch layer asks for exactly these).
-RESOURCE_TYPES: dict[str, tuple[str, ...]] = {
-    "age": ("Patient",),
-    "sex": ("Patient",),
-    "measurement": ("Observation",),
-    "ulnRatio": ("Observation",),
-    "inReferenceRange": ("Observation",),
-    "qualitative": ("Observation",),
-    "ordinal": ("Observation",),
-    "condition": ("Condition",),
-    "conditionCount": ("Condition",),
-    "medication": history.MEDICATION_TYPES,
-    "medicationCycles": history.MEDICATION_TYPES,
-    "procedure": ("Procedure",),
-    "allergy": ("AllergyIntolerance",),
-    "immunization": ("Immunization",),
-    "cockcroftGault": (),
-    "schwartz": (),
-    "childbearingPotential": (),
-    "pregnancy": ("Observation", "Condition"),
-    "formula": (),
-}
+# The FHIR resource types each kind reads, by kind name (a view of KINDS).
+RESOURCE_TYPES: dict[str, tuple[str, ...]] = {name: kind.reads for name, kind in KINDS.items()}
 
 
 class FactSet:
@@ -78,7 +73,10 @@ class FactSet:
         kind = definition["kind"]
         if kind == "formula":
             return derived.formula(self.context, name, definition, self._library.formulas[name])
-        return KINDS[kind](self.context, name, definition)
+        fact = KINDS[kind].fact
+        if fact is None:  # only formula has none, handled above; the rulebook accepts no other kind
+            raise RuleError(f"definition {name!r}: kind {kind!r} has no fact function")
+        return fact(self.context, name, definition)
 
 
-__all__ = ["KINDS", "RESOURCE_TYPES", "Evidence", "Fact", "FactSet", "ValueSet", "unknown"]
+__all__ = ["KINDS", "Kind", "RESOURCE_TYPES", "Evidence", "Fact", "FactSet", "ValueSet", "unknown"]
