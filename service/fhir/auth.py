@@ -13,6 +13,7 @@ import jwt
 import orjson
 import requests
 
+from service.config import DEFAULTS
 from service.errors import FhirAuthRefused, FhirTemporaryError
 
 SMART_ALGORITHMS = ("RS384", "ES384")
@@ -79,7 +80,8 @@ class SmartBackendServices:
     private_key: str = field(repr=False)  # PEM
     algorithm: str = "RS384"
     key_id: str | None = None
-    scopes: str = "system/*.read"
+    # The default is the service's (config.DEFAULTS["FHIR_SMART_SCOPES"]): read access to exactly the types the rules read.
+    scopes: str = DEFAULTS["FHIR_SMART_SCOPES"]
     jku: str | None = None
     timeout: float = 10.0
     session: requests.Session | None = field(default=None, repr=False)

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from service.config import flag, read_secret
+from service.config import DEFAULTS, flag, read_secret
 from service.errors import EligibilityError
 from service.fhir.auth import Auth, BearerToken, NoAuth, SmartBackendServices
 from service.fhir.client import ClientSettings, FhirClient, new_session
@@ -76,8 +76,8 @@ def auth_from_config(config: Mapping[str, Any], session: Any = None) -> Auth:
     try:
         return SmartBackendServices(
             token_url=str(config["FHIR_SMART_TOKEN_URL"]), client_id=str(config["FHIR_SMART_CLIENT_ID"]), private_key=str(key),
-            algorithm=str(config.get("FHIR_SMART_ALG") or "RS384"), key_id=config.get("FHIR_SMART_KID") or None,
-            scopes=str(config.get("FHIR_SMART_SCOPES") or "system/*.read"), jku=config.get("FHIR_SMART_JKU") or None,
+            algorithm=str(config.get("FHIR_SMART_ALG") or DEFAULTS["FHIR_SMART_ALG"]), key_id=config.get("FHIR_SMART_KID") or None,
+            scopes=str(config.get("FHIR_SMART_SCOPES") or DEFAULTS["FHIR_SMART_SCOPES"]), jku=config.get("FHIR_SMART_JKU") or None,
             timeout=_number(config, "FHIR_TIMEOUT"), session=session,
         )
     except ValueError as exc:
