@@ -8,7 +8,6 @@ from typing import Any
 from service.facts import Fact, FactSet, unknown
 from service.facts.derived import data_for
 from service.facts.patient import deceased_criterion
-from service.kleene import render
 from service.record import PatientRecord
 from service.rulebook import Criterion, Rulebook, Trial
 from service.valuesets import value_sets_version
@@ -43,7 +42,7 @@ def evaluate_criterion(criterion: Criterion, facts: FactSet) -> dict[str, Any]:
     evidence = [e.to_json() for f in used for e in f.evidence]
     # What a clinician could obtain to decide an unknown criterion (missing or stale labs).
     missing = sorted({f.missing for f in decisive if f.value is None and f.missing}) if result is None else []
-    reason = f"{reason} [rule: {render(criterion.formula.logic)}]"
+    reason = f"{reason} [rule: {criterion.formula.text}]"
     if criterion.kind == "exclusion" and result and _rests_on_names(criterion, used):
         status, reason = "review", f"met only through a record matched by name, not by code: a person must confirm ({reason})"
     causes = [f for f in decisive if f.value is None or f.low is not None or f.high is not None]
