@@ -111,8 +111,8 @@ def verdict_text(report: dict[str, Any]) -> str:
     return report["verdict"]
 
 
-def evaluate_trials(book: Rulebook, trials: list[Trial], record: PatientRecord, as_of: date) -> list[dict[str, Any]]:
+def evaluate_trials(book: Rulebook, trials: list[Trial], record: PatientRecord, as_of: date, facts: FactSet | None = None) -> list[dict[str, Any]]:
     """Evaluate several trials over one set of facts; eligible first, then insufficient-data, then ineligible."""
-    facts = FactSet(record, as_of, book)
+    facts = facts or FactSet(record, as_of, book)
     reports = [evaluate_trial(book, trial, record, as_of, facts) for trial in trials]
     return sorted(reports, key=lambda r: (VERDICT_ORDER[r["verdict"]], r["trialId"]))
