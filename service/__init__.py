@@ -16,6 +16,7 @@ from service.errors import EligibilityError
 from service.fhir.client import new_session
 from service.fhir.settings import client_from_config, client_settings, fetch_options
 from service.gate import EvaluationGate
+from service.json_provider import OrjsonProvider
 from service.patients import FhirPatients, FixturePatients, PatientSource
 from service.rulebook import Rulebook, load_rulebook
 
@@ -23,6 +24,7 @@ from service.rulebook import Rulebook, load_rulebook
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the Flask app: defaults, then ELIGIBILITY_* environment variables, then ``config``."""
     app = Flask(__name__)
+    app.json = OrjsonProvider(app)  # the same JSON as Flask's default, serialised by orjson (service/json_provider.py)
     app.config.update(DEFAULTS)
     app.config.from_prefixed_env("ELIGIBILITY")
     if config:

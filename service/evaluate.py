@@ -8,7 +8,6 @@ from typing import Any
 from service.facts import Fact, FactSet, unknown
 from service.facts.derived import data_for
 from service.facts.patient import deceased_criterion
-from service.kleene import render
 from service.record import PatientRecord
 from service.rulebook import Criterion, Rulebook, Trial
 from service.valuesets import value_sets_version
@@ -43,7 +42,7 @@ def evaluate_criterion(criterion: Criterion, facts: FactSet) -> dict[str, Any]:
     evidence = [e.to_json() for f in used for e in f.evidence]
     # What a clinician could obtain to decide an unknown criterion (missing or stale labs).
     missing = sorted({f.missing for f in decisive if f.value is None and f.missing}) if result is None else []
-    reason = f"{reason} [rule: {render(criterion.formula.logic)}]"
+    reason = f"{reason} [rule: {criterion.formula.text}]"
     if criterion.kind == "exclusion" and result and _rests_on_names(criterion, used):
         status, reason = "review", f"met only through a record matched by name, not by code: a person must confirm ({reason})"
     causes = [f for f in decisive if f.value is None or f.low is not None or f.high is not None]
@@ -112,8 +111,8 @@ def verdict_text(report: dict[str, Any]) -> str:
     return str(report["verdict"])
 
 
-def evaluate_trials(book: Rulebook, trials: list[Trial], record: PatientRecord, as_of: date) -> list[dict[str, Any]]:
+def evaluate_trials(book: Rulebook, trials: list[Trial], record: PatientRecord, as_of: date, facts: FactSet | None = None) -> list[dict[str, Any]]:
     """Evaluate several trials over one set of facts; eligible first, then insufficient-data, then ineligible."""
-    facts = FactSet(record, as_of, book)
+    facts = facts or FactSet(record, as_of, book)
     reports = [evaluate_trial(book, trial, record, as_of, facts) for trial in trials]
     return sorted(reports, key=lambda r: (VERDICT_ORDER[r["verdict"]], r["trialId"]))

@@ -29,7 +29,13 @@ SYSTEM_ALIASES = {
 }
 ICD_SYSTEMS = {"http://hl7.org/fhir/sid/icd-10-cm"}
 EXPANSIONS = "expansions"
+# Distinct (concepts, texts) signatures whose match a value set remembers; past this the memo starts over, so records
+# that carry endless distinct codes or texts cannot grow a long-lived worker without bound.
+MATCH_MEMO_LIMIT = 20_000
 GUARDS = Path("sources") / "name-guards.json"
+
+
+_UNSEEN = object()
 
 
 def canonical_system(system: str) -> str:
@@ -65,6 +71,9 @@ class ValueSet:
     _pattern: re.Pattern[str] | None = field(default=None, repr=False, compare=False)
     _guard: re.Pattern[str] | None = field(default=None, repr=False, compare=False)
     _prefix_index: dict[str, tuple[str, ...]] | None = field(default=None, repr=False, compare=False)
+    # Match results by (concepts, texts) for the process's life (the set does not change once built): patients repeat the
+    # same few hundred codes, and each hook call asked ~1,900 matches of ~40 value sets.
+    _memo: dict[tuple[tuple[tuple[str, str, str], ...], tuple[str, ...]], str | None] = field(default_factory=dict, repr=False, compare=False)
 
     def is_plain_codes(self) -> bool:
         """Say whether membership is decided by exact codes alone (no prefixes, names or exclusions)."""
@@ -83,15 +92,20 @@ class ValueSet:
 
     def match(self, concepts: Iterable[tuple[str, str, str]], texts: Iterable[str] = ()) -> str | None:
         """Return how the concepts match ('code', 'name') or None; an excluded set's match vetoes the match."""
-        concepts = list(concepts)
-        texts = list(texts)
-        how = self._own_match(concepts, texts)
+        key = (tuple(concepts), tuple(texts))
+        found = self._memo.get(key, _UNSEEN)
+        if found is not _UNSEEN:
+            return found  # type: ignore[return-value]
+        how = self._own_match(*key)
         # Exclusions are looked at only for a match: most records match nothing, and exclusions cost as much as the set.
-        if how and any(other.match(concepts, texts) for other in self.excluded):
-            return None
+        if how and any(other.match(*key) for other in self.excluded):
+            how = None
+        if len(self._memo) >= MATCH_MEMO_LIMIT:
+            self._memo.clear()
+        self._memo[key] = how
         return how
 
-    def _own_match(self, concepts: list[tuple[str, str, str]], texts: list[str]) -> str | None:
+    def _own_match(self, concepts: tuple[tuple[str, str, str], ...], texts: tuple[str, ...]) -> str | None:
         for system, code, _display in concepts:
             system = canonical_system(system)
             code = canonical_code(system, code)
@@ -101,7 +115,7 @@ class ValueSet:
             if self._pattern is None:
                 self._pattern = _alternation(self.names)
                 self._guard = _alternation(self.name_guards)
-            words = " ".join(texts + [display for _s, _c, display in concepts]).lower()
+            words = " ".join([*texts, *(display for _s, _c, display in concepts)]).lower()
             if self._pattern is not None and self._pattern.search(words) and not (self._guard and self._guard.search(words)):
                 return "name"
         return None

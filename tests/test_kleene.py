@@ -401,3 +401,9 @@ def test_division_by_a_zero_bound_is_unknown_not_an_error() -> None:
     """A divisor reported '<5' (low bound 0) makes the quotient unknown rather than raising."""
     data = {"a": 4, "a__lo": 4, "a__hi": 4, "b": 5, "b__lo": 0, "b__hi": 5}
     assert Formula({"<": [{"/": [{"var": "a"}, {"var": "b"}]}, 2]}).evaluate(data) is None
+
+
+def test_formula_text_is_its_rendered_logic() -> None:
+    """A Formula's text, rendered once at load, is render() of its logic."""
+    logic = {"or": [{">": [{"var": "anc"}, 1.5]}, {"!": {"var": "x"}}]}
+    assert Formula(logic).text == render(logic) == "anc > 1.5 or not (x)"

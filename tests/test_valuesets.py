@@ -322,3 +322,25 @@ def test_prefix_exclusion_applies_to_its_own_prefix_only() -> None:
     })
     gist, other = [(ICD10, "C49.A0", "")], [(ICD10, "C49.9", "")]
     assert (sets["sarcoma"].match(gist), sets["sarcoma"].match(other), sets["any"].match(gist)) == (None, "code", "code")
+
+
+# --- speed: the match memo ---
+
+
+def test_a_remembered_match_is_the_computed_one(sets: dict[str, ValueSet]) -> None:
+    """Asking twice gives the same answer, the excluded set's veto included, whatever the iterable type."""
+    vs = sets["other_malignancy"]
+    first = [vs.match([(ICD10, "C34.1", "")]), vs.match([(ICD10, "C49.2", "")])]
+    again = [vs.match(iter([(ICD10, "C34.1", "")])), vs.match(((ICD10, "C49.2", ""),))]
+    assert first == again == ["code", None]
+
+
+def test_the_match_memo_is_bounded(sets: dict[str, ValueSet], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The memo starts over past its limit, so distinct codes cannot grow it without bound."""
+    import service.valuesets
+
+    monkeypatch.setattr(service.valuesets, "MATCH_MEMO_LIMIT", 3)
+    vs = sets["liver_mets"]
+    answers = [vs.match([(ICD10, f"C78.{n}", "")]) for n in range(10)]
+    assert len(vs._memo) <= 3
+    assert answers[7] == "code" and answers[6] is None

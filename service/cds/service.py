@@ -78,21 +78,22 @@ class CdsService:
         if not is_fhir_id(patient_id):
             raise BadRequest("'context.patientId' must be a FHIR id: 1-64 letters, digits, '-' or '.'")
         record = self.record(body, str(patient_id), as_of)
-        reports = evaluate_trials(self.book, self.trials, record, as_of)
+        # One fact set for the reports and the target-disease gate: the gate's facts are already computed, not redone.
+        facts = FactSet(record, as_of, self.book)
+        reports = evaluate_trials(self.book, self.trials, record, as_of, facts)
         if self.require_target_disease:
-            reports = self._relevant(reports, record, as_of)
+            reports = self._relevant(reports, facts)
         urls = {t.id: t.url for t in self.trials}
         cards = cards_for(reports, hook_instance, urls, show_ineligible=self.show_ineligible, report_base=self.report_base)
         note_issued(self.issued, SERVICE_ID, str(patient_id), hook_instance, reports, cards)
         return {"cards": cards}
 
-    def _relevant(self, reports: list[dict[str, Any]], record: PatientRecord, as_of: date) -> list[dict[str, Any]]:
+    def _relevant(self, reports: list[dict[str, Any]], facts: FactSet) -> list[dict[str, Any]]:
         """Keep the reports of trials whose target disease the patient may have: one of its definitions true or unknown.
 
         A trial for NMO is noise on the chart of a patient with no NMO on record, whatever the labs say; an unknown
         (the Condition search failed) keeps the card, since "no record" was not established. No targetDisease: no gate.
         """
-        facts = FactSet(record, as_of, self.book)
         targets = {trial.id: trial.target_disease for trial in self.trials}
         return [report for report in reports
                 if not targets[report["trialId"]] or any(facts.get(name).value is not False for name in targets[report["trialId"]])]

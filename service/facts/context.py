@@ -29,7 +29,16 @@ class Context:
     _by_code: dict[tuple[str, str], list[tuple[dict[str, Any], dict[str, Any]]]] | None = field(default=None, repr=False)
     # Items grouped by the concepts they carry, per kind of item: a record repeats the same few drugs and
     # diagnoses hundreds of times, so each value set is matched once per distinct concept, not per record.
-    _groups: dict[str, list[tuple[list[Concept], list[str], list[int]]]] = field(default_factory=dict, repr=False)
+    _groups: dict[str, list[tuple[tuple[tuple[Concept, ...], tuple[str, ...]], list[Concept], list[str], list[int]]]] = field(
+        default_factory=dict, repr=False)
+    _elements: list[tuple[dict[str, Any], dict[str, Any]]] | None = field(default=None, repr=False)
+
+    def observation_elements(self) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        """Return (Observation, element) for each Observation and each of its components, built once per record."""
+        if self._elements is None:
+            self._elements = [(obs, element) for obs in self.record.of_type("Observation")
+                              for element in (obs, *(c for c in as_list(obs.get("component")) if isinstance(c, dict)))]
+        return self._elements
 
     def matching(self, kind: str, items: Sequence[T], describe: Callable[[T], tuple[list[Concept], list[str]]],
                  value_set: ValueSet) -> list[tuple[T, str, list[Concept], list[str]]]:
@@ -43,10 +52,11 @@ class Context:
             for position, item in enumerate(items):
                 concepts, texts = describe(item)
                 by_signature.setdefault((tuple(concepts), tuple(texts)), (concepts, texts, []))[2].append(position)
-            groups = self._groups[kind] = list(by_signature.values())
+            # The signature is kept as the value set's memo key (ValueSet.match), so it is not rebuilt per value set.
+            groups = self._groups[kind] = [(signature, *group) for signature, group in by_signature.items()]
         hits: list[tuple[int, str, list[Concept], list[str]]] = []
-        for concepts, texts, positions in groups:
-            how = value_set.match(concepts, texts)
+        for (concepts_key, texts_key), concepts, texts, positions in groups:
+            how = value_set.match(concepts_key, texts_key)
             if how:
                 hits.extend((position, how, concepts, texts) for position in positions)
         hits.sort(key=lambda hit: hit[0])

@@ -103,9 +103,7 @@ def _candidates(ctx: Context, value_set: ValueSet) -> list[tuple[dict[str, Any],
             grouped.setdefault(id(obs), (obs, []))[1].append(element)
         return list(grouped.values())
     # Each Observation and each of its components, matched once per distinct code (see Context.matching).
-    elements = [(obs, element) for obs in ctx.record.of_type("Observation")
-                for element in (obs, *(c for c in as_list(obs.get("component")) if isinstance(c, dict)))]
-    for (obs, element), _how, _concepts, _texts in ctx.matching("Observation elements", elements, _describe_element, value_set):
+    for (obs, element), _how, _concepts, _texts in ctx.matching("Observation elements", ctx.observation_elements(), _describe_element, value_set):
         grouped.setdefault(id(obs), (obs, []))[1].append(element)
     return list(grouped.values())
 
