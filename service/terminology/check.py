@@ -39,7 +39,23 @@ def problems(rules_dir: Path) -> list[str]:
                     found.append(f"{name}: {key} {item['prefix']} matches no code of {edition(item['system']).package}")
         if not doc.get("source", "").strip():
             found.append(f"{name}: no source")
+    found += definition_code_problems(rules_dir / "library")
     table = rules_dir / "valuesets" / SOURCES / VSAC_TABLE
     known = set(json.loads(table.read_text(encoding="utf-8"))["valueSets"]) if table.exists() else set()
     found += [f"OID {oid} is not in {table.name}: run `python -m service.terminology vsac`" for oid in sorted(referenced_oids(documents) - known)]
+    return found
+
+
+def definition_code_problems(library_dir: Path) -> list[str]:
+    """Return what is wrong with the codes the definitions list themselves (answer tables, mass factors)."""
+    found: list[str] = []
+    for path in sorted(library_dir.glob("*.json")):
+        for name, definition in sorted(json.loads(path.read_text(encoding="utf-8"))["definitions"].items()):
+            for key in ("answerCodes", "massFactors"):
+                for item in definition.get(key, []):
+                    problem = code_problems(f"{name} {key}", item["system"], item["code"])
+                    if problem:
+                        found.append(problem)
+                    if key == "answerCodes" and not item.get("source", "").strip():
+                        found.append(f"{name} {key}: {item['code']} has no source")
     return found
