@@ -142,14 +142,15 @@ def uln_ratio(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
     low, high = _bounds(ratio, qty.get("comparator"))
     unit = qty.get("unit") or qty.get("code")
     summary = (
-        f"{definition.get('label', name)} {qty.get('comparator', '')}{show(number(qty['value']), unit)} on "
+        f"{definition.get('label', name)} {qty.get('comparator', '')}{show(number(qty['value']) if converted else qty['value'], unit)} on "
         f"{reading.day.isoformat()} = {ratio:.3g} × ULN (ULN {show(number(uln), unit)}{_uln_source(uln_note)})"
         + (f"; {converted}" if converted else "")
     )
     note = uln_note or f"ULN {show(number(uln), unit)} from the Observation's referenceRange"
     if converted:
         note = f"{converted}; {note}"
-    evidence = Evidence(reference_of(reading.resource), reading.label, number(qty["value"]), unit, iso(reading.day), f"{ratio:.3g} × ULN; {note}")
+    shown = number(qty["value"]) if converted else qty["value"]
+    evidence = Evidence(reference_of(reading.resource), reading.label, shown, unit, iso(reading.day), f"{ratio:.3g} × ULN; {note}")
     return Fact(name, ratio, summary, (evidence,), low, high)
 
 
@@ -280,7 +281,7 @@ _ORDINALS = {
 _PAD_MG_DL = ((1000, 4), (300, 3), (100, 2), (30, 1), (15, 0.5))
 
 
-def coded_answer(concept: object, table: list[dict[str, Any]]) -> tuple[tuple[float, str] | None, str | None]:
+def coded_answer(concept: object, table: list[dict[str, Any]]) -> tuple[tuple[Any, str] | None, str | None]:
     """Return ((number, shown), None) for an answer the code table knows, (None, why) for one coded in its systems it does not.
 
     (None, None) when the answer carries no code of the table's systems: its text may then be read. A code the
@@ -292,7 +293,7 @@ def coded_answer(concept: object, table: list[dict[str, Any]]) -> tuple[tuple[fl
     for system, code, display in codings(concept):
         row = known.get((canonical_system(system), code))
         if row is not None:
-            return (float(row["value"]), f"{display or row['display']} ({code})"), None
+            return (row["value"], f"{display or row['display']} ({code})"), None
         if canonical_system(system) in systems:
             unknown_codes.append(f"{code} {display!r}" if display else code)
     if unknown_codes:

@@ -125,6 +125,5 @@ def medication_span(resource: dict[str, Any], open_days: int = OPEN_ORDER_DAYS) 
         if not asserted:
             return None, None, "ongoing"
         until = max(asserted) + timedelta(days=open_days)
-        return start, until, (f"active statement with no end: counted as current for {open_days} days after it was last asserted, "
-                              f"until {until.isoformat()}")
+        return start, until, f"active statement with no end: counted as current for {open_days} days after it was last asserted"
     return start, choice_end_date(resource, "effective"), None
