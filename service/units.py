@@ -103,6 +103,12 @@ def known(unit: object) -> bool:
     return key in _UNITS or key in _TEMPERATURE
 
 
+def dimension(unit: object) -> str | None:
+    """Return what a unit measures (``mass`` concentration, ``substance`` concentration, ...), or None for a unit the table lacks."""
+    found = _UNITS.get(normalise(unit))
+    return found[0] if found else None
+
+
 def convert(
     value: float, from_unit: object, to_unit: str, molar_mass: float | None = None
 ) -> float | None:

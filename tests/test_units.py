@@ -142,3 +142,19 @@ def test_normalise_none_is_empty() -> None:
 def test_unit_that_is_not_a_string_converts_to_nothing(unit: object) -> None:
     """A unit of the wrong JSON type is no unit (never unitless): nothing converts, and nothing raises."""
     assert (units.known(unit), units.convert(1.0, unit, "1"), units.convert(1.0, unit, "mg/dL")) == (False, None, None)
+
+
+@pytest.mark.parametrize(
+    ("unit", "expected"),
+    [
+        # A mass concentration (urea by mass is converted to urea nitrogen only in these).
+        pytest.param("mg/dL", "mass", id="mg/dL"),
+        # A substance concentration: urea mmol/L is BUN mmol/L, no factor.
+        pytest.param("mmol/L", "substance", id="mmol/L"),
+        # A unit the table does not know.
+        pytest.param("furlongs", None, id="unknown"),
+    ],
+)
+def test_dimension(unit: str, expected: str | None) -> None:
+    """units.dimension says what a unit measures, or None for a unit the table lacks."""
+    assert units.dimension(unit) == expected

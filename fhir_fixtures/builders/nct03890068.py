@@ -760,6 +760,25 @@ CASES: list[Case] = [
     # A SNOMED CT cancer code from the published VSAC Cancer value set (not hand-listed) is another malignancy.
     case("terms-snomed-thyroid-cancer", "Base patient with papillary thyroid carcinoma (SNOMED 255029007, VSAC Cancer) 400 days before.",
          condition(SNOMED, "255029007", "Papillary thyroid carcinoma", 400), fails("exc-2")),
+
+    # --- records9 cases ---
+    # exc-9j: a dipstick answered in SNOMED CT, as Synthea and many EHRs write it: "Urine protein test = ++" is ≥ ++.
+    case("urine-protein-snomed-2plus", "Base patient whose urine protein strip is answered with SNOMED CT 167276005 'Urine protein test = ++'.",
+         both(remove(URINE_PROTEIN[0]), lambda b: b.coded_result(*URINE_PROTEIN, "167276005", "Urine protein test = ++", 3)), fails("exc-9j")),
+    # exc-9j: a SNOMED CT answer no grade table lists (an ungraded 'Positive') is unknown, never negative.
+    case("urine-protein-snomed-ungraded", "Base patient whose urine protein strip is answered 'Positive' (SNOMED CT 10828004), no grade.",
+         both(remove(URINE_PROTEIN[0]), lambda b: b.coded_result(*URINE_PROTEIN, "10828004", "Positive", 3)), unknown("exc-9j")),
+    # inc-8e: urea by mass (as Chinese labs report it), no range: 100 mg/dL × 0.4665 = BUN 46.65 mg/dL = 2.33 × the default ULN 20.
+    case("urea-mass-2.33-uln", "Base patient whose only renal test is urea 100 mg/dL (LOINC 3091-6), no range: BUN 46.7 mg/dL = 2.33 × ULN, met.",
+         lab("bun", 100, code="3091-6", display="Urea [Mass/volume] in Serum or Plasma", high=None), passes("inc-8e")),
+    # inc-8e: urea 112 mg/dL = BUN 52.2 mg/dL = 2.61 × ULN.
+    case("urea-mass-2.61-uln", "Base patient whose only renal test is urea 112 mg/dL (LOINC 3091-6), no range: BUN 52.2 mg/dL = 2.61 × ULN.",
+         lab("bun", 112, code="3091-6", display="Urea [Mass/volume] in Serum or Plasma", high=None), fails("inc-8e")),
+    # exc-3a: an 'active' MedicationStatement of docetaxel from 2000 with no end is not therapy in the last 4 weeks.
+    case("docetaxel-statement-active-since-2000", "Base patient with a docetaxel MedicationStatement 'active' since 2000, never closed.",
+         lambda b: b.add({"resourceType": "MedicationStatement", "status": "active", "subject": {"reference": f"Patient/{b.pid}"},
+                          "medicationCodeableConcept": {"coding": [{"system": RXNORM, "code": "1860480", "display": "docetaxel 20 MG/ML Injectable Solution"}]},
+                          "effectivePeriod": {"start": "2000-03-10"}}), passes("exc-3a")),
 ]
 
 

@@ -734,6 +734,15 @@ CASES: list[Case] = [
     # The oral product code (SCD) matches by code; the dose is for review, as for any systemic steroid.
     passes("exc-3b", "review", "terms-prednisone-scd-5d", "Prednisone 5 MG Oral Tablet (RxNorm SCD 312617) 5 days before.",
            med("prednisone 5 MG Oral Tablet", 5, code="312617")),
+
+    # --- records9 cases ---
+    # inc-9: a dipstick answered in SNOMED CT (167275009 'Urine protein test = +'): below 2+, met.
+    passes("inc-9", "met", "urine-protein-snomed-1plus", "Urine protein strip answered SNOMED CT 167275009 'Urine protein test = +': below 2+.",
+           drop(URINE_DIPSTICK[0]), lambda b: b.coded_result(*URINE_DIPSTICK, "167275009", "Urine protein test = +", 3)),
+    # inc-9: a SNOMED CT answer the grade table does not list, whose text reads 'Negative': unknown, not negative.
+    undecided("inc-9", "urine-protein-snomed-unlisted-answer", "Urine protein strip answered with an unlisted SNOMED CT concept reading "
+              "'Negative' (167297006, a blood-test finding): unknown.",
+              drop(URINE_DIPSTICK[0]), lambda b: b.coded_result(*URINE_DIPSTICK, "167297006", "Negative", 3)),
 ]
 
 

@@ -11,6 +11,7 @@ from service.facts.context import Context
 from service.facts.ranges import reference_ranges
 from service.facts.readings import Reading, evidence, latest, readings
 from service.fhir_values import as_list, codings, concept_text, reference_of
+from service.valuesets import canonical_system
 
 
 def _any_in_window(ctx: Context, definition: dict[str, Any]) -> bool:
@@ -40,6 +41,31 @@ def quantity(reading: Reading, answers: dict[str, float] | None = None) -> tuple
     return None, "no numeric value"
 
 
+def as_analyte(reading: Reading, qty: dict[str, Any], definition: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """Return the quantity as the definition's analyte and the mass factor used (urea by mass → urea nitrogen), or (qty, None).
+
+    A factor applies to mass concentrations only: a mole of urea holds one "mole" of urea nitrogen as labs count it,
+    so urea in mmol/L already equals BUN in mmol/L.
+    """
+    unit = qty.get("code") or qty.get("unit")
+    if units.dimension(unit) != "mass":
+        return qty, None
+    coded = {(canonical_system(s), c) for s, c, _d in codings(reading.source.get("code"))}
+    for item in definition.get("massFactors", []):
+        if (canonical_system(item["system"]), item["code"]) in coded:
+            return {**qty, "value": float(qty["value"]) * item["factor"]}, item
+    return qty, None
+
+
+def _factor_note(original: dict[str, Any], factor: dict[str, Any] | None) -> str | None:
+    """Say how a result of another analyte was converted (shown in the evidence), or None."""
+    if factor is None:
+        return None
+    unit = original.get("unit") or original.get("code")
+    return (f"{factor['label']} {show(original['value'], unit)} × {factor['factor']} = {show(number(float(original['value']) * factor['factor']), unit)} "
+            f"({factor['why']})")
+
+
 def measurement(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
     """Latest value converted to the definition's unit; a comparator (<0.5) becomes bounds."""
     target = definition["unit"]
@@ -47,26 +73,27 @@ def measurement(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
     answers = definition.get("answers")
 
     def read(reading: Reading) -> tuple[Any, str | None]:
-        qty, why = quantity(reading, answers)
-        if qty is None:
+        original, why = quantity(reading, answers)
+        if original is None:
             return None, why
+        qty, factor = as_analyte(reading, original, definition)
         unit = qty.get("code") or qty.get("unit")
         value = units.convert(float(qty["value"]), unit, target, molar_mass)
         if value is None:
             return None, f"unit {unit!r} cannot be converted to {target}"
-        return (value, qty), None
+        return (value, original, factor), None
 
     found = latest(ctx, definition, name, read, highest=definition.get("aggregate") == "max")
     if isinstance(found, Fact):
         return found
-    reading, (value, qty) = found
+    reading, (value, qty, factor) = found
     value = number(value)
     low, high = _bounds(value, qty.get("comparator"))
     reported = show(qty["value"], qty.get("unit") or qty.get("code"))
-    note = f"reported {qty.get('comparator', '')}{reported}"
+    note = _factor_note(qty, factor) or f"reported {qty.get('comparator', '')}{reported}"
     shown = f"{qty.get('comparator', '')}{show(value, target)}"
-    summary = f"{definition.get('label', name)} {shown} on {reading.day.isoformat()}"
-    cited = evidence(reading, value, target, note if normalise_differs(qty, target) or qty.get("comparator") else None)
+    summary = f"{definition.get('label', name)} {shown} on {reading.day.isoformat()}" + (f" ({note})" if factor else "")
+    cited = evidence(reading, value, target, note if factor or normalise_differs(qty, target) or qty.get("comparator") else None)
     return Fact(name, value, summary, (cited,), low, high)
 
 
@@ -95,30 +122,35 @@ def uln_ratio(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
             default = None
 
     def read(reading: Reading) -> tuple[Any, str | None]:
-        qty, why = quantity(reading)
-        if qty is None:
+        original, why = quantity(reading)
+        if original is None:
             return None, why
+        qty, factor = as_analyte(reading, original, definition)
         unit = qty.get("code") or qty.get("unit")
-        uln, uln_note = _upper_limit(reading, unit, default, molar_mass)
+        uln, uln_note = _upper_limit(reading, unit, default, molar_mass, factor["factor"] if factor else 1.0)
         if uln is None:
             if definition.get("defaultUln") and default is None:
                 uln_note = f"{uln_note}: the patient is under {definition['adultFromYears']}, so the adult default ULN does not apply"
             return None, uln_note
-        return (float(qty["value"]) / uln, qty, uln, uln_note), None
+        return (float(qty["value"]) / uln, qty, uln, uln_note, _factor_note(original, factor)), None
 
     found = latest(ctx, definition, name, read)
     if isinstance(found, Fact):
         return found
-    reading, (ratio, qty, uln, uln_note) = found
+    reading, (ratio, qty, uln, uln_note, converted) = found
     ratio = number(ratio)
     low, high = _bounds(ratio, qty.get("comparator"))
     unit = qty.get("unit") or qty.get("code")
     summary = (
-        f"{definition.get('label', name)} {qty.get('comparator', '')}{show(qty['value'], unit)} on "
+        f"{definition.get('label', name)} {qty.get('comparator', '')}{show(number(qty['value']) if converted else qty['value'], unit)} on "
         f"{reading.day.isoformat()} = {ratio:.3g} × ULN (ULN {show(number(uln), unit)}{_uln_source(uln_note)})"
+        + (f"; {converted}" if converted else "")
     )
     note = uln_note or f"ULN {show(number(uln), unit)} from the Observation's referenceRange"
-    evidence = Evidence(reference_of(reading.resource), reading.label, qty["value"], unit, iso(reading.day), f"{ratio:.3g} × ULN; {note}")
+    if converted:
+        note = f"{converted}; {note}"
+    shown = number(qty["value"]) if converted else qty["value"]
+    evidence = Evidence(reference_of(reading.resource), reading.label, shown, unit, iso(reading.day), f"{ratio:.3g} × ULN; {note}")
     return Fact(name, ratio, summary, (evidence,), low, high)
 
 
@@ -128,13 +160,17 @@ def _uln_source(note: str | None) -> str:
 
 
 def _upper_limit(
-    reading: Reading, unit: str | None, default: dict[str, Any] | None, molar_mass: float | None
+    reading: Reading, unit: str | None, default: dict[str, Any] | None, molar_mass: float | None, factor: float = 1.0
 ) -> tuple[float | None, str | None]:
-    """Return (ULN in the value's unit, note when the default was used) or (None, why)."""
+    """Return (ULN in the value's unit, note when the default was used) or (None, why).
+
+    ``factor`` converts the result's own range the way its value was converted (urea by mass → urea nitrogen).
+    """
     for _low, high, text in reference_ranges(reading):
         if high is not None and high["value"] > 0:
             high_unit = high.get("code") or high.get("unit") or unit
-            converted = units.convert(float(high["value"]), high_unit, unit or "", molar_mass)
+            scale = factor if units.dimension(high_unit) == "mass" else 1.0
+            converted = units.convert(float(high["value"]) * scale, high_unit, unit or "", molar_mass)
             where = f"referenceRange.text {text!r}" if text else "referenceRange.high"
             if converted:
                 return converted, (f"ULN from {where}" if text else None)
@@ -245,11 +281,34 @@ _ORDINALS = {
 _PAD_MG_DL = ((1000, 4), (300, 3), (100, 2), (30, 1), (15, 0.5))
 
 
+def coded_answer(concept: object, table: list[dict[str, Any]]) -> tuple[tuple[Any, str] | None, str | None]:
+    """Return ((number, shown), None) for an answer the code table knows, (None, why) for one coded in its systems it does not.
+
+    (None, None) when the answer carries no code of the table's systems: its text may then be read. A code the
+    table does not know is never read from its text or display ("Urine protein test negative" may be another test).
+    """
+    known = {(canonical_system(row["system"]), row["code"]): row for row in table}
+    systems = {system for system, _code in known}
+    unknown_codes = []
+    for system, code, display in codings(concept):
+        row = known.get((canonical_system(system), code))
+        if row is not None:
+            return (row["value"], f"{display or row['display']} ({code})"), None
+        if canonical_system(system) in systems:
+            unknown_codes.append(f"{code} {display!r}" if display else code)
+    if unknown_codes:
+        return None, f"answer code {unknown_codes[0]} is not in the definition's answer table, so it is not read as a grade"
+    return None, None
+
+
 def ordinal(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
-    """Latest semi-quantitative grade (negative=0, trace=0.5, 1+ … 4+) from a string, code display or mg/dL."""
+    """Latest semi-quantitative grade (negative=0, trace=0.5, 1+ … 4+) from a coded answer, a string or mg/dL."""
 
     def read(reading: Reading) -> tuple[Any, str | None]:
         source = reading.source
+        graded, why = coded_answer(source.get("valueCodeableConcept"), definition.get("answerCodes", []))
+        if graded is not None or why is not None:
+            return graded, why
         text = source.get("valueString") or concept_text(source.get("valueCodeableConcept"))
         if isinstance(text, str) and text.strip().lower() in _ORDINALS:
             return (_ORDINALS[text.strip().lower()], text), None

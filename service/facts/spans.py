@@ -65,6 +65,7 @@ def _add_years(day: date, years: float) -> date:
 # An order still 'active' with no end, dispense period or duration is counted as current for this long after it was
 # written (90 days: the longest supply one prescription commonly covers), not forever: Synthea and many EHRs leave
 # orders 'active' for decades, which must not make "therapy within 4 weeks" true. A definition may set openOrderDays.
+# An 'active' MedicationStatement with no end is bounded the same way, from the last date it asserts.
 OPEN_ORDER_DAYS = 90
 _DURATION_DAYS = {"d": 1, "day": 1, "days": 1, "wk": 7, "week": 7, "weeks": 7, "mo": 30, "month": 30, "months": 30, "h": 1 / 24, "a": 365}
 
@@ -104,7 +105,7 @@ def _order_end(order: dict[str, Any], start: date | None) -> date | None:
 
 
 def medication_span(resource: dict[str, Any], open_days: int = OPEN_ORDER_DAYS) -> tuple[date | None, date | None, str | None]:
-    """Return (start, end, note): an active order without an end counts for ``open_days``; an active statement is ongoing until its period ends."""
+    """Return (start, end, note): an active order or statement without an end counts for ``open_days`` after its last date."""
     ongoing = resource.get("status") in {"active", "on-hold", "intended"}
     if resource["resourceType"] == "MedicationRequest":
         day = parse_date(resource.get("authoredOn"))
@@ -117,6 +118,12 @@ def medication_span(resource: dict[str, Any], open_days: int = OPEN_ORDER_DAYS) 
         return day, end or day, None
     start = choice_date(resource, "effective") or parse_date(resource.get("dateAsserted"))
     period = resource.get("effectivePeriod") or {}
-    if ongoing and not period.get("end"):
-        return start, None, "ongoing"
+    if ongoing and not (isinstance(period, dict) and period.get("end")):
+        # The same bound as an open order: a statement says the drug was being taken when it was asserted (or, without
+        # dateAsserted, when its period starts); Synthea and EHRs leave such statements 'active' long after use stopped.
+        asserted = [d for d in (start, parse_date(resource.get("dateAsserted")), choice_end_date(resource, "effective")) if d is not None]
+        if not asserted:
+            return None, None, "ongoing"
+        until = max(asserted) + timedelta(days=open_days)
+        return start, until, f"active statement with no end: counted as current for {open_days} days after it was last asserted"
     return start, choice_end_date(resource, "effective"), None

@@ -427,8 +427,9 @@ PREDNISONE = concept(RXNORM, "8640", "prednisone")
 @pytest.mark.parametrize(
     ("kind", "status", "fields", "expected"),
     [
-        # Taking prednisone since 400 days ago, no end: ongoing, so in the 14-day window.
-        pytest.param("MedicationStatement", "active", {"effectivePeriod": {"start": day(400)}}, True, id="statement-active-open-period"),
+        # Taking prednisone since 400 days ago, no end, asserted 20 days ago: current, so in the 14-day window.
+        pytest.param("MedicationStatement", "active", {"effectivePeriod": {"start": day(400)}, "dateAsserted": day(20)}, True,
+                     id="statement-active-open-period"),
         # A completed course that ended 100 days ago.
         pytest.param("MedicationStatement", "completed", {"effectivePeriod": {"start": day(400), "end": day(100)}}, False, id="statement-ended"),
         # A course that ends inside the window.
@@ -734,3 +735,32 @@ def test_unknown_absence_asks_for_the_history(book: Rulebook) -> None:
         "absence": "unknown", "absenceWhy": "A current state that must be established."}})
     result = fact(custom, "current_infection")
     assert (result.value, result.missing) == (None, "Current infection")
+
+
+# --- records9 branch: active statements are bounded like open orders -------------------------
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        # Started 7,500 days ago, still 'active', never re-asserted: not current therapy decades later.
+        pytest.param({"effectivePeriod": {"start": day(7500)}}, False, id="active-since-decades"),
+        # Started 80 days ago, no end: within the 90 days it counts for.
+        pytest.param({"effectivePeriod": {"start": day(80)}}, True, id="open-80-days"),
+        # A dateTime 130 days ago, no end: counted until 40 days ago, outside 4 weeks.
+        pytest.param({"effectiveDateTime": day(130)}, False, id="open-130-days"),
+        # Started 400 days ago but asserted (re-confirmed) 60 days ago: counted until 30 days after the as-of date.
+        pytest.param({"effectivePeriod": {"start": day(400)}, "dateAsserted": day(60)}, True, id="re-asserted"),
+    ],
+)
+def test_active_statement_counts_for_a_bounded_time(book: Rulebook, fields: dict[str, Any], expected: bool) -> None:
+    """An active MedicationStatement with no end counts as current for 90 days after its last date, not forever."""
+    statement = medication("MedicationStatement", None, status="active", medicationCodeableConcept=DOCETAXEL, **fields)
+    assert fact(book, "systemic_therapy_4w", statement).value is expected
+
+
+def test_bounded_statement_says_why_in_the_evidence(book: Rulebook) -> None:
+    """The evidence of an open active statement says for how long it was counted."""
+    statement = medication("MedicationStatement", None, status="active", medicationCodeableConcept=DOCETAXEL, effectivePeriod={"start": day(80)})
+    notes = [e.note or "" for e in fact(book, "systemic_therapy_4w", statement).evidence]
+    assert any("counted as current for 90 days" in n for n in notes)

@@ -388,7 +388,7 @@ def test_in_reference_range_without_range_is_unknown(book: Rulebook) -> None:
         # Negative.
         pytest.param({"valueString": "negative"}, 0, id="negative"),
         # The grade in a code's display/text.
-        pytest.param({"valueCodeableConcept": concept(SNOMED, "x", text="3+")}, 3, id="coded-3+"),
+        pytest.param({"valueCodeableConcept": concept("http://lab.example/codes", "x", text="3+")}, 3, id="coded-3+"),
         # 100 mg/dL is the 2+ pad.
         pytest.param({"valueQuantity": quantity(100, "mg/dL")}, 2, id="100-mg/dL"),
         # 30 mg/dL is the 1+ pad.
@@ -685,3 +685,78 @@ def test_later_ecg_decides_any_correction(book: Rulebook) -> None:
 def test_show_accepts_a_unit_of_the_wrong_type() -> None:
     """base.show prints a value whose unit is not a string without raising (the unit is left out)."""
     assert (show(2.0, ["10*9/L"]), show(2.0, "10*9/L")) == ("2", "2 10*9/L")
+
+
+# --- records9 branch: SNOMED-coded dipstick answers, urea by mass ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("code", "display", "expected"),
+    [
+        # Synthea's answer on 20454-5 (Ali Herman): +++.
+        pytest.param("167277001", "Urine protein test = +++ (finding)", 3, id="synthea-3+"),
+        # The negative finding.
+        pytest.param("167273002", "Urine protein test negative (finding)", 0, id="negative-finding"),
+        # Trace.
+        pytest.param("167274008", "Urine protein test = trace (finding)", 0.5, id="trace-finding"),
+        # ++ (the ALTER exclusion's threshold).
+        pytest.param("167276005", "Urine protein test = ++ (finding)", 2, id="2+-finding"),
+        # A qualifier value on a 4-plus scale.
+        pytest.param("260348001", "Present ++ out of ++++ (qualifier value)", 2, id="qualifier-2+"),
+        # The generic Negative qualifier on a protein strip.
+        pytest.param("260385009", "Negative (qualifier value)", 0, id="qualifier-negative"),
+    ],
+)
+def test_snomed_coded_dipstick_answer_is_graded(book: Rulebook, code: str, display: str, expected: float) -> None:
+    """A urine protein strip answered with a SNOMED CT concept is graded from the definition's answer table."""
+    result = fact(book, "urine_protein_grade", observation(URINE_PROTEIN, valueCodeableConcept=concept(SNOMED, code, display)))
+    assert result.value == expected
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        # An ungraded positive: trace or more, but which grade is not said.
+        pytest.param(concept(SNOMED, "10828004", "Positive"), id="ungraded-positive"),
+        # A SNOMED concept the table does not know, whose text says "negative": not read as negative.
+        pytest.param(concept(SNOMED, "167297006", "Urine blood test = negative", text="Negative"), id="unknown-code-negative-text"),
+    ],
+)
+def test_unknown_snomed_answer_is_unknown_not_negative(book: Rulebook, answer: dict[str, Any]) -> None:
+    """A SNOMED CT answer the table does not list leaves the grade unknown, saying so, whatever its text."""
+    result = fact(book, "urine_protein_grade", observation(URINE_PROTEIN, valueCodeableConcept=answer))
+    assert (result.value, "is not in the definition's answer table" in result.summary) == (None, True)
+
+
+UREA_MASS = "3091-6"
+UREA_MOLES = "22664-7"
+BUN_MASS = "3094-0"
+
+
+@pytest.mark.parametrize(
+    ("observation_", "expected"),
+    [
+        # Urea 40 mg/dL = BUN 18.66 mg/dL, against the default BUN ULN of 20 mg/dL.
+        pytest.param(lab(UREA_MASS, 40, "mg/dL"), 40 * 0.4665 / 20, id="urea-mass-default-uln"),
+        # Urea 100 mg/dL with the lab's own urea range (high 50 mg/dL): 2 × ULN whichever analyte it is read as.
+        pytest.param(lab(UREA_MASS, 100, "mg/dL", referenceRange=[{"high": quantity(50, "mg/dL")}]), 2.0, id="urea-mass-own-range"),
+        # Urea 10 mmol/L = BUN 10 mmol/L; the default 20 mg/dL BUN is 7.14 mmol/L.
+        pytest.param(lab(UREA_MOLES, 10, "mmol/L"), 10 / (20 * 10 / 28.0134), id="urea-moles-default-uln"),
+        # BUN itself is not multiplied.
+        pytest.param(lab(BUN_MASS, 10, "mg/dL"), 0.5, id="bun-unchanged"),
+    ],
+)
+def test_urea_counts_as_bun(book: Rulebook, observation_: dict[str, Any], expected: float) -> None:
+    """Urea by mass is converted to urea nitrogen (× 28.0134/60.056) and urea in mmol/L read as BUN in mmol/L."""
+    assert fact(book, "bun_x_uln", observation_).value == pytest.approx(expected, rel=1e-3)
+
+
+def test_urea_conversion_is_shown(book: Rulebook) -> None:
+    """The evidence of a BUN ratio read from urea shows the factor it was converted with."""
+    result = fact(book, "bun_x_uln", lab(UREA_MASS, 40, "mg/dL"))
+    assert ("urea 40 mg/dL × 0.4665 = 18.66 mg/dL" in (result.evidence[0].note or ""), "× 0.4665" in result.summary) == (True, True)
+
+
+def test_automated_strip_protein_is_graded(book: Rulebook) -> None:
+    """Urine protein by automated test strip (LOINC 57735-3) is read as the dipstick grade."""
+    assert fact(book, "urine_protein_grade", observation("57735-3", valueString="++")).value == 2

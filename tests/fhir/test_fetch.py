@@ -399,12 +399,12 @@ def test_unreadable_medication_marks_the_orders_failed(serve: Any, fhir: FhirCli
         pytest.param("Medication/m1", id="string"),
         # A contained Medication: resolved within the resource, not read.
         pytest.param({"reference": "#med"}, id="contained"),
-        # A reference with a version: not a plain Type/id.
-        pytest.param({"reference": "Medication/m1/_history/2"}, id="versioned"),
+        # Another server's Medication (versioned and absolute references to this server are read: test_medication_references).
+        pytest.param({"reference": "https://other.example/fhir/Medication/m1"}, id="other-server"),
     ],
 )
 def test_unusual_medication_references_are_not_read(serve: Any, fhir: FhirClient, reference: Any) -> None:
-    """Only plain Medication/id references are read; anything else is left alone (and never crashes the fetch)."""
+    """Only references to a Medication on this server are read; anything else is left alone (and never crashes the fetch)."""
     fake = serve([
         {"resourceType": "Patient", "id": "p1"},
         {"resourceType": "MedicationRequest", "id": "mr1", "subject": {"reference": "Patient/p1"}, "medicationReference": reference},
