@@ -11,6 +11,8 @@ from service.errors import InvalidBundle
 from service.record_checks import Unreadable, split_readable
 
 # The resource types the definitions read (the rest of a Bundle is skipped, not copied).
+# The resource types that record a medication given, taken or ordered (a Medication resource is what they point at).
+MEDICATION_TYPES = ("MedicationAdministration", "MedicationStatement", "MedicationRequest")
 READ_TYPES = frozenset(
     {"Patient", "Observation", "Condition", "MedicationRequest", "MedicationStatement", "MedicationAdministration",
      "Medication", "Procedure", "AllergyIntolerance", "Immunization"}
@@ -57,7 +59,11 @@ class PatientRecord:
         found = self.index.get(reference)
         if found is None:
             tail = _TYPE_ID.search(reference)
-            found = self.index.get(tail.group(1)) if tail else None
+            candidate = self.index.get(tail.group(1)) if tail else None
+            # An absolute URL reaches a resource by its Type/id only when nothing says that resource lives elsewhere: one
+            # whose fullUrl has another base is another server's Medication/x, not the one this reference names.
+            if candidate is not None and tail is not None and _same_base(reference[: tail.start(1)], candidate):
+                found = candidate
         return found if found is not None and id(found) not in self._unreadable_ids else None
 
     def of_type(self, resource_type: str) -> list[dict[str, Any]]:
@@ -121,6 +127,15 @@ def record_from_bundle(bundle: object) -> PatientRecord:
 def entries_of(resources: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
     """Flatten resources grouped by type into one list."""
     return [resource for items in resources.values() for resource in items]
+
+
+def _same_base(base: str, resource: dict[str, Any]) -> bool:
+    """Say whether a reference's base (what precedes Type/id; empty for a relative one) can be the resource's own."""
+    full = resource.get("_fullUrl")
+    if not base or not isinstance(full, str):
+        return True
+    tail = _TYPE_ID.search(full)
+    return tail is None or full[: tail.start(1)] == base
 
 
 def index_resources(resources: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:

@@ -121,9 +121,13 @@ class Rulebook:
         """Return the definitions one definition reads directly (a formula's facts, a derived value's inputs)."""
         return _dependencies(self.definitions, self.formulas, name)
 
+    def resource_types_of(self, name: str) -> tuple[str, ...]:
+        """Return the FHIR resource types one definition reads (those its kind reads)."""
+        return RESOURCE_TYPES[self.definitions[name]["kind"]]
+
     def resource_types_for(self, trial: Trial) -> set[str]:
         """Return the FHIR resource types a trial's definitions read."""
-        return {rtype for name in self.definitions_for(trial) for rtype in RESOURCE_TYPES[self.definitions[name]["kind"]]}
+        return {rtype for name in self.definitions_for(trial) for rtype in self.resource_types_of(name)}
 
 
 def _dependencies(definitions: dict[str, dict[str, Any]], formulas: dict[str, Formula], name: str) -> list[str]:

@@ -73,6 +73,7 @@ def test_trials_lists_every_trial_in_the_rulebook(client: FlaskClient, book: Rul
 def test_trials_counts_criteria_by_kind_and_by_computable_or_review(client: FlaskClient) -> None:
     """Each trial's counts match its rule file: inclusion / exclusion by kind, computable (logic) / review."""
     counts = {t["id"]: t["counts"] for t in client.get("/trials").get_json()["trials"]}
+    assert len(rule_documents()) == len(counts) == 5
     for document in rule_documents():
         criteria = document["criteria"]
         assert counts[document["id"]] == {
@@ -85,6 +86,7 @@ def test_trials_counts_criteria_by_kind_and_by_computable_or_review(client: Flas
 
 def test_trial_shows_its_criteria_in_rule_file_order(client: FlaskClient) -> None:
     """GET /trials/{id} lists the rule file's criteria in order; computable ones with logic and definitions, others with why."""
+    assert len(rule_documents()) == 5
     for document in rule_documents():
         body = client.get(f"/trials/{document['id']}").get_json()
         assert body["source"] == document["source"]
@@ -212,6 +214,7 @@ def test_chunked_body_under_the_limit_is_read_whole() -> None:
     response = client.post("/eligibility", input_stream=io.BytesIO(body), content_type="application/json",
                            headers={"Transfer-Encoding": "chunked"}, environ_overrides={"wsgi.input_terminated": True})
     assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    assert [r["trialId"] for r in response.get_json()["reports"]] == [TRIAL]
 
 
 def test_repeated_trial_ids_are_evaluated_once(client: FlaskClient) -> None:
@@ -236,6 +239,7 @@ def test_body_under_the_size_limit_is_accepted(path: str) -> None:
     client = create_app({"TESTING": True, "MAX_CONTENT_LENGTH": 1000}).test_client()
     response = client.post(path, json={"bundle": bundle(PATIENT), "asOf": AS_OF})
     assert response.status_code == 200
+    assert response.get_json()["patientId"] == PATIENT["id"]
 
 
 REQUESTS = [

@@ -69,12 +69,14 @@ def test_a_valid_token_is_accepted(client: FlaskClient, keys: Keys) -> None:
     """An RS384 token from the trusted issuer, with the audience and scope, gets the report."""
     response = client.post("/eligibility", json=BODY, headers=bearer(token(keys.rsa)))
     assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.get_json()["patientId"] == "nct06761417-age-30"
 
 
 def test_an_es384_token_with_scp_list_is_accepted(client: FlaskClient, keys: Keys) -> None:
     """An ES384 token carrying its scopes as an scp list is accepted too."""
     response = client.get("/trials", headers=bearer(token(keys.ec, "ES384", "ec-1", scope=None, scp=[SCOPE])))
     assert response.status_code == 200
+    assert len(response.get_json()["trials"]) == 5
 
 
 def test_no_token_is_a_401_with_www_authenticate(client: FlaskClient) -> None:

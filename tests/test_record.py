@@ -219,3 +219,27 @@ def test_unreadable_medication_does_not_resolve() -> None:
     medication = {"resourceType": "Medication", "id": "m1", "code": {"coding": {"code": "3639"}}}
     record = record_from_bundle(bundle(entry(PATIENT), entry(medication)))
     assert record.resolve("Medication/m1") is None
+
+
+def _record_with_medication(full_url: str | None) -> Any:
+    """A record of one Patient and one Medication (with that fullUrl, or none)."""
+    medication: dict[str, Any] = {"resource": {"resourceType": "Medication", "id": "m1", "code": {"text": "doxorubicin"}}}
+    if full_url:
+        medication["fullUrl"] = full_url
+    return record_from_bundle({"resourceType": "Bundle", "type": "collection",
+                               "entry": [{"resource": {"resourceType": "Patient", "id": "p1"}}, medication]})
+
+
+def test_an_absolute_reference_to_another_server_does_not_reach_a_local_resource_of_the_same_id() -> None:
+    """https://b/fhir/Medication/m1 is not the Bundle's https://a/fhir/Medication/m1: unresolved (its facts unknown), never the wrong drug."""
+    record = _record_with_medication("https://a/fhir/Medication/m1")
+    assert record.resolve("https://b/fhir/Medication/m1") is None
+    assert record.resolve("https://a/fhir/Medication/m1")["id"] == "m1"
+    assert record.resolve("Medication/m1")["id"] == "m1"
+
+
+def test_an_absolute_reference_reaches_a_resource_that_says_nothing_of_its_server() -> None:
+    """A Medication with no fullUrl (a prefetch, a fetched search) is reached by an absolute URL's Type/id, versioned or not."""
+    record = _record_with_medication(None)
+    assert record.resolve("https://a/fhir/Medication/m1")["id"] == "m1"
+    assert record.resolve("https://a/fhir/Medication/m1/_history/3")["id"] == "m1"

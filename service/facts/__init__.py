@@ -11,7 +11,7 @@ from service.errors import RuleError
 from service.facts import derived, history, observations, patient, pregnancy
 from service.facts.base import Evidence, Fact, unknown
 from service.facts.context import Context
-from service.record import PatientRecord
+from service.record import MEDICATION_TYPES, PatientRecord
 from service.valuesets import ValueSet
 
 KindFunction = Callable[[Context, str, dict[str, Any]], Fact]
@@ -37,8 +37,8 @@ KINDS: dict[str, Kind] = {
     "ordinal": Kind(observations.ordinal, ("Observation",)),
     "condition": Kind(history.condition, ("Condition",)),
     "conditionCount": Kind(history.condition_count, ("Condition",)),
-    "medication": Kind(history.medication, history.MEDICATION_TYPES),
-    "medicationCycles": Kind(history.medication_cycles, history.MEDICATION_TYPES),
+    "medication": Kind(history.medication, MEDICATION_TYPES),
+    "medicationCycles": Kind(history.medication_cycles, MEDICATION_TYPES),
     "procedure": Kind(history.procedure, ("Procedure",)),
     "allergy": Kind(history.allergy, ("AllergyIntolerance",)),
     "immunization": Kind(history.immunization, ("Immunization",)),

@@ -20,6 +20,7 @@ from service.fhir_values import (
     reference_of,
     status_code,
 )
+from service.record import MEDICATION_TYPES
 from service.valuesets import canonical_system
 
 MCODE_HISTOLOGY = "http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-histology-morphology-behavior"
@@ -32,7 +33,6 @@ VOID_STATUS = {
     "MedicationAdministration": {"entered-in-error", "not-done"},
     "Procedure": {"entered-in-error", "not-done", "preparation"},
 }
-MEDICATION_TYPES = ("MedicationAdministration", "MedicationStatement", "MedicationRequest")
 
 
 @dataclass(frozen=True)

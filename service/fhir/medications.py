@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from service.errors import FhirError
-from service.facts.history import MEDICATION_TYPES
 from service.fhir.client import FHIR_ID, Deadline, FhirClient, within_base
+from service.record import MEDICATION_TYPES
 
 # A readable Medication reference, relative to the server's base: ``Medication/id``, optionally ``/_history/version``.
 _MEDICATION_PATH = re.compile(rf"Medication/({FHIR_ID.pattern})(?:/_history/{FHIR_ID.pattern})?")

@@ -8,7 +8,6 @@ from datetime import date, timedelta
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from service.facts import RESOURCE_TYPES
 from service.rulebook import Rulebook, Trial
 
 # Tokens per Observation search: keeps a GET URL well under the 8 KB many servers and proxies accept.
@@ -85,13 +84,13 @@ class Search:
 def plan_searches(book: Rulebook, trials: Iterable[Trial]) -> list[Search]:
     """Return the searches (besides the Patient read) that the trials' definitions need."""
     names = set().union(*(book.definitions_for(trial) for trial in trials))
-    types = {rtype for name in names for rtype in RESOURCE_TYPES[book.definitions[name]["kind"]]}
+    types = {rtype for name in names for rtype in book.resource_types_of(name)}
     searches: list[Search] = []
     for rtype in ORDER:
         if rtype not in types:
             continue
         if rtype == "Observation":
-            searches.extend(_observation_searches(book, sorted(n for n in names if "Observation" in RESOURCE_TYPES[book.definitions[n]["kind"]])))
+            searches.extend(_observation_searches(book, sorted(n for n in names if "Observation" in book.resource_types_of(n))))
         else:
             # History questions (any record of X, ever or in a window): every record of the type, since
             # ICD-10-CM prefixes and drug names cannot be expressed as a standard token search.
@@ -102,7 +101,7 @@ def plan_searches(book: Rulebook, trials: Iterable[Trial]) -> list[Search]:
 def name_matched_value_sets(book: Rulebook, trials: Iterable[Trial]) -> set[str]:
     """Return the Observation value sets the trials read that are matched by name or prefix (so no code search can find them)."""
     names = set().union(*(book.definitions_for(trial) for trial in trials))
-    return {book.definitions[n]["valueSet"] for n in names if "Observation" in RESOURCE_TYPES[book.definitions[n]["kind"]]
+    return {book.definitions[n]["valueSet"] for n in names if "Observation" in book.resource_types_of(n)
             and (book.value_sets[book.definitions[n]["valueSet"]].names or book.value_sets[book.definitions[n]["valueSet"]].prefixes)}
 
 

@@ -13,7 +13,6 @@ from typing import Any
 
 import orjson
 
-from service.facts import RESOURCE_TYPES
 from service.fhir_values import parse_date, parse_end_date
 from service.record import PatientRecord
 from service.rulebook import Rulebook, Trial
@@ -46,7 +45,7 @@ def _windows(book: Rulebook, trial: Trial) -> tuple[bool, tuple[tuple[tuple[str,
 def _compute_windows(book: Rulebook, trial: Trial) -> tuple[bool, tuple[tuple[tuple[str, ...], int | None], ...]]:
     names = book.definitions_for(trial)
     reads_age = any(book.definitions[n]["kind"] == "age" for n in names)
-    pairs = {(RESOURCE_TYPES[book.definitions[n]["kind"]], book.definitions[n].get("lookbackDays")) for n in names}
+    pairs = {(book.resource_types_of(n), book.definitions[n].get("lookbackDays")) for n in names}
     kept = [(types, days) for types, days in pairs if types and types != ("Patient",)]
     return reads_age, tuple(sorted(kept, key=lambda pair: (pair[0], -1 if pair[1] is None else pair[1])))
 

@@ -186,6 +186,7 @@ def test_token_is_checked_before_the_body(client: FlaskClient) -> None:
     """Without a token, even a malformed body gets 401, not a 400 that would tell a stranger about the service."""
     response = client.post(SERVICE_URL, data=b"not json", content_type="application/json")
     assert response.status_code == 401
+    assert response.get_json()["details"]["reason"] == "missing-authorization"
 
 
 @pytest.mark.parametrize(
@@ -277,6 +278,7 @@ def test_feedback_body_not_json_is_400(tmp_path: Path) -> None:
     response = app.test_client().post(FEEDBACK_URL, data=b"accepted", content_type="text/plain")
     close(app)
     assert response.status_code == 400
+    assert response.get_json()["error"] == "bad-request"
 
 
 def test_jwks_fetched_over_http_once_for_many_calls(tmp_path: Path, keys: Keys) -> None:

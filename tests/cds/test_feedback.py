@@ -131,7 +131,9 @@ def test_parse_invalid_feedback_names_the_problem(body: object, item: int | None
     with pytest.raises(BadRequest) as caught:
         parse_feedback(body)
     where = member if item is None else f"feedback[{item}]" + (f".{member}" if member else "")
-    assert (caught.value.status, caught.value.details, where in caught.value.message) == (400, {"item": item, "member": member}, True)
+    assert caught.value.status == 400
+    assert caught.value.details == {"item": item, "member": member}
+    assert where in caught.value.message
 
 
 # Reading back and ordering, on SQLite and Redis alike: tests/cds/test_state.py.

@@ -156,6 +156,7 @@ def test_category_filtered_prefetch_loses_nothing_the_rules_read(case: str) -> N
 def test_keys_name_their_resource_type(book: Rulebook) -> None:
     """Each key is its type's plural stem, numbered from the second search of one type: observations, observations-2…"""
     plan = prefetch_plan(book, book.trials.values())
+    assert len(plan.searches) >= 5
     for key, search in plan.searches.items():
         stem = search.resource_type[0].lower() + search.resource_type[1:] + "s"
         assert re.fullmatch(re.escape(stem) + r"(-[2-9]\d*)?", key), key
@@ -179,7 +180,8 @@ def test_template_stays_within_the_prefetch_subset(key: str) -> None:
     """A search template is a type-level search by patient={{context.patientId}}, with only subset parameters and no other token."""
     resource_type, separator, query = templates()[key].partition("?")
     params = parse_qsl(query, keep_blank_values=True, strict_parsing=True)
-    assert (separator, re.fullmatch(r"[A-Z][A-Za-z]+", resource_type) is not None) == ("?", True)
+    assert separator == "?"
+    assert re.fullmatch(r"[A-Z][A-Za-z]+", resource_type) is not None
     assert {name for name, _ in params} <= SUBSET_PARAMETERS  # no _include, no date, no modifier such as code:text
     assert [value for name, value in params if name == "patient"] == [CONTEXT_PATIENT_ID]
     assert re.findall(r"\{\{[^}]*\}\}", templates()[key]) == [CONTEXT_PATIENT_ID]
@@ -199,7 +201,9 @@ def test_full_prefetch_leaves_nothing_missing() -> None:
     bundle = fixture_bundle(TRIAL, CASE)
     prefetched = read_prefetch(full_prefetch(), prefetch_plan(rulebook(), rulebook().trials.values()), PATIENT_ID)
     expected = {r["id"] for r in (e["resource"] for e in bundle["entry"]) if r["resourceType"] != "Patient"}
-    assert (prefetched.patient is not None, prefetched.missing, prefetched.null_keys) == (True, [], [])
+    assert prefetched.patient is not None
+    assert prefetched.missing == []
+    assert prefetched.null_keys == []
     assert {r["id"] for r in prefetched.resources} == expected
 
 

@@ -121,7 +121,9 @@ def test_definitions_where_no_result_means_no_are_searched_without_a_floor(book:
 @pytest.mark.parametrize("trial_id", TRIAL_IDS)
 def test_date_floor_can_be_turned_off(book: Rulebook, trial_id: str) -> None:
     """date_floor=False drops the date parameter from every search (the whole history is fetched)."""
-    for search in plan_searches(book, [trial_of(book, trial_id)]):
+    searches = plan_searches(book, [trial_of(book, trial_id)])
+    assert any(s.resource_type == "Observation" for s in searches)
+    for search in searches:
         assert "date" not in query(search.params("p1", AS_OF, 200, date_floor=False))
 
 
@@ -181,7 +183,9 @@ def test_several_trials_share_one_plan(book: Rulebook) -> None:
 
 def test_medication_searches_include_the_medication(book: Rulebook) -> None:
     """Medication order searches ask the server to include the referenced Medication; other types include nothing."""
-    for search in plan_searches(book, list(book.trials.values())):
+    searches = plan_searches(book, list(book.trials.values()))
+    assert {s.resource_type for s in searches} >= {"MedicationRequest", "Observation"}
+    for search in searches:
         if search.resource_type.startswith("Medication"):
             assert query(search.params("p1", AS_OF, 200))["_include"] == f"{search.resource_type}:medication"
         else:
@@ -210,7 +214,9 @@ def test_params(search: Search, expected: list[tuple[str, str]]) -> None:
 @pytest.mark.parametrize("trial_id", TRIAL_IDS)
 def test_template_is_a_cds_hooks_prefetch(book: Rulebook, trial_id: str) -> None:
     """template() uses {{context.patientId}} and the codes, with no date, _include or _count (the prefetch subset has none)."""
-    for search in plan_searches(book, [trial_of(book, trial_id)]):
+    searches = plan_searches(book, [trial_of(book, trial_id)])
+    assert any(s.codes for s in searches)
+    for search in searches:
         template = search.template()
         rtype, _, rest = template.partition("?")
         assert rtype == search.resource_type

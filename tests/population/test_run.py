@@ -48,6 +48,7 @@ def test_manifest_counts_every_line(local_run: Path, population_bundles: list[di
 def test_outputs_exist_per_trial(local_run: Path, book: Rulebook) -> None:
     """Each trial has attrition.json over the whole population, a worklist and a Group."""
     manifest = orjson.loads((local_run / "manifest.json").read_bytes())
+    assert len(book.trials) == 5
     for trial_id in book.trials:
         attrition = orjson.loads((local_run / "trials" / trial_id / "attrition.json").read_bytes())
         assert attrition["population"] == manifest["counts"]["patients"]
