@@ -1,0 +1,91 @@
+"""One JSON stream on stderr: structlog's own events and the stdlib `logging` calls rendered by one formatter."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from typing import Any
+
+import orjson
+import structlog
+from structlog.typing import EventDict, Processor
+
+def _add_pid(_logger: Any, _method: str, event: EventDict) -> EventDict:
+    """Name the process: gunicorn's workers share one stream."""
+    event["pid"] = os.getpid()
+    return event
+
+
+# What every line carries, whoever wrote it: the request's bound fields (request_id), level, logger, process and a UTC time.
+_SHARED: list[Processor] = [
+    structlog.contextvars.merge_contextvars,
+    _add_pid,
+    structlog.stdlib.add_log_level,
+    structlog.stdlib.add_logger_name,
+    structlog.processors.TimeStamper(fmt="iso", utc=True, key="ts"),
+]
+
+
+def _dumps(event: EventDict, **_: Any) -> str:
+    # default=str: a value orjson cannot serialise (a Path, an exception) is written as text, never a crash in logging.
+    return orjson.dumps(event, default=str).decode()
+
+
+def json_formatter() -> logging.Formatter:
+    """The formatter that renders any log record (structlog's or a plain stdlib one) as one JSON object."""
+    return structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=_SHARED,
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, structlog.processors.format_exc_info,
+                    structlog.processors.JSONRenderer(serializer=_dumps)],
+    )
+
+
+class StderrHandler(logging.Handler):
+    """Write each record to whatever sys.stderr is at the time (so a test's capture, or gunicorn's redirect, gets it)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Write one formatted line."""
+        try:
+            sys.stderr.write(self.format(record) + "\n")
+        except Exception:  # noqa: BLE001 - logging must never take a request down
+            self.handleError(record)
+
+
+def configure_logging(level: str | int | None = None) -> None:
+    """Route structlog and the root stdlib logger to one JSON handler on stderr; calling it again replaces, never duplicates."""
+    structlog.configure(
+        processors=[structlog.stdlib.filter_by_level, *_SHARED, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if isinstance(h, StderrHandler)]:
+        root.removeHandler(handler)
+    handler = StderrHandler()
+    handler.setFormatter(json_formatter())
+    root.addHandler(handler)
+    root.setLevel(_level(level))
+
+
+def _level(level: str | int | None) -> int:
+    """A level name or number (ELIGIBILITY_LOG_LEVEL); unset is INFO, an unknown name a start-up error naming it."""
+    if level is None or level == "":
+        return logging.INFO
+    if isinstance(level, int):
+        return level
+    number = logging.getLevelName(str(level).strip().upper())
+    if not isinstance(number, int):
+        from service.fhir.settings import ConfigError
+
+        raise ConfigError(f"ELIGIBILITY_LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, not {level!r}")
+    return number
+
+
+def get_logger(name: str) -> Any:
+    """A structlog logger named like a stdlib one (its lines say which module wrote them)."""
+    return structlog.stdlib.get_logger(name)
+
+
+__all__ = ["StderrHandler", "configure_logging", "get_logger", "json_formatter"]
