@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from service.observability.logs import configure_logging, get_logger
-from service.observability.metrics import count_feedback
+from service.observability.metrics import count_feedback, metrics
 from service.observability.request_log import note_cards, note_reports
 
 
@@ -24,6 +24,7 @@ def init_app(app: Flask) -> None:
     # A key under 16 characters is refused for issued cards (cheap to reverse by trying ids): no hash in the log either.
     app.extensions["log_patient_key"] = str(key).encode("utf-8") if key and len(str(key)) >= 16 else None
     app.extensions["metrics_token"] = endpoint.metrics_token(app.config)
+    metrics()  # made now, in the worker, before any request thread (and after gunicorn_conf chose multiprocess storage)
     request_log.register(app)
     app.register_blueprint(endpoint.blueprint)
 

@@ -11,6 +11,7 @@ import orjson
 import structlog
 from structlog.typing import EventDict, Processor
 
+
 def _add_pid(_logger: Any, _method: str, event: EventDict) -> EventDict:
     """Name the process: gunicorn's workers share one stream."""
     event["pid"] = os.getpid()

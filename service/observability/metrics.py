@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
@@ -38,11 +39,21 @@ class Metrics:
     feedback: Any
 
 
-@cache
-def metrics() -> Metrics:
-    """The metrics, made (and prometheus-client imported) on first use."""
-    from prometheus_client import Counter, Histogram
+_made = threading.Lock()
 
+
+def metrics() -> Metrics:
+    """The metrics, made (and prometheus-client imported) on first use; once, however many threads ask at once."""
+    with _made:
+        return _make()
+
+
+@cache
+def _make() -> Metrics:
+    # Registering a metric twice is an error: a worker's first requests arrive on several threads at once.
+    from prometheus_client import Counter, Histogram, disable_created_metrics
+
+    disable_created_metrics()  # a `_created` series per labelled child doubles the series for nothing a scraper uses
     return Metrics(
         requests=Counter("eligibility_http_requests_total", "HTTP requests answered, by method, route template and status.",
                          ["method", "route", "status"]),

@@ -16,14 +16,14 @@ TRIAL = "NCT06761417"
 AS_OF = "2020-01-01"
 FIXTURE_PATIENT = "nct06761417-eligible"
 # A patient whose id, name and birth date are distinctive enough to be found anywhere in the log.
-SECRET_ID = "zq-7731-patient"
-SECRET_FAMILY = "Quixotexyz"
-SECRET_BIRTH = "1975-05-05"
-PATIENT = {"resourceType": "Patient", "id": SECRET_ID, "birthDate": SECRET_BIRTH, "gender": "female",
-           "name": [{"family": SECRET_FAMILY, "given": ["Zebulon"]}]}
+ODD_ID = "zq-7731-patient"
+ODD_FAMILY = "Quixotexyz"
+ODD_BIRTH = "1975-05-05"
+PATIENT = {"resourceType": "Patient", "id": ODD_ID, "birthDate": ODD_BIRTH, "gender": "female",
+           "name": [{"family": ODD_FAMILY, "given": ["Zebulon"]}]}
 BUNDLE = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": PATIENT}]}
 # Shaped like a JWT (header.payload.signature): it is refused, and must not be written anywhere.
-TOKEN = "eyJhbGciOiJSUzM4NCIsInR5cCI6IkpXVCIsImtpZCI6ImsxIn0.eyJpc3MiOiJodHRwczovL2VociIsInN1YiI6InNlY3JldCJ9.c2lnbmF0dXJlLXNlY3JldC14eXo"
+TOKEN = "eyJhbGciOiJSUzM4NCIsInR5cCI6IkpXVCIsImtpZCI6ImsxIn0.eyJpc3MiOiJodHRwczovL2VociIsInN1YiI6InNlY3JldCJ9.c2lnbmF0dXJlLXNlY3JldC14eXo"  # noqa: S105 - a test token
 HASH_KEY = "a-key-of-at-least-sixteen-characters"
 
 
@@ -70,14 +70,14 @@ def test_an_unsafe_request_id_is_replaced(tmp_path: Path, capsys: pytest.Capture
 
 
 def test_the_route_template_never_the_raw_path(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """An unknown path is logged as <unmatched>, a known one by its template; the path's own text is not in the request line."""
+    """An unknown path is logged as <unmatched>, a known one by its template; the path's own text is in no line."""
     client = app_for(tmp_path).test_client()
     log_lines(capsys)
-    client.get(f"/trials/{SECRET_ID}")
-    client.get(f"/nothing/{SECRET_ID}")
+    client.get(f"/trials/{ODD_ID}")
+    client.get(f"/nothing/{ODD_ID}")
     _, lines = log_lines(capsys)
     assert [(line["route"], line["status"]) for line in request_lines(lines)] == [("/trials/<trial_id>", 404), ("<unmatched>", 404)]
-    assert all(SECRET_ID not in str(line) for line in request_lines(lines))
+    assert all(ODD_ID not in str(line) for line in lines)
 
 
 def test_a_refusal_logs_its_problem_type_and_reason(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -109,13 +109,14 @@ def test_no_patient_id_name_birth_date_or_token_anywhere_in_the_log(tmp_path: Pa
     log_lines(capsys)
     client.post("/eligibility", json={"bundle": BUNDLE, "asOf": AS_OF})
     client.post(f"/trials/{TRIAL}/eligibility", json={"patientId": FIXTURE_PATIENT, "asOf": AS_OF})
-    client.post("/eligibility", json={"patientId": SECRET_ID, "asOf": AS_OF})  # not a fixture: 404
-    client.post("/cds-services/trial-eligibility", json={"hook": "patient-view", "context": {"patientId": SECRET_ID}},
+    client.post("/eligibility", json={"patientId": ODD_ID, "asOf": AS_OF})  # not a fixture: 404
+    client.post("/cds-services/trial-eligibility", json={"hook": "patient-view", "context": {"patientId": ODD_ID}},
                 headers={"Authorization": f"Bearer {TOKEN}"})
     client.get(f"/health?access_token={TOKEN}")
+    client.get(f"/patients/{ODD_ID}/{ODD_BIRTH}")  # no such route: its path is never written
     raw, lines = log_lines(capsys)
-    assert len(request_lines(lines)) == 5
-    for secret in (SECRET_ID, FIXTURE_PATIENT, SECRET_FAMILY, "Zebulon", SECRET_BIRTH, TOKEN, TOKEN.split(".")[1], TOKEN.split(".")[2], "2011-03-02"):
+    assert len(request_lines(lines)) == 6
+    for secret in (ODD_ID, FIXTURE_PATIENT, ODD_FAMILY, "Zebulon", ODD_BIRTH, TOKEN, TOKEN.split(".")[1], TOKEN.split(".")[2], "2011-03-02"):
         assert secret not in raw, secret
 
 
@@ -128,7 +129,7 @@ def test_the_patient_is_correlated_by_the_keyed_hash_of_issued_cards(tmp_path: P
     plain.post("/eligibility", json={"bundle": BUNDLE, "asOf": AS_OF})
     _, lines = log_lines(capsys)
     first, second = request_lines(lines)
-    assert first["patient_hash"] == patient_hash(HASH_KEY.encode(), SECRET_ID)
+    assert first["patient_hash"] == patient_hash(HASH_KEY.encode(), ODD_ID)
     assert "patient_hash" not in second
 
 
