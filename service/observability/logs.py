@@ -90,12 +90,7 @@ def configure_logging(level: str | int | None = None) -> None:
     """
     global _threshold
     number = _threshold = _level(level)
-    structlog.configure(
-        processors=[_filter_level, *_SHARED, structlog.processors.format_exc_info, structlog.processors.JSONRenderer(serializer=_dumps)],
-        wrapper_class=structlog.make_filtering_bound_logger(logging.NOTSET),
-        logger_factory=_stderr_logger,
-        cache_logger_on_first_use=True,
-    )
+    _configure_structlog()
     root = logging.getLogger()
     for handler in [h for h in root.handlers if isinstance(h, StderrHandler)]:
         root.removeHandler(handler)
@@ -103,6 +98,16 @@ def configure_logging(level: str | int | None = None) -> None:
     handler.setFormatter(json_formatter())
     root.addHandler(handler)
     root.setLevel(number)
+
+
+def _configure_structlog() -> None:
+    """structlog's own lines: filtered by level, then the shared processors, rendered as JSON to stderr."""
+    structlog.configure(
+        processors=[_filter_level, *_SHARED, structlog.processors.format_exc_info, structlog.processors.JSONRenderer(serializer=_dumps)],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.NOTSET),
+        logger_factory=_stderr_logger,
+        cache_logger_on_first_use=True,
+    )
 
 
 def _level(level: str | int | None) -> int:
@@ -125,3 +130,9 @@ def get_logger(name: str) -> Any:
 
 
 __all__ = ["StderrHandler", "configure_logging", "get_logger", "json_formatter"]
+
+
+# A process that never builds the app (a population worker fetching from FHIR) still writes JSON to stderr, not
+# structlog's coloured default to stdout.
+if not structlog.is_configured():
+    _configure_structlog()
