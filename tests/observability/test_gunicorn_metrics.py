@@ -44,10 +44,13 @@ def test_metrics_sum_the_requests_of_both_workers(tmp_path: Path) -> None:
 
 
 def test_gunicorn_writes_no_access_log_and_its_own_lines_are_json(tmp_path: Path) -> None:
-    """stdout (where an access log would go) stays empty; gunicorn's start-up lines are JSON on stderr like the app's."""
+    """stdout (where an access log would go) stays empty; gunicorn's start-up lines, and its own 431, are JSON on stderr like the app's."""
     with gunicorn({}, tmp_path) as url:
         requests.get(f"{url}/health", timeout=10)
+        assert requests.get(f"{url}/health", headers={"X-Big": "a" * 15_000}, timeout=10).status_code == 431
+        time.sleep(0.3)
     lines = [orjson.loads(line) for line in (tmp_path / "error.log").read_text(encoding="utf-8").splitlines() if line.strip()]
     assert (tmp_path / "access.log").read_text(encoding="utf-8") == ""
     assert any(line.get("logger") == "gunicorn.error" and str(line["event"]).startswith("Booting worker") for line in lines)
     assert health_lines(tmp_path / "error.log")
+    assert [(line["status"], line["reason"]) for line in lines if line.get("route") == "<unread>"] == [(431, "request-header-fields-too-large")]
