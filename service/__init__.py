@@ -17,6 +17,7 @@ from service.fhir.client import new_session
 from service.fhir.settings import client_from_config, client_settings, fetch_options
 from service.gate import EvaluationGate
 from service.json_provider import OrjsonProvider
+from service.observability.logs import configure_logging
 from service.patients import FhirPatients, FixturePatients, PatientSource
 from service.rulebook import Rulebook, load_rulebook
 
@@ -29,6 +30,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_prefixed_env("ELIGIBILITY")
     if config:
         app.config.update(config)
+    # One JSON stream on stderr before anything logs (service/observability); ELIGIBILITY_LOG_LEVEL, INFO by default.
+    configure_logging(app.config.get("LOG_LEVEL"))
     # A bad rule file stops start-up here, naming the file, the criterion and the problem.
     app.extensions["rulebook"] = load_rulebook(app.config["RULES_DIR"])
     app.extensions["patients"] = patient_source(app.config, app.extensions["rulebook"])
@@ -41,10 +44,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["cds_service"] = cds_service(app.config, app.extensions["rulebook"], state.issued)
     app.extensions["cds_feedback"] = state.feedback
 
-    from service import api, cors, errorhandlers, hygiene, pages
+    from service import api, cors, errorhandlers, hygiene, observability, pages
     from service.auth import check_current_request
     from service.cds import blueprint as cds_blueprint
 
+    # First: the request line's clock starts before any other hook, and it sees the final answer (JSON logs, /metrics).
+    observability.init_app(app)
     errorhandlers.register(app)
     # CORS first: a preflight is answered before any other check (it carries no credentials).
     cors.register(app, cors.cors_policy(app.config))

@@ -12,6 +12,7 @@ from service.auth import check_current_request
 from service.errors import UnknownTrial
 from service.evaluate import evaluate_trial, evaluate_trials
 from service.gate import EvaluationGate
+from service.observability import note_reports
 from service.requests_in import as_of_date, json_body, patient_record, trials_for
 from service.rulebook import Rulebook, Trial
 
@@ -69,7 +70,9 @@ def trial_eligibility(trial_id: str) -> ResponseReturnValue:
         body = json_body(flask_request)
         as_of = as_of_date(body, date.today())
         record = patient_record(body, current_app.extensions["patients"], [trial], as_of)
-        return jsonify(evaluate_trial(_book(), trial, record, as_of))
+        report = evaluate_trial(_book(), trial, record, as_of)
+        note_reports([report], record.patient_id)  # metrics and the request line (service/observability)
+        return jsonify(report)
 
 
 @blueprint.post("/eligibility")
@@ -81,4 +84,5 @@ def eligibility() -> ResponseReturnValue:
         as_of = as_of_date(body, date.today())
         record = patient_record(body, current_app.extensions["patients"], trials, as_of)
         reports = evaluate_trials(_book(), trials, record, as_of)
+        note_reports(reports, record.patient_id)  # metrics and the request line (service/observability)
     return jsonify({"patientId": record.patient_id, "asOf": as_of.isoformat(), "rulesVersion": _book().version, "reports": reports})

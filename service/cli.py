@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -127,7 +128,8 @@ def evaluate(trial_id: str, bundle_path: str | None, patient_id: str | None, fhi
     if (bundle_path is None) == (patient_id is None):
         raise click.UsageError("give exactly one of --bundle or --patient-id")
     try:
-        overrides: dict[str, object] = {"RULES_DIR": rules_dir}
+        # A person reads this stderr: only errors are logged (as JSON) unless ELIGIBILITY_LOG_LEVEL asks for more.
+        overrides: dict[str, object] = {"RULES_DIR": rules_dir, "LOG_LEVEL": os.environ.get("ELIGIBILITY_LOG_LEVEL") or "ERROR"}
         if fhir_base_url:
             overrides["FHIR_BASE_URL"] = fhir_base_url
         app = create_app(overrides)

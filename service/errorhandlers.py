@@ -24,9 +24,14 @@ def problem_response(body: dict[str, object], headers: dict[str, str] | None = N
 
 
 def _log_refusal(status: int, code: str, reason: str, message: str | None) -> None:
-    """Log a refused call: method, path (never the query string) and why; messages only where they cannot hold patient data."""
+    """Log a refused call: method, route template (never the raw path or query) and why; messages only where they cannot hold patient data."""
     suffix = f": {message}" if message else ""
-    log.warning("refused %s %s -> %d %s (%s)%s", request.method, request.path, status, code, reason, suffix)
+    log.warning("refused %s %s -> %d %s (%s)%s", request.method, _route(), status, code, reason, suffix)
+
+
+def _route() -> str:
+    """The matched URL rule, or <unmatched>: a raw path can hold anything the caller typed (service/observability logs the same)."""
+    return request.url_rule.rule if request.url_rule is not None else "<unmatched>"
 
 
 def register(app: Flask) -> None:
@@ -36,7 +41,7 @@ def register(app: Flask) -> None:
     def eligibility_error(exc: EligibilityError) -> Response:
         if exc.status >= 500:
             # The message of a FHIR failure may quote the server's text, which can echo patient data.
-            log.error("failed %s %s -> %d %s (%s)", request.method, request.path, exc.status, exc.code, exc.reason())
+            log.error("failed %s %s -> %d %s (%s)", request.method, _route(), exc.status, exc.code, exc.reason())
         else:
             _log_refusal(exc.status, exc.code, exc.reason(), exc.message if exc.log_message else None)
         return problem_response(exc.to_json(), exc.headers())

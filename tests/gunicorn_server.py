@@ -31,7 +31,7 @@ def gunicorn(env: dict[str, str], log_dir: Path, *, workers: int = 1) -> Iterato
     """Start `gunicorn -c python:service.gunicorn_conf` with extra environment; yield its base URL; stop it."""
     port = free_port()
     environment = {**{k: v for k, v in os.environ.items() if not k.startswith("ELIGIBILITY_")}, "WEB_CONCURRENCY": str(workers),
-                   "ELIGIBILITY_CDS_FEEDBACK_DB": str(log_dir / "cds.sqlite3"), **env}
+                   "ELIGIBILITY_CDS_FEEDBACK_DB": str(log_dir / "cds.sqlite3"), "PROMETHEUS_MULTIPROC_DIR": str(log_dir), **env}
     with open(log_dir / "access.log", "wb") as access, open(log_dir / "error.log", "wb") as error:
         process = subprocess.Popen(  # noqa: S603 - our own gunicorn and config
             [str(GUNICORN), "-c", "python:service.gunicorn_conf", "--bind", f"127.0.0.1:{port}", "service.wsgi:serve_app()"],

@@ -36,12 +36,12 @@ def test_an_ordinary_query_string_is_accepted(client: FlaskClient) -> None:
 
 
 def test_a_refused_call_is_logged_with_its_reason_and_without_the_query(client: FlaskClient, caplog: pytest.LogCaptureFixture) -> None:
-    """A 401 leaves one warning line naming method, path, status and reason; the query string (and its token) is not in it."""
+    """A 401 leaves one warning line naming method, route template, status and reason; the query string (and its token) is not in it."""
     with caplog.at_level(logging.WARNING, logger="service.errorhandlers"):
         client.post("/cds-services/trial-eligibility?x=1", json={"hook": "patient-view"})
     lines = [r.getMessage() for r in caplog.records if r.name == "service.errorhandlers"]
     assert len(lines) == 1
-    assert "POST /cds-services/trial-eligibility -> 401 unauthorized (missing-authorization)" in lines[0]
+    assert "POST /cds-services/<service_id> -> 401 unauthorized (missing-authorization)" in lines[0]
     assert "x=1" not in lines[0]
 
 

@@ -14,6 +14,7 @@ from service.cds.settings import CdsSettings
 from service.cds.state import FeedbackLog
 from service.errors import UnknownService
 from service.gate import EvaluationGate
+from service.observability import count_feedback
 from service.requests_in import json_body
 
 blueprint = Blueprint("cds", __name__)
@@ -60,4 +61,5 @@ def feedback(service_id: str) -> ResponseReturnValue:
     items = parse_feedback(json_body(flask_request))
     store: FeedbackLog = current_app.extensions["cds_feedback"]
     stored = store.record(service_id, items, datetime.now(UTC))
+    count_feedback(item.outcome for item in items)  # Prometheus (service/observability)
     return jsonify({"stored": stored})

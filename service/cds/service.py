@@ -18,6 +18,7 @@ from service.fhir.auth import Auth, BearerToken, NoAuth
 from service.fhir.client import ClientSettings, Deadline, FhirClient, within_base
 from service.fhir.fetch import FetchOptions, fetch_record
 from service.fhir.medications import read_medications, unresolved_medications
+from service.observability import note_cards, note_reports
 from service.patients import is_fhir_id
 from service.record import PatientRecord, entries_of
 from service.rulebook import Rulebook
@@ -81,11 +82,13 @@ class CdsService:
         # One fact set for the reports and the target-disease gate: the gate's facts are already computed, not redone.
         facts = FactSet(record, as_of, self.book)
         reports = evaluate_trials(self.book, self.trials, record, as_of, facts)
+        note_reports(reports, str(patient_id))  # metrics and the request line (service/observability)
         if self.require_target_disease:
             reports = self._relevant(reports, facts)
         urls = {t.id: t.url for t in self.trials}
         cards = cards_for(reports, hook_instance, urls, show_ineligible=self.show_ineligible, report_base=self.report_base)
         note_issued(self.issued, SERVICE_ID, str(patient_id), hook_instance, reports, cards)
+        note_cards(cards)
         return {"cards": cards}
 
     def _relevant(self, reports: list[dict[str, Any]], facts: FactSet) -> list[dict[str, Any]]:

@@ -19,8 +19,12 @@ from requests.adapters import HTTPAdapter
 
 from service.errors import FhirAuthRefused, FhirDeadlineExceeded, FhirError, FhirFatalError, FhirTemporaryError, PatientNotFound
 from service.fhir.auth import Auth, NoAuth
+from service.observability.logs import get_logger
+from service.observability.metrics import count_fetch_failure, observe_fetch, resource_label
 
 log = logging.getLogger(__name__)
+# One line per read or search page: resource type, status, tries, duration; never the URL (its query holds the patient's id).
+fetch_log = get_logger("service.fhir.fetch")
 
 TEMPORARY_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 FHIR_JSON = "application/fhir+json"
@@ -84,7 +88,7 @@ class FhirClient:
                 raise PatientNotFound("the patient id is not a FHIR id")
             raise FhirFatalError(f"{what}: {resource_id[:64]!r} is not a FHIR id")
         try:
-            resource = self._get(f"{resource_type}/{resource_id}", None, deadline, what)
+            resource = self._get(f"{resource_type}/{resource_id}", None, deadline, what, resource_type)
         except FhirFatalError as exc:
             if exc.http_status in (404, 410) and resource_type == "Patient":
                 raise PatientNotFound(f"the FHIR server has no Patient with that id ({exc.http_status})") from exc
@@ -114,9 +118,15 @@ class FhirClient:
         resources: list[dict[str, Any]] = []
         seen: set[str] = {urljoin(self.base_url, url)} if query is None else set()
         for _page in range(MAX_PAGES):
-            bundle = self._get(url, query, deadline, what)
-            resources.extend(_entries(bundle, what, resource_type, notes))
-            next_url = _next_link(bundle, what)
+            bundle = self._get(url, query, deadline, what, resource_type)
+            try:
+                resources.extend(_entries(bundle, what, resource_type, notes))
+                next_url = _next_link(bundle, what)
+            except FhirError as exc:
+                # A 200 whose Bundle reports an error (or is malformed) is a failed fetch too.
+                count_fetch_failure(resource_type, "error-in-answer")
+                fetch_log.warning("fhir answer failed", resource_type=resource_label(resource_type), error=exc.code)
+                raise
             if next_url is None:
                 return resources
             # A relative next link is relative to the page it came on (RFC 3986), not to the base.
@@ -134,7 +144,19 @@ class FhirClient:
         """Say whether an absolute URL lies under this client's base URL."""
         return within_base(self.base_url, url)
 
-    def _get(self, url: str, params: list[tuple[str, str]] | None, deadline: Deadline, what: str) -> dict[str, Any]:
+    def _get(self, url: str, params: list[tuple[str, str]] | None, deadline: Deadline, what: str, resource_type: str) -> dict[str, Any]:
+        """GET with retries (see _get_with_retries), logged and measured once per call."""
+        trace = _Trace()
+        started = time.perf_counter()
+        try:
+            body = self._get_with_retries(url, params, deadline, what, trace)
+        except FhirError as exc:
+            _observe_fetch(resource_type, trace, time.perf_counter() - started, exc)
+            raise
+        _observe_fetch(resource_type, trace, time.perf_counter() - started, None)
+        return body
+
+    def _get_with_retries(self, url: str, params: list[tuple[str, str]] | None, deadline: Deadline, what: str, trace: _Trace) -> dict[str, Any]:
         """GET with retries on temporary failures, honouring Retry-After and the deadline."""
         target = urljoin(self.base_url, url)
         last = "no attempt"
@@ -147,6 +169,7 @@ class FhirClient:
                 raise FhirDeadlineExceeded(f"{what}: the {deadline.seconds:g} s deadline passed ({last})")
             delay = self.settings.backoff * 2 ** (attempt - 1) * (0.5 + random.random() / 2)  # noqa: S311 - jitter, not security
             try:
+                trace.tries += 1
                 response = self._send(target, params, min(self.settings.timeout, remaining))
             except requests.Timeout:
                 last = f"no answer within {min(self.settings.timeout, remaining):g} s"
@@ -162,7 +185,7 @@ class FhirClient:
                 # Any other requests error (an invalid URL or header): retrying cannot fix it.
                 raise FhirFatalError(f"{what}: the request could not be sent ({type(exc).__name__})") from exc
             else:
-                status = response.status_code
+                status = trace.status = response.status_code
                 if status == 200:
                     return _json(response, what)
                 if status == 401 and not refreshed and self.auth.refreshable:
@@ -196,6 +219,24 @@ class FhirClient:
         assert self.session is not None  # noqa: S101 - set in __post_init__
         # No redirects: one could carry the bearer token to a host we did not choose.
         return self.session.get(url, params=params, headers=headers, timeout=timeout, allow_redirects=False)
+
+
+@dataclass
+class _Trace:
+    """What one GET did, for its log line: HTTP requests sent, and the last HTTP status (None: no answer)."""
+
+    tries: int = 0
+    status: int | None = None
+
+
+def _observe_fetch(resource_type: str, trace: _Trace, seconds: float, error: FhirError | None) -> None:
+    """Log and measure one FHIR GET; a 404/410 is an answer (no such resource), not a failure of the server."""
+    label = resource_label(resource_type)
+    not_found = error is not None and error.http_status in (404, 410)
+    outcome = "ok" if error is None else "not-found" if not_found else error.code
+    observe_fetch(resource_type, outcome, seconds, failed=outcome not in ("ok", "not-found"))
+    (fetch_log.warning if outcome not in ("ok", "not-found") else fetch_log.info)(
+        "fhir fetch", resource_type=label, status=trace.status, tries=trace.tries, duration_ms=round(seconds * 1000, 2), outcome=outcome)
 
 
 def within_base(base_url: str, url: str) -> bool:

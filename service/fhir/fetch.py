@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -49,7 +50,8 @@ def fetch_record(client: FhirClient, searches: list[Search], patient_id: str, as
 
     if options.workers > 1 and len(searches) > 1:
         with ThreadPoolExecutor(max_workers=min(options.workers, len(searches)), thread_name_prefix="fhir-search") as pool:
-            list(pool.map(run, searches))
+            # Each search runs in a copy of the request's context, so its log lines carry the request id (service/observability).
+            list(pool.map(lambda search, context: context.run(run, search), searches, [contextvars.copy_context() for _ in searches]))
     else:
         for search in searches:
             run(search)
