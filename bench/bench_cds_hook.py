@@ -114,6 +114,7 @@ class Jwks(BaseHTTPRequestHandler):
     document = b"{}"
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        """Answer the health probe."""
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(self.document)))

@@ -70,9 +70,11 @@ class Sampler:
         self._thread.join()
 
     def cpu_seconds(self) -> float:
+        """Return the CPU seconds the run used (the driver and its workers)."""
         return sum(v for pid, v in self.cpu.items() if pid != self.me.pid) + self.cpu.get(self.me.pid, self.base) - self.base
 
     def peak_worker_mb(self) -> float:
+        """Return the largest resident set of any worker, in MB."""
         return max((v for pid, v in self.rss.items() if pid != self.me.pid), default=0) / 2**20
 
 
@@ -129,6 +131,7 @@ def screen(source: str, patients: int, workers: int, input_dir: Path, work: Path
 
 
 def main() -> None:
+    """Run the population benchmark and print its figures, ending with one JSON line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000")
     parser.add_argument("--sources", default="carebundle,synthea")

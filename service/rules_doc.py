@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from service.kleene import render as render_logic
@@ -63,7 +64,7 @@ def _bands(definition: dict[str, Any]) -> str:
     bands = sorted(definition.get("ageBands", []), key=lambda b: b["fromYears"])
     if not bands:
         return ""
-    ends = [f"{b['fromYears']}–{n['fromYears'] - 1}" for b, n in zip(bands, bands[1:], strict=False)] + [f"{bands[-1]['fromYears']}+"]
+    ends = [f"{b['fromYears']}–{n['fromYears'] - 1}" for b, n in itertools.pairwise(bands)] + [f"{bands[-1]['fromYears']}+"]
     return " Age bands: " + "; ".join(f"{span} y **{b['potential']}** ({b['why'].rstrip('.')})" for span, b in zip(ends, bands, strict=True)) + "."
 
 

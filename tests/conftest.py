@@ -23,13 +23,13 @@ def book() -> Rulebook:
     return load_rulebook()
 
 
-@pytest.fixture()
+@pytest.fixture
 def app(tmp_path: Path):  # type: ignore[no-untyped-def]
     """An app built from the defaults (its CDS state in a throw-away SQLite file, never the checkout's var/)."""
     return create_app({"TESTING": True, "CDS_FEEDBACK_DB": str(tmp_path / "cds.sqlite3")})
 
 
-@pytest.fixture()
+@pytest.fixture
 def client(app):  # type: ignore[no-untyped-def]
     """A test client of the app."""
     return app.test_client()

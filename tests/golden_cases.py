@@ -27,10 +27,12 @@ class Case:
 
     @property
     def bundle_path(self) -> Path:
+        """Return the case's fixture Bundle file."""
         return FIXTURES / self.trial / f"{self.name}.json"
 
     @property
     def golden_path(self) -> Path:
+        """Return the case's golden report file."""
         return GOLDEN / self.trial / f"{self.name}.json"
 
 

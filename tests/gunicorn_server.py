@@ -10,7 +10,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import requests
@@ -106,10 +106,8 @@ def slow_clients(url: str, count: int) -> list[socket.socket]:
 def hung_evaluations(url: str, count: int) -> list[threading.Thread]:
     """Start `count` evaluations by id (each waits on the hung FHIR server); return their threads (daemons)."""
     def post() -> None:
-        try:
+        with suppress(requests.RequestException):
             requests.post(f"{url}/eligibility", json={"patientId": "p1", "asOf": "2026-01-01"}, timeout=60)
-        except requests.RequestException:
-            pass
 
     threads = [threading.Thread(target=post, daemon=True) for _ in range(count)]
     for thread in threads:

@@ -1,5 +1,8 @@
-"""What some tests need from outside the repository, and how they say so: skipped with the reason on a fresh clone,
-failed in CI (CI=true, set by .ci/run, which provides everything), so a missing part never passes silently there."""
+"""What some tests need from outside the repository, and how they say so (skipped on a fresh clone, failed in CI).
+
+A test needing one is skipped with the reason on a fresh clone, and failed in CI (CI=true, set by .ci/run, which provides
+everything), so a missing part never passes silently there.
+"""
 
 from __future__ import annotations
 

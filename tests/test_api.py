@@ -41,7 +41,9 @@ def assert_json_error(response: TestResponse, status: int, code: str) -> dict[st
     assert body["error"] == code
     assert body["status"] == status
     assert body["type"] == f"urn:trial-eligibility:problem:{code}"
-    assert isinstance(body["detail"], str) and body["detail"] and body["message"] == body["detail"]
+    assert isinstance(body["detail"], str)
+    assert body["detail"]
+    assert body["message"] == body["detail"]
     return body
 
 
@@ -95,7 +97,8 @@ def test_trial_shows_its_criteria_in_rule_file_order(client: FlaskClient) -> Non
             assert (shown["kind"], shown["source"], shown["text"]) == (written["kind"], written["source"], written["text"])
             if "logic" in written:
                 assert shown["logic"] == written["logic"]
-                assert shown["definitions"] and "review" not in shown
+                assert shown["definitions"]
+                assert "review" not in shown
             else:
                 assert shown["review"] == written["review"]
                 assert "logic" not in shown
@@ -128,6 +131,7 @@ class Bad:
     raw: bytes | None = None
 
     def send(self, client: FlaskClient, path: str) -> TestResponse:
+        """Send the request to a path and return the response."""
         if self.raw is not None:
             return client.post(path, data=self.raw, content_type="application/json")
         return client.post(path, json=self.json)
@@ -171,7 +175,7 @@ def test_bad_body_gets_a_json_error(client: FlaskClient, bad: Bad, path: str) ->
 
 
 @pytest.mark.parametrize(
-    "trials, status, says",
+    ("trials", "status", "says"),
     [
         # One unknown id among known ones: 404 naming it.
         ([TRIAL, "NCT99999999"], 404, "NCT99999999"),
@@ -261,7 +265,7 @@ REQUESTS = [
 ]
 
 
-@pytest.mark.parametrize("method, path, kwargs", REQUESTS)
+@pytest.mark.parametrize(("method", "path", "kwargs"), REQUESTS)
 def test_no_error_is_html_or_a_500(client: FlaskClient, method: str, path: str, kwargs: dict[str, Any]) -> None:
     """Every error response is problem+json with a 4xx status: never an HTML page, never a 500."""
     response = client.open(path, method=method, **kwargs)
@@ -310,7 +314,7 @@ def _trial_document(trial_id: str, logic: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@pytest.fixture()
+@pytest.fixture
 def ordering_client(tmp_path: Path) -> FlaskClient:
     """An app whose rulebook has trials with known verdicts for PATIENT (30 years old, no labs), ids not in verdict order."""
     rules = tmp_path / "rules"
@@ -419,4 +423,5 @@ def test_malformed_patient_id_is_a_400(client: FlaskClient, patient_id: Any) -> 
 def test_bundle_and_patient_id_together_is_a_400(client: FlaskClient) -> None:
     """A body with both a bundle and a patientId is ambiguous: 400, naming both."""
     body = assert_json_error(client.post("/eligibility", json={"bundle": bundle(PATIENT), "patientId": "p1"}), 400, "bad-request")
-    assert "bundle" in body["message"] and "patientId" in body["message"]
+    assert "bundle" in body["message"]
+    assert "patientId" in body["message"]

@@ -47,7 +47,7 @@ def secured(tmp_path_factory: pytest.TempPathFactory, jwks_server: LocalServer) 
                        "API_JWT_ISSUERS": {ISSUER: f"{jwks_server.url}/jwks.json"}, "API_JWT_AUDIENCE": AUDIENCE})
 
 
-@pytest.fixture()
+@pytest.fixture
 def client(secured: Flask) -> FlaskClient:
     """A test client of the secured app."""
     return secured.test_client()
@@ -87,7 +87,7 @@ def test_no_token_is_a_401_with_www_authenticate(client: FlaskClient) -> None:
     assert response.get_json()["details"]["reason"] == "missing-authorization"
 
 
-@pytest.mark.parametrize("case, reason", [
+@pytest.mark.parametrize(("case", "reason"), [
     # Signed by a key the issuer never published.
     ("stranger", "unknown-kid"),
     # For another API.
@@ -169,7 +169,7 @@ def test_api_auth_none_with_a_fhir_server_starts_with_a_warning(tmp_path: Path, 
     assert any("ELIGIBILITY_API_AUTH=none" in r.getMessage() for r in caplog.records)
 
 
-@pytest.mark.parametrize("config, names", [
+@pytest.mark.parametrize(("config", "names"), [
     ({"API_AUTH": "maybe"}, "ELIGIBILITY_API_AUTH"),
     ({"API_AUTH": "jwt", "API_JWT_AUDIENCE": AUDIENCE}, "ELIGIBILITY_API_JWT_ISSUERS"),
     ({"API_AUTH": "jwt", "API_JWT_ISSUERS": {ISSUER: "http://127.0.0.1:9/jwks.json"}}, "ELIGIBILITY_API_JWT_AUDIENCE"),

@@ -24,7 +24,7 @@ BUNDLE = {
 }
 
 
-@pytest.fixture()
+@pytest.fixture
 def bundle_file(tmp_path: Path) -> Path:
     """BUNDLE written to a file."""
     path = tmp_path / "bundle.json"
@@ -89,7 +89,8 @@ def test_evaluate_with_an_unreachable_fhir_server_exits_2_without_a_trace() -> N
     """--fhir-base-url pointing at a closed port: exit 2 with a one-line error, no traceback."""
     result = run("evaluate", "--trial", TRIAL, "--patient-id", "p1", "--fhir-base-url", "http://127.0.0.1:9/fhir", "--as-of", AS_OF)
     assert result.exit_code == 2
-    assert "Patient read" in result.output and "Traceback" not in result.output
+    assert "Patient read" in result.output
+    assert "Traceback" not in result.output
 
 
 def test_evaluate_unknown_trial_exits_non_zero_naming_it(bundle_file: Path) -> None:
@@ -100,7 +101,7 @@ def test_evaluate_unknown_trial_exits_non_zero_naming_it(bundle_file: Path) -> N
 
 
 @pytest.mark.parametrize(
-    "content, says",
+    ("content", "says"),
     [
         # Not JSON: orjson's message, with the position.
         (b"{nope", "line 1 column 2"),
@@ -184,7 +185,7 @@ CORRUPTIONS = [
 ]
 
 
-@pytest.mark.parametrize("relative, corrupt, says", CORRUPTIONS, ids=[f"{c[0]}:{c[1].__name__}" for c in CORRUPTIONS])
+@pytest.mark.parametrize(("relative", "corrupt", "says"), CORRUPTIONS, ids=[f"{c[0]}:{c[1].__name__}" for c in CORRUPTIONS])
 def test_check_rules_fails_on_a_corrupted_copy_naming_the_file(tmp_path: Path, relative: str, corrupt: Callable[[Path], None], says: list[str]) -> None:
     """`check-rules --rules-dir` on a corrupted copy of rules/ exits 1 with a message naming the file (and criterion)."""
     rules = tmp_path / "rules"
@@ -216,7 +217,7 @@ def test_evaluate_table_fits_the_terminal_width(bundle_file: Path, columns: int)
 
 
 @pytest.mark.parametrize(
-    "kind, status, colour",
+    ("kind", "status", "colour"),
     [("inclusion", "met", "green"), ("inclusion", "not-met", "red"), ("exclusion", "met", "red"), ("exclusion", "not-met", "green"),
      ("exclusion", "unknown", "yellow"), ("inclusion", "review", "cyan")],
 )

@@ -64,7 +64,7 @@ def test_mapping_overrides_the_environment(monkeypatch: pytest.MonkeyPatch) -> N
 
 
 @pytest.mark.parametrize(
-    "value, file_text, expected",
+    ("value", "file_text", "expected"),
     [
         # A file wins over a value, and is stripped of the trailing newline editors add.
         ("from-value", "from-file\n", "from-file"),

@@ -13,7 +13,7 @@ from service import create_app
 RECORD_TEXT = "patient Jane Doe 1970-01-01"
 
 
-@pytest.fixture()
+@pytest.fixture
 def crashing_app(tmp_path: Path) -> Flask:
     """An app with one extra route that raises an exception no handler expects."""
     app = create_app({"TESTING": True, "CDS_FEEDBACK_DB": str(tmp_path / "cds.sqlite3")})

@@ -219,7 +219,8 @@ def test_reference_of(resource: dict[str, Any], expected: str) -> None:
 def test_date_problem_names_invalid_dates(value: object, date_only: bool, problem: str) -> None:
     """An invalid date is named as such (and parse_date gives None for it)."""
     found = date_problem(value, date_only=date_only)
-    assert found is not None and problem in found
+    assert found is not None
+    assert problem in found
     assert parse_date(value, date_only=date_only) is None
 
 
@@ -249,4 +250,6 @@ def test_choice_instant_orders_by_the_time_line() -> None:
     """An instant east of UTC is earlier on the time line than the same clock time in UTC."""
     east = choice_instant({"effectiveDateTime": "2026-11-18T09:00:00+08:00"}, "effective")
     utc = choice_instant({"effectiveInstant": "2026-11-18T02:00:00Z"}, "effective")
-    assert east is not None and utc is not None and east < utc
+    assert east is not None
+    assert utc is not None
+    assert east < utc

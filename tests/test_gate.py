@@ -16,10 +16,8 @@ from service.gate import EvaluationGate
 def test_a_call_beyond_the_slots_is_refused_at_once() -> None:
     """With every slot held, slot() raises ServiceUnavailable (503, Retry-After) without waiting; a freed slot is usable again."""
     gate = EvaluationGate(1)
-    with gate.slot():
-        with pytest.raises(ServiceUnavailable) as refused:
-            with gate.slot():
-                pass
+    with gate.slot(), pytest.raises(ServiceUnavailable) as refused, gate.slot():
+        pass
     assert refused.value.headers() == {"Retry-After": "1"}
     with gate.slot():
         pass

@@ -14,7 +14,7 @@ from tests.cds.test_service import LocalServer
 JWT = "eyJhbGciOiJSUzM4NCJ9.eyJpc3MiOiJodHRwczovL2VociJ9.c2lnbmF0dXJl"
 
 
-@pytest.mark.parametrize("method, path", [("GET", "/health"), ("GET", "/trials"), ("POST", "/eligibility"), ("GET", "/trials/NCT00000000")])
+@pytest.mark.parametrize(("method", "path"), [("GET", "/health"), ("GET", "/trials"), ("POST", "/eligibility"), ("GET", "/trials/NCT00000000")])
 def test_answers_are_not_cached_nor_sniffed(client: FlaskClient, method: str, path: str) -> None:
     """Answers (reports and errors alike) carry Cache-Control: no-store and X-Content-Type-Options: nosniff."""
     response = client.open(path, method=method, json={"patientId": "nct06761417-age-30"} if method == "POST" else None)
@@ -58,7 +58,8 @@ def test_a_missing_patient_is_logged_without_its_id(client: FlaskClient, caplog:
         response = client.post("/eligibility", json={"patientId": "secret-patient-42"})
     assert response.status_code == 404
     messages = [r.getMessage() for r in caplog.records if r.name == "service.errorhandlers"]
-    assert messages and all("secret-patient-42" not in m for m in messages)
+    assert messages
+    assert all("secret-patient-42" not in m for m in messages)
 
 
 def test_a_fhir_servers_error_text_is_not_logged(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
@@ -73,4 +74,5 @@ def test_a_fhir_servers_error_text_is_not_logged(tmp_path: Path, caplog: pytest.
     assert response.status_code == 200
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "fhir search failed" in logged
-    assert "Hyatt" not in logged and "1975-05-05" not in logged
+    assert "Hyatt" not in logged
+    assert "1975-05-05" not in logged

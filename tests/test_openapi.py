@@ -88,6 +88,7 @@ class Call:
     headers: dict[str, str] = field(default_factory=dict)
 
     def builder_args(self) -> dict[str, Any]:
+        """Return the Werkzeug test-request arguments of the call."""
         args: dict[str, Any] = {"method": self.method, "path": self.path, "base_url": base_url(), "headers": self.headers}
         if self.raw is not None:
             args.update(data=self.raw, content_type="application/json")

@@ -41,7 +41,7 @@ def test_the_index_reads_every_bundle_once_and_skips_manifests(tmp_path: Path) -
     assert set(patients.index()) == {"a"}
 
 
-@pytest.mark.parametrize("value, valid", [("abc-1.2", True), ("A" * 64, True), ("A" * 65, False), ("", False), ("a_b", False),
+@pytest.mark.parametrize(("value", "valid"), [("abc-1.2", True), ("A" * 64, True), ("A" * 65, False), ("", False), ("a_b", False),
                                           ("a/b", False), (7, False), (None, False)])
 def test_fhir_ids_are_1_to_64_letters_digits_dashes_and_dots(value: object, valid: bool) -> None:
     """is_fhir_id follows the FHIR R4 id datatype."""

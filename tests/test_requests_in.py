@@ -28,7 +28,7 @@ def test_as_of_reads_a_calendar_date() -> None:
     assert as_of_date({"asOf": "2024-02-29"}, TODAY) == date(2024, 2, 29)
 
 
-@pytest.mark.parametrize("value, says", [
+@pytest.mark.parametrize(("value", "says"), [
     (20240229, "must be a date string"),
     ("2024-2-29", "must be a date string"),
     ("2023-02-29", "is not a date"),

@@ -27,7 +27,7 @@ def write(path: Path, document: Any) -> None:
     path.write_bytes(orjson.dumps(document, option=orjson.OPT_INDENT_2))
 
 
-@pytest.fixture()
+@pytest.fixture
 def rules(tmp_path: Path) -> Path:
     """A private copy of the real rules directory, to corrupt."""
     return Path(shutil.copytree(DEFAULT_RULES_DIR, tmp_path / "rules"))
@@ -123,7 +123,7 @@ def test_criterion_to_json(book: Rulebook) -> None:
 # --- what a trial needs -----------------------------------------------------------------------
 
 
-@pytest.fixture()
+@pytest.fixture
 def small_trial(rules: Path) -> Path:
     """The rules copy with one extra trial reading a derived and a formula definition."""
     write(
@@ -333,7 +333,8 @@ def test_an_unknown_included_value_set_names_the_file_and_the_including_set(tmp_
     with pytest.raises(RuleError) as info:
         load_rulebook(rules)
     assert "conditions.json" in info.value.message
-    assert "bone_and_soft_tissue_sarcoma" in info.value.message and "no_such_set" in info.value.message
+    assert "bone_and_soft_tissue_sarcoma" in info.value.message
+    assert "no_such_set" in info.value.message
 
 
 def test_a_kind_outside_the_registry_is_refused_naming_it(rules: Path) -> None:

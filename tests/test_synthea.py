@@ -70,7 +70,8 @@ WITH_CANCER = [p for p in RECORDS if _has_cancer(p)]
 
 def test_some_synthea_records_have_cancer_and_some_do_not() -> None:
     """Both groups below are non-empty, so neither parametrised test is vacuous."""
-    assert WITHOUT_CANCER and WITH_CANCER
+    assert WITHOUT_CANCER
+    assert WITH_CANCER
 
 
 @pytest.mark.parametrize("path", WITHOUT_CANCER, ids=lambda p: p.name.split("_")[0])

@@ -131,7 +131,8 @@ def test_regenerating_gives_the_committed_expansions() -> None:
 def test_expansions_are_fhir_value_sets() -> None:
     """Each expansion is a FHIR ValueSet with compose, a fixed expansion timestamp and contains[] with system, code and display."""
     resource = json.loads((EXPANSIONS / "soft_tissue_sarcoma.json").read_text(encoding="utf-8"))
-    assert resource["resourceType"] == "ValueSet" and resource["compose"]["include"]
+    assert resource["resourceType"] == "ValueSet"
+    assert resource["compose"]["include"]
     assert resource["expansion"]["timestamp"] == "2026-12-01T00:00:00Z"
     entry = next(c for c in resource["expansion"]["contains"] if c["code"] == "C49.9" and c["system"].endswith("icd-10-cm"))
     expected = ("http://hl7.org/fhir/sid/icd-10-cm", "FY2026", "Malignant neoplasm of connective and soft tissue, unspecified")

@@ -343,4 +343,5 @@ def test_the_match_memo_is_bounded(sets: dict[str, ValueSet], monkeypatch: pytes
     vs = sets["liver_mets"]
     answers = [vs.match([(ICD10, f"C78.{n}", "")]) for n in range(10)]
     assert len(vs._memo) <= 3
-    assert answers[7] == "code" and answers[6] is None
+    assert answers[7] == "code"
+    assert answers[6] is None

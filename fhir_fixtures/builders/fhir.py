@@ -203,9 +203,13 @@ class FixtureCase(Protocol):
 
     name: str
 
-    def build(self) -> PatientBuilder: ...
+    def build(self) -> PatientBuilder:
+        """Return the case's patient builder."""
+        ...
 
-    def manifest(self) -> dict[str, Any]: ...
+    def manifest(self) -> dict[str, Any]:
+        """Return the case's manifest entry: description and expectations."""
+        ...
 
 
 def drop(builder: PatientBuilder, code: str) -> None:

@@ -98,7 +98,7 @@ def base(pid: str, birth_date: str = BASE_BIRTH, gender: str = "female") -> Pati
 
 
 def set_lab(b: PatientBuilder, key: str, value: float | None, *, unit: str | None = None, days_before: int | None = None,
-            high: float | None | str = "base", code: str | None = None, display: str | None = None, **extra: Any) -> dict[str, Any]:
+            high: float | str | None = "base", code: str | None = None, display: str | None = None, **extra: Any) -> dict[str, Any]:
     """Replace a base lab by one with another value (and optionally code, unit, date or reference range)."""
     lab = LABS[key]
     drop(b, lab.code)

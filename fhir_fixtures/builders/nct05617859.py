@@ -118,7 +118,7 @@ def base(pid: str, birth_date: str = BASE_BIRTH, gender: str = "male") -> Patien
 
 
 def put(b: PatientBuilder, lab: Lab, value: float | None, *, unit: str | None = None, days: int | None = None,
-        high: float | None | str = "lab", **extra: Any) -> dict[str, Any]:
+        high: float | str | None = "lab", **extra: Any) -> dict[str, Any]:
     """Add a result of ``lab`` (its own unit, age and range unless given; high=None drops the range)."""
     if lab.vital:
         extra.setdefault("category", VITAL)

@@ -85,7 +85,7 @@ def base(pid: str, birth_date: str = BASE_BIRTH, gender: str = "male") -> Patien
 
 
 def set_lab(b: PatientBuilder, key: str, value: float | None, *, unit: str | None = None, days_before: int = 3,
-            high: float | None | str = "base", **extra: Any) -> dict[str, Any]:
+            high: float | str | None = "base", **extra: Any) -> dict[str, Any]:
     """Replace a base lab by one with another value (and optionally unit, date or reference range)."""
     lab = LABS[key]
     drop(b, lab.code)

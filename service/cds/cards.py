@@ -152,7 +152,7 @@ def _value(evidence: dict[str, Any]) -> str | None:
 
 
 def _escape(text: str) -> str:
-    """Keep patient-data text literal in markdown (no links, emphasis or HTML from a display string).
+    r"""Keep patient-data text literal in markdown (no links, emphasis or HTML from a display string).
 
     Line breaks are folded into spaces and a leading list marker is escaped: a display like "x\\n- inc-1 met" or
     "1. y" would otherwise start a new paragraph or list item and pass for the service's own text.

@@ -12,7 +12,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -163,10 +163,8 @@ def jwks(port: int, key_path: Path) -> None:
         click.echo(f"  ELIGIBILITY_CDS_TRUSTED_ISSUERS='{orjson.dumps({ISSUER: url}).decode()}'")
         click.echo(f"then: python -m service.cds.demo call --key {key_path}   (Ctrl-C here to stop)")
         sys.stdout.flush()
-        try:
+        with suppress(KeyboardInterrupt):
             threading.Event().wait()
-        except KeyboardInterrupt:
-            pass
 
 
 @main.command()

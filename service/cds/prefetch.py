@@ -78,7 +78,7 @@ class Prefetched:
     notes: dict[str, list[str]] = field(default_factory=dict)
 
 
-def read_prefetch(prefetch: object, plan: PrefetchPlan, patient_id: str) -> Prefetched:
+def read_prefetch(prefetch: object, plan: PrefetchPlan, patient_id: str) -> Prefetched:  # noqa: C901 - one branch per shape a prefetch answer takes (absent, failed, an OperationOutcome, a Bundle)
     """Split a hook request's ``prefetch`` into usable data and the keys still needed; BadRequest when malformed.
 
     The specification says an EHR SHOULD send an OperationOutcome (alone, or in the Bundle) for a prefetch query
@@ -141,7 +141,7 @@ def _is_outcome(value: object) -> bool:
     return isinstance(value, dict) and value.get("resourceType") == "OperationOutcome"
 
 
-def _bundle_resources(key: str, value: object, resource_type: str, notes: list[str]) -> tuple[list[dict[str, Any]], str | None, str | None]:
+def _bundle_resources(key: str, value: object, resource_type: str, notes: list[str]) -> tuple[list[dict[str, Any]], str | None, str | None]:  # noqa: C901 - one branch per shape a prefetch entry takes
     """Return a prefetched searchset's resources, why it failed (an error OperationOutcome in it) or None, and its next link."""
     if not isinstance(value, dict) or value.get("resourceType") != "Bundle":
         raise BadRequest(f"prefetch {key!r} must be a FHIR Bundle (searchset), an OperationOutcome or null")

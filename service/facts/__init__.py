@@ -79,4 +79,4 @@ class FactSet:
         return fact(self.context, name, definition)
 
 
-__all__ = ["KINDS", "Kind", "RESOURCE_TYPES", "Evidence", "Fact", "FactSet", "ValueSet", "unknown"]
+__all__ = ["KINDS", "RESOURCE_TYPES", "Evidence", "Fact", "FactSet", "Kind", "ValueSet", "unknown"]

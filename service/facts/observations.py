@@ -219,10 +219,10 @@ _POSITIVE_WORDS = re.compile(r"^\s*(positive\b|pos\b|detected\b|reactive\b|prese
 _NEGATIVE_WORDS = re.compile(r"^\s*(negative|neg|not detected|undetected|non-?reactive|absent|none detected|-)\s*$", re.I)
 
 
-def qualitative(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
+def qualitative(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:  # noqa: C901 - the answer forms labs send (code, text, number, interpretation), in order of trust
     """Whether the latest result is positive (coded, string, boolean, or a quantity above the detection limit)."""
 
-    def read(reading: Reading) -> tuple[Any, str | None]:
+    def read(reading: Reading) -> tuple[Any, str | None]:  # noqa: C901 - the answer forms labs send, in order of trust
         source = reading.source
         if source.get("dataAbsentReason"):
             return None, f"data absent: {concept_text(source['dataAbsentReason'])}"

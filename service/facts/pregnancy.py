@@ -69,7 +69,7 @@ def _when(reading: Reading) -> datetime:
     return moment.replace(tzinfo=None) if moment else datetime.combine(reading.day, time.min)
 
 
-def _outcome(reading: Reading, limit: dict[str, Any] | None) -> tuple[str, str] | None:
+def _outcome(reading: Reading, limit: dict[str, Any] | None) -> tuple[str, str] | None:  # noqa: C901 - each way a record states a pregnancy outcome is one branch
     """Read one result as ('positive' | 'negative' | 'equivocal', shown), or None when it says neither."""
     source = reading.source
     if source.get("dataAbsentReason"):
@@ -113,9 +113,12 @@ def _cite(reading: Reading, shown: str, note: str | None = None) -> Evidence:
     return Evidence(reference_of(reading.resource), reading.label, shown, None, iso(reading.day), note)
 
 
-def pregnancy(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
-    """Whether the patient is pregnant: a positive finding not refuted later; no for a woman not of childbearing
-    potential or with a negative test in the trial's window; otherwise unknown ("To obtain: pregnancy test")."""
+def pregnancy(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:  # noqa: C901 - positive, refuted, not of childbearing potential, negative in the window, unknown: read top to bottom
+    """Whether the patient is pregnant: a positive finding not refuted later, else no or unknown.
+
+    No for a woman not of childbearing potential or with a negative test in the trial's window; otherwise unknown ("To
+    obtain: pregnancy test").
+    """
     label = definition.get("label", name)
     failed = [f"{t} search failed ({ctx.failure(t)})" for t in ("Observation", "Condition") if ctx.failure(t)]
     if failed:

@@ -128,7 +128,7 @@ def cite_value(reading: Reading, note: str) -> Evidence:
     return evidence(reading, text, None, note)
 
 
-def latest(
+def latest(  # noqa: C901 - the result-choosing rules (status, dates, same-time conflicts) in the order a coordinator applies them
     ctx: Context,
     definition: dict[str, Any],
     name: str,

@@ -156,7 +156,7 @@ class FhirClient:
         _observe_fetch(resource_type, trace, time.perf_counter() - started, None)
         return body
 
-    def _get_with_retries(self, url: str, params: list[tuple[str, str]] | None, deadline: Deadline, what: str, trace: _Trace) -> dict[str, Any]:
+    def _get_with_retries(self, url: str, params: list[tuple[str, str]] | None, deadline: Deadline, what: str, trace: _Trace) -> dict[str, Any]:  # noqa: C901 - one branch per HTTP outcome (ok, retry, token refresh, fatal, deadline)
         """GET with retries on temporary failures, honouring Retry-After and the deadline."""
         target = urljoin(self.base_url, url)
         last = "no attempt"

@@ -32,6 +32,7 @@ class Reporter:
         self._lock = threading.Lock()
 
     def __call__(self, p: RunProgress) -> None:
+        """Show one progress report."""
         with self._lock:
             if self.console.is_terminal:
                 self._bar(p)

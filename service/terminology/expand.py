@@ -77,7 +77,7 @@ class Expander:
             found += self._all_names(other, (*trail, name))
         return found
 
-    def contains(self, name: str, doc: dict[str, Any]) -> list[dict[str, Any]]:
+    def contains(self, name: str, doc: dict[str, Any]) -> list[dict[str, Any]]:  # noqa: C901 - the value-set composition rules (codes, prefixes, exclusions, vetoes) in one place
         """Return the expansion's codes of one definition (its own codes; included sets expand in their own files)."""
         default_source = doc["source"]
         out: dict[tuple[str, str], dict[str, Any]] = {}

@@ -21,7 +21,7 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
     server.stop()
 
 
-@pytest.fixture()
+@pytest.fixture
 def redis_url(redis_server: RedisServer) -> str:
     """The session's Redis, emptied for this test."""
     redis_server.flush()
@@ -36,7 +36,7 @@ def state_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'state.sqlite3'}"
 
 
-@pytest.fixture()
+@pytest.fixture
 def state(state_url: str) -> Iterator[State]:
     """The stores of one back-end, with a patient hash key and no comment retention."""
     opened = open_state(state_url, None, StateOptions(hash_key=b"k" * 32))

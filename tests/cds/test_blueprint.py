@@ -62,7 +62,7 @@ def secured(tmp_path_factory: pytest.TempPathFactory, jwks_server: LocalServer) 
     close(app)
 
 
-@pytest.fixture()
+@pytest.fixture
 def client(secured: Flask) -> FlaskClient:
     """A test client of the JWT-verifying app."""
     return secured.test_client()
@@ -309,14 +309,15 @@ def test_token_signed_by_pyjwt_defaults_is_refused(client: FlaskClient, keys: Ke
 # --- The SQLite file locked by another process ----------------------------------------------------------------------------
 
 
-@pytest.fixture()
+@pytest.fixture
 def locked_app(tmp_path: Path, jwks_server: LocalServer) -> Iterator[Flask]:
     """A JWT-verifying app with a 0.5 s busy wait, whose SQLite file another process holds an exclusive lock on (as a backup would)."""
     app = make_app(tmp_path, CDS_JWT_VERIFY=True, CDS_TRUSTED_ISSUERS={ISSUER: f"{jwks_server.url}/jwks.json"}, CDS_DB_BUSY_TIMEOUT=0.5)
     # Create the file first, as a running service would have.
     app.extensions["cds_feedback"].count()
     holder = subprocess.Popen([sys.executable, "-c", LOCK_HOLDER, str(tmp_path / "feedback.sqlite3")], stdout=subprocess.PIPE)  # noqa: S603 - our own script
-    assert holder.stdout is not None and holder.stdout.readline().strip() == b"locked"
+    assert holder.stdout is not None
+    assert holder.stdout.readline().strip() == b"locked"
     yield app
     holder.kill()
     holder.wait()
@@ -328,7 +329,7 @@ LOCK_HOLDER = ("import sqlite3, sys, time; c = sqlite3.connect(sys.argv[1], isol
                "print('locked', flush=True); time.sleep(60)")
 
 
-@pytest.mark.parametrize("path, body", [(SERVICE_URL, "call"), (FEEDBACK_URL, "feedback")])
+@pytest.mark.parametrize(("path", "body"), [(SERVICE_URL, "call"), (FEEDBACK_URL, "feedback")])
 def test_a_locked_store_is_a_503_with_retry_after_after_a_bounded_wait(locked_app: Flask, keys: Keys, path: str, body: str) -> None:
     """A JWT-verified call or feedback while another process locks the SQLite file: 503 service-unavailable with Retry-After, within the wait."""
     started = time.monotonic()
@@ -360,4 +361,5 @@ def test_a_401_names_the_bearer_scheme_and_why(client: FlaskClient, keys: Keys) 
     missing = client.post(SERVICE_URL, json=no_data_call())
     assert missing.headers["WWW-Authenticate"] == 'Bearer realm="trial-eligibility"'
     expired = client.post(SERVICE_URL, json=no_data_call(), headers=headers(sign(keys.rsa, payload=claims(exp=int(time.time()) - 3600))))
-    assert 'error="invalid_token"' in expired.headers["WWW-Authenticate"] and "expired" in expired.headers["WWW-Authenticate"]
+    assert 'error="invalid_token"' in expired.headers["WWW-Authenticate"]
+    assert "expired" in expired.headers["WWW-Authenticate"]

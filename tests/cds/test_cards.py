@@ -95,7 +95,8 @@ def test_eligible_with_open_reviews_reads_no_barrier_found(book: Rulebook) -> No
     """An eligible report with review items is shown as 'no barrier found — N items to confirm', not as a plain yes."""
     rep = report(book, TRIAL, "eligible")
     card = card_of(book, rep)
-    assert rep["verdict"] == "eligible" and rep["toConfirm"] == rep["counts"]["review"] > 0
+    assert rep["verdict"] == "eligible"
+    assert rep["toConfirm"] == rep["counts"]["review"] > 0
     assert card["summary"].startswith(f"No barrier found for {TRIAL} — {rep['toConfirm']} items to confirm")
     assert f"Verdict: **no barrier found — {rep['toConfirm']} items to confirm**" in card["detail"]
 

@@ -17,7 +17,8 @@ def test_the_demo_calls_the_hook_with_a_verified_jwt_and_prints_cards(tmp_path: 
     monkeypatch.setenv("ELIGIBILITY_CDS_FEEDBACK_DB", str(tmp_path / "cds.sqlite3"))
     result = CliRunner().invoke(main, [])
     assert result.exit_code == 0, result.output
-    assert "card(s):" in result.output and "[info]" in result.output
+    assert "card(s):" in result.output
+    assert "[info]" in result.output
 
 
 def test_the_demo_call_answers_every_prefetch_key() -> None:

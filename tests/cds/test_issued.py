@@ -25,7 +25,7 @@ from tests.cds.test_service import close
 KEY = "k" * 32
 
 
-@pytest.fixture()
+@pytest.fixture
 def app(tmp_path: Path) -> Iterator[Flask]:
     """An open (JWT off) app with a patient hash key, showing every trial's card, its CDS file under tmp_path."""
     app = create_app({"TESTING": True, "CDS_JWT_VERIFY": False, "CDS_FEEDBACK_DB": str(tmp_path / "cds.sqlite3"), "CDS_PATIENT_HASH_KEY": KEY,
@@ -110,5 +110,6 @@ def test_the_purge_command_erases_old_comments(tmp_path: Path) -> None:
     store.record("trial-eligibility", parse_feedback({"feedback": [feedback("c1", "overridden", comment="Mrs X declined")]}),
                  datetime.now(UTC) - timedelta(hours=1))
     result = CliRunner().invoke(main, ["purge", "--db", str(tmp_path / "cds.sqlite3"), "--older-than-days", "0"])
-    assert result.exit_code == 0 and "erased 1" in result.output
+    assert result.exit_code == 0
+    assert "erased 1" in result.output
     assert "overrideReason" not in store.for_card("c1")[0]

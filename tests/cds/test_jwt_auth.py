@@ -99,23 +99,24 @@ class FakeClock:
         self.now = 1_000.0
 
     def __call__(self) -> float:
+        """Return the current time."""
         return self.now
 
 
-@pytest.fixture()
+@pytest.fixture
 def mocked() -> Iterator[responses.RequestsMock]:
     """HTTP mocked; unregistered URLs fail, so a stray fetch shows up."""
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         yield rsps
 
 
-@pytest.fixture()
+@pytest.fixture
 def clock() -> FakeClock:
     """The JWKS cache's clock."""
     return FakeClock()
 
 
-@pytest.fixture()
+@pytest.fixture
 def verifier(keys: Keys, mocked: responses.RequestsMock, clock: FakeClock) -> JwtVerifier:
     """A verifier trusting one issuer, its JWK Set served at JWKS_URL and at the allowlisted KEYS_HOST_JKU."""
     mocked.get(JWKS_URL, json=jwks(keys))

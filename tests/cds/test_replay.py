@@ -35,7 +35,8 @@ def test_issuer_and_jti_do_not_run_together(state: State) -> None:
 def test_a_replay_to_another_instance_on_the_same_store_is_refused(state_url: str) -> None:
     """Two stores opened on one URL (two workers, two replicas, or a restart) share what they have seen."""
     first, second = open_state(state_url, None, StateOptions()), open_state(state_url, None, StateOptions())
-    assert first.replays is not None and second.replays is not None
+    assert first.replays is not None
+    assert second.replays is not None
     now = time.time()
     try:
         assert first.replays.remember("https://ehr", "j1", now + 100, now)

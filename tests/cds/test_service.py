@@ -84,7 +84,7 @@ def plain_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     close(app)
 
 
-@pytest.fixture()
+@pytest.fixture
 def client(plain_app: Flask) -> FlaskClient:
     """A test client of the plain app."""
     return plain_app.test_client()
@@ -224,7 +224,7 @@ def fhir_answer(bundle: dict[str, Any], extra: list[dict[str, Any]] | None = Non
     return answer
 
 
-@pytest.fixture()
+@pytest.fixture
 def fhir_server() -> Iterator[LocalServer]:
     """A fake FHIR server for the myocardial-infarction fixture patient."""
     with LocalServer(fhir_answer(fixture_bundle(MI_TRIAL, MI_CASE))) as server:
@@ -238,7 +238,8 @@ def test_discovery_lists_one_patient_view_service(client: FlaskClient) -> None:
     """Discovery offers one service: the patient-view hook, id trial-eligibility, with a title and a description."""
     services = client.get("/cds-services").get_json()["services"]
     assert [(s["hook"], s["id"]) for s in services] == [("patient-view", "trial-eligibility")]
-    assert services[0]["title"].strip() and services[0]["description"].strip()
+    assert services[0]["title"].strip()
+    assert services[0]["description"].strip()
 
 
 def test_discovery_prefetch_matches_the_rulebooks_searches(templates: dict[str, str], book: Rulebook) -> None:
@@ -289,7 +290,8 @@ def test_missing_key_without_fhir_server_is_412(client: FlaskClient, templates: 
     status, body = post(client, hook_request(fixture_patient_id(MI_TRIAL, MI_CASE), prefetch))
     named = re.search(r"prefetch keys missing: ([^;]*);", body["message"])
     assert (status, body["error"]) == (412, "prefetch-unavailable")
-    assert named is not None and sorted(named.group(1).split(", ")) == sorted(left_out)
+    assert named is not None
+    assert sorted(named.group(1).split(", ")) == sorted(left_out)
 
 
 def test_other_patients_prefetched_resources_are_ignored(client: FlaskClient, templates: dict[str, str], book: Rulebook) -> None:
@@ -616,11 +618,14 @@ def test_failed_observation_prefetch_decides_nothing(plain_app: Flask, templates
     record = service.record(hook_request(patient_id, prefetch), patient_id, AS_OF)
     full = statuses_of(book, record_from_bundle(bundle), PREGNANT_TRIAL)
     faulted = statuses_of(book, record, PREGNANT_TRIAL)
-    assert "EHR" in record.failed["Observation"] and "Jane" not in record.failed["Observation"]
+    assert "EHR" in record.failed["Observation"]
+    assert "Jane" not in record.failed["Observation"]
     pregnancy = [cid for cid, status in full.items() if status == "met" and cid.startswith("exc")]
-    assert pregnancy and all(faulted[cid] == "unknown" for cid in pregnancy)
+    assert pregnancy
+    assert all(faulted[cid] == "unknown" for cid in pregnancy)
     status, body = post(plain_app.test_client(), hook_request(patient_id, prefetch))
-    assert status == 200 and isinstance(body["cards"], list)
+    assert status == 200
+    assert isinstance(body["cards"], list)
 
 
 def test_failed_key_is_fetched_from_an_allowlisted_fhir_server(tmp_path: Path, fhir_server: LocalServer, templates: dict[str, str],

@@ -219,7 +219,7 @@ def test_a_bad_busy_timeout_is_a_config_error(value: object) -> None:
         busy_timeout({"CDS_DB_BUSY_TIMEOUT": value})
 
 
-@pytest.mark.parametrize("value, days", [(None, None), ("none", None), ("", None), ("30", 30.0), (0, 0.0)])
+@pytest.mark.parametrize(("value", "days"), [(None, None), ("none", None), ("", None), ("30", 30.0), (0, 0.0)])
 def test_comment_retention_reads_days_or_none(value: object, days: float | None) -> None:
     """CDS_COMMENT_RETENTION_DAYS is a number of days; unset, empty or 'none' keeps comments."""
     assert retention_days({"CDS_COMMENT_RETENTION_DAYS": value}) == days

@@ -30,7 +30,7 @@ def card(uuid: str, trial: str = "NCT06761417", verdict: str = "eligible") -> Is
 # --- Choosing the back-end ------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("url, kind", [
+@pytest.mark.parametrize(("url", "kind"), [
     # Unset: today's CDS_FEEDBACK_DB file.
     (None, "sqlite"),
     ("", "sqlite"),
@@ -87,7 +87,7 @@ def test_a_sqlite_url_without_a_path_is_a_start_up_error(url: str) -> None:
 
 def test_no_url_and_no_file_is_a_start_up_error() -> None:
     """With neither STATE_URL nor CDS_FEEDBACK_DB there is nowhere to keep seen tokens: refused, naming both settings."""
-    with pytest.raises(ConfigError, match="ELIGIBILITY_STATE_URL.*ELIGIBILITY_CDS_FEEDBACK_DB"):
+    with pytest.raises(ConfigError, match=r"ELIGIBILITY_STATE_URL.*ELIGIBILITY_CDS_FEEDBACK_DB"):
         open_state(None, None)
 
 
@@ -117,7 +117,8 @@ def test_without_a_key_the_card_keeps_no_patient_hash(state_url: str) -> None:
     opened.issued.record("trial-eligibility", "patient-1", [card("c1")], ISSUED)
     record = opened.issued.get("c1")
     opened.close()
-    assert record is not None and record["patient_hash"] is None
+    assert record is not None
+    assert record["patient_hash"] is None
 
 
 def test_a_card_issued_again_replaces_its_record(state: State) -> None:
@@ -126,7 +127,8 @@ def test_a_card_issued_again_replaces_its_record(state: State) -> None:
     state.issued.record("trial-eligibility", "patient-1", [card("c1", verdict="insufficient-data")], ISSUED)
     state.issued.record("trial-eligibility", "patient-1", [card("c1", verdict="eligible")], ISSUED + timedelta(hours=1))
     record = state.issued.get("c1")
-    assert record is not None and (record["verdict"], record["issued_at"]) == ("eligible", "2026-11-20T02:00:00.000000Z")
+    assert record is not None
+    assert (record["verdict"], record["issued_at"]) == ("eligible", "2026-11-20T02:00:00.000000Z")
     assert state.issued.issued_since(None) == [("c1", "NCT06761417", "eligible")]
 
 

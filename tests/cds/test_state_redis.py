@@ -49,13 +49,13 @@ def jwks_server(keys: Keys) -> Iterator[LocalServer]:
         yield server
 
 
-@pytest.fixture()
+@pytest.fixture
 def down_url() -> str:
     """A Redis URL with a password, on a port nothing listens on."""
     return f"redis://:{PASSWORD}@127.0.0.1:{free_port()}/0"
 
 
-@pytest.fixture()
+@pytest.fixture
 def silent_url() -> Iterator[str]:
     """A Redis URL whose port accepts connections but never answers (a hung server)."""
     with socket.socket() as listener:
@@ -68,19 +68,23 @@ def test_the_replay_key_is_a_hash_that_expires_with_the_token(redis_url: str) ->
     """remember() stores one key, prefix + SHA-256 of issuer and jti (neither appears in it), expiring at forget_after."""
     state = open_state(redis_url, None, StateOptions())
     now = time.time()
-    assert state.replays is not None and state.replays.remember("https://ehr.example.com/", "jti-secret-123", now + 300, now)
+    assert state.replays is not None
+    assert state.replays.remember("https://ehr.example.com/", "jti-secret-123", now + 300, now)
     state.close()
     with redis.Redis.from_url(redis_url, decode_responses=True) as client:
         keys = client.keys("*")
         ttl_ms = client.pttl(keys[0])
     assert keys == [RedisReplayCache.key("https://ehr.example.com/", "jti-secret-123")]
-    assert keys[0].startswith(f"{PREFIX}jti:") and "jti-secret-123" not in keys[0] and "ehr.example.com" not in keys[0]
+    assert keys[0].startswith(f"{PREFIX}jti:")
+    assert "jti-secret-123" not in keys[0]
+    assert "ehr.example.com" not in keys[0]
     assert 290_000 < ttl_ms <= 300_000
 
 
 def _uses(state: State) -> dict[str, Any]:
     """Each store operation on ``state``, by name."""
-    assert state.replays is not None and state.issued is not None
+    assert state.replays is not None
+    assert state.issued is not None
     replays, issued, feedback = state.replays, state.issued, state.feedback
     now = datetime.now(UTC)
     return {
@@ -116,7 +120,8 @@ def test_issued_cards_not_recorded_when_redis_is_down_do_not_fail_the_call(down_
         recorded = state.issued.record("trial-eligibility", "p", [IssuedCard("c1", "h1", "NCT06761417", "eligible", "r1")], datetime.now(UTC))
     state.close()
     assert recorded is False
-    assert "issued cards not recorded" in caplog.text and PASSWORD not in caplog.text
+    assert "issued cards not recorded" in caplog.text
+    assert PASSWORD not in caplog.text
 
 
 def test_the_redis_server_fixture_fails_without_redis_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -158,7 +163,7 @@ def test_the_same_token_to_two_replicas_on_separate_sqlite_files_is_not_caught(t
     assert statuses == [200, 200]
 
 
-@pytest.mark.parametrize("path, body", [(SERVICE_URL, "call"), (FEEDBACK_URL, "feedback")])
+@pytest.mark.parametrize(("path", "body"), [(SERVICE_URL, "call"), (FEEDBACK_URL, "feedback")])
 def test_redis_down_is_a_503_problem_with_retry_after(down_url: str, jwks_server: LocalServer, keys: Keys, caplog: pytest.LogCaptureFixture,
                                                      path: str, body: str) -> None:
     """A JWT-verified call or feedback with Redis down: 503 problem+json with Retry-After, never a 500 or an answer; the password is not logged."""
@@ -168,8 +173,10 @@ def test_redis_down_is_a_503_problem_with_retry_after(down_url: str, jwks_server
                                           headers=headers(sign(keys.rsa, payload=claims(path))))
     close(app)
     assert (response.status_code, response.mimetype, response.get_json()["error"]) == (503, "application/problem+json", "service-unavailable")
-    assert int(response.headers["Retry-After"]) >= 1 and "cards" not in response.get_json()
-    assert PASSWORD not in caplog.text and PASSWORD not in response.get_data(as_text=True)
+    assert int(response.headers["Retry-After"]) >= 1
+    assert "cards" not in response.get_json()
+    assert PASSWORD not in caplog.text
+    assert PASSWORD not in response.get_data(as_text=True)
 
 
 def test_the_report_reads_rates_from_redis(redis_url: str, jwks_server: LocalServer, keys: Keys) -> None:
@@ -189,7 +196,9 @@ def test_the_report_reads_rates_from_redis(redis_url: str, jwks_server: LocalSer
 def test_the_report_on_a_down_redis_is_a_clear_error(down_url: str) -> None:
     """`report rates` against a Redis that is down exits non-zero saying the store is unavailable (no traceback, no password)."""
     result = CliRunner().invoke(report, ["rates", "--state-url", down_url, "--json"])
-    assert result.exit_code == 1 and "unavailable" in result.output and PASSWORD not in result.output
+    assert result.exit_code == 1
+    assert "unavailable" in result.output
+    assert PASSWORD not in result.output
 
 
 def test_a_token_replayed_to_another_gunicorn_sharing_redis_is_refused(redis_url: str, jwks_server: LocalServer, keys: Keys,

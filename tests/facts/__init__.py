@@ -1,0 +1,1 @@
+"""Tests of the facts: each definition kind against small hand-made records."""

@@ -144,7 +144,9 @@ def test_cockcroft_gault_keeps_the_range_of_a_partial_birth_date(book: Rulebook)
     """Born '1964' (age 60–61 on the as-of date): CrCl is a range, so 'crcl >= 80' is unknown, not met."""
     fact_set = facts(book, lab("29463-7", 72, "kg"), lab("2160-0", 1.0, "mg/dL"), subject=patient("1964", "male"), as_of=date(2025, 3, 10))
     crcl = fact_set.get("crcl_ml_min")
-    assert crcl.low is not None and crcl.high is not None and crcl.low < crcl.high
+    assert crcl.low is not None
+    assert crcl.high is not None
+    assert crcl.low < crcl.high
     assert Formula({">=": [{"var": "crcl_ml_min"}, 80]}).evaluate(data_for([crcl])) is None
 
 
@@ -192,7 +194,8 @@ def test_a_child_without_a_height_has_no_clearance(book: Rulebook) -> None:
 def test_schwartz_is_not_used_from_18(book: Rulebook) -> None:
     """The bedside Schwartz formula is for children: an adult's is unknown, saying why."""
     result = fact(book, "egfr_schwartz", lab(CREATININE_MASS, 0.9, "mg/dL"), lab("8302-2", 170, "cm"), subject=patient(SIXTY), as_of=AS_OF)
-    assert result.value is None and "under 18 only" in result.summary
+    assert result.value is None
+    assert "under 18 only" in result.summary
 
 
 def test_schwartz_converts_height_in_metres(book: Rulebook) -> None:

@@ -38,4 +38,5 @@ def test_same_day_conflicts_give_one_report_under_every_hash_seed(tmp_path: Path
         env = {**os.environ, "PYTHONHASHSEED": seed}
         done = subprocess.run([sys.executable, "-c", SCRIPT, str(path), day(0)], capture_output=True, text=True, env=env, check=True, timeout=120)  # noqa: S603 - our own interpreter and script
         outputs.add(done.stdout)
-    assert len(outputs) == 1 and '"criteria"' in next(iter(outputs))
+    assert len(outputs) == 1
+    assert '"criteria"' in next(iter(outputs))

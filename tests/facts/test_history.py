@@ -315,7 +315,8 @@ def test_medication_by_name_only(book: Rulebook) -> None:
     note = result.evidence[0].note or ""
     assert result.value is True
     assert "(matched by name)" in result.summary
-    assert "matched by" in note and "name" in note
+    assert "matched by" in note
+    assert "name" in note
 
 
 def test_medication_reference_resolved(book: Rulebook) -> None:
@@ -720,7 +721,9 @@ def test_invalid_administration_date_is_unknown_for_a_window(book: Rulebook) -> 
 def test_review_absence_is_undecided_with_a_reason_to_confirm(book: Rulebook) -> None:
     """Required prior treatment not on record is for a person to confirm (review), never a hard no."""
     result = fact(book, "prior_systemic_therapy")
-    assert result.value is None and result.review and "to confirm" in result.review
+    assert result.value is None
+    assert result.review
+    assert "to confirm" in result.review
     assert "nothing found means review" in result.evidence[0].note
 
 
@@ -737,7 +740,8 @@ def test_review_absence_applies_only_with_its_gate_on_record(book: Rulebook) -> 
     """No cancer at all: the missing sarcoma is absent (no); a uterine cancer coded by site only: review."""
     assert fact(book, "has_soft_tissue_sarcoma").value is False
     by_site = fact(book, "has_soft_tissue_sarcoma", condition(ICD10, "C55"))
-    assert by_site.value is None and by_site.review
+    assert by_site.value is None
+    assert by_site.review
 
 
 def test_unknown_absence_asks_for_the_history(book: Rulebook) -> None:

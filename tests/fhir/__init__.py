@@ -1,0 +1,1 @@
+"""Tests of the FHIR client, authentication, search plan and fetch."""

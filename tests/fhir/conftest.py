@@ -19,20 +19,20 @@ def pem(key: PrivateKeyTypes) -> str:
     return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
 
 
-@pytest.fixture()
+@pytest.fixture
 def server() -> Iterator[responses.RequestsMock]:
     """The mocked HTTP layer: every request must match a registered answer (others raise ConnectionError)."""
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         yield mock
 
 
-@pytest.fixture()
+@pytest.fixture
 def slept() -> list[float]:
     """The delays the client slept, recorded instead of waited."""
     return []
 
 
-@pytest.fixture()
+@pytest.fixture
 def client(slept: list[float]) -> FhirClient:
     """A client of BASE with no auth that records its sleeps."""
     return FhirClient(BASE, sleep=slept.append)

@@ -32,6 +32,7 @@ class Clock:
         self.now = now
 
     def __call__(self) -> float:
+        """Return the current time."""
         return self.now
 
     def sleep(self, seconds: float) -> None:

@@ -66,7 +66,7 @@ class _QuietServer(ThreadingHTTPServer):
 class FaultFhirServer:
     """A FHIR R4 server on 127.0.0.1 (reads and patient searches over given resources) that can fail one search type on demand."""
 
-    def __init__(self, resources: list[dict[str, Any]]) -> None:
+    def __init__(self, resources: list[dict[str, Any]]) -> None:  # noqa: C901 - a table of fault shapes
         self.fake = FakeFhir(resources)
         self.state = FaultState()
         state, fake = self.state, self.fake
@@ -98,7 +98,7 @@ class FaultFhirServer:
                     return
                 self._fault(state.fault, rtype, query)
 
-            def _fault(self, fault: str, rtype: str, query: dict[str, str]) -> None:
+            def _fault(self, fault: str, rtype: str, query: dict[str, str]) -> None:  # noqa: C901 - a table of fault shapes
                 base = f"http://127.0.0.1:{self.server.server_address[1]}/fhir/"
                 truthful = fake.searchset(rtype, {k: v for k, v in query.items() if not k.startswith("_fault")})
                 if fault in ("500", "503", "429"):

@@ -29,19 +29,19 @@ def algorithm(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-@pytest.fixture()
+@pytest.fixture
 def private_key(algorithm: str, rsa_key: rsa.RSAPrivateKey, ec_key: ec.EllipticCurvePrivateKey) -> rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey:
     """The key that signs with the algorithm: RSA for RS384, P-384 for ES384."""
     return rsa_key if algorithm == "RS384" else ec_key
 
 
-@pytest.fixture()
+@pytest.fixture
 def clock() -> Clock:
     """A wall clock stopped at the real current time (so PyJWT's own exp check agrees with it)."""
     return Clock(float(int(time.time())))
 
 
-@pytest.fixture()
+@pytest.fixture
 def smart(algorithm: str, private_key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey, clock: Clock) -> SmartBackendServices:
     """SMART Backend Services with the fixture's algorithm and key, on the stopped clock."""
     return SmartBackendServices(token_url=TOKEN_URL, client_id=CLIENT_ID, private_key=pem(private_key), algorithm=algorithm, key_id="key-2026",

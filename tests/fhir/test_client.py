@@ -550,7 +550,8 @@ def test_error_outcome_in_searchset_fails_the_search(server: responses.RequestsM
     with pytest.raises(FhirFatalError, match="reported an error in the searchset") as caught:
         client.search("Observation", PATIENT_QUERY, deadline())
     assert f"({summary})" in caught.value.message
-    assert "Jane" not in caught.value.message and "p1" not in caught.value.message
+    assert "Jane" not in caught.value.message
+    assert "p1" not in caught.value.message
     assert len(server.calls) == 1
 
 
@@ -571,7 +572,7 @@ def test_operation_outcome_instead_of_a_bundle_fails_the_search(server: response
     else:
         server.get(OBSERVATIONS, json=searchset(observation("o1"), next_url="Observation?page=2"), match=FIRST_PAGE)
         server.get(OBSERVATIONS + "?page=2", json={**ERROR_OUTCOME, "issue": [{"severity": "information", "code": "informational"}]})
-    with pytest.raises(FhirFatalError, match="answered with an OperationOutcome .*, not a Bundle") as caught:
+    with pytest.raises(FhirFatalError, match=r"answered with an OperationOutcome .*, not a Bundle") as caught:
         client.search("Observation", PATIENT_QUERY, deadline())
     assert "Jane" not in caught.value.message
 

@@ -47,6 +47,7 @@ class FakeFhir:
         self._lock = threading.Lock()
 
     def __call__(self, request: requests.PreparedRequest) -> tuple[int, dict[str, str], bytes]:
+        """Answer one request."""
         url = urlsplit(str(request.url))
         path = url.path.removeprefix(urlsplit(BASE).path)
         query = {name: values[0] for name, values in parse_qs(url.query).items()}
@@ -128,7 +129,7 @@ def by_type(record: PatientRecord) -> dict[str, list[str]]:
     return {rtype: sorted(r["id"] for r in items) for rtype, items in record.resources.items() if items}
 
 
-@pytest.fixture()
+@pytest.fixture
 def serve(server: responses.RequestsMock) -> Any:
     """Return a function that puts a FakeFhir with the given resources on the mocked HTTP layer."""
 
@@ -140,7 +141,7 @@ def serve(server: responses.RequestsMock) -> Any:
     return install
 
 
-@pytest.fixture()
+@pytest.fixture
 def fhir(slept: list[float]) -> FhirClient:
     """A client with small pages (so searches page) that records its sleeps."""
     return FhirClient(BASE, settings=ClientSettings(page_size=5), sleep=slept.append)
@@ -182,7 +183,8 @@ def test_searches_send_the_patient_and_page(book: Rulebook, serve: Any, fhir: Fh
     plan = plan_searches(book, [trial_of(book, TRIAL)])
     record = fetch_record(fhir, plan, pid, AS_OF)
     searches = [query for rtype in ("Observation", "Condition", "MedicationAdministration") for query in fake.searched(rtype)]
-    assert searches and all(query["patient"] == f"Patient/{pid}" for query in searches)
+    assert searches
+    assert all(query["patient"] == f"Patient/{pid}" for query in searches)
     observations = sum(r["resourceType"] == "Observation" for r in resources)
     assert observations > 5
     assert len(record.of_type("Observation")) == observations
@@ -471,7 +473,7 @@ def test_overlapping_searches_keep_one_copy(serve: Any, fhir: FhirClient) -> Non
 
 def test_every_trial_has_an_eligible_fixture(book: Rulebook) -> None:
     """Each trial in the rulebook has the eligible fixture the round-trip test serves (an empty list would test nothing)."""
-    assert TRIAL_IDS == sorted(book.trials)
+    assert sorted(book.trials) == TRIAL_IDS
 
 
 def test_blood_pressure_components_are_fetched(book: Rulebook, serve: Any, fhir: FhirClient) -> None:
@@ -528,6 +530,7 @@ def test_search_outcomes_become_notes_or_errors(book: Rulebook, server: response
         assert report["criteria"] == expected["criteria"]
     else:
         assert "dataNotes" not in report
-        assert report["dataErrors"][0]["resourceType"] == "Condition" and "error 'incomplete'" in report["dataErrors"][0]["message"]
+        assert report["dataErrors"][0]["resourceType"] == "Condition"
+        assert "error 'incomplete'" in report["dataErrors"][0]["message"]
         assert all(c["status"] in ("unknown", e["status"]) for c, e in zip(report["criteria"], expected["criteria"], strict=True))
         assert any(c["status"] != e["status"] for c, e in zip(report["criteria"], expected["criteria"], strict=True))

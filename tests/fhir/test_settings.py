@@ -23,7 +23,7 @@ def config(**overrides: Any) -> dict[str, Any]:
     return {**DEFAULTS, "FHIR_BASE_URL": BASE, **overrides}
 
 
-@pytest.fixture()
+@pytest.fixture
 def smart_config(rsa_key: rsa.RSAPrivateKey) -> dict[str, Any]:
     """A complete SMART Backend Services configuration, key given by value."""
     return config(FHIR_AUTH="smart", FHIR_SMART_TOKEN_URL="https://auth.example.org/token",  # noqa: S106 - a URL, not a password

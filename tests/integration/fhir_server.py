@@ -95,7 +95,8 @@ class FhirServer:
 
     def _launch(self, port: int) -> bool:
         """Start one server process; True once ready, False if it exited early."""
-        assert self.workdir is not None and self.log_path is not None
+        assert self.workdir is not None
+        assert self.log_path is not None
         self.base_url = f"http://127.0.0.1:{port}/fhir"
         db_path = self.workdir / "sekmet.db"
         settings = {

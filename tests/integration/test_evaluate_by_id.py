@@ -92,11 +92,12 @@ def test_synthea_record_by_id_decides_as_its_bundle(book: Rulebook, client: Fhir
 def test_the_api_evaluates_by_id_from_the_configured_server(loaded_fhir: dict[str, Any]) -> None:
     """POST /eligibility {"patientId"} with ELIGIBILITY_FHIR_BASE_URL set fetches from that server (not the fixtures)."""
     app = create_app({"TESTING": True, "FHIR_BASE_URL": loaded_fhir["base_url"], "API_AUTH": "none"})
-    stem, server_id = next(iter(sorted(loaded_fhir["synthea"].items())))
+    _stem, server_id = next(iter(sorted(loaded_fhir["synthea"].items())))
     response = app.test_client().post("/eligibility", json={"patientId": server_id, "asOf": SYNTHEA_AS_OF.isoformat()})
     assert response.status_code == 200, response.get_data(as_text=True)[:300]
     body = response.get_json()
-    assert body["patientId"] == server_id and len(body["reports"]) == 5
+    assert body["patientId"] == server_id
+    assert len(body["reports"]) == 5
     assert all("dataErrors" not in report for report in body["reports"])
 
 

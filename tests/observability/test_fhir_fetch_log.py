@@ -17,7 +17,7 @@ from tests.observability.conftest import log_lines
 PATIENT_ID = "pt-8812-secret"
 
 
-@pytest.fixture()
+@pytest.fixture
 def server() -> Iterator[responses.RequestsMock]:
     """The mocked HTTP layer of the client (a unit test of the HTTP client)."""
     configure_logging()
@@ -55,7 +55,8 @@ def test_a_search_page_is_one_line_with_type_status_tries_and_duration(server: r
     assert {k: line[k] for k in ("event", "resource_type", "status", "tries", "outcome")} == {
         "event": "fhir fetch", "resource_type": "Observation", "status": 200, "tries": 1, "outcome": "ok"}
     assert isinstance(line["duration_ms"], float)
-    assert PATIENT_ID not in raw and "fhir.example.org" not in raw
+    assert PATIENT_ID not in raw
+    assert "fhir.example.org" not in raw
 
 
 def test_retries_are_counted_in_tries(server: responses.RequestsMock, capsys: pytest.CaptureFixture[str]) -> None:

@@ -69,7 +69,7 @@ def browser() -> Iterator[Any]:
         chromium.close()
 
 
-@pytest.fixture()
+@pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
     """A fresh desktop-width page; CSP is bypassed only so the test can inject axe-core (the app itself allows no script)."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)

@@ -35,7 +35,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Flask:
     return pages_app(tmp_path_factory.mktemp("pages"))
 
 
-@pytest.fixture()
+@pytest.fixture
 def client(app: Flask) -> FlaskClient:
     """A test client of the app."""
     return app.test_client()

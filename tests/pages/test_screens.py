@@ -14,7 +14,7 @@ from service.pages.funnel import layout
 from tests.pages.screen_run import TRIAL, synthetic_rows, write_run
 
 
-@pytest.fixture()
+@pytest.fixture
 def run(tmp_path: Path) -> Path:
     """A 120-candidate run written by hand from the contract."""
     return write_run(tmp_path, "run-1", synthetic_rows(120))

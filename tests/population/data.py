@@ -44,9 +44,7 @@ def _suffix(node: Any, tag: str) -> Any:
     if isinstance(node, dict):
         out = {}
         for k, v in node.items():
-            if k == "id" and isinstance(v, str) and "resourceType" in node:
-                out[k] = v + tag
-            elif k == "reference" and isinstance(v, str) and v.count("/") == 1:
+            if (k == "id" and isinstance(v, str) and "resourceType" in node) or (k == "reference" and isinstance(v, str) and v.count("/") == 1):
                 out[k] = v + tag
             else:
                 out[k] = _suffix(v, tag)

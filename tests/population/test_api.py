@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from service import create_app
 
 
-@pytest.fixture()
+@pytest.fixture
 def screen_app(tmp_path: Path, population_dir: Path) -> Flask:
     """An app whose screens live under tmp and may read the test population's directory."""
     return create_app({"TESTING": True, "CDS_FEEDBACK_DB": str(tmp_path / "cds.sqlite3"), "SCREENS_DIR": str(tmp_path / "screens"),
@@ -26,7 +26,8 @@ def _poll(client: FlaskClient, location: str, seconds: float = 120) -> Any:
         response = client.get(location)
         if response.status_code != 202:
             return response
-        assert response.headers["Retry-After"] == "1" and "buckets" in response.headers["X-Progress"]
+        assert response.headers["Retry-After"] == "1"
+        assert "buckets" in response.headers["X-Progress"]
         time.sleep(0.5)
     raise AssertionError("the screen did not finish")
 
@@ -41,9 +42,11 @@ def test_screen_runs_async_and_links_its_outputs(screen_app: Flask, population_d
     done = _poll(client, location)
     assert done.status_code == 200
     body = done.get_json()
-    assert body["manifest"]["status"] == "completed" and body["manifest"]["trials"] == ["NCT06761417"]
+    assert body["manifest"]["status"] == "completed"
+    assert body["manifest"]["trials"] == ["NCT06761417"]
     worklist = client.get(body["links"]["trials"]["NCT06761417"]["worklist"])
-    assert worklist.status_code == 200 and worklist.data.startswith(b"rank,patientId")
+    assert worklist.status_code == 200
+    assert worklist.data.startswith(b"rank,patientId")
     worklist.close()
     assert client.get(location + "/files/../manifest.json").status_code == 404
 
@@ -69,7 +72,8 @@ def test_delete_cancels_a_running_screen(screen_app: Flask, population_dir: Path
 def test_bad_requests_are_400_naming_the_member(screen_app: Flask, body: dict[str, Any], message: str) -> None:
     """Each malformed request is a 400 whose message names what is wrong; nothing starts."""
     response = screen_app.test_client().post("/population-screens", json=body)
-    assert response.status_code == 400 and message in response.get_json()["message"]
+    assert response.status_code == 400
+    assert message in response.get_json()["message"]
 
 
 def test_unknown_screen_is_404(screen_app: Flask) -> None:

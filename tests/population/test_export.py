@@ -37,8 +37,10 @@ def test_export_polls_by_retry_after_and_downloads(tmp_path: Path) -> None:
     progress: list[str] = []
     result = _exporter(waits).export(tmp_path, ["Patient", "Condition"], group="g1", on_progress=progress.append)
     kick = responses.calls[0].request
-    assert kick.headers["Prefer"] == "respond-async" and "_type=Patient%2CCondition" in kick.url
-    assert waits == [3.0] and progress == ["collecting"]
+    assert kick.headers["Prefer"] == "respond-async"
+    assert "_type=Patient%2CCondition" in kick.url
+    assert waits == [3.0]
+    assert progress == ["collecting"]
     assert [p.name for p in result.files] == ["Patient.1.ndjson"]
     assert responses.calls[-1].request.headers["Authorization"] == "Bearer t0ken"
     assert result.manifest["transactionTime"] == "2026-12-01T21:00:00Z"
@@ -59,7 +61,7 @@ def test_failed_job_error_outcomes_stop_the_export(tmp_path: Path) -> None:
     responses.get(f"{BASE}/Patient/$export", status=202, headers={"Content-Location": STATUS})
     responses.get(STATUS, status=200, json={"transactionTime": "t", "output": [], "error": [{"type": "OperationOutcome", "url": f"{BASE}/files/err.ndjson"}]})
     responses.get(f"{BASE}/files/err.ndjson", body=_outcome("Observation store unavailable") + b"\n" + _outcome("slow", "warning") + b"\n")
-    with pytest.raises(ExportError, match="reported errors: Observation store unavailable$"):
+    with pytest.raises(ExportError, match=r"reported errors: Observation store unavailable$"):
         _exporter([]).export(tmp_path, ["Patient"])
 
 

@@ -38,7 +38,8 @@ def test_attrition_counts_persons_and_funnels_in_criterion_order() -> None:
                 _row("d", "ineligible", failed=["exc-1"])):
         a.add(row)
     body = a.to_json()
-    assert body["unit"] == "persons" and body["population"] == 4
+    assert body["unit"] == "persons"
+    assert body["population"] == 4
     assert [(f["id"], f["remaining"], f["blockedOnlyByUnknown"]) for f in body["funnel"]] == [("inc-1", 3, 0), ("inc-2", 3, 1), ("exc-1", 2, 1)]
     assert body["funnel"][2]["percent"] == 50.0
     assert body["criteria"][0] == {"id": "inc-1", "kind": "inclusion", "text": "Adult", "met": 3, "not-met": 1, "unknown": 0, "review": 0}
@@ -50,7 +51,8 @@ def test_worklist_ranks_fewest_unknowns_then_labs_before_review() -> None:
             _row("u1", "insufficient-data", unknown=["inc-1"], labs=["Hb", "ANC"]), _row("e", "eligible"), _row("x", "ineligible", failed=["inc-1"])]
     table = list(csv.DictReader(io.StringIO(worklist_csv(TRIAL, rows))))
     assert [r["patientId"] for r in table] == ["e", "u1", "u1r", "u2"]
-    assert table[1]["toObtain"] == "Hb; ANC" and table[2]["reviewReasons"] == "exc-1: Asked by the team"
+    assert table[1]["toObtain"] == "Hb; ANC"
+    assert table[2]["reviewReasons"] == "exc-1: Asked by the team"
     assert list(table[0]) == ["rank", "patientId", "mrn", "verdict", "unknownCount", "reviewCount", "toObtain", "reviewReasons", "newestEvidence"]
 
 
@@ -58,12 +60,14 @@ def test_group_holds_candidates_and_validates_as_r4() -> None:
     """The Group is actual, of persons, its members the eligible and insufficient-data patients; fhir.resources R4B accepts it."""
     group = candidate_group("NCT0", "run-1", "2026-10-10", [_row("a", "eligible"), _row("b", "ineligible", failed=["inc-1"])])
     assert [m["entity"]["reference"] for m in group["member"]] == ["Patient/a"]
-    assert group["actual"] is True and group["quantity"] == 1
+    assert group["actual"] is True
+    assert group["quantity"] == 1
     assert Group.model_validate(group).type == "person"
 
 
 def test_group_without_candidates_is_valid_and_empty() -> None:
     """No candidate gives a valid Group of quantity 0 and no member element (R4 forbids empty arrays)."""
     group = candidate_group("NCT0", "run-1", "2026-10-10", [_row("b", "ineligible", failed=["inc-1"])])
-    assert group["quantity"] == 0 and "member" not in group
+    assert group["quantity"] == 0
+    assert "member" not in group
     assert Group.model_validate(group).actual is True

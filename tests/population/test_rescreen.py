@@ -37,4 +37,5 @@ def test_diff_names_new_candidates_and_who_dropped_out_why() -> None:
     assert body["newCandidates"] == [{"patientId": "a", "trialId": "T", "verdict": "insufficient-data"}]
     assert body["droppedOut"] == [{"patientId": "b", "trialId": "T", "why": "now fails exc-2", "failed": ["exc-2"]}]
     assert [(c["patientId"], c["from"], c["to"]) for c in body["verdictChanges"]] == [("a", "ineligible", "insufficient-data"), ("b", "eligible", "ineligible")]
-    assert body["reevaluatedPatients"] == ["a", "b"] and body["previousRun"] == "prev"
+    assert body["reevaluatedPatients"] == ["a", "b"]
+    assert body["previousRun"] == "prev"

@@ -56,4 +56,5 @@ def test_fast_path_rows_carry_statuses(book: Rulebook) -> None:
     record = record_from_bundle(orjson.loads(path.read_bytes()))
     row = screen_record(book, [book.trials["NCT06761417"]], record, date(2026, 10, 10))[0]
     assert sum(row["counts"].values()) == len(book.trials["NCT06761417"].criteria)
-    assert len(row["unknown"]) == row["counts"]["unknown"] and len(row["review"]) == row["counts"]["review"]
+    assert len(row["unknown"]) == row["counts"]["unknown"]
+    assert len(row["review"]) == row["counts"]["review"]

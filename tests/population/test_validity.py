@@ -28,7 +28,8 @@ def test_a_lab_leaving_its_window_ends_validity(book: Rulebook) -> None:
     shortest = windows[0]
     record = _record("1960-01-01", ["2026-10-05"])
     until = valid_until(book, trial, RecordDates(record), date(2026, 10, 10))
-    assert until is not None and until <= date.fromordinal(date(2026, 10, 5).toordinal() + shortest)
+    assert until is not None
+    assert until <= date.fromordinal(date(2026, 10, 5).toordinal() + shortest)
 
 
 def test_birthday_bounds_validity_without_data(book: Rulebook) -> None:
@@ -42,4 +43,5 @@ def test_future_dated_item_enters_the_window(book: Rulebook) -> None:
     """An item dated after the as-of date changes the result when its day comes."""
     trial = book.trials["NCT06761417"]
     until = valid_until(book, trial, RecordDates(_record("1960-06-01", ["2026-10-20"])), date(2026, 10, 10))
-    assert until is not None and until <= date(2026, 10, 19)
+    assert until is not None
+    assert until <= date(2026, 10, 19)
