@@ -56,8 +56,18 @@ ADDED_LABS = [
     ("718-7", "Hemoglobin [Mass/volume] in Blood", 12.8, "g/dL"),
     ("6690-2", "Leukocytes [#/volume] in Blood", 6.2, "10*9/L"),
     ("2160-0", "Creatinine [Mass/volume] in Serum or Plasma", 0.9, "mg/dL"),
-    ("1742-6", "Alanine aminotransferase [Enzymatic activity/volume] in Serum or Plasma", 22, "U/L"),
-    ("1920-8", "Aspartate aminotransferase [Enzymatic activity/volume] in Serum or Plasma", 25, "U/L"),
+    (
+        "1742-6",
+        "Alanine aminotransferase [Enzymatic activity/volume] in Serum or Plasma",
+        22,
+        "U/L",
+    ),
+    (
+        "1920-8",
+        "Aspartate aminotransferase [Enzymatic activity/volume] in Serum or Plasma",
+        25,
+        "U/L",
+    ),
     ("1975-2", "Bilirubin.total [Mass/volume] in Serum or Plasma", 0.7, "mg/dL"),
 ]
 
@@ -80,7 +90,11 @@ def hook_body(patient_id_hint: str | None = None) -> dict[str, Any]:
     # Fletcher died in 1996, and a deceased patient gets no card at all: the bench's patient is alive, so cards are rendered.
     patient.pop("deceasedDateTime", None)
     # Synthea references by urn:uuid; a FHIR server's searches answer with Patient/{id}.
-    full_urls = {e["fullUrl"]: f"{e['resource']['resourceType']}/{e['resource']['id']}" for e in bundle["entry"] if "fullUrl" in e}
+    full_urls = {
+        e["fullUrl"]: f"{e['resource']['resourceType']}/{e['resource']['id']}"
+        for e in bundle["entry"]
+        if "fullUrl" in e
+    }
     for resource in resources:
         for element in ("subject", "patient"):
             ref = resource.get(element)
@@ -88,23 +102,61 @@ def hook_body(patient_id_hint: str | None = None) -> dict[str, Any]:
                 ref["reference"] = full_urls[ref["reference"]]
     day = (date.today() - timedelta(days=3)).isoformat()
     for code, display, value, unit in ADDED_LABS:
-        resources.append({
-            "resourceType": "Observation", "id": f"bench-{code}", "status": "final",
-            "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "laboratory"}]}],
-            "code": {"coding": [{"system": LOINC, "code": code, "display": display}]}, "subject": {"reference": f"Patient/{patient['id']}"},
-            "effectiveDateTime": day, "valueQuantity": {"value": value, "unit": unit, "system": "http://unitsofmeasure.org", "code": unit},
-        })
+        resources.append(
+            {
+                "resourceType": "Observation",
+                "id": f"bench-{code}",
+                "status": "final",
+                "category": [
+                    {
+                        "coding": [
+                            {
+                                "system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                                "code": "laboratory",
+                            }
+                        ]
+                    }
+                ],
+                "code": {"coding": [{"system": LOINC, "code": code, "display": display}]},
+                "subject": {"reference": f"Patient/{patient['id']}"},
+                "effectiveDateTime": day,
+                "valueQuantity": {
+                    "value": value,
+                    "unit": unit,
+                    "system": "http://unitsofmeasure.org",
+                    "code": unit,
+                },
+            }
+        )
     book = load_rulebook()
     plan = prefetch_plan(book, book.trials.values())
     prefetch: dict[str, Any] = {"patient": patient}
     for key, search in plan.searches.items():
         wanted = set(search.codes)
-        matches = [r for r in resources if r["resourceType"] == search.resource_type and (
-            not wanted or any(f"{c.get('system')}|{c.get('code')}" in wanted for c in (r.get("code") or {}).get("coding", [])))]
-        prefetch[key] = {"resourceType": "Bundle", "type": "searchset", "total": len(matches), "entry": [{"resource": r} for r in matches]}
+        matches = [
+            r
+            for r in resources
+            if r["resourceType"] == search.resource_type
+            and (
+                not wanted
+                or any(
+                    f"{c.get('system')}|{c.get('code')}" in wanted
+                    for c in (r.get("code") or {}).get("coding", [])
+                )
+            )
+        ]
+        prefetch[key] = {
+            "resourceType": "Bundle",
+            "type": "searchset",
+            "total": len(matches),
+            "entry": [{"resource": r} for r in matches],
+        }
     return {
-        "hookInstance": str(uuid.uuid4()), "hook": "patient-view", "fhirServer": "https://ehr.bench.example/fhir",
-        "context": {"userId": "Practitioner/bench", "patientId": patient["id"]}, "prefetch": prefetch,
+        "hookInstance": str(uuid.uuid4()),
+        "hook": "patient-view",
+        "fhirServer": "https://ehr.bench.example/fhir",
+        "context": {"userId": "Practitioner/bench", "patientId": patient["id"]},
+        "prefetch": prefetch,
     }
 
 
@@ -128,20 +180,41 @@ class Jwks(BaseHTTPRequestHandler):
 def main() -> None:
     """Start a JWKS server and gunicorn, check the call renders cards, time it, print the figures."""
     parser = argparse.ArgumentParser()
-    parser.add_argument("--requests", type=int, default=200, help="concurrent calls in total, after warm-ups")
-    parser.add_argument("--sequential", type=int, default=100, help="calls one after another, for worker CPU per request")
+    parser.add_argument(
+        "--requests", type=int, default=200, help="concurrent calls in total, after warm-ups"
+    )
+    parser.add_argument(
+        "--sequential",
+        type=int,
+        default=100,
+        help="calls one after another, for worker CPU per request",
+    )
     parser.add_argument("--clients", type=int, default=4)
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (the Docker image's WEB_CONCURRENCY)")
-    parser.add_argument("--threads", type=int, default=None, help="threads per worker (default: service/gunicorn_conf.py's)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help="gunicorn worker processes (the Docker image's WEB_CONCURRENCY)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="threads per worker (default: service/gunicorn_conf.py's)",
+    )
     args = parser.parse_args()
 
     key = ec.generate_private_key(ec.SECP384R1())
     jwk = orjson.loads(jwt.algorithms.ECAlgorithm.to_jwk(key.public_key()))
-    Jwks.document = orjson.dumps({"keys": [{**jwk, "kid": "bench-1", "alg": "ES384", "use": "sig"}]})
+    Jwks.document = orjson.dumps(
+        {"keys": [{**jwk, "kid": "bench-1", "alg": "ES384", "use": "sig"}]}
+    )
     jwks_server = ThreadingHTTPServer(("127.0.0.1", 0), Jwks)
     threading.Thread(target=jwks_server.serve_forever, daemon=True).start()
     jwks_url = f"http://127.0.0.1:{jwks_server.server_address[1]}/jwks.json"
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
 
     body = orjson.dumps(hook_body())
     parse = sorted(_time(lambda: orjson.loads(body)) for _ in range(100))
@@ -151,27 +224,66 @@ def main() -> None:
     port = free_port()
     public_url = f"http://127.0.0.1:{port}"
     endpoint = f"{public_url}/cds-services/trial-eligibility"
-    command = [sys.executable, "-m", "gunicorn", "-c", "python:service.gunicorn_conf", "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers),
-               "--log-level", "warning", "--access-logfile", "/dev/null"]
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "-c",
+        "python:service.gunicorn_conf",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(args.workers),
+        "--log-level",
+        "warning",
+        "--access-logfile",
+        "/dev/null",
+    ]
     if args.threads is not None:
         command += ["--threads", str(args.threads)]
     with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "ELIGIBILITY_CDS_PUBLIC_URL": public_url, "ELIGIBILITY_CDS_TRUSTED_ISSUERS": orjson.dumps({ISSUER: jwks_url}).decode(),
-               "ELIGIBILITY_CDS_FEEDBACK_DB": f"{tmp}/feedback.sqlite3",
-               # Cards for every trial, so rendering and serialising them is part of every timed call.
-               "ELIGIBILITY_CDS_SHOW_INELIGIBLE": "true", "ELIGIBILITY_CDS_REQUIRE_TARGET_DISEASE": "false"}
+        env = {
+            **os.environ,
+            "ELIGIBILITY_CDS_PUBLIC_URL": public_url,
+            "ELIGIBILITY_CDS_TRUSTED_ISSUERS": orjson.dumps({ISSUER: jwks_url}).decode(),
+            "ELIGIBILITY_CDS_FEEDBACK_DB": f"{tmp}/feedback.sqlite3",
+            # Cards for every trial, so rendering and serialising them is part of every timed call.
+            "ELIGIBILITY_CDS_SHOW_INELIGIBLE": "true",
+            "ELIGIBILITY_CDS_REQUIRE_TARGET_DISEASE": "false",
+        }
         server = subprocess.Popen(  # noqa: S603 - our own gunicorn, fixed arguments
             [*command, "service.wsgi:serve_app()"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(f"{tmp}/gunicorn.log", "w"),  # noqa: SIM115
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=open(f"{tmp}/gunicorn.log", "w"),  # noqa: SIM115
         )
         try:
             _wait(f"{public_url}/health", server, f"{tmp}/gunicorn.log")
 
             def post(session: requests.Session) -> requests.Response:
                 now = int(time.time())
-                token = jwt.encode({"iss": ISSUER, "aud": endpoint, "exp": now + 120, "iat": now, "jti": str(uuid.uuid4())}, pem,
-                                   algorithm="ES384", headers={"kid": "bench-1", "typ": "JWT"})
-                return session.post(endpoint, data=body, headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"}, timeout=30)
+                token = jwt.encode(
+                    {
+                        "iss": ISSUER,
+                        "aud": endpoint,
+                        "exp": now + 120,
+                        "iat": now,
+                        "jti": str(uuid.uuid4()),
+                    },
+                    pem,
+                    algorithm="ES384",
+                    headers={"kid": "bench-1", "typ": "JWT"},
+                )
+                return session.post(
+                    endpoint,
+                    data=body,
+                    headers={
+                        "Content-Type": "application/json",
+                        "Authorization": f"Bearer {token}",
+                    },
+                    timeout=30,
+                )
 
             def call(session: requests.Session) -> float:
                 start = time.perf_counter()
@@ -182,11 +294,18 @@ def main() -> None:
                 return elapsed
 
             sessions = [requests.Session() for _ in range(args.clients)]
-            refused = requests.post(endpoint, data=body, timeout=30, headers={"Content-Type": "application/json", "Authorization": "Bearer x"})
+            refused = requests.post(
+                endpoint,
+                data=body,
+                timeout=30,
+                headers={"Content-Type": "application/json", "Authorization": "Bearer x"},
+            )
             first = post(sessions[0])
             cards = first.json().get("cards", []) if first.status_code == 200 else []
             if not cards:
-                raise SystemExit(f"the hook rendered no cards (status {first.status_code}: {first.text[:300]}); nothing to time")
+                raise SystemExit(
+                    f"the hook rendered no cards (status {first.status_code}: {first.text[:300]}); nothing to time"
+                )
             # Warm every worker (each loads its own rulebook and caches): more calls than workers, from every client.
             with ThreadPoolExecutor(args.clients) as pool:
                 list(pool.map(lambda s: [call(s) for _ in range(4)], sessions))
@@ -197,7 +316,9 @@ def main() -> None:
             per_client = args.requests // args.clients
             with ThreadPoolExecutor(args.clients) as pool:
                 started = time.perf_counter()
-                futures = [pool.submit(lambda s=s: [call(s) for _ in range(per_client)]) for s in sessions]
+                futures = [
+                    pool.submit(lambda s=s: [call(s) for _ in range(per_client)]) for s in sessions
+                ]
                 samples = sorted(x for f in futures for x in f.result())
                 wall = time.perf_counter() - started
         finally:
@@ -207,24 +328,52 @@ def main() -> None:
     parse_ms, parse_min = parse_cpu, parse[0]
     p50, p99 = _pct(samples, 50), _pct(samples, 99)
     threads = args.threads if args.threads is not None else "gunicorn_conf's"
-    print(f"request body {len(body) / 1e6:.2f} MB; {len(cards)} cards per call; gunicorn {args.workers} workers x {threads} threads; "
-          f"(an unsigned call was refused with {refused.status_code}, as it should be)")
+    print(
+        f"request body {len(body) / 1e6:.2f} MB; {len(cards)} cards per call; gunicorn {args.workers} workers x {threads} threads; "
+        f"(an unsigned call was refused with {refused.status_code}, as it should be)"
+    )
     print(f"{'':28} {'p50':>8} {'p90':>8} {'p99':>8}   (ms)")
-    print(f"{f'hook, {args.clients} clients':28} {p50:8.1f} {_pct(samples, 90):8.1f} {p99:8.1f}   {len(samples)} calls, {len(samples) / wall:.1f} calls/s")
-    print(f"{'hook, one client':28} {_pct(sequential, 50):8.1f} {_pct(sequential, 90):8.1f} {_pct(sequential, 99):8.1f}   {len(sequential)} calls")
-    print(f"{'orjson.loads of body':28} {statistics.median(parse):8.2f} {_pct(parse, 90):8.2f} {_pct(parse, 99):8.2f}   "
-          f"min {parse_min:.2f}, CPU {parse_ms:.2f}")
-    print(f"worker CPU per request {cpu_ms:.1f} ms = {cpu_ms / parse_ms:.1f}x the parse's CPU (target <= 3x, stretch 2x)")
-    print(f"p99 {p99:.1f} ms at {args.clients} clients (target < 50 ms); p50 {p50:.1f} ms = {p50 / parse_ms:.1f}x the parse's CPU (target <= 3x)")
-    print(orjson.dumps({
-        "bench": "cds_hook", "body_mb": round(len(body) / 1e6, 3), "cards": len(cards), "clients": args.clients, "workers": args.workers,
-        "threads": args.threads, "calls": len(samples),
-        "parse_ms": round(parse_ms, 3), "parse_p50_wall_ms": round(statistics.median(parse), 3), "parse_min_ms": round(parse_min, 3),
-        "cpu_ms": round(cpu_ms, 2), "cpu_over_parse": round(cpu_ms / parse_ms, 2), "p50_ms": round(p50, 2), "p90_ms": round(_pct(samples, 90), 2),
-        "p99_ms": round(p99, 2), "p50_over_parse": round(p50 / parse_ms, 2), "one_client_p50_ms": round(_pct(sequential, 50), 2),
-        "calls_per_s": round(len(samples) / wall, 1),
-        "targets": {"cpu_over_parse": 3, "p99_ms": 50, "p50_over_parse": 3},
-    }).decode())
+    print(
+        f"{f'hook, {args.clients} clients':28} {p50:8.1f} {_pct(samples, 90):8.1f} {p99:8.1f}   {len(samples)} calls, {len(samples) / wall:.1f} calls/s"
+    )
+    print(
+        f"{'hook, one client':28} {_pct(sequential, 50):8.1f} {_pct(sequential, 90):8.1f} {_pct(sequential, 99):8.1f}   {len(sequential)} calls"
+    )
+    print(
+        f"{'orjson.loads of body':28} {statistics.median(parse):8.2f} {_pct(parse, 90):8.2f} {_pct(parse, 99):8.2f}   "
+        f"min {parse_min:.2f}, CPU {parse_ms:.2f}"
+    )
+    print(
+        f"worker CPU per request {cpu_ms:.1f} ms = {cpu_ms / parse_ms:.1f}x the parse's CPU (target <= 3x, stretch 2x)"
+    )
+    print(
+        f"p99 {p99:.1f} ms at {args.clients} clients (target < 50 ms); p50 {p50:.1f} ms = {p50 / parse_ms:.1f}x the parse's CPU (target <= 3x)"
+    )
+    print(
+        orjson.dumps(
+            {
+                "bench": "cds_hook",
+                "body_mb": round(len(body) / 1e6, 3),
+                "cards": len(cards),
+                "clients": args.clients,
+                "workers": args.workers,
+                "threads": args.threads,
+                "calls": len(samples),
+                "parse_ms": round(parse_ms, 3),
+                "parse_p50_wall_ms": round(statistics.median(parse), 3),
+                "parse_min_ms": round(parse_min, 3),
+                "cpu_ms": round(cpu_ms, 2),
+                "cpu_over_parse": round(cpu_ms / parse_ms, 2),
+                "p50_ms": round(p50, 2),
+                "p90_ms": round(_pct(samples, 90), 2),
+                "p99_ms": round(p99, 2),
+                "p50_over_parse": round(p50 / parse_ms, 2),
+                "one_client_p50_ms": round(_pct(sequential, 50), 2),
+                "calls_per_s": round(len(samples) / wall, 1),
+                "targets": {"cpu_over_parse": 3, "p99_ms": 50, "p50_over_parse": 3},
+            }
+        ).decode()
+    )
 
 
 def _time(action: Any) -> float:
@@ -268,7 +417,9 @@ def _wait(url: str, server: subprocess.Popen[bytes], log: str) -> None:
     """Wait until /health answers 200; a worker still loading may time out or reset the connection, so any request error is retried."""
     for _ in range(600):
         if server.poll() is not None:
-            raise SystemExit(f"gunicorn exited with {server.returncode}: {Path(log).read_text()[-2000:]}")
+            raise SystemExit(
+                f"gunicorn exited with {server.returncode}: {Path(log).read_text()[-2000:]}"
+            )
         try:
             if requests.get(url, timeout=2).status_code == 200:
                 return

@@ -53,10 +53,15 @@ def main() -> None:
     if trial is None:
         raise SystemExit(f"no trial {args.trial}")
     small = next(iter(sorted((ROOT / "fhir_fixtures" / args.trial).glob("eligible*.json"))), None)
-    cases = [("small fixture", small), ("Fletcher_Hyatt (Synthea)", next(SYNTHEA.glob("Fletcher_Hyatt*.json"), None))]
+    cases = [
+        ("small fixture", small),
+        ("Fletcher_Hyatt (Synthea)", next(SYNTHEA.glob("Fletcher_Hyatt*.json"), None)),
+    ]
     print(f"trial {args.trial}, {args.runs} runs each, times in ms")
     figures: dict[str, dict[str, float]] = {}
-    print(f"{'case':28} {'entries':>7} {'map+eval p50':>13} {'p99':>8} {'orjson.loads p50':>17} {'p99':>8}")
+    print(
+        f"{'case':28} {'entries':>7} {'map+eval p50':>13} {'p99':>8} {'orjson.loads p50':>17} {'p99':>8}"
+    )
     for label, path in cases:
         if path is None:
             print(f"{label:28} (file not found)")
@@ -64,12 +69,26 @@ def main() -> None:
         bundle = orjson.loads(path.read_bytes())
         raw = orjson.dumps(bundle)
         as_of = date(2020, 6, 1) if "Synthea" in label else date(2026, 11, 20)
-        eval_p50, eval_p99 = timed(lambda b=bundle, d=as_of: evaluate_trial(book, trial, record_from_bundle(b), d), args.runs)
+        eval_p50, eval_p99 = timed(
+            lambda b=bundle, d=as_of: evaluate_trial(book, trial, record_from_bundle(b), d),
+            args.runs,
+        )
         load_p50, load_p99 = timed(lambda r=raw: orjson.loads(r), args.runs)
-        print(f"{label:28} {len(bundle.get('entry', [])):>7} {eval_p50:>13.3f} {eval_p99:>8.3f} {load_p50:>17.3f} {load_p99:>8.3f}")
-        figures[label] = {"entries": len(bundle.get("entry", [])), "p50_ms": round(eval_p50, 3), "p99_ms": round(eval_p99, 3),
-                          "parse_ms": round(load_p50, 3), "parse_p99_ms": round(load_p99, 3)}
-    print(orjson.dumps({"bench": "evaluate", "trial": args.trial, "runs": args.runs, "cases": figures}).decode())
+        print(
+            f"{label:28} {len(bundle.get('entry', [])):>7} {eval_p50:>13.3f} {eval_p99:>8.3f} {load_p50:>17.3f} {load_p99:>8.3f}"
+        )
+        figures[label] = {
+            "entries": len(bundle.get("entry", [])),
+            "p50_ms": round(eval_p50, 3),
+            "p99_ms": round(eval_p99, 3),
+            "parse_ms": round(load_p50, 3),
+            "parse_p99_ms": round(load_p99, 3),
+        }
+    print(
+        orjson.dumps(
+            {"bench": "evaluate", "trial": args.trial, "runs": args.runs, "cases": figures}
+        ).decode()
+    )
 
 
 if __name__ == "__main__":

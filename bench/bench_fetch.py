@@ -44,7 +44,9 @@ def main() -> None:
     searches = plan_searches(book, trials)
     with FhirServer(ensure_sekmet()) as server:
         stored = load_bundle(server.base_url, orjson.loads(path.read_bytes()))
-        patient_id = next(ref.split("/", 1)[1] for ref in stored.values() if ref.startswith("Patient/"))
+        patient_id = next(
+            ref.split("/", 1)[1] for ref in stored.values() if ref.startswith("Patient/")
+        )
         client = FhirClient(server.base_url)
         modes = [
             ("parallel (8 workers), date floor", FetchOptions(workers=8)),
@@ -52,8 +54,12 @@ def main() -> None:
             ("parallel, whole history", FetchOptions(workers=8, date_floor=False)),
             ("sequential, whole history", FetchOptions(workers=1, date_floor=False)),
         ]
-        print(f"Fletcher_Hyatt, all {len(trials)} trials, {len(searches)} searches + Patient read, as of {AS_OF}; {args.runs} runs per mode")
-        print(f"{'mode':36} {'resources':>9} {'fetch p50':>10} {'p90':>8} {'fetch+eval p50':>15} {'p90':>8}   (ms)")
+        print(
+            f"Fletcher_Hyatt, all {len(trials)} trials, {len(searches)} searches + Patient read, as of {AS_OF}; {args.runs} runs per mode"
+        )
+        print(
+            f"{'mode':36} {'resources':>9} {'fetch p50':>10} {'p90':>8} {'fetch+eval p50':>15} {'p90':>8}   (ms)"
+        )
         for label, options in modes:
             fetch_ms, total_ms = [], []
             size = 0
@@ -71,7 +77,9 @@ def main() -> None:
                     total_ms.append((done - start) * 1000)
             fetch_ms.sort()
             total_ms.sort()
-            print(f"{label:36} {size:9d} {_pct(fetch_ms, 50):10.1f} {_pct(fetch_ms, 90):8.1f} {_pct(total_ms, 50):15.1f} {_pct(total_ms, 90):8.1f}")
+            print(
+                f"{label:36} {size:9d} {_pct(fetch_ms, 50):10.1f} {_pct(fetch_ms, 90):8.1f} {_pct(total_ms, 50):15.1f} {_pct(total_ms, 90):8.1f}"
+            )
 
 
 def _pct(samples: list[float], pct: int) -> float:

@@ -20,7 +20,13 @@ import orjson
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.gunicorn_server import gunicorn, health_latency, hung_evaluations, hung_fhir_server, slow_clients  # noqa: E402
+from tests.gunicorn_server import (  # noqa: E402
+    gunicorn,
+    health_latency,
+    hung_evaluations,
+    hung_fhir_server,
+    slow_clients,
+)
 
 
 def main() -> None:
@@ -31,8 +37,15 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--probes", type=int, default=50)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as logs, hung_fhir_server() as fhir, \
-            gunicorn({"ELIGIBILITY_FHIR_BASE_URL": fhir, "ELIGIBILITY_API_AUTH": "none"}, Path(logs), workers=args.workers) as url:
+    with (
+        tempfile.TemporaryDirectory() as logs,
+        hung_fhir_server() as fhir,
+        gunicorn(
+            {"ELIGIBILITY_FHIR_BASE_URL": fhir, "ELIGIBILITY_API_AUTH": "none"},
+            Path(logs),
+            workers=args.workers,
+        ) as url,
+    ):
         idle = [health_latency(url) * 1000 for _ in range(args.probes)]
         stalled = slow_clients(url, args.slow)
         hung_evaluations(url, args.hung)
@@ -40,12 +53,22 @@ def main() -> None:
         loaded = [health_latency(url) * 1000 for _ in range(args.probes)]
         for sock in stalled:
             sock.close()
-    figures = {"bench": "health", "workers": args.workers, "slowClients": args.slow, "hungEvaluations": args.hung, "probes": args.probes,
-               "idleP50Ms": round(statistics.median(idle), 2), "loadedP50Ms": round(statistics.median(loaded), 2),
-               "loadedP99Ms": round(statistics.quantiles(loaded, n=100, method="inclusive")[98], 2), "loadedMaxMs": round(max(loaded), 2)}
+    figures = {
+        "bench": "health",
+        "workers": args.workers,
+        "slowClients": args.slow,
+        "hungEvaluations": args.hung,
+        "probes": args.probes,
+        "idleP50Ms": round(statistics.median(idle), 2),
+        "loadedP50Ms": round(statistics.median(loaded), 2),
+        "loadedP99Ms": round(statistics.quantiles(loaded, n=100, method="inclusive")[98], 2),
+        "loadedMaxMs": round(max(loaded), 2),
+    }
     print(f"idle: p50 {figures['idleP50Ms']} ms")
-    print(f"{args.slow} slow clients + {args.hung} hung evaluations, {args.workers} worker(s): "
-          f"p50 {figures['loadedP50Ms']} ms, p99 {figures['loadedP99Ms']} ms, max {figures['loadedMaxMs']} ms")
+    print(
+        f"{args.slow} slow clients + {args.hung} hung evaluations, {args.workers} worker(s): "
+        f"p50 {figures['loadedP50Ms']} ms, p99 {figures['loadedP99Ms']} ms, max {figures['loadedMaxMs']} ms"
+    )
     print(orjson.dumps(figures).decode())
 
 

@@ -48,40 +48,71 @@ def main() -> None:
     args = parser.parse_args()
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory() as tmp:
-        app = create_app({"TESTING": True, "CDS_JWT_VERIFY": False, "CDS_FEEDBACK_DB": str(Path(tmp) / "cds.sqlite3")})
+        app = create_app(
+            {
+                "TESTING": True,
+                "CDS_JWT_VERIFY": False,
+                "CDS_FEEDBACK_DB": str(Path(tmp) / "cds.sqlite3"),
+            }
+        )
         client = app.test_client()
-        fixtures = sorted(p for p in (ROOT / "fhir_fixtures").glob("*/*.json") if p.name != "manifest.json")
+        fixtures = sorted(
+            p for p in (ROOT / "fhir_fixtures").glob("*/*.json") if p.name != "manifest.json"
+        )
         failures: list[str] = []
         rest_5xx = decided = 0
         for _ in range(args.rest):
             case = rng.choice(fixtures)
             bundle, path, value = mutant(rng, orjson.loads(case.read_bytes()))
-            response = client.post(f"/trials/{case.parent.name}/eligibility", json={"bundle": bundle, "asOf": "2026-11-20"})
+            response = client.post(
+                f"/trials/{case.parent.name}/eligibility",
+                json={"bundle": bundle, "asOf": "2026-11-20"},
+            )
             if response.status_code >= 500:
                 rest_5xx += 1
-                failures.append(f"REST {response.status_code} {case.relative_to(ROOT)} {path} = {value!r}")
+                failures.append(
+                    f"REST {response.status_code} {case.relative_to(ROOT)} {path} = {value!r}"
+                )
             elif response.status_code == 200:
                 report = response.get_json()
-                if {n["reference"] for n in report.get("dataQuality", [])} & cited_references(report):
+                if {n["reference"] for n in report.get("dataQuality", [])} & cited_references(
+                    report
+                ):
                     decided += 1
-                    failures.append(f"decided from a set-aside resource: {case.relative_to(ROOT)} {path} = {value!r}")
+                    failures.append(
+                        f"decided from a set-aside resource: {case.relative_to(ROOT)} {path} = {value!r}"
+                    )
         templates = client.get("/cds-services").get_json()["services"][0]["prefetch"]
         records = sorted(SYNTHEA.glob("*.json"))
         cds_5xx = cds_done = 0
         for _ in range(args.cds if records else 0):
             bundle = orjson.loads(rng.choice(records).read_bytes())
-            patient = next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient")
+            patient = next(
+                e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient"
+            )
             prefetch, path, value = mutant(rng, prefetch_for(bundle, templates))
             response = client.post(SERVICE_URL, json=hook_request(patient["id"], prefetch))
             cds_done += 1
             if response.status_code >= 500:
                 cds_5xx += 1
                 failures.append(f"CDS {response.status_code} {path} = {value!r}")
-    print(f"REST: {args.rest} mutated fixture Bundles, {rest_5xx} answered 5xx, {decided} decided a criterion from a resource set aside")
+    print(
+        f"REST: {args.rest} mutated fixture Bundles, {rest_5xx} answered 5xx, {decided} decided a criterion from a resource set aside"
+    )
     print(f"CDS Hooks: {cds_done} mutated Synthea prefetches, {cds_5xx} answered 5xx")
     for line in failures[:10]:
         print("  " + line)
-    print(json.dumps({"rest": args.rest, "rest_5xx": rest_5xx, "cds": cds_done, "cds_5xx": cds_5xx, "decided_from_set_aside": decided}))
+    print(
+        json.dumps(
+            {
+                "rest": args.rest,
+                "rest_5xx": rest_5xx,
+                "cds": cds_done,
+                "cds_5xx": cds_5xx,
+                "decided_from_set_aside": decided,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

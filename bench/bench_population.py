@@ -71,7 +71,11 @@ class Sampler:
 
     def cpu_seconds(self) -> float:
         """Return the CPU seconds the run used (the driver and its workers)."""
-        return sum(v for pid, v in self.cpu.items() if pid != self.me.pid) + self.cpu.get(self.me.pid, self.base) - self.base
+        return (
+            sum(v for pid, v in self.cpu.items() if pid != self.me.pid)
+            + self.cpu.get(self.me.pid, self.base)
+            - self.base
+        )
 
     def peak_worker_mb(self) -> float:
         """Return the largest resident set of any worker, in MB."""
@@ -84,18 +88,54 @@ def carebundle_resources(directory: Path | None, work: Path) -> list[dict[str, A
         directory = work / "carebundle-200"
         if not directory.exists():
             exe = os.environ.get("CAREBUNDLE_BIN") or shutil.which("carebundle") or "carebundle"
-            subprocess.run([exe, "generate", "--profile", "mixed", "--count", "200", "--seed", "7", "--sex", "mixed", "--age-range", "18-85",  # noqa: S603
-                            "--reference-date", "2026-10-01", "--format", "ndjson", "--out", str(directory)], check=True)
-    keep = {"Patient", "Observation", "Condition", "MedicationRequest", "AllergyIntolerance", "Medication"}
-    return [orjson.loads(line) for p in sorted(directory.glob("*.ndjson")) if p.name.split(".")[0] in keep
-            for line in p.read_bytes().splitlines() if line.strip()]
+            subprocess.run(  # noqa: S603
+                [
+                    exe,
+                    "generate",
+                    "--profile",
+                    "mixed",
+                    "--count",
+                    "200",
+                    "--seed",
+                    "7",
+                    "--sex",
+                    "mixed",
+                    "--age-range",
+                    "18-85",
+                    "--reference-date",
+                    "2026-10-01",
+                    "--format",
+                    "ndjson",
+                    "--out",
+                    str(directory),
+                ],
+                check=True,
+            )
+    keep = {
+        "Patient",
+        "Observation",
+        "Condition",
+        "MedicationRequest",
+        "AllergyIntolerance",
+        "Medication",
+    }
+    return [
+        orjson.loads(line)
+        for p in sorted(directory.glob("*.ndjson"))
+        if p.name.split(".")[0] in keep
+        for line in p.read_bytes().splitlines()
+        if line.strip()
+    ]
 
 
 def per_patient_cpu(book: Any, records: list[Any]) -> dict[str, float]:
     """CPU ms per patient (all five trials) of the full evaluator and of the screening fast path, one process."""
     trials = list(book.trials.values())
     out = {}
-    for name, run in (("full", lambda r: evaluate_trials(book, trials, r, AS_OF)), ("fast", lambda r: screen_record(book, trials, r, AS_OF))):
+    for name, run in (
+        ("full", lambda r: evaluate_trials(book, trials, r, AS_OF)),
+        ("fast", lambda r: screen_record(book, trials, r, AS_OF)),
+    ):
         start = time.process_time()
         for record in records:
             run(record)
@@ -103,7 +143,9 @@ def per_patient_cpu(book: Any, records: list[Any]) -> dict[str, float]:
     return out
 
 
-def screen(source: str, patients: int, workers: int, input_dir: Path, work: Path, trials: int) -> dict[str, Any]:
+def screen(
+    source: str, patients: int, workers: int, input_dir: Path, work: Path, trials: int
+) -> dict[str, Any]:
     """Screen one population on a LocalCluster of ``workers`` and measure it."""
     out = work / f"run-{source}-{patients}-{workers}w"
     shutil.rmtree(out, ignore_errors=True)
@@ -114,20 +156,36 @@ def screen(source: str, patients: int, workers: int, input_dir: Path, work: Path
 
     start = time.perf_counter()
     with Sampler() as sampler:
-        manifest = run_screen(ScreenOptions(out=out, as_of=AS_OF, ndjson=str(input_dir), workers=workers), report)
+        manifest = run_screen(
+            ScreenOptions(out=out, as_of=AS_OF, ndjson=str(input_dir), workers=workers), report
+        )
     end = time.perf_counter()
     wall = end - start
     evaluations = manifest["counts"]["patients"] * trials
-    split = {"startup": marks["input"] - start, "partition": marks["evaluate"] - marks["partition"],
-             "evaluate": marks["write"] - marks["evaluate"], "write": marks["done"] - marks["write"]}
+    split = {
+        "startup": marks["input"] - start,
+        "partition": marks["evaluate"] - marks["partition"],
+        "evaluate": marks["write"] - marks["evaluate"],
+        "write": marks["done"] - marks["write"],
+    }
     shutil.rmtree(out, ignore_errors=True)
-    return {"source": source, "patients": manifest["counts"]["patients"], "resources": manifest["counts"]["resources"], "workers": workers,
-            "buckets": manifest["progress"]["buckets"], "wallSeconds": round(wall, 2),
-            "evaluationsPerSecondPerCore": round(evaluations / wall / workers, 1),
-            "evaluationsPerCpuSecond": round(evaluations / max(1e-6, sampler.cpu_seconds()), 1),
-            "evaluationsPerSecondPerCoreEvaluatePhase": round(evaluations / split["evaluate"] / workers, 1),
-            "peakRssPerWorkerMB": round(sampler.peak_worker_mb(), 1), "cpuSeconds": round(sampler.cpu_seconds(), 2),
-            "timeSplitSeconds": {k: round(v, 2) for k, v in split.items()}, "load1": round(os.getloadavg()[0], 2)}
+    return {
+        "source": source,
+        "patients": manifest["counts"]["patients"],
+        "resources": manifest["counts"]["resources"],
+        "workers": workers,
+        "buckets": manifest["progress"]["buckets"],
+        "wallSeconds": round(wall, 2),
+        "evaluationsPerSecondPerCore": round(evaluations / wall / workers, 1),
+        "evaluationsPerCpuSecond": round(evaluations / max(1e-6, sampler.cpu_seconds()), 1),
+        "evaluationsPerSecondPerCoreEvaluatePhase": round(
+            evaluations / split["evaluate"] / workers, 1
+        ),
+        "peakRssPerWorkerMB": round(sampler.peak_worker_mb(), 1),
+        "cpuSeconds": round(sampler.cpu_seconds(), 2),
+        "timeSplitSeconds": {k: round(v, 2) for k, v in split.items()},
+        "load1": round(os.getloadavg()[0], 2),
+    }
 
 
 def main() -> None:
@@ -136,9 +194,16 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,10000")
     parser.add_argument("--sources", default="carebundle,synthea")
     parser.add_argument("--workers", default="2")
-    parser.add_argument("--synthea-max", type=int, default=2000, help="largest Synthea population (its records are 10-30x a carebundle one)")
+    parser.add_argument(
+        "--synthea-max",
+        type=int,
+        default=2000,
+        help="largest Synthea population (its records are 10-30x a carebundle one)",
+    )
     parser.add_argument("--carebundle-dir", type=Path, default=None)
-    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "bench-population")
+    parser.add_argument(
+        "--work", type=Path, default=Path(tempfile.gettempdir()) / "bench-population"
+    )
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     book = load_rulebook()
@@ -149,7 +214,16 @@ def main() -> None:
     if "synthea" in args.sources:
         bundles = synthea_bundles(SYNTHEA)
         bases["synthea"] = [r for b in bundles for r in bundle_resources(b)]
-        print(orjson.dumps({"perPatientCpuMs": {"synthea": per_patient_cpu(book, [record_from_bundle(b) for b in bundles])}}).decode(), flush=True)
+        print(
+            orjson.dumps(
+                {
+                    "perPatientCpuMs": {
+                        "synthea": per_patient_cpu(book, [record_from_bundle(b) for b in bundles])
+                    }
+                }
+            ).decode(),
+            flush=True,
+        )
     runs = []
     for source, resources in bases.items():
         base_patients = sum(r["resourceType"] == "Patient" for r in resources)

@@ -26,7 +26,12 @@ from tests.schemathesis_run import fuzz  # noqa: E402
 def main() -> None:
     """Fuzz both modes and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--examples", type=int, default=80, help="generated requests per operation and mode (at most)")
+    parser.add_argument(
+        "--examples",
+        type=int,
+        default=80,
+        help="generated requests per operation and mode (at most)",
+    )
     args = parser.parse_args()
     # The refusals are expected by the thousand; their log lines are not the point here.
     logging.disable(logging.WARNING)
@@ -37,8 +42,10 @@ def main() -> None:
             started = time.monotonic()
             statuses, errors, undocumented = fuzz(app, args.examples)
         requests = sum(statuses.values())
-        print(f"{mode}: {requests} requests in {time.monotonic() - started:.0f} s, statuses {dict(sorted(statuses.items()))}, "
-              f"5xx {len(errors)}, undocumented {len(undocumented)}")
+        print(
+            f"{mode}: {requests} requests in {time.monotonic() - started:.0f} s, statuses {dict(sorted(statuses.items()))}, "
+            f"5xx {len(errors)}, undocumented {len(undocumented)}"
+        )
         for error in errors + undocumented:
             print("  " + error)
         figures[f"{mode}Requests"] = requests

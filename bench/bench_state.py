@@ -30,7 +30,9 @@ def timings(state: State, calls: int, threads: int) -> list[float]:
     replays = state.replays
     assert replays is not None  # noqa: S101 - both back-ends have a replay store
     for _ in range(200):
-        replays.remember("https://ehr.example.com/", str(uuid.uuid4()), time.time() + 300, time.time())
+        replays.remember(
+            "https://ehr.example.com/", str(uuid.uuid4()), time.time() + 300, time.time()
+        )
     found: list[float] = []
     lock = threading.Lock()
 
@@ -39,7 +41,9 @@ def timings(state: State, calls: int, threads: int) -> list[float]:
         for _ in range(count):
             jti = str(uuid.uuid4())
             started = time.perf_counter()
-            accepted = replays.remember("https://ehr.example.com/", jti, time.time() + 300, time.time())
+            accepted = replays.remember(
+                "https://ehr.example.com/", jti, time.time() + 300, time.time()
+            )
             mine.append((time.perf_counter() - started) * 1000)
             assert accepted  # noqa: S101 - a fresh jti is never a replay
         with lock:
@@ -64,12 +68,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=5000)
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--redis-url", default=None, help="an existing Redis (its keys under trial-eligibility: are written)")
+    parser.add_argument(
+        "--redis-url",
+        default=None,
+        help="an existing Redis (its keys under trial-eligibility: are written)",
+    )
     args = parser.parse_args()
     figures: dict[str, float | int] = {"calls": args.calls, "threads": args.threads}
     with tempfile.TemporaryDirectory() as tmp:
         server = None if args.redis_url else RedisServer(Path(tmp))
-        urls = {"sqlite": f"sqlite:///{Path(tmp) / 'state.sqlite3'}", "redis": args.redis_url or (server.url if server else "")}
+        urls = {
+            "sqlite": f"sqlite:///{Path(tmp) / 'state.sqlite3'}",
+            "redis": args.redis_url or (server.url if server else ""),
+        }
         try:
             for kind, url in urls.items():
                 state = open_state(url, None, StateOptions())
@@ -77,7 +88,9 @@ def main() -> None:
                 state.close()
                 figures[f"{kind}_p50_ms"] = round(statistics.median(found), 3)
                 figures[f"{kind}_p99_ms"] = round(percentile(found, 0.99), 3)
-                print(f"{kind:<7} remember(): p50 {figures[f'{kind}_p50_ms']} ms, p99 {figures[f'{kind}_p99_ms']} ms over {len(found)} calls")
+                print(
+                    f"{kind:<7} remember(): p50 {figures[f'{kind}_p50_ms']} ms, p99 {figures[f'{kind}_p99_ms']} ms over {len(found)} calls"
+                )
         finally:
             if server is not None:
                 server.stop()

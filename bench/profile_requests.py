@@ -37,14 +37,25 @@ def main() -> None:
     parser.add_argument("--trial", default="NCT06761417")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        app = create_app({"TESTING": True, "CDS_JWT_VERIFY": False, "CDS_FEEDBACK_DB": f"{tmp}/f.sqlite3", "CDS_SHOW_INELIGIBLE": True,
-                          "CDS_REQUIRE_TARGET_DISEASE": False, "CDS_PUBLIC_URL": "http://127.0.0.1:1"})
+        app = create_app(
+            {
+                "TESTING": True,
+                "CDS_JWT_VERIFY": False,
+                "CDS_FEEDBACK_DB": f"{tmp}/f.sqlite3",
+                "CDS_SHOW_INELIGIBLE": True,
+                "CDS_REQUIRE_TARGET_DISEASE": False,
+                "CDS_PUBLIC_URL": "http://127.0.0.1:1",
+            }
+        )
         client = app.test_client()
         if args.route == "hook":
             body, url = orjson.dumps(hook_body()), "/cds-services/trial-eligibility"
         else:
             bundle = orjson.loads(next(SYNTHEA.glob("Fletcher_Hyatt*.json")).read_bytes())
-            body, url = orjson.dumps({"bundle": bundle, "asOf": "2020-06-01"}), f"/trials/{args.trial}/eligibility"
+            body, url = (
+                orjson.dumps({"bundle": bundle, "asOf": "2020-06-01"}),
+                f"/trials/{args.trial}/eligibility",
+            )
 
         def call() -> None:
             response = client.post(url, data=body, headers={"Content-Type": "application/json"})
@@ -64,10 +75,21 @@ def main() -> None:
         samples = sorted(_cpu(call) for _ in range(args.runs))
         parse = sorted(_cpu(lambda: orjson.loads(body)) for _ in range(args.runs))
     cpu, floor = statistics.median(samples), statistics.median(parse)
-    print(f"{args.route}: body {len(body) / 1e6:.2f} MB; CPU per request min {samples[0]:.2f} / median {statistics.median(samples):.2f} ms; "
-          f"orjson.loads min {parse[0]:.2f} / median {statistics.median(parse):.2f} ms; ratio (medians) {cpu / floor:.2f}")
-    print(orjson.dumps({"bench": f"profile_{args.route}", "cpu_ms": round(cpu, 3), "cpu_min_ms": round(samples[0], 3),
-                        "parse_ms": round(floor, 3), "cpu_over_parse": round(cpu / floor, 2)}).decode())
+    print(
+        f"{args.route}: body {len(body) / 1e6:.2f} MB; CPU per request min {samples[0]:.2f} / median {statistics.median(samples):.2f} ms; "
+        f"orjson.loads min {parse[0]:.2f} / median {statistics.median(parse):.2f} ms; ratio (medians) {cpu / floor:.2f}"
+    )
+    print(
+        orjson.dumps(
+            {
+                "bench": f"profile_{args.route}",
+                "cpu_ms": round(cpu, 3),
+                "cpu_min_ms": round(samples[0], 3),
+                "parse_ms": round(floor, 3),
+                "cpu_over_parse": round(cpu / floor, 2),
+            }
+        ).decode()
+    )
 
 
 def _cpu(action: object) -> float:

@@ -40,11 +40,25 @@ def main() -> None:
             continue
         for as_of in AS_OF:
             reports = evaluate_trials(book, trials, record_from_bundle(bundle), as_of)
-            cards = cards_for(reports, "same-reports", urls, show_ineligible=True, report_base="http://x")
-            lines.append(orjson.dumps({"path": path.name, "asOf": as_of.isoformat(), "reports": reports, "cards": cards}, option=orjson.OPT_SORT_KEYS))
+            cards = cards_for(
+                reports, "same-reports", urls, show_ineligible=True, report_base="http://x"
+            )
+            lines.append(
+                orjson.dumps(
+                    {
+                        "path": path.name,
+                        "asOf": as_of.isoformat(),
+                        "reports": reports,
+                        "cards": cards,
+                    },
+                    option=orjson.OPT_SORT_KEYS,
+                )
+            )
     data = b"\n".join(lines)
     Path(sys.argv[1]).write_bytes(data)
-    print(f"{len(lines)} evaluations of {len(paths)} Bundles; sha256 {hashlib.sha256(data).hexdigest()}")
+    print(
+        f"{len(lines)} evaluations of {len(paths)} Bundles; sha256 {hashlib.sha256(data).hexdigest()}"
+    )
 
 
 if __name__ == "__main__":

@@ -25,7 +25,9 @@ from service.rulebook import Rulebook, load_rulebook
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the Flask app: defaults, then ELIGIBILITY_* environment variables, then ``config``."""
     app = Flask(__name__)
-    app.json = OrjsonProvider(app)  # the same JSON as Flask's default, serialised by orjson (service/json_provider.py)
+    app.json = OrjsonProvider(
+        app
+    )  # the same JSON as Flask's default, serialised by orjson (service/json_provider.py)
     app.config.update(DEFAULTS)
     app.config.from_prefixed_env("ELIGIBILITY")
     if config:
@@ -35,13 +37,19 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # A bad rule file stops start-up here, naming the file, the criterion and the problem.
     app.extensions["rulebook"] = load_rulebook(app.config["RULES_DIR"])
     app.extensions["patients"] = patient_source(app.config, app.extensions["rulebook"])
-    app.extensions["api_auth"] = api_auth(app.config, reaches_patient_data=isinstance(app.extensions["patients"], FhirPatients))
+    app.extensions["api_auth"] = api_auth(
+        app.config, reaches_patient_data=isinstance(app.extensions["patients"], FhirPatients)
+    )
 
-    app.extensions["evaluation_gate"] = EvaluationGate(positive_int(app.config.get("EVALUATION_SLOTS"), "EVALUATION_SLOTS"))
+    app.extensions["evaluation_gate"] = EvaluationGate(
+        positive_int(app.config.get("EVALUATION_SLOTS"), "EVALUATION_SLOTS")
+    )
     # Seen jti values, issued cards and feedback, in SQLite or Redis (STATE_URL), shared by workers and replicas.
     app.extensions["cds_state"] = state = state_from_config(app.config)
     app.extensions["cds_settings"] = cds_settings(app.config, state.replays)
-    app.extensions["cds_service"] = cds_service(app.config, app.extensions["rulebook"], state.issued)
+    app.extensions["cds_service"] = cds_service(
+        app.config, app.extensions["rulebook"], state.issued
+    )
     app.extensions["cds_feedback"] = state.feedback
 
     from service import api, cors, errorhandlers, hygiene, observability, pages
@@ -72,12 +80,22 @@ def patient_source(config: Mapping[str, Any], book: Rulebook) -> PatientSource:
     return FhirPatients(client, book, fetch_options(config))
 
 
-def cds_service(config: Mapping[str, Any], book: Rulebook, issued: IssuedStore | None = None) -> CdsService:
+def cds_service(
+    config: Mapping[str, Any], book: Rulebook, issued: IssuedStore | None = None
+) -> CdsService:
     """Return the CDS service with its fhirServer allowlist, FHIR client settings and issued-card store."""
     settings = client_settings(config)
-    return CdsService(book, tuple(url_list(config.get("CDS_FHIR_ALLOWLIST"), "CDS_FHIR_ALLOWLIST")), flag(config.get("CDS_SHOW_INELIGIBLE"), default=False),
-                      settings, fetch_options(config), new_session(settings.pool_size), report_base=str(config.get("CDS_PUBLIC_URL") or "") or None,
-                      require_target_disease=flag(config.get("CDS_REQUIRE_TARGET_DISEASE"), default=True), issued=issued)
+    return CdsService(
+        book,
+        tuple(url_list(config.get("CDS_FHIR_ALLOWLIST"), "CDS_FHIR_ALLOWLIST")),
+        flag(config.get("CDS_SHOW_INELIGIBLE"), default=False),
+        settings,
+        fetch_options(config),
+        new_session(settings.pool_size),
+        report_base=str(config.get("CDS_PUBLIC_URL") or "") or None,
+        require_target_disease=flag(config.get("CDS_REQUIRE_TARGET_DISEASE"), default=True),
+        issued=issued,
+    )
 
 
 __all__ = ["EligibilityError", "create_app"]

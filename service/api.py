@@ -52,14 +52,22 @@ def health() -> ResponseReturnValue:
 @blueprint.get("/trials")
 def list_trials() -> ResponseReturnValue:
     """List trials with counts of criteria by kind and by computable / review."""
-    return jsonify({"rulesVersion": _book().version, "trials": [t.summary() for t in _book().trials.values()]})
+    return jsonify(
+        {"rulesVersion": _book().version, "trials": [t.summary() for t in _book().trials.values()]}
+    )
 
 
 @blueprint.get("/trials/<trial_id>")
 def show_trial(trial_id: str) -> ResponseReturnValue:
     """Show one trial's criteria."""
     trial = _trial(trial_id)
-    return jsonify({**trial.summary(), "source": trial.source, "criteria": [c.to_json() for c in trial.criteria]})
+    return jsonify(
+        {
+            **trial.summary(),
+            "source": trial.source,
+            "criteria": [c.to_json() for c in trial.criteria],
+        }
+    )
 
 
 @blueprint.post("/trials/<trial_id>/eligibility")
@@ -71,7 +79,9 @@ def trial_eligibility(trial_id: str) -> ResponseReturnValue:
         as_of = as_of_date(body, date.today())
         record = patient_record(body, current_app.extensions["patients"], [trial], as_of)
         report = evaluate_trial(_book(), trial, record, as_of)
-        note_reports([report], record.patient_id)  # metrics and the request line (service/observability)
+        note_reports(
+            [report], record.patient_id
+        )  # metrics and the request line (service/observability)
         return jsonify(report)
 
 
@@ -84,5 +94,14 @@ def eligibility() -> ResponseReturnValue:
         as_of = as_of_date(body, date.today())
         record = patient_record(body, current_app.extensions["patients"], trials, as_of)
         reports = evaluate_trials(_book(), trials, record, as_of)
-        note_reports(reports, record.patient_id)  # metrics and the request line (service/observability)
-    return jsonify({"patientId": record.patient_id, "asOf": as_of.isoformat(), "rulesVersion": _book().version, "reports": reports})
+        note_reports(
+            reports, record.patient_id
+        )  # metrics and the request line (service/observability)
+    return jsonify(
+        {
+            "patientId": record.patient_id,
+            "asOf": as_of.isoformat(),
+            "rulesVersion": _book().version,
+            "reports": reports,
+        }
+    )

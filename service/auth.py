@@ -11,7 +11,13 @@ from typing import Any
 import jwt
 import requests
 
-from service.cds.jwt_auth import KEY_SHAPES, PYJWT_REFUSALS, JwksCache, bearer_token, unverified_parts
+from service.cds.jwt_auth import (
+    KEY_SHAPES,
+    PYJWT_REFUSALS,
+    JwksCache,
+    bearer_token,
+    unverified_parts,
+)
 from service.errors import Forbidden, ServiceUnavailable, Unauthorized
 from service.fhir.settings import ConfigError
 
@@ -62,7 +68,10 @@ class ApiTokenVerifier:
             raise _refuse(exc.reason(), exc.message.split(": ", 1)[-1]) from exc
         alg, kid, issuer = header.get("alg"), header.get("kid"), unverified.get("iss")
         if alg not in ALGORITHMS:
-            raise _refuse("alg-not-allowed", f"alg {alg!r:.40} is not allowed; use an asymmetric algorithm such as RS256 or ES384")
+            raise _refuse(
+                "alg-not-allowed",
+                f"alg {alg!r:.40} is not allowed; use an asymmetric algorithm such as RS256 or ES384",
+            )
         if not isinstance(kid, str) or not kid:
             raise _refuse("missing-kid", "the token has no kid header")
         if not isinstance(issuer, str) or issuer not in self.issuers:
@@ -71,26 +80,49 @@ class ApiTokenVerifier:
         try:
             key = self._jwks.key(self.issuers[issuer], kid, alg)
         except Unauthorized as exc:
-            raise _refuse(exc.reason(), "the issuer's key for this token could not be found or used") from exc
+            raise _refuse(
+                exc.reason(), "the issuer's key for this token could not be found or used"
+            ) from exc
         claims = self._decode(token, key, issuer)
         if self.scope not in token_scopes(claims):
-            raise Forbidden(f"the token lacks the scope {self.scope!r} this API requires", details={"reason": "insufficient-scope", "scope": self.scope})
+            raise Forbidden(
+                f"the token lacks the scope {self.scope!r} this API requires",
+                details={"reason": "insufficient-scope", "scope": self.scope},
+            )
         return claims
 
     def _decode(self, token: str, key: jwt.PyJWK, issuer: str) -> dict[str, Any]:
         try:
-            return jwt.decode(token, key=key, algorithms=list(ALGORITHMS), audience=self.audience, issuer=issuer, leeway=self.leeway_seconds,
-                              options={"require": list(REQUIRED_CLAIMS), "enforce_minimum_key_length": True})
+            return jwt.decode(
+                token,
+                key=key,
+                algorithms=list(ALGORITHMS),
+                audience=self.audience,
+                issuer=issuer,
+                leeway=self.leeway_seconds,
+                options={"require": list(REQUIRED_CLAIMS), "enforce_minimum_key_length": True},
+            )
         except jwt.MissingRequiredClaimError as exc:
-            raise _refuse(f"missing-{exc.claim}", f"the token lacks the required {exc.claim} claim") from exc
+            raise _refuse(
+                f"missing-{exc.claim}", f"the token lacks the required {exc.claim} claim"
+            ) from exc
         except jwt.PyJWTError as exc:
-            reason, message = next(((r, m) for kind, r, m in PYJWT_REFUSALS if isinstance(exc, kind)), ("invalid-token", "the token failed verification"))
-            raise _refuse(reason, message.replace("this CDS Service's endpoint", "this API").replace("a trusted CDS Client", "a trusted issuer")
-                          .replace("the CDS Client's key", "the issuer's key")) from exc
+            reason, message = next(
+                ((r, m) for kind, r, m in PYJWT_REFUSALS if isinstance(exc, kind)),
+                ("invalid-token", "the token failed verification"),
+            )
+            raise _refuse(
+                reason,
+                message.replace("this CDS Service's endpoint", "this API")
+                .replace("a trusted CDS Client", "a trusted issuer")
+                .replace("the CDS Client's key", "the issuer's key"),
+            ) from exc
 
 
-UNDECIDED_MESSAGE = ("ELIGIBILITY_FHIR_BASE_URL is set, so the REST API can read patient data: set ELIGIBILITY_API_AUTH=jwt "
-                     "(with ELIGIBILITY_API_JWT_ISSUERS and ELIGIBILITY_API_JWT_AUDIENCE), or ELIGIBILITY_API_AUTH=none explicitly")
+UNDECIDED_MESSAGE = (
+    "ELIGIBILITY_FHIR_BASE_URL is set, so the REST API can read patient data: set ELIGIBILITY_API_AUTH=jwt "
+    "(with ELIGIBILITY_API_JWT_ISSUERS and ELIGIBILITY_API_JWT_AUDIENCE), or ELIGIBILITY_API_AUTH=none explicitly"
+)
 
 
 @dataclass(frozen=True)
@@ -103,7 +135,11 @@ class ApiAuth:
     def check(self, authorization_header: str | None) -> None:
         """Verify the caller, or raise 401/403; refuse every call while undecided (fail closed); nothing to do in mode none."""
         if self.mode == "undecided":
-            raise ServiceUnavailable("the REST API is not configured: " + UNDECIDED_MESSAGE, retry_after=3600, details={"reason": "api-auth-undecided"})
+            raise ServiceUnavailable(
+                "the REST API is not configured: " + UNDECIDED_MESSAGE,
+                retry_after=3600,
+                details={"reason": "api-auth-undecided"},
+            )
         if self.verifier is not None:
             self.verifier.verify(authorization_header)
 
@@ -129,16 +165,28 @@ def api_auth(config: Mapping[str, Any], reaches_patient_data: bool) -> ApiAuth:
         return ApiAuth("undecided") if reaches_patient_data else ApiAuth("none")
     if mode == "none":
         if reaches_patient_data:
-            log.warning("REST API authentication is OFF (ELIGIBILITY_API_AUTH=none) while a FHIR server is configured: "
-                        "anyone who can reach the service can read any patient's eligibility")
+            log.warning(
+                "REST API authentication is OFF (ELIGIBILITY_API_AUTH=none) while a FHIR server is configured: "
+                "anyone who can reach the service can read any patient's eligibility"
+            )
         return ApiAuth("none")
     issuers = config.get("API_JWT_ISSUERS") or {}
-    if not isinstance(issuers, dict) or not issuers or not all(isinstance(k, str) and isinstance(v, str) and v.startswith(("http://", "https://"))
-                                                                 for k, v in issuers.items()):
-        raise ConfigError("ELIGIBILITY_API_JWT_ISSUERS must be a JSON object of issuer → JWKS URL (at least one) when ELIGIBILITY_API_AUTH=jwt")
+    if (
+        not isinstance(issuers, dict)
+        or not issuers
+        or not all(
+            isinstance(k, str) and isinstance(v, str) and v.startswith(("http://", "https://"))
+            for k, v in issuers.items()
+        )
+    ):
+        raise ConfigError(
+            "ELIGIBILITY_API_JWT_ISSUERS must be a JSON object of issuer → JWKS URL (at least one) when ELIGIBILITY_API_AUTH=jwt"
+        )
     audience = config.get("API_JWT_AUDIENCE")
     if not isinstance(audience, str) or not audience.strip():
-        raise ConfigError("ELIGIBILITY_API_JWT_AUDIENCE must name this API (the tokens' aud) when ELIGIBILITY_API_AUTH=jwt")
+        raise ConfigError(
+            "ELIGIBILITY_API_JWT_AUDIENCE must name this API (the tokens' aud) when ELIGIBILITY_API_AUTH=jwt"
+        )
     scope = config.get("API_JWT_SCOPE") or DEFAULT_SCOPE
     if not isinstance(scope, str) or len(scope.split()) != 1:
         raise ConfigError("ELIGIBILITY_API_JWT_SCOPE must be one scope name")

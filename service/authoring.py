@@ -16,12 +16,28 @@ from service.record import record_from_bundle
 from service.rulebook import Criterion, Rulebook, Trial
 
 # Definition members an author checks first, in this order; the rest follow as they are.
-SHOWN_FIRST = ("label", "description", "valueSet", "unit", "lookbackDays", "windowSource", "windowWhy", "absence", "absenceWhy", "logic", "inputs")
+SHOWN_FIRST = (
+    "label",
+    "description",
+    "valueSet",
+    "unit",
+    "lookbackDays",
+    "windowSource",
+    "windowWhy",
+    "absence",
+    "absenceWhy",
+    "logic",
+    "inputs",
+)
 
 
 def explain(book: Rulebook, trial: Trial, criterion: Criterion) -> str:
     """A criterion in readable infix, then every definition it reads (through formulas too), with windows, absence and value sets."""
-    lines = [f"{trial.id} {criterion.id} ({criterion.kind}, {criterion.source})", f"  {criterion.text}", ""]
+    lines = [
+        f"{trial.id} {criterion.id} ({criterion.kind}, {criterion.source})",
+        f"  {criterion.text}",
+        "",
+    ]
     if criterion.formula is None:
         lines += [f"Review by a person: {criterion.review}"]
     else:
@@ -57,12 +73,17 @@ def _definition_lines(book: Rulebook, name: str) -> list[str]:
     """One definition: its kind, then its members (value sets with their size and title)."""
     definition = book.definitions[name]
     lines = [f"  {name} ({definition['kind']})"]
-    keys = [k for k in SHOWN_FIRST if k in definition] + sorted(k for k in definition if k not in SHOWN_FIRST and k != "kind")
+    keys = [k for k in SHOWN_FIRST if k in definition] + sorted(
+        k for k in definition if k not in SHOWN_FIRST and k != "kind"
+    )
     for key in keys:
         value = definition[key]
         if key == "logic":
             value = render_logic(value)
-        elif key in ("valueSet", "negativeValueSet", "conditionValueSet", "method") and value in book.value_sets:
+        elif (
+            key in ("valueSet", "negativeValueSet", "conditionValueSet", "method")
+            and value in book.value_sets
+        ):
             value = _value_set_text(book, value)
         elif not isinstance(value, str):
             value = orjson.dumps(value).decode()
@@ -73,7 +94,9 @@ def _definition_lines(book: Rulebook, name: str) -> list[str]:
 def _value_set_text(book: Rulebook, name: str) -> str:
     """A value set by name, title and size."""
     value_set = book.value_sets[name]
-    size = f"{len(value_set.codes)} codes" + (f", {len(value_set.prefixes)} prefixes" if value_set.prefixes else "")
+    size = f"{len(value_set.codes)} codes" + (
+        f", {len(value_set.prefixes)} prefixes" if value_set.prefixes else ""
+    )
     size += f", {len(value_set.names)} names" if value_set.names else ""
     return f"{name} — {value_set.title} ({size})"
 
@@ -93,7 +116,11 @@ class CaseResult:
     @property
     def passed(self) -> bool:
         """Say whether the case gives what its manifest expects."""
-        return self.verdict == self.expected_verdict and self.fails == self.expected_fails and not self.wrong_statuses
+        return (
+            self.verdict == self.expected_verdict
+            and self.fails == self.expected_fails
+            and not self.wrong_statuses
+        )
 
 
 def run_cases(book: Rulebook, trial: Trial, fixtures_dir: Path) -> list[CaseResult]:
@@ -110,7 +137,24 @@ def run_cases(book: Rulebook, trial: Trial, fixtures_dir: Path) -> list[CaseResu
 
 def _compare(name: str, expect: dict[str, Any], report: dict[str, Any]) -> CaseResult:
     statuses = {c["id"]: c["status"] for c in report["criteria"]}
-    fails = tuple(sorted(c["id"] for c in report["criteria"]
-                         if (c["kind"] == "inclusion" and c["status"] == "not-met") or (c["kind"] == "exclusion" and c["status"] == "met")))
-    wrong = {cid: (want, statuses.get(cid, "absent")) for cid, want in expect.get("statuses", {}).items() if statuses.get(cid) != want}
-    return CaseResult(name, expect["verdict"], report["verdict"], tuple(sorted(expect.get("fails", []))), fails, wrong)
+    fails = tuple(
+        sorted(
+            c["id"]
+            for c in report["criteria"]
+            if (c["kind"] == "inclusion" and c["status"] == "not-met")
+            or (c["kind"] == "exclusion" and c["status"] == "met")
+        )
+    )
+    wrong = {
+        cid: (want, statuses.get(cid, "absent"))
+        for cid, want in expect.get("statuses", {}).items()
+        if statuses.get(cid) != want
+    }
+    return CaseResult(
+        name,
+        expect["verdict"],
+        report["verdict"],
+        tuple(sorted(expect.get("fails", []))),
+        fails,
+        wrong,
+    )

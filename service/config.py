@@ -52,8 +52,8 @@ DEFAULTS: dict[str, Any] = {
     "FHIR_SMART_KID": None,
     "FHIR_SMART_JKU": None,
     "FHIR_SMART_SCOPES": "system/Patient.read system/Observation.read system/Condition.read system/MedicationRequest.read "
-                         "system/MedicationStatement.read system/MedicationAdministration.read system/Medication.read "
-                         "system/Procedure.read system/AllergyIntolerance.read system/Immunization.read",
+    "system/MedicationStatement.read system/MedicationAdministration.read system/Medication.read "
+    "system/Procedure.read system/AllergyIntolerance.read system/Immunization.read",
     # Seconds per HTTP request, and for all of one evaluation's fetches.
     "FHIR_TIMEOUT": 10,
     "FHIR_DEADLINE": 30,
@@ -109,7 +109,11 @@ def flag(value: object, default: bool) -> bool:
     """Return a boolean setting given as a bool or as text ('false', '0', 'no', 'off' are false); unset or empty is the default."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return default
-    return value if isinstance(value, bool) else str(value).strip().lower() not in ("0", "false", "no", "off")
+    return (
+        value
+        if isinstance(value, bool)
+        else str(value).strip().lower() not in ("0", "false", "no", "off")
+    )
 
 
 def positive_int(value: object, name: str) -> int:

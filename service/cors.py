@@ -26,7 +26,11 @@ class CorsPolicy:
 
     def origins_for(self, path: str) -> frozenset[str]:
         """The origins allowed on a path."""
-        return self.cds_origins if path == CDS_PREFIX or path.startswith(CDS_PREFIX + "/") else self.api_origins
+        return (
+            self.cds_origins
+            if path == CDS_PREFIX or path.startswith(CDS_PREFIX + "/")
+            else self.api_origins
+        )
 
     def allows(self, path: str, origin: str | None) -> bool:
         """Say whether a browser at `origin` may read answers from `path`."""
@@ -39,15 +43,23 @@ def origin_list(value: object, name: str) -> frozenset[str]:
     if value is None or value == "":
         return frozenset()
     items = value.replace(",", " ").split() if isinstance(value, str) else value
-    if not isinstance(items, list) or not all(isinstance(o, str) and (o == "*" or (o.startswith(("http://", "https://")) and o.count("/") == 2))
-                                              for o in items):
-        raise ConfigError(f"ELIGIBILITY_{name} must be a list of origins such as https://sandbox.cds-hooks.org (no path), or *")
+    if not isinstance(items, list) or not all(
+        isinstance(o, str)
+        and (o == "*" or (o.startswith(("http://", "https://")) and o.count("/") == 2))
+        for o in items
+    ):
+        raise ConfigError(
+            f"ELIGIBILITY_{name} must be a list of origins such as https://sandbox.cds-hooks.org (no path), or *"
+        )
     return frozenset(o.rstrip("/") for o in items)
 
 
 def cors_policy(config: Mapping[str, Any]) -> CorsPolicy:
     """Read the CORS settings."""
-    return CorsPolicy(origin_list(config.get("CDS_CORS_ORIGINS"), "CDS_CORS_ORIGINS"), origin_list(config.get("API_CORS_ORIGINS"), "API_CORS_ORIGINS"))
+    return CorsPolicy(
+        origin_list(config.get("CDS_CORS_ORIGINS"), "CDS_CORS_ORIGINS"),
+        origin_list(config.get("API_CORS_ORIGINS"), "API_CORS_ORIGINS"),
+    )
 
 
 def register(app: Flask, policy: CorsPolicy) -> None:
@@ -69,7 +81,9 @@ def register(app: Flask, policy: CorsPolicy) -> None:
     def allow_origin(response: Response) -> Response:
         origin = request.headers.get("Origin")
         if policy.allows(request.path, origin):
-            response.headers["Access-Control-Allow-Origin"] = "*" if "*" in policy.origins_for(request.path) else str(origin)
+            response.headers["Access-Control-Allow-Origin"] = (
+                "*" if "*" in policy.origins_for(request.path) else str(origin)
+            )
             # 401s carry WWW-Authenticate; a browser client may read it to say why it was refused.
             response.headers["Access-Control-Expose-Headers"] = "WWW-Authenticate, Retry-After"
         response.vary.add("Origin")

@@ -26,7 +26,9 @@ def problem_response(body: dict[str, object], headers: dict[str, str] | None = N
 def _log_refusal(status: int, code: str, reason: str, message: str | None) -> None:
     """Log a refused call: method, route template (never the raw path or query) and why; messages only where they cannot hold patient data."""
     suffix = f": {message}" if message else ""
-    log.warning("refused %s %s -> %d %s (%s)%s", request.method, _route(), status, code, reason, suffix)
+    log.warning(
+        "refused %s %s -> %d %s (%s)%s", request.method, _route(), status, code, reason, suffix
+    )
 
 
 def _route() -> str:
@@ -41,14 +43,27 @@ def register(app: Flask) -> None:
     def eligibility_error(exc: EligibilityError) -> Response:
         if exc.status >= 500:
             # The message of a FHIR failure may quote the server's text, which can echo patient data.
-            log.error("failed %s %s -> %d %s (%s)", request.method, _route(), exc.status, exc.code, exc.reason())
+            log.error(
+                "failed %s %s -> %d %s (%s)",
+                request.method,
+                _route(),
+                exc.status,
+                exc.code,
+                exc.reason(),
+            )
         else:
-            _log_refusal(exc.status, exc.code, exc.reason(), exc.message if exc.log_message else None)
+            _log_refusal(
+                exc.status, exc.code, exc.reason(), exc.message if exc.log_message else None
+            )
         return problem_response(exc.to_json(), exc.headers())
 
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(exc: RequestEntityTooLarge) -> Response:
-        return eligibility_error(PayloadTooLarge(f"the request body is larger than the limit of {app.config['MAX_CONTENT_LENGTH']} bytes"))
+        return eligibility_error(
+            PayloadTooLarge(
+                f"the request body is larger than the limit of {app.config['MAX_CONTENT_LENGTH']} bytes"
+            )
+        )
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response:
@@ -56,12 +71,20 @@ def register(app: Flask) -> None:
         code = (exc.name or "error").lower().replace(" ", "-")
         _log_refusal(status, code, code, None)
         # Keep the exception's own headers (405's Allow), but not its HTML content type.
-        headers = {name: value for name, value in exc.get_headers() if name.lower() != "content-type"}
+        headers = {
+            name: value for name, value in exc.get_headers() if name.lower() != "content-type"
+        }
         return problem_response(problem(status, code, exc.description or code), headers)
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Response:
         # Logged without the request body and without the exception's message (str(exc) of a KeyError or ValueError can quote
         # a value from the record); the frames say where it happened.
-        log.error("unexpected error: %s\n%s", type(exc).__name__, "".join(traceback.format_tb(exc.__traceback__)).rstrip())
-        return problem_response(problem(500, "internal-error", "an unexpected error occurred; it has been logged"))
+        log.error(
+            "unexpected error: %s\n%s",
+            type(exc).__name__,
+            "".join(traceback.format_tb(exc.__traceback__)).rstrip(),
+        )
+        return problem_response(
+            problem(500, "internal-error", "an unexpected error occurred; it has been logged")
+        )

@@ -94,7 +94,9 @@ class Unauthorized(EligibilityError):
         reason = self.reason()
         if reason == "missing-authorization":
             return {"WWW-Authenticate": 'Bearer realm="trial-eligibility"'}
-        return {"WWW-Authenticate": f'Bearer realm="trial-eligibility", error="invalid_token", error_description="{reason}"'}
+        return {
+            "WWW-Authenticate": f'Bearer realm="trial-eligibility", error="invalid_token", error_description="{reason}"'
+        }
 
 
 class Forbidden(EligibilityError):
@@ -107,7 +109,9 @@ class Forbidden(EligibilityError):
     def headers(self) -> dict[str, str]:
         """RFC 6750 section 3.1: insufficient_scope, naming the scope needed."""
         scope = self.details.get("scope", "") if isinstance(self.details, dict) else ""
-        return {"WWW-Authenticate": f'Bearer realm="trial-eligibility", error="insufficient_scope", scope="{scope}"'}
+        return {
+            "WWW-Authenticate": f'Bearer realm="trial-eligibility", error="insufficient_scope", scope="{scope}"'
+        }
 
 
 class ServiceUnavailable(EligibilityError):
@@ -132,7 +136,9 @@ class FhirError(EligibilityError):
     status = 502
     code = "fhir-server-error"
 
-    def __init__(self, message: str, *, http_status: int | None = None, details: object = None) -> None:
+    def __init__(
+        self, message: str, *, http_status: int | None = None, details: object = None
+    ) -> None:
         super().__init__(message, details=details)
         self.http_status = http_status
 

@@ -18,9 +18,20 @@ VERDICT_ORDER = {"eligible": 0, "insufficient-data": 1, "ineligible": 2}
 
 def evaluate_criterion(criterion: Criterion, facts: FactSet) -> dict[str, Any]:
     """Return one criterion's status, reason and evidence."""
-    base = {"id": criterion.id, "kind": criterion.kind, "source": criterion.source, "text": criterion.text}
+    base = {
+        "id": criterion.id,
+        "kind": criterion.kind,
+        "source": criterion.source,
+        "text": criterion.text,
+    }
     if criterion.formula is None:
-        return {**base, "status": "review", "reason": criterion.review, "evidence": [], "missing": []}
+        return {
+            **base,
+            "status": "review",
+            "reason": criterion.review,
+            "evidence": [],
+            "missing": [],
+        }
     used = [facts.get(name) for name in sorted(criterion.reads)]
     data = data_for(used)
     result = criterion.formula.evaluate(data)
@@ -41,15 +52,28 @@ def evaluate_criterion(criterion: Criterion, facts: FactSet) -> dict[str, Any]:
         reason = "; ".join(f.summary for f in used)
     evidence = [e.to_json() for f in used for e in f.evidence]
     # What a clinician could obtain to decide an unknown criterion (missing or stale labs).
-    missing = sorted({f.missing for f in decisive if f.value is None and f.missing}) if result is None else []
+    missing = (
+        sorted({f.missing for f in decisive if f.value is None and f.missing})
+        if result is None
+        else []
+    )
     reason = f"{reason} [rule: {criterion.formula.text}]"
     if criterion.kind == "exclusion" and result and _rests_on_names(criterion, used):
-        status, reason = "review", f"met only through a record matched by name, not by code: a person must confirm ({reason})"
+        status, reason = (
+            "review",
+            f"met only through a record matched by name, not by code: a person must confirm ({reason})",
+        )
     causes = [f for f in decisive if f.value is None or f.low is not None or f.high is not None]
     if result is None and causes and all(f.review for f in causes):
         # Undecided only because history a person must confirm was not found: review, not unknown.
-        status, reason, missing = "review", "; ".join(sorted({f.review for f in causes if f.review})) + f" ({reason})", []
-    elif criterion.turns_to_review(status) and not (criterion.review_unless is not None and criterion.review_unless.evaluate(data) is True):
+        status, reason, missing = (
+            "review",
+            "; ".join(sorted({f.review for f in causes if f.review})) + f" ({reason})",
+            [],
+        )
+    elif criterion.turns_to_review(status) and not (
+        criterion.review_unless is not None and criterion.review_unless.evaluate(data) is True
+    ):
         status, reason = "review", f"{criterion.review_reason} ({reason})"
     return {**base, "status": status, "reason": reason, "evidence": evidence, "missing": missing}
 
@@ -66,14 +90,18 @@ def _rests_on_names(criterion: Criterion, used: list[Fact]) -> bool:
 def verdict(criteria: list[dict[str, Any]]) -> str:
     """Ineligible on any failed inclusion or met exclusion; eligible when nothing is unknown."""
     for item in criteria:
-        if (item["kind"] == "inclusion" and item["status"] == "not-met") or (item["kind"] == "exclusion" and item["status"] == "met"):
+        if (item["kind"] == "inclusion" and item["status"] == "not-met") or (
+            item["kind"] == "exclusion" and item["status"] == "met"
+        ):
             return "ineligible"
     if any(item["status"] == "unknown" for item in criteria):
         return "insufficient-data"
     return "eligible"
 
 
-def evaluate_trial(book: Rulebook, trial: Trial, record: PatientRecord, as_of: date, facts: FactSet | None = None) -> dict[str, Any]:
+def evaluate_trial(
+    book: Rulebook, trial: Trial, record: PatientRecord, as_of: date, facts: FactSet | None = None
+) -> dict[str, Any]:
     """Evaluate every criterion of a trial and return the report."""
     facts = facts or FactSet(record, as_of, book)
     criteria = [evaluate_criterion(c, facts) for c in trial.criteria]
@@ -94,12 +122,19 @@ def evaluate_trial(book: Rulebook, trial: Trial, record: PatientRecord, as_of: d
         "criteria": criteria,
     }
     if record.failed:
-        report["dataErrors"] = [{"resourceType": rtype, "message": message} for rtype, message in sorted(record.failed.items())]
+        report["dataErrors"] = [
+            {"resourceType": rtype, "message": message}
+            for rtype, message in sorted(record.failed.items())
+        ]
     if record.unreadable:
         report["dataQuality"] = [item.to_json() for item in record.unreadable]
     if record.notes:
         # Warnings the FHIR server or EHR attached to data that did arrive: shown, they decide nothing.
-        report["dataNotes"] = [{"resourceType": rtype, "message": note} for rtype, items in sorted(record.notes.items()) for note in items]
+        report["dataNotes"] = [
+            {"resourceType": rtype, "message": note}
+            for rtype, items in sorted(record.notes.items())
+            for note in items
+        ]
     return report
 
 
@@ -111,7 +146,13 @@ def verdict_text(report: dict[str, Any]) -> str:
     return str(report["verdict"])
 
 
-def evaluate_trials(book: Rulebook, trials: list[Trial], record: PatientRecord, as_of: date, facts: FactSet | None = None) -> list[dict[str, Any]]:
+def evaluate_trials(
+    book: Rulebook,
+    trials: list[Trial],
+    record: PatientRecord,
+    as_of: date,
+    facts: FactSet | None = None,
+) -> list[dict[str, Any]]:
     """Evaluate several trials over one set of facts; eligible first, then insufficient-data, then ineligible."""
     facts = facts or FactSet(record, as_of, book)
     reports = [evaluate_trial(book, trial, record, as_of, facts) for trial in trials]

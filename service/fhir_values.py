@@ -34,7 +34,11 @@ def date_problem(value: object, *, date_only: bool = False) -> str | None:
         day = _from_parts(value)
         if day is None:
             return f"{value!r} names a day that does not exist"
-        return f"{value!r} is before {EARLIEST_YEAR}, a placeholder rather than a date" if day.year < EARLIEST_YEAR else None
+        return (
+            f"{value!r} is before {EARLIEST_YEAR}, a placeholder rather than a date"
+            if day.year < EARLIEST_YEAR
+            else None
+        )
     if date_only:
         return f"{value!r} is not a FHIR date (YYYY, YYYY-MM or YYYY-MM-DD)"
     if not _DATETIME_RE.fullmatch(value):
@@ -42,7 +46,11 @@ def date_problem(value: object, *, date_only: bool = False) -> str | None:
     day = _from_parts(value[:10])
     if day is None:
         return f"{value!r} names a day that does not exist"
-    return f"{value!r} is before {EARLIEST_YEAR}, a placeholder rather than a date" if day.year < EARLIEST_YEAR else None
+    return (
+        f"{value!r} is before {EARLIEST_YEAR}, a placeholder rather than a date"
+        if day.year < EARLIEST_YEAR
+        else None
+    )
 
 
 def _from_parts(value: str) -> date | None:

@@ -22,8 +22,11 @@ class EvaluationGate:
     def slot(self) -> Iterator[None]:
         """Hold one slot for the length of an evaluation (body read, FHIR fetch, evaluation), or raise ServiceUnavailable."""
         if not self._free.acquire(blocking=False):
-            raise ServiceUnavailable(f"all {self.slots} evaluation slots of this worker are busy; retry shortly", retry_after=1,
-                                     details={"reason": "evaluations-busy"})
+            raise ServiceUnavailable(
+                f"all {self.slots} evaluation slots of this worker are busy; retry shortly",
+                retry_after=1,
+                details={"reason": "evaluations-busy"},
+            )
         try:
             yield
         finally:

@@ -26,7 +26,10 @@ import tempfile
 # Before any worker imports prometheus_client (service.observability.metrics does, on first use): it picks its storage at import.
 _made_metrics_dir = None
 if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-    _made_metrics_dir = tempfile.mkdtemp(prefix="eligibility-metrics-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)  # noqa: S108 - memory-backed
+    _made_metrics_dir = tempfile.mkdtemp(
+        prefix="eligibility-metrics-",
+        dir="/dev/shm" if os.path.isdir("/dev/shm") else None,  # noqa: S108 - memory-backed
+    )
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = _made_metrics_dir
 
 from service import gunicorn_hooks  # noqa: E402 - after PROMETHEUS_MULTIPROC_DIR is set

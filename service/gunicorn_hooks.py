@@ -30,14 +30,18 @@ def write_problem(sock: socket.socket, status_int: int, reason: str, mesg: str) 
     log.warning("request", status=status_int, reason=code, route="<unread>")
     # gunicorn's message can quote the request line (and a token in its query): it is not echoed back.
     body = problem_bytes(status_int, code, f"{reason}: the HTTP request could not be read")
-    head = (f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\nContent-Type: {PROBLEM_JSON}\r\nContent-Length: {len(body)}\r\n"
-            "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n\r\n")
+    head = (
+        f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\nContent-Type: {PROBLEM_JSON}\r\nContent-Length: {len(body)}\r\n"
+        "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n\r\n"
+    )
     util.write_nonblock(sock, head.encode("latin-1") + body)
 
 
 def default_headers_without_server(self: wsgi.Response) -> list[str]:
     """gunicorn's status line and default headers, without `Server: gunicorn` (no banner to fingerprint)."""
-    return [line for line in _original_default_headers(self) if not line.lower().startswith("server:")]
+    return [
+        line for line in _original_default_headers(self) if not line.lower().startswith("server:")
+    ]
 
 
 def conn_init_with_timeout(self: Any) -> None:

@@ -9,7 +9,20 @@ from flask import Flask, Response, request
 from service.errors import BadRequest
 
 # Query parameters that carry credentials by convention (RFC 6750 section 2.3's access_token, and the usual others).
-TOKEN_PARAMETERS = frozenset({"access_token", "token", "jwt", "id_token", "bearer", "authorization", "assertion", "client_assertion", "api_key", "apikey"})
+TOKEN_PARAMETERS = frozenset(
+    {
+        "access_token",
+        "token",
+        "jwt",
+        "id_token",
+        "bearer",
+        "authorization",
+        "assertion",
+        "client_assertion",
+        "api_key",
+        "apikey",
+    }
+)
 # A JWT anywhere in the query (header and payload are base64url JSON objects, so they start with "eyJ").
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}")
 
@@ -26,8 +39,10 @@ def refuse_query_credentials() -> None:
         return
     names = {name.lower() for name in request.args}
     if names & TOKEN_PARAMETERS or _JWT.search(request.query_string.decode("latin-1")):
-        raise CredentialsInQuery("credentials must not be sent in the query string; send 'Authorization: Bearer <token>'",
-                                 details={"reason": "token-in-query"})
+        raise CredentialsInQuery(
+            "credentials must not be sent in the query string; send 'Authorization: Bearer <token>'",
+            details={"reason": "token-in-query"},
+        )
 
 
 def protect_response(response: Response) -> Response:

@@ -22,7 +22,9 @@ class OrjsonProvider(DefaultJSONProvider):
             return super().response(*args, **kwargs)
         obj = self._prepare_response_obj(args, kwargs)
         try:
-            body = orjson.dumps(obj, default=self.default, option=_OPTIONS | orjson.OPT_APPEND_NEWLINE)
+            body = orjson.dumps(
+                obj, default=self.default, option=_OPTIONS | orjson.OPT_APPEND_NEWLINE
+            )
         except TypeError:
             # Integers past 64 bits, non-string keys, cycles: the stdlib encoder decides, as it always did.
             return super().response(*args, **kwargs)

@@ -121,12 +121,16 @@ def _rewrite(node: Any) -> tuple[Any, Any]:
         exact = [{"===": [_var(f"{n}__lo"), _var(f"{n}__hi")]} for n in sorted(names)]
         if not names:
             return node, node
-        return {"and": [*_not_null(names), *exact, node]}, {"or": [{"!": [{"and": _not_null(names) + exact}]}, node]}
+        return {"and": [*_not_null(names), *exact, node]}, {
+            "or": [{"!": [{"and": _not_null(names) + exact}]}, node]
+        }
     else:
         raise LogicError(f"{op!r} cannot be a condition on its own")
     if not names:
         return definite, possible
-    return {"and": [*_not_null(names), definite]}, {"or": [{"!": [{"and": _not_null(names)}]}, possible]}
+    return {"and": [*_not_null(names), definite]}, {
+        "or": [{"!": [{"and": _not_null(names)}]}, possible]
+    }
 
 
 def three_valued(logic: Any) -> dict[str, Any]:
@@ -162,7 +166,9 @@ def render(node: Any) -> str:
     """Render a rule as a short infix expression for a reason line (``anc >= 1.5``)."""
     parsed = _op(node)
     if parsed is None:
-        return "null" if node is None else str(node).lower() if isinstance(node, bool) else str(node)
+        return (
+            "null" if node is None else str(node).lower() if isinstance(node, bool) else str(node)
+        )
     op, args = parsed
     if op == "var":
         return str(args[0])
@@ -171,7 +177,10 @@ def render(node: Any) -> str:
     if op == "!!":
         return render(args[0])
     if op in ("and", "or"):
-        return f" {op} ".join(f"({render(a)})" if _op(a) and _op(a)[0] in ("and", "or") else render(a) for a in args)  # type: ignore[index]
+        return f" {op} ".join(
+            f"({render(a)})" if _op(a) and _op(a)[0] in ("and", "or") else render(a)  # type: ignore[index]
+            for a in args
+        )
     if op in ORDER and len(args) == 3:
         return f"{render(args[0])} {op} {render(args[1])} {op} {render(args[2])}"
     symbol = {"===": "==", "!==": "!="}.get(op, op)

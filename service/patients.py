@@ -45,7 +45,9 @@ class FixturePatients:
         """Return the fixture patient's whole record (a fixture holds only what its trial reads)."""
         path = self.index().get(patient_id)
         if path is None:
-            raise PatientNotFound(f"no bundled fixture patient with id {patient_id!r} (and no FHIR server is configured)")
+            raise PatientNotFound(
+                f"no bundled fixture patient with id {patient_id!r} (and no FHIR server is configured)"
+            )
         return record_from_bundle(orjson.loads(path.read_bytes()))
 
     def index(self) -> dict[str, Path]:
@@ -75,4 +77,6 @@ class FhirPatients:
 
     def record(self, patient_id: str, trials: Iterable[Trial], as_of: date) -> PatientRecord:
         """Fetch the Patient and the planned searches."""
-        return fetch_record(self.client, plan_searches(self.book, list(trials)), patient_id, as_of, self.options)
+        return fetch_record(
+            self.client, plan_searches(self.book, list(trials)), patient_id, as_of, self.options
+        )

@@ -21,8 +21,14 @@ def title_for(status: int) -> str:
 
 def problem(status: int, code: str, detail: str, details: object = None) -> dict[str, object]:
     """Build a problem body: type, title, status, detail, plus the service's stable `error` code (and `message`, the same text as `detail`)."""
-    body: dict[str, object] = {"type": TYPE_PREFIX + code, "title": title_for(status), "status": status, "detail": detail,
-                               "error": code, "message": detail}
+    body: dict[str, object] = {
+        "type": TYPE_PREFIX + code,
+        "title": title_for(status),
+        "status": status,
+        "detail": detail,
+        "error": code,
+        "message": detail,
+    }
     if details is not None:
         body["details"] = details
     return body

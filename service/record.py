@@ -14,12 +14,31 @@ from service.record_checks import Unreadable, split_readable
 # The resource types that record a medication given, taken or ordered (a Medication resource is what they point at).
 MEDICATION_TYPES = ("MedicationAdministration", "MedicationStatement", "MedicationRequest")
 READ_TYPES = frozenset(
-    {"Patient", "Observation", "Condition", "MedicationRequest", "MedicationStatement", "MedicationAdministration",
-     "Medication", "Procedure", "AllergyIntolerance", "Immunization"}
+    {
+        "Patient",
+        "Observation",
+        "Condition",
+        "MedicationRequest",
+        "MedicationStatement",
+        "MedicationAdministration",
+        "Medication",
+        "Procedure",
+        "AllergyIntolerance",
+        "Immunization",
+    }
 )
 # A literal reference's ``Type/id`` tail (relative, or the end of an absolute URL), version suffix dropped.
 _TYPE_ID = re.compile(r"(?:^|/)([A-Z][A-Za-z]+/[A-Za-z0-9.-]{1,64})(?:/_history/[^/]*)?$")
-BUNDLE_TYPES = {"collection", "searchset", "transaction", "batch", "transaction-response", "batch-response", "document", "message"}
+BUNDLE_TYPES = {
+    "collection",
+    "searchset",
+    "transaction",
+    "batch",
+    "transaction-response",
+    "batch-response",
+    "document",
+    "message",
+}
 
 
 @dataclass(frozen=True)
@@ -40,7 +59,9 @@ class PatientRecord:
         """Return the patient's logical id (or its fullUrl when it has none)."""
         return str(self.patient.get("id") or self.patient.get("_fullUrl") or "")
 
-    def resolve(self, reference: object, referrer: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    def resolve(
+        self, reference: object, referrer: dict[str, Any] | None = None
+    ) -> dict[str, Any] | None:
         """Return the readable resource a Reference points at, or None.
 
         A ``#id`` reference is looked up in the referrer's ``contained``; ``urn:uuid`` and absolute URLs by the
@@ -62,7 +83,11 @@ class PatientRecord:
             candidate = self.index.get(tail.group(1)) if tail else None
             # An absolute URL reaches a resource by its Type/id only when nothing says that resource lives elsewhere: one
             # whose fullUrl has another base is another server's Medication/x, not the one this reference names.
-            if candidate is not None and tail is not None and _same_base(reference[: tail.start(1)], candidate):
+            if (
+                candidate is not None
+                and tail is not None
+                and _same_base(reference[: tail.start(1)], candidate)
+            ):
                 found = candidate
         return found if found is not None and id(found) not in self._unreadable_ids else None
 
@@ -98,9 +123,13 @@ class PatientRecord:
 def record_from_bundle(bundle: object) -> PatientRecord:
     """Build a record from a Bundle holding exactly one Patient; raise InvalidBundle otherwise."""
     if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
-        raise InvalidBundle("the body's 'bundle' is not a FHIR Bundle (resourceType must be 'Bundle')")
+        raise InvalidBundle(
+            "the body's 'bundle' is not a FHIR Bundle (resourceType must be 'Bundle')"
+        )
     if not isinstance(bundle.get("type"), str) or bundle["type"] not in BUNDLE_TYPES:
-        raise InvalidBundle(f"Bundle.type {bundle.get('type')!r} is not one of {sorted(BUNDLE_TYPES)}")
+        raise InvalidBundle(
+            f"Bundle.type {bundle.get('type')!r} is not one of {sorted(BUNDLE_TYPES)}"
+        )
     entries = bundle.get("entry") or []
     if not isinstance(entries, list):
         raise InvalidBundle("Bundle.entry must be a list")
@@ -120,7 +149,10 @@ def record_from_bundle(bundle: object) -> PatientRecord:
         raise InvalidBundle(f"the Bundle must hold exactly one Patient; it holds {len(patients)}")
     patient = patients[0]
     keys = _patient_keys(patient)
-    owned = {rtype: [r for r in items if subject_key(r) in keys or subject_key(r) is None] for rtype, items in resources.items()}
+    owned = {
+        rtype: [r for r in items if subject_key(r) in keys or subject_key(r) is None]
+        for rtype, items in resources.items()
+    }
     return PatientRecord(patient=patient, resources=owned, index=index_resources(entries_of(owned)))
 
 

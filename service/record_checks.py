@@ -18,43 +18,122 @@ PERIOD = {"start": "str", "end": "str"}
 REFERENCE = {"reference": "str", "display": "str"}
 RANGE = {"low": "Quantity", "high": "Quantity"}
 REFERENCE_RANGE = {"low": "Quantity", "high": "Quantity", "text": "str", "type": "CodeableConcept"}
-VALUE = {"valueQuantity": "Quantity", "valueCodeableConcept": "CodeableConcept", "valueString": "str", "valueBoolean": "bool",
-         "valueInteger": "integer", "dataAbsentReason": "CodeableConcept", "interpretation": ["CodeableConcept"],
-         "referenceRange": ["ReferenceRange"]}
+VALUE = {
+    "valueQuantity": "Quantity",
+    "valueCodeableConcept": "CodeableConcept",
+    "valueString": "str",
+    "valueBoolean": "bool",
+    "valueInteger": "integer",
+    "dataAbsentReason": "CodeableConcept",
+    "interpretation": ["CodeableConcept"],
+    "referenceRange": ["ReferenceRange"],
+}
 COMPONENT = {"code": "CodeableConcept", **VALUE}
 EXTENSION = {"url": "str", "valueCodeableConcept": "CodeableConcept"}
 DOSAGE = {"text": "str", "route": "CodeableConcept"}
 MEDICATION = {"medicationCodeableConcept": "CodeableConcept", "medicationReference": "Reference"}
 EFFECTIVE = {"effectiveDateTime": "str", "effectiveInstant": "str", "effectivePeriod": "Period"}
 DATA_TYPES: dict[str, dict[str, Any]] = {
-    "Coding": CODING, "CodeableConcept": CONCEPT, "Quantity": QUANTITY, "Period": PERIOD, "Reference": REFERENCE, "Range": RANGE,
-    "ReferenceRange": REFERENCE_RANGE, "Component": COMPONENT, "Extension": EXTENSION, "Dosage": DOSAGE,
+    "Coding": CODING,
+    "CodeableConcept": CONCEPT,
+    "Quantity": QUANTITY,
+    "Period": PERIOD,
+    "Reference": REFERENCE,
+    "Range": RANGE,
+    "ReferenceRange": REFERENCE_RANGE,
+    "Component": COMPONENT,
+    "Extension": EXTENSION,
+    "Dosage": DOSAGE,
     "DispenseRequest": {"validityPeriod": "Period", "expectedSupplyDuration": "Quantity"},
     "Ingredient": {"itemCodeableConcept": "CodeableConcept", "itemReference": "Reference"},
     "Reaction": {"substance": "CodeableConcept"},
 }
 COMMON = {"id": "str", "status": "str", "subject": "Reference", "patient": "Reference"}
 RESOURCES: dict[str, dict[str, Any]] = {
-    "Observation": {**COMMON, "code": "CodeableConcept", **EFFECTIVE, "issued": "str", **VALUE, "component": ["Component"]},
-    "Condition": {**COMMON, "code": "CodeableConcept", "clinicalStatus": "CodeableConcept", "verificationStatus": "CodeableConcept",
-                  "onsetDateTime": "str", "onsetPeriod": "Period", "onsetAge": "Quantity", "onsetRange": "Range", "onsetString": "str",
-                  "abatementDateTime": "str", "abatementPeriod": "Period", "abatementAge": "Quantity", "abatementRange": "Range",
-                  "recordedDate": "str", "extension": ["Extension"]},
-    "MedicationRequest": {**COMMON, **MEDICATION, "authoredOn": "str", "intent": "str", "dispenseRequest": "DispenseRequest",
-                          "dosageInstruction": ["Dosage"]},
-    "MedicationStatement": {**COMMON, **MEDICATION, **EFFECTIVE, "dateAsserted": "str", "dosage": ["Dosage"]},
+    "Observation": {
+        **COMMON,
+        "code": "CodeableConcept",
+        **EFFECTIVE,
+        "issued": "str",
+        **VALUE,
+        "component": ["Component"],
+    },
+    "Condition": {
+        **COMMON,
+        "code": "CodeableConcept",
+        "clinicalStatus": "CodeableConcept",
+        "verificationStatus": "CodeableConcept",
+        "onsetDateTime": "str",
+        "onsetPeriod": "Period",
+        "onsetAge": "Quantity",
+        "onsetRange": "Range",
+        "onsetString": "str",
+        "abatementDateTime": "str",
+        "abatementPeriod": "Period",
+        "abatementAge": "Quantity",
+        "abatementRange": "Range",
+        "recordedDate": "str",
+        "extension": ["Extension"],
+    },
+    "MedicationRequest": {
+        **COMMON,
+        **MEDICATION,
+        "authoredOn": "str",
+        "intent": "str",
+        "dispenseRequest": "DispenseRequest",
+        "dosageInstruction": ["Dosage"],
+    },
+    "MedicationStatement": {
+        **COMMON,
+        **MEDICATION,
+        **EFFECTIVE,
+        "dateAsserted": "str",
+        "dosage": ["Dosage"],
+    },
     "MedicationAdministration": {**COMMON, **MEDICATION, **EFFECTIVE, "dosage": "Dosage"},
-    "Medication": {"id": "str", "code": "CodeableConcept", "form": "CodeableConcept", "ingredient": ["Ingredient"]},
-    "Procedure": {**COMMON, "code": "CodeableConcept", "performedDateTime": "str", "performedPeriod": "Period", "performedString": "str",
-                  "performedAge": "Quantity", "performedRange": "Range"},
-    "AllergyIntolerance": {**COMMON, "code": "CodeableConcept", "clinicalStatus": "CodeableConcept", "verificationStatus": "CodeableConcept",
-                           "reaction": ["Reaction"], "onsetDateTime": "str", "onsetPeriod": "Period", "recordedDate": "str"},
-    "Immunization": {**COMMON, "vaccineCode": "CodeableConcept", "occurrenceDateTime": "str", "occurrenceString": "str"},
+    "Medication": {
+        "id": "str",
+        "code": "CodeableConcept",
+        "form": "CodeableConcept",
+        "ingredient": ["Ingredient"],
+    },
+    "Procedure": {
+        **COMMON,
+        "code": "CodeableConcept",
+        "performedDateTime": "str",
+        "performedPeriod": "Period",
+        "performedString": "str",
+        "performedAge": "Quantity",
+        "performedRange": "Range",
+    },
+    "AllergyIntolerance": {
+        **COMMON,
+        "code": "CodeableConcept",
+        "clinicalStatus": "CodeableConcept",
+        "verificationStatus": "CodeableConcept",
+        "reaction": ["Reaction"],
+        "onsetDateTime": "str",
+        "onsetPeriod": "Period",
+        "recordedDate": "str",
+    },
+    "Immunization": {
+        **COMMON,
+        "vaccineCode": "CodeableConcept",
+        "occurrenceDateTime": "str",
+        "occurrenceString": "str",
+    },
 }
 # The element naming what a resource is about: when it is readable, only criteria about that concept wait on the resource.
-CONCEPT_ELEMENT = {"Observation": "code", "Condition": "code", "Procedure": "code", "AllergyIntolerance": "code",
-                   "Immunization": "vaccineCode", "MedicationRequest": "medicationCodeableConcept",
-                   "MedicationStatement": "medicationCodeableConcept", "MedicationAdministration": "medicationCodeableConcept"}
+CONCEPT_ELEMENT = {
+    "Observation": "code",
+    "Condition": "code",
+    "Procedure": "code",
+    "AllergyIntolerance": "code",
+    "Immunization": "vaccineCode",
+    "MedicationRequest": "medicationCodeableConcept",
+    "MedicationStatement": "medicationCodeableConcept",
+    "MedicationAdministration": "medicationCodeableConcept",
+}
 
 _PRIMITIVES: dict[str, Callable[[object], bool]] = {
     "str": lambda v: isinstance(v, str),
@@ -75,8 +154,11 @@ class Unreadable:
 
     def to_json(self) -> dict[str, Any]:
         """Render as a report's data-quality note."""
-        return {"reference": reference_of(self.resource), "resourceType": self.resource.get("resourceType"),
-                "message": f"set aside, not read: {self.problem}"}
+        return {
+            "reference": reference_of(self.resource),
+            "resourceType": self.resource.get("resourceType"),
+            "message": f"set aside, not read: {self.problem}",
+        }
 
 
 def problem_of(resource: dict[str, Any]) -> str | None:
@@ -109,11 +191,17 @@ def _list_of(member: Check) -> Check:
             if found:
                 return f"[{position}]{found}"
         return None
+
     return check
 
 
 # The JSON types a primitive element may have (``type(True)`` is bool, so a boolean is never taken for a number).
-_PRIMITIVE_TYPES: dict[str, tuple[type, ...]] = {"str": (str,), "bool": (bool,), "number": (int, float), "integer": (int,)}
+_PRIMITIVE_TYPES: dict[str, tuple[type, ...]] = {
+    "str": (str,),
+    "bool": (bool,),
+    "number": (int, float),
+    "integer": (int,),
+}
 _WANTED = {"str": "a string", "bool": "a bool", "number": "a number", "integer": "an integer"}
 
 
@@ -135,12 +223,19 @@ def _object(name: str, fields: dict[str, Check], primitives: dict[str, str]) -> 
                 if found:
                     return f".{key}{found}"
         return None
+
     return check
 
 
 def _object_of(name: str, shape: dict[str, Any]) -> Check:
-    primitives = {key: kind for key, kind in shape.items() if isinstance(kind, str) and kind in _PRIMITIVES}
-    return _object(name, {key: _compile(kind) for key, kind in shape.items() if key not in primitives}, primitives)
+    primitives = {
+        key: kind for key, kind in shape.items() if isinstance(kind, str) and kind in _PRIMITIVES
+    }
+    return _object(
+        name,
+        {key: _compile(kind) for key, kind in shape.items() if key not in primitives},
+        primitives,
+    )
 
 
 def _coding(item: object) -> str | None:
@@ -185,13 +280,24 @@ def _compile(kind: Any) -> Check:
 
 
 def _type_name(item: object) -> str:
-    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean", int: "a number", float: "a number"}.get(type(item), "null")
+    return {
+        dict: "an object",
+        list: "a list",
+        str: "a string",
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+    }.get(type(item), "null")
 
 
-_RESOURCE_CHECKS: dict[str, Check] = {rtype: _object_of(rtype, shape) for rtype, shape in RESOURCES.items()}
+_RESOURCE_CHECKS: dict[str, Check] = {
+    rtype: _object_of(rtype, shape) for rtype, shape in RESOURCES.items()
+}
 
 
-def split_readable(resources: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[Unreadable]]:
+def split_readable(
+    resources: list[dict[str, Any]],
+) -> tuple[list[dict[str, Any]], list[Unreadable]]:
     """Split resources into those that can be read and those set aside (with why)."""
     readable: list[dict[str, Any]] = []
     unreadable: list[Unreadable] = []

@@ -36,7 +36,9 @@ def json_body(request: Request) -> dict[str, Any]:
     """Return the request's JSON object, or raise BadRequest naming the problem."""
     raw = read_body(request)
     if not raw:
-        raise BadRequest("the request body is empty; send a JSON object with 'bundle' or 'patientId'")
+        raise BadRequest(
+            "the request body is empty; send a JSON object with 'bundle' or 'patientId'"
+        )
     try:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
@@ -59,14 +61,20 @@ def as_of_date(body: dict[str, Any], today: date) -> date:
         raise BadRequest(f"'asOf' {value!r} is not a date in the form YYYY-MM-DD") from exc
     if not MIN_AS_OF.year <= day.year <= MAX_AS_OF.year:
         # Lookback arithmetic near date.min would overflow; no patient data lies there anyway.
-        raise BadRequest(f"'asOf' must be between {MIN_AS_OF.isoformat()} and {MAX_AS_OF.isoformat()}")
+        raise BadRequest(
+            f"'asOf' must be between {MIN_AS_OF.isoformat()} and {MAX_AS_OF.isoformat()}"
+        )
     return day
 
 
-def patient_record(body: dict[str, Any], source: PatientSource, trials: list[Trial], as_of: date) -> PatientRecord:
+def patient_record(
+    body: dict[str, Any], source: PatientSource, trials: list[Trial], as_of: date
+) -> PatientRecord:
     """Return the record from the body's Bundle, or fetched by its patientId (exactly one of the two)."""
     if ("bundle" in body) == ("patientId" in body):
-        raise BadRequest("the body needs exactly one of 'bundle' (a FHIR Bundle) or 'patientId' (a FHIR Patient id)")
+        raise BadRequest(
+            "the body needs exactly one of 'bundle' (a FHIR Bundle) or 'patientId' (a FHIR Patient id)"
+        )
     if "bundle" in body:
         return record_from_bundle(body["bundle"])
     if not is_fhir_id(body["patientId"]):
@@ -84,7 +92,9 @@ def trials_for(book: Rulebook, body: dict[str, Any]) -> list[Trial]:
     # Each id is evaluated once: repeating one id 100,000 times once held a worker past its timeout.
     unique = list(dict.fromkeys(wanted))
     if len(unique) > len(book.trials):
-        raise BadRequest(f"'trials' names {len(unique)} different ids; this service serves {len(book.trials)} trials")
+        raise BadRequest(
+            f"'trials' names {len(unique)} different ids; this service serves {len(book.trials)} trials"
+        )
     trials = []
     for trial_id in unique:
         trial = book.trial(trial_id)

@@ -44,11 +44,19 @@ class Criterion:
 
     def turns_to_review(self, status: str) -> bool:
         """Say whether a computed status is one a person must confirm (``either`` means met or not-met)."""
-        return self.review_when is not None and (status == self.review_when or (self.review_when == "either" and status in ("met", "not-met")))
+        return self.review_when is not None and (
+            status == self.review_when
+            or (self.review_when == "either" and status in ("met", "not-met"))
+        )
 
     def to_json(self) -> dict[str, Any]:
         """Render for GET /trials/{id}."""
-        body: dict[str, Any] = {"id": self.id, "kind": self.kind, "source": self.source, "text": self.text}
+        body: dict[str, Any] = {
+            "id": self.id,
+            "kind": self.kind,
+            "source": self.source,
+            "text": self.text,
+        }
         if self.formula is not None:
             body["logic"] = self.formula.logic
             body["definitions"] = sorted(self.reads)
@@ -87,7 +95,14 @@ class Trial:
 
     def summary(self) -> dict[str, Any]:
         """Render for GET /trials."""
-        return {"id": self.id, "title": self.title, "phase": self.phase, "version": self.version, "url": self.url, "counts": self.counts()}
+        return {
+            "id": self.id,
+            "title": self.title,
+            "phase": self.phase,
+            "version": self.version,
+            "url": self.url,
+            "counts": self.counts(),
+        }
 
 
 @dataclass
@@ -108,7 +123,9 @@ class Rulebook:
     def definitions_for(self, trial: Trial) -> set[str]:
         """Return every definition a trial reads, directly or through other definitions."""
         wanted: set[str] = set()
-        todo = [name for c in trial.criteria if c.formula for name in c.reads] + list(trial.target_disease)
+        todo = [name for c in trial.criteria if c.formula for name in c.reads] + list(
+            trial.target_disease
+        )
         while todo:
             name = todo.pop()
             if name in wanted:
@@ -127,14 +144,22 @@ class Rulebook:
 
     def resource_types_for(self, trial: Trial) -> set[str]:
         """Return the FHIR resource types a trial's definitions read."""
-        return {rtype for name in self.definitions_for(trial) for rtype in self.resource_types_of(name)}
+        return {
+            rtype for name in self.definitions_for(trial) for rtype in self.resource_types_of(name)
+        }
 
 
-def _dependencies(definitions: dict[str, dict[str, Any]], formulas: dict[str, Formula], name: str) -> list[str]:
+def _dependencies(
+    definitions: dict[str, dict[str, Any]], formulas: dict[str, Formula], name: str
+) -> list[str]:
     """Return the definitions one definition reads: Cockcroft-Gault inputs, or a formula's facts."""
     definition = definitions[name]
     gate = [definition["absenceReviewWhen"]] if "absenceReviewWhen" in definition else []
-    return list(definition.get("inputs", {}).values()) + gate + (sorted(formulas[name].reads) if name in formulas else [])
+    return (
+        list(definition.get("inputs", {}).values())
+        + gate
+        + (sorted(formulas[name].reads) if name in formulas else [])
+    )
 
 
 def _read(path: Path) -> Any:
@@ -145,7 +170,10 @@ def _read(path: Path) -> Any:
 
 
 def _validate(path: Path, document: Any, schema: dict[str, Any]) -> None:
-    errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(document), key=lambda e: list(e.absolute_path))
+    errors = sorted(
+        jsonschema.Draft202012Validator(schema).iter_errors(document),
+        key=lambda e: list(e.absolute_path),
+    )
     if errors:
         error = errors[0]
         where = "/".join(str(p) for p in error.absolute_path) or "(top)"
@@ -162,7 +190,10 @@ def _merge(target: dict[str, Any], items: dict[str, Any], path: Path, what: str)
 def load_rulebook(rules_dir: Path | str = DEFAULT_RULES_DIR) -> Rulebook:
     """Load and check every rule file; raise RuleError naming the file, criterion and problem."""
     root = Path(rules_dir)
-    schemas = {name: _read(root / "schema" / f"{name}.schema.json") for name in ("valuesets", "definitions", "trial")}
+    schemas = {
+        name: _read(root / "schema" / f"{name}.schema.json")
+        for name in ("valuesets", "definitions", "trial")
+    }
     # The kinds a definition may have are the registry's (service.facts.KINDS), not a list kept in the schema file too.
     schemas["definitions"]["$defs"]["definition"]["properties"]["kind"] = {"enum": sorted(KINDS)}
     digest = hashlib.sha256()
@@ -202,10 +233,19 @@ def load_rulebook(rules_dir: Path | str = DEFAULT_RULES_DIR) -> Rulebook:
         if path.stem != trial.id:
             raise RuleError(f"{path.name}: the file must be named after its trial id {trial.id}")
         trials[trial.id] = trial
-    return Rulebook(value_sets, definitions, formulas, trials, "sha256:" + digest.hexdigest()[:16], value_set_docs)
+    return Rulebook(
+        value_sets,
+        definitions,
+        formulas,
+        trials,
+        "sha256:" + digest.hexdigest()[:16],
+        value_set_docs,
+    )
 
 
-def _check_definitions(definitions: dict[str, dict[str, Any]], value_sets: dict[str, ValueSet], origin: dict[str, Path]) -> dict[str, Formula]:
+def _check_definitions(
+    definitions: dict[str, dict[str, Any]], value_sets: dict[str, ValueSet], origin: dict[str, Path]
+) -> dict[str, Formula]:
     formulas: dict[str, Formula] = {}
     for name, definition in definitions.items():
         where = f"{origin[name].name}: definition {name!r}"
@@ -219,7 +259,9 @@ def _check_definitions(definitions: dict[str, dict[str, Any]], value_sets: dict[
             if other not in definitions:
                 raise RuleError(f"{where}: input {role!r} names unknown definition {other!r}")
         if definition.get("absenceReviewWhen", name) not in definitions:
-            raise RuleError(f"{where}: absenceReviewWhen names unknown definition {definition['absenceReviewWhen']!r}")
+            raise RuleError(
+                f"{where}: absenceReviewWhen names unknown definition {definition['absenceReviewWhen']!r}"
+            )
         if definition["kind"] == "formula":
             try:
                 formulas[name] = Formula(definition["logic"])
@@ -232,12 +274,16 @@ def _check_definitions(definitions: dict[str, dict[str, Any]], value_sets: dict[
     return formulas
 
 
-def _check_cycles(definitions: dict[str, dict[str, Any]], formulas: dict[str, Formula], origin: dict[str, Path]) -> None:
+def _check_cycles(
+    definitions: dict[str, dict[str, Any]], formulas: dict[str, Formula], origin: dict[str, Path]
+) -> None:
     done: set[str] = set()
 
     def visit(name: str, trail: tuple[str, ...]) -> None:
         if name in trail:
-            raise RuleError(f"{origin[name].name}: definition {name!r} depends on itself: {' → '.join((*trail, name))}")
+            raise RuleError(
+                f"{origin[name].name}: definition {name!r} depends on itself: {' → '.join((*trail, name))}"
+            )
         if name in done:
             return
         for other in _dependencies(definitions, formulas, name):
@@ -248,7 +294,9 @@ def _check_cycles(definitions: dict[str, dict[str, Any]], formulas: dict[str, Fo
         visit(name, ())
 
 
-def _compile_trial(path: Path, document: dict[str, Any], definitions: dict[str, dict[str, Any]]) -> Trial:
+def _compile_trial(
+    path: Path, document: dict[str, Any], definitions: dict[str, dict[str, Any]]
+) -> Trial:
     criteria = []
     seen: set[str] = set()
     for item in document["criteria"]:
@@ -258,20 +306,42 @@ def _compile_trial(path: Path, document: dict[str, Any], definitions: dict[str, 
         seen.add(item["id"])
         if item["id"].startswith("inc") != (item["kind"] == "inclusion"):
             raise RuleError(f"{where}: id prefix does not match kind {item['kind']!r}")
-        formula = _checked_formula(item["logic"], definitions, where, "") if "logic" in item else None
-        unless = _checked_formula(item["reviewUnless"], definitions, where, "reviewUnless") if "reviewUnless" in item else None
+        formula = (
+            _checked_formula(item["logic"], definitions, where, "") if "logic" in item else None
+        )
+        unless = (
+            _checked_formula(item["reviewUnless"], definitions, where, "reviewUnless")
+            if "reviewUnless" in item
+            else None
+        )
         criteria.append(
             Criterion(
-                item["id"], item["kind"], item["source"], item["text"], formula, item.get("review"), item.get("note"),
-                item.get("reviewWhen"), item.get("reviewReason"), unless,
+                item["id"],
+                item["kind"],
+                item["source"],
+                item["text"],
+                formula,
+                item.get("review"),
+                item.get("note"),
+                item.get("reviewWhen"),
+                item.get("reviewReason"),
+                unless,
             )
         )
     target = tuple(document.get("targetDisease", ()))
     unknown_targets = sorted(set(target) - definitions.keys())
     if unknown_targets:
         raise RuleError(f"{path.name}: targetDisease names unknown definition(s) {unknown_targets}")
-    return Trial(document["id"], document["title"], document["phase"], document["version"], document["source"], document.get("url"), tuple(criteria),
-                 target)
+    return Trial(
+        document["id"],
+        document["title"],
+        document["phase"],
+        document["version"],
+        document["source"],
+        document.get("url"),
+        tuple(criteria),
+        target,
+    )
 
 
 def _checked_formula(logic: Any, definitions: dict[str, Any], where: str, part: str) -> Formula:
@@ -283,5 +353,7 @@ def _checked_formula(logic: Any, definitions: dict[str, Any], where: str, part: 
         raise RuleError(f"{where}: {label}{exc}") from exc
     unknown = formula.reads - definitions.keys()
     if unknown:
-        raise RuleError(f"{where}: {part + ' ' if part else ''}reads unknown definition(s) {sorted(unknown)}")
+        raise RuleError(
+            f"{where}: {part + ' ' if part else ''}reads unknown definition(s) {sorted(unknown)}"
+        )
     return formula

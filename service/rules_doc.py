@@ -40,14 +40,25 @@ code. SNOMED CT subsumption is not computed: a concept must be listed to match.
 """
 
 ABSENCE_BY_KIND = {
-    "measurement": "unknown", "ulnRatio": "unknown", "inReferenceRange": "unknown", "ordinal": "unknown", "qualitative": "unknown",
-    "age": "unknown", "sex": "unknown", "cockcroftGault": "unknown", "schwartz": "unknown",
+    "measurement": "unknown",
+    "ulnRatio": "unknown",
+    "inReferenceRange": "unknown",
+    "ordinal": "unknown",
+    "qualitative": "unknown",
+    "age": "unknown",
+    "sex": "unknown",
+    "cockcroftGault": "unknown",
+    "schwartz": "unknown",
 }
 
 
 def _window(definition: dict[str, Any]) -> str:
     days = definition.get("lookbackDays")
-    return "—" if days is None else f"{days} d" + (" (onset)" if definition.get("windowBy") == "onset" else "")
+    return (
+        "—"
+        if days is None
+        else f"{days} d" + (" (onset)" if definition.get("windowBy") == "onset" else "")
+    )
 
 
 def _absence(definition: dict[str, Any]) -> str:
@@ -64,8 +75,17 @@ def _bands(definition: dict[str, Any]) -> str:
     bands = sorted(definition.get("ageBands", []), key=lambda b: b["fromYears"])
     if not bands:
         return ""
-    ends = [f"{b['fromYears']}–{n['fromYears'] - 1}" for b, n in itertools.pairwise(bands)] + [f"{bands[-1]['fromYears']}+"]
-    return " Age bands: " + "; ".join(f"{span} y **{b['potential']}** ({b['why'].rstrip('.')})" for span, b in zip(ends, bands, strict=True)) + "."
+    ends = [f"{b['fromYears']}–{n['fromYears'] - 1}" for b, n in itertools.pairwise(bands)] + [
+        f"{bands[-1]['fromYears']}+"
+    ]
+    return (
+        " Age bands: "
+        + "; ".join(
+            f"{span} y **{b['potential']}** ({b['why'].rstrip('.')})"
+            for span, b in zip(ends, bands, strict=True)
+        )
+        + "."
+    )
 
 
 def _window_source(definition: dict[str, Any]) -> str:
@@ -75,27 +95,56 @@ def _window_source(definition: dict[str, Any]) -> str:
         return "—"
     hours = definition.get("negativeWithinHours")
     days = definition.get("negativeWithinDays")
-    negative = f"negative test within {hours} h; " if hours else f"negative test within {days} d; " if days is not None else ""
+    negative = (
+        f"negative test within {hours} h; "
+        if hours
+        else f"negative test within {days} d; "
+        if days is not None
+        else ""
+    )
     return f"{negative}**{source}**: {definition.get('windowWhy', '')}"
 
 
 def render(book: Rulebook) -> str:
     """Return the Markdown documentation of the rulebook."""
-    lines = [INTRO, "## Trials", "", "| trial | criteria | inclusion | exclusion | computable | review |", "|---|---|---|---|---|---|"]
+    lines = [
+        INTRO,
+        "## Trials",
+        "",
+        "| trial | criteria | inclusion | exclusion | computable | review |",
+        "|---|---|---|---|---|---|",
+    ]
     for trial in book.trials.values():
         counts = trial.counts()
-        lines.append(f"| {trial.id} | {len(trial.criteria)} | {counts['inclusion']} | {counts['exclusion']} | {counts['computable']} | {counts['review']} |")
+        lines.append(
+            f"| {trial.id} | {len(trial.criteria)} | {counts['inclusion']} | {counts['exclusion']} | {counts['computable']} | {counts['review']} |"
+        )
     for trial in book.trials.values():
         lines += ["", f"### {trial.id}: why the review criteria are review", ""]
         for criterion in trial.criteria:
             if criterion.formula is None:
                 lines.append(f"- `{criterion.id}`: {criterion.review}")
             elif criterion.review_when:
-                when = "`met` or `not-met`" if criterion.review_when == "either" else f"`{criterion.review_when}`"
-                unless = f" unless {render_logic(criterion.review_unless.logic)}" if criterion.review_unless else ""
-                lines.append(f"- `{criterion.id}` (computed; {when} becomes review{unless}): {criterion.review_reason}")
-    lines += ["", "## Definitions", "", "| name | kind | meaning | lookback | window source | nothing found means | unit | value set |",
-              "|---|---|---|---|---|---|---|---|"]
+                when = (
+                    "`met` or `not-met`"
+                    if criterion.review_when == "either"
+                    else f"`{criterion.review_when}`"
+                )
+                unless = (
+                    f" unless {render_logic(criterion.review_unless.logic)}"
+                    if criterion.review_unless
+                    else ""
+                )
+                lines.append(
+                    f"- `{criterion.id}` (computed; {when} becomes review{unless}): {criterion.review_reason}"
+                )
+    lines += [
+        "",
+        "## Definitions",
+        "",
+        "| name | kind | meaning | lookback | window source | nothing found means | unit | value set |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for name, definition in sorted(book.definitions.items()):
         lines.append(
             f"| `{name}` | {definition['kind']} | {definition['description']}{_bands(definition)} | {_window(definition)} | {_window_source(definition)} | "
@@ -111,5 +160,7 @@ def render(book: Rulebook) -> str:
             extra.append("includes " + ", ".join(doc["include"]))
         if doc.get("exclude"):
             extra.append("minus " + ", ".join(doc["exclude"]))
-        lines.append(f"| `{name}` | {doc['title']} | {size}{'; ' + '; '.join(extra) if extra else ''} | {doc['source']} |")
+        lines.append(
+            f"| `{name}` | {doc['title']} | {size}{'; ' + '; '.join(extra) if extra else ''} | {doc['source']} |"
+        )
     return "\n".join(lines) + "\n"

@@ -70,10 +70,14 @@ class ValueSet:
     # One compiled alternation of the names (built on first use): a record has hundreds of drug texts.
     _pattern: re.Pattern[str] | None = field(default=None, repr=False, compare=False)
     _guard: re.Pattern[str] | None = field(default=None, repr=False, compare=False)
-    _prefix_index: dict[str, tuple[str, ...]] | None = field(default=None, repr=False, compare=False)
+    _prefix_index: dict[str, tuple[str, ...]] | None = field(
+        default=None, repr=False, compare=False
+    )
     # Match results by (concepts, texts) for the process's life (the set does not change once built): patients repeat the
     # same few hundred codes, and each hook call asked ~1,900 matches of ~40 value sets.
-    _memo: dict[tuple[tuple[tuple[str, str, str], ...], tuple[str, ...]], str | None] = field(default_factory=dict, repr=False, compare=False)
+    _memo: dict[tuple[tuple[tuple[str, str, str], ...], tuple[str, ...]], str | None] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def is_plain_codes(self) -> bool:
         """Say whether membership is decided by exact codes alone (no prefixes, names or exclusions)."""
@@ -88,9 +92,14 @@ class ValueSet:
         prefixes = self._prefix_index.get(system)
         if not prefixes or not code.startswith(prefixes):
             return False
-        return any(code.startswith(p) and not code.startswith(self.prefix_vetoes.get((system, p), ())) for p in prefixes)
+        return any(
+            code.startswith(p) and not code.startswith(self.prefix_vetoes.get((system, p), ()))
+            for p in prefixes
+        )
 
-    def match(self, concepts: Iterable[tuple[str, str, str]], texts: Iterable[str] = ()) -> str | None:
+    def match(
+        self, concepts: Iterable[tuple[str, str, str]], texts: Iterable[str] = ()
+    ) -> str | None:
         """Return how the concepts match ('code', 'name') or None; an excluded set's match vetoes the match."""
         key = (tuple(concepts), tuple(texts))
         found = self._memo.get(key, _UNSEEN)
@@ -105,7 +114,9 @@ class ValueSet:
         self._memo[key] = how
         return how
 
-    def _own_match(self, concepts: tuple[tuple[str, str, str], ...], texts: tuple[str, ...]) -> str | None:
+    def _own_match(
+        self, concepts: tuple[tuple[str, str, str], ...], texts: tuple[str, ...]
+    ) -> str | None:
         for system, code, _display in concepts:
             system = canonical_system(system)
             code = canonical_code(system, code)
@@ -116,7 +127,11 @@ class ValueSet:
                 self._pattern = _alternation(self.names)
                 self._guard = _alternation(self.name_guards)
             words = " ".join([*texts, *(display for _s, _c, display in concepts)]).lower()
-            if self._pattern is not None and self._pattern.search(words) and not (self._guard and self._guard.search(words)):
+            if (
+                self._pattern is not None
+                and self._pattern.search(words)
+                and not (self._guard and self._guard.search(words))
+            ):
                 return "name"
         return None
 
@@ -133,10 +148,14 @@ def value_sets_version(value_sets: dict[str, ValueSet]) -> str:
 
 
 @lru_cache(maxsize=8)
-def _read_expansions(directory: Path, stamp: tuple[int, int]) -> tuple[str, dict[str, tuple[tuple[str, str], ...]]]:
+def _read_expansions(
+    directory: Path, stamp: tuple[int, int]
+) -> tuple[str, dict[str, tuple[tuple[str, str], ...]]]:
     """Read every committed expansion once per process (``stamp`` is the manifest's mtime and size)."""
     manifest = orjson.loads((directory / "manifest.json").read_bytes())
-    sources = ", ".join(s["label"] for s in manifest.get("sources", []) if s["label"] != "curated lists")
+    sources = ", ".join(
+        s["label"] for s in manifest.get("sources", []) if s["label"] != "curated lists"
+    )
     version = f"{manifest['version']} ({sources})"
     codes: dict[str, tuple[tuple[str, str], ...]] = {}
     for name in manifest["valueSets"]:
@@ -164,7 +183,9 @@ def load_expansions(valuesets_dir: Path) -> tuple[str, dict[str, tuple[tuple[str
 def load_name_guards(valuesets_dir: Path) -> tuple[str, ...]:
     """Return the words that stop a name match (negations, family history, screening)."""
     path = valuesets_dir / GUARDS
-    return tuple(w.lower() for w in orjson.loads(path.read_bytes())["words"]) if path.exists() else ()
+    return (
+        tuple(w.lower() for w in orjson.loads(path.read_bytes())["words"]) if path.exists() else ()
+    )
 
 
 def _merge_prefixes(target: ValueSet, other: ValueSet) -> None:
@@ -182,7 +203,9 @@ def _merge_prefixes(target: ValueSet, other: ValueSet) -> None:
     target.prefixes.extend(other.prefixes)
 
 
-def build_value_sets(documents: dict[str, dict[str, Any]], valuesets_dir: Path | None = None) -> ValueSets:
+def build_value_sets(
+    documents: dict[str, dict[str, Any]], valuesets_dir: Path | None = None
+) -> ValueSets:
     """Build value sets from their definitions and committed expansions, resolving 'include' and 'exclude' by name."""
     version, expanded = load_expansions(valuesets_dir) if valuesets_dir else (ValueSets.version, {})
     guards = load_name_guards(valuesets_dir) if valuesets_dir else ()
@@ -197,7 +220,12 @@ def build_value_sets(documents: dict[str, dict[str, Any]], valuesets_dir: Path |
         if name not in documents:
             # The second argument names the value set whose document is at fault.
             culprit = trail[-1] if trail else name
-            raise KeyError(f"value set {culprit!r} includes unknown value set {name!r}" if trail else f"unknown value set {name!r}", culprit)
+            raise KeyError(
+                f"value set {culprit!r} includes unknown value set {name!r}"
+                if trail
+                else f"unknown value set {name!r}",
+                culprit,
+            )
         doc = documents[name]
         vs = ValueSet(name=name, title=doc.get("title", name), name_guards=guards)
         vs.codes.update(expanded.get(name, ()))

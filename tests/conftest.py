@@ -42,7 +42,10 @@ def load_json(path: Path) -> Any:
 
 def pytest_configure(config: pytest.Config) -> None:
     """Register the `needs` marker."""
-    config.addinivalue_line("markers", "needs(*names): the test needs something from outside the repository (tests/needs.py)")
+    config.addinivalue_line(
+        "markers",
+        "needs(*names): the test needs something from outside the repository (tests/needs.py)",
+    )
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -64,7 +64,10 @@ def swept_cases() -> list[Case]:
     if full_sweeps():
         return every
     sample = every[::SAMPLE_EVERY]
-    sample += [next(c for c in every if c.trial == trial) for trial in sorted({c.trial for c in every} - {c.trial for c in sample})]
+    sample += [
+        next(c for c in every if c.trial == trial)
+        for trial in sorted({c.trial for c in every} - {c.trial for c in sample})
+    ]
     return sample
 
 

@@ -30,12 +30,29 @@ def free_port() -> int:
 def gunicorn(env: dict[str, str], log_dir: Path, *, workers: int = 1) -> Iterator[str]:
     """Start `gunicorn -c python:service.gunicorn_conf` with extra environment; yield its base URL; stop it."""
     port = free_port()
-    environment = {**{k: v for k, v in os.environ.items() if not k.startswith("ELIGIBILITY_")}, "WEB_CONCURRENCY": str(workers),
-                   "ELIGIBILITY_CDS_FEEDBACK_DB": str(log_dir / "cds.sqlite3"), "PROMETHEUS_MULTIPROC_DIR": str(log_dir), **env}
+    environment = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("ELIGIBILITY_")},
+        "WEB_CONCURRENCY": str(workers),
+        "ELIGIBILITY_CDS_FEEDBACK_DB": str(log_dir / "cds.sqlite3"),
+        "PROMETHEUS_MULTIPROC_DIR": str(log_dir),
+        **env,
+    }
     with open(log_dir / "access.log", "wb") as access, open(log_dir / "error.log", "wb") as error:
         process = subprocess.Popen(  # noqa: S603 - our own gunicorn and config
-            [str(GUNICORN), "-c", "python:service.gunicorn_conf", "--bind", f"127.0.0.1:{port}", "service.wsgi:serve_app()"],
-            cwd=ROOT, env=environment, stdout=access, stderr=error, start_new_session=True)
+            [
+                str(GUNICORN),
+                "-c",
+                "python:service.gunicorn_conf",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "service.wsgi:serve_app()",
+            ],
+            cwd=ROOT,
+            env=environment,
+            stdout=access,
+            stderr=error,
+            start_new_session=True,
+        )
         url = f"http://127.0.0.1:{port}"
         try:
             _wait_until_up(url, process)
@@ -96,7 +113,9 @@ def slow_clients(url: str, count: int) -> list[socket.socket]:
     for index in range(count):
         sock = socket.create_connection((host, int(port)))
         if index % 2:
-            sock.sendall(b"POST /eligibility HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+            sock.sendall(
+                b"POST /eligibility HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"
+            )
         else:
             sock.sendall(b"POST /eligibility HTTP/1.1\r\nHost: x\r\nContent-")
         sockets.append(sock)
@@ -105,9 +124,12 @@ def slow_clients(url: str, count: int) -> list[socket.socket]:
 
 def hung_evaluations(url: str, count: int) -> list[threading.Thread]:
     """Start `count` evaluations by id (each waits on the hung FHIR server); return their threads (daemons)."""
+
     def post() -> None:
         with suppress(requests.RequestException):
-            requests.post(f"{url}/eligibility", json={"patientId": "p1", "asOf": "2026-01-01"}, timeout=60)
+            requests.post(
+                f"{url}/eligibility", json={"patientId": "p1", "asOf": "2026-01-01"}, timeout=60
+            )
 
     threads = [threading.Thread(target=post, daemon=True) for _ in range(count)]
     for thread in threads:

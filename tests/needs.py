@@ -26,11 +26,18 @@ AXE = ROOT / "tests" / "pages" / "node_modules" / "axe-core" / "axe.min.js"
 
 # name -> (is it here?, what it is and how to get it)
 NEEDS: dict[str, tuple[Callable[[], bool], str]] = {
-    "synthea": (lambda: any(synthea_dir().glob("*.json")),
-                "the 11 Synthea records of ../shared/fhir/synthea beside the checkout (or SYNTHEA_DIR)"),
-    "seeds": (lambda: SEEDS.is_dir(), "the five trial documents of ../shared/seeds beside the checkout"),
-    "browser": (lambda: CHROMIUM.exists() and AXE.exists(),
-                "Debian's chromium and axe-core: apt-get install chromium npm && npm install --prefix tests/pages axe-core@4"),
+    "synthea": (
+        lambda: any(synthea_dir().glob("*.json")),
+        "the 11 Synthea records of ../shared/fhir/synthea beside the checkout (or SYNTHEA_DIR)",
+    ),
+    "seeds": (
+        lambda: SEEDS.is_dir(),
+        "the five trial documents of ../shared/seeds beside the checkout",
+    ),
+    "browser": (
+        lambda: CHROMIUM.exists() and AXE.exists(),
+        "Debian's chromium and axe-core: apt-get install chromium npm && npm install --prefix tests/pages axe-core@4",
+    ),
 }
 
 
@@ -46,5 +53,7 @@ def need(*names: str) -> None:
         if not available():
             message = f"needs {what}"
             if in_ci():
-                pytest.fail(f"{message} (in CI a missing part is a failure, never a skip)", pytrace=False)
+                pytest.fail(
+                    f"{message} (in CI a missing part is a failure, never a skip)", pytrace=False
+                )
             pytest.skip(message)

@@ -25,8 +25,14 @@ def fuzz(app: Flask, examples_per_operation: int) -> tuple[Counter[int], list[st
         operation = result.ok()
         documented = set(operation.definition.raw["responses"])
 
-        @settings(max_examples=examples_per_operation, deadline=None, database=None, derandomize=True, phases=[Phase.explicit, Phase.generate],
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=examples_per_operation,
+            deadline=None,
+            database=None,
+            derandomize=True,
+            phases=[Phase.explicit, Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
         @given(case=operation.as_strategy())
         def send(case: Any) -> None:
             # Known ids, so the generated bodies reach the handlers (a random id is a 404 before any body is read).
@@ -37,9 +43,13 @@ def fuzz(app: Flask, examples_per_operation: int) -> tuple[Counter[int], list[st
             response = case.call(app=app)
             statuses[response.status_code] += 1
             if response.status_code >= 500:
-                server_errors.append(f"{case.method} {case.formatted_path} -> {response.status_code}: {response.text[:200]}")
+                server_errors.append(
+                    f"{case.method} {case.formatted_path} -> {response.status_code}: {response.text[:200]}"
+                )
             if str(response.status_code) not in documented:  # noqa: B023 - send() runs within this iteration
-                undocumented.append(f"{case.method} {case.formatted_path} -> {response.status_code} (not in openapi.yaml)")
+                undocumented.append(
+                    f"{case.method} {case.formatted_path} -> {response.status_code} (not in openapi.yaml)"
+                )
 
         send()
     return statuses, server_errors, undocumented

@@ -29,7 +29,11 @@ ENDPOINTS = [f"/trials/{TRIAL}/eligibility", "/eligibility"]
 
 def bundle(*resources: dict[str, Any]) -> dict[str, Any]:
     """A collection Bundle of the given resources."""
-    return {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": r} for r in resources]}
+    return {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [{"resource": r} for r in resources],
+    }
 
 
 def assert_json_error(response: TestResponse, status: int, code: str) -> dict[str, Any]:
@@ -49,7 +53,9 @@ def assert_json_error(response: TestResponse, status: int, code: str) -> dict[st
 
 def rule_documents() -> list[dict[str, Any]]:
     """The trial rule files, read as plain JSON (independently of the rulebook code)."""
-    return [orjson.loads(p.read_bytes()) for p in sorted((ROOT / "rules" / "trials").glob("*.json"))]
+    return [
+        orjson.loads(p.read_bytes()) for p in sorted((ROOT / "rules" / "trials").glob("*.json"))
+    ]
 
 
 # --- health and trials -------------------------------------------------------------------------------------------
@@ -59,7 +65,11 @@ def test_health_says_ok_with_the_rules_version(client: FlaskClient, book: Rulebo
     """GET /health is 200 with status ok, the rulebook's version and its number of trials."""
     response = client.get("/health")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "rulesVersion": book.version, "trials": len(book.trials)}
+    assert response.get_json() == {
+        "status": "ok",
+        "rulesVersion": book.version,
+        "trials": len(book.trials),
+    }
 
 
 def test_trials_lists_every_trial_in_the_rulebook(client: FlaskClient, book: Rulebook) -> None:
@@ -69,7 +79,12 @@ def test_trials_lists_every_trial_in_the_rulebook(client: FlaskClient, book: Rul
     assert [t["id"] for t in body["trials"]] == list(book.trials)
     for summary in body["trials"]:
         trial = book.trials[summary["id"]]
-        assert (summary["title"], summary["phase"], summary["version"], summary["url"]) == (trial.title, trial.phase, trial.version, trial.url)
+        assert (summary["title"], summary["phase"], summary["version"], summary["url"]) == (
+            trial.title,
+            trial.phase,
+            trial.version,
+            trial.url,
+        )
 
 
 def test_trials_counts_criteria_by_kind_and_by_computable_or_review(client: FlaskClient) -> None:
@@ -94,7 +109,11 @@ def test_trial_shows_its_criteria_in_rule_file_order(client: FlaskClient) -> Non
         assert body["source"] == document["source"]
         assert [c["id"] for c in body["criteria"]] == [c["id"] for c in document["criteria"]]
         for shown, written in zip(body["criteria"], document["criteria"], strict=True):
-            assert (shown["kind"], shown["source"], shown["text"]) == (written["kind"], written["source"], written["text"])
+            assert (shown["kind"], shown["source"], shown["text"]) == (
+                written["kind"],
+                written["source"],
+                written["text"],
+            )
             if "logic" in written:
                 assert shown["logic"] == written["logic"]
                 assert shown["definitions"]
@@ -112,7 +131,11 @@ def test_unknown_trial_is_a_json_404_naming_it(client: FlaskClient) -> None:
 
 def test_eligibility_for_an_unknown_trial_is_a_json_404(client: FlaskClient) -> None:
     """POST /trials/{id}/eligibility for an unknown id is a JSON 404 naming the id (the body is not even read)."""
-    body = assert_json_error(client.post("/trials/NCT99999999/eligibility", json={"bundle": bundle(PATIENT)}), 404, "unknown-trial")
+    body = assert_json_error(
+        client.post("/trials/NCT99999999/eligibility", json={"bundle": bundle(PATIENT)}),
+        404,
+        "unknown-trial",
+    )
     assert "NCT99999999" in body["message"]
 
 
@@ -153,15 +176,51 @@ BAD_BODIES = [
     Bad("bundle-is-patient", 422, "invalid-bundle", "Bundle", json={"bundle": PATIENT}),
     Bad("bundle-is-string", 422, "invalid-bundle", "Bundle", json={"bundle": "Bundle"}),
     Bad("bundle-is-null", 422, "invalid-bundle", "Bundle", json={"bundle": None}),
-    Bad("bundle-without-type", 422, "invalid-bundle", "Bundle.type", json={"bundle": {"resourceType": "Bundle", "entry": [{"resource": PATIENT}]}}),
-    Bad("entry-without-resource", 422, "invalid-bundle", "entry[1]", json={"bundle": {**bundle(PATIENT), "entry": [{"resource": PATIENT}, {}]}}),
+    Bad(
+        "bundle-without-type",
+        422,
+        "invalid-bundle",
+        "Bundle.type",
+        json={"bundle": {"resourceType": "Bundle", "entry": [{"resource": PATIENT}]}},
+    ),
+    Bad(
+        "entry-without-resource",
+        422,
+        "invalid-bundle",
+        "entry[1]",
+        json={"bundle": {**bundle(PATIENT), "entry": [{"resource": PATIENT}, {}]}},
+    ),
     # A Bundle, but not for exactly one patient.
     Bad("zero-patients", 422, "invalid-bundle", "holds 0", json={"bundle": bundle()}),
-    Bad("two-patients", 422, "invalid-bundle", "holds 2", json={"bundle": bundle(PATIENT, {**PATIENT, "id": "p2"})}),
+    Bad(
+        "two-patients",
+        422,
+        "invalid-bundle",
+        "holds 2",
+        json={"bundle": bundle(PATIENT, {**PATIENT, "id": "p2"})},
+    ),
     # asOf that is not a YYYY-MM-DD date.
-    Bad("asof-month-13", 400, "bad-request", "asOf", json={"bundle": bundle(PATIENT), "asOf": "2020-13-01"}),
-    Bad("asof-us-style", 400, "bad-request", "asOf", json={"bundle": bundle(PATIENT), "asOf": "01/02/2020"}),
-    Bad("asof-number", 400, "bad-request", "asOf", json={"bundle": bundle(PATIENT), "asOf": 20200101}),
+    Bad(
+        "asof-month-13",
+        400,
+        "bad-request",
+        "asOf",
+        json={"bundle": bundle(PATIENT), "asOf": "2020-13-01"},
+    ),
+    Bad(
+        "asof-us-style",
+        400,
+        "bad-request",
+        "asOf",
+        json={"bundle": bundle(PATIENT), "asOf": "01/02/2020"},
+    ),
+    Bad(
+        "asof-number",
+        400,
+        "bad-request",
+        "asOf",
+        json={"bundle": bundle(PATIENT), "asOf": 20200101},
+    ),
     Bad("asof-empty", 400, "bad-request", "asOf", json={"bundle": bundle(PATIENT), "asOf": ""}),
 ]
 
@@ -185,9 +244,13 @@ def test_bad_body_gets_a_json_error(client: FlaskClient, bad: Bad, path: str) ->
         ([TRIAL, 7], 400, "'trials'"),
     ],
 )
-def test_bad_trials_list_gets_a_json_error(client: FlaskClient, trials: Any, status: int, says: str) -> None:
+def test_bad_trials_list_gets_a_json_error(
+    client: FlaskClient, trials: Any, status: int, says: str
+) -> None:
     """POST /eligibility with a bad 'trials' member: an unknown id is a 404, a malformed list a 400."""
-    response = client.post("/eligibility", json={"bundle": bundle(PATIENT), "asOf": AS_OF, "trials": trials})
+    response = client.post(
+        "/eligibility", json={"bundle": bundle(PATIENT), "asOf": AS_OF, "trials": trials}
+    )
     body = assert_json_error(response, status, "unknown-trial" if status == 404 else "bad-request")
     assert says in body["message"]
 
@@ -197,7 +260,9 @@ def test_over_size_body_is_a_json_413(path: str) -> None:
     """A body over MAX_CONTENT_LENGTH is a JSON 413 naming the limit, not Werkzeug's HTML page."""
     client = create_app({"TESTING": True, "MAX_CONTENT_LENGTH": 1000}).test_client()
     padded = bundle({**PATIENT, "text": {"status": "generated", "div": "x" * 2000}})
-    body = assert_json_error(client.post(path, json={"bundle": padded, "asOf": AS_OF}), 413, "payload-too-large")
+    body = assert_json_error(
+        client.post(path, json={"bundle": padded, "asOf": AS_OF}), 413, "payload-too-large"
+    )
     assert "1000" in body["message"]
 
 
@@ -205,18 +270,39 @@ def test_over_size_body_is_a_json_413(path: str) -> None:
 def test_chunked_body_over_the_limit_is_a_413_not_a_truncated_json_error(path: str) -> None:
     """A chunked body (no Content-Length, the server terminates the stream) over the limit is a 413, not cut at the limit and read as bad JSON."""
     client = create_app({"TESTING": True, "MAX_CONTENT_LENGTH": 1000}).test_client()
-    padded = orjson.dumps({"bundle": bundle({**PATIENT, "text": {"status": "generated", "div": "x" * 2000}}), "asOf": AS_OF})
-    response = client.post(path, input_stream=io.BytesIO(padded), content_type="application/json",
-                           headers={"Transfer-Encoding": "chunked"}, environ_overrides={"wsgi.input_terminated": True})
+    padded = orjson.dumps(
+        {
+            "bundle": bundle({**PATIENT, "text": {"status": "generated", "div": "x" * 2000}}),
+            "asOf": AS_OF,
+        }
+    )
+    response = client.post(
+        path,
+        input_stream=io.BytesIO(padded),
+        content_type="application/json",
+        headers={"Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True},
+    )
     assert_json_error(response, 413, "payload-too-large")
 
 
 def test_chunked_body_under_the_limit_is_read_whole() -> None:
     """A chunked body under the limit is read to its end and evaluated."""
     client = create_app({"TESTING": True, "MAX_CONTENT_LENGTH": 100_000}).test_client()
-    body = orjson.dumps({"bundle": bundle(PATIENT, {"resourceType": "Condition", "id": "c" * 50_000}), "asOf": AS_OF, "trials": [TRIAL]})
-    response = client.post("/eligibility", input_stream=io.BytesIO(body), content_type="application/json",
-                           headers={"Transfer-Encoding": "chunked"}, environ_overrides={"wsgi.input_terminated": True})
+    body = orjson.dumps(
+        {
+            "bundle": bundle(PATIENT, {"resourceType": "Condition", "id": "c" * 50_000}),
+            "asOf": AS_OF,
+            "trials": [TRIAL],
+        }
+    )
+    response = client.post(
+        "/eligibility",
+        input_stream=io.BytesIO(body),
+        content_type="application/json",
+        headers={"Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True},
+    )
     assert response.status_code == 200, response.get_data(as_text=True)[:300]
     assert [r["trialId"] for r in response.get_json()["reports"]] == [TRIAL]
 
@@ -224,16 +310,24 @@ def test_chunked_body_under_the_limit_is_read_whole() -> None:
 def test_repeated_trial_ids_are_evaluated_once(client: FlaskClient) -> None:
     """100,000 copies of one trial id give one report, in well under a second (it once held a worker past its timeout)."""
     started = time.monotonic()
-    response = client.post("/eligibility", json={"bundle": bundle(PATIENT), "asOf": AS_OF, "trials": [TRIAL] * 100_000})
+    response = client.post(
+        "/eligibility", json={"bundle": bundle(PATIENT), "asOf": AS_OF, "trials": [TRIAL] * 100_000}
+    )
     assert response.status_code == 200
     assert [r["trialId"] for r in response.get_json()["reports"]] == [TRIAL]
     assert time.monotonic() - started < 5
 
 
-def test_more_distinct_trial_ids_than_trials_served_is_a_400(client: FlaskClient, book: Rulebook) -> None:
+def test_more_distinct_trial_ids_than_trials_served_is_a_400(
+    client: FlaskClient, book: Rulebook
+) -> None:
     """A 'trials' list naming more distinct ids than the service serves is refused with 400 before any is looked up."""
     wanted = [f"NCT{n:08d}" for n in range(len(book.trials) + 1)]
-    body = assert_json_error(client.post("/eligibility", json={"bundle": bundle(PATIENT), "trials": wanted}), 400, "bad-request")
+    body = assert_json_error(
+        client.post("/eligibility", json={"bundle": bundle(PATIENT), "trials": wanted}),
+        400,
+        "bad-request",
+    )
     assert str(len(book.trials)) in body["detail"]
 
 
@@ -248,7 +342,11 @@ def test_body_under_the_size_limit_is_accepted(path: str) -> None:
 
 REQUESTS = [
     # Every bad body, on both eligibility endpoints.
-    *[("POST", path, {"data": b.raw} if b.raw is not None else {"json": b.json}) for b in BAD_BODIES for path in ENDPOINTS],
+    *[
+        ("POST", path, {"data": b.raw} if b.raw is not None else {"json": b.json})
+        for b in BAD_BODIES
+        for path in ENDPOINTS
+    ],
     # Unknown routes and trials.
     ("GET", "/nowhere", {}),
     ("GET", "/trials/", {}),
@@ -266,7 +364,9 @@ REQUESTS = [
 
 
 @pytest.mark.parametrize(("method", "path", "kwargs"), REQUESTS)
-def test_no_error_is_html_or_a_500(client: FlaskClient, method: str, path: str, kwargs: dict[str, Any]) -> None:
+def test_no_error_is_html_or_a_500(
+    client: FlaskClient, method: str, path: str, kwargs: dict[str, Any]
+) -> None:
     """Every error response is problem+json with a 4xx status: never an HTML page, never a 500."""
     response = client.open(path, method=method, **kwargs)
     assert 400 <= response.status_code < 500
@@ -277,17 +377,28 @@ def test_no_error_is_html_or_a_500(client: FlaskClient, method: str, path: str, 
 # --- eligibility -------------------------------------------------------------------------------------------------
 
 
-def test_trial_eligibility_report_is_for_the_trial_patient_and_date(client: FlaskClient, book: Rulebook) -> None:
+def test_trial_eligibility_report_is_for_the_trial_patient_and_date(
+    client: FlaskClient, book: Rulebook
+) -> None:
     """POST /trials/{id}/eligibility reports every criterion of that trial, for that patient, as of asOf."""
-    report = client.post(f"/trials/{TRIAL}/eligibility", json={"bundle": bundle(PATIENT), "asOf": AS_OF}).get_json()
-    assert (report["trialId"], report["patientId"], report["asOf"], report["rulesVersion"]) == (TRIAL, "p1", AS_OF, book.version)
+    report = client.post(
+        f"/trials/{TRIAL}/eligibility", json={"bundle": bundle(PATIENT), "asOf": AS_OF}
+    ).get_json()
+    assert (report["trialId"], report["patientId"], report["asOf"], report["rulesVersion"]) == (
+        TRIAL,
+        "p1",
+        AS_OF,
+        book.version,
+    )
     assert [c["id"] for c in report["criteria"]] == [c.id for c in book.trials[TRIAL].criteria]
     assert sum(report["counts"].values()) == len(report["criteria"])
 
 
 def test_age_is_decided_from_the_birth_date_as_of_the_date(client: FlaskClient) -> None:
     """A 30-year-old fails the 6-24 age criterion of NCT06761417, so the trial's verdict is ineligible."""
-    report = client.post(f"/trials/{TRIAL}/eligibility", json={"bundle": bundle(PATIENT), "asOf": AS_OF}).get_json()
+    report = client.post(
+        f"/trials/{TRIAL}/eligibility", json={"bundle": bundle(PATIENT), "asOf": AS_OF}
+    ).get_json()
     age = next(c for c in report["criteria"] if c["id"] == "inc-2a")
     assert age["status"] == "not-met"
     assert report["verdict"] == "ineligible"
@@ -302,15 +413,28 @@ def test_eligibility_evaluates_every_trial_by_default(client: FlaskClient, book:
 
 def test_eligibility_evaluates_only_the_trials_asked_for(client: FlaskClient) -> None:
     """POST /eligibility with 'trials' reports on exactly those."""
-    body = client.post("/eligibility", json={"bundle": bundle(PATIENT), "asOf": AS_OF, "trials": [TRIAL]}).get_json()
+    body = client.post(
+        "/eligibility", json={"bundle": bundle(PATIENT), "asOf": AS_OF, "trials": [TRIAL]}
+    ).get_json()
     assert [r["trialId"] for r in body["reports"]] == [TRIAL]
 
 
 def _trial_document(trial_id: str, logic: dict[str, Any]) -> dict[str, Any]:
     return {
-        "id": trial_id, "title": f"Test trial {trial_id}", "phase": "Phase 2", "version": "1.0.0",
+        "id": trial_id,
+        "title": f"Test trial {trial_id}",
+        "phase": "Phase 2",
+        "version": "1.0.0",
         "source": {"document": "tests/test_api.py"},
-        "criteria": [{"id": "inc-1", "kind": "inclusion", "source": "Inclusion 1", "text": "test", "logic": logic}],
+        "criteria": [
+            {
+                "id": "inc-1",
+                "kind": "inclusion",
+                "source": "Inclusion 1",
+                "text": "test",
+                "logic": logic,
+            }
+        ],
     }
 
 
@@ -328,13 +452,19 @@ def ordering_client(tmp_path: Path) -> FlaskClient:
         "NCT00000004": {"<=": [{"var": "age_years"}, 120]},  # eligible
     }
     for trial_id, logic in trials.items():
-        (rules / "trials" / f"{trial_id}.json").write_bytes(orjson.dumps(_trial_document(trial_id, logic)))
+        (rules / "trials" / f"{trial_id}.json").write_bytes(
+            orjson.dumps(_trial_document(trial_id, logic))
+        )
     return create_app({"TESTING": True, "RULES_DIR": str(rules)}).test_client()
 
 
-def test_eligibility_orders_eligible_then_insufficient_data_then_ineligible(ordering_client: FlaskClient) -> None:
+def test_eligibility_orders_eligible_then_insufficient_data_then_ineligible(
+    ordering_client: FlaskClient,
+) -> None:
     """POST /eligibility lists eligible reports first, then insufficient-data, then ineligible; by trial id within each."""
-    body = ordering_client.post("/eligibility", json={"bundle": bundle(PATIENT), "asOf": AS_OF}).get_json()
+    body = ordering_client.post(
+        "/eligibility", json={"bundle": bundle(PATIENT), "asOf": AS_OF}
+    ).get_json()
     assert [(r["trialId"], r["verdict"]) for r in body["reports"]] == [
         ("NCT00000002", "eligible"),
         ("NCT00000004", "eligible"),
@@ -343,11 +473,19 @@ def test_eligibility_orders_eligible_then_insufficient_data_then_ineligible(orde
     ]
 
 
-def test_eligibility_orders_the_trials_asked_for_by_verdict_too(ordering_client: FlaskClient) -> None:
+def test_eligibility_orders_the_trials_asked_for_by_verdict_too(
+    ordering_client: FlaskClient,
+) -> None:
     """The order of 'trials' in the request does not set the order of the reports; the verdict does."""
     asked = ["NCT00000001", "NCT00000003", "NCT00000002"]
-    body = ordering_client.post("/eligibility", json={"bundle": bundle(PATIENT), "asOf": AS_OF, "trials": asked}).get_json()
-    assert [r["verdict"] for r in body["reports"]] == ["eligible", "insufficient-data", "ineligible"]
+    body = ordering_client.post(
+        "/eligibility", json={"bundle": bundle(PATIENT), "asOf": AS_OF, "trials": asked}
+    ).get_json()
+    assert [r["verdict"] for r in body["reports"]] == [
+        "eligible",
+        "insufficient-data",
+        "ineligible",
+    ]
 
 
 # Auckland is UTC+13 on this day: at 08:30 there it is still 29 February in UTC.
@@ -365,14 +503,18 @@ def test_as_of_defaults_to_today(client: FlaskClient, path: str) -> None:
 def test_as_of_null_is_the_same_as_absent(client: FlaskClient) -> None:
     """asOf: null means today, like an absent asOf."""
     with time_machine.travel(FROZEN, tick=False):
-        body = client.post(f"/trials/{TRIAL}/eligibility", json={"bundle": bundle(PATIENT), "asOf": None}).get_json()
+        body = client.post(
+            f"/trials/{TRIAL}/eligibility", json={"bundle": bundle(PATIENT), "asOf": None}
+        ).get_json()
     assert body["asOf"] == "2024-03-01"
 
 
 def test_as_of_is_used_when_given(client: FlaskClient) -> None:
     """A given asOf wins over today, and ages are computed on it."""
     with time_machine.travel(FROZEN, tick=False):
-        report = client.post(f"/trials/{TRIAL}/eligibility", json={"bundle": bundle(PATIENT), "asOf": "2000-01-02"}).get_json()
+        report = client.post(
+            f"/trials/{TRIAL}/eligibility", json={"bundle": bundle(PATIENT), "asOf": "2000-01-02"}
+        ).get_json()
     assert report["asOf"] == "2000-01-02"
     # Ten years old on 2000-01-02: within 6-24.
     assert next(c for c in report["criteria"] if c["id"] == "inc-2a")["status"] == "met"
@@ -390,12 +532,19 @@ BY_ID_CASES = [
 
 
 @pytest.mark.parametrize(("trial", "case"), BY_ID_CASES)
-def test_patient_id_resolves_against_the_bundled_fixtures(client: FlaskClient, trial: str, case: str) -> None:
+def test_patient_id_resolves_against_the_bundled_fixtures(
+    client: FlaskClient, trial: str, case: str
+) -> None:
     """With no FHIR server, {"patientId"} evaluates the bundled fixture of that id: the same report as posting its Bundle."""
     manifest = orjson.loads((ROOT / "fhir_fixtures" / trial / "manifest.json").read_bytes())
     bundle_body = orjson.loads((ROOT / "fhir_fixtures" / trial / f"{case}.json").read_bytes())
-    by_id = client.post(f"/trials/{trial}/eligibility", json={"patientId": f"{trial.lower()}-{case}", "asOf": manifest["asOf"]})
-    by_bundle = client.post(f"/trials/{trial}/eligibility", json={"bundle": bundle_body, "asOf": manifest["asOf"]})
+    by_id = client.post(
+        f"/trials/{trial}/eligibility",
+        json={"patientId": f"{trial.lower()}-{case}", "asOf": manifest["asOf"]},
+    )
+    by_bundle = client.post(
+        f"/trials/{trial}/eligibility", json={"bundle": bundle_body, "asOf": manifest["asOf"]}
+    )
     assert by_id.status_code == 200, by_id.get_data(as_text=True)[:300]
     assert by_id.get_json() == by_bundle.get_json()
     assert by_id.get_json()["patientId"] == f"{trial.lower()}-{case}"
@@ -404,24 +553,37 @@ def test_patient_id_resolves_against_the_bundled_fixtures(client: FlaskClient, t
 @pytest.mark.parametrize("path", ENDPOINTS)
 def test_unknown_patient_id_is_a_json_404(client: FlaskClient, path: str) -> None:
     """An id no fixture has is a 404 naming the id, not an empty (all-unknown) report."""
-    body = assert_json_error(client.post(path, json={"patientId": "nobody-here"}), 404, "patient-not-found")
+    body = assert_json_error(
+        client.post(path, json={"patientId": "nobody-here"}), 404, "patient-not-found"
+    )
     assert "nobody-here" in body["message"]
 
 
 BAD_IDS = [
     # Not a FHIR id: a path, a query, too long, empty, not a string.
-    "../etc/passwd", "a?b=c", "x" * 65, "", 42, None,
+    "../etc/passwd",
+    "a?b=c",
+    "x" * 65,
+    "",
+    42,
+    None,
 ]
 
 
 @pytest.mark.parametrize("patient_id", BAD_IDS)
 def test_malformed_patient_id_is_a_400(client: FlaskClient, patient_id: Any) -> None:
     """A patientId that is not a FHIR id is refused before any lookup or request."""
-    assert_json_error(client.post("/eligibility", json={"patientId": patient_id}), 400, "bad-request")
+    assert_json_error(
+        client.post("/eligibility", json={"patientId": patient_id}), 400, "bad-request"
+    )
 
 
 def test_bundle_and_patient_id_together_is_a_400(client: FlaskClient) -> None:
     """A body with both a bundle and a patientId is ambiguous: 400, naming both."""
-    body = assert_json_error(client.post("/eligibility", json={"bundle": bundle(PATIENT), "patientId": "p1"}), 400, "bad-request")
+    body = assert_json_error(
+        client.post("/eligibility", json={"bundle": bundle(PATIENT), "patientId": "p1"}),
+        400,
+        "bad-request",
+    )
     assert "bundle" in body["message"]
     assert "patientId" in body["message"]

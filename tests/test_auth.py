@@ -29,22 +29,34 @@ BODY = {"patientId": "nct06761417-age-30", "asOf": "2020-01-01"}
 @pytest.fixture(scope="module")
 def keys() -> Keys:
     """The issuer's RSA and EC keys, and a stranger's."""
-    return Keys(rsa=rsa.generate_private_key(public_exponent=65537, key_size=2048), ec=ec.generate_private_key(ec.SECP384R1()),
-                stranger=rsa.generate_private_key(public_exponent=65537, key_size=2048))
+    return Keys(
+        rsa=rsa.generate_private_key(public_exponent=65537, key_size=2048),
+        ec=ec.generate_private_key(ec.SECP384R1()),
+        stranger=rsa.generate_private_key(public_exponent=65537, key_size=2048),
+    )
 
 
 @pytest.fixture(scope="module")
 def jwks_server(keys: Keys) -> Iterator[LocalServer]:
     """The issuer's JWK Set over real HTTP on 127.0.0.1."""
-    with LocalServer(lambda path, params: (200, jwks(keys)) if path == "/jwks.json" else (404, {})) as server:
+    with LocalServer(
+        lambda path, params: (200, jwks(keys)) if path == "/jwks.json" else (404, {})
+    ) as server:
         yield server
 
 
 @pytest.fixture(scope="module")
 def secured(tmp_path_factory: pytest.TempPathFactory, jwks_server: LocalServer) -> Flask:
     """An app with API_AUTH=jwt trusting one issuer."""
-    return create_app({"TESTING": True, "CDS_FEEDBACK_DB": str(tmp_path_factory.mktemp("auth") / "cds.sqlite3"), "API_AUTH": "jwt",
-                       "API_JWT_ISSUERS": {ISSUER: f"{jwks_server.url}/jwks.json"}, "API_JWT_AUDIENCE": AUDIENCE})
+    return create_app(
+        {
+            "TESTING": True,
+            "CDS_FEEDBACK_DB": str(tmp_path_factory.mktemp("auth") / "cds.sqlite3"),
+            "API_AUTH": "jwt",
+            "API_JWT_ISSUERS": {ISSUER: f"{jwks_server.url}/jwks.json"},
+            "API_JWT_AUDIENCE": AUDIENCE,
+        }
+    )
 
 
 @pytest.fixture
@@ -56,7 +68,15 @@ def client(secured: Flask) -> FlaskClient:
 def token(key: Any, alg: str = "RS384", kid: str = "rsa-1", **overrides: Any) -> str:
     """An access token for the API, changed by `overrides`."""
     now = int(time.time())
-    payload = {"iss": ISSUER, "aud": AUDIENCE, "iat": now, "exp": now + 300, "scope": f"openid {SCOPE}", "sub": "svc-1", **overrides}
+    payload = {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "iat": now,
+        "exp": now + 300,
+        "scope": f"openid {SCOPE}",
+        "sub": "svc-1",
+        **overrides,
+    }
     return jwt.encode(payload, key, algorithm=alg, headers={"kid": kid})
 
 
@@ -74,7 +94,9 @@ def test_a_valid_token_is_accepted(client: FlaskClient, keys: Keys) -> None:
 
 def test_an_es384_token_with_scp_list_is_accepted(client: FlaskClient, keys: Keys) -> None:
     """An ES384 token carrying its scopes as an scp list is accepted too."""
-    response = client.get("/trials", headers=bearer(token(keys.ec, "ES384", "ec-1", scope=None, scp=[SCOPE])))
+    response = client.get(
+        "/trials", headers=bearer(token(keys.ec, "ES384", "ec-1", scope=None, scp=[SCOPE]))
+    )
     assert response.status_code == 200
     assert len(response.get_json()["trials"]) == 5
 
@@ -87,23 +109,32 @@ def test_no_token_is_a_401_with_www_authenticate(client: FlaskClient) -> None:
     assert response.get_json()["details"]["reason"] == "missing-authorization"
 
 
-@pytest.mark.parametrize(("case", "reason"), [
-    # Signed by a key the issuer never published.
-    ("stranger", "unknown-kid"),
-    # For another API.
-    ("wrong-aud", "wrong-aud"),
-    # From an issuer not configured.
-    ("unknown-iss", "unknown-iss"),
-    # Expired beyond the leeway.
-    ("expired", "expired"),
-    # HMAC keyed with the public key.
-    ("hmac", "alg-not-allowed"),
-])
-def test_a_bad_token_is_a_401_saying_why(client: FlaskClient, keys: Keys, case: str, reason: str) -> None:
+@pytest.mark.parametrize(
+    ("case", "reason"),
+    [
+        # Signed by a key the issuer never published.
+        ("stranger", "unknown-kid"),
+        # For another API.
+        ("wrong-aud", "wrong-aud"),
+        # From an issuer not configured.
+        ("unknown-iss", "unknown-iss"),
+        # Expired beyond the leeway.
+        ("expired", "expired"),
+        # HMAC keyed with the public key.
+        ("hmac", "alg-not-allowed"),
+    ],
+)
+def test_a_bad_token_is_a_401_saying_why(
+    client: FlaskClient, keys: Keys, case: str, reason: str
+) -> None:
     """Each failed check is a 401 with invalid_token in WWW-Authenticate and the check in details.reason."""
-    value = {"stranger": lambda: token(keys.stranger, kid="other"), "wrong-aud": lambda: token(keys.rsa, aud="https://other.example"),
-             "unknown-iss": lambda: token(keys.rsa, iss="https://evil.example"), "expired": lambda: token(keys.rsa, exp=int(time.time()) - 600),
-             "hmac": lambda: hmac_with_public_key(keys)}[case]()
+    value = {
+        "stranger": lambda: token(keys.stranger, kid="other"),
+        "wrong-aud": lambda: token(keys.rsa, aud="https://other.example"),
+        "unknown-iss": lambda: token(keys.rsa, iss="https://evil.example"),
+        "expired": lambda: token(keys.rsa, exp=int(time.time()) - 600),
+        "hmac": lambda: hmac_with_public_key(keys),
+    }[case]()
     response = client.post("/eligibility", json=BODY, headers=bearer(value))
     assert response.status_code == 401
     assert response.get_json()["details"]["reason"] == reason
@@ -112,7 +143,9 @@ def test_a_bad_token_is_a_401_saying_why(client: FlaskClient, keys: Keys, case: 
 
 def test_a_token_without_the_scope_is_a_403(client: FlaskClient, keys: Keys) -> None:
     """A valid token without the API's scope is 403 insufficient_scope naming the scope."""
-    response = client.post("/eligibility", json=BODY, headers=bearer(token(keys.rsa, scope="openid profile")))
+    response = client.post(
+        "/eligibility", json=BODY, headers=bearer(token(keys.rsa, scope="openid profile"))
+    )
     assert response.status_code == 403
     assert f'scope="{SCOPE}"' in response.headers["WWW-Authenticate"]
 
@@ -129,7 +162,9 @@ def test_the_pages_need_a_token_too(client: FlaskClient, keys: Keys) -> None:
 
 def test_population_screens_need_a_token_too(client: FlaskClient) -> None:
     """Starting a population screen without a token is a 401: a screen reads every patient of a hospital."""
-    response = client.post("/population-screens", json={"asOf": "2026-11-20", "input": {"ndjson": "file:///tmp/none"}})
+    response = client.post(
+        "/population-screens", json={"asOf": "2026-11-20", "input": {"ndjson": "file:///tmp/none"}}
+    )
     assert response.status_code == 401
     assert response.get_json()["details"]["reason"] == "missing-authorization"
 
@@ -145,7 +180,9 @@ def test_the_demo_without_a_fhir_server_is_open_by_default(tmp_path: Path) -> No
     assert app.test_client().post("/eligibility", json=BODY).status_code == 200
 
 
-def test_a_fhir_server_without_api_auth_refuses_to_start(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_fhir_server_without_api_auth_refuses_to_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """FHIR_BASE_URL set and API_AUTH unset: the served app (service.wsgi) does not start, naming ELIGIBILITY_API_AUTH."""
     monkeypatch.setenv("ELIGIBILITY_FHIR_BASE_URL", "http://127.0.0.1:9/fhir")
     monkeypatch.setenv("ELIGIBILITY_CDS_FEEDBACK_DB", str(tmp_path / "cds.sqlite3"))
@@ -156,25 +193,48 @@ def test_a_fhir_server_without_api_auth_refuses_to_start(tmp_path: Path, monkeyp
 
 def test_an_undecided_app_built_in_process_refuses_every_rest_call(tmp_path: Path) -> None:
     """Built directly (as the CLI does) with a FHIR server and no API_AUTH, the app answers REST calls 503, never a report."""
-    app = create_app({"TESTING": True, "CDS_FEEDBACK_DB": str(tmp_path / "cds.sqlite3"), "FHIR_BASE_URL": "http://127.0.0.1:9/fhir"})
+    app = create_app(
+        {
+            "TESTING": True,
+            "CDS_FEEDBACK_DB": str(tmp_path / "cds.sqlite3"),
+            "FHIR_BASE_URL": "http://127.0.0.1:9/fhir",
+        }
+    )
     response = app.test_client().post("/eligibility", json=BODY)
     assert response.status_code == 503
     assert response.get_json()["details"]["reason"] == "api-auth-undecided"
 
 
-def test_api_auth_none_with_a_fhir_server_starts_with_a_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_api_auth_none_with_a_fhir_server_starts_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     """FHIR_BASE_URL with API_AUTH=none set explicitly starts, and logs a warning that the API is open."""
     with caplog.at_level(logging.WARNING, logger="service.auth"):
-        create_app({"TESTING": True, "CDS_FEEDBACK_DB": str(tmp_path / "cds.sqlite3"), "FHIR_BASE_URL": "http://127.0.0.1:9/fhir", "API_AUTH": "none"})
+        create_app(
+            {
+                "TESTING": True,
+                "CDS_FEEDBACK_DB": str(tmp_path / "cds.sqlite3"),
+                "FHIR_BASE_URL": "http://127.0.0.1:9/fhir",
+                "API_AUTH": "none",
+            }
+        )
     assert any("ELIGIBILITY_API_AUTH=none" in r.getMessage() for r in caplog.records)
 
 
-@pytest.mark.parametrize(("config", "names"), [
-    ({"API_AUTH": "maybe"}, "ELIGIBILITY_API_AUTH"),
-    ({"API_AUTH": "jwt", "API_JWT_AUDIENCE": AUDIENCE}, "ELIGIBILITY_API_JWT_ISSUERS"),
-    ({"API_AUTH": "jwt", "API_JWT_ISSUERS": {ISSUER: "http://127.0.0.1:9/jwks.json"}}, "ELIGIBILITY_API_JWT_AUDIENCE"),
-])
-def test_bad_api_auth_settings_are_config_errors(tmp_path: Path, config: dict[str, Any], names: str) -> None:
+@pytest.mark.parametrize(
+    ("config", "names"),
+    [
+        ({"API_AUTH": "maybe"}, "ELIGIBILITY_API_AUTH"),
+        ({"API_AUTH": "jwt", "API_JWT_AUDIENCE": AUDIENCE}, "ELIGIBILITY_API_JWT_ISSUERS"),
+        (
+            {"API_AUTH": "jwt", "API_JWT_ISSUERS": {ISSUER: "http://127.0.0.1:9/jwks.json"}},
+            "ELIGIBILITY_API_JWT_AUDIENCE",
+        ),
+    ],
+)
+def test_bad_api_auth_settings_are_config_errors(
+    tmp_path: Path, config: dict[str, Any], names: str
+) -> None:
     """An unknown mode, or jwt without issuers or audience, stops start-up naming the setting."""
     with pytest.raises(ConfigError, match=names):
         create_app({"TESTING": True, "CDS_FEEDBACK_DB": str(tmp_path / "cds.sqlite3"), **config})

@@ -16,9 +16,13 @@ from tests.conftest import FIXTURES
 TRIAL = "NCT06761417"
 
 
-def test_explain_shows_the_logic_in_infix_and_each_definition_with_its_window_and_absence(book: Rulebook) -> None:
+def test_explain_shows_the_logic_in_infix_and_each_definition_with_its_window_and_absence(
+    book: Rulebook,
+) -> None:
     """inc-7a reads creatinine ×ULN: its infix logic, the definition's value set (with size), window and why are printed."""
-    text = explain(book, book.trials[TRIAL], next(c for c in book.trials[TRIAL].criteria if c.id == "inc-7a"))
+    text = explain(
+        book, book.trials[TRIAL], next(c for c in book.trials[TRIAL].criteria if c.id == "inc-7a")
+    )
     assert "Logic: creatinine_x_uln <= 1.5" in text
     assert "creatinine_x_uln (ulnRatio)" in text
     assert "valueSet: creatinine — " in text
@@ -29,7 +33,9 @@ def test_explain_shows_the_logic_in_infix_and_each_definition_with_its_window_an
 
 def test_explain_follows_definitions_through_their_inputs(book: Rulebook) -> None:
     """A derived definition's inputs are explained too (creatinine ×ULN reads the age)."""
-    text = explain(book, book.trials[TRIAL], next(c for c in book.trials[TRIAL].criteria if c.id == "inc-7a"))
+    text = explain(
+        book, book.trials[TRIAL], next(c for c in book.trials[TRIAL].criteria if c.id == "inc-7a")
+    )
     assert "  age_years (age)" in text
     assert text.index("creatinine_x_uln (ulnRatio)") < text.index("age_years (age)")
 
@@ -56,7 +62,9 @@ def test_rules_test_names_a_case_whose_expectation_differs_and_exits_1(tmp_path:
     manifest = orjson.loads(manifest_path.read_bytes())
     manifest["patients"]["eligible"]["expect"]["statuses"]["inc-7a"] = "not-met"
     manifest_path.write_bytes(orjson.dumps(manifest))
-    result = CliRunner(env={"COLUMNS": "200"}).invoke(main, ["rules", "test", TRIAL, "--fixtures-dir", str(fixtures), "--failures-only"])
+    result = CliRunner(env={"COLUMNS": "200"}).invoke(
+        main, ["rules", "test", TRIAL, "--fixtures-dir", str(fixtures), "--failures-only"]
+    )
     assert result.exit_code == 1
     assert "DIFFERS" in result.stdout
     assert "inc-7a: not-met → met" in result.stdout

@@ -19,8 +19,18 @@ TRIAL = "NCT06761417"
 AS_OF = "2020-01-01"
 # Thirty years old on the as-of date: fails NCT06761417's 6-24 age criterion.
 BUNDLE = {
-    "resourceType": "Bundle", "type": "collection",
-    "entry": [{"resource": {"resourceType": "Patient", "id": "p1", "birthDate": "1990-01-01", "gender": "female"}}],
+    "resourceType": "Bundle",
+    "type": "collection",
+    "entry": [
+        {
+            "resource": {
+                "resourceType": "Patient",
+                "id": "p1",
+                "birthDate": "1990-01-01",
+                "gender": "female",
+            }
+        }
+    ],
 }
 
 
@@ -39,10 +49,17 @@ def run(*args: str) -> Any:
 
 def test_evaluate_json_prints_the_report_with_its_verdict(bundle_file: Path) -> None:
     """`evaluate --json` prints the JSON report: the trial, the patient, the as-of date and the verdict."""
-    result = run("evaluate", "--trial", TRIAL, "--bundle", str(bundle_file), "--as-of", AS_OF, "--json")
+    result = run(
+        "evaluate", "--trial", TRIAL, "--bundle", str(bundle_file), "--as-of", AS_OF, "--json"
+    )
     assert result.exit_code == 0, result.output
     report = orjson.loads(result.stdout)
-    assert (report["trialId"], report["patientId"], report["asOf"], report["verdict"]) == (TRIAL, "p1", AS_OF, "ineligible")
+    assert (report["trialId"], report["patientId"], report["asOf"], report["verdict"]) == (
+        TRIAL,
+        "p1",
+        AS_OF,
+        "ineligible",
+    )
     assert next(c for c in report["criteria"] if c["id"] == "inc-2a")["status"] == "not-met"
 
 
@@ -71,7 +88,16 @@ def test_evaluate_table_says_no_barrier_found_and_what_to_obtain(tmp_path: Path)
 def test_evaluate_by_patient_id_reads_the_bundled_fixture(monkeypatch: pytest.MonkeyPatch) -> None:
     """`evaluate --patient-id` with no FHIR server configured evaluates the bundled fixture patient of that id."""
     monkeypatch.delenv("ELIGIBILITY_FHIR_BASE_URL", raising=False)
-    result = run("evaluate", "--trial", TRIAL, "--patient-id", "nct06761417-eligible", "--as-of", "2026-11-20", "--json")
+    result = run(
+        "evaluate",
+        "--trial",
+        TRIAL,
+        "--patient-id",
+        "nct06761417-eligible",
+        "--as-of",
+        "2026-11-20",
+        "--json",
+    )
     assert result.exit_code == 0, result.output
     report = orjson.loads(result.stdout)
     assert (report["patientId"], report["verdict"]) == ("nct06761417-eligible", "eligible")
@@ -87,7 +113,17 @@ def test_evaluate_needs_exactly_one_of_bundle_or_patient_id(bundle_file: Path) -
 
 def test_evaluate_with_an_unreachable_fhir_server_exits_2_without_a_trace() -> None:
     """--fhir-base-url pointing at a closed port: exit 2 with a one-line error, no traceback."""
-    result = run("evaluate", "--trial", TRIAL, "--patient-id", "p1", "--fhir-base-url", "http://127.0.0.1:9/fhir", "--as-of", AS_OF)
+    result = run(
+        "evaluate",
+        "--trial",
+        TRIAL,
+        "--patient-id",
+        "p1",
+        "--fhir-base-url",
+        "http://127.0.0.1:9/fhir",
+        "--as-of",
+        AS_OF,
+    )
     assert result.exit_code == 2
     assert "Patient read" in result.output
     assert "Traceback" not in result.output
@@ -95,7 +131,9 @@ def test_evaluate_with_an_unreachable_fhir_server_exits_2_without_a_trace() -> N
 
 def test_evaluate_unknown_trial_exits_non_zero_naming_it(bundle_file: Path) -> None:
     """`evaluate --trial` with an unknown id exits non-zero with a message naming the id."""
-    result = run("evaluate", "--trial", "NCT99999999", "--bundle", str(bundle_file), "--as-of", AS_OF)
+    result = run(
+        "evaluate", "--trial", "NCT99999999", "--bundle", str(bundle_file), "--as-of", AS_OF
+    )
     assert result.exit_code != 0
     assert "NCT99999999" in result.stderr
 
@@ -106,12 +144,17 @@ def test_evaluate_unknown_trial_exits_non_zero_naming_it(bundle_file: Path) -> N
         # Not JSON: orjson's message, with the position.
         (b"{nope", "line 1 column 2"),
         # JSON, but no Patient.
-        (orjson.dumps({"resourceType": "Bundle", "type": "collection", "entry": []}), "exactly one Patient"),
+        (
+            orjson.dumps({"resourceType": "Bundle", "type": "collection", "entry": []}),
+            "exactly one Patient",
+        ),
         # JSON, but not a Bundle.
         (orjson.dumps({"resourceType": "Patient"}), "not a FHIR Bundle"),
     ],
 )
-def test_evaluate_unusable_bundle_exits_2_with_a_message(tmp_path: Path, content: bytes, says: str) -> None:
+def test_evaluate_unusable_bundle_exits_2_with_a_message(
+    tmp_path: Path, content: bytes, says: str
+) -> None:
     """`evaluate` with an unusable Bundle file exits 2 with a one-line error, not a traceback."""
     path = tmp_path / "bad.json"
     path.write_bytes(content)
@@ -123,7 +166,9 @@ def test_evaluate_unusable_bundle_exits_2_with_a_message(tmp_path: Path, content
 
 def test_evaluate_bad_as_of_exits_2(bundle_file: Path) -> None:
     """`evaluate --as-of` that is not a date exits 2 with an error."""
-    result = run("evaluate", "--trial", TRIAL, "--bundle", str(bundle_file), "--as-of", "2020-13-01")
+    result = run(
+        "evaluate", "--trial", TRIAL, "--bundle", str(bundle_file), "--as-of", "2020-13-01"
+    )
     assert result.exit_code == 2
     assert result.stderr.startswith("error:")
 
@@ -154,11 +199,16 @@ def _not_json(path: Path) -> None:
 
 
 def _unknown_definition(path: Path) -> None:
-    _rewrite(path, lambda d: _criterion(d, "inc-2a").update(logic={"<=": [6, {"var": "age_in_years"}, 24]}))
+    _rewrite(
+        path,
+        lambda d: _criterion(d, "inc-2a").update(logic={"<=": [6, {"var": "age_in_years"}, 24]}),
+    )
 
 
 def _misspelled_operator(path: Path) -> None:
-    _rewrite(path, lambda d: _criterion(d, "inc-5a").update(logic={"grater": [{"var": "karnofsky"}, 50]}))
+    _rewrite(
+        path, lambda d: _criterion(d, "inc-5a").update(logic={"grater": [{"var": "karnofsky"}, 50]})
+    )
 
 
 def _no_title(path: Path) -> None:
@@ -173,20 +223,34 @@ CORRUPTIONS = [
     # A trial file cut short.
     ("trials/NCT06761417.json", _not_json, ["NCT06761417.json", "not valid JSON"]),
     # A criterion reading a definition that does not exist.
-    ("trials/NCT06761417.json", _unknown_definition, ["NCT06761417.json", "inc-2a", "age_in_years"]),
+    (
+        "trials/NCT06761417.json",
+        _unknown_definition,
+        ["NCT06761417.json", "inc-2a", "age_in_years"],
+    ),
     # A criterion with a misspelled JsonLogic operator.
     ("trials/NCT06761417.json", _misspelled_operator, ["NCT06761417.json", "inc-5a"]),
     # A trial file missing a required member.
     ("trials/NCT06761417.json", _no_title, ["NCT06761417.json", "title"]),
     # A definition naming a value set that does not exist.
-    ("library/definitions.json", _unknown_value_set, ["definitions.json", "anc", "no-such-value-set"]),
+    (
+        "library/definitions.json",
+        _unknown_value_set,
+        ["definitions.json", "anc", "no-such-value-set"],
+    ),
     # A value-set file cut short.
     ("valuesets/conditions.json", _not_json, ["conditions.json", "not valid JSON"]),
 ]
 
 
-@pytest.mark.parametrize(("relative", "corrupt", "says"), CORRUPTIONS, ids=[f"{c[0]}:{c[1].__name__}" for c in CORRUPTIONS])
-def test_check_rules_fails_on_a_corrupted_copy_naming_the_file(tmp_path: Path, relative: str, corrupt: Callable[[Path], None], says: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("relative", "corrupt", "says"),
+    CORRUPTIONS,
+    ids=[f"{c[0]}:{c[1].__name__}" for c in CORRUPTIONS],
+)
+def test_check_rules_fails_on_a_corrupted_copy_naming_the_file(
+    tmp_path: Path, relative: str, corrupt: Callable[[Path], None], says: list[str]
+) -> None:
     """`check-rules --rules-dir` on a corrupted copy of rules/ exits 1 with a message naming the file (and criterion)."""
     rules = tmp_path / "rules"
     shutil.copytree(ROOT / "rules", rules)
@@ -210,16 +274,26 @@ def test_version_prints_the_package_version() -> None:
 @pytest.mark.parametrize("columns", [80, 200])
 def test_evaluate_table_fits_the_terminal_width(bundle_file: Path, columns: int) -> None:
     """The table is as wide as the terminal says (COLUMNS), never a fixed 160 columns."""
-    result = CliRunner(env={"COLUMNS": str(columns)}).invoke(main, ["evaluate", "--trial", TRIAL, "--bundle", str(bundle_file), "--as-of", AS_OF])
+    result = CliRunner(env={"COLUMNS": str(columns)}).invoke(
+        main, ["evaluate", "--trial", TRIAL, "--bundle", str(bundle_file), "--as-of", AS_OF]
+    )
     assert result.exit_code == 0, result.output
-    widths = {len(line) for line in result.stdout.splitlines() if line.startswith(("┏", "┃", "└", "│"))}
+    widths = {
+        len(line) for line in result.stdout.splitlines() if line.startswith(("┏", "┃", "└", "│"))
+    }
     assert max(widths) == columns
 
 
 @pytest.mark.parametrize(
     ("kind", "status", "colour"),
-    [("inclusion", "met", "green"), ("inclusion", "not-met", "red"), ("exclusion", "met", "red"), ("exclusion", "not-met", "green"),
-     ("exclusion", "unknown", "yellow"), ("inclusion", "review", "cyan")],
+    [
+        ("inclusion", "met", "green"),
+        ("inclusion", "not-met", "red"),
+        ("exclusion", "met", "red"),
+        ("exclusion", "not-met", "green"),
+        ("exclusion", "unknown", "yellow"),
+        ("inclusion", "review", "cyan"),
+    ],
 )
 def test_status_colour_says_good_or_bad_news(kind: str, status: str, colour: str) -> None:
     """A met inclusion and an unmet exclusion are green (good news); a met exclusion and an unmet inclusion red."""

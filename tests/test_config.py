@@ -34,11 +34,15 @@ def test_environment_overrides_a_default(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv("ELIGIBILITY_MAX_CONTENT_LENGTH", "1000")
     app = create_app()
     assert app.config["MAX_CONTENT_LENGTH"] == 1000
-    response = app.test_client().post("/eligibility", data=b"x" * 1001, content_type="application/json")
+    response = app.test_client().post(
+        "/eligibility", data=b"x" * 1001, content_type="application/json"
+    )
     assert response.status_code == 413
 
 
-def test_environment_sets_the_rules_directory(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_environment_sets_the_rules_directory(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     """ELIGIBILITY_RULES_DIR points the app at another rules directory (as the container image does)."""
     rules = tmp_path / "rules"
     shutil.copytree(ROOT / "rules", rules)
@@ -76,7 +80,9 @@ def test_mapping_overrides_the_environment(monkeypatch: pytest.MonkeyPatch) -> N
         (None, None, None),
     ],
 )
-def test_read_secret_prefers_the_file(tmp_path: Path, value: str | None, file_text: str | None, expected: str | None) -> None:
+def test_read_secret_prefers_the_file(
+    tmp_path: Path, value: str | None, file_text: str | None, expected: str | None
+) -> None:
     """read_secret returns the file's content when a path is given, else the value."""
     path = None
     if file_text is not None:
@@ -93,15 +99,27 @@ def test_read_secret_ignores_an_empty_path() -> None:
 
 FLAGS = [
     # Unset or empty: the setting's default, whichever it is.
-    (None, True, True), (None, False, False), ("", True, True), ("  ", False, False),
+    (None, True, True),
+    (None, False, False),
+    ("", True, True),
+    ("  ", False, False),
     # Booleans as they come from JSON-parsed environment variables, and the usual words.
-    (True, False, True), (False, True, False), ("false", True, False), ("0", True, False), ("off", True, False), ("no", True, False),
-    ("true", False, True), ("1", False, True), ("yes", False, True),
+    (True, False, True),
+    (False, True, False),
+    ("false", True, False),
+    ("0", True, False),
+    ("off", True, False),
+    ("no", True, False),
+    ("true", False, True),
+    ("1", False, True),
+    ("yes", False, True),
 ]
 
 
 @pytest.mark.parametrize(("value", "default", "expected"), FLAGS)
-def test_flag_reads_booleans_and_keeps_the_default_when_unset(value: object, default: bool, expected: bool) -> None:
+def test_flag_reads_booleans_and_keeps_the_default_when_unset(
+    value: object, default: bool, expected: bool
+) -> None:
     """flag() reads a boolean setting; None or an empty string is the default (never a silent True)."""
     from service.config import flag
 
@@ -111,6 +129,14 @@ def test_flag_reads_booleans_and_keeps_the_default_when_unset(value: object, def
 def test_defaults_of_the_http_settings() -> None:
     """The API is open only until a FHIR server is set (API_AUTH unset), no CORS origins, 6 evaluation slots, a 2 s SQLite wait, 90-day comments."""
     config = create_app().config
-    assert (config["API_AUTH"], config["API_CORS_ORIGINS"], config["CDS_CORS_ORIGINS"]) == (None, [], [])
-    assert (config["EVALUATION_SLOTS"], config["CDS_DB_BUSY_TIMEOUT"], config["CDS_COMMENT_RETENTION_DAYS"]) == (6, 2.0, 90)
+    assert (config["API_AUTH"], config["API_CORS_ORIGINS"], config["CDS_CORS_ORIGINS"]) == (
+        None,
+        [],
+        [],
+    )
+    assert (
+        config["EVALUATION_SLOTS"],
+        config["CDS_DB_BUSY_TIMEOUT"],
+        config["CDS_COMMENT_RETENTION_DAYS"],
+    ) == (6, 2.0, 90)
     assert config["API_JWT_SCOPE"] == "eligibility.evaluate"

@@ -9,7 +9,13 @@ from tests.conftest import ROOT
 
 def test_the_layout_map_has_one_line_per_module() -> None:
     """Each service/**/*.py has its line in the map, and every module the map names exists."""
-    mapped = set(re.findall(r"^\| `(service/[^`]+\.py)` \|", (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8"), flags=re.M))
+    mapped = set(
+        re.findall(
+            r"^\| `(service/[^`]+\.py)` \|",
+            (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8"),
+            flags=re.M,
+        )
+    )
     modules = {str(p.relative_to(ROOT)) for p in (ROOT / "service").rglob("*.py")}
     assert len(modules) > 50
     assert modules - mapped == set(), "modules missing from CONTRIBUTING.md's map"

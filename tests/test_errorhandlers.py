@@ -43,7 +43,9 @@ def test_the_500_body_never_carries_the_exception_text(crashing_app: Flask) -> N
     assert "Traceback" not in body
 
 
-def test_the_500_is_logged_with_where_it_happened_but_not_the_exception_text(crashing_app: Flask, caplog: pytest.LogCaptureFixture) -> None:
+def test_the_500_is_logged_with_where_it_happened_but_not_the_exception_text(
+    crashing_app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
     """The log names the exception type and the frames (file, line, code) but not its message, which may quote patient data."""
     with caplog.at_level(logging.ERROR):
         crashing_app.test_client().get("/boom")

@@ -20,14 +20,40 @@ LIVER_METS = ("http://snomed.info/sct", "94381002")
 
 def ast(value: float) -> dict[str, Any]:
     """Return an AST result with the lab's upper limit 40 U/L."""
-    return lab(AST, value, "U/L", referenceRange=[{"high": {"value": 40, "unit": "U/L", "system": "http://unitsofmeasure.org", "code": "U/L"}}])
+    return lab(
+        AST,
+        value,
+        "U/L",
+        referenceRange=[
+            {
+                "high": {
+                    "value": 40,
+                    "unit": "U/L",
+                    "system": "http://unitsofmeasure.org",
+                    "code": "U/L",
+                }
+            }
+        ],
+    )
 
 
 # AST ≤ 2.5 × ULN, or ≤ 5 × with liver metastases; between the two limits with none coded → review.
 RELAXED = Criterion(
-    "inc-1", "inclusion", "1", "AST ≤ 2.5 × ULN (≤ 5 × ULN with liver metastases)",
-    Formula({"or": [{"<=": [{"var": "ast_x_uln"}, 2.5]}, {"and": [{"var": "liver_metastases"}, {"<=": [{"var": "ast_x_uln"}, 5]}]}]}),
-    None, review_when="not-met", review_reason="between the limits, no liver metastasis coded",
+    "inc-1",
+    "inclusion",
+    "1",
+    "AST ≤ 2.5 × ULN (≤ 5 × ULN with liver metastases)",
+    Formula(
+        {
+            "or": [
+                {"<=": [{"var": "ast_x_uln"}, 2.5]},
+                {"and": [{"var": "liver_metastases"}, {"<=": [{"var": "ast_x_uln"}, 5]}]},
+            ]
+        }
+    ),
+    None,
+    review_when="not-met",
+    review_reason="between the limits, no liver metastasis coded",
     review_unless=Formula({">": [{"var": "ast_x_uln"}, 5]}),
 )
 
@@ -47,7 +73,9 @@ RELAXED = Criterion(
         pytest.param([], "unknown", id="missing"),
     ],
 )
-def test_review_unless_keeps_a_decided_result(book: Rulebook, resources: list[dict[str, Any]], expected: str) -> None:
+def test_review_unless_keeps_a_decided_result(
+    book: Rulebook, resources: list[dict[str, Any]], expected: str
+) -> None:
     """reviewWhen turns its status into review except where reviewUnless is definitely true."""
     assert evaluate_criterion(RELAXED, facts(book, *resources, as_of=AS_OF))["status"] == expected
 
@@ -55,10 +83,20 @@ def test_review_unless_keeps_a_decided_result(book: Rulebook, resources: list[di
 def test_review_unless_unknown_still_reviews(book: Rulebook) -> None:
     """An unknown reviewUnless does not keep the result decided: review."""
     criterion = Criterion(
-        "exc-1", "exclusion", "1", "Severe liver disorder", Formula({"var": "liver_metastases"}), None,
-        review_when="met", review_reason="grade to confirm", review_unless=Formula({">": [{"var": "ast_x_uln"}, 10]}),
+        "exc-1",
+        "exclusion",
+        "1",
+        "Severe liver disorder",
+        Formula({"var": "liver_metastases"}),
+        None,
+        review_when="met",
+        review_reason="grade to confirm",
+        review_unless=Formula({">": [{"var": "ast_x_uln"}, 10]}),
     )
-    assert evaluate_criterion(criterion, facts(book, condition(*LIVER_METS), as_of=AS_OF))["status"] == "review"
+    assert (
+        evaluate_criterion(criterion, facts(book, condition(*LIVER_METS), as_of=AS_OF))["status"]
+        == "review"
+    )
 
 
 @pytest.mark.parametrize(
@@ -72,8 +110,16 @@ def test_review_unless_unknown_still_reviews(book: Rulebook) -> None:
 )
 def test_review_when_either(book: Rulebook, resources: list[dict[str, Any]], expected: str) -> None:
     """reviewWhen 'either' turns met and not-met into review, with the computed reason kept."""
-    criterion = Criterion("inc-1", "inclusion", "1", "Liver metastases", Formula({"var": "liver_metastases"}), None,
-                          review_when="either", review_reason="a code does not verify it")
+    criterion = Criterion(
+        "inc-1",
+        "inclusion",
+        "1",
+        "Liver metastases",
+        Formula({"var": "liver_metastases"}),
+        None,
+        review_when="either",
+        review_reason="a code does not verify it",
+    )
     result = evaluate_criterion(criterion, facts(book, *resources, as_of=AS_OF))
     assert result["status"] == expected
     assert result["reason"].startswith("a code does not verify it (")
@@ -81,12 +127,22 @@ def test_review_when_either(book: Rulebook, resources: list[dict[str, Any]], exp
 
 def test_review_when_either_keeps_unknown(book: Rulebook) -> None:
     """reviewWhen 'either' leaves an unknown result unknown (missing data is obtained, not reviewed)."""
-    criterion = Criterion("inc-1", "inclusion", "1", "AST", Formula({"<=": [{"var": "ast_x_uln"}, 2.5]}), None,
-                          review_when="either", review_reason="confirm")
+    criterion = Criterion(
+        "inc-1",
+        "inclusion",
+        "1",
+        "AST",
+        Formula({"<=": [{"var": "ast_x_uln"}, 2.5]}),
+        None,
+        review_when="either",
+        review_reason="confirm",
+    )
     assert evaluate_criterion(criterion, facts(book, as_of=AS_OF))["status"] == "unknown"
 
 
-def _report(book: Rulebook, trial: str, gender: str = "male", birth_date: str = "1980-01-01") -> dict:
+def _report(
+    book: Rulebook, trial: str, gender: str = "male", birth_date: str = "1980-01-01"
+) -> dict:
     record = record_from_bundle(bundle(subject=patient(birth_date, gender)))
     found = book.trial(trial)
     assert found is not None
@@ -103,7 +159,11 @@ def test_required_history_not_on_record_is_review_not_ineligible(book: Rulebook)
 
 def test_a_missing_pregnancy_test_is_unknown_and_names_the_test(book: Rulebook) -> None:
     """NMO exc-4a for a woman of 34 with no test: unknown, with 'pregnancy test' to obtain."""
-    criterion = next(c for c in _report(book, "NCT02021825", "female", "1992-05-14")["criteria"] if c["id"] == "exc-4a")
+    criterion = next(
+        c
+        for c in _report(book, "NCT02021825", "female", "1992-05-14")["criteria"]
+        if c["id"] == "exc-4a"
+    )
     assert (criterion["status"], criterion["missing"]) == ("unknown", ["pregnancy test"])
 
 
@@ -115,7 +175,13 @@ def test_report_counts_the_items_to_confirm(book: Rulebook) -> None:
 
 def test_verdict_text_for_eligible_with_open_items() -> None:
     """'eligible' with open review items reads 'no barrier found — N items to confirm'; other verdicts read as they are."""
-    assert verdict_text({"verdict": "eligible", "toConfirm": 3}) == "no barrier found — 3 items to confirm"
-    assert verdict_text({"verdict": "eligible", "toConfirm": 1}) == "no barrier found — 1 item to confirm"
+    assert (
+        verdict_text({"verdict": "eligible", "toConfirm": 3})
+        == "no barrier found — 3 items to confirm"
+    )
+    assert (
+        verdict_text({"verdict": "eligible", "toConfirm": 1})
+        == "no barrier found — 1 item to confirm"
+    )
     assert verdict_text({"verdict": "eligible", "toConfirm": 0}) == "eligible"
     assert verdict_text({"verdict": "insufficient-data", "toConfirm": 2}) == "insufficient-data"

@@ -35,7 +35,9 @@ from service.fhir_values import (
         # A dateTime keeps the local day it was recorded on, not the UTC day (which is 2025-03-10).
         pytest.param("2025-03-09T23:30:00-05:00", date(2025, 3, 9), id="late-evening-west-of-utc"),
         # ... east of UTC (the UTC day is 2025-03-09).
-        pytest.param("2025-03-10T01:00:00+08:00", date(2025, 3, 10), id="early-morning-east-of-utc"),
+        pytest.param(
+            "2025-03-10T01:00:00+08:00", date(2025, 3, 10), id="early-morning-east-of-utc"
+        ),
         # An instant with Z.
         pytest.param("2025-03-10T08:00:00.000Z", date(2025, 3, 10), id="instant"),
         # A day that does not exist.
@@ -85,7 +87,11 @@ def test_parse_end_date(value: object, expected: date | None) -> None:
         # Z is UTC.
         pytest.param("2025-03-10T08:00:00Z", datetime(2025, 3, 10, 8, tzinfo=UTC), id="zulu"),
         # An offset is kept.
-        pytest.param("2025-03-10T08:00:00+08:00", datetime(2025, 3, 10, 8, tzinfo=timezone(timedelta(hours=8))), id="offset"),
+        pytest.param(
+            "2025-03-10T08:00:00+08:00",
+            datetime(2025, 3, 10, 8, tzinfo=timezone(timedelta(hours=8))),
+            id="offset",
+        ),
         # A date alone is not a dateTime.
         pytest.param("2025-03-10", None, id="date-only"),
         # Garbage with a T.
@@ -103,13 +109,33 @@ def test_parse_datetime(value: object, expected: datetime | None) -> None:
     ("resource", "start", "end"),
     [
         # effectiveDateTime.
-        pytest.param({"effectiveDateTime": "2025-03-01T10:00:00+01:00"}, date(2025, 3, 1), date(2025, 3, 1), id="dateTime"),
+        pytest.param(
+            {"effectiveDateTime": "2025-03-01T10:00:00+01:00"},
+            date(2025, 3, 1),
+            date(2025, 3, 1),
+            id="dateTime",
+        ),
         # effectiveInstant.
-        pytest.param({"effectiveInstant": "2025-03-01T10:00:00Z"}, date(2025, 3, 1), date(2025, 3, 1), id="instant"),
+        pytest.param(
+            {"effectiveInstant": "2025-03-01T10:00:00Z"},
+            date(2025, 3, 1),
+            date(2025, 3, 1),
+            id="instant",
+        ),
         # A Period with both ends.
-        pytest.param({"effectivePeriod": {"start": "2025-01-01", "end": "2025-02-01"}}, date(2025, 1, 1), date(2025, 2, 1), id="period"),
+        pytest.param(
+            {"effectivePeriod": {"start": "2025-01-01", "end": "2025-02-01"}},
+            date(2025, 1, 1),
+            date(2025, 2, 1),
+            id="period",
+        ),
         # A Period with only an end.
-        pytest.param({"effectivePeriod": {"end": "2025-02-01"}}, date(2025, 2, 1), date(2025, 2, 1), id="period-end-only"),
+        pytest.param(
+            {"effectivePeriod": {"end": "2025-02-01"}},
+            date(2025, 2, 1),
+            date(2025, 2, 1),
+            id="period-end-only",
+        ),
         # Nothing to read.
         pytest.param({"effectiveString": "last spring"}, None, None, id="none"),
         # A Period that is not an object.
@@ -118,7 +144,10 @@ def test_parse_datetime(value: object, expected: datetime | None) -> None:
 )
 def test_choice_dates(resource: dict[str, Any], start: date | None, end: date | None) -> None:
     """effective[x] reads as its first and last day, from dateTime, instant or Period."""
-    assert (choice_date(resource, "effective"), choice_end_date(resource, "effective")) == (start, end)
+    assert (choice_date(resource, "effective"), choice_end_date(resource, "effective")) == (
+        start,
+        end,
+    )
 
 
 @pytest.mark.parametrize(
@@ -126,12 +155,19 @@ def test_choice_dates(resource: dict[str, Any], start: date | None, end: date | 
     [
         # Every coding with a code, system and display defaulting to ''.
         pytest.param(
-            {"coding": [{"system": "http://loinc.org", "code": "751-8", "display": "ANC"}, {"code": "x"}]},
+            {
+                "coding": [
+                    {"system": "http://loinc.org", "code": "751-8", "display": "ANC"},
+                    {"code": "x"},
+                ]
+            },
             [("http://loinc.org", "751-8", "ANC"), ("", "x", "")],
             id="codings",
         ),
         # A coding without a code is skipped, and so is a coding that is not an object.
-        pytest.param({"coding": [{"system": "s", "display": "d"}, "751-8", {"code": 7}]}, [], id="skipped"),
+        pytest.param(
+            {"coding": [{"system": "s", "display": "d"}, "751-8", {"code": 7}]}, [], id="skipped"
+        ),
         # A concept with only text.
         pytest.param({"text": "ANC"}, [], id="text-only"),
         # Not a concept.
@@ -149,9 +185,17 @@ def test_codings(concept: object, expected: list[tuple[str, str, str]]) -> None:
     ("concept", "expected"),
     [
         # text wins.
-        pytest.param({"text": "Liver mets", "coding": [{"code": "1", "display": "Metastasis to liver"}]}, "Liver mets", id="text"),
+        pytest.param(
+            {"text": "Liver mets", "coding": [{"code": "1", "display": "Metastasis to liver"}]},
+            "Liver mets",
+            id="text",
+        ),
         # Else the first display.
-        pytest.param({"coding": [{"code": "1", "display": "Metastasis to liver"}]}, "Metastasis to liver", id="display"),
+        pytest.param(
+            {"coding": [{"code": "1", "display": "Metastasis to liver"}]},
+            "Metastasis to liver",
+            id="display",
+        ),
         # Else the first code.
         pytest.param({"coding": [{"code": "94381002"}]}, "94381002", id="code"),
         # Nothing.
@@ -185,9 +229,15 @@ def test_status_code(concept: object, expected: str | None) -> None:
     ("resource", "expected"),
     [
         # Type/id.
-        pytest.param({"resourceType": "Observation", "id": "o1", "_fullUrl": "urn:uuid:1"}, "Observation/o1", id="type-id"),
+        pytest.param(
+            {"resourceType": "Observation", "id": "o1", "_fullUrl": "urn:uuid:1"},
+            "Observation/o1",
+            id="type-id",
+        ),
         # No id: the entry's fullUrl.
-        pytest.param({"resourceType": "Observation", "_fullUrl": "urn:uuid:1"}, "urn:uuid:1", id="full-url"),
+        pytest.param(
+            {"resourceType": "Observation", "_fullUrl": "urn:uuid:1"}, "urn:uuid:1", id="full-url"
+        ),
         # Neither: the type alone.
         pytest.param({"resourceType": "Observation"}, "Observation", id="type-only"),
     ],

@@ -25,7 +25,9 @@ def test_a_call_beyond_the_slots_is_refused_at_once() -> None:
 
 def test_busy_slots_make_evaluations_503_but_not_health(tmp_path: Path) -> None:
     """While another thread holds the only slot, POST /eligibility is 503 evaluations-busy and GET /health is 200."""
-    app = create_app({"TESTING": True, "CDS_FEEDBACK_DB": str(tmp_path / "cds.sqlite3"), "EVALUATION_SLOTS": 1})
+    app = create_app(
+        {"TESTING": True, "CDS_FEEDBACK_DB": str(tmp_path / "cds.sqlite3"), "EVALUATION_SLOTS": 1}
+    )
     held, release = threading.Event(), threading.Event()
 
     def hold() -> None:
@@ -39,7 +41,10 @@ def test_busy_slots_make_evaluations_503_but_not_health(tmp_path: Path) -> None:
     try:
         client = app.test_client()
         response = client.post("/eligibility", json={"patientId": "nct06761417-age-30"})
-        assert (response.status_code, response.get_json()["details"]["reason"]) == (503, "evaluations-busy")
+        assert (response.status_code, response.get_json()["details"]["reason"]) == (
+            503,
+            "evaluations-busy",
+        )
         assert client.get("/health").status_code == 200
     finally:
         release.set()
@@ -50,4 +55,10 @@ def test_busy_slots_make_evaluations_503_but_not_health(tmp_path: Path) -> None:
 def test_bad_slot_counts_are_config_errors(tmp_path: Path, slots: object) -> None:
     """EVALUATION_SLOTS must be a whole number of at least 1."""
     with pytest.raises(ConfigError, match="EVALUATION_SLOTS"):
-        create_app({"TESTING": True, "CDS_FEEDBACK_DB": str(tmp_path / "cds.sqlite3"), "EVALUATION_SLOTS": slots})
+        create_app(
+            {
+                "TESTING": True,
+                "CDS_FEEDBACK_DB": str(tmp_path / "cds.sqlite3"),
+                "EVALUATION_SLOTS": slots,
+            }
+        )

@@ -16,7 +16,9 @@ CASES = cases()
 def _report(book: Rulebook, case: Case) -> dict:
     trial = book.trial(case.trial)
     assert trial is not None
-    return evaluate_trial(book, trial, record_from_bundle(orjson.loads(case.bundle_path.read_bytes())), case.as_of)
+    return evaluate_trial(
+        book, trial, record_from_bundle(orjson.loads(case.bundle_path.read_bytes())), case.as_of
+    )
 
 
 def test_there_are_cases_for_every_trial(book: Rulebook) -> None:
@@ -35,10 +37,14 @@ def test_case_fails_exactly_what_its_manifest_says(book: Rulebook, case: Case) -
     """The verdict, and the set of failed criteria (inclusion not-met, exclusion met), are as the manifest states."""
     report = _report(book, case)
     failed = sorted(
-        c["id"] for c in report["criteria"]
-        if (c["kind"] == "inclusion" and c["status"] == "not-met") or (c["kind"] == "exclusion" and c["status"] == "met")
+        c["id"]
+        for c in report["criteria"]
+        if (c["kind"] == "inclusion" and c["status"] == "not-met")
+        or (c["kind"] == "exclusion" and c["status"] == "met")
     )
     assert report["verdict"] == case.expect["verdict"]
     assert failed == sorted(case.expect.get("fails", []))
     for criterion_id, status in case.expect.get("statuses", {}).items():
-        assert next(c["status"] for c in report["criteria"] if c["id"] == criterion_id) == status, criterion_id
+        assert next(c["status"] for c in report["criteria"] if c["id"] == criterion_id) == status, (
+            criterion_id
+        )

@@ -11,7 +11,13 @@ import orjson
 import pytest
 import requests
 
-from tests.gunicorn_server import gunicorn, health_latency, hung_evaluations, hung_fhir_server, slow_clients
+from tests.gunicorn_server import (
+    gunicorn,
+    health_latency,
+    hung_evaluations,
+    hung_fhir_server,
+    slow_clients,
+)
 
 JWT = "eyJhbGciOiJSUzM4NCIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJodHRwczovL2Voci50ZXN0In0.c2lnbmF0dXJlLXNlY3JldA"
 
@@ -27,7 +33,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
 def test_headers_over_the_limit_are_a_problem_json_431(served: tuple[str, Path]) -> None:
     """A 15 KB header gets gunicorn's 431 as application/problem+json, not an HTML page."""
     url, _ = served
-    response = requests.get(f"{url}/health", headers={"Authorization": "Bearer " + "a" * 15_000}, timeout=10)
+    response = requests.get(
+        f"{url}/health", headers={"Authorization": "Bearer " + "a" * 15_000}, timeout=10
+    )
     assert response.status_code == 431
     assert response.headers["Content-Type"] == "application/problem+json"
     assert response.json()["status"] == 431
@@ -64,18 +72,35 @@ def test_no_server_banner(served: tuple[str, Path]) -> None:
 def test_a_token_in_the_query_string_is_refused_and_not_logged(served: tuple[str, Path]) -> None:
     """?access_token=<JWT> is a 400; the JSON request line (stderr) has the route template, and no log holds the token."""
     url, logs = served
-    response = requests.post(f"{url}/cds-services/trial-eligibility?access_token={JWT}", json={}, timeout=10)
+    response = requests.post(
+        f"{url}/cds-services/trial-eligibility?access_token={JWT}", json={}, timeout=10
+    )
     assert response.status_code == 400
     time.sleep(0.5)  # the request line is written as the response goes out
-    lines = [orjson.loads(line) for line in (logs / "error.log").read_text(encoding="utf-8").splitlines() if line.strip()]
-    assert {"route": "/cds-services/<service_id>", "status": 400, "reason": "token-in-query"}.items() <= lines[-1].items()
+    lines = [
+        orjson.loads(line)
+        for line in (logs / "error.log").read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    assert {
+        "route": "/cds-services/<service_id>",
+        "status": 400,
+        "reason": "token-in-query",
+    }.items() <= lines[-1].items()
     assert JWT not in (logs / "access.log").read_text(encoding="utf-8")
     assert JWT not in (logs / "error.log").read_text(encoding="utf-8")
 
 
-def test_health_answers_within_a_second_with_slow_clients_and_a_hung_fhir_server(tmp_path: Path) -> None:
+def test_health_answers_within_a_second_with_slow_clients_and_a_hung_fhir_server(
+    tmp_path: Path,
+) -> None:
     """With one worker, 6 slow clients and 6 evaluations waiting on a hung FHIR server, GET /health still answers in under 1 s."""
-    with hung_fhir_server() as fhir, gunicorn({"ELIGIBILITY_FHIR_BASE_URL": fhir, "ELIGIBILITY_API_AUTH": "none"}, tmp_path) as url:
+    with (
+        hung_fhir_server() as fhir,
+        gunicorn(
+            {"ELIGIBILITY_FHIR_BASE_URL": fhir, "ELIGIBILITY_API_AUTH": "none"}, tmp_path
+        ) as url,
+    ):
         stalled = slow_clients(url, 6)
         hung_evaluations(url, 6)
         time.sleep(1.5)  # every slow client and evaluation is now holding whatever it holds
@@ -85,8 +110,13 @@ def test_health_answers_within_a_second_with_slow_clients_and_a_hung_fhir_server
     assert max(latencies) < 1.0, latencies
 
 
-def test_gunicorn_refuses_to_start_with_a_fhir_server_and_no_api_auth_choice(tmp_path: Path) -> None:
+def test_gunicorn_refuses_to_start_with_a_fhir_server_and_no_api_auth_choice(
+    tmp_path: Path,
+) -> None:
     """ELIGIBILITY_FHIR_BASE_URL set and ELIGIBILITY_API_AUTH unset: gunicorn exits, its log naming ELIGIBILITY_API_AUTH."""
-    with pytest.raises(RuntimeError, match="exited"), gunicorn({"ELIGIBILITY_FHIR_BASE_URL": "http://127.0.0.1:9/fhir"}, tmp_path):
+    with (
+        pytest.raises(RuntimeError, match="exited"),
+        gunicorn({"ELIGIBILITY_FHIR_BASE_URL": "http://127.0.0.1:9/fhir"}, tmp_path),
+    ):
         pass
     assert "ELIGIBILITY_API_AUTH" in (tmp_path / "error.log").read_text(encoding="utf-8")

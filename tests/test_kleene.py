@@ -39,7 +39,7 @@ def _interval(node: Any, data: dict[str, Any]) -> Interval | None:
     """Return the interval a numeric expression lies in, or None when a fact in it is unknown."""
     if isinstance(node, (int, float)) and not isinstance(node, bool):
         return float(node), float(node)
-    (op, args), = node.items()
+    ((op, args),) = node.items()
     if op == "var":
         name = args[0] if isinstance(args, list) else args
         if data.get(name) is None:
@@ -89,7 +89,7 @@ def reference(node: Any, data: dict[str, Any]) -> bool | None:
     """Evaluate a formula in three-valued logic, the slow and obvious way."""
     if isinstance(node, bool):
         return node
-    (op, args), = node.items()
+    ((op, args),) = node.items()
     args = args if isinstance(args, list) else [args]
     if op == "var":
         value = data.get(args[0])
@@ -131,19 +131,29 @@ def _numeric(names: tuple[str, ...]) -> st.SearchStrategy[Any]:
     leaf = st.one_of(_constant, st.sampled_from(names).map(var))
     return st.recursive(
         leaf,
-        lambda inner: st.tuples(st.sampled_from(["+", "-"]), inner, inner).map(lambda t: {t[0]: [t[1], t[2]]}),
+        lambda inner: st.tuples(st.sampled_from(["+", "-"]), inner, inner).map(
+            lambda t: {t[0]: [t[1], t[2]]}
+        ),
         max_leaves=3,
     )
 
 
 _order = st.sampled_from(["<", "<=", ">", ">="])
 _comparison = st.one_of(
-    st.tuples(_order, _numeric(BOUNDED + EXACT), _numeric(BOUNDED + EXACT)).map(lambda t: {t[0]: [t[1], t[2]]}),
+    st.tuples(_order, _numeric(BOUNDED + EXACT), _numeric(BOUNDED + EXACT)).map(
+        lambda t: {t[0]: [t[1], t[2]]}
+    ),
     # The three-argument 'between' form.
-    st.tuples(_order, _numeric(BOUNDED + EXACT), _numeric(BOUNDED + EXACT), _numeric(BOUNDED + EXACT)).map(lambda t: {t[0]: [t[1], t[2], t[3]]}),
+    st.tuples(
+        _order, _numeric(BOUNDED + EXACT), _numeric(BOUNDED + EXACT), _numeric(BOUNDED + EXACT)
+    ).map(lambda t: {t[0]: [t[1], t[2], t[3]]}),
     # Equality on exactly known numbers (equality on a bounded number: see test_equality_with_bounded_fact_is_not_decided_by_its_bound).
-    st.tuples(st.sampled_from(["==", "!="]), _numeric(EXACT), _numeric(EXACT)).map(lambda t: {t[0]: [t[1], t[2]]}),
-    st.tuples(st.sampled_from(["==", "!="]), st.sampled_from(["male", "female"])).map(lambda t: {t[0]: [var("s"), t[1]]}),
+    st.tuples(st.sampled_from(["==", "!="]), _numeric(EXACT), _numeric(EXACT)).map(
+        lambda t: {t[0]: [t[1], t[2]]}
+    ),
+    st.tuples(st.sampled_from(["==", "!="]), st.sampled_from(["male", "female"])).map(
+        lambda t: {t[0]: [var("s"), t[1]]}
+    ),
 )
 _atom = st.one_of(st.booleans(), st.sampled_from(FLAGS).map(var), _comparison)
 formulas = st.recursive(
@@ -293,11 +303,15 @@ def test_greater_than_bound_is_open_above() -> None:
     ("logic", "message"),
     [
         # A misspelled operator.
-        pytest.param({"grater": [var("x"), 1]}, "operator 'grater' is not supported", id="unknown-operator"),
+        pytest.param(
+            {"grater": [var("x"), 1]}, "operator 'grater' is not supported", id="unknown-operator"
+        ),
         # An operator JsonLogic has but the rewrite does not.
         pytest.param({"if": [True, 1, 2]}, "operator 'if' is not supported", id="if"),
         # An unknown operator nested inside 'and'.
-        pytest.param({"and": [True, {"max": [1, 2]}]}, "operator 'max' is not supported", id="nested"),
+        pytest.param(
+            {"and": [True, {"max": [1, 2]}]}, "operator 'max' is not supported", id="nested"
+        ),
         # A comparison needs two or three operands.
         pytest.param({"<": [var("x")]}, "'<' takes 2 or 3 arguments, got 1", id="order-arity"),
         # Equality takes exactly two.
@@ -328,7 +342,9 @@ def test_check_lists_the_allowed_operators() -> None:
         # Nor is arithmetic on its own.
         pytest.param({"+": [1, 2]}, "'+' cannot be a condition on its own", id="bare-arithmetic"),
         # An unknown operator is rejected when compiling, too.
-        pytest.param({"between": [1, 2, 3]}, "operator 'between' is not supported", id="unknown-operator"),
+        pytest.param(
+            {"between": [1, 2, 3]}, "operator 'between' is not supported", id="unknown-operator"
+        ),
     ],
 )
 def test_formula_rejects(logic: Any, message: str) -> None:
@@ -351,14 +367,21 @@ def test_reads_rejects_var_without_name() -> None:
 
 def test_reads_collects_nested_facts() -> None:
     """reads() finds every fact named anywhere in a rule, once."""
-    logic = {"or": [{"and": [{"!": var("a")}, {"<": [var("b"), 2.5]}]}, {"and": [var("a"), {"<": [var("b"), 5]}]}]}
+    logic = {
+        "or": [
+            {"and": [{"!": var("a")}, {"<": [var("b"), 2.5]}]},
+            {"and": [var("a"), {"<": [var("b"), 5]}]},
+        ]
+    }
     assert reads(logic) == {"a", "b"}
 
 
 def test_three_valued_shape() -> None:
     """The rewrite is a plain JsonLogic 'if' giving true, null or false."""
     rewritten = three_valued(var("p"))
-    assert rewritten == {"if": [{"===": [var("p"), True]}, True, {"!==": [var("p"), False]}, None, False]}
+    assert rewritten == {
+        "if": [{"===": [var("p"), True]}, True, {"!==": [var("p"), False]}, None, False]
+    }
 
 
 @pytest.mark.parametrize(
@@ -369,7 +392,9 @@ def test_three_valued_shape() -> None:
         # The between form.
         pytest.param({"<=": [6, var("age_years"), 24]}, "6 <= age_years <= 24", id="between"),
         # Nested and/or are parenthesised.
-        pytest.param({"or": [{"and": [var("a"), var("b")]}, var("c")]}, "(a and b) or c", id="nested"),
+        pytest.param(
+            {"or": [{"and": [var("a"), var("b")]}, var("c")]}, "(a and b) or c", id="nested"
+        ),
         # Negation.
         pytest.param({"!": var("history_mi")}, "not (history_mi)", id="not"),
         # Strict equality reads as ==.

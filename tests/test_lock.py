@@ -28,7 +28,9 @@ def unmet(requirements: list[str], pinned: dict[str, str]) -> list[str]:
     wrong = []
     for text in requirements:
         requirement = Requirement(text)
-        if requirement.marker and not requirement.marker.evaluate({"python_version": "3.11", "sys_platform": "linux"}):
+        if requirement.marker and not requirement.marker.evaluate(
+            {"python_version": "3.11", "sys_platform": "linux"}
+        ):
             continue
         version = pinned.get(canonicalize_name(requirement.name))
         if version is None or not requirement.specifier.contains(version, prereleases=True):
@@ -46,11 +48,21 @@ def test_the_runtime_lock_pins_every_dependency() -> None:
 def test_the_dev_lock_pins_every_extra(extra: str) -> None:
     """requirements-dev.lock (CI's) pins the runtime dependencies and each extra inside their ranges."""
     assert PROJECT["optional-dependencies"][extra]
-    assert unmet(PROJECT["dependencies"] + PROJECT["optional-dependencies"][extra], pins("requirements-dev.lock")) == []
+    assert (
+        unmet(
+            PROJECT["dependencies"] + PROJECT["optional-dependencies"][extra],
+            pins("requirements-dev.lock"),
+        )
+        == []
+    )
 
 
 def test_both_locks_agree_on_every_shared_package() -> None:
     """A package in both lock files has the same version in each: CI tests what the image runs."""
     runtime, dev = pins("requirements.lock"), pins("requirements-dev.lock")
     assert len(runtime) > 20
-    assert {name: (version, dev.get(name)) for name, version in runtime.items() if dev.get(name) != version} == {}
+    assert {
+        name: (version, dev.get(name))
+        for name, version in runtime.items()
+        if dev.get(name) != version
+    } == {}

@@ -21,7 +21,12 @@ from tests.mutants import cited_references, paths, replaced, wrong_for
 CASES = sorted(p for p in FIXTURES.glob("*/*.json") if p.name != "manifest.json")
 # The eligible base patients hold the most resources; a CDS call is slower than a REST one, so it gets fewer examples.
 CDS_CASES = sorted(FIXTURES.glob("*/eligible.json"))
-SETTINGS = settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=150,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +43,9 @@ def mutate(data: st.DataObject, document: Any) -> tuple[Any, tuple[str | int, ..
     node = document
     for step in path:
         node = node[step]
-    return replaced(document, path, data.draw(st.sampled_from(wrong_for(node)), label="value")), path
+    return replaced(
+        document, path, data.draw(st.sampled_from(wrong_for(node)), label="value")
+    ), path
 
 
 def set_aside(report: dict[str, Any]) -> set[str]:
@@ -48,10 +55,14 @@ def set_aside(report: dict[str, Any]) -> set[str]:
 
 @SETTINGS
 @given(case=st.sampled_from(CASES), data=st.data())
-def test_mutated_fixture_never_gives_5xx_nor_decides_from_a_set_aside_resource(app: Flask, case: Path, data: st.DataObject) -> None:
+def test_mutated_fixture_never_gives_5xx_nor_decides_from_a_set_aside_resource(
+    app: Flask, case: Path, data: st.DataObject
+) -> None:
     """POST a fixture Bundle with one element retyped: the answer is below 500, and no decided criterion cites a resource set aside."""
     bundle, _path = mutate(data, orjson.loads(case.read_bytes()))
-    response = app.test_client().post(f"/trials/{case.parent.name}/eligibility", json={"bundle": bundle, "asOf": "2026-11-20"})
+    response = app.test_client().post(
+        f"/trials/{case.parent.name}/eligibility", json={"bundle": bundle, "asOf": "2026-11-20"}
+    )
     report = response.get_json() if response.status_code == 200 else {"criteria": []}
     assert response.status_code < 500
     assert set_aside(report) & cited_references(report) == set()
@@ -64,24 +75,44 @@ def test_mutated_cds_prefetch_never_gives_5xx(app: Flask, case: Path, data: st.D
     templates = app.test_client().get("/cds-services").get_json()["services"][0]["prefetch"]
     bundle = orjson.loads(case.read_bytes())
     prefetch, _path = mutate(data, prefetch_for(bundle, templates))
-    patient = next(r for r in (e["resource"] for e in bundle["entry"]) if r["resourceType"] == "Patient")
+    patient = next(
+        r for r in (e["resource"] for e in bundle["entry"]) if r["resourceType"] == "Patient"
+    )
     status, _body = post(app.test_client(), hook_request(patient["id"], prefetch), SERVICE_URL)
     assert status < 500
 
 
 def test_the_reviewed_500s_are_set_aside_with_a_note(app: Flask) -> None:
     """The review's reproduction (an Observation whose status is a list) is a 200 whose report sets that Observation aside."""
-    obs = {"resourceType": "Observation", "id": "o1", "status": ["final"], "subject": {"reference": "Patient/p1"},
-           "code": {"coding": [{"system": "http://loinc.org", "code": "26499-4"}]}, "effectiveDateTime": "2026-11-18",
-           "valueQuantity": {"value": 2, "unit": "10*9/L"}}
-    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": {"resourceType": "Patient", "id": "p1"}}, {"resource": obs}]}
-    response = app.test_client().post("/trials/NCT02021825/eligibility", json={"bundle": bundle, "asOf": "2026-11-20"})
+    obs = {
+        "resourceType": "Observation",
+        "id": "o1",
+        "status": ["final"],
+        "subject": {"reference": "Patient/p1"},
+        "code": {"coding": [{"system": "http://loinc.org", "code": "26499-4"}]},
+        "effectiveDateTime": "2026-11-18",
+        "valueQuantity": {"value": 2, "unit": "10*9/L"},
+    }
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [{"resource": {"resourceType": "Patient", "id": "p1"}}, {"resource": obs}],
+    }
+    response = app.test_client().post(
+        "/trials/NCT02021825/eligibility", json={"bundle": bundle, "asOf": "2026-11-20"}
+    )
     assert (response.status_code, set_aside(response.get_json())) == (200, {reference_of(obs)})
 
 
 def test_bundle_type_that_is_an_object_is_a_422(app: Flask) -> None:
     """Bundle.type {} is refused as an invalid Bundle (422), not a 500."""
-    bundle = {"resourceType": "Bundle", "type": {}, "entry": [{"resource": {"resourceType": "Patient", "id": "p1"}}]}
-    response = app.test_client().post("/trials/NCT02021825/eligibility", json={"bundle": bundle, "asOf": "2026-11-20"})
+    bundle = {
+        "resourceType": "Bundle",
+        "type": {},
+        "entry": [{"resource": {"resourceType": "Patient", "id": "p1"}}],
+    }
+    response = app.test_client().post(
+        "/trials/NCT02021825/eligibility", json={"bundle": bundle, "asOf": "2026-11-20"}
+    )
     assert response.status_code == 422
     assert response.get_json()["error"] == "invalid-bundle"

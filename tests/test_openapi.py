@@ -30,20 +30,44 @@ TRIAL = "NCT06761417"
 
 PATIENT = {"resourceType": "Patient", "id": "p1", "birthDate": "2010-05-05", "gender": "female"}
 ANC = {
-    "resourceType": "Observation", "id": "anc-1", "status": "final",
-    "code": {"coding": [{"system": "http://loinc.org", "code": "751-8", "display": "Neutrophils [#/volume] in Blood"}]},
-    "subject": {"reference": "Patient/p1"}, "effectiveDateTime": "2019-12-28T08:00:00+08:00",
-    "valueQuantity": {"value": 2.1, "unit": "10*9/L", "system": "http://unitsofmeasure.org", "code": "10*9/L"},
+    "resourceType": "Observation",
+    "id": "anc-1",
+    "status": "final",
+    "code": {
+        "coding": [
+            {
+                "system": "http://loinc.org",
+                "code": "751-8",
+                "display": "Neutrophils [#/volume] in Blood",
+            }
+        ]
+    },
+    "subject": {"reference": "Patient/p1"},
+    "effectiveDateTime": "2019-12-28T08:00:00+08:00",
+    "valueQuantity": {
+        "value": 2.1,
+        "unit": "10*9/L",
+        "system": "http://unitsofmeasure.org",
+        "code": "10*9/L",
+    },
 }
 
 
 def bundle(*resources: dict[str, Any]) -> dict[str, Any]:
     """A collection Bundle of the given resources."""
-    return {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": r} for r in resources]}
+    return {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [{"resource": r} for r in resources],
+    }
 
 
 SMALL = bundle(PATIENT, ANC)
-CDS_CALL = {"hook": "patient-view", "hookInstance": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea", "context": {"userId": "Practitioner/1", "patientId": "p1"}}
+CDS_CALL = {
+    "hook": "patient-view",
+    "hookInstance": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",
+    "context": {"userId": "Practitioner/1", "patientId": "p1"},
+}
 # JWT verification is tested in tests/cds; here the shapes of the answers are.
 CDS_OPEN = {"CDS_JWT_VERIFY": False}
 CDS_BEARER = {"Authorization": "Bearer not-checked-here"}
@@ -59,7 +83,10 @@ def spec_document() -> dict[str, Any]:
 @cache
 def openapi() -> OpenAPI:
     """The spec, ready to validate requests and responses (problem+json parsed as JSON)."""
-    return OpenAPI.from_file_path(str(SPEC_PATH), config=Config(extra_media_type_deserializers={"application/problem+json": orjson.loads}))
+    return OpenAPI.from_file_path(
+        str(SPEC_PATH),
+        config=Config(extra_media_type_deserializers={"application/problem+json": orjson.loads}),
+    )
 
 
 def base_url() -> str:
@@ -89,7 +116,12 @@ class Call:
 
     def builder_args(self) -> dict[str, Any]:
         """Return the Werkzeug test-request arguments of the call."""
-        args: dict[str, Any] = {"method": self.method, "path": self.path, "base_url": base_url(), "headers": self.headers}
+        args: dict[str, Any] = {
+            "method": self.method,
+            "path": self.path,
+            "base_url": base_url(),
+            "headers": self.headers,
+        }
         if self.raw is not None:
             args.update(data=self.raw, content_type="application/json")
         elif self.body is not None:
@@ -131,19 +163,37 @@ def test_spec_documents_every_route_of_the_app() -> None:
     served: dict[str, set[str]] = {}
     for rule in app.url_map.iter_rules():
         # The pages under /ui/ (and the / redirect to them) are HTML for people, not the API's contract.
-        if rule.endpoint == "static" or rule.endpoint.startswith("pages.") or rule.endpoint == "root":
+        if (
+            rule.endpoint == "static"
+            or rule.endpoint.startswith("pages.")
+            or rule.endpoint == "root"
+        ):
             continue
         path = rule.rule.replace("<trial_id>", "{trialId}").replace("<service_id>", "{serviceId}")
-        path = path.replace("<run_id>", "{runId}").replace("<path:name>", "{name}")  # population screens (branch population)
-        served.setdefault(path, set()).update(m.lower() for m in (rule.methods or ()) if m not in {"HEAD", "OPTIONS"})
-    documented = {path: {m for m in item if m in {"get", "post", "put", "patch", "delete"}} for path, item in spec_document()["paths"].items()}
+        path = path.replace("<run_id>", "{runId}").replace(
+            "<path:name>", "{name}"
+        )  # population screens (branch population)
+        served.setdefault(path, set()).update(
+            m.lower() for m in (rule.methods or ()) if m not in {"HEAD", "OPTIONS"}
+        )
+    documented = {
+        path: {m for m in item if m in {"get", "post", "put", "patch", "delete"}}
+        for path, item in spec_document()["paths"].items()
+    }
     assert served == documented
 
 
 def test_a_drifted_response_fails_validation() -> None:
     """The response schemas are closed: a report with an extra member does not validate (so drift is caught)."""
-    request = MockRequest(base_url(), "post", f"/trials/{TRIAL}/eligibility", data=orjson.dumps({"bundle": SMALL, "asOf": AS_OF}))
-    _, response = perform(Call("POST", f"/trials/{TRIAL}/eligibility", 200, body={"bundle": SMALL, "asOf": AS_OF}))
+    request = MockRequest(
+        base_url(),
+        "post",
+        f"/trials/{TRIAL}/eligibility",
+        data=orjson.dumps({"bundle": SMALL, "asOf": AS_OF}),
+    )
+    _, response = perform(
+        Call("POST", f"/trials/{TRIAL}/eligibility", 200, body={"bundle": SMALL, "asOf": AS_OF})
+    )
     drifted = {**response.get_json(), "score": 0.5}
     with pytest.raises(InvalidData, match="score"):
         openapi().validate_response(request, MockResponse(orjson.dumps(drifted), status_code=200))
@@ -172,32 +222,96 @@ CALLS = [
     Call("POST", f"/trials/{TRIAL}/eligibility", 400, raw=b"{not json", request_conforms=False),
     Call("POST", "/eligibility", 400, body=[SMALL], request_conforms=False),
     Call("POST", "/eligibility", 400, body={"asOf": AS_OF}, request_conforms=False),
-    Call("POST", f"/trials/{TRIAL}/eligibility", 400, body={"bundle": SMALL, "asOf": "2020-13-01"}, request_conforms=False),
-    Call("POST", "/eligibility", 400, body={"bundle": SMALL, "trials": TRIAL}, request_conforms=False),
-    Call("POST", f"/trials/{TRIAL}/eligibility", 422, body={"bundle": PATIENT}, request_conforms=False),
-    Call("POST", "/eligibility", 422, body={"bundle": {"resourceType": "Bundle", "type": "nonsense"}}, request_conforms=False),
+    Call(
+        "POST",
+        f"/trials/{TRIAL}/eligibility",
+        400,
+        body={"bundle": SMALL, "asOf": "2020-13-01"},
+        request_conforms=False,
+    ),
+    Call(
+        "POST", "/eligibility", 400, body={"bundle": SMALL, "trials": TRIAL}, request_conforms=False
+    ),
+    Call(
+        "POST",
+        f"/trials/{TRIAL}/eligibility",
+        422,
+        body={"bundle": PATIENT},
+        request_conforms=False,
+    ),
+    Call(
+        "POST",
+        "/eligibility",
+        422,
+        body={"bundle": {"resourceType": "Bundle", "type": "nonsense"}},
+        request_conforms=False,
+    ),
     # By id: a bundled fixture patient (no FHIR server configured), and an unknown id (404).
-    Call("POST", f"/trials/{TRIAL}/eligibility", 200, body={"patientId": "nct06761417-age-30", "asOf": AS_OF}),
-    Call("POST", "/eligibility", 200, body={"patientId": "nct06761417-age-30", "asOf": AS_OF, "trials": [TRIAL]}),
+    Call(
+        "POST",
+        f"/trials/{TRIAL}/eligibility",
+        200,
+        body={"patientId": "nct06761417-age-30", "asOf": AS_OF},
+    ),
+    Call(
+        "POST",
+        "/eligibility",
+        200,
+        body={"patientId": "nct06761417-age-30", "asOf": AS_OF, "trials": [TRIAL]},
+    ),
     Call("POST", "/eligibility", 404, body={"patientId": "no-such-patient"}),
     # Both a bundle and a patientId, and an id that is not a FHIR id: 400.
-    Call("POST", "/eligibility", 400, body={"bundle": SMALL, "patientId": "p1"}, request_conforms=False),
+    Call(
+        "POST",
+        "/eligibility",
+        400,
+        body={"bundle": SMALL, "patientId": "p1"},
+        request_conforms=False,
+    ),
     Call("POST", "/eligibility", 400, body={"patientId": "a/b"}, request_conforms=False),
     # CDS Hooks: discovery; a call with no prefetch and no fhirServer is a 412; an unknown service a 404.
     Call("GET", "/cds-services", 200),
-    Call("POST", "/cds-services/trial-eligibility", 412, body=CDS_CALL, config=CDS_OPEN, headers=CDS_BEARER),
+    Call(
+        "POST",
+        "/cds-services/trial-eligibility",
+        412,
+        body=CDS_CALL,
+        config=CDS_OPEN,
+        headers=CDS_BEARER,
+    ),
     Call("POST", "/cds-services/other", 404, body=CDS_CALL, config=CDS_OPEN, headers=CDS_BEARER),
     # With verification on (the default), no token is a 401.
     Call("POST", "/cds-services/trial-eligibility", 401, body=CDS_CALL, request_conforms=False),
     # REST API with jwt auth and no token: 401; a FHIR server and no API_AUTH choice: 503.
-    Call("POST", "/eligibility", 401, body={"bundle": SMALL}, config={"API_AUTH": "jwt", "API_JWT_ISSUERS": {"https://idp.example": "http://127.0.0.1:9/j"},
-                                                                     "API_JWT_AUDIENCE": "https://api.example"}),
+    Call(
+        "POST",
+        "/eligibility",
+        401,
+        body={"bundle": SMALL},
+        config={
+            "API_AUTH": "jwt",
+            "API_JWT_ISSUERS": {"https://idp.example": "http://127.0.0.1:9/j"},
+            "API_JWT_AUDIENCE": "https://api.example",
+        },
+    ),
     Call("GET", "/trials", 503, config={"FHIR_BASE_URL": "http://127.0.0.1:9/fhir"}),
     # A token in the query string: 400 on any route.
     Call("GET", "/health?access_token=abc", 400),
     # Over the size limit: a JSON 413.
-    Call("POST", "/eligibility", 413, body={"bundle": SMALL, "asOf": AS_OF}, config={"MAX_CONTENT_LENGTH": 100}),
-    Call("POST", f"/trials/{TRIAL}/eligibility", 413, body={"bundle": SMALL, "asOf": AS_OF}, config={"MAX_CONTENT_LENGTH": 100}),
+    Call(
+        "POST",
+        "/eligibility",
+        413,
+        body={"bundle": SMALL, "asOf": AS_OF},
+        config={"MAX_CONTENT_LENGTH": 100},
+    ),
+    Call(
+        "POST",
+        f"/trials/{TRIAL}/eligibility",
+        413,
+        body={"bundle": SMALL, "asOf": AS_OF},
+        config={"MAX_CONTENT_LENGTH": 100},
+    ),
 ]
 
 
@@ -237,7 +351,14 @@ def test_there_are_synthea_records() -> None:
 @pytest.mark.parametrize("path", synthea_records(), ids=lambda p: p.stem.split("_")[0])
 def test_synthea_record_against_every_trial_conforms(path: Path) -> None:
     """POST /eligibility with a real Synthea record, as of 2020-01-01, conforms for every trial's report."""
-    response = check(Call("POST", "/eligibility", 200, body={"bundle": orjson.loads(path.read_bytes()), "asOf": AS_OF}))
+    response = check(
+        Call(
+            "POST",
+            "/eligibility",
+            200,
+            body={"bundle": orjson.loads(path.read_bytes()), "asOf": AS_OF},
+        )
+    )
     assert response.get_json()["asOf"] == AS_OF
 
 
@@ -245,5 +366,12 @@ def test_synthea_record_against_every_trial_conforms(path: Path) -> None:
 def test_synthea_record_against_one_trial_conforms() -> None:
     """POST /trials/{id}/eligibility with a real Synthea record conforms, and cites evidence."""
     path = synthea_records()[0]
-    report = check(Call("POST", f"/trials/{TRIAL}/eligibility", 200, body={"bundle": orjson.loads(path.read_bytes()), "asOf": AS_OF})).get_json()
+    report = check(
+        Call(
+            "POST",
+            f"/trials/{TRIAL}/eligibility",
+            200,
+            body={"bundle": orjson.loads(path.read_bytes()), "asOf": AS_OF},
+        )
+    ).get_json()
     assert any(c["evidence"] for c in report["criteria"])

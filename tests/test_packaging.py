@@ -17,7 +17,21 @@ from tests.conftest import ROOT
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The project built as a wheel (pip, isolated build) and unpacked as a site directory: what `pip install .` puts in site-packages."""
     out = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(out), str(ROOT)], check=True, timeout=600)  # noqa: S603 - our own interpreter
+    subprocess.run(  # noqa: S603 - our own interpreter
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--no-deps",
+            "--wheel-dir",
+            str(out),
+            str(ROOT),
+        ],
+        check=True,
+        timeout=600,
+    )
     (wheel,) = out.glob("trial_eligibility-*.whl")
     site = out / "site"
     with zipfile.ZipFile(wheel) as archive:
@@ -29,7 +43,15 @@ def _run(site: Path, code: str, **env: str) -> str:
     """Run Python code against the unpacked wheel only (not the checkout), from an empty working directory."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("ELIGIBILITY_")}
     command = [sys.executable, "-c", code]
-    result = subprocess.run(command, cwd=site.parent, env={**clean, "PYTHONPATH": str(site), **env}, capture_output=True, text=True, timeout=120, check=False)  # noqa: S603 - our own interpreter
+    result = subprocess.run(  # noqa: S603 - our own interpreter
+        command,
+        cwd=site.parent,
+        env={**clean, "PYTHONPATH": str(site), **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     return result.stdout
 
@@ -37,7 +59,9 @@ def _run(site: Path, code: str, **env: str) -> str:
 def test_the_wheel_ships_rules_fixtures_and_the_console_script(installed: Path) -> None:
     """The wheel holds every trial's rules and fixture patients (not the builders) and declares `trial-eligibility`."""
     data = installed / "service" / "_data"
-    assert sorted(p.name for p in (data / "rules" / "trials").glob("*.json")) == sorted(p.name for p in (ROOT / "rules" / "trials").glob("*.json"))
+    assert sorted(p.name for p in (data / "rules" / "trials").glob("*.json")) == sorted(
+        p.name for p in (ROOT / "rules" / "trials").glob("*.json")
+    )
     assert (data / "fhir_fixtures" / "NCT06761417" / "eligible.json").is_file()
     assert not (data / "fhir_fixtures" / "builders").exists()
     (entry_points,) = installed.glob("trial_eligibility-*.dist-info/entry_points.txt")
@@ -58,7 +82,9 @@ def test_an_installed_service_finds_its_rules_as_package_data(installed: Path) -
     assert answer == "200 eligible"
 
 
-def test_eligibility_rules_dir_still_overrides_the_package_data(installed: Path, tmp_path: Path) -> None:
+def test_eligibility_rules_dir_still_overrides_the_package_data(
+    installed: Path, tmp_path: Path
+) -> None:
     """ELIGIBILITY_RULES_DIR points an installed service at other rules: a missing folder is named in the error."""
     code = "from service import create_app\ntry:\n    create_app({})\nexcept Exception as exc:\n    print(type(exc).__name__, exc)\n"
     out = _run(installed, code, ELIGIBILITY_RULES_DIR=str(tmp_path / "no-such-rules"))

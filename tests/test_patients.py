@@ -33,16 +33,45 @@ def test_the_index_reads_every_bundle_once_and_skips_manifests(tmp_path: Path) -
     """The directory is scanned on first use only; manifest.json files are not patients."""
     trial = tmp_path / "NCT1"
     trial.mkdir()
-    (trial / "a.json").write_bytes(orjson.dumps({"resourceType": "Bundle", "entry": [{"resource": {"resourceType": "Patient", "id": "a"}}]}))
-    (trial / "manifest.json").write_bytes(orjson.dumps({"patients": {"m": {}}, "entry": [{"resource": {"resourceType": "Patient", "id": "m"}}]}))
+    (trial / "a.json").write_bytes(
+        orjson.dumps(
+            {
+                "resourceType": "Bundle",
+                "entry": [{"resource": {"resourceType": "Patient", "id": "a"}}],
+            }
+        )
+    )
+    (trial / "manifest.json").write_bytes(
+        orjson.dumps(
+            {"patients": {"m": {}}, "entry": [{"resource": {"resourceType": "Patient", "id": "m"}}]}
+        )
+    )
     patients = FixturePatients(tmp_path)
     assert patients.index() == {"a": trial / "a.json"}
-    (trial / "b.json").write_bytes(orjson.dumps({"resourceType": "Bundle", "entry": [{"resource": {"resourceType": "Patient", "id": "b"}}]}))
+    (trial / "b.json").write_bytes(
+        orjson.dumps(
+            {
+                "resourceType": "Bundle",
+                "entry": [{"resource": {"resourceType": "Patient", "id": "b"}}],
+            }
+        )
+    )
     assert set(patients.index()) == {"a"}
 
 
-@pytest.mark.parametrize(("value", "valid"), [("abc-1.2", True), ("A" * 64, True), ("A" * 65, False), ("", False), ("a_b", False),
-                                          ("a/b", False), (7, False), (None, False)])
+@pytest.mark.parametrize(
+    ("value", "valid"),
+    [
+        ("abc-1.2", True),
+        ("A" * 64, True),
+        ("A" * 65, False),
+        ("", False),
+        ("a_b", False),
+        ("a/b", False),
+        (7, False),
+        (None, False),
+    ],
+)
 def test_fhir_ids_are_1_to_64_letters_digits_dashes_and_dots(value: object, valid: bool) -> None:
     """is_fhir_id follows the FHIR R4 id datatype."""
     assert is_fhir_id(value) is valid

@@ -39,21 +39,47 @@ def observation(oid: str, subject: str | None) -> dict[str, Any]:
         # Some other resource.
         pytest.param(PATIENT, "not a FHIR Bundle", id="patient"),
         # A Bundle type FHIR does not define.
-        pytest.param({"resourceType": "Bundle", "type": "pile", "entry": []}, "Bundle.type 'pile'", id="bad-type"),
+        pytest.param(
+            {"resourceType": "Bundle", "type": "pile", "entry": []},
+            "Bundle.type 'pile'",
+            id="bad-type",
+        ),
         # A Bundle type that is an object (a 500 before: unhashable).
-        pytest.param({"resourceType": "Bundle", "type": {}, "entry": []}, "Bundle.type {}", id="type-object"),
+        pytest.param(
+            {"resourceType": "Bundle", "type": {}, "entry": []}, "Bundle.type {}", id="type-object"
+        ),
         # entry that is not a list.
-        pytest.param({"resourceType": "Bundle", "type": "collection", "entry": {"resource": PATIENT}}, "Bundle.entry must be a list", id="entry-object"),
+        pytest.param(
+            {"resourceType": "Bundle", "type": "collection", "entry": {"resource": PATIENT}},
+            "Bundle.entry must be a list",
+            id="entry-object",
+        ),
         # An entry without a resource.
-        pytest.param(bundle(entry(PATIENT), {"fullUrl": "urn:uuid:1"}), "Bundle.entry[1] has no resource", id="no-resource"),
+        pytest.param(
+            bundle(entry(PATIENT), {"fullUrl": "urn:uuid:1"}),
+            "Bundle.entry[1] has no resource",
+            id="no-resource",
+        ),
         # A resource without resourceType.
-        pytest.param(bundle(entry(PATIENT), entry({"id": "x"})), "Bundle.entry[1] has no resource with a resourceType", id="no-resource-type"),
+        pytest.param(
+            bundle(entry(PATIENT), entry({"id": "x"})),
+            "Bundle.entry[1] has no resource with a resourceType",
+            id="no-resource-type",
+        ),
         # An entry that is not an object.
         pytest.param(bundle("Patient/p1"), "Bundle.entry[0]", id="entry-string"),  # type: ignore[arg-type]
         # No Patient.
-        pytest.param(bundle(entry(observation("o1", None))), "exactly one Patient; it holds 0", id="no-patient"),
+        pytest.param(
+            bundle(entry(observation("o1", None))),
+            "exactly one Patient; it holds 0",
+            id="no-patient",
+        ),
         # Two Patients.
-        pytest.param(bundle(entry(PATIENT), entry({**PATIENT, "id": "p2"})), "exactly one Patient; it holds 2", id="two-patients"),
+        pytest.param(
+            bundle(entry(PATIENT), entry({**PATIENT, "id": "p2"})),
+            "exactly one Patient; it holds 2",
+            id="two-patients",
+        ),
     ],
 )
 def test_rejects_unusable_bundles(body: object, message: str) -> None:
@@ -93,20 +119,33 @@ def test_accepts_bundle_types(kind: str) -> None:
 )
 def test_keeps_only_the_patients_resources(subject: str | None, kept: bool) -> None:
     """Resources about another patient are dropped; those about this one or nobody are kept."""
-    record = record_from_bundle(bundle(entry(PATIENT, "urn:uuid:patient-1"), entry(observation("o1", subject))))
+    record = record_from_bundle(
+        bundle(entry(PATIENT, "urn:uuid:patient-1"), entry(observation("o1", subject)))
+    )
     assert (len(record.of_type("Observation")) == 1) is kept
 
 
 def test_patient_reference_in_patient_element() -> None:
     """A resource naming its patient in 'patient' (AllergyIntolerance) is kept."""
-    allergy = {"resourceType": "AllergyIntolerance", "id": "a1", "patient": {"reference": "Patient/p1"}}
-    assert record_from_bundle(bundle(entry(PATIENT), entry(allergy))).of_type("AllergyIntolerance") == [allergy]
+    allergy = {
+        "resourceType": "AllergyIntolerance",
+        "id": "a1",
+        "patient": {"reference": "Patient/p1"},
+    }
+    assert record_from_bundle(bundle(entry(PATIENT), entry(allergy))).of_type(
+        "AllergyIntolerance"
+    ) == [allergy]
 
 
 def test_absolute_patient_full_url_matches_relative_reference() -> None:
     """A patient whose fullUrl is absolute owns resources referring to it as Patient/id."""
     patient = {"resourceType": "Patient"}  # no id: only the fullUrl identifies it
-    record = record_from_bundle(bundle(entry(patient, "https://fhir.example.org/r4/Patient/p9"), entry(observation("o1", "Patient/p9"))))
+    record = record_from_bundle(
+        bundle(
+            entry(patient, "https://fhir.example.org/r4/Patient/p9"),
+            entry(observation("o1", "Patient/p9")),
+        )
+    )
     assert len(record.of_type("Observation")) == 1
 
 
@@ -118,7 +157,9 @@ def test_patient_is_not_among_resources() -> None:
 
 def test_full_url_kept_beside_resource() -> None:
     """An entry's fullUrl is kept on the resource as _fullUrl, for citing and resolving."""
-    record = record_from_bundle(bundle(entry(PATIENT), entry(observation("o1", "Patient/p1"), "urn:uuid:obs-1")))
+    record = record_from_bundle(
+        bundle(entry(PATIENT), entry(observation("o1", "Patient/p1"), "urn:uuid:obs-1"))
+    )
     assert record.of_type("Observation")[0]["_fullUrl"] == "urn:uuid:obs-1"
 
 
@@ -167,7 +208,12 @@ def test_of_type_missing_is_empty() -> None:
 
 def test_patient_id_falls_back_to_full_url() -> None:
     """A Patient without an id is identified by its fullUrl."""
-    assert record_from_bundle(bundle(entry({"resourceType": "Patient"}, "urn:uuid:patient-1"))).patient_id == "urn:uuid:patient-1"
+    assert (
+        record_from_bundle(
+            bundle(entry({"resourceType": "Patient"}, "urn:uuid:patient-1"))
+        ).patient_id
+        == "urn:uuid:patient-1"
+    )
 
 
 def test_record_has_no_failures_by_default() -> None:
@@ -184,13 +230,19 @@ def test_index_resources_by_id_and_full_url() -> None:
 def test_record_built_directly() -> None:
     """A PatientRecord can be built by hand (as the FHIR-server fetch layer does)."""
     record = PatientRecord(patient={"id": "p1"}, failed={"Observation": "HTTP 500"})
-    assert (record.patient_id, record.failed["Observation"], record.of_type("Observation")) == ("p1", "HTTP 500", [])
+    assert (record.patient_id, record.failed["Observation"], record.of_type("Observation")) == (
+        "p1",
+        "HTTP 500",
+        [],
+    )
 
 
 def test_unread_resource_types_skipped() -> None:
     """Resource types no definition reads (Encounter, Claim) are left out of the record."""
     encounter = {"resourceType": "Encounter", "id": "e1", "subject": {"reference": "Patient/p1"}}
-    record = record_from_bundle(bundle(entry(PATIENT), entry(encounter), entry(observation("o1", "Patient/p1"))))
+    record = record_from_bundle(
+        bundle(entry(PATIENT), entry(encounter), entry(observation("o1", "Patient/p1")))
+    )
     assert (record.of_type("Encounter"), len(record.of_type("Observation"))) == ([], 1)
 
 
@@ -202,7 +254,11 @@ def test_every_resource_type_a_definition_reads_is_kept() -> None:
 
 def test_resolve_contained_medication_in_the_referrer() -> None:
     """A '#id' reference resolves to the referrer's contained resource."""
-    order = {"resourceType": "MedicationRequest", "id": "r1", "contained": [{"resourceType": "Medication", "id": "d"}]}
+    order = {
+        "resourceType": "MedicationRequest",
+        "id": "r1",
+        "contained": [{"resourceType": "Medication", "id": "d"}],
+    }
     record = record_from_bundle(bundle(entry(PATIENT)))
     assert record.resolve({"reference": "#d"}, order) == {"resourceType": "Medication", "id": "d"}
 
@@ -211,7 +267,10 @@ def test_unreadable_resource_is_set_aside_from_of_type() -> None:
     """An Observation whose status is a list is not returned by of_type and is listed as unreadable."""
     bad = {**observation("o1", "Patient/p1"), "status": ["final"]}
     record = record_from_bundle(bundle(entry(PATIENT), entry(bad)))
-    assert (record.of_type("Observation"), [u.problem for u in record.unreadable]) == ([], ["Observation.status is a list, not a string"])
+    assert (record.of_type("Observation"), [u.problem for u in record.unreadable]) == (
+        [],
+        ["Observation.status is a list, not a string"],
+    )
 
 
 def test_unreadable_medication_does_not_resolve() -> None:
@@ -223,14 +282,23 @@ def test_unreadable_medication_does_not_resolve() -> None:
 
 def _record_with_medication(full_url: str | None) -> Any:
     """A record of one Patient and one Medication (with that fullUrl, or none)."""
-    medication: dict[str, Any] = {"resource": {"resourceType": "Medication", "id": "m1", "code": {"text": "doxorubicin"}}}
+    medication: dict[str, Any] = {
+        "resource": {"resourceType": "Medication", "id": "m1", "code": {"text": "doxorubicin"}}
+    }
     if full_url:
         medication["fullUrl"] = full_url
-    return record_from_bundle({"resourceType": "Bundle", "type": "collection",
-                               "entry": [{"resource": {"resourceType": "Patient", "id": "p1"}}, medication]})
+    return record_from_bundle(
+        {
+            "resourceType": "Bundle",
+            "type": "collection",
+            "entry": [{"resource": {"resourceType": "Patient", "id": "p1"}}, medication],
+        }
+    )
 
 
-def test_an_absolute_reference_to_another_server_does_not_reach_a_local_resource_of_the_same_id() -> None:
+def test_an_absolute_reference_to_another_server_does_not_reach_a_local_resource_of_the_same_id() -> (
+    None
+):
     """https://b/fhir/Medication/m1 is not the Bundle's https://a/fhir/Medication/m1: unresolved (its facts unknown), never the wrong drug."""
     record = _record_with_medication("https://a/fhir/Medication/m1")
     assert record.resolve("https://b/fhir/Medication/m1") is None

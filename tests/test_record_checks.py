@@ -13,26 +13,54 @@ CODE = {"coding": [{"system": "http://loinc.org", "code": "26499-4", "display": 
 
 def observation(**changes: Any) -> dict[str, Any]:
     """Return a readable ANC Observation, changed."""
-    return {"resourceType": "Observation", "id": "o1", "status": "final", "code": CODE, "effectiveDateTime": "2026-11-18",
-            "valueQuantity": {"value": 2, "unit": "10*9/L", "code": "10*9/L"}, **changes}
+    return {
+        "resourceType": "Observation",
+        "id": "o1",
+        "status": "final",
+        "code": CODE,
+        "effectiveDateTime": "2026-11-18",
+        "valueQuantity": {"value": 2, "unit": "10*9/L", "code": "10*9/L"},
+        **changes,
+    }
 
 
 @pytest.mark.parametrize(
     ("changes", "problem"),
     [
         # A status that is a list (the reliability review's reproduction).
-        pytest.param({"status": ["final"]}, "Observation.status is a list, not a string", id="status-list"),
+        pytest.param(
+            {"status": ["final"]}, "Observation.status is a list, not a string", id="status-list"
+        ),
         # A unit that is a number.
-        pytest.param({"valueQuantity": {"value": 2, "unit": 7}}, "Observation.valueQuantity.unit is a number, not a string", id="unit-number"),
+        pytest.param(
+            {"valueQuantity": {"value": 2, "unit": 7}},
+            "Observation.valueQuantity.unit is a number, not a string",
+            id="unit-number",
+        ),
         # A value that is a boolean is not a number.
-        pytest.param({"valueQuantity": {"value": True}}, "Observation.valueQuantity.value is a boolean, not a number", id="value-boolean"),
+        pytest.param(
+            {"valueQuantity": {"value": True}},
+            "Observation.valueQuantity.value is a boolean, not a number",
+            id="value-boolean",
+        ),
         # A code inside a coding that is an object.
-        pytest.param({"code": {"coding": [{"code": {}}]}}, "Observation.code.coding[0].code is an object, not a string", id="coding-code-object"),
+        pytest.param(
+            {"code": {"coding": [{"code": {}}]}},
+            "Observation.code.coding[0].code is an object, not a string",
+            id="coding-code-object",
+        ),
         # A referenceRange high code that is a number.
-        pytest.param({"referenceRange": [{"high": {"value": 40, "code": 1}}]}, "Observation.referenceRange[0].high.code is a number, not a string",
-                     id="range-high-code"),
+        pytest.param(
+            {"referenceRange": [{"high": {"value": 40, "code": 1}}]},
+            "Observation.referenceRange[0].high.code is a number, not a string",
+            id="range-high-code",
+        ),
         # A component list that is an object.
-        pytest.param({"component": {}}, "Observation.component is an object, not a list", id="component-object"),
+        pytest.param(
+            {"component": {}},
+            "Observation.component is an object, not a list",
+            id="component-object",
+        ),
     ],
 )
 def test_wrongly_typed_element_is_named(changes: dict[str, Any], problem: str) -> None:

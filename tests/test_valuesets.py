@@ -21,7 +21,11 @@ DOCUMENTS: dict[str, dict[str, Any]] = {
     "anlotinib": {"title": "Anlotinib", "names": ["Anlotinib", "catequentinib"]},
     "malignancy": {"title": "Malignancy", "prefixes": [{"system": ICD10, "prefix": "C"}]},
     "sarcoma": {"title": "Sarcoma", "prefixes": [{"system": ICD10, "prefix": "C49"}]},
-    "other_malignancy": {"title": "Other malignancy", "include": ["malignancy"], "exclude": ["sarcoma"]},
+    "other_malignancy": {
+        "title": "Other malignancy",
+        "include": ["malignancy"],
+        "exclude": ["sarcoma"],
+    },
     "wrapper": {"title": "Wrapper", "include": ["other_malignancy", "anlotinib"]},
 }
 
@@ -80,7 +84,9 @@ def test_canonical_code(system: str, code: str, expected: str) -> None:
         # ... without the dot.
         pytest.param([(ICD10, "C787", "")], [], "code", id="icd-without-dot"),
         # ... in lower case with an alias system.
-        pytest.param([("http://hl7.org/fhir/sid/icd-10", "c78.7", "")], [], "code", id="icd-alias-lower"),
+        pytest.param(
+            [("http://hl7.org/fhir/sid/icd-10", "c78.7", "")], [], "code", id="icd-alias-lower"
+        ),
         # A sibling category outside the prefix.
         pytest.param([(ICD10, "C78.6", "")], [], None, id="icd-other-category"),
         # The right code in the wrong system.
@@ -91,7 +97,12 @@ def test_canonical_code(system: str, code: str, expected: str) -> None:
         pytest.param([], [], None, id="empty"),
     ],
 )
-def test_match_codes(sets: dict[str, ValueSet], concepts: list[tuple[str, str, str]], texts: list[str], expected: str | None) -> None:
+def test_match_codes(
+    sets: dict[str, ValueSet],
+    concepts: list[tuple[str, str, str]],
+    texts: list[str],
+    expected: str | None,
+) -> None:
     """Codes match exactly or by ICD-10-CM prefix, in their own system only."""
     assert sets["liver_mets"].match(concepts, texts) == expected
 
@@ -102,7 +113,9 @@ def test_match_codes(sets: dict[str, ValueSet], concepts: list[tuple[str, str, s
         # The name in free text, any case.
         pytest.param([], ["ANLOTINIB hydrochloride capsules"], "name", id="text"),
         # The name in a coding's display.
-        pytest.param([("http://example.org/drugs", "x1", "Anlotinib 12 mg")], [], "name", id="display"),
+        pytest.param(
+            [("http://example.org/drugs", "x1", "Anlotinib 12 mg")], [], "name", id="display"
+        ),
         # A synonym.
         pytest.param([], ["catequentinib"], "name", id="synonym"),
         # The name must start a word.
@@ -111,7 +124,12 @@ def test_match_codes(sets: dict[str, ValueSet], concepts: list[tuple[str, str, s
         pytest.param([], ["apatinib"], None, id="other-drug"),
     ],
 )
-def test_match_names(sets: dict[str, ValueSet], concepts: list[tuple[str, str, str]], texts: list[str], expected: str | None) -> None:
+def test_match_names(
+    sets: dict[str, ValueSet],
+    concepts: list[tuple[str, str, str]],
+    texts: list[str],
+    expected: str | None,
+) -> None:
     """A drug known only by name matches on a word in text or display, and says so."""
     assert sets["anlotinib"].match(concepts, texts) == expected
 
@@ -154,11 +172,17 @@ def test_title_defaults_to_name() -> None:
     ("documents", "message"),
     [
         # Including a set that does not exist.
-        pytest.param({"a": {"include": ["missing"]}}, "unknown value set 'missing'", id="unknown-include"),
+        pytest.param(
+            {"a": {"include": ["missing"]}}, "unknown value set 'missing'", id="unknown-include"
+        ),
         # Excluding a set that does not exist.
-        pytest.param({"a": {"exclude": ["missing"]}}, "unknown value set 'missing'", id="unknown-exclude"),
+        pytest.param(
+            {"a": {"exclude": ["missing"]}}, "unknown value set 'missing'", id="unknown-exclude"
+        ),
         # A set including itself through another.
-        pytest.param({"a": {"include": ["b"]}, "b": {"include": ["a"]}}, "includes itself", id="cycle"),
+        pytest.param(
+            {"a": {"include": ["b"]}, "b": {"include": ["a"]}}, "includes itself", id="cycle"
+        ),
     ],
 )
 def test_build_rejects(documents: dict[str, dict[str, Any]], message: str) -> None:
@@ -182,7 +206,9 @@ def test_real_value_sets_match_rxnorm_doxorubicin(book: Any) -> None:
         pytest.param("C49.2", None, id="sarcoma"),
     ],
 )
-def test_real_exclusion_keeps_the_trial_tumour_out(book: Any, code: str, expected: str | None) -> None:
+def test_real_exclusion_keeps_the_trial_tumour_out(
+    book: Any, code: str, expected: str | None
+) -> None:
     """The real 'other malignancy' set of NCT06761417 leaves the trial's own tumours out."""
     assert book.value_sets["other_malignancy_nct06761417"].match([(ICD10, code, "")]) == expected
 
@@ -224,7 +250,12 @@ def real() -> dict[str, ValueSet]:
     ("value_set", "concept", "expected"),
     [
         # GIST (C49.A) is an excluded ALTER subtype though the C49 soft-tissue prefix reaches it.
-        pytest.param("alter_excluded_sarcoma_subtypes", (ICD10, "C49.A0", ""), "code", id="gist-excluded-subtype"),
+        pytest.param(
+            "alter_excluded_sarcoma_subtypes",
+            (ICD10, "C49.A0", ""),
+            "code",
+            id="gist-excluded-subtype",
+        ),
         # GIST is still a malignancy.
         pytest.param("malignancy", (ICD10, "C49.A0", ""), "code", id="gist-malignancy"),
         # Transient global amnesia is not a TIA.
@@ -234,7 +265,9 @@ def real() -> dict[str, ValueSet]:
         pytest.param("thrombotic_event", (CANCER_ICD, "I80.2", ""), "code", id="who-dvt"),
         # WHO unspecified diabetes E14, antiphospholipid D68.6, pregnancy Z33.
         pytest.param("diabetes", (CANCER_ICD, "E14.9", ""), "code", id="who-e14"),
-        pytest.param("antiphospholipid_syndrome", (CANCER_ICD, "D68.6", ""), "code", id="who-d68.6"),
+        pytest.param(
+            "antiphospholipid_syndrome", (CANCER_ICD, "D68.6", ""), "code", id="who-d68.6"
+        ),
         pytest.param("pregnancy", (CANCER_ICD, "Z33", ""), "code", id="who-z33"),
         # A lost toe is not a limb amputation; a lost leg is.
         pytest.param("amputation_status", (ICD10, "Z89.421", ""), None, id="toe"),
@@ -253,28 +286,63 @@ def real() -> dict[str, ValueSet]:
         # E53.8 also holds folate and other B-vitamin deficiencies: not a B12 deficiency by itself (NMO exc-2f reviews it).
         pytest.param("vitamin_b12_deficiency", (ICD10, "E53.8", ""), None, id="e53.8"),
         # ICD-O-3 morphologies the sarcoma sets missed.
-        pytest.param("ewing_sarcoma", ("http://terminology.hl7.org/CodeSystem/icd-o-3", "9260/3", ""), "code", id="ewing-9260"),
-        pytest.param("soft_tissue_sarcoma", ("http://terminology.hl7.org/CodeSystem/icd-o-3", "8811/3", ""), "code", id="myxofibrosarcoma"),
-        pytest.param("soft_tissue_sarcoma", ("http://terminology.hl7.org/CodeSystem/icd-o-3", "9581/3", ""), "code", id="asps"),
+        pytest.param(
+            "ewing_sarcoma",
+            ("http://terminology.hl7.org/CodeSystem/icd-o-3", "9260/3", ""),
+            "code",
+            id="ewing-9260",
+        ),
+        pytest.param(
+            "soft_tissue_sarcoma",
+            ("http://terminology.hl7.org/CodeSystem/icd-o-3", "8811/3", ""),
+            "code",
+            id="myxofibrosarcoma",
+        ),
+        pytest.param(
+            "soft_tissue_sarcoma",
+            ("http://terminology.hl7.org/CodeSystem/icd-o-3", "9581/3", ""),
+            "code",
+            id="asps",
+        ),
         # SNOMED CT from published value sets: Synthea's prostate cancer, eclampsia, bleeding from anus.
-        pytest.param("other_malignancy_nct03890068", (SNOMED, "126906006", ""), "code", id="neoplasm-of-prostate"),
-        pytest.param("other_malignancy_nct03890068", (SNOMED, "92691004", ""), "code", id="cis-prostate"),
+        pytest.param(
+            "other_malignancy_nct03890068",
+            (SNOMED, "126906006", ""),
+            "code",
+            id="neoplasm-of-prostate",
+        ),
+        pytest.param(
+            "other_malignancy_nct03890068", (SNOMED, "92691004", ""), "code", id="cis-prostate"
+        ),
         pytest.param("pregnancy", (SNOMED, "198992004", ""), "code", id="eclampsia"),
         pytest.param("pregnancy", (SNOMED, "398254007", ""), "code", id="pre-eclampsia"),
-        pytest.param("significant_bleeding", (SNOMED, "6072007", ""), "code", id="bleeding-from-anus"),
+        pytest.param(
+            "significant_bleeding", (SNOMED, "6072007", ""), "code", id="bleeding-from-anus"
+        ),
         pytest.param("surgery", (SNOMED, "90470006", ""), "code", id="prostatectomy"),
         pytest.param("surgery", (SNOMED, "11466000", ""), "code", id="caesarean"),
         # A soft-tissue sarcoma coded in SNOMED CT is not an 'other' malignancy in a sarcoma trial.
-        pytest.param("other_malignancy_nct03890068", (SNOMED, "443719001", ""), None, id="leiomyosarcoma-not-other"),
+        pytest.param(
+            "other_malignancy_nct03890068",
+            (SNOMED, "443719001", ""),
+            None,
+            id="leiomyosarcoma-not-other",
+        ),
         # RxNorm products (SCD) of the ingredients.
         pytest.param("antineoplastic", (RXNORM, "583214", ""), "code", id="paclitaxel-scd"),
-        pytest.param("anticoagulant_antiplatelet", (RXNORM, "855332", ""), "code", id="warfarin-scd"),
+        pytest.param(
+            "anticoagulant_antiplatelet", (RXNORM, "855332", ""), "code", id="warfarin-scd"
+        ),
         # LOINC alternates.
-        pytest.param("body_temperature", ("http://loinc.org", "8331-1", ""), "code", id="oral-temperature"),
+        pytest.param(
+            "body_temperature", ("http://loinc.org", "8331-1", ""), "code", id="oral-temperature"
+        ),
         pytest.param("albumin", ("http://loinc.org", "61151-7", ""), "code", id="albumin-bcg"),
     ],
 )
-def test_real_value_sets(real: dict[str, ValueSet], value_set: str, concept: tuple[str, str, str], expected: str | None) -> None:
+def test_real_value_sets(
+    real: dict[str, ValueSet], value_set: str, concept: tuple[str, str, str], expected: str | None
+) -> None:
     """The expanded value sets reach what the trials mean, and no further."""
     assert real[value_set].match([concept]) == expected
 
@@ -283,25 +351,55 @@ def test_real_value_sets(real: dict[str, ValueSet], value_set: str, concept: tup
     ("value_set", "text", "expected"),
     [
         # Eye drops, creams and inhalers are not systemic therapy.
-        pytest.param("systemic_corticosteroids", "prednisoLONE acetate 10 MG/ML Ophthalmic Suspension", None, id="ophthalmic-prednisolone"),
-        pytest.param("systemic_corticosteroids", "dexamethasone 1 MG/ML Ophthalmic Solution", None, id="ophthalmic-dexamethasone"),
-        pytest.param("systemic_corticosteroids", "hydrocortisone 10 MG/ML Topical Cream", None, id="topical"),
-        pytest.param("nmo_immunotherapy", "cycloSPORINE 0.5 MG/ML Ophthalmic Emulsion [Restasis]", None, id="restasis"),
-        pytest.param("immunosuppressants", "tacrolimus 0.1 % Topical Ointment", None, id="tacrolimus-ointment"),
-        pytest.param("systemic_corticosteroids", "prednisone 5 MG Oral Tablet", "name", id="oral-prednisone"),
+        pytest.param(
+            "systemic_corticosteroids",
+            "prednisoLONE acetate 10 MG/ML Ophthalmic Suspension",
+            None,
+            id="ophthalmic-prednisolone",
+        ),
+        pytest.param(
+            "systemic_corticosteroids",
+            "dexamethasone 1 MG/ML Ophthalmic Solution",
+            None,
+            id="ophthalmic-dexamethasone",
+        ),
+        pytest.param(
+            "systemic_corticosteroids", "hydrocortisone 10 MG/ML Topical Cream", None, id="topical"
+        ),
+        pytest.param(
+            "nmo_immunotherapy",
+            "cycloSPORINE 0.5 MG/ML Ophthalmic Emulsion [Restasis]",
+            None,
+            id="restasis",
+        ),
+        pytest.param(
+            "immunosuppressants",
+            "tacrolimus 0.1 % Topical Ointment",
+            None,
+            id="tacrolimus-ointment",
+        ),
+        pytest.param(
+            "systemic_corticosteroids", "prednisone 5 MG Oral Tablet", "name", id="oral-prednisone"
+        ),
         # Brand names and ingredients the sets lacked.
         pytest.param("lenvatinib", "Lenvima 4 mg capsule", "name", id="lenvima"),
         pytest.param("anticoagulant_antiplatelet", "Eliquis 5 mg", "name", id="eliquis"),
-        pytest.param("anticoagulant_antiplatelet", "nadroparin 2850 IU injection", "name", id="nadroparin"),
+        pytest.param(
+            "anticoagulant_antiplatelet", "nadroparin 2850 IU injection", "name", id="nadroparin"
+        ),
         pytest.param("immunosuppressants", "tacrolimus 1 MG Oral Capsule", "name", id="tacrolimus"),
         # A condition named only in text counts, by name.
         pytest.param("thrombotic_event", "Deep vein thrombosis of left leg", "name", id="dvt-text"),
         # ... but not when the text says it is someone else's or being screened for.
         pytest.param("malignancy", "Family history of cancer", None, id="family-history"),
-        pytest.param("malignancy", "Screening for malignant neoplasm of colon", None, id="screening"),
+        pytest.param(
+            "malignancy", "Screening for malignant neoplasm of colon", None, id="screening"
+        ),
     ],
 )
-def test_names_as_a_safety_net(real: dict[str, ValueSet], value_set: str, text: str, expected: str | None) -> None:
+def test_names_as_a_safety_net(
+    real: dict[str, ValueSet], value_set: str, text: str, expected: str | None
+) -> None:
     """Texts with no known code match by name, respecting dose form and negating words."""
     assert real[value_set].match([], [text]) == expected
 
@@ -315,13 +413,28 @@ def test_value_sets_carry_the_expansion_version(real: dict[str, ValueSet]) -> No
 
 def test_prefix_exclusion_applies_to_its_own_prefix_only() -> None:
     """An excluded sub-prefix removes codes from its own prefix, not from a broader prefix a wider set includes."""
-    sets = build_value_sets({
-        "sarcoma": {"title": "s", "prefixes": [{"system": ICD10, "prefix": "C49"}],
-                    "excludePrefixes": [{"system": ICD10, "prefix": "C49.A", "display": "GIST", "reason": "r"}]},
-        "any": {"title": "a", "prefixes": [{"system": ICD10, "prefix": "C"}], "include": ["sarcoma"]},
-    })
+    sets = build_value_sets(
+        {
+            "sarcoma": {
+                "title": "s",
+                "prefixes": [{"system": ICD10, "prefix": "C49"}],
+                "excludePrefixes": [
+                    {"system": ICD10, "prefix": "C49.A", "display": "GIST", "reason": "r"}
+                ],
+            },
+            "any": {
+                "title": "a",
+                "prefixes": [{"system": ICD10, "prefix": "C"}],
+                "include": ["sarcoma"],
+            },
+        }
+    )
     gist, other = [(ICD10, "C49.A0", "")], [(ICD10, "C49.9", "")]
-    assert (sets["sarcoma"].match(gist), sets["sarcoma"].match(other), sets["any"].match(gist)) == (None, "code", "code")
+    assert (sets["sarcoma"].match(gist), sets["sarcoma"].match(other), sets["any"].match(gist)) == (
+        None,
+        "code",
+        "code",
+    )
 
 
 # --- speed: the match memo ---
@@ -335,7 +448,9 @@ def test_a_remembered_match_is_the_computed_one(sets: dict[str, ValueSet]) -> No
     assert first == again == ["code", None]
 
 
-def test_the_match_memo_is_bounded(sets: dict[str, ValueSet], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_match_memo_is_bounded(
+    sets: dict[str, ValueSet], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The memo starts over past its limit, so distinct codes cannot grow it without bound."""
     import service.valuesets
 

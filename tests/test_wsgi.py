@@ -18,7 +18,9 @@ def test_create_app_leaves_the_collector_alone(tmp_path: Path) -> None:
     assert gc.get_freeze_count() == 0
 
 
-def test_serve_app_freezes_what_lives_as_long_as_the_process(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_serve_app_freezes_what_lives_as_long_as_the_process(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     """serve_app, once per server process, moves the rulebook and compiled rules out of the collector's scans."""
     monkeypatch.setenv("ELIGIBILITY_CDS_FEEDBACK_DB", str(tmp_path / "cds.sqlite3"))
     gc.unfreeze()

@@ -13,7 +13,20 @@ from typing import Any
 
 from service.rulebook import Rulebook
 
-CRITERIA = ("inc-2a", "inc-6a", "inc-6b", "inc-6c", "inc-7a", "inc-7b", "inc-7c", "inc-7d", "inc-8a", "inc-8b", "inc-8c", "inc-8d")
+CRITERIA = (
+    "inc-2a",
+    "inc-6a",
+    "inc-6b",
+    "inc-6c",
+    "inc-7a",
+    "inc-7b",
+    "inc-7c",
+    "inc-7d",
+    "inc-8a",
+    "inc-8b",
+    "inc-8c",
+    "inc-8d",
+)
 RESOURCES = "Bundle.entry.resource"
 
 
@@ -29,7 +42,9 @@ def _codes(book: Rulebook, name: str) -> str:
         folded = "code.replace('.', '').upper()" if "icd-10" in system else "code"
         tests.append(f"(system = '{system}' and {folded} in ({listed}))")
     for system, prefix in vs.prefixes:
-        tests.append(f"(system = '{system}' and code.replace('.', '').upper().startsWith('{prefix}'))")
+        tests.append(
+            f"(system = '{system}' and code.replace('.', '').upper().startsWith('{prefix}'))"
+        )
     return " or ".join(tests) or "false"
 
 
@@ -37,30 +52,42 @@ def _latest(book: Rulebook, definition: str, as_of: date) -> str:
     """The newest usable Observation of a definition's value set within its lookback window."""
     d = book.definitions[definition]
     since = (as_of - timedelta(days=int(d["lookbackDays"]))).isoformat()
-    return (f"{RESOURCES}.where(resourceType = 'Observation' and status in ('final' | 'amended' | 'corrected') "
-            f"and code.coding.where({_codes(book, d['valueSet'])}).exists() "
-            f"and effectiveDateTime >= '{since}' and effectiveDateTime <= '{as_of.isoformat()}T23:59:59')"
-            ".aggregate(iif($total.empty(), $this, iif($this.effectiveDateTime > $total.effectiveDateTime, $this, $total)))")
+    return (
+        f"{RESOURCES}.where(resourceType = 'Observation' and status in ('final' | 'amended' | 'corrected') "
+        f"and code.coding.where({_codes(book, d['valueSet'])}).exists() "
+        f"and effectiveDateTime >= '{since}' and effectiveDateTime <= '{as_of.isoformat()}T23:59:59')"
+        ".aggregate(iif($total.empty(), $this, iif($this.effectiveDateTime > $total.effectiveDateTime, $this, $total)))"
+    )
 
 
 def _ratio(book: Rulebook, definition: str, as_of: date) -> str:
     default = book.definitions[definition]["defaultUln"]["value"]
-    return (f"{_latest(book, definition, as_of)}.select(valueQuantity.value / "
-            f"iif(referenceRange.high.value.exists(), referenceRange.high.value.first(), {default}))")
+    return (
+        f"{_latest(book, definition, as_of)}.select(valueQuantity.value / "
+        f"iif(referenceRange.high.value.exists(), referenceRange.high.value.first(), {default}))"
+    )
 
 
 def _condition(book: Rulebook, definition: str, active_only: bool = False) -> str:
     d = book.definitions[definition]
-    active = " and clinicalStatus.coding.code.intersect('active' | 'recurrence' | 'relapse').exists()" if active_only else ""
-    return (f"{RESOURCES}.where(resourceType = 'Condition' and verificationStatus.coding.code.intersect('refuted' | 'entered-in-error').empty()"
-            f"{active} and code.coding.where({_codes(book, d['valueSet'])}).exists()).exists()")
+    active = (
+        " and clinicalStatus.coding.code.intersect('active' | 'recurrence' | 'relapse').exists()"
+        if active_only
+        else ""
+    )
+    return (
+        f"{RESOURCES}.where(resourceType = 'Condition' and verificationStatus.coding.code.intersect('refuted' | 'entered-in-error').empty()"
+        f"{active} and code.coding.where({_codes(book, d['valueSet'])}).exists()).exists()"
+    )
 
 
 def expressions(book: Rulebook, as_of: date) -> dict[str, str]:
     """Return each criterion's FHIRPath (true: met, false: not met, empty: no data)."""
     cutoff = as_of.strftime("%m-%d")
-    age = (f"({as_of.year} - {RESOURCES}.where(resourceType = 'Patient').birthDate.substring(0, 4).toInteger() - "
-           f"iif({RESOURCES}.where(resourceType = 'Patient').birthDate.substring(5, 5) > '{cutoff}', 1, 0))")
+    age = (
+        f"({as_of.year} - {RESOURCES}.where(resourceType = 'Patient').birthDate.substring(0, 4).toInteger() - "
+        f"iif({RESOURCES}.where(resourceType = 'Patient').birthDate.substring(5, 5) > '{cutoff}', 1, 0))"
+    )
     liver = _condition(book, "liver_metastases", active_only=True)
 
     def liver_alt(definition: str, limit: float, relaxed: float) -> str:

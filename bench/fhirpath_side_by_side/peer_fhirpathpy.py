@@ -24,7 +24,15 @@ def main() -> None:
         start = time.process_time()
         answers = {cid: fn(bundle) for cid, fn in compiled.items()}
         samples.append((time.process_time() - start) * 1000)
-    print(orjson.dumps({"engine": "fhirpathpy", "ms": sorted(samples), "answers": {k: list(v) for k, v in answers.items()}}).decode())
+    print(
+        orjson.dumps(
+            {
+                "engine": "fhirpathpy",
+                "ms": sorted(samples),
+                "answers": {k: list(v) for k, v in answers.items()},
+            }
+        ).decode()
+    )
 
 
 if __name__ == "__main__":

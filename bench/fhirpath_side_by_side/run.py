@@ -45,14 +45,29 @@ TRIAL = "NCT06761417"
 def bundle(as_of: date) -> dict[str, Any]:
     """Fletcher_Hyatt's Bundle plus recent labs, so the lab criteria are decided."""
     found = orjson.loads(next(SYNTHEA.glob("Fletcher_Hyatt*.json")).read_bytes())
-    patient = next(e["resource"] for e in found["entry"] if e["resource"]["resourceType"] == "Patient")
+    patient = next(
+        e["resource"] for e in found["entry"] if e["resource"]["resourceType"] == "Patient"
+    )
     day = (as_of - timedelta(days=3)).isoformat()
     for code, display, value, unit in ADDED_LABS:
-        found["entry"].append({"resource": {
-            "resourceType": "Observation", "id": f"bench-{code}", "status": "final",
-            "code": {"coding": [{"system": LOINC, "code": code, "display": display}]}, "subject": {"reference": f"Patient/{patient['id']}"},
-            "effectiveDateTime": f"{day}T09:00:00+00:00", "valueQuantity": {"value": value, "unit": unit, "system": "http://unitsofmeasure.org", "code": unit},
-        }})
+        found["entry"].append(
+            {
+                "resource": {
+                    "resourceType": "Observation",
+                    "id": f"bench-{code}",
+                    "status": "final",
+                    "code": {"coding": [{"system": LOINC, "code": code, "display": display}]},
+                    "subject": {"reference": f"Patient/{patient['id']}"},
+                    "effectiveDateTime": f"{day}T09:00:00+00:00",
+                    "valueQuantity": {
+                        "value": value,
+                        "unit": unit,
+                        "system": "http://unitsofmeasure.org",
+                        "code": unit,
+                    },
+                }
+            }
+        )
     return found
 
 
@@ -76,7 +91,10 @@ def peer_python() -> Path:
     python = PEER_VENV / "bin" / "python"
     if not python.exists():
         subprocess.run([sys.executable, "-m", "venv", str(PEER_VENV)], check=True)  # noqa: S603 - fixed arguments
-    subprocess.run([str(python), "-m", "pip", "install", "-q", "-r", str(HERE / "requirements.txt")], check=True)  # noqa: S603
+    subprocess.run(  # noqa: S603
+        [str(python), "-m", "pip", "install", "-q", "-r", str(HERE / "requirements.txt")],
+        check=True,
+    )
     return python
 
 
@@ -86,7 +104,9 @@ def node_ready() -> str | None:
     if not node or not npm:
         return None
     if not (HERE / "node_modules" / "fhirpath").exists():
-        subprocess.run([npm, "install", "--no-audit", "--no-fund", "--silent"], cwd=HERE, check=True)  # noqa: S603
+        subprocess.run(  # noqa: S603
+            [npm, "install", "--no-audit", "--no-fund", "--silent"], cwd=HERE, check=True
+        )
     return node
 
 
@@ -105,31 +125,76 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "bundle.json").write_bytes(orjson.dumps(data))
         (Path(tmp) / "expressions.json").write_bytes(orjson.dumps(exprs))
-        files = [str(Path(tmp) / "bundle.json"), str(Path(tmp) / "expressions.json"), str(args.peer_runs)]
-        out = subprocess.run([str(peer_python()), str(HERE / "peer_fhirpathpy.py"), *files], check=True, capture_output=True)  # noqa: S603
+        files = [
+            str(Path(tmp) / "bundle.json"),
+            str(Path(tmp) / "expressions.json"),
+            str(args.peer_runs),
+        ]
+        out = subprocess.run(  # noqa: S603
+            [str(peer_python()), str(HERE / "peer_fhirpathpy.py"), *files],
+            check=True,
+            capture_output=True,
+        )
         found = orjson.loads(out.stdout.splitlines()[-1])
-        results["fhirpathpy"] = {"ms": found["ms"], "answers": {k: answer(v) for k, v in found["answers"].items()}}
+        results["fhirpathpy"] = {
+            "ms": found["ms"],
+            "answers": {k: answer(v) for k, v in found["answers"].items()},
+        }
         node = node_ready()
         if node:
-            out = subprocess.run([node, str(HERE / "peer_fhirpath.js"), *files], check=True, capture_output=True, cwd=HERE)  # noqa: S603
+            out = subprocess.run(  # noqa: S603
+                [node, str(HERE / "peer_fhirpath.js"), *files],
+                check=True,
+                capture_output=True,
+                cwd=HERE,
+            )
             found = orjson.loads(out.stdout.splitlines()[-1])
-            results["fhirpath.js"] = {"ms": found["ms"], "answers": {k: answer(v) for k, v in found["answers"].items()}}
+            results["fhirpath.js"] = {
+                "ms": found["ms"],
+                "answers": {k: answer(v) for k, v in found["answers"].items()},
+            }
     base = statistics.median(ours_ms)
-    print(f"{TRIAL}, {len(CRITERIA)} criteria, Bundle of {len(data['entry'])} entries, as of {as_of}; CPU ms per patient")
+    print(
+        f"{TRIAL}, {len(CRITERIA)} criteria, Bundle of {len(data['entry'])} entries, as of {as_of}; CPU ms per patient"
+    )
     print(f"{'engine':14} {'min':>10} {'median':>10} {'x engine':>9}  answers")
     for name, result in results.items():
-        agree = "same as this engine" if result["answers"] == ours else "DIFFER: " + ", ".join(
-            f"{k} {result['answers'].get(k)} vs {ours[k]}" for k in CRITERIA if result["answers"].get(k) != ours[k])
+        agree = (
+            "same as this engine"
+            if result["answers"] == ours
+            else "DIFFER: "
+            + ", ".join(
+                f"{k} {result['answers'].get(k)} vs {ours[k]}"
+                for k in CRITERIA
+                if result["answers"].get(k) != ours[k]
+            )
+        )
         median = statistics.median(result["ms"])
         print(f"{name:14} {result['ms'][0]:10.2f} {median:10.2f} {median / base:9.0f}  {agree}")
     if "fhirpath.js" not in results:
         print("(fhirpath.js skipped: node/npm not found)")
-    print(orjson.dumps({
-        "bench": "fhirpath_side_by_side", "trial": TRIAL, "criteria": len(CRITERIA), "entries": len(data["entry"]),
-        **{f"{name.replace(' ', '_').replace('.', '_')}_ms": round(statistics.median(r["ms"]), 3) for name, r in results.items()},
-        "same_answers": {name: r["answers"] == ours for name, r in results.items() if name != "this engine"},
-        "answers": ours,
-    }).decode())
+    print(
+        orjson.dumps(
+            {
+                "bench": "fhirpath_side_by_side",
+                "trial": TRIAL,
+                "criteria": len(CRITERIA),
+                "entries": len(data["entry"]),
+                **{
+                    f"{name.replace(' ', '_').replace('.', '_')}_ms": round(
+                        statistics.median(r["ms"]), 3
+                    )
+                    for name, r in results.items()
+                },
+                "same_answers": {
+                    name: r["answers"] == ours
+                    for name, r in results.items()
+                    if name != "this engine"
+                },
+                "answers": ours,
+            }
+        ).decode()
+    )
 
 
 if __name__ == "__main__":

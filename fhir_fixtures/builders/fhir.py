@@ -17,7 +17,9 @@ RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 ATC = "http://www.whocc.no/atc"
 CVX = "http://hl7.org/fhir/sid/cvx"
 UCUM = "http://unitsofmeasure.org"
-MCODE_HISTOLOGY = "http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-histology-morphology-behavior"
+MCODE_HISTOLOGY = (
+    "http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-histology-morphology-behavior"
+)
 
 
 class PatientBuilder:
@@ -27,7 +29,13 @@ class PatientBuilder:
         self.pid = pid
         self.as_of = as_of
         self.resources: list[dict[str, Any]] = [
-            {"resourceType": "Patient", "id": pid, "birthDate": birth_date, "gender": gender, "name": [{"family": "Fixture", "given": [pid]}]}
+            {
+                "resourceType": "Patient",
+                "id": pid,
+                "birthDate": birth_date,
+                "gender": gender,
+                "name": [{"family": "Fixture", "given": [pid]}],
+            }
         ]
         self._n = 0
 
@@ -48,14 +56,41 @@ class PatientBuilder:
         self.resources.append(resource)
         return resource
 
-    def lab(self, code: str, display: str, value: float | None, unit: str, days_before: int = 3, *, high: float | None = None,
-            low: float | None = None, status: str = "final", comparator: str | None = None, system: str = LOINC, **extra: Any) -> dict[str, Any]:
+    def lab(
+        self,
+        code: str,
+        display: str,
+        value: float | None,
+        unit: str,
+        days_before: int = 3,
+        *,
+        high: float | None = None,
+        low: float | None = None,
+        status: str = "final",
+        comparator: str | None = None,
+        system: str = LOINC,
+        **extra: Any,
+    ) -> dict[str, Any]:
         """Add a quantitative Observation (with a reference range when given)."""
         obs: dict[str, Any] = {
-            "resourceType": "Observation", "status": status,
-            "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "laboratory"}]}],
-            "code": {"coding": [{"system": system, "code": code, "display": display}], "text": display},
-            "subject": self._subject(), "effectiveDateTime": self.day(days_before) + "T08:00:00+08:00",
+            "resourceType": "Observation",
+            "status": status,
+            "category": [
+                {
+                    "coding": [
+                        {
+                            "system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                            "code": "laboratory",
+                        }
+                    ]
+                }
+            ],
+            "code": {
+                "coding": [{"system": system, "code": code, "display": display}],
+                "text": display,
+            },
+            "subject": self._subject(),
+            "effectiveDateTime": self.day(days_before) + "T08:00:00+08:00",
         }
         if value is not None:
             qty: dict[str, Any] = {"value": value, "unit": unit, "system": UCUM, "code": unit}
@@ -72,52 +107,139 @@ class PatientBuilder:
         obs.update(extra)
         return self.add(obs)
 
-    def coded_result(self, code: str, display: str, answer_code: str, answer_display: str, days_before: int = 3,
-                     answer_system: str = SNOMED, status: str = "final") -> dict[str, Any]:
+    def coded_result(
+        self,
+        code: str,
+        display: str,
+        answer_code: str,
+        answer_display: str,
+        days_before: int = 3,
+        answer_system: str = SNOMED,
+        status: str = "final",
+    ) -> dict[str, Any]:
         """Add an Observation with a coded value (positive/negative, a grade)."""
-        return self.add({
-            "resourceType": "Observation", "status": status,
-            "code": {"coding": [{"system": LOINC, "code": code, "display": display}], "text": display},
-            "subject": self._subject(), "effectiveDateTime": self.day(days_before),
-            "valueCodeableConcept": {"coding": [{"system": answer_system, "code": answer_code, "display": answer_display}], "text": answer_display},
-        })
+        return self.add(
+            {
+                "resourceType": "Observation",
+                "status": status,
+                "code": {
+                    "coding": [{"system": LOINC, "code": code, "display": display}],
+                    "text": display,
+                },
+                "subject": self._subject(),
+                "effectiveDateTime": self.day(days_before),
+                "valueCodeableConcept": {
+                    "coding": [
+                        {"system": answer_system, "code": answer_code, "display": answer_display}
+                    ],
+                    "text": answer_display,
+                },
+            }
+        )
 
-    def string_result(self, code: str, display: str, text: str, days_before: int = 3) -> dict[str, Any]:
+    def string_result(
+        self, code: str, display: str, text: str, days_before: int = 3
+    ) -> dict[str, Any]:
         """Add an Observation with a valueString (e.g. urine protein '2+')."""
-        return self.add({
-            "resourceType": "Observation", "status": "final",
-            "code": {"coding": [{"system": LOINC, "code": code, "display": display}], "text": display},
-            "subject": self._subject(), "effectiveDateTime": self.day(days_before), "valueString": text,
-        })
+        return self.add(
+            {
+                "resourceType": "Observation",
+                "status": "final",
+                "code": {
+                    "coding": [{"system": LOINC, "code": code, "display": display}],
+                    "text": display,
+                },
+                "subject": self._subject(),
+                "effectiveDateTime": self.day(days_before),
+                "valueString": text,
+            }
+        )
 
     def score(self, code: str, display: str, value: int, days_before: int = 3) -> dict[str, Any]:
         """Add an Observation with a valueInteger (ECOG, Karnofsky)."""
-        return self.add({
-            "resourceType": "Observation", "status": "final",
-            "code": {"coding": [{"system": LOINC, "code": code, "display": display}], "text": display},
-            "subject": self._subject(), "effectiveDateTime": self.day(days_before), "valueInteger": value,
-        })
+        return self.add(
+            {
+                "resourceType": "Observation",
+                "status": "final",
+                "code": {
+                    "coding": [{"system": LOINC, "code": code, "display": display}],
+                    "text": display,
+                },
+                "subject": self._subject(),
+                "effectiveDateTime": self.day(days_before),
+                "valueInteger": value,
+            }
+        )
 
-    def blood_pressure(self, systolic: float, diastolic: float, days_before: int = 3) -> dict[str, Any]:
+    def blood_pressure(
+        self, systolic: float, diastolic: float, days_before: int = 3
+    ) -> dict[str, Any]:
         """Add a blood-pressure panel with systolic and diastolic components."""
-        def component(code: str, display: str, value: float) -> dict[str, Any]:
-            return {"code": {"coding": [{"system": LOINC, "code": code, "display": display}]},
-                    "valueQuantity": {"value": value, "unit": "mm[Hg]", "system": UCUM, "code": "mm[Hg]"}}
-        return self.add({
-            "resourceType": "Observation", "status": "final",
-            "code": {"coding": [{"system": LOINC, "code": "85354-9", "display": "Blood pressure panel"}]},
-            "subject": self._subject(), "effectiveDateTime": self.day(days_before),
-            "component": [component("8480-6", "Systolic blood pressure", systolic), component("8462-4", "Diastolic blood pressure", diastolic)],
-        })
 
-    def condition(self, system: str, code: str, display: str, onset_days_before: int | None = 200, *, clinical: str = "active",
-                  verification: str = "confirmed", abatement_days_before: int | None = None, histology: tuple[str, str] | None = None) -> dict[str, Any]:
+        def component(code: str, display: str, value: float) -> dict[str, Any]:
+            return {
+                "code": {"coding": [{"system": LOINC, "code": code, "display": display}]},
+                "valueQuantity": {
+                    "value": value,
+                    "unit": "mm[Hg]",
+                    "system": UCUM,
+                    "code": "mm[Hg]",
+                },
+            }
+
+        return self.add(
+            {
+                "resourceType": "Observation",
+                "status": "final",
+                "code": {
+                    "coding": [
+                        {"system": LOINC, "code": "85354-9", "display": "Blood pressure panel"}
+                    ]
+                },
+                "subject": self._subject(),
+                "effectiveDateTime": self.day(days_before),
+                "component": [
+                    component("8480-6", "Systolic blood pressure", systolic),
+                    component("8462-4", "Diastolic blood pressure", diastolic),
+                ],
+            }
+        )
+
+    def condition(
+        self,
+        system: str,
+        code: str,
+        display: str,
+        onset_days_before: int | None = 200,
+        *,
+        clinical: str = "active",
+        verification: str = "confirmed",
+        abatement_days_before: int | None = None,
+        histology: tuple[str, str] | None = None,
+    ) -> dict[str, Any]:
         """Add a Condition (optionally with an mCODE ICD-O-3 histology extension)."""
         cond: dict[str, Any] = {
             "resourceType": "Condition",
-            "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": clinical}]},
-            "verificationStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-ver-status", "code": verification}]},
-            "code": {"coding": [{"system": system, "code": code, "display": display}], "text": display},
+            "clinicalStatus": {
+                "coding": [
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                        "code": clinical,
+                    }
+                ]
+            },
+            "verificationStatus": {
+                "coding": [
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/condition-ver-status",
+                        "code": verification,
+                    }
+                ]
+            },
+            "code": {
+                "coding": [{"system": system, "code": code, "display": display}],
+                "text": display,
+            },
             "subject": self._subject(),
         }
         if onset_days_before is not None:
@@ -126,61 +248,129 @@ class PatientBuilder:
             cond["abatementDateTime"] = self.day(abatement_days_before)
         if histology:
             morphology = {"system": ICDO3, "code": histology[0], "display": histology[1]}
-            cond["extension"] = [{"url": MCODE_HISTOLOGY, "valueCodeableConcept": {"coding": [morphology]}}]
+            cond["extension"] = [
+                {"url": MCODE_HISTOLOGY, "valueCodeableConcept": {"coding": [morphology]}}
+            ]
         return self.add(cond)
 
-    def medication(self, display: str, days_before: int, *, system: str | None = RXNORM, code: str | None = None,
-                   kind: str = "MedicationAdministration", status: str | None = None) -> dict[str, Any]:
+    def medication(
+        self,
+        display: str,
+        days_before: int,
+        *,
+        system: str | None = RXNORM,
+        code: str | None = None,
+        kind: str = "MedicationAdministration",
+        status: str | None = None,
+    ) -> dict[str, Any]:
         """Add a medication record; with no code, the drug is known only by name in text."""
         concept: dict[str, Any] = {"text": display}
         if code and system:
             concept["coding"] = [{"system": system, "code": code, "display": display}]
-        resource: dict[str, Any] = {"resourceType": kind, "medicationCodeableConcept": concept, "subject": self._subject()}
+        resource: dict[str, Any] = {
+            "resourceType": kind,
+            "medicationCodeableConcept": concept,
+            "subject": self._subject(),
+        }
         if kind == "MedicationRequest":
-            resource.update({"status": status or "completed", "intent": "order", "authoredOn": self.day(days_before)})
+            resource.update(
+                {
+                    "status": status or "completed",
+                    "intent": "order",
+                    "authoredOn": self.day(days_before),
+                }
+            )
         elif kind == "MedicationStatement":
-            resource.update({"status": status or "completed", "effectiveDateTime": self.day(days_before)})
+            resource.update(
+                {"status": status or "completed", "effectiveDateTime": self.day(days_before)}
+            )
         else:
-            resource.update({"status": status or "completed", "effectiveDateTime": self.day(days_before)})
+            resource.update(
+                {"status": status or "completed", "effectiveDateTime": self.day(days_before)}
+            )
         return self.add(resource)
 
-    def procedure(self, code: str, display: str, days_before: int, *, system: str = SNOMED, status: str = "completed") -> dict[str, Any]:
+    def procedure(
+        self,
+        code: str,
+        display: str,
+        days_before: int,
+        *,
+        system: str = SNOMED,
+        status: str = "completed",
+    ) -> dict[str, Any]:
         """Add a Procedure performed ``days_before`` days before the as-of date."""
-        return self.add({
-            "resourceType": "Procedure", "status": status,
-            "code": {"coding": [{"system": system, "code": code, "display": display}], "text": display},
-            "subject": self._subject(), "performedDateTime": self.day(days_before),
-        })
+        return self.add(
+            {
+                "resourceType": "Procedure",
+                "status": status,
+                "code": {
+                    "coding": [{"system": system, "code": code, "display": display}],
+                    "text": display,
+                },
+                "subject": self._subject(),
+                "performedDateTime": self.day(days_before),
+            }
+        )
 
-    def allergy(self, display: str, code: str | None = None, system: str = RXNORM) -> dict[str, Any]:
+    def allergy(
+        self, display: str, code: str | None = None, system: str = RXNORM
+    ) -> dict[str, Any]:
         """Add an active, confirmed AllergyIntolerance to a substance."""
         concept: dict[str, Any] = {"text": display}
         if code:
             concept["coding"] = [{"system": system, "code": code, "display": display}]
-        return self.add({
-            "resourceType": "AllergyIntolerance",
-            "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical", "code": "active"}]},
-            "verificationStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification", "code": "confirmed"}]},
-            "code": concept, "patient": self._subject(),
-        })
+        return self.add(
+            {
+                "resourceType": "AllergyIntolerance",
+                "clinicalStatus": {
+                    "coding": [
+                        {
+                            "system": "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical",
+                            "code": "active",
+                        }
+                    ]
+                },
+                "verificationStatus": {
+                    "coding": [
+                        {
+                            "system": "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification",
+                            "code": "confirmed",
+                        }
+                    ]
+                },
+                "code": concept,
+                "patient": self._subject(),
+            }
+        )
 
     def immunization(self, cvx: str, display: str, days_before: int) -> dict[str, Any]:
         """Add a completed Immunization."""
-        return self.add({
-            "resourceType": "Immunization", "status": "completed",
-            "vaccineCode": {"coding": [{"system": CVX, "code": cvx, "display": display}]},
-            "patient": self._subject(), "occurrenceDateTime": self.day(days_before),
-        })
+        return self.add(
+            {
+                "resourceType": "Immunization",
+                "status": "completed",
+                "vaccineCode": {"coding": [{"system": CVX, "code": cvx, "display": display}]},
+                "patient": self._subject(),
+                "occurrenceDateTime": self.day(days_before),
+            }
+        )
 
     def remove(self, predicate: Any) -> None:
         """Drop the resources a predicate selects (to make a variant from a base patient)."""
-        self.resources = [r for r in self.resources if r["resourceType"] == "Patient" or not predicate(r)]
+        self.resources = [
+            r for r in self.resources if r["resourceType"] == "Patient" or not predicate(r)
+        ]
 
     def bundle(self) -> dict[str, Any]:
         """Return a collection Bundle of the patient's resources."""
         return {
-            "resourceType": "Bundle", "type": "collection",
-            "entry": [{"fullUrl": f"urn:uuid:{r['resourceType'].lower()}-{r['id']}", "resource": r} for r in self.resources],
+            "resourceType": "Bundle",
+            "type": "collection",
+            "entry": [
+                {"fullUrl": f"urn:uuid:{r['resourceType'].lower()}-{r['id']}", "resource": r}
+                for r in self.resources
+            ],
         }
 
 
@@ -195,7 +385,9 @@ def code_of(resource: dict[str, Any]) -> str | None:
 def write(directory: Path, name: str, bundle: dict[str, Any]) -> None:
     """Write a Bundle as pretty JSON (stable key order) to ``directory/name.json``."""
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / f"{name}.json").write_text(json.dumps(bundle, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    (directory / f"{name}.json").write_text(
+        json.dumps(bundle, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
 
 
 class FixtureCase(Protocol):
@@ -217,7 +409,9 @@ def drop(builder: PatientBuilder, code: str) -> None:
     builder.remove(lambda r: code_of(r) == code)
 
 
-def manifest_entry(description: str, verdict: str, fails: Sequence[str], statuses: dict[str, str]) -> dict[str, Any]:
+def manifest_entry(
+    description: str, verdict: str, fails: Sequence[str], statuses: dict[str, str]
+) -> dict[str, Any]:
     """Render one case's manifest entry: its description and what its report must say."""
     expect: dict[str, Any] = {"verdict": verdict, "fails": list(fails)}
     if statuses:
@@ -236,6 +430,12 @@ def write_fixtures(out: Path, trial: str, as_of: date, cases: Sequence[FixtureCa
         old.unlink()
     for case in cases:
         write(out, case.name, case.build().bundle())
-    manifest = {"trial": trial, "asOf": as_of.isoformat(), "patients": {c.name: c.manifest() for c in cases}}
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    manifest = {
+        "trial": trial,
+        "asOf": as_of.isoformat(),
+        "patients": {c.name: c.manifest() for c in cases},
+    }
+    (out / "manifest.json").write_text(
+        json.dumps(manifest, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     sys.stdout.write(f"wrote {len(cases)} {trial} patients to {out}\n")

@@ -20,11 +20,26 @@ SOURCE_LABEL = "Trial eligibility"
 _MARKDOWN_ESCAPES = str.maketrans({ch: "\\" + ch for ch in "\\`*_[]<>#|"})
 
 
-def cards_for(reports: list[dict[str, Any]], hook_instance: str, urls: dict[str, str | None], *, show_ineligible: bool = False,
-              report_base: str | None = None) -> list[dict[str, Any]]:
+def cards_for(
+    reports: list[dict[str, Any]],
+    hook_instance: str,
+    urls: dict[str, str | None],
+    *,
+    show_ineligible: bool = False,
+    report_base: str | None = None,
+) -> list[dict[str, Any]]:
     """Return one card per trial the patient is eligible for or may be (and ineligible ones when asked)."""
-    return [card(report, hook_instance, SOURCE_LABEL, urls.get(report["trialId"]), report_url=report_url(report_base, report))
-            for report in reports if (show_ineligible or report["verdict"] in SHOWN_VERDICTS) and not deceased(report)]
+    return [
+        card(
+            report,
+            hook_instance,
+            SOURCE_LABEL,
+            urls.get(report["trialId"]),
+            report_url=report_url(report_base, report),
+        )
+        for report in reports
+        if (show_ineligible or report["verdict"] in SHOWN_VERDICTS) and not deceased(report)
+    ]
 
 
 def deceased(report: dict[str, Any]) -> bool:
@@ -40,7 +55,14 @@ def report_url(base: str | None, report: dict[str, Any]) -> str | None:
     return f"{base.rstrip('/')}/ui/patients/{quote(report['patientId'], safe='')}/trials/{report['trialId']}?asOf={report['asOf']}"
 
 
-def card(report: dict[str, Any], hook_instance: str, source_label: str, url: str | None, *, report_url: str | None = None) -> dict[str, Any]:
+def card(
+    report: dict[str, Any],
+    hook_instance: str,
+    source_label: str,
+    url: str | None,
+    *,
+    report_url: str | None = None,
+) -> dict[str, Any]:
     """Return the card for one trial's report."""
     body: dict[str, Any] = {
         "uuid": card_uuid(hook_instance, report["trialId"]),
@@ -51,10 +73,19 @@ def card(report: dict[str, Any], hook_instance: str, source_label: str, url: str
     }
     if url:
         body["source"]["url"] = url
-        body["links"] = [{"label": f"{report['trialId']} on ClinicalTrials.gov", "url": url, "type": "absolute"}]
+        body["links"] = [
+            {"label": f"{report['trialId']} on ClinicalTrials.gov", "url": url, "type": "absolute"}
+        ]
     if report_url:
         # The full report first: the clinician goes from the card to the criterion-by-criterion page.
-        body["links"] = [{"label": f"Full report for {report['trialId']}", "url": report_url, "type": "absolute"}, *body.get("links", [])]
+        body["links"] = [
+            {
+                "label": f"Full report for {report['trialId']}",
+                "url": report_url,
+                "type": "absolute",
+            },
+            *body.get("links", []),
+        ]
     return body
 
 
@@ -70,13 +101,18 @@ def summary(report: dict[str, Any]) -> str:
     exclusion's "not-met" is good news.
     """
     criteria = report["criteria"]
-    lead = {"eligible": "Meets the computable criteria of", "insufficient-data": "May be eligible for",
-            "ineligible": "Not eligible for"}[report["verdict"]]
+    lead = {
+        "eligible": "Meets the computable criteria of",
+        "insufficient-data": "May be eligible for",
+        "ineligible": "Not eligible for",
+    }[report["verdict"]]
     review = report["counts"]["review"]
     if report["verdict"] == "eligible" and review:
         # "Eligible" with open review items is not a yes: nothing computed bars the patient, and people must confirm the rest.
-        text = f"No barrier found for {report['trialId']} — {review} item{'s' if review != 1 else ''} to confirm, " \
-               f"{sum(map(_passes, criteria))} of {len(criteria)} criteria pass"
+        text = (
+            f"No barrier found for {report['trialId']} — {review} item{'s' if review != 1 else ''} to confirm, "
+            f"{sum(map(_passes, criteria))} of {len(criteria)} criteria pass"
+        )
         return text if len(text) < SUMMARY_LIMIT else text[: SUMMARY_LIMIT - 2] + "…"
     parts = [f"{sum(map(_passes, criteria))} of {len(criteria)} criteria pass"]
     if report["verdict"] == "ineligible":
@@ -94,31 +130,53 @@ def summary(report: dict[str, Any]) -> str:
 
 
 def _passes(criterion: dict[str, Any]) -> bool:
-    return (criterion["kind"], criterion["status"]) in (("inclusion", "met"), ("exclusion", "not-met"))
+    return (criterion["kind"], criterion["status"]) in (
+        ("inclusion", "met"),
+        ("exclusion", "not-met"),
+    )
 
 
 def _fails(criterion: dict[str, Any]) -> bool:
-    return (criterion["kind"], criterion["status"]) in (("inclusion", "not-met"), ("exclusion", "met"))
+    return (criterion["kind"], criterion["status"]) in (
+        ("inclusion", "not-met"),
+        ("exclusion", "met"),
+    )
 
 
 def missing_labs(report: dict[str, Any]) -> list[str]:
     """Return the labs (or other measurements) whose absence or staleness leaves a criterion unknown."""
-    return sorted({lab for c in report["criteria"] if c["status"] == "unknown" for lab in c["missing"]})
+    return sorted(
+        {lab for c in report["criteria"] if c["status"] == "unknown" for lab in c["missing"]}
+    )
 
 
 def detail(report: dict[str, Any]) -> str:
     """Return the card's markdown: labs to obtain, then unknown, review and (if any) failed criteria."""
     criteria = report["criteria"]
-    lines = [f"**{_escape(report['title'])}**", "",
-             f"Verdict: **{verdict_text(report)}** as of {report['asOf']}. {sum(map(_passes, criteria))} of {len(criteria)} criteria pass, "
-             f"{sum(map(_fails, criteria))} exclude, {report['counts']['unknown']} unknown, {report['counts']['review']} to review."]
+    lines = [
+        f"**{_escape(report['title'])}**",
+        "",
+        f"Verdict: **{verdict_text(report)}** as of {report['asOf']}. {sum(map(_passes, criteria))} of {len(criteria)} criteria pass, "
+        f"{sum(map(_fails, criteria))} exclude, {report['counts']['unknown']} unknown, {report['counts']['review']} to review.",
+    ]
     labs = missing_labs(report)
     if labs:
-        lines += ["", "**To obtain:** " + ", ".join(_escape(lab) for lab in labs) + " (missing or outside the lookback window)."]
+        lines += [
+            "",
+            "**To obtain:** "
+            + ", ".join(_escape(lab) for lab in labs)
+            + " (missing or outside the lookback window).",
+        ]
     for error in report.get("dataErrors", []):
         lines += ["", f"**Data not received:** {_escape(error['message'])}"]
-    for status, heading in (("not-met" if report["verdict"] == "ineligible" else "", "Criteria that exclude the patient"),
-                            ("unknown", "Unknown — data needed"), ("review", "To review by the study team")):
+    for status, heading in (
+        (
+            "not-met" if report["verdict"] == "ineligible" else "",
+            "Criteria that exclude the patient",
+        ),
+        ("unknown", "Unknown — data needed"),
+        ("review", "To review by the study team"),
+    ):
         items = [c for c in report["criteria"] if _shown_in(c, status)]
         if items:
             lines += ["", f"**{heading}**", ""] + [_criterion(c) for c in items]

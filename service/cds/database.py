@@ -22,7 +22,9 @@ RETRY_AFTER_SECONDS = 2
 class Database:
     """One SQLite file: a connection per thread (and per process: never one inherited across fork), created with its schema once."""
 
-    def __init__(self, path: str | Path, schema: str, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT_SECONDS) -> None:
+    def __init__(
+        self, path: str | Path, schema: str, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT_SECONDS
+    ) -> None:
         self.path = Path(path)
         self._schema = schema
         self._busy_timeout = busy_timeout
@@ -36,7 +38,9 @@ class Database:
             return connection
         self._create()
         # isolation_level=None: transactions are begun explicitly (BEGIN IMMEDIATE takes the write lock up front, so the busy wait applies).
-        connection = sqlite3.connect(self.path, timeout=self._busy_timeout, isolation_level=None, check_same_thread=True)
+        connection = sqlite3.connect(
+            self.path, timeout=self._busy_timeout, isolation_level=None, check_same_thread=True
+        )
         connection.row_factory = sqlite3.Row
         # NORMAL is durable across application crashes in WAL mode; a commit costs ~0.1 ms instead of an fsync (GUIDE: 27 ms p50).
         connection.execute("PRAGMA synchronous=NORMAL")
@@ -50,7 +54,9 @@ class Database:
                 return
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with _unavailable_when_busy("open"):
-                connection = sqlite3.connect(self.path, timeout=self._busy_timeout, isolation_level=None)
+                connection = sqlite3.connect(
+                    self.path, timeout=self._busy_timeout, isolation_level=None
+                )
                 try:
                     connection.execute("PRAGMA journal_mode=WAL")
                     connection.executescript(self._schema)
@@ -88,5 +94,8 @@ def _unavailable_when_busy(action: str) -> Iterator[None]:
         yield
     except sqlite3.OperationalError as exc:
         log.warning("CDS SQLite %s failed: %s", action, exc)
-        raise ServiceUnavailable("the CDS store is busy (its file is locked by another process); retry shortly",
-                                 retry_after=RETRY_AFTER_SECONDS, details={"reason": "store-busy"}) from exc
+        raise ServiceUnavailable(
+            "the CDS store is busy (its file is locked by another process); retry shortly",
+            retry_after=RETRY_AFTER_SECONDS,
+            details={"reason": "store-busy"},
+        ) from exc

@@ -42,11 +42,15 @@ class FeedbackItem:
         """Render the entry as the specification's JSON (optional members omitted, as it requires)."""
         entry: dict[str, Any] = {"card": self.card, "outcome": self.outcome}
         if self.accepted_suggestions:
-            entry["acceptedSuggestions"] = [{"id": suggestion} for suggestion in self.accepted_suggestions]
+            entry["acceptedSuggestions"] = [
+                {"id": suggestion} for suggestion in self.accepted_suggestions
+            ]
         override: dict[str, Any] = {}
         if self.override_reason is not None:
             coding = self.override_reason
-            override["reason"] = {"system": coding.system, "code": coding.code} | ({"display": coding.display} if coding.display else {})
+            override["reason"] = {"system": coding.system, "code": coding.code} | (
+                {"display": coding.display} if coding.display else {}
+            )
         if self.user_comment is not None:
             override["userComment"] = self.user_comment
         if override:
@@ -58,7 +62,9 @@ class FeedbackItem:
 def _bad(item: int | None, member: str, problem: str) -> NoReturn:
     """Raise the 400 naming the entry and member at fault."""
     where = member if item is None else f"feedback[{item}]" + (f".{member}" if member else "")
-    raise BadRequest(f"Invalid CDS Hooks feedback: {where} {problem}", details={"item": item, "member": member})
+    raise BadRequest(
+        f"Invalid CDS Hooks feedback: {where} {problem}", details={"item": item, "member": member}
+    )
 
 
 def _string(entry: Mapping[str, Any], name: str, item: int, prefix: str = "") -> str:
@@ -98,7 +104,9 @@ def _feedback_item(entry: object, item: int) -> FeedbackItem:
         # "Note that while one or more suggestions can be accepted, an entire card is either ignored or overridden."
         if "overrideReason" in entry:
             _bad(item, "overrideReason", "is only allowed with outcome 'overridden'")
-        return FeedbackItem(card, outcome, timestamp, accepted_suggestions=_accepted_suggestions(entry, item))
+        return FeedbackItem(
+            card, outcome, timestamp, accepted_suggestions=_accepted_suggestions(entry, item)
+        )
     if "acceptedSuggestions" in entry:
         _bad(item, "acceptedSuggestions", "is only allowed with outcome 'accepted'")
     reason, comment = _override_reason(entry, item)
@@ -139,7 +147,11 @@ def _override_reason(entry: Mapping[str, Any], item: int) -> tuple[Coding | None
     override = entry["overrideReason"]
     if not isinstance(override, dict) or not ("reason" in override or "userComment" in override):
         _bad(item, "overrideReason", "must be an object with a reason, a userComment or both")
-    comment = _string(override, "userComment", item, "overrideReason.") if "userComment" in override else None
+    comment = (
+        _string(override, "userComment", item, "overrideReason.")
+        if "userComment" in override
+        else None
+    )
     if "reason" not in override:
         return None, comment
     reason = override["reason"]
@@ -147,7 +159,9 @@ def _override_reason(entry: Mapping[str, Any], item: int) -> tuple[Coding | None
         _bad(item, "overrideReason.reason", "must be a Coding object")
     prefix = "overrideReason.reason."
     display = _string(reason, "display", item, prefix) if "display" in reason else None
-    return Coding(_required(reason, "system", item, prefix), _required(reason, "code", item, prefix), display), comment
+    return Coding(
+        _required(reason, "system", item, prefix), _required(reason, "code", item, prefix), display
+    ), comment
 
 
 def _stored_instant(moment: datetime) -> str:
@@ -205,7 +219,13 @@ SELECT card, outcome FROM (
 class FeedbackStore:
     """Feedback entries in one SQLite file (a connection per thread, WAL); a lock held elsewhere past the wait is a 503."""
 
-    def __init__(self, path: str | Path, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT_SECONDS, comment_retention_days: float | None = None) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        busy_timeout: float = DEFAULT_BUSY_TIMEOUT_SECONDS,
+        comment_retention_days: float | None = None,
+    ) -> None:
         self._db = Database(path, _SCHEMA, busy_timeout=busy_timeout)
         self.path = Path(path)
         # userComment is free text a clinician typed (it may name the patient): kept this many days, then erased.
@@ -250,7 +270,10 @@ class FeedbackStore:
 
 def _purge(connection: sqlite3.Connection, now: datetime, days: float) -> int:
     cutoff = _stored_instant(now - timedelta(days=days))
-    erased = connection.execute("UPDATE feedback SET user_comment = NULL WHERE user_comment IS NOT NULL AND received_at < ?", (cutoff,))
+    erased = connection.execute(
+        "UPDATE feedback SET user_comment = NULL WHERE user_comment IS NOT NULL AND received_at < ?",
+        (cutoff,),
+    )
     return int(erased.rowcount)
 
 
@@ -273,14 +296,24 @@ def feedback_row(service_id: str, item: FeedbackItem, received_at: datetime) -> 
 
 def from_row(row: Mapping[str, Any] | sqlite3.Row) -> dict[str, Any]:
     """A stored row (SQLite row or Redis hash, missing fields as None) as the entry the client sent, plus serviceId and receivedAt."""
-    reason = Coding(row["reason_system"], row["reason_code"], row["reason_display"]) if row["reason_code"] is not None else None
+    reason = (
+        Coding(row["reason_system"], row["reason_code"], row["reason_display"])
+        if row["reason_code"] is not None
+        else None
+    )
     item = FeedbackItem(
         card=row["card"],
         outcome=row["outcome"],
-        outcome_timestamp=datetime.strptime(row["outcome_timestamp"], _STORED_INSTANT).replace(tzinfo=UTC),
+        outcome_timestamp=datetime.strptime(row["outcome_timestamp"], _STORED_INSTANT).replace(
+            tzinfo=UTC
+        ),
         accepted_suggestions=tuple(json.loads(row["accepted_suggestions"])),
         override_reason=reason,
         user_comment=row["user_comment"],
     )
     received = datetime.strptime(row["received_at"], _STORED_INSTANT).replace(tzinfo=UTC)
-    return {"serviceId": row["service_id"], **item.to_json(), "receivedAt": _shown_instant(received)}
+    return {
+        "serviceId": row["service_id"],
+        **item.to_json(),
+        "receivedAt": _shown_instant(received),
+    }

@@ -60,20 +60,42 @@ class IssuedCard:
 class IssuedCards:
     """The issued-card records in the CDS SQLite file (the Redis twin is service/cds/state_redis.py)."""
 
-    def __init__(self, path: str | Path, hash_key: bytes | None, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT_SECONDS) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        hash_key: bytes | None,
+        *,
+        busy_timeout: float = DEFAULT_BUSY_TIMEOUT_SECONDS,
+    ) -> None:
         self._db = Database(path, _SCHEMA, busy_timeout=busy_timeout)
         self._key = hash_key
 
-    def record(self, service_id: str, patient_id: str, cards: list[IssuedCard], issued_at: datetime) -> bool:
+    def record(
+        self, service_id: str, patient_id: str, cards: list[IssuedCard], issued_at: datetime
+    ) -> bool:
         """Keep the cards of one call; False (logged) if the file stays locked: the clinician's cards matter more than the record."""
         hashed = patient_hash(self._key, patient_id)
         when = issued_at.astimezone(UTC).strftime(_STORED_INSTANT)
-        rows = [(c.card, service_id, c.hook_instance, c.trial_id, c.verdict, c.rules_version, hashed, when) for c in cards]
+        rows = [
+            (
+                c.card,
+                service_id,
+                c.hook_instance,
+                c.trial_id,
+                c.verdict,
+                c.rules_version,
+                hashed,
+                when,
+            )
+            for c in cards
+        ]
         try:
             with self._db.write() as connection:
                 connection.executemany(_UPSERT, rows)
         except ServiceUnavailable:
-            log.warning("issued cards not recorded (the CDS store is busy): their feedback will not tie back to a trial")
+            log.warning(
+                "issued cards not recorded (the CDS store is busy): their feedback will not tie back to a trial"
+            )
             return False
         return True
 
@@ -88,21 +110,45 @@ class IssuedCards:
         # Stored instants are fixed-width UTC text, so text order is time order.
         start = since.astimezone(UTC).strftime(_STORED_INSTANT) if since is not None else ""
         with self._db.read() as connection:
-            rows = connection.execute("SELECT card, trial_id, verdict FROM issued_card WHERE issued_at >= ?", (start,)).fetchall()
+            rows = connection.execute(
+                "SELECT card, trial_id, verdict FROM issued_card WHERE issued_at >= ?", (start,)
+            ).fetchall()
         return [(row["card"], row["trial_id"], row["verdict"]) for row in rows]
 
 
-def issued_cards(reports: list[dict[str, Any]], cards: list[dict[str, Any]], hook_instance: str, card_uuid: Any) -> list[IssuedCard]:
+def issued_cards(
+    reports: list[dict[str, Any]], cards: list[dict[str, Any]], hook_instance: str, card_uuid: Any
+) -> list[IssuedCard]:
     """Pair each card shown with the report it came from (matched by the card uuid the trial and hook instance give)."""
     by_uuid = {card_uuid(hook_instance, r["trialId"]): r for r in reports}
-    return [IssuedCard(c["uuid"], hook_instance, by_uuid[c["uuid"]]["trialId"], by_uuid[c["uuid"]]["verdict"], by_uuid[c["uuid"]]["rulesVersion"])
-            for c in cards if c.get("uuid") in by_uuid]
+    return [
+        IssuedCard(
+            c["uuid"],
+            hook_instance,
+            by_uuid[c["uuid"]]["trialId"],
+            by_uuid[c["uuid"]]["verdict"],
+            by_uuid[c["uuid"]]["rulesVersion"],
+        )
+        for c in cards
+        if c.get("uuid") in by_uuid
+    ]
 
 
-def note_issued(store: IssuedStore | None, service_id: str, patient_id: str, hook_instance: str, reports: list[dict[str, Any]],
-                cards: list[dict[str, Any]]) -> None:
+def note_issued(
+    store: IssuedStore | None,
+    service_id: str,
+    patient_id: str,
+    hook_instance: str,
+    reports: list[dict[str, Any]],
+    cards: list[dict[str, Any]],
+) -> None:
     """Record one call's cards, if a store is configured (the one call service.py makes into this module)."""
     if store is not None and cards:
         from service.cds.cards import card_uuid
 
-        store.record(service_id, patient_id, issued_cards(reports, cards, hook_instance, card_uuid), datetime.now(UTC))
+        store.record(
+            service_id,
+            patient_id,
+            issued_cards(reports, cards, hook_instance, card_uuid),
+            datetime.now(UTC),
+        )

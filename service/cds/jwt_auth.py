@@ -23,9 +23,16 @@ log = logging.getLogger(__name__)
 ALGORITHMS = ("RS384", "ES384")
 # The JWK a token's alg may be verified with: (kty, crv). A key of another shape is never tried for it. The REST API's
 # bearer tokens (service/auth.py) may also use the other asymmetric algorithms authorization servers issue.
-KEY_SHAPES: dict[str, tuple[str, str | None]] = {"RS256": ("RSA", None), "RS384": ("RSA", None), "RS512": ("RSA", None),
-                                                 "PS256": ("RSA", None), "PS384": ("RSA", None),
-                                                 "ES256": ("EC", "P-256"), "ES384": ("EC", "P-384"), "ES512": ("EC", "P-521")}
+KEY_SHAPES: dict[str, tuple[str, str | None]] = {
+    "RS256": ("RSA", None),
+    "RS384": ("RSA", None),
+    "RS512": ("RSA", None),
+    "PS256": ("RSA", None),
+    "PS384": ("RSA", None),
+    "ES256": ("EC", "P-256"),
+    "ES384": ("EC", "P-384"),
+    "ES512": ("EC", "P-521"),
+}
 # The payload fields the specification marks REQUIRED (`tenant` is OPTIONAL; 2.0 defines no `sub`).
 REQUIRED_CLAIMS = ("iss", "aud", "exp", "iat", "jti")
 # An RSA-4096 JWT is about 1 KB; refusing huge headers early keeps parsing cheap.
@@ -115,7 +122,13 @@ class JwksCache:
 
 def _download(session: requests.Session, url: str) -> object:
     """GET a JWK Set: no redirects (they could leave the allowlist), a timeout and a size cap."""
-    with session.get(url, timeout=JWKS_TIMEOUT_SECONDS, allow_redirects=False, stream=True, headers={"Accept": "application/json"}) as response:
+    with session.get(
+        url,
+        timeout=JWKS_TIMEOUT_SECONDS,
+        allow_redirects=False,
+        stream=True,
+        headers={"Accept": "application/json"},
+    ) as response:
         if response.status_code != 200:
             raise ValueError(f"HTTP {response.status_code}")
         body = bytearray()
@@ -142,12 +155,20 @@ def _bind(jwk: dict[str, Any], alg: str) -> jwt.PyJWK:
     kty, crv = KEY_SHAPES[alg]
     # PyJWK binds one algorithm and refuses tokens of any other; naming it here (rather than letting
     # PyJWKSet guess RS256 for an RSA key without alg) keeps RS384 tokens verifiable.
-    if jwk.get("kty") != kty or (crv is not None and jwk.get("crv") != crv) or jwk.get("alg", alg) != alg or jwk.get("use", "sig") != "sig":
+    if (
+        jwk.get("kty") != kty
+        or (crv is not None and jwk.get("crv") != crv)
+        or jwk.get("alg", alg) != alg
+        or jwk.get("use", "sig") != "sig"
+    ):
         refuse("key-mismatch", f"the key with the token's kid is not a {alg} signing key")
     try:
         return jwt.PyJWK.from_dict(jwk, algorithm=alg)
     except jwt.PyJWTError as exc:
-        raise Unauthorized("CDS Client JWT refused: the CDS Client's key is malformed", details={"reason": "bad-key"}) from exc
+        raise Unauthorized(
+            "CDS Client JWT refused: the CDS Client's key is malformed",
+            details={"reason": "bad-key"},
+        ) from exc
 
 
 class ReplayStore(Protocol):
@@ -194,7 +215,11 @@ class JtiReplayCache:
 # PyJWT's errors, most specific first, as (reason, message) for the 401.
 PYJWT_REFUSALS: tuple[tuple[type[jwt.PyJWTError], str, str], ...] = (
     (jwt.ExpiredSignatureError, "expired", "the token has expired (exp)"),
-    (jwt.ImmatureSignatureError, "not-yet-valid", "the token is issued in the future (iat) or not yet valid (nbf)"),
+    (
+        jwt.ImmatureSignatureError,
+        "not-yet-valid",
+        "the token is issued in the future (iat) or not yet valid (nbf)",
+    ),
     (jwt.InvalidAudienceError, "wrong-aud", "aud is not this CDS Service's endpoint"),
     (jwt.InvalidIssuerError, "unknown-iss", "iss is not a trusted CDS Client"),
     (jwt.InvalidSignatureError, "bad-signature", "the signature does not verify"),
@@ -239,9 +264,16 @@ class JwtVerifier:
         self._audience = audience
         self._leeway = leeway_seconds
         self._max_lifetime = max_lifetime_seconds
-        self._jwks = JwksCache(session, ttl_seconds=jwks_ttl_seconds, min_refetch_seconds=jwks_min_refetch_seconds, clock=clock)
+        self._jwks = JwksCache(
+            session,
+            ttl_seconds=jwks_ttl_seconds,
+            min_refetch_seconds=jwks_min_refetch_seconds,
+            clock=clock,
+        )
         # In memory by default; a shared store (service/cds/state.py: SQLite or Redis) makes replay checks hold across workers and replicas.
-        self._replays: ReplayStore = replays if replays is not None else JtiReplayCache(max_remembered_jtis)
+        self._replays: ReplayStore = (
+            replays if replays is not None else JtiReplayCache(max_remembered_jtis)
+        )
 
     def verify(self, authorization_header: str | None) -> dict[str, Any]:
         """Return the verified claims of the `Authorization: Bearer <JWT>` header, or raise Unauthorized saying why not."""
@@ -290,33 +322,51 @@ class JwtVerifier:
                 options={"require": list(REQUIRED_CLAIMS), "enforce_minimum_key_length": True},
             )
         except jwt.MissingRequiredClaimError as exc:
-            raise Unauthorized(f"CDS Client JWT refused: the token lacks the required {exc.claim} claim", details={"reason": f"missing-{exc.claim}"}) from exc
+            raise Unauthorized(
+                f"CDS Client JWT refused: the token lacks the required {exc.claim} claim",
+                details={"reason": f"missing-{exc.claim}"},
+            ) from exc
         except jwt.PyJWTError as exc:
-            reason, message = next(((r, m) for kind, r, m in PYJWT_REFUSALS if isinstance(exc, kind)), ("invalid-token", "the token failed verification"))
-            raise Unauthorized(f"CDS Client JWT refused: {message}", details={"reason": reason}) from exc
+            reason, message = next(
+                ((r, m) for kind, r, m in PYJWT_REFUSALS if isinstance(exc, kind)),
+                ("invalid-token", "the token failed verification"),
+            )
+            raise Unauthorized(
+                f"CDS Client JWT refused: {message}", details={"reason": reason}
+            ) from exc
 
     def _check_lifetime(self, claims: Mapping[str, Any]) -> None:
         exp, iat = claims["exp"], claims["iat"]
         # PyJWT accepts numeric strings; the specification says *number*.
-        if not all(isinstance(value, int | float) and not isinstance(value, bool) for value in (exp, iat)):
+        if not all(
+            isinstance(value, int | float) and not isinstance(value, bool) for value in (exp, iat)
+        ):
             refuse("malformed-token", "exp and iat must be numbers")
         lifetime = exp - iat
         if lifetime > self._max_lifetime:
-            refuse("lifetime-too-long", f"exp is {lifetime:g} s after iat; at most {self._max_lifetime} s is accepted")
+            refuse(
+                "lifetime-too-long",
+                f"exp is {lifetime:g} s after iat; at most {self._max_lifetime} s is accepted",
+            )
 
     def _check_replay(self, issuer: str, claims: Mapping[str, Any]) -> None:
         jti = claims["jti"]
         if not jti:
             refuse("missing-jti", "jti must not be empty")
         # Remember until PyJWT would refuse the token as expired anyway (exp + leeway).
-        if not self._replays.remember(issuer, jti, float(claims["exp"]) + self._leeway, time.time()):
+        if not self._replays.remember(
+            issuer, jti, float(claims["exp"]) + self._leeway, time.time()
+        ):
             refuse("replayed-jti", "this jti was already used (a replay)")
 
 
 def bearer_token(authorization_header: str | None) -> str:
     """The JWT of an `Authorization: Bearer <JWT>` header (the scheme is case-insensitive, RFC 7235)."""
     if not authorization_header or not authorization_header.strip():
-        refuse("missing-authorization", "no Authorization header; CDS Hooks requires 'Authorization: Bearer <JWT>'")
+        refuse(
+            "missing-authorization",
+            "no Authorization header; CDS Hooks requires 'Authorization: Bearer <JWT>'",
+        )
     scheme, _, token = authorization_header.strip().partition(" ")
     if scheme.lower() != "bearer":
         refuse("not-bearer", "the Authorization scheme must be Bearer")
@@ -332,5 +382,8 @@ def unverified_parts(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
         header = jwt.get_unverified_header(token)
         payload = jwt.decode(token, options={"verify_signature": False})
     except jwt.PyJWTError as exc:
-        raise Unauthorized("CDS Client JWT refused: the token is not a well-formed JWT", details={"reason": "malformed-token"}) from exc
+        raise Unauthorized(
+            "CDS Client JWT refused: the token is not a well-formed JWT",
+            details={"reason": "malformed-token"},
+        ) from exc
     return header, payload

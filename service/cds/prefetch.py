@@ -18,7 +18,9 @@ from service.rulebook import Rulebook, Trial
 PATIENT_KEY = "patient"
 PATIENT_TEMPLATE = "Patient/{{context.patientId}}"
 # Observation categories where each value set matched by name is recorded (data, with the reasons, in the JSON file).
-NAME_MATCHED_CATEGORIES: dict[str, list[str]] = orjson.loads((Path(__file__).with_name("name_matched_categories.json")).read_bytes())["valueSets"]
+NAME_MATCHED_CATEGORIES: dict[str, list[str]] = orjson.loads(
+    (Path(__file__).with_name("name_matched_categories.json")).read_bytes()
+)["valueSets"]
 
 
 @dataclass(frozen=True)
@@ -29,7 +31,10 @@ class PrefetchPlan:
 
     def templates(self) -> dict[str, str]:
         """Return the discovery document's ``prefetch`` member."""
-        return {PATIENT_KEY: PATIENT_TEMPLATE, **{key: search.template() for key, search in self.searches.items()}}
+        return {
+            PATIENT_KEY: PATIENT_TEMPLATE,
+            **{key: search.template() for key, search in self.searches.items()},
+        }
 
 
 def prefetch_plan(book: Rulebook, trials: Iterable[Trial]) -> PrefetchPlan:
@@ -59,7 +64,9 @@ def name_matched_categories(book: Rulebook, trials: list[Trial]) -> tuple[str, .
     value_sets = name_matched_value_sets(book, trials)
     if not value_sets or any(name not in NAME_MATCHED_CATEGORIES for name in value_sets):
         return ()
-    return tuple(sorted({category for name in value_sets for category in NAME_MATCHED_CATEGORIES[name]}))
+    return tuple(
+        sorted({category for name in value_sets for category in NAME_MATCHED_CATEGORIES[name]})
+    )
 
 
 @dataclass(frozen=True)
@@ -68,8 +75,12 @@ class Prefetched:
 
     patient: dict[str, Any] | None
     resources: list[dict[str, Any]]
-    missing: list[str]  # keys absent (not satisfied, or failed at the EHR) or null, to fetch if a server is at hand
-    null_keys: list[str]  # keys the EHR sent as null: per the specification, "no data to populate" them
+    missing: list[
+        str
+    ]  # keys absent (not satisfied, or failed at the EHR) or null, to fetch if a server is at hand
+    null_keys: list[
+        str
+    ]  # keys the EHR sent as null: per the specification, "no data to populate" them
     # Keys whose query the EHR says failed (an OperationOutcome, or a Bundle holding an error one), with why: never "no data".
     failed: dict[str, str] = field(default_factory=dict)
     # Keys that hold only a first page: their next link, to follow from an allowlisted fhirServer (else the key is partial).
@@ -92,7 +103,9 @@ def read_prefetch(prefetch: object, plan: PrefetchPlan, patient_id: str) -> Pref
     patient = prefetch.get(PATIENT_KEY)
     if isinstance(patient, dict) and _is_outcome(patient):
         # The EHR could not read the Patient: fetch it from fhirServer, or answer 412 (there is no one to evaluate).
-        failed[PATIENT_KEY] = f"prefetch {PATIENT_KEY!r}: the EHR sent an OperationOutcome ({issue_summary(patient)}) instead of the Patient"
+        failed[PATIENT_KEY] = (
+            f"prefetch {PATIENT_KEY!r}: the EHR sent an OperationOutcome ({issue_summary(patient)}) instead of the Patient"
+        )
         patient = None
     elif patient is not None:
         if not isinstance(patient, dict) or patient.get("resourceType") != "Patient":
@@ -111,40 +124,66 @@ def read_prefetch(prefetch: object, plan: PrefetchPlan, patient_id: str) -> Pref
             if key in prefetch:
                 null_keys.append(key)
         elif _is_outcome(value):
-            failed[key] = f"prefetch {key!r}: the EHR sent an OperationOutcome ({issue_summary(value)}) instead of the search results"
+            failed[key] = (
+                f"prefetch {key!r}: the EHR sent an OperationOutcome ({issue_summary(value)}) instead of the search results"
+            )
         else:
-            found, error, next_url = _bundle_resources(key, value, search.resource_type, notes.setdefault(search.resource_type, []))
+            found, error, next_url = _bundle_resources(
+                key, value, search.resource_type, notes.setdefault(search.resource_type, [])
+            )
             if error is not None:
                 failed[key] = error
                 continue
             resources.extend(found)
             if next_url is not None:
                 next_links[key] = next_url
-    return Prefetched(patient, resources, missing, null_keys, failed, next_links, {k: v for k, v in notes.items() if v})
+    return Prefetched(
+        patient,
+        resources,
+        missing,
+        null_keys,
+        failed,
+        next_links,
+        {k: v for k, v in notes.items() if v},
+    )
 
 
-def record_from_parts(patient: dict[str, Any], resources: Iterable[dict[str, Any]], failed: dict[str, str],
-                      notes: dict[str, list[str]] | None = None) -> PatientRecord:
+def record_from_parts(
+    patient: dict[str, Any],
+    resources: Iterable[dict[str, Any]],
+    failed: dict[str, str],
+    notes: dict[str, list[str]] | None = None,
+) -> PatientRecord:
     """Build the record from the Patient and resources gathered from prefetch and fetch (each resource once)."""
     unique: dict[tuple[str, str], dict[str, Any]] = {}
     for resource in resources:
         if resource.get("resourceType") == "Patient":
             continue
         unique[(resource["resourceType"], str(resource.get("id") or id(resource)))] = resource
-    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": r} for r in (patient, *unique.values())]}
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [{"resource": r} for r in (patient, *unique.values())],
+    }
     # record_from_bundle keeps only resources whose subject is this patient: prefetch is checked, not trusted.
     record = record_from_bundle(bundle)
-    return PatientRecord(record.patient, record.resources, dict(failed), record.index, dict(notes or {}))
+    return PatientRecord(
+        record.patient, record.resources, dict(failed), record.index, dict(notes or {})
+    )
 
 
 def _is_outcome(value: object) -> bool:
     return isinstance(value, dict) and value.get("resourceType") == "OperationOutcome"
 
 
-def _bundle_resources(key: str, value: object, resource_type: str, notes: list[str]) -> tuple[list[dict[str, Any]], str | None, str | None]:  # noqa: C901 - one branch per shape a prefetch entry takes
+def _bundle_resources(  # noqa: C901 - one branch per shape a prefetch entry takes
+    key: str, value: object, resource_type: str, notes: list[str]
+) -> tuple[list[dict[str, Any]], str | None, str | None]:
     """Return a prefetched searchset's resources, why it failed (an error OperationOutcome in it) or None, and its next link."""
     if not isinstance(value, dict) or value.get("resourceType") != "Bundle":
-        raise BadRequest(f"prefetch {key!r} must be a FHIR Bundle (searchset), an OperationOutcome or null")
+        raise BadRequest(
+            f"prefetch {key!r} must be a FHIR Bundle (searchset), an OperationOutcome or null"
+        )
     entries = value.get("entry") or []
     if not isinstance(entries, list):
         raise BadRequest(f"prefetch {key!r}: Bundle.entry must be a list")
@@ -164,14 +203,25 @@ def _bundle_resources(key: str, value: object, resource_type: str, notes: list[s
             raise BadRequest(f"prefetch {key!r}: Bundle.entry[{index}] has no resource")
         search = entry.get("search")
         included = isinstance(search, dict) and search.get("mode") == "include"
-        if resource["resourceType"] not in (resource_type, "OperationOutcome", "Medication") and not included:
+        if (
+            resource["resourceType"] not in (resource_type, "OperationOutcome", "Medication")
+            and not included
+        ):
             # Matches of another type: the EHR did not run this key's query, so its own results may be missing.
-            return [], f"prefetch {key!r}: the EHR answered a {resource_type} query with a {resource['resourceType']}", None
+            return (
+                [],
+                f"prefetch {key!r}: the EHR answered a {resource_type} query with a {resource['resourceType']}",
+                None,
+            )
         if resource["resourceType"] != "OperationOutcome":
             found.append(resource)
         elif not outcome_is_note(resource):
             # The specification's way for an EHR to say this prefetch query failed: what came with it is not the whole.
-            return [], f"prefetch {key!r}: the EHR reported that its query failed ({issue_summary(resource)})", None
+            return (
+                [],
+                f"prefetch {key!r}: the EHR reported that its query failed ({issue_summary(resource)})",
+                None,
+            )
         elif resource.get("issue"):
             notes.append(f"prefetch {key!r}: the EHR noted {issue_summary(resource)}")
     return found, None, next_url

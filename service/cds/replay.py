@@ -12,7 +12,9 @@ _SCHEMA = "CREATE TABLE IF NOT EXISTS seen_jti (issuer TEXT NOT NULL, jti TEXT N
 class SqliteReplayCache:
     """The (iss, jti) pairs already accepted, shared by every process using the same file; expired pairs are purged."""
 
-    def __init__(self, path: str | Path, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT_SECONDS) -> None:
+    def __init__(
+        self, path: str | Path, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT_SECONDS
+    ) -> None:
         self._db = Database(path, _SCHEMA, busy_timeout=busy_timeout)
 
     def remember(self, issuer: str, jti: str, forget_after: float, now: float) -> bool:
@@ -20,7 +22,10 @@ class SqliteReplayCache:
         with self._db.write() as connection:
             connection.execute("DELETE FROM seen_jti WHERE forget_after < ?", (now,))
             # The primary key makes the check and the insert one atomic step across processes.
-            inserted = connection.execute("INSERT OR IGNORE INTO seen_jti (issuer, jti, forget_after) VALUES (?, ?, ?)", (issuer, jti, forget_after))
+            inserted = connection.execute(
+                "INSERT OR IGNORE INTO seen_jti (issuer, jti, forget_after) VALUES (?, ?, ?)",
+                (issuer, jti, forget_after),
+            )
             return inserted.rowcount == 1
 
     def __len__(self) -> int:

@@ -37,9 +37,18 @@ def feedback_rates(state: State, since: datetime | None = None) -> list[dict[str
     rows = []
     for (trial, verdict), tally in sorted(counts.items()):
         answered = tally["answered"]
-        rows.append({"trial": trial, "verdict": verdict, "issued": tally["issued"], "answered": answered, "accepted": tally["accepted"],
-                     "overridden": tally["overridden"], "acceptedRate": round(tally["accepted"] / answered, 3) if answered else None,
-                     "overriddenRate": round(tally["overridden"] / answered, 3) if answered else None})
+        rows.append(
+            {
+                "trial": trial,
+                "verdict": verdict,
+                "issued": tally["issued"],
+                "answered": answered,
+                "accepted": tally["accepted"],
+                "overridden": tally["overridden"],
+                "acceptedRate": round(tally["accepted"] / answered, 3) if answered else None,
+                "overriddenRate": round(tally["overridden"] / answered, 3) if answered else None,
+            }
+        )
     return rows
 
 
@@ -60,14 +69,26 @@ def _since(text: str) -> datetime | None:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError as exc:
-        raise click.BadParameter("must be a date (YYYY-MM-DD) or an ISO 8601 instant", param_hint="--since") from exc
+        raise click.BadParameter(
+            "must be a date (YYYY-MM-DD) or an ISO 8601 instant", param_hint="--since"
+        ) from exc
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-_STATE_URL = click.option("--state-url", envvar="ELIGIBILITY_STATE_URL", default=None,
-                          help="the CDS state: sqlite:///path or redis://host:port/db (default: ELIGIBILITY_STATE_URL, else --db)")
-_DB = click.option("--db", "db", envvar="ELIGIBILITY_CDS_FEEDBACK_DB", default=DEFAULTS["CDS_FEEDBACK_DB"], type=click.Path(dir_okay=False),
-                   help="the CDS SQLite file, when no --state-url is given")
+_STATE_URL = click.option(
+    "--state-url",
+    envvar="ELIGIBILITY_STATE_URL",
+    default=None,
+    help="the CDS state: sqlite:///path or redis://host:port/db (default: ELIGIBILITY_STATE_URL, else --db)",
+)
+_DB = click.option(
+    "--db",
+    "db",
+    envvar="ELIGIBILITY_CDS_FEEDBACK_DB",
+    default=DEFAULTS["CDS_FEEDBACK_DB"],
+    type=click.Path(dir_okay=False),
+    help="the CDS SQLite file, when no --state-url is given",
+)
 
 
 @click.group()
@@ -78,7 +99,9 @@ def main() -> None:
 @main.command()
 @_STATE_URL
 @_DB
-@click.option("--since", default="", help="only cards issued on or after this date (YYYY-MM-DD) or instant")
+@click.option(
+    "--since", default="", help="only cards issued on or after this date (YYYY-MM-DD) or instant"
+)
 @click.option("--json", "as_json", is_flag=True, help="print JSON")
 def rates(state_url: str | None, db: str, since: str, as_json: bool) -> None:
     """Print accepted / overridden rates per trial and verdict (each card's latest feedback counts)."""
@@ -89,15 +112,24 @@ def rates(state_url: str | None, db: str, since: str, as_json: bool) -> None:
     if as_json:
         click.echo(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode())
         return
-    click.echo(f"{'trial':<14} {'verdict':<18} {'issued':>7} {'answered':>9} {'accepted':>9} {'overridden':>11}")
+    click.echo(
+        f"{'trial':<14} {'verdict':<18} {'issued':>7} {'answered':>9} {'accepted':>9} {'overridden':>11}"
+    )
     for row in rows:
-        click.echo(f"{row['trial']:<14} {row['verdict']:<18} {row['issued']:>7} {row['answered']:>9} {row['accepted']:>9} {row['overridden']:>11}")
+        click.echo(
+            f"{row['trial']:<14} {row['verdict']:<18} {row['issued']:>7} {row['answered']:>9} {row['accepted']:>9} {row['overridden']:>11}"
+        )
 
 
 @main.command()
 @_STATE_URL
 @_DB
-@click.option("--older-than-days", type=float, default=DEFAULTS["CDS_COMMENT_RETENTION_DAYS"], show_default=True)
+@click.option(
+    "--older-than-days",
+    type=float,
+    default=DEFAULTS["CDS_COMMENT_RETENTION_DAYS"],
+    show_default=True,
+)
 def purge(state_url: str | None, db: str, older_than_days: float) -> None:
     """Erase the userComment of feedback received more than the given number of days ago."""
     try:

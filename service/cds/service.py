@@ -10,7 +10,14 @@ import requests
 
 from service.cds.cards import cards_for
 from service.cds.issued import note_issued
-from service.cds.prefetch import PATIENT_KEY, Prefetched, PrefetchPlan, prefetch_plan, read_prefetch, record_from_parts
+from service.cds.prefetch import (
+    PATIENT_KEY,
+    Prefetched,
+    PrefetchPlan,
+    prefetch_plan,
+    read_prefetch,
+    record_from_parts,
+)
 from service.errors import BadRequest, FhirError, PrefetchUnavailable
 from service.evaluate import evaluate_trials
 from service.facts import FactSet
@@ -58,11 +65,16 @@ class CdsService:
             "hook": HOOK,
             "id": SERVICE_ID,
             "title": "Clinical-trial eligibility",
-            "description": (f"Checks the patient against {len(self.trials)} trials' inclusion and exclusion criteria, criterion by criterion, "
-                            "and shows the trials the patient may join, the labs to obtain and the criteria the study team must review."),
+            "description": (
+                f"Checks the patient against {len(self.trials)} trials' inclusion and exclusion criteria, criterion by criterion, "
+                "and shows the trials the patient may join, the labs to obtain and the criteria the study team must review."
+            ),
             "prefetch": self.plan.templates(),
-            "usageRequirements": ("Send the prefetch, or fhirServer with fhirAuthorization allowing read access to "
-                                  + ", ".join(needed) + ". The service's JWT trust (iss and JWKS URL) must be registered with it."),
+            "usageRequirements": (
+                "Send the prefetch, or fhirServer with fhirAuthorization allowing read access to "
+                + ", ".join(needed)
+                + ". The service's JWT trust (iss and JWKS URL) must be registered with it."
+            ),
         }
 
     def call(self, body: dict[str, Any], as_of: date) -> dict[str, Any]:
@@ -77,16 +89,26 @@ class CdsService:
             raise BadRequest("'context' must be an object with patientId")
         patient_id = context.get("patientId")
         if not is_fhir_id(patient_id):
-            raise BadRequest("'context.patientId' must be a FHIR id: 1-64 letters, digits, '-' or '.'")
+            raise BadRequest(
+                "'context.patientId' must be a FHIR id: 1-64 letters, digits, '-' or '.'"
+            )
         record = self.record(body, str(patient_id), as_of)
         # One fact set for the reports and the target-disease gate: the gate's facts are already computed, not redone.
         facts = FactSet(record, as_of, self.book)
         reports = evaluate_trials(self.book, self.trials, record, as_of, facts)
-        note_reports(reports, str(patient_id))  # metrics and the request line (service/observability)
+        note_reports(
+            reports, str(patient_id)
+        )  # metrics and the request line (service/observability)
         if self.require_target_disease:
             reports = self._relevant(reports, facts)
         urls = {t.id: t.url for t in self.trials}
-        cards = cards_for(reports, hook_instance, urls, show_ineligible=self.show_ineligible, report_base=self.report_base)
+        cards = cards_for(
+            reports,
+            hook_instance,
+            urls,
+            show_ineligible=self.show_ineligible,
+            report_base=self.report_base,
+        )
         note_issued(self.issued, SERVICE_ID, str(patient_id), hook_instance, reports, cards)
         note_cards(cards)
         return {"cards": cards}
@@ -98,31 +120,49 @@ class CdsService:
         (the Condition search failed) keeps the card, since "no record" was not established. No targetDisease: no gate.
         """
         targets = {trial.id: trial.target_disease for trial in self.trials}
-        return [report for report in reports
-                if not targets[report["trialId"]] or any(facts.get(name).value is not False for name in targets[report["trialId"]])]
+        return [
+            report
+            for report in reports
+            if not targets[report["trialId"]]
+            or any(facts.get(name).value is not False for name in targets[report["trialId"]])
+        ]
 
     def record(self, body: dict[str, Any], patient_id: str, as_of: date) -> PatientRecord:
         """Build the record from prefetch, fetching missing, failed and paged keys from an allowlisted fhirServer; 412 when impossible."""
         prefetched = read_prefetch(body.get("prefetch"), self.plan, patient_id)
-        needs_server = bool(prefetched.missing or prefetched.failed or prefetched.next_links) or bool(unresolved_medications(prefetched.resources))
+        needs_server = bool(
+            prefetched.missing or prefetched.failed or prefetched.next_links
+        ) or bool(unresolved_medications(prefetched.resources))
         client = self._client(body, prefetched) if needs_server else None
         patient, resources = prefetched.patient, list(prefetched.resources)
         failed: dict[str, str] = {}
         notes = {rtype: list(items) for rtype, items in prefetched.notes.items()}
         if client is None:
-            if prefetched.missing and (prefetched.patient is None or set(prefetched.missing) != set(prefetched.null_keys)):
+            if prefetched.missing and (
+                prefetched.patient is None or set(prefetched.missing) != set(prefetched.null_keys)
+            ):
                 raise PrefetchUnavailable(self._unavailable(body, prefetched))
             # Every missing key was sent as null: the specification's "no data to populate" it. Failed and paged keys
             # cannot be completed here: their types are failed, so the criteria that read them are unknown.
             for key, why in prefetched.failed.items():
                 failed.setdefault(self.plan.searches[key].resource_type, why)
             for key in prefetched.next_links:
-                failed.setdefault(self.plan.searches[key].resource_type,
-                                  f"prefetch {key!r} holds only the first page of its results, and no allowlisted fhirServer was given to read the rest")
+                failed.setdefault(
+                    self.plan.searches[key].resource_type,
+                    f"prefetch {key!r} holds only the first page of its results, and no allowlisted fhirServer was given to read the rest",
+                )
         else:
-            to_fetch = [key for key in (*prefetched.missing, *prefetched.failed) if key != PATIENT_KEY]
+            to_fetch = [
+                key for key in (*prefetched.missing, *prefetched.failed) if key != PATIENT_KEY
+            ]
             if to_fetch or patient is None:
-                fetched = fetch_record(client, [self.plan.searches[key] for key in to_fetch], patient_id, as_of, self.fetch_options)
+                fetched = fetch_record(
+                    client,
+                    [self.plan.searches[key] for key in to_fetch],
+                    patient_id,
+                    as_of,
+                    self.fetch_options,
+                )
                 patient = prefetched.patient or fetched.patient
                 failed.update(fetched.failed)
                 for rtype, items in fetched.notes.items():
@@ -133,22 +173,41 @@ class CdsService:
         resources += self._medications(client, resources, failed)
         return record_from_parts(patient, resources, failed, notes)
 
-    def _rest_of_pages(self, client: FhirClient, next_links: dict[str, str], failed: dict[str, str], notes: dict[str, list[str]]) -> list[dict[str, Any]]:
+    def _rest_of_pages(
+        self,
+        client: FhirClient,
+        next_links: dict[str, str],
+        failed: dict[str, str],
+        notes: dict[str, list[str]],
+    ) -> list[dict[str, Any]]:
         """Follow paged prefetch keys' next links from fhirServer; a key whose rest cannot be read marks its type failed."""
         found: list[dict[str, Any]] = []
         deadline = Deadline(self.fetch_options.deadline)
         for key, url in next_links.items():
             rtype = self.plan.searches[key].resource_type
             try:
-                found += client.follow(url, rtype, deadline, f"prefetch {key!r} (next pages)", notes.setdefault(rtype, []))
+                found += client.follow(
+                    url,
+                    rtype,
+                    deadline,
+                    f"prefetch {key!r} (next pages)",
+                    notes.setdefault(rtype, []),
+                )
             except FhirError as exc:
                 failed.setdefault(rtype, exc.message)
         return found
 
-    def _medications(self, client: FhirClient | None, resources: list[dict[str, Any]], failed: dict[str, str]) -> list[dict[str, Any]]:
+    def _medications(
+        self, client: FhirClient | None, resources: list[dict[str, Any]], failed: dict[str, str]
+    ) -> list[dict[str, Any]]:
         """Read the Medications prefetched orders reference; without them a drug is unknown, never "not given" (recorded in ``failed``)."""
-        return read_medications(client, resources, failed, Deadline(self.fetch_options.deadline),
-                                no_client="{ref} was not prefetched, and no allowlisted fhirServer was given to read it from")
+        return read_medications(
+            client,
+            resources,
+            failed,
+            Deadline(self.fetch_options.deadline),
+            no_client="{ref} was not prefetched, and no allowlisted fhirServer was given to read it from",
+        )
 
     def _client(self, body: dict[str, Any], prefetched: Prefetched) -> FhirClient | None:
         server = body.get("fhirServer")
@@ -158,12 +217,18 @@ class CdsService:
         auth: Auth = NoAuth()
         if authorization is not None:
             token = authorization.get("access_token") if isinstance(authorization, dict) else None
-            if not isinstance(token, str) or not token or (authorization.get("token_type") or "Bearer").lower() != "bearer":
+            if (
+                not isinstance(token, str)
+                or not token
+                or (authorization.get("token_type") or "Bearer").lower() != "bearer"
+            ):
                 raise BadRequest("'fhirAuthorization' must hold a Bearer access_token")
             try:
                 auth = BearerToken(token)
             except ValueError as exc:
-                raise BadRequest("'fhirAuthorization.access_token' is not a usable bearer token") from exc
+                raise BadRequest(
+                    "'fhirAuthorization.access_token' is not a usable bearer token"
+                ) from exc
         return FhirClient(server, auth, self.client_settings, self.session)
 
     def allowed(self, server: str) -> bool:
@@ -174,10 +239,16 @@ class CdsService:
         return any(within_base(base, server.rstrip("/") + "/") for base in self.fhir_allowlist)
 
     def _unavailable(self, body: dict[str, Any], prefetched: Prefetched) -> str:
-        keys = ", ".join(k for k in prefetched.missing if k not in prefetched.null_keys) or ", ".join(prefetched.missing)
+        keys = ", ".join(
+            k for k in prefetched.missing if k not in prefetched.null_keys
+        ) or ", ".join(prefetched.missing)
         server = body.get("fhirServer")
         if server is None:
             why = "and the request has no fhirServer to fetch them from"
         else:
-            why = "and the request's fhirServer is not on this service's allowlist" if isinstance(server, str) else "and fhirServer is not a URL"
+            why = (
+                "and the request's fhirServer is not on this service's allowlist"
+                if isinstance(server, str)
+                else "and fhirServer is not a URL"
+            )
         return f"prefetch keys missing: {keys}; {why}"

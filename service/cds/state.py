@@ -23,7 +23,9 @@ REDIS_SCHEMES = ("redis", "rediss")
 class IssuedStore(Protocol):
     """The record of each card issued, keyed by card uuid (fields as the SQLite issued_card row)."""
 
-    def record(self, service_id: str, patient_id: str, cards: list[IssuedCard], issued_at: datetime) -> bool:
+    def record(
+        self, service_id: str, patient_id: str, cards: list[IssuedCard], issued_at: datetime
+    ) -> bool:
         """Keep the cards of one call (a repeated card uuid replaces its record); False, logged, when the store is unavailable."""
 
     def get(self, card: str) -> dict[str, Any] | None:
@@ -76,28 +78,38 @@ class StateOptions:
     retention_days: float | None = None
 
 
-def open_state(url: str | None, sqlite_path: str | None = None, options: StateOptions | None = None) -> State:
+def open_state(
+    url: str | None, sqlite_path: str | None = None, options: StateOptions | None = None
+) -> State:
     """Open the stores ``url`` names: unset → SQLite at ``sqlite_path``; sqlite:///path → SQLite; redis:// or rediss:// → Redis."""
     options = options or StateOptions()
     if url is not None and not isinstance(url, str):
-        raise ConfigError("ELIGIBILITY_STATE_URL must be a URL string (sqlite:///path or redis://host:port/db)")
+        raise ConfigError(
+            "ELIGIBILITY_STATE_URL must be a URL string (sqlite:///path or redis://host:port/db)"
+        )
     text = (url or "").strip()
     if not text:
         if not sqlite_path:
-            raise ConfigError("set ELIGIBILITY_STATE_URL (sqlite:///path or redis://host:port/db) or ELIGIBILITY_CDS_FEEDBACK_DB (a SQLite file)")
+            raise ConfigError(
+                "set ELIGIBILITY_STATE_URL (sqlite:///path or redis://host:port/db) or ELIGIBILITY_CDS_FEEDBACK_DB (a SQLite file)"
+            )
         return _sqlite(sqlite_path, options)
     scheme = text.split(":", 1)[0].lower() if ":" in text else ""
     if scheme == "sqlite":
         # As SQLAlchemy writes them: sqlite:///relative/path, sqlite:////absolute/path.
         if not text.startswith(SQLITE_PREFIX) or len(text) == len(SQLITE_PREFIX):
-            raise ConfigError("ELIGIBILITY_STATE_URL: a SQLite URL is sqlite:///relative/path or sqlite:////absolute/path")
-        return _sqlite(text[len(SQLITE_PREFIX):], options)
+            raise ConfigError(
+                "ELIGIBILITY_STATE_URL: a SQLite URL is sqlite:///relative/path or sqlite:////absolute/path"
+            )
+        return _sqlite(text[len(SQLITE_PREFIX) :], options)
     if scheme in REDIS_SCHEMES:
         from service.cds.state_redis import redis_state
 
         return redis_state(text, options)
     # Name the scheme only: the rest of the URL may hold a password.
-    raise ConfigError(f"ELIGIBILITY_STATE_URL has the unsupported scheme {scheme!r}: use sqlite:///path, redis://host:port/db or rediss://host:port/db")
+    raise ConfigError(
+        f"ELIGIBILITY_STATE_URL has the unsupported scheme {scheme!r}: use sqlite:///path, redis://host:port/db or rediss://host:port/db"
+    )
 
 
 def _sqlite(path: str, options: StateOptions) -> State:
@@ -106,7 +118,9 @@ def _sqlite(path: str, options: StateOptions) -> State:
         kind="sqlite",
         replays=SqliteReplayCache(path, busy_timeout=options.timeout),
         issued=IssuedCards(path, options.hash_key, busy_timeout=options.timeout),
-        feedback=FeedbackStore(path, busy_timeout=options.timeout, comment_retention_days=options.retention_days),
+        feedback=FeedbackStore(
+            path, busy_timeout=options.timeout, comment_retention_days=options.retention_days
+        ),
     )
 
 
@@ -114,7 +128,11 @@ def state_from_config(config: Mapping[str, Any]) -> State:
     """Open the stores the app's settings name (STATE_URL, else the CDS_FEEDBACK_DB file)."""
     from service.cds.settings import busy_timeout, hash_key, retention_days
 
-    options = StateOptions(hash_key=hash_key(config), timeout=busy_timeout(config), retention_days=retention_days(config))
+    options = StateOptions(
+        hash_key=hash_key(config),
+        timeout=busy_timeout(config),
+        retention_days=retention_days(config),
+    )
     state = open_state(config.get("STATE_URL"), config.get("CDS_FEEDBACK_DB"), options)
     # The kind only: the URL may hold a password.
     log.info("CDS state (seen JWT ids, issued cards, feedback) in %s", state.kind)

@@ -28,8 +28,18 @@ log = logging.getLogger(__name__)
 PREFIX = "trial-eligibility:"
 RETRY_AFTER_SECONDS = 2
 _STORED_INSTANT = "%Y-%m-%dT%H:%M:%S.%fZ"
-_FEEDBACK_FIELDS = ("service_id", "card", "outcome", "outcome_timestamp", "accepted_suggestions",
-                    "reason_system", "reason_code", "reason_display", "user_comment", "received_at")
+_FEEDBACK_FIELDS = (
+    "service_id",
+    "card",
+    "outcome",
+    "outcome_timestamp",
+    "accepted_suggestions",
+    "reason_system",
+    "reason_code",
+    "reason_display",
+    "user_comment",
+    "received_at",
+)
 
 # Erase the comments received before a cutoff in one atomic step (no entry can slip between the read and the erase).
 _PURGE = """
@@ -50,15 +60,30 @@ def redis_state(url: str, options: StateOptions) -> State:
     # redis-py ignores a database path that is not a number (writing to db 0 instead): refuse it here.
     database = urlsplit(url).path.strip("/")
     if database and not database.isdigit():
-        raise ConfigError("ELIGIBILITY_STATE_URL: the Redis database (the URL's path) must be a number, as in redis://host:6379/0")
+        raise ConfigError(
+            "ELIGIBILITY_STATE_URL: the Redis database (the URL's path) must be a number, as in redis://host:6379/0"
+        )
     try:
-        client = redis.Redis.from_url(url, decode_responses=True, socket_timeout=timeout, socket_connect_timeout=timeout, health_check_interval=30,
-                                      retry=Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,)))
+        client = redis.Redis.from_url(
+            url,
+            decode_responses=True,
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+            health_check_interval=30,
+            retry=Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,)),
+        )
     except ValueError as exc:
         # redis-py's message may quote the URL (and its password): say only what is wrong.
-        raise ConfigError("ELIGIBILITY_STATE_URL is not a valid redis:// or rediss:// URL (redis://[:password@]host:port/db)") from exc
-    return State(kind="redis", replays=RedisReplayCache(client), issued=RedisIssuedCards(client, options.hash_key),
-                 feedback=RedisFeedbackStore(client, options.retention_days), closer=client.close)
+        raise ConfigError(
+            "ELIGIBILITY_STATE_URL is not a valid redis:// or rediss:// URL (redis://[:password@]host:port/db)"
+        ) from exc
+    return State(
+        kind="redis",
+        replays=RedisReplayCache(client),
+        issued=RedisIssuedCards(client, options.hash_key),
+        feedback=RedisFeedbackStore(client, options.retention_days),
+        closer=client.close,
+    )
 
 
 @contextmanager
@@ -69,8 +94,11 @@ def unavailable_when_down(action: str) -> Iterator[None]:
     except redis.RedisError as exc:
         # The message names host and port at most, never the URL's password.
         log.warning("CDS Redis %s failed: %s: %s", action, type(exc).__name__, exc)
-        raise ServiceUnavailable("the CDS store (Redis) is unavailable; retry shortly", retry_after=RETRY_AFTER_SECONDS,
-                                 details={"reason": "store-unavailable"}) from exc
+        raise ServiceUnavailable(
+            "the CDS store (Redis) is unavailable; retry shortly",
+            retry_after=RETRY_AFTER_SECONDS,
+            details={"reason": "store-unavailable"},
+        ) from exc
 
 
 def _instant(moment: datetime) -> str:
@@ -105,7 +133,9 @@ class RedisIssuedCards:
         self._client = client
         self._key = hash_key
 
-    def record(self, service_id: str, patient_id: str, cards: list[IssuedCard], issued_at: datetime) -> bool:
+    def record(
+        self, service_id: str, patient_id: str, cards: list[IssuedCard], issued_at: datetime
+    ) -> bool:
         """Keep the cards of one call; False (logged) if Redis is unavailable: the clinician's cards matter more than the record."""
         hashed = patient_hash(self._key, patient_id)
         when = _instant(issued_at)
@@ -113,15 +143,27 @@ class RedisIssuedCards:
             with unavailable_when_down("issued-card write"):
                 pipe = self._client.pipeline(transaction=True)
                 for card in cards:
-                    row: dict[Any, Any] = {"card": card.card, "service_id": service_id, "hook_instance": card.hook_instance, "trial_id": card.trial_id,
-                           "verdict": card.verdict, "rules_version": card.rules_version, "issued_at": when}
+                    row: dict[Any, Any] = {
+                        "card": card.card,
+                        "service_id": service_id,
+                        "hook_instance": card.hook_instance,
+                        "trial_id": card.trial_id,
+                        "verdict": card.verdict,
+                        "rules_version": card.rules_version,
+                        "issued_at": when,
+                    }
                     # A repeated card uuid replaces its record whole, as INSERT OR REPLACE does.
                     pipe.delete(f"{PREFIX}card:{card.card}")
-                    pipe.hset(f"{PREFIX}card:{card.card}", mapping=row | ({"patient_hash": hashed} if hashed else {}))
+                    pipe.hset(
+                        f"{PREFIX}card:{card.card}",
+                        mapping=row | ({"patient_hash": hashed} if hashed else {}),
+                    )
                     pipe.zadd(f"{PREFIX}cards", {card.card: issued_at.timestamp()})
                 pipe.execute()
         except ServiceUnavailable:
-            log.warning("issued cards not recorded (the CDS store is unavailable): their feedback will not tie back to a trial")
+            log.warning(
+                "issued cards not recorded (the CDS store is unavailable): their feedback will not tie back to a trial"
+            )
             return False
         return True
 
@@ -137,13 +179,22 @@ class RedisIssuedCards:
     def issued_since(self, since: datetime | None) -> list[tuple[str, str, str]]:
         """(card, trial_id, verdict) of every card issued at or after ``since`` (all when None)."""
         with unavailable_when_down("issued-card read"):
-            cards = cast(list[str], self._client.zrangebyscore(f"{PREFIX}cards", since.timestamp() if since is not None else "-inf", "+inf"))
+            cards = cast(
+                list[str],
+                self._client.zrangebyscore(
+                    f"{PREFIX}cards", since.timestamp() if since is not None else "-inf", "+inf"
+                ),
+            )
             pipe = self._client.pipeline(transaction=False)
             for card in cards:
                 pipe.hmget(f"{PREFIX}card:{card}", ["trial_id", "verdict"])
             fields = cast(list[list[str | None]], pipe.execute())
         # A card whose record is gone (deleted by hand) is skipped rather than counted under no trial.
-        return [(card, trial, verdict) for card, (trial, verdict) in zip(cards, fields, strict=True) if trial is not None and verdict is not None]
+        return [
+            (card, trial, verdict)
+            for card, (trial, verdict) in zip(cards, fields, strict=True)
+            if trial is not None and verdict is not None
+        ]
 
 
 class RedisFeedbackStore:
@@ -162,7 +213,9 @@ class RedisFeedbackStore:
             last = int(self._client.incrby(f"{PREFIX}feedback:next", len(rows)))
             pipe = self._client.pipeline(transaction=True)
             for entry_id, row in enumerate(rows, start=last - len(rows) + 1):
-                fields: dict[Any, Any] = {name: value for name, value in row.items() if value is not None} | {"id": entry_id}
+                fields: dict[Any, Any] = {
+                    name: value for name, value in row.items() if value is not None
+                } | {"id": entry_id}
                 pipe.hset(f"{PREFIX}feedback:entry:{entry_id}", mapping=fields)
                 pipe.rpush(f"{PREFIX}feedback:card:{row['card']}", entry_id)
                 pipe.zadd(f"{PREFIX}feedback:ids", {str(entry_id): score})
@@ -181,14 +234,19 @@ class RedisFeedbackStore:
             pipe.hgetall(f"{PREFIX}feedback:entry:{entry_id}")
         rows = []
         for stored in cast(list[dict[str, str]], pipe.execute()):
-            rows.append({name: stored.get(name) for name in _FEEDBACK_FIELDS} | {"id": int(stored["id"])})
+            rows.append(
+                {name: stored.get(name) for name in _FEEDBACK_FIELDS} | {"id": int(stored["id"])}
+            )
         return rows
 
     def for_card(self, card_uuid: str) -> list[dict[str, Any]]:
         """The feedback on one card, oldest outcome first: each entry as the client sent it, plus serviceId and receivedAt."""
         with unavailable_when_down("feedback read"):
             rows = self._entries(card_uuid)
-        return [from_row(row) for row in sorted(rows, key=lambda row: (row["outcome_timestamp"], row["id"]))]
+        return [
+            from_row(row)
+            for row in sorted(rows, key=lambda row: (row["outcome_timestamp"], row["id"]))
+        ]
 
     def count(self) -> int:
         """How many feedback entries are stored."""
@@ -202,7 +260,9 @@ class RedisFeedbackStore:
             for card in cards:
                 rows = self._entries(card)
                 if rows:
-                    latest[card] = max(rows, key=lambda row: (row["outcome_timestamp"], row["id"]))["outcome"]
+                    latest[card] = max(rows, key=lambda row: (row["outcome_timestamp"], row["id"]))[
+                        "outcome"
+                    ]
         return latest
 
     def purge_comments(self, now: datetime, retention_days: float | None = None) -> int:
@@ -212,4 +272,12 @@ class RedisFeedbackStore:
             return 0
         cutoff = (now - timedelta(days=days)).timestamp()
         with unavailable_when_down("comment purge"):
-            return int(self._client.eval(_PURGE, 1, f"{PREFIX}feedback:comments", repr(cutoff), f"{PREFIX}feedback:entry:"))
+            return int(
+                self._client.eval(
+                    _PURGE,
+                    1,
+                    f"{PREFIX}feedback:comments",
+                    repr(cutoff),
+                    f"{PREFIX}feedback:entry:",
+                )
+            )

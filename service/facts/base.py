@@ -61,7 +61,9 @@ class Fact:
         return self.low, self.high
 
 
-def unknown(name: str, reason: str, evidence: tuple[Evidence, ...] = (), missing: str | None = None) -> Fact:
+def unknown(
+    name: str, reason: str, evidence: tuple[Evidence, ...] = (), missing: str | None = None
+) -> Fact:
     """Build an unknown fact with its reason."""
     return Fact(name=name, value=None, summary=reason, evidence=evidence, missing=missing)
 
@@ -81,4 +83,8 @@ def show(value: Any, unit: object = None) -> str:
     """Format a value and unit for a sentence."""
     if isinstance(value, float):
         value = f"{value:.4g}"
-    return f"{value} {unit}".strip() if isinstance(unit, str) and unit and unit not in {"1", "{score}"} else str(value)
+    return (
+        f"{value} {unit}".strip()
+        if isinstance(unit, str) and unit and unit not in {"1", "{score}"}
+        else str(value)
+    )

@@ -26,34 +26,58 @@ class Context:
     fact: Callable[[str], Fact]
     # Observations (or their components) by (system, code), built on first use: a large record
     # holds ~1,000 Observations and each measurement asks for a handful of codes.
-    _by_code: dict[tuple[str, str], list[tuple[dict[str, Any], dict[str, Any]]]] | None = field(default=None, repr=False)
+    _by_code: dict[tuple[str, str], list[tuple[dict[str, Any], dict[str, Any]]]] | None = field(
+        default=None, repr=False
+    )
     # Items grouped by the concepts they carry, per kind of item: a record repeats the same few drugs and
     # diagnoses hundreds of times, so each value set is matched once per distinct concept, not per record.
-    _groups: dict[str, list[tuple[tuple[tuple[Concept, ...], tuple[str, ...]], list[Concept], list[str], list[int]]]] = field(
-        default_factory=dict, repr=False)
+    _groups: dict[
+        str,
+        list[
+            tuple[tuple[tuple[Concept, ...], tuple[str, ...]], list[Concept], list[str], list[int]]
+        ],
+    ] = field(default_factory=dict, repr=False)
     _elements: list[tuple[dict[str, Any], dict[str, Any]]] | None = field(default=None, repr=False)
 
     def observation_elements(self) -> list[tuple[dict[str, Any], dict[str, Any]]]:
         """Return (Observation, element) for each Observation and each of its components, built once per record."""
         if self._elements is None:
-            self._elements = [(obs, element) for obs in self.record.of_type("Observation")
-                              for element in (obs, *(c for c in as_list(obs.get("component")) if isinstance(c, dict)))]
+            self._elements = [
+                (obs, element)
+                for obs in self.record.of_type("Observation")
+                for element in (
+                    obs,
+                    *(c for c in as_list(obs.get("component")) if isinstance(c, dict)),
+                )
+            ]
         return self._elements
 
-    def matching(self, kind: str, items: Sequence[T], describe: Callable[[T], tuple[list[Concept], list[str]]],
-                 value_set: ValueSet) -> list[tuple[T, str, list[Concept], list[str]]]:
+    def matching(
+        self,
+        kind: str,
+        items: Sequence[T],
+        describe: Callable[[T], tuple[list[Concept], list[str]]],
+        value_set: ValueSet,
+    ) -> list[tuple[T, str, list[Concept], list[str]]]:
         """Return (item, how, concepts, texts) for the items whose concepts are in the value set, in the items' order.
 
         ``kind`` names the item list (it must be the same list on every call with that kind).
         """
         groups = self._groups.get(kind)
         if groups is None:
-            by_signature: dict[tuple[tuple[Concept, ...], tuple[str, ...]], tuple[list[Concept], list[str], list[int]]] = {}
+            by_signature: dict[
+                tuple[tuple[Concept, ...], tuple[str, ...]],
+                tuple[list[Concept], list[str], list[int]],
+            ] = {}
             for position, item in enumerate(items):
                 concepts, texts = describe(item)
-                by_signature.setdefault((tuple(concepts), tuple(texts)), (concepts, texts, []))[2].append(position)
+                by_signature.setdefault((tuple(concepts), tuple(texts)), (concepts, texts, []))[
+                    2
+                ].append(position)
             # The signature is kept as the value set's memo key (ValueSet.match), so it is not rebuilt per value set.
-            groups = self._groups[kind] = [(signature, *group) for signature, group in by_signature.items()]
+            groups = self._groups[kind] = [
+                (signature, *group) for signature, group in by_signature.items()
+            ]
         hits: list[tuple[int, str, list[Concept], list[str]]] = []
         for (concepts_key, texts_key), concepts, texts, positions in groups:
             how = value_set.match(concepts_key, texts_key)
@@ -62,15 +86,23 @@ class Context:
         hits.sort(key=lambda hit: hit[0])
         return [(items[position], how, concepts, texts) for position, how, concepts, texts in hits]
 
-    def observations_coded(self, keys: set[tuple[str, str]]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    def observations_coded(
+        self, keys: set[tuple[str, str]]
+    ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
         """Return (Observation, element carrying the code) pairs whose code is one of ``keys``, each pair once."""
         if self._by_code is None:
             index: dict[tuple[str, str], list[tuple[dict[str, Any], dict[str, Any]]]] = {}
             for obs in self.record.of_type("Observation"):
-                for element in (obs, *(c for c in as_list(obs.get("component")) if isinstance(c, dict))):
+                for element in (
+                    obs,
+                    *(c for c in as_list(obs.get("component")) if isinstance(c, dict)),
+                ):
                     seen = set()
                     for system, code, _display in codings(element.get("code")):
-                        key = (canonical_system(system), canonical_code(canonical_system(system), code))
+                        key = (
+                            canonical_system(system),
+                            canonical_code(canonical_system(system), code),
+                        )
                         if key not in seen:
                             seen.add(key)
                             index.setdefault(key, []).append((obs, element))
@@ -101,15 +133,25 @@ class Context:
         """Return why a resource type's search failed, or None when its data arrived."""
         return self.record.failed.get(resource_type)
 
-    def blocked(self, resource_types: tuple[str, ...], value_set: ValueSet | None = None) -> str | None:
+    def blocked(
+        self, resource_types: tuple[str, ...], value_set: ValueSet | None = None
+    ) -> str | None:
         """Say why a definition over these types cannot be decided: a failed search, or a resource in its value set set aside.
 
         A resource set aside whose concept cannot be read could be anything, so it blocks every value set of its type.
         """
-        reasons = [f"{rtype} search failed ({self.failure(rtype)})" for rtype in resource_types if self.failure(rtype)]
+        reasons = [
+            f"{rtype} search failed ({self.failure(rtype)})"
+            for rtype in resource_types
+            if self.failure(rtype)
+        ]
         for item in self.record.unreadable:
             if item.resource.get("resourceType") not in resource_types:
                 continue
-            if value_set is None or item.concept is None or value_set.match(codings(item.concept), [concept_text(item.concept)]):
+            if (
+                value_set is None
+                or item.concept is None
+                or value_set.match(codings(item.concept), [concept_text(item.concept)])
+            ):
                 reasons.append(f"{reference_of(item.resource)} could not be read ({item.problem})")
         return "; ".join(reasons[:3]) or None

@@ -15,7 +15,9 @@ def _age_outside(ctx: Context, definition: dict[str, Any]) -> str | None:
     if low is None:
         return None  # unknown age: the formula itself reports it
     if "minAgeYears" in definition and low < definition["minAgeYears"]:
-        return f"{age.summary}: the formula is validated from {definition['minAgeYears']} years only"
+        return (
+            f"{age.summary}: the formula is validated from {definition['minAgeYears']} years only"
+        )
     if "maxAgeYears" in definition and high >= definition["maxAgeYears"]:
         return f"{age.summary}: the formula is for patients under {definition['maxAgeYears']} only"
     return None
@@ -29,21 +31,34 @@ def cockcroft_gault(ctx: Context, name: str, definition: dict[str, Any]) -> Fact
         if "child" in inputs:
             # Under 18 the child formula (bedside Schwartz) stands in; its own fact says how it was computed.
             child = ctx.fact(inputs["child"])
-            return Fact(name, child.value, f"{definition.get('label', name)}: Cockcroft-Gault not used ({outside}); {child.summary}",
-                        child.evidence, child.low, child.high, child.missing, child.review)
+            return Fact(
+                name,
+                child.value,
+                f"{definition.get('label', name)}: Cockcroft-Gault not used ({outside}); {child.summary}",
+                child.evidence,
+                child.low,
+                child.high,
+                child.missing,
+                child.review,
+            )
         return unknown(name, f"{definition.get('label', name)} cannot be computed: {outside}")
     facts = {role: ctx.fact(inputs[role]) for role in ("age", "sex", "weight", "creatinine")}
     missing = [f.summary for f in facts.values() if f.value is None]
     label = definition.get("label", name)
     if missing:
         # Name what to obtain (e.g. a body weight) so a card can ask for it.
-        wanted = ", ".join(sorted({f.missing for f in facts.values() if f.value is None and f.missing})) or None
+        wanted = (
+            ", ".join(sorted({f.missing for f in facts.values() if f.value is None and f.missing}))
+            or None
+        )
         return unknown(name, f"{label} cannot be computed: " + "; ".join(missing), missing=wanted)
     creatinine = facts["creatinine"].value
     if creatinine <= 0:
         return unknown(name, f"{label} cannot be computed: creatinine {creatinine} is not positive")
     factor = 0.85 if facts["sex"].value == "female" else 1.0
-    (age_lo, age_hi), (weight_lo, weight_hi), (creat_lo, creat_hi) = (facts[r].bounds() for r in ("age", "weight", "creatinine"))
+    (age_lo, age_hi), (weight_lo, weight_hi), (creat_lo, creat_hi) = (
+        facts[r].bounds() for r in ("age", "weight", "creatinine")
+    )
 
     def clearance(age: float, weight: float, creat: float) -> float:
         return (140 - age) * weight * factor / (72 * creat)
@@ -53,9 +68,19 @@ def cockcroft_gault(ctx: Context, name: str, definition: dict[str, Any]) -> Fact
     low = number(round(clearance(age_hi, weight_lo, creat_hi), 1))
     high = number(round(clearance(age_lo, weight_hi, creat_lo), 1)) if creat_lo > 0 else 1e300
     bounds = (None, None) if low == high == crcl else (low, high)
-    summary = f"{label} {crcl} mL/min (Cockcroft-Gault from " + ", ".join(f.summary for f in facts.values()) + ")"
+    summary = (
+        f"{label} {crcl} mL/min (Cockcroft-Gault from "
+        + ", ".join(f.summary for f in facts.values())
+        + ")"
+    )
     evidence = tuple(e for f in facts.values() for e in f.evidence)
-    return Fact(name, crcl, summary, (Evidence(None, label, crcl, "mL/min", None, "Cockcroft-Gault"), *evidence), *bounds)
+    return Fact(
+        name,
+        crcl,
+        summary,
+        (Evidence(None, label, crcl, "mL/min", None, "Cockcroft-Gault"), *evidence),
+        *bounds,
+    )
 
 
 def schwartz(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
@@ -69,17 +94,33 @@ def schwartz(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
     missing = [f for f in (height, creatinine) if f.value is None]
     if missing:
         wanted = ", ".join(sorted({f.missing for f in missing if f.missing})) or None
-        return unknown(name, f"{label} cannot be computed: " + "; ".join(f.summary for f in missing), missing=wanted)
+        return unknown(
+            name,
+            f"{label} cannot be computed: " + "; ".join(f.summary for f in missing),
+            missing=wanted,
+        )
     if creatinine.value <= 0:
-        return unknown(name, f"{label} cannot be computed: creatinine {creatinine.value} is not positive")
+        return unknown(
+            name, f"{label} cannot be computed: creatinine {creatinine.value} is not positive"
+        )
     (h_lo, h_hi), (c_lo, c_hi) = height.bounds(), creatinine.bounds()
     egfr = number(round(0.413 * height.value / creatinine.value, 1))
     low = number(round(0.413 * h_lo / c_hi, 1))
     high = number(round(0.413 * h_hi / c_lo, 1)) if c_lo > 0 else 1e300
     bounds = (None, None) if low == high == egfr else (low, high)
     summary = f"{label} {egfr} mL/min/1.73 m² (bedside Schwartz from {height.summary}, {creatinine.summary})"
-    cited = (Evidence(None, label, egfr, "mL/min/{1.73_m2}", None, "bedside Schwartz (Schwartz 2009), 0.413 × height / creatinine"),
-             *height.evidence, *creatinine.evidence)
+    cited = (
+        Evidence(
+            None,
+            label,
+            egfr,
+            "mL/min/{1.73_m2}",
+            None,
+            "bedside Schwartz (Schwartz 2009), 0.413 × height / creatinine",
+        ),
+        *height.evidence,
+        *creatinine.evidence,
+    )
     return Fact(name, egfr, summary, cited, *bounds)
 
 
@@ -89,17 +130,34 @@ def formula(ctx: Context, name: str, definition: dict[str, Any], compiled: Any) 
     data = data_for(facts)
     value = compiled.evaluate(data)
     label = definition.get("label", name)
-    if value is None and definition.get("absence") == "no" and all(_absent(f) for f in facts if f.value is None):
+    if (
+        value is None
+        and definition.get("absence") == "no"
+        and all(_absent(f) for f in facts if f.value is None)
+    ):
         # A history question over results ("a low B12 on record?") whose absence policy is "no": no result in the window
         # answers no; a failed search or a result on record that cannot be read does not.
         absent = "; ".join(f.summary for f in facts if f.value is None)
-        return Fact(name, False, f"{label}: no (no result on record: {absent})", (Evidence(note=f"no result: {absent}"),))
-    summary = f"{label}: {'yes' if value else 'no' if value is False else 'unknown'} (" + "; ".join(f.summary for f in facts) + ")"
+        return Fact(
+            name,
+            False,
+            f"{label}: no (no result on record: {absent})",
+            (Evidence(note=f"no result: {absent}"),),
+        )
+    summary = (
+        f"{label}: {'yes' if value else 'no' if value is False else 'unknown'} ("
+        + "; ".join(f.summary for f in facts)
+        + ")"
+    )
     evidence = tuple(e for f in facts for e in f.evidence)
     if value is None:
         # Undecided: carry what a person must confirm (review) or obtain (missing) from the undecided inputs.
         causes = [f for f in facts if f.value is None or f.low is not None or f.high is not None]
-        review = "; ".join(sorted({f.review for f in causes if f.review})) if causes and all(f.review for f in causes) else None
+        review = (
+            "; ".join(sorted({f.review for f in causes if f.review}))
+            if causes and all(f.review for f in causes)
+            else None
+        )
         wanted = ", ".join(sorted({f.missing for f in causes if f.missing})) or None
         return Fact(name, None, summary, evidence, missing=wanted, review=review)
     return Fact(name, value, summary, evidence)
@@ -108,7 +166,9 @@ def formula(ctx: Context, name: str, definition: dict[str, Any], compiled: Any) 
 def _absent(fact: Fact) -> bool:
     """Say whether an unknown fact is unknown only because no result is in its window (not unreadable, not a failed search)."""
     # The only evidence an absent measurement cites is its latest stale result (the note observations.latest gives it).
-    return bool(fact.missing) and all(e.note == "outside the lookback window" for e in fact.evidence)
+    return bool(fact.missing) and all(
+        e.note == "outside the lookback window" for e in fact.evidence
+    )
 
 
 def data_for(facts: list[Fact]) -> dict[str, Any]:

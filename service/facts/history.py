@@ -23,7 +23,9 @@ from service.fhir_values import (
 from service.record import MEDICATION_TYPES
 from service.valuesets import canonical_system
 
-MCODE_HISTOLOGY = "http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-histology-morphology-behavior"
+MCODE_HISTOLOGY = (
+    "http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-histology-morphology-behavior"
+)
 INACTIVE_CONDITION = {"inactive", "remission", "resolved"}
 UNCERTAIN_VERIFICATION = {"unconfirmed", "provisional", "differential"}
 # Statuses meaning the thing did not happen (or the record is void).
@@ -51,7 +53,9 @@ class Match:
     course: bool = False
 
 
-def _in_window(match: Match, start: date | None, as_of: date, onset_only: bool = False) -> bool | None:
+def _in_window(
+    match: Match, start: date | None, as_of: date, onset_only: bool = False
+) -> bool | None:
     """Whether a match overlaps [start, as_of] (or began in it, for events); None when its dates cannot tell."""
     if match.start is not None and match.start > as_of:
         return False
@@ -76,11 +80,24 @@ def _dated(matches: list[Match]) -> list[Match]:
     checked = []
     for match in matches:
         problem = date_problem_of(match.resource)
-        checked.append(replace(match, start=None, end=None, latest_onset=None, note=f"date set aside: {problem}") if problem else match)
+        checked.append(
+            replace(
+                match, start=None, end=None, latest_onset=None, note=f"date set aside: {problem}"
+            )
+            if problem
+            else match
+        )
     return checked
 
 
-def _decide(ctx: Context, name: str, definition: dict[str, Any], matches: list[Match], searched: str, uncertain: list[Match]) -> Fact:
+def _decide(
+    ctx: Context,
+    name: str,
+    definition: dict[str, Any],
+    matches: list[Match],
+    searched: str,
+    uncertain: list[Match],
+) -> Fact:
     """Turn matches into a yes / no / unknown history fact with the search described."""
     matches, uncertain = _dated(matches), _dated(uncertain)
     label = definition.get("label", name)
@@ -92,17 +109,31 @@ def _decide(ctx: Context, name: str, definition: dict[str, Any], matches: list[M
     if inside:
         first = inside[0]
         by = " (matched by name)" if first.how == "name" else ""
-        summary = f"{label}: {first.display}{by}" + (f" on {iso(first.start)}" if first.start else "")
-        return Fact(name, True, summary, tuple(_cite(m) for m in inside[:5]), by_name=all(m.how == "name" for m in inside))
+        summary = f"{label}: {first.display}{by}" + (
+            f" on {iso(first.start)}" if first.start else ""
+        )
+        return Fact(
+            name,
+            True,
+            summary,
+            tuple(_cite(m) for m in inside[:5]),
+            by_name=all(m.how == "name" for m in inside),
+        )
     if undated:
         reason = f"{label}: {undated[0].display} is on record without a date, so the window{window} cannot be checked"
         return unknown(name, reason, tuple(_cite(m) for m in undated[:5]))
     if uncertain:
         first = uncertain[0]
-        return unknown(name, f"{label}: {first.display} is recorded but {first.note}", tuple(_cite(m) for m in uncertain[:5]))
+        return unknown(
+            name,
+            f"{label}: {first.display} is recorded but {first.note}",
+            tuple(_cite(m) for m in uncertain[:5]),
+        )
     outside = f"; {len(matches)} outside the window" if matches else ""
     note = f"searched {searched} for {ctx.value_set(definition).title}{window}: none found{outside}"
-    return absent(ctx, name, definition, note, tuple(_cite(m, "outside the window") for m in matches[:3]))
+    return absent(
+        ctx, name, definition, note, tuple(_cite(m, "outside the window") for m in matches[:3])
+    )
 
 
 def _policy(ctx: Context, definition: dict[str, Any]) -> tuple[str, str]:
@@ -113,11 +144,16 @@ def _policy(ctx: Context, definition: dict[str, Any]) -> tuple[str, str]:
         gating = ctx.fact(gate)
         if gating.value is not True:
             # E.g. no cancer on record at all: the tumour type is not merely coded elsewhere, it is absent.
-            return "no", f"{why.rstrip('.')}; but this applies only with {gating.summary.split(':')[0].lower()} on record, and there is none"
+            return (
+                "no",
+                f"{why.rstrip('.')}; but this applies only with {gating.summary.split(':')[0].lower()} on record, and there is none",
+            )
     return policy, why
 
 
-def absent(ctx: Context, name: str, definition: dict[str, Any], note: str, cited: tuple[Evidence, ...] = ()) -> Fact:
+def absent(
+    ctx: Context, name: str, definition: dict[str, Any], note: str, cited: tuple[Evidence, ...] = ()
+) -> Fact:
     """Answer a history question where nothing was found, as the definition's absence policy says.
 
     "no": closed world (a no record is a no); "unknown": the state must be established, so it is unknown and
@@ -127,28 +163,63 @@ def absent(ctx: Context, name: str, definition: dict[str, Any], note: str, cited
     policy, why = _policy(ctx, definition)
     evidence = (Evidence(note=f"{note}; nothing found means {policy}: {why}"), *cited)
     if policy == "unknown":
-        return unknown(name, f"{label}: not on record ({note}), and it must be established, not assumed absent", evidence, missing=label)
+        return unknown(
+            name,
+            f"{label}: not on record ({note}), and it must be established, not assumed absent",
+            evidence,
+            missing=label,
+        )
     if policy == "review":
-        return Fact(name, None, f"{label}: not found in the record ({note})", evidence, review=f"{label} not found in the record: to confirm ({why})")
+        return Fact(
+            name,
+            None,
+            f"{label}: not found in the record ({note})",
+            evidence,
+            review=f"{label} not found in the record: to confirm ({why})",
+        )
     return Fact(name, False, f"{label}: no record ({note})", evidence)
 
 
-def _open_count(ctx: Context, name: str, definition: dict[str, Any], count: int, summary: str, cited: tuple[Evidence, ...]) -> Fact:
+def _open_count(
+    ctx: Context,
+    name: str,
+    definition: dict[str, Any],
+    count: int,
+    summary: str,
+    cited: tuple[Evidence, ...],
+) -> Fact:
     """A count where records may be missing (absence not "no"): known only as at least ``count``."""
     label = definition.get("label", name)
     policy, why = _policy(ctx, definition)
     if policy == "no":
-        return Fact(name, count, summary, (*cited, Evidence(note=f"nothing more found means no: {why}")))
+        return Fact(
+            name, count, summary, (*cited, Evidence(note=f"nothing more found means no: {why}"))
+        )
     evidence = (*cited, Evidence(note=f"{count} found; more may be recorded elsewhere ({why})"))
     if policy == "review":
-        return Fact(name, count, summary + " (at least; more may be recorded elsewhere)", evidence, count, 1e300,
-                    review=f"{label}: {count} on record, more may be recorded elsewhere: to confirm ({why})")
+        return Fact(
+            name,
+            count,
+            summary + " (at least; more may be recorded elsewhere)",
+            evidence,
+            count,
+            1e300,
+            review=f"{label}: {count} on record, more may be recorded elsewhere: to confirm ({why})",
+        )
     return Fact(name, count, summary + " (at least)", evidence, count, 1e300, missing=label)
 
 
 def _cite(match: Match, note: str | None = None) -> Evidence:
-    extra = "matched by name in its text or display, not by a code in the value set" if match.how == "name" else None
-    until = f"until {iso(match.end)}" if match.end and match.start and match.end != match.start else None
+    extra = (
+        "matched by name in its text or display, not by a code in the value set"
+        if match.how == "name"
+        else None
+    )
+    until = (
+        f"until {iso(match.end)}"
+        if match.end and match.start and match.end != match.start
+        else None
+    )
     text = "; ".join(t for t in (match.note, until, extra, note) if t) or None
     return Evidence(reference_of(match.resource), match.display, None, None, iso(match.start), text)
 
@@ -157,7 +228,11 @@ def _cite(match: Match, note: str | None = None) -> Evidence:
 # extension) is a malignant neoplasm, read as SNOMED CT 363346000 |Malignant neoplastic disease| so value sets that
 # include it see the cancer; exclusions (sarcoma morphologies and the like) still veto on the morphology code itself.
 ICDO3 = "http://terminology.hl7.org/CodeSystem/icd-o-3"
-MALIGNANT_BEHAVIOUR = ("http://snomed.info/sct", "363346000", "Malignant neoplastic disease (ICD-O-3 behaviour /3)")
+MALIGNANT_BEHAVIOUR = (
+    "http://snomed.info/sct",
+    "363346000",
+    "Malignant neoplastic disease (ICD-O-3 behaviour /3)",
+)
 # Personal-history codes (Z85, SNOMED "History of malignant neoplasm") say a cancer happened, not when: they are read as
 # a malignancy with an unknown date that is not active, never as a cancer diagnosed on the day the history was noted.
 PERSONAL_HISTORY = "personal_history_of_malignancy"
@@ -169,7 +244,10 @@ def _condition_concepts(ctx: Context, condition: dict[str, Any]) -> Iterator[tup
         if isinstance(ext, dict) and ext.get("url") == MCODE_HISTOLOGY:
             own += codings(ext.get("valueCodeableConcept"))
     yield from own
-    if any(canonical_system(system) == ICDO3 and code.strip().endswith("/3") for system, code, _d in own) or _personal_history(ctx, condition):
+    if any(
+        canonical_system(system) == ICDO3 and code.strip().endswith("/3")
+        for system, code, _d in own
+    ) or _personal_history(ctx, condition):
         yield MALIGNANT_BEHAVIOUR
 
 
@@ -184,10 +262,19 @@ def condition(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
     if blocked:
         return unknown(name, f"{definition.get('label', name)}: {blocked}; not decided")
     matches, uncertain = _condition_matches(ctx, definition)
-    return _decide(ctx, name, definition, matches, f"{len(ctx.record.of_type('Condition'))} Condition records", uncertain)
+    return _decide(
+        ctx,
+        name,
+        definition,
+        matches,
+        f"{len(ctx.record.of_type('Condition'))} Condition records",
+        uncertain,
+    )
 
 
-def _describe_condition(ctx: Context, condition: dict[str, Any]) -> tuple[list[tuple[str, str, str]], list[str]]:
+def _describe_condition(
+    ctx: Context, condition: dict[str, Any]
+) -> tuple[list[tuple[str, str, str]], list[str]]:
     return list(_condition_concepts(ctx, condition)), [concept_text(condition.get("code"))]
 
 
@@ -197,7 +284,9 @@ def _condition_matches(ctx: Context, definition: dict[str, Any]) -> tuple[list[M
     matches: list[Match] = []
     uncertain: list[Match] = []
     conditions = ctx.record.of_type("Condition")
-    for cond, how, _concepts, _texts in ctx.matching("Condition", conditions, lambda c: _describe_condition(ctx, c), value_set):
+    for cond, how, _concepts, _texts in ctx.matching(
+        "Condition", conditions, lambda c: _describe_condition(ctx, c), value_set
+    ):
         verification = status_code(cond.get("verificationStatus"))
         clinical = status_code(cond.get("clinicalStatus"))
         if verification in {"refuted", "entered-in-error"}:
@@ -210,12 +299,28 @@ def _condition_matches(ctx: Context, definition: dict[str, Any]) -> tuple[list[M
         end = choice_end_date(cond, "abatement") if ended else None
         if ended and end is None and not history:
             end = start  # resolved with no abatement date: known to have been present at onset
-        note = "a personal-history code: when the cancer was diagnosed or treated is not recorded" if history else None if ended else "ongoing"
+        note = (
+            "a personal-history code: when the cancer was diagnosed or treated is not recorded"
+            if history
+            else None
+            if ended
+            else "ongoing"
+        )
         if history:
             start, latest, end = None, None, None
         match = Match(cond, start, end, how, concept_text(cond.get("code")), note, latest)
         if verification in UNCERTAIN_VERIFICATION:
-            uncertain.append(Match(cond, start, end, how, match.display, f"its verification status is {verification}", latest))
+            uncertain.append(
+                Match(
+                    cond,
+                    start,
+                    end,
+                    how,
+                    match.display,
+                    f"its verification status is {verification}",
+                    latest,
+                )
+            )
         else:
             matches.append(match)
     return matches, uncertain
@@ -260,11 +365,15 @@ def condition_count(ctx: Context, name: str, definition: dict[str, Any]) -> Fact
         return Fact(name, len(days), summary, cited, len(days), len(days) + len(undated))
     searched = f"searched {len(ctx.record.of_type('Condition'))} Condition records for {ctx.value_set(definition).title}"
     if definition.get("absence", "no") != "no":
-        return _open_count(ctx, name, definition, len(days), summary, cited or (Evidence(note=searched),))
+        return _open_count(
+            ctx, name, definition, len(days), summary, cited or (Evidence(note=searched),)
+        )
     return Fact(name, len(days), summary, cited or (Evidence(note=searched),))
 
 
-def _medication_concepts(ctx: Context, resource: dict[str, Any]) -> tuple[list[tuple[str, str, str]], list[str]]:
+def _medication_concepts(
+    ctx: Context, resource: dict[str, Any]
+) -> tuple[list[tuple[str, str, str]], list[str]]:
     concepts = list(codings(resource.get("medicationCodeableConcept")))
     texts = [concept_text(resource.get("medicationCodeableConcept"))]
     medication = ctx.record.resolve(resource.get("medicationReference"), resource)
@@ -293,26 +402,40 @@ def _unresolved(ctx: Context, resource: dict[str, Any]) -> str | None:
     return str(target or "a medicationReference without a reference")
 
 
-def _medication_matches(ctx: Context, definition: dict[str, Any]) -> tuple[list[Match], list[Match]]:
+def _medication_matches(
+    ctx: Context, definition: dict[str, Any]
+) -> tuple[list[Match], list[Match]]:
     """Return the medication records in the value set, and those whose drug cannot be read (they may be in it)."""
     value_set = ctx.value_set(definition)
     open_days = int(definition.get("openOrderDays", OPEN_ORDER_DAYS))
     matches: list[Match] = []
     unreadable: list[Match] = []
     for rtype in MEDICATION_TYPES:
-        records = [r for r in ctx.record.of_type(rtype) if r.get("status") not in VOID_STATUS[rtype]]
+        records = [
+            r for r in ctx.record.of_type(rtype) if r.get("status") not in VOID_STATUS[rtype]
+        ]
         matched = ctx.matching(rtype, records, lambda r: _medication_concepts(ctx, r), value_set)
         for resource, how, concepts, texts in matched:
             start, end, note = medication_span(resource, open_days)
-            display = next((t for t in texts if t), "") or next((d or c for _s, c, d in concepts), "")
+            display = next((t for t in texts if t), "") or next(
+                (d or c for _s, c, d in concepts), ""
+            )
             matches.append(Match(resource, start, end, how, f"{display} ({rtype})", note))
         hit = {id(item[0]) for item in matched}
         for resource in records:
             target = None if id(resource) in hit else _unresolved(ctx, resource)
             if target:
                 start, end, _note = medication_span(resource, open_days)
-                unreadable.append(Match(resource, start, end, "reference", f"{target} ({rtype})",
-                                        f"its drug ({target}) is not in the record, so what was given is unknown"))
+                unreadable.append(
+                    Match(
+                        resource,
+                        start,
+                        end,
+                        "reference",
+                        f"{target} ({rtype})",
+                        f"its drug ({target}) is not in the record, so what was given is unknown",
+                    )
+                )
     return matches, unreadable
 
 
@@ -339,20 +462,34 @@ def medication_cycles(ctx: Context, name: str, definition: dict[str, Any]) -> Fa
     matches = [m for m in _dated(found) if m.start is None or m.start <= ctx.as_of]
     if any(m.start is None or m.start <= ctx.as_of for m in unreadable):
         first = next(m for m in unreadable if m.start is None or m.start <= ctx.as_of)
-        return unknown(name, f"{label}: {first.display}: {first.note}; cycles cannot be counted", (_cite(first),))
+        return unknown(
+            name,
+            f"{label}: {first.display}: {first.note}; cycles cannot be counted",
+            (_cite(first),),
+        )
     administered = [m for m in matches if m.resource["resourceType"] == "MedicationAdministration"]
     # Administrations say what was given; orders and statements are used only when there are none.
     used = administered or matches
     if any(m.start is None for m in used):
-        return unknown(name, f"{label}: a matching medication record has no date, so cycles cannot be counted")
+        return unknown(
+            name, f"{label}: a matching medication record has no date, so cycles cannot be counted"
+        )
     gap = timedelta(days=int(definition.get("cycleGapDays", 7)))
     cycles: list[date] = []
     for day in sorted({m.start for m in used if m.start}):
         if not cycles or day - cycles[-1] > gap:
             cycles.append(day)
     source = "administrations" if administered else "orders and statements"
-    summary = f"{label}: {len(cycles)} cycle(s) from {len(used)} {source}" if used else f"{label}: none on record"
-    cited = tuple(_cite(m) for m in used[:8]) or (Evidence(note=f"searched medication records for {ctx.value_set(definition).title}: none found"),)
+    summary = (
+        f"{label}: {len(cycles)} cycle(s) from {len(used)} {source}"
+        if used
+        else f"{label}: none on record"
+    )
+    cited = tuple(_cite(m) for m in used[:8]) or (
+        Evidence(
+            note=f"searched medication records for {ctx.value_set(definition).title}: none found"
+        ),
+    )
     if definition.get("absence", "no") != "no":
         return _open_count(ctx, name, definition, len(cycles), summary, cited)
     return Fact(name, len(cycles), summary, cited)
@@ -368,14 +505,36 @@ def procedure(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
     for proc in ctx.record.of_type("Procedure"):
         if proc.get("status") in VOID_STATUS["Procedure"]:
             continue
-        how = value_set.match(codings(proc.get("code")), [concept_text(proc.get("code"))] if value_set.names else [])
+        how = value_set.match(
+            codings(proc.get("code")), [concept_text(proc.get("code"))] if value_set.names else []
+        )
         if how:
             course = isinstance(proc.get("performedPeriod"), dict)
             end = choice_end_date(proc, "performed")
-            if course and not isinstance(proc["performedPeriod"].get("end"), str) and proc.get("status") == "in-progress":
+            if (
+                course
+                and not isinstance(proc["performedPeriod"].get("end"), str)
+                and proc.get("status") == "in-progress"
+            ):
                 end = ctx.as_of  # a course still under way reaches the as-of date
-            matches.append(Match(proc, choice_date(proc, "performed"), end, how, concept_text(proc.get("code")), course=course))
-    return _decide(ctx, name, definition, matches, f"{len(ctx.record.of_type('Procedure'))} Procedure records", [])
+            matches.append(
+                Match(
+                    proc,
+                    choice_date(proc, "performed"),
+                    end,
+                    how,
+                    concept_text(proc.get("code")),
+                    course=course,
+                )
+            )
+    return _decide(
+        ctx,
+        name,
+        definition,
+        matches,
+        f"{len(ctx.record.of_type('Procedure'))} Procedure records",
+        [],
+    )
 
 
 def allergy(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
@@ -404,10 +563,28 @@ def allergy(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
             onset = choice_date(item, "onset") or parse_date(item.get("recordedDate"))
             if verification in {"unconfirmed", "presumed"}:
                 # "Known hypersensitivity": an unconfirmed allergy is for a person to check, not a verdict.
-                uncertain.append(Match(item, onset, None, how, concept_text(item.get("code")), f"its verification status is {verification}"))
+                uncertain.append(
+                    Match(
+                        item,
+                        onset,
+                        None,
+                        how,
+                        concept_text(item.get("code")),
+                        f"its verification status is {verification}",
+                    )
+                )
             else:
-                matches.append(Match(item, onset, None, how, concept_text(item.get("code")), "ongoing"))
-    return _decide(ctx, name, definition, matches, f"{len(ctx.record.of_type('AllergyIntolerance'))} AllergyIntolerance records", uncertain)
+                matches.append(
+                    Match(item, onset, None, how, concept_text(item.get("code")), "ongoing")
+                )
+    return _decide(
+        ctx,
+        name,
+        definition,
+        matches,
+        f"{len(ctx.record.of_type('AllergyIntolerance'))} AllergyIntolerance records",
+        uncertain,
+    )
 
 
 def immunization(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
@@ -423,4 +600,11 @@ def immunization(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
         if value_set.match(codings(item.get("vaccineCode"))):
             day = choice_date(item, "occurrence")
             matches.append(Match(item, day, day, "code", concept_text(item.get("vaccineCode"))))
-    return _decide(ctx, name, definition, matches, f"{len(ctx.record.of_type('Immunization'))} Immunization records", [])
+    return _decide(
+        ctx,
+        name,
+        definition,
+        matches,
+        f"{len(ctx.record.of_type('Immunization'))} Immunization records",
+        [],
+    )

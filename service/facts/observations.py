@@ -21,27 +21,44 @@ def _any_in_window(ctx: Context, definition: dict[str, Any]) -> bool:
     return bool(notes) or any(start is None or r.day >= start for r in (*found, *pending))
 
 
-def quantity(reading: Reading, answers: dict[str, float] | None = None) -> tuple[dict[str, Any] | None, str | None]:
+def quantity(
+    reading: Reading, answers: dict[str, float] | None = None
+) -> tuple[dict[str, Any] | None, str | None]:
     """Return a reading's value as a Quantity (valueQuantity, valueInteger, a numeric string or a coded answer), or why not."""
     source = reading.source
-    absent = source.get("dataAbsentReason") or (reading.resource.get("dataAbsentReason") if source is reading.resource else None)
+    absent = source.get("dataAbsentReason") or (
+        reading.resource.get("dataAbsentReason") if source is reading.resource else None
+    )
     if absent:
         return None, f"data absent: {concept_text(absent) or 'no reason given'}"
     qty = source.get("valueQuantity")
-    if isinstance(qty, dict) and isinstance(qty.get("value"), (int, float)) and not isinstance(qty.get("value"), bool):
+    if (
+        isinstance(qty, dict)
+        and isinstance(qty.get("value"), (int, float))
+        and not isinstance(qty.get("value"), bool)
+    ):
         return qty, None
-    if isinstance(source.get("valueInteger"), int) and not isinstance(source.get("valueInteger"), bool):
+    if isinstance(source.get("valueInteger"), int) and not isinstance(
+        source.get("valueInteger"), bool
+    ):
         return {"value": source["valueInteger"], "code": "1", "unit": ""}, None
     for _s, code, display in codings(source.get("valueCodeableConcept")):
         if answers and code in answers:
-            return {"value": answers[code], "code": "1", "unit": "", "answer": display or code}, None
+            return {
+                "value": answers[code],
+                "code": "1",
+                "unit": "",
+                "answer": display or code,
+            }, None
     text = source.get("valueString")
     if isinstance(text, str) and re.fullmatch(r"\s*\d+(\.\d+)?\s*", text):
         return {"value": float(text), "code": "1", "unit": ""}, None
     return None, "no numeric value"
 
 
-def as_analyte(reading: Reading, qty: dict[str, Any], definition: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
+def as_analyte(
+    reading: Reading, qty: dict[str, Any], definition: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """Return the quantity as the definition's analyte and the mass factor used (urea by mass → urea nitrogen), or (qty, None).
 
     A factor applies to mass concentrations only: a mole of urea holds one "mole" of urea nitrogen as labs count it,
@@ -62,8 +79,10 @@ def _factor_note(original: dict[str, Any], factor: dict[str, Any] | None) -> str
     if factor is None:
         return None
     unit = original.get("unit") or original.get("code")
-    return (f"{factor['label']} {show(original['value'], unit)} × {factor['factor']} = {show(number(float(original['value']) * factor['factor']), unit)} "
-            f"({factor['why']})")
+    return (
+        f"{factor['label']} {show(original['value'], unit)} × {factor['factor']} = {show(number(float(original['value']) * factor['factor']), unit)} "
+        f"({factor['why']})"
+    )
 
 
 def measurement(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
@@ -92,8 +111,15 @@ def measurement(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
     reported = show(qty["value"], qty.get("unit") or qty.get("code"))
     note = _factor_note(qty, factor) or f"reported {qty.get('comparator', '')}{reported}"
     shown = f"{qty.get('comparator', '')}{show(value, target)}"
-    summary = f"{definition.get('label', name)} {shown} on {reading.day.isoformat()}" + (f" ({note})" if factor else "")
-    cited = evidence(reading, value, target, note if factor or normalise_differs(qty, target) or qty.get("comparator") else None)
+    summary = f"{definition.get('label', name)} {shown} on {reading.day.isoformat()}" + (
+        f" ({note})" if factor else ""
+    )
+    cited = evidence(
+        reading,
+        value,
+        target,
+        note if factor or normalise_differs(qty, target) or qty.get("comparator") else None,
+    )
     return Fact(name, value, summary, (cited,), low, high)
 
 
@@ -127,7 +153,9 @@ def uln_ratio(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
             return None, why
         qty, factor = as_analyte(reading, original, definition)
         unit = qty.get("code") or qty.get("unit")
-        uln, uln_note = _upper_limit(reading, unit, default, molar_mass, factor["factor"] if factor else 1.0)
+        uln, uln_note = _upper_limit(
+            reading, unit, default, molar_mass, factor["factor"] if factor else 1.0
+        )
         if uln is None:
             if definition.get("defaultUln") and default is None:
                 uln_note = f"{uln_note}: the patient is under {definition['adultFromYears']}, so the adult default ULN does not apply"
@@ -150,17 +178,34 @@ def uln_ratio(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
     if converted:
         note = f"{converted}; {note}"
     shown = number(qty["value"]) if converted else qty["value"]
-    evidence = Evidence(reference_of(reading.resource), reading.label, shown, unit, iso(reading.day), f"{ratio:.3g} × ULN; {note}")
+    evidence = Evidence(
+        reference_of(reading.resource),
+        reading.label,
+        shown,
+        unit,
+        iso(reading.day),
+        f"{ratio:.3g} × ULN; {note}",
+    )
     return Fact(name, ratio, summary, (evidence,), low, high)
 
 
 def _uln_source(note: str | None) -> str:
     """Say where a ULN came from, for the summary: the range itself (nothing), its text, or the default."""
-    return "" if not note else ", from its reference range text" if note.startswith("ULN from") else ", default"
+    return (
+        ""
+        if not note
+        else ", from its reference range text"
+        if note.startswith("ULN from")
+        else ", default"
+    )
 
 
 def _upper_limit(
-    reading: Reading, unit: str | None, default: dict[str, Any] | None, molar_mass: float | None, factor: float = 1.0
+    reading: Reading,
+    unit: str | None,
+    default: dict[str, Any] | None,
+    molar_mass: float | None,
+    factor: float = 1.0,
 ) -> tuple[float | None, str | None]:
     """Return (ULN in the value's unit, note when the default was used) or (None, why).
 
@@ -170,17 +215,28 @@ def _upper_limit(
         if high is not None and high["value"] > 0:
             high_unit = high.get("code") or high.get("unit") or unit
             scale = factor if units.dimension(high_unit) == "mass" else 1.0
-            converted = units.convert(float(high["value"]) * scale, high_unit, unit or "", molar_mass)
+            converted = units.convert(
+                float(high["value"]) * scale, high_unit, unit or "", molar_mass
+            )
             where = f"referenceRange.text {text!r}" if text else "referenceRange.high"
             if converted:
                 return converted, (f"ULN from {where}" if text else None)
-            return None, f"{where} is in {high_unit!r}, which cannot be converted to the result's unit {unit!r}"
+            return (
+                None,
+                f"{where} is in {high_unit!r}, which cannot be converted to the result's unit {unit!r}",
+            )
     if default is None:
         return None, "no referenceRange.high and no default ULN"
     converted = units.convert(float(default["value"]), default["unit"], unit or "", molar_mass)
     if converted is None:
-        return None, f"no referenceRange.high, and default ULN in {default['unit']} cannot be converted to {unit!r}"
-    return converted, f"no referenceRange.high on the result; default ULN {default['value']} {default['unit']} used ({default['source']})"
+        return (
+            None,
+            f"no referenceRange.high, and default ULN in {default['unit']} cannot be converted to {unit!r}",
+        )
+    return (
+        converted,
+        f"no referenceRange.high on the result; default ULN {default['value']} {default['unit']} used ({default['source']})",
+    )
 
 
 def in_reference_range(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
@@ -194,11 +250,26 @@ def in_reference_range(ctx: Context, name: str, definition: dict[str, Any]) -> F
         for low_qty, high_qty, _text in reference_ranges(reading):
             low, high = low_qty or {}, high_qty or {}
             value_unit = qty.get("code") or qty.get("unit")
-            range_unit = low.get("code") or low.get("unit") or high.get("code") or high.get("unit") or value_unit
-            value = units.convert(float(qty["value"]), value_unit, range_unit or "", molar_mass) if range_unit != value_unit else qty["value"]
+            range_unit = (
+                low.get("code")
+                or low.get("unit")
+                or high.get("code")
+                or high.get("unit")
+                or value_unit
+            )
+            value = (
+                units.convert(float(qty["value"]), value_unit, range_unit or "", molar_mass)
+                if range_unit != value_unit
+                else qty["value"]
+            )
             if value is None:
-                return None, f"the result's unit {value_unit!r} cannot be compared with its reference range in {range_unit!r}"
-            inside = (low.get("value") is None or value >= low["value"]) and (high.get("value") is None or value <= high["value"])
+                return (
+                    None,
+                    f"the result's unit {value_unit!r} cannot be compared with its reference range in {range_unit!r}",
+                )
+            inside = (low.get("value") is None or value >= low["value"]) and (
+                high.get("value") is None or value <= high["value"]
+            )
             return (inside, qty, low.get("value"), high.get("value")), None
         return None, "no referenceRange on the result"
 
@@ -209,14 +280,23 @@ def in_reference_range(ctx: Context, name: str, definition: dict[str, Any]) -> F
     unit = qty.get("unit") or qty.get("code")
     words = "within" if inside else "outside"
     summary = f"{definition.get('label', name)} {show(qty['value'], unit)} on {reading.day.isoformat()} is {words} its reference range {low}–{high}"
-    evidence = Evidence(reference_of(reading.resource), reading.label, qty["value"], unit, iso(reading.day), f"reference range {low}–{high}")
+    evidence = Evidence(
+        reference_of(reading.resource),
+        reading.label,
+        qty["value"],
+        unit,
+        iso(reading.day),
+        f"reference range {low}–{high}",
+    )
     return Fact(name, inside, summary, (evidence,))
 
 
 POSITIVE_CODES = {"10828004", "260373001", "11214006", "52101004", "LA6576-8", "POS", "DET", "R"}
 NEGATIVE_CODES = {"260385009", "260415000", "131194007", "LA6577-6", "NEG", "ND", "NR", "2667000"}
 _POSITIVE_WORDS = re.compile(r"^\s*(positive\b|pos\b|detected\b|reactive\b|present\b|\+)", re.I)
-_NEGATIVE_WORDS = re.compile(r"^\s*(negative|neg|not detected|undetected|non-?reactive|absent|none detected|-)\s*$", re.I)
+_NEGATIVE_WORDS = re.compile(
+    r"^\s*(negative|neg|not detected|undetected|non-?reactive|absent|none detected|-)\s*$", re.I
+)
 
 
 def qualitative(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:  # noqa: C901 - the answer forms labs send (code, text, number, interpretation), in order of trust
@@ -260,28 +340,75 @@ def qualitative(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:  #
             if value is not None and value[0] is True:
                 summary = f"{definition.get('label', name)} positive ({value[1]}) on {reading.day.isoformat()}"
                 note = "a positive result does not expire"
-                return Fact(name, True, summary, (Evidence(reference_of(reading.resource), reading.label, value[1], None, iso(reading.day), note),))
+                return Fact(
+                    name,
+                    True,
+                    summary,
+                    (
+                        Evidence(
+                            reference_of(reading.resource),
+                            reading.label,
+                            value[1],
+                            None,
+                            iso(reading.day),
+                            note,
+                        ),
+                    ),
+                )
     found = latest(ctx, definition, name, read)
     if isinstance(found, Fact):
-        if found.missing and definition.get("absence") == "no" and not _any_in_window(ctx, definition):
+        if (
+            found.missing
+            and definition.get("absence") == "no"
+            and not _any_in_window(ctx, definition)
+        ):
             # A history question ("any positive test?"): no test in the window answers no.
             note = f"no {definition.get('label', name)} result {ctx.window_text(definition)}"
-            return Fact(name, False, f"{definition.get('label', name)}: no positive result ({note})", (Evidence(note=note),))
+            return Fact(
+                name,
+                False,
+                f"{definition.get('label', name)}: no positive result ({note})",
+                (Evidence(note=note),),
+            )
         return found
     reading, (positive, shown) = found
     summary = f"{definition.get('label', name)} {'positive' if positive else 'negative'} ({shown}) on {reading.day.isoformat()}"
-    return Fact(name, positive, summary, (Evidence(reference_of(reading.resource), reading.label, shown, None, iso(reading.day), None),))
+    return Fact(
+        name,
+        positive,
+        summary,
+        (
+            Evidence(
+                reference_of(reading.resource), reading.label, shown, None, iso(reading.day), None
+            ),
+        ),
+    )
 
 
 # Dipstick grades; a quantity in mg/dL is graded at the usual dipstick pads (30, 100, 300, 1000 mg/dL).
 _ORDINALS = {
-    "negative": 0, "neg": 0, "-": 0, "nil": 0, "trace": 0.5, "+-": 0.5, "±": 0.5,
-    "1+": 1, "+": 1, "2+": 2, "++": 2, "3+": 3, "+++": 3, "4+": 4, "++++": 4,
+    "negative": 0,
+    "neg": 0,
+    "-": 0,
+    "nil": 0,
+    "trace": 0.5,
+    "+-": 0.5,
+    "±": 0.5,
+    "1+": 1,
+    "+": 1,
+    "2+": 2,
+    "++": 2,
+    "3+": 3,
+    "+++": 3,
+    "4+": 4,
+    "++++": 4,
 }
 _PAD_MG_DL = ((1000, 4), (300, 3), (100, 2), (30, 1), (15, 0.5))
 
 
-def coded_answer(concept: object, table: list[dict[str, Any]]) -> tuple[tuple[Any, str] | None, str | None]:
+def coded_answer(
+    concept: object, table: list[dict[str, Any]]
+) -> tuple[tuple[Any, str] | None, str | None]:
     """Return ((number, shown), None) for an answer the code table knows, (None, why) for one coded in its systems it does not.
 
     (None, None) when the answer carries no code of the table's systems: its text may then be read. A code the
@@ -297,7 +424,10 @@ def coded_answer(concept: object, table: list[dict[str, Any]]) -> tuple[tuple[An
         if canonical_system(system) in systems:
             unknown_codes.append(f"{code} {display!r}" if display else code)
     if unknown_codes:
-        return None, f"answer code {unknown_codes[0]} is not in the definition's answer table, so it is not read as a grade"
+        return (
+            None,
+            f"answer code {unknown_codes[0]} is not in the definition's answer table, so it is not read as a grade",
+        )
     return None, None
 
 
@@ -306,7 +436,9 @@ def ordinal(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
 
     def read(reading: Reading) -> tuple[Any, str | None]:
         source = reading.source
-        graded, why = coded_answer(source.get("valueCodeableConcept"), definition.get("answerCodes", []))
+        graded, why = coded_answer(
+            source.get("valueCodeableConcept"), definition.get("answerCodes", [])
+        )
         if graded is not None or why is not None:
             return graded, why
         text = source.get("valueString") or concept_text(source.get("valueCodeableConcept"))
@@ -326,5 +458,21 @@ def ordinal(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
     if isinstance(found, Fact):
         return found
     reading, (grade, shown) = found
-    summary = f"{definition.get('label', name)} {shown} (grade {grade}) on {reading.day.isoformat()}"
-    return Fact(name, grade, summary, (Evidence(reference_of(reading.resource), reading.label, shown, None, iso(reading.day), f"grade {grade}"),))
+    summary = (
+        f"{definition.get('label', name)} {shown} (grade {grade}) on {reading.day.isoformat()}"
+    )
+    return Fact(
+        name,
+        grade,
+        summary,
+        (
+            Evidence(
+                reference_of(reading.resource),
+                reading.label,
+                shown,
+                None,
+                iso(reading.day),
+                f"grade {grade}",
+            ),
+        ),
+    )

@@ -22,20 +22,54 @@ def age(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
     raw = patient.get("birthDate")
     problem = date_problem(raw, date_only=True)
     if problem:
-        cited = (Evidence(reference_of(patient), "Patient.birthDate", raw if isinstance(raw, str) else None, None, None, f"set aside: {problem}"),)
-        return unknown(name, f"age: Patient.birthDate {problem}, so the age is unknown", cited, missing="date of birth")
+        cited = (
+            Evidence(
+                reference_of(patient),
+                "Patient.birthDate",
+                raw if isinstance(raw, str) else None,
+                None,
+                None,
+                f"set aside: {problem}",
+            ),
+        )
+        return unknown(
+            name,
+            f"age: Patient.birthDate {problem}, so the age is unknown",
+            cited,
+            missing="date of birth",
+        )
     earliest, latest = parse_date(raw, date_only=True), parse_end_date(raw, date_only=True)
     if earliest is None or latest is None:
         cited = (Evidence(reference_of(patient), "Patient.birthDate", None, None, None, "missing"),)
         return unknown(name, "age: the Patient has no birthDate", cited, missing="date of birth")
     if latest > ctx.as_of:
-        return unknown(name, f"age: birthDate {raw} is after the as-of date {ctx.as_of.isoformat()}")
+        return unknown(
+            name, f"age: birthDate {raw} is after the as-of date {ctx.as_of.isoformat()}"
+        )
     oldest, youngest = whole_years(earliest, ctx.as_of), whole_years(latest, ctx.as_of)
-    evidence = (Evidence(reference_of(patient), "Patient.birthDate", raw, None, None, f"age on {ctx.as_of.isoformat()}"),)
+    evidence = (
+        Evidence(
+            reference_of(patient),
+            "Patient.birthDate",
+            raw,
+            None,
+            None,
+            f"age on {ctx.as_of.isoformat()}",
+        ),
+    )
     if oldest == youngest:
-        return Fact(name, oldest, f"age {oldest} years on {ctx.as_of.isoformat()} (born {raw})", evidence)
+        return Fact(
+            name, oldest, f"age {oldest} years on {ctx.as_of.isoformat()} (born {raw})", evidence
+        )
     # Only a year or month of birth: the age is one of two values.
-    return Fact(name, youngest, f"age {youngest}–{oldest} years (birthDate {raw} is partial)", evidence, youngest, oldest)
+    return Fact(
+        name,
+        youngest,
+        f"age {youngest}–{oldest} years (birthDate {raw} is partial)",
+        evidence,
+        youngest,
+        oldest,
+    )
 
 
 def sex(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
@@ -45,29 +79,68 @@ def sex(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
     evidence = (Evidence(reference_of(patient), "Patient.gender", gender, None, None, None),)
     if gender in ("male", "female"):
         return Fact(name, gender, f"sex {gender}", evidence)
-    return unknown(name, f"sex: Patient.gender is {gender or 'missing'}, so a sex-specific limit cannot be chosen", evidence)
+    return unknown(
+        name,
+        f"sex: Patient.gender is {gender or 'missing'}, so a sex-specific limit cannot be chosen",
+        evidence,
+    )
 
 
 # Not a trial's criterion but the record's: a deceased patient is never eligible, whatever the trial says.
-DECEASED_CRITERION = {"id": "exc-0", "kind": "exclusion", "source": "patient record (Patient.deceased[x])",
-                      "text": "The patient has died on or before the as-of date (a deceased patient is never eligible)"}
+DECEASED_CRITERION = {
+    "id": "exc-0",
+    "kind": "exclusion",
+    "source": "patient record (Patient.deceased[x])",
+    "text": "The patient has died on or before the as-of date (a deceased patient is never eligible)",
+}
 
 
 def deceased_criterion(patient: dict[str, Any], as_of: date) -> dict[str, Any] | None:
     """Return the report's first criterion when the Patient is recorded as deceased (or the record cannot say); None when alive."""
     flag, when = patient.get("deceasedBoolean"), patient.get("deceasedDateTime")
-    cited = Evidence(reference_of(patient), "Patient.deceased", when if when is not None else flag, None, when if isinstance(when, str) else None, None)
+    cited = Evidence(
+        reference_of(patient),
+        "Patient.deceased",
+        when if when is not None else flag,
+        None,
+        when if isinstance(when, str) else None,
+        None,
+    )
     if when is not None:
         day = parse_date(when)
         if day is None:
             reason = f"Patient.deceasedDateTime {date_problem(when)}, so whether the patient is alive cannot be told"
-            return {**DECEASED_CRITERION, "status": "unknown", "reason": reason, "evidence": [cited.to_json()], "missing": []}
+            return {
+                **DECEASED_CRITERION,
+                "status": "unknown",
+                "reason": reason,
+                "evidence": [cited.to_json()],
+                "missing": [],
+            }
         if day > as_of:
             return None  # recorded later than the as-of date: alive on that day
-        return {**DECEASED_CRITERION, "status": "met", "reason": f"the patient died on {day.isoformat()}", "evidence": [cited.to_json()], "missing": []}
+        return {
+            **DECEASED_CRITERION,
+            "status": "met",
+            "reason": f"the patient died on {day.isoformat()}",
+            "evidence": [cited.to_json()],
+            "missing": [],
+        }
     if flag is not None and not isinstance(flag, bool):
         reason = f"Patient.deceasedBoolean is {flag!r}, not true or false, so whether the patient is alive cannot be told"
-        return {**DECEASED_CRITERION, "status": "unknown", "reason": reason, "evidence": [cited.to_json()], "missing": []}
+        return {
+            **DECEASED_CRITERION,
+            "status": "unknown",
+            "reason": reason,
+            "evidence": [cited.to_json()],
+            "missing": [],
+        }
     if flag is True:
-        return {**DECEASED_CRITERION, "status": "met", "reason": "the Patient is recorded as deceased", "evidence": [cited.to_json()], "missing": []}
+        return {
+            **DECEASED_CRITERION,
+            "status": "met",
+            "reason": "the Patient is recorded as deceased",
+            "evidence": [cited.to_json()],
+            "missing": [],
+        }
     return None

@@ -30,28 +30,53 @@ def childbearing_potential(ctx: Context, name: str, definition: dict[str, Any]) 
     sex, age = ctx.fact(inputs["sex"]), ctx.fact(inputs["age"])
     if sex.value == "male":
         return Fact(name, False, f"{label}: no (male)", sex.evidence)
-    documented = [ctx.fact(other) for role, other in sorted(inputs.items()) if role not in ("age", "sex")]
+    documented = [
+        ctx.fact(other) for role, other in sorted(inputs.items()) if role not in ("age", "sex")
+    ]
     sterile = [f for f in documented if f.value is True]
     if sterile:
-        return Fact(name, False, f"{label}: no ({sterile[0].summary})", tuple(e for f in sterile for e in f.evidence))
+        return Fact(
+            name,
+            False,
+            f"{label}: no ({sterile[0].summary})",
+            tuple(e for f in sterile for e in f.evidence),
+        )
     searched = "; ".join(f.summary for f in documented)
     evidence = (*sex.evidence, *age.evidence, *(e for f in documented for e in f.evidence[:1]))
     if sex.value is None:
-        return Fact(name, None, f"{label}: {sex.summary}", evidence, review=f"{label} to confirm ({sex.summary})")
+        return Fact(
+            name,
+            None,
+            f"{label}: {sex.summary}",
+            evidence,
+            review=f"{label} to confirm ({sex.summary})",
+        )
     if age.value is None:
         return unknown(name, f"{label}: {age.summary}", evidence, missing=age.missing)
     young, old = age.bounds()
     bands = [_band(definition["ageBands"], years) for years in (young, old)]
     if bands[0] is not bands[1]:
         why = "the age is known only as a range that spans two age bands"
-        return Fact(name, None, f"{label}: to confirm ({age.summary}: {why})", evidence, review=f"{label} to confirm ({why})")
+        return Fact(
+            name,
+            None,
+            f"{label}: to confirm ({age.summary}: {why})",
+            evidence,
+            review=f"{label} to confirm ({why})",
+        )
     band = bands[0]
     detail = f"female, {age.summary}; {searched}"
     if band["potential"] == "yes":
         return Fact(name, True, f"{label}: yes ({detail})", evidence)
     if band["potential"] == "no":
         return Fact(name, False, f"{label}: no ({detail}: {band['why']})", evidence)
-    return Fact(name, None, f"{label}: to confirm ({detail})", evidence, review=f"{label} to confirm: {band['why'].rstrip('.')}")
+    return Fact(
+        name,
+        None,
+        f"{label}: to confirm ({detail})",
+        evidence,
+        review=f"{label} to confirm: {band['why'].rstrip('.')}",
+    )
 
 
 def _band(bands: list[dict[str, Any]], years: int) -> dict[str, Any]:
@@ -75,7 +100,9 @@ def _outcome(reading: Reading, limit: dict[str, Any] | None) -> tuple[str, str] 
     if source.get("dataAbsentReason"):
         return None
     if isinstance(source.get("valueBoolean"), bool):
-        return ("positive" if source["valueBoolean"] else "negative"), str(source["valueBoolean"]).lower()
+        return ("positive" if source["valueBoolean"] else "negative"), str(
+            source["valueBoolean"]
+        ).lower()
     for _s, code, display in codings(source.get("valueCodeableConcept")):
         if code in PREGNANT_ANSWERS or code in POSITIVE_CODES:
             return "positive", display or code
@@ -98,7 +125,9 @@ def _outcome(reading: Reading, limit: dict[str, Any] | None) -> tuple[str, str] 
         shown = f"{qty.get('comparator', '')}{show(qty['value'], unit)}"
         if value >= limit["positiveFrom"] and qty.get("comparator") not in ("<", "<="):
             return "positive", shown
-        if value < limit["negativeBelow"] or (qty.get("comparator") in ("<", "<=") and value <= limit["negativeBelow"]):
+        if value < limit["negativeBelow"] or (
+            qty.get("comparator") in ("<", "<=") and value <= limit["negativeBelow"]
+        ):
             return "negative", shown
         return "equivocal", shown
     for _s, code, _d in codings((as_list(source.get("interpretation")) or [None])[0]):
@@ -110,7 +139,9 @@ def _outcome(reading: Reading, limit: dict[str, Any] | None) -> tuple[str, str] 
 
 
 def _cite(reading: Reading, shown: str, note: str | None = None) -> Evidence:
-    return Evidence(reference_of(reading.resource), reading.label, shown, None, iso(reading.day), note)
+    return Evidence(
+        reference_of(reading.resource), reading.label, shown, None, iso(reading.day), note
+    )
 
 
 def pregnancy(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:  # noqa: C901 - positive, refuted, not of childbearing potential, negative in the window, unknown: read top to bottom
@@ -120,7 +151,11 @@ def pregnancy(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:  # n
     obtain: pregnancy test").
     """
     label = definition.get("label", name)
-    failed = [f"{t} search failed ({ctx.failure(t)})" for t in ("Observation", "Condition") if ctx.failure(t)]
+    failed = [
+        f"{t} search failed ({ctx.failure(t)})"
+        for t in ("Observation", "Condition")
+        if ctx.failure(t)
+    ]
     if failed:
         return unknown(name, f"{label}: {'; '.join(failed)}; not decided")
     limit = definition.get("positiveLimit")
@@ -130,33 +165,91 @@ def pregnancy(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:  # n
     for reading in pending:
         outcome = _outcome(reading, limit)
         if reading.day >= persist_from and outcome is not None and outcome[0] == "positive":
-            return Fact(name, None, f"{label}: unknown ({reading.label} {outcome[1]} on {reading.day.isoformat()} is not final yet)",
-                        (_cite(reading, outcome[1], "a preliminary positive result: not final, not ignored"),), missing="pregnancy test")
-    results = [(r, *o) for r in found if r.day >= persist_from and (o := _outcome(r, limit)) is not None]
+            return Fact(
+                name,
+                None,
+                f"{label}: unknown ({reading.label} {outcome[1]} on {reading.day.isoformat()} is not final yet)",
+                (
+                    _cite(
+                        reading, outcome[1], "a preliminary positive result: not final, not ignored"
+                    ),
+                ),
+                missing="pregnancy test",
+            )
+    results = [
+        (r, *o) for r in found if r.day >= persist_from and (o := _outcome(r, limit)) is not None
+    ]
     results.sort(key=lambda item: _when(item[0]), reverse=True)
 
     def negative_after(moment: datetime) -> tuple[Reading, str, str] | None:
-        return next((item for item in results if item[1] == "negative" and _when(item[0]) > moment and _is_test(ctx, definition, item[0])), None)
+        return next(
+            (
+                item
+                for item in results
+                if item[1] == "negative"
+                and _when(item[0]) > moment
+                and _is_test(ctx, definition, item[0])
+            ),
+            None,
+        )
 
     positive = next((item for item in results if item[1] == "positive"), None)
     if positive and not negative_after(_when(positive[0])):
         reading, _o, shown = positive
-        return Fact(name, True, f"{label}: yes ({reading.label} {shown} on {reading.day.isoformat()}, no later negative test)",
-                    (_cite(reading, shown, "a positive finding stands until a later negative test refutes it"),))
-    matches, _uncertain = condition_matches(ctx, {"valueSet": definition["conditionValueSet"], "activeOnly": True})
+        return Fact(
+            name,
+            True,
+            f"{label}: yes ({reading.label} {shown} on {reading.day.isoformat()}, no later negative test)",
+            (
+                _cite(
+                    reading,
+                    shown,
+                    "a positive finding stands until a later negative test refutes it",
+                ),
+            ),
+        )
+    matches, _uncertain = condition_matches(
+        ctx, {"valueSet": definition["conditionValueSet"], "activeOnly": True}
+    )
     for match in matches:
         start = datetime.combine(match.start, time.min) if match.start else None
-        cited = Evidence(reference_of(match.resource), match.display, None, None, iso(match.start), "active pregnancy on the problem list")
+        cited = Evidence(
+            reference_of(match.resource),
+            match.display,
+            None,
+            None,
+            iso(match.start),
+            "active pregnancy on the problem list",
+        )
         refuted = negative_after(start) if start else None
         if refuted:
             reading, _o, shown = refuted
-            why = (f"{match.display} is active on the problem list (since {iso(match.start)}) but a later test is negative "
-                   f"({shown} on {reading.day.isoformat()})")
-            return Fact(name, None, f"{label}: to confirm ({why})", (cited, _cite(reading, shown)), review=f"{label} to confirm: {why}")
+            why = (
+                f"{match.display} is active on the problem list (since {iso(match.start)}) but a later test is negative "
+                f"({shown} on {reading.day.isoformat()})"
+            )
+            return Fact(
+                name,
+                None,
+                f"{label}: to confirm ({why})",
+                (cited, _cite(reading, shown)),
+                review=f"{label} to confirm: {why}",
+            )
         if match.start is not None and match.start < persist_from:
             why = f"{match.display} has been active on the problem list since {match.start.isoformat()}, longer than a pregnancy lasts"
-            return Fact(name, None, f"{label}: to confirm ({why})", (cited,), review=f"{label} to confirm: {why}")
-        return Fact(name, True, f"{label}: yes ({match.display}, active{' since ' + match.start.isoformat() if match.start else ''})", (cited,))
+            return Fact(
+                name,
+                None,
+                f"{label}: to confirm ({why})",
+                (cited,),
+                review=f"{label} to confirm: {why}",
+            )
+        return Fact(
+            name,
+            True,
+            f"{label}: yes ({match.display}, active{' since ' + match.start.isoformat() if match.start else ''})",
+            (cited,),
+        )
     potential = ctx.fact(definition["inputs"]["childbearingPotential"])
     if potential.value is False:
         return Fact(name, False, f"{label}: no ({potential.summary})", potential.evidence)
@@ -164,22 +257,48 @@ def pregnancy(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:  # n
     tests = [item for item in results if _is_test(ctx, definition, item[0]) and in_window(item[0])]
     if tests and tests[0][1] == "negative":
         reading, _o, shown = tests[0]
-        return Fact(name, False, f"{label}: no (negative {reading.label} {shown} on {reading.day.isoformat()}, {window})", (_cite(reading, shown, window),))
+        return Fact(
+            name,
+            False,
+            f"{label}: no (negative {reading.label} {shown} on {reading.day.isoformat()}, {window})",
+            (_cite(reading, shown, window),),
+        )
     if tests and tests[0][1] == "equivocal":
         reading, _o, shown = tests[0]
         why = f"{reading.label} {shown} on {reading.day.isoformat()} is equivocal ({limit['source'] if limit else ''})"
-        return Fact(name, None, f"{label}: to confirm ({why})", (_cite(reading, shown),), review=f"{label} to confirm: {why}; repeat the test")
+        return Fact(
+            name,
+            None,
+            f"{label}: to confirm ({why})",
+            (_cite(reading, shown),),
+            review=f"{label} to confirm: {why}; repeat the test",
+        )
     searched = f"no negative {ctx.value_sets[definition['negativeValueSet']].title} {window}"
     if potential.value is None and potential.review:
-        return Fact(name, None, f"{label}: unknown ({searched}; {potential.summary})", potential.evidence, missing="pregnancy test",
-                    review=f"{potential.review}, or obtain a pregnancy test")
-    return unknown(name, f"{label}: unknown ({searched}; {potential.summary})", (Evidence(note=searched), *potential.evidence), missing="pregnancy test")
+        return Fact(
+            name,
+            None,
+            f"{label}: unknown ({searched}; {potential.summary})",
+            potential.evidence,
+            missing="pregnancy test",
+            review=f"{potential.review}, or obtain a pregnancy test",
+        )
+    return unknown(
+        name,
+        f"{label}: unknown ({searched}; {potential.summary})",
+        (Evidence(note=searched), *potential.evidence),
+        missing="pregnancy test",
+    )
 
 
 def _is_test(ctx: Context, definition: dict[str, Any], reading: Reading) -> bool:
     """Say whether a reading is one of the tests whose negative rules pregnancy out (not a self-reported status)."""
     value_set = ctx.value_sets[definition["negativeValueSet"]]
-    return bool(value_set.match(codings(reading.source.get("code")), [concept_text(reading.source.get("code"))]))
+    return bool(
+        value_set.match(
+            codings(reading.source.get("code")), [concept_text(reading.source.get("code"))]
+        )
+    )
 
 
 def _window(ctx: Context, definition: dict[str, Any]) -> tuple[str, Any]:
@@ -189,7 +308,13 @@ def _window(ctx: Context, definition: dict[str, Any]) -> tuple[str, Any]:
         # Measured to the end of the as-of day, the latest the first dose could be given that day: a test accepted
         # here is within the hours of any dosing time on that day.
         end = datetime.combine(ctx.as_of + timedelta(days=1), time.min)
-        return f"in the {hours} hours before the end of {ctx.as_of.isoformat()}", lambda r: timedelta(0) <= end - _when(r) <= timedelta(hours=hours)
+        return (
+            f"in the {hours} hours before the end of {ctx.as_of.isoformat()}",
+            lambda r: timedelta(0) <= end - _when(r) <= timedelta(hours=hours),
+        )
     days = int(definition["negativeWithinDays"])
     start = ctx.as_of - timedelta(days=days)
-    return f"in the {days} days before {ctx.as_of.isoformat()}", lambda r: start <= r.day <= ctx.as_of
+    return (
+        f"in the {days} days before {ctx.as_of.isoformat()}",
+        lambda r: start <= r.day <= ctx.as_of,
+    )

@@ -14,10 +14,14 @@ _BETWEEN = re.compile(rf"\s*({_NUMBER})\s*(?:-|–|—|to)\s*({_NUMBER})\s*([^\s
 _BOUND = re.compile(rf"\s*(<=|>=|<|>|≤|≥)\s*({_NUMBER})\s*([^\s0-9].*?)?\s*", re.ASCII)
 
 
-def reference_ranges(reading: Reading) -> list[tuple[dict[str, Any] | None, dict[str, Any] | None, str | None]]:
+def reference_ranges(
+    reading: Reading,
+) -> list[tuple[dict[str, Any] | None, dict[str, Any] | None, str | None]]:
     """Return (low, high, text) for each range of the reading; a range given only as text is parsed (None where it says nothing)."""
     found: list[tuple[dict[str, Any] | None, dict[str, Any] | None, str | None]] = []
-    for rng in as_list(reading.source.get("referenceRange") or reading.resource.get("referenceRange")):
+    for rng in as_list(
+        reading.source.get("referenceRange") or reading.resource.get("referenceRange")
+    ):
         if not isinstance(rng, dict):
             continue
         low, high = _quantity(rng.get("low")), _quantity(rng.get("high"))
@@ -32,7 +36,11 @@ def reference_ranges(reading: Reading) -> list[tuple[dict[str, Any] | None, dict
 
 
 def _quantity(value: object) -> dict[str, Any] | None:
-    if isinstance(value, dict) and isinstance(value.get("value"), (int, float)) and not isinstance(value.get("value"), bool):
+    if (
+        isinstance(value, dict)
+        and isinstance(value.get("value"), (int, float))
+        and not isinstance(value.get("value"), bool)
+    ):
         return value
     return None
 

@@ -37,13 +37,26 @@ class Reading:
     day: date
     source: dict[str, Any]  # the Observation, or the component that carried the value
     label: str
-    instant: datetime | None = None  # when the time of day (with an offset) is known: orders results of one day
+    instant: datetime | None = (
+        None  # when the time of day (with an offset) is known: orders results of one day
+    )
     status: str = "final"
 
     def order(self) -> tuple[date, datetime, str, int]:
         """Return the sort key: day, then time (untimed first), then the citation, so no Bundle or hash order leaks in."""
-        position = 0 if self.source is self.resource else 1 + next(
-            (i for i, c in enumerate(as_list(self.resource.get("component"))) if c is self.source), 0)
+        position = (
+            0
+            if self.source is self.resource
+            else 1
+            + next(
+                (
+                    i
+                    for i, c in enumerate(as_list(self.resource.get("component")))
+                    if c is self.source
+                ),
+                0,
+            )
+        )
         return self.day, self.instant or _NO_TIME, reference_of(self.resource), position
 
     def same_time(self, other: Reading) -> bool:
@@ -67,7 +80,9 @@ def _dated(obs: dict[str, Any]) -> tuple[date | None, datetime | None, str | Non
     return parse_date(issued), parse_datetime(issued), None
 
 
-def readings(ctx: Context, definition: dict[str, Any], value_set: ValueSet | None = None) -> tuple[list[Reading], list[Reading], list[str]]:
+def readings(
+    ctx: Context, definition: dict[str, Any], value_set: ValueSet | None = None
+) -> tuple[list[Reading], list[Reading], list[str]]:
     """Return the usable readings and the pending (preliminary) ones, newest first, and notes on Observations set aside."""
     found: list[Reading] = []
     pending: list[Reading] = []
@@ -87,14 +102,23 @@ def readings(ctx: Context, definition: dict[str, Any], value_set: ValueSet | Non
         if day > ctx.as_of:
             continue  # after the as-of date: not yet known on that day
         for source in sources:
-            reading = Reading(obs, day, source, concept_text(source.get("code")) or concept_text(obs.get("code")), instant, str(status))
+            reading = Reading(
+                obs,
+                day,
+                source,
+                concept_text(source.get("code")) or concept_text(obs.get("code")),
+                instant,
+                str(status),
+            )
             (found if status in USABLE_STATUS else pending).append(reading)
     found.sort(key=Reading.order, reverse=True)
     pending.sort(key=Reading.order, reverse=True)
     return found, pending, sorted(notes)
 
 
-def _candidates(ctx: Context, value_set: ValueSet) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
+def _candidates(
+    ctx: Context, value_set: ValueSet
+) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
     """Return each Observation in the value set with the elements (itself or components) that matched."""
     grouped: dict[int, tuple[dict[str, Any], list[dict[str, Any]]]] = {}
     if value_set.is_plain_codes():
@@ -103,19 +127,25 @@ def _candidates(ctx: Context, value_set: ValueSet) -> list[tuple[dict[str, Any],
             grouped.setdefault(id(obs), (obs, []))[1].append(element)
         return list(grouped.values())
     # Each Observation and each of its components, matched once per distinct code (see Context.matching).
-    for (obs, element), _how, _concepts, _texts in ctx.matching("Observation elements", ctx.observation_elements(), _describe_element, value_set):
+    for (obs, element), _how, _concepts, _texts in ctx.matching(
+        "Observation elements", ctx.observation_elements(), _describe_element, value_set
+    ):
         grouped.setdefault(id(obs), (obs, []))[1].append(element)
     return list(grouped.values())
 
 
-def _describe_element(pair: tuple[dict[str, Any], dict[str, Any]]) -> tuple[list[tuple[str, str, str]], list[str]]:
+def _describe_element(
+    pair: tuple[dict[str, Any], dict[str, Any]],
+) -> tuple[list[tuple[str, str, str]], list[str]]:
     code = pair[1].get("code")
     return list(codings(code)), [concept_text(code)]
 
 
 def evidence(reading: Reading, value: Any, unit: str | None, note: str | None) -> Evidence:
     """Cite a reading."""
-    return Evidence(reference_of(reading.resource), reading.label, value, unit, iso(reading.day), note)
+    return Evidence(
+        reference_of(reading.resource), reading.label, value, unit, iso(reading.day), note
+    )
 
 
 def cite_value(reading: Reading, note: str) -> Evidence:
@@ -124,7 +154,11 @@ def cite_value(reading: Reading, note: str) -> Evidence:
     if isinstance(qty, dict) and isinstance(qty.get("value"), (int, float)):
         unit = qty.get("unit") or qty.get("code")
         return evidence(reading, qty["value"], unit if isinstance(unit, str) else None, note)
-    text = reading.source.get("valueString") or concept_text(reading.source.get("valueCodeableConcept")) or None
+    text = (
+        reading.source.get("valueString")
+        or concept_text(reading.source.get("valueCodeableConcept"))
+        or None
+    )
     return evidence(reading, text, None, note)
 
 
@@ -171,10 +205,21 @@ def latest(  # noqa: C901 - the result-choosing rules (status, dates, same-time 
             break
     if usable:
         return _choose(name, label, usable, pending, highest)
-    shown_others = tuple(cite_value(r, f"by another method than {ctx.value_sets[method].title}, so it does not decide")
-                         for r in others if start is None or r.day >= start)[:3] if method else ()
+    shown_others = (
+        tuple(
+            cite_value(
+                r, f"by another method than {ctx.value_sets[method].title}, so it does not decide"
+            )
+            for r in others
+            if start is None or r.day >= start
+        )[:3]
+        if method
+        else ()
+    )
     pending_in = [r for r in pending if start is None or r.day >= start]
-    shown_pending = tuple(cite_value(r, f"status {r.status}: not a final result") for r in pending_in[:2])
+    shown_pending = tuple(
+        cite_value(r, f"status {r.status}: not a final result") for r in pending_in[:2]
+    )
     if skipped:
         reason = f"{label}: no usable result {ctx.window_text(definition)} ({skipped[0].note})"
     elif shown_others:
@@ -187,11 +232,17 @@ def latest(  # noqa: C901 - the result-choosing rules (status, dates, same-time 
         reason = f"no {label} on record on or before {ctx.as_of.isoformat()}"
     if notes:
         reason += "; " + "; ".join(notes[:3])
-    stale = tuple(evidence(r, None, None, "outside the lookback window") for r in found[:1] if start and r.day < start)
+    stale = tuple(
+        evidence(r, None, None, "outside the lookback window")
+        for r in found[:1]
+        if start and r.day < start
+    )
     return unknown(name, reason, (*skipped, *shown_others, *shown_pending, *stale), missing=label)
 
 
-def _choose(name: str, label: str, usable: list[tuple[Reading, Any]], pending: list[Reading], highest: bool) -> tuple[Reading, Any] | Fact:
+def _choose(
+    name: str, label: str, usable: list[tuple[Reading, Any]], pending: list[Reading], highest: bool
+) -> tuple[Reading, Any] | Fact:
     """Pick the reading that decides, or say why none can: a disagreeing tie, or a newer result still pending."""
     if highest:
         best = max(usable, key=lambda pair: (pair[1][0], pair[0].order()))
@@ -200,13 +251,34 @@ def _choose(name: str, label: str, usable: list[tuple[Reading, Any]], pending: l
         ties = [pair for pair in usable if pair[0].same_time(best[0])]
         values = {repr(pair[1][0]) for pair in ties}
         if len(values) > 1:
-            shown = ", ".join(f"{pair[0].label} {pair[1][0]:.4g}" if isinstance(pair[1][0], float) else f"{pair[0].label} {pair[1][0]}" for pair in ties)
-            cited = tuple(cite_value(pair[0], "same time as another result that disagrees") for pair in ties[:4])
-            return unknown(name, f"{label}: results on {best[0].day.isoformat()} that cannot be ordered in time disagree ({shown}); not decided", cited)
+            shown = ", ".join(
+                f"{pair[0].label} {pair[1][0]:.4g}"
+                if isinstance(pair[1][0], float)
+                else f"{pair[0].label} {pair[1][0]}"
+                for pair in ties
+            )
+            cited = tuple(
+                cite_value(pair[0], "same time as another result that disagrees")
+                for pair in ties[:4]
+            )
+            return unknown(
+                name,
+                f"{label}: results on {best[0].day.isoformat()} that cannot be ordered in time disagree ({shown}); not decided",
+                cited,
+            )
     newer = [r for r in pending if r.order() > best[0].order() or r.same_time(best[0])]
     if newer:
-        cited = (cite_value(newer[0], f"status {newer[0].status}: newer than the final result, not yet final"),
-                 cite_value(best[0], "older final result"))
-        return unknown(name, f"{label}: a newer {newer[0].status} result on {newer[0].day.isoformat()} is not yet final, and the final result "
-                             f"of {best[0].day.isoformat()} may be out of date; not decided", cited, missing=label)
+        cited = (
+            cite_value(
+                newer[0], f"status {newer[0].status}: newer than the final result, not yet final"
+            ),
+            cite_value(best[0], "older final result"),
+        )
+        return unknown(
+            name,
+            f"{label}: a newer {newer[0].status} result on {newer[0].day.isoformat()} is not yet final, and the final result "
+            f"of {best[0].day.isoformat()} may be out of date; not decided",
+            cited,
+            missing=label,
+        )
     return best

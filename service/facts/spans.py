@@ -7,7 +7,15 @@ from datetime import date, timedelta
 from typing import Any
 
 from service.facts.context import Context
-from service.fhir_values import as_list, choice_date, choice_end_date, choice_problem, date_problem, parse_date, parse_end_date
+from service.fhir_values import (
+    as_list,
+    choice_date,
+    choice_end_date,
+    choice_problem,
+    date_problem,
+    parse_date,
+    parse_end_date,
+)
 
 _DATE_CHOICES = ("onset", "abatement", "performed", "effective", "occurrence")
 _DATE_FIELDS = ("recordedDate", "authoredOn", "dateAsserted")
@@ -31,21 +39,42 @@ def onset_span(ctx: Context, cond: dict[str, Any]) -> tuple[date | None, date | 
     start = choice_date(cond, "onset")
     if start is not None:
         return start, None
-    born, born_last = parse_date(ctx.record.patient.get("birthDate"), date_only=True), parse_end_date(ctx.record.patient.get("birthDate"), date_only=True)
+    born, born_last = (
+        parse_date(ctx.record.patient.get("birthDate"), date_only=True),
+        parse_end_date(ctx.record.patient.get("birthDate"), date_only=True),
+    )
     age, rng = cond.get("onsetAge"), cond.get("onsetRange")
-    low, high = (age, age) if isinstance(age, dict) else (rng.get("low"), rng.get("high")) if isinstance(rng, dict) else (None, None)
+    low, high = (
+        (age, age)
+        if isinstance(age, dict)
+        else (rng.get("low"), rng.get("high"))
+        if isinstance(rng, dict)
+        else (None, None)
+    )
     low_years, high_years = _years(low), _years(high)
-    if born is not None and born_last is not None and (low_years is not None or high_years is not None):
+    if (
+        born is not None
+        and born_last is not None
+        and (low_years is not None or high_years is not None)
+    ):
         earliest = _add_years(born, low_years) if low_years is not None else None
         # "At age 50" is any day from the 50th birthday to the day before the 51st.
-        latest = _add_years(born_last, high_years + 1) - timedelta(days=1) if high_years is not None else None
+        latest = (
+            _add_years(born_last, high_years + 1) - timedelta(days=1)
+            if high_years is not None
+            else None
+        )
         return earliest, latest
     return None, parse_date(cond.get("recordedDate"))
 
 
 def _years(quantity: object) -> float | None:
     """Read an Age quantity in years (UCUM a, mo, wk, d)."""
-    if not isinstance(quantity, dict) or not isinstance(quantity.get("value"), (int, float)) or isinstance(quantity.get("value"), bool):
+    if (
+        not isinstance(quantity, dict)
+        or not isinstance(quantity.get("value"), (int, float))
+        or isinstance(quantity.get("value"), bool)
+    ):
         return None
     if (quantity.get("code") or quantity.get("unit")) in ("a", "yr", "year", "years"):
         return float(quantity["value"])
@@ -67,12 +96,28 @@ def _add_years(day: date, years: float) -> date:
 # orders 'active' for decades, which must not make "therapy within 4 weeks" true. A definition may set openOrderDays.
 # An 'active' MedicationStatement with no end is bounded the same way, from the last date it asserts.
 OPEN_ORDER_DAYS = 90
-_DURATION_DAYS = {"d": 1, "day": 1, "days": 1, "wk": 7, "week": 7, "weeks": 7, "mo": 30, "month": 30, "months": 30, "h": 1 / 24, "a": 365}
+_DURATION_DAYS = {
+    "d": 1,
+    "day": 1,
+    "days": 1,
+    "wk": 7,
+    "week": 7,
+    "weeks": 7,
+    "mo": 30,
+    "month": 30,
+    "months": 30,
+    "h": 1 / 24,
+    "a": 365,
+}
 
 
 def _duration_days(quantity: object) -> float | None:
     """Read a Duration as days (None when it is not one)."""
-    if not isinstance(quantity, dict) or not isinstance(quantity.get("value"), (int, float)) or isinstance(quantity.get("value"), bool):
+    if (
+        not isinstance(quantity, dict)
+        or not isinstance(quantity.get("value"), (int, float))
+        or isinstance(quantity.get("value"), bool)
+    ):
         return None
     unit = quantity.get("code") or quantity.get("unit")
     factor = _DURATION_DAYS.get(unit.strip().lower()) if isinstance(unit, str) else None
@@ -81,15 +126,23 @@ def _duration_days(quantity: object) -> float | None:
 
 def _order_end(order: dict[str, Any], start: date | None) -> date | None:
     """Return when an order ends by its own data: validity period, supply duration × fills, or dosage bounds."""
-    dispense: dict[str, Any] = order["dispenseRequest"] if isinstance(order.get("dispenseRequest"), dict) else {}
-    validity: dict[str, Any] = dispense["validityPeriod"] if isinstance(dispense.get("validityPeriod"), dict) else {}
+    dispense: dict[str, Any] = (
+        order["dispenseRequest"] if isinstance(order.get("dispenseRequest"), dict) else {}
+    )
+    validity: dict[str, Any] = (
+        dispense["validityPeriod"] if isinstance(dispense.get("validityPeriod"), dict) else {}
+    )
     end = parse_end_date(validity.get("end"))
     if end is not None or start is None:
         return end
     supply = _duration_days(dispense.get("expectedSupplyDuration"))
     repeats = dispense.get("numberOfRepeatsAllowed")
     if supply is not None:
-        fills = 1 + (repeats if isinstance(repeats, int) and not isinstance(repeats, bool) and repeats > 0 else 0)
+        fills = 1 + (
+            repeats
+            if isinstance(repeats, int) and not isinstance(repeats, bool) and repeats > 0
+            else 0
+        )
         return start + timedelta(days=math.ceil(supply * fills))
     for dosage in as_list(order.get("dosageInstruction")):
         timing = dosage.get("timing") if isinstance(dosage, dict) else None
@@ -104,7 +157,9 @@ def _order_end(order: dict[str, Any], start: date | None) -> date | None:
     return None
 
 
-def medication_span(resource: dict[str, Any], open_days: int = OPEN_ORDER_DAYS) -> tuple[date | None, date | None, str | None]:
+def medication_span(
+    resource: dict[str, Any], open_days: int = OPEN_ORDER_DAYS
+) -> tuple[date | None, date | None, str | None]:
     """Return (start, end, note): an active order or statement without an end counts for ``open_days`` after its last date."""
     ongoing = resource.get("status") in {"active", "on-hold", "intended"}
     if resource["resourceType"] == "MedicationRequest":
@@ -112,7 +167,11 @@ def medication_span(resource: dict[str, Any], open_days: int = OPEN_ORDER_DAYS) 
         end = _order_end(resource, day)
         if ongoing and end is None and day is not None:
             until = day + timedelta(days=open_days)
-            return day, until, f"active order with no end, dispense period or duration: counted as current for {open_days} days, until {until.isoformat()}"
+            return (
+                day,
+                until,
+                f"active order with no end, dispense period or duration: counted as current for {open_days} days, until {until.isoformat()}",
+            )
         if ongoing and end is None:
             return day, None, "ongoing"
         return day, end or day, None
@@ -121,9 +180,21 @@ def medication_span(resource: dict[str, Any], open_days: int = OPEN_ORDER_DAYS) 
     if ongoing and not (isinstance(period, dict) and period.get("end")):
         # The same bound as an open order: a statement says the drug was being taken when it was asserted (or, without
         # dateAsserted, when its period starts); Synthea and EHRs leave such statements 'active' long after use stopped.
-        asserted = [d for d in (start, parse_date(resource.get("dateAsserted")), choice_end_date(resource, "effective")) if d is not None]
+        asserted = [
+            d
+            for d in (
+                start,
+                parse_date(resource.get("dateAsserted")),
+                choice_end_date(resource, "effective"),
+            )
+            if d is not None
+        ]
         if not asserted:
             return None, None, "ongoing"
         until = max(asserted) + timedelta(days=open_days)
-        return start, until, f"active statement with no end: counted as current for {open_days} days after it was last asserted"
+        return (
+            start,
+            until,
+            f"active statement with no end: counted as current for {open_days} days after it was last asserted",
+        )
     return start, choice_end_date(resource, "effective"), None

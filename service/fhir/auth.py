@@ -90,7 +90,9 @@ class SmartBackendServices:
 
     def __post_init__(self) -> None:
         if self.algorithm not in SMART_ALGORITHMS:
-            raise ValueError(f"SMART Backend Services signs with {' or '.join(SMART_ALGORITHMS)}, not {self.algorithm!r}")
+            raise ValueError(
+                f"SMART Backend Services signs with {' or '.join(SMART_ALGORITHMS)}, not {self.algorithm!r}"
+            )
         self._lock = threading.Lock()
         self._token: str | None = None
         self._expires_at = 0.0
@@ -99,7 +101,9 @@ class SmartBackendServices:
             # Sign once now: a malformed key or one of the wrong type is a configuration error, not a failed request later.
             self.assertion()
         except (jwt.PyJWTError, ValueError, TypeError) as exc:
-            raise ValueError(f"the private key cannot sign {self.algorithm} assertions ({type(exc).__name__})") from exc
+            raise ValueError(
+                f"the private key cannot sign {self.algorithm} assertions ({type(exc).__name__})"
+            ) from exc
 
     def headers(self) -> dict[str, str]:
         """Return the Authorization header, fetching a new token when the cached one is (nearly) expired."""
@@ -117,7 +121,13 @@ class SmartBackendServices:
     def assertion(self) -> str:
         """Return a fresh signed client assertion (RFC 7523), as SMART Backend Services specifies."""
         now = int(self.clock())
-        claims = {"iss": self.client_id, "sub": self.client_id, "aud": self.token_url, "exp": now + ASSERTION_LIFETIME, "jti": str(uuid.uuid4())}
+        claims = {
+            "iss": self.client_id,
+            "sub": self.client_id,
+            "aud": self.token_url,
+            "exp": now + ASSERTION_LIFETIME,
+            "jti": str(uuid.uuid4()),
+        }
         headers: dict[str, Any] = {"typ": "JWT"}
         if self.key_id:
             headers["kid"] = self.key_id
@@ -134,7 +144,13 @@ class SmartBackendServices:
         }
         assert self.session is not None  # noqa: S101 - set in __post_init__
         try:
-            response = self.session.post(self.token_url, data=form, headers={"Accept": "application/json"}, timeout=self.timeout, allow_redirects=False)
+            response = self.session.post(
+                self.token_url,
+                data=form,
+                headers={"Accept": "application/json"},
+                timeout=self.timeout,
+                allow_redirects=False,
+            )
         except requests.RequestException as exc:
             raise FhirTemporaryError("the FHIR authorization server could not be reached") from exc
         if response.status_code in (400, 401, 403):
@@ -143,17 +159,26 @@ class SmartBackendServices:
                 http_status=response.status_code,
             )
         if response.status_code != 200:
-            raise FhirTemporaryError(f"the FHIR authorization server answered {response.status_code}", http_status=response.status_code)
+            raise FhirTemporaryError(
+                f"the FHIR authorization server answered {response.status_code}",
+                http_status=response.status_code,
+            )
         try:
             body = orjson.loads(response.content)
         except orjson.JSONDecodeError as exc:
-            raise FhirAuthRefused("the FHIR authorization server's token response is not JSON") from exc
+            raise FhirAuthRefused(
+                "the FHIR authorization server's token response is not JSON"
+            ) from exc
         token = body.get("access_token") if isinstance(body, dict) else None
         if not isinstance(token, str) or not token:
-            raise FhirAuthRefused("the FHIR authorization server's token response has no access_token")
+            raise FhirAuthRefused(
+                "the FHIR authorization server's token response has no access_token"
+            )
         expires_in = body.get("expires_in")
         # No expires_in: assume five minutes, the SMART-recommended lifetime, rather than forever.
-        lifetime = float(expires_in) if isinstance(expires_in, int | float) and expires_in > 0 else 300.0
+        lifetime = (
+            float(expires_in) if isinstance(expires_in, int | float) and expires_in > 0 else 300.0
+        )
         return token, lifetime
 
     def __repr__(self) -> str:

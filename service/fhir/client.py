@@ -17,7 +17,14 @@ import orjson
 import requests
 from requests.adapters import HTTPAdapter
 
-from service.errors import FhirAuthRefused, FhirDeadlineExceeded, FhirError, FhirFatalError, FhirTemporaryError, PatientNotFound
+from service.errors import (
+    FhirAuthRefused,
+    FhirDeadlineExceeded,
+    FhirError,
+    FhirFatalError,
+    FhirTemporaryError,
+    PatientNotFound,
+)
 from service.fhir.auth import Auth, NoAuth
 from service.observability.logs import get_logger
 from service.observability.metrics import count_fetch_failure, observe_fetch, resource_label
@@ -88,33 +95,63 @@ class FhirClient:
                 raise PatientNotFound("the patient id is not a FHIR id")
             raise FhirFatalError(f"{what}: {resource_id[:64]!r} is not a FHIR id")
         try:
-            resource = self._get(f"{resource_type}/{resource_id}", None, deadline, what, resource_type)
+            resource = self._get(
+                f"{resource_type}/{resource_id}", None, deadline, what, resource_type
+            )
         except FhirFatalError as exc:
             if exc.http_status in (404, 410) and resource_type == "Patient":
-                raise PatientNotFound(f"the FHIR server has no Patient with that id ({exc.http_status})") from exc
+                raise PatientNotFound(
+                    f"the FHIR server has no Patient with that id ({exc.http_status})"
+                ) from exc
             raise
         if resource.get("resourceType") != resource_type:
-            raise FhirFatalError(f"{what}: the server answered with a {resource.get('resourceType')!r}, not a {resource_type}")
+            raise FhirFatalError(
+                f"{what}: the server answered with a {resource.get('resourceType')!r}, not a {resource_type}"
+            )
         return resource
 
-    def search(self, resource_type: str, params: list[tuple[str, str]], deadline: Deadline, what: str | None = None,
-               notes: list[str] | None = None) -> list[dict[str, Any]]:
+    def search(
+        self,
+        resource_type: str,
+        params: list[tuple[str, str]],
+        deadline: Deadline,
+        what: str | None = None,
+        notes: list[str] | None = None,
+    ) -> list[dict[str, Any]]:
         """Run a search and follow Bundle.link 'next' within the base URL; return the entries' resources.
 
         A page that reports an error (an OperationOutcome instead of a Bundle, or an error OperationOutcome
         entry in the searchset) fails the whole search; warnings and information are added to ``notes``.
         """
-        return self._pages(resource_type, params, resource_type, deadline, what or f"{resource_type} search", notes)
+        return self._pages(
+            resource_type, params, resource_type, deadline, what or f"{resource_type} search", notes
+        )
 
-    def follow(self, next_url: str, resource_type: str, deadline: Deadline, what: str, notes: list[str] | None = None) -> list[dict[str, Any]]:
+    def follow(
+        self,
+        next_url: str,
+        resource_type: str,
+        deadline: Deadline,
+        what: str,
+        notes: list[str] | None = None,
+    ) -> list[dict[str, Any]]:
         """Read the rest of a searchset from its next link (e.g. a paged CDS prefetch), within the base URL."""
         next_url = urljoin(self.base_url, next_url)
         if not self.within_base(next_url):
-            raise FhirFatalError(f"{what}: the next link points outside the FHIR base URL; not followed")
+            raise FhirFatalError(
+                f"{what}: the next link points outside the FHIR base URL; not followed"
+            )
         return self._pages(next_url, None, resource_type, deadline, what, notes)
 
-    def _pages(self, url: str, query: list[tuple[str, str]] | None, resource_type: str, deadline: Deadline, what: str,
-               notes: list[str] | None) -> list[dict[str, Any]]:
+    def _pages(
+        self,
+        url: str,
+        query: list[tuple[str, str]] | None,
+        resource_type: str,
+        deadline: Deadline,
+        what: str,
+        notes: list[str] | None,
+    ) -> list[dict[str, Any]]:
         resources: list[dict[str, Any]] = []
         seen: set[str] = {urljoin(self.base_url, url)} if query is None else set()
         for _page in range(MAX_PAGES):
@@ -125,7 +162,11 @@ class FhirClient:
             except FhirError as exc:
                 # A 200 whose Bundle reports an error (or is malformed) is a failed fetch too.
                 count_fetch_failure(resource_type, "error-in-answer")
-                fetch_log.warning("fhir answer failed", resource_type=resource_label(resource_type), error=exc.code)
+                fetch_log.warning(
+                    "fhir answer failed",
+                    resource_type=resource_label(resource_type),
+                    error=exc.code,
+                )
                 raise
             if next_url is None:
                 return resources
@@ -133,7 +174,9 @@ class FhirClient:
             next_url = urljoin(urljoin(self.base_url, url), next_url)
             if not self.within_base(next_url):
                 # Following it would send our credentials (and the patient's id) to another host.
-                raise FhirFatalError(f"{what}: the server's next link points outside the configured FHIR base URL; not followed")
+                raise FhirFatalError(
+                    f"{what}: the server's next link points outside the configured FHIR base URL; not followed"
+                )
             if next_url in seen:
                 raise FhirFatalError(f"{what}: the server's next link repeats a page already read")
             seen.add(next_url)
@@ -144,7 +187,14 @@ class FhirClient:
         """Say whether an absolute URL lies under this client's base URL."""
         return within_base(self.base_url, url)
 
-    def _get(self, url: str, params: list[tuple[str, str]] | None, deadline: Deadline, what: str, resource_type: str) -> dict[str, Any]:
+    def _get(
+        self,
+        url: str,
+        params: list[tuple[str, str]] | None,
+        deadline: Deadline,
+        what: str,
+        resource_type: str,
+    ) -> dict[str, Any]:
         """GET with retries (see _get_with_retries), logged and measured once per call."""
         trace = _Trace()
         started = time.perf_counter()
@@ -156,7 +206,14 @@ class FhirClient:
         _observe_fetch(resource_type, trace, time.perf_counter() - started, None)
         return body
 
-    def _get_with_retries(self, url: str, params: list[tuple[str, str]] | None, deadline: Deadline, what: str, trace: _Trace) -> dict[str, Any]:  # noqa: C901 - one branch per HTTP outcome (ok, retry, token refresh, fatal, deadline)
+    def _get_with_retries(  # noqa: C901 - one branch per HTTP outcome (ok, retry, token refresh, fatal, deadline)
+        self,
+        url: str,
+        params: list[tuple[str, str]] | None,
+        deadline: Deadline,
+        what: str,
+        trace: _Trace,
+    ) -> dict[str, Any]:
         """GET with retries on temporary failures, honouring Retry-After and the deadline."""
         target = urljoin(self.base_url, url)
         last = "no attempt"
@@ -166,7 +223,9 @@ class FhirClient:
             attempt += 1
             remaining = deadline.remaining()
             if remaining <= 0:
-                raise FhirDeadlineExceeded(f"{what}: the {deadline.seconds:g} s deadline passed ({last})")
+                raise FhirDeadlineExceeded(
+                    f"{what}: the {deadline.seconds:g} s deadline passed ({last})"
+                )
             delay = self.settings.backoff * 2 ** (attempt - 1) * (0.5 + random.random() / 2)  # noqa: S311 - jitter, not security
             try:
                 trace.tries += 1
@@ -183,7 +242,9 @@ class FhirClient:
                 last = exc.message
             except requests.RequestException as exc:
                 # Any other requests error (an invalid URL or header): retrying cannot fix it.
-                raise FhirFatalError(f"{what}: the request could not be sent ({type(exc).__name__})") from exc
+                raise FhirFatalError(
+                    f"{what}: the request could not be sent ({type(exc).__name__})"
+                ) from exc
             else:
                 status = trace.status = response.status_code
                 if status == 200:
@@ -195,30 +256,46 @@ class FhirClient:
                     self.auth.invalidate()
                     continue
                 if status in (401, 403):
-                    raise FhirAuthRefused(f"{what}: the FHIR server refused the service's credentials ({status})", http_status=status)
+                    raise FhirAuthRefused(
+                        f"{what}: the FHIR server refused the service's credentials ({status})",
+                        http_status=status,
+                    )
                 if status not in TEMPORARY_STATUS:
-                    raise FhirFatalError(f"{what}: {status} {_outcome_text(response)}".rstrip(), http_status=status)
+                    raise FhirFatalError(
+                        f"{what}: {status} {_outcome_text(response)}".rstrip(), http_status=status
+                    )
                 last = f"{status}"
                 retry_after = _retry_after(response.headers.get("Retry-After"))
                 if retry_after is not None:
                     if retry_after > self.settings.max_retry_after:
-                        raise FhirTemporaryError(f"{what}: {status}, and the server asks to wait {retry_after:g} s", http_status=status)
+                        raise FhirTemporaryError(
+                            f"{what}: {status}, and the server asks to wait {retry_after:g} s",
+                            http_status=status,
+                        )
                     delay = retry_after
             if attempt < self.settings.tries:
                 if delay >= deadline.remaining():
-                    raise FhirDeadlineExceeded(f"{what}: {last}; no time left to retry within the {deadline.seconds:g} s deadline")
-                log.info("fhir retry: %s: %s (try %d of %d)", what, last, attempt, self.settings.tries)
+                    raise FhirDeadlineExceeded(
+                        f"{what}: {last}; no time left to retry within the {deadline.seconds:g} s deadline"
+                    )
+                log.info(
+                    "fhir retry: %s: %s (try %d of %d)", what, last, attempt, self.settings.tries
+                )
                 self.sleep(delay)
         if timeouts == self.settings.tries or (timeouts and deadline.remaining() <= 0):
             # A server that never answered (a hung read) is a gateway timeout, as the API documents: 504, not 502.
             raise FhirDeadlineExceeded(f"{what} failed: {last} after {self.settings.tries} tries")
         raise FhirTemporaryError(f"{what} failed: {last} after {self.settings.tries} tries")
 
-    def _send(self, url: str, params: list[tuple[str, str]] | None, timeout: float) -> requests.Response:
+    def _send(
+        self, url: str, params: list[tuple[str, str]] | None, timeout: float
+    ) -> requests.Response:
         headers = {"Accept": FHIR_JSON, **self.auth.headers()}
         assert self.session is not None  # noqa: S101 - set in __post_init__
         # No redirects: one could carry the bearer token to a host we did not choose.
-        return self.session.get(url, params=params, headers=headers, timeout=timeout, allow_redirects=False)
+        return self.session.get(
+            url, params=params, headers=headers, timeout=timeout, allow_redirects=False
+        )
 
 
 @dataclass
@@ -229,14 +306,22 @@ class _Trace:
     status: int | None = None
 
 
-def _observe_fetch(resource_type: str, trace: _Trace, seconds: float, error: FhirError | None) -> None:
+def _observe_fetch(
+    resource_type: str, trace: _Trace, seconds: float, error: FhirError | None
+) -> None:
     """Log and measure one FHIR GET; a 404/410 is an answer (no such resource), not a failure of the server."""
     label = resource_label(resource_type)
     not_found = error is not None and error.http_status in (404, 410)
     outcome = "ok" if error is None else "not-found" if not_found else error.code
     observe_fetch(resource_type, outcome, seconds, failed=outcome not in ("ok", "not-found"))
     (fetch_log.warning if outcome not in ("ok", "not-found") else fetch_log.info)(
-        "fhir fetch", resource_type=label, status=trace.status, tries=trace.tries, duration_ms=round(seconds * 1000, 2), outcome=outcome)
+        "fhir fetch",
+        resource_type=label,
+        status=trace.status,
+        tries=trace.tries,
+        duration_ms=round(seconds * 1000, 2),
+        outcome=outcome,
+    )
 
 
 def within_base(base_url: str, url: str) -> bool:
@@ -249,7 +334,9 @@ def within_base(base_url: str, url: str) -> bool:
         decoded.append(path)
     if path != decoded[-1] or any({".", ".."} & set(re.split(r"[/\\]", form)) for form in decoded):
         return False
-    return (other.scheme, other.netloc.lower()) == (base.scheme, base.netloc.lower()) and (other.path.rstrip("/") + "/").startswith(base.path)
+    return (other.scheme, other.netloc.lower()) == (base.scheme, base.netloc.lower()) and (
+        other.path.rstrip("/") + "/"
+    ).startswith(base.path)
 
 
 def new_session(pool_size: int = 16) -> requests.Session:
@@ -271,12 +358,21 @@ def _json(response: requests.Response, what: str) -> dict[str, Any]:
     return body
 
 
-def _entries(bundle: dict[str, Any], what: str, resource_type: str | None = None, notes: list[str] | None = None) -> list[dict[str, Any]]:
+def _entries(
+    bundle: dict[str, Any],
+    what: str,
+    resource_type: str | None = None,
+    notes: list[str] | None = None,
+) -> list[dict[str, Any]]:
     """Return a searchset's resources (matches and includes); an error OperationOutcome fails it, warnings become notes."""
     if bundle.get("resourceType") == "OperationOutcome":
-        raise FhirFatalError(f"{what}: the server answered with an OperationOutcome ({issue_summary(bundle)}), not a Bundle")
+        raise FhirFatalError(
+            f"{what}: the server answered with an OperationOutcome ({issue_summary(bundle)}), not a Bundle"
+        )
     if bundle.get("resourceType") != "Bundle":
-        raise FhirFatalError(f"{what}: the server answered with a {bundle.get('resourceType')!r}, not a Bundle")
+        raise FhirFatalError(
+            f"{what}: the server answered with a {bundle.get('resourceType')!r}, not a Bundle"
+        )
     entries = bundle.get("entry") or []
     if not isinstance(entries, list):
         raise FhirFatalError(f"{what}: Bundle.entry is not a list")
@@ -290,15 +386,24 @@ def _entries(bundle: dict[str, Any], what: str, resource_type: str | None = None
         if resource["resourceType"] == "OperationOutcome":
             # A searchset's outcome entry is how a server says "this search did not (fully) run", with a 200.
             if not outcome_is_note(resource):
-                raise FhirFatalError(f"{what}: the server reported an error in the searchset ({issue_summary(resource)}); its results are not complete")
+                raise FhirFatalError(
+                    f"{what}: the server reported an error in the searchset ({issue_summary(resource)}); its results are not complete"
+                )
             if notes is not None and resource.get("issue"):
                 notes.append(f"{what}: the server noted {issue_summary(resource)}")
             continue
         if mode == "outcome":
             continue  # an outcome entry that is not an OperationOutcome: nothing to read, nothing reported
-        if resource_type is not None and resource["resourceType"] != resource_type and mode != "include" and resource["resourceType"] != "Medication":
+        if (
+            resource_type is not None
+            and resource["resourceType"] != resource_type
+            and mode != "include"
+            and resource["resourceType"] != "Medication"
+        ):
             # A match of another type means the server did not run the search asked for (its own matches may be missing).
-            raise FhirFatalError(f"{what}: the server answered with a {resource['resourceType']} as a match of a {resource_type} search")
+            raise FhirFatalError(
+                f"{what}: the server answered with a {resource['resourceType']} as a match of a {resource_type} search"
+            )
         resources.append(resource)
     return resources
 
@@ -310,7 +415,9 @@ def outcome_is_note(outcome: dict[str, Any]) -> bool:
         return True
     if not isinstance(issues, list):
         return False
-    return all(isinstance(issue, dict) and issue.get("severity") in NOTE_SEVERITIES for issue in issues)
+    return all(
+        isinstance(issue, dict) and issue.get("severity") in NOTE_SEVERITIES for issue in issues
+    )
 
 
 def issue_summary(outcome: dict[str, Any]) -> str:
@@ -321,8 +428,16 @@ def issue_summary(outcome: dict[str, Any]) -> str:
         if not isinstance(issue, dict):
             continue
         severity, code = issue.get("severity"), issue.get("code")
-        severity = severity if isinstance(severity, str) and ISSUE_CODE.fullmatch(severity) else "no severity"
-        parts.append(f"{severity} '{code}'" if isinstance(code, str) and ISSUE_CODE.fullmatch(code) else severity)
+        severity = (
+            severity
+            if isinstance(severity, str) and ISSUE_CODE.fullmatch(severity)
+            else "no severity"
+        )
+        parts.append(
+            f"{severity} '{code}'"
+            if isinstance(code, str) and ISSUE_CODE.fullmatch(code)
+            else severity
+        )
     return ", ".join(sorted(set(parts))[:5]) or "no issues"
 
 

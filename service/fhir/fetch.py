@@ -27,7 +27,13 @@ class FetchOptions:
     deadline: float = 30.0
 
 
-def fetch_record(client: FhirClient, searches: list[Search], patient_id: str, as_of: date, options: FetchOptions | None = None) -> PatientRecord:
+def fetch_record(
+    client: FhirClient,
+    searches: list[Search],
+    patient_id: str,
+    as_of: date,
+    options: FetchOptions | None = None,
+) -> PatientRecord:
     """Read the Patient and run the searches; a failed search is recorded in ``failed``, never dropped.
 
     The Patient read must succeed (PatientNotFound, or the FhirError, otherwise): without it there is
@@ -37,21 +43,38 @@ def fetch_record(client: FhirClient, searches: list[Search], patient_id: str, as
     deadline = Deadline(options.deadline)
     patient = client.read("Patient", patient_id, deadline)
     if patient.get("id") not in (None, patient_id):
-        raise PatientNotFound("the FHIR server answered with a different Patient than the one asked for")
+        raise PatientNotFound(
+            "the FHIR server answered with a different Patient than the one asked for"
+        )
     results: dict[Search, list[dict[str, Any]] | FhirError] = {}
     notes: dict[Search, list[str]] = {search: [] for search in searches}
 
     def run(search: Search) -> None:
         try:
-            results[search] = client.search(search.resource_type, search.params(patient_id, as_of, client.settings.page_size,
-                                                                                 date_floor=options.date_floor), deadline, search.label, notes[search])
+            results[search] = client.search(
+                search.resource_type,
+                search.params(
+                    patient_id, as_of, client.settings.page_size, date_floor=options.date_floor
+                ),
+                deadline,
+                search.label,
+                notes[search],
+            )
         except FhirError as exc:
             results[search] = exc
 
     if options.workers > 1 and len(searches) > 1:
-        with ThreadPoolExecutor(max_workers=min(options.workers, len(searches)), thread_name_prefix="fhir-search") as pool:
+        with ThreadPoolExecutor(
+            max_workers=min(options.workers, len(searches)), thread_name_prefix="fhir-search"
+        ) as pool:
             # Each search runs in a copy of the request's context, so its log lines carry the request id (service/observability).
-            list(pool.map(lambda search, context: context.run(run, search), searches, [contextvars.copy_context() for _ in searches]))
+            list(
+                pool.map(
+                    lambda search, context: context.run(run, search),
+                    searches,
+                    [contextvars.copy_context() for _ in searches],
+                )
+            )
     else:
         for search in searches:
             run(search)
@@ -63,7 +86,12 @@ def fetch_record(client: FhirClient, searches: list[Search], patient_id: str, as
         if isinstance(outcome, FhirError):
             failed.setdefault(search.resource_type, outcome.message)
             # The message may quote the server's OperationOutcome text, which can hold patient data: not logged.
-            log.warning("fhir search failed: %s (%s, HTTP %s)", search.label, type(outcome).__name__, outcome.http_status or "-")
+            log.warning(
+                "fhir search failed: %s (%s, HTTP %s)",
+                search.label,
+                type(outcome).__name__,
+                outcome.http_status or "-",
+            )
             continue
         if notes[search]:
             kept_notes.setdefault(search.resource_type, []).extend(notes[search])
@@ -71,7 +99,9 @@ def fetch_record(client: FhirClient, searches: list[Search], patient_id: str, as
             # Keyed by id: Observation searches overlap (by code and by date) and includes repeat.
             key = str(resource.get("id") or id(resource))
             resources.setdefault(resource["resourceType"], {})[key] = resource
-    grouped = {rtype: list(items.values()) for rtype, items in resources.items() if rtype != "Patient"}
+    grouped = {
+        rtype: list(items.values()) for rtype, items in resources.items() if rtype != "Patient"
+    }
     # Checked before the Medication reads, whose failures mark types whose searches succeeded.
     if searches and all(isinstance(outcome, FhirAuthRefused) for outcome in results.values()):
         # Every search refused: the credentials are wrong, not one scope missing; say so as an error.
@@ -81,10 +111,18 @@ def fetch_record(client: FhirClient, searches: list[Search], patient_id: str, as
     medications = read_medications(client, entries_of(owned), failed, deadline)
     if medications:
         owned.setdefault("Medication", []).extend(medications)
-    return PatientRecord(patient=patient, resources=owned, failed=failed, index=index_resources([patient, *entries_of(owned)]), notes=kept_notes)
+    return PatientRecord(
+        patient=patient,
+        resources=owned,
+        failed=failed,
+        index=index_resources([patient, *entries_of(owned)]),
+        notes=kept_notes,
+    )
 
 
-def _owned_by(patient_id: str, grouped: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+def _owned_by(
+    patient_id: str, grouped: dict[str, list[dict[str, Any]]]
+) -> dict[str, list[dict[str, Any]]]:
     """Keep the resources that belong to the patient (a lenient server may return others); Medications are shared."""
     key = f"Patient/{patient_id}"
     owned: dict[str, list[dict[str, Any]]] = {}
@@ -94,4 +132,3 @@ def _owned_by(patient_id: str, grouped: dict[str, list[dict[str, Any]]]) -> dict
             continue
         owned[rtype] = [r for r in items if subject_key(r) in (key, None)]
     return owned
-

@@ -27,12 +27,14 @@ def medication_id(reference: object, base_url: str | None = None) -> str | None:
     if reference.startswith(("http://", "https://")):
         if base_url is None or not within_base(base_url, reference):
             return None
-        path = reference[len(base_url.rstrip("/")) + 1:]
+        path = reference[len(base_url.rstrip("/")) + 1 :]
     match = _MEDICATION_PATH.fullmatch(path)
     return match.group(1) if match and match.group(1) not in (".", "..") else None
 
 
-def unresolved_medications(resources: Iterable[dict[str, Any]], base_url: str | None = None) -> dict[str, set[str]]:
+def unresolved_medications(
+    resources: Iterable[dict[str, Any]], base_url: str | None = None
+) -> dict[str, set[str]]:
     """Return the Medication references of medication records whose Medication is not among the resources, each with the referring types.
 
     ``_include`` is optional for a server and absent from the CDS Hooks prefetch subset, so a drug sent as a
@@ -44,14 +46,23 @@ def unresolved_medications(resources: Iterable[dict[str, Any]], base_url: str | 
     for resource in resources:
         reference = resource.get("medicationReference")
         ref = reference.get("reference") if isinstance(reference, dict) else None
-        found = medication_id(ref, base_url) if resource.get("resourceType") in MEDICATION_TYPES else None
+        found = (
+            medication_id(ref, base_url)
+            if resource.get("resourceType") in MEDICATION_TYPES
+            else None
+        )
         if found is not None and found not in have:
             wanted.setdefault(str(ref), set()).add(resource["resourceType"])
     return wanted
 
 
-def read_medications(client: FhirClient | None, resources: Iterable[dict[str, Any]], failed: dict[str, str], deadline: Deadline,
-                     no_client: str = "{ref}: no FHIR server to read it from") -> list[dict[str, Any]]:
+def read_medications(
+    client: FhirClient | None,
+    resources: Iterable[dict[str, Any]],
+    failed: dict[str, str],
+    deadline: Deadline,
+    no_client: str = "{ref}: no FHIR server to read it from",
+) -> list[dict[str, Any]]:
     """Read the unresolved Medications; one that cannot be read marks its referring types in ``failed``.
 
     The drug of such an order is unknown, so medication questions must not be answered "no". A versioned

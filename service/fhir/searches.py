@@ -24,8 +24,16 @@ INCLUDES = {
 # panel whose systolic and diastolic values are components is found by 8480-6 / 8462-4 (code alone misses it).
 CODE_PARAMS = {"Observation": "combo-code"}
 # Search order (Observation first: it is the largest, so it starts first when run in parallel).
-ORDER = ("Observation", "Condition", "MedicationRequest", "MedicationStatement", "MedicationAdministration", "Procedure",
-         "AllergyIntolerance", "Immunization")
+ORDER = (
+    "Observation",
+    "Condition",
+    "MedicationRequest",
+    "MedicationStatement",
+    "MedicationAdministration",
+    "Procedure",
+    "AllergyIntolerance",
+    "Immunization",
+)
 
 
 @dataclass(frozen=True)
@@ -41,7 +49,9 @@ class Search:
     # Observation category codes (any system) narrowing a search that cannot name its codes (value sets matched by name).
     categories: tuple[str, ...] = ()
 
-    def params(self, patient_id: str, as_of: date, page_size: int, *, date_floor: bool = True) -> list[tuple[str, str]]:
+    def params(
+        self, patient_id: str, as_of: date, page_size: int, *, date_floor: bool = True
+    ) -> list[tuple[str, str]]:
         """Return the query parameters for one patient on one as-of date."""
         params = [("patient", f"Patient/{patient_id}")]
         if self.codes:
@@ -49,7 +59,13 @@ class Search:
         if self.categories:
             params.append(("category", ",".join(self.categories)))
         if self.floor_days is not None and date_floor:
-            params.append(("date", "ge" + (as_of - timedelta(days=self.floor_days + FLOOR_MARGIN_DAYS)).isoformat()))
+            params.append(
+                (
+                    "date",
+                    "ge"
+                    + (as_of - timedelta(days=self.floor_days + FLOOR_MARGIN_DAYS)).isoformat(),
+                )
+            )
         if self.include:
             params.append(("_include", self.include))
         params.append(("_count", str(page_size)))
@@ -77,8 +93,11 @@ class Search:
     @property
     def label(self) -> str:
         """Name the search in reasons and logs (never with a patient id)."""
-        return f"{self.resource_type} search" + (f" ({len(self.codes)} codes)" if self.codes else "") + \
-            (f" (category {','.join(self.categories)})" if self.categories else "")
+        return (
+            f"{self.resource_type} search"
+            + (f" ({len(self.codes)} codes)" if self.codes else "")
+            + (f" (category {','.join(self.categories)})" if self.categories else "")
+        )
 
 
 def plan_searches(book: Rulebook, trials: Iterable[Trial]) -> list[Search]:
@@ -90,7 +109,11 @@ def plan_searches(book: Rulebook, trials: Iterable[Trial]) -> list[Search]:
         if rtype not in types:
             continue
         if rtype == "Observation":
-            searches.extend(_observation_searches(book, sorted(n for n in names if "Observation" in book.resource_types_of(n))))
+            searches.extend(
+                _observation_searches(
+                    book, sorted(n for n in names if "Observation" in book.resource_types_of(n))
+                )
+            )
         else:
             # History questions (any record of X, ever or in a window): every record of the type, since
             # ICD-10-CM prefixes and drug names cannot be expressed as a standard token search.
@@ -101,8 +124,15 @@ def plan_searches(book: Rulebook, trials: Iterable[Trial]) -> list[Search]:
 def name_matched_value_sets(book: Rulebook, trials: Iterable[Trial]) -> set[str]:
     """Return the Observation value sets the trials read that are matched by name or prefix (so no code search can find them)."""
     names = set().union(*(book.definitions_for(trial) for trial in trials))
-    return {book.definitions[n]["valueSet"] for n in names if "Observation" in book.resource_types_of(n)
-            and (book.value_sets[book.definitions[n]["valueSet"]].names or book.value_sets[book.definitions[n]["valueSet"]].prefixes)}
+    return {
+        book.definitions[n]["valueSet"]
+        for n in names
+        if "Observation" in book.resource_types_of(n)
+        and (
+            book.value_sets[book.definitions[n]["valueSet"]].names
+            or book.value_sets[book.definitions[n]["valueSet"]].prefixes
+        )
+    }
 
 
 def _observation_searches(book: Rulebook, names: list[str]) -> list[Search]:
@@ -129,8 +159,17 @@ def _observation_searches(book: Rulebook, names: list[str]) -> list[Search]:
             coded.append(definition)
     searches = []
     for group, floor in ((coded, _floor(coded)), (unfloored, None)):
-        tokens = sorted({f"{system}|{code}" for d in group for system, code in book.value_sets[d["valueSet"]].codes})
-        searches += [Search("Observation", tuple(tokens[i:i + CODES_PER_SEARCH]), floor) for i in range(0, len(tokens), CODES_PER_SEARCH)]
+        tokens = sorted(
+            {
+                f"{system}|{code}"
+                for d in group
+                for system, code in book.value_sets[d["valueSet"]].codes
+            }
+        )
+        searches += [
+            Search("Observation", tuple(tokens[i : i + CODES_PER_SEARCH]), floor)
+            for i in range(0, len(tokens), CODES_PER_SEARCH)
+        ]
     if uncoded:
         floor = None if any(_unfloored(d) for d in uncoded) else _floor(uncoded)
         searches.append(Search("Observation", floor_days=floor))
@@ -145,4 +184,8 @@ def _unfloored(definition: dict[str, Any]) -> bool:
 def _floor(definitions: list[dict[str, Any]]) -> int | None:
     """Return the longest lookback of the definitions, or None when one of them looks back without limit."""
     lookbacks = [d.get("lookbackDays") for d in definitions]
-    return None if any(days is None for days in lookbacks) else max(int(days) for days in lookbacks if days is not None)
+    return (
+        None
+        if any(days is None for days in lookbacks)
+        else max(int(days) for days in lookbacks if days is not None)
+    )

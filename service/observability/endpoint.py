@@ -38,7 +38,9 @@ def metrics_token(config: Mapping[str, Any]) -> str | None:
         return None
     token = str(token)
     if len(token) < MIN_TOKEN_CHARS or any(ch.isspace() for ch in token):
-        raise ConfigError(f"ELIGIBILITY_METRICS_TOKEN must be at least {MIN_TOKEN_CHARS} characters, with no spaces")
+        raise ConfigError(
+            f"ELIGIBILITY_METRICS_TOKEN must be at least {MIN_TOKEN_CHARS} characters, with no spaces"
+        )
     return token
 
 
@@ -48,13 +50,22 @@ def check_metrics_caller() -> None:
     if token is not None:
         scheme, _, sent = request.headers.get("Authorization", "").strip().partition(" ")
         if not sent:
-            raise Unauthorized("/metrics needs 'Authorization: Bearer <ELIGIBILITY_METRICS_TOKEN>'", details={"reason": "missing-authorization"})
-        if scheme.lower() != "bearer" or not hmac.compare_digest(sent.strip().encode(), token.encode()):
-            raise Unauthorized("the metrics token is wrong", details={"reason": "wrong-metrics-token"})
+            raise Unauthorized(
+                "/metrics needs 'Authorization: Bearer <ELIGIBILITY_METRICS_TOKEN>'",
+                details={"reason": "missing-authorization"},
+            )
+        if scheme.lower() != "bearer" or not hmac.compare_digest(
+            sent.strip().encode(), token.encode()
+        ):
+            raise Unauthorized(
+                "the metrics token is wrong", details={"reason": "wrong-metrics-token"}
+            )
         return
     auth: ApiAuth = current_app.extensions["api_auth"]
     if auth.mode == "none":
-        raise MetricsOff("metrics are not served without authentication: set ELIGIBILITY_METRICS_TOKEN, or ELIGIBILITY_API_AUTH=jwt")
+        raise MetricsOff(
+            "metrics are not served without authentication: set ELIGIBILITY_METRICS_TOKEN, or ELIGIBILITY_API_AUTH=jwt"
+        )
     check_current_request()
 
 

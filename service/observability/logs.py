@@ -13,8 +13,16 @@ from structlog.typing import EventDict, Processor
 
 # The level structlog lines must reach; a global read per line, so reconfiguring applies to loggers already cached.
 _threshold = logging.INFO
-_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "warn": logging.WARNING, "error": logging.ERROR,
-           "exception": logging.ERROR, "critical": logging.CRITICAL, "fatal": logging.CRITICAL}
+_LEVELS = {
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "warning": logging.WARNING,
+    "warn": logging.WARNING,
+    "error": logging.ERROR,
+    "exception": logging.ERROR,
+    "critical": logging.CRITICAL,
+    "fatal": logging.CRITICAL,
+}
 
 
 def _filter_level(_logger: Any, method: str, event: EventDict) -> EventDict:
@@ -49,8 +57,11 @@ def json_formatter() -> logging.Formatter:
     """The formatter that renders any log record (structlog's or a plain stdlib one) as one JSON object."""
     return structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=_SHARED,
-        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, structlog.processors.format_exc_info,
-                    structlog.processors.JSONRenderer(serializer=_dumps)],
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
+            structlog.processors.JSONRenderer(serializer=_dumps),
+        ],
     )
 
 
@@ -103,7 +114,12 @@ def configure_logging(level: str | int | None = None) -> None:
 def _configure_structlog() -> None:
     """structlog's own lines: filtered by level, then the shared processors, rendered as JSON to stderr."""
     structlog.configure(
-        processors=[_filter_level, *_SHARED, structlog.processors.format_exc_info, structlog.processors.JSONRenderer(serializer=_dumps)],
+        processors=[
+            _filter_level,
+            *_SHARED,
+            structlog.processors.format_exc_info,
+            structlog.processors.JSONRenderer(serializer=_dumps),
+        ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.NOTSET),
         logger_factory=_stderr_logger,
         cache_logger_on_first_use=True,
@@ -120,7 +136,9 @@ def _level(level: str | int | None) -> int:
     if not isinstance(number, int):
         from service.fhir.settings import ConfigError
 
-        raise ConfigError(f"ELIGIBILITY_LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, not {level!r}")
+        raise ConfigError(
+            f"ELIGIBILITY_LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, not {level!r}"
+        )
     return number
 
 

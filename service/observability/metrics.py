@@ -55,19 +55,46 @@ def _make() -> Metrics:
 
     disable_created_metrics()  # type: ignore[no-untyped-call]  # a `_created` series per labelled child doubles the series for nothing a scraper uses
     return Metrics(
-        requests=Counter("eligibility_http_requests_total", "HTTP requests answered, by method, route template and status.",
-                         ["method", "route", "status"]),
-        latency=Histogram("eligibility_http_request_duration_seconds", "Time to answer an HTTP request, by method, route template and status.",
-                          ["method", "route", "status"], buckets=LATENCY_BUCKETS),
-        fhir_latency=Histogram("eligibility_fhir_fetch_duration_seconds", "Time of one FHIR read or search page, retries included, by type and outcome.",
-                               ["resource_type", "outcome"], buckets=LATENCY_BUCKETS),
-        fhir_failures=Counter("eligibility_fhir_fetch_failures_total", "FHIR reads or search pages that failed (after their tries), by type and error.",
-                              ["resource_type", "error"]),
-        reports=Counter("eligibility_reports_total", "Eligibility reports made (REST and CDS), by trial and overall verdict.", ["trial_id", "verdict"]),
-        jwt_refusals=Counter("eligibility_jwt_refusals_total", "Calls refused for their bearer JWT (401/403), by surface (api, cds) and reason.",
-                             ["surface", "reason"]),
-        cards_issued=Counter("eligibility_cds_cards_issued_total", "CDS Hooks cards sent to an EHR."),
-        feedback=Counter("eligibility_cds_feedback_total", "CDS Hooks card feedback stored, by outcome (accepted, overridden).", ["outcome"]),
+        requests=Counter(
+            "eligibility_http_requests_total",
+            "HTTP requests answered, by method, route template and status.",
+            ["method", "route", "status"],
+        ),
+        latency=Histogram(
+            "eligibility_http_request_duration_seconds",
+            "Time to answer an HTTP request, by method, route template and status.",
+            ["method", "route", "status"],
+            buckets=LATENCY_BUCKETS,
+        ),
+        fhir_latency=Histogram(
+            "eligibility_fhir_fetch_duration_seconds",
+            "Time of one FHIR read or search page, retries included, by type and outcome.",
+            ["resource_type", "outcome"],
+            buckets=LATENCY_BUCKETS,
+        ),
+        fhir_failures=Counter(
+            "eligibility_fhir_fetch_failures_total",
+            "FHIR reads or search pages that failed (after their tries), by type and error.",
+            ["resource_type", "error"],
+        ),
+        reports=Counter(
+            "eligibility_reports_total",
+            "Eligibility reports made (REST and CDS), by trial and overall verdict.",
+            ["trial_id", "verdict"],
+        ),
+        jwt_refusals=Counter(
+            "eligibility_jwt_refusals_total",
+            "Calls refused for their bearer JWT (401/403), by surface (api, cds) and reason.",
+            ["surface", "reason"],
+        ),
+        cards_issued=Counter(
+            "eligibility_cds_cards_issued_total", "CDS Hooks cards sent to an EHR."
+        ),
+        feedback=Counter(
+            "eligibility_cds_feedback_total",
+            "CDS Hooks card feedback stored, by outcome (accepted, overridden).",
+            ["outcome"],
+        ),
     )
 
 
@@ -106,7 +133,10 @@ def count_reports(reports: Iterable[dict[str, Any]]) -> None:
     counter = metrics().reports
     for report in reports:
         trial_id = report.get("trialId")
-        counter.labels(trial_id if isinstance(trial_id, str) and _TRIAL_ID.fullmatch(trial_id) else "other", code_label(report.get("verdict"))).inc()
+        counter.labels(
+            trial_id if isinstance(trial_id, str) and _TRIAL_ID.fullmatch(trial_id) else "other",
+            code_label(report.get("verdict")),
+        ).inc()
 
 
 def count_refusal(surface: str, reason: str) -> None:

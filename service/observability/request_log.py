@@ -15,7 +15,13 @@ from flask import Flask, Response, current_app, g, has_request_context, request
 
 from service.cds.issued import patient_hash
 from service.observability.logs import get_logger
-from service.observability.metrics import code_label, count_cards, count_refusal, count_reports, observe_request
+from service.observability.metrics import (
+    code_label,
+    count_cards,
+    count_refusal,
+    count_reports,
+    observe_request,
+)
 from service.problems import PROBLEM_JSON, TYPE_PREFIX
 
 log = get_logger("service.request")
@@ -56,7 +62,12 @@ def finish_request(response: Response) -> Response:
     route = request.url_rule.rule if request.url_rule is not None else UNMATCHED
     method = request.method if request.method in METHODS else "OTHER"
     status = response.status_code
-    fields: dict[str, Any] = {"method": method, "route": route, "status": status, "duration_ms": round(seconds * 1000, 2)}
+    fields: dict[str, Any] = {
+        "method": method,
+        "route": route,
+        "status": status,
+        "duration_ms": round(seconds * 1000, 2),
+    }
     trial_ids = _trial_ids(notes)
     if trial_ids:
         fields["trial_ids"] = trial_ids
@@ -67,7 +78,9 @@ def finish_request(response: Response) -> Response:
     if status >= 400:
         fields.update(refusal(response))
         if status in (401, 403) and route != METRICS_ROUTE:
-            count_refusal("cds" if route.startswith("/cds-services") else "api", fields.get("reason", "other"))
+            count_refusal(
+                "cds" if route.startswith("/cds-services") else "api", fields.get("reason", "other")
+            )
     observe_request(method, route, status, seconds)
     request_id = g.get("request_id")
     if request_id:

@@ -10,7 +10,9 @@ from flask.typing import ResponseReturnValue
 from service.pages.blueprint import blueprint, root_redirect
 
 
-def register(app: Flask, before_request: Callable[[], ResponseReturnValue | None] | None = None) -> None:
+def register(
+    app: Flask, before_request: Callable[[], ResponseReturnValue | None] | None = None
+) -> None:
     """Register the pages on an app, with an optional hook run before every page (the API's authentication)."""
     app.register_blueprint(blueprint)
     app.add_url_rule("/", "root", root_redirect)

@@ -24,7 +24,14 @@ from service.record import record_from_bundle
 from service.requests_in import as_of_date
 from service.rulebook import Rulebook, Trial
 
-blueprint = Blueprint("pages", __name__, url_prefix="/ui", template_folder="templates", static_folder="static", static_url_path="/static")
+blueprint = Blueprint(
+    "pages",
+    __name__,
+    url_prefix="/ui",
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static",
+)
 _worklists = screens.WorklistCache()
 # The worklist's own query parameters: only these are carried into sort and page links.
 QUERY_KEYS = ("trial", "sort", "dir", "q", "verdict", "maxUnknown", "page")
@@ -62,8 +69,13 @@ def _screens_dir() -> Path:
 
 @blueprint.context_processor
 def _helpers() -> dict[str, Any]:
-    return {"t": t, "tn": tn, "reason_text": present.reason_text, "rules_version": _book().version,
-            "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}
+    return {
+        "t": t,
+        "tn": tn,
+        "reason_text": present.reason_text,
+        "rules_version": _book().version,
+        "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    }
 
 
 @blueprint.after_request
@@ -80,12 +92,18 @@ def _headers(response: Response) -> Response:
 @blueprint.errorhandler(EligibilityError)
 def _error(exc: EligibilityError) -> ResponseReturnValue:
     # Keep the error's headers (WWW-Authenticate on a 401, Retry-After on a 503): the page is only the body.
-    return render_template("pages/error.html", status=exc.status, message=exc.message), exc.status, exc.headers()
+    return (
+        render_template("pages/error.html", status=exc.status, message=exc.message),
+        exc.status,
+        exc.headers(),
+    )
 
 
 @blueprint.errorhandler(HTTPException)
 def _http_error(exc: HTTPException) -> ResponseReturnValue:
-    return render_template("pages/error.html", status=exc.code or 500, message=exc.description), exc.code or 500
+    return render_template(
+        "pages/error.html", status=exc.code or 500, message=exc.description
+    ), exc.code or 500
 
 
 def root_redirect() -> ResponseReturnValue:
@@ -105,16 +123,24 @@ def print_footer() -> ResponseReturnValue:
         parts.append(t("footer.generated", when=at))
     # Only digits, dates and the catalogue's own text reach the CSS string; quotes and backslashes are escaped all the same.
     text = " · ".join(parts).replace("\\", "\\\\").replace('"', '\\"')
-    css = (f'@page {{ @bottom-left {{ content: "{text}"; font-size: 8pt; }} '
-           f'@bottom-right {{ content: "{t("footer.page")} " counter(page) " / " counter(pages); font-size: 8pt; }} }}\n')
+    css = (
+        f'@page {{ @bottom-left {{ content: "{text}"; font-size: 8pt; }} '
+        f'@bottom-right {{ content: "{t("footer.page")} " counter(page) " / " counter(pages); font-size: 8pt; }} }}\n'
+    )
     return Response(css, mimetype="text/css")
 
 
 @blueprint.get("/")
 def trials() -> ResponseReturnValue:
     """List the trials served, with phase, ages and counts of computable and review criteria."""
-    rows = [{"trial": trial, "counts": trial.counts(), "ages": age_range([c.formula.logic for c in trial.criteria if c.formula])}
-            for trial in _book().trials.values()]
+    rows = [
+        {
+            "trial": trial,
+            "counts": trial.counts(),
+            "ages": age_range([c.formula.logic for c in trial.criteria if c.formula]),
+        }
+        for trial in _book().trials.values()
+    ]
     example = next(iter(sorted(_fixture_ids())), "")
     return render_template("pages/trials.html", rows=rows, example=example)
 
@@ -131,17 +157,34 @@ def trial(trial_id: str) -> ResponseReturnValue:
     book = _book()
     rules = _rules(item)
     names = sorted(book.definitions_for(item))
-    definitions = [{"name": n, **book.definitions[n], "unitShown": unit_of(book.definitions[n])} for n in names]
+    definitions = [
+        {"name": n, **book.definitions[n], "unitShown": unit_of(book.definitions[n])} for n in names
+    ]
     value_sets = sorted({d["valueSet"] for d in definitions if d.get("valueSet")})
     documents = {name: book.value_set_documents.get(name, {}) for name in value_sets}
-    return render_template("pages/trial.html", trial=item, counts=item.counts(), rules=rules, definitions=definitions, value_sets=documents,
-                           readable_definition={n: readable(book.definitions[n]["logic"], book.definitions) for n in names if "logic" in book.definitions[n]})
+    return render_template(
+        "pages/trial.html",
+        trial=item,
+        counts=item.counts(),
+        rules=rules,
+        definitions=definitions,
+        value_sets=documents,
+        readable_definition={
+            n: readable(book.definitions[n]["logic"], book.definitions)
+            for n in names
+            if "logic" in book.definitions[n]
+        },
+    )
 
 
 @blueprint.get("/patients")
 def patient_lookup() -> ResponseReturnValue:
     """Open the patient named in the trials page's form."""
-    return redirect(url_for("pages.patient", patient_id=_patient_id((request.args.get("patientId") or "").strip())))
+    return redirect(
+        url_for(
+            "pages.patient", patient_id=_patient_id((request.args.get("patientId") or "").strip())
+        )
+    )
 
 
 def _reports(patient_id: str, trial_list: list[Trial], as_of: date) -> list[dict[str, Any]]:
@@ -156,8 +199,14 @@ def patient(patient_id: str) -> ResponseReturnValue:
     g.patient_data = True
     as_of = _as_of()
     reports = _reports(_patient_id(patient_id), list(_book().trials.values()), as_of)
-    return render_template("pages/patient.html", patient_id=patient_id, as_of=as_of.isoformat(), reports=reports, why=present.why_line,
-                           print_as_of=as_of.isoformat())
+    return render_template(
+        "pages/patient.html",
+        patient_id=patient_id,
+        as_of=as_of.isoformat(),
+        reports=reports,
+        why=present.why_line,
+        print_as_of=as_of.isoformat(),
+    )
 
 
 @blueprint.get("/patients/<patient_id>/trials/<trial_id>")
@@ -167,22 +216,37 @@ def report(patient_id: str, trial_id: str) -> ResponseReturnValue:
     item = _trial(trial_id)
     as_of = _as_of()
     [result] = _reports(_patient_id(patient_id), [item], as_of)
-    return render_template("pages/report.html", report=result, print_as_of=result["asOf"], **_report_parts(result, item))
+    return render_template(
+        "pages/report.html",
+        report=result,
+        print_as_of=result["asOf"],
+        **_report_parts(result, item),
+    )
 
 
 def _rules(item: Trial) -> dict[str, str]:
     """Return a trial's criteria as readable rules, rendered once per rulebook (rules do not change while it is loaded)."""
-    cache: dict[tuple[str, str], dict[str, str]] = current_app.extensions.setdefault("pages_rules", {})
+    cache: dict[tuple[str, str], dict[str, str]] = current_app.extensions.setdefault(
+        "pages_rules", {}
+    )
     key = (_book().version, item.id)
     if key not in cache:
-        cache[key] = {c.id: readable(c.formula.logic, _book().definitions) for c in item.criteria if c.formula}
+        cache[key] = {
+            c.id: readable(c.formula.logic, _book().definitions) for c in item.criteria if c.formula
+        }
     return cache[key]
 
 
 def _report_parts(result: dict[str, Any], item: Trial) -> dict[str, Any]:
     rules = _rules(item)
-    return {"banner": present.banner(result), "obtain": present.to_obtain(result), "other_unknown": present.unknown_without_test(result),
-            "confirm": present.to_confirm(result), "rows": present.criterion_rows(result, rules), "barriers": present.barriers(result)}
+    return {
+        "banner": present.banner(result),
+        "obtain": present.to_obtain(result),
+        "other_unknown": present.unknown_without_test(result),
+        "confirm": present.to_confirm(result),
+        "rows": present.criterion_rows(result, rules),
+        "barriers": present.barriers(result),
+    }
 
 
 @blueprint.route("/evaluate", methods=["GET", "POST"])
@@ -191,7 +255,9 @@ def evaluate() -> ResponseReturnValue:
     g.patient_data = True
     all_trials = list(_book().trials.values())
     if request.method == "GET":
-        return render_template("pages/evaluate.html", trials=all_trials, chosen=set(), error=None, text="", as_of="")
+        return render_template(
+            "pages/evaluate.html", trials=all_trials, chosen=set(), error=None, text="", as_of=""
+        )
     chosen = request.form.getlist("trials")
     text = request.form.get("bundle_text") or ""
     as_of_text = (request.form.get("asOf") or "").strip()
@@ -200,11 +266,25 @@ def evaluate() -> ResponseReturnValue:
         as_of = as_of_date({"asOf": as_of_text} if as_of_text else {}, date.today())
         record = record_from_bundle(_uploaded_bundle(text))
     except (BadRequest, InvalidBundle, UnknownTrial) as exc:
-        return render_template("pages/evaluate.html", trials=all_trials, chosen=set(chosen), error=exc.message, text=text, as_of=as_of_text), exc.status
+        return render_template(
+            "pages/evaluate.html",
+            trials=all_trials,
+            chosen=set(chosen),
+            error=exc.message,
+            text=text,
+            as_of=as_of_text,
+        ), exc.status
     reports = evaluate_trials(_book(), wanted, record, as_of)
     parts = {r["trialId"]: _report_parts(r, _trial(r["trialId"])) for r in reports}
-    return render_template("pages/evaluated.html", patient_id=record.patient_id, as_of=as_of.isoformat(), reports=reports, parts=parts,
-                           why=present.why_line, print_as_of=as_of.isoformat())
+    return render_template(
+        "pages/evaluated.html",
+        patient_id=record.patient_id,
+        as_of=as_of.isoformat(),
+        reports=reports,
+        parts=parts,
+        why=present.why_line,
+        print_as_of=as_of.isoformat(),
+    )
 
 
 def _uploaded_bundle(text: str) -> Any:
@@ -237,7 +317,13 @@ def screen_run(run_id: str) -> ResponseReturnValue:
     data = screens.manifest(path)
     trial_id = screens.trial_of(data, request.args.get("trial"))
     query = screens.parse_query(request.args)
-    context: dict[str, Any] = {"run": data, "run_id": run_id, "trial_id": trial_id, "query": query, "columns": screens.WORKLIST_COLUMNS}
+    context: dict[str, Any] = {
+        "run": data,
+        "run_id": run_id,
+        "trial_id": trial_id,
+        "query": query,
+        "columns": screens.WORKLIST_COLUMNS,
+    }
     if trial_id:
         attrition = screens.attrition(path, trial_id)
         context["bars"], context["chart_height"] = layout(attrition) if attrition else (None, 0)
@@ -246,9 +332,13 @@ def screen_run(run_id: str) -> ResponseReturnValue:
         if rows is not None:
             chosen = screens.select(rows, query)
             page_rows, page, pages = screens.page_of(chosen, query.page)
-            context.update(total=len(rows), matched=len(chosen), rows=page_rows, page=page, pages=pages)
+            context.update(
+                total=len(rows), matched=len(chosen), rows=page_rows, page=page, pages=pages
+            )
         context["has_worklist"] = rows is not None
-    return render_template("pages/run.html", **context, params=_params, print_as_of=data.get("asOf"))
+    return render_template(
+        "pages/run.html", **context, params=_params, print_as_of=data.get("asOf")
+    )
 
 
 def _params(**changes: Any) -> dict[str, Any]:
@@ -272,4 +362,10 @@ def worklist_csv(run_id: str, trial_id: str) -> ResponseReturnValue:
     if rows is None:
         raise screens.UnknownRun(t("run.worklist.missing"))
     body = screens.to_csv(screens.select(rows, screens.parse_query(request.args)))
-    return Response(body, mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{run_id}-{chosen_trial}-worklist.csv"'})
+    return Response(
+        body,
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="{run_id}-{chosen_trial}-worklist.csv"'
+        },
+    )

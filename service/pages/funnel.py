@@ -41,14 +41,34 @@ def layout(data: dict[str, Any]) -> tuple[list[Bar], int]:
     for item in data.get("funnel") or []:
         remaining = int(item.get("remaining") or 0)
         percent = item.get("percent")
-        steps.append((str(item.get("id")), str(texts.get(item.get("id"), "")), remaining,
-                      float(percent) if isinstance(percent, int | float) else _percent(remaining, population),
-                      int(item.get("blockedOnlyByUnknown") or 0)))
+        steps.append(
+            (
+                str(item.get("id")),
+                str(texts.get(item.get("id"), "")),
+                remaining,
+                float(percent)
+                if isinstance(percent, int | float)
+                else _percent(remaining, population),
+                int(item.get("blockedOnlyByUnknown") or 0),
+            )
+        )
     span = WIDTH - LABEL_WIDTH - 4
     bars = []
     for index, (step, text, remaining, percent, unknown) in enumerate(steps):
         width = span * remaining / population if population else 0.0
         label = t("run.funnel.bar", remaining=f"{remaining:,}", percent=f"{percent:g}")
         # A label fits inside a bar at ~7 px per character; otherwise it goes just right of the bar.
-        bars.append(Bar(step, text, remaining, percent, unknown, TOP + index * (BAR_HEIGHT + GAP), width, label, width > 8 * len(label)))
+        bars.append(
+            Bar(
+                step,
+                text,
+                remaining,
+                percent,
+                unknown,
+                TOP + index * (BAR_HEIGHT + GAP),
+                width,
+                label,
+                width > 8 * len(label),
+            )
+        )
     return bars, TOP + len(bars) * (BAR_HEIGHT + GAP)

@@ -41,17 +41,26 @@ def to_obtain(report: dict[str, Any]) -> list[dict[str, Any]]:
         if criterion["status"] == "unknown":
             for label in criterion.get("missing") or []:
                 needed.setdefault(label, []).append(criterion["id"])
-    return [{"label": label, "criteria": ids} for label, ids in sorted(needed.items(), key=lambda item: item[0].lower())]
+    return [
+        {"label": label, "criteria": ids}
+        for label, ids in sorted(needed.items(), key=lambda item: item[0].lower())
+    ]
 
 
 def unknown_without_test(report: dict[str, Any]) -> list[str]:
     """Return the ids of unknown criteria that no named lab or test would decide."""
-    return [c["id"] for c in report["criteria"] if c["status"] == "unknown" and not c.get("missing")]
+    return [
+        c["id"] for c in report["criteria"] if c["status"] == "unknown" and not c.get("missing")
+    ]
 
 
 def to_confirm(report: dict[str, Any]) -> list[dict[str, Any]]:
     """Return the review items with their reasons, in the trial's order."""
-    return [{"id": c["id"], "kind": c["kind"], "text": c["text"], "reason": reason_text(c)} for c in report["criteria"] if c["status"] == "review"]
+    return [
+        {"id": c["id"], "kind": c["kind"], "text": c["text"], "reason": reason_text(c)}
+        for c in report["criteria"]
+        if c["status"] == "review"
+    ]
 
 
 def banner(report: dict[str, Any]) -> str:
@@ -83,9 +92,18 @@ def why_line(report: dict[str, Any]) -> str:
 def evidence_line(item: dict[str, Any]) -> dict[str, Any]:
     """Return one evidence item's parts for display: reference, what, value, date, note."""
     value = item.get("value")
-    shown = None if value is None else t("evidence.value", value=value, unit=unit_shown(item.get("unit"))).strip()
-    return {"reference": item.get("reference"), "display": item.get("display"), "value": shown,
-            "date": item.get("date"), "note": item.get("note")}
+    shown = (
+        None
+        if value is None
+        else t("evidence.value", value=value, unit=unit_shown(item.get("unit"))).strip()
+    )
+    return {
+        "reference": item.get("reference"),
+        "display": item.get("display"),
+        "value": shown,
+        "date": item.get("date"),
+        "note": item.get("note"),
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +141,19 @@ def criterion_rows(report: dict[str, Any], rules: dict[str, str]) -> list[Row]:
         kind_effect = effect(c)
         evidence = tuple(Evidence(**evidence_line(item)) for item in c.get("evidence") or [])
         rule = rules.get(c["id"])
-        rows.append(Row(c["id"], t(f"trial.kind.{c['kind']}"), c["status"], t(f"status.{c['status']}"), kind_effect, t(f"effect.{kind_effect}"),
-                        ICONS[kind_effect], c["text"], reason_text(c), t("report.rule", rule=rule) if rule else None, evidence))
+        rows.append(
+            Row(
+                c["id"],
+                t(f"trial.kind.{c['kind']}"),
+                c["status"],
+                t(f"status.{c['status']}"),
+                kind_effect,
+                t(f"effect.{kind_effect}"),
+                ICONS[kind_effect],
+                c["text"],
+                reason_text(c),
+                t("report.rule", rule=rule) if rule else None,
+                evidence,
+            )
+        )
     return rows

@@ -12,7 +12,17 @@ from service.pages.messages import t
 
 HERE = Path(__file__).resolve().parent
 # Kinds whose 'false' reads as "no <label>" (no record of it); others read "not (<label> …)".
-NO_KINDS = frozenset({"condition", "medication", "medicationCycles", "procedure", "allergy", "immunization", "formula"})
+NO_KINDS = frozenset(
+    {
+        "condition",
+        "medication",
+        "medicationCycles",
+        "procedure",
+        "allergy",
+        "immunization",
+        "formula",
+    }
+)
 
 
 @cache
@@ -64,7 +74,9 @@ def _kind(name: str, definitions: dict[str, dict[str, Any]]) -> str:
 
 def _fact(name: str, definitions: dict[str, dict[str, Any]]) -> str:
     """Return a yes/no fact as words: a test's kind says what 'true' means (a positive result, a value in range)."""
-    key = {"qualitative": "readable.positive", "inReferenceRange": "readable.inrange"}.get(_kind(name, definitions), "readable.has")
+    key = {"qualitative": "readable.positive", "inReferenceRange": "readable.inrange"}.get(
+        _kind(name, definitions), "readable.has"
+    )
     return t(key, what=_label(name, definitions))
 
 

@@ -17,7 +17,17 @@ from service.errors import BadRequest, EligibilityError
 
 RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 TRIAL_ID = re.compile(r"^NCT[0-9]{8}$")
-WORKLIST_COLUMNS = ("rank", "patientId", "mrn", "verdict", "unknownCount", "reviewCount", "toObtain", "reviewReasons", "newestEvidence")
+WORKLIST_COLUMNS = (
+    "rank",
+    "patientId",
+    "mrn",
+    "verdict",
+    "unknownCount",
+    "reviewCount",
+    "toObtain",
+    "reviewReasons",
+    "newestEvidence",
+)
 NUMERIC = frozenset({"rank", "unknownCount", "reviewCount"})
 PAGE_SIZE = 50
 CACHE_SIZE = 8
@@ -63,7 +73,11 @@ def list_runs(root: Path) -> list[dict[str, Any]]:
     """Return every readable run manifest, newest start first."""
     if not root.is_dir():
         return []
-    runs = [m for p in root.iterdir() if RUN_ID.fullmatch(p.name) and isinstance(m := _json(p / "manifest.json"), dict)]
+    runs = [
+        m
+        for p in root.iterdir()
+        if RUN_ID.fullmatch(p.name) and isinstance(m := _json(p / "manifest.json"), dict)
+    ]
     return sorted(runs, key=lambda m: str(m.get("startedAt") or ""), reverse=True)
 
 
@@ -146,8 +160,14 @@ def parse_query(args: Any) -> WorklistQuery:
     verdict = args.get("verdict") or ""
     if verdict not in ("", "eligible", "insufficient-data"):
         raise BadRequest("'verdict' must be 'eligible' or 'insufficient-data'")
-    return WorklistQuery(sort, direction == "desc", (args.get("q") or "").strip()[:100], verdict,
-                         _int(args, "maxUnknown", 0), _int(args, "page", 1) or 1)
+    return WorklistQuery(
+        sort,
+        direction == "desc",
+        (args.get("q") or "").strip()[:100],
+        verdict,
+        _int(args, "maxUnknown", 0),
+        _int(args, "page", 1) or 1,
+    )
 
 
 def _int(args: Any, name: str, floor: int) -> int | None:
@@ -163,20 +183,32 @@ def select(rows: list[dict[str, Any]], query: WorklistQuery) -> list[dict[str, A
     """Return the rows that pass the filters, sorted."""
     needle = query.q.lower()
     chosen = [
-        r for r in rows
+        r
+        for r in rows
         if (not query.verdict or r["verdict"] == query.verdict)
         and (query.max_unknown is None or r["unknownCount"] <= query.max_unknown)
-        and (not needle or needle in r["patientId"].lower() or needle in r["mrn"].lower() or needle in r["toObtain"].lower())
+        and (
+            not needle
+            or needle in r["patientId"].lower()
+            or needle in r["mrn"].lower()
+            or needle in r["toObtain"].lower()
+        )
     ]
     # Ties keep the worklist's rank order, so a sort by verdict is still "closest to eligible" first within it.
-    return sorted(chosen, key=lambda r: (r[query.sort], r["rank"]) if query.sort != "rank" else r["rank"], reverse=query.descending)
+    return sorted(
+        chosen,
+        key=lambda r: (r[query.sort], r["rank"]) if query.sort != "rank" else r["rank"],
+        reverse=query.descending,
+    )
 
 
-def page_of(rows: list[dict[str, Any]], page: int, size: int = PAGE_SIZE) -> tuple[list[dict[str, Any]], int, int]:
+def page_of(
+    rows: list[dict[str, Any]], page: int, size: int = PAGE_SIZE
+) -> tuple[list[dict[str, Any]], int, int]:
     """Return one page of rows, the page number (clamped) and the number of pages."""
     pages = max(1, -(-len(rows) // size))
     page = min(max(page, 1), pages)
-    return rows[(page - 1) * size: page * size], page, pages
+    return rows[(page - 1) * size : page * size], page, pages
 
 
 def to_csv(rows: list[dict[str, Any]]) -> str:
@@ -186,5 +218,10 @@ def to_csv(rows: list[dict[str, Any]]) -> str:
     writer.writeheader()
     for row in rows:
         # A cell starting with = + - @ would run as a formula in a spreadsheet; quote it as text.
-        writer.writerow({k: ("'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") else v) for k, v in row.items()})
+        writer.writerow(
+            {
+                k: ("'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") else v)
+                for k, v in row.items()
+            }
+        )
     return out.getvalue()

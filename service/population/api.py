@@ -62,34 +62,60 @@ def _options(body: dict[str, Any], run_dir: Path) -> ScreenOptions:
     """Turn the request body into screen options; BadRequest naming the member at fault."""
     book = current_app.extensions["rulebook"]
     trials = body.get("trials", "all")
-    if trials != "all" and not (isinstance(trials, list) and trials and all(isinstance(t, str) and t in book.trials for t in trials)):
-        raise BadRequest(f"'trials' must be \"all\" or a list of known trial ids: {sorted(book.trials)}")
+    if trials != "all" and not (
+        isinstance(trials, list)
+        and trials
+        and all(isinstance(t, str) and t in book.trials for t in trials)
+    ):
+        raise BadRequest(
+            f"'trials' must be \"all\" or a list of known trial ids: {sorted(book.trials)}"
+        )
     if "asOf" not in body:
         raise BadRequest("'asOf' (YYYY-MM-DD) is required")
     as_of: date = as_of_date(body, date.today())
     source = body.get("input")
     if not isinstance(source, dict) or source.get("kind") not in ("ndjson", "fhir"):
-        raise BadRequest("'input' must be {\"kind\": \"fhir\", \"group\"?: id} or {\"kind\": \"ndjson\", \"url\": path}")
+        raise BadRequest(
+            '\'input\' must be {"kind": "fhir", "group"?: id} or {"kind": "ndjson", "url": path}'
+        )
     ndjson = fhir = group = None
     if source["kind"] == "ndjson":
         ndjson = _allowed_ndjson(source.get("url"))
     else:
         fhir = current_app.config.get("FHIR_BASE_URL")
         if not fhir:
-            raise BadRequest("no FHIR server is configured (ELIGIBILITY_FHIR_BASE_URL); screen an NDJSON input instead")
+            raise BadRequest(
+                "no FHIR server is configured (ELIGIBILITY_FHIR_BASE_URL); screen an NDJSON input instead"
+            )
         group = source.get("group")
         if group is not None and not (isinstance(group, str) and RUN_ID.fullmatch(group)):
             raise BadRequest("'input.group' must be a FHIR id")
     previous = body.get("sincePrevious")
     since = None
     if previous is not None:
-        if not isinstance(previous, str) or not RUN_ID.fullmatch(previous) or _jobs().manifest(previous) is None:
+        if (
+            not isinstance(previous, str)
+            or not RUN_ID.fullmatch(previous)
+            or _jobs().manifest(previous) is None
+        ):
             raise BadRequest("'sincePrevious' must be the run id of an earlier screen")
         since = _jobs().root / previous
-    return ScreenOptions(out=run_dir, as_of=as_of, trials=None if trials == "all" else list(trials), ndjson=ndjson, fhir_base_url=fhir, group=group,
-                         scheduler=current_app.config.get("DASK_SCHEDULER") or os.environ.get("ELIGIBILITY_DASK_SCHEDULER"),
-                         workers=int(current_app.config["SCREEN_WORKERS"]) if current_app.config.get("SCREEN_WORKERS") else None,
-                         since_previous=since, rules_dir=current_app.config["RULES_DIR"], config=dict(current_app.config))
+    return ScreenOptions(
+        out=run_dir,
+        as_of=as_of,
+        trials=None if trials == "all" else list(trials),
+        ndjson=ndjson,
+        fhir_base_url=fhir,
+        group=group,
+        scheduler=current_app.config.get("DASK_SCHEDULER")
+        or os.environ.get("ELIGIBILITY_DASK_SCHEDULER"),
+        workers=int(current_app.config["SCREEN_WORKERS"])
+        if current_app.config.get("SCREEN_WORKERS")
+        else None,
+        since_previous=since,
+        rules_dir=current_app.config["RULES_DIR"],
+        config=dict(current_app.config),
+    )
 
 
 def _allowed_ndjson(url: object) -> str:
@@ -100,7 +126,9 @@ def _allowed_ndjson(url: object) -> str:
     for root in current_app.config.get("SCREEN_NDJSON_ROOTS") or []:
         if path.is_relative_to(Path(root).resolve()):
             return str(path)
-    raise BadRequest("'input.url' is not under a directory this service may read (ELIGIBILITY_SCREEN_NDJSON_ROOTS)")
+    raise BadRequest(
+        "'input.url' is not under a directory this service may read (ELIGIBILITY_SCREEN_NDJSON_ROOTS)"
+    )
 
 
 @blueprint.post("/population-screens")
@@ -121,14 +149,22 @@ def screen_status(run_id: str) -> ResponseReturnValue:
     manifest = _manifest(run_id)
     if manifest["status"] == "running" or (manifest["status"] == "accepted"):
         p = manifest["progress"]
-        headers = {"X-Progress": f"{p['bucketsDone']}/{p['buckets']} buckets, {p['patientsEvaluated']} patients",
-                   "Retry-After": str(current_app.config["SCREEN_RETRY_AFTER"])}
+        headers = {
+            "X-Progress": f"{p['bucketsDone']}/{p['buckets']} buckets, {p['patientsEvaluated']} patients",
+            "Retry-After": str(current_app.config["SCREEN_RETRY_AFTER"]),
+        }
         return jsonify({"runId": run_id, "status": "running", "progress": p}), 202, headers
     links = {}
     if manifest["status"] == "completed":
         outputs = manifest.get("outputs", {})
-        links = {"results": _link(run_id, outputs.get("results")), "diff": _link(run_id, outputs.get("diff")),
-                 "trials": {t: {k: _link(run_id, v) for k, v in files.items()} for t, files in outputs.get("trials", {}).items()}}
+        links = {
+            "results": _link(run_id, outputs.get("results")),
+            "diff": _link(run_id, outputs.get("diff")),
+            "trials": {
+                t: {k: _link(run_id, v) for k, v in files.items()}
+                for t, files in outputs.get("trials", {}).items()
+            },
+        }
     return jsonify({"manifest": manifest, "links": {k: v for k, v in links.items() if v}}), 200
 
 
@@ -137,7 +173,9 @@ def cancel_screen(run_id: str) -> ResponseReturnValue:
     """Cancel a running screen (finished buckets stay); 202, or 404 when there is no such screen."""
     manifest = _manifest(run_id)
     cancelled = _jobs().cancel(run_id)
-    return jsonify({"runId": run_id, "status": "cancelling" if cancelled else manifest["status"]}), 202
+    return jsonify(
+        {"runId": run_id, "status": "cancelling" if cancelled else manifest["status"]}
+    ), 202
 
 
 @blueprint.get("/population-screens/<run_id>/files/<path:name>")
@@ -145,7 +183,11 @@ def screen_file(run_id: str, name: str) -> ResponseReturnValue:
     """Serve one output of a finished screen (results.ndjson, trials/<id>/attrition.json, worklist.csv, group.json, diff.json)."""
     manifest = _manifest(run_id)
     allowed = {manifest.get("outputs", {}).get("results"), manifest.get("outputs", {}).get("diff")}
-    allowed |= {f for files in manifest.get("outputs", {}).get("trials", {}).values() for f in files.values()}
+    allowed |= {
+        f
+        for files in manifest.get("outputs", {}).get("trials", {}).values()
+        for f in files.values()
+    }
     if name not in allowed - {None}:
         raise UnknownScreen(f"screen {run_id} has no output {name!r}")
     return send_from_directory(_jobs().root / run_id, name)
@@ -157,10 +199,17 @@ def _manifest(run_id: str) -> dict[str, Any]:
     manifest = _jobs().manifest(run_id)
     if manifest is None:
         if run_id in _jobs()._jobs:  # started, manifest not yet written
-            return {"status": "running", "progress": {"bucketsDone": 0, "buckets": 0, "patientsEvaluated": 0}}
+            return {
+                "status": "running",
+                "progress": {"bucketsDone": 0, "buckets": 0, "patientsEvaluated": 0},
+            }
         raise UnknownScreen("no screen with that run id")
     return manifest
 
 
 def _link(run_id: str, name: str | None) -> str | None:
-    return url_for("population.screen_file", run_id=run_id, name=name, _external=True) if name else None
+    return (
+        url_for("population.screen_file", run_id=run_id, name=name, _external=True)
+        if name
+        else None
+    )

@@ -42,7 +42,11 @@ class Attrition:
         excluded, unknown_seen = False, False
         for position, c in enumerate(self.trial.criteria):
             self.by_criterion[c.id][status[c.id]] += 1
-            excluded = excluded or (c.kind == "inclusion" and status[c.id] == "not-met") or (c.kind == "exclusion" and status[c.id] == "met")
+            excluded = (
+                excluded
+                or (c.kind == "inclusion" and status[c.id] == "not-met")
+                or (c.kind == "exclusion" and status[c.id] == "met")
+            )
             unknown_seen = unknown_seen or status[c.id] == "unknown"
             if not excluded:
                 self.remaining[position] += 1
@@ -54,12 +58,23 @@ class Attrition:
         funnel = []
         for position, c in enumerate(self.trial.criteria):
             remaining = self.remaining[position]
-            funnel.append({"id": c.id, "remaining": remaining, "percent": round(100 * remaining / self.population, 1) if self.population else 0.0,
-                           "blockedOnlyByUnknown": self.blocked[position]})
+            funnel.append(
+                {
+                    "id": c.id,
+                    "remaining": remaining,
+                    "percent": round(100 * remaining / self.population, 1)
+                    if self.population
+                    else 0.0,
+                    "blockedOnlyByUnknown": self.blocked[position],
+                }
+            )
         return {
             "trialId": self.trial.id,
             "unit": "persons",
             "population": self.population,
-            "criteria": [{"id": c.id, "kind": c.kind, "text": c.text, **self.by_criterion[c.id]} for c in self.trial.criteria],
+            "criteria": [
+                {"id": c.id, "kind": c.kind, "text": c.text, **self.by_criterion[c.id]}
+                for c in self.trial.criteria
+            ],
             "funnel": funnel,
         }

@@ -53,8 +53,15 @@ def stats_path(results_dir: Path, bucket: int) -> Path:
 def mrn_of(patient: dict[str, Any]) -> str | None:
     """Return the Patient's medical record number (identifier typed MR), or None."""
     for identifier in patient.get("identifier") or []:
-        codings = ((identifier.get("type") or {}).get("coding") or []) if isinstance(identifier, dict) else []
-        if any(isinstance(c, dict) and c.get("system") == MRN_SYSTEM and c.get("code") == "MR" for c in codings) and identifier.get("value"):
+        codings = (
+            ((identifier.get("type") or {}).get("coding") or [])
+            if isinstance(identifier, dict)
+            else []
+        )
+        if any(
+            isinstance(c, dict) and c.get("system") == MRN_SYSTEM and c.get("code") == "MR"
+            for c in codings
+        ) and identifier.get("value"):
             return str(identifier["value"])
     return None
 
@@ -82,18 +89,42 @@ def build_record(group: dict[str, Any], medications: dict[str, dict[str, Any]]) 
     """Build a PatientRecord as the pull mode does: Medications the orders point at are added, or their types marked failed."""
     resources: dict[str, list[dict[str, Any]]] = group["resources"]
     failed: dict[str, str] = {}
-    refs = {r["medicationReference"]["reference"] for items in resources.values() for r in items
-            if isinstance(r.get("medicationReference"), dict) and isinstance(r["medicationReference"].get("reference"), str)}
+    refs = {
+        r["medicationReference"]["reference"]
+        for items in resources.values()
+        for r in items
+        if isinstance(r.get("medicationReference"), dict)
+        and isinstance(r["medicationReference"].get("reference"), str)
+    }
     found = [medications[ref] for ref in sorted(refs) if ref in medications]
     if found:
         resources.setdefault("Medication", []).extend(found)
     # A drug whose Medication is not in the export is unknown, never "not given" (read_medications marks its types).
-    read_medications(None, entries_of(resources), failed, None, no_client="{ref} is not in the export")  # type: ignore[arg-type]
+    read_medications(
+        None,  # no client: nothing is fetched, the export holds what there is
+        entries_of(resources),
+        failed,
+        None,  # type: ignore[arg-type]
+        no_client="{ref} is not in the export",
+    )
     patient = group["patient"]
-    return PatientRecord(patient=patient, resources=resources, failed=failed, index=index_resources([patient, *entries_of(resources)]))
+    return PatientRecord(
+        patient=patient,
+        resources=resources,
+        failed=failed,
+        index=index_resources([patient, *entries_of(resources)]),
+    )
 
 
-def evaluate_bucket(bucket: int, parts_dir: str, results_dir: str, rules_dir: str, trial_ids: list[str], as_of: str, buckets: int) -> dict[str, Any]:
+def evaluate_bucket(
+    bucket: int,
+    parts_dir: str,
+    results_dir: str,
+    rules_dir: str,
+    trial_ids: list[str],
+    as_of: str,
+    buckets: int,
+) -> dict[str, Any]:
     """Screen every patient of one bucket; skip it when its result file exists (a finished checkpoint)."""
     results = Path(results_dir)
     done = result_path(results, bucket)
@@ -103,10 +134,18 @@ def evaluate_bucket(bucket: int, parts_dir: str, results_dir: str, rules_dir: st
     trials = [book.trials[t] for t in trial_ids]
     day = date.fromisoformat(as_of)
     shared_dir = Path(parts_dir) / f"b{buckets:05d}"
-    medications = _shared(str(shared_dir), shared_dir.stat().st_mtime if shared_dir.exists() else 0.0)
+    medications = _shared(
+        str(shared_dir), shared_dir.stat().st_mtime if shared_dir.exists() else 0.0
+    )
     groups = group_lines(sorted((Path(parts_dir) / f"b{bucket:05d}").glob("*.ndjson")))
     rows: list[dict[str, Any]] = []
-    stats: dict[str, Any] = {"bucket": bucket, "patients": 0, "resources": 0, "unattributed": 0, "failedPatients": []}
+    stats: dict[str, Any] = {
+        "bucket": bucket,
+        "patients": 0,
+        "resources": 0,
+        "unattributed": 0,
+        "failedPatients": [],
+    }
     for key in sorted(groups):
         group = groups[key]
         stats["resources"] += group["lines"]
@@ -121,12 +160,24 @@ def evaluate_bucket(bucket: int, parts_dir: str, results_dir: str, rules_dir: st
             dates = RecordDates(record)
             base = {"patientId": record.patient_id, "mrn": mrn_of(record.patient)}
             for trial, row in zip(trials, screen_record(book, trials, record, day), strict=True):
-                until, newest = valid_until(book, trial, dates, day), newest_evidence(book, trial, dates, day)
-                rows.append({**base, **row, "newestEvidence": newest.isoformat() if newest else None, "validUntil": until.isoformat() if until else None,
-                             "dataErrors": sorted(record.failed)})
+                until, newest = (
+                    valid_until(book, trial, dates, day),
+                    newest_evidence(book, trial, dates, day),
+                )
+                rows.append(
+                    {
+                        **base,
+                        **row,
+                        "newestEvidence": newest.isoformat() if newest else None,
+                        "validUntil": until.isoformat() if until else None,
+                        "dataErrors": sorted(record.failed),
+                    }
+                )
         except Exception as exc:  # noqa: BLE001 - one patient's bad data must not lose the bucket; the reason is reported
             log.warning("population: a patient in bucket %d failed: %s", bucket, type(exc).__name__)
-            stats["failedPatients"].append({"patientKey": key, "reason": f"{type(exc).__name__}: {str(exc)[:200]}"})
+            stats["failedPatients"].append(
+                {"patientKey": key, "reason": f"{type(exc).__name__}: {str(exc)[:200]}"}
+            )
     write_json(stats_path(results, bucket), stats)
     write_atomic(done, ndjson_lines(rows))
     return stats

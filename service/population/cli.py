@@ -44,11 +44,25 @@ class Reporter:
 
     def _bar(self, p: RunProgress) -> None:
         if self.bar is None:
-            self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("buckets"),
-                                TextColumn("{task.fields[info]}"), TimeRemainingColumn(), console=self.console, transient=False)
+            self.bar = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("buckets"),
+                TextColumn("{task.fields[info]}"),
+                TimeRemainingColumn(),
+                console=self.console,
+                transient=False,
+            )
             self.bar.start()
             self.task = self.bar.add_task("screen", total=None, info="")
-        self.bar.update(self.task, description=p.phase, completed=p.buckets_done, total=p.buckets or None, info=self._text(p))
+        self.bar.update(
+            self.task,
+            description=p.phase,
+            completed=p.buckets_done,
+            total=p.buckets or None,
+            info=self._text(p),
+        )
         if p.phase == "done":
             self.bar.stop()
 
@@ -61,7 +75,10 @@ class Reporter:
         if p.buckets_done and p.buckets and p.phase == "evaluate":
             per = (now - p.started) / p.buckets_done
             eta = f", ETA {per * (p.buckets - p.buckets_done):.0f} s"
-        self.console.print(f"{p.phase}: {p.buckets_done}/{p.buckets} buckets, {self._text(p)}{eta}", highlight=False)
+        self.console.print(
+            f"{p.phase}: {p.buckets_done}/{p.buckets} buckets, {self._text(p)}{eta}",
+            highlight=False,
+        )
 
     def close(self) -> None:
         """Stop the bar if a run failed before finishing."""
@@ -71,28 +88,86 @@ class Reporter:
 
 def summary_table(manifest: dict[str, Any]) -> Table:
     """Return the per-trial verdict counts of a finished run."""
-    table = Table(title=f"run {manifest['runId']} as of {manifest['asOf']}: {manifest['counts']['patients']} patients")
+    table = Table(
+        title=f"run {manifest['runId']} as of {manifest['asOf']}: {manifest['counts']['patients']} patients"
+    )
     for column in ("trial", "eligible", "insufficient-data", "ineligible", "worklist"):
         table.add_column(column, justify="left" if column in ("trial", "worklist") else "right")
     for trial, counts in manifest.get("summary", {}).items():
-        table.add_row(trial, str(counts["eligible"]), str(counts["insufficient-data"]), str(counts["ineligible"]), f"trials/{trial}/worklist.csv")
+        table.add_row(
+            trial,
+            str(counts["eligible"]),
+            str(counts["insufficient-data"]),
+            str(counts["ineligible"]),
+            f"trials/{trial}/worklist.csv",
+        )
     return table
 
 
 @click.command("screen")
-@click.option("--trials", default="all", show_default=True, help="all, or NCT ids separated by commas")
+@click.option(
+    "--trials", default="all", show_default=True, help="all, or NCT ids separated by commas"
+)
 @click.option("--as-of", "as_of", required=True, help="Evaluation date YYYY-MM-DD")
-@click.option("--ndjson", default=None, help="Directory or fsspec URL of Bulk Data NDJSON files (Type.ndjson, Type.N.ndjson, .gz)")
-@click.option("--fhir-base-url", default=None, help="FHIR server to $export from (auth from ELIGIBILITY_FHIR_*)")
-@click.option("--group", default=None, help="Group id: export Group/{id}/$export instead of Patient/$export")
-@click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="Run directory (a rerun in it resumes)")
-@click.option("--scheduler", default=None, help="Dask scheduler address (default: ELIGIBILITY_DASK_SCHEDULER, else a LocalCluster)")
-@click.option("--workers", type=click.IntRange(1, 512), default=None, help="LocalCluster worker processes (default: one per core)")
-@click.option("--since-previous", "since_previous", default=None, type=click.Path(file_okay=False, exists=True), help="Previous run directory")
-@click.option("--bucket-mb", type=click.FloatRange(0.01, 4096), default=32, show_default=True, help="Input megabytes per bucket (bounds memory)")
+@click.option(
+    "--ndjson",
+    default=None,
+    help="Directory or fsspec URL of Bulk Data NDJSON files (Type.ndjson, Type.N.ndjson, .gz)",
+)
+@click.option(
+    "--fhir-base-url",
+    default=None,
+    help="FHIR server to $export from (auth from ELIGIBILITY_FHIR_*)",
+)
+@click.option(
+    "--group", default=None, help="Group id: export Group/{id}/$export instead of Patient/$export"
+)
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Run directory (a rerun in it resumes)",
+)
+@click.option(
+    "--scheduler",
+    default=None,
+    help="Dask scheduler address (default: ELIGIBILITY_DASK_SCHEDULER, else a LocalCluster)",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 512),
+    default=None,
+    help="LocalCluster worker processes (default: one per core)",
+)
+@click.option(
+    "--since-previous",
+    "since_previous",
+    default=None,
+    type=click.Path(file_okay=False, exists=True),
+    help="Previous run directory",
+)
+@click.option(
+    "--bucket-mb",
+    type=click.FloatRange(0.01, 4096),
+    default=32,
+    show_default=True,
+    help="Input megabytes per bucket (bounds memory)",
+)
 @click.option("--rules-dir", default=DEFAULTS["RULES_DIR"], type=click.Path(file_okay=False))
-def screen(trials: str, as_of: str, ndjson: str | None, fhir_base_url: str | None, group: str | None, out: str, scheduler: str | None,
-           workers: int | None, since_previous: str | None, bucket_mb: float, rules_dir: str) -> None:
+def screen(
+    trials: str,
+    as_of: str,
+    ndjson: str | None,
+    fhir_base_url: str | None,
+    group: str | None,
+    out: str,
+    scheduler: str | None,
+    workers: int | None,
+    since_previous: str | None,
+    bucket_mb: float,
+    rules_dir: str,
+) -> None:
     """Screen every patient of a Bulk Data export against the trials; write results, attrition, worklists and Groups."""
     if (ndjson is None) == (fhir_base_url is None):
         raise click.UsageError("give exactly one of --ndjson or --fhir-base-url")
@@ -107,10 +182,20 @@ def screen(trials: str, as_of: str, ndjson: str | None, fhir_base_url: str | Non
     config = Config(".")
     config.update(DEFAULTS)
     config.from_prefixed_env("ELIGIBILITY")
-    options = ScreenOptions(out=Path(out), as_of=day, trials=None if trials == "all" else [t.strip() for t in trials.split(",") if t.strip()],
-                            ndjson=ndjson, fhir_base_url=fhir_base_url, group=group, scheduler=scheduler, workers=workers,
-                            since_previous=Path(since_previous) if since_previous else None, rules_dir=rules_dir,
-                            bucket_bytes=int(bucket_mb * 1024 * 1024), config=dict(config))
+    options = ScreenOptions(
+        out=Path(out),
+        as_of=day,
+        trials=None if trials == "all" else [t.strip() for t in trials.split(",") if t.strip()],
+        ndjson=ndjson,
+        fhir_base_url=fhir_base_url,
+        group=group,
+        scheduler=scheduler,
+        workers=workers,
+        since_previous=Path(since_previous) if since_previous else None,
+        rules_dir=rules_dir,
+        bucket_bytes=int(bucket_mb * 1024 * 1024),
+        config=dict(config),
+    )
     try:
         manifest = run_screen(options, reporter)
     except EligibilityError as exc:
@@ -119,5 +204,7 @@ def screen(trials: str, as_of: str, ndjson: str | None, fhir_base_url: str | Non
         sys.exit(2)
     Console().print(summary_table(manifest))
     counts = manifest["counts"]
-    click.echo(f"{counts['resources']} resources read; {counts['unattributed']} unattributed, {counts['unreadable']} unreadable lines; "
-               f"{len(manifest['failedPatients'])} patients failed; {manifest['durationSeconds']} s; {Path(out) / 'manifest.json'}")
+    click.echo(
+        f"{counts['resources']} resources read; {counts['unattributed']} unattributed, {counts['unreadable']} unreadable lines; "
+        f"{len(manifest['failedPatients'])} patients failed; {manifest['durationSeconds']} s; {Path(out) / 'manifest.json'}"
+    )

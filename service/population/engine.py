@@ -50,7 +50,9 @@ def scheduler_address(option: str | None) -> str | None:
 
 
 @contextmanager
-def open_engine(scheduler: str | None = None, workers: int | None = None, connect_timeout: float = 10.0) -> Iterator[Engine]:
+def open_engine(
+    scheduler: str | None = None, workers: int | None = None, connect_timeout: float = 10.0
+) -> Iterator[Engine]:
     """Connect to a scheduler, or start a LocalCluster of single-threaded worker processes (one per core)."""
     from distributed import Client, LocalCluster  # noqa: PLC0415 - Dask is imported only by the population mode
 
@@ -61,12 +63,19 @@ def open_engine(scheduler: str | None = None, workers: int | None = None, connec
             try:
                 client = Client(address, timeout=f"{connect_timeout}s")
             except (OSError, TimeoutError, ValueError) as exc:
-                raise EngineError(f"the Dask scheduler {address} cannot be reached ({type(exc).__name__}: {exc})") from exc
+                raise EngineError(
+                    f"the Dask scheduler {address} cannot be reached ({type(exc).__name__}: {exc})"
+                ) from exc
         else:
             # Processes, one thread each: the evaluator is pure Python and holds the GIL. The scheduler always serves HTTP;
             # ":0" takes a free port instead of warning about a busy 8787.
-            cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True, dashboard_address=":0",
-                                   silence_logs=logging.ERROR)
+            cluster = LocalCluster(
+                n_workers=workers or os.cpu_count() or 1,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=":0",
+                silence_logs=logging.ERROR,
+            )
             client = Client(cluster)
             address = "local"
         try:
@@ -79,15 +88,29 @@ def open_engine(scheduler: str | None = None, workers: int | None = None, connec
             cluster.close()
 
 
-def run_tasks(engine: Engine, function: Callable[..., dict[str, Any]], calls: Sequence[tuple[Any, ...]], name: str,
-              on_result: Callable[[dict[str, Any]], None], cancel: threading.Event | None = None) -> list[dict[str, Any]]:
+def run_tasks(
+    engine: Engine,
+    function: Callable[..., dict[str, Any]],
+    calls: Sequence[tuple[Any, ...]],
+    name: str,
+    on_result: Callable[[dict[str, Any]], None],
+    cancel: threading.Event | None = None,
+) -> list[dict[str, Any]]:
     """Run ``function(*call)`` for every call on the cluster, calling ``on_result`` as each finishes; EngineError on a failed task."""
     from distributed import as_completed  # noqa: PLC0415
 
     if not calls:
         return []
-    futures = [engine.client.submit(function, *call, key=f"{name}-{i}-{os.getpid()}-{id(calls)}", pure=False, retries=TASK_RETRIES)
-               for i, call in enumerate(calls)]
+    futures = [
+        engine.client.submit(
+            function,
+            *call,
+            key=f"{name}-{i}-{os.getpid()}-{id(calls)}",
+            pure=False,
+            retries=TASK_RETRIES,
+        )
+        for i, call in enumerate(calls)
+    ]
     results = []
     done = threading.Event()
     if cancel is not None:
@@ -106,7 +129,9 @@ def run_tasks(engine: Engine, function: Callable[..., dict[str, Any]], calls: Se
             try:
                 result = future.result()
             except Exception as exc:  # noqa: BLE001 - a task's own error, or a worker lost more often than the retries allow
-                raise EngineError(f"a {name} task failed: {type(exc).__name__}: {str(exc)[:300]}") from exc
+                raise EngineError(
+                    f"a {name} task failed: {type(exc).__name__}: {str(exc)[:300]}"
+                ) from exc
             results.append(result)
             on_result(result)
     finally:

@@ -16,7 +16,9 @@ import requests
 
 from service.errors import FhirError
 from service.fhir.client import TEMPORARY_STATUS, FhirClient
-from service.fhir.client import _outcome_text as outcome_text  # the client's own OperationOutcome quoting, reused, not forked
+from service.fhir.client import (
+    _outcome_text as outcome_text,
+)  # the client's own OperationOutcome quoting, reused, not forked
 from service.fhir.client import _retry_after as retry_after
 
 log = logging.getLogger(__name__)
@@ -48,8 +50,15 @@ class BulkExporter:
     sleep: Callable[[float], None] = time.sleep
     max_wait: float = 3600.0  # seconds a job may take before the screen gives up
 
-    def export(self, dest: Path, types: list[str], group: str | None = None, level: str = "patient", since: str | None = None,
-               on_progress: Callable[[str], None] | None = None) -> ExportResult:
+    def export(
+        self,
+        dest: Path,
+        types: list[str],
+        group: str | None = None,
+        level: str = "patient",
+        since: str | None = None,
+        on_progress: Callable[[str], None] | None = None,
+    ) -> ExportResult:
         """Kick off an export, wait for it and download its files into ``dest``."""
         status_url = self.kick_off(types, group, level, since)
         try:
@@ -61,20 +70,35 @@ class BulkExporter:
 
     def kick_off(self, types: list[str], group: str | None, level: str, since: str | None) -> str:
         """Start the job; return its status URL (Content-Location)."""
-        path = f"Group/{group}/$export" if group else "Patient/$export" if level == "patient" else "$export"
+        path = (
+            f"Group/{group}/$export"
+            if group
+            else "Patient/$export"
+            if level == "patient"
+            else "$export"
+        )
         params = [("_type", ",".join(types)), ("_outputFormat", NDJSON)]
         if since:
             params.append(("_since", since))
         what = f"{path} kick-off"
-        response = self._send("GET", urljoin(self.client.base_url, path), what, params=params, prefer=True)
+        response = self._send(
+            "GET", urljoin(self.client.base_url, path), what, params=params, prefer=True
+        )
         if response.status_code != 202:
-            raise ExportError(f"{what}: {response.status_code} {outcome_text(response)}".rstrip(), http_status=response.status_code)
+            raise ExportError(
+                f"{what}: {response.status_code} {outcome_text(response)}".rstrip(),
+                http_status=response.status_code,
+            )
         location = response.headers.get("Content-Location")
         if not location:
-            raise ExportError(f"{what}: the server accepted the job but sent no Content-Location to poll")
+            raise ExportError(
+                f"{what}: the server accepted the job but sent no Content-Location to poll"
+            )
         return urljoin(self.client.base_url, location)
 
-    def poll(self, status_url: str, on_progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+    def poll(
+        self, status_url: str, on_progress: Callable[[str], None] | None = None
+    ) -> dict[str, Any]:
         """Poll the status URL until the manifest; ExportError quoting the server when the job failed."""
         deadline = time.monotonic() + self.max_wait
         while True:
@@ -83,12 +107,19 @@ class BulkExporter:
                 try:
                     manifest = orjson.loads(response.content)
                 except orjson.JSONDecodeError as exc:
-                    raise ExportError("export status: the completed job's manifest is not JSON") from exc
+                    raise ExportError(
+                        "export status: the completed job's manifest is not JSON"
+                    ) from exc
                 if not isinstance(manifest, dict) or not isinstance(manifest.get("output"), list):
-                    raise ExportError("export status: the completed job's manifest has no output list")
+                    raise ExportError(
+                        "export status: the completed job's manifest has no output list"
+                    )
                 return manifest
             if response.status_code not in (202, 429):
-                raise ExportError(f"the export job failed: {response.status_code} {outcome_text(response)}".rstrip(), http_status=response.status_code)
+                raise ExportError(
+                    f"the export job failed: {response.status_code} {outcome_text(response)}".rstrip(),
+                    http_status=response.status_code,
+                )
             if on_progress and response.headers.get("X-Progress"):
                 on_progress(response.headers["X-Progress"][:100])
             wait = retry_after(response.headers.get("Retry-After"))
@@ -111,10 +142,18 @@ class BulkExporter:
                 raise ExportError("export manifest: an output entry has no type or url")
             seq += 1
             path = dest / f"{rtype}.{seq}.ndjson"
-            response = self._send("GET", urljoin(self.client.base_url, url), f"download of the {rtype} file", accept=NDJSON,
-                                  auth=bool(manifest.get("requiresAccessToken", True)), stream=True)
+            response = self._send(
+                "GET",
+                urljoin(self.client.base_url, url),
+                f"download of the {rtype} file",
+                accept=NDJSON,
+                auth=bool(manifest.get("requiresAccessToken", True)),
+                stream=True,
+            )
             if response.status_code != 200:
-                raise ExportError(f"download of the {rtype} file: {response.status_code} {outcome_text(response)}".rstrip())
+                raise ExportError(
+                    f"download of the {rtype} file: {response.status_code} {outcome_text(response)}".rstrip()
+                )
             tmp = path.with_suffix(".part")
             with tmp.open("wb") as handle:
                 for chunk in response.iter_content(1 << 20):
@@ -130,8 +169,13 @@ class BulkExporter:
             url = item.get("url") if isinstance(item, dict) else None
             if not isinstance(url, str):
                 continue
-            response = self._send("GET", urljoin(self.client.base_url, url), "download of the export's errors", accept=NDJSON,
-                                  auth=bool(manifest.get("requiresAccessToken", True)))
+            response = self._send(
+                "GET",
+                urljoin(self.client.base_url, url),
+                "download of the export's errors",
+                accept=NDJSON,
+                auth=bool(manifest.get("requiresAccessToken", True)),
+            )
             for line in response.content.splitlines():
                 try:
                     outcome = orjson.loads(line)
@@ -139,8 +183,15 @@ class BulkExporter:
                     problems.append("an error file line is not JSON")
                     continue
                 for issue in outcome.get("issue") or [] if isinstance(outcome, dict) else []:
-                    text = issue.get("diagnostics") or (issue.get("details") or {}).get("text") or issue.get("code") or "no details"
-                    (problems if issue.get("severity") in ("error", "fatal") else result.warnings).append(str(text)[:200])
+                    text = (
+                        issue.get("diagnostics")
+                        or (issue.get("details") or {}).get("text")
+                        or issue.get("code")
+                        or "no details"
+                    )
+                    (
+                        problems if issue.get("severity") in ("error", "fatal") else result.warnings
+                    ).append(str(text)[:200])
         return problems
 
     def _delete(self, status_url: str) -> None:
@@ -149,8 +200,17 @@ class BulkExporter:
         except (FhirError, requests.RequestException) as exc:
             log.info("export cancel failed: %s", type(exc).__name__)
 
-    def _send(self, method: str, url: str, what: str, params: list[tuple[str, str]] | None = None, accept: str = "application/fhir+json",
-              prefer: bool = False, auth: bool = True, stream: bool = False) -> requests.Response:
+    def _send(
+        self,
+        method: str,
+        url: str,
+        what: str,
+        params: list[tuple[str, str]] | None = None,
+        accept: str = "application/fhir+json",
+        prefer: bool = False,
+        auth: bool = True,
+        stream: bool = False,
+    ) -> requests.Response:
         """One request with the client's session, credentials and retry settings; temporary failures are retried."""
         client = self.client
         assert client.session is not None  # noqa: S101 - FhirClient sets it
@@ -166,21 +226,41 @@ class BulkExporter:
                 headers["Prefer"] = "respond-async"
             delay = client.settings.backoff * 2 ** (attempt - 1) * (0.5 + random.random() / 2)  # noqa: S311 - jitter
             try:
-                response = client.session.request(method, url, params=params, headers=headers, timeout=client.settings.timeout,
-                                                  allow_redirects=False, stream=stream)
+                response = client.session.request(
+                    method,
+                    url,
+                    params=params,
+                    headers=headers,
+                    timeout=client.settings.timeout,
+                    allow_redirects=False,
+                    stream=stream,
+                )
             except (requests.Timeout, requests.ConnectionError) as exc:
                 last = f"connection failed ({type(exc).__name__})"
             else:
-                if response.status_code == 401 and send_auth and client.auth.refreshable and not refreshed:
+                if (
+                    response.status_code == 401
+                    and send_auth
+                    and client.auth.refreshable
+                    and not refreshed
+                ):
                     refreshed, attempt = True, attempt - 1
                     client.auth.invalidate()
                     continue
                 if response.status_code in (401, 403):
-                    raise ExportError(f"{what}: the FHIR server refused the service's credentials ({response.status_code})",
-                                      http_status=response.status_code)
+                    raise ExportError(
+                        f"{what}: the FHIR server refused the service's credentials ({response.status_code})",
+                        http_status=response.status_code,
+                    )
                 # The last try's answer goes back to the caller, which quotes the server's OperationOutcome.
-                polled = response.status_code == 429 and what == "export status"  # poll() waits out a 429 itself
-                if response.status_code not in TEMPORARY_STATUS or attempt >= client.settings.tries or polled:
+                polled = (
+                    response.status_code == 429 and what == "export status"
+                )  # poll() waits out a 429 itself
+                if (
+                    response.status_code not in TEMPORARY_STATUS
+                    or attempt >= client.settings.tries
+                    or polled
+                ):
                     return response
                 last = str(response.status_code)
                 wait = retry_after(response.headers.get("Retry-After"))

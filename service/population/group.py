@@ -9,12 +9,16 @@ import orjson
 from service.population.worklist import CANDIDATE_VERDICTS, rank_key
 
 
-def candidate_group(trial_id: str, run_id: str, as_of: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
+def candidate_group(
+    trial_id: str, run_id: str, as_of: str, rows: list[dict[str, Any]]
+) -> dict[str, Any]:
     """Build the Group a coordinator can load back into the EHR; raises pydantic's ValidationError if it is not valid R4."""
     from fhir.resources.R4B.group import Group  # noqa: PLC0415 - 2 s of import, paid by screens only, not by app start-up
 
-    members = [{"entity": {"reference": f"Patient/{row['patientId']}"}, "inactive": False}
-               for row in sorted((r for r in rows if r["verdict"] in CANDIDATE_VERDICTS), key=rank_key)]
+    members = [
+        {"entity": {"reference": f"Patient/{row['patientId']}"}, "inactive": False}
+        for row in sorted((r for r in rows if r["verdict"] in CANDIDATE_VERDICTS), key=rank_key)
+    ]
     body: dict[str, Any] = {
         "resourceType": "Group",
         "id": f"{run_id}-{trial_id}".lower()[:64],

@@ -53,7 +53,13 @@ def list_inputs(url: str, wanted: set[str] | None = None) -> list[InputFile]:
             continue
         if wanted is not None and match["type"] not in wanted:
             continue
-        files.append(InputFile(fs.unstrip_protocol(entry["name"]), match["type"], int(entry.get("size") or 0)))
+        files.append(
+            InputFile(
+                fs.unstrip_protocol(entry["name"]), match["type"], int(entry.get("size") or 0)
+            )
+        )
     if not files:
-        raise InputError(f"the input {url!r} holds no Bulk Data NDJSON file (Type.ndjson, Type.N.ndjson, .gz)")
+        raise InputError(
+            f"the input {url!r} holds no Bulk Data NDJSON file (Type.ndjson, Type.N.ndjson, .gz)"
+        )
     return sorted(files, key=lambda f: f.url)

@@ -45,9 +45,13 @@ class Jobs:
         with self._lock:
             running = [j for j in self._jobs.values() if j.thread.is_alive()]
             if len(running) >= self.max_running:
-                raise TooManyScreens(f"{len(running)} screen(s) already running; try again when it finishes")
+                raise TooManyScreens(
+                    f"{len(running)} screen(s) already running; try again when it finishes"
+                )
             cancel = threading.Event()
-            thread = threading.Thread(target=self._run, args=(options, cancel), name=f"screen-{run_id}", daemon=True)
+            thread = threading.Thread(
+                target=self._run, args=(options, cancel), name=f"screen-{run_id}", daemon=True
+            )
             self._jobs[run_id] = Job(thread, cancel)
             thread.start()
 
@@ -58,7 +62,11 @@ class Jobs:
             log.warning("population screen stopped: %s", exc.code)  # the manifest holds the message
         except Exception as exc:
             # As the request handler does: the type and frames, not the message (it can quote a patient's record).
-            log.error("population screen failed: %s\n%s", type(exc).__name__, "".join(traceback.format_tb(exc.__traceback__)).rstrip())
+            log.error(
+                "population screen failed: %s\n%s",
+                type(exc).__name__,
+                "".join(traceback.format_tb(exc.__traceback__)).rstrip(),
+            )
 
     def manifest(self, run_id: str) -> dict[str, Any] | None:
         """Return a run's manifest, or None when there is no such run."""

@@ -31,8 +31,11 @@ def utc_now() -> str:
 
 def value_set_versions(book: Rulebook) -> dict[str, str]:
     """Return a content digest per value set (the rule files carry no version numbers of their own)."""
-    return {name: "sha256:" + hashlib.sha256(orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)).hexdigest()[:12]
-            for name, doc in sorted(book.value_set_documents.items())}
+    return {
+        name: "sha256:"
+        + hashlib.sha256(orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)).hexdigest()[:12]
+        for name, doc in sorted(book.value_set_documents.items())
+    }
 
 
 class Manifest:
@@ -44,17 +47,34 @@ class Manifest:
         self._clock = time.monotonic()
 
     @classmethod
-    def start(cls, run_dir: Path, run_id: str, book: Rulebook, as_of: str, trials: list[str], input_: dict[str, Any],
-              previous: str | None) -> Manifest:
+    def start(
+        cls,
+        run_dir: Path,
+        run_id: str,
+        book: Rulebook,
+        as_of: str,
+        trials: list[str],
+        input_: dict[str, Any],
+        previous: str | None,
+    ) -> Manifest:
         """Create (or, on a rerun, reopen) the manifest with status running."""
         path = run_dir / "manifest.json"
         old = read_json(path) if path.exists() else {}
         body: dict[str, Any] = {
-            "runId": run_id, "status": "running", "rulesVersion": book.version, "valueSetVersions": value_set_versions(book),
-            "asOf": as_of, "trials": trials, "input": {**old.get("input", {}), **input_},
-            "counts": {"patients": 0, "resources": 0, "unattributed": 0, "unreadable": 0}, "failedPatients": [],
-            "startedAt": old.get("startedAt") or utc_now(), "finishedAt": None, "durationSeconds": None,
-            "engine": {"name": "dask", "scheduler": None, "workers": 0}, "progress": {"bucketsDone": 0, "buckets": 0, "patientsEvaluated": 0},
+            "runId": run_id,
+            "status": "running",
+            "rulesVersion": book.version,
+            "valueSetVersions": value_set_versions(book),
+            "asOf": as_of,
+            "trials": trials,
+            "input": {**old.get("input", {}), **input_},
+            "counts": {"patients": 0, "resources": 0, "unattributed": 0, "unreadable": 0},
+            "failedPatients": [],
+            "startedAt": old.get("startedAt") or utc_now(),
+            "finishedAt": None,
+            "durationSeconds": None,
+            "engine": {"name": "dask", "scheduler": None, "workers": 0},
+            "progress": {"bucketsDone": 0, "buckets": 0, "patientsEvaluated": 0},
         }
         if previous:
             body["previousRun"] = previous
@@ -69,7 +89,11 @@ class Manifest:
 
     def finish(self, status: str, error: str | None = None) -> None:
         """Mark the run completed, failed or cancelled, with its end time and duration."""
-        self.body.update(status=status, finishedAt=utc_now(), durationSeconds=round(time.monotonic() - self._clock, 2))
+        self.body.update(
+            status=status,
+            finishedAt=utc_now(),
+            durationSeconds=round(time.monotonic() - self._clock, 2),
+        )
         if error:
             self.body["error"] = error
         self.save()

@@ -23,8 +23,17 @@ def _rows(paths: Iterable[Path]) -> Iterator[dict[str, Any]]:
         yield from read_rows(path)
 
 
-def write_outputs(run_dir: Path, book: Rulebook, trial_ids: list[str], run_id: str, as_of: str, bucket_results: list[Path],
-                  previous: dict[str, Any] | None, previous_dir: Path | None, reevaluated: set[str] | None) -> dict[str, Any]:
+def write_outputs(
+    run_dir: Path,
+    book: Rulebook,
+    trial_ids: list[str],
+    run_id: str,
+    as_of: str,
+    bucket_results: list[Path],
+    previous: dict[str, Any] | None,
+    previous_dir: Path | None,
+    reevaluated: set[str] | None,
+) -> dict[str, Any]:
     """Merge the buckets (and, re-screening, the previous run's untouched rows) and write every output; return manifest members."""
     attrition = {t: Attrition(book.trials[t]) for t in trial_ids}
     candidates: dict[str, list[dict[str, Any]]] = {t: [] for t in trial_ids}
@@ -34,7 +43,11 @@ def write_outputs(run_dir: Path, book: Rulebook, trial_ids: list[str], run_id: s
     sources: list[Iterable[dict[str, Any]]] = [_rows(bucket_results)]
     if previous_dir is not None and reevaluated is not None:
         # Patients the re-screen did not touch keep the previous run's rows (same rules, facts still valid).
-        old = (r for r in read_rows(previous_dir / "results.ndjson") if r["patientId"] not in reevaluated and r["trialId"] in attrition)
+        old = (
+            r
+            for r in read_rows(previous_dir / "results.ndjson")
+            if r["patientId"] not in reevaluated and r["trialId"] in attrition
+        )
         sources.append(old)
     tmp = run_dir / "results.ndjson.part"
     with tmp.open("wb") as out:
@@ -52,12 +65,27 @@ def write_outputs(run_dir: Path, book: Rulebook, trial_ids: list[str], run_id: s
     for trial_id in trial_ids:
         folder = run_dir / "trials" / trial_id
         write_json(folder / "attrition.json", attrition[trial_id].to_json())
-        write_atomic(folder / "worklist.csv", worklist_csv(book.trials[trial_id], candidates[trial_id]).encode())
-        write_json(folder / "group.json", candidate_group(trial_id, run_id, as_of, candidates[trial_id]))
-    extra: dict[str, Any] = {"outputs": {"results": "results.ndjson", "trials": {t: {"attrition": f"trials/{t}/attrition.json",
-                                                                                  "worklist": f"trials/{t}/worklist.csv",
-                                                                                  "group": f"trials/{t}/group.json"} for t in trial_ids}},
-                            "summary": verdicts}
+        write_atomic(
+            folder / "worklist.csv",
+            worklist_csv(book.trials[trial_id], candidates[trial_id]).encode(),
+        )
+        write_json(
+            folder / "group.json", candidate_group(trial_id, run_id, as_of, candidates[trial_id])
+        )
+    extra: dict[str, Any] = {
+        "outputs": {
+            "results": "results.ndjson",
+            "trials": {
+                t: {
+                    "attrition": f"trials/{t}/attrition.json",
+                    "worklist": f"trials/{t}/worklist.csv",
+                    "group": f"trials/{t}/group.json",
+                }
+                for t in trial_ids
+            },
+        },
+        "summary": verdicts,
+    }
     if previous is not None and previous_dir is not None:
         before = ({k: r[k] for k in SLIM} for r in read_rows(previous_dir / "results.ndjson"))
         evaluated = reevaluated if reevaluated is not None else {r["patientId"] for r in after}

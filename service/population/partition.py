@@ -58,7 +58,11 @@ def bucket_of(key: str, buckets: int) -> int:
 def patient_key(resource: dict[str, Any]) -> str | None:
     """Return the ``Patient/id`` key a resource belongs to (a Patient's own), or None."""
     if resource.get("resourceType") == "Patient":
-        return f"Patient/{resource['id']}" if isinstance(resource.get("id"), str) and resource["id"] else None
+        return (
+            f"Patient/{resource['id']}"
+            if isinstance(resource.get("id"), str) and resource["id"]
+            else None
+        )
     return subject_key(resource)
 
 
@@ -103,7 +107,9 @@ def partition_file(source: InputFile, task: int, parts_dir: str, buckets: int) -
             else:
                 key = patient_key(resource)
                 if key is None:
-                    stats.note("unattributed", number, f"{resource['resourceType']} points to no Patient")
+                    stats.note(
+                        "unattributed", number, f"{resource['resourceType']} points to no Patient"
+                    )
                     continue
                 if resource["resourceType"] == "Patient":
                     keys.add(key)

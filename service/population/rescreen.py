@@ -37,10 +37,19 @@ def changed_patients(files: Iterable[Path]) -> set[str]:
 
 def expiring_patients(rows: Iterable[dict[str, Any]], as_of: date) -> set[str]:
     """Return the patients some result of which stops holding by the new as-of date (a window ran out, an age changed)."""
-    return {row["patientId"] for row in rows if row.get("validUntil") and date.fromisoformat(row["validUntil"]) < as_of}
+    return {
+        row["patientId"]
+        for row in rows
+        if row.get("validUntil") and date.fromisoformat(row["validUntil"]) < as_of
+    }
 
 
-def diff(previous_run: str, before: Iterable[dict[str, Any]], after: Iterable[dict[str, Any]], evaluated: set[str]) -> dict[str, Any]:
+def diff(
+    previous_run: str,
+    before: Iterable[dict[str, Any]],
+    after: Iterable[dict[str, Any]],
+    evaluated: set[str],
+) -> dict[str, Any]:
     """Compare two runs' rows: new candidates, those who dropped out and why, and every changed verdict."""
     old = {(r["patientId"], r["trialId"]): r for r in before}
     new_candidates, dropped, changed = [], [], []
@@ -49,10 +58,31 @@ def diff(previous_run: str, before: Iterable[dict[str, Any]], after: Iterable[di
         was = prior is not None and prior["verdict"] in CANDIDATE_VERDICTS
         now = row["verdict"] in CANDIDATE_VERDICTS
         if now and not was:
-            new_candidates.append({"patientId": key[0], "trialId": key[1], "verdict": row["verdict"]})
+            new_candidates.append(
+                {"patientId": key[0], "trialId": key[1], "verdict": row["verdict"]}
+            )
         elif was and not now:
-            dropped.append({"patientId": key[0], "trialId": key[1], "why": "now fails " + ", ".join(row["failed"]), "failed": row["failed"]})
+            dropped.append(
+                {
+                    "patientId": key[0],
+                    "trialId": key[1],
+                    "why": "now fails " + ", ".join(row["failed"]),
+                    "failed": row["failed"],
+                }
+            )
         if prior is None or prior["verdict"] != row["verdict"]:
-            changed.append({"patientId": key[0], "trialId": key[1], "from": prior["verdict"] if prior else None, "to": row["verdict"]})
-    return {"previousRun": previous_run, "newCandidates": new_candidates, "droppedOut": dropped, "verdictChanges": changed,
-            "reevaluatedPatients": sorted(evaluated)}
+            changed.append(
+                {
+                    "patientId": key[0],
+                    "trialId": key[1],
+                    "from": prior["verdict"] if prior else None,
+                    "to": row["verdict"],
+                }
+            )
+    return {
+        "previousRun": previous_run,
+        "newCandidates": new_candidates,
+        "droppedOut": dropped,
+        "verdictChanges": changed,
+        "reevaluatedPatients": sorted(evaluated),
+    }

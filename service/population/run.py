@@ -38,7 +38,9 @@ class ScreenOptions:
     since_previous: Path | None = None
     rules_dir: str | None = None
     bucket_bytes: int = partition.DEFAULT_BUCKET_BYTES
-    config: Mapping[str, Any] = field(default_factory=dict)  # ELIGIBILITY_FHIR_* settings for the export client
+    config: Mapping[str, Any] = field(
+        default_factory=dict
+    )  # ELIGIBILITY_FHIR_* settings for the export client
     connect_timeout: float = 10.0  # seconds to reach a given scheduler
 
 
@@ -61,8 +63,12 @@ class Progress:
 Reporter = Callable[[Progress], None]
 
 
-def run_screen(options: ScreenOptions, report: Reporter | None = None, cancel: threading.Event | None = None,
-               book: Rulebook | None = None) -> dict[str, Any]:
+def run_screen(
+    options: ScreenOptions,
+    report: Reporter | None = None,
+    cancel: threading.Event | None = None,
+    book: Rulebook | None = None,
+) -> dict[str, Any]:
     """Run (or resume) a screen in ``options.out``; return the finished manifest. EligibilityError names what stopped it."""
     report = report or (lambda _p: None)
     book = book or load_rulebook(options.rules_dir or DEFAULT_RULES_DIR)
@@ -75,15 +81,31 @@ def run_screen(options: ScreenOptions, report: Reporter | None = None, cancel: t
     run_dir = options.out
     run_dir.mkdir(parents=True, exist_ok=True)
     run_id = run_dir.name
-    previous = read_json(options.since_previous / "manifest.json") if options.since_previous else None
+    previous = (
+        read_json(options.since_previous / "manifest.json") if options.since_previous else None
+    )
     if previous is not None and previous.get("status") != "completed":
-        raise InputError(f"the previous run {previous.get('runId')} is {previous.get('status')}, not completed")
+        raise InputError(
+            f"the previous run {previous.get('runId')} is {previous.get('status')}, not completed"
+        )
     if options.ndjson:
-        list_inputs(options.ndjson)  # an unreadable input stops here, before a cluster is started for nothing
+        list_inputs(
+            options.ndjson
+        )  # an unreadable input stops here, before a cluster is started for nothing
     kind = "ndjson" if options.ndjson else "fhir"
-    manifest = Manifest.start(run_dir, run_id, book, options.as_of.isoformat(), trial_ids,
-                              {"kind": kind, "url": options.ndjson or options.fhir_base_url, **({"group": options.group} if options.group else {})},
-                              previous.get("runId") if previous else None)
+    manifest = Manifest.start(
+        run_dir,
+        run_id,
+        book,
+        options.as_of.isoformat(),
+        trial_ids,
+        {
+            "kind": kind,
+            "url": options.ndjson or options.fhir_base_url,
+            **({"group": options.group} if options.group else {}),
+        },
+        previous.get("runId") if previous else None,
+    )
     progress = Progress()
     try:
         with open_engine(options.scheduler, options.workers, options.connect_timeout) as engine:
@@ -104,10 +126,22 @@ def run_screen(options: ScreenOptions, report: Reporter | None = None, cancel: t
     return manifest.body
 
 
-def _run(options: ScreenOptions, book: Rulebook, trial_ids: list[str], manifest: Manifest, engine: Engine, previous: dict[str, Any] | None,
-         progress: Progress, report: Reporter, cancel: threading.Event | None) -> None:
+def _run(
+    options: ScreenOptions,
+    book: Rulebook,
+    trial_ids: list[str],
+    manifest: Manifest,
+    engine: Engine,
+    previous: dict[str, Any] | None,
+    progress: Progress,
+    report: Reporter,
+    cancel: threading.Event | None,
+) -> None:
     run_dir = options.out
-    types = sorted({"Patient", "Medication"} | {t for tid in trial_ids for t in book.resource_types_for(book.trials[tid])})
+    types = sorted(
+        {"Patient", "Medication"}
+        | {t for tid in trial_ids for t in book.resource_types_for(book.trials[tid])}
+    )
     progress.phase = "input"
     report(progress)
 
@@ -120,16 +154,30 @@ def _run(options: ScreenOptions, book: Rulebook, trial_ids: list[str], manifest:
     files = list_inputs(source.url, set(types))
     plan_path = run_dir / "plan.json"
     # A rerun keeps the first attempt's bucket count: finished buckets are only valid for it.
-    plan = read_json(plan_path) if plan_path.exists() else {"buckets": partition.bucket_count(sum(f.size for f in files), options.bucket_bytes)}
+    plan = (
+        read_json(plan_path)
+        if plan_path.exists()
+        else {"buckets": partition.bucket_count(sum(f.size for f in files), options.bucket_bytes)}
+    )
     write_json(plan_path, plan)
     buckets = int(plan["buckets"])
     parts, results = run_dir / "parts", run_dir / "results"
     progress.phase, progress.buckets = "partition", buckets
     report(progress)
-    maps = run_tasks(engine, partition.partition_file, [(f, i, str(parts), buckets) for i, f in enumerate(files)], "partition",
-                     lambda _r: report(progress), cancel)
-    counts = {"patients": 0, "resources": sum(m["resources"] for m in maps), "unattributed": sum(m["unattributed"] for m in maps),
-              "unreadable": sum(m["unreadable"] for m in maps)}
+    maps = run_tasks(
+        engine,
+        partition.partition_file,
+        [(f, i, str(parts), buckets) for i, f in enumerate(files)],
+        "partition",
+        lambda _r: report(progress),
+        cancel,
+    )
+    counts = {
+        "patients": 0,
+        "resources": sum(m["resources"] for m in maps),
+        "unattributed": sum(m["unattributed"] for m in maps),
+        "unreadable": sum(m["unreadable"] for m in maps),
+    }
     manifest.update(counts=counts, inputIssues=[s for m in maps for s in m["samples"]][:100])
     progress.phase = "evaluate"
     report(progress)
@@ -139,11 +187,27 @@ def _run(options: ScreenOptions, book: Rulebook, trial_ids: list[str], manifest:
         progress.buckets_done += 1
         progress.patients += stats["patients"]
         failed.extend(stats["failedPatients"])
-        manifest.update(progress={"bucketsDone": progress.buckets_done, "buckets": buckets, "patientsEvaluated": progress.patients})
+        manifest.update(
+            progress={
+                "bucketsDone": progress.buckets_done,
+                "buckets": buckets,
+                "patientsEvaluated": progress.patients,
+            }
+        )
         report(progress)
 
-    calls = [(b, str(parts), str(results), str(options.rules_dir or DEFAULT_RULES_DIR), trial_ids, options.as_of.isoformat(), buckets)
-             for b in range(buckets)]
+    calls = [
+        (
+            b,
+            str(parts),
+            str(results),
+            str(options.rules_dir or DEFAULT_RULES_DIR),
+            trial_ids,
+            options.as_of.isoformat(),
+            buckets,
+        )
+        for b in range(buckets)
+    ]
     stats = run_tasks(engine, bucket_task.evaluate_bucket, calls, "bucket", bucket_done, cancel)
     # Resources whose Patient is missing reach the buckets (routed by their reference) and are counted there.
     counts["patients"] = sum(s["patients"] for s in stats)
@@ -153,7 +217,16 @@ def _run(options: ScreenOptions, book: Rulebook, trial_ids: list[str], manifest:
     progress.phase = "write"
     report(progress)
     done = [bucket_task.result_path(results, b) for b in range(buckets)]
-    extra = write_outputs(run_dir, book, trial_ids, manifest.body["runId"], options.as_of.isoformat(), done, previous, options.since_previous,
-                          source.reevaluated)
+    extra = write_outputs(
+        run_dir,
+        book,
+        trial_ids,
+        manifest.body["runId"],
+        options.as_of.isoformat(),
+        done,
+        previous,
+        options.since_previous,
+        source.reevaluated,
+    )
     manifest.update(**extra)
     shutil.rmtree(parts, ignore_errors=True)

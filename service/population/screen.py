@@ -11,13 +11,20 @@ from service.record import PatientRecord
 from service.rulebook import Rulebook, Trial
 
 
-def row_from_criteria(trial_id: str, items: list[dict[str, Any]], to_obtain: list[str]) -> dict[str, Any]:
+def row_from_criteria(
+    trial_id: str, items: list[dict[str, Any]], to_obtain: list[str]
+) -> dict[str, Any]:
     """Summarise criterion statuses (``id``, ``kind``, ``status``) as a results row; shared by the fast and the full path."""
     return {
         "trialId": trial_id,
         "verdict": verdict(items),
         "counts": {status: sum(i["status"] == status for i in items) for status in STATUS_ORDER},
-        "failed": [i["id"] for i in items if (i["kind"] == "inclusion" and i["status"] == "not-met") or (i["kind"] == "exclusion" and i["status"] == "met")],
+        "failed": [
+            i["id"]
+            for i in items
+            if (i["kind"] == "inclusion" and i["status"] == "not-met")
+            or (i["kind"] == "exclusion" and i["status"] == "met")
+        ],
         "unknown": [i["id"] for i in items if i["status"] == "unknown"],
         "review": [i["id"] for i in items if i["status"] == "review"],
         "toObtain": to_obtain,
@@ -27,11 +34,15 @@ def row_from_criteria(trial_id: str, items: list[dict[str, Any]], to_obtain: lis
 def row_from_report(report: dict[str, Any]) -> dict[str, Any]:
     """Summarise a full per-patient report the same way (the reference the fast path is checked against)."""
     criteria = report["criteria"]
-    to_obtain = sorted({m for c in criteria if c["status"] == "unknown" for m in c.get("missing", [])})
+    to_obtain = sorted(
+        {m for c in criteria if c["status"] == "unknown" for m in c.get("missing", [])}
+    )
     return row_from_criteria(report["trialId"], criteria, to_obtain)
 
 
-def screen_record(book: Rulebook, trials: list[Trial], record: PatientRecord, as_of: date) -> list[dict[str, Any]]:
+def screen_record(
+    book: Rulebook, trials: list[Trial], record: PatientRecord, as_of: date
+) -> list[dict[str, Any]]:
     """Screen one record against several trials over one set of facts, through the per-patient evaluator itself.
 
     A separate status-only path saved about 13 % and drifted from the evaluator as soon as review rules grew

@@ -53,13 +53,21 @@ class Source:
 
 def fhir_client(options: ScreenOptions) -> FhirClient:
     """Build the pull mode's client (retries, bearer or SMART Backend Services) for the screen's FHIR base URL."""
-    client = client_from_config({**DEFAULTS, **options.config, "FHIR_BASE_URL": options.fhir_base_url})
+    client = client_from_config(
+        {**DEFAULTS, **options.config, "FHIR_BASE_URL": options.fhir_base_url}
+    )
     assert client is not None  # noqa: S101 - a base URL was given
     return client
 
 
-def fetch_input(options: ScreenOptions, types: list[str], run_dir: Path, previous: dict[str, Any] | None, book: Rulebook,
-                note: Callable[[str], None]) -> Source:
+def fetch_input(
+    options: ScreenOptions,
+    types: list[str],
+    run_dir: Path,
+    previous: dict[str, Any] | None,
+    book: Rulebook,
+    note: Callable[[str], None],
+) -> Source:
     """Return the run's input, exporting it first when the input is a FHIR server (a finished export is not repeated)."""
     if options.ndjson:
         # A directory holds a whole export: re-screening from one re-evaluates everyone (the diff is still written).
@@ -68,28 +76,62 @@ def fetch_input(options: ScreenOptions, types: list[str], run_dir: Path, previou
     done = run_dir / "export.json"
     if done.exists():
         saved = read_json(done)
-        return Source(str(dest), saved["transactionTime"], saved.get("request"), saved.get("since"),
-                      set(saved["reevaluated"]) if saved.get("reevaluated") is not None else None)
+        return Source(
+            str(dest),
+            saved["transactionTime"],
+            saved.get("request"),
+            saved.get("since"),
+            set(saved["reevaluated"]) if saved.get("reevaluated") is not None else None,
+        )
     client = fhir_client(options)
     exporter = BulkExporter(client)
     compartment = [t for t in types if t not in SHARED]
-    since = previous["input"].get("transactionTime") if previous and previous.get("rulesVersion") == book.version else None
+    since = (
+        previous["input"].get("transactionTime")
+        if previous and previous.get("rulesVersion") == book.version
+        else None
+    )
     if previous and since is None and previous.get("rulesVersion") == book.version:
-        raise InputError("--since-previous: the previous run has no transactionTime (it did not come from an export)")
+        raise InputError(
+            "--since-previous: the previous run has no transactionTime (it did not come from an export)"
+        )
     if since:
-        source = _since_export(options, exporter, client, compartment, previous or {}, since, dest, book, note)
+        source = _since_export(
+            options, exporter, client, compartment, previous or {}, since, dest, book, note
+        )
     else:
         result = exporter.export(dest, compartment, options.group, "patient", None, note)
-        source = Source(str(dest), result.manifest.get("transactionTime"), result.manifest.get("request"), warnings=result.warnings)
+        source = Source(
+            str(dest),
+            result.manifest.get("transactionTime"),
+            result.manifest.get("request"),
+            warnings=result.warnings,
+        )
     if SHARED & set(types):
         exporter.export(dest, sorted(SHARED & set(types)), None, "system", None, note)
-    write_json(done, {"transactionTime": source.transaction_time, "request": source.request, "since": source.since,
-                      "reevaluated": sorted(source.reevaluated) if source.reevaluated is not None else None})
+    write_json(
+        done,
+        {
+            "transactionTime": source.transaction_time,
+            "request": source.request,
+            "since": source.since,
+            "reevaluated": sorted(source.reevaluated) if source.reevaluated is not None else None,
+        },
+    )
     return source
 
 
-def _since_export(options: ScreenOptions, exporter: BulkExporter, client: FhirClient, types: list[str], previous: dict[str, Any], since: str,
-                  dest: Path, book: Rulebook, note: Callable[[str], None]) -> Source:
+def _since_export(
+    options: ScreenOptions,
+    exporter: BulkExporter,
+    client: FhirClient,
+    types: list[str],
+    previous: dict[str, Any],
+    since: str,
+    dest: Path,
+    book: Rulebook,
+    note: Callable[[str], None],
+) -> Source:
     """Export what changed since the previous run, then fetch the whole record of every changed or expiring patient."""
     delta = dest.parent / "since"
     result = exporter.export(delta, types, options.group, "patient", since, note)
@@ -110,14 +152,27 @@ def _since_export(options: ScreenOptions, exporter: BulkExporter, client: FhirCl
     dest.mkdir(parents=True, exist_ok=True)
     for rtype, items in lines.items():
         (dest / f"{rtype}.ndjson").write_bytes(b"".join(items))
-    return Source(str(dest), result.manifest.get("transactionTime"), result.manifest.get("request"), since, selected, result.warnings)
+    return Source(
+        str(dest),
+        result.manifest.get("transactionTime"),
+        result.manifest.get("request"),
+        since,
+        selected,
+        result.warnings,
+    )
 
 
-def _add_record(lines: dict[str, list[bytes]], patient: dict[str, Any], resources: dict[str, list[dict[str, Any]]], failed: dict[str, str]) -> None:
+def _add_record(
+    lines: dict[str, list[bytes]],
+    patient: dict[str, Any],
+    resources: dict[str, list[dict[str, Any]]],
+    failed: dict[str, str],
+) -> None:
     if failed:
         # A search that failed now would silently become "no data" once written as NDJSON: stop instead.
-        raise InputError(f"re-screening: a search failed while fetching a changed record ({'; '.join(sorted(failed.values()))[:300]})")
+        raise InputError(
+            f"re-screening: a search failed while fetching a changed record ({'; '.join(sorted(failed.values()))[:300]})"
+        )
     lines.setdefault("Patient", []).append(orjson.dumps(patient) + b"\n")
     for rtype, items in resources.items():
         lines.setdefault(rtype, []).extend(orjson.dumps(r) + b"\n" for r in items)
-

@@ -34,7 +34,9 @@ def _dates(resource: dict[str, Any]) -> list[date]:
 _WINDOWS: dict[tuple[int, str], tuple[bool, tuple[tuple[tuple[str, ...], int | None], ...]]] = {}
 
 
-def _windows(book: Rulebook, trial: Trial) -> tuple[bool, tuple[tuple[tuple[str, ...], int | None], ...]]:
+def _windows(
+    book: Rulebook, trial: Trial
+) -> tuple[bool, tuple[tuple[tuple[str, ...], int | None], ...]]:
     """Return (reads an age, the (resource types, lookback days) pairs) of a trial's definitions, computed once per rulebook."""
     key = (id(book), trial.id)
     if key not in _WINDOWS:
@@ -42,12 +44,16 @@ def _windows(book: Rulebook, trial: Trial) -> tuple[bool, tuple[tuple[tuple[str,
     return _WINDOWS[key]
 
 
-def _compute_windows(book: Rulebook, trial: Trial) -> tuple[bool, tuple[tuple[tuple[str, ...], int | None], ...]]:
+def _compute_windows(
+    book: Rulebook, trial: Trial
+) -> tuple[bool, tuple[tuple[tuple[str, ...], int | None], ...]]:
     names = book.definitions_for(trial)
     reads_age = any(book.definitions[n]["kind"] == "age" for n in names)
     pairs = {(book.resource_types_of(n), book.definitions[n].get("lookbackDays")) for n in names}
     kept = [(types, days) for types, days in pairs if types and types != ("Patient",)]
-    return reads_age, tuple(sorted(kept, key=lambda pair: (pair[0], -1 if pair[1] is None else pair[1])))
+    return reads_age, tuple(
+        sorted(kept, key=lambda pair: (pair[0], -1 if pair[1] is None else pair[1]))
+    )
 
 
 class RecordDates:
@@ -55,7 +61,10 @@ class RecordDates:
 
     def __init__(self, record: PatientRecord) -> None:
         self.record = record
-        self.by_type = {rtype: sorted(d for r in items for d in _dates(r)) for rtype, items in record.resources.items()}
+        self.by_type = {
+            rtype: sorted(d for r in items for d in _dates(r))
+            for rtype, items in record.resources.items()
+        }
 
     def newest(self, types: tuple[str, ...], as_of: date) -> date | None:
         """Return the newest item date on or before ``as_of`` among these types (the freshness of what the trial read)."""

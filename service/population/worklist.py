@@ -8,7 +8,17 @@ from typing import Any
 
 from service.rulebook import Trial
 
-HEADER = ["rank", "patientId", "mrn", "verdict", "unknownCount", "reviewCount", "toObtain", "reviewReasons", "newestEvidence"]
+HEADER = [
+    "rank",
+    "patientId",
+    "mrn",
+    "verdict",
+    "unknownCount",
+    "reviewCount",
+    "toObtain",
+    "reviewReasons",
+    "newestEvidence",
+]
 CANDIDATE_VERDICTS = ("eligible", "insufficient-data")
 
 
@@ -35,6 +45,17 @@ def worklist_csv(trial: Trial, rows: list[dict[str, Any]]) -> str:
     writer.writerow(HEADER)
     candidates = sorted((r for r in rows if r["verdict"] in CANDIDATE_VERDICTS), key=rank_key)
     for rank, row in enumerate(candidates, start=1):
-        writer.writerow([rank, row["patientId"], row["mrn"] or "", row["verdict"], len(row["unknown"]), len(row["review"]),
-                         "; ".join(row["toObtain"]), "; ".join(review_reasons(trial, row)), row["newestEvidence"] or ""])
+        writer.writerow(
+            [
+                rank,
+                row["patientId"],
+                row["mrn"] or "",
+                row["verdict"],
+                len(row["unknown"]),
+                len(row["review"]),
+                "; ".join(row["toObtain"]),
+                "; ".join(review_reasons(trial, row)),
+                row["newestEvidence"] or "",
+            ]
+        )
     return out.getvalue()

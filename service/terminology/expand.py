@@ -34,14 +34,27 @@ def read_definitions(valuesets_dir: Path) -> dict[str, dict[str, Any]]:
 
 def referenced_oids(documents: dict[str, dict[str, Any]]) -> set[str]:
     """Return the OIDs of the published value sets the definitions expand."""
-    return {p["oid"] for doc in documents.values() for p in doc.get("published", []) if p.get("expand", True) and "oid" in p}
+    return {
+        p["oid"]
+        for doc in documents.values()
+        for p in doc.get("published", [])
+        if p.get("expand", True) and "oid" in p
+    }
 
 
-def _entry(system: str, version: str | None, code: str, display: str, source: str) -> dict[str, Any]:
+def _entry(
+    system: str, version: str | None, code: str, display: str, source: str
+) -> dict[str, Any]:
     item: dict[str, Any] = {"system": system}
     if version:
         item["version"] = version
-    item.update({"code": code, "display": display, "extension": [{"url": SOURCE_URL, "valueString": source}]})
+    item.update(
+        {
+            "code": code,
+            "display": display,
+            "extension": [{"url": SOURCE_URL, "valueString": source}],
+        }
+    )
     return item
 
 
@@ -90,19 +103,41 @@ class Expander:
             version = None
             if system in ICD_EDITION:
                 version = self._edition(system).version
-            add(_entry(system, version, code, item.get("display", ""), item.get("source", default_source)))
+            add(
+                _entry(
+                    system,
+                    version,
+                    code,
+                    item.get("display", ""),
+                    item.get("source", default_source),
+                )
+            )
         for item in doc.get("prefixes", []):
             system = item["system"]
             if system not in ICD_EDITION:
                 continue  # ATC classes: no ATC table installs here, so the class stays a filter in compose.
-            vetoes = [e["prefix"].replace(".", "").upper() for e in doc.get("excludePrefixes", []) if e["system"] in (system, "*")]
+            vetoes = [
+                e["prefix"].replace(".", "").upper()
+                for e in doc.get("excludePrefixes", [])
+                if e["system"] in (system, "*")
+            ]
             editions = [self._edition(system)]
             if system == CM and item.get("who", True):
-                editions.append(self._edition(WHO))  # the same category in WHO ICD-10 (both URIs fold together at run time)
+                editions.append(
+                    self._edition(WHO)
+                )  # the same category in WHO ICD-10 (both URIs fold together at run time)
             for ed in editions:
                 for code, display in ed.under(item["prefix"]):
                     if not any(code.replace(".", "").startswith(v) for v in vetoes):
-                        add(_entry(ed.system, ed.version, code, display, f"{ed.package}: under {item['prefix']}"))
+                        add(
+                            _entry(
+                                ed.system,
+                                ed.version,
+                                code,
+                                display,
+                                f"{ed.package}: under {item['prefix']}",
+                            )
+                        )
         for published in doc.get("published", []):
             if not published.get("expand", True) or "oid" not in published:
                 continue
@@ -112,7 +147,11 @@ class Expander:
             unwanted = _name_pattern(published.get("displayExcludes", []))
             for system in published["systems"]:
                 for code, display in table["codes"].get(system, {}).items():
-                    if code in drop or (keep and not keep.search(display.lower())) or (unwanted and unwanted.search(display.lower())):
+                    if (
+                        code in drop
+                        or (keep and not keep.search(display.lower()))
+                        or (unwanted and unwanted.search(display.lower()))
+                    ):
                         continue
                     if system == CM:
                         code = self._edition(CM).codes.get(code, (code, display))[0]
@@ -124,7 +163,15 @@ class Expander:
             for code, display in self.vsac["rxnorm"].items():
                 text = display.lower()
                 if ingredients and ingredients.search(text) and not (route and route.search(text)):
-                    add(_entry(RXNORM, None, code, display, "RxNorm product named in VSAC eCQM 2025-05-08 (canvas 0.261.0); its name carries the ingredient"))
+                    add(
+                        _entry(
+                            RXNORM,
+                            None,
+                            code,
+                            display,
+                            "RxNorm product named in VSAC eCQM 2025-05-08 (canvas 0.261.0); its name carries the ingredient",
+                        )
+                    )
         return sorted(out.values(), key=lambda e: (e["system"], e["code"]))
 
     def compose(self, doc: dict[str, Any]) -> dict[str, Any]:
@@ -133,12 +180,36 @@ class Expander:
         exclude: list[dict[str, Any]] = []
         by_system: dict[str, list[dict[str, str]]] = {}
         for item in doc.get("codes", []):
-            by_system.setdefault(item["system"], []).append({"code": item["code"], "display": item.get("display", "")})
+            by_system.setdefault(item["system"], []).append(
+                {"code": item["code"], "display": item.get("display", "")}
+            )
         include += [{"system": s, "concept": c} for s, c in sorted(by_system.items())]
         for item in doc.get("prefixes", []):
-            include.append({"system": item["system"], "filter": [{"property": "code", "op": "regex", "value": "^" + re.escape(item["prefix"]) + ".*"}]})
+            include.append(
+                {
+                    "system": item["system"],
+                    "filter": [
+                        {
+                            "property": "code",
+                            "op": "regex",
+                            "value": "^" + re.escape(item["prefix"]) + ".*",
+                        }
+                    ],
+                }
+            )
         for item in doc.get("excludePrefixes", []):
-            exclude.append({"system": item["system"], "filter": [{"property": "code", "op": "regex", "value": "^" + re.escape(item["prefix"]) + ".*"}]})
+            exclude.append(
+                {
+                    "system": item["system"],
+                    "filter": [
+                        {
+                            "property": "code",
+                            "op": "regex",
+                            "value": "^" + re.escape(item["prefix"]) + ".*",
+                        }
+                    ],
+                }
+            )
         for published in doc.get("published", []):
             if published.get("expand", True) and "oid" in published:
                 include.append({"valueSet": [VSAC_CANONICAL + published["oid"]]})
@@ -174,7 +245,9 @@ class Expander:
         resource["expansion"] = {
             "timestamp": timestamp,
             "total": len(contains),
-            "parameter": [{"name": "used-codesystem", "valueUri": f"{s}|{v}" if v else s} for s, v in systems],
+            "parameter": [
+                {"name": "used-codesystem", "valueUri": f"{s}|{v}" if v else s} for s, v in systems
+            ],
             "contains": contains,
         }
         return resource
@@ -185,6 +258,10 @@ def _related(published: dict[str, Any]) -> dict[str, Any]:
     what = "; ".join(f"{k}: {published[k]}" for k in ("added", "removed") if published.get(k))
     label = published.get("name", "")
     ident = VSAC_CANONICAL + published["oid"] if "oid" in published else published.get("url", "")
-    return {"type": "derived-from" if published.get("expand", True) else "documentation",
-            "label": label, "display": f"{label} {published.get('version', '')}".strip() + (f" — {what}" if what else ""),
-            "resource": ident}
+    return {
+        "type": "derived-from" if published.get("expand", True) else "documentation",
+        "label": label,
+        "display": f"{label} {published.get('version', '')}".strip()
+        + (f" — {what}" if what else ""),
+        "resource": ident,
+    }

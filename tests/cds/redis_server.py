@@ -32,15 +32,32 @@ class RedisServer:
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self._log = (workdir / "redis.log").open("wb")
         self._process = subprocess.Popen(  # noqa: S603 - a fixed argument list, our own binary lookup
-            [executable, "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no", "--dir", str(workdir),
-             "--protected-mode", "yes"],
-            stdout=self._log, stderr=subprocess.STDOUT)
+            [
+                executable,
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(workdir),
+                "--protected-mode",
+                "yes",
+            ],
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
         self._wait_until_ready()
 
     def _wait_until_ready(self, seconds: float = 20.0) -> None:
         """Poll PING until the server answers; fail with its log if it exits or never answers."""
         deadline = time.monotonic() + seconds
-        with redis.Redis.from_url(self.url, socket_timeout=0.5, socket_connect_timeout=0.5) as client:
+        with redis.Redis.from_url(
+            self.url, socket_timeout=0.5, socket_connect_timeout=0.5
+        ) as client:
             while time.monotonic() < deadline:
                 if self._process.poll() is not None:
                     break

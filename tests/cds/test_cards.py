@@ -22,19 +22,31 @@ from tests.golden_cases import cases
 AS_OF = date(2026, 11, 20)
 HOOK_INSTANCE = "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea"
 TRIAL = "NCT06761417"
-LEADS = {"eligible": "Meets the computable criteria of", "insufficient-data": "May be eligible for", "ineligible": "Not eligible for"}
+LEADS = {
+    "eligible": "Meets the computable criteria of",
+    "insufficient-data": "May be eligible for",
+    "ineligible": "Not eligible for",
+}
 # CommonMark with raw HTML on, as a permissive EHR renderer would be: anything that is not escaped shows up.
 MARKDOWN = MarkdownIt("commonmark")
 
 
-def report(book: Rulebook, trial: str, case: str, bundle: dict[str, Any] | None = None) -> dict[str, Any]:
+def report(
+    book: Rulebook, trial: str, case: str, bundle: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The report of a fixture case for its trial (or of `bundle`, a changed copy of it)."""
-    return evaluate_trial(book, book.trials[trial], record_from_bundle(bundle or fixture_bundle(trial, case)), AS_OF)
+    return evaluate_trial(
+        book, book.trials[trial], record_from_bundle(bundle or fixture_bundle(trial, case)), AS_OF
+    )
 
 
-def card_of(book: Rulebook, rep: dict[str, Any], hook_instance: str = HOOK_INSTANCE) -> dict[str, Any]:
+def card_of(
+    book: Rulebook, rep: dict[str, Any], hook_instance: str = HOOK_INSTANCE
+) -> dict[str, Any]:
     """The one card of a report, shown whatever its verdict."""
-    (card,) = cards_for([rep], hook_instance, {t.id: t.url for t in book.trials.values()}, show_ineligible=True)
+    (card,) = cards_for(
+        [rep], hook_instance, {t.id: t.url for t in book.trials.values()}, show_ineligible=True
+    )
     return card
 
 
@@ -48,7 +60,9 @@ def structure(markdown: str) -> list[str]:
     shape = []
     for token in MARKDOWN.parse(markdown):
         shape.append(token.type)
-        shape += [child.type for child in token.children or [] if child.type not in ("text", "softbreak")]
+        shape += [
+            child.type for child in token.children or [] if child.type not in ("text", "softbreak")
+        ]
     return shape
 
 
@@ -65,17 +79,31 @@ def structure(markdown: str) -> list[str]:
         pytest.param("anc-1.2", True, True, id="ineligible-shown"),
     ],
 )
-def test_card_only_for_trials_the_patient_may_join(book: Rulebook, case: str, show_ineligible: bool, carded: bool) -> None:
+def test_card_only_for_trials_the_patient_may_join(
+    book: Rulebook, case: str, show_ineligible: bool, carded: bool
+) -> None:
     """Eligible and insufficient-data trials get a card; ineligible ones only when asked."""
-    cards = cards_for([report(book, TRIAL, case)], HOOK_INSTANCE, {TRIAL: book.trials[TRIAL].url}, show_ineligible=show_ineligible)
+    cards = cards_for(
+        [report(book, TRIAL, case)],
+        HOOK_INSTANCE,
+        {TRIAL: book.trials[TRIAL].url},
+        show_ineligible=show_ineligible,
+    )
     assert len(cards) == int(carded)
 
 
 def test_cards_keep_the_reports_order(book: Rulebook) -> None:
     """Several reports give their cards in the reports' order, skipping the ineligible."""
-    reports = [report(book, TRIAL, "anc-missing"), report(book, TRIAL, "anc-1.2"), report(book, TRIAL, "eligible")]
+    reports = [
+        report(book, TRIAL, "anc-missing"),
+        report(book, TRIAL, "anc-1.2"),
+        report(book, TRIAL, "eligible"),
+    ]
     cards = cards_for(reports, HOOK_INSTANCE, {})
-    assert [c["summary"].split(" — ")[0] for c in cards] == [f"May be eligible for {TRIAL}", f"No barrier found for {TRIAL}"]
+    assert [c["summary"].split(" — ")[0] for c in cards] == [
+        f"May be eligible for {TRIAL}",
+        f"No barrier found for {TRIAL}",
+    ]
 
 
 def test_summary_is_short_names_the_trial_and_its_verdict(book: Rulebook) -> None:
@@ -87,7 +115,11 @@ def test_summary_is_short_names_the_trial_and_its_verdict(book: Rulebook) -> Non
             continue  # a deceased patient gets no card at all (tests/facts/test_deceased.py)
         summary = card_of(book, rep)["summary"]
         assert len(summary) < SUMMARY_LIMIT, (case.trial, case.name, summary)
-        lead = "No barrier found for" if rep["verdict"] == "eligible" and rep["toConfirm"] else LEADS[rep["verdict"]]
+        lead = (
+            "No barrier found for"
+            if rep["verdict"] == "eligible" and rep["toConfirm"]
+            else LEADS[rep["verdict"]]
+        )
         assert summary.startswith(f"{lead} {case.trial} "), (case.trial, case.name, summary)
 
 
@@ -97,11 +129,15 @@ def test_eligible_with_open_reviews_reads_no_barrier_found(book: Rulebook) -> No
     card = card_of(book, rep)
     assert rep["verdict"] == "eligible"
     assert rep["toConfirm"] == rep["counts"]["review"] > 0
-    assert card["summary"].startswith(f"No barrier found for {TRIAL} — {rep['toConfirm']} items to confirm")
+    assert card["summary"].startswith(
+        f"No barrier found for {TRIAL} — {rep['toConfirm']} items to confirm"
+    )
     assert f"Verdict: **no barrier found — {rep['toConfirm']} items to confirm**" in card["detail"]
 
 
-@pytest.mark.parametrize("trial", ["NCT02021825", "NCT03890068", "NCT05617859", "NCT06761417", "NCT07077551"])
+@pytest.mark.parametrize(
+    "trial", ["NCT02021825", "NCT03890068", "NCT05617859", "NCT06761417", "NCT07077551"]
+)
 def test_card_cites_the_trial(book: Rulebook, trial: str) -> None:
     """The card is informational, labelled, and links the trial's registry page from the rulebook."""
     card = card_of(book, report(book, trial, "eligible"))
@@ -109,7 +145,9 @@ def test_card_cites_the_trial(book: Rulebook, trial: str) -> None:
     assert url
     assert (card["indicator"], card["source"]["url"]) == ("info", url)
     assert card["source"]["label"].strip()
-    assert card["links"] == [{"label": f"{trial} on ClinicalTrials.gov", "url": url, "type": "absolute"}]
+    assert card["links"] == [
+        {"label": f"{trial} on ClinicalTrials.gov", "url": url, "type": "absolute"}
+    ]
 
 
 def test_card_without_a_trial_url_has_no_link(book: Rulebook) -> None:
@@ -129,16 +167,30 @@ def test_card_uuid_is_a_uuid(book: Rulebook) -> None:
     ("first", "second", "same"),
     [
         # The same hook call and trial: the same card (feedback can name it).
-        pytest.param((HOOK_INSTANCE, TRIAL), (HOOK_INSTANCE, TRIAL), True, id="same-call-same-trial"),
+        pytest.param(
+            (HOOK_INSTANCE, TRIAL), (HOOK_INSTANCE, TRIAL), True, id="same-call-same-trial"
+        ),
         # Another hook call: another card.
-        pytest.param((HOOK_INSTANCE, TRIAL), ("f5e1fc8b-5ad6-4b3f-9dbb-7e3c6b1c5b43", TRIAL), False, id="other-call"),
+        pytest.param(
+            (HOOK_INSTANCE, TRIAL),
+            ("f5e1fc8b-5ad6-4b3f-9dbb-7e3c6b1c5b43", TRIAL),
+            False,
+            id="other-call",
+        ),
         # Another trial in the same call: another card.
-        pytest.param((HOOK_INSTANCE, TRIAL), (HOOK_INSTANCE, "NCT02021825"), False, id="other-trial"),
+        pytest.param(
+            (HOOK_INSTANCE, TRIAL), (HOOK_INSTANCE, "NCT02021825"), False, id="other-trial"
+        ),
     ],
 )
-def test_card_uuid_is_stable_per_call_and_trial(book: Rulebook, first: tuple[str, str], second: tuple[str, str], same: bool) -> None:
+def test_card_uuid_is_stable_per_call_and_trial(
+    book: Rulebook, first: tuple[str, str], second: tuple[str, str], same: bool
+) -> None:
     """The uuid depends on the hook instance and the trial, and on nothing else (not the time, not the verdict)."""
-    uuids = [card_of(book, report(book, trial, "eligible"), hook)["uuid"] for hook, trial in (first, second)]
+    uuids = [
+        card_of(book, report(book, trial, "eligible"), hook)["uuid"]
+        for hook, trial in (first, second)
+    ]
     assert (uuids[0] == uuids[1]) == same
 
 
@@ -155,7 +207,9 @@ def test_card_uuid_is_stable_per_call_and_trial(book: Rulebook, first: tuple[str
         pytest.param("eligible", id="eligible"),
     ],
 )
-def test_detail_lists_every_unknown_and_review_criterion_with_its_reason(book: Rulebook, case: str) -> None:
+def test_detail_lists_every_unknown_and_review_criterion_with_its_reason(
+    book: Rulebook, case: str
+) -> None:
     """Each unknown and each review criterion appears in the detail with its id and its reason, as the reader sees it."""
     rep = report(book, TRIAL, case)
     text = rendered_text(card_of(book, rep)["detail"])
@@ -174,7 +228,11 @@ def test_to_obtain_names_each_missing_lab(book: Rulebook) -> None:
         missing = {lab for c in rep["criteria"] if c["status"] == "unknown" for lab in c["missing"]}
         if not missing:
             continue
-        lines = [line for line in rendered_text(card_of(book, rep)["detail"]).split(". ") if "To obtain:" in line]
+        lines = [
+            line
+            for line in rendered_text(card_of(book, rep)["detail"]).split(". ")
+            if "To obtain:" in line
+        ]
         assert len(lines) == 1, (case.trial, case.name)
         assert all(lab in lines[0] for lab in missing), (case.trial, case.name, missing, lines[0])
         checked += 1
@@ -247,11 +305,17 @@ PAYLOADS = [
     ],
 )
 @pytest.mark.parametrize("payload", PAYLOADS)
-def test_patient_text_is_literal_in_the_detail(book: Rulebook, case: str, resource_type: str, payload: str) -> None:
+def test_patient_text_is_literal_in_the_detail(
+    book: Rulebook, case: str, resource_type: str, payload: str
+) -> None:
     """Markdown or HTML in patient data shows as text: the card's structure is that of a harmless display, and the words survive."""
     bundle = fixture_bundle(TRIAL, case)
-    plain = card_of(book, report(book, TRIAL, case, with_text(bundle, resource_type, "Neutrophils")))["detail"]
-    hostile = card_of(book, report(book, TRIAL, case, with_text(bundle, resource_type, payload)))["detail"]
+    plain = card_of(
+        book, report(book, TRIAL, case, with_text(bundle, resource_type, "Neutrophils"))
+    )["detail"]
+    hostile = card_of(book, report(book, TRIAL, case, with_text(bundle, resource_type, payload)))[
+        "detail"
+    ]
     assert hostile != plain  # the text is shown at all
     assert structure(hostile) == structure(plain)
     assert " ".join(payload.split()) in rendered_text(hostile)

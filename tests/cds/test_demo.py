@@ -12,7 +12,9 @@ from tests.cds.test_prefetch import templates
 from tests.conftest import load_json
 
 
-def test_the_demo_calls_the_hook_with_a_verified_jwt_and_prints_cards(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_demo_calls_the_hook_with_a_verified_jwt_and_prints_cards(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """`python -m service.cds.demo` (run) serves the service with JWT verification on, calls it, and prints at least one card."""
     monkeypatch.setenv("ELIGIBILITY_CDS_FEEDBACK_DB", str(tmp_path / "cds.sqlite3"))
     result = CliRunner().invoke(main, [])

@@ -16,7 +16,11 @@ from service.errors import BadRequest
 
 CARD = "9368d37b-283f-44a0-93ea-547cebab93ed"
 SUGGESTION = "e56e1945-20b3-4393-8503-a1a20fd73152"
-REASON = {"system": "https://example.com/cds-hooks/override-reason-system", "code": "d7ecf885", "display": "Patient declined"}
+REASON = {
+    "system": "https://example.com/cds-hooks/override-reason-system",
+    "code": "d7ecf885",
+    "display": "Patient declined",
+}
 WHEN = datetime(2020, 12, 11, tzinfo=UTC)
 # Received at a non-UTC wall-clock time, to show it is stored as the same instant in UTC.
 RECEIVED = datetime(2020, 12, 11, 9, 30, tzinfo=timezone(timedelta(hours=9)))
@@ -24,7 +28,12 @@ RECEIVED = datetime(2020, 12, 11, 9, 30, tzinfo=timezone(timedelta(hours=9)))
 
 def accepted(**changes: Any) -> dict[str, Any]:
     """The specification's accepted-suggestion example, changed by `changes` (None removes a member)."""
-    entry = {"card": CARD, "outcome": "accepted", "acceptedSuggestions": [{"id": SUGGESTION}], "outcomeTimestamp": "2020-12-11T00:00:00Z"}
+    entry = {
+        "card": CARD,
+        "outcome": "accepted",
+        "acceptedSuggestions": [{"id": SUGGESTION}],
+        "outcomeTimestamp": "2020-12-11T00:00:00Z",
+    }
     return {name: value for name, value in (entry | changes).items() if value is not None}
 
 
@@ -43,20 +52,34 @@ def overridden(**changes: Any) -> dict[str, Any]:
     ("entry", "expected"),
     [
         # Suggestion accepted (the specification's example).
-        pytest.param(accepted(), FeedbackItem(CARD, "accepted", WHEN, accepted_suggestions=(SUGGESTION,)), id="accepted"),
+        pytest.param(
+            accepted(),
+            FeedbackItem(CARD, "accepted", WHEN, accepted_suggestions=(SUGGESTION,)),
+            id="accepted",
+        ),
         # Overridden with a reason Coding and a comment.
         pytest.param(
             overridden(),
             FeedbackItem(
-                CARD, "overridden", WHEN, override_reason=Coding(REASON["system"], REASON["code"], REASON["display"]), user_comment="Seen by oncology."
+                CARD,
+                "overridden",
+                WHEN,
+                override_reason=Coding(REASON["system"], REASON["code"], REASON["display"]),
+                user_comment="Seen by oncology.",
             ),
             id="overridden-with-reason",
         ),
         # Overridden without any reason: dismissed.
-        pytest.param(overridden(overrideReason=None), FeedbackItem(CARD, "overridden", WHEN), id="overridden-without-reason"),
+        pytest.param(
+            overridden(overrideReason=None),
+            FeedbackItem(CARD, "overridden", WHEN),
+            id="overridden-without-reason",
+        ),
         # Overridden with only a free-text comment.
         pytest.param(
-            overridden(overrideReason={"userComment": "Not today."}), FeedbackItem(CARD, "overridden", WHEN, user_comment="Not today."), id="comment-only"
+            overridden(overrideReason={"userComment": "Not today."}),
+            FeedbackItem(CARD, "overridden", WHEN, user_comment="Not today."),
+            id="comment-only",
         ),
         # A reason Coding without display (display is optional in feedback).
         pytest.param(
@@ -66,10 +89,16 @@ def overridden(**changes: Any) -> dict[str, Any]:
         ),
         # An offset other than Z is the same instant in UTC.
         pytest.param(
-            accepted(outcomeTimestamp="2020-12-11T09:00:00+09:00"), FeedbackItem(CARD, "accepted", WHEN, accepted_suggestions=(SUGGESTION,)), id="offset"
+            accepted(outcomeTimestamp="2020-12-11T09:00:00+09:00"),
+            FeedbackItem(CARD, "accepted", WHEN, accepted_suggestions=(SUGGESTION,)),
+            id="offset",
         ),
         # Unknown members (extensions) are ignored.
-        pytest.param(accepted(extension={"com.example.x": 1}), FeedbackItem(CARD, "accepted", WHEN, accepted_suggestions=(SUGGESTION,)), id="extension"),
+        pytest.param(
+            accepted(extension={"com.example.x": 1}),
+            FeedbackItem(CARD, "accepted", WHEN, accepted_suggestions=(SUGGESTION,)),
+            id="extension",
+        ),
     ],
 )
 def test_parse_valid_feedback(entry: dict[str, Any], expected: FeedbackItem) -> None:
@@ -80,7 +109,10 @@ def test_parse_valid_feedback(entry: dict[str, Any], expected: FeedbackItem) -> 
 def test_parse_keeps_every_entry_in_order() -> None:
     """A request carrying several entries yields them all, in order."""
     items = parse_feedback({"feedback": [accepted(), overridden(card="other-card")]})
-    assert [(item.card, item.outcome) for item in items] == [(CARD, "accepted"), ("other-card", "overridden")]
+    assert [(item.card, item.outcome) for item in items] == [
+        (CARD, "accepted"),
+        ("other-card", "overridden"),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -99,34 +131,121 @@ def test_parse_keeps_every_entry_in_order() -> None:
         pytest.param({"feedback": [accepted(card=None)]}, 0, "card", id="missing-card"),
         pytest.param({"feedback": [accepted(card="")]}, 0, "card", id="empty-card"),
         pytest.param({"feedback": [accepted(outcome=None)]}, 0, "outcome", id="missing-outcome"),
-        pytest.param({"feedback": [accepted(outcomeTimestamp=None)]}, 0, "outcomeTimestamp", id="missing-timestamp"),
+        pytest.param(
+            {"feedback": [accepted(outcomeTimestamp=None)]},
+            0,
+            "outcomeTimestamp",
+            id="missing-timestamp",
+        ),
         # outcome is accepted or overridden, nothing else.
         pytest.param({"feedback": [accepted(outcome="ignored")]}, 0, "outcome", id="bad-outcome"),
         # The timestamp must be an instant: parseable, with an offset.
-        pytest.param({"feedback": [accepted(outcomeTimestamp="yesterday")]}, 0, "outcomeTimestamp", id="timestamp-unparseable"),
-        pytest.param({"feedback": [accepted(outcomeTimestamp="2020-12-11T00:00:00")]}, 0, "outcomeTimestamp", id="timestamp-naive"),
-        pytest.param({"feedback": [accepted(outcomeTimestamp="2020-12-11")]}, 0, "outcomeTimestamp", id="timestamp-date-only"),
+        pytest.param(
+            {"feedback": [accepted(outcomeTimestamp="yesterday")]},
+            0,
+            "outcomeTimestamp",
+            id="timestamp-unparseable",
+        ),
+        pytest.param(
+            {"feedback": [accepted(outcomeTimestamp="2020-12-11T00:00:00")]},
+            0,
+            "outcomeTimestamp",
+            id="timestamp-naive",
+        ),
+        pytest.param(
+            {"feedback": [accepted(outcomeTimestamp="2020-12-11")]},
+            0,
+            "outcomeTimestamp",
+            id="timestamp-date-only",
+        ),
         # acceptedSuggestions is required for accepted outcomes, non-empty, each with an id.
-        pytest.param({"feedback": [accepted(acceptedSuggestions=None)]}, 0, "acceptedSuggestions", id="accepted-without-suggestions"),
-        pytest.param({"feedback": [accepted(acceptedSuggestions=[])]}, 0, "acceptedSuggestions", id="accepted-empty-suggestions"),
-        pytest.param({"feedback": [accepted(acceptedSuggestions=[{}])]}, 0, "acceptedSuggestions[0].id", id="suggestion-without-id"),
-        pytest.param({"feedback": [accepted(acceptedSuggestions=["x"])]}, 0, "acceptedSuggestions[0]", id="suggestion-not-object"),
+        pytest.param(
+            {"feedback": [accepted(acceptedSuggestions=None)]},
+            0,
+            "acceptedSuggestions",
+            id="accepted-without-suggestions",
+        ),
+        pytest.param(
+            {"feedback": [accepted(acceptedSuggestions=[])]},
+            0,
+            "acceptedSuggestions",
+            id="accepted-empty-suggestions",
+        ),
+        pytest.param(
+            {"feedback": [accepted(acceptedSuggestions=[{}])]},
+            0,
+            "acceptedSuggestions[0].id",
+            id="suggestion-without-id",
+        ),
+        pytest.param(
+            {"feedback": [accepted(acceptedSuggestions=["x"])]},
+            0,
+            "acceptedSuggestions[0]",
+            id="suggestion-not-object",
+        ),
         # An override reason on an accepted card, or accepted suggestions on an overridden one, contradict the outcome.
-        pytest.param({"feedback": [accepted(overrideReason={"userComment": "x"})]}, 0, "overrideReason", id="override-reason-on-accepted"),
-        pytest.param({"feedback": [overridden(acceptedSuggestions=[{"id": SUGGESTION}])]}, 0, "acceptedSuggestions", id="suggestions-on-overridden"),
+        pytest.param(
+            {"feedback": [accepted(overrideReason={"userComment": "x"})]},
+            0,
+            "overrideReason",
+            id="override-reason-on-accepted",
+        ),
+        pytest.param(
+            {"feedback": [overridden(acceptedSuggestions=[{"id": SUGGESTION}])]},
+            0,
+            "acceptedSuggestions",
+            id="suggestions-on-overridden",
+        ),
         # overrideReason needs a reason or a comment; null and {} are prohibited.
-        pytest.param({"feedback": [overridden(overrideReason={})]}, 0, "overrideReason", id="override-reason-empty"),
-        pytest.param({"feedback": [{**overridden(), "overrideReason": None}]}, 0, "overrideReason", id="override-reason-null"),
+        pytest.param(
+            {"feedback": [overridden(overrideReason={})]},
+            0,
+            "overrideReason",
+            id="override-reason-empty",
+        ),
+        pytest.param(
+            {"feedback": [{**overridden(), "overrideReason": None}]},
+            0,
+            "overrideReason",
+            id="override-reason-null",
+        ),
         # The reason is a Coding: system and code REQUIRED.
-        pytest.param({"feedback": [overridden(overrideReason={"reason": {"code": "c"}})]}, 0, "overrideReason.reason.system", id="reason-without-system"),
-        pytest.param({"feedback": [overridden(overrideReason={"reason": {"system": "s"}})]}, 0, "overrideReason.reason.code", id="reason-without-code"),
-        pytest.param({"feedback": [overridden(overrideReason={"reason": "d7ecf885"})]}, 0, "overrideReason.reason", id="reason-not-coding"),
-        pytest.param({"feedback": [overridden(overrideReason={"userComment": ""})]}, 0, "overrideReason.userComment", id="empty-comment"),
+        pytest.param(
+            {"feedback": [overridden(overrideReason={"reason": {"code": "c"}})]},
+            0,
+            "overrideReason.reason.system",
+            id="reason-without-system",
+        ),
+        pytest.param(
+            {"feedback": [overridden(overrideReason={"reason": {"system": "s"}})]},
+            0,
+            "overrideReason.reason.code",
+            id="reason-without-code",
+        ),
+        pytest.param(
+            {"feedback": [overridden(overrideReason={"reason": "d7ecf885"})]},
+            0,
+            "overrideReason.reason",
+            id="reason-not-coding",
+        ),
+        pytest.param(
+            {"feedback": [overridden(overrideReason={"userComment": ""})]},
+            0,
+            "overrideReason.userComment",
+            id="empty-comment",
+        ),
         # The error names the entry at fault, not just the first.
-        pytest.param({"feedback": [accepted(), overridden(outcome="rejected")]}, 1, "outcome", id="second-entry"),
+        pytest.param(
+            {"feedback": [accepted(), overridden(outcome="rejected")]},
+            1,
+            "outcome",
+            id="second-entry",
+        ),
     ],
 )
-def test_parse_invalid_feedback_names_the_problem(body: object, item: int | None, member: str) -> None:
+def test_parse_invalid_feedback_names_the_problem(
+    body: object, item: int | None, member: str
+) -> None:
     """Invalid feedback raises BadRequest (400) naming the entry and member at fault."""
     with pytest.raises(BadRequest) as caught:
         parse_feedback(body)
@@ -142,9 +261,14 @@ def test_parse_invalid_feedback_names_the_problem(body: object, item: int | None
 def test_store_survives_a_restart(tmp_path: Path) -> None:
     """A new FeedbackStore on the same file (as after a restart) sees everything recorded before."""
     path = tmp_path / "data" / "feedback.sqlite3"
-    FeedbackStore(path).record("trial-eligibility", parse_feedback({"feedback": [accepted(), overridden()]}), RECEIVED)
+    FeedbackStore(path).record(
+        "trial-eligibility", parse_feedback({"feedback": [accepted(), overridden()]}), RECEIVED
+    )
     reopened = FeedbackStore(path)
-    assert (reopened.count(), [entry["outcome"] for entry in reopened.for_card(CARD)]) == (2, ["accepted", "overridden"])
+    assert (reopened.count(), [entry["outcome"] for entry in reopened.for_card(CARD)]) == (
+        2,
+        ["accepted", "overridden"],
+    )
 
 
 def test_store_creates_its_directory_and_uses_wal(tmp_path: Path) -> None:
@@ -179,7 +303,9 @@ def test_store_refuses_a_naive_receipt_time(tmp_path: Path) -> None:
     """A receipt time without a timezone is refused rather than guessed."""
     store = FeedbackStore(tmp_path / "feedback.sqlite3")
     with pytest.raises(ValueError, match="timezone-aware"):
-        store.record("trial-eligibility", parse_feedback({"feedback": [accepted()]}), datetime(2020, 12, 11))  # naive on purpose
+        store.record(
+            "trial-eligibility", parse_feedback({"feedback": [accepted()]}), datetime(2020, 12, 11)
+        )  # naive on purpose
 
 
 def test_store_accepts_concurrent_writers(tmp_path: Path) -> None:

@@ -28,8 +28,16 @@ KEY = "k" * 32
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator[Flask]:
     """An open (JWT off) app with a patient hash key, showing every trial's card, its CDS file under tmp_path."""
-    app = create_app({"TESTING": True, "CDS_JWT_VERIFY": False, "CDS_FEEDBACK_DB": str(tmp_path / "cds.sqlite3"), "CDS_PATIENT_HASH_KEY": KEY,
-                      "CDS_SHOW_INELIGIBLE": True, "CDS_REQUIRE_TARGET_DISEASE": False})
+    app = create_app(
+        {
+            "TESTING": True,
+            "CDS_JWT_VERIFY": False,
+            "CDS_FEEDBACK_DB": str(tmp_path / "cds.sqlite3"),
+            "CDS_PATIENT_HASH_KEY": KEY,
+            "CDS_SHOW_INELIGIBLE": True,
+            "CDS_REQUIRE_TARGET_DISEASE": False,
+        }
+    )
     yield app
     close(app)
 
@@ -43,11 +51,20 @@ def call_cards(app: Flask) -> list[dict[str, Any]]:
     return cards
 
 
-def feedback(card: str, outcome: str, at: str = "2026-11-20T00:00:00Z", comment: str | None = None) -> dict[str, Any]:
+def feedback(
+    card: str, outcome: str, at: str = "2026-11-20T00:00:00Z", comment: str | None = None
+) -> dict[str, Any]:
     """One feedback entry."""
     if outcome == "accepted":
-        return {"card": card, "outcome": outcome, "acceptedSuggestions": [{"id": "s1"}], "outcomeTimestamp": at}
-    return {"card": card, "outcome": outcome, "outcomeTimestamp": at} | ({"overrideReason": {"userComment": comment}} if comment else {})
+        return {
+            "card": card,
+            "outcome": outcome,
+            "acceptedSuggestions": [{"id": "s1"}],
+            "outcomeTimestamp": at,
+        }
+    return {"card": card, "outcome": outcome, "outcomeTimestamp": at} | (
+        {"overrideReason": {"userComment": comment}} if comment else {}
+    )
 
 
 def test_each_card_issued_is_recorded_with_trial_verdict_rules_and_patient_hash(app: Flask) -> None:
@@ -60,7 +77,11 @@ def test_each_card_issued_is_recorded_with_trial_verdict_rules_and_patient_hash(
     for card in cards:
         record = store.get(card["uuid"])
         assert record is not None
-        assert (record["hook_instance"], record["rules_version"], record["patient_hash"]) == (no_data_call()["hookInstance"], version, expected_hash)
+        assert (record["hook_instance"], record["rules_version"], record["patient_hash"]) == (
+            no_data_call()["hookInstance"],
+            version,
+            expected_hash,
+        )
         assert record["trial_id"] in app.extensions["rulebook"].trials
         assert record["verdict"] in ("eligible", "insufficient-data", "ineligible")
         assert PATIENT_ID not in orjson.dumps(record).decode()
@@ -72,8 +93,13 @@ def test_feedback_rates_per_trial_join_feedback_to_the_cards(app: Flask, tmp_pat
     assert len(cards) >= 2
     first, second = cards[0]["uuid"], cards[1]["uuid"]
     client = app.test_client()
-    body = {"feedback": [feedback(first, "overridden", "2026-11-20T00:00:00Z"), feedback(first, "accepted", "2026-11-20T00:05:00Z"),
-                         feedback(second, "overridden")]}
+    body = {
+        "feedback": [
+            feedback(first, "overridden", "2026-11-20T00:00:00Z"),
+            feedback(first, "accepted", "2026-11-20T00:05:00Z"),
+            feedback(second, "overridden"),
+        ]
+    }
     assert client.post("/cds-services/trial-eligibility/feedback", json=body).status_code == 200
     store = app.extensions["cds_service"].issued
     rows = {row["trial"]: row for row in feedback_rates(app.extensions["cds_state"])}
@@ -98,7 +124,13 @@ def test_without_a_key_no_patient_hash_is_stored() -> None:
 def test_a_short_hash_key_is_a_config_error(tmp_path: Path) -> None:
     """A patient hash key under 16 characters stops start-up (a short key makes guessable ids cheap to reverse)."""
     with pytest.raises(ConfigError, match="CDS_PATIENT_HASH_KEY"):
-        create_app({"TESTING": True, "CDS_FEEDBACK_DB": str(tmp_path / "cds.sqlite3"), "CDS_PATIENT_HASH_KEY": "short"})
+        create_app(
+            {
+                "TESTING": True,
+                "CDS_FEEDBACK_DB": str(tmp_path / "cds.sqlite3"),
+                "CDS_PATIENT_HASH_KEY": "short",
+            }
+        )
 
 
 # The retention purge on each write, on SQLite and Redis alike: tests/cds/test_state.py.
@@ -107,9 +139,14 @@ def test_a_short_hash_key_is_a_config_error(tmp_path: Path) -> None:
 def test_the_purge_command_erases_old_comments(tmp_path: Path) -> None:
     """`report purge --older-than-days 0` erases every stored userComment and says how many."""
     store = FeedbackStore(tmp_path / "cds.sqlite3")
-    store.record("trial-eligibility", parse_feedback({"feedback": [feedback("c1", "overridden", comment="Mrs X declined")]}),
-                 datetime.now(UTC) - timedelta(hours=1))
-    result = CliRunner().invoke(main, ["purge", "--db", str(tmp_path / "cds.sqlite3"), "--older-than-days", "0"])
+    store.record(
+        "trial-eligibility",
+        parse_feedback({"feedback": [feedback("c1", "overridden", comment="Mrs X declined")]}),
+        datetime.now(UTC) - timedelta(hours=1),
+    )
+    result = CliRunner().invoke(
+        main, ["purge", "--db", str(tmp_path / "cds.sqlite3"), "--older-than-days", "0"]
+    )
     assert result.exit_code == 0
     assert "erased 1" in result.output
     assert "overrideReason" not in store.for_card("c1")[0]

@@ -12,7 +12,15 @@ from urllib.parse import parse_qsl
 import orjson
 import pytest
 
-from service.cds.prefetch import NAME_MATCHED_CATEGORIES, PATIENT_KEY, PATIENT_TEMPLATE, Prefetched, prefetch_plan, read_prefetch, record_from_parts
+from service.cds.prefetch import (
+    NAME_MATCHED_CATEGORIES,
+    PATIENT_KEY,
+    PATIENT_TEMPLATE,
+    Prefetched,
+    prefetch_plan,
+    read_prefetch,
+    record_from_parts,
+)
 from service.errors import BadRequest
 from service.evaluate import evaluate_trials
 from service.facts import RESOURCE_TYPES
@@ -29,7 +37,15 @@ PATIENT_ID = "nct06761417-eligible"
 CODE_PARAMETERS = ("code", "combo-code", "component-code")
 # The parameters a template may use within the specification's RECOMMENDED prefetch subset, less `date`: a fixed date
 # would go stale, and the subset has no relative-date token, so the service's templates carry no date at all.
-SUBSET_PARAMETERS = {"patient", *CODE_PARAMETERS, "category", "status", "clinical-status", "_count", "_sort"}
+SUBSET_PARAMETERS = {
+    "patient",
+    *CODE_PARAMETERS,
+    "category",
+    "status",
+    "clinical-status",
+    "_count",
+    "_sort",
+}
 CONTEXT_PATIENT_ID = "{{context.patientId}}"
 
 
@@ -58,7 +74,14 @@ def fixture_patient_id(trial: str, case: str) -> str:
 
 def searchset(resources: Iterable[dict[str, Any]]) -> dict[str, Any]:
     """A complete (unpaged) searchset Bundle holding `resources` as matches."""
-    entries = [{"fullUrl": f"http://ehr.example.org/fhir/{r['resourceType']}/{r['id']}", "resource": r, "search": {"mode": "match"}} for r in resources]
+    entries = [
+        {
+            "fullUrl": f"http://ehr.example.org/fhir/{r['resourceType']}/{r['id']}",
+            "resource": r,
+            "search": {"mode": "match"},
+        }
+        for r in resources
+    ]
     return {"resourceType": "Bundle", "type": "searchset", "total": len(entries), "entry": entries}
 
 
@@ -71,17 +94,28 @@ def tokens_of(concept: object) -> set[str]:
 def codes_of(resource: dict[str, Any], parameter: str) -> set[str]:
     """The tokens a code search parameter matches: code, a component's code, or either (combo-code)."""
     own = tokens_of(resource.get("code")) if parameter in ("code", "combo-code") else set()
-    components = set().union(*(tokens_of(c.get("code")) for c in resource.get("component") or [])) if parameter != "code" else set()
+    components = (
+        set().union(*(tokens_of(c.get("code")) for c in resource.get("component") or []))
+        if parameter != "code"
+        else set()
+    )
     return own | components
 
 
 def categories_of(resource: dict[str, Any]) -> set[str]:
     """The category codes of a resource (token search without a system matches a code in any system)."""
-    return {c.get("code") for concept in resource.get("category") or [] if isinstance(concept, dict) for c in concept.get("coding") or []
-            if isinstance(c, dict)}
+    return {
+        c.get("code")
+        for concept in resource.get("category") or []
+        if isinstance(concept, dict)
+        for c in concept.get("coding") or []
+        if isinstance(c, dict)
+    }
 
 
-def matching(resources: Iterable[dict[str, Any]], resource_type: str, params: list[tuple[str, str]]) -> list[dict[str, Any]]:
+def matching(
+    resources: Iterable[dict[str, Any]], resource_type: str, params: list[tuple[str, str]]
+) -> list[dict[str, Any]]:
     """The resources a FHIR server would return for a search of one type (code and category parameters honoured; others ignored)."""
     found = [r for r in resources if r["resourceType"] == resource_type]
     for name, value in params:
@@ -114,9 +148,14 @@ def test_one_key_per_planned_search(book: Rulebook) -> None:
     """Besides 'patient', the plan has exactly one key per search the rulebook's trials need (same type and codes), each with its template."""
     searches = plan_searches(book, list(book.trials.values()))
     plan = prefetch_plan(book, book.trials.values())
-    assert sorted((s.resource_type, s.codes) for s in plan.searches.values()) == sorted((s.resource_type, s.codes) for s in searches)
+    assert sorted((s.resource_type, s.codes) for s in plan.searches.values()) == sorted(
+        (s.resource_type, s.codes) for s in searches
+    )
     assert len(plan.searches) == len(searches)
-    assert plan.templates() == {PATIENT_KEY: PATIENT_TEMPLATE, **{key: search.template() for key, search in plan.searches.items()}}
+    assert plan.templates() == {
+        PATIENT_KEY: PATIENT_TEMPLATE,
+        **{key: search.template() for key, search in plan.searches.items()},
+    }
 
 
 def test_no_template_asks_for_every_observation() -> None:
@@ -130,14 +169,21 @@ def test_no_template_asks_for_every_observation() -> None:
 def test_every_name_matched_value_set_has_categories(book: Rulebook) -> None:
     """Each Observation value set matched by name has categories listed, and no definition of it reads absence as 'no' (a missed one is unknown)."""
     observation_kinds = {kind for kind, types in RESOURCE_TYPES.items() if "Observation" in types}
-    name_matched = {name: d for name, d in book.definitions.items() if d["kind"] in observation_kinds and "valueSet" in d
-                    and (book.value_sets[d["valueSet"]].names or book.value_sets[d["valueSet"]].prefixes)}
+    name_matched = {
+        name: d
+        for name, d in book.definitions.items()
+        if d["kind"] in observation_kinds
+        and "valueSet" in d
+        and (book.value_sets[d["valueSet"]].names or book.value_sets[d["valueSet"]].prefixes)
+    }
     assert {"edss", "aqp4_igg_positive"} <= set(name_matched)
     assert {d["valueSet"] for d in name_matched.values()} <= set(NAME_MATCHED_CATEGORIES)
     assert all("absentMeans" not in d for d in name_matched.values())
 
 
-NMO_CASES = sorted(path.stem for path in (FIXTURES / "NCT02021825").glob("*.json") if path.name != "manifest.json")
+NMO_CASES = sorted(
+    path.stem for path in (FIXTURES / "NCT02021825").glob("*.json") if path.name != "manifest.json"
+)
 
 
 @pytest.mark.parametrize("case", NMO_CASES)
@@ -145,12 +191,20 @@ def test_category_filtered_prefetch_loses_nothing_the_rules_read(case: str) -> N
     """Every NMO-trial fixture (EDSS is matched by name) evaluates the same from the category-filtered prefetch as from its Bundle."""
     book = rulebook()
     bundle = fixture_bundle("NCT02021825", case)
-    patient_id = next(e["resource"]["id"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient")
-    prefetched = read_prefetch(prefetch_for(bundle, templates()), prefetch_plan(book, book.trials.values()), patient_id)
+    patient_id = next(
+        e["resource"]["id"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient"
+    )
+    prefetched = read_prefetch(
+        prefetch_for(bundle, templates()), prefetch_plan(book, book.trials.values()), patient_id
+    )
     patient, resources = parts(prefetched)
-    as_of = date.fromisoformat(orjson.loads((FIXTURES / "NCT02021825" / "manifest.json").read_bytes())["asOf"])
+    as_of = date.fromisoformat(
+        orjson.loads((FIXTURES / "NCT02021825" / "manifest.json").read_bytes())["asOf"]
+    )
     trials = list(book.trials.values())
-    assert evaluate_trials(book, trials, record_from_parts(patient, resources, {}), as_of) == evaluate_trials(book, trials, record_from_bundle(bundle), as_of)
+    assert evaluate_trials(
+        book, trials, record_from_parts(patient, resources, {}), as_of
+    ) == evaluate_trials(book, trials, record_from_bundle(bundle), as_of)
 
 
 def test_keys_name_their_resource_type(book: Rulebook) -> None:
@@ -165,8 +219,12 @@ def test_keys_name_their_resource_type(book: Rulebook) -> None:
 def test_templates_cover_every_resource_type_the_definitions_read(book: Rulebook) -> None:
     """The templates search every resource type some definition of some trial reads (and no other)."""
     names = set().union(*(book.definitions_for(trial) for trial in book.trials.values()))
-    needed = {rtype for name in names for rtype in RESOURCE_TYPES[book.definitions[name]["kind"]]} - {"Patient", "Medication"}
-    searched = {template.partition("?")[0] for key, template in templates().items() if key != PATIENT_KEY}
+    needed = {
+        rtype for name in names for rtype in RESOURCE_TYPES[book.definitions[name]["kind"]]
+    } - {"Patient", "Medication"}
+    searched = {
+        template.partition("?")[0] for key, template in templates().items() if key != PATIENT_KEY
+    }
     assert searched == needed
 
 
@@ -182,16 +240,22 @@ def test_template_stays_within_the_prefetch_subset(key: str) -> None:
     params = parse_qsl(query, keep_blank_values=True, strict_parsing=True)
     assert separator == "?"
     assert re.fullmatch(r"[A-Z][A-Za-z]+", resource_type) is not None
-    assert {name for name, _ in params} <= SUBSET_PARAMETERS  # no _include, no date, no modifier such as code:text
+    assert {
+        name for name, _ in params
+    } <= SUBSET_PARAMETERS  # no _include, no date, no modifier such as code:text
     assert [value for name, value in params if name == "patient"] == [CONTEXT_PATIENT_ID]
     assert re.findall(r"\{\{[^}]*\}\}", templates()[key]) == [CONTEXT_PATIENT_ID]
 
 
-@pytest.mark.parametrize("key", [k for k in templates() if k != PATIENT_KEY and "code=" in templates()[k]])
+@pytest.mark.parametrize(
+    "key", [k for k in templates() if k != PATIENT_KEY and "code=" in templates()[k]]
+)
 def test_code_tokens_are_system_and_code(key: str) -> None:
     """Every code in a template is an equality token 'system|code' (the subset allows no other token form)."""
     params = parse_qsl(templates()[key].partition("?")[2])
-    tokens = [token for name, value in params if name in CODE_PARAMETERS for token in value.split(",")]
+    tokens = [
+        token for name, value in params if name in CODE_PARAMETERS for token in value.split(",")
+    ]
     assert tokens
     assert all(re.fullmatch(r"[^|,]+\|[^|,]+", token) for token in tokens)
 
@@ -199,8 +263,12 @@ def test_code_tokens_are_system_and_code(key: str) -> None:
 def test_full_prefetch_leaves_nothing_missing() -> None:
     """With the Patient and every search prefetched, nothing is left to fetch and every resource is read."""
     bundle = fixture_bundle(TRIAL, CASE)
-    prefetched = read_prefetch(full_prefetch(), prefetch_plan(rulebook(), rulebook().trials.values()), PATIENT_ID)
-    expected = {r["id"] for r in (e["resource"] for e in bundle["entry"]) if r["resourceType"] != "Patient"}
+    prefetched = read_prefetch(
+        full_prefetch(), prefetch_plan(rulebook(), rulebook().trials.values()), PATIENT_ID
+    )
+    expected = {
+        r["id"] for r in (e["resource"] for e in bundle["entry"]) if r["resourceType"] != "Patient"
+    }
     assert prefetched.patient is not None
     assert prefetched.missing == []
     assert prefetched.null_keys == []
@@ -218,13 +286,27 @@ ALL = ["all"]  # stands for the Patient and every search key
         # An empty prefetch object: the same.
         pytest.param(lambda full: {}, ALL, [], id="empty"),
         # A key the EHR could not satisfy is left out: it is missing, not null.
-        pytest.param(lambda full: {k: v for k, v in full.items() if k != "conditions"}, ["conditions"], [], id="key-left-out"),
+        pytest.param(
+            lambda full: {k: v for k, v in full.items() if k != "conditions"},
+            ["conditions"],
+            [],
+            id="key-left-out",
+        ),
         # A key sent as null: "no data to populate" it, so it is both missing and null.
-        pytest.param(lambda full: {**full, "conditions": None}, ["conditions"], ["conditions"], id="key-null"),
+        pytest.param(
+            lambda full: {**full, "conditions": None}, ["conditions"], ["conditions"], id="key-null"
+        ),
         # The Patient sent as null is missing and null too.
-        pytest.param(lambda full: {**full, PATIENT_KEY: None}, [PATIENT_KEY], [PATIENT_KEY], id="patient-null"),
+        pytest.param(
+            lambda full: {**full, PATIENT_KEY: None},
+            [PATIENT_KEY],
+            [PATIENT_KEY],
+            id="patient-null",
+        ),
         # A key the templates never asked for is ignored.
-        pytest.param(lambda full: {**full, "user": "Practitioner/example"}, [], [], id="unasked-key"),
+        pytest.param(
+            lambda full: {**full, "user": "Practitioner/example"}, [], [], id="unasked-key"
+        ),
     ],
 )
 def test_missing_and_null_keys(change: Any, missing: list[str], null_keys: list[str]) -> None:
@@ -238,14 +320,21 @@ def test_missing_and_null_keys(change: Any, missing: list[str], null_keys: list[
 def test_operation_outcome_entries_are_skipped() -> None:
     """An OperationOutcome in a prefetched searchset (a server's warning) is not taken for patient data."""
     plan = prefetch_plan(rulebook(), rulebook().trials.values())
-    outcome = {"resourceType": "OperationOutcome", "id": "warn", "issue": [{"severity": "warning", "code": "informational"}]}
+    outcome = {
+        "resourceType": "OperationOutcome",
+        "id": "warn",
+        "issue": [{"severity": "warning", "code": "informational"}],
+    }
     bundle = searchset([outcome])
     prefetched = read_prefetch({**full_prefetch(), "conditions": bundle}, plan, PATIENT_ID)
     assert all(r["resourceType"] != "OperationOutcome" for r in prefetched.resources)
 
 
-ERROR_OUTCOME = {"resourceType": "OperationOutcome", "id": "failed",
-                 "issue": [{"severity": "error", "code": "exception", "diagnostics": "Jane Doe: query failed"}]}
+ERROR_OUTCOME = {
+    "resourceType": "OperationOutcome",
+    "id": "failed",
+    "issue": [{"severity": "error", "code": "exception", "diagnostics": "Jane Doe: query failed"}],
+}
 
 
 @pytest.mark.parametrize(
@@ -256,10 +345,32 @@ ERROR_OUTCOME = {"resourceType": "OperationOutcome", "id": "failed",
         # A searchset holding an error OperationOutcome as its only entry.
         pytest.param(searchset([ERROR_OUTCOME]), id="outcome-in-bundle"),
         # A fatal OperationOutcome beside some results: those are not the whole answer.
-        pytest.param(searchset([{"resourceType": "Condition", "id": "c1", "subject": {"reference": f"Patient/{PATIENT_ID}"}},
-                                {**ERROR_OUTCOME, "issue": [{"severity": "fatal", "code": "exception"}]}]), id="fatal-beside-results"),
+        pytest.param(
+            searchset(
+                [
+                    {
+                        "resourceType": "Condition",
+                        "id": "c1",
+                        "subject": {"reference": f"Patient/{PATIENT_ID}"},
+                    },
+                    {**ERROR_OUTCOME, "issue": [{"severity": "fatal", "code": "exception"}]},
+                ]
+            ),
+            id="fatal-beside-results",
+        ),
         # Matches of another type than the key's query asks for: the query did not run as asked.
-        pytest.param(searchset([{"resourceType": "Observation", "id": "o1", "subject": {"reference": f"Patient/{PATIENT_ID}"}}]), id="wrong-type"),
+        pytest.param(
+            searchset(
+                [
+                    {
+                        "resourceType": "Observation",
+                        "id": "o1",
+                        "subject": {"reference": f"Patient/{PATIENT_ID}"},
+                    }
+                ]
+            ),
+            id="wrong-type",
+        ),
     ],
 )
 def test_failed_prefetch_query_is_a_failed_key(value: dict[str, Any]) -> None:
@@ -267,7 +378,9 @@ def test_failed_prefetch_query_is_a_failed_key(value: dict[str, Any]) -> None:
     plan = prefetch_plan(rulebook(), rulebook().trials.values())
     prefetched = read_prefetch({**full_prefetch(), "conditions": value}, plan, PATIENT_ID)
     assert list(prefetched.failed) == ["conditions"]
-    assert re.search("OperationOutcome|query failed|with a Observation", prefetched.failed["conditions"])
+    assert re.search(
+        "OperationOutcome|query failed|with a Observation", prefetched.failed["conditions"]
+    )
     assert "Jane" not in prefetched.failed["conditions"]
     assert prefetched.missing == []
     assert all(r["resourceType"] != "Condition" for r in prefetched.resources)
@@ -277,18 +390,38 @@ def test_failed_patient_key_is_missing_and_failed() -> None:
     """An OperationOutcome for the Patient leaves the Patient to fetch (or a 412), not a 400."""
     plan = prefetch_plan(rulebook(), rulebook().trials.values())
     prefetched = read_prefetch({**full_prefetch(), PATIENT_KEY: ERROR_OUTCOME}, plan, PATIENT_ID)
-    assert (prefetched.patient, prefetched.missing, prefetched.null_keys, list(prefetched.failed)) == (None, [PATIENT_KEY], [], [PATIENT_KEY])
+    assert (
+        prefetched.patient,
+        prefetched.missing,
+        prefetched.null_keys,
+        list(prefetched.failed),
+    ) == (None, [PATIENT_KEY], [], [PATIENT_KEY])
 
 
 def test_warning_outcome_in_prefetch_is_a_note() -> None:
     """A warning OperationOutcome in a prefetched searchset is kept as a note (severity and code, not its text); the key's data is read."""
     plan = prefetch_plan(rulebook(), rulebook().trials.values())
-    warning = {"resourceType": "OperationOutcome", "id": "warn", "issue": [{"severity": "warning", "code": "incomplete", "diagnostics": "Jane Doe"}]}
+    warning = {
+        "resourceType": "OperationOutcome",
+        "id": "warn",
+        "issue": [{"severity": "warning", "code": "incomplete", "diagnostics": "Jane Doe"}],
+    }
     full = full_prefetch()
-    prefetched = read_prefetch({**full, "conditions": {**full["conditions"], "entry": [*full["conditions"]["entry"], {"resource": warning}]}},
-                               plan, PATIENT_ID)
+    prefetched = read_prefetch(
+        {
+            **full,
+            "conditions": {
+                **full["conditions"],
+                "entry": [*full["conditions"]["entry"], {"resource": warning}],
+            },
+        },
+        plan,
+        PATIENT_ID,
+    )
     assert prefetched.failed == {}
-    assert prefetched.notes == {"Condition": ["prefetch 'conditions': the EHR noted warning 'incomplete'"]}
+    assert prefetched.notes == {
+        "Condition": ["prefetch 'conditions': the EHR noted warning 'incomplete'"]
+    }
     assert any(r["resourceType"] == "Condition" for r in prefetched.resources)
 
 
@@ -296,7 +429,9 @@ def test_paged_prefetch_keeps_the_first_page_and_its_next_link() -> None:
     """A paged key (a next link) is not refused: its first page is read and its next link kept, to follow or to mark the key partial."""
     plan = prefetch_plan(rulebook(), rulebook().trials.values())
     full = full_prefetch()
-    prefetched = read_prefetch({**full, "conditions": with_next_link(full["conditions"])}, plan, PATIENT_ID)
+    prefetched = read_prefetch(
+        {**full, "conditions": with_next_link(full["conditions"])}, plan, PATIENT_ID
+    )
     assert prefetched.next_links == {"conditions": "http://ehr.example.org/fhir/Condition?page=2"}
     assert prefetched.failed == {}
     assert any(r["resourceType"] == "Condition" for r in prefetched.resources)
@@ -304,30 +439,74 @@ def test_paged_prefetch_keeps_the_first_page_and_its_next_link() -> None:
 
 def with_next_link(bundle: dict[str, Any]) -> dict[str, Any]:
     """The Bundle as a first page of several."""
-    return {**bundle, "link": [{"relation": "self", "url": "http://ehr.example.org/fhir/Condition"},
-                               {"relation": "next", "url": "http://ehr.example.org/fhir/Condition?page=2"}]}
+    return {
+        **bundle,
+        "link": [
+            {"relation": "self", "url": "http://ehr.example.org/fhir/Condition"},
+            {"relation": "next", "url": "http://ehr.example.org/fhir/Condition?page=2"},
+        ],
+    }
 
 
 MALFORMED: list[Any] = [
     # prefetch must be an object of keys.
     pytest.param(lambda full: [full], "'prefetch' must be an object", id="prefetch-not-object"),
     # The Patient of someone else than context.patientId.
-    pytest.param(lambda full: {**full, PATIENT_KEY: {**full[PATIENT_KEY], "id": "someone-else"}}, "not the Patient named", id="patient-of-another-id"),
+    pytest.param(
+        lambda full: {**full, PATIENT_KEY: {**full[PATIENT_KEY], "id": "someone-else"}},
+        "not the Patient named",
+        id="patient-of-another-id",
+    ),
     # 'patient' holding another resource type.
-    pytest.param(lambda full: {**full, PATIENT_KEY: {"resourceType": "Observation", "id": PATIENT_ID}}, "must be a Patient", id="patient-not-patient"),
+    pytest.param(
+        lambda full: {**full, PATIENT_KEY: {"resourceType": "Observation", "id": PATIENT_ID}},
+        "must be a Patient",
+        id="patient-not-patient",
+    ),
     # 'patient' holding a string (e.g. the id instead of the resource).
-    pytest.param(lambda full: {**full, PATIENT_KEY: PATIENT_ID}, "must be a Patient", id="patient-string"),
+    pytest.param(
+        lambda full: {**full, PATIENT_KEY: PATIENT_ID}, "must be a Patient", id="patient-string"
+    ),
     # A search key holding a string.
-    pytest.param(lambda full: {**full, "conditions": "Condition?patient=x"}, "'conditions' must be a FHIR Bundle", id="search-string"),
+    pytest.param(
+        lambda full: {**full, "conditions": "Condition?patient=x"},
+        "'conditions' must be a FHIR Bundle",
+        id="search-string",
+    ),
     # A search key holding a bare resource rather than a Bundle.
-    pytest.param(lambda full: {**full, "conditions": {"resourceType": "Condition", "id": "c"}}, "'conditions' must be a FHIR Bundle", id="search-not-bundle"),
+    pytest.param(
+        lambda full: {**full, "conditions": {"resourceType": "Condition", "id": "c"}},
+        "'conditions' must be a FHIR Bundle",
+        id="search-not-bundle",
+    ),
     # A next link without a url.
-    pytest.param(lambda full: {**full, "conditions": {**full["conditions"], "link": [{"relation": "next"}]}}, "next link has no url", id="next-without-url"),
+    pytest.param(
+        lambda full: {**full, "conditions": {**full["conditions"], "link": [{"relation": "next"}]}},
+        "next link has no url",
+        id="next-without-url",
+    ),
     # Bundle.entry not a list.
-    pytest.param(lambda full: {**full, "conditions": {"resourceType": "Bundle", "type": "searchset", "entry": "x"}}, "must be a list", id="entry-not-list"),
+    pytest.param(
+        lambda full: {
+            **full,
+            "conditions": {"resourceType": "Bundle", "type": "searchset", "entry": "x"},
+        },
+        "must be a list",
+        id="entry-not-list",
+    ),
     # An entry with no resource.
-    pytest.param(lambda full: {**full, "conditions": {"resourceType": "Bundle", "type": "searchset", "entry": [{"fullUrl": "x"}]}},
-                 "entry[0] has no resource", id="entry-without-resource"),
+    pytest.param(
+        lambda full: {
+            **full,
+            "conditions": {
+                "resourceType": "Bundle",
+                "type": "searchset",
+                "entry": [{"fullUrl": "x"}],
+            },
+        },
+        "entry[0] has no resource",
+        id="entry-without-resource",
+    ),
 ]
 
 
@@ -341,9 +520,20 @@ def test_malformed_prefetch_is_a_bad_request(change: Any, message: str) -> None:
 
 def another_patients_observation() -> dict[str, Any]:
     """An Observation of someone else, as a careless EHR might put in a searchset."""
-    return {"resourceType": "Observation", "id": "stranger-1", "status": "final", "subject": {"reference": "Patient/stranger"},
-            "code": {"coding": [{"system": "http://loinc.org", "code": "751-8"}]}, "effectiveDateTime": "2026-11-19",
-            "valueQuantity": {"value": 0.1, "unit": "10*9/L", "system": "http://unitsofmeasure.org", "code": "10*9/L"}}
+    return {
+        "resourceType": "Observation",
+        "id": "stranger-1",
+        "status": "final",
+        "subject": {"reference": "Patient/stranger"},
+        "code": {"coding": [{"system": "http://loinc.org", "code": "751-8"}]},
+        "effectiveDateTime": "2026-11-19",
+        "valueQuantity": {
+            "value": 0.1,
+            "unit": "10*9/L",
+            "system": "http://unitsofmeasure.org",
+            "code": "10*9/L",
+        },
+    }
 
 
 def parts(prefetched: Prefetched) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -369,14 +559,24 @@ def test_record_counts_a_resource_found_by_two_keys_once() -> None:
     patient, resources = parts(read_prefetch(full_prefetch(), plan, PATIENT_ID))
     record = record_from_parts(patient, resources, {})
     ids = [r["id"] for r in record.of_type("Observation")]
-    assert len(ids) == len(set(ids)) == sum(1 for e in fixture_bundle(TRIAL, CASE)["entry"] if e["resource"]["resourceType"] == "Observation")
+    assert (
+        len(ids)
+        == len(set(ids))
+        == sum(
+            1
+            for e in fixture_bundle(TRIAL, CASE)["entry"]
+            if e["resource"]["resourceType"] == "Observation"
+        )
+    )
 
 
 def test_record_keeps_the_context_patient_over_a_patient_in_a_searchset() -> None:
     """A Patient inside a searchset (an _include, or a careless EHR) never replaces the context Patient."""
     plan = prefetch_plan(rulebook(), rulebook().trials.values())
     prefetch = full_prefetch()
-    prefetch["conditions"]["entry"].append({"resource": {"resourceType": "Patient", "id": "stranger", "birthDate": "1950-01-01"}})
+    prefetch["conditions"]["entry"].append(
+        {"resource": {"resourceType": "Patient", "id": "stranger", "birthDate": "1950-01-01"}}
+    )
     patient, resources = parts(read_prefetch(prefetch, plan, PATIENT_ID))
     assert record_from_parts(patient, resources, {}).patient_id == PATIENT_ID
 
@@ -385,12 +585,19 @@ def test_record_carries_fetch_failures() -> None:
     """Searches that failed while fetching the rest are kept on the record, so their criteria stay unknown."""
     plan = prefetch_plan(rulebook(), rulebook().trials.values())
     patient, resources = parts(read_prefetch(full_prefetch(), plan, PATIENT_ID))
-    assert record_from_parts(patient, resources, {"Condition": "Condition search failed: 503"}).failed == {"Condition": "Condition search failed: 503"}
+    assert record_from_parts(
+        patient, resources, {"Condition": "Condition search failed: 503"}
+    ).failed == {"Condition": "Condition search failed: 503"}
 
 
 def order(rtype: str, reference: str | None, **more: Any) -> dict[str, Any]:
     """A medication record of a type, its drug given by reference."""
-    resource: dict[str, Any] = {"resourceType": rtype, "id": f"{rtype}-1", "subject": {"reference": f"Patient/{PATIENT_ID}"}, **more}
+    resource: dict[str, Any] = {
+        "resourceType": rtype,
+        "id": f"{rtype}-1",
+        "subject": {"reference": f"Patient/{PATIENT_ID}"},
+        **more,
+    }
     if reference is not None:
         resource["medicationReference"] = {"reference": reference}
     return resource
@@ -400,20 +607,50 @@ def order(rtype: str, reference: str | None, **more: Any) -> dict[str, Any]:
     ("resources", "expected"),
     [
         # A request naming a Medication that was not sent.
-        pytest.param([order("MedicationRequest", "Medication/m1")], {"Medication/m1": {"MedicationRequest"}}, id="unsent"),
+        pytest.param(
+            [order("MedicationRequest", "Medication/m1")],
+            {"Medication/m1": {"MedicationRequest"}},
+            id="unsent",
+        ),
         # The same Medication from two kinds of record.
-        pytest.param([order("MedicationRequest", "Medication/m1"), order("MedicationAdministration", "Medication/m1")],
-                     {"Medication/m1": {"MedicationRequest", "MedicationAdministration"}}, id="two-referrers"),
+        pytest.param(
+            [
+                order("MedicationRequest", "Medication/m1"),
+                order("MedicationAdministration", "Medication/m1"),
+            ],
+            {"Medication/m1": {"MedicationRequest", "MedicationAdministration"}},
+            id="two-referrers",
+        ),
         # The Medication was sent too: nothing to read.
-        pytest.param([order("MedicationStatement", "Medication/m1"), {"resourceType": "Medication", "id": "m1"}], {}, id="sent"),
+        pytest.param(
+            [
+                order("MedicationStatement", "Medication/m1"),
+                {"resourceType": "Medication", "id": "m1"},
+            ],
+            {},
+            id="sent",
+        ),
         # A coded drug needs no Medication.
-        pytest.param([order("MedicationRequest", None, medicationCodeableConcept={"text": "mitoxantrone"})], {}, id="coded"),
+        pytest.param(
+            [order("MedicationRequest", None, medicationCodeableConcept={"text": "mitoxantrone"})],
+            {},
+            id="coded",
+        ),
         # A reference that is not a relative Medication/id (absolute, contained) is not read from the server.
-        pytest.param([order("MedicationRequest", "https://other.example/fhir/Medication/m1"), order("MedicationStatement", "#med")], {}, id="not-relative"),
+        pytest.param(
+            [
+                order("MedicationRequest", "https://other.example/fhir/Medication/m1"),
+                order("MedicationStatement", "#med"),
+            ],
+            {},
+            id="not-relative",
+        ),
         # medicationReference on another type is not a medication record's.
         pytest.param([order("Observation", "Medication/m1")], {}, id="other-type"),
     ],
 )
-def test_unresolved_medications(resources: list[dict[str, Any]], expected: dict[str, set[str]]) -> None:
+def test_unresolved_medications(
+    resources: list[dict[str, Any]], expected: dict[str, set[str]]
+) -> None:
     """The Medications that medication records reference but the prefetch did not hold are listed with who refers to them."""
     assert unresolved_medications(resources) == expected

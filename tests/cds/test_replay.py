@@ -34,7 +34,10 @@ def test_issuer_and_jti_do_not_run_together(state: State) -> None:
 
 def test_a_replay_to_another_instance_on_the_same_store_is_refused(state_url: str) -> None:
     """Two stores opened on one URL (two workers, two replicas, or a restart) share what they have seen."""
-    first, second = open_state(state_url, None, StateOptions()), open_state(state_url, None, StateOptions())
+    first, second = (
+        open_state(state_url, None, StateOptions()),
+        open_state(state_url, None, StateOptions()),
+    )
     assert first.replays is not None
     assert second.replays is not None
     now = time.time()
@@ -66,7 +69,9 @@ def _remember(url: str, results: multiprocessing.Queue) -> None:  # type: ignore
 def test_concurrent_processes_accept_a_jti_exactly_once(state: State, state_url: str) -> None:
     """Four processes racing with the same jti: exactly one is accepted."""
     assert state.replays is not None
-    state.replays.remember("https://ehr", "warm-up", 1e12, time.time())  # create the SQLite schema first
+    state.replays.remember(
+        "https://ehr", "warm-up", 1e12, time.time()
+    )  # create the SQLite schema first
     context = multiprocessing.get_context("spawn")
     results = context.Queue()
     workers = [context.Process(target=_remember, args=(state_url, results)) for _ in range(4)]

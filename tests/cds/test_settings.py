@@ -19,7 +19,9 @@ ISSUERS = {"https://ehr.example.com/": "https://ehr.example.com/.well-known/jwks
 
 def make_app(tmp_path: Path, **config: Any) -> Flask:
     """An app with its feedback store under tmp_path."""
-    app = create_app({"TESTING": True, "CDS_FEEDBACK_DB": str(tmp_path / "feedback.sqlite3"), **config})
+    app = create_app(
+        {"TESTING": True, "CDS_FEEDBACK_DB": str(tmp_path / "feedback.sqlite3"), **config}
+    )
     app.extensions["cds_service"].session.close()  # no request is made here; nothing to keep open
     return app
 
@@ -67,9 +69,14 @@ def test_trusted_issuers_must_be_an_object_of_urls(tmp_path: Path, issuers: obje
         make_app(tmp_path, CDS_TRUSTED_ISSUERS=issuers)
 
 
-def test_trusted_issuers_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_trusted_issuers_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """ELIGIBILITY_CDS_TRUSTED_ISSUERS given as a JSON object in the environment is read as that object."""
-    monkeypatch.setenv("ELIGIBILITY_CDS_TRUSTED_ISSUERS", '{"https://ehr.example.com/": "https://ehr.example.com/.well-known/jwks.json"}')
+    monkeypatch.setenv(
+        "ELIGIBILITY_CDS_TRUSTED_ISSUERS",
+        '{"https://ehr.example.com/": "https://ehr.example.com/.well-known/jwks.json"}',
+    )
     assert make_app(tmp_path).extensions["cds_settings"].trusted_issuers == ISSUERS
 
 
@@ -77,14 +84,23 @@ def test_trusted_issuers_from_the_environment(tmp_path: Path, monkeypatch: pytes
     ("value", "expected"),
     [
         # A JSON list (from a config mapping, or a JSON environment value).
-        pytest.param(["https://ehr.example.org/fhir", "http://127.0.0.1:8080/fhir/r4"], ("https://ehr.example.org/fhir", "http://127.0.0.1:8080/fhir/r4"),
-                     id="list"),
+        pytest.param(
+            ["https://ehr.example.org/fhir", "http://127.0.0.1:8080/fhir/r4"],
+            ("https://ehr.example.org/fhir", "http://127.0.0.1:8080/fhir/r4"),
+            id="list",
+        ),
         # A comma-separated string.
-        pytest.param("https://ehr.example.org/fhir,http://127.0.0.1:8080/fhir/r4", ("https://ehr.example.org/fhir", "http://127.0.0.1:8080/fhir/r4"),
-                     id="comma-separated"),
+        pytest.param(
+            "https://ehr.example.org/fhir,http://127.0.0.1:8080/fhir/r4",
+            ("https://ehr.example.org/fhir", "http://127.0.0.1:8080/fhir/r4"),
+            id="comma-separated",
+        ),
         # Commas and spaces.
-        pytest.param("https://ehr.example.org/fhir, http://127.0.0.1:8080/fhir/r4", ("https://ehr.example.org/fhir", "http://127.0.0.1:8080/fhir/r4"),
-                     id="comma-and-space"),
+        pytest.param(
+            "https://ehr.example.org/fhir, http://127.0.0.1:8080/fhir/r4",
+            ("https://ehr.example.org/fhir", "http://127.0.0.1:8080/fhir/r4"),
+            id="comma-and-space",
+        ),
         # One URL.
         pytest.param("https://ehr.example.org/fhir", ("https://ehr.example.org/fhir",), id="one"),
         # Empty: nothing allowed.
@@ -93,23 +109,36 @@ def test_trusted_issuers_from_the_environment(tmp_path: Path, monkeypatch: pytes
         pytest.param(DEFAULTS["CDS_FHIR_ALLOWLIST"], (), id="default"),
     ],
 )
-def test_fhir_allowlist_as_list_or_comma_separated(tmp_path: Path, value: object, expected: tuple[str, ...]) -> None:
+def test_fhir_allowlist_as_list_or_comma_separated(
+    tmp_path: Path, value: object, expected: tuple[str, ...]
+) -> None:
     """CDS_FHIR_ALLOWLIST may be a list or a comma-separated string of base URLs."""
-    assert make_app(tmp_path, CDS_FHIR_ALLOWLIST=value).extensions["cds_service"].fhir_allowlist == expected
+    assert (
+        make_app(tmp_path, CDS_FHIR_ALLOWLIST=value).extensions["cds_service"].fhir_allowlist
+        == expected
+    )
 
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
         # A JSON list, as JSON in the environment.
-        pytest.param('["https://ehr.example.org/fhir", "https://other.example.org/fhir"]', ("https://ehr.example.org/fhir", "https://other.example.org/fhir"),
-                     id="json-list"),
+        pytest.param(
+            '["https://ehr.example.org/fhir", "https://other.example.org/fhir"]',
+            ("https://ehr.example.org/fhir", "https://other.example.org/fhir"),
+            id="json-list",
+        ),
         # A comma-separated string (not JSON, so it stays a string).
-        pytest.param("https://ehr.example.org/fhir,https://other.example.org/fhir", ("https://ehr.example.org/fhir", "https://other.example.org/fhir"),
-                     id="comma-separated"),
+        pytest.param(
+            "https://ehr.example.org/fhir,https://other.example.org/fhir",
+            ("https://ehr.example.org/fhir", "https://other.example.org/fhir"),
+            id="comma-separated",
+        ),
     ],
 )
-def test_fhir_allowlist_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, raw: str, expected: tuple[str, ...]) -> None:
+def test_fhir_allowlist_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, raw: str, expected: tuple[str, ...]
+) -> None:
     """ELIGIBILITY_CDS_FHIR_ALLOWLIST is read as a JSON list or as comma-separated URLs."""
     monkeypatch.setenv("ELIGIBILITY_CDS_FHIR_ALLOWLIST", raw)
     assert make_app(tmp_path).extensions["cds_service"].fhir_allowlist == expected
@@ -154,7 +183,9 @@ def test_jwt_verify_off_is_a_warning(caplog: pytest.LogCaptureFixture) -> None:
     """Reading CDS_JWT_VERIFY=false logs a warning naming the setting."""
     with caplog.at_level(logging.WARNING, logger="service.cds.settings"):
         settings(CDS_JWT_VERIFY="false")
-    assert [r.levelno for r in caplog.records if "ELIGIBILITY_CDS_JWT_VERIFY=false" in r.getMessage()] == [logging.WARNING]
+    assert [
+        r.levelno for r in caplog.records if "ELIGIBILITY_CDS_JWT_VERIFY=false" in r.getMessage()
+    ] == [logging.WARNING]
 
 
 @pytest.mark.parametrize(
@@ -177,15 +208,31 @@ def test_jwt_leeway(value: object, expected: int) -> None:
     ("public_url", "path", "audience"),
     [
         # The endpoint path after the host.
-        pytest.param("https://cds.example.org", "/cds-services/trial-eligibility", "https://cds.example.org/cds-services/trial-eligibility", id="host"),
+        pytest.param(
+            "https://cds.example.org",
+            "/cds-services/trial-eligibility",
+            "https://cds.example.org/cds-services/trial-eligibility",
+            id="host",
+        ),
         # A trailing slash on the public URL is not doubled.
-        pytest.param("https://cds.example.org/", "/cds-services/trial-eligibility", "https://cds.example.org/cds-services/trial-eligibility", id="slash"),
+        pytest.param(
+            "https://cds.example.org/",
+            "/cds-services/trial-eligibility",
+            "https://cds.example.org/cds-services/trial-eligibility",
+            id="slash",
+        ),
         # A public URL with a path prefix (behind a proxy) keeps it.
-        pytest.param("https://example.org/eligibility", "/cds-services/trial-eligibility/feedback",
-                     "https://example.org/eligibility/cds-services/trial-eligibility/feedback", id="prefix"),
+        pytest.param(
+            "https://example.org/eligibility",
+            "/cds-services/trial-eligibility/feedback",
+            "https://example.org/eligibility/cds-services/trial-eligibility/feedback",
+            id="prefix",
+        ),
     ],
 )
-def test_verifier_audience_is_public_url_and_path(public_url: str, path: str, audience: str) -> None:
+def test_verifier_audience_is_public_url_and_path(
+    public_url: str, path: str, audience: str
+) -> None:
     """Each endpoint's verifier requires aud = the public URL + that endpoint's path."""
     verifier = settings(CDS_PUBLIC_URL=public_url, CDS_TRUSTED_ISSUERS=ISSUERS).verifier(path)
     assert verifier is not None
@@ -195,7 +242,11 @@ def test_verifier_audience_is_public_url_and_path(public_url: str, path: str, au
 def test_verifier_is_one_per_endpoint() -> None:
     """One verifier per endpoint, kept: its jti replay cache and JWKS cache live as long as the app."""
     cds = settings(CDS_TRUSTED_ISSUERS=ISSUERS)
-    call, again, feedback = cds.verifier("/cds-services/x"), cds.verifier("/cds-services/x"), cds.verifier("/cds-services/x/feedback")
+    call, again, feedback = (
+        cds.verifier("/cds-services/x"),
+        cds.verifier("/cds-services/x"),
+        cds.verifier("/cds-services/x/feedback"),
+    )
     assert call is again
     assert feedback is not call
 
@@ -205,7 +256,9 @@ def test_no_verifier_when_verification_is_off() -> None:
     assert settings(CDS_JWT_VERIFY=False).verifier("/cds-services/x") is None
 
 
-def test_show_ineligible_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_show_ineligible_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """ELIGIBILITY_CDS_SHOW_INELIGIBLE=true turns ineligible cards on; the default leaves them off."""
     assert make_app(tmp_path).extensions["cds_service"].show_ineligible is False
     monkeypatch.setenv("ELIGIBILITY_CDS_SHOW_INELIGIBLE", "true")
@@ -219,7 +272,9 @@ def test_a_bad_busy_timeout_is_a_config_error(value: object) -> None:
         busy_timeout({"CDS_DB_BUSY_TIMEOUT": value})
 
 
-@pytest.mark.parametrize(("value", "days"), [(None, None), ("none", None), ("", None), ("30", 30.0), (0, 0.0)])
+@pytest.mark.parametrize(
+    ("value", "days"), [(None, None), ("none", None), ("", None), ("30", 30.0), (0, 0.0)]
+)
 def test_comment_retention_reads_days_or_none(value: object, days: float | None) -> None:
     """CDS_COMMENT_RETENTION_DAYS is a number of days; unset, empty or 'none' keeps comments."""
     assert retention_days({"CDS_COMMENT_RETENTION_DAYS": value}) == days

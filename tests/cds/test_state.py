@@ -30,16 +30,19 @@ def card(uuid: str, trial: str = "NCT06761417", verdict: str = "eligible") -> Is
 # --- Choosing the back-end ------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("url", "kind"), [
-    # Unset: today's CDS_FEEDBACK_DB file.
-    (None, "sqlite"),
-    ("", "sqlite"),
-    # An explicit SQLite file.
-    ("sqlite:///state.sqlite3", "sqlite"),
-    # Redis, plain and over TLS (nothing connects until a store is used).
-    ("redis://127.0.0.1:6379/0", "redis"),
-    ("rediss://:secret@cache.example.org:6380/2", "redis"),
-])
+@pytest.mark.parametrize(
+    ("url", "kind"),
+    [
+        # Unset: today's CDS_FEEDBACK_DB file.
+        (None, "sqlite"),
+        ("", "sqlite"),
+        # An explicit SQLite file.
+        ("sqlite:///state.sqlite3", "sqlite"),
+        # Redis, plain and over TLS (nothing connects until a store is used).
+        ("redis://127.0.0.1:6379/0", "redis"),
+        ("rediss://:secret@cache.example.org:6380/2", "redis"),
+    ],
+)
 def test_the_url_scheme_picks_the_back_end(tmp_path: Path, url: str | None, kind: str) -> None:
     """Unset or sqlite:/// opens SQLite; redis:// and rediss:// open Redis."""
     state = open_state(url, str(tmp_path / "feedback.sqlite3"))
@@ -57,7 +60,9 @@ def test_an_unset_url_keeps_the_cds_feedback_db_file(tmp_path: Path) -> None:
 
 def test_a_sqlite_url_names_the_file(tmp_path: Path) -> None:
     """sqlite:////absolute/path (as SQLAlchemy writes it) puts the stores in that file, not in CDS_FEEDBACK_DB."""
-    state = open_state(f"sqlite:///{tmp_path / 'chosen.sqlite3'}", str(tmp_path / "default.sqlite3"))
+    state = open_state(
+        f"sqlite:///{tmp_path / 'chosen.sqlite3'}", str(tmp_path / "default.sqlite3")
+    )
     state.feedback.count()
     assert (tmp_path / "chosen.sqlite3").is_file()
     assert not ((tmp_path / "default.sqlite3").exists())
@@ -70,7 +75,9 @@ def test_an_unknown_scheme_is_a_start_up_error_naming_it_not_the_password() -> N
     assert "hunter2" not in caught.value.message
 
 
-@pytest.mark.parametrize("url", ["redis://:hunter2@127.0.0.1:notaport/0", "redis://:hunter2@127.0.0.1:6379/notadb"])
+@pytest.mark.parametrize(
+    "url", ["redis://:hunter2@127.0.0.1:notaport/0", "redis://:hunter2@127.0.0.1:6379/notadb"]
+)
 def test_a_malformed_redis_url_is_a_start_up_error_without_the_password(url: str) -> None:
     """A redis:// URL redis-py cannot read is a ConfigError that does not quote the password."""
     with pytest.raises(ConfigError, match="ELIGIBILITY_STATE_URL") as caught:
@@ -99,9 +106,15 @@ def test_an_issued_card_reads_back_with_every_field(state: State) -> None:
     assert state.issued is not None
     assert state.issued.record("trial-eligibility", "patient-1", [card("c1")], ISSUED)
     assert state.issued.get("c1") == {
-        "card": "c1", "service_id": "trial-eligibility", "hook_instance": "h1", "trial_id": "NCT06761417", "verdict": "eligible",
-        "rules_version": "rules-1", "patient_hash": hmac.new(KEY, b"patient-1", hashlib.sha256).hexdigest(),
-        "issued_at": "2026-11-20T01:00:00.000000Z"}
+        "card": "c1",
+        "service_id": "trial-eligibility",
+        "hook_instance": "h1",
+        "trial_id": "NCT06761417",
+        "verdict": "eligible",
+        "rules_version": "rules-1",
+        "patient_hash": hmac.new(KEY, b"patient-1", hashlib.sha256).hexdigest(),
+        "issued_at": "2026-11-20T01:00:00.000000Z",
+    }
 
 
 def test_an_unknown_card_is_none(state: State) -> None:
@@ -124,8 +137,15 @@ def test_without_a_key_the_card_keeps_no_patient_hash(state_url: str) -> None:
 def test_a_card_issued_again_replaces_its_record(state: State) -> None:
     """The same card uuid issued again (a repeated hookInstance) keeps only the latest verdict and time."""
     assert state.issued is not None
-    state.issued.record("trial-eligibility", "patient-1", [card("c1", verdict="insufficient-data")], ISSUED)
-    state.issued.record("trial-eligibility", "patient-1", [card("c1", verdict="eligible")], ISSUED + timedelta(hours=1))
+    state.issued.record(
+        "trial-eligibility", "patient-1", [card("c1", verdict="insufficient-data")], ISSUED
+    )
+    state.issued.record(
+        "trial-eligibility",
+        "patient-1",
+        [card("c1", verdict="eligible")],
+        ISSUED + timedelta(hours=1),
+    )
     record = state.issued.get("c1")
     assert record is not None
     assert (record["verdict"], record["issued_at"]) == ("eligible", "2026-11-20T02:00:00.000000Z")
@@ -145,16 +165,31 @@ def test_issued_since_keeps_the_cards_issued_from_that_instant(state: State) -> 
 
 def test_feedback_reads_back_as_sent(state: State) -> None:
     """Recorded entries read back per card as the client sent them, with the service id and receipt time in UTC."""
-    assert state.feedback.record("trial-eligibility", parse_feedback({"feedback": [overridden(), accepted(card="another-card")]}), RECEIVED) == 2
-    assert state.feedback.for_card(CARD) == [{"serviceId": "trial-eligibility", **overridden(), "receivedAt": "2020-12-11T00:30:00Z"}]
+    assert (
+        state.feedback.record(
+            "trial-eligibility",
+            parse_feedback({"feedback": [overridden(), accepted(card="another-card")]}),
+            RECEIVED,
+        )
+        == 2
+    )
+    assert state.feedback.for_card(CARD) == [
+        {"serviceId": "trial-eligibility", **overridden(), "receivedAt": "2020-12-11T00:30:00Z"}
+    ]
     assert state.feedback.count() == 2
 
 
 def test_feedback_comes_back_oldest_outcome_first(state: State) -> None:
     """A card's entries come back oldest outcome first, fractions of a second included, whatever order they were sent in."""
     times = ["2020-12-11T00:00:01Z", "2020-12-11T00:00:00.500000Z", "2020-12-11T00:00:00Z"]
-    state.feedback.record("trial-eligibility", parse_feedback({"feedback": [overridden(outcomeTimestamp=t) for t in times]}), RECEIVED)
-    assert [entry["outcomeTimestamp"] for entry in state.feedback.for_card(CARD)] == sorted(times, key=datetime.fromisoformat)
+    state.feedback.record(
+        "trial-eligibility",
+        parse_feedback({"feedback": [overridden(outcomeTimestamp=t) for t in times]}),
+        RECEIVED,
+    )
+    assert [entry["outcomeTimestamp"] for entry in state.feedback.for_card(CARD)] == sorted(
+        times, key=datetime.fromisoformat
+    )
 
 
 def test_a_card_without_feedback_has_none(state: State) -> None:
@@ -164,7 +199,12 @@ def test_a_card_without_feedback_has_none(state: State) -> None:
 
 def test_the_latest_outcome_of_each_card_counts(state: State) -> None:
     """Overridden then accepted: the card's latest outcome is accepted; a card with no feedback is absent."""
-    body = {"feedback": [overridden(outcomeTimestamp="2020-12-11T00:00:00Z"), accepted(outcomeTimestamp="2020-12-11T00:05:00Z")]}
+    body = {
+        "feedback": [
+            overridden(outcomeTimestamp="2020-12-11T00:00:00Z"),
+            accepted(outcomeTimestamp="2020-12-11T00:05:00Z"),
+        ]
+    }
     state.feedback.record("trial-eligibility", parse_feedback(body), RECEIVED)
     assert state.feedback.latest_outcomes([CARD, "unanswered"]) == {CARD: "accepted"}
 
@@ -172,18 +212,31 @@ def test_the_latest_outcome_of_each_card_counts(state: State) -> None:
 def test_comments_past_the_retention_are_purged(state: State) -> None:
     """purge_comments(now, 30) erases the comment received 31 days ago, keeps the recent one, and says how many it erased."""
     now = datetime(2026, 11, 20, tzinfo=UTC)
-    state.feedback.record("trial-eligibility", parse_feedback({"feedback": [overridden(card="old")]}), now - timedelta(days=31))
-    state.feedback.record("trial-eligibility", parse_feedback({"feedback": [overridden(card="new")]}), now)
+    state.feedback.record(
+        "trial-eligibility",
+        parse_feedback({"feedback": [overridden(card="old")]}),
+        now - timedelta(days=31),
+    )
+    state.feedback.record(
+        "trial-eligibility", parse_feedback({"feedback": [overridden(card="new")]}), now
+    )
     assert state.feedback.purge_comments(now, 30) == 1
     assert "userComment" not in state.feedback.for_card("old")[0]["overrideReason"]
-    assert state.feedback.for_card("new")[0]["overrideReason"]["userComment"] == overridden()["overrideReason"]["userComment"]
+    assert (
+        state.feedback.for_card("new")[0]["overrideReason"]["userComment"]
+        == overridden()["overrideReason"]["userComment"]
+    )
 
 
 def test_a_configured_retention_purges_on_each_write(state_url: str) -> None:
     """With a 30-day retention, a comment received 31 days before a new write is erased by that write."""
     opened = open_state(state_url, None, StateOptions(retention_days=30))
     now = datetime(2026, 11, 20, tzinfo=UTC)
-    opened.feedback.record("trial-eligibility", parse_feedback({"feedback": [overridden(card="old")]}), now - timedelta(days=31))
+    opened.feedback.record(
+        "trial-eligibility",
+        parse_feedback({"feedback": [overridden(card="old")]}),
+        now - timedelta(days=31),
+    )
     opened.feedback.record("trial-eligibility", parse_feedback({"feedback": [accepted()]}), now)
     entry = opened.feedback.for_card("old")[0]
     opened.close()
@@ -196,15 +249,41 @@ def test_a_configured_retention_purges_on_each_write(state_url: str) -> None:
 def test_the_rates_join_the_latest_feedback_to_the_cards(state: State) -> None:
     """Per trial and verdict: issued, answered, accepted and overridden counts and rates, each card's latest feedback counting once."""
     assert state.issued is not None
-    state.issued.record("trial-eligibility", "p", [card("a"), card("b"), card("c"), card("d", "NCT00000001", "insufficient-data")], ISSUED)
-    body = {"feedback": [overridden(card="a", outcomeTimestamp="2020-12-11T00:00:00Z"), accepted(card="a", outcomeTimestamp="2020-12-11T00:05:00Z"),
-                         overridden(card="b")]}
+    state.issued.record(
+        "trial-eligibility",
+        "p",
+        [card("a"), card("b"), card("c"), card("d", "NCT00000001", "insufficient-data")],
+        ISSUED,
+    )
+    body = {
+        "feedback": [
+            overridden(card="a", outcomeTimestamp="2020-12-11T00:00:00Z"),
+            accepted(card="a", outcomeTimestamp="2020-12-11T00:05:00Z"),
+            overridden(card="b"),
+        ]
+    }
     state.feedback.record("trial-eligibility", parse_feedback(body), RECEIVED)
     assert feedback_rates(state) == [
-        {"trial": "NCT00000001", "verdict": "insufficient-data", "issued": 1, "answered": 0, "accepted": 0, "overridden": 0,
-         "acceptedRate": None, "overriddenRate": None},
-        {"trial": "NCT06761417", "verdict": "eligible", "issued": 3, "answered": 2, "accepted": 1, "overridden": 1,
-         "acceptedRate": 0.5, "overriddenRate": 0.5},
+        {
+            "trial": "NCT00000001",
+            "verdict": "insufficient-data",
+            "issued": 1,
+            "answered": 0,
+            "accepted": 0,
+            "overridden": 0,
+            "acceptedRate": None,
+            "overriddenRate": None,
+        },
+        {
+            "trial": "NCT06761417",
+            "verdict": "eligible",
+            "issued": 3,
+            "answered": 2,
+            "accepted": 1,
+            "overridden": 1,
+            "acceptedRate": 0.5,
+            "overriddenRate": 0.5,
+        },
     ]
 
 
@@ -214,7 +293,9 @@ def test_a_url_that_is_not_text_is_a_start_up_error() -> None:
         open_state(5)  # type: ignore[arg-type]
 
 
-def test_the_app_reads_eligibility_state_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_app_reads_eligibility_state_url(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """ELIGIBILITY_STATE_URL in the environment becomes STATE_URL: feedback goes to that file, not to CDS_FEEDBACK_DB."""
     monkeypatch.setenv("ELIGIBILITY_STATE_URL", f"sqlite:///{tmp_path / 'chosen.sqlite3'}")
     app = create_app({"TESTING": True, "CDS_FEEDBACK_DB": str(tmp_path / "default.sqlite3")})

@@ -18,7 +18,9 @@ ICD10 = "http://hl7.org/fhir/sid/icd-10-cm"
 ICDO3 = "http://terminology.hl7.org/CodeSystem/icd-o-3"
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 UCUM = "http://unitsofmeasure.org"
-MCODE_HISTOLOGY = "http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-histology-morphology-behavior"
+MCODE_HISTOLOGY = (
+    "http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-histology-morphology-behavior"
+)
 
 _counter = iter(range(1, 1_000_000))
 
@@ -33,7 +35,9 @@ def moment(days_before: int) -> str:
     return day(days_before) + "T23:30:00-05:00"
 
 
-def concept(system: str | None, code: str | None, display: str = "", text: str | None = None) -> dict[str, Any]:
+def concept(
+    system: str | None, code: str | None, display: str = "", text: str | None = None
+) -> dict[str, Any]:
     """Return a CodeableConcept with one coding (or only text)."""
     result: dict[str, Any] = {}
     if code is not None:
@@ -45,8 +49,13 @@ def concept(system: str | None, code: str | None, display: str = "", text: str |
 
 def resource(resource_type: str, **fields: Any) -> dict[str, Any]:
     """Return a resource of a type with a fresh id, about the patient (a Medication is about no one)."""
-    made: dict[str, Any] = {"resourceType": resource_type, "id": f"{resource_type[:3].lower()}{next(_counter)}"}
-    subject_element = "patient" if resource_type in ("AllergyIntolerance", "Immunization") else "subject"
+    made: dict[str, Any] = {
+        "resourceType": resource_type,
+        "id": f"{resource_type[:3].lower()}{next(_counter)}",
+    }
+    subject_element = (
+        "patient" if resource_type in ("AllergyIntolerance", "Immunization") else "subject"
+    )
     if resource_type != "Medication":
         made[subject_element] = {"reference": f"Patient/{PID}"}
     made.update(fields)
@@ -71,13 +80,23 @@ def quantity(value: float, unit: str, comparator: str | None = None) -> dict[str
     return result
 
 
-def observation(code: str, days_before: int = 2, *, status: str = "final", system: str = LOINC, **value: Any) -> dict[str, Any]:
+def observation(
+    code: str, days_before: int = 2, *, status: str = "final", system: str = LOINC, **value: Any
+) -> dict[str, Any]:
     """Return an Observation of a LOINC code with the given value[x] (and any other fields)."""
     value.setdefault("effectiveDateTime", moment(days_before))
     return resource("Observation", status=status, code=concept(system, code), **value)
 
 
-def lab(code: str, value: float, unit: str, days_before: int = 2, *, comparator: str | None = None, **extra: Any) -> dict[str, Any]:
+def lab(
+    code: str,
+    value: float,
+    unit: str,
+    days_before: int = 2,
+    *,
+    comparator: str | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
     """Return a final quantitative Observation."""
     return observation(code, days_before, valueQuantity=quantity(value, unit, comparator), **extra)
 
@@ -95,15 +114,21 @@ def condition(
     """Return a Condition with clinical and verification status and an onset date."""
     fields: dict[str, Any] = {"code": concept(system, code, text=text)}
     if clinical:
-        fields["clinicalStatus"] = concept("http://terminology.hl7.org/CodeSystem/condition-clinical", clinical)
+        fields["clinicalStatus"] = concept(
+            "http://terminology.hl7.org/CodeSystem/condition-clinical", clinical
+        )
     if verification:
-        fields["verificationStatus"] = concept("http://terminology.hl7.org/CodeSystem/condition-ver-status", verification)
+        fields["verificationStatus"] = concept(
+            "http://terminology.hl7.org/CodeSystem/condition-ver-status", verification
+        )
     if onset_days_before is not None:
         fields["onsetDateTime"] = moment(onset_days_before)
     return resource("Condition", **fields, **extra)
 
 
-def medication(kind: str, days_before: int | None, *, status: str = "completed", **fields: Any) -> dict[str, Any]:
+def medication(
+    kind: str, days_before: int | None, *, status: str = "completed", **fields: Any
+) -> dict[str, Any]:
     """Return a MedicationAdministration, MedicationStatement or MedicationRequest dated ``days_before``."""
     if days_before is not None:
         date_field = "authoredOn" if kind == "MedicationRequest" else "effectiveDateTime"
@@ -113,15 +138,27 @@ def medication(kind: str, days_before: int | None, *, status: str = "completed",
     return resource(kind, status=status, **fields)
 
 
-def procedure(code: str, days_before: int, *, status: str = "completed", system: str = SNOMED, **extra: Any) -> dict[str, Any]:
+def procedure(
+    code: str, days_before: int, *, status: str = "completed", system: str = SNOMED, **extra: Any
+) -> dict[str, Any]:
     """Return a Procedure performed ``days_before`` days before the as-of date."""
-    return resource("Procedure", status=status, code=concept(system, code), performedDateTime=moment(days_before), **extra)
+    return resource(
+        "Procedure",
+        status=status,
+        code=concept(system, code),
+        performedDateTime=moment(days_before),
+        **extra,
+    )
 
 
 def bundle(*resources: dict[str, Any], subject: dict[str, Any] | None = None) -> dict[str, Any]:
     """Return a collection Bundle of the Patient and the resources."""
     entries = [subject or patient(), *resources]
-    return {"resourceType": "Bundle", "type": "collection", "entry": [{"fullUrl": f"urn:uuid:{r['id']}", "resource": r} for r in entries]}
+    return {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [{"fullUrl": f"urn:uuid:{r['id']}", "resource": r} for r in entries],
+    }
 
 
 def facts(

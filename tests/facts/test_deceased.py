@@ -32,11 +32,18 @@ def report_for(book: Rulebook, **deceased: Any) -> dict[str, Any]:
         pytest.param({"deceasedDateTime": day(0)}, id="dated-same-day"),
     ],
 )
-def test_deceased_patient_is_ineligible_said_first(book: Rulebook, deceased: dict[str, Any]) -> None:
+def test_deceased_patient_is_ineligible_said_first(
+    book: Rulebook, deceased: dict[str, Any]
+) -> None:
     """The first criterion says the patient died, cites Patient.deceased, and the verdict is ineligible."""
     report = report_for(book, **deceased)
     first = report["criteria"][0]
-    assert (report["verdict"], first["id"], first["status"], first["evidence"][0]["display"]) == ("ineligible", "exc-0", "met", "Patient.deceased")
+    assert (report["verdict"], first["id"], first["status"], first["evidence"][0]["display"]) == (
+        "ineligible",
+        "exc-0",
+        "met",
+        "Patient.deceased",
+    )
 
 
 @pytest.mark.parametrize(
@@ -61,8 +68,13 @@ def test_invalid_death_date_is_unknown(book: Rulebook) -> None:
     assert (first["id"], first["status"]) == ("exc-0", "unknown")
 
 
-def test_no_card_for_a_deceased_patient_even_when_ineligible_cards_are_shown(book: Rulebook) -> None:
+def test_no_card_for_a_deceased_patient_even_when_ineligible_cards_are_shown(
+    book: Rulebook,
+) -> None:
     """cards_for shows no card for a deceased patient, with show_ineligible on."""
     report = report_for(book, deceasedBoolean=True)
     living = report_for(book)
-    assert (len(cards_for([report], "hook", {}, show_ineligible=True)), len(cards_for([living], "hook", {}, show_ineligible=True))) == (0, 1)
+    assert (
+        len(cards_for([report], "hook", {}, show_ineligible=True)),
+        len(cards_for([living], "hook", {}, show_ineligible=True)),
+    ) == (0, 1)

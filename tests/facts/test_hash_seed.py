@@ -28,15 +28,25 @@ def test_same_day_conflicts_give_one_report_under_every_hash_seed(tmp_path: Path
     """Same-time QTc corrections and same-day ANCs are evaluated identically under four hash seeds."""
     ecg = day(3) + "T10:00:00+08:00"
     record = bundle(
-        lab(QTCB, 462, "ms", effectiveDateTime=ecg), lab(QTCF, 441, "ms", effectiveDateTime=ecg), lab(QTC_ANY, 455, "ms", effectiveDateTime=ecg),
-        lab(ANC, 1.4, "10*9/L", effectiveDateTime=day(1)), lab(ANC, 1.6, "10*9/L", effectiveDateTime=day(1)),
+        lab(QTCB, 462, "ms", effectiveDateTime=ecg),
+        lab(QTCF, 441, "ms", effectiveDateTime=ecg),
+        lab(QTC_ANY, 455, "ms", effectiveDateTime=ecg),
+        lab(ANC, 1.4, "10*9/L", effectiveDateTime=day(1)),
+        lab(ANC, 1.6, "10*9/L", effectiveDateTime=day(1)),
     )
     path = tmp_path / "record.json"
     path.write_text(json.dumps(record))
     outputs = set()
     for seed in ("0", "1", "2", "12345"):
         env = {**os.environ, "PYTHONHASHSEED": seed}
-        done = subprocess.run([sys.executable, "-c", SCRIPT, str(path), day(0)], capture_output=True, text=True, env=env, check=True, timeout=120)  # noqa: S603 - our own interpreter and script
+        done = subprocess.run(  # noqa: S603 - our own interpreter and script
+            [sys.executable, "-c", SCRIPT, str(path), day(0)],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=True,
+            timeout=120,
+        )
         outputs.add(done.stdout)
     assert len(outputs) == 1
     assert '"criteria"' in next(iter(outputs))

@@ -85,7 +85,10 @@ def test_uncertain_condition_is_unknown(book: Rulebook, verification: str) -> No
 
 def test_confirmed_beats_provisional(book: Rulebook) -> None:
     """A confirmed diagnosis decides even beside a provisional one."""
-    assert fact(book, "liver_metastases", liver_mets(verification="provisional"), liver_mets()).value is True
+    assert (
+        fact(book, "liver_metastases", liver_mets(verification="provisional"), liver_mets()).value
+        is True
+    )
 
 
 @pytest.mark.parametrize(
@@ -110,7 +113,9 @@ def test_active_only(book: Rulebook, clinical: str, expected: bool) -> None:
 
 def test_history_counts_resolved(book: Rulebook) -> None:
     """A definition about history (not active-only) counts a resolved myocardial infarction."""
-    old_mi = condition(SNOMED, MI, clinical="resolved", onset_days_before=3000, abatementDateTime=day(2900))
+    old_mi = condition(
+        SNOMED, MI, clinical="resolved", onset_days_before=3000, abatementDateTime=day(2900)
+    )
     assert fact(book, "history_mi", old_mi).value is True
 
 
@@ -136,7 +141,10 @@ def test_undated_condition_counts_without_window(book: Rulebook) -> None:
 )
 def test_onset_window(book: Rulebook, onset_days_before: int, expected: bool) -> None:
     """A 'windowBy onset' definition asks whether the Condition began in the window."""
-    assert fact(book, "mi_6m", condition(SNOMED, MI, onset_days_before=onset_days_before)).value is expected
+    assert (
+        fact(book, "mi_6m", condition(SNOMED, MI, onset_days_before=onset_days_before)).value
+        is expected
+    )
 
 
 def test_recorded_date_in_window_leaves_onset_unknown(book: Rulebook) -> None:
@@ -161,18 +169,57 @@ def test_recorded_date_shows_an_active_condition_present(book: Rulebook) -> None
     ("onset", "expected"),
     [
         # At age 58 (born 1965-03-10, as of 2025-03-10): ended a year before the 6-month window.
-        pytest.param({"onsetAge": {"value": 58, "unit": "years", "system": "http://unitsofmeasure.org", "code": "a"}}, False, id="age-58"),
+        pytest.param(
+            {
+                "onsetAge": {
+                    "value": 58,
+                    "unit": "years",
+                    "system": "http://unitsofmeasure.org",
+                    "code": "a",
+                }
+            },
+            False,
+            id="age-58",
+        ),
         # At age 59: any day of the last year, so maybe in the window.
-        pytest.param({"onsetAge": {"value": 59, "unit": "years", "system": "http://unitsofmeasure.org", "code": "a"}}, None, id="age-59"),
+        pytest.param(
+            {
+                "onsetAge": {
+                    "value": 59,
+                    "unit": "years",
+                    "system": "http://unitsofmeasure.org",
+                    "code": "a",
+                }
+            },
+            None,
+            id="age-59",
+        ),
         # At age 60: from the 60th birthday (the as-of day) on: in the window.
-        pytest.param({"onsetAge": {"value": 60, "unit": "years", "system": "http://unitsofmeasure.org", "code": "a"}}, True, id="age-60"),
+        pytest.param(
+            {
+                "onsetAge": {
+                    "value": 60,
+                    "unit": "years",
+                    "system": "http://unitsofmeasure.org",
+                    "code": "a",
+                }
+            },
+            True,
+            id="age-60",
+        ),
         # A range of ages 55-60: it may or may not be in the window.
-        pytest.param({"onsetRange": {"low": {"value": 55, "code": "a"}, "high": {"value": 60, "code": "a"}}}, None, id="range-55-60"),
+        pytest.param(
+            {"onsetRange": {"low": {"value": 55, "code": "a"}, "high": {"value": 60, "code": "a"}}},
+            None,
+            id="range-55-60",
+        ),
         # A Period that began 30 days ago.
         pytest.param({"onsetPeriod": {"start": day(30), "end": day(20)}}, True, id="period"),
     ],
 )
-def test_onset_age_range_and_period_date_the_condition(book: Rulebook, onset: dict[str, Any], expected: bool | None) -> None:
+def test_onset_age_range_and_period_date_the_condition(
+    book: Rulebook, onset: dict[str, Any], expected: bool | None
+) -> None:
     """onsetAge, onsetRange and onsetPeriod date a Condition through the birth date."""
     cond = condition(SNOMED, MI, onset_days_before=None, **onset)
     assert fact(book, "mi_6m", cond).value is expected
@@ -191,16 +238,38 @@ def test_undated_condition_in_window_is_unknown(book: Rulebook) -> None:
         # Began ten years ago, still active: it overlaps the 5-year window.
         pytest.param({"onset_days_before": 3650}, True, id="ongoing-since-long-ago"),
         # Resolved six years ago.
-        pytest.param({"onset_days_before": 3650, "clinical": "resolved", "abatementDateTime": day(2200)}, False, id="resolved-before-window"),
+        pytest.param(
+            {"onset_days_before": 3650, "clinical": "resolved", "abatementDateTime": day(2200)},
+            False,
+            id="resolved-before-window",
+        ),
         # Resolved two years ago: active inside the window.
-        pytest.param({"onset_days_before": 3650, "clinical": "resolved", "abatementDateTime": day(730)}, True, id="resolved-in-window"),
+        pytest.param(
+            {"onset_days_before": 3650, "clinical": "resolved", "abatementDateTime": day(730)},
+            True,
+            id="resolved-in-window",
+        ),
         # Resolved with no abatement date: known present only at its onset, ten years ago.
-        pytest.param({"onset_days_before": 3650, "clinical": "resolved"}, False, id="resolved-undated-long-ago"),
+        pytest.param(
+            {"onset_days_before": 3650, "clinical": "resolved"},
+            False,
+            id="resolved-undated-long-ago",
+        ),
         # Diagnosed in the window and resolved since.
-        pytest.param({"onset_days_before": 400, "clinical": "resolved", "abatementDateTime": day(100)}, True, id="diagnosed-in-window"),
+        pytest.param(
+            {"onset_days_before": 400, "clinical": "resolved", "abatementDateTime": day(100)},
+            True,
+            id="diagnosed-in-window",
+        ),
         # Abatement given as a Period's end.
         pytest.param(
-            {"onset_days_before": 3650, "clinical": "remission", "abatementPeriod": {"start": day(900), "end": day(800)}}, True, id="abatement-period"
+            {
+                "onset_days_before": 3650,
+                "clinical": "remission",
+                "abatementPeriod": {"start": day(900), "end": day(800)},
+            },
+            True,
+            id="abatement-period",
         ),
     ],
 )
@@ -212,14 +281,21 @@ def test_overlap_window(book: Rulebook, options: dict[str, Any], expected: bool)
 
 def test_mcode_histology_extension_matches(book: Rulebook) -> None:
     """A Condition coded only by site matches a sarcoma through its mCODE ICD-O-3 histology extension."""
-    extension = [{"url": MCODE_HISTOLOGY, "valueCodeableConcept": concept(ICDO3, "8800/3", "Sarcoma, NOS")}]
+    extension = [
+        {"url": MCODE_HISTOLOGY, "valueCodeableConcept": concept(ICDO3, "8800/3", "Sarcoma, NOS")}
+    ]
     tumour = condition(SNOMED, "126689002", text="Neoplasm of thigh", extension=extension)
     assert fact(book, "has_bone_soft_tissue_sarcoma", tumour).value is True
 
 
 def test_other_extension_ignored(book: Rulebook) -> None:
     """The same ICD-O-3 code in some other extension does not match."""
-    extension = [{"url": "http://example.org/other", "valueCodeableConcept": concept(ICDO3, "8800/3", "Sarcoma, NOS")}]
+    extension = [
+        {
+            "url": "http://example.org/other",
+            "valueCodeableConcept": concept(ICDO3, "8800/3", "Sarcoma, NOS"),
+        }
+    ]
     tumour = condition(SNOMED, "126689002", text="Neoplasm of thigh", extension=extension)
     assert fact(book, "has_bone_soft_tissue_sarcoma", tumour).value is False
 
@@ -245,7 +321,10 @@ def test_icd10_prefix(book: Rulebook, system: str, code: str, expected: bool) ->
 def test_failed_condition_search_is_unknown(book: Rulebook) -> None:
     """When the Condition search failed, the fact is unknown (not 'no record'), quoting the failure."""
     result = fact(book, "liver_metastases", failed={"Condition": "HTTP 502 Bad Gateway"})
-    assert (result.value, result.summary) == (None, "Liver metastases / invasion: Condition search failed (HTTP 502 Bad Gateway); not decided")
+    assert (result.value, result.summary) == (
+        None,
+        "Liver metastases / invasion: Condition search failed (HTTP 502 Bad Gateway); not decided",
+    )
 
 
 @pytest.mark.parametrize(
@@ -263,7 +342,9 @@ def test_failed_condition_search_is_unknown(book: Rulebook) -> None:
 )
 def test_condition_count(book: Rulebook, onsets: list[int], expected: int) -> None:
     """Episodes are counted by distinct onset day within the window."""
-    records = [condition(SNOMED, "66760008", text="Optic neuritis", onset_days_before=n) for n in onsets]
+    records = [
+        condition(SNOMED, "66760008", text="Optic neuritis", onset_days_before=n) for n in onsets
+    ]
     assert fact(book, "nmo_relapses_12m", *records).value == expected
 
 
@@ -280,29 +361,41 @@ def test_condition_count(book: Rulebook, onsets: list[int], expected: int) -> No
         pytest.param([100, 80, 60], 2, id="chained"),
     ],
 )
-def test_condition_count_joins_records_of_one_episode(book: Rulebook, onsets: list[int], expected: int) -> None:
+def test_condition_count_joins_records_of_one_episode(
+    book: Rulebook, onsets: list[int], expected: int
+) -> None:
     """With episodeGapDays, records less than that many days after an episode's first record are that episode."""
-    records = [condition(SNOMED, "66760008", text="Optic neuritis", onset_days_before=n) for n in onsets]
+    records = [
+        condition(SNOMED, "66760008", text="Optic neuritis", onset_days_before=n) for n in onsets
+    ]
     assert fact(book, "nmo_relapses_12m", *records).value == expected
 
 
 def test_condition_count_groups_episodes_before_the_window_cut(book: Rulebook) -> None:
     """An attack first recorded before the 365-day window, with a follow-up record inside it, is not counted as an attack in the window."""
     # Optic neuritis first recorded 370 days ago, followed up 352 days ago (18 days later: the same attack), and one real attack 60 days ago.
-    records = [condition(SNOMED, "66760008", text="Optic neuritis", onset_days_before=n) for n in (370, 352, 60)]
+    records = [
+        condition(SNOMED, "66760008", text="Optic neuritis", onset_days_before=n)
+        for n in (370, 352, 60)
+    ]
     assert fact(book, "nmo_relapses_12m", *records).value == 1
 
 
 def test_condition_count_undated_widens_to_range(book: Rulebook) -> None:
     """An episode without an onset date may or may not be in the window: the count becomes a range."""
-    records = [condition(SNOMED, "66760008", onset_days_before=30), condition(SNOMED, "66760008", onset_days_before=None)]
+    records = [
+        condition(SNOMED, "66760008", onset_days_before=30),
+        condition(SNOMED, "66760008", onset_days_before=None),
+    ]
     assert fact(book, "nmo_relapses_12m", *records).bounds() == (1, 2)
 
 
 # --- medications ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("kind", ["MedicationAdministration", "MedicationStatement", "MedicationRequest"])
+@pytest.mark.parametrize(
+    "kind", ["MedicationAdministration", "MedicationStatement", "MedicationRequest"]
+)
 def test_medication_kinds(book: Rulebook, kind: str) -> None:
     """An administration, statement or request of an anthracycline is a prior anthracycline."""
     assert fact(book, "prior_anthracycline", doxorubicin(kind, 200)).value is True
@@ -310,7 +403,11 @@ def test_medication_kinds(book: Rulebook, kind: str) -> None:
 
 def test_medication_by_name_only(book: Rulebook) -> None:
     """Anlotinib (no standard code) is matched by name in text, and the evidence says so."""
-    record = medication("MedicationStatement", 90, medicationCodeableConcept={"text": "Anlotinib hydrochloride capsules 12 mg"})
+    record = medication(
+        "MedicationStatement",
+        90,
+        medicationCodeableConcept={"text": "Anlotinib hydrochloride capsules 12 mg"},
+    )
     result = fact(book, "prior_anlotinib", record)
     note = result.evidence[0].note or ""
     assert result.value is True
@@ -322,7 +419,11 @@ def test_medication_by_name_only(book: Rulebook) -> None:
 def test_medication_reference_resolved(book: Rulebook) -> None:
     """medicationReference to a Medication in the Bundle is resolved and its code matched."""
     drug = resource("Medication", code=concept(RXNORM, "3639", "Adriamycin"))
-    given = medication("MedicationAdministration", 30, medicationReference={"reference": f"Medication/{drug['id']}"})
+    given = medication(
+        "MedicationAdministration",
+        30,
+        medicationReference={"reference": f"Medication/{drug['id']}"},
+    )
     result = fact(book, "prior_anthracycline", drug, given)
     assert result.value is True
     assert result.evidence[0].note is None
@@ -331,21 +432,37 @@ def test_medication_reference_resolved(book: Rulebook) -> None:
 def test_medication_reference_by_full_url(book: Rulebook) -> None:
     """medicationReference by the Medication entry's urn:uuid fullUrl is resolved."""
     drug = resource("Medication", code=concept(RXNORM, "3639", "Adriamycin"))
-    given = medication("MedicationAdministration", 30, medicationReference={"reference": f"urn:uuid:{drug['id']}"})
+    given = medication(
+        "MedicationAdministration", 30, medicationReference={"reference": f"urn:uuid:{drug['id']}"}
+    )
     assert fact(book, "prior_anthracycline", drug, given).value is True
 
 
 def test_medication_ingredient_matched(book: Rulebook) -> None:
     """A Medication whose own code is a brand matches through its ingredient's code."""
-    ingredient = [{"itemCodeableConcept": concept("http://www.whocc.no/atc", "L01DB01", "doxorubicin")}]
-    drug = resource("Medication", code=concept("http://example.org/brands", "B1", "Brand X"), ingredient=ingredient)
-    given = medication("MedicationAdministration", 30, medicationReference={"reference": f"Medication/{drug['id']}"})
+    ingredient = [
+        {"itemCodeableConcept": concept("http://www.whocc.no/atc", "L01DB01", "doxorubicin")}
+    ]
+    drug = resource(
+        "Medication",
+        code=concept("http://example.org/brands", "B1", "Brand X"),
+        ingredient=ingredient,
+    )
+    given = medication(
+        "MedicationAdministration",
+        30,
+        medicationReference={"reference": f"Medication/{drug['id']}"},
+    )
     assert fact(book, "prior_anthracycline", drug, given).value is True
 
 
 def test_unresolved_reference_display_matched_by_name(book: Rulebook) -> None:
     """A medicationReference not in the Bundle is matched by its display, by name."""
-    given = medication("MedicationStatement", 30, medicationReference={"reference": "Medication/elsewhere", "display": "anlotinib"})
+    given = medication(
+        "MedicationStatement",
+        30,
+        medicationReference={"reference": "Medication/elsewhere", "display": "anlotinib"},
+    )
     assert fact(book, "prior_anlotinib", given).value is True
 
 
@@ -371,7 +488,10 @@ def test_void_medication_ignored(book: Rulebook, kind: str, status: str) -> None
 
 def test_medication_after_as_of_ignored(book: Rulebook) -> None:
     """A medication given after the as-of date is not prior."""
-    assert fact(book, "prior_anthracycline", doxorubicin("MedicationAdministration", -5)).value is False
+    assert (
+        fact(book, "prior_anthracycline", doxorubicin("MedicationAdministration", -5)).value
+        is False
+    )
 
 
 def test_failed_medication_search_is_unknown(book: Rulebook) -> None:
@@ -404,14 +524,23 @@ def test_cycles_counted(book: Rulebook, days: list[int], expected: int) -> None:
 
 def test_cycles_from_orders_when_no_administrations(book: Rulebook) -> None:
     """Without administrations, orders count cycles, and the summary says so."""
-    result = fact(book, "anthracycline_cycles", doxorubicin("MedicationRequest", 60), doxorubicin("MedicationRequest", 39))
+    result = fact(
+        book,
+        "anthracycline_cycles",
+        doxorubicin("MedicationRequest", 60),
+        doxorubicin("MedicationRequest", 39),
+    )
     assert result.value == 2
     assert "from 2 orders and statements" in result.summary
 
 
 def test_cycles_prefer_administrations(book: Rulebook) -> None:
     """Administrations, when present, say what was given; orders beside them are not counted."""
-    records = [doxorubicin("MedicationAdministration", 60), doxorubicin("MedicationRequest", 39), doxorubicin("MedicationRequest", 18)]
+    records = [
+        doxorubicin("MedicationAdministration", 60),
+        doxorubicin("MedicationRequest", 39),
+        doxorubicin("MedicationRequest", 18),
+    ]
     assert fact(book, "anthracycline_cycles", *records).value == 1
 
 
@@ -427,7 +556,10 @@ def test_cycles_ignore_void_and_future(book: Rulebook) -> None:
 
 def test_cycles_with_undated_record_unknown(book: Rulebook) -> None:
     """An undated matching administration makes the cycle count unknown."""
-    assert fact(book, "anthracycline_cycles", doxorubicin("MedicationAdministration", None)).value is None
+    assert (
+        fact(book, "anthracycline_cycles", doxorubicin("MedicationAdministration", None)).value
+        is None
+    )
 
 
 PREDNISONE = concept(RXNORM, "8640", "prednisone")
@@ -437,23 +569,50 @@ PREDNISONE = concept(RXNORM, "8640", "prednisone")
     ("kind", "status", "fields", "expected"),
     [
         # Taking prednisone since 400 days ago, no end, asserted 20 days ago: current, so in the 14-day window.
-        pytest.param("MedicationStatement", "active", {"effectivePeriod": {"start": day(400)}, "dateAsserted": day(20)}, True,
-                     id="statement-active-open-period"),
+        pytest.param(
+            "MedicationStatement",
+            "active",
+            {"effectivePeriod": {"start": day(400)}, "dateAsserted": day(20)},
+            True,
+            id="statement-active-open-period",
+        ),
         # A completed course that ended 100 days ago.
-        pytest.param("MedicationStatement", "completed", {"effectivePeriod": {"start": day(400), "end": day(100)}}, False, id="statement-ended"),
+        pytest.param(
+            "MedicationStatement",
+            "completed",
+            {"effectivePeriod": {"start": day(400), "end": day(100)}},
+            False,
+            id="statement-ended",
+        ),
         # A course that ends inside the window.
-        pytest.param("MedicationStatement", "completed", {"effectivePeriod": {"start": day(60), "end": day(10)}}, True, id="statement-ends-in-window"),
+        pytest.param(
+            "MedicationStatement",
+            "completed",
+            {"effectivePeriod": {"start": day(60), "end": day(10)}},
+            True,
+            id="statement-ends-in-window",
+        ),
         # An active order from 60 days ago with no validity end: still ongoing.
-        pytest.param("MedicationRequest", "active", {"authoredOn": day(60)}, True, id="request-active"),
+        pytest.param(
+            "MedicationRequest", "active", {"authoredOn": day(60)}, True, id="request-active"
+        ),
         # A completed order from 60 days ago.
-        pytest.param("MedicationRequest", "completed", {"authoredOn": day(60)}, False, id="request-completed"),
+        pytest.param(
+            "MedicationRequest", "completed", {"authoredOn": day(60)}, False, id="request-completed"
+        ),
         # An active order whose validity ended 30 days ago.
         pytest.param(
-            "MedicationRequest", "active", {"authoredOn": day(60), "dispenseRequest": {"validityPeriod": {"end": day(30)}}}, False, id="request-expired"
+            "MedicationRequest",
+            "active",
+            {"authoredOn": day(60), "dispenseRequest": {"validityPeriod": {"end": day(30)}}},
+            False,
+            id="request-expired",
         ),
     ],
 )
-def test_ongoing_medication_window(book: Rulebook, kind: str, status: str, fields: dict[str, Any], expected: bool) -> None:
+def test_ongoing_medication_window(
+    book: Rulebook, kind: str, status: str, fields: dict[str, Any], expected: bool
+) -> None:
     """An active order or statement without an end is ongoing and overlaps the window; an ended one does not."""
     record = medication(kind, None, status=status, medicationCodeableConcept=PREDNISONE, **fields)
     assert fact(book, "corticosteroid_14d", record).value is expected
@@ -462,8 +621,16 @@ def test_ongoing_medication_window(book: Rulebook, kind: str, status: str, field
 def test_medication_window(book: Rulebook) -> None:
     """A windowed medication definition counts only records in its window (14 days for G-CSF)."""
     filgrastim = concept(RXNORM, "68442", "filgrastim")
-    inside = fact(book, "g_csf_14d", medication("MedicationAdministration", 14, medicationCodeableConcept=filgrastim)).value
-    outside = fact(book, "g_csf_14d", medication("MedicationAdministration", 15, medicationCodeableConcept=filgrastim)).value
+    inside = fact(
+        book,
+        "g_csf_14d",
+        medication("MedicationAdministration", 14, medicationCodeableConcept=filgrastim),
+    ).value
+    outside = fact(
+        book,
+        "g_csf_14d",
+        medication("MedicationAdministration", 15, medicationCodeableConcept=filgrastim),
+    ).value
     assert inside is True
     assert outside is False
 
@@ -522,8 +689,12 @@ def test_allergy(book: Rulebook, clinical: str, verification: str, expected: boo
     allergy = resource(
         "AllergyIntolerance",
         code={"text": "Mitoxantrone"},
-        clinicalStatus=concept("http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical", clinical),
-        verificationStatus=concept("http://terminology.hl7.org/CodeSystem/allergyintolerance-verification", verification),
+        clinicalStatus=concept(
+            "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical", clinical
+        ),
+        verificationStatus=concept(
+            "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification", verification
+        ),
     )
     assert fact(book, "allergy_study_drug_nct06761417", allergy).value is expected
 
@@ -542,15 +713,20 @@ def test_allergy(book: Rulebook, clinical: str, verification: str, expected: boo
 def test_live_vaccine(book: Rulebook, days_before: int, status: str, expected: bool) -> None:
     """A live vaccine given in the 28 days before counts; one not given does not."""
     mmr = concept("http://hl7.org/fhir/sid/cvx", "03", "MMR")
-    vaccine = resource("Immunization", status=status, vaccineCode=mmr, occurrenceDateTime=moment(days_before))
+    vaccine = resource(
+        "Immunization", status=status, vaccineCode=mmr, occurrenceDateTime=moment(days_before)
+    )
     assert fact(book, "live_vaccine_28d", vaccine).value is expected
-
 
 
 # --- records branch: medication references and open orders ----------------------------------
 
 
-DOXORUBICIN_DRUG = {"resourceType": "Medication", "id": "dox", "code": concept(RXNORM, "3639", "Adriamycin")}
+DOXORUBICIN_DRUG = {
+    "resourceType": "Medication",
+    "id": "dox",
+    "code": concept(RXNORM, "3639", "Adriamycin"),
+}
 
 
 @pytest.mark.parametrize(
@@ -567,22 +743,34 @@ DOXORUBICIN_DRUG = {"resourceType": "Medication", "id": "dox", "code": concept(R
 def test_medication_reference_forms_resolve(book: Rulebook, reference: str, where: str) -> None:
     """A contained, versioned or absolute medicationReference resolves to the Medication's code."""
     extra: dict[str, Any] = {"contained": [DOXORUBICIN_DRUG]} if where == "contained" else {}
-    given = medication("MedicationAdministration", 30, medicationReference={"reference": reference}, **extra)
+    given = medication(
+        "MedicationAdministration", 30, medicationReference={"reference": reference}, **extra
+    )
     others = () if where == "contained" else (dict(DOXORUBICIN_DRUG),)
     assert fact(book, "prior_anthracycline", given, *others).value is True
 
 
 def test_unresolvable_medication_reference_is_unknown_not_no(book: Rulebook) -> None:
     """An order whose Medication is not in the record leaves 'prior anthracycline' unknown, citing it."""
-    given = medication("MedicationAdministration", 30, medicationReference={"reference": "Medication/elsewhere"})
+    given = medication(
+        "MedicationAdministration", 30, medicationReference={"reference": "Medication/elsewhere"}
+    )
     result = fact(book, "prior_anthracycline", given)
-    assert (result.value, [e.reference for e in result.evidence]) == (None, [f"MedicationAdministration/{given['id']}"])
+    assert (result.value, [e.reference for e in result.evidence]) == (
+        None,
+        [f"MedicationAdministration/{given['id']}"],
+    )
 
 
 def test_unresolvable_medication_reference_leaves_cycles_unknown(book: Rulebook) -> None:
     """An administration of an unknown drug leaves the anthracycline cycle count unknown."""
-    given = medication("MedicationAdministration", 30, medicationReference={"reference": "Medication/elsewhere"})
-    assert fact(book, "anthracycline_cycles", doxorubicin("MedicationAdministration", 60), given).value is None
+    given = medication(
+        "MedicationAdministration", 30, medicationReference={"reference": "Medication/elsewhere"}
+    )
+    assert (
+        fact(book, "anthracycline_cycles", doxorubicin("MedicationAdministration", 60), given).value
+        is None
+    )
 
 
 DOCETAXEL = concept(RXNORM, "1860480", "docetaxel 20 MG/ML Injectable Solution")
@@ -598,14 +786,36 @@ DOCETAXEL = concept(RXNORM, "1860480", "docetaxel 20 MG/ML Injectable Solution")
         # Written 130 days ago with no end: counted until day 90 after it, 40 days ago: outside 4 weeks.
         pytest.param(130, {}, False, id="open-order-130-days"),
         # A 30-day supply written 60 days ago ended 30 days ago: outside 4 weeks.
-        pytest.param(60, {"dispenseRequest": {"expectedSupplyDuration": {"value": 30, "unit": "days", "code": "d"}}}, False, id="supply-ended"),
+        pytest.param(
+            60,
+            {
+                "dispenseRequest": {
+                    "expectedSupplyDuration": {"value": 30, "unit": "days", "code": "d"}
+                }
+            },
+            False,
+            id="supply-ended",
+        ),
         # A validity period that runs to 10 days ago: within 4 weeks.
-        pytest.param(200, {"dispenseRequest": {"validityPeriod": {"start": day(200), "end": day(10)}}}, True, id="validity-period"),
+        pytest.param(
+            200,
+            {"dispenseRequest": {"validityPeriod": {"start": day(200), "end": day(10)}}},
+            True,
+            id="validity-period",
+        ),
     ],
 )
-def test_active_order_counts_for_a_bounded_time(book: Rulebook, days_before: int, extra: dict[str, Any], expected: bool) -> None:
+def test_active_order_counts_for_a_bounded_time(
+    book: Rulebook, days_before: int, extra: dict[str, Any], expected: bool
+) -> None:
     """An active MedicationRequest with no end counts as current for 90 days, else until its own end."""
-    order = medication("MedicationRequest", days_before, status="active", medicationCodeableConcept=DOCETAXEL, **extra)
+    order = medication(
+        "MedicationRequest",
+        days_before,
+        status="active",
+        medicationCodeableConcept=DOCETAXEL,
+        **extra,
+    )
     assert fact(book, "systemic_therapy_4w", order).value is expected
 
 
@@ -620,8 +830,15 @@ def test_icdo3_morphology_alone_is_another_malignancy(book: Rulebook) -> None:
 
 def test_icdo3_morphology_in_mcode_extension_is_a_malignancy(book: Rulebook) -> None:
     """A Condition whose code is unknown to the sets but whose mCODE histology is 8140/3 is a malignancy."""
-    extension = [{"url": MCODE_HISTOLOGY, "valueCodeableConcept": concept(ICDO3, "8140/3", "Adenocarcinoma, NOS")}]
-    cond = condition("http://example.org/local", "X1", text="Tumour", onset_days_before=400, extension=extension)
+    extension = [
+        {
+            "url": MCODE_HISTOLOGY,
+            "valueCodeableConcept": concept(ICDO3, "8140/3", "Adenocarcinoma, NOS"),
+        }
+    ]
+    cond = condition(
+        "http://example.org/local", "X1", text="Tumour", onset_days_before=400, extension=extension
+    )
     assert fact(book, "other_malignancy_5y_nct03890068", cond).value is True
 
 
@@ -646,16 +863,23 @@ def test_sarcoma_morphology_is_not_another_malignancy_in_a_sarcoma_trial(book: R
         pytest.param(SNOMED, "266987004", id="snomed-history"),
     ],
 )
-def test_personal_history_code_is_cancer_with_an_unknown_date(book: Rulebook, system: str, code: str) -> None:
+def test_personal_history_code_is_cancer_with_an_unknown_date(
+    book: Rulebook, system: str, code: str
+) -> None:
     """A personal-history code makes 'other malignancy within 5 years' unknown (the date is not in it), cited."""
     cond = condition(system, code, onset_days_before=20)
     result = fact(book, "other_malignancy_5y_nct03890068", cond)
-    assert (result.value, [e.reference for e in result.evidence]) == (None, [f"Condition/{cond['id']}"])
+    assert (result.value, [e.reference for e in result.evidence]) == (
+        None,
+        [f"Condition/{cond['id']}"],
+    )
 
 
 def test_personal_history_code_is_not_an_active_cancer(book: Rulebook) -> None:
     """An active-only 'other malignancy' is not met by a personal-history code (the cancer is in the past)."""
-    assert fact(book, "other_malignancy_active_nct06761417", condition(ICD10, "Z85.3")).value is False
+    assert (
+        fact(book, "other_malignancy_active_nct06761417", condition(ICD10, "Z85.3")).value is False
+    )
 
 
 RADIOTHERAPY = "108290001"
@@ -678,7 +902,9 @@ def radiotherapy_course(start: int, end: int, code: str = RADIOTHERAPY) -> dict[
         pytest.param(70, 29, False, id="ended-before"),
     ],
 )
-def test_radiotherapy_course_counts_when_any_part_is_in_the_window(book: Rulebook, start: int, end: int, expected: bool) -> None:
+def test_radiotherapy_course_counts_when_any_part_is_in_the_window(
+    book: Rulebook, start: int, end: int, expected: bool
+) -> None:
     """A course with a performedPeriod is within the window when any part of it is."""
     assert fact(book, "radiotherapy_28d", radiotherapy_course(start, end)).value is expected
 
@@ -729,7 +955,14 @@ def test_review_absence_is_undecided_with_a_reason_to_confirm(book: Rulebook) ->
 
 def test_review_absence_count_is_at_least_what_is_on_record(book: Rulebook) -> None:
     """Two anthracycline cycles on record are 'at least 2': more may have been given elsewhere."""
-    given = [medication("MedicationAdministration", days, medicationCodeableConcept=concept(RXNORM, "3639", "doxorubicin")) for days in (60, 39)]
+    given = [
+        medication(
+            "MedicationAdministration",
+            days,
+            medicationCodeableConcept=concept(RXNORM, "3639", "doxorubicin"),
+        )
+        for days in (60, 39)
+    ]
     result = fact(book, "anthracycline_cycles", *given)
     assert result.value == 2
     assert result.bounds() == (2, 1e300)
@@ -746,9 +979,20 @@ def test_review_absence_applies_only_with_its_gate_on_record(book: Rulebook) -> 
 
 def test_unknown_absence_asks_for_the_history(book: Rulebook) -> None:
     """With absence 'unknown', nothing found is unknown and names what to establish."""
-    custom = dataclasses.replace(book, definitions={**book.definitions, "current_infection": {
-        "kind": "condition", "label": "Current infection", "description": "x", "valueSet": "hiv_infection",
-        "absence": "unknown", "absenceWhy": "A current state that must be established."}})
+    custom = dataclasses.replace(
+        book,
+        definitions={
+            **book.definitions,
+            "current_infection": {
+                "kind": "condition",
+                "label": "Current infection",
+                "description": "x",
+                "valueSet": "hiv_infection",
+                "absence": "unknown",
+                "absenceWhy": "A current state that must be established.",
+            },
+        },
+    )
     result = fact(custom, "current_infection")
     assert (result.value, result.missing) == (None, "Current infection")
 
@@ -766,17 +1010,31 @@ def test_unknown_absence_asks_for_the_history(book: Rulebook) -> None:
         # A dateTime 130 days ago, no end: counted until 40 days ago, outside 4 weeks.
         pytest.param({"effectiveDateTime": day(130)}, False, id="open-130-days"),
         # Started 400 days ago but asserted (re-confirmed) 60 days ago: counted until 30 days after the as-of date.
-        pytest.param({"effectivePeriod": {"start": day(400)}, "dateAsserted": day(60)}, True, id="re-asserted"),
+        pytest.param(
+            {"effectivePeriod": {"start": day(400)}, "dateAsserted": day(60)},
+            True,
+            id="re-asserted",
+        ),
     ],
 )
-def test_active_statement_counts_for_a_bounded_time(book: Rulebook, fields: dict[str, Any], expected: bool) -> None:
+def test_active_statement_counts_for_a_bounded_time(
+    book: Rulebook, fields: dict[str, Any], expected: bool
+) -> None:
     """An active MedicationStatement with no end counts as current for 90 days after its last date, not forever."""
-    statement = medication("MedicationStatement", None, status="active", medicationCodeableConcept=DOCETAXEL, **fields)
+    statement = medication(
+        "MedicationStatement", None, status="active", medicationCodeableConcept=DOCETAXEL, **fields
+    )
     assert fact(book, "systemic_therapy_4w", statement).value is expected
 
 
 def test_bounded_statement_says_why_in_the_evidence(book: Rulebook) -> None:
     """The evidence of an open active statement says for how long it was counted."""
-    statement = medication("MedicationStatement", None, status="active", medicationCodeableConcept=DOCETAXEL, effectivePeriod={"start": day(80)})
+    statement = medication(
+        "MedicationStatement",
+        None,
+        status="active",
+        medicationCodeableConcept=DOCETAXEL,
+        effectivePeriod={"start": day(80)},
+    )
     notes = [e.note or "" for e in fact(book, "systemic_therapy_4w", statement).evidence]
     assert any("counted as current for 90 days" in n for n in notes)

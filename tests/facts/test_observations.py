@@ -12,7 +12,17 @@ import time_machine
 
 from service.facts.base import show
 from service.rulebook import Rulebook
-from tests.facts.records import AS_OF, SNOMED, concept, day, fact, lab, observation, patient, quantity
+from tests.facts.records import (
+    AS_OF,
+    SNOMED,
+    concept,
+    day,
+    fact,
+    lab,
+    observation,
+    patient,
+    quantity,
+)
 
 ANC = "751-8"
 AST = "1920-8"
@@ -54,9 +64,15 @@ def test_void_status_is_set_aside(book: Rulebook, status: str) -> None:
 @pytest.mark.parametrize("status", ["preliminary", "registered"])
 def test_newer_pending_result_is_not_hidden_behind_older_final(book: Rulebook, status: str) -> None:
     """A newer preliminary/registered platelet count leaves the value unknown, and the evidence shows both."""
-    pending, final = lab(PLATELETS, 40, "10*9/L", 1, status=status), lab(PLATELETS, 180, "10*9/L", 5)
+    pending, final = (
+        lab(PLATELETS, 40, "10*9/L", 1, status=status),
+        lab(PLATELETS, 180, "10*9/L", 5),
+    )
     result = fact(book, "platelets", final, pending)
-    assert (result.value, [e.reference for e in result.evidence]) == (None, [f"Observation/{pending['id']}", f"Observation/{final['id']}"])
+    assert (result.value, [e.reference for e in result.evidence]) == (
+        None,
+        [f"Observation/{pending['id']}", f"Observation/{final['id']}"],
+    )
 
 
 def test_older_pending_result_does_not_block_newer_final(book: Rulebook) -> None:
@@ -107,13 +123,18 @@ def test_stale_result_cited_as_outside_window(book: Rulebook) -> None:
     """The stale result is cited in the evidence as outside the lookback window."""
     stale = anc(2.0, 15)
     evidence = fact(book, "anc", stale).evidence
-    assert [(e.reference, e.note) for e in evidence] == [(f"Observation/{stale['id']}", "outside the lookback window")]
+    assert [(e.reference, e.note) for e in evidence] == [
+        (f"Observation/{stale['id']}", "outside the lookback window")
+    ]
 
 
 def test_no_result_is_unknown(book: Rulebook) -> None:
     """No ANC at all is unknown, and the reason says none is on record."""
     result = fact(book, "anc")
-    assert (result.value, result.summary) == (None, f"no ANC on record on or before {AS_OF.isoformat()}")
+    assert (result.value, result.summary) == (
+        None,
+        f"no ANC on record on or before {AS_OF.isoformat()}",
+    )
 
 
 def test_latest_wins(book: Rulebook) -> None:
@@ -164,14 +185,20 @@ def test_effective_period_start_dates_result(book: Rulebook) -> None:
 
 def test_window_counts_from_as_of_not_today(book: Rulebook) -> None:
     """The lookback window counts from the as-of date, whatever today's date and zone are."""
-    with time_machine.travel(datetime(2031, 7, 1, 23, 30, tzinfo=ZoneInfo("Asia/Kolkata")), tick=False):
+    with time_machine.travel(
+        datetime(2031, 7, 1, 23, 30, tzinfo=ZoneInfo("Asia/Kolkata")), tick=False
+    ):
         assert fact(book, "anc", anc(2.0, 10)).value == 2.0
 
 
 def test_failed_search_is_unknown_with_failure(book: Rulebook) -> None:
     """When the Observation search failed, the ANC is unknown and the reason quotes the failure."""
     result = fact(book, "anc", anc(2.0), failed={"Observation": "HTTP 503 from the FHIR server"})
-    assert (result.value, result.summary, result.missing) == (None, "ANC: Observation search failed (HTTP 503 from the FHIR server); not decided", None)
+    assert (result.value, result.summary, result.missing) == (
+        None,
+        "ANC: Observation search failed (HTTP 503 from the FHIR server); not decided",
+        None,
+    )
 
 
 # --- values: comparators, absent data, units, components, scores -------------------------------
@@ -180,7 +207,11 @@ def test_failed_search_is_unknown_with_failure(book: Rulebook) -> None:
 def test_comparator_gives_bounds(book: Rulebook) -> None:
     """HBV DNA reported '<20 IU/mL' is 20 with bounds 0..20, and the evidence shows what was reported."""
     result = fact(book, "hbv_dna_iu_ml", lab(HBV_DNA, 20, "[IU]/mL", comparator="<"))
-    assert (result.value, result.bounds(), result.evidence[0].note) == (20, (0, 20), "reported <20 [IU]/mL")
+    assert (result.value, result.bounds(), result.evidence[0].note) == (
+        20,
+        (0, 20),
+        "reported <20 [IU]/mL",
+    )
 
 
 def test_greater_than_comparator_is_open_above(book: Rulebook) -> None:
@@ -207,7 +238,13 @@ def test_data_absent_is_unknown_with_reason(book: Rulebook) -> None:
 
 def test_data_absent_falls_back_to_older_result(book: Rulebook) -> None:
     """A newer result with dataAbsentReason is skipped for an older usable one in the window."""
-    absent = observation(ANC, 1, dataAbsentReason=concept("http://terminology.hl7.org/CodeSystem/data-absent-reason", "error", "Error"))
+    absent = observation(
+        ANC,
+        1,
+        dataAbsentReason=concept(
+            "http://terminology.hl7.org/CodeSystem/data-absent-reason", "error", "Error"
+        ),
+    )
     assert fact(book, "anc", absent, anc(1.8, 4)).value == 1.8
 
 
@@ -221,9 +258,16 @@ def test_data_absent_falls_back_to_older_result(book: Rulebook) -> None:
         # ANC in 10³/µL.
         pytest.param("anc", lab(ANC, 1.7, "10*3/uL"), 1.7, id="anc-10*3/uL"),
         # Creatinine 88.4 µmol/L = 1.0 mg/dL (113.12 g/mol).
-        pytest.param("creatinine_mg_dl", lab(CREATININE_MOLES, 88.4, "umol/L"), 1.0, id="creatinine-umol/L"),
+        pytest.param(
+            "creatinine_mg_dl", lab(CREATININE_MOLES, 88.4, "umol/L"), 1.0, id="creatinine-umol/L"
+        ),
         # The same spelled with µ.
-        pytest.param("creatinine_mg_dl", lab(CREATININE_MOLES, 88.4, "\u00b5mol/L"), 1.0, id="creatinine-micro-sign"),
+        pytest.param(
+            "creatinine_mg_dl",
+            lab(CREATININE_MOLES, 88.4, "\u00b5mol/L"),
+            1.0,
+            id="creatinine-micro-sign",
+        ),
         # Haemoglobin 9 g/dL = 90 g/L.
         pytest.param("hemoglobin_g_l", lab(HEMOGLOBIN, 9, "g/dL"), 90.0, id="hb-g/dL"),
         # Haemoglobin 6.2 mmol/L ≈ 99.9 g/L (16,114.5 g/mol).
@@ -231,10 +275,14 @@ def test_data_absent_falls_back_to_older_result(book: Rulebook) -> None:
         # Body weight in pounds.
         pytest.param("body_weight_kg", lab("29463-7", 154, "[lb_av]"), 69.8532, id="weight-lb"),
         # Body temperature in °F.
-        pytest.param("max_temperature_c", lab(TEMPERATURE, 100.4, "[degF]"), 38.0, id="temperature-degF"),
+        pytest.param(
+            "max_temperature_c", lab(TEMPERATURE, 100.4, "[degF]"), 38.0, id="temperature-degF"
+        ),
     ],
 )
-def test_unit_conversion(book: Rulebook, name: str, result: dict[str, Any], expected: float) -> None:
+def test_unit_conversion(
+    book: Rulebook, name: str, result: dict[str, Any], expected: float
+) -> None:
     """A result in another unit is converted to the definition's unit."""
     assert fact(book, name, result).value == pytest.approx(expected, rel=1e-4)
 
@@ -272,8 +320,14 @@ def test_blood_pressure_panel_components(book: Rulebook, name: str, expected: fl
     panel = observation(
         "85354-9",
         component=[
-            {"code": concept("http://loinc.org", "8480-6"), "valueQuantity": quantity(150, "mm[Hg]")},
-            {"code": concept("http://loinc.org", "8462-4"), "valueQuantity": quantity(95, "mm[Hg]")},
+            {
+                "code": concept("http://loinc.org", "8480-6"),
+                "valueQuantity": quantity(150, "mm[Hg]"),
+            },
+            {
+                "code": concept("http://loinc.org", "8462-4"),
+                "valueQuantity": quantity(95, "mm[Hg]"),
+            },
         ],
     )
     assert fact(book, name, panel).value == expected
@@ -281,7 +335,11 @@ def test_blood_pressure_panel_components(book: Rulebook, name: str, expected: fl
 
 def test_highest_value_in_window(book: Rulebook) -> None:
     """A 'max' definition takes the highest reading in the window, not the latest."""
-    readings = [lab(TEMPERATURE, 37.0, "Cel", 1), lab(TEMPERATURE, 38.6, "Cel", 5), lab(TEMPERATURE, 39.5, "Cel", 20)]
+    readings = [
+        lab(TEMPERATURE, 37.0, "Cel", 1),
+        lab(TEMPERATURE, 38.6, "Cel", 5),
+        lab(TEMPERATURE, 39.5, "Cel", 20),
+    ]
     assert fact(book, "max_temperature_c", *readings).value == 38.6
 
 
@@ -291,9 +349,17 @@ def test_highest_value_in_window(book: Rulebook) -> None:
         # valueInteger.
         pytest.param({"valueInteger": 1}, 1, id="integer"),
         # A LOINC LA answer code: LA9624-3 is grade 2.
-        pytest.param({"valueCodeableConcept": concept("http://loinc.org", "LA9624-3", "2")}, 2, id="loinc-answer"),
+        pytest.param(
+            {"valueCodeableConcept": concept("http://loinc.org", "LA9624-3", "2")},
+            2,
+            id="loinc-answer",
+        ),
         # LA9622-7 is grade 0 (zero must not read as missing).
-        pytest.param({"valueCodeableConcept": concept("http://loinc.org", "LA9622-7", "0")}, 0, id="loinc-answer-zero"),
+        pytest.param(
+            {"valueCodeableConcept": concept("http://loinc.org", "LA9622-7", "0")},
+            0,
+            id="loinc-answer-zero",
+        ),
         # A SNOMED CT grade: 423053003 is ECOG 3.
         pytest.param({"valueCodeableConcept": concept(SNOMED, "423053003")}, 3, id="snomed-answer"),
         # A numeric string.
@@ -309,7 +375,11 @@ def test_ecog_value_forms(book: Rulebook, value: dict[str, Any], expected: int) 
 
 def test_ecog_unknown_answer_code_is_unknown(book: Rulebook) -> None:
     """An answer code not in the definition's answers is unknown, saying there is no numeric value."""
-    result = fact(book, "ecog", observation(ECOG, valueCodeableConcept=concept("http://loinc.org", "LA4489-6", "Unknown")))
+    result = fact(
+        book,
+        "ecog",
+        observation(ECOG, valueCodeableConcept=concept("http://loinc.org", "LA4489-6", "Unknown")),
+    )
     assert result.value is None
     assert "no numeric value" in result.summary
 
@@ -324,8 +394,20 @@ def test_boolean_is_not_a_score(book: Rulebook) -> None:
 
 def test_uln_from_reference_range(book: Rulebook) -> None:
     """AST is divided by its own referenceRange.high, and the evidence says so."""
-    result = fact(book, "ast_x_uln", lab(AST, 70, "U/L", referenceRange=[{"low": quantity(10, "U/L"), "high": quantity(35, "U/L")}]))
-    assert (result.value, result.evidence[0].note) == (2, "2 × ULN; ULN 35 U/L from the Observation's referenceRange")
+    result = fact(
+        book,
+        "ast_x_uln",
+        lab(
+            AST,
+            70,
+            "U/L",
+            referenceRange=[{"low": quantity(10, "U/L"), "high": quantity(35, "U/L")}],
+        ),
+    )
+    assert (result.value, result.evidence[0].note) == (
+        2,
+        "2 × ULN; ULN 35 U/L from the Observation's referenceRange",
+    )
 
 
 def test_uln_default_is_marked_in_evidence(book: Rulebook) -> None:
@@ -338,7 +420,9 @@ def test_uln_default_is_marked_in_evidence(book: Rulebook) -> None:
 
 def test_uln_reference_range_in_other_unit(book: Rulebook) -> None:
     """A referenceRange.high in µkat/L is converted to the value's U/L (0.6 µkat/L = 36 U/L)."""
-    result = fact(book, "ast_x_uln", lab(AST, 72, "U/L", referenceRange=[{"high": quantity(0.6, "ukat/L")}]))
+    result = fact(
+        book, "ast_x_uln", lab(AST, 72, "U/L", referenceRange=[{"high": quantity(0.6, "ukat/L")}])
+    )
     assert result.value == pytest.approx(2.0)
 
 
@@ -368,7 +452,12 @@ def test_uln_ratio_keeps_comparator_bounds(book: Rulebook) -> None:
 )
 def test_in_reference_range(book: Rulebook, value: float, expected: bool) -> None:
     """Free T4 is normal when within its own referenceRange, ends included."""
-    result = lab(FT4, value, "pmol/L", referenceRange=[{"low": quantity(10, "pmol/L"), "high": quantity(22, "pmol/L")}])
+    result = lab(
+        FT4,
+        value,
+        "pmol/L",
+        referenceRange=[{"low": quantity(10, "pmol/L"), "high": quantity(22, "pmol/L")}],
+    )
     assert fact(book, "ft4_normal", result).value is expected
 
 
@@ -394,7 +483,11 @@ def test_in_reference_range_without_range_is_unknown(book: Rulebook) -> None:
         # Negative.
         pytest.param({"valueString": "negative"}, 0, id="negative"),
         # The grade in a code's display/text.
-        pytest.param({"valueCodeableConcept": concept("http://lab.example/codes", "x", text="3+")}, 3, id="coded-3+"),
+        pytest.param(
+            {"valueCodeableConcept": concept("http://lab.example/codes", "x", text="3+")},
+            3,
+            id="coded-3+",
+        ),
         # 100 mg/dL is the 2+ pad.
         pytest.param({"valueQuantity": quantity(100, "mg/dL")}, 2, id="100-mg/dL"),
         # 30 mg/dL is the 1+ pad.
@@ -426,13 +519,29 @@ def test_unrecognised_grade_is_unknown(book: Rulebook) -> None:
     ("value", "expected"),
     [
         # SNOMED CT positive.
-        pytest.param({"valueCodeableConcept": concept(SNOMED, "10828004", "Positive")}, True, id="snomed-positive"),
+        pytest.param(
+            {"valueCodeableConcept": concept(SNOMED, "10828004", "Positive")},
+            True,
+            id="snomed-positive",
+        ),
         # SNOMED CT negative.
-        pytest.param({"valueCodeableConcept": concept(SNOMED, "260385009", "Negative")}, False, id="snomed-negative"),
+        pytest.param(
+            {"valueCodeableConcept": concept(SNOMED, "260385009", "Negative")},
+            False,
+            id="snomed-negative",
+        ),
         # LOINC answer 'Positive'.
-        pytest.param({"valueCodeableConcept": concept("http://loinc.org", "LA6576-8")}, True, id="loinc-positive"),
+        pytest.param(
+            {"valueCodeableConcept": concept("http://loinc.org", "LA6576-8")},
+            True,
+            id="loinc-positive",
+        ),
         # SNOMED CT not detected.
-        pytest.param({"valueCodeableConcept": concept(SNOMED, "260415000", "Not detected")}, False, id="snomed-not-detected"),
+        pytest.param(
+            {"valueCodeableConcept": concept(SNOMED, "260415000", "Not detected")},
+            False,
+            id="snomed-not-detected",
+        ),
         # A string: reactive.
         pytest.param({"valueString": "Reactive"}, True, id="string-reactive"),
         # A string: non-reactive.
@@ -444,11 +553,23 @@ def test_unrecognised_grade_is_unknown(book: Rulebook) -> None:
         # A boolean.
         pytest.param({"valueBoolean": False}, False, id="boolean"),
         # A quantity below the detection limit is not detected.
-        pytest.param({"valueQuantity": quantity(0.05, "[IU]/mL", "<")}, False, id="below-detection-limit"),
+        pytest.param(
+            {"valueQuantity": quantity(0.05, "[IU]/mL", "<")}, False, id="below-detection-limit"
+        ),
         # A measurable quantity is detected.
         pytest.param({"valueQuantity": quantity(250, "[IU]/mL")}, True, id="measured"),
         # Only the interpretation flag.
-        pytest.param({"interpretation": [concept("http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation", "POS")]}, True, id="interpretation"),
+        pytest.param(
+            {
+                "interpretation": [
+                    concept(
+                        "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation", "POS"
+                    )
+                ]
+            },
+            True,
+            id="interpretation",
+        ),
     ],
 )
 def test_hbsag_result_forms(book: Rulebook, value: dict[str, Any], expected: bool) -> None:
@@ -475,8 +596,16 @@ def _with(book: Rulebook, name: str, **definition: Any) -> Rulebook:
 
 def test_absence_no_for_a_history_question(book: Rulebook) -> None:
     """With absence 'no', no test in the window answers no, saying what was searched."""
-    custom = _with(book, "any_positive_hbsag", kind="qualitative", label="HBsAg", valueSet="hbsag", lookbackDays=30,
-                   absence="no", absenceWhy="A history question for this test.")
+    custom = _with(
+        book,
+        "any_positive_hbsag",
+        kind="qualitative",
+        label="HBsAg",
+        valueSet="hbsag",
+        lookbackDays=30,
+        absence="no",
+        absenceWhy="A history question for this test.",
+    )
     result = fact(custom, "any_positive_hbsag")
     assert result.value is False
     assert result.evidence[0].note == f"no HBsAg result in the 30 days before {AS_OF.isoformat()}"
@@ -484,8 +613,16 @@ def test_absence_no_for_a_history_question(book: Rulebook) -> None:
 
 def test_absence_no_does_not_hide_failed_search(book: Rulebook) -> None:
     """A failed Observation search stays unknown even where absence would answer no."""
-    custom = _with(book, "any_positive_hbsag", kind="qualitative", label="HBsAg", valueSet="hbsag", lookbackDays=30,
-                   absence="no", absenceWhy="A history question for this test.")
+    custom = _with(
+        book,
+        "any_positive_hbsag",
+        kind="qualitative",
+        label="HBsAg",
+        valueSet="hbsag",
+        lookbackDays=30,
+        absence="no",
+        absenceWhy="A history question for this test.",
+    )
     result = fact(custom, "any_positive_hbsag", failed={"Observation": "timeout"})
     assert result.value is None
     assert "timeout" in result.summary
@@ -493,7 +630,10 @@ def test_absence_no_does_not_hide_failed_search(book: Rulebook) -> None:
 
 def test_an_hiv_positive_result_never_expires(book: Rulebook) -> None:
     """A positive HIV screen two years ago is HIV, even with a negative screen since."""
-    old, recent = (observation("56888-1", days, valueCodeableConcept=concept(SNOMED, code)) for days, code in ((730, "10828004"), (10, "260385009")))
+    old, recent = (
+        observation("56888-1", days, valueCodeableConcept=concept(SNOMED, code))
+        for days, code in ((730, "10828004"), (10, "260385009"))
+    )
     assert fact(book, "hiv_test_positive", old, recent).value is True
 
 
@@ -504,7 +644,14 @@ def test_no_hiv_test_is_unknown(book: Rulebook) -> None:
 
 def test_a_stale_negative_hiv_test_is_unknown(book: Rulebook) -> None:
     """A negative HIV screen 100 days ago is outside the 90-day window: unknown."""
-    assert fact(book, "hiv_test_positive", observation("56888-1", 100, valueCodeableConcept=concept(SNOMED, "260385009"))).value is None
+    assert (
+        fact(
+            book,
+            "hiv_test_positive",
+            observation("56888-1", 100, valueCodeableConcept=concept(SNOMED, "260385009")),
+        ).value
+        is None
+    )
 
 
 def test_no_adult_default_uln_for_a_child(book: Rulebook) -> None:
@@ -521,13 +668,21 @@ def test_adult_default_uln_from_18(book: Rulebook) -> None:
 
 def test_a_childs_own_reference_range_is_used(book: Rulebook) -> None:
     """A child's ALT with the lab's own range is decided on that range."""
-    result = fact(book, "alt_x_uln", lab("1742-6", 28, "U/L", referenceRange=[{"high": quantity(35, "U/L")}]), subject=patient("2014-06-01"))
+    result = fact(
+        book,
+        "alt_x_uln",
+        lab("1742-6", 28, "U/L", referenceRange=[{"high": quantity(35, "U/L")}]),
+        subject=patient("2014-06-01"),
+    )
     assert result.value == 0.8
 
 
 def test_code_system_oid_matches(book: Rulebook) -> None:
     """An ANC coded under LOINC's OID instead of its URI is still an ANC."""
-    assert fact(book, "anc", lab(ANC, 2.0, "10*9/L", system="urn:oid:2.16.840.1.113883.6.1")).value == 2.0
+    assert (
+        fact(book, "anc", lab(ANC, 2.0, "10*9/L", system="urn:oid:2.16.840.1.113883.6.1")).value
+        == 2.0
+    )
 
 
 def test_second_coding_matches(book: Rulebook) -> None:
@@ -545,19 +700,33 @@ def test_other_patient_result_ignored(book: Rulebook) -> None:
 
 def test_matched_by_name(book: Rulebook) -> None:
     """A value set known only by names (EDSS) matches an Observation by its code's text."""
-    result = observation("LOCAL-EDSS", 5, system="http://example.org/scores", valueQuantity=quantity(3.5, "{score}"))
+    result = observation(
+        "LOCAL-EDSS", 5, system="http://example.org/scores", valueQuantity=quantity(3.5, "{score}")
+    )
     result["code"]["text"] = "Expanded Disability Status Scale"
     assert fact(book, "edss", result).value == 3.5
 
 
 def test_a_possible_result_is_not_positive(book: Rulebook) -> None:
     """A qualitative string starting 'Possible …' is not read as a positive result."""
-    assert fact(book, "hbsag_positive", observation("5196-1", valueString="Possible interference, repeat")).value is not True
+    assert (
+        fact(
+            book,
+            "hbsag_positive",
+            observation("5196-1", valueString="Possible interference, repeat"),
+        ).value
+        is not True
+    )
 
 
 def test_reference_range_in_another_unit_is_converted(book: Rulebook) -> None:
     """FT4 1.2 ng/dL (≈15.4 pmol/L) against a 10–22 pmol/L range is within it."""
-    result = lab("3024-7", 1.2, "ng/dL", referenceRange=[{"low": quantity(10, "pmol/L"), "high": quantity(22, "pmol/L")}])
+    result = lab(
+        "3024-7",
+        1.2,
+        "ng/dL",
+        referenceRange=[{"low": quantity(10, "pmol/L"), "high": quantity(22, "pmol/L")}],
+    )
     assert fact(book, "ft4_normal", result).value is True
 
 
@@ -568,7 +737,10 @@ def test_same_day_results_are_ordered_by_time_not_bundle_order(book: Rulebook) -
     """Two ANCs on one day: the later by time decides, whichever comes first in the Bundle."""
     morning = lab(ANC, 0.9, "10*9/L", effectiveDateTime=day(1) + "T08:00:00+08:00")
     evening = lab(ANC, 2.0, "10*9/L", effectiveDateTime=day(1) + "T20:00:00+08:00")
-    assert (fact(book, "anc", morning, evening).value, fact(book, "anc", evening, morning).value) == (2.0, 2.0)
+    assert (
+        fact(book, "anc", morning, evening).value,
+        fact(book, "anc", evening, morning).value,
+    ) == (2.0, 2.0)
 
 
 def test_same_day_order_respects_time_zones(book: Rulebook) -> None:
@@ -580,7 +752,10 @@ def test_same_day_order_respects_time_zones(book: Rulebook) -> None:
 
 def test_same_time_results_that_disagree_are_unknown(book: Rulebook) -> None:
     """Two ANCs that cannot be ordered in time and disagree leave the value unknown, both cited."""
-    first, second = lab(ANC, 0.9, "10*9/L", effectiveDateTime=day(1)), lab(ANC, 2.0, "10*9/L", effectiveDateTime=day(1))
+    first, second = (
+        lab(ANC, 0.9, "10*9/L", effectiveDateTime=day(1)),
+        lab(ANC, 2.0, "10*9/L", effectiveDateTime=day(1)),
+    )
     result = fact(book, "anc", first, second)
     assert (result.value, len(result.evidence)) == (None, 2)
 
@@ -625,7 +800,10 @@ def test_invalid_effective_date_does_not_fall_back_to_issued(book: Rulebook) -> 
         # effectiveInstant.
         pytest.param({"effectiveInstant": day(1) + "T10:00:00Z"}, id="instant"),
         # effectivePeriod.
-        pytest.param({"effectivePeriod": {"start": day(1) + "T09:00:00Z", "end": day(1) + "T10:00:00Z"}}, id="period"),
+        pytest.param(
+            {"effectivePeriod": {"start": day(1) + "T09:00:00Z", "end": day(1) + "T10:00:00Z"}},
+            id="period",
+        ),
         # issued, when there is no effective[x].
         pytest.param({"issued": day(1) + "T10:00:00Z"}, id="issued"),
     ],
@@ -649,7 +827,9 @@ def test_result_dated_by_other_elements(book: Rulebook, dated: dict[str, Any]) -
         pytest.param("0.1–0.6667 ukat/L", 80, "U/L", 2.0, id="other-unit"),
     ],
 )
-def test_reference_range_text_gives_the_uln(book: Rulebook, text: str, value: float, unit: str, expected: float) -> None:
+def test_reference_range_text_gives_the_uln(
+    book: Rulebook, text: str, value: float, unit: str, expected: float
+) -> None:
     """A reference range given only as text is parsed for the ULN, in whatever unit it names."""
     obs = lab(AST, value, unit, referenceRange=[{"text": text}])
     result = fact(book, "ast_x_uln", obs)
@@ -669,8 +849,14 @@ QTC_ANY, QTCF, QTCB = "8636-3", "76634-5", "76635-2"
 def test_named_method_wins_over_a_same_time_reading_by_another(book: Rulebook) -> None:
     """Where QTcF is asked, the QTcF of an ECG decides, not the QTcB recorded with it."""
     ecg = day(3) + "T10:00:00+08:00"
-    bazett, fridericia = lab(QTCB, 462, "ms", effectiveDateTime=ecg), lab(QTCF, 441, "ms", effectiveDateTime=ecg)
-    assert (fact(book, "qtcf_ms", bazett, fridericia).value, fact(book, "qtcf_ms", fridericia, bazett).value) == (441, 441)
+    bazett, fridericia = (
+        lab(QTCB, 462, "ms", effectiveDateTime=ecg),
+        lab(QTCF, 441, "ms", effectiveDateTime=ecg),
+    )
+    assert (
+        fact(book, "qtcf_ms", bazett, fridericia).value,
+        fact(book, "qtcf_ms", fridericia, bazett).value,
+    ) == (441, 441)
 
 
 def test_only_another_method_is_shown_and_does_not_decide(book: Rulebook) -> None:
@@ -685,7 +871,10 @@ def test_only_another_method_is_shown_and_does_not_decide(book: Rulebook) -> Non
 def test_disagreeing_corrections_of_one_ecg_are_unknown_whatever_the_order(book: Rulebook) -> None:
     """Any-correction QTc with QTcB 462 and QTcF 441 at one time is unknown in either Bundle order, both shown."""
     ecg = day(3) + "T10:00:00+08:00"
-    bazett, fridericia = lab(QTCB, 462, "ms", effectiveDateTime=ecg), lab(QTCF, 441, "ms", effectiveDateTime=ecg)
+    bazett, fridericia = (
+        lab(QTCB, 462, "ms", effectiveDateTime=ecg),
+        lab(QTCF, 441, "ms", effectiveDateTime=ecg),
+    )
     one, other = fact(book, "qtc_ms", bazett, fridericia), fact(book, "qtc_ms", fridericia, bazett)
     assert one.value is None
     assert other.value is None
@@ -695,7 +884,10 @@ def test_disagreeing_corrections_of_one_ecg_are_unknown_whatever_the_order(book:
 
 def test_later_ecg_decides_any_correction(book: Rulebook) -> None:
     """Without a method named, the latest QTc by time decides."""
-    early, late = lab(QTCB, 462, "ms", effectiveDateTime=day(3) + "T08:00:00Z"), lab(QTCF, 441, "ms", effectiveDateTime=day(3) + "T11:00:00Z")
+    early, late = (
+        lab(QTCB, 462, "ms", effectiveDateTime=day(3) + "T08:00:00Z"),
+        lab(QTCF, 441, "ms", effectiveDateTime=day(3) + "T11:00:00Z"),
+    )
     assert fact(book, "qtc_ms", late, early).value == 441
 
 
@@ -713,7 +905,9 @@ def test_show_accepts_a_unit_of_the_wrong_type() -> None:
         # Synthea's answer on 20454-5 (Ali Herman): +++.
         pytest.param("167277001", "Urine protein test = +++ (finding)", 3, id="synthea-3+"),
         # The negative finding.
-        pytest.param("167273002", "Urine protein test negative (finding)", 0, id="negative-finding"),
+        pytest.param(
+            "167273002", "Urine protein test negative (finding)", 0, id="negative-finding"
+        ),
         # Trace.
         pytest.param("167274008", "Urine protein test = trace (finding)", 0.5, id="trace-finding"),
         # ++ (the ALTER exclusion's threshold).
@@ -724,9 +918,15 @@ def test_show_accepts_a_unit_of_the_wrong_type() -> None:
         pytest.param("260385009", "Negative (qualifier value)", 0, id="qualifier-negative"),
     ],
 )
-def test_snomed_coded_dipstick_answer_is_graded(book: Rulebook, code: str, display: str, expected: float) -> None:
+def test_snomed_coded_dipstick_answer_is_graded(
+    book: Rulebook, code: str, display: str, expected: float
+) -> None:
     """A urine protein strip answered with a SNOMED CT concept is graded from the definition's answer table."""
-    result = fact(book, "urine_protein_grade", observation(URINE_PROTEIN, valueCodeableConcept=concept(SNOMED, code, display)))
+    result = fact(
+        book,
+        "urine_protein_grade",
+        observation(URINE_PROTEIN, valueCodeableConcept=concept(SNOMED, code, display)),
+    )
     assert result.value == expected
 
 
@@ -736,12 +936,19 @@ def test_snomed_coded_dipstick_answer_is_graded(book: Rulebook, code: str, displ
         # An ungraded positive: trace or more, but which grade is not said.
         pytest.param(concept(SNOMED, "10828004", "Positive"), id="ungraded-positive"),
         # A SNOMED concept the table does not know, whose text says "negative": not read as negative.
-        pytest.param(concept(SNOMED, "167297006", "Urine blood test = negative", text="Negative"), id="unknown-code-negative-text"),
+        pytest.param(
+            concept(SNOMED, "167297006", "Urine blood test = negative", text="Negative"),
+            id="unknown-code-negative-text",
+        ),
     ],
 )
-def test_unknown_snomed_answer_is_unknown_not_negative(book: Rulebook, answer: dict[str, Any]) -> None:
+def test_unknown_snomed_answer_is_unknown_not_negative(
+    book: Rulebook, answer: dict[str, Any]
+) -> None:
     """A SNOMED CT answer the table does not list leaves the grade unknown, saying so, whatever its text."""
-    result = fact(book, "urine_protein_grade", observation(URINE_PROTEIN, valueCodeableConcept=answer))
+    result = fact(
+        book, "urine_protein_grade", observation(URINE_PROTEIN, valueCodeableConcept=answer)
+    )
     assert result.value is None
     assert "is not in the definition's answer table" in result.summary
 
@@ -757,9 +964,15 @@ BUN_MASS = "3094-0"
         # Urea 40 mg/dL = BUN 18.66 mg/dL, against the default BUN ULN of 20 mg/dL.
         pytest.param(lab(UREA_MASS, 40, "mg/dL"), 40 * 0.4665 / 20, id="urea-mass-default-uln"),
         # Urea 100 mg/dL with the lab's own urea range (high 50 mg/dL): 2 × ULN whichever analyte it is read as.
-        pytest.param(lab(UREA_MASS, 100, "mg/dL", referenceRange=[{"high": quantity(50, "mg/dL")}]), 2.0, id="urea-mass-own-range"),
+        pytest.param(
+            lab(UREA_MASS, 100, "mg/dL", referenceRange=[{"high": quantity(50, "mg/dL")}]),
+            2.0,
+            id="urea-mass-own-range",
+        ),
         # Urea 10 mmol/L = BUN 10 mmol/L; the default 20 mg/dL BUN is 7.14 mmol/L.
-        pytest.param(lab(UREA_MOLES, 10, "mmol/L"), 10 / (20 * 10 / 28.0134), id="urea-moles-default-uln"),
+        pytest.param(
+            lab(UREA_MOLES, 10, "mmol/L"), 10 / (20 * 10 / 28.0134), id="urea-moles-default-uln"
+        ),
         # BUN itself is not multiplied.
         pytest.param(lab(BUN_MASS, 10, "mg/dL"), 0.5, id="bun-unchanged"),
     ],

@@ -50,8 +50,15 @@ def test_age_on_as_of_date(book: Rulebook, birth_date: str, as_of: date, expecte
 
 def test_age_evidence_cites_birth_date(book: Rulebook) -> None:
     """The evidence cites Patient.birthDate and the day the age is taken on."""
-    evidence = fact(book, "age_years", subject=patient("2001-03-10"), as_of=date(2025, 3, 10)).evidence[0]
-    assert (evidence.reference, evidence.display, evidence.value, evidence.note) == ("Patient/p1", "Patient.birthDate", "2001-03-10", "age on 2025-03-10")
+    evidence = fact(
+        book, "age_years", subject=patient("2001-03-10"), as_of=date(2025, 3, 10)
+    ).evidence[0]
+    assert (evidence.reference, evidence.display, evidence.value, evidence.note) == (
+        "Patient/p1",
+        "Patient.birthDate",
+        "2001-03-10",
+        "age on 2025-03-10",
+    )
 
 
 @pytest.mark.parametrize(
@@ -63,7 +70,9 @@ def test_age_evidence_cites_birth_date(book: Rulebook) -> None:
         pytest.param("2000-03", date(2025, 3, 15), (24, 25), id="year-month"),
     ],
 )
-def test_partial_birth_date_gives_bounds(book: Rulebook, birth_date: str, as_of: date, bounds: tuple[int, int]) -> None:
+def test_partial_birth_date_gives_bounds(
+    book: Rulebook, birth_date: str, as_of: date, bounds: tuple[int, int]
+) -> None:
     """A partial birthDate gives the two possible ages as bounds (value: the lower)."""
     result = fact(book, "age_years", subject=patient(birth_date), as_of=as_of)
     assert result.value == bounds[0]
@@ -80,7 +89,11 @@ def test_partial_birth_date_that_decides(book: Rulebook) -> None:
 def test_missing_birth_date_is_unknown(book: Rulebook) -> None:
     """No birthDate: age is unknown, and the date of birth is named as missing."""
     result = fact(book, "age_years", subject=patient(None))
-    assert (result.value, result.summary, result.missing) == (None, "age: the Patient has no birthDate", "date of birth")
+    assert (result.value, result.summary, result.missing) == (
+        None,
+        "age: the Patient has no birthDate",
+        "date of birth",
+    )
 
 
 def test_unreadable_birth_date_is_unknown(book: Rulebook) -> None:
@@ -91,7 +104,10 @@ def test_unreadable_birth_date_is_unknown(book: Rulebook) -> None:
 def test_birth_after_as_of_is_unknown(book: Rulebook) -> None:
     """A birthDate after the as-of date gives an unknown age, saying so."""
     result = fact(book, "age_years", subject=patient("2030-01-01"), as_of=date(2025, 3, 10))
-    assert (result.value, result.summary) == (None, "age: birthDate 2030-01-01 is after the as-of date 2025-03-10")
+    assert (result.value, result.summary) == (
+        None,
+        "age: birthDate 2030-01-01 is after the as-of date 2025-03-10",
+    )
 
 
 @pytest.mark.parametrize("gender", ["male", "female"])
@@ -114,7 +130,10 @@ def test_sex_known(book: Rulebook, gender: str) -> None:
 def test_sex_other_is_unknown(book: Rulebook, gender: str | None, shown: str) -> None:
     """Gender other, unknown or missing is an unknown sex, and the reason says which."""
     result = fact(book, "sex", subject=patient(gender=gender))
-    assert (result.value, result.summary) == (None, f"sex: Patient.gender is {shown}, so a sex-specific limit cannot be chosen")
+    assert (result.value, result.summary) == (
+        None,
+        f"sex: Patient.gender is {shown}, so a sex-specific limit cannot be chosen",
+    )
 
 
 @pytest.mark.parametrize(
@@ -128,7 +147,9 @@ def test_sex_other_is_unknown(book: Rulebook, gender: str | None, shown: str) ->
         pytest.param("0001-01-01", "placeholder", id="year-1"),
     ],
 )
-def test_invalid_birth_date_is_unknown_with_reason(book: Rulebook, birth_date: str, problem: str) -> None:
+def test_invalid_birth_date_is_unknown_with_reason(
+    book: Rulebook, birth_date: str, problem: str
+) -> None:
     """An invalid birthDate gives no age (never 'age 2025 years'), and the reason says why."""
     result = fact(book, "age_years", subject=patient(birth_date=birth_date))
     assert result.value is None

@@ -8,7 +8,19 @@ from typing import Any
 import pytest
 
 from service.rulebook import Rulebook
-from tests.facts.records import AS_OF, LOINC, SNOMED, concept, condition, day, fact, lab, observation, patient, procedure
+from tests.facts.records import (
+    AS_OF,
+    LOINC,
+    SNOMED,
+    concept,
+    condition,
+    day,
+    fact,
+    lab,
+    observation,
+    patient,
+    procedure,
+)
 
 ICD10 = "http://hl7.org/fhir/sid/icd-10-cm"
 URINE_HCG = "2106-3"
@@ -28,7 +40,9 @@ def woman(years: int = 34) -> dict[str, Any]:
     return patient(born(years), "female")
 
 
-def hcg(code: str, answer: dict[str, Any], days_before: int, at: str | None = None) -> dict[str, Any]:
+def hcg(
+    code: str, answer: dict[str, Any], days_before: int, at: str | None = None
+) -> dict[str, Any]:
     """Return a coded hCG result, late on the day (or at a given local time, e.g. '08:00:00+08:00')."""
     obs = observation(code, days_before, valueCodeableConcept=answer)
     if at is not None:
@@ -46,7 +60,9 @@ def hcg(code: str, answer: dict[str, Any], days_before: int, at: str | None = No
         (68, False),  # 60 and over: postmenopausal
     ],
 )
-def test_childbearing_potential_follows_the_age_bands(book: Rulebook, years: int, expected: bool | None) -> None:
+def test_childbearing_potential_follows_the_age_bands(
+    book: Rulebook, years: int, expected: bool | None
+) -> None:
     """A woman with nothing documented has childbearing potential by age band; the bands' edges are review."""
     result = fact(book, "childbearing_potential", subject=woman(years))
     assert result.value is expected
@@ -75,17 +91,25 @@ def test_unknown_gender_leaves_childbearing_potential_to_confirm(book: Rulebook)
         condition(ICD10, "Z90.710"),  # acquired absence of cervix and uterus
         condition(ICD10, "Z90.722"),  # both ovaries absent
         procedure("236886002", 800),  # hysterectomy
-        {**procedure("999", 800), "code": concept(None, None, text="Laparoscopic bilateral salpingo-oophorectomy")},  # by name
+        {
+            **procedure("999", 800),
+            "code": concept(None, None, text="Laparoscopic bilateral salpingo-oophorectomy"),
+        },  # by name
     ],
 )
-def test_documented_menopause_or_sterilising_surgery_ends_childbearing_potential(book: Rulebook, documented: dict[str, Any]) -> None:
+def test_documented_menopause_or_sterilising_surgery_ends_childbearing_potential(
+    book: Rulebook, documented: dict[str, Any]
+) -> None:
     """A 34-year-old with menopause, a hysterectomy or both ovaries removed on record is not of childbearing potential."""
     assert fact(book, "childbearing_potential", documented, subject=woman()).value is False
 
 
 def test_removal_of_the_cervix_alone_keeps_childbearing_potential(book: Rulebook) -> None:
     """Z90.712 (cervix absent, uterus remaining) does not end childbearing potential."""
-    assert fact(book, "childbearing_potential", condition(ICD10, "Z90.712"), subject=woman()).value is True
+    assert (
+        fact(book, "childbearing_potential", condition(ICD10, "Z90.712"), subject=woman()).value
+        is True
+    )
 
 
 def test_a_woman_without_a_test_is_unknown_asking_for_a_test(book: Rulebook) -> None:
@@ -114,7 +138,9 @@ def test_a_negative_test_outside_the_window_is_unknown(book: Rulebook) -> None:
 
 def test_a_urine_test_does_not_answer_a_serum_test(book: Rulebook) -> None:
     """Where the document asks for a serum test, a negative urine test does not rule pregnancy out."""
-    assert fact(book, "pregnant_serum_7d", hcg(URINE_HCG, NEGATIVE, 1), subject=woman()).value is None
+    assert (
+        fact(book, "pregnant_serum_7d", hcg(URINE_HCG, NEGATIVE, 1), subject=woman()).value is None
+    )
 
 
 @pytest.mark.parametrize(
@@ -125,9 +151,16 @@ def test_a_urine_test_does_not_answer_a_serum_test(book: Rulebook) -> None:
         (2, None, False),  # late on the day 2 days before
     ],
 )
-def test_seventy_two_hours_are_measured_from_the_observation_time(book: Rulebook, days_before: int, at: str | None, expected: bool | None) -> None:
+def test_seventy_two_hours_are_measured_from_the_observation_time(
+    book: Rulebook, days_before: int, at: str | None, expected: bool | None
+) -> None:
     """The 72-hour window counts hours from the test's time to the end of the as-of day, not calendar days."""
-    assert fact(book, "pregnant_serum_72h", hcg(SERUM_HCG, NEGATIVE, days_before, at), subject=woman()).value is expected
+    assert (
+        fact(
+            book, "pregnant_serum_72h", hcg(SERUM_HCG, NEGATIVE, days_before, at), subject=woman()
+        ).value
+        is expected
+    )
 
 
 def test_a_date_only_test_counts_from_the_start_of_its_day(book: Rulebook) -> None:
@@ -144,13 +177,24 @@ def test_a_positive_test_is_not_forgotten(book: Rulebook) -> None:
 
 def test_a_later_negative_test_refutes_a_positive_one(book: Rulebook) -> None:
     """A positive hCG 100 days ago followed by a negative one 2 days ago is not a pregnancy."""
-    result = fact(book, "pregnant", hcg(URINE_HCG, POSITIVE, 100), hcg(URINE_HCG, NEGATIVE, 2), subject=woman())
+    result = fact(
+        book,
+        "pregnant",
+        hcg(URINE_HCG, POSITIVE, 100),
+        hcg(URINE_HCG, NEGATIVE, 2),
+        subject=woman(),
+    )
     assert result.value is False
 
 
 def test_a_positive_test_counts_whatever_the_recorded_gender(book: Rulebook) -> None:
     """A positive hCG is a pregnancy even when Patient.gender is unknown."""
-    assert fact(book, "pregnant", hcg(URINE_HCG, POSITIVE, 2), subject=patient(born(30), "unknown")).value is True
+    assert (
+        fact(
+            book, "pregnant", hcg(URINE_HCG, POSITIVE, 2), subject=patient(born(30), "unknown")
+        ).value
+        is True
+    )
 
 
 @pytest.mark.parametrize(
@@ -160,7 +204,9 @@ def test_a_positive_test_counts_whatever_the_recorded_gender(book: Rulebook) -> 
         (3, "[IU]/L", False),  # below 5 (IU/L = mIU/mL): negative
     ],
 )
-def test_a_quantitative_hcg_is_read_against_its_cut_offs(book: Rulebook, value: float, unit: str, expected: bool) -> None:
+def test_a_quantitative_hcg_is_read_against_its_cut_offs(
+    book: Rulebook, value: float, unit: str, expected: bool
+) -> None:
     """A serum beta-hCG is positive from 25 mIU/mL and negative below 5."""
     assert fact(book, "pregnant", lab(BETA_HCG, value, unit), subject=woman()).value is expected
 
@@ -181,18 +227,33 @@ def test_a_pregnancy_status_observation_counts(book: Rulebook) -> None:
 
 def test_a_self_reported_not_pregnant_status_is_not_a_test(book: Rulebook) -> None:
     """A pregnancy status 'Not pregnant' does not replace the negative test a woman of childbearing potential needs."""
-    status = observation("82810-3", 1, valueCodeableConcept=concept(LOINC, "LA26683-5", "Not pregnant"))
+    status = observation(
+        "82810-3", 1, valueCodeableConcept=concept(LOINC, "LA26683-5", "Not pregnant")
+    )
     assert fact(book, "pregnant", status, subject=woman()).value is None
 
 
 def test_an_active_pregnancy_condition_counts(book: Rulebook) -> None:
     """An active pregnancy on the problem list with no later test is a pregnancy."""
-    assert fact(book, "pregnant", condition(SNOMED, "77386006", onset_days_before=60), subject=woman()).value is True
+    assert (
+        fact(
+            book, "pregnant", condition(SNOMED, "77386006", onset_days_before=60), subject=woman()
+        ).value
+        is True
+    )
 
 
-def test_a_pregnancy_condition_contradicted_by_a_later_negative_test_is_review(book: Rulebook) -> None:
+def test_a_pregnancy_condition_contradicted_by_a_later_negative_test_is_review(
+    book: Rulebook,
+) -> None:
     """A problem-list pregnancy followed by a negative test is a stale entry to confirm, not a hard exclusion."""
-    result = fact(book, "pregnant", condition(SNOMED, "77386006", onset_days_before=60), hcg(URINE_HCG, NEGATIVE, 2), subject=woman())
+    result = fact(
+        book,
+        "pregnant",
+        condition(SNOMED, "77386006", onset_days_before=60),
+        hcg(URINE_HCG, NEGATIVE, 2),
+        subject=woman(),
+    )
     assert result.value is None
     assert result.review
     assert "later test is negative" in result.review
@@ -200,7 +261,9 @@ def test_a_pregnancy_condition_contradicted_by_a_later_negative_test_is_review(b
 
 def test_a_pregnancy_condition_older_than_a_pregnancy_is_review(book: Rulebook) -> None:
     """A pregnancy active on the problem list for more than 300 days is to confirm."""
-    result = fact(book, "pregnant", condition(SNOMED, "77386006", onset_days_before=400), subject=woman())
+    result = fact(
+        book, "pregnant", condition(SNOMED, "77386006", onset_days_before=400), subject=woman()
+    )
     assert result.value is None
     assert result.review
     assert "longer than a pregnancy lasts" in result.review

@@ -16,7 +16,9 @@ from tests.fhir.fakes import BASE
 
 def pem(key: PrivateKeyTypes) -> str:
     """Return a private key as unencrypted PKCS#8 PEM."""
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
 
 
 @pytest.fixture

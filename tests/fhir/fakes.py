@@ -9,15 +9,27 @@ BASE = "https://fhir.example.org/r4/"
 
 def searchset(*resources: dict[str, Any], next_url: str | None = None) -> dict[str, Any]:
     """Return a searchset Bundle of the resources, with a next link when given."""
-    bundle: dict[str, Any] = {"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": r, "search": {"mode": "match"}} for r in resources]}
+    bundle: dict[str, Any] = {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "entry": [{"resource": r, "search": {"mode": "match"}} for r in resources],
+    }
     if next_url is not None:
-        bundle["link"] = [{"relation": "self", "url": BASE + "Observation"}, {"relation": "next", "url": next_url}]
+        bundle["link"] = [
+            {"relation": "self", "url": BASE + "Observation"},
+            {"relation": "next", "url": next_url},
+        ]
     return bundle
 
 
 def observation(resource_id: str, patient_id: str = "p1") -> dict[str, Any]:
     """Return a minimal Observation of a patient."""
-    return {"resourceType": "Observation", "id": resource_id, "status": "final", "subject": {"reference": f"Patient/{patient_id}"}}
+    return {
+        "resourceType": "Observation",
+        "id": resource_id,
+        "status": "final",
+        "subject": {"reference": f"Patient/{patient_id}"},
+    }
 
 
 def ids(resources: list[dict[str, Any]]) -> list[str]:

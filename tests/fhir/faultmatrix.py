@@ -36,12 +36,37 @@ from tests.needs import synthea_dir
 HANG_SECONDS = 1.0
 CLIENT = ClientSettings(timeout=0.3, tries=2, backoff=0.01, max_retry_after=1, page_size=50)
 OPTIONS = FetchOptions(workers=4, deadline=15)
-ERROR_OUTCOME = {"resourceType": "OperationOutcome",
-                 "issue": [{"severity": "error", "code": "not-supported", "diagnostics": "search parameter not supported; no results"}]}
+ERROR_OUTCOME = {
+    "resourceType": "OperationOutcome",
+    "issue": [
+        {
+            "severity": "error",
+            "code": "not-supported",
+            "diagnostics": "search parameter not supported; no results",
+        }
+    ],
+}
 
 # Every failure shape a search can take (the red-team's 18 kinds, less those that only differ by status code).
-FAULTS = ("500", "503", "429", "hang", "reset", "truncated", "not-json", "oo-in-bundle", "oo-instead", "not-a-bundle", "wrong-type",
-          "entry-not-list", "next-offhost", "next-self", "next-endless", "page2-500", "page2-oo")
+FAULTS = (
+    "500",
+    "503",
+    "429",
+    "hang",
+    "reset",
+    "truncated",
+    "not-json",
+    "oo-in-bundle",
+    "oo-instead",
+    "not-a-bundle",
+    "wrong-type",
+    "entry-not-list",
+    "next-offhost",
+    "next-self",
+    "next-endless",
+    "page2-500",
+    "page2-oo",
+)
 
 
 @dataclass
@@ -73,7 +98,9 @@ class FaultFhirServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True  # one small answer per request: no 40 ms delayed-ACK stall
+            disable_nagle_algorithm = (
+                True  # one small answer per request: no 40 ms delayed-ACK stall
+            )
 
             def do_GET(self) -> None:
                 url = urlsplit(self.path)
@@ -86,12 +113,20 @@ class FaultFhirServer:
                     # A faulted read: hang, or answer with an error status or an OperationOutcome instead of the resource.
                     if state.fault == "hang":
                         time.sleep(HANG_SECONDS)
-                    self._send(200, ERROR_OUTCOME) if state.fault in ("hang", "oo-instead") else self._send(int(state.fault), ERROR_OUTCOME)
+                    self._send(200, ERROR_OUTCOME) if state.fault in (
+                        "hang",
+                        "oo-instead",
+                    ) else self._send(int(state.fault), ERROR_OUTCOME)
                     return
                 if "/" in path:
                     found = [r for r in fake.resources if f"{r['resourceType']}/{r['id']}" == path]
-                    self._send(200, found[0]) if found else self._send(404, {"resourceType": "OperationOutcome", "issue": [{"severity": "error",
-                                                                                                                          "code": "not-found"}]})
+                    self._send(200, found[0]) if found else self._send(
+                        404,
+                        {
+                            "resourceType": "OperationOutcome",
+                            "issue": [{"severity": "error", "code": "not-found"}],
+                        },
+                    )
                     return
                 if state.fault is None or rtype != state.target:
                     self._send(200, fake.searchset(rtype, query))
@@ -100,9 +135,14 @@ class FaultFhirServer:
 
             def _fault(self, fault: str, rtype: str, query: dict[str, str]) -> None:  # noqa: C901 - a table of fault shapes
                 base = f"http://127.0.0.1:{self.server.server_address[1]}/fhir/"
-                truthful = fake.searchset(rtype, {k: v for k, v in query.items() if not k.startswith("_fault")})
+                truthful = fake.searchset(
+                    rtype, {k: v for k, v in query.items() if not k.startswith("_fault")}
+                )
                 if fault in ("500", "503", "429"):
-                    self._send(int(fault), {**ERROR_OUTCOME, "issue": [{"severity": "error", "code": "transient"}]})
+                    self._send(
+                        int(fault),
+                        {**ERROR_OUTCOME, "issue": [{"severity": "error", "code": "transient"}]},
+                    )
                 elif fault == "hang":
                     time.sleep(HANG_SECONDS)
                     self._send(200, truthful)
@@ -121,8 +161,15 @@ class FaultFhirServer:
                 elif fault == "not-json":
                     self._send_bytes(200, orjson.dumps(truthful)[:-7])
                 elif fault == "oo-in-bundle":
-                    self._send(200, {"resourceType": "Bundle", "type": "searchset", "total": 0,
-                                     "entry": [{"resource": ERROR_OUTCOME, "search": {"mode": "outcome"}}]})
+                    self._send(
+                        200,
+                        {
+                            "resourceType": "Bundle",
+                            "type": "searchset",
+                            "total": 0,
+                            "entry": [{"resource": ERROR_OUTCOME, "search": {"mode": "outcome"}}],
+                        },
+                    )
                 elif fault == "oo-instead":
                     self._send(200, ERROR_OUTCOME)
                 elif fault == "not-a-bundle":
@@ -130,23 +177,64 @@ class FaultFhirServer:
                 elif fault == "wrong-type":
                     # The server ran some other search: matches of another type, none of the type asked for.
                     other = [r for r in fake.resources if r["resourceType"] == "Patient"]
-                    self._send(200, {"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": r, "search": {"mode": "match"}} for r in other]})
+                    self._send(
+                        200,
+                        {
+                            "resourceType": "Bundle",
+                            "type": "searchset",
+                            "entry": [{"resource": r, "search": {"mode": "match"}} for r in other],
+                        },
+                    )
                 elif fault == "entry-not-list":
-                    self._send(200, {"resourceType": "Bundle", "type": "searchset", "entry": {"resource": {}}})
+                    self._send(
+                        200,
+                        {"resourceType": "Bundle", "type": "searchset", "entry": {"resource": {}}},
+                    )
                 elif fault.startswith("next-"):
                     page = int(query.get("_fault_page", "0"))
-                    links = {"next-offhost": "http://127.0.0.2:9/fhir/" + rtype + "?page=2", "next-self": base + rtype + "?" + urlencode(query),
-                             "next-endless": base + rtype + "?" + urlencode({**query, "_fault_page": str(page + 1)})}
+                    links = {
+                        "next-offhost": "http://127.0.0.2:9/fhir/" + rtype + "?page=2",
+                        "next-self": base + rtype + "?" + urlencode(query),
+                        "next-endless": base
+                        + rtype
+                        + "?"
+                        + urlencode({**query, "_fault_page": str(page + 1)}),
+                    }
                     # Pages after the first repeat nothing (a loop of empty pages), so the loop costs requests, not data.
                     page_body = truthful if page == 0 else {**truthful, "entry": []}
-                    self._send(200, {**page_body, "link": [{"relation": "next", "url": links[fault]}]})
+                    self._send(
+                        200, {**page_body, "link": [{"relation": "next", "url": links[fault]}]}
+                    )
                 elif fault.startswith("page2-"):
                     if "_fault_page" not in query:
-                        self._send(200, {**truthful, "link": [{"relation": "next", "url": base + rtype + "?" + urlencode({**query, "_fault_page": "2"})}]})
+                        self._send(
+                            200,
+                            {
+                                **truthful,
+                                "link": [
+                                    {
+                                        "relation": "next",
+                                        "url": base
+                                        + rtype
+                                        + "?"
+                                        + urlencode({**query, "_fault_page": "2"}),
+                                    }
+                                ],
+                            },
+                        )
                     elif fault == "page2-500":
                         self._send(500, ERROR_OUTCOME)
                     else:
-                        self._send(200, {"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": ERROR_OUTCOME, "search": {"mode": "outcome"}}]})
+                        self._send(
+                            200,
+                            {
+                                "resourceType": "Bundle",
+                                "type": "searchset",
+                                "entry": [
+                                    {"resource": ERROR_OUTCOME, "search": {"mode": "outcome"}}
+                                ],
+                            },
+                        )
                 else:  # pragma: no cover - a fault kind without an answer is a bug in this table
                     raise ValueError(fault)
 
@@ -205,26 +293,45 @@ class Patient:
 def fixture_patient(trial_id: str, case: str) -> Patient:
     """A fixture patient, on its trial's as-of date."""
     bundle = orjson.loads((FIXTURES / trial_id / f"{case}.json").read_bytes())
-    as_of = date.fromisoformat(orjson.loads((FIXTURES / trial_id / "manifest.json").read_bytes())["asOf"])
+    as_of = date.fromisoformat(
+        orjson.loads((FIXTURES / trial_id / "manifest.json").read_bytes())["asOf"]
+    )
     return Patient(f"{trial_id}/{case}", [entry["resource"] for entry in bundle["entry"]], as_of)
 
 
 def synthea_patient(path: Path) -> Patient:
     """A Synthea record with its urn:uuid references rewritten to Type/id, as a server would store it; as of its last Observation."""
     bundle = orjson.loads(path.read_bytes())
-    refs = {e["fullUrl"]: f"{e['resource']['resourceType']}/{e['resource']['id']}" for e in bundle["entry"] if e.get("fullUrl")}
+    refs = {
+        e["fullUrl"]: f"{e['resource']['resourceType']}/{e['resource']['id']}"
+        for e in bundle["entry"]
+        if e.get("fullUrl")
+    }
     text = orjson.dumps([e["resource"] for e in bundle["entry"]]).decode()
     for urn, literal in refs.items():
         text = text.replace(f'"{urn}"', f'"{literal}"')
     resources = orjson.loads(text)
-    days = [str(r.get("effectiveDateTime"))[:10] for r in resources if r["resourceType"] == "Observation" and r.get("effectiveDateTime")]
-    return Patient(path.stem.split("_")[0] + "_" + path.stem.split("_")[1], resources, date.fromisoformat(max(days)))
+    days = [
+        str(r.get("effectiveDateTime"))[:10]
+        for r in resources
+        if r["resourceType"] == "Observation" and r.get("effectiveDateTime")
+    ]
+    return Patient(
+        path.stem.split("_")[0] + "_" + path.stem.split("_")[1],
+        resources,
+        date.fromisoformat(max(days)),
+    )
 
 
 def matrix_patients() -> list[Patient]:
     """Two fixture patients with data of every type the rules read, and a Synthea record (Fletcher_Hyatt, the red-team's)."""
-    patients = [fixture_patient("NCT03890068", "eligible-male"), fixture_patient("NCT02021825", "eligible")]
-    patients += [synthea_patient(path) for path in sorted(synthea_dir().glob("Fletcher_Hyatt_*.json"))]
+    patients = [
+        fixture_patient("NCT03890068", "eligible-male"),
+        fixture_patient("NCT02021825", "eligible"),
+    ]
+    patients += [
+        synthea_patient(path) for path in sorted(synthea_dir().glob("Fletcher_Hyatt_*.json"))
+    ]
     return patients
 
 
@@ -267,20 +374,40 @@ def reads_type(book: Rulebook, names: set[str], rtype: str) -> bool:
         definition = book.definitions[name]
         if rtype in RESOURCE_TYPES[definition["kind"]]:
             return True
-        todo += list(definition.get("inputs", {}).values()) + (sorted(book.formulas[name].reads) if name in book.formulas else [])
+        todo += list(definition.get("inputs", {}).values()) + (
+            sorted(book.formulas[name].reads) if name in book.formulas else []
+        )
     return False
 
 
-def run_matrix(book: Rulebook, patients: list[Patient], faults: tuple[str, ...] = FAULTS, only: tuple[str, ...] | None = None) -> MatrixResult:
+def run_matrix(
+    book: Rulebook,
+    patients: list[Patient],
+    faults: tuple[str, ...] = FAULTS,
+    only: tuple[str, ...] | None = None,
+) -> MatrixResult:
     """Fetch and evaluate every patient under every (fault, search type) and count the criteria decided from missing data."""
     result = MatrixResult()
     trials = list(book.trials.values())
-    reads = {(t.id, c.id): set(c.formula.reads) for t in trials for c in t.criteria if c.formula is not None}
+    reads = {
+        (t.id, c.id): set(c.formula.reads)
+        for t in trials
+        for c in t.criteria
+        if c.formula is not None
+    }
     for patient in patients:
         with FaultFhirServer(patient.resources) as server:
             source = FhirPatients(FhirClient(server.base_url, settings=CLIENT), book, OPTIONS)
-            full = statuses(evaluate_trials(book, trials, source.record(patient.id, trials, patient.as_of), patient.as_of))
-            types = [t for t in sorted({s.resource_type for s in plan_searches(book, trials)}) if only is None or t in only]
+            full = statuses(
+                evaluate_trials(
+                    book, trials, source.record(patient.id, trials, patient.as_of), patient.as_of
+                )
+            )
+            types = [
+                t
+                for t in sorted({s.resource_type for s in plan_searches(book, trials)})
+                if only is None or t in only
+            ]
             for fault in faults:
                 for rtype in types:
                     server.inject(fault, rtype)
@@ -295,7 +422,17 @@ def run_matrix(book: Rulebook, patients: list[Patient], faults: tuple[str, ...] 
                             continue
                         result.compared += 1
                         if item["status"] not in ("unknown", full[key]["status"]):
-                            result.wrong.append(Wrong(patient.name, fault, rtype, key[0], key[1], full[key]["status"], item["status"]))
+                            result.wrong.append(
+                                Wrong(
+                                    patient.name,
+                                    fault,
+                                    rtype,
+                                    key[0],
+                                    key[1],
+                                    full[key]["status"],
+                                    item["status"],
+                                )
+                            )
     return result
 
 
@@ -305,9 +442,13 @@ def main() -> None:
     started = time.monotonic()
     result = run_matrix(book, matrix_patients())
     for wrong in result.wrong:
-        print(f"  {wrong.patient} {wrong.fault} on {wrong.target}: {wrong.trial} {wrong.criterion} {wrong.full} -> {wrong.faulted}")  # noqa: T201
+        print(  # noqa: T201
+            f"  {wrong.patient} {wrong.fault} on {wrong.target}: {wrong.trial} {wrong.criterion} {wrong.full} -> {wrong.faulted}"
+        )
     print(f"faults that left no dataErrors: {len(result.unreported)}")  # noqa: T201
-    print(f"evaluations: {result.evaluations}, criteria compared: {result.compared}, {time.monotonic() - started:.1f} s")  # noqa: T201
+    print(  # noqa: T201
+        f"evaluations: {result.evaluations}, criteria compared: {result.compared}, {time.monotonic() - started:.1f} s"
+    )
     print(f"wrong criteria under the fault matrix: {len(result.wrong)}")  # noqa: T201
 
 

@@ -30,7 +30,9 @@ def algorithm(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def private_key(algorithm: str, rsa_key: rsa.RSAPrivateKey, ec_key: ec.EllipticCurvePrivateKey) -> rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey:
+def private_key(
+    algorithm: str, rsa_key: rsa.RSAPrivateKey, ec_key: ec.EllipticCurvePrivateKey
+) -> rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey:
     """The key that signs with the algorithm: RSA for RS384, P-384 for ES384."""
     return rsa_key if algorithm == "RS384" else ec_key
 
@@ -42,15 +44,29 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def smart(algorithm: str, private_key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey, clock: Clock) -> SmartBackendServices:
+def smart(
+    algorithm: str, private_key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey, clock: Clock
+) -> SmartBackendServices:
     """SMART Backend Services with the fixture's algorithm and key, on the stopped clock."""
-    return SmartBackendServices(token_url=TOKEN_URL, client_id=CLIENT_ID, private_key=pem(private_key), algorithm=algorithm, key_id="key-2026",
-                                scopes=SCOPES, clock=clock)
+    return SmartBackendServices(
+        token_url=TOKEN_URL,
+        client_id=CLIENT_ID,
+        private_key=pem(private_key),
+        algorithm=algorithm,
+        key_id="key-2026",
+        scopes=SCOPES,
+        clock=clock,
+    )
 
 
 def token_answer(token: str = ACCESS_TOKEN, expires_in: Any = 300) -> dict[str, Any]:
     """Return a token endpoint's success body."""
-    return {"access_token": token, "token_type": "bearer", "expires_in": expires_in, "scope": SCOPES}
+    return {
+        "access_token": token,
+        "token_type": "bearer",
+        "expires_in": expires_in,
+        "scope": SCOPES,
+    }
 
 
 def form_of(call: Any) -> dict[str, str]:
@@ -74,14 +90,24 @@ def test_token_request_form(server: responses.RequestsMock, smart: SmartBackendS
     assert server.calls[0].request.headers["Content-Type"] == "application/x-www-form-urlencoded"
 
 
-def test_client_assertion_verifies_with_the_public_key(server: responses.RequestsMock, smart: SmartBackendServices, algorithm: str,
-                                                       private_key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey, clock: Clock) -> None:
+def test_client_assertion_verifies_with_the_public_key(
+    server: responses.RequestsMock,
+    smart: SmartBackendServices,
+    algorithm: str,
+    private_key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey,
+    clock: Clock,
+) -> None:
     """The assertion is signed with the key and algorithm, names the client and the token URL, and lives at most five minutes."""
     server.post(TOKEN_URL, json=token_answer())
     smart.headers()
     assertion = form_of(server.calls[0])["client_assertion"]
-    claims = jwt.decode(assertion, private_key.public_key(), algorithms=[algorithm], audience=TOKEN_URL,
-                        options={"require": ["iss", "sub", "aud", "exp", "jti"]})
+    claims = jwt.decode(
+        assertion,
+        private_key.public_key(),
+        algorithms=[algorithm],
+        audience=TOKEN_URL,
+        options={"require": ["iss", "sub", "aud", "exp", "jti"]},
+    )
     assert claims["iss"] == claims["sub"] == CLIENT_ID
     assert claims["aud"] == TOKEN_URL
     assert clock.now < claims["exp"] <= clock.now + 300
@@ -94,15 +120,28 @@ def test_client_assertion_verifies_with_the_public_key(server: responses.Request
 
 def test_each_assertion_has_a_new_jti(smart: SmartBackendServices) -> None:
     """Two assertions never share a jti (the server refuses a replayed one)."""
-    first, second = (jwt.decode(smart.assertion(), options={"verify_signature": False}) for _ in range(2))
+    first, second = (
+        jwt.decode(smart.assertion(), options={"verify_signature": False}) for _ in range(2)
+    )
     assert first["jti"] != second["jti"]
 
 
-def test_jku_is_sent_when_configured(private_key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey, algorithm: str) -> None:
+def test_jku_is_sent_when_configured(
+    private_key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey, algorithm: str
+) -> None:
     """A configured jku (the client's JWK Set URL) is put in the assertion's header."""
-    smart = SmartBackendServices(token_url=TOKEN_URL, client_id=CLIENT_ID, private_key=pem(private_key), algorithm=algorithm, key_id="k",
-                                 jku="https://service.example.org/.well-known/jwks.json")
-    assert jwt.get_unverified_header(smart.assertion())["jku"] == "https://service.example.org/.well-known/jwks.json"
+    smart = SmartBackendServices(
+        token_url=TOKEN_URL,
+        client_id=CLIENT_ID,
+        private_key=pem(private_key),
+        algorithm=algorithm,
+        key_id="k",
+        jku="https://service.example.org/.well-known/jwks.json",
+    )
+    assert (
+        jwt.get_unverified_header(smart.assertion())["jku"]
+        == "https://service.example.org/.well-known/jwks.json"
+    )
 
 
 # --- caching ------------------------------------------------------------------------------------
@@ -127,18 +166,28 @@ def test_jku_is_sent_when_configured(private_key: rsa.RSAPrivateKey | ec.Ellipti
         pytest.param(-5, 239, 1, id="negative-expires-in"),
     ],
 )
-def test_token_is_cached_until_near_expiry(server: responses.RequestsMock, smart: SmartBackendServices, clock: Clock, expires_in: Any, advance: float,
-                                           requests_made: int) -> None:
+def test_token_is_cached_until_near_expiry(
+    server: responses.RequestsMock,
+    smart: SmartBackendServices,
+    clock: Clock,
+    expires_in: Any,
+    advance: float,
+    requests_made: int,
+) -> None:
     """The token is reused until expires_in minus 60 s, then fetched again."""
     server.post(TOKEN_URL, json=token_answer("first", expires_in))
     server.post(TOKEN_URL, json=token_answer("second", expires_in))
     assert smart.headers()["Authorization"] == "Bearer first"
     clock.now += advance
-    assert smart.headers()["Authorization"] == ("Bearer first" if requests_made == 1 else "Bearer second")
+    assert smart.headers()["Authorization"] == (
+        "Bearer first" if requests_made == 1 else "Bearer second"
+    )
     assert len(server.calls) == requests_made
 
 
-def test_invalidate_forces_a_new_token(server: responses.RequestsMock, smart: SmartBackendServices) -> None:
+def test_invalidate_forces_a_new_token(
+    server: responses.RequestsMock, smart: SmartBackendServices
+) -> None:
     """invalidate() drops the cached token: the next request fetches a new one."""
     server.post(TOKEN_URL, json=token_answer("first"))
     server.post(TOKEN_URL, json=token_answer("second"))
@@ -155,17 +204,39 @@ def test_invalidate_forces_a_new_token(server: responses.RequestsMock, smart: Sm
     ("status", "body", "error", "message"),
     [
         # Unknown client or a signature the server cannot verify.
-        pytest.param(401, {"error": "invalid_client"}, FhirAuthRefused, r"\(401: invalid_client\)", id="401-invalid-client"),
+        pytest.param(
+            401,
+            {"error": "invalid_client"},
+            FhirAuthRefused,
+            r"\(401: invalid_client\)",
+            id="401-invalid-client",
+        ),
         # RFC 6749 also answers invalid_client with 400.
-        pytest.param(400, {"error": "invalid_client", "error_description": "bad kid"}, FhirAuthRefused, r"\(400: invalid_client\)", id="400-invalid-client"),
+        pytest.param(
+            400,
+            {"error": "invalid_client", "error_description": "bad kid"},
+            FhirAuthRefused,
+            r"\(400: invalid_client\)",
+            id="400-invalid-client",
+        ),
         # Scopes the client may not have.
-        pytest.param(400, {"error": "invalid_scope"}, FhirAuthRefused, r"\(400: invalid_scope\)", id="400-invalid-scope"),
+        pytest.param(
+            400,
+            {"error": "invalid_scope"},
+            FhirAuthRefused,
+            r"\(400: invalid_scope\)",
+            id="400-invalid-scope",
+        ),
         # Forbidden, without a body.
         pytest.param(403, None, FhirAuthRefused, r"\(403\)", id="403"),
         # A 200 without a token.
-        pytest.param(200, {"token_type": "bearer"}, FhirAuthRefused, "no access_token", id="no-access-token"),
+        pytest.param(
+            200, {"token_type": "bearer"}, FhirAuthRefused, "no access_token", id="no-access-token"
+        ),
         # A 200 with an empty token.
-        pytest.param(200, {"access_token": ""}, FhirAuthRefused, "no access_token", id="empty-access-token"),
+        pytest.param(
+            200, {"access_token": ""}, FhirAuthRefused, "no access_token", id="empty-access-token"
+        ),
         # A 200 that is not JSON.
         pytest.param(200, "<html>", FhirAuthRefused, "not JSON", id="not-json"),
         # The authorization server is down: worth trying again later.
@@ -174,8 +245,14 @@ def test_invalidate_forces_a_new_token(server: responses.RequestsMock, smart: Sm
         pytest.param(500, {"error": "server_error"}, FhirTemporaryError, "answered 500", id="500"),
     ],
 )
-def test_token_endpoint_failure(server: responses.RequestsMock, smart: SmartBackendServices, status: int, body: Any, error: type[Exception],
-                                message: str) -> None:
+def test_token_endpoint_failure(
+    server: responses.RequestsMock,
+    smart: SmartBackendServices,
+    status: int,
+    body: Any,
+    error: type[Exception],
+    message: str,
+) -> None:
     """A refusal by the token endpoint is FhirAuthRefused naming the OAuth error; an outage is FhirTemporaryError."""
     if isinstance(body, str):
         server.post(TOKEN_URL, status=status, body=body)
@@ -186,14 +263,18 @@ def test_token_endpoint_failure(server: responses.RequestsMock, smart: SmartBack
     assert "PRIVATE KEY" not in str(caught.value)
 
 
-def test_token_endpoint_unreachable(server: responses.RequestsMock, smart: SmartBackendServices) -> None:
+def test_token_endpoint_unreachable(
+    server: responses.RequestsMock, smart: SmartBackendServices
+) -> None:
     """A connection failure to the token endpoint is FhirTemporaryError."""
     server.post(TOKEN_URL, body=requests.ConnectionError("refused"))
     with pytest.raises(FhirTemporaryError, match="could not be reached"):
         smart.headers()
 
 
-def test_long_oauth_error_is_not_echoed(server: responses.RequestsMock, smart: SmartBackendServices) -> None:
+def test_long_oauth_error_is_not_echoed(
+    server: responses.RequestsMock, smart: SmartBackendServices
+) -> None:
     """Only a short ASCII OAuth error code is quoted; anything longer (which could carry anything) is left out."""
     server.post(TOKEN_URL, status=400, json={"error": "x" * 100})
     with pytest.raises(FhirAuthRefused) as caught:
@@ -201,7 +282,9 @@ def test_long_oauth_error_is_not_echoed(server: responses.RequestsMock, smart: S
     assert "xxx" not in caught.value.message
 
 
-def test_failed_token_request_is_not_cached(server: responses.RequestsMock, smart: SmartBackendServices) -> None:
+def test_failed_token_request_is_not_cached(
+    server: responses.RequestsMock, smart: SmartBackendServices
+) -> None:
     """After a failed token request the next call tries again (nothing half-fetched is kept)."""
     server.post(TOKEN_URL, status=503)
     server.post(TOKEN_URL, json=token_answer())
@@ -210,7 +293,9 @@ def test_failed_token_request_is_not_cached(server: responses.RequestsMock, smar
     assert smart.headers() == {"Authorization": f"Bearer {ACCESS_TOKEN}"}
 
 
-def test_token_endpoint_redirect_is_not_followed(server: responses.RequestsMock, smart: SmartBackendServices) -> None:
+def test_token_endpoint_redirect_is_not_followed(
+    server: responses.RequestsMock, smart: SmartBackendServices
+) -> None:
     """A redirect from the token endpoint is not followed (the assertion would go elsewhere)."""
     server.post(TOKEN_URL, status=307, headers={"Location": "https://evil.example.com/token"})
     server.post("https://evil.example.com/token", json=token_answer())
@@ -237,10 +322,18 @@ def test_token_endpoint_redirect_is_not_followed(server: responses.RequestsMock,
         pytest.param("PS384", id="PS384"),
     ],
 )
-def test_other_algorithms_are_refused_at_construction(rsa_key: rsa.RSAPrivateKey, refused: str) -> None:
+def test_other_algorithms_are_refused_at_construction(
+    rsa_key: rsa.RSAPrivateKey, refused: str
+) -> None:
     """Only RS384 and ES384 are accepted; any other algorithm fails when the auth is built, not at the first request."""
     with pytest.raises(ValueError, match="RS384 or ES384"):
-        SmartBackendServices(token_url=TOKEN_URL, client_id=CLIENT_ID, private_key=pem(rsa_key), algorithm=refused, key_id="k")
+        SmartBackendServices(
+            token_url=TOKEN_URL,
+            client_id=CLIENT_ID,
+            private_key=pem(rsa_key),
+            algorithm=refused,
+            key_id="k",
+        )
 
 
 @pytest.mark.parametrize(
@@ -254,16 +347,30 @@ def test_other_algorithms_are_refused_at_construction(rsa_key: rsa.RSAPrivateKey
         pytest.param("RS384", "garbage", id="not-pem"),
     ],
 )
-def test_unusable_key_is_refused_at_construction(rsa_key: rsa.RSAPrivateKey, ec_key: ec.EllipticCurvePrivateKey, algorithm: str, key: str) -> None:
+def test_unusable_key_is_refused_at_construction(
+    rsa_key: rsa.RSAPrivateKey, ec_key: ec.EllipticCurvePrivateKey, algorithm: str, key: str
+) -> None:
     """A key that cannot sign with the algorithm fails when the auth is built, without quoting the key."""
-    text = {"ec": pem(ec_key), "rsa": pem(rsa_key), "garbage": "-----BEGIN PRIVATE KEY-----\nc2VjcmV0\n-----END PRIVATE KEY-----\n"}[key]
+    text = {
+        "ec": pem(ec_key),
+        "rsa": pem(rsa_key),
+        "garbage": "-----BEGIN PRIVATE KEY-----\nc2VjcmV0\n-----END PRIVATE KEY-----\n",
+    }[key]
     with pytest.raises(ValueError, match=f"cannot sign {algorithm}") as caught:
-        SmartBackendServices(token_url=TOKEN_URL, client_id=CLIENT_ID, private_key=text, algorithm=algorithm, key_id="k")
+        SmartBackendServices(
+            token_url=TOKEN_URL,
+            client_id=CLIENT_ID,
+            private_key=text,
+            algorithm=algorithm,
+            key_id="k",
+        )
     assert "PRIVATE KEY" not in str(caught.value)
     assert "c2VjcmV0" not in str(caught.value)
 
 
-def test_repr_never_shows_the_key_or_token(server: responses.RequestsMock, smart: SmartBackendServices) -> None:
+def test_repr_never_shows_the_key_or_token(
+    server: responses.RequestsMock, smart: SmartBackendServices
+) -> None:
     """repr and str of the auth name the endpoint and client, never the private key or the access token."""
     server.post(TOKEN_URL, json=token_answer())
     smart.headers()

@@ -8,7 +8,14 @@ import pytest
 
 from service import create_app
 from service.rulebook import Rulebook
-from tests.fhir.faultmatrix import FAULTS, FaultFhirServer, MatrixResult, fixture_patient, run_matrix, synthea_patient
+from tests.fhir.faultmatrix import (
+    FAULTS,
+    FaultFhirServer,
+    MatrixResult,
+    fixture_patient,
+    run_matrix,
+    synthea_patient,
+)
 from tests.needs import synthea_dir
 
 # Hangs and endless next links cost seconds per search: they run on two types here (every type in `python -m tests.fhir.faultmatrix`).
@@ -24,14 +31,23 @@ def assert_nothing_decided_from_missing_data(result: MatrixResult) -> None:
 
 def test_every_fault_on_every_search_of_a_fixture_patient(book: Rulebook) -> None:
     """NCT03890068/eligible-male (the red-team's patient; data of every type): each fault kind on each search type decides nothing."""
-    result = run_matrix(book, [fixture_patient("NCT03890068", "eligible-male")], tuple(f for f in FAULTS if f not in SLOW))
+    result = run_matrix(
+        book,
+        [fixture_patient("NCT03890068", "eligible-male")],
+        tuple(f for f in FAULTS if f not in SLOW),
+    )
     assert result.evaluations == (len(FAULTS) - len(SLOW)) * 8
     assert_nothing_decided_from_missing_data(result)
 
 
 def test_hangs_and_endless_pages_decide_nothing(book: Rulebook) -> None:
     """A hung search and a next link that never ends, on Observation and Condition, leave their criteria unknown."""
-    result = run_matrix(book, [fixture_patient("NCT03890068", "eligible-male")], SLOW, only=("Condition", "Observation"))
+    result = run_matrix(
+        book,
+        [fixture_patient("NCT03890068", "eligible-male")],
+        SLOW,
+        only=("Condition", "Observation"),
+    )
     assert result.evaluations == 4
     assert_nothing_decided_from_missing_data(result)
 
@@ -57,12 +73,26 @@ def test_outcome_faults_on_a_synthea_record(book: Rulebook, fault: str) -> None:
         pytest.param("503", 502, "fhir-server-unavailable", id="503"),
     ],
 )
-def test_patient_read_faults_through_the_api(tmp_path: Path, fault: str, status: int, error: str) -> None:
+def test_patient_read_faults_through_the_api(
+    tmp_path: Path, fault: str, status: int, error: str
+) -> None:
     """A faulted Patient read answers the documented status and error code, with no report."""
     patient = fixture_patient("NCT03890068", "eligible-male")
     with FaultFhirServer(patient.resources) as server:
-        app = create_app({"TESTING": True, "API_AUTH": "none", "FHIR_BASE_URL": server.base_url, "FHIR_TIMEOUT": 0.3, "FHIR_TRIES": 2, "FHIR_BACKOFF": 0.01,
-                          "CDS_FEEDBACK_DB": str(tmp_path / "feedback.sqlite3")})
+        app = create_app(
+            {
+                "TESTING": True,
+                "API_AUTH": "none",
+                "FHIR_BASE_URL": server.base_url,
+                "FHIR_TIMEOUT": 0.3,
+                "FHIR_TRIES": 2,
+                "FHIR_BACKOFF": 0.01,
+                "CDS_FEEDBACK_DB": str(tmp_path / "feedback.sqlite3"),
+            }
+        )
         server.inject(fault, "Patient")
-        response = app.test_client().post("/trials/NCT03890068/eligibility", json={"patientId": patient.id, "asOf": patient.as_of.isoformat()})
+        response = app.test_client().post(
+            "/trials/NCT03890068/eligibility",
+            json={"patientId": patient.id, "asOf": patient.as_of.isoformat()},
+        )
     assert (response.status_code, response.get_json()["error"]) == (status, error)

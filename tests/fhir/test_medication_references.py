@@ -19,31 +19,65 @@ from tests.fhir.fakes import BASE, searchset
 
 AS_OF = date(2026, 11, 20)
 ORDERS = [Search("MedicationRequest", include="MedicationRequest:medication")]
-DOXORUBICIN = {"resourceType": "Medication", "id": "m1", "code": {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm",
-                                                                              "code": "3639", "display": "doxorubicin"}], "text": "doxorubicin"}}
+DOXORUBICIN = {
+    "resourceType": "Medication",
+    "id": "m1",
+    "code": {
+        "coding": [
+            {
+                "system": "http://www.nlm.nih.gov/research/umls/rxnorm",
+                "code": "3639",
+                "display": "doxorubicin",
+            }
+        ],
+        "text": "doxorubicin",
+    },
+}
 
 
 def order(reference: dict[str, Any] | None, **fields: Any) -> dict[str, Any]:
     """Return an active doxorubicin-by-reference order of patient p1, written 10 days before the as-of date."""
-    made = {"resourceType": "MedicationRequest", "id": "mr1", "status": "active", "intent": "order", "subject": {"reference": "Patient/p1"},
-            "authoredOn": "2026-11-10", **fields}
+    made = {
+        "resourceType": "MedicationRequest",
+        "id": "mr1",
+        "status": "active",
+        "intent": "order",
+        "subject": {"reference": "Patient/p1"},
+        "authoredOn": "2026-11-10",
+        **fields,
+    }
     if reference is not None:
         made["medicationReference"] = reference
     return made
 
 
-def serve(server: responses.RequestsMock, *orders: dict[str, Any], medication: dict[str, Any] | None = DOXORUBICIN) -> None:
+def serve(
+    server: responses.RequestsMock,
+    *orders: dict[str, Any],
+    medication: dict[str, Any] | None = DOXORUBICIN,
+) -> None:
     """Answer the Patient read, the order search (without _include) and, when given, the Medication read."""
-    server.add(responses.GET, BASE + "Patient/p1", body=orjson.dumps({"resourceType": "Patient", "id": "p1", "gender": "female",
-                                                                      "birthDate": "1970-01-01"}))
+    server.add(
+        responses.GET,
+        BASE + "Patient/p1",
+        body=orjson.dumps(
+            {"resourceType": "Patient", "id": "p1", "gender": "female", "birthDate": "1970-01-01"}
+        ),
+    )
     server.add(responses.GET, BASE + "MedicationRequest", body=orjson.dumps(searchset(*orders)))
     if medication is not None:
-        server.add(responses.GET, BASE + f"Medication/{medication['id']}", body=orjson.dumps(medication))
+        server.add(
+            responses.GET, BASE + f"Medication/{medication['id']}", body=orjson.dumps(medication)
+        )
 
 
 def medication_reads(server: responses.RequestsMock) -> list[str]:
     """Return the Medication URLs the client asked for."""
-    return [call.request.url or "" for call in server.calls if "/Medication/" in (call.request.url or "")]
+    return [
+        call.request.url or ""
+        for call in server.calls
+        if "/Medication/" in (call.request.url or "")
+    ]
 
 
 @pytest.mark.parametrize(
@@ -60,7 +94,9 @@ def medication_reads(server: responses.RequestsMock) -> list[str]:
         # Another server's Medication: not ours to read.
         pytest.param("https://other.example/fhir/Medication/m1", None, id="other-server"),
         # A look-alike host that merely starts with the base's host name.
-        pytest.param("https://fhir.example.org.evil.example/r4/Medication/m1", None, id="look-alike-host"),
+        pytest.param(
+            "https://fhir.example.org.evil.example/r4/Medication/m1", None, id="look-alike-host"
+        ),
         # A contained Medication is resolved inside the order, never read.
         pytest.param("#med", None, id="contained"),
         # A Bundle-internal urn.
@@ -84,7 +120,9 @@ def test_medication_id(reference: str, expected: str | None) -> None:
         pytest.param(BASE + "Medication/m1/_history/2", id="absolute-versioned"),
     ],
 )
-def test_versioned_and_absolute_references_are_read(book: Rulebook, server: responses.RequestsMock, client: FhirClient, reference: str) -> None:
+def test_versioned_and_absolute_references_are_read(
+    book: Rulebook, server: responses.RequestsMock, client: FhirClient, reference: str
+) -> None:
     """A versioned or same-server absolute reference is read once, and the drug it names decides the medication fact."""
     serve(server, order({"reference": reference}))
     record = fetch_record(client, ORDERS, "p1", AS_OF)
@@ -92,9 +130,15 @@ def test_versioned_and_absolute_references_are_read(book: Rulebook, server: resp
     assert FactSet(record, AS_OF, book).get("systemic_therapy_4w").value is True
 
 
-def test_two_forms_of_one_reference_read_once(server: responses.RequestsMock, client: FhirClient) -> None:
+def test_two_forms_of_one_reference_read_once(
+    server: responses.RequestsMock, client: FhirClient
+) -> None:
     """Orders naming the same Medication relatively and absolutely cause one read."""
-    serve(server, order({"reference": "Medication/m1"}), order({"reference": BASE + "Medication/m1/_history/3"}, id="mr2"))
+    serve(
+        server,
+        order({"reference": "Medication/m1"}),
+        order({"reference": BASE + "Medication/m1/_history/3"}, id="mr2"),
+    )
     fetch_record(client, ORDERS, "p1", AS_OF)
     assert medication_reads(server) == [BASE + "Medication/m1"]
 
@@ -107,11 +151,18 @@ def test_two_forms_of_one_reference_read_once(server: responses.RequestsMock, cl
         # A #contained id the order does not contain.
         pytest.param({"reference": "#missing"}, id="missing-contained"),
         # A logical reference: an identifier, no literal reference.
-        pytest.param({"identifier": {"system": "urn:oid:2.16.840.1.113883.6.88", "value": "3639"}, "display": "Medication"}, id="identifier-only"),
+        pytest.param(
+            {
+                "identifier": {"system": "urn:oid:2.16.840.1.113883.6.88", "value": "3639"},
+                "display": "Medication",
+            },
+            id="identifier-only",
+        ),
     ],
 )
-def test_unresolvable_reference_is_unknown_not_no(book: Rulebook, server: responses.RequestsMock, client: FhirClient,
-                                                  reference: dict[str, Any]) -> None:
+def test_unresolvable_reference_is_unknown_not_no(
+    book: Rulebook, server: responses.RequestsMock, client: FhirClient, reference: dict[str, Any]
+) -> None:
     """An order whose drug cannot be resolved leaves the medication fact unknown, with the reference as the reason, and nothing is read."""
     serve(server, order(reference), medication=None)
     record = fetch_record(client, ORDERS, "p1", AS_OF)
@@ -120,9 +171,18 @@ def test_unresolvable_reference_is_unknown_not_no(book: Rulebook, server: respon
     assert any("is not in the record" in (e.note or "") for e in result.evidence)
 
 
-def test_failed_read_of_a_versioned_reference_is_recorded(server: responses.RequestsMock, client: FhirClient) -> None:
+def test_failed_read_of_a_versioned_reference_is_recorded(
+    server: responses.RequestsMock, client: FhirClient
+) -> None:
     """A versioned reference whose Medication the server does not have marks the orders failed, naming the read."""
     serve(server, order({"reference": "Medication/m1/_history/2"}), medication=None)
-    server.add(responses.GET, BASE + "Medication/m1", status=404, body=b'{"resourceType": "OperationOutcome", "issue": []}')
+    server.add(
+        responses.GET,
+        BASE + "Medication/m1",
+        status=404,
+        body=b'{"resourceType": "OperationOutcome", "issue": []}',
+    )
     record = fetch_record(client, ORDERS, "p1", AS_OF)
-    assert record.failed["MedicationRequest"].startswith("a referenced Medication could not be read")
+    assert record.failed["MedicationRequest"].startswith(
+        "a referenced Medication could not be read"
+    )

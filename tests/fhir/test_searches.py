@@ -30,7 +30,12 @@ def trial_of(book: Rulebook, trial_id: str) -> Trial:
 def definitions_read(book: Rulebook, trial: Trial) -> set[str]:
     """Walk the trial's criteria to every definition they read, through formulas and inputs (independently of the rulebook's walk)."""
     seen: set[str] = set()
-    todo = [name for criterion in trial.criteria if criterion.formula for name in criterion.formula.reads]
+    todo = [
+        name
+        for criterion in trial.criteria
+        if criterion.formula
+        for name in criterion.formula.reads
+    ]
     while todo:
         name = todo.pop()
         if name not in seen:
@@ -42,7 +47,11 @@ def definitions_read(book: Rulebook, trial: Trial) -> set[str]:
 
 def observation_definitions(book: Rulebook, trial: Trial) -> list[dict[str, Any]]:
     """Return the trial's definitions that read Observations."""
-    return [book.definitions[name] for name in definitions_read(book, trial) if book.definitions[name]["kind"] in OBSERVATION_KINDS]
+    return [
+        book.definitions[name]
+        for name in definitions_read(book, trial)
+        if book.definitions[name]["kind"] in OBSERVATION_KINDS
+    ]
 
 
 def by_code(book: Rulebook, definition: dict[str, Any]) -> bool:
@@ -61,7 +70,11 @@ def query(params: list[tuple[str, str]]) -> dict[str, str]:
 def test_plan_searches_only_the_types_read(book: Rulebook, trial_id: str) -> None:
     """A trial's plan searches exactly the resource types its definitions read (Patient is read, not searched)."""
     trial = trial_of(book, trial_id)
-    wanted = {rtype for name in definitions_read(book, trial) for rtype in RESOURCE_TYPES[book.definitions[name]["kind"]]} - {"Patient"}
+    wanted = {
+        rtype
+        for name in definitions_read(book, trial)
+        for rtype in RESOURCE_TYPES[book.definitions[name]["kind"]]
+    } - {"Patient"}
     assert {search.resource_type for search in plan_searches(book, [trial])} == wanted
 
 
@@ -69,8 +82,18 @@ def test_plan_searches_only_the_types_read(book: Rulebook, trial_id: str) -> Non
 def test_observation_codes_are_the_union_of_the_value_sets(book: Rulebook, trial_id: str) -> None:
     """The Observation code tokens are exactly the codes of the value sets of the trial's Observation definitions, each once."""
     trial = trial_of(book, trial_id)
-    expected = {f"{system}|{code}" for d in observation_definitions(book, trial) if by_code(book, d) for system, code in book.value_sets[d["valueSet"]].codes}
-    tokens = [token for search in plan_searches(book, [trial]) if search.resource_type == "Observation" for token in search.codes]
+    expected = {
+        f"{system}|{code}"
+        for d in observation_definitions(book, trial)
+        if by_code(book, d)
+        for system, code in book.value_sets[d["valueSet"]].codes
+    }
+    tokens = [
+        token
+        for search in plan_searches(book, [trial])
+        if search.resource_type == "Observation"
+        for token in search.codes
+    ]
     assert expected
     assert sorted(tokens) == sorted(expected)
 
@@ -80,7 +103,9 @@ def test_value_sets_by_name_get_one_uncoded_search(book: Rulebook, trial_id: str
     """Definitions whose value set matches by name or prefix (EDSS, AQP4) get one Observation search without codes; others none."""
     trial = trial_of(book, trial_id)
     uncoded = [d for d in observation_definitions(book, trial) if not by_code(book, d)]
-    plain = [s for s in plan_searches(book, [trial]) if s.resource_type == "Observation" and not s.codes]
+    plain = [
+        s for s in plan_searches(book, [trial]) if s.resource_type == "Observation" and not s.codes
+    ]
     assert len(plain) == (1 if uncoded else 0)
     if uncoded:
         assert plain[0].floor_days == max(d["lookbackDays"] for d in uncoded)
@@ -95,27 +120,51 @@ def _unfloored(definition: dict) -> bool:
 def test_date_floor_is_the_longest_lookback(book: Rulebook, trial_id: str) -> None:
     """A coded Observation search asks from the longest lookback of its definitions, plus one margin day, before the as-of date."""
     trial = trial_of(book, trial_id)
-    longest = max(d["lookbackDays"] for d in observation_definitions(book, trial) if by_code(book, d) and not _unfloored(d))
-    coded = [s for s in plan_searches(book, [trial]) if s.resource_type == "Observation" and s.codes and s.floor_days is not None]
+    longest = max(
+        d["lookbackDays"]
+        for d in observation_definitions(book, trial)
+        if by_code(book, d) and not _unfloored(d)
+    )
+    coded = [
+        s
+        for s in plan_searches(book, [trial])
+        if s.resource_type == "Observation" and s.codes and s.floor_days is not None
+    ]
     assert coded
     for search in coded:
         assert search.floor_days == longest
-        assert query(search.params("p1", AS_OF, 200))["date"] == "ge" + (AS_OF - timedelta(days=longest + 1)).isoformat()
+        assert (
+            query(search.params("p1", AS_OF, 200))["date"]
+            == "ge" + (AS_OF - timedelta(days=longest + 1)).isoformat()
+        )
 
 
 @pytest.mark.parametrize("trial_id", TRIAL_IDS)
-def test_definitions_where_no_result_means_no_are_searched_without_a_floor(book: Rulebook, trial_id: str) -> None:
+def test_definitions_where_no_result_means_no_are_searched_without_a_floor(
+    book: Rulebook, trial_id: str
+) -> None:
     """The codes of a definition where no result means no, or whose positives never expire (HIV), are searched unfloored.
 
     A date search skips Observations dated only by ``issued`` (or undated), which the facts would set
     aside as "cannot tell": with a floor, such a positive test would silently become "no test".
     """
     trial = trial_of(book, trial_id)
-    wanted = {f"{system}|{code}" for d in observation_definitions(book, trial) if by_code(book, d) and _unfloored(d)
-              for system, code in book.value_sets[d["valueSet"]].codes}
-    unfloored = {code for s in plan_searches(book, [trial]) if s.resource_type == "Observation" and s.floor_days is None for code in s.codes}
+    wanted = {
+        f"{system}|{code}"
+        for d in observation_definitions(book, trial)
+        if by_code(book, d) and _unfloored(d)
+        for system, code in book.value_sets[d["valueSet"]].codes
+    }
+    unfloored = {
+        code
+        for s in plan_searches(book, [trial])
+        if s.resource_type == "Observation" and s.floor_days is None
+        for code in s.codes
+    }
     assert wanted <= unfloored
-    assert wanted or trial_id != "NCT05617859"  # the HIV screen, whose positives never expire, is one of them
+    assert (
+        wanted or trial_id != "NCT05617859"
+    )  # the HIV screen, whose positives never expire, is one of them
 
 
 @pytest.mark.parametrize("trial_id", TRIAL_IDS)
@@ -130,7 +179,12 @@ def test_date_floor_can_be_turned_off(book: Rulebook, trial_id: str) -> None:
 def test_margin_is_one_day() -> None:
     """The margin below the window is one day: a server compares instants, the facts compare local dates."""
     assert FLOOR_MARGIN_DAYS == 1
-    assert query(Search("Observation", ("s|c",), floor_days=14).params("p1", date(2026, 3, 1), 200))["date"] == "ge2026-02-14"
+    assert (
+        query(Search("Observation", ("s|c",), floor_days=14).params("p1", date(2026, 3, 1), 200))[
+            "date"
+        ]
+        == "ge2026-02-14"
+    )
 
 
 def test_unlimited_lookback_has_no_floor(book: Rulebook) -> None:
@@ -139,7 +193,9 @@ def test_unlimited_lookback_has_no_floor(book: Rulebook) -> None:
     del unlimited["lookbackDays"]
     patched = dataclasses.replace(book, definitions={**book.definitions, "anc": unlimited})
     trial = next(t for t in book.trials.values() if "anc" in definitions_read(book, t))
-    coded = [s for s in plan_searches(patched, [trial]) if s.resource_type == "Observation" and s.codes]
+    coded = [
+        s for s in plan_searches(patched, [trial]) if s.resource_type == "Observation" and s.codes
+    ]
     assert [s.floor_days for s in coded] == [None] * len(coded)
     assert all("date" not in query(s.params("p1", AS_OF, 200)) for s in coded)
 
@@ -156,11 +212,15 @@ def test_unlimited_lookback_has_no_floor(book: Rulebook) -> None:
         pytest.param(1, id="one"),
     ],
 )
-def test_codes_are_chunked(book: Rulebook, monkeypatch: pytest.MonkeyPatch, trial_id: str, chunk: int) -> None:
+def test_codes_are_chunked(
+    book: Rulebook, monkeypatch: pytest.MonkeyPatch, trial_id: str, chunk: int
+) -> None:
     """Codes are split into searches of at most CODES_PER_SEARCH tokens, covering every code once, per floor group."""
     monkeypatch.setattr(searches_module, "CODES_PER_SEARCH", chunk)
     trial = trial_of(book, trial_id)
-    coded = [s for s in plan_searches(book, [trial]) if s.resource_type == "Observation" and s.codes]
+    coded = [
+        s for s in plan_searches(book, [trial]) if s.resource_type == "Observation" and s.codes
+    ]
     tokens = [token for search in coded for token in search.codes]
     assert len(tokens) == len(set(tokens))
     assert all(len(search.codes) <= chunk for search in coded)
@@ -187,7 +247,10 @@ def test_medication_searches_include_the_medication(book: Rulebook) -> None:
     assert {s.resource_type for s in searches} >= {"MedicationRequest", "Observation"}
     for search in searches:
         if search.resource_type.startswith("Medication"):
-            assert query(search.params("p1", AS_OF, 200))["_include"] == f"{search.resource_type}:medication"
+            assert (
+                query(search.params("p1", AS_OF, 200))["_include"]
+                == f"{search.resource_type}:medication"
+            )
         else:
             assert "_include" not in query(search.params("p1", AS_OF, 200))
 
@@ -196,14 +259,30 @@ def test_medication_searches_include_the_medication(book: Rulebook) -> None:
     ("search", "expected"),
     [
         # Codes go in combo-code (code or component code), OR-ed in one value, with the floor and page size.
-        pytest.param(Search("Observation", ("http://loinc.org|8480-6", "http://loinc.org|8462-4"), 14),
-                     [("patient", "Patient/p1"), ("combo-code", "http://loinc.org|8480-6,http://loinc.org|8462-4"), ("date", "ge2026-11-05"),
-                      ("_count", "200")], id="coded-observation"),
+        pytest.param(
+            Search("Observation", ("http://loinc.org|8480-6", "http://loinc.org|8462-4"), 14),
+            [
+                ("patient", "Patient/p1"),
+                ("combo-code", "http://loinc.org|8480-6,http://loinc.org|8462-4"),
+                ("date", "ge2026-11-05"),
+                ("_count", "200"),
+            ],
+            id="coded-observation",
+        ),
         # A whole-history search of a type: the patient and page size only.
-        pytest.param(Search("Condition"), [("patient", "Patient/p1"), ("_count", "200")], id="condition"),
+        pytest.param(
+            Search("Condition"), [("patient", "Patient/p1"), ("_count", "200")], id="condition"
+        ),
         # A medication order search with its include.
-        pytest.param(Search("MedicationRequest", include="MedicationRequest:medication"),
-                     [("patient", "Patient/p1"), ("_include", "MedicationRequest:medication"), ("_count", "200")], id="medication-request"),
+        pytest.param(
+            Search("MedicationRequest", include="MedicationRequest:medication"),
+            [
+                ("patient", "Patient/p1"),
+                ("_include", "MedicationRequest:medication"),
+                ("_count", "200"),
+            ],
+            id="medication-request",
+        ),
     ],
 )
 def test_params(search: Search, expected: list[tuple[str, str]]) -> None:
@@ -230,15 +309,22 @@ def test_template_is_a_cds_hooks_prefetch(book: Rulebook, trial_id: str) -> None
 
 def test_template_keeps_tokens_readable() -> None:
     """A template keeps '|' and ',' readable for the EHR to substitute and send."""
-    template = Search("Observation", ("http://loinc.org|751-8", "http://loinc.org|26499-4"), 14).template()
-    assert template == "Observation?patient={{context.patientId}}&combo-code=http://loinc.org|751-8,http://loinc.org|26499-4"
+    template = Search(
+        "Observation", ("http://loinc.org|751-8", "http://loinc.org|26499-4"), 14
+    ).template()
+    assert (
+        template
+        == "Observation?patient={{context.patientId}}&combo-code=http://loinc.org|751-8,http://loinc.org|26499-4"
+    )
 
 
 @pytest.mark.parametrize(
     ("search", "label"),
     [
         # Codes are counted, not listed.
-        pytest.param(Search("Observation", ("a|1", "a|2")), "Observation search (2 codes)", id="coded"),
+        pytest.param(
+            Search("Observation", ("a|1", "a|2")), "Observation search (2 codes)", id="coded"
+        ),
         # A plain search.
         pytest.param(Search("Condition"), "Condition search", id="plain"),
     ],

@@ -26,8 +26,13 @@ def config(**overrides: Any) -> dict[str, Any]:
 @pytest.fixture
 def smart_config(rsa_key: rsa.RSAPrivateKey) -> dict[str, Any]:
     """A complete SMART Backend Services configuration, key given by value."""
-    return config(FHIR_AUTH="smart", FHIR_SMART_TOKEN_URL="https://auth.example.org/token",  # noqa: S106 - a URL, not a password
-                  FHIR_SMART_CLIENT_ID="svc", FHIR_SMART_PRIVATE_KEY=pem(rsa_key), FHIR_SMART_KID="key-1")
+    return config(
+        FHIR_AUTH="smart",
+        FHIR_SMART_TOKEN_URL="https://auth.example.org/token",  # noqa: S106 - a URL, not a password
+        FHIR_SMART_CLIENT_ID="svc",
+        FHIR_SMART_PRIVATE_KEY=pem(rsa_key),
+        FHIR_SMART_KID="key-1",
+    )
 
 
 # --- the client ---------------------------------------------------------------------------------
@@ -54,15 +59,31 @@ def test_defaults_build_a_client() -> None:
     assert client.base_url == BASE + "/"
     assert isinstance(client.auth, NoAuth)
     settings = client.settings
-    assert (settings.timeout, settings.tries, settings.backoff, settings.page_size, settings.pool_size) == (10, 3, 0.5, 200, 8)
+    assert (
+        settings.timeout,
+        settings.tries,
+        settings.backoff,
+        settings.page_size,
+        settings.pool_size,
+    ) == (10, 3, 0.5, 200, 8)
 
 
 def test_settings_are_read() -> None:
     """Each FHIR_* number reaches the client; the pool has at least 4 connections and one per worker."""
-    client = client_from_config(config(FHIR_TIMEOUT="5", FHIR_TRIES=4, FHIR_BACKOFF=0.25, FHIR_PAGE_SIZE=50, FHIR_WORKERS=12))
+    client = client_from_config(
+        config(
+            FHIR_TIMEOUT="5", FHIR_TRIES=4, FHIR_BACKOFF=0.25, FHIR_PAGE_SIZE=50, FHIR_WORKERS=12
+        )
+    )
     assert client is not None
     settings = client.settings
-    assert (settings.timeout, settings.tries, settings.backoff, settings.page_size, settings.pool_size) == (5, 4, 0.25, 50, 12)
+    assert (
+        settings.timeout,
+        settings.tries,
+        settings.backoff,
+        settings.page_size,
+        settings.pool_size,
+    ) == (5, 4, 0.25, 50, 12)
     small = client_from_config(config(FHIR_WORKERS=1))
     assert small is not None
     assert small.settings.pool_size == 4
@@ -148,7 +169,9 @@ def test_bearer_from_file(tmp_path: Path) -> None:
     """FHIR_TOKEN_FILE is read (whitespace stripped) and wins over FHIR_TOKEN."""
     path = tmp_path / "token"
     path.write_text(f"  {TOKEN}\n", encoding="utf-8")
-    auth = auth_from_config(config(FHIR_AUTH="bearer", FHIR_TOKEN="other", FHIR_TOKEN_FILE=str(path)))  # noqa: S106 - a test token
+    auth = auth_from_config(
+        config(FHIR_AUTH="bearer", FHIR_TOKEN="other", FHIR_TOKEN_FILE=str(path))  # noqa: S106 - a test token
+    )
     assert auth.headers() == {"Authorization": f"Bearer {TOKEN}"}
 
 
@@ -156,37 +179,81 @@ def test_smart_from_value(smart_config: dict[str, Any]) -> None:
     """FHIR_AUTH=smart builds SMART Backend Services from the FHIR_SMART_* settings (RS384 and the default scopes)."""
     auth = auth_from_config(smart_config)
     assert isinstance(auth, SmartBackendServices)
-    assert (auth.token_url, auth.client_id, auth.algorithm, auth.key_id, auth.jku) == ("https://auth.example.org/token", "svc", "RS384", "key-1", None)
+    assert (auth.token_url, auth.client_id, auth.algorithm, auth.key_id, auth.jku) == (
+        "https://auth.example.org/token",
+        "svc",
+        "RS384",
+        "key-1",
+        None,
+    )
     assert auth.scopes == DEFAULTS["FHIR_SMART_SCOPES"]
     assert auth.timeout == 10
 
 
-def test_smart_from_file(tmp_path: Path, smart_config: dict[str, Any], ec_key: ec.EllipticCurvePrivateKey) -> None:
+def test_smart_from_file(
+    tmp_path: Path, smart_config: dict[str, Any], ec_key: ec.EllipticCurvePrivateKey
+) -> None:
     """The private key may be a file; the algorithm, jku and scopes are read too."""
     path = tmp_path / "key.pem"
     path.write_text(pem(ec_key), encoding="utf-8")
-    auth = auth_from_config({**smart_config, "FHIR_SMART_PRIVATE_KEY": None, "FHIR_SMART_PRIVATE_KEY_FILE": str(path), "FHIR_SMART_ALG": "ES384",
-                             "FHIR_SMART_JKU": "https://svc.example.org/jwks.json", "FHIR_SMART_SCOPES": "system/*.rs"})
+    auth = auth_from_config(
+        {
+            **smart_config,
+            "FHIR_SMART_PRIVATE_KEY": None,
+            "FHIR_SMART_PRIVATE_KEY_FILE": str(path),
+            "FHIR_SMART_ALG": "ES384",
+            "FHIR_SMART_JKU": "https://svc.example.org/jwks.json",
+            "FHIR_SMART_SCOPES": "system/*.rs",
+        }
+    )
     assert isinstance(auth, SmartBackendServices)
-    assert (auth.algorithm, auth.jku, auth.scopes) == ("ES384", "https://svc.example.org/jwks.json", "system/*.rs")
+    assert (auth.algorithm, auth.jku, auth.scopes) == (
+        "ES384",
+        "https://svc.example.org/jwks.json",
+        "system/*.rs",
+    )
 
 
 @pytest.mark.parametrize(
     ("overrides", "named"),
     [
         # An unknown mode.
-        pytest.param({"FHIR_AUTH": "basic"}, "ELIGIBILITY_FHIR_AUTH must be one of none, bearer, smart", id="unknown-mode"),
+        pytest.param(
+            {"FHIR_AUTH": "basic"},
+            "ELIGIBILITY_FHIR_AUTH must be one of none, bearer, smart",
+            id="unknown-mode",
+        ),
         # Bearer without a token.
-        pytest.param({"FHIR_AUTH": "bearer"}, "ELIGIBILITY_FHIR_TOKEN or ELIGIBILITY_FHIR_TOKEN_FILE", id="bearer-no-token"),
+        pytest.param(
+            {"FHIR_AUTH": "bearer"},
+            "ELIGIBILITY_FHIR_TOKEN or ELIGIBILITY_FHIR_TOKEN_FILE",
+            id="bearer-no-token",
+        ),
         # Bearer with an empty token.
-        pytest.param({"FHIR_AUTH": "bearer", "FHIR_TOKEN": ""}, "ELIGIBILITY_FHIR_TOKEN or ELIGIBILITY_FHIR_TOKEN_FILE", id="bearer-empty-token"),
+        pytest.param(
+            {"FHIR_AUTH": "bearer", "FHIR_TOKEN": ""},
+            "ELIGIBILITY_FHIR_TOKEN or ELIGIBILITY_FHIR_TOKEN_FILE",
+            id="bearer-empty-token",
+        ),
         # Bearer with a token file that is not there.
-        pytest.param({"FHIR_AUTH": "bearer", "FHIR_TOKEN_FILE": "/nonexistent/token"}, "ELIGIBILITY_FHIR_TOKEN_FILE cannot be read", id="bearer-missing-file"),
+        pytest.param(
+            {"FHIR_AUTH": "bearer", "FHIR_TOKEN_FILE": "/nonexistent/token"},
+            "ELIGIBILITY_FHIR_TOKEN_FILE cannot be read",
+            id="bearer-missing-file",
+        ),
         # Bearer with a multi-line token.
-        pytest.param({"FHIR_AUTH": "bearer", "FHIR_TOKEN": "abc\ndef"}, "ELIGIBILITY_FHIR_TOKEN", id="bearer-multi-line"),
+        pytest.param(
+            {"FHIR_AUTH": "bearer", "FHIR_TOKEN": "abc\ndef"},
+            "ELIGIBILITY_FHIR_TOKEN",
+            id="bearer-multi-line",
+        ),
         # SMART with nothing set.
-        pytest.param({"FHIR_AUTH": "smart"}, "ELIGIBILITY_FHIR_SMART_TOKEN_URL, ELIGIBILITY_FHIR_SMART_CLIENT_ID, "
-                     "ELIGIBILITY_FHIR_SMART_PRIVATE_KEY\\(_FILE\\), ELIGIBILITY_FHIR_SMART_KID", id="smart-nothing"),
+        pytest.param(
+            {"FHIR_AUTH": "smart"},
+            "ELIGIBILITY_FHIR_SMART_TOKEN_URL, ELIGIBILITY_FHIR_SMART_CLIENT_ID, "
+            "ELIGIBILITY_FHIR_SMART_PRIVATE_KEY\\(_FILE\\), ELIGIBILITY_FHIR_SMART_KID",
+            id="smart-nothing",
+        ),
     ],
 )
 def test_missing_or_bad_auth_setting_names_it(overrides: dict[str, Any], named: str) -> None:
@@ -199,16 +266,26 @@ def test_missing_or_bad_auth_setting_names_it(overrides: dict[str, Any], named: 
     ("name", "named"),
     [
         # No token endpoint.
-        pytest.param("FHIR_SMART_TOKEN_URL", "needs ELIGIBILITY_FHIR_SMART_TOKEN_URL$", id="token-url"),
+        pytest.param(
+            "FHIR_SMART_TOKEN_URL", "needs ELIGIBILITY_FHIR_SMART_TOKEN_URL$", id="token-url"
+        ),
         # No client id.
-        pytest.param("FHIR_SMART_CLIENT_ID", "needs ELIGIBILITY_FHIR_SMART_CLIENT_ID$", id="client-id"),
+        pytest.param(
+            "FHIR_SMART_CLIENT_ID", "needs ELIGIBILITY_FHIR_SMART_CLIENT_ID$", id="client-id"
+        ),
         # No key, by value or file.
-        pytest.param("FHIR_SMART_PRIVATE_KEY", r"needs ELIGIBILITY_FHIR_SMART_PRIVATE_KEY\(_FILE\)$", id="private-key"),
+        pytest.param(
+            "FHIR_SMART_PRIVATE_KEY",
+            r"needs ELIGIBILITY_FHIR_SMART_PRIVATE_KEY\(_FILE\)$",
+            id="private-key",
+        ),
         # No kid: SMART requires it in the assertion's header.
         pytest.param("FHIR_SMART_KID", "needs ELIGIBILITY_FHIR_SMART_KID$", id="kid"),
     ],
 )
-def test_each_missing_smart_setting_is_named(smart_config: dict[str, Any], name: str, named: str) -> None:
+def test_each_missing_smart_setting_is_named(
+    smart_config: dict[str, Any], name: str, named: str
+) -> None:
     """Each SMART setting left out is named on its own."""
     with pytest.raises(ConfigError, match=named):
         auth_from_config({**smart_config, name: None})
@@ -222,10 +299,16 @@ def test_each_missing_smart_setting_is_named(smart_config: dict[str, Any], name:
         # An algorithm the RSA key cannot sign.
         pytest.param({"FHIR_SMART_ALG": "ES384"}, "cannot sign ES384", id="wrong-key-type"),
         # A key file that is not there.
-        pytest.param({"FHIR_SMART_PRIVATE_KEY_FILE": "/nonexistent/key.pem"}, "ELIGIBILITY_FHIR_SMART_PRIVATE_KEY_FILE cannot be read", id="missing-key-file"),
+        pytest.param(
+            {"FHIR_SMART_PRIVATE_KEY_FILE": "/nonexistent/key.pem"},
+            "ELIGIBILITY_FHIR_SMART_PRIVATE_KEY_FILE cannot be read",
+            id="missing-key-file",
+        ),
     ],
 )
-def test_bad_smart_setting_is_a_config_error(smart_config: dict[str, Any], overrides: dict[str, Any], named: str) -> None:
+def test_bad_smart_setting_is_a_config_error(
+    smart_config: dict[str, Any], overrides: dict[str, Any], named: str
+) -> None:
     """A SMART setting that cannot work is a ConfigError at startup, never quoting the key."""
     with pytest.raises(ConfigError, match=named) as caught:
         auth_from_config({**smart_config, **overrides})
@@ -279,4 +362,6 @@ def test_date_floor_flag(value: Any, expected: bool) -> None:
 
 def test_fetch_options_are_read() -> None:
     """FHIR_WORKERS and FHIR_DEADLINE reach the fetch options."""
-    assert fetch_options(config(FHIR_WORKERS="1", FHIR_DEADLINE=12.5)) == FetchOptions(workers=1, date_floor=True, deadline=12.5)
+    assert fetch_options(config(FHIR_WORKERS="1", FHIR_DEADLINE=12.5)) == FetchOptions(
+        workers=1, date_floor=True, deadline=12.5
+    )

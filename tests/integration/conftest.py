@@ -12,7 +12,15 @@ import pytest
 import requests
 
 from tests.golden_cases import full_sweeps, swept_cases
-from tests.integration.fhir_server import DEFAULT_VENV, REPO_ROOT, SEKMET_REQUIREMENT, FhirServer, ensure_sekmet, load_bundle, load_bundles
+from tests.integration.fhir_server import (
+    DEFAULT_VENV,
+    REPO_ROOT,
+    SEKMET_REQUIREMENT,
+    FhirServer,
+    ensure_sekmet,
+    load_bundle,
+    load_bundles,
+)
 from tests.needs import synthea_dir
 
 FIXTURES = REPO_ROOT / "fhir_fixtures"
@@ -36,7 +44,10 @@ def say(config: pytest.Config, line: str) -> None:
 def fhir_server(pytestconfig: pytest.Config) -> Iterator[FhirServer]:
     """A sekmet server for the whole session, stopped and deleted at the end."""
     if not (DEFAULT_VENV / "bin" / "sekmet").exists() and not os.environ.get("SEKMET_BIN"):
-        say(pytestconfig, f"installing {SEKMET_REQUIREMENT} into {DEFAULT_VENV} (first run only, about 1-2 minutes)")
+        say(
+            pytestconfig,
+            f"installing {SEKMET_REQUIREMENT} into {DEFAULT_VENV} (first run only, about 1-2 minutes)",
+        )
     executable = ensure_sekmet()
     say(pytestconfig, "starting the FHIR server on 127.0.0.1")
     with FhirServer(executable) as server:
@@ -50,7 +61,9 @@ def synthea_files() -> list[Path]:
 
 
 @pytest.fixture(scope="session")
-def loaded_fhir(fhir_server: FhirServer, synthea_files: list[Path], pytestconfig: pytest.Config) -> dict[str, Any]:
+def loaded_fhir(
+    fhir_server: FhirServer, synthea_files: list[Path], pytestconfig: pytest.Config
+) -> dict[str, Any]:
     """The server with every fixture and Synthea Bundle stored: base_url, Synthea stem -> server Patient id, fixture Patient id -> path."""
     fixtures: dict[str, Path] = {}
     bundles = []
@@ -62,13 +75,24 @@ def loaded_fhir(fhir_server: FhirServer, synthea_files: list[Path], pytestconfig
                 # Duplicate ids across trials: the later file wins, on the server as here.
                 fixtures[entry["resource"]["id"]] = path
     synthea: dict[str, str] = {}
-    say(pytestconfig, f"loading {len(bundles)} fixture and {len(synthea_files)} Synthea Bundles into it"
-                      + ("" if full_sweeps() else " (a sample: ELIGIBILITY_TESTS_FULL=1 or CI=true loads and sweeps every fixture)"))
+    say(
+        pytestconfig,
+        f"loading {len(bundles)} fixture and {len(synthea_files)} Synthea Bundles into it"
+        + (
+            ""
+            if full_sweeps()
+            else " (a sample: ELIGIBILITY_TESTS_FULL=1 or CI=true loads and sweeps every fixture)"
+        ),
+    )
     with requests.Session() as http:
         load_bundles(fhir_server.base_url, bundles, http)
         for path in synthea_files:
             stored = load_bundle(fhir_server.base_url, orjson.loads(path.read_bytes()), http)
-            patients = [ref.split("/", 1)[1] for ref in stored.values() if ref.startswith("Patient/")]
-            assert len(patients) == 1, f"{path.name}: expected one Patient, the server stored {patients}"
+            patients = [
+                ref.split("/", 1)[1] for ref in stored.values() if ref.startswith("Patient/")
+            ]
+            assert len(patients) == 1, (
+                f"{path.name}: expected one Patient, the server stored {patients}"
+            )
             synthea[path.stem] = patients[0]
     return {"base_url": fhir_server.base_url, "synthea": synthea, "fixtures": fixtures}

@@ -25,7 +25,13 @@ FHIR_JSON = "application/fhir+json"
 # entry in big transactions against ~1.1 ms per entry when each 20-entry fixture is its own request.
 MAX_ENTRIES = 2000
 # Settings the server would take from our environment over the settings file; a stray one would move it.
-_OVERRIDING_ENV = ("SEKMET_BASE_URL", "SEKMET_PUBLIC_URL", "SEKMET_PORT", "SEKMET_DB", "SEKMET_CONFIG")
+_OVERRIDING_ENV = (
+    "SEKMET_BASE_URL",
+    "SEKMET_PUBLIC_URL",
+    "SEKMET_PORT",
+    "SEKMET_DB",
+    "SEKMET_CONFIG",
+)
 
 
 class FhirServerError(RuntimeError):
@@ -52,7 +58,9 @@ def _run(cmd: list[str]) -> None:
     """Run an install step; fail with its output."""
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)  # noqa: S603 -- fixed argument list, no shell
     if done.returncode:
-        raise FhirServerError(f"{' '.join(cmd)} failed ({done.returncode}):\n{(done.stdout + done.stderr)[-3000:]}")
+        raise FhirServerError(
+            f"{' '.join(cmd)} failed ({done.returncode}):\n{(done.stdout + done.stderr)[-3000:]}"
+        )
 
 
 def _free_port() -> int:
@@ -76,7 +84,12 @@ class FhirServer:
     def __enter__(self) -> FhirServer:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.stop()
 
     def start(self) -> FhirServer:
@@ -121,18 +134,32 @@ class FhirServer:
         else:
             cmd = [str(self.executable), "serve", "--config", str(config)]
         with self.log_path.open("ab") as log:
-            self._proc = subprocess.Popen(cmd, cwd=self.workdir, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603 -- fixed argument list
+            self._proc = subprocess.Popen(  # noqa: S603 -- fixed argument list
+                cmd,
+                cwd=self.workdir,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         deadline = time.monotonic() + self.startup_timeout
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
                 return False
             try:
-                if requests.get(f"{self.base_url}/metadata", headers={"Accept": FHIR_JSON}, timeout=2).status_code == 200:
+                if (
+                    requests.get(
+                        f"{self.base_url}/metadata", headers={"Accept": FHIR_JSON}, timeout=2
+                    ).status_code
+                    == 200
+                ):
                     return True
             except requests.ConnectionError:
                 pass
             time.sleep(0.2)
-        raise FhirServerError(f"sekmet did not answer {self.base_url}/metadata within {self.startup_timeout:.0f} s:\n{self.log_tail()}")
+        raise FhirServerError(
+            f"sekmet did not answer {self.base_url}/metadata within {self.startup_timeout:.0f} s:\n{self.log_tail()}"
+        )
 
     def log_tail(self, chars: int = 4000) -> str:
         """The end of the server's log."""
@@ -155,12 +182,19 @@ class FhirServer:
             self.workdir = None
 
 
-def load_bundle(base_url: str, bundle: dict[str, Any], session: requests.Session | None = None) -> dict[str, str]:
+def load_bundle(
+    base_url: str, bundle: dict[str, Any], session: requests.Session | None = None
+) -> dict[str, str]:
     """Store a Bundle; map each entry's fullUrl (or Type/id) to the server's Type/id."""
     return load_bundles(base_url, [bundle], session)
 
 
-def load_bundles(base_url: str, bundles: Iterable[dict[str, Any]], session: requests.Session | None = None, max_entries: int = MAX_ENTRIES) -> dict[str, str]:
+def load_bundles(
+    base_url: str,
+    bundles: Iterable[dict[str, Any]],
+    session: requests.Session | None = None,
+    max_entries: int = MAX_ENTRIES,
+) -> dict[str, str]:
     """Store Bundles in order: transactions as they are, others as PUTs keeping their ids, merged into few requests."""
     if session is None:
         with requests.Session() as own:
@@ -180,12 +214,18 @@ def load_bundles(base_url: str, bundles: Iterable[dict[str, Any]], session: requ
         if bundle.get("type") == "transaction":
             flush()
             sent = bundle.get("entry", [])
-            mapping.update(_post_transaction(http, base_url, [e.get("fullUrl") or e["request"]["url"] for e in sent], sent))
+            mapping.update(
+                _post_transaction(
+                    http, base_url, [e.get("fullUrl") or e["request"]["url"] for e in sent], sent
+                )
+            )
             continue
         new_keys, new_entries = _as_puts(base_url, bundle)
         # A transaction may not touch one resource twice, so a repeated id starts a new one (and the later PUT wins).
         pending = {e["request"]["url"] for e in entries}
-        if len(entries) + len(new_entries) > max_entries or any(e["request"]["url"] in pending for e in new_entries):
+        if len(entries) + len(new_entries) > max_entries or any(
+            e["request"]["url"] in pending for e in new_entries
+        ):
             flush()
         keys += new_keys
         entries += new_entries
@@ -201,7 +241,9 @@ def _as_puts(base_url: str, bundle: dict[str, Any]) -> tuple[list[str], list[dic
     for entry in bundle.get("entry", []):
         resource = entry["resource"]
         if not resource.get("id"):
-            raise FhirServerError(f"cannot PUT a {resource.get('resourceType')} without an id (fullUrl {entry.get('fullUrl')})")
+            raise FhirServerError(
+                f"cannot PUT a {resource.get('resourceType')} without an id (fullUrl {entry.get('fullUrl')})"
+            )
         ref = f"{resource['resourceType']}/{resource['id']}"
         keys.append(entry.get("fullUrl") or ref)
         targets.append(ref)
@@ -209,31 +251,49 @@ def _as_puts(base_url: str, bundle: dict[str, Any]) -> tuple[list[str], list[dic
     entries = []
     for ref, entry in zip(targets, bundle.get("entry", []), strict=True):
         # The urn:uuid fullUrls are dropped: a PUT entry's fullUrl is its RESTful URL, and HAPI rejects urns that are not UUIDs.
-        entries.append({"fullUrl": f"{base_url}/{ref}", "resource": _relink(entry["resource"], refs), "request": {"method": "PUT", "url": ref}})
+        entries.append(
+            {
+                "fullUrl": f"{base_url}/{ref}",
+                "resource": _relink(entry["resource"], refs),
+                "request": {"method": "PUT", "url": ref},
+            }
+        )
     return keys, entries
 
 
 def _relink(node: Any, refs: dict[str, str]) -> Any:
     """Copy node with references to other entries' fullUrls replaced by Type/id."""
     if isinstance(node, dict):
-        return {k: refs.get(v, v) if k == "reference" and isinstance(v, str) else _relink(v, refs) for k, v in node.items()}
+        return {
+            k: refs.get(v, v) if k == "reference" and isinstance(v, str) else _relink(v, refs)
+            for k, v in node.items()
+        }
     if isinstance(node, list):
         return [_relink(v, refs) for v in node]
     return node
 
 
-def _post_transaction(http: requests.Session, base_url: str, keys: list[str], entries: list[dict[str, Any]]) -> dict[str, str]:
+def _post_transaction(
+    http: requests.Session, base_url: str, keys: list[str], entries: list[dict[str, Any]]
+) -> dict[str, str]:
     """POST one transaction; map keys to the Type/id the server reports for each entry."""
     body = orjson.dumps({"resourceType": "Bundle", "type": "transaction", "entry": entries})
     # return=minimal: we only need each entry's Location, not the stored resources echoed back.
     headers = {"Content-Type": FHIR_JSON, "Accept": FHIR_JSON, "Prefer": "return=minimal"}
     resp = http.post(base_url, data=body, headers=headers, timeout=300)
     if resp.status_code != 200:
-        raise FhirServerError(f"transaction of {len(entries)} entries: HTTP {resp.status_code}: {_outcome_text(resp)}")
+        raise FhirServerError(
+            f"transaction of {len(entries)} entries: HTTP {resp.status_code}: {_outcome_text(resp)}"
+        )
     answers = resp.json().get("entry", [])
     if len(answers) != len(entries):
-        raise FhirServerError(f"transaction of {len(entries)} entries answered with {len(answers)} entries")
-    return {key: _server_ref(sent, answer) for key, sent, answer in zip(keys, entries, answers, strict=True)}
+        raise FhirServerError(
+            f"transaction of {len(entries)} entries answered with {len(answers)} entries"
+        )
+    return {
+        key: _server_ref(sent, answer)
+        for key, sent, answer in zip(keys, entries, answers, strict=True)
+    }
 
 
 def _server_ref(sent: dict[str, Any], answer: dict[str, Any]) -> str:
@@ -248,7 +308,9 @@ def _server_ref(sent: dict[str, Any], answer: dict[str, Any]) -> str:
     # A PUT to Type/id keeps the id even when the server omits location.
     if sent["request"]["method"] == "PUT":
         return str(sent["request"]["url"])
-    raise FhirServerError(f"no location for the stored {sent['request']['method']} {sent['request']['url']}")
+    raise FhirServerError(
+        f"no location for the stored {sent['request']['method']} {sent['request']['url']}"
+    )
 
 
 def _outcome_text(resp: requests.Response) -> str:
@@ -257,4 +319,7 @@ def _outcome_text(resp: requests.Response) -> str:
         issues = resp.json().get("issue", [])
     except ValueError:
         return resp.text[:2000]
-    return "; ".join(str(i.get("diagnostics") or i.get("details", {}).get("text") or i.get("code")) for i in issues)[:2000]
+    return "; ".join(
+        str(i.get("diagnostics") or i.get("details", {}).get("text") or i.get("code"))
+        for i in issues
+    )[:2000]

@@ -29,7 +29,10 @@ def comparable(report: dict[str, Any]) -> dict[str, Any]:
 
 def decisions(report: dict[str, Any]) -> dict[str, Any]:
     """What a report decides: its verdict and each criterion's status, without the patient id or the references."""
-    return {"verdict": report["verdict"], "statuses": {c["id"]: c["status"] for c in report["criteria"]}}
+    return {
+        "verdict": report["verdict"],
+        "statuses": {c["id"]: c["status"] for c in report["criteria"]},
+    }
 
 
 @pytest.fixture(scope="module")
@@ -38,13 +41,17 @@ def client(loaded_fhir: dict[str, Any]) -> FhirClient:
     return FhirClient(loaded_fhir["base_url"])
 
 
-def test_every_fixture_patient_by_id_gets_the_report_of_its_bundle(book: Rulebook, client: FhirClient) -> None:
+def test_every_fixture_patient_by_id_gets_the_report_of_its_bundle(
+    book: Rulebook, client: FhirClient
+) -> None:
     """Fetched without date floors, every (swept: tests/golden_cases.py) fixture patient's report equals the report from its Bundle, member for member."""
     options = FetchOptions(date_floor=False)
     differing = []
     for case in swept_cases():
         trial = book.trials[case.trial]
-        bundle_report = evaluate_trial(book, trial, record_from_bundle(orjson.loads(case.bundle_path.read_bytes())), case.as_of)
+        bundle_report = evaluate_trial(
+            book, trial, record_from_bundle(orjson.loads(case.bundle_path.read_bytes())), case.as_of
+        )
         patient_id = f"{case.trial.lower()}-{case.name}"
         record = fetch_record(client, plan_searches(book, [trial]), patient_id, case.as_of, options)
         if comparable(evaluate_trial(book, trial, record, case.as_of)) != comparable(bundle_report):
@@ -61,8 +68,12 @@ def test_date_floors_change_no_decision(book: Rulebook, client: FhirClient) -> N
     differing = []
     for case in swept_cases():
         trial = book.trials[case.trial]
-        bundle_report = evaluate_trial(book, trial, record_from_bundle(orjson.loads(case.bundle_path.read_bytes())), case.as_of)
-        record = fetch_record(client, plan_searches(book, [trial]), f"{case.trial.lower()}-{case.name}", case.as_of)
+        bundle_report = evaluate_trial(
+            book, trial, record_from_bundle(orjson.loads(case.bundle_path.read_bytes())), case.as_of
+        )
+        record = fetch_record(
+            client, plan_searches(book, [trial]), f"{case.trial.lower()}-{case.name}", case.as_of
+        )
         if decisions(evaluate_trial(book, trial, record, case.as_of)) != decisions(bundle_report):
             differing.append(f"{case.trial}/{case.name}")
     assert not differing, f"{len(differing)} decisions differ, e.g. {differing[:5]}"
@@ -75,25 +86,51 @@ def synthea_paths() -> list[Path]:
 
 @pytest.mark.needs("synthea")
 @pytest.mark.parametrize("path", synthea_paths(), ids=lambda p: p.stem.split("_")[0])
-def test_synthea_record_by_id_decides_as_its_bundle(book: Rulebook, client: FhirClient, loaded_fhir: dict[str, Any], path: Path) -> None:
+def test_synthea_record_by_id_decides_as_its_bundle(
+    book: Rulebook, client: FhirClient, loaded_fhir: dict[str, Any], path: Path
+) -> None:
     """A Synthea record stored on the server (ids reassigned by it) decides every criterion of all five trials as its Bundle does."""
     trials = list(book.trials.values())
-    from_bundle = evaluate_trials(book, trials, record_from_bundle(orjson.loads(path.read_bytes())), SYNTHEA_AS_OF)
-    record = fetch_record(client, plan_searches(book, trials), loaded_fhir["synthea"][path.stem], SYNTHEA_AS_OF, FetchOptions(date_floor=False))
+    from_bundle = evaluate_trials(
+        book, trials, record_from_bundle(orjson.loads(path.read_bytes())), SYNTHEA_AS_OF
+    )
+    record = fetch_record(
+        client,
+        plan_searches(book, trials),
+        loaded_fhir["synthea"][path.stem],
+        SYNTHEA_AS_OF,
+        FetchOptions(date_floor=False),
+    )
     assert not record.failed
     from_server = evaluate_trials(book, trials, record, SYNTHEA_AS_OF)
     assert [decisions(r) for r in from_server] == [decisions(r) for r in from_bundle]
     # The evidence cites the same values and dates (the references differ: the server chose the ids).
-    strip = [[[(e["display"], e["value"], e["unit"], e["date"]) for e in c["evidence"]] for c in r["criteria"]] for r in from_server]
-    assert strip == [[[(e["display"], e["value"], e["unit"], e["date"]) for e in c["evidence"]] for c in r["criteria"]] for r in from_bundle]
+    strip = [
+        [
+            [(e["display"], e["value"], e["unit"], e["date"]) for e in c["evidence"]]
+            for c in r["criteria"]
+        ]
+        for r in from_server
+    ]
+    assert strip == [
+        [
+            [(e["display"], e["value"], e["unit"], e["date"]) for e in c["evidence"]]
+            for c in r["criteria"]
+        ]
+        for r in from_bundle
+    ]
 
 
 @pytest.mark.needs("synthea")
 def test_the_api_evaluates_by_id_from_the_configured_server(loaded_fhir: dict[str, Any]) -> None:
     """POST /eligibility {"patientId"} with ELIGIBILITY_FHIR_BASE_URL set fetches from that server (not the fixtures)."""
-    app = create_app({"TESTING": True, "FHIR_BASE_URL": loaded_fhir["base_url"], "API_AUTH": "none"})
+    app = create_app(
+        {"TESTING": True, "FHIR_BASE_URL": loaded_fhir["base_url"], "API_AUTH": "none"}
+    )
     _stem, server_id = next(iter(sorted(loaded_fhir["synthea"].items())))
-    response = app.test_client().post("/eligibility", json={"patientId": server_id, "asOf": SYNTHEA_AS_OF.isoformat()})
+    response = app.test_client().post(
+        "/eligibility", json={"patientId": server_id, "asOf": SYNTHEA_AS_OF.isoformat()}
+    )
     assert response.status_code == 200, response.get_data(as_text=True)[:300]
     body = response.get_json()
     assert body["patientId"] == server_id
@@ -101,9 +138,15 @@ def test_the_api_evaluates_by_id_from_the_configured_server(loaded_fhir: dict[st
     assert all("dataErrors" not in report for report in body["reports"])
 
 
-def test_the_api_answers_404_for_an_id_the_server_does_not_have(loaded_fhir: dict[str, Any]) -> None:
+def test_the_api_answers_404_for_an_id_the_server_does_not_have(
+    loaded_fhir: dict[str, Any],
+) -> None:
     """An id the FHIR server does not know is a 404 patient-not-found (the server's 404), not an empty report."""
-    app = create_app({"TESTING": True, "FHIR_BASE_URL": loaded_fhir["base_url"], "API_AUTH": "none"})
-    response = app.test_client().post("/eligibility", json={"patientId": "no-such-patient-anywhere"})
+    app = create_app(
+        {"TESTING": True, "FHIR_BASE_URL": loaded_fhir["base_url"], "API_AUTH": "none"}
+    )
+    response = app.test_client().post(
+        "/eligibility", json={"patientId": "no-such-patient-anywhere"}
+    )
     assert response.status_code == 404
     assert response.get_json()["error"] == "patient-not-found"

@@ -16,4 +16,8 @@ def log_lines(capsys: pytest.CaptureFixture[str]) -> tuple[str, list[dict[str, A
 
 def request_lines(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The per-request lines among the log lines."""
-    return [line for line in lines if line.get("event") == "request" and line.get("logger") == "service.request"]
+    return [
+        line
+        for line in lines
+        if line.get("event") == "request" and line.get("logger") == "service.request"
+    ]

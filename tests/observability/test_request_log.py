@@ -19,8 +19,13 @@ FIXTURE_PATIENT = "nct06761417-eligible"
 ODD_ID = "zq-7731-patient"
 ODD_FAMILY = "Quixotexyz"
 ODD_BIRTH = "1975-05-05"
-PATIENT = {"resourceType": "Patient", "id": ODD_ID, "birthDate": ODD_BIRTH, "gender": "female",
-           "name": [{"family": ODD_FAMILY, "given": ["Zebulon"]}]}
+PATIENT = {
+    "resourceType": "Patient",
+    "id": ODD_ID,
+    "birthDate": ODD_BIRTH,
+    "gender": "female",
+    "name": [{"family": ODD_FAMILY, "given": ["Zebulon"]}],
+}
 BUNDLE = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": PATIENT}]}
 # Shaped like a JWT (header.payload.signature): it is refused, and must not be written anywhere.
 TOKEN = "eyJhbGciOiJSUzM4NCIsInR5cCI6IkpXVCIsImtpZCI6ImsxIn0.eyJpc3MiOiJodHRwczovL2VociIsInN1YiI6InNlY3JldCJ9.c2lnbmF0dXJlLXNlY3JldC14eXo"  # noqa: S105 - a test token
@@ -32,7 +37,9 @@ def app_for(tmp_path: Path, **config: Any):  # type: ignore[no-untyped-def]
     return create_app({"TESTING": True, "CDS_FEEDBACK_DB": str(tmp_path / "cds.sqlite3"), **config})
 
 
-def test_one_line_per_request_with_its_fields(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_one_line_per_request_with_its_fields(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """An evaluation writes one request line: method, route template, status, duration, trial ids, request id."""
     client = app_for(tmp_path).test_client()
     log_lines(capsys)
@@ -41,13 +48,20 @@ def test_one_line_per_request_with_its_fields(tmp_path: Path, capsys: pytest.Cap
     [line] = request_lines(lines)
     assert response.status_code == 200
     assert {k: line[k] for k in ("method", "route", "status", "trial_ids", "level")} == {
-        "method": "POST", "route": "/trials/<trial_id>/eligibility", "status": 200, "trial_ids": [TRIAL], "level": "info"}
+        "method": "POST",
+        "route": "/trials/<trial_id>/eligibility",
+        "status": 200,
+        "trial_ids": [TRIAL],
+        "level": "info",
+    }
     assert isinstance(line["duration_ms"], float)
     assert line["duration_ms"] > 0
     assert line["request_id"] == response.headers["X-Request-ID"]
 
 
-def test_a_sane_request_id_is_kept_and_echoed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_sane_request_id_is_kept_and_echoed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A caller's X-Request-ID of letters, digits and ._- is used in the log and echoed in the answer."""
     client = app_for(tmp_path).test_client()
     log_lines(capsys)
@@ -57,8 +71,14 @@ def test_a_sane_request_id_is_kept_and_echoed(tmp_path: Path, capsys: pytest.Cap
     assert [line["request_id"] for line in request_lines(lines)] == ["lb-2026.12_02-abc"]
 
 
-@pytest.mark.parametrize("sent", ["has space", "quote\"d", "x" * 129, "semi;colon", ""], ids=["space", "quote", "too-long", "semicolon", "empty"])
-def test_an_unsafe_request_id_is_replaced(tmp_path: Path, capsys: pytest.CaptureFixture[str], sent: str) -> None:
+@pytest.mark.parametrize(
+    "sent",
+    ["has space", 'quote"d', "x" * 129, "semi;colon", ""],
+    ids=["space", "quote", "too-long", "semicolon", "empty"],
+)
+def test_an_unsafe_request_id_is_replaced(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], sent: str
+) -> None:
     """An X-Request-ID that is not a plain token of at most 128 characters is replaced by a made one (never logged as sent)."""
     client = app_for(tmp_path).test_client()
     log_lines(capsys)
@@ -71,18 +91,25 @@ def test_an_unsafe_request_id_is_replaced(tmp_path: Path, capsys: pytest.Capture
     assert sent not in raw or sent == ""
 
 
-def test_the_route_template_never_the_raw_path(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_route_template_never_the_raw_path(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """An unknown path is logged as <unmatched>, a known one by its template; the path's own text is in no line."""
     client = app_for(tmp_path).test_client()
     log_lines(capsys)
     client.get(f"/trials/{ODD_ID}")
     client.get(f"/nothing/{ODD_ID}")
     _, lines = log_lines(capsys)
-    assert [(line["route"], line["status"]) for line in request_lines(lines)] == [("/trials/<trial_id>", 404), ("<unmatched>", 404)]
+    assert [(line["route"], line["status"]) for line in request_lines(lines)] == [
+        ("/trials/<trial_id>", 404),
+        ("<unmatched>", 404),
+    ]
     assert all(ODD_ID not in str(line) for line in lines)
 
 
-def test_a_refusal_logs_its_problem_type_and_reason(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_refusal_logs_its_problem_type_and_reason(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A 4xx request line carries the problem type, title and reason (the error code)."""
     client = app_for(tmp_path).test_client()
     log_lines(capsys)
@@ -90,39 +117,70 @@ def test_a_refusal_logs_its_problem_type_and_reason(tmp_path: Path, capsys: pyte
     _, lines = log_lines(capsys)
     [line] = request_lines(lines)
     assert {k: line[k] for k in ("status", "problem_type", "title", "reason")} == {
-        "status": 400, "problem_type": "urn:trial-eligibility:problem:bad-request", "title": "Bad Request", "reason": "bad-request"}
+        "status": 400,
+        "problem_type": "urn:trial-eligibility:problem:bad-request",
+        "title": "Bad Request",
+        "reason": "bad-request",
+    }
 
 
-def test_a_cds_jwt_refusal_logs_the_jwt_reason(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_cds_jwt_refusal_logs_the_jwt_reason(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A CDS call with a JWT from no trusted issuer is logged with the verifier's reason, not only "unauthorized"."""
     client = app_for(tmp_path).test_client()
     log_lines(capsys)
-    response = client.post("/cds-services/trial-eligibility", json={"hook": "patient-view"}, headers={"Authorization": f"Bearer {TOKEN}"})
+    response = client.post(
+        "/cds-services/trial-eligibility",
+        json={"hook": "patient-view"},
+        headers={"Authorization": f"Bearer {TOKEN}"},
+    )
     _, lines = log_lines(capsys)
     [line] = request_lines(lines)
     assert response.status_code == 401
-    assert (line["route"], line["status"], line["reason"]) == ("/cds-services/<service_id>", 401, response.get_json()["details"]["reason"])
+    assert (line["route"], line["status"], line["reason"]) == (
+        "/cds-services/<service_id>",
+        401,
+        response.get_json()["details"]["reason"],
+    )
     assert line["reason"] not in ("", "unauthorized", "other")
 
 
-def test_no_patient_id_name_birth_date_or_token_anywhere_in_the_log(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_no_patient_id_name_birth_date_or_token_anywhere_in_the_log(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Real requests (inline Bundle, by id, a refused CDS call with a token, a bad request) leave no identifier in the whole output."""
     client = app_for(tmp_path, CDS_PATIENT_HASH_KEY=HASH_KEY).test_client()
     log_lines(capsys)
     client.post("/eligibility", json={"bundle": BUNDLE, "asOf": AS_OF})
     client.post(f"/trials/{TRIAL}/eligibility", json={"patientId": FIXTURE_PATIENT, "asOf": AS_OF})
     client.post("/eligibility", json={"patientId": ODD_ID, "asOf": AS_OF})  # not a fixture: 404
-    client.post("/cds-services/trial-eligibility", json={"hook": "patient-view", "context": {"patientId": ODD_ID}},
-                headers={"Authorization": f"Bearer {TOKEN}"})
+    client.post(
+        "/cds-services/trial-eligibility",
+        json={"hook": "patient-view", "context": {"patientId": ODD_ID}},
+        headers={"Authorization": f"Bearer {TOKEN}"},
+    )
     client.get(f"/health?access_token={TOKEN}")
     client.get(f"/patients/{ODD_ID}/{ODD_BIRTH}")  # no such route: its path is never written
     raw, lines = log_lines(capsys)
     assert len(request_lines(lines)) == 6
-    for secret in (ODD_ID, FIXTURE_PATIENT, ODD_FAMILY, "Zebulon", ODD_BIRTH, TOKEN, TOKEN.split(".")[1], TOKEN.split(".")[2], "2011-03-02"):
+    for secret in (
+        ODD_ID,
+        FIXTURE_PATIENT,
+        ODD_FAMILY,
+        "Zebulon",
+        ODD_BIRTH,
+        TOKEN,
+        TOKEN.split(".")[1],
+        TOKEN.split(".")[2],
+        "2011-03-02",
+    ):
         assert secret not in raw, secret
 
 
-def test_the_patient_is_correlated_by_the_keyed_hash_of_issued_cards(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_patient_is_correlated_by_the_keyed_hash_of_issued_cards(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """With CDS_PATIENT_HASH_KEY set, an evaluation's line has the same HMAC issued cards store; without it, no patient field."""
     keyed = app_for(tmp_path, CDS_PATIENT_HASH_KEY=HASH_KEY).test_client()
     plain = app_for(tmp_path / "plain").test_client()
@@ -135,7 +193,9 @@ def test_the_patient_is_correlated_by_the_keyed_hash_of_issued_cards(tmp_path: P
     assert "patient_hash" not in second
 
 
-def test_stdlib_logging_calls_are_json_lines_with_the_request_id(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_stdlib_logging_calls_are_json_lines_with_the_request_id(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A plain `logging` call inside a request (the refusal warning) is a JSON line carrying that request's id."""
     client = app_for(tmp_path).test_client()
     log_lines(capsys)
@@ -147,18 +207,27 @@ def test_stdlib_logging_calls_are_json_lines_with_the_request_id(tmp_path: Path,
     assert warnings[0]["event"].startswith("refused GET")
 
 
-def test_outside_a_request_a_stdlib_line_is_json_too(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_outside_a_request_a_stdlib_line_is_json_too(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A module's logging call outside any request is one JSON object with level, logger and time, and no request id."""
     app_for(tmp_path)
     log_lines(capsys)
     logging.getLogger("service.somewhere").warning("something %s", "happened")
     _, lines = log_lines(capsys)
     [line] = lines
-    assert (line["event"], line["level"], line["logger"], "request_id" in line) == ("something happened", "warning", "service.somewhere", False)
+    assert (line["event"], line["level"], line["logger"], "request_id" in line) == (
+        "something happened",
+        "warning",
+        "service.somewhere",
+        False,
+    )
     assert line["ts"].endswith("Z")
 
 
-def test_creating_apps_again_does_not_duplicate_lines(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_creating_apps_again_does_not_duplicate_lines(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Each create_app replaces the JSON handler: one call, one line, however many apps were built."""
     app_for(tmp_path / "a")
     client = app_for(tmp_path / "b").test_client()
@@ -174,7 +243,9 @@ def test_an_unknown_log_level_stops_start_up(tmp_path: Path) -> None:
         app_for(tmp_path, LOG_LEVEL="chatty")
 
 
-def test_log_level_warning_drops_the_info_request_lines(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_log_level_warning_drops_the_info_request_lines(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """At LOG_LEVEL=WARNING a 200's info request line is not written, a refusal's warning is."""
     client = app_for(tmp_path, LOG_LEVEL="WARNING").test_client()
     log_lines(capsys)

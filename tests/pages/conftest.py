@@ -19,8 +19,15 @@ OUTPUT = HERE / "output"
 AXE = HERE / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM = "/usr/bin/chromium"
 # GUIDE.md §2 "Pages": without the background-networking flags Chromium floods this closed network with refused connections.
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 RUN_ID = "20261120T0900Z-test"
 
 
@@ -28,7 +35,15 @@ def pages_app(tmp: Path, **config: Any) -> Flask:
     """An app with JWT verification off (CDS calls come from the tests), state and screening runs under tmp."""
     screens = tmp / "screens"
     write_run(screens, RUN_ID)
-    return create_app({"TESTING": True, "CDS_JWT_VERIFY": False, "CDS_FEEDBACK_DB": str(tmp / "cds.sqlite3"), "SCREENS_DIR": str(screens), **config})
+    return create_app(
+        {
+            "TESTING": True,
+            "CDS_JWT_VERIFY": False,
+            "CDS_FEEDBACK_DB": str(tmp / "cds.sqlite3"),
+            "SCREENS_DIR": str(screens),
+            **config,
+        }
+    )
 
 
 class LiveServer:

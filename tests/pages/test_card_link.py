@@ -4,16 +4,33 @@ from __future__ import annotations
 
 from service.cds.cards import card, report_url
 
-REPORT = {"trialId": "NCT03890068", "title": "t", "patientId": "p-1", "asOf": "2026-11-20", "verdict": "insufficient-data", "rulesVersion": "v",
-          "counts": {"met": 0, "not-met": 0, "unknown": 0, "review": 0}, "criteria": []}
+REPORT = {
+    "trialId": "NCT03890068",
+    "title": "t",
+    "patientId": "p-1",
+    "asOf": "2026-11-20",
+    "verdict": "insufficient-data",
+    "rulesVersion": "v",
+    "counts": {"met": 0, "not-met": 0, "unknown": 0, "review": 0},
+    "criteria": [],
+}
 
 
 def test_card_links_its_report_page_first() -> None:
     """With a public base URL the card's first link is the absolute URL of the patient × trial page, as of the report's date."""
     url = report_url("https://elig.example.org/", REPORT)
-    links = card(REPORT, "hook-1", "Trial eligibility", "https://clinicaltrials.gov/study/NCT03890068", report_url=url)["links"]
-    assert links[0] == {"label": "Full report for NCT03890068", "url": "https://elig.example.org/ui/patients/p-1/trials/NCT03890068?asOf=2026-11-20",
-                        "type": "absolute"}
+    links = card(
+        REPORT,
+        "hook-1",
+        "Trial eligibility",
+        "https://clinicaltrials.gov/study/NCT03890068",
+        report_url=url,
+    )["links"]
+    assert links[0] == {
+        "label": "Full report for NCT03890068",
+        "url": "https://elig.example.org/ui/patients/p-1/trials/NCT03890068?asOf=2026-11-20",
+        "type": "absolute",
+    }
     assert links[1]["url"] == "https://clinicaltrials.gov/study/NCT03890068"
 
 

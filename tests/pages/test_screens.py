@@ -24,7 +24,11 @@ def test_runs_are_listed_newest_first_and_unreadable_ones_skipped(tmp_path: Path
     """list_runs returns each readable manifest, newest start first, and skips a folder with a broken manifest."""
     write_run(tmp_path, "old")
     newer = write_run(tmp_path, "new")
-    manifest = (newer / "manifest.json").read_text().replace("2026-11-20T09:00:00Z", "2026-11-21T09:00:00Z")
+    manifest = (
+        (newer / "manifest.json")
+        .read_text()
+        .replace("2026-11-20T09:00:00Z", "2026-11-21T09:00:00Z")
+    )
     (newer / "manifest.json").write_text(manifest)
     (tmp_path / "broken").mkdir()
     (tmp_path / "broken" / "manifest.json").write_text("{not json")
@@ -50,7 +54,9 @@ def test_worklist_filters_by_verdict_and_unknowns(run: Path) -> None:
 def test_worklist_sorts_by_a_number_column_descending(run: Path) -> None:
     """A numeric column sorts as numbers (10 after 9), descending on request."""
     rows = screens.WorklistCache().rows(run, TRIAL) or []
-    chosen = screens.select(rows, screens.parse_query(MultiDict({"sort": "reviewCount", "dir": "desc"})))
+    chosen = screens.select(
+        rows, screens.parse_query(MultiDict({"sort": "reviewCount", "dir": "desc"}))
+    )
     counts = [r["reviewCount"] for r in chosen]
     assert counts == sorted(counts, reverse=True)
     assert max(counts) >= 10
@@ -82,16 +88,35 @@ def test_missing_worklist_is_none(tmp_path: Path) -> None:
 
 def test_csv_quotes_formula_cells() -> None:
     """A cell a spreadsheet would run as a formula is written as text."""
-    row = {"rank": 1, "patientId": "p", "mrn": "=cmd()", "verdict": "eligible", "unknownCount": 0, "reviewCount": 0, "toObtain": "",
-           "reviewReasons": "", "newestEvidence": ""}
+    row = {
+        "rank": 1,
+        "patientId": "p",
+        "mrn": "=cmd()",
+        "verdict": "eligible",
+        "unknownCount": 0,
+        "reviewCount": 0,
+        "toObtain": "",
+        "reviewReasons": "",
+        "newestEvidence": "",
+    }
     assert screens.to_csv([row]).splitlines()[1].split(",")[2] == "'=cmd()"
 
 
 def test_funnel_bars_scale_with_remaining_and_carry_count_and_percent() -> None:
     """Each bar's width is proportional to who remains, and its label gives the count and %."""
-    bars, height = layout({"population": 2000, "criteria": [{"id": "inc-1", "text": "Age"}],
-                           "funnel": [{"id": "inc-1", "remaining": 500, "percent": 25.0, "blockedOnlyByUnknown": 4}]})
-    assert [(b.step, b.label, round(b.width / bars[0].width, 2)) for b in bars] == [("Population", "2,000 (100%)", 1.0), ("inc-1", "500 (25%)", 0.25)]
+    bars, height = layout(
+        {
+            "population": 2000,
+            "criteria": [{"id": "inc-1", "text": "Age"}],
+            "funnel": [
+                {"id": "inc-1", "remaining": 500, "percent": 25.0, "blockedOnlyByUnknown": 4}
+            ],
+        }
+    )
+    assert [(b.step, b.label, round(b.width / bars[0].width, 2)) for b in bars] == [
+        ("Population", "2,000 (100%)", 1.0),
+        ("inc-1", "500 (25%)", 0.25),
+    ]
     assert bars[1].unknown == 4
     assert height > bars[1].y
 

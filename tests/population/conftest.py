@@ -11,7 +11,12 @@ import pytest
 
 from service.population.run import ScreenOptions, run_screen
 from tests.needs import need, synthea_dir
-from tests.population.data import bundle_resources, fixture_bundles, synthea_bundles, write_population
+from tests.population.data import (
+    bundle_resources,
+    fixture_bundles,
+    synthea_bundles,
+    write_population,
+)
 
 AS_OF = date(2026, 10, 10)
 # Small buckets, so that even this population spreads over several buckets and both workers.
@@ -28,13 +33,27 @@ def population_bundles() -> list[dict[str, Any]]:
 
 
 @pytest.fixture(scope="session")
-def population_dir(tmp_path_factory: pytest.TempPathFactory, population_bundles: list[dict[str, Any]]) -> Path:
+def population_dir(
+    tmp_path_factory: pytest.TempPathFactory, population_bundles: list[dict[str, Any]]
+) -> Path:
     """The population as Bulk Data NDJSON, lines shuffled, Conditions gzipped, plus one unreadable line and one orphan resource."""
     dest = tmp_path_factory.mktemp("ndjson")
-    write_population([r for b in population_bundles for r in bundle_resources(b)], dest, gzip_types=["Condition"])
+    write_population(
+        [r for b in population_bundles for r in bundle_resources(b)], dest, gzip_types=["Condition"]
+    )
     with (dest / "Observation.ndjson").open("ab") as handle:
         handle.write(b"{this is not json\n")
-        handle.write(orjson.dumps({"resourceType": "Observation", "id": "orphan", "status": "final", "subject": {"reference": "Patient/nobody"}}) + b"\n")
+        handle.write(
+            orjson.dumps(
+                {
+                    "resourceType": "Observation",
+                    "id": "orphan",
+                    "status": "final",
+                    "subject": {"reference": "Patient/nobody"},
+                }
+            )
+            + b"\n"
+        )
     return dest
 
 
@@ -42,7 +61,11 @@ def population_dir(tmp_path_factory: pytest.TempPathFactory, population_bundles:
 def local_run(tmp_path_factory: pytest.TempPathFactory, population_dir: Path) -> Path:
     """The population screened on a 2-worker LocalCluster."""
     out = tmp_path_factory.mktemp("runs") / "local-run"
-    run_screen(ScreenOptions(out=out, as_of=AS_OF, ndjson=str(population_dir), workers=2, bucket_bytes=BUCKET_BYTES))
+    run_screen(
+        ScreenOptions(
+            out=out, as_of=AS_OF, ndjson=str(population_dir), workers=2, bucket_bytes=BUCKET_BYTES
+        )
+    )
     return out
 
 

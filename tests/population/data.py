@@ -17,7 +17,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def fixture_bundles() -> list[dict[str, Any]]:
     """Every fixture Bundle of every trial."""
-    return [orjson.loads(p.read_bytes()) for p in sorted((ROOT / "fhir_fixtures").glob("NCT*/*.json")) if p.name != "manifest.json"]
+    return [
+        orjson.loads(p.read_bytes())
+        for p in sorted((ROOT / "fhir_fixtures").glob("NCT*/*.json"))
+        if p.name != "manifest.json"
+    ]
 
 
 def synthea_bundles(directory: Path) -> list[dict[str, Any]]:
@@ -27,7 +31,10 @@ def synthea_bundles(directory: Path) -> list[dict[str, Any]]:
 
 def _relink(node: Any, refs: dict[str, str]) -> Any:
     if isinstance(node, dict):
-        return {k: refs.get(v, v) if k == "reference" and isinstance(v, str) else _relink(v, refs) for k, v in node.items()}
+        return {
+            k: refs.get(v, v) if k == "reference" and isinstance(v, str) else _relink(v, refs)
+            for k, v in node.items()
+        }
     if isinstance(node, list):
         return [_relink(v, refs) for v in node]
     return node
@@ -35,8 +42,16 @@ def _relink(node: Any, refs: dict[str, str]) -> Any:
 
 def bundle_resources(bundle: dict[str, Any]) -> list[dict[str, Any]]:
     """Return a Bundle's resources of the types the rules read, urn:uuid references rewritten to Type/id (as an export has them)."""
-    refs = {e["fullUrl"]: f"{e['resource']['resourceType']}/{e['resource']['id']}" for e in bundle.get("entry", []) if e.get("fullUrl")}
-    return [_relink(e["resource"], refs) for e in bundle.get("entry", []) if e["resource"]["resourceType"] in READ_TYPES]
+    refs = {
+        e["fullUrl"]: f"{e['resource']['resourceType']}/{e['resource']['id']}"
+        for e in bundle.get("entry", [])
+        if e.get("fullUrl")
+    }
+    return [
+        _relink(e["resource"], refs)
+        for e in bundle.get("entry", [])
+        if e["resource"]["resourceType"] in READ_TYPES
+    ]
 
 
 def _suffix(node: Any, tag: str) -> Any:
@@ -44,7 +59,9 @@ def _suffix(node: Any, tag: str) -> Any:
     if isinstance(node, dict):
         out = {}
         for k, v in node.items():
-            if (k == "id" and isinstance(v, str) and "resourceType" in node) or (k == "reference" and isinstance(v, str) and v.count("/") == 1):
+            if (k == "id" and isinstance(v, str) and "resourceType" in node) or (
+                k == "reference" and isinstance(v, str) and v.count("/") == 1
+            ):
                 out[k] = v + tag
             else:
                 out[k] = _suffix(v, tag)
@@ -54,7 +71,13 @@ def _suffix(node: Any, tag: str) -> Any:
     return node
 
 
-def write_population(resources: Iterable[dict[str, Any]], dest: Path, copies: int = 1, seed: int = 7, gzip_types: Iterable[str] = ()) -> dict[str, int]:
+def write_population(
+    resources: Iterable[dict[str, Any]],
+    dest: Path,
+    copies: int = 1,
+    seed: int = 7,
+    gzip_types: Iterable[str] = (),
+) -> dict[str, int]:
     """Write ``copies`` copies (fresh ids) as one shuffled Type.ndjson per type (gzipped for ``gzip_types``); return lines per type."""
     base = list(resources)
     by_type: dict[str, list[bytes]] = {}

@@ -16,8 +16,16 @@ from service import create_app
 @pytest.fixture
 def screen_app(tmp_path: Path, population_dir: Path) -> Flask:
     """An app whose screens live under tmp and may read the test population's directory."""
-    return create_app({"TESTING": True, "CDS_FEEDBACK_DB": str(tmp_path / "cds.sqlite3"), "SCREENS_DIR": str(tmp_path / "screens"),
-                       "SCREEN_NDJSON_ROOTS": [str(population_dir.parent)], "SCREEN_RETRY_AFTER": 1, "SCREEN_WORKERS": 1})
+    return create_app(
+        {
+            "TESTING": True,
+            "CDS_FEEDBACK_DB": str(tmp_path / "cds.sqlite3"),
+            "SCREENS_DIR": str(tmp_path / "screens"),
+            "SCREEN_NDJSON_ROOTS": [str(population_dir.parent)],
+            "SCREEN_RETRY_AFTER": 1,
+            "SCREEN_WORKERS": 1,
+        }
+    )
 
 
 def _poll(client: FlaskClient, location: str, seconds: float = 120) -> Any:
@@ -35,7 +43,11 @@ def _poll(client: FlaskClient, location: str, seconds: float = 120) -> Any:
 def test_screen_runs_async_and_links_its_outputs(screen_app: Flask, population_dir: Path) -> None:
     """A screen answers 202 with Content-Location, then 200 with the completed manifest and links that serve the outputs."""
     client = screen_app.test_client()
-    body = {"trials": ["NCT06761417"], "asOf": "2026-10-10", "input": {"kind": "ndjson", "url": str(population_dir)}}
+    body = {
+        "trials": ["NCT06761417"],
+        "asOf": "2026-10-10",
+        "input": {"kind": "ndjson", "url": str(population_dir)},
+    }
     started = client.post("/population-screens", json=body)
     assert started.status_code == 202
     location = started.headers["Content-Location"]
@@ -54,22 +66,35 @@ def test_screen_runs_async_and_links_its_outputs(screen_app: Flask, population_d
 def test_delete_cancels_a_running_screen(screen_app: Flask, population_dir: Path) -> None:
     """DELETE on the status URL stops the screen; polling then shows it cancelled."""
     client = screen_app.test_client()
-    started = client.post("/population-screens", json={"asOf": "2026-10-10", "input": {"kind": "ndjson", "url": str(population_dir)}})
+    started = client.post(
+        "/population-screens",
+        json={"asOf": "2026-10-10", "input": {"kind": "ndjson", "url": str(population_dir)}},
+    )
     location = started.headers["Content-Location"]
     assert client.delete(location).status_code == 202
     done = _poll(client, location)
     assert done.get_json()["manifest"]["status"] in ("cancelled", "completed")
-    assert done.get_json()["manifest"]["status"] == "cancelled", "the run finished before the DELETE took effect"
+    assert done.get_json()["manifest"]["status"] == "cancelled", (
+        "the run finished before the DELETE took effect"
+    )
 
 
-@pytest.mark.parametrize(("body", "message"), [
-    ({"asOf": "2026-10-10", "input": {"kind": "ndjson", "url": "/etc"}}, "not under a directory this service may read"),
-    ({"asOf": "2026-10-10", "input": {"kind": "fhir"}}, "no FHIR server is configured"),
-    ({"asOf": "2026-10-10", "trials": ["NCT0"], "input": {"kind": "fhir"}}, "'trials' must be"),
-    ({"input": {"kind": "fhir"}}, "'asOf'"),
-    ({"asOf": "2026-10-10", "input": "x"}, "'input' must be"),
-])
-def test_bad_requests_are_400_naming_the_member(screen_app: Flask, body: dict[str, Any], message: str) -> None:
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (
+            {"asOf": "2026-10-10", "input": {"kind": "ndjson", "url": "/etc"}},
+            "not under a directory this service may read",
+        ),
+        ({"asOf": "2026-10-10", "input": {"kind": "fhir"}}, "no FHIR server is configured"),
+        ({"asOf": "2026-10-10", "trials": ["NCT0"], "input": {"kind": "fhir"}}, "'trials' must be"),
+        ({"input": {"kind": "fhir"}}, "'asOf'"),
+        ({"asOf": "2026-10-10", "input": "x"}, "'input' must be"),
+    ],
+)
+def test_bad_requests_are_400_naming_the_member(
+    screen_app: Flask, body: dict[str, Any], message: str
+) -> None:
     """Each malformed request is a 400 whose message names what is wrong; nothing starts."""
     response = screen_app.test_client().post("/population-screens", json=body)
     assert response.status_code == 400

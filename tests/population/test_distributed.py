@@ -29,7 +29,13 @@ def _port() -> int:
 def _spawn(args: list[str], log: Path) -> subprocess.Popen[bytes]:
     # Own process group, so the worker's nanny and its child process are stopped together.
     with log.open("ab") as out:
-        return subprocess.Popen([str(DASK), *args], stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)  # noqa: S603
+        return subprocess.Popen(  # noqa: S603
+            [str(DASK), *args],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
@@ -49,11 +55,39 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, obje
 
     logs = tmp_path_factory.mktemp("dask-logs")
     address = f"tcp://127.0.0.1:{_port()}"
-    procs = [_spawn(["scheduler", "--host", "127.0.0.1", "--port", address.rsplit(":", 1)[1], "--no-dashboard"], logs / "scheduler.log")]
+    procs = [
+        _spawn(
+            [
+                "scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                address.rsplit(":", 1)[1],
+                "--no-dashboard",
+            ],
+            logs / "scheduler.log",
+        )
+    ]
     try:
         for i in range(2):
-            procs.append(_spawn(["worker", address, "--nthreads", "1", "--nworkers", "1", "--no-dashboard", "--host", "127.0.0.1", "--name", f"w{i}"],
-                                logs / f"worker{i}.log"))
+            procs.append(
+                _spawn(
+                    [
+                        "worker",
+                        address,
+                        "--nthreads",
+                        "1",
+                        "--nworkers",
+                        "1",
+                        "--no-dashboard",
+                        "--host",
+                        "127.0.0.1",
+                        "--name",
+                        f"w{i}",
+                    ],
+                    logs / f"worker{i}.log",
+                )
+            )
         deadline = time.monotonic() + 60
         while True:
             try:
@@ -70,15 +104,27 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, obje
             _stop(proc)
 
 
-def test_real_cluster_gives_the_local_rows(cluster: dict[str, object], local_run: Path, population_dir: Path, tmp_path: Path) -> None:
+def test_real_cluster_gives_the_local_rows(
+    cluster: dict[str, object], local_run: Path, population_dir: Path, tmp_path: Path
+) -> None:
     """The screen on a real scheduler with two worker processes writes exactly the rows of the LocalCluster run."""
     out = tmp_path / "remote"
-    manifest = run_screen(ScreenOptions(out=out, as_of=AS_OF, ndjson=str(population_dir), scheduler=str(cluster["address"]), bucket_bytes=BUCKET_BYTES))
+    manifest = run_screen(
+        ScreenOptions(
+            out=out,
+            as_of=AS_OF,
+            ndjson=str(population_dir),
+            scheduler=str(cluster["address"]),
+            bucket_bytes=BUCKET_BYTES,
+        )
+    )
     assert manifest["engine"] == {"name": "dask", "scheduler": cluster["address"], "workers": 2}
     assert results(out) == results(local_run)
 
 
-def test_killed_worker_loses_only_its_bucket(cluster: dict[str, object], local_run: Path, population_dir: Path, tmp_path: Path) -> None:
+def test_killed_worker_loses_only_its_bucket(
+    cluster: dict[str, object], local_run: Path, population_dir: Path, tmp_path: Path
+) -> None:
     """A worker killed mid-run (SIGKILL, nanny too) loses its bucket, which the other worker redoes: the run completes with every row."""
     out = tmp_path / "killed"
     procs = cluster["procs"]
@@ -95,7 +141,15 @@ def test_killed_worker_loses_only_its_bucket(cluster: dict[str, object], local_r
         killed.set()
 
     threading.Thread(target=kill_when_started, daemon=True).start()
-    manifest = run_screen(ScreenOptions(out=out, as_of=AS_OF, ndjson=str(population_dir), scheduler=str(cluster["address"]), bucket_bytes=BUCKET_BYTES // 3))
+    manifest = run_screen(
+        ScreenOptions(
+            out=out,
+            as_of=AS_OF,
+            ndjson=str(population_dir),
+            scheduler=str(cluster["address"]),
+            bucket_bytes=BUCKET_BYTES // 3,
+        )
+    )
     assert killed.is_set()
     assert manifest["status"] == "completed"
     assert manifest["progress"]["bucketsDone"] == manifest["progress"]["buckets"]

@@ -13,52 +13,121 @@ from service.population.group import candidate_group
 from service.population.worklist import worklist_csv
 from service.rulebook import Criterion, Trial
 
-TRIAL = Trial("NCT0", "t", "2", "1", {}, None, (
-    Criterion("inc-1", "inclusion", "s", "Adult", None, None),
-    Criterion("inc-2", "inclusion", "s", "Hb ok", None, None),
-    Criterion("exc-1", "exclusion", "s", "Pregnant", None, "Asked by the team"),
-))
+TRIAL = Trial(
+    "NCT0",
+    "t",
+    "2",
+    "1",
+    {},
+    None,
+    (
+        Criterion("inc-1", "inclusion", "s", "Adult", None, None),
+        Criterion("inc-2", "inclusion", "s", "Hb ok", None, None),
+        Criterion("exc-1", "exclusion", "s", "Pregnant", None, "Asked by the team"),
+    ),
+)
 
 
-def _row(pid: str, verdict: str, failed: list[str] = (), unknown: list[str] = (), review: list[str] = (), labs: list[str] = ()) -> dict[str, Any]:  # type: ignore[assignment]
-    return {"patientId": pid, "mrn": None, "trialId": "NCT0", "verdict": verdict, "failed": list(failed), "unknown": list(unknown),
-            "review": list(review), "toObtain": list(labs), "newestEvidence": "2026-09-01", "counts": {}}
+def _row(
+    pid: str,
+    verdict: str,
+    failed: list[str] = (),
+    unknown: list[str] = (),
+    review: list[str] = (),
+    labs: list[str] = (),
+) -> dict[str, Any]:  # type: ignore[assignment]
+    return {
+        "patientId": pid,
+        "mrn": None,
+        "trialId": "NCT0",
+        "verdict": verdict,
+        "failed": list(failed),
+        "unknown": list(unknown),
+        "review": list(review),
+        "toObtain": list(labs),
+        "newestEvidence": "2026-09-01",
+        "counts": {},
+    }
 
 
 def test_statuses_are_recovered_from_a_row() -> None:
     """A failed exclusion was met, a failed inclusion not met; unlisted inclusions are met and unlisted exclusions not met."""
-    assert statuses(TRIAL, _row("a", "ineligible", failed=["inc-1", "exc-1"])) == {"inc-1": "not-met", "inc-2": "met", "exc-1": "met"}
-    assert statuses(TRIAL, _row("b", "eligible", review=["exc-1"])) == {"inc-1": "met", "inc-2": "met", "exc-1": "review"}
+    assert statuses(TRIAL, _row("a", "ineligible", failed=["inc-1", "exc-1"])) == {
+        "inc-1": "not-met",
+        "inc-2": "met",
+        "exc-1": "met",
+    }
+    assert statuses(TRIAL, _row("b", "eligible", review=["exc-1"])) == {
+        "inc-1": "met",
+        "inc-2": "met",
+        "exc-1": "review",
+    }
 
 
 def test_attrition_counts_persons_and_funnels_in_criterion_order() -> None:
     """The funnel keeps who no criterion so far excludes, and counts those of them held only by unknowns."""
     a = Attrition(TRIAL)
-    for row in (_row("a", "ineligible", failed=["inc-1"]), _row("b", "insufficient-data", unknown=["inc-2"]), _row("c", "eligible"),
-                _row("d", "ineligible", failed=["exc-1"])):
+    for row in (
+        _row("a", "ineligible", failed=["inc-1"]),
+        _row("b", "insufficient-data", unknown=["inc-2"]),
+        _row("c", "eligible"),
+        _row("d", "ineligible", failed=["exc-1"]),
+    ):
         a.add(row)
     body = a.to_json()
     assert body["unit"] == "persons"
     assert body["population"] == 4
-    assert [(f["id"], f["remaining"], f["blockedOnlyByUnknown"]) for f in body["funnel"]] == [("inc-1", 3, 0), ("inc-2", 3, 1), ("exc-1", 2, 1)]
+    assert [(f["id"], f["remaining"], f["blockedOnlyByUnknown"]) for f in body["funnel"]] == [
+        ("inc-1", 3, 0),
+        ("inc-2", 3, 1),
+        ("exc-1", 2, 1),
+    ]
     assert body["funnel"][2]["percent"] == 50.0
-    assert body["criteria"][0] == {"id": "inc-1", "kind": "inclusion", "text": "Adult", "met": 3, "not-met": 1, "unknown": 0, "review": 0}
+    assert body["criteria"][0] == {
+        "id": "inc-1",
+        "kind": "inclusion",
+        "text": "Adult",
+        "met": 3,
+        "not-met": 1,
+        "unknown": 0,
+        "review": 0,
+    }
 
 
 def test_worklist_ranks_fewest_unknowns_then_labs_before_review() -> None:
     """Eligible first, then fewer unknowns; at equal unknowns, fewer review items; ineligible patients are left out."""
-    rows = [_row("u2", "insufficient-data", unknown=["inc-1", "inc-2"]), _row("u1r", "insufficient-data", unknown=["inc-1"], review=["exc-1"], labs=["Hb"]),
-            _row("u1", "insufficient-data", unknown=["inc-1"], labs=["Hb", "ANC"]), _row("e", "eligible"), _row("x", "ineligible", failed=["inc-1"])]
+    rows = [
+        _row("u2", "insufficient-data", unknown=["inc-1", "inc-2"]),
+        _row("u1r", "insufficient-data", unknown=["inc-1"], review=["exc-1"], labs=["Hb"]),
+        _row("u1", "insufficient-data", unknown=["inc-1"], labs=["Hb", "ANC"]),
+        _row("e", "eligible"),
+        _row("x", "ineligible", failed=["inc-1"]),
+    ]
     table = list(csv.DictReader(io.StringIO(worklist_csv(TRIAL, rows))))
     assert [r["patientId"] for r in table] == ["e", "u1", "u1r", "u2"]
     assert table[1]["toObtain"] == "Hb; ANC"
     assert table[2]["reviewReasons"] == "exc-1: Asked by the team"
-    assert list(table[0]) == ["rank", "patientId", "mrn", "verdict", "unknownCount", "reviewCount", "toObtain", "reviewReasons", "newestEvidence"]
+    assert list(table[0]) == [
+        "rank",
+        "patientId",
+        "mrn",
+        "verdict",
+        "unknownCount",
+        "reviewCount",
+        "toObtain",
+        "reviewReasons",
+        "newestEvidence",
+    ]
 
 
 def test_group_holds_candidates_and_validates_as_r4() -> None:
     """The Group is actual, of persons, its members the eligible and insufficient-data patients; fhir.resources R4B accepts it."""
-    group = candidate_group("NCT0", "run-1", "2026-10-10", [_row("a", "eligible"), _row("b", "ineligible", failed=["inc-1"])])
+    group = candidate_group(
+        "NCT0",
+        "run-1",
+        "2026-10-10",
+        [_row("a", "eligible"), _row("b", "ineligible", failed=["inc-1"])],
+    )
     assert [m["entity"]["reference"] for m in group["member"]] == ["Patient/a"]
     assert group["actual"] is True
     assert group["quantity"] == 1
@@ -67,7 +136,9 @@ def test_group_holds_candidates_and_validates_as_r4() -> None:
 
 def test_group_without_candidates_is_valid_and_empty() -> None:
     """No candidate gives a valid Group of quantity 0 and no member element (R4 forbids empty arrays)."""
-    group = candidate_group("NCT0", "run-1", "2026-10-10", [_row("b", "ineligible", failed=["inc-1"])])
+    group = candidate_group(
+        "NCT0", "run-1", "2026-10-10", [_row("b", "ineligible", failed=["inc-1"])]
+    )
     assert group["quantity"] == 0
     assert "member" not in group
     assert Group.model_validate(group).actual is True

@@ -13,12 +13,16 @@ from service.population.partition import bucket_count, bucket_of, partition_file
 
 
 def _write(path: Path, lines: list[object]) -> None:
-    path.write_bytes(b"".join((x if isinstance(x, bytes) else orjson.dumps(x)) + b"\n" for x in lines))
+    path.write_bytes(
+        b"".join((x if isinstance(x, bytes) else orjson.dumps(x)) + b"\n" for x in lines)
+    )
 
 
 def test_bucket_of_is_stable_and_in_range() -> None:
     """The same key always lands in the same bucket (crc32, not Python's per-process hash), within range."""
-    assert bucket_of("Patient/a", 16) == bucket_of("Patient/a", 16) == 5  # zlib.crc32(b"Patient/a") % 16
+    assert (
+        bucket_of("Patient/a", 16) == bucket_of("Patient/a", 16) == 5
+    )  # zlib.crc32(b"Patient/a") % 16
     assert {bucket_of(f"Patient/{i}", 7) for i in range(200)} == set(range(7))
 
 
@@ -34,7 +38,17 @@ def test_a_patients_lines_land_in_one_bucket(tmp_path: Path) -> None:
     src = tmp_path / "in"
     src.mkdir()
     _write(src / "Patient.ndjson", [{"resourceType": "Patient", "id": f"p{i}"} for i in range(20)])
-    _write(src / "Observation.ndjson", [{"resourceType": "Observation", "id": f"o{i}", "subject": {"reference": f"Patient/p{i % 20}"}} for i in range(60)])
+    _write(
+        src / "Observation.ndjson",
+        [
+            {
+                "resourceType": "Observation",
+                "id": f"o{i}",
+                "subject": {"reference": f"Patient/p{i % 20}"},
+            }
+            for i in range(60)
+        ],
+    )
     parts = tmp_path / "parts"
     for task, source in enumerate(list_inputs(str(src))):
         partition_file(source, task, str(parts), 4)
@@ -43,7 +57,11 @@ def test_a_patients_lines_land_in_one_bucket(tmp_path: Path) -> None:
         for part in bucket_dir.glob("*.ndjson"):
             for line in part.read_bytes().splitlines():
                 r = orjson.loads(line)
-                keys.add(f"Patient/{r['id']}" if r["resourceType"] == "Patient" else r["subject"]["reference"])
+                keys.add(
+                    f"Patient/{r['id']}"
+                    if r["resourceType"] == "Patient"
+                    else r["subject"]["reference"]
+                )
         assert {bucket_of(k, 4) for k in keys} == {int(bucket_dir.name[1:])}
     assert sum(1 for p in parts.glob("b*/*.ndjson") for _ in p.read_bytes().splitlines()) == 80
 
@@ -52,13 +70,24 @@ def test_unreadable_and_unattributed_lines_are_counted_with_file_and_line(tmp_pa
     """A bad JSON line, a non-resource and a resource with no patient are counted, with file and line; the rest is routed."""
     src = tmp_path / "in"
     src.mkdir()
-    lines = [{"resourceType": "Condition", "id": "c1", "subject": {"reference": "Patient/p"}}, b"{not json", [1, 2],
-             {"resourceType": "Condition", "id": "c2"}]
-    (src / "Condition.1.ndjson.gz").write_bytes(gzip.compress(b"".join((x if isinstance(x, bytes) else orjson.dumps(x)) + b"\n" for x in lines)))
+    lines = [
+        {"resourceType": "Condition", "id": "c1", "subject": {"reference": "Patient/p"}},
+        b"{not json",
+        [1, 2],
+        {"resourceType": "Condition", "id": "c2"},
+    ]
+    (src / "Condition.1.ndjson.gz").write_bytes(
+        gzip.compress(
+            b"".join((x if isinstance(x, bytes) else orjson.dumps(x)) + b"\n" for x in lines)
+        )
+    )
     stats = partition_file(list_inputs(str(src))[0], 0, str(tmp_path / "parts"), 2)
     assert (stats["resources"], stats["unreadable"], stats["unattributed"]) == (1, 2, 1)
     assert [(s["kind"], s["file"], s["line"]) for s in stats["samples"]] == [
-        ("unreadable", "Condition.1.ndjson.gz", 2), ("unreadable", "Condition.1.ndjson.gz", 3), ("unattributed", "Condition.1.ndjson.gz", 4)]
+        ("unreadable", "Condition.1.ndjson.gz", 2),
+        ("unreadable", "Condition.1.ndjson.gz", 3),
+        ("unattributed", "Condition.1.ndjson.gz", 4),
+    ]
 
 
 def test_rerun_of_a_finished_map_task_is_skipped(tmp_path: Path) -> None:

@@ -22,7 +22,9 @@ from tests.population.conftest import AS_OF, BUCKET_BYTES, results
 ROW_KEYS = ("verdict", "counts", "failed", "unknown", "review", "toObtain")
 
 
-def test_every_row_equals_per_patient_evaluation(local_run: Path, population_bundles: list[dict[str, Any]], book: Rulebook) -> None:
+def test_every_row_equals_per_patient_evaluation(
+    local_run: Path, population_bundles: list[dict[str, Any]], book: Rulebook
+) -> None:
     """Each patient × trial row of the run has the verdict, statuses, labs and date of evaluating that patient's Bundle alone."""
     rows = results(local_run)
     expected = {}
@@ -35,14 +37,18 @@ def test_every_row_equals_per_patient_evaluation(local_run: Path, population_bun
     assert {k: {f: r[f] for f in ROW_KEYS} for k, r in rows.items()} == expected
 
 
-def test_manifest_counts_every_line(local_run: Path, population_bundles: list[dict[str, Any]]) -> None:
+def test_manifest_counts_every_line(
+    local_run: Path, population_bundles: list[dict[str, Any]]
+) -> None:
     """The manifest counts the patients, the unreadable line (with file and line) and the orphan resource; the run completed on 2 workers."""
     manifest = orjson.loads((local_run / "manifest.json").read_bytes())
     assert manifest["status"] == "completed"
     assert manifest["engine"] == {"name": "dask", "scheduler": "local", "workers": 2}
     assert manifest["counts"]["patients"] == len(population_bundles)
     assert (manifest["counts"]["unreadable"], manifest["counts"]["unattributed"]) == (1, 1)
-    assert [i["file"] for i in manifest["inputIssues"] if i["kind"] == "unreadable"] == ["Observation.ndjson"]
+    assert [i["file"] for i in manifest["inputIssues"] if i["kind"] == "unreadable"] == [
+        "Observation.ndjson"
+    ]
     assert manifest["progress"]["bucketsDone"] == manifest["progress"]["buckets"] > 2
     assert manifest["failedPatients"] == []
 
@@ -54,13 +60,19 @@ def test_outputs_exist_per_trial(local_run: Path, book: Rulebook) -> None:
     for trial_id in book.trials:
         attrition = orjson.loads((local_run / "trials" / trial_id / "attrition.json").read_bytes())
         assert attrition["population"] == manifest["counts"]["patients"]
-        assert (local_run / "trials" / trial_id / "worklist.csv").read_text().startswith("rank,patientId,mrn,")
+        assert (
+            (local_run / "trials" / trial_id / "worklist.csv")
+            .read_text()
+            .startswith("rank,patientId,mrn,")
+        )
         group = orjson.loads((local_run / "trials" / trial_id / "group.json").read_bytes())
         summary = manifest["summary"][trial_id]
         assert group["quantity"] == summary["eligible"] + summary["insufficient-data"]
 
 
-def test_rerun_completes_only_the_lost_bucket(local_run: Path, population_dir: Path, tmp_path: Path) -> None:
+def test_rerun_completes_only_the_lost_bucket(
+    local_run: Path, population_dir: Path, tmp_path: Path
+) -> None:
     """A rerun in the same run directory skips finished buckets and recomputes a missing one, giving the same rows."""
     import shutil
 
@@ -71,7 +83,11 @@ def test_rerun_completes_only_the_lost_bucket(local_run: Path, population_dir: P
     lost = next(b for b in buckets if b.stat().st_size)
     lost.unlink()
     stamps = {b: b.stat().st_mtime_ns for b in buckets if b != lost}
-    run_screen(ScreenOptions(out=run, as_of=AS_OF, ndjson=str(population_dir), workers=1, bucket_bytes=BUCKET_BYTES))
+    run_screen(
+        ScreenOptions(
+            out=run, as_of=AS_OF, ndjson=str(population_dir), workers=1, bucket_bytes=BUCKET_BYTES
+        )
+    )
     assert lost.exists()
     assert {b: b.stat().st_mtime_ns for b in stamps} == stamps
     assert results(run) == before
@@ -80,7 +96,15 @@ def test_rerun_completes_only_the_lost_bucket(local_run: Path, population_dir: P
 def test_unreachable_scheduler_stops_with_its_address(population_dir: Path, tmp_path: Path) -> None:
     """A scheduler nobody listens on stops the run with a message naming it; the manifest says failed."""
     with pytest.raises(EngineError, match=re.escape("tcp://127.0.0.1:9 cannot be reached")):
-        run_screen(ScreenOptions(out=tmp_path / "r", as_of=AS_OF, ndjson=str(population_dir), scheduler="tcp://127.0.0.1:9", connect_timeout=1))
+        run_screen(
+            ScreenOptions(
+                out=tmp_path / "r",
+                as_of=AS_OF,
+                ndjson=str(population_dir),
+                scheduler="tcp://127.0.0.1:9",
+                connect_timeout=1,
+            )
+        )
     assert orjson.loads((tmp_path / "r" / "manifest.json").read_bytes())["status"] == "failed"
 
 
@@ -88,4 +112,8 @@ def test_unreadable_input_stops_with_its_url(tmp_path: Path) -> None:
     """An input URL that does not exist stops the run naming it."""
     os.environ.pop("ELIGIBILITY_DASK_SCHEDULER", None)
     with pytest.raises(InputError, match="does not exist"):
-        run_screen(ScreenOptions(out=tmp_path / "r", as_of=AS_OF, ndjson=str(tmp_path / "missing"), workers=1))
+        run_screen(
+            ScreenOptions(
+                out=tmp_path / "r", as_of=AS_OF, ndjson=str(tmp_path / "missing"), workers=1
+            )
+        )

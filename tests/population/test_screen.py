@@ -17,7 +17,9 @@ from tests.needs import synthea_dir
 FIXTURES = Path(__file__).resolve().parents[2] / "fhir_fixtures"
 
 
-def _compare(book: Rulebook, bundle: dict, as_of: date, trial_ids: list[str] | None = None) -> list[str]:
+def _compare(
+    book: Rulebook, bundle: dict, as_of: date, trial_ids: list[str] | None = None
+) -> list[str]:
     """Return the trials whose fast row differs from the row of the full report."""
     record = record_from_bundle(bundle)
     trials = [book.trials[t] for t in trial_ids or sorted(book.trials)]
@@ -35,7 +37,10 @@ def test_fast_path_equals_full_path_on_every_fixture(book: Rulebook) -> None:
             if path.name == "manifest.json":
                 continue
             compared += 1
-            differing += [f"{path.name}:{t}" for t in _compare(book, orjson.loads(path.read_bytes()), as_of, [folder.name])]
+            differing += [
+                f"{path.name}:{t}"
+                for t in _compare(book, orjson.loads(path.read_bytes()), as_of, [folder.name])
+            ]
     assert compared > 400
     assert differing == []
 
@@ -45,8 +50,12 @@ def test_fast_path_equals_full_path_on_every_synthea_record(book: Rulebook) -> N
     """Every Synthea record gets the same row from both paths, on two as-of dates."""
     paths = sorted(synthea_dir().glob("*.json"))
     assert len(paths) >= 10
-    differing = [f"{p.name}:{t}" for p in paths for day in (date(2026, 10, 10), date(2019, 6, 1))
-                 for t in _compare(book, orjson.loads(p.read_bytes()), day)]
+    differing = [
+        f"{p.name}:{t}"
+        for p in paths
+        for day in (date(2026, 10, 10), date(2019, 6, 1))
+        for t in _compare(book, orjson.loads(p.read_bytes()), day)
+    ]
     assert differing == []
 
 

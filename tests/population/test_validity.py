@@ -10,8 +10,14 @@ from service.rulebook import Rulebook
 
 
 def _record(birth: str, observations: list[str]) -> PatientRecord:
-    obs = [{"resourceType": "Observation", "id": f"o{i}", "effectiveDateTime": d} for i, d in enumerate(observations)]
-    return PatientRecord(patient={"resourceType": "Patient", "id": "p", "birthDate": birth}, resources={"Observation": obs})
+    obs = [
+        {"resourceType": "Observation", "id": f"o{i}", "effectiveDateTime": d}
+        for i, d in enumerate(observations)
+    ]
+    return PatientRecord(
+        patient={"resourceType": "Patient", "id": "p", "birthDate": birth},
+        resources={"Observation": obs},
+    )
 
 
 def test_next_birthday_is_strictly_after() -> None:
@@ -23,7 +29,9 @@ def test_next_birthday_is_strictly_after() -> None:
 def test_a_lab_leaving_its_window_ends_validity(book: Rulebook) -> None:
     """An Observation inside a 14-day window ends the result's validity the day before it falls out."""
     trial = book.trials["NCT06761417"]
-    windows = sorted({book.definitions[n].get("lookbackDays") for n in book.definitions_for(trial)} - {None})
+    windows = sorted(
+        {book.definitions[n].get("lookbackDays") for n in book.definitions_for(trial)} - {None}
+    )
     assert windows, "the trial reads windowed labs"
     shortest = windows[0]
     record = _record("1960-01-01", ["2026-10-05"])
@@ -42,6 +50,8 @@ def test_birthday_bounds_validity_without_data(book: Rulebook) -> None:
 def test_future_dated_item_enters_the_window(book: Rulebook) -> None:
     """An item dated after the as-of date changes the result when its day comes."""
     trial = book.trials["NCT06761417"]
-    until = valid_until(book, trial, RecordDates(_record("1960-06-01", ["2026-10-20"])), date(2026, 10, 10))
+    until = valid_until(
+        book, trial, RecordDates(_record("1960-06-01", ["2026-10-20"])), date(2026, 10, 10)
+    )
     assert until is not None
     assert until <= date(2026, 10, 19)

@@ -16,13 +16,24 @@ REVIEWED = Path(__file__).with_name("reviewed_codes.json")
 CAREBUNDLE_PATIENTS = 200
 # The code systems the value sets use; codes of other systems (CPT, NUCC, local) are out of scope.
 SYSTEMS = {
-    "http://snomed.info/sct", "http://loinc.org", "http://www.nlm.nih.gov/research/umls/rxnorm", "http://hl7.org/fhir/sid/icd-10-cm",
-    "http://hl7.org/fhir/sid/cvx", "http://terminology.hl7.org/CodeSystem/icd-o-3", "http://www.whocc.no/atc",
+    "http://snomed.info/sct",
+    "http://loinc.org",
+    "http://www.nlm.nih.gov/research/umls/rxnorm",
+    "http://hl7.org/fhir/sid/icd-10-cm",
+    "http://hl7.org/fhir/sid/cvx",
+    "http://terminology.hl7.org/CodeSystem/icd-o-3",
+    "http://www.whocc.no/atc",
 }
 CODED = {
-    "Condition": ("code",), "Observation": ("code",), "Procedure": ("code",), "MedicationRequest": ("medicationCodeableConcept",),
-    "MedicationStatement": ("medicationCodeableConcept",), "MedicationAdministration": ("medicationCodeableConcept",),
-    "Medication": ("code",), "Immunization": ("vaccineCode",), "AllergyIntolerance": ("code",),
+    "Condition": ("code",),
+    "Observation": ("code",),
+    "Procedure": ("code",),
+    "MedicationRequest": ("medicationCodeableConcept",),
+    "MedicationStatement": ("medicationCodeableConcept",),
+    "MedicationAdministration": ("medicationCodeableConcept",),
+    "Medication": ("code",),
+    "Immunization": ("vaccineCode",),
+    "AllergyIntolerance": ("code",),
 }
 
 
@@ -41,7 +52,10 @@ def carebundle_bundles() -> list[dict[str, Any]]:
     """Return a deterministic carebundle cohort as plain dicts."""
     import carebundle
 
-    return [json.loads(carebundle.to_json(b)) for b in carebundle.generate_cohort(count=CAREBUNDLE_PATIENTS, seed=20261201, sex="mixed")]
+    return [
+        json.loads(carebundle.to_json(b))
+        for b in carebundle.generate_cohort(count=CAREBUNDLE_PATIENTS, seed=20261201, sex="mixed")
+    ]
 
 
 def concepts(bundles: list[dict[str, Any]]) -> dict[str, tuple[str, str]]:
@@ -54,11 +68,15 @@ def concepts(bundles: list[dict[str, Any]]) -> dict[str, tuple[str, str]]:
                     system = canonical_system(str(coding.get("system", "")))
                     if system in SYSTEMS and coding.get("code"):
                         key = f"{system}|{canonical_code(system, str(coding['code']))}"
-                        found.setdefault(key, (resource["resourceType"], str(coding.get("display", ""))))
+                        found.setdefault(
+                            key, (resource["resourceType"], str(coding.get("display", "")))
+                        )
     return found
 
 
-def unmatched(found: dict[str, tuple[str, str]], value_sets: dict[str, ValueSet]) -> dict[str, tuple[str, str]]:
+def unmatched(
+    found: dict[str, tuple[str, str]], value_sets: dict[str, ValueSet]
+) -> dict[str, tuple[str, str]]:
     """Return the concepts no value set matches by code."""
     result = {}
     for key, (rtype, display) in found.items():

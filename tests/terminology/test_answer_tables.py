@@ -11,13 +11,18 @@ LIBRARY = Path(__file__).resolve().parents[2] / "rules" / "library"
 
 
 def _write(tmp_path: Path, rows: list[dict[str, object]]) -> Path:
-    (tmp_path / "definitions.json").write_text(json.dumps({"definitions": {"grade": {"kind": "ordinal", "answerCodes": rows}}}), encoding="utf-8")
+    (tmp_path / "definitions.json").write_text(
+        json.dumps({"definitions": {"grade": {"kind": "ordinal", "answerCodes": rows}}}),
+        encoding="utf-8",
+    )
     return tmp_path
 
 
 def test_committed_answer_tables_have_no_problems() -> None:
     """Every SNOMED CT / LOINC code in the committed answer tables and mass factors is valid and sourced."""
-    definitions = json.loads((LIBRARY / "definitions.json").read_text(encoding="utf-8"))["definitions"]
+    definitions = json.loads((LIBRARY / "definitions.json").read_text(encoding="utf-8"))[
+        "definitions"
+    ]
     listed = [row["code"] for d in definitions.values() for row in d.get("answerCodes", [])]
     assert len(listed) >= 6
     assert definition_code_problems(LIBRARY) == []
@@ -25,14 +30,34 @@ def test_committed_answer_tables_have_no_problems() -> None:
 
 def test_a_snomed_typo_in_an_answer_table_is_reported(tmp_path: Path) -> None:
     """An answer code one digit off (167277002 for 167277001) fails its Verhoeff check and is reported."""
-    rows = [{"system": "http://snomed.info/sct", "code": "167277002", "display": "Urine protein test = +++", "value": 3, "source": "x"}]
-    assert definition_code_problems(_write(tmp_path, rows)) == ["grade answerCodes: SNOMED CT 167277002 fails its Verhoeff check digit"]
+    rows = [
+        {
+            "system": "http://snomed.info/sct",
+            "code": "167277002",
+            "display": "Urine protein test = +++",
+            "value": 3,
+            "source": "x",
+        }
+    ]
+    assert definition_code_problems(_write(tmp_path, rows)) == [
+        "grade answerCodes: SNOMED CT 167277002 fails its Verhoeff check digit"
+    ]
 
 
 def test_an_answer_code_without_a_source_is_reported(tmp_path: Path) -> None:
     """An answer code that does not say where it was verified is reported."""
-    rows = [{"system": "http://snomed.info/sct", "code": "167277001", "display": "Urine protein test = +++", "value": 3, "source": " "}]
-    assert definition_code_problems(_write(tmp_path, rows)) == ["grade answerCodes: 167277001 has no source"]
+    rows = [
+        {
+            "system": "http://snomed.info/sct",
+            "code": "167277001",
+            "display": "Urine protein test = +++",
+            "value": 3,
+            "source": " ",
+        }
+    ]
+    assert definition_code_problems(_write(tmp_path, rows)) == [
+        "grade answerCodes: 167277001 has no source"
+    ]
 
 
 def test_every_icdo3_code_is_in_the_verified_table() -> None:
@@ -41,7 +66,12 @@ def test_every_icdo3_code_is_in_the_verified_table() -> None:
     from service.terminology.expand import ICDO3, read_definitions
 
     valuesets = LIBRARY.parent / "valuesets"
-    used = {c["code"] for d in read_definitions(valuesets).values() for c in d.get("codes", []) if c["system"] == ICDO3}
+    used = {
+        c["code"]
+        for d in read_definitions(valuesets).values()
+        for c in d.get("codes", [])
+        if c["system"] == ICDO3
+    }
     assert len(used) > 50
     assert sorted(used - icdo3_known(valuesets)) == []
 
@@ -55,9 +85,34 @@ def test_an_unverified_icdo3_code_is_reported(tmp_path: Path) -> None:
     (tmp_path / "library").mkdir()
     (tmp_path / "library" / "definitions.json").write_text('{"definitions": {}}', encoding="utf-8")
     (valuesets / "sources" / "icdo3-morphology.json").write_text(
-        json.dumps({"codes": [{"code": "8811/3", "term": "Myxofibrosarcoma"}], "legacy": []}), encoding="utf-8")
-    (valuesets / "conditions.json").write_text(json.dumps({"valueSets": {"myxo": {"title": "x", "source": "test", "codes": [
-        {"system": "http://terminology.hl7.org/CodeSystem/icd-o-3", "code": "8811/3", "display": "Myxofibrosarcoma"},
-        {"system": "http://terminology.hl7.org/CodeSystem/icd-o-3", "code": "8811/6", "display": "Myxofibrosarcoma, metastatic"}]}}}),
-        encoding="utf-8")
-    assert problems(tmp_path) == ["myxo: ICD-O-3 8811/6 is not in sources/icdo3-morphology.json (verify it and add it, or list it as legacy)"]
+        json.dumps({"codes": [{"code": "8811/3", "term": "Myxofibrosarcoma"}], "legacy": []}),
+        encoding="utf-8",
+    )
+    (valuesets / "conditions.json").write_text(
+        json.dumps(
+            {
+                "valueSets": {
+                    "myxo": {
+                        "title": "x",
+                        "source": "test",
+                        "codes": [
+                            {
+                                "system": "http://terminology.hl7.org/CodeSystem/icd-o-3",
+                                "code": "8811/3",
+                                "display": "Myxofibrosarcoma",
+                            },
+                            {
+                                "system": "http://terminology.hl7.org/CodeSystem/icd-o-3",
+                                "code": "8811/6",
+                                "display": "Myxofibrosarcoma, metastatic",
+                            },
+                        ],
+                    }
+                }
+            }
+        ),
+        encoding="utf-8",
+    )
+    assert problems(tmp_path) == [
+        "myxo: ICD-O-3 8811/6 is not in sources/icdo3-morphology.json (verify it and add it, or list it as legacy)"
+    ]

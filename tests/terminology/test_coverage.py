@@ -12,7 +12,13 @@ import pytest
 from service.rulebook import Rulebook, load_rulebook
 from service.valuesets import ValueSet
 from tests.needs import need
-from tests.terminology.coverage import REVIEWED, carebundle_bundles, concepts, synthea_bundles, unmatched
+from tests.terminology.coverage import (
+    REVIEWED,
+    carebundle_bundles,
+    concepts,
+    synthea_bundles,
+    unmatched,
+)
 
 
 @pytest.fixture(scope="module")
@@ -39,14 +45,22 @@ def test_no_unreviewed_code(book: Rulebook, seen: dict[str, tuple[str, str]]) ->
     missed = unmatched(seen, book.value_sets)
     assert len(seen) > 150
     new = {k: v for k, v in missed.items() if k not in reviewed}
-    assert new == {}, "review these codes (add to a value set, or to reviewed_codes.json with a reason)"
+    assert new == {}, (
+        "review these codes (add to a value set, or to reviewed_codes.json with a reason)"
+    )
 
 
 def test_reviewed_codes_have_reasons() -> None:
     """Each reviewed code has a verdict and a one-line reason."""
     reviewed: dict[str, dict[str, Any]] = json.loads(REVIEWED.read_text(encoding="utf-8"))["codes"]
     assert len(reviewed) > 100
-    assert [k for k, v in reviewed.items() if v["verdict"] not in ("irrelevant", "deferred") or not v["reason"].strip() or "\n" in v["reason"]] == []
+    assert [
+        k
+        for k, v in reviewed.items()
+        if v["verdict"] not in ("irrelevant", "deferred")
+        or not v["reason"].strip()
+        or "\n" in v["reason"]
+    ] == []
 
 
 def _match(sets: dict[str, ValueSet], name: str, system: str, code: str) -> str | None:
@@ -57,9 +71,13 @@ def _match(sets: dict[str, ValueSet], name: str, system: str, code: str) -> str 
     ("value_set", "code"),
     [
         # Synthea's prostate cancer gives "other malignancy" in each trial that asks.
-        pytest.param("other_malignancy_nct03890068", "126906006", id="neoplasm-of-prostate-03890068"),
+        pytest.param(
+            "other_malignancy_nct03890068", "126906006", id="neoplasm-of-prostate-03890068"
+        ),
         pytest.param("other_malignancy_nct05617859", "92691004", id="cis-prostate-05617859"),
-        pytest.param("other_malignancy_nct06761417", "126906006", id="neoplasm-of-prostate-06761417"),
+        pytest.param(
+            "other_malignancy_nct06761417", "126906006", id="neoplasm-of-prostate-06761417"
+        ),
         pytest.param("significant_bleeding", "6072007", id="bleeding-from-anus"),
         pytest.param("pregnancy", "198992004", id="eclampsia"),
         pytest.param("pregnancy", "398254007", id="pre-eclampsia"),
@@ -69,7 +87,9 @@ def _match(sets: dict[str, ValueSet], name: str, system: str, code: str) -> str 
         pytest.param("surgery", "387607004", id="colostomy"),
     ],
 )
-def test_synthea_findings_are_visible(book: Rulebook, seen: dict[str, tuple[str, str]], value_set: str, code: str) -> None:
+def test_synthea_findings_are_visible(
+    book: Rulebook, seen: dict[str, tuple[str, str]], value_set: str, code: str
+) -> None:
     """The findings the terminology review saw missed in the Synthea records are in the records and now match."""
     assert f"http://snomed.info/sct|{code}" in seen
     assert _match(book.value_sets, value_set, "http://snomed.info/sct", code) == "code"
