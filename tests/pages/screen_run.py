@@ -1,4 +1,4 @@
-"""Write a screening run directory by hand, following /work/wt/SCREEN_CONTRACT.md (the engine lives on another branch)."""
+"""Write a screening run directory by hand, in the run-directory format of service/population (manifest, results, trials/)."""
 
 from __future__ import annotations
 
