@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 
-from service.evaluate import evaluate_trial
+from service.evaluate import bars, evaluate_trial
 from service.kleene import render as render_logic
 from service.record import record_from_bundle
 from service.rulebook import Criterion, Rulebook, Trial
@@ -137,14 +137,7 @@ def run_cases(book: Rulebook, trial: Trial, fixtures_dir: Path) -> list[CaseResu
 
 def _compare(name: str, expect: dict[str, Any], report: dict[str, Any]) -> CaseResult:
     statuses = {c["id"]: c["status"] for c in report["criteria"]}
-    fails = tuple(
-        sorted(
-            c["id"]
-            for c in report["criteria"]
-            if (c["kind"] == "inclusion" and c["status"] == "not-met")
-            or (c["kind"] == "exclusion" and c["status"] == "met")
-        )
-    )
+    fails = tuple(sorted(c["id"] for c in report["criteria"] if bars(c)))
     wrong = {
         cid: (want, statuses.get(cid, "absent"))
         for cid, want in expect.get("statuses", {}).items()

@@ -142,12 +142,12 @@ def rules_test(trial_id: str, rules_dir: str, fixtures_dir: str, failures_only: 
         sys.exit(1)
 
 
-def _known_trial(book: Rulebook, trial_id: str) -> Trial:
-    """The trial of that id, or a usage error listing the known ones."""
+def _known_trial(book: Rulebook, trial_id: str, hint: str = "TRIAL_ID") -> Trial:
+    """The trial of that id, or a usage error (on the parameter ``hint``) listing the known ones."""
     trial = book.trial(trial_id)
     if trial is None:
         raise click.BadParameter(
-            f"no trial {trial_id!r}; known: {sorted(book.trials)}", param_hint="TRIAL_ID"
+            f"no trial {trial_id!r}; known: {sorted(book.trials)}", param_hint=hint
         )
     return trial
 
@@ -196,11 +196,7 @@ def evaluate(
             overrides["FHIR_BASE_URL"] = fhir_base_url
         app = create_app(overrides)
         book = app.extensions["rulebook"]
-        trial = book.trial(trial_id)
-        if trial is None:
-            raise click.BadParameter(
-                f"no trial {trial_id!r}; known: {sorted(book.trials)}", param_hint="--trial"
-            )
+        trial = _known_trial(book, trial_id, "--trial")
         day = as_of_date({"asOf": as_of}, date.today())
         if bundle_path is not None:
             try:

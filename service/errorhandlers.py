@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import logging
-import traceback
 
 import orjson
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from service.errors import EligibilityError, PayloadTooLarge
+from service.errors import EligibilityError, PayloadTooLarge, frames_of
 from service.problems import PROBLEM_JSON, problem
 
 log = logging.getLogger(__name__)
@@ -83,7 +82,7 @@ def register(app: Flask) -> None:
         log.error(
             "unexpected error: %s\n%s",
             type(exc).__name__,
-            "".join(traceback.format_tb(exc.__traceback__)).rstrip(),
+            frames_of(exc),
         )
         return problem_response(
             problem(500, "internal-error", "an unexpected error occurred; it has been logged")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import traceback
+
 
 class EligibilityError(Exception):
     """Root of every error the service raises on purpose."""
@@ -172,3 +174,8 @@ class PrefetchUnavailable(EligibilityError):
     status = 412
     code = "prefetch-unavailable"
     log_message = True
+
+
+def frames_of(exc: BaseException) -> str:
+    """Where an exception happened (its traceback frames), without its message: str(exc) can quote a value from a record."""
+    return "".join(traceback.format_tb(exc.__traceback__)).rstrip()

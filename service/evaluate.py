@@ -87,13 +87,15 @@ def _rests_on_names(criterion: Criterion, used: list[Fact]) -> bool:
     return criterion.formula.evaluate(data_for(doubted)) is not True
 
 
+def bars(item: dict[str, Any]) -> bool:
+    """Say whether a reported criterion keeps the patient out: an inclusion not met, or an exclusion met."""
+    return (item["kind"], item["status"]) in (("inclusion", "not-met"), ("exclusion", "met"))
+
+
 def verdict(criteria: list[dict[str, Any]]) -> str:
     """Ineligible on any failed inclusion or met exclusion; eligible when nothing is unknown."""
-    for item in criteria:
-        if (item["kind"] == "inclusion" and item["status"] == "not-met") or (
-            item["kind"] == "exclusion" and item["status"] == "met"
-        ):
-            return "ineligible"
+    if any(bars(item) for item in criteria):
+        return "ineligible"
     if any(item["status"] == "unknown" for item in criteria):
         return "insufficient-data"
     return "eligible"

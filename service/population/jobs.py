@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import logging
 import threading
-import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from service.errors import EligibilityError
+from service.errors import EligibilityError, frames_of
 from service.population.files import read_json
 from service.population.run import ScreenOptions, run_screen
 
@@ -65,7 +64,7 @@ class Jobs:
             log.error(
                 "population screen failed: %s\n%s",
                 type(exc).__name__,
-                "".join(traceback.format_tb(exc.__traceback__)).rstrip(),
+                frames_of(exc),
             )
 
     def manifest(self, run_id: str) -> dict[str, Any] | None:

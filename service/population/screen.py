@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from service.evaluate import STATUS_ORDER, evaluate_trial, verdict
+from service.evaluate import STATUS_ORDER, bars, evaluate_trial, verdict
 from service.facts import FactSet
 from service.record import PatientRecord
 from service.rulebook import Rulebook, Trial
@@ -19,12 +19,7 @@ def row_from_criteria(
         "trialId": trial_id,
         "verdict": verdict(items),
         "counts": {status: sum(i["status"] == status for i in items) for status in STATUS_ORDER},
-        "failed": [
-            i["id"]
-            for i in items
-            if (i["kind"] == "inclusion" and i["status"] == "not-met")
-            or (i["kind"] == "exclusion" and i["status"] == "met")
-        ],
+        "failed": [i["id"] for i in items if bars(i)],
         "unknown": [i["id"] for i in items if i["status"] == "unknown"],
         "review": [i["id"] for i in items if i["status"] == "review"],
         "toObtain": to_obtain,
