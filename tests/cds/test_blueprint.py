@@ -13,7 +13,6 @@ from typing import Any
 
 import jwt
 import pytest
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -45,25 +44,6 @@ OVERRIDDEN = {
     "overrideReason": {"reason": REASON, "userComment": "Seen by oncology."},
     "outcomeTimestamp": "2026-11-20T00:01:00Z",
 }
-
-
-@pytest.fixture(scope="module")
-def keys() -> Keys:
-    """The CDS Client's RSA and EC P-384 keys, and a stranger's key it never published."""
-    return Keys(
-        rsa=rsa.generate_private_key(public_exponent=65537, key_size=2048),
-        ec=ec.generate_private_key(ec.SECP384R1()),
-        stranger=rsa.generate_private_key(public_exponent=65537, key_size=2048),
-    )
-
-
-@pytest.fixture(scope="module")
-def jwks_server(keys: Keys) -> Iterator[LocalServer]:
-    """The CDS Client's JWK Set, served over real HTTP on 127.0.0.1."""
-    with LocalServer(
-        lambda path, params: (200, jwks(keys)) if path == "/jwks.json" else (404, {})
-    ) as server:
-        yield server
 
 
 def make_app(tmp_path: Path, **config: Any) -> Flask:

@@ -15,7 +15,6 @@ import pytest
 import redis
 import requests
 from click.testing import CliRunner
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from flask import Flask
 
 from service import create_app
@@ -28,30 +27,11 @@ from service.errors import ServiceUnavailable
 from tests.cds.redis_server import INSTALL_HINT, RedisServer, free_port
 from tests.cds.test_blueprint import FEEDBACK_URL, ISSUER, PUBLIC_URL, claims, headers, no_data_call
 from tests.cds.test_feedback import accepted
-from tests.cds.test_jwt_auth import Keys, jwks, sign
+from tests.cds.test_jwt_auth import Keys, sign
 from tests.cds.test_service import SERVICE_URL, LocalServer, close
 from tests.gunicorn_server import gunicorn
 
 PASSWORD = "hunter2-not-logged"  # noqa: S105 - a marker the tests check never reaches a log, not a credential
-
-
-@pytest.fixture(scope="module")
-def keys() -> Keys:
-    """The CDS Client's keys, generated once for the module."""
-    return Keys(
-        rsa=rsa.generate_private_key(public_exponent=65537, key_size=2048),
-        ec=ec.generate_private_key(ec.SECP384R1()),
-        stranger=rsa.generate_private_key(public_exponent=65537, key_size=2048),
-    )
-
-
-@pytest.fixture(scope="module")
-def jwks_server(keys: Keys) -> Iterator[LocalServer]:
-    """The CDS Client's JWK Set, served over real HTTP on 127.0.0.1."""
-    with LocalServer(
-        lambda path, params: (200, jwks(keys)) if path == "/jwks.json" else (404, {})
-    ) as server:
-        yield server
 
 
 @pytest.fixture
