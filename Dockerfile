@@ -48,8 +48,8 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 \
   CMD ["python", "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=4).status == 200 else 1)"]
 
-# The gunicorn settings live in service/gunicorn_conf.py (the README command uses the same file): gthread workers
+# The gunicorn settings live in service/server/gunicorn_conf.py (the README command uses the same file): gthread workers
 # (WEB_CONCURRENCY of them, ELIGIBILITY_EVALUATION_SLOTS + 10 threads each), timeouts that nest around the FHIR deadline,
 # heartbeat files in /dev/shm, no control socket, problem+json for gunicorn's own errors, no Server banner, and an access
 # log on stdout without query strings. Extra flags can go in GUNICORN_CMD_ARGS.
-CMD ["gunicorn", "-c", "python:service.gunicorn_conf", "--bind", "0.0.0.0:8000", "service.wsgi:serve_app()"]
+CMD ["gunicorn", "-c", "python:service.server.gunicorn_conf", "--bind", "0.0.0.0:8000", "service.server.wsgi:serve_app()"]

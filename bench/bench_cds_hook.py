@@ -1,4 +1,4 @@
-"""Benchmark: the CDS Hooks patient-view call served by gunicorn on 127.0.0.1 (service/gunicorn_conf.py, as the Docker image runs it).
+"""Benchmark: the CDS Hooks patient-view call served by gunicorn on 127.0.0.1 (service/server/gunicorn_conf.py, as the Docker image runs it).
 
 Run: python bench/bench_cds_hook.py [--requests 200] [--clients 4] [--workers 2] [--threads N]
 The prefetch is built from the largest Synthea record (Fletcher_Hyatt) plus recent labs, so every trial has data to
@@ -43,8 +43,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from service.cds.prefetch import prefetch_plan  # noqa: E402
-from service.rulebook import load_rulebook  # noqa: E402
+from service.rulebook.book import load_rulebook  # noqa: E402
+from service.rulebook.prefetch_plan import prefetch_plan  # noqa: E402
 
 SYNTHEA = Path(os.environ.get("SYNTHEA_DIR") or ROOT.parent / "shared" / "fhir" / "synthea")
 ISSUER = "https://ehr.bench.example"
@@ -200,7 +200,7 @@ def main() -> None:
         "--threads",
         type=int,
         default=None,
-        help="threads per worker (default: service/gunicorn_conf.py's)",
+        help="threads per worker (default: service/server/gunicorn_conf.py's)",
     )
     args = parser.parse_args()
 
@@ -229,7 +229,7 @@ def main() -> None:
         "-m",
         "gunicorn",
         "-c",
-        "python:service.gunicorn_conf",
+        "python:service.server.gunicorn_conf",
         "--bind",
         f"127.0.0.1:{port}",
         "--workers",
@@ -252,7 +252,7 @@ def main() -> None:
             "ELIGIBILITY_CDS_REQUIRE_TARGET_DISEASE": "false",
         }
         server = subprocess.Popen(  # noqa: S603 - our own gunicorn, fixed arguments
-            [*command, "service.wsgi:serve_app()"],
+            [*command, "service.server.wsgi:serve_app()"],
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,

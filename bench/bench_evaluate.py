@@ -22,9 +22,9 @@ import orjson
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from service.evaluate import evaluate_trial  # noqa: E402
-from service.record import record_from_bundle  # noqa: E402
-from service.rulebook import load_rulebook  # noqa: E402
+from service.evaluation.evaluate import evaluate_trial  # noqa: E402
+from service.records.bundle import record_from_bundle  # noqa: E402
+from service.rulebook.book import load_rulebook  # noqa: E402
 
 SYNTHEA = Path(os.environ.get("SYNTHEA_DIR") or ROOT.parent / "shared" / "fhir" / "synthea")
 

@@ -20,11 +20,11 @@ import orjson
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from service.evaluate import evaluate_trials  # noqa: E402
-from service.fhir.client import FhirClient  # noqa: E402
-from service.fhir.fetch import FetchOptions, fetch_record  # noqa: E402
-from service.fhir.searches import plan_searches  # noqa: E402
-from service.rulebook import load_rulebook  # noqa: E402
+from service.evaluation.evaluate import evaluate_trials  # noqa: E402
+from service.records.fhir.client import FhirClient  # noqa: E402
+from service.records.fhir.fetch import FetchOptions, fetch_record  # noqa: E402
+from service.rulebook.book import load_rulebook  # noqa: E402
+from service.rulebook.search_plan import plan_searches  # noqa: E402
 from tests.integration.fhir_server import FhirServer, ensure_sekmet, load_bundle  # noqa: E402
 
 SYNTHEA = Path(os.environ.get("SYNTHEA_DIR") or ROOT.parent / "shared" / "fhir" / "synthea")

@@ -1,7 +1,7 @@
 """Benchmark: GET /health latency under real gunicorn while slow clients and evaluations on a hung FHIR server hold the workers.
 
 Run: python bench/bench_health.py [--slow 6] [--hung 6] [--workers 1] [--probes 50]
-Starts gunicorn with the project's config file (service/gunicorn_conf.py), a FHIR server that accepts and never answers,
+Starts gunicorn with the project's config file (service/server/gunicorn_conf.py), a FHIR server that accepts and never answers,
 `--slow` clients that stop mid-request and `--hung` evaluations by id waiting on that server; then times `--probes`
 health checks. Prints p50 / p99 / max in ms; the last line is one JSON object with the figures.
 """

@@ -29,11 +29,11 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from service.evaluate import evaluate_trials  # noqa: E402
+from service.evaluation.evaluate import evaluate_trials  # noqa: E402
 from service.population.run import Progress, ScreenOptions, run_screen  # noqa: E402
 from service.population.screen import screen_record  # noqa: E402
-from service.record import record_from_bundle  # noqa: E402
-from service.rulebook import load_rulebook  # noqa: E402
+from service.records.bundle import record_from_bundle  # noqa: E402
+from service.rulebook.book import load_rulebook  # noqa: E402
 from tests.population.data import bundle_resources, synthea_bundles, write_population  # noqa: E402
 
 AS_OF = date(2026, 10, 10)

@@ -19,9 +19,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from service.cds.cards import cards_for  # noqa: E402
-from service.evaluate import evaluate_trials  # noqa: E402
-from service.record import record_from_bundle  # noqa: E402
-from service.rulebook import load_rulebook  # noqa: E402
+from service.evaluation.evaluate import evaluate_trials  # noqa: E402
+from service.records.bundle import record_from_bundle  # noqa: E402
+from service.rulebook.book import load_rulebook  # noqa: E402
 
 SYNTHEA = Path(os.environ.get("SYNTHEA_DIR") or ROOT.parent / "shared" / "fhir" / "synthea")
 AS_OF = (date(2020, 6, 1), date(2026, 11, 20), date(1990, 1, 1))

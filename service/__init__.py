@@ -7,19 +7,19 @@ from typing import Any
 
 from flask import Flask
 
-from service.auth import api_auth
+from service.api.auth import api_auth
 from service.cds.service import CdsService
 from service.cds.settings import cds_settings, url_list
 from service.cds.state import IssuedStore, state_from_config
 from service.config import DEFAULTS, flag, positive_int
 from service.errors import EligibilityError
-from service.fhir.client import new_session
-from service.fhir.settings import client_from_config, client_settings, fetch_options
-from service.gate import EvaluationGate
-from service.json_provider import OrjsonProvider
 from service.observability.logs import configure_logging
-from service.patients import FhirPatients, FixturePatients, PatientSource
-from service.rulebook import Rulebook, load_rulebook
+from service.records.fhir.client import new_session
+from service.records.fhir.settings import client_from_config, client_settings, fetch_options
+from service.records.sources import FhirPatients, FixturePatients, PatientDirectory
+from service.rulebook.book import Rulebook, load_rulebook
+from service.web.gate import EvaluationGate
+from service.web.json_provider import OrjsonProvider
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -27,7 +27,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
     app.json = OrjsonProvider(
         app
-    )  # the same JSON as Flask's default, serialised by orjson (service/json_provider.py)
+    )  # the same JSON as Flask's default, serialised by orjson (service/web/json_provider.py)
     app.config.update(DEFAULTS)
     app.config.from_prefixed_env("ELIGIBILITY")
     if config:
@@ -36,7 +36,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     configure_logging(app.config.get("LOG_LEVEL"))
     # A bad rule file stops start-up here, naming the file, the criterion and the problem.
     app.extensions["rulebook"] = load_rulebook(app.config["RULES_DIR"])
-    app.extensions["patients"] = patient_source(app.config, app.extensions["rulebook"])
+    app.extensions["patients"] = patient_directory(app.config, app.extensions["rulebook"])
     app.extensions["api_auth"] = api_auth(
         app.config, reaches_patient_data=isinstance(app.extensions["patients"], FhirPatients)
     )
@@ -52,9 +52,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     app.extensions["cds_feedback"] = state.feedback
 
-    from service import api, cors, errorhandlers, hygiene, observability, pages
-    from service.auth import check_current_request
+    from service import observability, pages
+    from service.api import blueprint as api_blueprint
+    from service.api.auth import check_current_request
     from service.cds import blueprint as cds_blueprint
+    from service.web import cors, errorhandlers, hygiene
 
     # First: the request line's clock starts before any other hook, and it sees the final answer (JSON logs, /metrics).
     observability.init_app(app)
@@ -62,7 +64,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # CORS first: a preflight is answered before any other check (it carries no credentials).
     cors.register(app, cors.cors_policy(app.config))
     hygiene.register(app)
-    app.register_blueprint(api.blueprint)
+    app.register_blueprint(api_blueprint.blueprint)
     app.register_blueprint(cds_blueprint.blueprint)
     # The HTML pages under /ui/ (service/pages) show patient data: the same authentication as the REST API.
     pages.register(app, before_request=check_current_request)
@@ -72,7 +74,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     return app
 
 
-def patient_source(config: Mapping[str, Any], book: Rulebook) -> PatientSource:
+def patient_directory(config: Mapping[str, Any], book: Rulebook) -> PatientDirectory:
     """Return where records by id come from: the configured FHIR server, else the bundled fixtures."""
     client = client_from_config(config)
     if client is None:

@@ -1,5 +1,5 @@
 """Run the command line: ``python -m service``."""
 
-from service.cli import main
+from service.cli.main import main
 
 main()

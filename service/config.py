@@ -118,7 +118,7 @@ def flag(value: object, default: bool) -> bool:
 
 def positive_int(value: object, name: str) -> int:
     """Return a setting that must be a whole number >= 1, or raise ConfigError naming it."""
-    from service.fhir.settings import ConfigError
+    from service.errors import ConfigError
 
     try:
         number: int = int(value)  # type: ignore[call-overload]

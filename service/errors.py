@@ -35,6 +35,12 @@ class EligibilityError(Exception):
         return self.code
 
 
+class ConfigError(EligibilityError):
+    """A setting is missing or malformed; names the setting (never its secret value)."""
+
+    code = "invalid-configuration"
+
+
 class RuleError(EligibilityError):
     """A rule, definition or value-set file is invalid; names the file, criterion and problem."""
 

@@ -9,7 +9,7 @@ import orjson
 import pytest
 
 from service import create_app
-from service.rulebook import Rulebook, load_rulebook
+from service.rulebook.book import Rulebook, load_rulebook
 from tests.needs import need
 
 ROOT = Path(__file__).resolve().parent.parent

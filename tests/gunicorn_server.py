@@ -28,7 +28,7 @@ def free_port() -> int:
 
 @contextmanager
 def gunicorn(env: dict[str, str], log_dir: Path, *, workers: int = 1) -> Iterator[str]:
-    """Start `gunicorn -c python:service.gunicorn_conf` with extra environment; yield its base URL; stop it."""
+    """Start `gunicorn -c python:service.server.gunicorn_conf` with extra environment; yield its base URL; stop it."""
     port = free_port()
     environment = {
         **{k: v for k, v in os.environ.items() if not k.startswith("ELIGIBILITY_")},
@@ -42,10 +42,10 @@ def gunicorn(env: dict[str, str], log_dir: Path, *, workers: int = 1) -> Iterato
             [
                 str(GUNICORN),
                 "-c",
-                "python:service.gunicorn_conf",
+                "python:service.server.gunicorn_conf",
                 "--bind",
                 f"127.0.0.1:{port}",
-                "service.wsgi:serve_app()",
+                "service.server.wsgi:serve_app()",
             ],
             cwd=ROOT,
             env=environment,

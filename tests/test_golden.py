@@ -5,9 +5,9 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from service.evaluate import evaluate_trial
-from service.record import record_from_bundle
-from service.rulebook import Rulebook
+from service.evaluation.evaluate import evaluate_trial
+from service.records.bundle import record_from_bundle
+from service.rulebook.book import Rulebook
 from tests.golden_cases import Case, cases, comparable
 
 CASES = cases()

@@ -12,7 +12,7 @@ from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from service.fhir_values import reference_of
+from service.records.entries import reference_of
 from tests.cds.test_prefetch import prefetch_for
 from tests.cds.test_service import SERVICE_URL, cds_app, close, hook_request, post
 from tests.conftest import FIXTURES

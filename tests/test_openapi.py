@@ -20,7 +20,7 @@ from openapi_spec_validator import validate
 from werkzeug.test import EnvironBuilder, TestResponse
 
 from service import create_app
-from service.rulebook import Rulebook
+from service.rulebook.book import Rulebook
 from tests.conftest import ROOT
 from tests.needs import synthea_dir
 

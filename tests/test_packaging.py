@@ -65,7 +65,7 @@ def test_the_wheel_ships_rules_fixtures_and_the_console_script(installed: Path) 
     assert (data / "fhir_fixtures" / "NCT06761417" / "eligible.json").is_file()
     assert not (data / "fhir_fixtures" / "builders").exists()
     (entry_points,) = installed.glob("trial_eligibility-*.dist-info/entry_points.txt")
-    assert "trial-eligibility = service.cli:main" in entry_points.read_text()
+    assert "trial-eligibility = service.cli.main:main" in entry_points.read_text()
 
 
 def test_an_installed_service_finds_its_rules_as_package_data(installed: Path) -> None:

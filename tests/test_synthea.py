@@ -8,11 +8,12 @@ from pathlib import Path
 import orjson
 import pytest
 
-from service.evaluate import evaluate_trials
+from service.evaluation.evaluate import evaluate_trials
 from service.facts import FactSet
-from service.fhir_values import parse_date
-from service.record import PatientRecord, record_from_bundle
-from service.rulebook import Rulebook, load_rulebook
+from service.facts.values import parse_date
+from service.records.bundle import record_from_bundle
+from service.records.record import PatientRecord
+from service.rulebook.book import Rulebook, load_rulebook
 from tests.needs import synthea_dir
 
 pytestmark = pytest.mark.needs("synthea")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from service.rulebook import Rulebook
+from service.rulebook.book import Rulebook
 
 pytestmark = pytest.mark.needs("seeds")
 

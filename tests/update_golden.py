@@ -6,9 +6,9 @@ import sys
 
 import orjson
 
-from service.evaluate import evaluate_trial
-from service.record import record_from_bundle
-from service.rulebook import load_rulebook
+from service.evaluation.evaluate import evaluate_trial
+from service.records.bundle import record_from_bundle
+from service.rulebook.book import load_rulebook
 from tests.golden_cases import cases, comparable
 
 

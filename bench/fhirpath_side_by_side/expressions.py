@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from service.rulebook import Rulebook
+from service.rulebook.book import Rulebook
 
 CRITERIA = (
     "inc-2a",

@@ -33,10 +33,10 @@ sys.path.insert(0, str(HERE))
 from bench_cds_hook import ADDED_LABS, LOINC, SYNTHEA  # noqa: E402
 from expressions import CRITERIA, answer, expressions  # noqa: E402
 
-from service.evaluate import evaluate_criterion  # noqa: E402
+from service.evaluation.evaluate import evaluate_criterion  # noqa: E402
 from service.facts import FactSet  # noqa: E402
-from service.record import record_from_bundle  # noqa: E402
-from service.rulebook import load_rulebook  # noqa: E402
+from service.records.bundle import record_from_bundle  # noqa: E402
+from service.rulebook.book import load_rulebook  # noqa: E402
 
 PEER_VENV = ROOT / "bench" / ".venv-peers"
 TRIAL = "NCT06761417"

@@ -9,13 +9,14 @@ from flask import request as flask_request
 from flask.typing import ResponseReturnValue
 
 from service.cds.feedback import parse_feedback
+from service.cds.hook import parse_hook_request
 from service.cds.service import SERVICE_ID, CdsService
 from service.cds.settings import CdsSettings
 from service.cds.state import FeedbackLog
 from service.errors import UnknownService
-from service.gate import EvaluationGate
 from service.observability import count_feedback
-from service.requests_in import json_body
+from service.web.gate import EvaluationGate
+from service.web.requests import json_body
 
 blueprint = Blueprint("cds", __name__)
 
@@ -50,7 +51,7 @@ def call_service(service_id: str) -> ResponseReturnValue:
     gate: EvaluationGate = current_app.extensions["evaluation_gate"]
     with gate.slot():
         body = json_body(flask_request)
-        return jsonify(service.call(body, date.today()))
+        return jsonify(service.call(parse_hook_request(body), date.today()))
 
 
 @blueprint.post("/cds-services/<service_id>/feedback")

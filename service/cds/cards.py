@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 from urllib.parse import quote
 
-from service.evaluate import verdict_text
+from service.evaluation.evaluate import verdict_text
 
 SUMMARY_LIMIT = 140  # the specification: summary SHOULD be under 140 characters
 # Card uuids are derived from the hook instance and the trial, so feedback names a trial without a lookup.

@@ -16,8 +16,7 @@ import orjson
 
 from service.cds.state import State, StateOptions, open_state
 from service.config import DEFAULTS
-from service.errors import ServiceUnavailable
-from service.fhir.settings import ConfigError
+from service.errors import ConfigError, ServiceUnavailable
 
 
 def feedback_rates(state: State, since: datetime | None = None) -> list[dict[str, Any]]:

@@ -8,9 +8,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from service.cds.jwt_auth import JwtVerifier, ReplayStore
+from service.cds.trust.jwt import JwtVerifier, ReplayStore
 from service.config import flag, read_secret
-from service.fhir.settings import ConfigError
+from service.errors import ConfigError
 
 log = logging.getLogger(__name__)
 

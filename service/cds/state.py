@@ -10,9 +10,9 @@ from typing import Any, Protocol
 
 from service.cds.feedback import FeedbackItem, FeedbackStore
 from service.cds.issued import IssuedCard, IssuedCards
-from service.cds.jwt_auth import ReplayStore
-from service.cds.replay import SqliteReplayCache
-from service.fhir.settings import ConfigError
+from service.cds.trust.jwt import ReplayStore
+from service.cds.trust.replay import SqliteReplayCache
+from service.errors import ConfigError
 
 log = logging.getLogger(__name__)
 

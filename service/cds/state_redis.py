@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
@@ -16,17 +14,15 @@ from redis.retry import Retry
 
 from service.cds.feedback import FeedbackItem, feedback_row, from_row
 from service.cds.issued import IssuedCard, patient_hash
-from service.errors import ServiceUnavailable
-from service.fhir.settings import ConfigError
+from service.cds.redis_common import PREFIX, unavailable_when_down
+from service.cds.trust.replay_redis import RedisReplayCache
+from service.errors import ConfigError, ServiceUnavailable
 
 if TYPE_CHECKING:
     from service.cds.state import State, StateOptions
 
 log = logging.getLogger(__name__)
 
-# Every key this service writes starts with this, so the Redis database can be shared with other users.
-PREFIX = "trial-eligibility:"
-RETRY_AFTER_SECONDS = 2
 _STORED_INSTANT = "%Y-%m-%dT%H:%M:%S.%fZ"
 _FEEDBACK_FIELDS = (
     "service_id",
@@ -86,44 +82,8 @@ def redis_state(url: str, options: StateOptions) -> State:
     )
 
 
-@contextmanager
-def unavailable_when_down(action: str) -> Iterator[None]:
-    """Turn any Redis failure (down, timed out, out of memory, read-only replica) into a 503 with Retry-After, never a 500."""
-    try:
-        yield
-    except redis.RedisError as exc:
-        # The message names host and port at most, never the URL's password.
-        log.warning("CDS Redis %s failed: %s: %s", action, type(exc).__name__, exc)
-        raise ServiceUnavailable(
-            "the CDS store (Redis) is unavailable; retry shortly",
-            retry_after=RETRY_AFTER_SECONDS,
-            details={"reason": "store-unavailable"},
-        ) from exc
-
-
 def _instant(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime(_STORED_INSTANT)
-
-
-class RedisReplayCache:
-    """Accepted (iss, jti) pairs as keys that expire by themselves when their token could no longer be accepted."""
-
-    def __init__(self, client: redis.Redis) -> None:
-        self._client = client
-
-    @staticmethod
-    def key(issuer: str, jti: str) -> str:
-        """The key of one pair: a hash, so neither the raw jti nor anything token-like is stored; the length prefix keeps iss|jti unambiguous."""
-        digest = hashlib.sha256(f"{len(issuer)}:{issuer}{jti}".encode()).hexdigest()
-        return f"{PREFIX}jti:{digest}"
-
-    def remember(self, issuer: str, jti: str, forget_after: float, now: float) -> bool:
-        """Record a token; False if the same issuer's jti is still remembered (a replay); 503 if Redis is unavailable."""
-        # Never an expiry in the past (the key would vanish at once and the replay pass).
-        expire_at_ms = max(int(forget_after * 1000), int(now * 1000) + 1)
-        with unavailable_when_down("replay check"):
-            # SET NX is the check and the insert in one atomic step, across every replica.
-            return bool(self._client.set(self.key(issuer, jti), b"1", nx=True, pxat=expire_at_ms))
 
 
 class RedisIssuedCards:

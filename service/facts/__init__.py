@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -11,47 +10,40 @@ from service.errors import RuleError
 from service.facts import derived, history, observations, patient, pregnancy
 from service.facts.base import Evidence, Fact, unknown
 from service.facts.context import Context
-from service.record import MEDICATION_TYPES, PatientRecord
-from service.valuesets import ValueSet
+from service.records.record import PatientRecord
+from service.rulebook.kinds import KINDS
+from service.rulebook.valuesets import ValueSet
 
 KindFunction = Callable[[Context, str, dict[str, Any]], Fact]
 
-
-@dataclass(frozen=True)
-class Kind:
-    """A definition kind: the function computing its fact, and the FHIR resource types it reads (the fetch asks for these)."""
-
-    fact: KindFunction | None
-    reads: tuple[str, ...] = ()
-
-
-# The one registry of definition kinds: the rulebook accepts exactly these (the JSON Schema's kind enum is filled from it
-# at load), the facts dispatch on them, and the fetch layer and prefetch ask for what they read.
-KINDS: dict[str, Kind] = {
-    "age": Kind(patient.age, ("Patient",)),
-    "sex": Kind(patient.sex, ("Patient",)),
-    "measurement": Kind(observations.measurement, ("Observation",)),
-    "ulnRatio": Kind(observations.uln_ratio, ("Observation",)),
-    "inReferenceRange": Kind(observations.in_reference_range, ("Observation",)),
-    "qualitative": Kind(observations.qualitative, ("Observation",)),
-    "ordinal": Kind(observations.ordinal, ("Observation",)),
-    "condition": Kind(history.condition, ("Condition",)),
-    "conditionCount": Kind(history.condition_count, ("Condition",)),
-    "medication": Kind(history.medication, MEDICATION_TYPES),
-    "medicationCycles": Kind(history.medication_cycles, MEDICATION_TYPES),
-    "procedure": Kind(history.procedure, ("Procedure",)),
-    "allergy": Kind(history.allergy, ("AllergyIntolerance",)),
-    "immunization": Kind(history.immunization, ("Immunization",)),
-    "cockcroftGault": Kind(derived.cockcroft_gault),
-    "schwartz": Kind(derived.schwartz),
-    "childbearingPotential": Kind(pregnancy.childbearing_potential),
-    "pregnancy": Kind(pregnancy.pregnancy, ("Observation", "Condition")),
-    # JsonLogic over other definitions, compiled by the rulebook; reads what those read.
-    "formula": Kind(None),
+# The fact function of each kind in the rulebook's registry (service.rulebook.kinds); formula is compiled JsonLogic.
+FACT_FUNCTIONS: dict[str, KindFunction] = {
+    "age": patient.age,
+    "sex": patient.sex,
+    "measurement": observations.measurement,
+    "ulnRatio": observations.uln_ratio,
+    "inReferenceRange": observations.in_reference_range,
+    "qualitative": observations.qualitative,
+    "ordinal": observations.ordinal,
+    "condition": history.condition,
+    "conditionCount": history.condition_count,
+    "medication": history.medication,
+    "medicationCycles": history.medication_cycles,
+    "procedure": history.procedure,
+    "allergy": history.allergy,
+    "immunization": history.immunization,
+    "cockcroftGault": derived.cockcroft_gault,
+    "schwartz": derived.schwartz,
+    "childbearingPotential": pregnancy.childbearing_potential,
+    "pregnancy": pregnancy.pregnancy,
 }
-
-# The FHIR resource types each kind reads, by kind name (a view of KINDS).
-RESOURCE_TYPES: dict[str, tuple[str, ...]] = {name: kind.reads for name, kind in KINDS.items()}
+# A kind the registry accepts with no function here would fail only when a rule used it: refuse to import instead.
+if set(FACT_FUNCTIONS) | {"formula"} != set(
+    KINDS
+):  # pragma: no cover - a programming error, caught by any test run
+    raise RuleError(
+        f"fact functions and kinds differ: {sorted(set(FACT_FUNCTIONS) ^ (set(KINDS) - {'formula'}))}"
+    )
 
 
 class FactSet:
@@ -73,10 +65,7 @@ class FactSet:
         kind = definition["kind"]
         if kind == "formula":
             return derived.formula(self.context, name, definition, self._library.formulas[name])
-        fact = KINDS[kind].fact
-        if fact is None:  # only formula has none, handled above; the rulebook accepts no other kind
-            raise RuleError(f"definition {name!r}: kind {kind!r} has no fact function")
-        return fact(self.context, name, definition)
+        return FACT_FUNCTIONS[kind](self.context, name, definition)
 
 
-__all__ = ["KINDS", "RESOURCE_TYPES", "Evidence", "Fact", "FactSet", "Kind", "ValueSet", "unknown"]
+__all__ = ["FACT_FUNCTIONS", "Evidence", "Fact", "FactSet", "ValueSet", "unknown"]

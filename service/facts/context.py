@@ -8,9 +8,10 @@ from datetime import date, timedelta
 from typing import Any, TypeVar
 
 from service.facts.base import Fact
-from service.fhir_values import as_list, codings, concept_text, reference_of
-from service.record import PatientRecord
-from service.valuesets import ValueSet, canonical_code, canonical_system
+from service.facts.values import as_list, codings, concept_text
+from service.records.entries import reference_of
+from service.records.record import PatientRecord
+from service.rulebook.valuesets import ValueSet, canonical_code, canonical_system
 
 T = TypeVar("T")
 Concept = tuple[str, str, str]  # (system, code, display)

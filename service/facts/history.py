@@ -10,18 +10,18 @@ from typing import Any
 from service.facts.base import Evidence, Fact, iso, unknown
 from service.facts.context import Context
 from service.facts.spans import OPEN_ORDER_DAYS, date_problem_of, medication_span, onset_span
-from service.fhir_values import (
+from service.facts.values import (
     as_list,
     choice_date,
     choice_end_date,
     codings,
     concept_text,
     parse_date,
-    reference_of,
     status_code,
 )
-from service.record import MEDICATION_TYPES
-from service.valuesets import canonical_system
+from service.records.entries import reference_of
+from service.rulebook.kinds import MEDICATION_TYPES
+from service.rulebook.valuesets import canonical_system
 
 MCODE_HISTOLOGY = (
     "http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-histology-morphology-behavior"

@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from service import units
+from service.facts import units
 from service.facts.base import Evidence, Fact, iso, number, show
 from service.facts.context import Context
 from service.facts.ranges import reference_ranges
 from service.facts.readings import Reading, evidence, latest, readings
-from service.fhir_values import as_list, codings, concept_text, reference_of
-from service.valuesets import canonical_system
+from service.facts.values import as_list, codings, concept_text
+from service.records.entries import reference_of
+from service.rulebook.valuesets import canonical_system
 
 
 def _any_in_window(ctx: Context, definition: dict[str, Any]) -> bool:

@@ -7,7 +7,8 @@ from typing import Any
 
 from service.facts.base import Evidence, Fact, unknown
 from service.facts.context import Context
-from service.fhir_values import date_problem, parse_date, parse_end_date, reference_of
+from service.facts.values import date_problem, parse_date, parse_end_date
+from service.records.entries import reference_of
 
 
 def whole_years(born: date, on: date) -> int:

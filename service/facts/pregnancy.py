@@ -6,13 +6,14 @@ import re
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from service import units
+from service.facts import units
 from service.facts.base import Evidence, Fact, iso, show, unknown
 from service.facts.context import Context
 from service.facts.history import condition_matches
 from service.facts.observations import NEGATIVE_CODES, POSITIVE_CODES
 from service.facts.readings import Reading, readings
-from service.fhir_values import as_list, codings, concept_text, parse_datetime, reference_of
+from service.facts.values import as_list, codings, concept_text, parse_datetime
+from service.records.entries import reference_of
 
 # Pregnancy status answers (LOINC 82810-3 answer list LL4129-4 and the SNOMED CT findings HL7 and WHO use with it;
 # verified in WHO smart-example-immz pregnancystatus-values and RKI HIV-PrEP pregnancy status value sets).

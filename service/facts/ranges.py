@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from service.facts.readings import Reading
-from service.fhir_values import as_list
+from service.facts.values import as_list
 
 _NUMBER = r"[0-9]+(?:\.[0-9]+)?"
 # "3.5-5.0 g/dL", "0.6–1.2 mg/dL", "3.5 to 5.0"; "<40", "≤ 40 U/L", ">3.5". ASCII digits only.

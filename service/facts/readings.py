@@ -9,7 +9,7 @@ from typing import Any
 
 from service.facts.base import Evidence, Fact, iso, unknown
 from service.facts.context import Context
-from service.fhir_values import (
+from service.facts.values import (
     as_list,
     choice_date,
     choice_instant,
@@ -19,9 +19,9 @@ from service.fhir_values import (
     date_problem,
     parse_date,
     parse_datetime,
-    reference_of,
 )
-from service.valuesets import ValueSet
+from service.records.entries import reference_of
+from service.rulebook.valuesets import ValueSet
 
 USABLE_STATUS = {"final", "amended", "corrected"}
 # Not yet final: a newer one of these is not hidden behind an older final result; it leaves the value unknown.

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from service.facts.context import Context
-from service.fhir_values import (
+from service.facts.values import (
     as_list,
     choice_date,
     choice_end_date,

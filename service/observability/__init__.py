@@ -11,9 +11,9 @@ from service.observability.request_log import note_cards, note_reports
 
 def init_app(app: Flask) -> None:
     """Install the request hooks (call before any other hooks) and serve /metrics; create_app configures the log first."""
-    # Imported here: the endpoint needs service.auth and service.fhir, which import this package (FHIR fetch metrics).
+    # Imported here: the endpoint needs service.api.auth and service.records.fhir, which import this package (FHIR fetch metrics).
     from service.config import read_secret
-    from service.fhir.settings import ConfigError
+    from service.errors import ConfigError
     from service.observability import endpoint, request_log
 
     try:

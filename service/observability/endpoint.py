@@ -9,10 +9,9 @@ from typing import Any
 from flask import Blueprint, Response, current_app, request
 from flask.typing import ResponseReturnValue
 
-from service.auth import ApiAuth, check_current_request
+from service.api.auth import ApiAuth, check_current_request
 from service.config import read_secret
-from service.errors import EligibilityError, Unauthorized
-from service.fhir.settings import ConfigError
+from service.errors import ConfigError, EligibilityError, Unauthorized
 from service.observability.metrics import CONTENT_TYPE, exposition
 
 blueprint = Blueprint("observability", __name__)

@@ -134,7 +134,7 @@ def _level(level: str | int | None) -> int:
         return level
     number = logging.getLevelName(str(level).strip().upper())
     if not isinstance(number, int):
-        from service.fhir.settings import ConfigError
+        from service.errors import ConfigError
 
         raise ConfigError(
             f"ELIGIBILITY_LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, not {level!r}"

@@ -14,15 +14,15 @@ from werkzeug.exceptions import HTTPException
 
 from service.config import VAR_DIR
 from service.errors import BadRequest, EligibilityError, InvalidBundle, UnknownTrial
-from service.evaluate import evaluate_trials
+from service.evaluation.evaluate import evaluate_trials
 from service.pages import present, screens
 from service.pages.funnel import layout
 from service.pages.messages import t, tn
 from service.pages.readable import age_range, readable, unit_of
-from service.patients import is_fhir_id
-from service.record import record_from_bundle
-from service.requests_in import as_of_date
-from service.rulebook import Rulebook, Trial
+from service.records.bundle import record_from_bundle
+from service.records.entries import is_fhir_id
+from service.rulebook.book import Rulebook, Trial
+from service.web.requests import as_of_date
 
 blueprint = Blueprint(
     "pages",
@@ -189,7 +189,7 @@ def patient_lookup() -> ResponseReturnValue:
 
 def _reports(patient_id: str, trial_list: list[Trial], as_of: date) -> list[dict[str, Any]]:
     g.patient_data = True
-    record = current_app.extensions["patients"].record(patient_id, trial_list, as_of)
+    record = current_app.extensions["patients"].find(patient_id).record(trial_list, as_of)
     return evaluate_trials(_book(), trial_list, record, as_of)
 
 

@@ -11,13 +11,13 @@ from flask import Blueprint, Flask, current_app, jsonify, send_from_directory, u
 from flask import request as flask_request
 from flask.typing import ResponseReturnValue
 
-from service.auth import check_current_request
+from service.api.auth import check_current_request
 from service.config import VAR_DIR
 from service.errors import BadRequest, EligibilityError
 from service.population.jobs import Jobs
 from service.population.manifest import RUN_ID, new_run_id
 from service.population.run import ScreenOptions
-from service.requests_in import as_of_date, json_body
+from service.web.requests import as_of_date, json_body
 
 blueprint = Blueprint("population", __name__)
 # Defaults of this blueprint's settings (ELIGIBILITY_SCREENS_DIR etc.); kept here so config.py stays the other surfaces'.

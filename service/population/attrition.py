@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from service.evaluate import STATUS_ORDER
-from service.rulebook import Trial
+from service.evaluation.evaluate import STATUS_ORDER
+from service.rulebook.book import Trial
 
 
 def statuses(trial: Trial, row: dict[str, Any]) -> dict[str, str]:

@@ -10,12 +10,12 @@ from typing import Any
 
 import orjson
 
-from service.fhir.medications import read_medications
 from service.population.files import ndjson_lines, write_atomic, write_json
 from service.population.screen import screen_record
 from service.population.validity import RecordDates, newest_evidence, valid_until
-from service.record import READ_TYPES, PatientRecord, entries_of, index_resources
-from service.rulebook import Rulebook, load_rulebook
+from service.records.entries import READ_TYPES
+from service.records.sources import ExportedPatient
+from service.rulebook.book import Rulebook, load_rulebook
 
 log = logging.getLogger(__name__)
 # Identifier.type of a medical record number (HL7 v2 table 0203).
@@ -66,54 +66,23 @@ def mrn_of(patient: dict[str, Any]) -> str | None:
     return None
 
 
-def group_lines(paths: list[Path]) -> dict[str, dict[str, Any]]:
-    """Group a bucket's lines by patient key: the Patient, its resources by type, and a digest of its lines."""
+def group_lines(paths: list[Path]) -> dict[str, ExportedPatient]:
+    """Group a bucket's lines by patient key: the Patient, its resources by type, and how many lines it had."""
     from service.population.partition import patient_key  # noqa: PLC0415 - keeps this module importable on its own
 
-    groups: dict[str, dict[str, Any]] = {}
+    groups: dict[str, ExportedPatient] = {}
     for path in paths:
         for line in path.read_bytes().splitlines():
             resource = orjson.loads(line)
             key = patient_key(resource)
             assert key is not None  # noqa: S101 - the map phase routed only attributable lines here
-            group = groups.setdefault(key, {"patient": None, "resources": {}, "lines": 0})
-            group["lines"] += 1
+            group = groups.setdefault(key, ExportedPatient())
+            group.lines += 1
             if resource["resourceType"] == "Patient":
-                group["patient"] = resource
+                group.patient = resource
             elif resource["resourceType"] in READ_TYPES:
-                group["resources"].setdefault(resource["resourceType"], []).append(resource)
+                group.resources.setdefault(resource["resourceType"], []).append(resource)
     return groups
-
-
-def build_record(group: dict[str, Any], medications: dict[str, dict[str, Any]]) -> PatientRecord:
-    """Build a PatientRecord as the pull mode does: Medications the orders point at are added, or their types marked failed."""
-    resources: dict[str, list[dict[str, Any]]] = group["resources"]
-    failed: dict[str, str] = {}
-    refs = {
-        r["medicationReference"]["reference"]
-        for items in resources.values()
-        for r in items
-        if isinstance(r.get("medicationReference"), dict)
-        and isinstance(r["medicationReference"].get("reference"), str)
-    }
-    found = [medications[ref] for ref in sorted(refs) if ref in medications]
-    if found:
-        resources.setdefault("Medication", []).extend(found)
-    # A drug whose Medication is not in the export is unknown, never "not given" (read_medications marks its types).
-    read_medications(
-        None,  # no client: nothing is fetched, the export holds what there is
-        entries_of(resources),
-        failed,
-        None,  # type: ignore[arg-type]
-        no_client="{ref} is not in the export",
-    )
-    patient = group["patient"]
-    return PatientRecord(
-        patient=patient,
-        resources=resources,
-        failed=failed,
-        index=index_resources([patient, *entries_of(resources)]),
-    )
 
 
 def evaluate_bucket(
@@ -148,15 +117,15 @@ def evaluate_bucket(
     }
     for key in sorted(groups):
         group = groups[key]
-        stats["resources"] += group["lines"]
-        if group["patient"] is None:
+        stats["resources"] += group.lines
+        if group.patient is None:
             # Resources pointing at a Patient the export does not hold: counted, never evaluated as someone.
-            stats["unattributed"] += group["lines"]
-            stats["resources"] -= group["lines"]
+            stats["unattributed"] += group.lines
+            stats["resources"] -= group.lines
             continue
         stats["patients"] += 1
         try:
-            record = build_record(group, medications)
+            record = group.record(trials, day, medications)
             dates = RecordDates(record)
             base = {"patientId": record.patient_id, "mrn": mrn_of(record.patient)}
             for trial, row in zip(trials, screen_record(book, trials, record, day), strict=True):

@@ -15,11 +15,11 @@ import orjson
 import requests
 
 from service.errors import FhirError
-from service.fhir.client import TEMPORARY_STATUS, FhirClient
-from service.fhir.client import (
+from service.records.fhir.client import TEMPORARY_STATUS, FhirClient
+from service.records.fhir.client import (
     _outcome_text as outcome_text,
 )  # the client's own OperationOutcome quoting, reused, not forked
-from service.fhir.client import _retry_after as retry_after
+from service.records.fhir.client import _retry_after as retry_after
 
 log = logging.getLogger(__name__)
 NDJSON = "application/fhir+ndjson"

@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 
 from service.population.files import read_json, write_json
-from service.rulebook import Rulebook
+from service.rulebook.book import Rulebook
 
 RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}")
 

@@ -13,7 +13,7 @@ from service.population.files import write_atomic, write_json
 from service.population.group import candidate_group
 from service.population.rescreen import diff, read_rows
 from service.population.worklist import CANDIDATE_VERDICTS, worklist_csv
-from service.rulebook import Rulebook
+from service.rulebook.book import Rulebook
 
 SLIM = ("patientId", "trialId", "verdict", "failed")
 

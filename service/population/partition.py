@@ -13,7 +13,7 @@ import orjson
 
 from service.population.files import write_json
 from service.population.inputs import InputFile
-from service.record import subject_key
+from service.records.entries import subject_key
 
 # Raw NDJSON bytes per bucket: a bucket is parsed whole by one worker, and parsed JSON takes ~6-8x its text,
 # so 32 MB of input keeps a worker near 250 MB whatever the population (measured in bench/bench_population.py).

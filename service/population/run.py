@@ -20,7 +20,7 @@ from service.population.inputs import InputError, list_inputs
 from service.population.manifest import Manifest
 from service.population.outputs import write_outputs
 from service.population.sources import fetch_input
-from service.rulebook import DEFAULT_RULES_DIR, Rulebook, load_rulebook
+from service.rulebook.book import DEFAULT_RULES_DIR, Rulebook, load_rulebook
 
 
 @dataclass

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from service.evaluate import STATUS_ORDER, bars, evaluate_trial, verdict
+from service.evaluation.evaluate import STATUS_ORDER, bars, evaluate_trial, verdict
 from service.facts import FactSet
-from service.record import PatientRecord
-from service.rulebook import Rulebook, Trial
+from service.records.record import PatientRecord
+from service.rulebook.book import Rulebook, Trial
 
 
 def row_from_criteria(

@@ -11,14 +11,14 @@ import orjson
 
 from service.config import DEFAULTS
 from service.errors import PatientNotFound
-from service.fhir.client import FhirClient
-from service.fhir.settings import client_from_config, fetch_options
-from service.patients import FhirPatients
 from service.population.export import BulkExporter
 from service.population.files import read_json, write_json
 from service.population.inputs import InputError
 from service.population.rescreen import changed_patients, expiring_patients, read_rows
-from service.rulebook import Rulebook
+from service.records.fhir.client import FhirClient
+from service.records.fhir.settings import client_from_config, fetch_options
+from service.records.sources import FhirPatients
+from service.rulebook.book import Rulebook
 
 if TYPE_CHECKING:
     from service.population.run import ScreenOptions
@@ -145,7 +145,7 @@ def _since_export(
     lines: dict[str, list[bytes]] = {}
     for patient_id in sorted(selected):
         try:
-            record = patients.record(patient_id, trials, options.as_of)
+            record = patients.find(patient_id).record(trials, options.as_of)
         except PatientNotFound:
             continue  # deleted since: it leaves the results (Bulk Data has no deleted[] here to say so)
         _add_record(lines, record.patient, record.resources, record.failed)

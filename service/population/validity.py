@@ -13,9 +13,9 @@ from typing import Any
 
 import orjson
 
-from service.fhir_values import parse_date, parse_end_date
-from service.record import PatientRecord
-from service.rulebook import Rulebook, Trial
+from service.facts.values import parse_date, parse_end_date
+from service.records.record import PatientRecord
+from service.rulebook.book import Rulebook, Trial
 
 _FIELDS = orjson.loads((Path(__file__).parent / "date_fields.json").read_bytes())
 

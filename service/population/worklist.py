@@ -6,7 +6,7 @@ import csv
 import io
 from typing import Any
 
-from service.rulebook import Trial
+from service.rulebook.book import Trial
 
 HEADER = [
     "rank",

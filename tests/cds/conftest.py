@@ -10,8 +10,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from service.cds.state import State, StateOptions, open_state
 from tests.cds.redis_server import RedisServer
-from tests.cds.test_jwt_auth import Keys, jwks
 from tests.cds.test_service import LocalServer
+from tests.cds.trust.test_jwt import Keys, jwks
 
 BACKENDS = ("sqlite", "redis")
 

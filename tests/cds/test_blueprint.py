@@ -18,9 +18,9 @@ from flask.testing import FlaskClient
 
 from service import create_app
 from service.cds.feedback import FeedbackStore
-from tests.cds.test_jwt_auth import Keys, hmac_with_public_key, jwks, sign, unsigned
 from tests.cds.test_prefetch import templates
 from tests.cds.test_service import SERVICE_URL, LocalServer, close, hook_request
+from tests.cds.trust.test_jwt import Keys, hmac_with_public_key, jwks, sign, unsigned
 
 ISSUER = "https://ehr.example.com/"
 PUBLIC_URL = "http://localhost:8000"

@@ -13,9 +13,9 @@ import pytest
 from markdown_it import MarkdownIt
 
 from service.cds.cards import SUMMARY_LIMIT, cards_for, deceased
-from service.evaluate import evaluate_trial
-from service.record import record_from_bundle
-from service.rulebook import Rulebook
+from service.evaluation.evaluate import evaluate_trial
+from service.records.bundle import record_from_bundle
+from service.rulebook.book import Rulebook
 from tests.cds.test_prefetch import fixture_bundle
 from tests.golden_cases import cases
 

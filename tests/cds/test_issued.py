@@ -18,7 +18,7 @@ from service import create_app
 from service.cds.feedback import FeedbackStore, parse_feedback
 from service.cds.issued import patient_hash
 from service.cds.report import feedback_rates, main
-from service.fhir.settings import ConfigError
+from service.errors import ConfigError
 from tests.cds.test_blueprint import PATIENT_ID, no_data_call
 from tests.cds.test_service import close
 

@@ -1,4 +1,4 @@
-"""Tests for service.cds.prefetch: templates derived from the rulebook, and reading what the EHR prefetched."""
+"""Tests for the CDS prefetch: its templates (service.rulebook.prefetch_plan), and reading what the EHR sent."""
 
 from __future__ import annotations
 
@@ -12,22 +12,21 @@ from urllib.parse import parse_qsl
 import orjson
 import pytest
 
-from service.cds.prefetch import (
+from service.errors import BadRequest
+from service.evaluation.evaluate import evaluate_trials
+from service.records.bundle import record_from_bundle
+from service.records.fhir.medications import unresolved_medications
+from service.records.prefetch import Prefetched, read_prefetch, unique_resources
+from service.records.record import build_record
+from service.rulebook.book import Rulebook, load_rulebook
+from service.rulebook.kinds import RESOURCE_TYPES
+from service.rulebook.prefetch_plan import (
     NAME_MATCHED_CATEGORIES,
     PATIENT_KEY,
     PATIENT_TEMPLATE,
-    Prefetched,
     prefetch_plan,
-    read_prefetch,
-    record_from_parts,
 )
-from service.errors import BadRequest
-from service.evaluate import evaluate_trials
-from service.facts import RESOURCE_TYPES
-from service.fhir.medications import unresolved_medications
-from service.fhir.searches import plan_searches
-from service.record import record_from_bundle
-from service.rulebook import Rulebook, load_rulebook
+from service.rulebook.search_plan import plan_searches
 from tests.conftest import FIXTURES
 
 TRIAL = "NCT06761417"
@@ -203,7 +202,7 @@ def test_category_filtered_prefetch_loses_nothing_the_rules_read(case: str) -> N
     )
     trials = list(book.trials.values())
     assert evaluate_trials(
-        book, trials, record_from_parts(patient, resources, {}), as_of
+        book, trials, build_record(patient, unique_resources(resources), {}), as_of
     ) == evaluate_trials(book, trials, record_from_bundle(bundle), as_of)
 
 
@@ -548,7 +547,7 @@ def test_record_keeps_only_the_context_patients_resources() -> None:
     prefetch = full_prefetch()
     prefetch["observations-3"]["entry"].append({"resource": another_patients_observation()})
     patient, resources = parts(read_prefetch(prefetch, plan, PATIENT_ID))
-    record = record_from_parts(patient, resources, {})
+    record = build_record(patient, unique_resources(resources), {})
     assert "stranger-1" not in {r["id"] for r in record.of_type("Observation")}
     assert len(record.of_type("Observation")) > 0
 
@@ -557,7 +556,7 @@ def test_record_counts_a_resource_found_by_two_keys_once() -> None:
     """An Observation returned by a coded search and by the search of all Observations is one Observation."""
     plan = prefetch_plan(rulebook(), rulebook().trials.values())
     patient, resources = parts(read_prefetch(full_prefetch(), plan, PATIENT_ID))
-    record = record_from_parts(patient, resources, {})
+    record = build_record(patient, unique_resources(resources), {})
     ids = [r["id"] for r in record.of_type("Observation")]
     assert (
         len(ids)
@@ -578,15 +577,15 @@ def test_record_keeps_the_context_patient_over_a_patient_in_a_searchset() -> Non
         {"resource": {"resourceType": "Patient", "id": "stranger", "birthDate": "1950-01-01"}}
     )
     patient, resources = parts(read_prefetch(prefetch, plan, PATIENT_ID))
-    assert record_from_parts(patient, resources, {}).patient_id == PATIENT_ID
+    assert build_record(patient, unique_resources(resources), {}).patient_id == PATIENT_ID
 
 
 def test_record_carries_fetch_failures() -> None:
     """Searches that failed while fetching the rest are kept on the record, so their criteria stay unknown."""
     plan = prefetch_plan(rulebook(), rulebook().trials.values())
     patient, resources = parts(read_prefetch(full_prefetch(), plan, PATIENT_ID))
-    assert record_from_parts(
-        patient, resources, {"Condition": "Condition search failed: 503"}
+    assert build_record(
+        patient, unique_resources(resources), {"Condition": "Condition search failed: 503"}
     ).failed == {"Condition": "Condition search failed: 503"}
 
 

@@ -21,14 +21,15 @@ from flask.testing import FlaskClient
 
 from service import create_app
 from service.cds.cards import cards_for
-from service.cds.prefetch import prefetch_plan
+from service.cds.hook import parse_hook_request
 from service.cds.service import CdsService
 from service.config import DEFAULTS
-from service.evaluate import evaluate_trials
+from service.evaluation.evaluate import evaluate_trials
 from service.facts import FactSet
-from service.fhir.searches import plan_searches
-from service.record import record_from_bundle
-from service.rulebook import Rulebook
+from service.records.bundle import record_from_bundle
+from service.rulebook.book import Rulebook
+from service.rulebook.prefetch_plan import prefetch_plan
+from service.rulebook.search_plan import plan_searches
 from tests.cds.test_prefetch import (
     another_patients_observation,
     fixture_bundle,
@@ -39,8 +40,8 @@ from tests.cds.test_prefetch import (
     searchset,
 )
 from tests.conftest import FIXTURES
-from tests.fhir.faultmatrix import synthea_patient
 from tests.needs import need, synthea_dir
+from tests.records.fhir.faultmatrix import synthea_patient
 
 SERVICE_URL = "/cds-services/trial-eligibility"
 HOOK_INSTANCE = "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea"
@@ -831,7 +832,9 @@ def test_failed_observation_prefetch_decides_nothing(
         for k, v in prefetch_for(bundle, templates).items()
     }
     service: CdsService = plain_app.extensions["cds_service"]
-    record = service.record(hook_request(patient_id, prefetch), patient_id, AS_OF)
+    record = service.source(parse_hook_request(hook_request(patient_id, prefetch))).record(
+        service.trials, AS_OF
+    )
     full = statuses_of(book, record_from_bundle(bundle), PREGNANT_TRIAL)
     faulted = statuses_of(book, record, PREGNANT_TRIAL)
     assert "EHR" in record.failed["Observation"]
@@ -911,7 +914,9 @@ def test_paged_prefetch_without_fhir_server_is_partial(
         },
     }
     service: CdsService = plain_app.extensions["cds_service"]
-    record = service.record(hook_request(patient_id, prefetch), patient_id, AS_OF)
+    record = service.source(parse_hook_request(hook_request(patient_id, prefetch))).record(
+        service.trials, AS_OF
+    )
     assert "first page" in record.failed["Condition"]
     assert post(plain_app.test_client(), hook_request(patient_id, prefetch))[0] == 200
 
@@ -931,9 +936,10 @@ def test_paged_prefetch_off_the_fhir_server_is_not_followed(
         },
     }
     service: CdsService = app.extensions["cds_service"]
-    record = service.record(
-        hook_request(patient_id, prefetch, fhirServer=f"{fhir_server.url}/fhir"), patient_id, AS_OF
+    request = parse_hook_request(
+        hook_request(patient_id, prefetch, fhirServer=f"{fhir_server.url}/fhir")
     )
+    record = service.source(request).record(service.trials, AS_OF)
     close(app)
     assert "outside the FHIR base URL" in record.failed["Condition"]
     assert fhir_server.seen == []
@@ -964,7 +970,11 @@ def synthea_call(
 
 def nmo_cards(service: CdsService, body: dict[str, Any], as_of: date) -> list[dict[str, Any]]:
     """The cards of a call that are about the NMO trial."""
-    return [card for card in service.call(body, as_of)["cards"] if NMO_TRIAL in card["summary"]]
+    return [
+        card
+        for card in service.call(parse_hook_request(body), as_of)["cards"]
+        if NMO_TRIAL in card["summary"]
+    ]
 
 
 def test_no_card_for_a_trial_whose_target_disease_is_not_on_record(book: Rulebook) -> None:

@@ -12,7 +12,7 @@ from flask import Flask
 from service import create_app
 from service.cds.settings import CdsSettings, busy_timeout, cds_settings, retention_days
 from service.config import DEFAULTS
-from service.fhir.settings import ConfigError
+from service.errors import ConfigError
 
 ISSUERS = {"https://ehr.example.com/": "https://ehr.example.com/.well-known/jwks.json"}
 

@@ -14,7 +14,7 @@ from service.cds.feedback import parse_feedback
 from service.cds.issued import IssuedCard
 from service.cds.report import feedback_rates
 from service.cds.state import State, StateOptions, open_state
-from service.fhir.settings import ConfigError
+from service.errors import ConfigError
 from tests.cds.test_feedback import CARD, RECEIVED, accepted, overridden
 from tests.cds.test_service import close
 

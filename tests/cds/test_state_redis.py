@@ -20,15 +20,16 @@ from flask import Flask
 from service import create_app
 from service.cds.feedback import parse_feedback
 from service.cds.issued import IssuedCard
+from service.cds.redis_common import PREFIX
 from service.cds.report import main as report
 from service.cds.state import State, StateOptions, open_state
-from service.cds.state_redis import PREFIX, RedisReplayCache
+from service.cds.trust.replay_redis import RedisReplayCache
 from service.errors import ServiceUnavailable
 from tests.cds.redis_server import INSTALL_HINT, RedisServer, free_port
 from tests.cds.test_blueprint import FEEDBACK_URL, ISSUER, PUBLIC_URL, claims, headers, no_data_call
 from tests.cds.test_feedback import accepted
-from tests.cds.test_jwt_auth import Keys, sign
 from tests.cds.test_service import SERVICE_URL, LocalServer, close
+from tests.cds.trust.test_jwt import Keys, sign
 from tests.gunicorn_server import gunicorn
 
 PASSWORD = "hunter2-not-logged"  # noqa: S105 - a marker the tests check never reaches a log, not a credential

@@ -7,8 +7,8 @@ from datetime import date, timedelta
 from typing import Any
 
 from service.facts import Fact, FactSet
-from service.record import record_from_bundle
-from service.rulebook import Rulebook
+from service.records.bundle import record_from_bundle
+from service.rulebook.book import Rulebook
 
 AS_OF = date(2025, 3, 10)
 PID = "p1"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from service.rulebook import Rulebook
+from service.rulebook.book import Rulebook
 from tests.facts.records import facts, lab, quantity, resource
 
 

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 
 from service.cds.cards import cards_for
-from service.evaluate import evaluate_trial
-from service.record import record_from_bundle
-from service.rulebook import Rulebook
+from service.evaluation.evaluate import evaluate_trial
+from service.records.bundle import record_from_bundle
+from service.rulebook.book import Rulebook
 from tests.facts.records import AS_OF, bundle, day, patient
 
 TRIAL = "NCT02021825"

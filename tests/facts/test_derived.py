@@ -9,8 +9,8 @@ import pytest
 
 from service.facts import Fact
 from service.facts.derived import data_for
-from service.kleene import Formula
-from service.rulebook import Rulebook
+from service.rulebook.book import Rulebook
+from service.rulebook.kleene import Formula
 from tests.facts.records import SNOMED, concept, fact, facts, lab, observation, patient
 
 CREATININE_MASS = "2160-0"

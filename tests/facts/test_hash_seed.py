@@ -14,9 +14,9 @@ QTCB, QTCF, QTC_ANY, ANC = "76635-2", "76634-5", "8636-3", "751-8"
 SCRIPT = """
 import json, sys
 from datetime import date
-from service.evaluate import evaluate_trial
-from service.record import record_from_bundle
-from service.rulebook import load_rulebook
+from service.evaluation.evaluate import evaluate_trial
+from service.records.bundle import record_from_bundle
+from service.rulebook.book import load_rulebook
 book = load_rulebook()
 record = record_from_bundle(json.load(open(sys.argv[1])))
 reports = [evaluate_trial(book, book.trials[t], record, date.fromisoformat(sys.argv[2])) for t in sorted(book.trials)]

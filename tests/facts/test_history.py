@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from service.rulebook import Rulebook
+from service.rulebook.book import Rulebook
 from tests.facts.records import (
     ICD10,
     ICDO3,

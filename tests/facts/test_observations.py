@@ -11,7 +11,7 @@ import pytest
 import time_machine
 
 from service.facts.base import show
-from service.rulebook import Rulebook
+from service.rulebook.book import Rulebook
 from tests.facts.records import (
     AS_OF,
     SNOMED,

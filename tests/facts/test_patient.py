@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from service.facts.patient import whole_years
-from service.rulebook import Rulebook
+from service.rulebook.book import Rulebook
 from tests.facts.records import fact, patient
 
 

@@ -8,8 +8,8 @@ import orjson
 import pytest
 
 from service.facts import FactSet
-from service.record import record_from_bundle
-from service.rulebook import Rulebook
+from service.records.bundle import record_from_bundle
+from service.rulebook.book import Rulebook
 from tests.needs import synthea_dir
 
 pytestmark = pytest.mark.needs("synthea")

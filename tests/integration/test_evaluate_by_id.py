@@ -10,12 +10,12 @@ import orjson
 import pytest
 
 from service import create_app
-from service.evaluate import evaluate_trial, evaluate_trials
-from service.fhir.client import FhirClient
-from service.fhir.fetch import FetchOptions, fetch_record
-from service.fhir.searches import plan_searches
-from service.record import record_from_bundle
-from service.rulebook import Rulebook
+from service.evaluation.evaluate import evaluate_trial, evaluate_trials
+from service.records.bundle import record_from_bundle
+from service.records.fhir.client import FhirClient
+from service.records.fhir.fetch import FetchOptions, fetch_record
+from service.rulebook.book import Rulebook
+from service.rulebook.search_plan import plan_searches
 from tests.golden_cases import swept_cases
 from tests.needs import synthea_dir
 

@@ -11,14 +11,14 @@ import orjson
 import pytest
 import requests
 
-from service.evaluate import evaluate_trials
-from service.fhir.client import FhirClient
-from service.fhir.fetch import FetchOptions, fetch_record
-from service.fhir.searches import plan_searches
+from service.evaluation.evaluate import evaluate_trials
 from service.population.export import BulkExporter, ExportError
 from service.population.run import ScreenOptions, run_screen
 from service.population.screen import row_from_report
-from service.rulebook import Rulebook
+from service.records.fhir.client import FhirClient
+from service.records.fhir.fetch import FetchOptions, fetch_record
+from service.rulebook.book import Rulebook
+from service.rulebook.search_plan import plan_searches
 
 AS_OF = date(2026, 11, 20)
 ROW_KEYS = ("verdict", "counts", "failed", "unknown", "review", "toObtain")

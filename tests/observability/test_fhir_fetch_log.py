@@ -9,10 +9,10 @@ import responses
 from prometheus_client import REGISTRY
 
 from service.errors import FhirFatalError, FhirTemporaryError, PatientNotFound
-from service.fhir.client import ClientSettings, Deadline, FhirClient
 from service.observability.logs import configure_logging
-from tests.fhir.fakes import BASE, Clock, observation, searchset
+from service.records.fhir.client import ClientSettings, Deadline, FhirClient
 from tests.observability.conftest import log_lines
+from tests.records.fhir.fakes import BASE, Clock, observation, searchset
 
 PATIENT_ID = "pt-8812-secret"
 
@@ -38,7 +38,7 @@ def deadline() -> Deadline:
 def fetch_lines(capsys: pytest.CaptureFixture[str]) -> tuple[str, list[dict[str, object]]]:
     """The raw output, and the client's fetch lines in it."""
     raw, lines = log_lines(capsys)
-    return raw, [line for line in lines if line.get("logger") == "service.fhir.fetch"]
+    return raw, [line for line in lines if line.get("logger") == "service.records.fhir.fetch"]
 
 
 def value(name: str, **labels: str) -> float:

@@ -201,7 +201,7 @@ def test_stdlib_logging_calls_are_json_lines_with_the_request_id(
     log_lines(capsys)
     response = client.get("/trials/NCT00000000", headers={"X-Request-ID": "rid-1"})
     _, lines = log_lines(capsys)
-    warnings = [line for line in lines if line.get("logger") == "service.errorhandlers"]
+    warnings = [line for line in lines if line.get("logger") == "service.web.errorhandlers"]
     assert response.status_code == 404
     assert [(w["level"], w["request_id"]) for w in warnings] == [("warning", "rid-1")]
     assert warnings[0]["event"].startswith("refused GET")
@@ -253,4 +253,4 @@ def test_log_level_warning_drops_the_info_request_lines(
     client.get("/trials/NCT00000000")
     _, lines = log_lines(capsys)
     app_for(tmp_path)  # back to INFO for the tests that follow
-    assert [line["logger"] for line in lines] == ["service.errorhandlers"]
+    assert [line["logger"] for line in lines] == ["service.web.errorhandlers"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
@@ -17,8 +17,9 @@ from markupsafe import escape
 from service import create_app, pages
 from service.errors import PatientNotFound
 from service.pages.messages import catalogue, t
-from service.record import PatientRecord, record_from_bundle
-from service.rulebook import Trial
+from service.records.bundle import record_from_bundle
+from service.records.record import PatientRecord
+from service.rulebook.book import Trial
 from tests.cds.test_prefetch import fixture_bundle
 from tests.pages.conftest import RUN_ID, pages_app
 
@@ -164,14 +165,16 @@ def test_evaluate_form_explains_what_is_wrong(
 
 
 class FailingSource:
-    """A patient source whose Observation search failed, as the FHIR fetch reports it."""
+    """A patient directory whose Observation search failed, as the FHIR fetch reports it."""
 
-    description = "test"
-
-    def record(self, patient_id: str, trials: Iterable[Trial], as_of: date) -> PatientRecord:
-        """Return the fixture record with every Observation dropped and the search marked failed."""
+    def find(self, patient_id: str) -> FailingSource:
+        """Return this source for the one fixture patient; PatientNotFound for anyone else."""
         if patient_id != PATIENT:
             raise PatientNotFound(patient_id)
+        return self
+
+    def record(self, trials: Sequence[Trial], as_of: date) -> PatientRecord:
+        """Return the fixture record with every Observation dropped and the search marked failed."""
         full = record_from_bundle(fixture_bundle(TRIAL, "creatinine-high-no-weight"))
         resources = {k: v for k, v in full.resources.items() if k != "Observation"}
         return PatientRecord(

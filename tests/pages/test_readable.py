@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from service.pages.readable import age_range, readable, unit_shown
-from service.rulebook import Rulebook
+from service.rulebook.book import Rulebook
 
 CASES = [
     # The issue's own example: a ratio to ULN, or a Cockcroft-Gault clearance.

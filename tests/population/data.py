@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 
-from service.record import READ_TYPES
+from service.records.entries import READ_TYPES
 
 ROOT = Path(__file__).resolve().parents[2]
 

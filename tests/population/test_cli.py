@@ -6,7 +6,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from service.cli import main
+from service.cli.main import main
 
 
 def test_screen_prints_progress_lines_and_a_summary(population_dir: Path, tmp_path: Path) -> None:

@@ -8,9 +8,9 @@ import orjson
 import pytest
 import responses
 
-from service.fhir.auth import BearerToken
-from service.fhir.client import ClientSettings, FhirClient
 from service.population.export import BulkExporter, ExportError
+from service.records.fhir.auth import BearerToken
+from service.records.fhir.client import ClientSettings, FhirClient
 
 BASE = "https://fhir.example.org/r4"
 STATUS = f"{BASE}/bulk-status/42"

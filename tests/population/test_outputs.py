@@ -11,7 +11,7 @@ from fhir.resources.R4B.group import Group
 from service.population.attrition import Attrition, statuses
 from service.population.group import candidate_group
 from service.population.worklist import worklist_csv
-from service.rulebook import Criterion, Trial
+from service.rulebook.book import Criterion, Trial
 
 TRIAL = Trial(
     "NCT0",

@@ -10,13 +10,13 @@ from typing import Any
 import orjson
 import pytest
 
-from service.evaluate import evaluate_trials
+from service.evaluation.evaluate import evaluate_trials
 from service.population.engine import EngineError
 from service.population.inputs import InputError
 from service.population.run import ScreenOptions, run_screen
 from service.population.screen import row_from_report
-from service.record import record_from_bundle
-from service.rulebook import Rulebook
+from service.records.bundle import record_from_bundle
+from service.rulebook.book import Rulebook
 from tests.population.conftest import AS_OF, BUCKET_BYTES, results
 
 ROW_KEYS = ("verdict", "counts", "failed", "unknown", "review", "toObtain")

@@ -8,10 +8,10 @@ from pathlib import Path
 import orjson
 import pytest
 
-from service.evaluate import evaluate_trials
+from service.evaluation.evaluate import evaluate_trials
 from service.population.screen import row_from_report, screen_record
-from service.record import record_from_bundle
-from service.rulebook import Rulebook
+from service.records.bundle import record_from_bundle
+from service.rulebook.book import Rulebook
 from tests.needs import synthea_dir
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fhir_fixtures"

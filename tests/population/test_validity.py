@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from service.population.validity import RecordDates, next_birthday, valid_until
-from service.record import PatientRecord
-from service.rulebook import Rulebook
+from service.records.record import PatientRecord
+from service.rulebook.book import Rulebook
 
 
 def _record(birth: str, observations: list[str]) -> PatientRecord:

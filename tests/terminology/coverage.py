@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from service.valuesets import ValueSet, canonical_code, canonical_system
+from service.rulebook.valuesets import ValueSet, canonical_code, canonical_system
 from tests.needs import synthea_dir
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from service.rulebook import Rulebook, load_rulebook
-from service.valuesets import ValueSet
+from service.rulebook.book import Rulebook, load_rulebook
+from service.rulebook.valuesets import ValueSet
 from tests.needs import need
 from tests.terminology.coverage import (
     REVIEWED,

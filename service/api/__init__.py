@@ -1,0 +1,1 @@
+"""The REST API surface: health, trials, and eligibility reports."""

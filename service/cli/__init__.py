@@ -1,0 +1,1 @@
+"""The command line surface: evaluate a Bundle, check and explain the rules, run a trial's cases."""

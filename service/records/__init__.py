@@ -1,0 +1,1 @@
+"""Patient records: every source (Bundle, fixtures, FHIR server, CDS prefetch, bulk export) read into one PatientRecord."""

@@ -1,0 +1,118 @@
+"""The pieces every record source shares: reading Bundle entries, whose resource is whose, ids and references."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from service.errors import EligibilityError
+
+# The resource types the definitions read (the rest of a Bundle is skipped, not copied).
+READ_TYPES = frozenset(
+    {
+        "Patient",
+        "Observation",
+        "Condition",
+        "MedicationRequest",
+        "MedicationStatement",
+        "MedicationAdministration",
+        "Medication",
+        "Procedure",
+        "AllergyIntolerance",
+        "Immunization",
+    }
+)
+# A FHIR id: 1-64 of letters, digits, '-' and '.' (FHIR R4 datatypes); anything else is refused before a request.
+ID_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-.")
+
+
+def is_fhir_id(value: object) -> bool:
+    """Say whether a value is a valid FHIR logical id."""
+    return isinstance(value, str) and 1 <= len(value) <= 64 and set(value) <= ID_CHARS
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One Bundle entry: its resource (with ``_fullUrl`` beside it when the entry has one) and its search mode."""
+
+    resource: dict[str, Any]
+    search_mode: str | None = None
+
+
+def read_entries(
+    entries: object, where: str, error: type[EligibilityError], *, full_urls: bool = True
+) -> list[Entry]:
+    """Read a Bundle's ``entry`` list; raise ``error`` (prefixed by ``where``) naming the first malformed entry.
+
+    ``full_urls``: keep each entry's fullUrl beside its resource as ``_fullUrl``, to resolve urn:uuid references by.
+    """
+    if entries is None:
+        return []
+    if not isinstance(entries, list):
+        raise error(f"{where}Bundle.entry must be a list")
+    read = []
+    for index, entry in enumerate(entries):
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
+            raise error(f"{where}Bundle.entry[{index}] has no resource with a resourceType")
+        if full_urls and isinstance(entry.get("fullUrl"), str):
+            # Kept beside the resource so urn:uuid references can be resolved and cited.
+            resource = {**resource, "_fullUrl": entry["fullUrl"]}
+        search = entry.get("search")
+        mode = search.get("mode") if isinstance(search, dict) else None
+        read.append(Entry(resource, mode if isinstance(mode, str) else None))
+    return read
+
+
+def patient_keys(patient: dict[str, Any]) -> set[str]:
+    """Return every reference by which a resource can name this Patient as its subject."""
+    keys = set()
+    if patient.get("id"):
+        keys.add(f"Patient/{patient['id']}")
+    if patient.get("_fullUrl"):
+        full = str(patient["_fullUrl"])
+        keys.add(full)
+        if "/Patient/" in full:
+            keys.add("Patient/" + full.rsplit("/Patient/", 1)[1])
+    return keys
+
+
+def subject_key(resource: dict[str, Any]) -> str | None:
+    """Return the patient reference a resource points at, normalised to ``Patient/id`` or a urn."""
+    for element in ("subject", "patient"):
+        ref = resource.get(element)
+        if isinstance(ref, dict) and isinstance(ref.get("reference"), str):
+            text: str = ref["reference"]
+            if "/Patient/" in text and not text.startswith("urn:"):
+                return "Patient/" + text.rsplit("/Patient/", 1)[1]
+            return text
+    return None
+
+
+def is_owned(resource: dict[str, Any], keys: set[str]) -> bool:
+    """Say whether a resource is the patient's: its subject is one of the keys, or it names no one (a Medication)."""
+    key = subject_key(resource)
+    return key is None or key in keys
+
+
+def entries_of(resources: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Flatten resources grouped by type into one list."""
+    return [resource for items in resources.values() for resource in items]
+
+
+def index_resources(resources: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Index resources by every literal reference that can point at them."""
+    index: dict[str, dict[str, Any]] = {}
+    for resource in resources:
+        if resource.get("id"):
+            index[f"{resource['resourceType']}/{resource['id']}"] = resource
+        if resource.get("_fullUrl"):
+            index[str(resource["_fullUrl"])] = resource
+    return index
+
+
+def reference_of(resource: dict[str, Any]) -> str:
+    """Return the literal reference a report cites for a resource (``Type/id``)."""
+    rid = resource.get("id")
+    rtype = resource.get("resourceType", "Resource")
+    return f"{rtype}/{rid}" if rid else str(resource.get("_fullUrl") or rtype)

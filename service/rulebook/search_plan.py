@@ -1,0 +1,191 @@
+"""Derive from the rulebook the FHIR searches a set of trials needs: resource types, codes and date floors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from service.rulebook.book import Rulebook, Trial
+
+# Tokens per Observation search: keeps a GET URL well under the 8 KB many servers and proxies accept.
+CODES_PER_SEARCH = 60
+# One extra day below the window: a server compares instants, the facts compare local dates.
+FLOOR_MARGIN_DAYS = 1
+# Types read through a medication[x] reference, and the search parameter that includes it.
+INCLUDES = {
+    "MedicationRequest": "MedicationRequest:medication",
+    "MedicationStatement": "MedicationStatement:medication",
+    "MedicationAdministration": "MedicationAdministration:medication",
+}
+# The token parameter for codes: Observation's combo-code matches code or component.code, so a blood-pressure
+# panel whose systolic and diastolic values are components is found by 8480-6 / 8462-4 (code alone misses it).
+CODE_PARAMS = {"Observation": "combo-code"}
+# Search order (Observation first: it is the largest, so it starts first when run in parallel).
+ORDER = (
+    "Observation",
+    "Condition",
+    "MedicationRequest",
+    "MedicationStatement",
+    "MedicationAdministration",
+    "Procedure",
+    "AllergyIntolerance",
+    "Immunization",
+)
+
+
+@dataclass(frozen=True)
+class Search:
+    """One search of a patient's resources of one type, optionally narrowed to codes and a date floor."""
+
+    resource_type: str
+    # ``system|code`` tokens (OR-ed); empty means every resource of the type for the patient.
+    codes: tuple[str, ...] = ()
+    # Days before the as-of date below which results are not needed (the longest lookback), or None.
+    floor_days: int | None = None
+    include: str | None = None
+    # Observation category codes (any system) narrowing a search that cannot name its codes (value sets matched by name).
+    categories: tuple[str, ...] = ()
+
+    def params(
+        self, patient_id: str, as_of: date, page_size: int, *, date_floor: bool = True
+    ) -> list[tuple[str, str]]:
+        """Return the query parameters for one patient on one as-of date."""
+        params = [("patient", f"Patient/{patient_id}")]
+        if self.codes:
+            params.append((self.code_param, ",".join(self.codes)))
+        if self.categories:
+            params.append(("category", ",".join(self.categories)))
+        if self.floor_days is not None and date_floor:
+            params.append(
+                (
+                    "date",
+                    "ge"
+                    + (as_of - timedelta(days=self.floor_days + FLOOR_MARGIN_DAYS)).isoformat(),
+                )
+            )
+        if self.include:
+            params.append(("_include", self.include))
+        params.append(("_count", str(page_size)))
+        return params
+
+    def template(self) -> str:
+        """Return the search as a CDS Hooks 2.0 prefetch template.
+
+        The specification's prefetch subset has no relative-date token and no ``_include``, so a template
+        asks for every matching record; the window is applied when the facts are read.
+        """
+        params = [("patient", "{{context.patientId}}")]
+        if self.codes:
+            params.append((self.code_param, ",".join(self.codes)))
+        if self.categories:
+            params.append(("category", ",".join(self.categories)))
+        # Tokens and '|' stay readable: the EHR substitutes them before it sends the query.
+        return f"{self.resource_type}?" + urlencode(params, safe="{}|,.:/-", quote_via=quote)
+
+    @property
+    def code_param(self) -> str:
+        """Return the search parameter the codes go in."""
+        return CODE_PARAMS.get(self.resource_type, "code")
+
+    @property
+    def label(self) -> str:
+        """Name the search in reasons and logs (never with a patient id)."""
+        return (
+            f"{self.resource_type} search"
+            + (f" ({len(self.codes)} codes)" if self.codes else "")
+            + (f" (category {','.join(self.categories)})" if self.categories else "")
+        )
+
+
+def plan_searches(book: Rulebook, trials: Iterable[Trial]) -> list[Search]:
+    """Return the searches (besides the Patient read) that the trials' definitions need."""
+    names = set().union(*(book.definitions_for(trial) for trial in trials))
+    types = {rtype for name in names for rtype in book.resource_types_of(name)}
+    searches: list[Search] = []
+    for rtype in ORDER:
+        if rtype not in types:
+            continue
+        if rtype == "Observation":
+            searches.extend(
+                _observation_searches(
+                    book, sorted(n for n in names if "Observation" in book.resource_types_of(n))
+                )
+            )
+        else:
+            # History questions (any record of X, ever or in a window): every record of the type, since
+            # ICD-10-CM prefixes and drug names cannot be expressed as a standard token search.
+            searches.append(Search(rtype, include=INCLUDES.get(rtype)))
+    return searches
+
+
+def name_matched_value_sets(book: Rulebook, trials: Iterable[Trial]) -> set[str]:
+    """Return the Observation value sets the trials read that are matched by name or prefix (so no code search can find them)."""
+    names = set().union(*(book.definitions_for(trial) for trial in trials))
+    return {
+        book.definitions[n]["valueSet"]
+        for n in names
+        if "Observation" in book.resource_types_of(n)
+        and (
+            book.value_sets[book.definitions[n]["valueSet"]].names
+            or book.value_sets[book.definitions[n]["valueSet"]].prefixes
+        )
+    }
+
+
+def _observation_searches(book: Rulebook, names: list[str]) -> list[Search]:
+    """Return Observation searches: by code for value sets of exact codes, by date alone for the others.
+
+    A value set matched by name (e.g. EDSS) or by prefix cannot be a token filter, so its definitions'
+    window is fetched whole; the facts pick their Observations from the union either way.
+
+    A definition where no result answers "no" (``absence: no``) or whose positives never expire gets
+    no date floor: a server's date search skips Observations dated only by ``issued`` or not dated at
+    all, which the facts would set aside as "cannot tell" rather than read as no test.
+    """
+    coded: list[dict[str, Any]] = []
+    uncoded: list[dict[str, Any]] = []
+    unfloored: list[dict[str, Any]] = []
+    for name in names:
+        definition = book.definitions[name]
+        value_set = book.value_sets[definition["valueSet"]]
+        if value_set.names or value_set.prefixes:
+            uncoded.append(definition)
+        elif _unfloored(definition):
+            unfloored.append(definition)
+        else:
+            coded.append(definition)
+    searches = []
+    for group, floor in ((coded, _floor(coded)), (unfloored, None)):
+        tokens = sorted(
+            {
+                f"{system}|{code}"
+                for d in group
+                for system, code in book.value_sets[d["valueSet"]].codes
+            }
+        )
+        searches += [
+            Search("Observation", tuple(tokens[i : i + CODES_PER_SEARCH]), floor)
+            for i in range(0, len(tokens), CODES_PER_SEARCH)
+        ]
+    if uncoded:
+        floor = None if any(_unfloored(d) for d in uncoded) else _floor(uncoded)
+        searches.append(Search("Observation", floor_days=floor))
+    return searches
+
+
+def _unfloored(definition: dict[str, Any]) -> bool:
+    """Say whether a definition's Observations must be searched over the whole history (absence means no, or positives persist)."""
+    return definition.get("absence") == "no" or bool(definition.get("positivesPersist"))
+
+
+def _floor(definitions: list[dict[str, Any]]) -> int | None:
+    """Return the longest lookback of the definitions, or None when one of them looks back without limit."""
+    lookbacks = [d.get("lookbackDays") for d in definitions]
+    return (
+        None
+        if any(days is None for days in lookbacks)
+        else max(int(days) for days in lookbacks if days is not None)
+    )

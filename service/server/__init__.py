@@ -1,0 +1,1 @@
+"""The server process: the WSGI entry point gunicorn serves, its configuration and hooks."""

@@ -1,0 +1,1 @@
+"""Tests of CDS Client trust: JWT verification and replay stores."""

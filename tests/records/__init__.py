@@ -1,0 +1,1 @@
+"""Tests of patient records: Bundles, record checks, sources."""

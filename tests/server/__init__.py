@@ -1,0 +1,1 @@
+"""Tests of the server process: the WSGI entry point and gunicorn."""

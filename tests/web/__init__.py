@@ -1,0 +1,1 @@
+"""Tests of the HTTP plumbing shared by the surfaces."""
