@@ -20,7 +20,7 @@ import orjson
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.gunicorn_server import (  # noqa: E402
+from tests.helpers.gunicorn import (  # noqa: E402
     gunicorn,
     health_latency,
     hung_evaluations,

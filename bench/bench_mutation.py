@@ -22,9 +22,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from service import create_app  # noqa: E402
-from tests.cds.test_prefetch import prefetch_for  # noqa: E402
-from tests.cds.test_service import SERVICE_URL, hook_request  # noqa: E402
-from tests.mutants import cited_references, paths, replaced, wrong_for  # noqa: E402
+from tests.helpers.cds import (  # noqa: E402
+    SERVICE_URL,
+    hook_request,
+    prefetch_for,  # noqa: E402
+)
+from tests.helpers.mutants import cited_references, paths, replaced, wrong_for  # noqa: E402
 
 SYNTHEA = Path(os.environ.get("SYNTHEA_DIR") or ROOT.parent / "shared" / "fhir" / "synthea")
 

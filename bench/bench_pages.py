@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from service import create_app  # noqa: E402
-from tests.pages.screen_run import synthetic_rows, write_run  # noqa: E402
+from tests.helpers.screen_run import synthetic_rows, write_run  # noqa: E402
 
 PATIENT = "nct03890068-creatinine-high-no-weight"
 TRIAL = "NCT03890068"

@@ -34,7 +34,7 @@ from service.population.run import Progress, ScreenOptions, run_screen  # noqa: 
 from service.population.screen import screen_record  # noqa: E402
 from service.records.bundle import record_from_bundle  # noqa: E402
 from service.rulebook.book import load_rulebook  # noqa: E402
-from tests.population.data import bundle_resources, synthea_bundles, write_population  # noqa: E402
+from tests.helpers.population_data import bundle_resources, synthea_bundles, write_population  # noqa: E402
 
 AS_OF = date(2026, 10, 10)
 SYNTHEA = Path(os.environ.get("SYNTHEA_DIR") or ROOT.parent / "shared" / "fhir" / "synthea")

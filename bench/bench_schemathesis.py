@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from service import create_app  # noqa: E402
-from tests.schemathesis_run import fuzz  # noqa: E402
+from tests.helpers.schemathesis_run import fuzz  # noqa: E402
 
 
 def main() -> None:

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from service.cds.state import State, StateOptions, open_state  # noqa: E402
-from tests.cds.redis_server import RedisServer  # noqa: E402
+from tests.helpers.redis_server import RedisServer  # noqa: E402
 
 
 def timings(state: State, calls: int, threads: int) -> list[float]:

@@ -10,7 +10,7 @@ import pytest
 
 from service import create_app
 from service.config import read_secret
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 
 @pytest.fixture(autouse=True)

@@ -13,10 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from service.records.entries import reference_of
-from tests.cds.test_prefetch import prefetch_for
-from tests.cds.test_service import SERVICE_URL, cds_app, close, hook_request, post
-from tests.conftest import FIXTURES
-from tests.mutants import cited_references, paths, replaced, wrong_for
+from tests.helpers import FIXTURES
+from tests.helpers.cds import SERVICE_URL, cds_app, close, hook_request, post, prefetch_for
+from tests.helpers.mutants import cited_references, paths, replaced, wrong_for
 
 CASES = sorted(p for p in FIXTURES.glob("*/*.json") if p.name != "manifest.json")
 # The eligible base patients hold the most resources; a CDS call is slower than a REST one, so it gets fewer examples.

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from service import create_app
-from tests.schemathesis_run import fuzz
+from tests.helpers.schemathesis_run import fuzz
 
 # Bounded for the suite (about 10 s per mode here); the bench sends 80 per operation and mode.
 EXAMPLES_PER_OPERATION = 4

@@ -4,45 +4,24 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import jwt
 import pytest
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from flask import Flask
 from flask.testing import FlaskClient
 
 from service import create_app
 from service.errors import ConfigError
 from service.server.wsgi import serve_app
-from tests.cds.test_service import LocalServer
-from tests.cds.trust.test_jwt import Keys, hmac_with_public_key, jwks
+from tests.helpers.cds import LocalServer
+from tests.helpers.jwt import Keys, hmac_with_public_key
 
 ISSUER = "https://idp.hospital.example"
 AUDIENCE = "https://eligibility.hospital.example"
 SCOPE = "eligibility.evaluate"
 BODY = {"patientId": "nct06761417-age-30", "asOf": "2020-01-01"}
-
-
-@pytest.fixture(scope="module")
-def keys() -> Keys:
-    """The issuer's RSA and EC keys, and a stranger's."""
-    return Keys(
-        rsa=rsa.generate_private_key(public_exponent=65537, key_size=2048),
-        ec=ec.generate_private_key(ec.SECP384R1()),
-        stranger=rsa.generate_private_key(public_exponent=65537, key_size=2048),
-    )
-
-
-@pytest.fixture(scope="module")
-def jwks_server(keys: Keys) -> Iterator[LocalServer]:
-    """The issuer's JWK Set over real HTTP on 127.0.0.1."""
-    with LocalServer(
-        lambda path, params: (200, jwks(keys)) if path == "/jwks.json" else (404, {})
-    ) as server:
-        yield server
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ from werkzeug.test import TestResponse
 
 from service import create_app
 from service.rulebook.book import Rulebook
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 TRIAL = "NCT06761417"
 AS_OF = "2020-01-01"

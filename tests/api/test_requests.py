@@ -12,7 +12,7 @@ from service.errors import BadRequest, UnknownTrial
 from service.records.sources import FixturePatients
 from service.rulebook.book import Rulebook
 from service.web.requests import as_of_date
-from tests.conftest import FIXTURES
+from tests.helpers import FIXTURES
 
 TODAY = date(2026, 12, 2)
 PATIENT = {"resourceType": "Patient", "id": "p1", "birthDate": "1990-01-01", "gender": "female"}

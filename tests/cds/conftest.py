@@ -6,33 +6,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from service.cds.state import State, StateOptions, open_state
-from tests.cds.redis_server import RedisServer
-from tests.cds.test_service import LocalServer
-from tests.cds.trust.test_jwt import Keys, jwks
+from tests.helpers.redis_server import RedisServer
 
 BACKENDS = ("sqlite", "redis")
-
-
-@pytest.fixture(scope="module")
-def keys() -> Keys:
-    """The CDS Client's RSA and EC P-384 keys, and a stranger's key it never published."""
-    return Keys(
-        rsa=rsa.generate_private_key(public_exponent=65537, key_size=2048),
-        ec=ec.generate_private_key(ec.SECP384R1()),
-        stranger=rsa.generate_private_key(public_exponent=65537, key_size=2048),
-    )
-
-
-@pytest.fixture(scope="module")
-def jwks_server(keys: Keys) -> Iterator[LocalServer]:
-    """The CDS Client's JWK Set, served over real HTTP on 127.0.0.1."""
-    with LocalServer(
-        lambda path, params: (200, jwks(keys)) if path == "/jwks.json" else (404, {})
-    ) as server:
-        yield server
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,6 @@ import logging
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,14 +17,19 @@ from flask.testing import FlaskClient
 
 from service import create_app
 from service.cds.feedback import FeedbackStore
-from tests.cds.test_prefetch import templates
-from tests.cds.test_service import SERVICE_URL, LocalServer, close, hook_request
-from tests.cds.trust.test_jwt import Keys, hmac_with_public_key, jwks, sign, unsigned
+from tests.helpers.cds import (
+    FEEDBACK_URL,
+    ISSUER,
+    PUBLIC_URL,
+    SERVICE_URL,
+    LocalServer,
+    claims,
+    close,
+    headers,
+    no_data_call,
+)
+from tests.helpers.jwt import Keys, hmac_with_public_key, jwks, sign, unsigned
 
-ISSUER = "https://ehr.example.com/"
-PUBLIC_URL = "http://localhost:8000"
-FEEDBACK_URL = f"{SERVICE_URL}/feedback"
-PATIENT_ID = "nct06761417-eligible"
 CARD = "9368d37b-283f-44a0-93ea-547cebab93ed"
 REASON = {
     "system": "https://example.com/cds-hooks/override-reason-system",
@@ -74,37 +78,6 @@ def secured(tmp_path_factory: pytest.TempPathFactory, jwks_server: LocalServer) 
 def client(secured: Flask) -> FlaskClient:
     """A test client of the JWT-verifying app."""
     return secured.test_client()
-
-
-def claims(path: str = SERVICE_URL, **overrides: Any) -> dict[str, Any]:
-    """A valid payload for an endpoint (aud = public URL + path), changed by `overrides`."""
-    now = int(time.time())
-    return {
-        "iss": ISSUER,
-        "aud": PUBLIC_URL + path,
-        "iat": now,
-        "exp": now + 240,
-        "jti": str(uuid.uuid4()),
-        **overrides,
-    }
-
-
-def no_data_call() -> dict[str, Any]:
-    """A patient-view call whose prefetch says the patient has no data: answerable on any date, without a FHIR server."""
-    patient = {
-        "resourceType": "Patient",
-        "id": PATIENT_ID,
-        "birthDate": "2010-01-01",
-        "gender": "female",
-    }
-    return hook_request(
-        PATIENT_ID, {"patient": patient, **dict.fromkeys(k for k in templates() if k != "patient")}
-    )
-
-
-def headers(token: str | None) -> dict[str, str]:
-    """The Authorization header for a token (none for None)."""
-    return {} if token is None else {"Authorization": f"Bearer {token}"}
 
 
 # --- Routes ---------------------------------------------------------------------------------------------------------------

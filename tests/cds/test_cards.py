@@ -16,8 +16,8 @@ from service.cds.cards import SUMMARY_LIMIT, cards_for, deceased
 from service.evaluation.evaluate import evaluate_trial
 from service.records.bundle import record_from_bundle
 from service.rulebook.book import Rulebook
-from tests.cds.test_prefetch import fixture_bundle
 from tests.golden_cases import cases
+from tests.helpers.cds import fixture_bundle
 
 AS_OF = date(2026, 11, 20)
 HOOK_INSTANCE = "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea"

@@ -8,8 +8,8 @@ import pytest
 from click.testing import CliRunner
 
 from service.cds.demo import DEFAULT_PATIENT, hook_call, main
-from tests.cds.test_prefetch import templates
-from tests.conftest import load_json
+from tests.helpers import load_json
+from tests.helpers.cds import templates
 
 
 def test_the_demo_calls_the_hook_with_a_verified_jwt_and_prints_cards(

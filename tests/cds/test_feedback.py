@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from contextlib import closing
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,39 +13,9 @@ import pytest
 
 from service.cds.feedback import Coding, FeedbackItem, FeedbackStore, parse_feedback
 from service.errors import BadRequest
+from tests.helpers.cds import CARD, REASON, RECEIVED, SUGGESTION, accepted, overridden
 
-CARD = "9368d37b-283f-44a0-93ea-547cebab93ed"
-SUGGESTION = "e56e1945-20b3-4393-8503-a1a20fd73152"
-REASON = {
-    "system": "https://example.com/cds-hooks/override-reason-system",
-    "code": "d7ecf885",
-    "display": "Patient declined",
-}
 WHEN = datetime(2020, 12, 11, tzinfo=UTC)
-# Received at a non-UTC wall-clock time, to show it is stored as the same instant in UTC.
-RECEIVED = datetime(2020, 12, 11, 9, 30, tzinfo=timezone(timedelta(hours=9)))
-
-
-def accepted(**changes: Any) -> dict[str, Any]:
-    """The specification's accepted-suggestion example, changed by `changes` (None removes a member)."""
-    entry = {
-        "card": CARD,
-        "outcome": "accepted",
-        "acceptedSuggestions": [{"id": SUGGESTION}],
-        "outcomeTimestamp": "2020-12-11T00:00:00Z",
-    }
-    return {name: value for name, value in (entry | changes).items() if value is not None}
-
-
-def overridden(**changes: Any) -> dict[str, Any]:
-    """The specification's overridden-with-reason example, changed by `changes` (None removes a member)."""
-    entry = {
-        "card": CARD,
-        "outcome": "overridden",
-        "overrideReason": {"reason": REASON, "userComment": "Seen by oncology."},
-        "outcomeTimestamp": "2020-12-11T00:00:00Z",
-    }
-    return {name: value for name, value in (entry | changes).items() if value is not None}
 
 
 @pytest.mark.parametrize(

@@ -19,8 +19,7 @@ from service.cds.feedback import FeedbackStore, parse_feedback
 from service.cds.issued import patient_hash
 from service.cds.report import feedback_rates, main
 from service.errors import ConfigError
-from tests.cds.test_blueprint import PATIENT_ID, no_data_call
-from tests.cds.test_service import close
+from tests.helpers.cds import PATIENT_ID, close, no_data_call
 
 KEY = "k" * 32
 

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from datetime import date
-from functools import cache
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -18,7 +16,7 @@ from service.records.bundle import record_from_bundle
 from service.records.fhir.medications import unresolved_medications
 from service.records.prefetch import Prefetched, read_prefetch, unique_resources
 from service.records.record import build_record
-from service.rulebook.book import Rulebook, load_rulebook
+from service.rulebook.book import Rulebook
 from service.rulebook.kinds import RESOURCE_TYPES
 from service.rulebook.prefetch_plan import (
     NAME_MATCHED_CATEGORIES,
@@ -27,13 +25,21 @@ from service.rulebook.prefetch_plan import (
     prefetch_plan,
 )
 from service.rulebook.search_plan import plan_searches
-from tests.conftest import FIXTURES
+from tests.helpers import FIXTURES
+from tests.helpers.cds import (
+    CASE,
+    CODE_PARAMETERS,
+    TRIAL,
+    another_patients_observation,
+    fixture_bundle,
+    full_prefetch,
+    prefetch_for,
+    rulebook,
+    searchset,
+    templates,
+)
 
-TRIAL = "NCT06761417"
-CASE = "eligible"
 PATIENT_ID = "nct06761417-eligible"
-# Token parameters that name what a resource is (the subset allows any token parameter, by equality).
-CODE_PARAMETERS = ("code", "combo-code", "component-code")
 # The parameters a template may use within the specification's RECOMMENDED prefetch subset, less `date`: a fixed date
 # would go stale, and the subset has no relative-date token, so the service's templates carry no date at all.
 SUBSET_PARAMETERS = {
@@ -46,101 +52,6 @@ SUBSET_PARAMETERS = {
     "_sort",
 }
 CONTEXT_PATIENT_ID = "{{context.patientId}}"
-
-
-@cache
-def rulebook() -> Rulebook:
-    """The real rulebook, loaded once for parametrizing by prefetch key."""
-    return load_rulebook()
-
-
-def templates() -> dict[str, str]:
-    """The discovery document's prefetch member for every trial of the rulebook."""
-    book = rulebook()
-    return prefetch_plan(book, book.trials.values()).templates()
-
-
-def fixture_bundle(trial: str, case: str) -> dict[str, Any]:
-    """A fixture patient's collection Bundle."""
-    bundle: dict[str, Any] = orjson.loads((FIXTURES / trial / f"{case}.json").read_bytes())
-    return bundle
-
-
-def fixture_patient_id(trial: str, case: str) -> str:
-    """The Patient id of a fixture case (its trial, lower-cased, then the case)."""
-    return f"{trial.lower()}-{case}"
-
-
-def searchset(resources: Iterable[dict[str, Any]]) -> dict[str, Any]:
-    """A complete (unpaged) searchset Bundle holding `resources` as matches."""
-    entries = [
-        {
-            "fullUrl": f"http://ehr.example.org/fhir/{r['resourceType']}/{r['id']}",
-            "resource": r,
-            "search": {"mode": "match"},
-        }
-        for r in resources
-    ]
-    return {"resourceType": "Bundle", "type": "searchset", "total": len(entries), "entry": entries}
-
-
-def tokens_of(concept: object) -> set[str]:
-    """The ``system|code`` tokens of a CodeableConcept."""
-    codings = concept.get("coding") if isinstance(concept, dict) else None
-    return {f"{c.get('system', '')}|{c.get('code')}" for c in codings or [] if isinstance(c, dict)}
-
-
-def codes_of(resource: dict[str, Any], parameter: str) -> set[str]:
-    """The tokens a code search parameter matches: code, a component's code, or either (combo-code)."""
-    own = tokens_of(resource.get("code")) if parameter in ("code", "combo-code") else set()
-    components = (
-        set().union(*(tokens_of(c.get("code")) for c in resource.get("component") or []))
-        if parameter != "code"
-        else set()
-    )
-    return own | components
-
-
-def categories_of(resource: dict[str, Any]) -> set[str]:
-    """The category codes of a resource (token search without a system matches a code in any system)."""
-    return {
-        c.get("code")
-        for concept in resource.get("category") or []
-        if isinstance(concept, dict)
-        for c in concept.get("coding") or []
-        if isinstance(c, dict)
-    }
-
-
-def matching(
-    resources: Iterable[dict[str, Any]], resource_type: str, params: list[tuple[str, str]]
-) -> list[dict[str, Any]]:
-    """The resources a FHIR server would return for a search of one type (code and category parameters honoured; others ignored)."""
-    found = [r for r in resources if r["resourceType"] == resource_type]
-    for name, value in params:
-        if name in CODE_PARAMETERS:
-            found = [r for r in found if codes_of(r, name) & set(value.split(","))]
-        elif name == "category":
-            found = [r for r in found if categories_of(r) & set(value.split(","))]
-    return found
-
-
-def prefetch_for(bundle: dict[str, Any], wanted: dict[str, str]) -> dict[str, Any]:
-    """Satisfy each prefetch template from a fixture Bundle as an EHR would: the Patient read, and a searchset per search."""
-    resources = [entry["resource"] for entry in bundle["entry"]]
-    prefetch: dict[str, Any] = {}
-    for key, template in wanted.items():
-        if template == PATIENT_TEMPLATE:
-            prefetch[key] = next(r for r in resources if r["resourceType"] == "Patient")
-            continue
-        resource_type, _, query = template.partition("?")
-        prefetch[key] = searchset(matching(resources, resource_type, parse_qsl(query)))
-    return prefetch
-
-
-def full_prefetch(trial: str = TRIAL, case: str = CASE) -> dict[str, Any]:
-    """Every prefetch key satisfied from a fixture case."""
-    return prefetch_for(fixture_bundle(trial, case), templates())
 
 
 def test_one_key_per_planned_search(book: Rulebook) -> None:
@@ -515,24 +426,6 @@ def test_malformed_prefetch_is_a_bad_request(change: Any, message: str) -> None:
     plan = prefetch_plan(rulebook(), rulebook().trials.values())
     with pytest.raises(BadRequest, match=re.escape(message)):
         read_prefetch(change(full_prefetch()), plan, PATIENT_ID)
-
-
-def another_patients_observation() -> dict[str, Any]:
-    """An Observation of someone else, as a careless EHR might put in a searchset."""
-    return {
-        "resourceType": "Observation",
-        "id": "stranger-1",
-        "status": "final",
-        "subject": {"reference": "Patient/stranger"},
-        "code": {"coding": [{"system": "http://loinc.org", "code": "751-8"}]},
-        "effectiveDateTime": "2026-11-19",
-        "valueQuantity": {
-            "value": 0.1,
-            "unit": "10*9/L",
-            "system": "http://unitsofmeasure.org",
-            "code": "10*9/L",
-        },
-    }
 
 
 def parts(prefetched: Prefetched) -> tuple[dict[str, Any], list[dict[str, Any]]]:

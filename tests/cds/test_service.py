@@ -3,23 +3,16 @@
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from datetime import date, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from datetime import date
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
-from zoneinfo import ZoneInfo
 
 import orjson
 import pytest
-import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
 
-from service import create_app
 from service.cds.cards import cards_for
 from service.cds.hook import parse_hook_request
 from service.cds.service import CdsService
@@ -30,73 +23,27 @@ from service.records.bundle import record_from_bundle
 from service.rulebook.book import Rulebook
 from service.rulebook.prefetch_plan import prefetch_plan
 from service.rulebook.search_plan import plan_searches
-from tests.cds.test_prefetch import (
+from tests.helpers import FIXTURES
+from tests.helpers.cds import (
+    ACCESS_TOKEN,
+    HOOK_INSTANCE,
+    Answer,
+    LocalServer,
     another_patients_observation,
+    authorization,
+    cds_app,
+    close,
     fixture_bundle,
     fixture_patient_id,
+    hook_request,
     matching,
+    post,
     prefetch_for,
     rulebook,
     searchset,
 )
-from tests.conftest import FIXTURES
+from tests.helpers.faultmatrix import synthea_patient
 from tests.needs import need, synthea_dir
-from tests.records.fhir.faultmatrix import synthea_patient
-
-SERVICE_URL = "/cds-services/trial-eligibility"
-HOOK_INSTANCE = "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea"
-ACCESS_TOKEN = "some-opaque-fhir-access-token"  # noqa: S105 - the specification's example, for a fake server
-AS_OF = date(2026, 11, 20)
-# Auckland is UTC+13 in November: at 08:30 there it is still 19 November in UTC, and the fixtures are built for the 20th.
-FROZEN = datetime(2026, 11, 20, 8, 30, tzinfo=ZoneInfo("Pacific/Auckland"))
-MI_TRIAL, MI_CASE = "NCT06761417", "myocardial-infarction"  # ineligible through a Condition alone
-
-
-def hook_request(
-    patient_id: str, prefetch: dict[str, Any] | None = None, **changes: Any
-) -> dict[str, Any]:
-    """A patient-view request shaped like the specification's example, changed by `changes` (None removes a member)."""
-    body: dict[str, Any] = {
-        "hookInstance": HOOK_INSTANCE,
-        "hook": "patient-view",
-        "fhirServer": None,
-        "fhirAuthorization": None,
-        "context": {"userId": "Practitioner/example", "patientId": patient_id},
-        "prefetch": prefetch,
-    }
-    return {name: value for name, value in (body | changes).items() if value is not None}
-
-
-def authorization(token: str = ACCESS_TOKEN, **changes: Any) -> dict[str, Any]:
-    """The fhirAuthorization member of the specification's example."""
-    member = {
-        "access_token": token,
-        "token_type": "Bearer",
-        "expires_in": 300,
-        "scope": "patient/Patient.read patient/Observation.read",
-        "subject": "cds-service4",
-    }
-    return {name: value for name, value in (member | changes).items() if value is not None}
-
-
-def cds_app(tmp_path: Path, **config: Any) -> Flask:
-    """An app with JWT verification off (tested in test_blueprint) and its feedback store under tmp_path."""
-    return create_app(
-        {
-            "TESTING": True,
-            "CDS_JWT_VERIFY": False,
-            "CDS_FEEDBACK_DB": str(tmp_path / "feedback.sqlite3"),
-            **config,
-        }
-    )
-
-
-def close(app: Flask) -> None:
-    """Close the app's pooled FHIR and state connections (left open, they surface as ResourceWarnings)."""
-    session = app.extensions["cds_service"].session
-    if session is not None:
-        session.close()
-    app.extensions["cds_state"].close()
 
 
 @pytest.fixture(scope="module")
@@ -113,6 +60,10 @@ def client(plain_app: Flask) -> FlaskClient:
     return plain_app.test_client()
 
 
+AS_OF = date(2026, 11, 20)
+MI_TRIAL, MI_CASE = "NCT06761417", "myocardial-infarction"  # ineligible through a Condition alone
+
+
 @pytest.fixture(scope="module")
 def templates(plain_app: Flask) -> dict[str, str]:
     """The prefetch templates the discovery document publishes."""
@@ -120,13 +71,6 @@ def templates(plain_app: Flask) -> dict[str, str]:
         plain_app.test_client().get("/cds-services").get_json()["services"][0]["prefetch"]
     )
     return prefetch
-
-
-def post(client: FlaskClient, body: object, path: str = SERVICE_URL) -> tuple[int, Any]:
-    """POST a hook call on the fixtures' as-of date (local time, not UTC) and return (status, JSON)."""
-    with time_machine.travel(FROZEN, tick=False):
-        response = client.post(path, json=body)
-    return response.status_code, response.get_json()
 
 
 def expected_cards(
@@ -177,71 +121,6 @@ def sample_cases() -> list[Any]:
 
 
 # --- A local HTTP server: the fake FHIR server here, the CDS Client's JWKS in test_blueprint ---------------------------------
-
-
-@dataclass(frozen=True)
-class Seen:
-    """One request the local server received."""
-
-    method: str
-    path: str
-    params: list[tuple[str, str]]
-    authorization: str | None
-
-
-Answer = Callable[[str, list[tuple[str, str]]], tuple[int, Any]]
-
-
-class LocalServer:
-    """A real HTTP server on 127.0.0.1 in a thread, answering GETs with `answer(path, params)` and keeping every request."""
-
-    def __init__(self, answer: Answer) -> None:
-        self.seen: list[Seen] = []
-        lock = threading.Lock()
-        seen = self.seen
-
-        class Handler(BaseHTTPRequestHandler):
-            def _record(self) -> tuple[str, list[tuple[str, str]]]:
-                url = urlsplit(self.path)
-                params = parse_qsl(url.query, keep_blank_values=True)
-                with lock:
-                    seen.append(
-                        Seen(self.command, url.path, params, self.headers.get("Authorization"))
-                    )
-                return url.path, params
-
-            def do_GET(self) -> None:
-                status, body = answer(*self._record())
-                payload = orjson.dumps(body)
-                self.send_response(status)
-                self.send_header("Content-Type", "application/fhir+json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def do_POST(self) -> None:
-                self._record()
-                self.send_error(405)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                """Keep test output quiet."""
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        """The server's base URL."""
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def __enter__(self) -> LocalServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join()
 
 
 def not_found(what: str) -> dict[str, Any]:

@@ -15,8 +15,7 @@ from service.cds.issued import IssuedCard
 from service.cds.report import feedback_rates
 from service.cds.state import State, StateOptions, open_state
 from service.errors import ConfigError
-from tests.cds.test_feedback import CARD, RECEIVED, accepted, overridden
-from tests.cds.test_service import close
+from tests.helpers.cds import CARD, RECEIVED, accepted, close, overridden
 
 KEY = b"k" * 32
 ISSUED = datetime(2026, 11, 20, 9, 0, tzinfo=timezone(timedelta(hours=8)))

@@ -25,12 +25,21 @@ from service.cds.report import main as report
 from service.cds.state import State, StateOptions, open_state
 from service.cds.trust.replay_redis import RedisReplayCache
 from service.errors import ServiceUnavailable
-from tests.cds.redis_server import INSTALL_HINT, RedisServer, free_port
-from tests.cds.test_blueprint import FEEDBACK_URL, ISSUER, PUBLIC_URL, claims, headers, no_data_call
-from tests.cds.test_feedback import accepted
-from tests.cds.test_service import SERVICE_URL, LocalServer, close
-from tests.cds.trust.test_jwt import Keys, sign
-from tests.gunicorn_server import gunicorn
+from tests.helpers.cds import (
+    FEEDBACK_URL,
+    ISSUER,
+    PUBLIC_URL,
+    SERVICE_URL,
+    LocalServer,
+    accepted,
+    claims,
+    close,
+    headers,
+    no_data_call,
+)
+from tests.helpers.gunicorn import gunicorn
+from tests.helpers.jwt import Keys, sign
+from tests.helpers.redis_server import INSTALL_HINT, RedisServer, free_port
 
 PASSWORD = "hunter2-not-logged"  # noqa: S105 - a marker the tests check never reaches a log, not a credential
 

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from service.cli.authoring import explain, run_cases
 from service.cli.main import main
 from service.rulebook.book import Rulebook
-from tests.conftest import FIXTURES
+from tests.helpers import FIXTURES
 
 TRIAL = "NCT06761417"
 

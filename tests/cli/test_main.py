@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from service.cli.main import main
 from service.rulebook.book import Rulebook
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 TRIAL = "NCT06761417"
 AS_OF = "2020-01-01"

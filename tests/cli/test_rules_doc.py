@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from service.cli.rules_doc import render
 from service.rulebook.book import Rulebook
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 README = ROOT / "rules" / "README.md"
 

@@ -11,7 +11,7 @@ from service.evaluation.evaluate import evaluate_criterion, evaluate_trial, verd
 from service.records.bundle import record_from_bundle
 from service.rulebook.book import Criterion, Rulebook
 from service.rulebook.kleene import Formula
-from tests.facts.records import bundle, condition, facts, lab, patient
+from tests.helpers.records import bundle, condition, facts, lab, patient
 
 AS_OF = date(2025, 3, 10)
 AST = "1920-8"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from service.rulebook.book import Rulebook
-from tests.facts.records import facts, lab, quantity, resource
+from tests.helpers.records import facts, lab, quantity, resource
 
 
 def test_observation_elements_lists_each_observation_and_component_once(book: Rulebook) -> None:

@@ -10,7 +10,7 @@ from service.cds.cards import cards_for
 from service.evaluation.evaluate import evaluate_trial
 from service.records.bundle import record_from_bundle
 from service.rulebook.book import Rulebook
-from tests.facts.records import AS_OF, bundle, day, patient
+from tests.helpers.records import AS_OF, bundle, day, patient
 
 TRIAL = "NCT02021825"
 

@@ -11,7 +11,7 @@ from service.facts import Fact
 from service.facts.derived import data_for
 from service.rulebook.book import Rulebook
 from service.rulebook.kleene import Formula
-from tests.facts.records import SNOMED, concept, fact, facts, lab, observation, patient
+from tests.helpers.records import SNOMED, concept, fact, facts, lab, observation, patient
 
 CREATININE_MASS = "2160-0"
 CREATININE_MOLES = "14682-9"

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.facts.records import bundle, day, lab
+from tests.helpers.records import bundle, day, lab
 
 QTCB, QTCF, QTC_ANY, ANC = "76635-2", "76634-5", "8636-3", "751-8"
 SCRIPT = """

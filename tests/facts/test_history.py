@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from service.rulebook.book import Rulebook
-from tests.facts.records import (
+from tests.helpers.records import (
     ICD10,
     ICDO3,
     MCODE_HISTOLOGY,

@@ -12,7 +12,7 @@ import time_machine
 
 from service.facts.base import show
 from service.rulebook.book import Rulebook
-from tests.facts.records import (
+from tests.helpers.records import (
     AS_OF,
     SNOMED,
     concept,

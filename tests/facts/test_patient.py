@@ -8,7 +8,7 @@ import pytest
 
 from service.facts.patient import whole_years
 from service.rulebook.book import Rulebook
-from tests.facts.records import fact, patient
+from tests.helpers.records import fact, patient
 
 
 @pytest.mark.parametrize(

@@ -11,8 +11,8 @@ from prometheus_client import REGISTRY
 from service.errors import FhirFatalError, FhirTemporaryError, PatientNotFound
 from service.observability.logs import configure_logging
 from service.records.fhir.client import ClientSettings, Deadline, FhirClient
-from tests.observability.conftest import log_lines
-from tests.records.fhir.fakes import BASE, Clock, observation, searchset
+from tests.helpers.fakes import BASE, Clock, observation, searchset
+from tests.helpers.logs import log_lines
 
 PATIENT_ID = "pt-8812-secret"
 

@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 import requests
 
-from tests.gunicorn_server import gunicorn
+from tests.helpers.gunicorn import gunicorn
 
 METRICS_TOKEN = "scrape-token-0123456789"  # noqa: S105 - a test token
 HEALTH = 'eligibility_http_requests_total{method="GET",route="/health",status="200"}'

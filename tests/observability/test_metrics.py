@@ -11,8 +11,8 @@ from prometheus_client import REGISTRY
 
 from service import create_app
 from service.observability.metrics import CONTENT_TYPE
-from tests.cds.test_prefetch import fixture_patient_id, full_prefetch
-from tests.test_openapi import Call, check
+from tests.helpers.cds import fixture_patient_id, full_prefetch
+from tests.helpers.openapi import Call, check
 
 TRIAL = "NCT06761417"
 AS_OF = "2020-01-01"

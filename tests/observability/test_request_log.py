@@ -10,7 +10,7 @@ import pytest
 
 from service import create_app
 from service.cds.issued import patient_hash
-from tests.observability.conftest import log_lines, request_lines
+from tests.helpers.logs import log_lines, request_lines
 
 TRIAL = "NCT06761417"
 AS_OF = "2020-01-01"

@@ -20,8 +20,8 @@ from service.pages.messages import catalogue, t
 from service.records.bundle import record_from_bundle
 from service.records.record import PatientRecord
 from service.rulebook.book import Trial
-from tests.cds.test_prefetch import fixture_bundle
-from tests.pages.conftest import RUN_ID, pages_app
+from tests.helpers.cds import fixture_bundle
+from tests.helpers.pages import RUN_ID, pages_app
 
 TRIAL = "NCT03890068"
 PATIENT = "nct03890068-creatinine-high-no-weight"

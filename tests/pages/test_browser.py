@@ -11,8 +11,8 @@ import requests
 from pypdf import PdfReader
 
 from service.pages.messages import t
-from tests.cds.test_prefetch import fixture_bundle, prefetch_for
-from tests.pages.conftest import AXE, RUN_ID, LiveServer
+from tests.helpers.cds import fixture_bundle, prefetch_for
+from tests.helpers.pages import AXE, RUN_ID, LiveServer
 
 pytestmark = pytest.mark.needs("browser")
 

@@ -11,7 +11,7 @@ from werkzeug.datastructures import MultiDict
 from service.errors import BadRequest
 from service.pages import screens
 from service.pages.funnel import layout
-from tests.pages.screen_run import TRIAL, synthetic_rows, write_run
+from tests.helpers.screen_run import TRIAL, synthetic_rows, write_run
 
 
 @pytest.fixture

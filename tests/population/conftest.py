@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -10,17 +9,14 @@ import orjson
 import pytest
 
 from service.population.run import ScreenOptions, run_screen
-from tests.needs import need, synthea_dir
-from tests.population.data import (
+from tests.helpers.population import AS_OF, BUCKET_BYTES
+from tests.helpers.population_data import (
     bundle_resources,
     fixture_bundles,
     synthea_bundles,
     write_population,
 )
-
-AS_OF = date(2026, 10, 10)
-# Small buckets, so that even this population spreads over several buckets and both workers.
-BUCKET_BYTES = 150_000
+from tests.needs import need, synthea_dir
 
 
 @pytest.fixture(scope="session")
@@ -67,9 +63,3 @@ def local_run(tmp_path_factory: pytest.TempPathFactory, population_dir: Path) ->
         )
     )
     return out
-
-
-def results(run_dir: Path) -> dict[tuple[str, str], dict[str, Any]]:
-    """A run's rows by (patient, trial)."""
-    rows = [orjson.loads(line) for line in (run_dir / "results.ndjson").read_bytes().splitlines()]
-    return {(r["patientId"], r["trialId"]): r for r in rows}

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from service.population.run import ScreenOptions, run_screen
-from tests.population.conftest import AS_OF, BUCKET_BYTES, results
+from tests.helpers.population import AS_OF, BUCKET_BYTES, results
 
 DASK = Path(sys.executable).with_name("dask")
 

@@ -17,7 +17,7 @@ from service.population.run import ScreenOptions, run_screen
 from service.population.screen import row_from_report
 from service.records.bundle import record_from_bundle
 from service.rulebook.book import Rulebook
-from tests.population.conftest import AS_OF, BUCKET_BYTES, results
+from tests.helpers.population import AS_OF, BUCKET_BYTES, results
 
 ROW_KEYS = ("verdict", "counts", "failed", "unknown", "review", "toObtain")
 

@@ -12,7 +12,7 @@ from service.errors import PatientNotFound
 from service.records.entries import is_fhir_id
 from service.records.sources import FixturePatients
 from service.rulebook.book import Rulebook
-from tests.conftest import FIXTURES
+from tests.helpers import FIXTURES
 
 AS_OF = date(2026, 11, 20)
 

@@ -13,7 +13,7 @@ from service.rulebook import search_plan as searches_module
 from service.rulebook.book import Rulebook, Trial
 from service.rulebook.kinds import RESOURCE_TYPES
 from service.rulebook.search_plan import CODES_PER_SEARCH, FLOOR_MARGIN_DAYS, Search, plan_searches
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 TRIAL_IDS = sorted(path.stem for path in (ROOT / "rules" / "trials").glob("*.json"))
 AS_OF = date(2026, 11, 20)

@@ -11,7 +11,7 @@ import orjson
 import pytest
 import requests
 
-from tests.gunicorn_server import (
+from tests.helpers.gunicorn import (
     gunicorn,
     health_latency,
     hung_evaluations,

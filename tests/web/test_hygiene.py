@@ -9,7 +9,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from service import create_app
-from tests.cds.test_service import LocalServer
+from tests.helpers.cds import LocalServer
 
 JWT = "eyJhbGciOiJSUzM4NCJ9.eyJpc3MiOiJodHRwczovL2VociJ9.c2lnbmF0dXJl"
 

@@ -6,19 +6,10 @@ from collections.abc import Iterator
 
 import pytest
 import responses
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
 from service.records.fhir.client import FhirClient
-from tests.records.fhir.fakes import BASE
-
-
-def pem(key: PrivateKeyTypes) -> str:
-    """Return a private key as unencrypted PKCS#8 PEM."""
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
+from tests.helpers.fakes import BASE
 
 
 @pytest.fixture

@@ -14,8 +14,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from service.errors import FhirAuthRefused, FhirTemporaryError
 from service.records.fhir.auth import BearerToken, NoAuth, SmartBackendServices
-from tests.records.fhir.conftest import pem
-from tests.records.fhir.fakes import Clock
+from tests.helpers.fakes import Clock
+from tests.helpers.fhir import pem
 
 TOKEN_URL = "https://auth.example.org/oauth2/token"  # noqa: S105 - a URL, not a password
 CLIENT_ID = "eligibility-service"

@@ -26,8 +26,8 @@ from service.records.fhir import client as client_module
 from service.records.fhir.auth import BearerToken, SmartBackendServices
 from service.records.fhir.client import ClientSettings, Deadline, FhirClient
 from service.rulebook.search_plan import Search
-from tests.records.fhir.conftest import pem
-from tests.records.fhir.fakes import BASE, Clock, CountingAuth, ids, observation, searchset
+from tests.helpers.fakes import BASE, Clock, CountingAuth, ids, observation, searchset
+from tests.helpers.fhir import pem
 
 OBSERVATIONS = BASE + "Observation"
 FIRST_PAGE = [matchers.query_param_matcher({"patient": "Patient/p1"})]

@@ -8,8 +8,7 @@ import pytest
 
 from service import create_app
 from service.rulebook.book import Rulebook
-from tests.needs import synthea_dir
-from tests.records.fhir.faultmatrix import (
+from tests.helpers.faultmatrix import (
     FAULTS,
     FaultFhirServer,
     MatrixResult,
@@ -17,8 +16,9 @@ from tests.records.fhir.faultmatrix import (
     run_matrix,
     synthea_patient,
 )
+from tests.needs import synthea_dir
 
-# Hangs and endless next links cost seconds per search: they run on two types here (every type in `python -m tests.records.fhir.faultmatrix`).
+# Hangs and endless next links cost seconds per search: they run on two types here (every type in `python -m tests.helpers.faultmatrix`).
 SLOW = ("hang", "next-endless")
 
 

@@ -15,7 +15,7 @@ from service.records.fhir.fetch import fetch_record
 from service.records.fhir.medications import medication_id
 from service.rulebook.book import Rulebook
 from service.rulebook.search_plan import Search
-from tests.records.fhir.fakes import BASE, searchset
+from tests.helpers.fakes import BASE, searchset
 
 AS_OF = date(2026, 11, 20)
 ORDERS = [Search("MedicationRequest", include="MedicationRequest:medication")]

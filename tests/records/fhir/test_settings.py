@@ -13,7 +13,7 @@ from service.errors import ConfigError
 from service.records.fhir.auth import BearerToken, NoAuth, SmartBackendServices
 from service.records.fhir.fetch import FetchOptions
 from service.records.fhir.settings import auth_from_config, client_from_config, fetch_options
-from tests.records.fhir.conftest import pem
+from tests.helpers.fhir import pem
 
 BASE = "https://fhir.example.org/r4"
 TOKEN = "static-token-5e1d"  # noqa: S105 - a test token

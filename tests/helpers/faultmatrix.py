@@ -4,7 +4,7 @@ Each patient is fetched by id once with no fault (the full-data reports), then o
 server answers every search of that type with that failure shape. A criterion that reads the faulted type must then
 be ``unknown`` or what it was with the full data; anything else was decided from data that never arrived.
 
-Run ``.venv/bin/python -m tests.records.fhir.faultmatrix`` for the figure; ``tests/records/fhir/test_fault_matrix.py`` asserts it is 0.
+Run ``.venv/bin/python -m tests.helpers.faultmatrix`` for the figure; ``tests/records/fhir/test_fault_matrix.py`` asserts it is 0.
 """
 
 from __future__ import annotations
@@ -28,9 +28,9 @@ from service.records.sources import FhirPatients
 from service.rulebook.book import Rulebook, load_rulebook
 from service.rulebook.kinds import RESOURCE_TYPES
 from service.rulebook.search_plan import plan_searches
-from tests.conftest import FIXTURES
+from tests.helpers import FIXTURES
+from tests.helpers.fhir import FakeFhir
 from tests.needs import synthea_dir
-from tests.records.fhir.test_fetch import FakeFhir
 
 # Seconds a hung search waits before answering: longer than the client's timeout below.
 HANG_SECONDS = 1.0

@@ -11,8 +11,7 @@ from typing import Any
 import orjson
 
 from service.records.entries import READ_TYPES
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers import ROOT
 
 
 def fixture_bundles() -> list[dict[str, Any]]:

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 import schemathesis
 from flask import Flask
 from hypothesis import HealthCheck, Phase, given, settings
 
-SPEC = Path(__file__).resolve().parent.parent / "openapi.yaml"
+from tests.helpers import ROOT
+
+SPEC = ROOT / "openapi.yaml"
 TRIALS = ("NCT02021825", "NCT03890068", "NCT05617859", "NCT06761417", "NCT07077551")
 
 

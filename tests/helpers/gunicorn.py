@@ -15,7 +15,8 @@ from pathlib import Path
 
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.helpers import ROOT
+
 GUNICORN = Path(sys.executable).parent / "gunicorn"
 
 
