@@ -14,10 +14,10 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 
 HERE = Path(__file__).resolve().parent
-# What the running service reads: the rule documents (with their schema, checked at load) and each trial's fixture
-# patients (not the builders, which are test tooling).
+# What the running service reads: the rule documents (with their schema, checked at load), each trial's fixture
+# patients and the demo patients, as built Bundles (not the data files and the engine that writes them: test tooling).
 DATA = {"rules": "rules", "fhir_fixtures": "fhir_fixtures"}
-SKIP = shutil.ignore_patterns("builders", "__pycache__", "*.pyc")
+SKIP = shutil.ignore_patterns("cases", "*.py", "__pycache__", "*.pyc")
 
 
 class BuildPyWithData(build_py):

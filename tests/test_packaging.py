@@ -57,13 +57,15 @@ def _run(site: Path, code: str, **env: str) -> str:
 
 
 def test_the_wheel_ships_rules_fixtures_and_the_console_script(installed: Path) -> None:
-    """The wheel holds every trial's rules and fixture patients (not the builders) and declares `trial-eligibility`."""
+    """The wheel holds every trial's rules and fixture and demo patients (not their data files or engine) and declares `trial-eligibility`."""
     data = installed / "service" / "_data"
     assert sorted(p.name for p in (data / "rules" / "trials").glob("*.json")) == sorted(
         p.name for p in (ROOT / "rules" / "trials").glob("*.json")
     )
     assert (data / "fhir_fixtures" / "NCT06761417" / "eligible.json").is_file()
-    assert not (data / "fhir_fixtures" / "builders").exists()
+    assert (data / "fhir_fixtures" / "demo" / "mei-chen.json").is_file()
+    assert not (data / "fhir_fixtures" / "cases").exists()
+    assert not (data / "fhir_fixtures" / "engine.py").exists()
     (entry_points,) = installed.glob("trial_eligibility-*.dist-info/entry_points.txt")
     assert "trial-eligibility = service.cli.main:main" in entry_points.read_text()
 

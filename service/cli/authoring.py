@@ -1,7 +1,8 @@
-"""The rule author's loop: explain one criterion with everything it reads, and run a trial's fixture cases as a table."""
+"""The rule author's loop: explain one criterion with everything it reads, run a trial's fixture cases, scaffold one."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import yaml
 
 from service.evaluation.evaluate import bars, evaluate_trial
 from service.records.bundle import record_from_bundle
@@ -150,4 +152,64 @@ def _compare(name: str, expect: dict[str, Any], report: dict[str, Any]) -> CaseR
         tuple(sorted(expect.get("fails", []))),
         fails,
         wrong,
+    )
+
+
+# A case's name becomes its Bundle's file name and part of its patient id (a FHIR id: letters, digits, '-').
+CASE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,40}$")
+# What a scaffolded case expects until its author fills it in: nothing real, so `rules test` flags it.
+TO_FILL_IN = {"verdict": "TODO", "fails": []}
+
+
+class NewCaseError(ValueError):
+    """A case that cannot be scaffolded (the message says why)."""
+
+
+def new_case(cases_file: Path, name: str, from_case: str | None, description: str | None) -> str:
+    """Append a case to a trial's data file, copying another case's change; return the steps that follow."""
+    if not cases_file.is_file():
+        raise NewCaseError(
+            f"no data file {cases_file} (new-case edits a checkout's fhir_fixtures/cases/)"
+        )
+    if not CASE_NAME.match(name):
+        raise NewCaseError(
+            f"a case name is lower-case letters, digits and '-' (at most 41): {name!r}"
+        )
+    text = cases_file.read_text(encoding="utf-8")
+    cases = {str(c["name"]): c for c in yaml.safe_load(text).get("cases") or []}
+    if name in cases:
+        raise NewCaseError(f"{cases_file.name} already has a case {name!r}")
+    source = from_case or next(iter(cases), None)
+    if source not in cases:
+        raise NewCaseError(f"{cases_file.name} has no case {source!r}; it has {sorted(cases)}")
+    change = {k: v for k, v in cases[source].items() if k not in ("name", "description", "expect")}
+    entry = {
+        "name": name,
+        "description": description
+        or f"TODO: what this case changes from {source}, and what it tests.",
+        **change,
+        "expect": TO_FILL_IN,
+    }
+    # Appended as text, so the file's comments and layout stay; `cases:` is the file's last key.
+    scaffold = yaml.safe_dump(
+        [entry], sort_keys=False, default_flow_style=None, width=10**9, allow_unicode=True
+    )
+    written = (
+        text.rstrip("\n")
+        + f"\n\n# Scaffolded from {source}: edit the change and the expectation.\n"
+    )
+    cases_file.write_text(written + scaffold, encoding="utf-8")
+    last = (yaml.safe_load(cases_file.read_text(encoding="utf-8")).get("cases") or [{}])[-1]
+    if last.get("name") != name:  # the file does not end with its cases list: undo, say so
+        cases_file.write_text(text, encoding="utf-8")
+        raise NewCaseError(
+            f"{cases_file.name} does not end with its cases: list; add {name!r} by hand"
+        )
+    trial = cases_file.stem
+    return (
+        f"Added case {name!r} (from {source}) to {cases_file}. Next:\n"
+        f"  1. edit its change (patient / remove / set / replace / add) and its expect: verdict, fails, statuses\n"
+        f"  2. python -m fhir_fixtures build {trial}\n"
+        f"  3. python -m service rules test {trial}\n"
+        f"  4. python -m tests.update_golden {trial}   (review tests/golden/{trial}/deltas.json)\n"
     )

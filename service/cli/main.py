@@ -16,7 +16,7 @@ from rich.text import Text
 
 from service import create_app
 from service.api.requests import patient_source
-from service.cli.authoring import explain, run_cases
+from service.cli.authoring import NewCaseError, explain, new_case, run_cases
 from service.cli.rules_doc import render as render_rules_doc
 from service.config import DEFAULTS
 from service.errors import BadRequest, EligibilityError
@@ -79,7 +79,7 @@ def rules_doc(rules_dir: str, to_stdout: bool) -> None:
 
 @main.group("rules")
 def rules() -> None:
-    """The rule author's tools: explain a criterion, run a trial's fixture cases."""
+    """The rule author's tools: explain a criterion, run a trial's fixture cases, scaffold a case."""
 
 
 @rules.command("explain")
@@ -141,6 +141,27 @@ def rules_test(trial_id: str, rules_dir: str, fixtures_dir: str, failures_only: 
     Console().print(table)
     if not all(r.passed for r in results):
         sys.exit(1)
+
+
+@rules.command("new-case")
+@click.argument("trial_id")
+@click.argument("name")
+@click.option("--from", "from_case", help="The case whose change to copy (default: the base case)")
+@click.option("--description", help="What the case changes and tests (default: a TODO)")
+@click.option("--fixtures-dir", default=DEFAULTS["FIXTURES_DIR"], type=click.Path(file_okay=False))
+def rules_new_case(
+    trial_id: str, name: str, from_case: str | None, description: str | None, fixtures_dir: str
+) -> None:
+    """Append a case to <fixtures-dir>/cases/TRIAL_ID.yaml (another case's change, an expectation to fill in)."""
+    try:
+        click.echo(
+            new_case(
+                Path(fixtures_dir) / "cases" / f"{trial_id}.yaml", name, from_case, description
+            ),
+            nl=False,
+        )
+    except NewCaseError as error:
+        raise click.ClickException(str(error)) from error
 
 
 def _known_trial(book: Rulebook, trial_id: str, hint: str = "TRIAL_ID") -> Trial:

@@ -1,4 +1,4 @@
-"""The author's loop: `rules explain` shows a criterion with all it reads; `rules test` runs a trial's cases as a table."""
+"""The author's loop: `rules explain` a criterion, `rules test` a trial's cases, `rules new-case` scaffold a case."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ import shutil
 from pathlib import Path
 
 import orjson
+import pytest
 from click.testing import CliRunner
 
-from service.cli.authoring import explain, run_cases
+from fhir_fixtures import engine
+from service.cli.authoring import NewCaseError, explain, new_case, run_cases
 from service.cli.main import main
 from service.rulebook.book import Rulebook
 from tests.helpers import FIXTURES
@@ -75,3 +77,72 @@ def test_rules_explain_names_an_unknown_criterion() -> None:
     result = CliRunner().invoke(main, ["rules", "explain", TRIAL, "inc-99"])
     assert result.exit_code == 2
     assert "has no criterion 'inc-99'" in result.output
+
+
+def _data_copy(tmp_path: Path) -> Path:
+    """A fixtures folder holding a copy of the trial's data file (new-case edits it)."""
+    (tmp_path / "cases").mkdir()
+    shutil.copy(FIXTURES / "cases" / f"{TRIAL}.yaml", tmp_path / "cases")
+    return tmp_path / "cases" / f"{TRIAL}.yaml"
+
+
+def test_new_case_appends_a_copy_of_the_named_cases_change_and_says_what_next(
+    tmp_path: Path,
+) -> None:
+    """rules new-case … --from age-5: the data file gains the case, built like age-5, with an expectation to fill in."""
+    data_file = _data_copy(tmp_path)
+    result = CliRunner().invoke(
+        main,
+        [
+            "rules",
+            "new-case",
+            TRIAL,
+            "age-5-again",
+            "--from",
+            "age-5",
+            "--fixtures-dir",
+            str(tmp_path),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert f"python -m fhir_fixtures build {TRIAL}" in result.output
+    assert f"rules test {TRIAL}" in result.output
+    data = engine.load(data_file)
+    new, source = data.cases[-1], next(c for c in data.cases if c.name == "age-5")
+    assert new.name == "age-5-again"
+    assert new.expect == {"verdict": "TODO", "fails": []}
+    built = orjson.dumps(engine.bundle(data, new)).replace(b"age-5-again", b"age-5")
+    assert built == orjson.dumps(engine.bundle(data, source))
+
+
+def test_new_case_keeps_the_files_comments(tmp_path: Path) -> None:
+    """The case is appended as text: the header comments of the data file stay."""
+    data_file = _data_copy(tmp_path)
+    before = data_file.read_text(encoding="utf-8")
+    new_case(data_file, "copy-of-base", None, "the base again")
+    after = data_file.read_text(encoding="utf-8")
+    assert after.startswith(before.rstrip("\n"))
+    assert engine.load(data_file).cases[-1].change == {}
+
+
+def test_new_case_refuses_a_taken_name_an_unknown_source_and_a_bad_name(tmp_path: Path) -> None:
+    """Each refusal names the problem; the file is left as it was."""
+    data_file = _data_copy(tmp_path)
+    before = data_file.read_text(encoding="utf-8")
+    for name, source, message in [
+        ("age-5", None, "already has a case"),
+        ("fresh", "no-such-case", "has no case"),
+        ("Bad Name", None, "lower-case"),
+    ]:
+        with pytest.raises(NewCaseError, match=message):
+            new_case(data_file, name, source, None)
+    assert data_file.read_text(encoding="utf-8") == before
+
+
+def test_new_case_without_a_data_file_is_a_usage_error(tmp_path: Path) -> None:
+    """An installed copy (no fhir_fixtures/cases/) gets a message, exit 1, not a traceback."""
+    result = CliRunner().invoke(
+        main, ["rules", "new-case", TRIAL, "x", "--fixtures-dir", str(tmp_path)]
+    )
+    assert result.exit_code == 1
+    assert "no data file" in result.output
