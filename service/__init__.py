@@ -9,47 +9,44 @@ from flask import Flask
 
 from service.api.auth import api_auth
 from service.cds.service import CdsService
-from service.cds.settings import cds_settings, url_list
-from service.cds.state import IssuedStore, state_from_config
-from service.config import DEFAULTS, flag, positive_int
+from service.cds.settings import cds_settings
+from service.cds.state import IssuedStore, state_from_settings
 from service.errors import EligibilityError
 from service.observability.logs import configure_logging
 from service.records.fhir.client import new_session
-from service.records.fhir.settings import client_from_config, client_settings, fetch_options
+from service.records.fhir.settings import client_settings, fetch_options, fhir_client
 from service.records.sources import FhirPatients, FixturePatients, PatientDirectory
 from service.rulebook.book import Rulebook, load_rulebook
+from service.settings import Settings, load_config, parse_settings
 from service.web.gate import EvaluationGate
 from service.web.json_provider import OrjsonProvider
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    """Build the Flask app: defaults, then ELIGIBILITY_* environment variables, then ``config``."""
+    """Build the Flask app: defaults, then ELIGIBILITY_* environment variables, then ``config``, checked once."""
     app = Flask(__name__)
     app.json = OrjsonProvider(
         app
     )  # the same JSON as Flask's default, serialised by orjson (service/web/json_provider.py)
-    app.config.update(DEFAULTS)
-    app.config.from_prefixed_env("ELIGIBILITY")
-    if config:
-        app.config.update(config)
+    app.config.update(load_config(config))
+    # Every setting read and checked here, once: a bad value stops start-up with a ConfigError naming it.
+    settings = parse_settings(app.config)
+    app.config["MAX_CONTENT_LENGTH"] = settings.limits.max_content_length  # Flask reads it itself
+    app.extensions["settings"] = settings
     # One JSON stream on stderr before anything logs (service/observability); ELIGIBILITY_LOG_LEVEL, INFO by default.
-    configure_logging(app.config.get("LOG_LEVEL"))
+    configure_logging(settings.observability.log_level)
     # A bad rule file stops start-up here, naming the file, the criterion and the problem.
-    app.extensions["rulebook"] = load_rulebook(app.config["RULES_DIR"])
-    app.extensions["patients"] = patient_directory(app.config, app.extensions["rulebook"])
+    app.extensions["rulebook"] = load_rulebook(settings.rules_dir)
+    app.extensions["patients"] = patient_directory(settings, app.extensions["rulebook"])
     app.extensions["api_auth"] = api_auth(
-        app.config, reaches_patient_data=isinstance(app.extensions["patients"], FhirPatients)
+        settings.api, reaches_patient_data=isinstance(app.extensions["patients"], FhirPatients)
     )
 
-    app.extensions["evaluation_gate"] = EvaluationGate(
-        positive_int(app.config.get("EVALUATION_SLOTS"), "EVALUATION_SLOTS")
-    )
+    app.extensions["evaluation_gate"] = EvaluationGate(settings.limits.evaluation_slots)
     # Seen jti values, issued cards and feedback, in SQLite or Redis (STATE_URL), shared by workers and replicas.
-    app.extensions["cds_state"] = state = state_from_config(app.config)
-    app.extensions["cds_settings"] = cds_settings(app.config, state.replays)
-    app.extensions["cds_service"] = cds_service(
-        app.config, app.extensions["rulebook"], state.issued
-    )
+    app.extensions["cds_state"] = state = state_from_settings(settings.state)
+    app.extensions["cds_settings"] = cds_settings(settings.cds, state.replays)
+    app.extensions["cds_service"] = cds_service(settings, app.extensions["rulebook"], state.issued)
     app.extensions["cds_feedback"] = state.feedback
 
     from service import observability, pages
@@ -62,7 +59,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     observability.init_app(app)
     errorhandlers.register(app)
     # CORS first: a preflight is answered before any other check (it carries no credentials).
-    cors.register(app, cors.cors_policy(app.config))
+    cors.register(app, cors.cors_policy(settings.cors))
     hygiene.register(app)
     app.register_blueprint(api_blueprint.blueprint)
     app.register_blueprint(cds_blueprint.blueprint)
@@ -74,30 +71,30 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     return app
 
 
-def patient_directory(config: Mapping[str, Any], book: Rulebook) -> PatientDirectory:
+def patient_directory(settings: Settings, book: Rulebook) -> PatientDirectory:
     """Return where records by id come from: the configured FHIR server, else the bundled fixtures."""
-    client = client_from_config(config)
+    client = fhir_client(settings.fhir)
     if client is None:
-        return FixturePatients(config["FIXTURES_DIR"])
-    return FhirPatients(client, book, fetch_options(config))
+        return FixturePatients(settings.fixtures_dir)
+    return FhirPatients(client, book, fetch_options(settings.fhir))
 
 
 def cds_service(
-    config: Mapping[str, Any], book: Rulebook, issued: IssuedStore | None = None
+    settings: Settings, book: Rulebook, issued: IssuedStore | None = None
 ) -> CdsService:
     """Return the CDS service with its fhirServer allowlist, FHIR client settings and issued-card store."""
-    settings = client_settings(config)
+    client = client_settings(settings.fhir)
     return CdsService(
         book,
-        tuple(url_list(config.get("CDS_FHIR_ALLOWLIST"), "CDS_FHIR_ALLOWLIST")),
-        flag(config.get("CDS_SHOW_INELIGIBLE"), default=False),
-        settings,
-        fetch_options(config),
-        new_session(settings.pool_size),
-        report_base=str(config.get("CDS_PUBLIC_URL") or "") or None,
-        require_target_disease=flag(config.get("CDS_REQUIRE_TARGET_DISEASE"), default=True),
+        settings.cds.fhir_allowlist,
+        settings.cds.show_ineligible,
+        client,
+        fetch_options(settings.fhir),
+        new_session(client.pool_size),
+        report_base=settings.cds.public_url or None,
+        require_target_disease=settings.cds.require_target_disease,
         issued=issued,
     )
 
 
-__all__ = ["EligibilityError", "create_app"]
+__all__ = ["EligibilityError", "Settings", "create_app"]

@@ -1,10 +1,13 @@
-"""Configuration defaults; overridden by ELIGIBILITY_* environment variables, then by a test mapping."""
+"""Configuration defaults (overridden by ELIGIBILITY_* variables, then a test mapping) and readers of raw values."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
+
+from service.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
 # A wheel carries rules/ and fhir_fixtures/ as package data (setup.py copies them into service/_data/); a source
@@ -95,6 +98,20 @@ DEFAULTS: dict[str, Any] = {
     "CDS_COMMENT_RETENTION_DAYS": 90,
     # Seconds a call waits for that file when another process holds it locked (a backup, VACUUM) before answering 503.
     "CDS_DB_BUSY_TIMEOUT": 2.0,
+    # DEBUG, INFO, WARNING or ERROR (or a number); unset is INFO.
+    "LOG_LEVEL": None,
+    # The bearer token a Prometheus scraper sends to GET /metrics (value or file); unset: the REST API's own auth.
+    "METRICS_TOKEN": None,
+    "METRICS_TOKEN_FILE": None,
+    # Population screens started through the API: where their run directories go.
+    "SCREENS_DIR": str(VAR_DIR / "screens"),
+    # Directories an API caller may name as NDJSON input (empty: only the configured FHIR server can be screened).
+    "SCREEN_NDJSON_ROOTS": [],
+    # A Dask scheduler address for screens; unset: a LocalCluster of SCREEN_WORKERS processes (unset: one per core).
+    "DASK_SCHEDULER": None,
+    "SCREEN_WORKERS": None,
+    # Seconds a client polling a running screen is told to wait (Retry-After).
+    "SCREEN_RETRY_AFTER": 2,
 }
 
 
@@ -118,8 +135,6 @@ def flag(value: object, default: bool) -> bool:
 
 def positive_int(value: object, name: str) -> int:
     """Return a setting that must be a whole number >= 1, or raise ConfigError naming it."""
-    from service.errors import ConfigError
-
     try:
         number: int = int(value)  # type: ignore[call-overload]
     except (TypeError, ValueError) as exc:
@@ -127,3 +142,60 @@ def positive_int(value: object, name: str) -> int:
     if number < 1 or isinstance(value, bool):
         raise ConfigError(f"ELIGIBILITY_{name} must be at least 1")
     return number
+
+
+def positive_number(value: object, name: str) -> float:
+    """Return a setting that must be a number > 0, or raise ConfigError naming it."""
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"ELIGIBILITY_{name} must be a number") from exc
+    if not number > 0:
+        raise ConfigError(f"ELIGIBILITY_{name} must be positive")
+    return number
+
+
+def secret(config: Mapping[str, Any], name: str) -> str | None:
+    """Return a secret given as NAME or NAME_FILE; an unreadable file names the setting (never the secret)."""
+    try:
+        return read_secret(config.get(name), config.get(f"{name}_FILE"))
+    except OSError as exc:
+        raise ConfigError(
+            f"ELIGIBILITY_{name}_FILE cannot be read ({exc.strerror or type(exc).__name__})"
+        ) from exc
+
+
+def url_list(value: object, name: str) -> tuple[str, ...]:
+    """Return a list of URLs given as a JSON list or a comma/space separated string."""
+    if value is None or value == "":
+        return ()
+    items = value.replace(",", " ").split() if isinstance(value, str) else value
+    if not isinstance(items, list) or not all(
+        isinstance(u, str) and u.startswith(("http://", "https://")) for u in items
+    ):
+        raise ConfigError(f"ELIGIBILITY_{name} must be a list of http(s) URLs")
+    return tuple(items)
+
+
+def origin_list(value: object, name: str) -> frozenset[str]:
+    """Read a list of origins (scheme://host[:port], or "*") given as a JSON list or a comma/space separated string."""
+    if value is None or value == "":
+        return frozenset()
+    items = value.replace(",", " ").split() if isinstance(value, str) else value
+    if not isinstance(items, list) or not all(
+        isinstance(o, str)
+        and (o == "*" or (o.startswith(("http://", "https://")) and o.count("/") == 2))
+        for o in items
+    ):
+        raise ConfigError(
+            f"ELIGIBILITY_{name} must be a list of origins such as https://sandbox.cds-hooks.org (no path), or *"
+        )
+    return frozenset(o.rstrip("/") for o in items)
+
+
+def is_issuer_map(value: object) -> bool:
+    """Say whether a setting is a mapping of issuer → http(s) JWKS URL (as ..._ISSUERS settings are)."""
+    return isinstance(value, dict) and all(
+        isinstance(k, str) and isinstance(v, str) and v.startswith(("http://", "https://"))
+        for k, v in value.items()
+    )

@@ -15,6 +15,7 @@ LAYERS: list[tuple[str, ...]] = [
         "service.errors",
         "service.problems",
         "service.config",
+        "service.settings",
         "service.observability.logs",
         "service.observability.metrics",
     ),

@@ -18,15 +18,15 @@ from service.cds.trust.jwt import (
     bearer_token,
     unverified_parts,
 )
+from service.config import DEFAULTS
 from service.errors import ConfigError, Forbidden, ServiceUnavailable, Unauthorized
+from service.settings import ApiAuthSettings
 
 log = logging.getLogger(__name__)
 
-MODES = ("jwt", "none")
 # Asymmetric algorithms only: an HMAC token "signed" with a public key must never verify.
 ALGORITHMS = tuple(KEY_SHAPES)
 REQUIRED_CLAIMS = ("iss", "aud", "exp")
-DEFAULT_SCOPE = "eligibility.evaluate"
 
 
 def _refuse(reason: str, message: str) -> Unauthorized:
@@ -50,7 +50,7 @@ class ApiTokenVerifier:
 
     issuers: dict[str, str]
     audience: str
-    scope: str = DEFAULT_SCOPE
+    scope: str = DEFAULTS["API_JWT_SCOPE"]
     leeway_seconds: int = 60
     session: requests.Session | None = None
     clock: Callable[[], float] = time.monotonic
@@ -148,48 +148,24 @@ class ApiAuth:
             raise ConfigError(UNDECIDED_MESSAGE)
 
 
-def api_auth(config: Mapping[str, Any], reaches_patient_data: bool) -> ApiAuth:
-    """Read ELIGIBILITY_API_AUTH; with a FHIR server configured it must be set, and "none" is logged as a warning.
+def api_auth(api: ApiAuthSettings, reaches_patient_data: bool) -> ApiAuth:
+    """Build the REST API's check; with a FHIR server configured a mode must be chosen, and "none" is logged as a warning.
 
     The embedded demo (bundled fixtures only, no FHIR server) stays open unless API_AUTH says otherwise.
     Unset with a FHIR server is "undecided": service.server.wsgi (what gunicorn serves) then refuses to start.
     """
-    raw = config.get("API_AUTH")
-    mode = str(raw).strip().lower() if raw not in (None, "") else None
-    if mode is not None and mode not in MODES:
-        raise ConfigError(f"ELIGIBILITY_API_AUTH must be one of {', '.join(MODES)}, not {raw!r}")
-    if mode is None:
+    if api.mode is None:
         # Fail closed: a FHIR server holds real patients, and the service reads them with its own credentials. The app is still
         # built (the CLI uses it without HTTP), but serves no REST call, and service.server.wsgi refuses to start.
         return ApiAuth("undecided") if reaches_patient_data else ApiAuth("none")
-    if mode == "none":
+    if api.mode == "none":
         if reaches_patient_data:
             log.warning(
                 "REST API authentication is OFF (ELIGIBILITY_API_AUTH=none) while a FHIR server is configured: "
                 "anyone who can reach the service can read any patient's eligibility"
             )
         return ApiAuth("none")
-    issuers = config.get("API_JWT_ISSUERS") or {}
-    if (
-        not isinstance(issuers, dict)
-        or not issuers
-        or not all(
-            isinstance(k, str) and isinstance(v, str) and v.startswith(("http://", "https://"))
-            for k, v in issuers.items()
-        )
-    ):
-        raise ConfigError(
-            "ELIGIBILITY_API_JWT_ISSUERS must be a JSON object of issuer → JWKS URL (at least one) when ELIGIBILITY_API_AUTH=jwt"
-        )
-    audience = config.get("API_JWT_AUDIENCE")
-    if not isinstance(audience, str) or not audience.strip():
-        raise ConfigError(
-            "ELIGIBILITY_API_JWT_AUDIENCE must name this API (the tokens' aud) when ELIGIBILITY_API_AUTH=jwt"
-        )
-    scope = config.get("API_JWT_SCOPE") or DEFAULT_SCOPE
-    if not isinstance(scope, str) or len(scope.split()) != 1:
-        raise ConfigError("ELIGIBILITY_API_JWT_SCOPE must be one scope name")
-    return ApiAuth("jwt", ApiTokenVerifier(dict(issuers), audience.strip(), scope))
+    return ApiAuth("jwt", ApiTokenVerifier(dict(api.issuers), str(api.audience), api.scope))
 
 
 def check_current_request() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -13,6 +13,7 @@ from service.cds.issued import IssuedCard, IssuedCards
 from service.cds.trust.jwt import ReplayStore
 from service.cds.trust.replay import SqliteReplayCache
 from service.errors import ConfigError
+from service.settings import StateSettings
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +80,7 @@ class StateOptions:
 
 
 def open_state(
-    url: str | None, sqlite_path: str | None = None, options: StateOptions | None = None
+    url: object, sqlite_path: str | None = None, options: StateOptions | None = None
 ) -> State:
     """Open the stores ``url`` names: unset → SQLite at ``sqlite_path``; sqlite:///path → SQLite; redis:// or rediss:// → Redis."""
     options = options or StateOptions()
@@ -124,16 +125,18 @@ def _sqlite(path: str, options: StateOptions) -> State:
     )
 
 
-def state_from_config(config: Mapping[str, Any]) -> State:
-    """Open the stores the app's settings name (STATE_URL, else the CDS_FEEDBACK_DB file)."""
-    from service.cds.settings import busy_timeout, hash_key, retention_days
-
+def state_from_settings(state: StateSettings) -> State:
+    """Open the stores the settings name (STATE_URL, else the CDS_FEEDBACK_DB file)."""
+    if state.patient_hash_key is None:
+        log.warning(
+            "ELIGIBILITY_CDS_PATIENT_HASH_KEY is unset: issued cards are recorded without a patient hash"
+        )
     options = StateOptions(
-        hash_key=hash_key(config),
-        timeout=busy_timeout(config),
-        retention_days=retention_days(config),
+        hash_key=state.patient_hash_key,
+        timeout=state.busy_timeout,
+        retention_days=state.comment_retention_days,
     )
-    state = open_state(config.get("STATE_URL"), config.get("CDS_FEEDBACK_DB"), options)
+    opened = open_state(state.url, state.feedback_db, options)
     # The kind only: the URL may hold a password.
-    log.info("CDS state (seen JWT ids, issued cards, feedback) in %s", state.kind)
-    return state
+    log.info("CDS state (seen JWT ids, issued cards, feedback) in %s", opened.kind)
+    return opened

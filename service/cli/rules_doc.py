@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Mapping
 from typing import Any
 
 from service.rulebook.book import Rulebook
@@ -52,7 +53,7 @@ ABSENCE_BY_KIND = {
 }
 
 
-def _window(definition: dict[str, Any]) -> str:
+def _window(definition: Mapping[str, Any]) -> str:
     days = definition.get("lookbackDays")
     return (
         "—"
@@ -61,7 +62,7 @@ def _window(definition: dict[str, Any]) -> str:
     )
 
 
-def _absence(definition: dict[str, Any]) -> str:
+def _absence(definition: Mapping[str, Any]) -> str:
     """Render the absence policy and why; derived kinds take theirs from their inputs."""
     policy = definition.get("absence") or ABSENCE_BY_KIND.get(definition["kind"])
     if policy is None:
@@ -70,7 +71,7 @@ def _absence(definition: dict[str, Any]) -> str:
     return f"**{policy}**" + (f": {why}" if why else " (a measurement)")
 
 
-def _bands(definition: dict[str, Any]) -> str:
+def _bands(definition: Mapping[str, Any]) -> str:
     """Render a childbearing-potential definition's age bands, each with why."""
     bands = sorted(definition.get("ageBands", []), key=lambda b: b["fromYears"])
     if not bands:
@@ -88,7 +89,7 @@ def _bands(definition: dict[str, Any]) -> str:
     )
 
 
-def _window_source(definition: dict[str, Any]) -> str:
+def _window_source(definition: Mapping[str, Any]) -> str:
     """Render where a window comes from: the document, or our choice, and why."""
     source = definition.get("windowSource")
     if source is None:

@@ -11,10 +11,11 @@ from service.facts import derived, history, observations, patient, pregnancy
 from service.facts.base import Evidence, Fact, unknown
 from service.facts.context import Context
 from service.records.record import PatientRecord
+from service.rulebook.definitions import Definition
 from service.rulebook.kinds import KINDS
 from service.rulebook.valuesets import ValueSet
 
-KindFunction = Callable[[Context, str, dict[str, Any]], Fact]
+KindFunction = Callable[[Context, str, Definition], Fact]
 
 # The fact function of each kind in the rulebook's registry (service.rulebook.kinds); formula is compiled JsonLogic.
 FACT_FUNCTIONS: dict[str, KindFunction] = {

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import Any, TypeVar
 
 from service.facts.base import Fact
 from service.facts.values import as_list, codings, concept_text
 from service.records.entries import reference_of
 from service.records.record import PatientRecord
+from service.rulebook.definitions import Definition
 from service.rulebook.valuesets import ValueSet, canonical_code, canonical_system
 
 T = TypeVar("T")
@@ -114,21 +115,21 @@ class Context:
                 found[id(pair[1])] = pair
         return list(found.values())
 
-    def window_start(self, definition: dict[str, Any]) -> date | None:
+    def window_start(self, definition: Definition) -> date | None:
         """Return the first day of a definition's lookback window, or None when it has none."""
-        days = definition.get("lookbackDays")
-        return self.as_of - timedelta(days=int(days)) if days is not None else None
+        return definition.window.start(self.as_of)
 
-    def window_text(self, definition: dict[str, Any]) -> str:
+    def window_text(self, definition: Definition) -> str:
         """Describe a definition's lookback window in words."""
-        days = definition.get("lookbackDays")
-        if days is None:
-            return f"on or before {self.as_of.isoformat()}"
-        return f"in the {days} days before {self.as_of.isoformat()}"
+        return definition.window.describe(self.as_of)
 
-    def value_set(self, definition: dict[str, Any]) -> ValueSet:
+    def in_window(self, definition: Definition, day: date) -> bool:
+        """Say whether an item dated ``day`` falls in a definition's lookback window on the as-of date."""
+        return definition.window.contains(day, self.as_of)
+
+    def value_set(self, definition: Definition) -> ValueSet:
         """Return the value set a definition names."""
-        return self.value_sets[definition["valueSet"]]
+        return self.value_sets[str(definition.value_set)]
 
     def failure(self, resource_type: str) -> str | None:
         """Return why a resource type's search failed, or None when its data arrived."""

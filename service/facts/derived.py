@@ -6,9 +6,10 @@ from typing import Any
 
 from service.facts.base import Evidence, Fact, number, unknown
 from service.facts.context import Context
+from service.rulebook.definitions import Definition
 
 
-def _age_outside(ctx: Context, definition: dict[str, Any]) -> str | None:
+def _age_outside(ctx: Context, definition: Definition) -> str | None:
     """Say why the patient's age is outside the formula's validated range (minAgeYears..maxAgeYears), or None."""
     age = ctx.fact(definition["inputs"]["age"])
     low, high = age.bounds()
@@ -23,7 +24,7 @@ def _age_outside(ctx: Context, definition: dict[str, Any]) -> str | None:
     return None
 
 
-def cockcroft_gault(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
+def cockcroft_gault(ctx: Context, name: str, definition: Definition) -> Fact:
     """CrCl (mL/min) = (140 − age) × weight(kg) × (0.85 if female) / (72 × serum creatinine mg/dL); adults only."""
     inputs = definition["inputs"]
     outside = _age_outside(ctx, definition)
@@ -83,7 +84,7 @@ def cockcroft_gault(ctx: Context, name: str, definition: dict[str, Any]) -> Fact
     )
 
 
-def schwartz(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
+def schwartz(ctx: Context, name: str, definition: Definition) -> Fact:
     """Bedside Schwartz eGFR (mL/min/1.73 m²) = 0.413 × height (cm) / serum creatinine (mg/dL), for children."""
     inputs = definition["inputs"]
     label = definition.get("label", name)
@@ -124,7 +125,7 @@ def schwartz(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
     return Fact(name, egfr, summary, cited, *bounds)
 
 
-def formula(ctx: Context, name: str, definition: dict[str, Any], compiled: Any) -> Fact:
+def formula(ctx: Context, name: str, definition: Definition, compiled: Any) -> Fact:
     """A named three-valued formula over other definitions (e.g. active hepatitis B)."""
     facts = [ctx.fact(n) for n in sorted(compiled.reads)]
     data = data_for(facts)

@@ -20,6 +20,7 @@ from service.facts.values import (
     status_code,
 )
 from service.records.entries import reference_of
+from service.rulebook.definitions import Definition
 from service.rulebook.kinds import MEDICATION_TYPES
 from service.rulebook.valuesets import canonical_system
 
@@ -93,7 +94,7 @@ def _dated(matches: list[Match]) -> list[Match]:
 def _decide(
     ctx: Context,
     name: str,
-    definition: dict[str, Any],
+    definition: Definition,
     matches: list[Match],
     searched: str,
     uncertain: list[Match],
@@ -136,7 +137,7 @@ def _decide(
     )
 
 
-def _policy(ctx: Context, definition: dict[str, Any]) -> tuple[str, str]:
+def _policy(ctx: Context, definition: Definition) -> tuple[str, str]:
     """Return (absence policy, why): "review" holds only while its gate (``absenceReviewWhen``) is on record, else "no"."""
     policy, why = definition.get("absence", "no"), definition.get("absenceWhy", "")
     gate = definition.get("absenceReviewWhen")
@@ -152,7 +153,7 @@ def _policy(ctx: Context, definition: dict[str, Any]) -> tuple[str, str]:
 
 
 def absent(
-    ctx: Context, name: str, definition: dict[str, Any], note: str, cited: tuple[Evidence, ...] = ()
+    ctx: Context, name: str, definition: Definition, note: str, cited: tuple[Evidence, ...] = ()
 ) -> Fact:
     """Answer a history question where nothing was found, as the definition's absence policy says.
 
@@ -183,7 +184,7 @@ def absent(
 def _open_count(
     ctx: Context,
     name: str,
-    definition: dict[str, Any],
+    definition: Definition,
     count: int,
     summary: str,
     cited: tuple[Evidence, ...],
@@ -256,7 +257,7 @@ def _personal_history(ctx: Context, condition: dict[str, Any]) -> bool:
     return bool(history and history.match(codings(condition.get("code"))))
 
 
-def condition(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
+def condition(ctx: Context, name: str, definition: Definition) -> Fact:
     """Whether a Condition in the value set is on record (active only, if asked), in the window."""
     blocked = ctx.blocked(("Condition",), ctx.value_set(definition))
     if blocked:
@@ -278,7 +279,7 @@ def _describe_condition(
     return list(_condition_concepts(ctx, condition)), [concept_text(condition.get("code"))]
 
 
-def _condition_matches(ctx: Context, definition: dict[str, Any]) -> tuple[list[Match], list[Match]]:
+def _condition_matches(ctx: Context, definition: Definition) -> tuple[list[Match], list[Match]]:
     value_set = ctx.value_set(definition)
     active_only = definition.get("activeOnly", False)
     matches: list[Match] = []
@@ -326,12 +327,12 @@ def _condition_matches(ctx: Context, definition: dict[str, Any]) -> tuple[list[M
     return matches, uncertain
 
 
-def condition_matches(ctx: Context, definition: dict[str, Any]) -> tuple[list[Match], list[Match]]:
+def condition_matches(ctx: Context, definition: Definition) -> tuple[list[Match], list[Match]]:
     """Return (usable, uncertain) Condition matches of a definition's value set (for kinds that weigh them against tests)."""
     return _condition_matches(ctx, definition)
 
 
-def condition_count(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
+def condition_count(ctx: Context, name: str, definition: Definition) -> Fact:
     """Number of distinct episodes (Conditions by onset date) in the value set within the window."""
     blocked = ctx.blocked(("Condition",), ctx.value_set(definition))
     label = definition.get("label", name)
@@ -402,9 +403,7 @@ def _unresolved(ctx: Context, resource: dict[str, Any]) -> str | None:
     return str(target or "a medicationReference without a reference")
 
 
-def _medication_matches(
-    ctx: Context, definition: dict[str, Any]
-) -> tuple[list[Match], list[Match]]:
+def _medication_matches(ctx: Context, definition: Definition) -> tuple[list[Match], list[Match]]:
     """Return the medication records in the value set, and those whose drug cannot be read (they may be in it)."""
     value_set = ctx.value_set(definition)
     open_days = int(definition.get("openOrderDays", OPEN_ORDER_DAYS))
@@ -439,7 +438,7 @@ def _medication_matches(
     return matches, unreadable
 
 
-def medication(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
+def medication(ctx: Context, name: str, definition: Definition) -> Fact:
     """Whether any medication record (request, statement, administration) is in the value set, in the window."""
     failed = ctx.blocked(MEDICATION_TYPES, ctx.value_set(definition))
     if failed:
@@ -452,7 +451,7 @@ def medication(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
     return _decide(ctx, name, definition, matches, f"{total} medication records", possible)
 
 
-def medication_cycles(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
+def medication_cycles(ctx: Context, name: str, definition: Definition) -> Fact:
     """Number of treatment cycles: dated records in the value set, days within ``cycleGapDays`` joined."""
     label = definition.get("label", name)
     failed = ctx.blocked(MEDICATION_TYPES, ctx.value_set(definition))
@@ -495,7 +494,7 @@ def medication_cycles(ctx: Context, name: str, definition: dict[str, Any]) -> Fa
     return Fact(name, len(cycles), summary, cited)
 
 
-def procedure(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
+def procedure(ctx: Context, name: str, definition: Definition) -> Fact:
     """Whether a Procedure in the value set was performed in the window (a course with a performedPeriod: any part of it)."""
     value_set = ctx.value_set(definition)
     blocked = ctx.blocked(("Procedure",), value_set)
@@ -537,7 +536,7 @@ def procedure(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
     )
 
 
-def allergy(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
+def allergy(ctx: Context, name: str, definition: Definition) -> Fact:
     """Whether an active AllergyIntolerance names a substance in the value set."""
     value_set = ctx.value_set(definition)
     blocked = ctx.blocked(("AllergyIntolerance",), value_set)
@@ -587,7 +586,7 @@ def allergy(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
     )
 
 
-def immunization(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
+def immunization(ctx: Context, name: str, definition: Definition) -> Fact:
     """Whether an Immunization with a vaccine in the value set was given in the window."""
     value_set = ctx.value_set(definition)
     blocked = ctx.blocked(("Immunization",), value_set)

@@ -12,14 +12,14 @@ from service.facts.ranges import reference_ranges
 from service.facts.readings import Reading, evidence, latest, readings
 from service.facts.values import as_list, codings, concept_text
 from service.records.entries import reference_of
+from service.rulebook.definitions import Definition
 from service.rulebook.valuesets import canonical_system
 
 
-def _any_in_window(ctx: Context, definition: dict[str, Any]) -> bool:
+def _any_in_window(ctx: Context, definition: Definition) -> bool:
     """Say whether any result (readable, pending or not) is in the window: an unreadable one is not an absent one."""
-    start = ctx.window_start(definition)
     found, pending, notes = readings(ctx, definition)
-    return bool(notes) or any(start is None or r.day >= start for r in (*found, *pending))
+    return bool(notes) or any(ctx.in_window(definition, r.day) for r in (*found, *pending))
 
 
 def quantity(
@@ -58,7 +58,7 @@ def quantity(
 
 
 def as_analyte(
-    reading: Reading, qty: dict[str, Any], definition: dict[str, Any]
+    reading: Reading, qty: dict[str, Any], definition: Definition
 ) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """Return the quantity as the definition's analyte and the mass factor used (urea by mass → urea nitrogen), or (qty, None).
 
@@ -86,7 +86,7 @@ def _factor_note(original: dict[str, Any], factor: dict[str, Any] | None) -> str
     )
 
 
-def measurement(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
+def measurement(ctx: Context, name: str, definition: Definition) -> Fact:
     """Latest value converted to the definition's unit; a comparator (<0.5) becomes bounds."""
     target = definition["unit"]
     molar_mass = definition.get("molarMass")
@@ -138,7 +138,7 @@ def _bounds(value: float, comparator: str | None) -> tuple[Any, Any]:
     return None, None
 
 
-def uln_ratio(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
+def uln_ratio(ctx: Context, name: str, definition: Definition) -> Fact:
     """Latest value divided by that Observation's referenceRange.high (or the documented default)."""
     default = definition.get("defaultUln")
     molar_mass = definition.get("molarMass")
@@ -240,7 +240,7 @@ def _upper_limit(
     )
 
 
-def in_reference_range(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
+def in_reference_range(ctx: Context, name: str, definition: Definition) -> Fact:
     """Whether the latest value lies within that Observation's referenceRange (low..high), in the range's unit."""
     molar_mass = definition.get("molarMass")
 
@@ -300,7 +300,7 @@ _NEGATIVE_WORDS = re.compile(
 )
 
 
-def qualitative(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:  # noqa: C901 - the answer forms labs send (code, text, number, interpretation), in order of trust
+def qualitative(ctx: Context, name: str, definition: Definition) -> Fact:  # noqa: C901 - the answer forms labs send (code, text, number, interpretation), in order of trust
     """Whether the latest result is positive (coded, string, boolean, or a quantity above the detection limit)."""
 
     def read(reading: Reading) -> tuple[Any, str | None]:  # noqa: C901 - the answer forms labs send, in order of trust
@@ -432,7 +432,7 @@ def coded_answer(
     return None, None
 
 
-def ordinal(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
+def ordinal(ctx: Context, name: str, definition: Definition) -> Fact:
     """Latest semi-quantitative grade (negative=0, trace=0.5, 1+ … 4+) from a coded answer, a string or mg/dL."""
 
     def read(reading: Reading) -> tuple[Any, str | None]:

@@ -9,6 +9,7 @@ from service.facts.base import Evidence, Fact, unknown
 from service.facts.context import Context
 from service.facts.values import date_problem, parse_date, parse_end_date
 from service.records.entries import reference_of
+from service.rulebook.definitions import Definition
 
 
 def whole_years(born: date, on: date) -> int:
@@ -17,7 +18,7 @@ def whole_years(born: date, on: date) -> int:
     return on.year - born.year - (1 if before_birthday else 0)
 
 
-def age(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
+def age(ctx: Context, name: str, definition: Definition) -> Fact:
     """Age in whole years on the as-of date; a partial birthDate gives bounds."""
     patient = ctx.record.patient
     raw = patient.get("birthDate")
@@ -73,7 +74,7 @@ def age(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
     )
 
 
-def sex(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
+def sex(ctx: Context, name: str, definition: Definition) -> Fact:
     """Administrative gender 'male' or 'female'; other or unknown is unknown for sex-specific limits."""
     patient = ctx.record.patient
     gender = patient.get("gender")

@@ -14,6 +14,7 @@ from service.facts.observations import NEGATIVE_CODES, POSITIVE_CODES
 from service.facts.readings import Reading, readings
 from service.facts.values import as_list, codings, concept_text, parse_datetime
 from service.records.entries import reference_of
+from service.rulebook.definitions import Definition, definition_from
 
 # Pregnancy status answers (LOINC 82810-3 answer list LL4129-4 and the SNOMED CT findings HL7 and WHO use with it;
 # verified in WHO smart-example-immz pregnancystatus-values and RKI HIV-PrEP pregnancy status value sets).
@@ -24,7 +25,7 @@ _NEGATIVE_TEXT = re.compile(r"^\s*(negative|neg|not detected|non-?reactive|not p
 HCG_UNIT = "m[IU]/mL"  # = IU/L
 
 
-def childbearing_potential(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:
+def childbearing_potential(ctx: Context, name: str, definition: Definition) -> Fact:
     """Whether a woman may become pregnant: female, in an age band, and no documented menopause or sterilising surgery."""
     label = definition.get("label", name)
     inputs = definition["inputs"]
@@ -145,7 +146,7 @@ def _cite(reading: Reading, shown: str, note: str | None = None) -> Evidence:
     )
 
 
-def pregnancy(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:  # noqa: C901 - positive, refuted, not of childbearing potential, negative in the window, unknown: read top to bottom
+def pregnancy(ctx: Context, name: str, definition: Definition) -> Fact:  # noqa: C901 - positive, refuted, not of childbearing potential, negative in the window, unknown: read top to bottom
     """Whether the patient is pregnant: a positive finding not refuted later, else no or unknown.
 
     No for a woman not of childbearing potential or with a negative test in the trial's window; otherwise unknown ("To
@@ -160,12 +161,15 @@ def pregnancy(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:  # n
     if failed:
         return unknown(name, f"{label}: {'; '.join(failed)}; not decided")
     limit = definition.get("positiveLimit")
-    persist_from = ctx.as_of - timedelta(days=int(definition["lookbackDays"]))
     found, pending, _notes = readings(ctx, definition)
     # A preliminary or registered positive is not final, yet it must not be passed over: pregnancy stays undecided.
     for reading in pending:
         outcome = _outcome(reading, limit)
-        if reading.day >= persist_from and outcome is not None and outcome[0] == "positive":
+        if (
+            ctx.in_window(definition, reading.day)
+            and outcome is not None
+            and outcome[0] == "positive"
+        ):
             return Fact(
                 name,
                 None,
@@ -178,7 +182,9 @@ def pregnancy(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:  # n
                 missing="pregnancy test",
             )
     results = [
-        (r, *o) for r in found if r.day >= persist_from and (o := _outcome(r, limit)) is not None
+        (r, *o)
+        for r in found
+        if ctx.in_window(definition, r.day) and (o := _outcome(r, limit)) is not None
     ]
     results.sort(key=lambda item: _when(item[0]), reverse=True)
 
@@ -209,9 +215,13 @@ def pregnancy(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:  # n
                 ),
             ),
         )
-    matches, _uncertain = condition_matches(
-        ctx, {"valueSet": definition["conditionValueSet"], "activeOnly": True}
+    # The pregnancy's condition codes, read as an active-condition definition of their own.
+    as_condition = definition_from(
+        name, {"kind": "condition", "valueSet": definition["conditionValueSet"], "activeOnly": True}
     )
+    matches, _uncertain = condition_matches(ctx, as_condition)
+    # A condition active since before the window has lasted longer than a pregnancy does.
+    persist_from = ctx.window_start(definition)
     for match in matches:
         start = datetime.combine(match.start, time.min) if match.start else None
         cited = Evidence(
@@ -236,7 +246,7 @@ def pregnancy(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:  # n
                 (cited, _cite(reading, shown)),
                 review=f"{label} to confirm: {why}",
             )
-        if match.start is not None and match.start < persist_from:
+        if match.start is not None and persist_from is not None and match.start < persist_from:
             why = f"{match.display} has been active on the problem list since {match.start.isoformat()}, longer than a pregnancy lasts"
             return Fact(
                 name,
@@ -292,7 +302,7 @@ def pregnancy(ctx: Context, name: str, definition: dict[str, Any]) -> Fact:  # n
     )
 
 
-def _is_test(ctx: Context, definition: dict[str, Any], reading: Reading) -> bool:
+def _is_test(ctx: Context, definition: Definition, reading: Reading) -> bool:
     """Say whether a reading is one of the tests whose negative rules pregnancy out (not a self-reported status)."""
     value_set = ctx.value_sets[definition["negativeValueSet"]]
     return bool(
@@ -302,7 +312,7 @@ def _is_test(ctx: Context, definition: dict[str, Any], reading: Reading) -> bool
     )
 
 
-def _window(ctx: Context, definition: dict[str, Any]) -> tuple[str, Any]:
+def _window(ctx: Context, definition: Definition) -> tuple[str, Any]:
     """Describe the negative-test window and return a test for it: hours from the Observation's time, or days."""
     hours = definition.get("negativeWithinHours")
     if hours is not None:

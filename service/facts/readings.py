@@ -21,6 +21,7 @@ from service.facts.values import (
     parse_datetime,
 )
 from service.records.entries import reference_of
+from service.rulebook.definitions import Definition
 from service.rulebook.valuesets import ValueSet
 
 USABLE_STATUS = {"final", "amended", "corrected"}
@@ -81,7 +82,7 @@ def _dated(obs: dict[str, Any]) -> tuple[date | None, datetime | None, str | Non
 
 
 def readings(
-    ctx: Context, definition: dict[str, Any], value_set: ValueSet | None = None
+    ctx: Context, definition: Definition, value_set: ValueSet | None = None
 ) -> tuple[list[Reading], list[Reading], list[str]]:
     """Return the usable readings and the pending (preliminary) ones, newest first, and notes on Observations set aside."""
     found: list[Reading] = []
@@ -164,7 +165,7 @@ def cite_value(reading: Reading, note: str) -> Evidence:
 
 def latest(  # noqa: C901 - the result-choosing rules (status, dates, same-time conflicts) in the order a coordinator applies them
     ctx: Context,
-    definition: dict[str, Any],
+    definition: Definition,
     name: str,
     read: Callable[[Reading], tuple[Any, str | None]],
     *,
@@ -189,8 +190,7 @@ def latest(  # noqa: C901 - the result-choosing rules (status, dates, same-time 
         by_method = ctx.value_sets[method]
         others = [r for r in found if not by_method.match(codings(r.source.get("code")))]
         found = [r for r in found if by_method.match(codings(r.source.get("code")))]
-    start = ctx.window_start(definition)
-    in_window = [r for r in found if start is None or r.day >= start]
+    in_window = [r for r in found if ctx.in_window(definition, r.day)]
     skipped: list[Evidence] = []
     usable: list[tuple[Reading, Any]] = []
     for reading in in_window:
@@ -211,12 +211,12 @@ def latest(  # noqa: C901 - the result-choosing rules (status, dates, same-time 
                 r, f"by another method than {ctx.value_sets[method].title}, so it does not decide"
             )
             for r in others
-            if start is None or r.day >= start
+            if ctx.in_window(definition, r.day)
         )[:3]
         if method
         else ()
     )
-    pending_in = [r for r in pending if start is None or r.day >= start]
+    pending_in = [r for r in pending if ctx.in_window(definition, r.day)]
     shown_pending = tuple(
         cite_value(r, f"status {r.status}: not a final result") for r in pending_in[:2]
     )
@@ -235,7 +235,7 @@ def latest(  # noqa: C901 - the result-choosing rules (status, dates, same-time 
     stale = tuple(
         evidence(r, None, None, "outside the lookback window")
         for r in found[:1]
-        if start and r.day < start
+        if not ctx.in_window(definition, r.day)
     )
     return unknown(name, reason, (*skipped, *shown_others, *shown_pending, *stale), missing=label)
 

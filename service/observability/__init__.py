@@ -12,22 +12,13 @@ from service.observability.request_log import note_cards, note_reports
 def init_app(app: Flask) -> None:
     """Install the request hooks (call before any other hooks) and serve /metrics; create_app configures the log first."""
     # Imported here: the endpoint needs service.api.auth and service.records.fhir, which import this package (FHIR fetch metrics).
-    from service.config import read_secret
-    from service.errors import ConfigError
     from service.observability import endpoint, request_log
+    from service.settings import Settings
 
-    try:
-        # The issued-card hash key (validated by service.cds.settings.hash_key): the request line's patient_hash uses it too.
-        key = read_secret(
-            app.config.get("CDS_PATIENT_HASH_KEY"), app.config.get("CDS_PATIENT_HASH_KEY_FILE")
-        )
-    except OSError as exc:
-        raise ConfigError("ELIGIBILITY_CDS_PATIENT_HASH_KEY_FILE cannot be read") from exc
-    # A key under 16 characters is refused for issued cards (cheap to reverse by trying ids): no hash in the log either.
-    app.extensions["log_patient_key"] = (
-        str(key).encode("utf-8") if key and len(str(key)) >= 16 else None
-    )
-    app.extensions["metrics_token"] = endpoint.metrics_token(app.config)
+    settings: Settings = app.extensions["settings"]
+    # The issued-card hash key (a key under 16 characters is refused): the request line's patient_hash uses it too.
+    app.extensions["log_patient_key"] = settings.state.patient_hash_key
+    app.extensions["metrics_token"] = settings.observability.metrics_token
     metrics()  # made now, in the worker, before any request thread (and after gunicorn_conf chose multiprocess storage)
     request_log.register(app)
     app.register_blueprint(endpoint.blueprint)

@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import hmac
-from collections.abc import Mapping
-from typing import Any
 
 from flask import Blueprint, Response, current_app, request
 from flask.typing import ResponseReturnValue
 
 from service.api.auth import ApiAuth, check_current_request
-from service.config import read_secret
-from service.errors import ConfigError, EligibilityError, Unauthorized
+from service.errors import EligibilityError, Unauthorized
 from service.observability.metrics import CONTENT_TYPE, exposition
 
 blueprint = Blueprint("observability", __name__)
-# A short token is cheap to guess by trying: the same floor as the patient-hash key.
-MIN_TOKEN_CHARS = 16
 
 
 class MetricsOff(EligibilityError):
@@ -25,22 +20,6 @@ class MetricsOff(EligibilityError):
     status = 404
     code = "metrics-off"
     log_message = True
-
-
-def metrics_token(config: Mapping[str, Any]) -> str | None:
-    """ELIGIBILITY_METRICS_TOKEN (or _FILE): the bearer token a scraper sends; None when unset."""
-    try:
-        token = read_secret(config.get("METRICS_TOKEN"), config.get("METRICS_TOKEN_FILE"))
-    except OSError as exc:
-        raise ConfigError("ELIGIBILITY_METRICS_TOKEN_FILE cannot be read") from exc
-    if token in (None, ""):
-        return None
-    token = str(token)
-    if len(token) < MIN_TOKEN_CHARS or any(ch.isspace() for ch in token):
-        raise ConfigError(
-            f"ELIGIBILITY_METRICS_TOKEN must be at least {MIN_TOKEN_CHARS} characters, with no spaces"
-        )
-    return token
 
 
 def check_metrics_caller() -> None:

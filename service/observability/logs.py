@@ -100,7 +100,7 @@ def configure_logging(level: str | int | None = None) -> None:
     (measured 35-48 against 190-227 µs a line on this shared machine); stdlib `logging` records go through a handler with the same processors.
     """
     global _threshold
-    number = _threshold = _level(level)
+    number = _threshold = level_number(level)
     _configure_structlog()
     root = logging.getLogger()
     for handler in [h for h in root.handlers if isinstance(h, StderrHandler)]:
@@ -126,7 +126,7 @@ def _configure_structlog() -> None:
     )
 
 
-def _level(level: str | int | None) -> int:
+def level_number(level: str | int | None) -> int:
     """A level name or number (ELIGIBILITY_LOG_LEVEL); unset is INFO, an unknown name a start-up error naming it."""
     if level is None or level == "":
         return logging.INFO

@@ -12,7 +12,6 @@ from flask import Blueprint, Response, current_app, g, redirect, render_template
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
-from service.config import VAR_DIR
 from service.errors import BadRequest, EligibilityError, InvalidBundle, UnknownTrial
 from service.evaluation.evaluate import evaluate_trials
 from service.pages import present, screens
@@ -22,6 +21,7 @@ from service.pages.readable import age_range, readable, unit_of
 from service.records.bundle import record_from_bundle
 from service.records.entries import is_fhir_id
 from service.rulebook.book import Rulebook, Trial
+from service.settings import Settings
 from service.web.requests import as_of_date
 
 blueprint = Blueprint(
@@ -64,7 +64,8 @@ def _patient_id(patient_id: str) -> str:
 
 
 def _screens_dir() -> Path:
-    return Path(current_app.config.get("SCREENS_DIR") or VAR_DIR / "screens")
+    settings: Settings = current_app.extensions["settings"]
+    return Path(settings.population.screens_dir)
 
 
 @blueprint.context_processor

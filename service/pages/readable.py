@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -46,7 +47,7 @@ def _number(value: Any) -> str:
     return str(value)
 
 
-def unit_of(definition: dict[str, Any] | None) -> str:
+def unit_of(definition: Mapping[str, Any] | None) -> str:
     """Return the unit shown after a limit on this definition ('× ULN', 'mL/min', '× 10⁹/L' or '')."""
     if not definition:
         return ""
@@ -63,16 +64,16 @@ def unit_shown(unit: str | None) -> str:
     return _units()["ucum"].get(unit, unit)
 
 
-def _label(name: str, definitions: dict[str, dict[str, Any]]) -> str:
+def _label(name: str, definitions: Mapping[str, Mapping[str, Any]]) -> str:
     definition = definitions.get(name)
     return str(definition["label"]) if definition else name
 
 
-def _kind(name: str, definitions: dict[str, dict[str, Any]]) -> str:
+def _kind(name: str, definitions: Mapping[str, Mapping[str, Any]]) -> str:
     return str(definitions.get(name, {}).get("kind", ""))
 
 
-def _fact(name: str, definitions: dict[str, dict[str, Any]]) -> str:
+def _fact(name: str, definitions: Mapping[str, Mapping[str, Any]]) -> str:
     """Return a yes/no fact as words: a test's kind says what 'true' means (a positive result, a value in range)."""
     key = {"qualitative": "readable.positive", "inReferenceRange": "readable.inrange"}.get(
         _kind(name, definitions), "readable.has"
@@ -80,7 +81,7 @@ def _fact(name: str, definitions: dict[str, dict[str, Any]]) -> str:
     return t(key, what=_label(name, definitions))
 
 
-def _term(node: Any, definitions: dict[str, dict[str, Any]]) -> tuple[str, str]:
+def _term(node: Any, definitions: Mapping[str, Mapping[str, Any]]) -> tuple[str, str]:
     """Return (text, unit) of one operand: a definition's label and unit, or a constant."""
     parsed = _op(node)
     if parsed and parsed[0] == "var":
@@ -91,7 +92,7 @@ def _term(node: Any, definitions: dict[str, dict[str, Any]]) -> tuple[str, str]:
     return _number(node), ""
 
 
-def _comparison(op: str, args: list[Any], definitions: dict[str, dict[str, Any]]) -> str:
+def _comparison(op: str, args: list[Any], definitions: Mapping[str, Mapping[str, Any]]) -> str:
     symbol = _units()["operators"].get(op, op)
     terms = [_term(a, definitions) for a in args]
     unit = next((u for _text, u in terms if u), "")
@@ -105,7 +106,7 @@ def _comparison(op: str, args: list[Any], definitions: dict[str, dict[str, Any]]
     return text
 
 
-def readable(node: Any, definitions: dict[str, dict[str, Any]]) -> str:
+def readable(node: Any, definitions: Mapping[str, Mapping[str, Any]]) -> str:
     """Return a rule as a readable line; nested and/or are parenthesised."""
     parsed = _op(node)
     if parsed is None:

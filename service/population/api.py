@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -12,23 +11,14 @@ from flask import request as flask_request
 from flask.typing import ResponseReturnValue
 
 from service.api.auth import check_current_request
-from service.config import VAR_DIR
 from service.errors import BadRequest, EligibilityError
 from service.population.jobs import Jobs
 from service.population.manifest import RUN_ID, new_run_id
 from service.population.run import ScreenOptions
+from service.settings import Settings
 from service.web.requests import as_of_date, json_body
 
 blueprint = Blueprint("population", __name__)
-# Defaults of this blueprint's settings (ELIGIBILITY_SCREENS_DIR etc.); kept here so config.py stays the other surfaces'.
-DEFAULTS: dict[str, Any] = {
-    "SCREENS_DIR": str(VAR_DIR / "screens"),
-    # Directories an API caller may name as NDJSON input (empty: only the configured FHIR server can be screened).
-    "SCREEN_NDJSON_ROOTS": [],
-    "DASK_SCHEDULER": None,
-    "SCREEN_WORKERS": None,  # LocalCluster worker processes (None: one per core)
-    "SCREEN_RETRY_AFTER": 2,
-}
 
 
 class UnknownScreen(EligibilityError):
@@ -40,10 +30,8 @@ class UnknownScreen(EligibilityError):
 
 def init_app(app: Flask) -> None:
     """Register the blueprint with its settings and job table (the one line service/__init__.py calls)."""
-    for key, value in DEFAULTS.items():
-        app.config.setdefault(key, value)
-    root = Path(app.config["SCREENS_DIR"])
-    app.extensions["population_jobs"] = Jobs(root)
+    settings: Settings = app.extensions["settings"]
+    app.extensions["population_jobs"] = Jobs(Path(settings.population.screens_dir))
     app.register_blueprint(blueprint)
 
 
@@ -51,6 +39,11 @@ def init_app(app: Flask) -> None:
 def authenticate() -> None:
     """Check the caller exactly as the REST API does (ELIGIBILITY_API_AUTH): screens read every patient of a hospital."""
     check_current_request()
+
+
+def _settings() -> Settings:
+    settings: Settings = current_app.extensions["settings"]
+    return settings
 
 
 def _jobs() -> Jobs:
@@ -82,7 +75,7 @@ def _options(body: dict[str, Any], run_dir: Path) -> ScreenOptions:
     if source["kind"] == "ndjson":
         ndjson = _allowed_ndjson(source.get("url"))
     else:
-        fhir = current_app.config.get("FHIR_BASE_URL")
+        fhir = _settings().fhir.base_url
         if not fhir:
             raise BadRequest(
                 "no FHIR server is configured (ELIGIBILITY_FHIR_BASE_URL); screen an NDJSON input instead"
@@ -107,14 +100,11 @@ def _options(body: dict[str, Any], run_dir: Path) -> ScreenOptions:
         ndjson=ndjson,
         fhir_base_url=fhir,
         group=group,
-        scheduler=current_app.config.get("DASK_SCHEDULER")
-        or os.environ.get("ELIGIBILITY_DASK_SCHEDULER"),
-        workers=int(current_app.config["SCREEN_WORKERS"])
-        if current_app.config.get("SCREEN_WORKERS")
-        else None,
+        scheduler=_settings().population.dask_scheduler,
+        workers=_settings().population.workers,
         since_previous=since,
-        rules_dir=current_app.config["RULES_DIR"],
-        config=dict(current_app.config),
+        rules_dir=_settings().rules_dir,
+        fhir=_settings().fhir,
     )
 
 
@@ -123,7 +113,7 @@ def _allowed_ndjson(url: object) -> str:
     if not isinstance(url, str) or not url:
         raise BadRequest("'input.url' must name an NDJSON directory")
     path = Path(url).resolve()
-    for root in current_app.config.get("SCREEN_NDJSON_ROOTS") or []:
+    for root in _settings().population.ndjson_roots:
         if path.is_relative_to(Path(root).resolve()):
             return str(path)
     raise BadRequest(
@@ -151,7 +141,7 @@ def screen_status(run_id: str) -> ResponseReturnValue:
         p = manifest["progress"]
         headers = {
             "X-Progress": f"{p['bucketsDone']}/{p['buckets']} buckets, {p['patientsEvaluated']} patients",
-            "Retry-After": str(current_app.config["SCREEN_RETRY_AFTER"]),
+            "Retry-After": str(_settings().population.retry_after),
         }
         return jsonify({"runId": run_id, "status": "running", "progress": p}), 202, headers
     links = {}

@@ -18,6 +18,7 @@ from service.config import DEFAULTS
 from service.errors import EligibilityError
 from service.population.run import Progress as RunProgress
 from service.population.run import ScreenOptions, run_screen
+from service.settings import load_config, parse_fhir
 
 
 class Reporter:
@@ -177,11 +178,13 @@ def screen(
         raise click.BadParameter("must be a date YYYY-MM-DD", param_hint="--as-of") from exc
     console = Console(stderr=True)
     reporter = Reporter(console)
-    from flask import Config  # noqa: PLC0415 - the ELIGIBILITY_FHIR_* settings, read the way the app reads them
-
-    config = Config(".")
-    config.update(DEFAULTS)
-    config.from_prefixed_env("ELIGIBILITY")
+    # The ELIGIBILITY_FHIR_* settings, read and checked as the app reads them, for the server named here.
+    try:
+        fhir = parse_fhir(load_config({"FHIR_BASE_URL": fhir_base_url})) if fhir_base_url else None
+    except EligibilityError as exc:
+        reporter.close()
+        click.echo(f"error: {exc.message}", err=True)
+        sys.exit(2)
     options = ScreenOptions(
         out=Path(out),
         as_of=day,
@@ -194,7 +197,7 @@ def screen(
         since_previous=Path(since_previous) if since_previous else None,
         rules_dir=rules_dir,
         bucket_bytes=int(bucket_mb * 1024 * 1024),
-        config=dict(config),
+        fhir=fhir,
     )
     try:
         manifest = run_screen(options, reporter)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -21,6 +21,7 @@ from service.population.manifest import Manifest
 from service.population.outputs import write_outputs
 from service.population.sources import fetch_input
 from service.rulebook.book import DEFAULT_RULES_DIR, Rulebook, load_rulebook
+from service.settings import FhirSettings
 
 
 @dataclass
@@ -38,9 +39,8 @@ class ScreenOptions:
     since_previous: Path | None = None
     rules_dir: str | None = None
     bucket_bytes: int = partition.DEFAULT_BUCKET_BYTES
-    config: Mapping[str, Any] = field(
-        default_factory=dict
-    )  # ELIGIBILITY_FHIR_* settings for the export client
+    # The FHIR client's settings (auth, retries) for an export; None: the defaults, with no auth.
+    fhir: FhirSettings | None = None
     connect_timeout: float = 10.0  # seconds to reach a given scheduler
 
 

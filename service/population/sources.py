@@ -9,16 +9,17 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from service.config import DEFAULTS
 from service.errors import PatientNotFound
 from service.population.export import BulkExporter
 from service.population.files import read_json, write_json
 from service.population.inputs import InputError
 from service.population.rescreen import changed_patients, expiring_patients, read_rows
 from service.records.fhir.client import FhirClient
-from service.records.fhir.settings import client_from_config, fetch_options
+from service.records.fhir.settings import fetch_options
+from service.records.fhir.settings import fhir_client as client_for
 from service.records.sources import FhirPatients
 from service.rulebook.book import Rulebook
+from service.settings import parse_fhir
 
 if TYPE_CHECKING:
     from service.population.run import ScreenOptions
@@ -53,9 +54,11 @@ class Source:
 
 def fhir_client(options: ScreenOptions) -> FhirClient:
     """Build the pull mode's client (retries, bearer or SMART Backend Services) for the screen's FHIR base URL."""
-    client = client_from_config(
-        {**DEFAULTS, **options.config, "FHIR_BASE_URL": options.fhir_base_url}
-    )
+    settings = options.fhir
+    if settings is None or settings.base_url != options.fhir_base_url:
+        # Settings for another server (or none): the defaults for this one; its auth is configured with its URL.
+        settings = parse_fhir({"FHIR_BASE_URL": options.fhir_base_url})
+    client = client_for(settings)
     assert client is not None  # noqa: S101 - a base URL was given
     return client
 
@@ -140,7 +143,7 @@ def _since_export(
     expiring = expiring_patients(read_rows(prior), options.as_of) if prior.exists() else set()
     selected = changed | expiring
     note(f"{len(changed)} changed and {len(expiring)} expiring patients to re-evaluate")
-    patients = FhirPatients(client, book, fetch_options({**DEFAULTS, **options.config}))
+    patients = FhirPatients(client, book, fetch_options(options.fhir or parse_fhir({})))
     trials = [book.trials[t] for t in (options.trials or sorted(book.trials))]
     lines: dict[str, list[bytes]] = {}
     for patient_id in sorted(selected):

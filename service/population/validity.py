@@ -48,8 +48,8 @@ def _compute_windows(
     book: Rulebook, trial: Trial
 ) -> tuple[bool, tuple[tuple[tuple[str, ...], int | None], ...]]:
     names = book.definitions_for(trial)
-    reads_age = any(book.definitions[n]["kind"] == "age" for n in names)
-    pairs = {(book.resource_types_of(n), book.definitions[n].get("lookbackDays")) for n in names}
+    reads_age = any(book.definitions[n].kind == "age" for n in names)
+    pairs = {(book.resource_types_of(n), book.definitions[n].window.days) for n in names}
     kept = [(types, days) for types, days in pairs if types and types != ("Patient",)]
     return reads_age, tuple(
         sorted(kept, key=lambda pair: (pair[0], -1 if pair[1] is None else pair[1]))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import orjson
 
 from service.config import data_dir
 from service.errors import RuleError
+from service.rulebook.definitions import Definition, definition_from
 from service.rulebook.kinds import KINDS, RESOURCE_TYPES
 from service.rulebook.kleene import Formula, LogicError
 from service.rulebook.valuesets import ValueSet, build_value_sets
@@ -110,7 +112,7 @@ class Rulebook:
     """Everything under rules/, checked and compiled; ``version`` hashes the files' content."""
 
     value_sets: dict[str, ValueSet]
-    definitions: dict[str, dict[str, Any]]
+    definitions: dict[str, Definition]
     formulas: dict[str, Formula]
     trials: dict[str, Trial]
     version: str
@@ -140,7 +142,7 @@ class Rulebook:
 
     def resource_types_of(self, name: str) -> tuple[str, ...]:
         """Return the FHIR resource types one definition reads (those its kind reads)."""
-        return RESOURCE_TYPES[self.definitions[name]["kind"]]
+        return RESOURCE_TYPES[self.definitions[name].kind]
 
     def resource_types_for(self, trial: Trial) -> set[str]:
         """Return the FHIR resource types a trial's definitions read."""
@@ -150,13 +152,13 @@ class Rulebook:
 
 
 def _dependencies(
-    definitions: dict[str, dict[str, Any]], formulas: dict[str, Formula], name: str
+    definitions: Mapping[str, Definition], formulas: dict[str, Formula], name: str
 ) -> list[str]:
     """Return the definitions one definition reads: Cockcroft-Gault inputs, or a formula's facts."""
     definition = definitions[name]
-    gate = [definition["absenceReviewWhen"]] if "absenceReviewWhen" in definition else []
+    gate = [definition.absence_review_when] if definition.absence_review_when else []
     return (
-        list(definition.get("inputs", {}).values())
+        list(definition.inputs.values())
         + gate
         + (sorted(formulas[name].reads) if name in formulas else [])
     )
@@ -214,13 +216,15 @@ def load_rulebook(rules_dir: Path | str = DEFAULT_RULES_DIR) -> Rulebook:
         message, culprit = exc.args[0], exc.args[-1]
         raise RuleError(f"{value_set_files.get(culprit, 'valuesets')}: {message}") from exc
 
-    definitions: dict[str, dict[str, Any]] = {}
+    documents: dict[str, dict[str, Any]] = {}
     origin: dict[str, Path] = {}
     for path in sorted((root / "library").glob("*.json")):
         document = _read(path)
         _validate(path, document, schemas["definitions"])
-        _merge(definitions, document["definitions"], path, "definition")
+        _merge(documents, document["definitions"], path, "definition")
         origin.update({name: path for name in document["definitions"]})
+    # Typed once here (kind, value set, Window, absence policy): every reader after this uses the same objects.
+    definitions = {name: definition_from(name, item) for name, item in documents.items()}
     formulas = _check_definitions(definitions, value_sets, origin)
 
     trials: dict[str, Trial] = {}
@@ -244,25 +248,25 @@ def load_rulebook(rules_dir: Path | str = DEFAULT_RULES_DIR) -> Rulebook:
 
 
 def _check_definitions(
-    definitions: dict[str, dict[str, Any]], value_sets: dict[str, ValueSet], origin: dict[str, Path]
+    definitions: dict[str, Definition], value_sets: dict[str, ValueSet], origin: dict[str, Path]
 ) -> dict[str, Formula]:
     formulas: dict[str, Formula] = {}
     for name, definition in definitions.items():
         where = f"{origin[name].name}: definition {name!r}"
-        if definition["kind"] not in KINDS:
-            raise RuleError(f"{where}: unknown kind {definition['kind']!r}")
-        if "valueSet" in definition and definition["valueSet"] not in value_sets:
-            raise RuleError(f"{where}: unknown value set {definition['valueSet']!r}")
+        if definition.kind not in KINDS:
+            raise RuleError(f"{where}: unknown kind {definition.kind!r}")
+        if definition.value_set is not None and definition.value_set not in value_sets:
+            raise RuleError(f"{where}: unknown value set {definition.value_set!r}")
         if "method" in definition and definition["method"] not in value_sets:
             raise RuleError(f"{where}: unknown method value set {definition['method']!r}")
-        for role, other in definition.get("inputs", {}).items():
+        for role, other in definition.inputs.items():
             if other not in definitions:
                 raise RuleError(f"{where}: input {role!r} names unknown definition {other!r}")
-        if definition.get("absenceReviewWhen", name) not in definitions:
+        if (definition.absence_review_when or name) not in definitions:
             raise RuleError(
-                f"{where}: absenceReviewWhen names unknown definition {definition['absenceReviewWhen']!r}"
+                f"{where}: absenceReviewWhen names unknown definition {definition.absence_review_when!r}"
             )
-        if definition["kind"] == "formula":
+        if definition.kind == "formula":
             try:
                 formulas[name] = Formula(definition["logic"])
             except (LogicError, ValueError) as exc:
@@ -275,7 +279,7 @@ def _check_definitions(
 
 
 def _check_cycles(
-    definitions: dict[str, dict[str, Any]], formulas: dict[str, Formula], origin: dict[str, Path]
+    definitions: dict[str, Definition], formulas: dict[str, Formula], origin: dict[str, Path]
 ) -> None:
     done: set[str] = set()
 
@@ -295,7 +299,7 @@ def _check_cycles(
 
 
 def _compile_trial(
-    path: Path, document: dict[str, Any], definitions: dict[str, dict[str, Any]]
+    path: Path, document: dict[str, Any], definitions: dict[str, Definition]
 ) -> Trial:
     criteria = []
     seen: set[str] = set()

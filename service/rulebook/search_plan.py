@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
 from urllib.parse import quote, urlencode
 
 from service.rulebook.book import Rulebook, Trial
+from service.rulebook.definitions import NO_LIMIT, Definition, Window
 
 # Tokens per Observation search: keeps a GET URL well under the 8 KB many servers and proxies accept.
 CODES_PER_SEARCH = 60
@@ -43,8 +43,8 @@ class Search:
     resource_type: str
     # ``system|code`` tokens (OR-ed); empty means every resource of the type for the patient.
     codes: tuple[str, ...] = ()
-    # Days before the as-of date below which results are not needed (the longest lookback), or None.
-    floor_days: int | None = None
+    # The widest window of the definitions it serves: results before its start are not needed (no limit: no floor).
+    window: Window = NO_LIMIT
     include: str | None = None
     # Observation category codes (any system) narrowing a search that cannot name its codes (value sets matched by name).
     categories: tuple[str, ...] = ()
@@ -58,14 +58,9 @@ class Search:
             params.append((self.code_param, ",".join(self.codes)))
         if self.categories:
             params.append(("category", ",".join(self.categories)))
-        if self.floor_days is not None and date_floor:
-            params.append(
-                (
-                    "date",
-                    "ge"
-                    + (as_of - timedelta(days=self.floor_days + FLOOR_MARGIN_DAYS)).isoformat(),
-                )
-            )
+        start = self.window.start(as_of)
+        if start is not None and date_floor:
+            params.append(("date", "ge" + (start - timedelta(days=FLOOR_MARGIN_DAYS)).isoformat()))
         if self.include:
             params.append(("_include", self.include))
         params.append(("_count", str(page_size)))
@@ -125,12 +120,12 @@ def name_matched_value_sets(book: Rulebook, trials: Iterable[Trial]) -> set[str]
     """Return the Observation value sets the trials read that are matched by name or prefix (so no code search can find them)."""
     names = set().union(*(book.definitions_for(trial) for trial in trials))
     return {
-        book.definitions[n]["valueSet"]
+        str(book.definitions[n].value_set)
         for n in names
         if "Observation" in book.resource_types_of(n)
         and (
-            book.value_sets[book.definitions[n]["valueSet"]].names
-            or book.value_sets[book.definitions[n]["valueSet"]].prefixes
+            book.value_sets[str(book.definitions[n].value_set)].names
+            or book.value_sets[str(book.definitions[n].value_set)].prefixes
         )
     }
 
@@ -145,12 +140,12 @@ def _observation_searches(book: Rulebook, names: list[str]) -> list[Search]:
     no date floor: a server's date search skips Observations dated only by ``issued`` or not dated at
     all, which the facts would set aside as "cannot tell" rather than read as no test.
     """
-    coded: list[dict[str, Any]] = []
-    uncoded: list[dict[str, Any]] = []
-    unfloored: list[dict[str, Any]] = []
+    coded: list[Definition] = []
+    uncoded: list[Definition] = []
+    unfloored: list[Definition] = []
     for name in names:
         definition = book.definitions[name]
-        value_set = book.value_sets[definition["valueSet"]]
+        value_set = book.value_sets[str(definition.value_set)]
         if value_set.names or value_set.prefixes:
             uncoded.append(definition)
         elif _unfloored(definition):
@@ -158,34 +153,29 @@ def _observation_searches(book: Rulebook, names: list[str]) -> list[Search]:
         else:
             coded.append(definition)
     searches = []
-    for group, floor in ((coded, _floor(coded)), (unfloored, None)):
+    for group, window in ((coded, _widest(coded)), (unfloored, NO_LIMIT)):
         tokens = sorted(
             {
                 f"{system}|{code}"
                 for d in group
-                for system, code in book.value_sets[d["valueSet"]].codes
+                for system, code in book.value_sets[str(d.value_set)].codes
             }
         )
         searches += [
-            Search("Observation", tuple(tokens[i : i + CODES_PER_SEARCH]), floor)
+            Search("Observation", tuple(tokens[i : i + CODES_PER_SEARCH]), window)
             for i in range(0, len(tokens), CODES_PER_SEARCH)
         ]
     if uncoded:
-        floor = None if any(_unfloored(d) for d in uncoded) else _floor(uncoded)
-        searches.append(Search("Observation", floor_days=floor))
+        window = NO_LIMIT if any(_unfloored(d) for d in uncoded) else _widest(uncoded)
+        searches.append(Search("Observation", window=window))
     return searches
 
 
-def _unfloored(definition: dict[str, Any]) -> bool:
+def _unfloored(definition: Definition) -> bool:
     """Say whether a definition's Observations must be searched over the whole history (absence means no, or positives persist)."""
-    return definition.get("absence") == "no" or bool(definition.get("positivesPersist"))
+    return definition.absence == "no" or definition.positives_persist
 
 
-def _floor(definitions: list[dict[str, Any]]) -> int | None:
-    """Return the longest lookback of the definitions, or None when one of them looks back without limit."""
-    lookbacks = [d.get("lookbackDays") for d in definitions]
-    return (
-        None
-        if any(days is None for days in lookbacks)
-        else max(int(days) for days in lookbacks if days is not None)
-    )
+def _widest(definitions: list[Definition]) -> Window:
+    """Return the window covering every definition's (no limit when one of them looks back without limit)."""
+    return Window.widest(d.window for d in definitions)

@@ -32,11 +32,15 @@ if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     )
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = _made_metrics_dir
 
+from service.config import positive_int, positive_number  # noqa: E402 - as above
 from service.server import gunicorn_hooks  # noqa: E402 - after PROMETHEUS_MULTIPROC_DIR is set
+from service.settings import load_config  # noqa: E402 - as above
 
-# The FHIR deadline the app will use (its default when unset), so the timeouts below nest around it.
-_deadline = float(os.environ.get("ELIGIBILITY_FHIR_DEADLINE") or 30)
-_slots = int(os.environ.get("ELIGIBILITY_EVALUATION_SLOTS") or 6)
+# The FHIR deadline and evaluation slots the app will use, read by its own parser (so the defaults live in one place),
+# and the timeouts below nest around them.
+_config = load_config()
+_deadline = positive_number(_config["FHIR_DEADLINE"], "FHIR_DEADLINE")
+_slots = positive_int(_config["EVALUATION_SLOTS"], "EVALUATION_SLOTS")
 # Threads beyond the evaluation slots: for /health and light calls, and for clients still sending their headers.
 SPARE_THREADS = 10
 

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from flask import Flask, Response, request
 
-from service.errors import ConfigError
+from service.settings import CorsSettings
 
 CDS_PREFIX = "/cds-services"
 ALLOWED_HEADERS = "Authorization, Content-Type"
@@ -38,28 +36,9 @@ class CorsPolicy:
         return origin is not None and ("*" in origins or origin in origins)
 
 
-def origin_list(value: object, name: str) -> frozenset[str]:
-    """Read a list of origins (scheme://host[:port], or "*") given as a JSON list or a comma/space separated string."""
-    if value is None or value == "":
-        return frozenset()
-    items = value.replace(",", " ").split() if isinstance(value, str) else value
-    if not isinstance(items, list) or not all(
-        isinstance(o, str)
-        and (o == "*" or (o.startswith(("http://", "https://")) and o.count("/") == 2))
-        for o in items
-    ):
-        raise ConfigError(
-            f"ELIGIBILITY_{name} must be a list of origins such as https://sandbox.cds-hooks.org (no path), or *"
-        )
-    return frozenset(o.rstrip("/") for o in items)
-
-
-def cors_policy(config: Mapping[str, Any]) -> CorsPolicy:
-    """Read the CORS settings."""
-    return CorsPolicy(
-        origin_list(config.get("CDS_CORS_ORIGINS"), "CDS_CORS_ORIGINS"),
-        origin_list(config.get("API_CORS_ORIGINS"), "API_CORS_ORIGINS"),
-    )
+def cors_policy(cors: CorsSettings) -> CorsPolicy:
+    """Return the CORS policy the settings give."""
+    return CorsPolicy(cors.cds_origins, cors.api_origins)
 
 
 def register(app: Flask, policy: CorsPolicy) -> None:

@@ -10,9 +10,10 @@ import pytest
 from flask import Flask
 
 from service import create_app
-from service.cds.settings import CdsSettings, busy_timeout, cds_settings, retention_days
+from service.cds.settings import CdsSettings, cds_settings
 from service.config import DEFAULTS
 from service.errors import ConfigError
+from service.settings import busy_timeout, parse_cds, retention_days
 
 ISSUERS = {"https://ehr.example.com/": "https://ehr.example.com/.well-known/jwks.json"}
 
@@ -28,7 +29,7 @@ def make_app(tmp_path: Path, **config: Any) -> Flask:
 
 def settings(**config: Any) -> CdsSettings:
     """The CDS settings of the defaults changed by `config`."""
-    return cds_settings({**DEFAULTS, **config})
+    return cds_settings(parse_cds({**DEFAULTS, **config}))
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from service.rulebook.book import Rulebook
+from service.rulebook.definitions import definition_from
 from tests.helpers.records import (
     ICD10,
     ICDO3,
@@ -983,14 +984,17 @@ def test_unknown_absence_asks_for_the_history(book: Rulebook) -> None:
         book,
         definitions={
             **book.definitions,
-            "current_infection": {
-                "kind": "condition",
-                "label": "Current infection",
-                "description": "x",
-                "valueSet": "hiv_infection",
-                "absence": "unknown",
-                "absenceWhy": "A current state that must be established.",
-            },
+            "current_infection": definition_from(
+                "current_infection",
+                {
+                    "kind": "condition",
+                    "label": "Current infection",
+                    "description": "x",
+                    "valueSet": "hiv_infection",
+                    "absence": "unknown",
+                    "absenceWhy": "A current state that must be established.",
+                },
+            ),
         },
     )
     result = fact(custom, "current_infection")

@@ -12,6 +12,7 @@ import time_machine
 
 from service.facts.base import show
 from service.rulebook.book import Rulebook
+from service.rulebook.definitions import definition_from
 from tests.helpers.records import (
     AS_OF,
     SNOMED,
@@ -591,7 +592,9 @@ def test_qualitative_without_result_is_unknown(book: Rulebook) -> None:
 
 def _with(book: Rulebook, name: str, **definition: Any) -> Rulebook:
     """Return the rulebook with one more definition (a shape no shipped rule uses)."""
-    return dataclasses.replace(book, definitions={**book.definitions, name: definition})
+    return dataclasses.replace(
+        book, definitions={**book.definitions, name: definition_from(name, definition)}
+    )
 
 
 def test_absence_no_for_a_history_question(book: Rulebook) -> None:

@@ -11,6 +11,7 @@ import pytest
 
 from service.rulebook import search_plan as searches_module
 from service.rulebook.book import Rulebook, Trial
+from service.rulebook.definitions import Window, definition_from
 from service.rulebook.kinds import RESOURCE_TYPES
 from service.rulebook.search_plan import CODES_PER_SEARCH, FLOOR_MARGIN_DAYS, Search, plan_searches
 from tests.helpers import ROOT
@@ -108,7 +109,7 @@ def test_value_sets_by_name_get_one_uncoded_search(book: Rulebook, trial_id: str
     ]
     assert len(plain) == (1 if uncoded else 0)
     if uncoded:
-        assert plain[0].floor_days == max(d["lookbackDays"] for d in uncoded)
+        assert plain[0].window.days == max(d["lookbackDays"] for d in uncoded)
 
 
 def _unfloored(definition: dict) -> bool:
@@ -128,11 +129,11 @@ def test_date_floor_is_the_longest_lookback(book: Rulebook, trial_id: str) -> No
     coded = [
         s
         for s in plan_searches(book, [trial])
-        if s.resource_type == "Observation" and s.codes and s.floor_days is not None
+        if s.resource_type == "Observation" and s.codes and s.window.days is not None
     ]
     assert coded
     for search in coded:
-        assert search.floor_days == longest
+        assert search.window.days == longest
         assert (
             query(search.params("p1", AS_OF, 200))["date"]
             == "ge" + (AS_OF - timedelta(days=longest + 1)).isoformat()
@@ -158,7 +159,7 @@ def test_definitions_where_no_result_means_no_are_searched_without_a_floor(
     unfloored = {
         code
         for s in plan_searches(book, [trial])
-        if s.resource_type == "Observation" and s.floor_days is None
+        if s.resource_type == "Observation" and s.window.days is None
         for code in s.codes
     }
     assert wanted <= unfloored
@@ -180,7 +181,7 @@ def test_margin_is_one_day() -> None:
     """The margin below the window is one day: a server compares instants, the facts compare local dates."""
     assert FLOOR_MARGIN_DAYS == 1
     assert (
-        query(Search("Observation", ("s|c",), floor_days=14).params("p1", date(2026, 3, 1), 200))[
+        query(Search("Observation", ("s|c",), Window(14)).params("p1", date(2026, 3, 1), 200))[
             "date"
         ]
         == "ge2026-02-14"
@@ -191,12 +192,14 @@ def test_unlimited_lookback_has_no_floor(book: Rulebook) -> None:
     """One Observation definition without a lookback (ever) removes the floor of its search: the whole history is needed."""
     unlimited = {**book.definitions["anc"]}
     del unlimited["lookbackDays"]
-    patched = dataclasses.replace(book, definitions={**book.definitions, "anc": unlimited})
+    patched = dataclasses.replace(
+        book, definitions={**book.definitions, "anc": definition_from("anc", unlimited)}
+    )
     trial = next(t for t in book.trials.values() if "anc" in definitions_read(book, t))
     coded = [
         s for s in plan_searches(patched, [trial]) if s.resource_type == "Observation" and s.codes
     ]
-    assert [s.floor_days for s in coded] == [None] * len(coded)
+    assert [s.window.days for s in coded] == [None] * len(coded)
     assert all("date" not in query(s.params("p1", AS_OF, 200)) for s in coded)
 
 
@@ -225,10 +228,10 @@ def test_codes_are_chunked(
     assert len(tokens) == len(set(tokens))
     assert all(len(search.codes) <= chunk for search in coded)
     # One floor for the windowed definitions, none for those where no result means no: each group chunked on its own.
-    for floor in {search.floor_days for search in coded}:
-        group = [search for search in coded if search.floor_days == floor]
+    for floor in {search.window.days for search in coded}:
+        group = [search for search in coded if search.window.days == floor]
         assert len(group) == -(-sum(len(search.codes) for search in group) // chunk)
-    assert len({search.floor_days for search in coded}) <= 2
+    assert len({search.window.days for search in coded}) <= 2
 
 
 def test_several_trials_share_one_plan(book: Rulebook) -> None:
@@ -260,7 +263,9 @@ def test_medication_searches_include_the_medication(book: Rulebook) -> None:
     [
         # Codes go in combo-code (code or component code), OR-ed in one value, with the floor and page size.
         pytest.param(
-            Search("Observation", ("http://loinc.org|8480-6", "http://loinc.org|8462-4"), 14),
+            Search(
+                "Observation", ("http://loinc.org|8480-6", "http://loinc.org|8462-4"), Window(14)
+            ),
             [
                 ("patient", "Patient/p1"),
                 ("combo-code", "http://loinc.org|8480-6,http://loinc.org|8462-4"),
@@ -310,7 +315,7 @@ def test_template_is_a_cds_hooks_prefetch(book: Rulebook, trial_id: str) -> None
 def test_template_keeps_tokens_readable() -> None:
     """A template keeps '|' and ',' readable for the EHR to substitute and send."""
     template = Search(
-        "Observation", ("http://loinc.org|751-8", "http://loinc.org|26499-4"), 14
+        "Observation", ("http://loinc.org|751-8", "http://loinc.org|26499-4"), Window(14)
     ).template()
     assert (
         template

@@ -8,8 +8,8 @@ import pytest
 from flask.testing import FlaskClient
 
 from service import create_app
+from service.config import origin_list
 from service.errors import ConfigError
-from service.web.cors import origin_list
 
 SANDBOX = "https://sandbox.cds-hooks.org"
 PREFLIGHT = {

@@ -25,6 +25,7 @@ from service.errors import (
 from service.records.fhir import client as client_module
 from service.records.fhir.auth import BearerToken, SmartBackendServices
 from service.records.fhir.client import ClientSettings, Deadline, FhirClient
+from service.rulebook.definitions import Window
 from service.rulebook.search_plan import Search
 from tests.helpers.fakes import BASE, Clock, CountingAuth, ids, observation, searchset
 from tests.helpers.fhir import pem
@@ -1014,7 +1015,7 @@ def test_no_auth_sends_no_authorization(server: responses.RequestsMock, client: 
 def test_search_parameters_sent(server: responses.RequestsMock, client: FhirClient) -> None:
     """A planned search sends patient=Patient/{id}, the codes as one OR list, the date floor and the page size."""
     search = Search(
-        "Observation", ("http://loinc.org|751-8", "http://loinc.org|26499-4"), floor_days=14
+        "Observation", ("http://loinc.org|751-8", "http://loinc.org|26499-4"), Window(14)
     )
     server.get(OBSERVATIONS, json=searchset())
     client.search("Observation", search.params("p1", date(2026, 11, 20), 200), deadline())

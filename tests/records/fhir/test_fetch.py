@@ -19,6 +19,7 @@ from service.records.fhir.client import ClientSettings, FhirClient
 from service.records.fhir.fetch import FetchOptions, fetch_record
 from service.records.record import PatientRecord
 from service.rulebook.book import Rulebook, Trial
+from service.rulebook.definitions import Window
 from service.rulebook.kinds import RESOURCE_TYPES
 from service.rulebook.search_plan import Search, plan_searches
 from tests.helpers import FIXTURES
@@ -341,7 +342,10 @@ def test_refused_search_and_unreadable_medication_is_not_all_refused(
         includes=False,
     )
     fake.fail["Observation"] = 403
-    searches = [Search("Observation", ("http://loinc.org|751-8",), 14), *MEDICATION_REQUESTS]
+    searches = [
+        Search("Observation", ("http://loinc.org|751-8",), Window(14)),
+        *MEDICATION_REQUESTS,
+    ]
     record = fetch_record(fhir, searches, "p1", AS_OF)
     assert sorted(record.failed) == ["MedicationRequest", "Observation"]
     assert "a referenced Medication could not be read" in record.failed["MedicationRequest"]
@@ -523,8 +527,8 @@ def test_overlapping_searches_keep_one_copy(serve: Any, fhir: FhirClient) -> Non
         ]
     )
     searches = [
-        Search("Observation", ("http://loinc.org|751-8",), 14),
-        Search("Observation", floor_days=90),
+        Search("Observation", ("http://loinc.org|751-8",), Window(14)),
+        Search("Observation", window=Window(90)),
     ]
     record = fetch_record(fhir, searches, "p1", AS_OF)
     assert by_type(record) == {"Observation": ["o1", "o2"]}

@@ -1,4 +1,4 @@
-"""Tests for service.records.fhir.settings: the client, its auth and the fetch options from ELIGIBILITY_FHIR_* configuration."""
+"""Tests for service.records.fhir.settings: the client, its auth and the fetch options from the ELIGIBILITY_FHIR_* settings."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from service.config import DEFAULTS
 from service.errors import ConfigError
-from service.records.fhir.auth import BearerToken, NoAuth, SmartBackendServices
+from service.records.fhir.auth import Auth, BearerToken, NoAuth, SmartBackendServices
+from service.records.fhir.client import FhirClient
 from service.records.fhir.fetch import FetchOptions
-from service.records.fhir.settings import auth_from_config, client_from_config, fetch_options
+from service.records.fhir.settings import fetch_options, fhir_auth, fhir_client
+from service.settings import parse_fhir
 from tests.helpers.fhir import pem
 
 BASE = "https://fhir.example.org/r4"
@@ -22,6 +24,21 @@ TOKEN = "static-token-5e1d"  # noqa: S105 - a test token
 def config(**overrides: Any) -> dict[str, Any]:
     """Return the defaults with a base URL and the overrides."""
     return {**DEFAULTS, "FHIR_BASE_URL": BASE, **overrides}
+
+
+def client_of(raw: dict[str, Any]) -> FhirClient | None:
+    """The client the raw configuration gives, through the settings parser as create_app reads it."""
+    return fhir_client(parse_fhir(raw))
+
+
+def auth_of(raw: dict[str, Any]) -> Auth:
+    """The authentication the raw configuration gives, through the settings parser."""
+    return fhir_auth(parse_fhir(raw))
+
+
+def options_of(raw: dict[str, Any]) -> FetchOptions:
+    """The fetch options the raw configuration gives, through the settings parser."""
+    return fetch_options(parse_fhir(raw))
 
 
 @pytest.fixture
@@ -50,12 +67,12 @@ def smart_config(rsa_key: rsa.RSAPrivateKey) -> dict[str, Any]:
 )
 def test_no_base_url_means_no_client(base_url: str | None) -> None:
     """Without FHIR_BASE_URL there is no client."""
-    assert client_from_config(config(FHIR_BASE_URL=base_url)) is None
+    assert client_of(config(FHIR_BASE_URL=base_url)) is None
 
 
 def test_defaults_build_a_client() -> None:
     """The defaults plus a base URL build a client with the documented settings and no auth."""
-    client = client_from_config(config())
+    client = client_of(config())
     assert client is not None
     assert client.base_url == BASE + "/"
     assert isinstance(client.auth, NoAuth)
@@ -71,7 +88,7 @@ def test_defaults_build_a_client() -> None:
 
 def test_settings_are_read() -> None:
     """Each FHIR_* number reaches the client; the pool has at least 4 connections and one per worker."""
-    client = client_from_config(
+    client = client_of(
         config(
             FHIR_TIMEOUT="5", FHIR_TRIES=4, FHIR_BACKOFF=0.25, FHIR_PAGE_SIZE=50, FHIR_WORKERS=12
         )
@@ -85,7 +102,7 @@ def test_settings_are_read() -> None:
         settings.page_size,
         settings.pool_size,
     ) == (5, 4, 0.25, 50, 12)
-    small = client_from_config(config(FHIR_WORKERS=1))
+    small = client_of(config(FHIR_WORKERS=1))
     assert small is not None
     assert small.settings.pool_size == 4
 
@@ -108,7 +125,7 @@ def test_settings_are_read() -> None:
 def test_non_http_base_url_is_refused(base_url: str) -> None:
     """A base URL that is not http(s) with a host is a ConfigError naming the setting."""
     with pytest.raises(ConfigError, match="ELIGIBILITY_FHIR_BASE_URL"):
-        client_from_config(config(FHIR_BASE_URL=base_url))
+        client_of(config(FHIR_BASE_URL=base_url))
 
 
 @pytest.mark.parametrize(
@@ -129,12 +146,12 @@ def test_non_http_base_url_is_refused(base_url: str) -> None:
 def test_bad_number_names_the_setting(name: str, value: Any) -> None:
     """A missing, non-numeric or non-positive number is a ConfigError naming the setting."""
     with pytest.raises(ConfigError, match=f"ELIGIBILITY_{name} must be"):
-        client_from_config(config(**{name: value}))
+        client_of(config(**{name: value}))
 
 
 def test_smart_auth_shares_the_client_session(smart_config: dict[str, Any]) -> None:
     """The token endpoint is reached over the client's pooled session."""
-    client = client_from_config(smart_config)
+    client = client_of(smart_config)
     assert client is not None
     assert isinstance(client.auth, SmartBackendServices)
     assert client.auth.session is client.session
@@ -156,12 +173,12 @@ def test_smart_auth_shares_the_client_session(smart_config: dict[str, Any]) -> N
 )
 def test_no_auth(mode: str | None) -> None:
     """FHIR_AUTH none (or unset) is no auth."""
-    assert isinstance(auth_from_config(config(FHIR_AUTH=mode)), NoAuth)
+    assert isinstance(auth_of(config(FHIR_AUTH=mode)), NoAuth)
 
 
 def test_bearer_from_value() -> None:
     """FHIR_AUTH=bearer with FHIR_TOKEN sends that token."""
-    auth = auth_from_config(config(FHIR_AUTH="bearer", FHIR_TOKEN=TOKEN))
+    auth = auth_of(config(FHIR_AUTH="bearer", FHIR_TOKEN=TOKEN))
     assert isinstance(auth, BearerToken)
     assert auth.headers() == {"Authorization": f"Bearer {TOKEN}"}
 
@@ -170,7 +187,7 @@ def test_bearer_from_file(tmp_path: Path) -> None:
     """FHIR_TOKEN_FILE is read (whitespace stripped) and wins over FHIR_TOKEN."""
     path = tmp_path / "token"
     path.write_text(f"  {TOKEN}\n", encoding="utf-8")
-    auth = auth_from_config(
+    auth = auth_of(
         config(FHIR_AUTH="bearer", FHIR_TOKEN="other", FHIR_TOKEN_FILE=str(path))  # noqa: S106 - a test token
     )
     assert auth.headers() == {"Authorization": f"Bearer {TOKEN}"}
@@ -178,7 +195,7 @@ def test_bearer_from_file(tmp_path: Path) -> None:
 
 def test_smart_from_value(smart_config: dict[str, Any]) -> None:
     """FHIR_AUTH=smart builds SMART Backend Services from the FHIR_SMART_* settings (RS384 and the default scopes)."""
-    auth = auth_from_config(smart_config)
+    auth = auth_of(smart_config)
     assert isinstance(auth, SmartBackendServices)
     assert (auth.token_url, auth.client_id, auth.algorithm, auth.key_id, auth.jku) == (
         "https://auth.example.org/token",
@@ -197,7 +214,7 @@ def test_smart_from_file(
     """The private key may be a file; the algorithm, jku and scopes are read too."""
     path = tmp_path / "key.pem"
     path.write_text(pem(ec_key), encoding="utf-8")
-    auth = auth_from_config(
+    auth = auth_of(
         {
             **smart_config,
             "FHIR_SMART_PRIVATE_KEY": None,
@@ -260,7 +277,7 @@ def test_smart_from_file(
 def test_missing_or_bad_auth_setting_names_it(overrides: dict[str, Any], named: str) -> None:
     """A missing or bad auth setting is a ConfigError naming the setting."""
     with pytest.raises(ConfigError, match=named):
-        auth_from_config(config(**overrides))
+        auth_of(config(**overrides))
 
 
 @pytest.mark.parametrize(
@@ -289,7 +306,7 @@ def test_each_missing_smart_setting_is_named(
 ) -> None:
     """Each SMART setting left out is named on its own."""
     with pytest.raises(ConfigError, match=named):
-        auth_from_config({**smart_config, name: None})
+        auth_of({**smart_config, name: None})
 
 
 @pytest.mark.parametrize(
@@ -312,14 +329,14 @@ def test_bad_smart_setting_is_a_config_error(
 ) -> None:
     """A SMART setting that cannot work is a ConfigError at startup, never quoting the key."""
     with pytest.raises(ConfigError, match=named) as caught:
-        auth_from_config({**smart_config, **overrides})
+        auth_of({**smart_config, **overrides})
     assert "PRIVATE KEY" not in caught.value.message
 
 
 def test_config_errors_never_quote_the_secret(tmp_path: Path) -> None:
     """A refused token is named by its setting, never quoted."""
     with pytest.raises(ConfigError) as caught:
-        auth_from_config(config(FHIR_AUTH="bearer", FHIR_TOKEN=f"{TOKEN}\nsecond-line"))
+        auth_of(config(FHIR_AUTH="bearer", FHIR_TOKEN=f"{TOKEN}\nsecond-line"))
     assert TOKEN not in caught.value.message
 
 
@@ -328,7 +345,7 @@ def test_config_errors_never_quote_the_secret(tmp_path: Path) -> None:
 
 def test_default_fetch_options() -> None:
     """The defaults fetch with eight workers, date floors on, and a 30 s deadline."""
-    assert fetch_options(config()) == FetchOptions(workers=8, date_floor=True, deadline=30)
+    assert options_of(config()) == FetchOptions(workers=8, date_floor=True, deadline=30)
 
 
 @pytest.mark.parametrize(
@@ -358,11 +375,11 @@ def test_default_fetch_options() -> None:
 )
 def test_date_floor_flag(value: Any, expected: bool) -> None:
     """FHIR_DATE_FLOOR reads booleans and the usual spellings of off."""
-    assert fetch_options(config(FHIR_DATE_FLOOR=value)).date_floor is expected
+    assert options_of(config(FHIR_DATE_FLOOR=value)).date_floor is expected
 
 
 def test_fetch_options_are_read() -> None:
     """FHIR_WORKERS and FHIR_DEADLINE reach the fetch options."""
-    assert fetch_options(config(FHIR_WORKERS="1", FHIR_DEADLINE=12.5)) == FetchOptions(
+    assert options_of(config(FHIR_WORKERS="1", FHIR_DEADLINE=12.5)) == FetchOptions(
         workers=1, date_floor=True, deadline=12.5
     )
