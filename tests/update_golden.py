@@ -22,7 +22,7 @@ def main() -> None:
         trial = book.trial(case.trial)
         assert trial is not None, case.trial
         record = record_from_bundle(orjson.loads(case.bundle_path.read_bytes()))
-        report = comparable(evaluate_trial(book, trial, record, case.as_of))
+        report = comparable(evaluate_trial(book, trial, record, case.as_of).to_json())
         case.golden_path.parent.mkdir(parents=True, exist_ok=True)
         case.golden_path.write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2) + b"\n")
 
