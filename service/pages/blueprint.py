@@ -74,6 +74,7 @@ def _helpers() -> dict[str, Any]:
         "t": t,
         "tn": tn,
         "reason_text": present.reason_text,
+        "verdict_icon": present.VERDICT_ICONS,
         "rules_version": _book().version,
         "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
     }

@@ -14,6 +14,7 @@ from service.pages.readable import unit_shown
 # The report's reason carries the rule in JsonLogic's terms ("… [rule: anc >= 1.5]"); the page shows the readable rule instead.
 RULE_SUFFIX = re.compile(r"\s*\[rule: [^\]]*\]")
 ICONS = {"passes": "✓", "excludes": "✗", "undecided": "?", "review": "☐"}
+VERDICT_ICONS = {Verdict.ELIGIBLE: "✓", Verdict.INSUFFICIENT_DATA: "?", Verdict.INELIGIBLE: "✗"}
 
 
 def effect(criterion: CriterionResult) -> str:
