@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from service.facts.base import Evidence
@@ -39,12 +40,19 @@ class Kind(StrEnum):
     @property
     def failing(self) -> Status:
         """Return the status that keeps the patient out: an inclusion not met, an exclusion met."""
-        return Status.NOT_MET if self is Kind.INCLUSION else Status.MET
+        return _FAILING[self]
 
     @property
     def passing(self) -> Status:
         """Return the status that lets the patient through: an inclusion met, an exclusion not met."""
-        return Status.MET if self is Kind.INCLUSION else Status.NOT_MET
+        return _PASSING[self]
+
+
+# Looked up, not branched on: an enum member's class attribute costs a descriptor call on Python 3.11, and these
+# predicates run for every criterion of every report a card, page or row is drawn from.
+_FAILING = {Kind.INCLUSION: Status.NOT_MET, Kind.EXCLUSION: Status.MET}
+_PASSING = {Kind.INCLUSION: Status.MET, Kind.EXCLUSION: Status.NOT_MET}
+_MET, _UNKNOWN, _REVIEW = Status.MET, Status.UNKNOWN, Status.REVIEW
 
 
 class Verdict(StrEnum):
@@ -62,10 +70,15 @@ class Verdict(StrEnum):
     @property
     def is_candidate(self) -> bool:
         """Say whether the patient may join: eligible, or undecided only for want of data."""
-        return self is not Verdict.INELIGIBLE
+        return self is not _INELIGIBLE
 
 
 _VERDICT_RANK = {verdict: rank for rank, verdict in enumerate(Verdict)}
+_ELIGIBLE, _INSUFFICIENT_DATA, _INELIGIBLE = (
+    Verdict.ELIGIBLE,
+    Verdict.INSUFFICIENT_DATA,
+    Verdict.INELIGIBLE,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,22 +98,22 @@ class CriterionResult:
     @property
     def bars(self) -> bool:
         """Say whether the criterion keeps the patient out: an inclusion not met, or an exclusion met."""
-        return self.status is self.kind.failing
+        return self.status is _FAILING[self.kind]
 
     @property
     def passes(self) -> bool:
         """Say whether the criterion lets the patient through: an inclusion met, or an exclusion not met."""
-        return self.status is self.kind.passing
+        return self.status is _PASSING[self.kind]
 
     @property
     def undecided(self) -> bool:
         """Say whether the data on record leaves the criterion open (unknown)."""
-        return self.status is Status.UNKNOWN
+        return self.status is _UNKNOWN
 
     @property
     def needs_review(self) -> bool:
         """Say whether a person must confirm the criterion."""
-        return self.status is Status.REVIEW
+        return self.status is _REVIEW
 
     @property
     def to_obtain(self) -> tuple[str, ...]:
@@ -154,15 +167,19 @@ def verdict_of(criteria: Iterable[CriterionResult]) -> Verdict:
     """Ineligible on any failed inclusion or met exclusion; eligible when nothing is unknown."""
     results = tuple(criteria)
     if any(c.bars for c in results):
-        return Verdict.INELIGIBLE
+        return _INELIGIBLE
     if any(c.undecided for c in results):
-        return Verdict.INSUFFICIENT_DATA
-    return Verdict.ELIGIBLE
+        return _INSUFFICIENT_DATA
+    return _ELIGIBLE
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class TrialReport:
-    """One patient against one trial: every criterion's result, the verdict they give, and notes on the data."""
+    """One patient against one trial: every criterion's result, the verdict they give, and notes on the data.
+
+    What derives from the criteria is computed once, on first use (cached_property, hence no slots): a card, a
+    page and the JSON each read the verdict and the groups of criteria several times.
+    """
 
     trial_id: str
     title: str
@@ -175,37 +192,44 @@ class TrialReport:
     data_quality: tuple[SetAside, ...] = ()
     data_notes: tuple[DataProblem, ...] = ()
 
-    @property
+    @cached_property
     def verdict(self) -> Verdict:
-        """Return the verdict the criteria give (computed, so it can never disagree with them)."""
+        """Return the verdict the criteria give (derived, so it can never disagree with them)."""
         return verdict_of(self.criteria)
 
     @property
     def counts(self) -> dict[Status, int]:
         """Return how many criteria have each status, every status present, in the enum's order."""
-        return {status: sum(c.status is status for c in self.criteria) for status in Status}
+        return dict(self._counts)
+
+    @cached_property
+    def _counts(self) -> dict[Status, int]:
+        counts = dict.fromkeys(Status, 0)
+        for c in self.criteria:
+            counts[c.status] += 1
+        return counts
 
     @property
     def to_confirm(self) -> int:
         """Return how many criteria a person must still confirm."""
-        return sum(c.needs_review for c in self.criteria)
+        return self._counts[_REVIEW]
 
-    @property
+    @cached_property
     def barriers(self) -> tuple[CriterionResult, ...]:
         """Return the criteria that keep the patient out, in the trial's order."""
         return tuple(c for c in self.criteria if c.bars)
 
-    @property
+    @cached_property
     def passing(self) -> tuple[CriterionResult, ...]:
         """Return the criteria that let the patient through, in the trial's order."""
         return tuple(c for c in self.criteria if c.passes)
 
-    @property
+    @cached_property
     def undecided(self) -> tuple[CriterionResult, ...]:
         """Return the criteria the data on record leaves open, in the trial's order."""
         return tuple(c for c in self.criteria if c.undecided)
 
-    @property
+    @cached_property
     def to_review(self) -> tuple[CriterionResult, ...]:
         """Return the criteria a person must confirm, in the trial's order."""
         return tuple(c for c in self.criteria if c.needs_review)
@@ -213,19 +237,19 @@ class TrialReport:
     @property
     def to_obtain(self) -> list[str]:
         """Return the labs or tests, sorted and each once, that would decide an undecided criterion."""
-        return sorted({lab for c in self.criteria for lab in c.to_obtain})
+        return sorted({lab for c in self.undecided for lab in c.missing})
 
     @property
     def deceased(self) -> bool:
         """Say whether the report found the patient deceased (its first criterion is the record's own, met)."""
         first = self.criteria[0] if self.criteria else None
-        return first is not None and first.id == DECEASED_ID and first.status is Status.MET
+        return first is not None and first.id == DECEASED_ID and first.status is _MET
 
     @property
     def verdict_text(self) -> str:
         """Return the verdict as people read it: eligible with open review items is "no barrier found"."""
         open_items = self.to_confirm
-        if self.verdict is Verdict.ELIGIBLE and open_items:
+        if self.verdict is _ELIGIBLE and open_items:
             return (
                 f"no barrier found — {open_items} item{'s' if open_items != 1 else ''} to confirm"
             )
@@ -247,7 +271,7 @@ class TrialReport:
             "rulesVersion": self.rules_version,
             "valueSetsVersion": self.value_sets_version,
             # Plain strings throughout (orjson takes only exact str keys), so the JSON is data, not enums.
-            "counts": {status.value: n for status, n in self.counts.items()},
+            "counts": {status.value: n for status, n in self._counts.items()},
             # Criteria a person must still confirm: "eligible" with these open reads "no barrier found — N items".
             "toConfirm": self.to_confirm,
             "criteria": [c.to_json() for c in self.criteria],
