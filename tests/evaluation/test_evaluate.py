@@ -1,4 +1,4 @@
-"""Tests for service.evaluation.evaluate: review from reviewWhen/reviewUnless and from history to confirm; the verdict as people read it."""
+"""Tests for service.evaluation.evaluate: review from reviewWhen/reviewUnless and from history to confirm, unknowns and their labs."""
 
 from __future__ import annotations
 
