@@ -48,7 +48,7 @@ def main() -> None:
                     {
                         "path": path.name,
                         "asOf": as_of.isoformat(),
-                        "reports": reports,
+                        "reports": [r.to_json() for r in reports],
                         "cards": cards,
                     },
                     option=orjson.OPT_SORT_KEYS,

@@ -9,6 +9,7 @@ import orjson
 import pytest
 
 from service.evaluation.evaluate import evaluate_trials
+from service.evaluation.report import Status, TrialReport, Verdict
 from service.facts import FactSet
 from service.facts.values import parse_date
 from service.records.bundle import record_from_bundle
@@ -28,10 +29,10 @@ def _as_of(record: PatientRecord) -> date:
     return max(d for d in days if d)
 
 
-def _reports(book: Rulebook, path: Path) -> dict[str, dict]:
+def _reports(book: Rulebook, path: Path) -> dict[str, TrialReport]:
     record = record_from_bundle(orjson.loads(path.read_bytes()))
     return {
-        r["trialId"]: r
+        r.trial_id: r
         for r in evaluate_trials(book, list(book.trials.values()), record, _as_of(record))
     }
 
@@ -47,19 +48,19 @@ def test_every_criterion_has_a_status_and_a_reason(book: Rulebook, path: Path) -
     reports = _reports(book, path)
     assert set(reports) == set(book.trials)
     for report in reports.values():
-        for criterion in report["criteria"]:
-            assert criterion["status"] in STATUSES
-            assert len(criterion["reason"]) > 10, (report["trialId"], criterion["id"])
+        for criterion in report.criteria:
+            assert criterion.status in STATUSES
+            assert len(criterion.reason) > 10, (report.trial_id, criterion.id)
 
 
 @pytest.mark.parametrize("path", RECORDS, ids=lambda p: p.name.split("_")[0])
 def test_no_synthea_patient_is_eligible_for_the_nmo_trial(book: Rulebook, path: Path) -> None:
     """None has NMO: the NMO trial is never 'eligible', and its diagnosis criterion says no NMO is on record."""
     report = _reports(book, path)["NCT02021825"]
-    assert report["verdict"] != "eligible"
-    diagnosis = next(c for c in report["criteria"] if c["id"] == "inc-3")
-    assert diagnosis["status"] == "review"
-    assert "Neuromyelitis optica: no record" in diagnosis["reason"]
+    assert report.verdict is not Verdict.ELIGIBLE
+    diagnosis = next(c for c in report.criteria if c.id == "inc-3")
+    assert diagnosis.status is Status.REVIEW
+    assert "Neuromyelitis optica: no record" in diagnosis.reason
 
 
 def _has_cancer(path: Path) -> bool:
@@ -87,10 +88,10 @@ def test_patients_without_cancer_are_ineligible_for_the_sarcoma_trials(
     """With no cancer on record at all, the sarcoma diagnosis criteria are not met, so the verdict is ineligible."""
     reports = _reports(book, path)
     for trial_id, criterion_id in (("NCT05617859", "inc-4a"), ("NCT03890068", "inc-5a")):
-        criterion = next(c for c in reports[trial_id]["criteria"] if c["id"] == criterion_id)
-        assert criterion["status"] == "not-met"
-        assert "no record" in criterion["reason"]
-        assert reports[trial_id]["verdict"] == "ineligible"
+        criterion = next(c for c in reports[trial_id].criteria if c.id == criterion_id)
+        assert criterion.status is Status.NOT_MET
+        assert "no record" in criterion.reason
+        assert reports[trial_id].verdict is Verdict.INELIGIBLE
 
 
 @pytest.mark.parametrize("path", WITH_CANCER, ids=lambda p: p.name.split("_")[0])
@@ -100,17 +101,17 @@ def test_a_cancer_coded_by_site_only_leaves_the_sarcoma_type_to_review(
     """A colon or lung cancer coded without sarcoma histology may still be a sarcoma coded by site: review, never a hard no."""
     reports = _reports(book, path)
     for trial_id, criterion_id in (("NCT05617859", "inc-4a"), ("NCT03890068", "inc-5a")):
-        criterion = next(c for c in reports[trial_id]["criteria"] if c["id"] == criterion_id)
-        assert criterion["status"] == "review", (trial_id, criterion["reason"])
-        assert "not found in the record: to confirm" in criterion["reason"]
+        criterion = next(c for c in reports[trial_id].criteria if c.id == criterion_id)
+        assert criterion.status is Status.REVIEW, (trial_id, criterion.reason)
+        assert "not found in the record: to confirm" in criterion.reason
 
 
 @pytest.mark.parametrize("path", WITHOUT_CANCER, ids=lambda p: p.name.split("_")[0])
 def test_patients_without_cancer_are_ineligible_for_nalirifox(book: Rulebook, path: Path) -> None:
     """With no cancer on record, NCT07077551 inc-3a (a high-grade neuroendocrine neoplasm) is not met."""
     report = _reports(book, path)["NCT07077551"]
-    assert next(c for c in report["criteria"] if c["id"] == "inc-3a")["status"] == "not-met"
-    assert report["verdict"] == "ineligible"
+    assert next(c for c in report.criteria if c.id == "inc-3a").status is Status.NOT_MET
+    assert report.verdict is Verdict.INELIGIBLE
 
 
 def test_a_colon_cancer_patient_has_another_malignancy_for_the_camps_trial(book: Rulebook) -> None:
@@ -129,8 +130,6 @@ def test_a_colon_cancer_patient_has_another_malignancy_for_the_camps_trial(book:
             colon.append(path)
     assert colon, "expected at least one Synthea patient with active colon cancer"
     for path in colon:
-        criterion = next(
-            c for c in _reports(book, path)["NCT06761417"]["criteria"] if c["id"] == "exc-2"
-        )
-        assert criterion["status"] == "review"
-        assert "colon" in criterion["reason"].lower()
+        criterion = next(c for c in _reports(book, path)["NCT06761417"].criteria if c.id == "exc-2")
+        assert criterion.status is Status.REVIEW
+        assert "colon" in criterion.reason.lower()

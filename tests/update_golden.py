@@ -31,7 +31,7 @@ def report_of(book: Rulebook, case: Case) -> dict[str, Any]:
     trial = book.trial(case.trial)
     assert trial is not None, case.trial
     record = record_from_bundle(orjson.loads(case.bundle_path.read_bytes()))
-    report = comparable(evaluate_trial(book, trial, record, case.as_of))
+    report = comparable(evaluate_trial(book, trial, record, case.as_of).to_json())
     return substitute(report, case.patient_id, PATIENT)  # type: ignore[no-any-return]
 
 

@@ -81,7 +81,7 @@ def engine(data: dict[str, Any], as_of: date, runs: int) -> tuple[list[float], d
     for _ in range(runs + 3):
         start = time.process_time()
         facts = FactSet(record_from_bundle(data), as_of, book)
-        statuses = {c.id: evaluate_criterion(c, facts)["status"] for c in criteria}
+        statuses = {c.id: evaluate_criterion(c, facts).status.value for c in criteria}
         samples.append((time.process_time() - start) * 1000)
     return sorted(samples[3:]), statuses
 

@@ -83,7 +83,7 @@ def trial_eligibility(trial_id: str) -> ResponseReturnValue:
         note_reports(
             [report], record.patient_id
         )  # metrics and the request line (service/observability)
-        return jsonify(report)
+        return jsonify(report.to_json())
 
 
 @blueprint.post("/eligibility")
@@ -103,6 +103,6 @@ def eligibility() -> ResponseReturnValue:
             "patientId": record.patient_id,
             "asOf": as_of.isoformat(),
             "rulesVersion": _book().version,
-            "reports": reports,
+            "reports": [report.to_json() for report in reports],
         }
     )

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from service.cds.database import DEFAULT_BUSY_TIMEOUT_SECONDS, Database
 from service.errors import ServiceUnavailable
+from service.evaluation.report import TrialReport
 
 if TYPE_CHECKING:
     from service.cds.state import IssuedStore
@@ -117,17 +118,18 @@ class IssuedCards:
 
 
 def issued_cards(
-    reports: list[dict[str, Any]], cards: list[dict[str, Any]], hook_instance: str, card_uuid: Any
+    reports: list[TrialReport], cards: list[dict[str, Any]], hook_instance: str, card_uuid: Any
 ) -> list[IssuedCard]:
     """Pair each card shown with the report it came from (matched by the card uuid the trial and hook instance give)."""
-    by_uuid = {card_uuid(hook_instance, r["trialId"]): r for r in reports}
+    by_uuid = {card_uuid(hook_instance, r.trial_id): r for r in reports}
+    # The stores keep the verdict as its plain string value.
     return [
         IssuedCard(
             c["uuid"],
             hook_instance,
-            by_uuid[c["uuid"]]["trialId"],
-            by_uuid[c["uuid"]]["verdict"],
-            by_uuid[c["uuid"]]["rulesVersion"],
+            by_uuid[c["uuid"]].trial_id,
+            by_uuid[c["uuid"]].verdict.value,
+            by_uuid[c["uuid"]].rules_version,
         )
         for c in cards
         if c.get("uuid") in by_uuid
@@ -139,7 +141,7 @@ def note_issued(
     service_id: str,
     patient_id: str,
     hook_instance: str,
-    reports: list[dict[str, Any]],
+    reports: list[TrialReport],
     cards: list[dict[str, Any]],
 ) -> None:
     """Record one call's cards, if a store is configured (the one call service.py makes into this module)."""

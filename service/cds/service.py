@@ -12,6 +12,7 @@ from service.cds.cards import cards_for
 from service.cds.hook import HOOK, HookRequest
 from service.cds.issued import note_issued
 from service.evaluation.evaluate import evaluate_trials
+from service.evaluation.report import TrialReport
 from service.facts import FactSet
 from service.observability import note_cards, note_reports
 from service.records.fhir.client import ClientSettings, FhirClient, within_base
@@ -91,7 +92,7 @@ class CdsService:
         note_cards(cards)
         return {"cards": cards}
 
-    def _relevant(self, reports: list[dict[str, Any]], facts: FactSet) -> list[dict[str, Any]]:
+    def _relevant(self, reports: list[TrialReport], facts: FactSet) -> list[TrialReport]:
         """Keep the reports of trials whose target disease the patient may have: one of its definitions true or unknown.
 
         A trial for NMO is noise on the chart of a patient with no NMO on record, whatever the labs say; an unknown
@@ -101,8 +102,8 @@ class CdsService:
         return [
             report
             for report in reports
-            if not targets[report["trialId"]]
-            or any(facts.get(name).value is not False for name in targets[report["trialId"]])
+            if not targets[report.trial_id]
+            or any(facts.get(name).value is not False for name in targets[report.trial_id])
         ]
 
     def source(self, request: HookRequest) -> PrefetchSource:

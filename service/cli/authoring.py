@@ -12,7 +12,8 @@ from typing import Any
 import orjson
 import yaml
 
-from service.evaluation.evaluate import bars, evaluate_trial
+from service.evaluation.evaluate import evaluate_trial
+from service.evaluation.report import TrialReport, Verdict
 from service.records.bundle import record_from_bundle
 from service.rulebook.book import Criterion, Rulebook, Trial
 from service.rulebook.kleene import render as render_logic
@@ -108,8 +109,8 @@ class CaseResult:
     """One fixture case run: what its manifest expects and what the rules now give."""
 
     name: str
-    expected_verdict: str
-    verdict: str
+    expected_verdict: Verdict
+    verdict: Verdict
     expected_fails: tuple[str, ...]
     fails: tuple[str, ...]
     # criterion id -> (expected, actual) for each pinned status that differs
@@ -137,9 +138,9 @@ def run_cases(book: Rulebook, trial: Trial, fixtures_dir: Path) -> list[CaseResu
     return results
 
 
-def _compare(name: str, expect: dict[str, Any], report: dict[str, Any]) -> CaseResult:
-    statuses = {c["id"]: c["status"] for c in report["criteria"]}
-    fails = tuple(sorted(c["id"] for c in report["criteria"] if bars(c)))
+def _compare(name: str, expect: dict[str, Any], report: TrialReport) -> CaseResult:
+    statuses: dict[str, str] = {c.id: c.status.value for c in report.criteria}
+    fails = tuple(sorted(c.id for c in report.barriers))
     wrong = {
         cid: (want, statuses.get(cid, "absent"))
         for cid, want in expect.get("statuses", {}).items()
@@ -147,8 +148,8 @@ def _compare(name: str, expect: dict[str, Any], report: dict[str, Any]) -> CaseR
     }
     return CaseResult(
         name,
-        expect["verdict"],
-        report["verdict"],
+        Verdict(expect["verdict"]),
+        report.verdict,
         tuple(sorted(expect.get("fails", []))),
         fails,
         wrong,

@@ -6,7 +6,6 @@ import os
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import click
 import orjson
@@ -20,15 +19,14 @@ from service.cli.authoring import NewCaseError, explain, new_case, run_cases
 from service.cli.rules_doc import render as render_rules_doc
 from service.config import DEFAULTS
 from service.errors import BadRequest, EligibilityError
-from service.evaluation.evaluate import evaluate_trial, verdict_text
+from service.evaluation.evaluate import evaluate_trial
+from service.evaluation.report import CriterionResult, Status, TrialReport
 from service.rulebook.book import Rulebook, Trial, load_rulebook
 from service.web.requests import as_of_date
 
-# Colour says what a status means for the patient: an exclusion that is met bars them (red), one not met is good news.
-STATUS_STYLE = {
-    "inclusion": {"met": "green", "not-met": "red", "unknown": "yellow", "review": "cyan"},
-    "exclusion": {"met": "red", "not-met": "green", "unknown": "yellow", "review": "cyan"},
-}
+# Colour says what a status means for the patient: a criterion that bars them is red (an exclusion met), one that
+# lets them through green (an exclusion not met is good news); the undecided ones by their status.
+STATUS_STYLE = {Status.UNKNOWN: "yellow", Status.REVIEW: "cyan"}
 
 
 @click.group()
@@ -233,62 +231,58 @@ def evaluate(
         click.echo(f"error: {getattr(exc, 'message', exc)}", err=True)
         sys.exit(2)
     if as_json:
-        click.echo(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode())
+        click.echo(orjson.dumps(report.to_json(), option=orjson.OPT_INDENT_2).decode())
         return
     render(report)
 
 
-def render(report: dict[str, Any]) -> None:
+def render(report: TrialReport) -> None:
     """Print a report as a table, one row per criterion, with its evidence."""
     # Rich sizes the table to the terminal (COLUMNS when set; 80 when the output is not a terminal).
     console = Console()
     console.print(
         Text(
-            f"{report['trialId']}  as of {report['asOf']}  verdict: {verdict_text(report)}  {report['counts']}",
+            f"{report.trial_id}  as of {report.as_of.isoformat()}  verdict: {report.verdict_text}  {counts_text(report)}",
             style="bold",
         )
     )
-    wanted = sorted(
-        {lab for c in report["criteria"] if c["status"] == "unknown" for lab in c["missing"]}
-    )
+    wanted = report.to_obtain
     if wanted:
         console.print(Text("To obtain: " + ", ".join(wanted), style="yellow"))
     table = Table(show_lines=True)
     for column in ("id", "status", "criterion", "reason / evidence"):
         table.add_column(column, overflow="fold")
-    for item in report["criteria"]:
+    for item in report.criteria:
         cited = "\n".join(
             "• "
             + " ".join(
                 str(part)
-                for part in (
-                    e["reference"],
-                    e["display"],
-                    e["value"],
-                    e["unit"],
-                    e["date"],
-                    e["note"],
-                )
+                for part in (e.reference, e.display, e.value, e.unit, e.date, e.note)
                 if part not in (None, "")
             )
-            for e in item["evidence"][:4]
+            for e in item.evidence[:4]
         )
         # Report text is data, not Rich markup: '[rule: …]' must print as written.
-        reason = item["reason"] + ("\n" + cited if cited else "")
+        reason = (item.reason or "") + ("\n" + cited if cited else "")
         table.add_row(
-            item["id"],
-            Text(item["status"], style=status_style(item)),
-            Text(item["text"]),
+            item.id,
+            Text(item.status.value, style=status_style(item)),
+            Text(item.text),
             Text(reason),
         )
     console.print(table)
 
 
-def status_style(item: dict[str, Any]) -> str:
+def counts_text(report: TrialReport) -> str:
+    """The criteria counted by status, as the heading has always printed them: {'met': 3, 'not-met': 0, …}."""
+    return str({status.value: n for status, n in report.counts.items()})
+
+
+def status_style(item: CriterionResult) -> str:
     """The colour of a criterion's status, by what it means for the patient (see STATUS_STYLE)."""
-    return STATUS_STYLE.get(item.get("kind", "inclusion"), STATUS_STYLE["inclusion"])[
-        item["status"]
-    ]
+    if item.bars:
+        return "red"
+    return "green" if item.passes else STATUS_STYLE[item.status]
 
 
 main.add_command(

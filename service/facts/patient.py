@@ -88,17 +88,12 @@ def sex(ctx: Context, name: str, definition: Definition) -> Fact:
     )
 
 
-# Not a trial's criterion but the record's: a deceased patient is never eligible, whatever the trial says.
-DECEASED_CRITERION = {
-    "id": "exc-0",
-    "kind": "exclusion",
-    "source": "patient record (Patient.deceased[x])",
-    "text": "The patient has died on or before the as-of date (a deceased patient is never eligible)",
-}
+# Not a definition of the rulebook but the record's own fact: a deceased patient is never eligible.
+DECEASED = "deceased"
 
 
-def deceased_criterion(patient: dict[str, Any], as_of: date) -> dict[str, Any] | None:
-    """Return the report's first criterion when the Patient is recorded as deceased (or the record cannot say); None when alive."""
+def deceased(patient: dict[str, Any], as_of: date) -> Fact | None:
+    """Return whether the Patient is deceased on the as-of date: true, or unknown when the record cannot say; None when alive."""
     flag, when = patient.get("deceasedBoolean"), patient.get("deceasedDateTime")
     cited = Evidence(
         reference_of(patient),
@@ -112,37 +107,13 @@ def deceased_criterion(patient: dict[str, Any], as_of: date) -> dict[str, Any] |
         day = parse_date(when)
         if day is None:
             reason = f"Patient.deceasedDateTime {date_problem(when)}, so whether the patient is alive cannot be told"
-            return {
-                **DECEASED_CRITERION,
-                "status": "unknown",
-                "reason": reason,
-                "evidence": [cited.to_json()],
-                "missing": [],
-            }
+            return Fact(DECEASED, None, reason, (cited,))
         if day > as_of:
             return None  # recorded later than the as-of date: alive on that day
-        return {
-            **DECEASED_CRITERION,
-            "status": "met",
-            "reason": f"the patient died on {day.isoformat()}",
-            "evidence": [cited.to_json()],
-            "missing": [],
-        }
+        return Fact(DECEASED, True, f"the patient died on {day.isoformat()}", (cited,))
     if flag is not None and not isinstance(flag, bool):
         reason = f"Patient.deceasedBoolean is {flag!r}, not true or false, so whether the patient is alive cannot be told"
-        return {
-            **DECEASED_CRITERION,
-            "status": "unknown",
-            "reason": reason,
-            "evidence": [cited.to_json()],
-            "missing": [],
-        }
+        return Fact(DECEASED, None, reason, (cited,))
     if flag is True:
-        return {
-            **DECEASED_CRITERION,
-            "status": "met",
-            "reason": "the Patient is recorded as deceased",
-            "evidence": [cited.to_json()],
-            "missing": [],
-        }
+        return Fact(DECEASED, True, "the Patient is recorded as deceased", (cited,))
     return None

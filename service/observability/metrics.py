@@ -128,14 +128,12 @@ def count_fetch_failure(resource_type: str, error: str) -> None:
     metrics().fhir_failures.labels(resource_label(resource_type), code_label(error)).inc()
 
 
-def count_reports(reports: Iterable[dict[str, Any]]) -> None:
-    """Count reports by trial and verdict."""
+def count_reports(reports: Iterable[tuple[str, str]]) -> None:
+    """Count reports, given as (trial id, verdict) pairs: this layer sits below the report's type."""
     counter = metrics().reports
-    for report in reports:
-        trial_id = report.get("trialId")
+    for trial_id, verdict in reports:
         counter.labels(
-            trial_id if isinstance(trial_id, str) and _TRIAL_ID.fullmatch(trial_id) else "other",
-            code_label(report.get("verdict")),
+            trial_id if _TRIAL_ID.fullmatch(trial_id) else "other", code_label(verdict)
         ).inc()
 
 

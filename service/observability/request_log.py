@@ -14,6 +14,7 @@ import structlog
 from flask import Flask, Response, current_app, g, has_request_context, request
 
 from service.cds.issued import patient_hash
+from service.evaluation.report import TrialReport
 from service.observability.logs import get_logger
 from service.observability.metrics import (
     code_label,
@@ -126,14 +127,14 @@ def _trial_ids(notes: RequestNotes | None) -> list[str]:
     return sorted(ids)
 
 
-def note_reports(reports: Iterable[dict[str, Any]], patient_id: str | None = None) -> None:
+def note_reports(reports: Iterable[TrialReport], patient_id: str | None = None) -> None:
     """Count reports by trial and verdict, and note their trials (and the keyed patient hash) for the request line."""
     reports = list(reports)
-    count_reports(reports)
+    count_reports((r.trial_id, r.verdict.value) for r in reports)
     notes: RequestNotes | None = g.get("observability") if has_request_context() else None
     if notes is None:
         return
-    notes.trial_ids.update(r["trialId"] for r in reports if isinstance(r.get("trialId"), str))
+    notes.trial_ids.update(r.trial_id for r in reports)
     key = current_app.extensions.get("log_patient_key")
     if patient_id and key:
         notes.patient_hash = patient_hash(key, patient_id)

@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 
 from service.errors import BadRequest, EligibilityError, InvalidBundle, UnknownTrial
 from service.evaluation.evaluate import evaluate_trials
+from service.evaluation.report import TrialReport
 from service.pages import present, screens
 from service.pages.funnel import layout
 from service.pages.messages import t, tn
@@ -74,6 +75,7 @@ def _helpers() -> dict[str, Any]:
         "t": t,
         "tn": tn,
         "reason_text": present.reason_text,
+        "verdict_icon": present.VERDICT_ICONS,
         "rules_version": _book().version,
         "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
     }
@@ -188,7 +190,7 @@ def patient_lookup() -> ResponseReturnValue:
     )
 
 
-def _reports(patient_id: str, trial_list: list[Trial], as_of: date) -> list[dict[str, Any]]:
+def _reports(patient_id: str, trial_list: list[Trial], as_of: date) -> list[TrialReport]:
     g.patient_data = True
     record = current_app.extensions["patients"].find(patient_id).record(trial_list, as_of)
     return evaluate_trials(_book(), trial_list, record, as_of)
@@ -220,7 +222,7 @@ def report(patient_id: str, trial_id: str) -> ResponseReturnValue:
     return render_template(
         "pages/report.html",
         report=result,
-        print_as_of=result["asOf"],
+        print_as_of=result.as_of.isoformat(),
         **_report_parts(result, item),
     )
 
@@ -238,7 +240,7 @@ def _rules(item: Trial) -> dict[str, str]:
     return cache[key]
 
 
-def _report_parts(result: dict[str, Any], item: Trial) -> dict[str, Any]:
+def _report_parts(result: TrialReport, item: Trial) -> dict[str, Any]:
     rules = _rules(item)
     return {
         "banner": present.banner(result),
@@ -276,7 +278,7 @@ def evaluate() -> ResponseReturnValue:
             as_of=as_of_text,
         ), exc.status
     reports = evaluate_trials(_book(), wanted, record, as_of)
-    parts = {r["trialId"]: _report_parts(r, _trial(r["trialId"])) for r in reports}
+    parts = {r.trial_id: _report_parts(r, _trial(r.trial_id)) for r in reports}
     return render_template(
         "pages/evaluated.html",
         patient_id=record.patient_id,

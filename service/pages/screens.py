@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 
 from service.errors import BadRequest, EligibilityError
+from service.evaluation.report import Verdict
 
 RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 TRIAL_ID = re.compile(r"^NCT[0-9]{8}$")
@@ -158,7 +159,7 @@ def parse_query(args: Any) -> WorklistQuery:
     if direction not in ("asc", "desc"):
         raise BadRequest("'dir' must be 'asc' or 'desc'")
     verdict = args.get("verdict") or ""
-    if verdict not in ("", "eligible", "insufficient-data"):
+    if verdict and verdict not in {v for v in Verdict if v.is_candidate}:
         raise BadRequest("'verdict' must be 'eligible' or 'insufficient-data'")
     return WorklistQuery(
         sort,

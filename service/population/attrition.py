@@ -4,23 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from service.evaluation.evaluate import STATUS_ORDER
+from service.evaluation.report import Kind, Status
 from service.rulebook.book import Trial
 
 
-def statuses(trial: Trial, row: dict[str, Any]) -> dict[str, str]:
+def statuses(trial: Trial, row: dict[str, Any]) -> dict[str, Status]:
     """Recover every criterion's status from a results row (failed/unknown/review ids; the rest passed)."""
     failed, unknown, review = set(row["failed"]), set(row["unknown"]), set(row["review"])
     out = {}
     for c in trial.criteria:
         if c.id in unknown:
-            out[c.id] = "unknown"
+            out[c.id] = Status.UNKNOWN
         elif c.id in review:
-            out[c.id] = "review"
+            out[c.id] = Status.REVIEW
         elif c.id in failed:
-            out[c.id] = "not-met" if c.kind == "inclusion" else "met"
+            out[c.id] = Kind(c.kind).failing
         else:
-            out[c.id] = "met" if c.kind == "inclusion" else "not-met"
+            out[c.id] = Kind(c.kind).passing
     return out
 
 
@@ -30,7 +30,7 @@ class Attrition:
     def __init__(self, trial: Trial) -> None:
         self.trial = trial
         self.population = 0
-        self.by_criterion = {c.id: dict.fromkeys(STATUS_ORDER, 0) for c in trial.criteria}
+        self.by_criterion = {c.id: dict.fromkeys(Status, 0) for c in trial.criteria}
         # remaining[i]: persons no criterion up to i excludes; unknown_only[i]: of those, persons with an unknown so far.
         self.remaining = [0] * len(trial.criteria)
         self.blocked = [0] * len(trial.criteria)
@@ -42,12 +42,8 @@ class Attrition:
         excluded, unknown_seen = False, False
         for position, c in enumerate(self.trial.criteria):
             self.by_criterion[c.id][status[c.id]] += 1
-            excluded = (
-                excluded
-                or (c.kind == "inclusion" and status[c.id] == "not-met")
-                or (c.kind == "exclusion" and status[c.id] == "met")
-            )
-            unknown_seen = unknown_seen or status[c.id] == "unknown"
+            excluded = excluded or status[c.id] is Kind(c.kind).failing
+            unknown_seen = unknown_seen or status[c.id] is Status.UNKNOWN
             if not excluded:
                 self.remaining[position] += 1
                 if unknown_seen:
@@ -73,7 +69,13 @@ class Attrition:
             "unit": "persons",
             "population": self.population,
             "criteria": [
-                {"id": c.id, "kind": c.kind, "text": c.text, **self.by_criterion[c.id]}
+                # orjson takes only exact str keys: the counts by status are keyed by their values.
+                {
+                    "id": c.id,
+                    "kind": c.kind,
+                    "text": c.text,
+                    **{status.value: n for status, n in self.by_criterion[c.id].items()},
+                }
                 for c in self.trial.criteria
             ],
             "funnel": funnel,

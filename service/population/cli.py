@@ -16,6 +16,7 @@ from rich.table import Table
 
 from service.config import DEFAULTS
 from service.errors import EligibilityError
+from service.evaluation.report import Verdict
 from service.population.run import Progress as RunProgress
 from service.population.run import ScreenOptions, run_screen
 from service.settings import load_config, parse_fhir
@@ -92,16 +93,11 @@ def summary_table(manifest: dict[str, Any]) -> Table:
     table = Table(
         title=f"run {manifest['runId']} as of {manifest['asOf']}: {manifest['counts']['patients']} patients"
     )
-    for column in ("trial", "eligible", "insufficient-data", "ineligible", "worklist"):
+    verdicts = [verdict.value for verdict in Verdict]
+    for column in ("trial", *verdicts, "worklist"):
         table.add_column(column, justify="left" if column in ("trial", "worklist") else "right")
     for trial, counts in manifest.get("summary", {}).items():
-        table.add_row(
-            trial,
-            str(counts["eligible"]),
-            str(counts["insufficient-data"]),
-            str(counts["ineligible"]),
-            f"trials/{trial}/worklist.csv",
-        )
+        table.add_row(trial, *(str(counts[v]) for v in verdicts), f"trials/{trial}/worklist.csv")
     return table
 
 

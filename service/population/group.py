@@ -6,7 +6,7 @@ from typing import Any
 
 import orjson
 
-from service.population.worklist import CANDIDATE_VERDICTS, rank_key
+from service.population.worklist import is_candidate, rank_key
 
 
 def candidate_group(
@@ -17,7 +17,7 @@ def candidate_group(
 
     members = [
         {"entity": {"reference": f"Patient/{row['patientId']}"}, "inactive": False}
-        for row in sorted((r for r in rows if r["verdict"] in CANDIDATE_VERDICTS), key=rank_key)
+        for row in sorted(filter(is_candidate, rows), key=rank_key)
     ]
     body: dict[str, Any] = {
         "resourceType": "Group",

@@ -8,11 +8,12 @@ from typing import Any
 
 import orjson
 
+from service.evaluation.report import Verdict
 from service.population.attrition import Attrition
 from service.population.files import write_atomic, write_json
 from service.population.group import candidate_group
 from service.population.rescreen import diff, read_rows
-from service.population.worklist import CANDIDATE_VERDICTS, worklist_csv
+from service.population.worklist import is_candidate, worklist_csv
 from service.rulebook.book import Rulebook
 
 SLIM = ("patientId", "trialId", "verdict", "failed")
@@ -37,7 +38,7 @@ def write_outputs(
     """Merge the buckets (and, re-screening, the previous run's untouched rows) and write every output; return manifest members."""
     attrition = {t: Attrition(book.trials[t]) for t in trial_ids}
     candidates: dict[str, list[dict[str, Any]]] = {t: [] for t in trial_ids}
-    verdicts = {t: {"eligible": 0, "insufficient-data": 0, "ineligible": 0} for t in trial_ids}
+    verdicts = {t: {v.value: 0 for v in Verdict} for t in trial_ids}
     after: list[dict[str, Any]] = []
     carried = 0
     sources: list[Iterable[dict[str, Any]]] = [_rows(bucket_results)]
@@ -57,7 +58,7 @@ def write_outputs(
                 out.write(orjson.dumps(row) + b"\n")
                 attrition[row["trialId"]].add(row)
                 verdicts[row["trialId"]][row["verdict"]] += 1
-                if row["verdict"] in CANDIDATE_VERDICTS:
+                if is_candidate(row):
                     candidates[row["trialId"]].append(row)
                 if previous is not None:
                     after.append({k: row[k] for k in SLIM})

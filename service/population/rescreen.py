@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 
-from service.population.worklist import CANDIDATE_VERDICTS
+from service.population.worklist import is_candidate
 
 
 def read_rows(path: Path) -> Iterable[dict[str, Any]]:
@@ -55,8 +55,8 @@ def diff(
     new_candidates, dropped, changed = [], [], []
     for key, row in sorted({(r["patientId"], r["trialId"]): r for r in after}.items()):
         prior = old.get(key)
-        was = prior is not None and prior["verdict"] in CANDIDATE_VERDICTS
-        now = row["verdict"] in CANDIDATE_VERDICTS
+        was = prior is not None and is_candidate(prior)
+        now = is_candidate(row)
         if now and not was:
             new_candidates.append(
                 {"patientId": key[0], "trialId": key[1], "verdict": row["verdict"]}

@@ -5,34 +5,27 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from service.evaluation.evaluate import STATUS_ORDER, bars, evaluate_trial, verdict
+from service.evaluation.evaluate import evaluate_trial
+from service.evaluation.report import TrialReport
 from service.facts import FactSet
 from service.records.record import PatientRecord
 from service.rulebook.book import Rulebook, Trial
 
 
-def row_from_criteria(
-    trial_id: str, items: list[dict[str, Any]], to_obtain: list[str]
-) -> dict[str, Any]:
-    """Summarise criterion statuses (``id``, ``kind``, ``status``) as a results row; shared by the fast and the full path."""
+def row_from_report(report: TrialReport) -> dict[str, Any]:
+    """Summarise a per-patient report as a results row: verdict, counts, and the ids that fail, are unknown or need review.
+
+    A row is the data results.ndjson holds, so its values are plain strings, as when it is read back.
+    """
     return {
-        "trialId": trial_id,
-        "verdict": verdict(items),
-        "counts": {status: sum(i["status"] == status for i in items) for status in STATUS_ORDER},
-        "failed": [i["id"] for i in items if bars(i)],
-        "unknown": [i["id"] for i in items if i["status"] == "unknown"],
-        "review": [i["id"] for i in items if i["status"] == "review"],
-        "toObtain": to_obtain,
+        "trialId": report.trial_id,
+        "verdict": report.verdict.value,
+        "counts": {status.value: n for status, n in report.counts.items()},
+        "failed": [c.id for c in report.barriers],
+        "unknown": [c.id for c in report.undecided],
+        "review": [c.id for c in report.to_review],
+        "toObtain": report.to_obtain,
     }
-
-
-def row_from_report(report: dict[str, Any]) -> dict[str, Any]:
-    """Summarise a full per-patient report the same way (the reference the fast path is checked against)."""
-    criteria = report["criteria"]
-    to_obtain = sorted(
-        {m for c in criteria if c["status"] == "unknown" for m in c.get("missing", [])}
-    )
-    return row_from_criteria(report["trialId"], criteria, to_obtain)
 
 
 def screen_record(

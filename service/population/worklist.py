@@ -6,6 +6,7 @@ import csv
 import io
 from typing import Any
 
+from service.evaluation.report import Verdict
 from service.rulebook.book import Trial
 
 HEADER = [
@@ -19,7 +20,11 @@ HEADER = [
     "reviewReasons",
     "newestEvidence",
 ]
-CANDIDATE_VERDICTS = ("eligible", "insufficient-data")
+
+
+def is_candidate(row: dict[str, Any]) -> bool:
+    """Say whether a results row's patient may join the trial (eligible or insufficient-data): a worklist row."""
+    return Verdict(row["verdict"]).is_candidate
 
 
 def rank_key(row: dict[str, Any]) -> tuple[int, int, int, str]:
@@ -43,7 +48,7 @@ def worklist_csv(trial: Trial, rows: list[dict[str, Any]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(HEADER)
-    candidates = sorted((r for r in rows if r["verdict"] in CANDIDATE_VERDICTS), key=rank_key)
+    candidates = sorted(filter(is_candidate, rows), key=rank_key)
     for rank, row in enumerate(candidates, start=1):
         writer.writerow(
             [

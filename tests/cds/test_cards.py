@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 from markdown_it import MarkdownIt
 
-from service.cds.cards import SUMMARY_LIMIT, cards_for, deceased
+from service.cds.cards import LEADS, SUMMARY_LIMIT, cards_for
 from service.evaluation.evaluate import evaluate_trial
+from service.evaluation.report import Status, TrialReport, Verdict
 from service.records.bundle import record_from_bundle
 from service.rulebook.book import Rulebook
 from tests.golden_cases import cases
@@ -22,27 +23,20 @@ from tests.helpers.cds import fixture_bundle
 AS_OF = date(2026, 11, 20)
 HOOK_INSTANCE = "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea"
 TRIAL = "NCT06761417"
-LEADS = {
-    "eligible": "Meets the computable criteria of",
-    "insufficient-data": "May be eligible for",
-    "ineligible": "Not eligible for",
-}
 # CommonMark with raw HTML on, as a permissive EHR renderer would be: anything that is not escaped shows up.
 MARKDOWN = MarkdownIt("commonmark")
 
 
 def report(
     book: Rulebook, trial: str, case: str, bundle: dict[str, Any] | None = None
-) -> dict[str, Any]:
+) -> TrialReport:
     """The report of a fixture case for its trial (or of `bundle`, a changed copy of it)."""
     return evaluate_trial(
         book, book.trials[trial], record_from_bundle(bundle or fixture_bundle(trial, case)), AS_OF
     )
 
 
-def card_of(
-    book: Rulebook, rep: dict[str, Any], hook_instance: str = HOOK_INSTANCE
-) -> dict[str, Any]:
+def card_of(book: Rulebook, rep: TrialReport, hook_instance: str = HOOK_INSTANCE) -> dict[str, Any]:
     """The one card of a report, shown whatever its verdict."""
     (card,) = cards_for(
         [rep], hook_instance, {t.id: t.url for t in book.trials.values()}, show_ineligible=True
@@ -111,14 +105,14 @@ def test_summary_is_short_names_the_trial_and_its_verdict(book: Rulebook) -> Non
     assert len(cases()) > 100
     for case in cases():
         rep = report(book, case.trial, case.name)
-        if deceased(rep):
+        if rep.deceased:
             continue  # a deceased patient gets no card at all (tests/facts/test_deceased.py)
         summary = card_of(book, rep)["summary"]
         assert len(summary) < SUMMARY_LIMIT, (case.trial, case.name, summary)
         lead = (
             "No barrier found for"
-            if rep["verdict"] == "eligible" and rep["toConfirm"]
-            else LEADS[rep["verdict"]]
+            if rep.verdict is Verdict.ELIGIBLE and rep.to_confirm
+            else LEADS[rep.verdict]
         )
         assert summary.startswith(f"{lead} {case.trial} "), (case.trial, case.name, summary)
 
@@ -127,12 +121,12 @@ def test_eligible_with_open_reviews_reads_no_barrier_found(book: Rulebook) -> No
     """An eligible report with review items is shown as 'no barrier found — N items to confirm', not as a plain yes."""
     rep = report(book, TRIAL, "eligible")
     card = card_of(book, rep)
-    assert rep["verdict"] == "eligible"
-    assert rep["toConfirm"] == rep["counts"]["review"] > 0
+    assert rep.verdict is Verdict.ELIGIBLE
+    assert rep.to_confirm > 0
     assert card["summary"].startswith(
-        f"No barrier found for {TRIAL} — {rep['toConfirm']} items to confirm"
+        f"No barrier found for {TRIAL} — {rep.to_confirm} items to confirm"
     )
-    assert f"Verdict: **no barrier found — {rep['toConfirm']} items to confirm**" in card["detail"]
+    assert f"Verdict: **no barrier found — {rep.to_confirm} items to confirm**" in card["detail"]
 
 
 @pytest.mark.parametrize(
@@ -213,11 +207,11 @@ def test_detail_lists_every_unknown_and_review_criterion_with_its_reason(
     """Each unknown and each review criterion appears in the detail with its id and its reason, as the reader sees it."""
     rep = report(book, TRIAL, case)
     text = rendered_text(card_of(book, rep)["detail"])
-    listed = [c for c in rep["criteria"] if c["status"] in ("unknown", "review")]
+    listed = [c for c in rep.criteria if c.status in (Status.UNKNOWN, Status.REVIEW)]
     assert listed
     for criterion in listed:
-        assert f"{criterion['id']} ({criterion['kind']})" in text
-        assert " ".join(criterion["reason"].split()) in text
+        assert f"{criterion.id} ({criterion.kind})" in text
+        assert " ".join((criterion.reason or "").split()) in text
 
 
 def test_to_obtain_names_each_missing_lab(book: Rulebook) -> None:
@@ -225,7 +219,7 @@ def test_to_obtain_names_each_missing_lab(book: Rulebook) -> None:
     checked = 0
     for case in cases():
         rep = report(book, case.trial, case.name)
-        missing = {lab for c in rep["criteria"] if c["status"] == "unknown" for lab in c["missing"]}
+        missing = set(rep.to_obtain)
         if not missing:
             continue
         lines = [

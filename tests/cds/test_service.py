@@ -18,6 +18,7 @@ from service.cds.hook import parse_hook_request
 from service.cds.service import CdsService
 from service.config import DEFAULTS
 from service.evaluation.evaluate import evaluate_trials
+from service.evaluation.report import Status
 from service.facts import FactSet
 from service.records.bundle import record_from_bundle
 from service.rulebook.book import Rulebook
@@ -683,12 +684,12 @@ FAILED_QUERY = {
 }
 
 
-def statuses_of(book: Rulebook, record: Any, trial_id: str) -> dict[str, str]:
+def statuses_of(book: Rulebook, record: Any, trial_id: str) -> dict[str, Status]:
     """The criterion statuses of one trial's report over a record."""
     trial = book.trial(trial_id)
     assert trial is not None
     report = evaluate_trials(book, [trial], record, AS_OF)[0]
-    return {c["id"]: c["status"] for c in report["criteria"]}
+    return {c.id: c.status for c in report.criteria}
 
 
 @pytest.mark.parametrize(
@@ -718,9 +719,11 @@ def test_failed_observation_prefetch_decides_nothing(
     faulted = statuses_of(book, record, PREGNANT_TRIAL)
     assert "EHR" in record.failed["Observation"]
     assert "Jane" not in record.failed["Observation"]
-    pregnancy = [cid for cid, status in full.items() if status == "met" and cid.startswith("exc")]
+    pregnancy = [
+        cid for cid, status in full.items() if status is Status.MET and cid.startswith("exc")
+    ]
     assert pregnancy
-    assert all(faulted[cid] == "unknown" for cid in pregnancy)
+    assert all(faulted[cid] is Status.UNKNOWN for cid in pregnancy)
     status, body = post(plain_app.test_client(), hook_request(patient_id, prefetch))
     assert status == 200
     assert isinstance(body["cards"], list)

@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from service.cli.main import main
+from service.evaluation.report import CriterionResult, Kind, Status
 from service.rulebook.book import Rulebook
 from tests.helpers import ROOT
 
@@ -299,7 +300,8 @@ def test_status_colour_says_good_or_bad_news(kind: str, status: str, colour: str
     """A met inclusion and an unmet exclusion are green (good news); a met exclusion and an unmet inclusion red."""
     from service.cli.main import status_style
 
-    assert status_style({"kind": kind, "status": status}) == colour
+    item = CriterionResult("c-1", Kind(kind), "1", "text", Status(status), "reason")
+    assert status_style(item) == colour
 
 
 def test_rules_doc_writes_the_readme_of_the_rules_dir(tmp_path: Path, book: Rulebook) -> None:

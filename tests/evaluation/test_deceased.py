@@ -8,6 +8,7 @@ import pytest
 
 from service.cds.cards import cards_for
 from service.evaluation.evaluate import evaluate_trial
+from service.evaluation.report import DECEASED_ID, Status, TrialReport, Verdict
 from service.records.bundle import record_from_bundle
 from service.rulebook.book import Rulebook
 from tests.helpers.records import AS_OF, bundle, day, patient
@@ -15,7 +16,7 @@ from tests.helpers.records import AS_OF, bundle, day, patient
 TRIAL = "NCT02021825"
 
 
-def report_for(book: Rulebook, **deceased: Any) -> dict[str, Any]:
+def report_for(book: Rulebook, **deceased: Any) -> TrialReport:
     """Evaluate one trial for a Patient with the given deceased[x]."""
     record = record_from_bundle(bundle(subject={**patient(), **deceased}))
     return evaluate_trial(book, book.trials[TRIAL], record, AS_OF)
@@ -37,13 +38,12 @@ def test_deceased_patient_is_ineligible_said_first(
 ) -> None:
     """The first criterion says the patient died, cites Patient.deceased, and the verdict is ineligible."""
     report = report_for(book, **deceased)
-    first = report["criteria"][0]
-    assert (report["verdict"], first["id"], first["status"], first["evidence"][0]["display"]) == (
-        "ineligible",
-        "exc-0",
-        "met",
-        "Patient.deceased",
-    )
+    first = report.criteria[0]
+    assert report.verdict is Verdict.INELIGIBLE
+    assert first.id == DECEASED_ID
+    assert first.status is Status.MET
+    assert first.evidence[0].display == "Patient.deceased"
+    assert report.deceased
 
 
 @pytest.mark.parametrize(
@@ -59,13 +59,16 @@ def test_deceased_patient_is_ineligible_said_first(
 )
 def test_living_patient_has_no_deceased_criterion(book: Rulebook, alive: dict[str, Any]) -> None:
     """A patient alive on the as-of date gets only the trial's own criteria."""
-    assert all(c["id"] != "exc-0" for c in report_for(book, **alive)["criteria"])
+    report = report_for(book, **alive)
+    assert report.criteria
+    assert all(c.id != DECEASED_ID for c in report.criteria)
 
 
 def test_invalid_death_date_is_unknown(book: Rulebook) -> None:
     """A deceasedDateTime that is not a date leaves vital status unknown, never 'alive'."""
-    first = report_for(book, deceasedDateTime="2025-03-01T25:00:00Z")["criteria"][0]
-    assert (first["id"], first["status"]) == ("exc-0", "unknown")
+    first = report_for(book, deceasedDateTime="2025-03-01T25:00:00Z").criteria[0]
+    assert first.id == DECEASED_ID
+    assert first.status is Status.UNKNOWN
 
 
 def test_no_card_for_a_deceased_patient_even_when_ineligible_cards_are_shown(
@@ -74,7 +77,5 @@ def test_no_card_for_a_deceased_patient_even_when_ineligible_cards_are_shown(
     """cards_for shows no card for a deceased patient, with show_ineligible on."""
     report = report_for(book, deceasedBoolean=True)
     living = report_for(book)
-    assert (
-        len(cards_for([report], "hook", {}, show_ineligible=True)),
-        len(cards_for([living], "hook", {}, show_ineligible=True)),
-    ) == (0, 1)
+    assert cards_for([report], "hook", {}, show_ineligible=True) == []
+    assert len(cards_for([living], "hook", {}, show_ineligible=True)) == 1

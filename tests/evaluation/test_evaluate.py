@@ -1,4 +1,4 @@
-"""Tests for service.evaluation.evaluate: review from reviewWhen/reviewUnless and from history to confirm; the verdict as people read it."""
+"""Tests for service.evaluation.evaluate: review from reviewWhen/reviewUnless and from history to confirm, unknowns and their labs."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from service.evaluation.evaluate import evaluate_criterion, evaluate_trial, verdict_text
+from service.evaluation.evaluate import evaluate_criterion, evaluate_trial
+from service.evaluation.report import Status, TrialReport
 from service.records.bundle import record_from_bundle
 from service.rulebook.book import Criterion, Rulebook
 from service.rulebook.kleene import Formula
@@ -77,7 +78,7 @@ def test_review_unless_keeps_a_decided_result(
     book: Rulebook, resources: list[dict[str, Any]], expected: str
 ) -> None:
     """reviewWhen turns its status into review except where reviewUnless is definitely true."""
-    assert evaluate_criterion(RELAXED, facts(book, *resources, as_of=AS_OF))["status"] == expected
+    assert evaluate_criterion(RELAXED, facts(book, *resources, as_of=AS_OF)).status == expected
 
 
 def test_review_unless_unknown_still_reviews(book: Rulebook) -> None:
@@ -94,8 +95,8 @@ def test_review_unless_unknown_still_reviews(book: Rulebook) -> None:
         review_unless=Formula({">": [{"var": "ast_x_uln"}, 10]}),
     )
     assert (
-        evaluate_criterion(criterion, facts(book, condition(*LIVER_METS), as_of=AS_OF))["status"]
-        == "review"
+        evaluate_criterion(criterion, facts(book, condition(*LIVER_METS), as_of=AS_OF)).status
+        is Status.REVIEW
     )
 
 
@@ -121,8 +122,8 @@ def test_review_when_either(book: Rulebook, resources: list[dict[str, Any]], exp
         review_reason="a code does not verify it",
     )
     result = evaluate_criterion(criterion, facts(book, *resources, as_of=AS_OF))
-    assert result["status"] == expected
-    assert result["reason"].startswith("a code does not verify it (")
+    assert result.status == expected
+    assert (result.reason or "").startswith("a code does not verify it (")
 
 
 def test_review_when_either_keeps_unknown(book: Rulebook) -> None:
@@ -137,12 +138,12 @@ def test_review_when_either_keeps_unknown(book: Rulebook) -> None:
         review_when="either",
         review_reason="confirm",
     )
-    assert evaluate_criterion(criterion, facts(book, as_of=AS_OF))["status"] == "unknown"
+    assert evaluate_criterion(criterion, facts(book, as_of=AS_OF)).status is Status.UNKNOWN
 
 
 def _report(
     book: Rulebook, trial: str, gender: str = "male", birth_date: str = "1980-01-01"
-) -> dict:
+) -> TrialReport:
     record = record_from_bundle(bundle(subject=patient(birth_date, gender)))
     found = book.trial(trial)
     assert found is not None
@@ -151,37 +152,22 @@ def _report(
 
 def test_required_history_not_on_record_is_review_not_ineligible(book: Rulebook) -> None:
     """NALIRIFOX inc-4 (one prior line) with no treatment on record is review: it may have been given elsewhere."""
-    criterion = next(c for c in _report(book, "NCT07077551")["criteria"] if c["id"] == "inc-4")
-    assert criterion["status"] == "review"
-    assert criterion["missing"] == []
-    assert "not found in the record: to confirm" in criterion["reason"]
+    criterion = next(c for c in _report(book, "NCT07077551").criteria if c.id == "inc-4")
+    assert criterion.status is Status.REVIEW
+    assert criterion.missing == ()
+    assert "not found in the record: to confirm" in (criterion.reason or "")
 
 
 def test_a_missing_pregnancy_test_is_unknown_and_names_the_test(book: Rulebook) -> None:
     """NMO exc-4a for a woman of 34 with no test: unknown, with 'pregnancy test' to obtain."""
     criterion = next(
-        c
-        for c in _report(book, "NCT02021825", "female", "1992-05-14")["criteria"]
-        if c["id"] == "exc-4a"
+        c for c in _report(book, "NCT02021825", "female", "1992-05-14").criteria if c.id == "exc-4a"
     )
-    assert (criterion["status"], criterion["missing"]) == ("unknown", ["pregnancy test"])
+    assert criterion.status is Status.UNKNOWN
+    assert criterion.missing == ("pregnancy test",)
 
 
 def test_report_counts_the_items_to_confirm(book: Rulebook) -> None:
     """The report carries toConfirm, the number of criteria in review."""
-    report = _report(book, "NCT07077551")
+    report = _report(book, "NCT07077551").to_json()
     assert report["toConfirm"] == report["counts"]["review"] > 0
-
-
-def test_verdict_text_for_eligible_with_open_items() -> None:
-    """'eligible' with open review items reads 'no barrier found — N items to confirm'; other verdicts read as they are."""
-    assert (
-        verdict_text({"verdict": "eligible", "toConfirm": 3})
-        == "no barrier found — 3 items to confirm"
-    )
-    assert (
-        verdict_text({"verdict": "eligible", "toConfirm": 1})
-        == "no barrier found — 1 item to confirm"
-    )
-    assert verdict_text({"verdict": "eligible", "toConfirm": 0}) == "eligible"
-    assert verdict_text({"verdict": "insufficient-data", "toConfirm": 2}) == "insufficient-data"

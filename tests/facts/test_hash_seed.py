@@ -19,7 +19,7 @@ from service.records.bundle import record_from_bundle
 from service.rulebook.book import load_rulebook
 book = load_rulebook()
 record = record_from_bundle(json.load(open(sys.argv[1])))
-reports = [evaluate_trial(book, book.trials[t], record, date.fromisoformat(sys.argv[2])) for t in sorted(book.trials)]
+reports = [evaluate_trial(book, book.trials[t], record, date.fromisoformat(sys.argv[2])).to_json() for t in sorted(book.trials)]
 print(json.dumps(reports, sort_keys=True))
 """
 

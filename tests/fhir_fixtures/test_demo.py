@@ -41,4 +41,4 @@ def test_a_demo_patient_has_a_plain_name_and_its_promised_verdict(
     assert trial is not None
     record = FixturePatients(FIXTURES).find(patient_id).record([trial], AS_OF)
     assert record.patient["name"][0]["family"] != "Fixture"
-    assert evaluate_trial(book, trial, record, AS_OF)["verdict"] == verdict
+    assert evaluate_trial(book, trial, record, AS_OF).verdict == verdict

@@ -22,6 +22,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import orjson
 
 from service.evaluation.evaluate import evaluate_trials
+from service.evaluation.report import CriterionResult, Status, TrialReport
 from service.records.fhir.client import ClientSettings, FhirClient
 from service.records.fhir.fetch import FetchOptions
 from service.records.sources import FhirPatients
@@ -358,9 +359,9 @@ class MatrixResult:
     unreported: list[tuple[str, str, str]] = field(default_factory=list)
 
 
-def statuses(reports: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
+def statuses(reports: list[TrialReport]) -> dict[tuple[str, str], CriterionResult]:
     """Index criteria by (trial, criterion id)."""
-    return {(report["trialId"], c["id"]): c for report in reports for c in report["criteria"]}
+    return {(report.trial_id, c.id): c for report in reports for c in report.criteria}
 
 
 def reads_type(book: Rulebook, names: set[str], rtype: str) -> bool:
@@ -424,7 +425,7 @@ def run_matrix(
                         if key not in reads or not reads_type(book, reads[key], rtype):
                             continue
                         result.compared += 1
-                        if item["status"] not in ("unknown", full[key]["status"]):
+                        if item.status not in (Status.UNKNOWN, full[key].status):
                             result.wrong.append(
                                 Wrong(
                                     patient.name,
@@ -432,8 +433,8 @@ def run_matrix(
                                     rtype,
                                     key[0],
                                     key[1],
-                                    full[key]["status"],
-                                    item["status"],
+                                    full[key].status.value,
+                                    item.status.value,
                                 )
                             )
     return result

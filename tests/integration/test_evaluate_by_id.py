@@ -11,6 +11,7 @@ import pytest
 
 from service import create_app
 from service.evaluation.evaluate import evaluate_trial, evaluate_trials
+from service.evaluation.report import TrialReport
 from service.records.bundle import record_from_bundle
 from service.records.fhir.client import FhirClient
 from service.records.fhir.fetch import FetchOptions, fetch_record
@@ -22,16 +23,16 @@ from tests.needs import synthea_dir
 SYNTHEA_AS_OF = date(2020, 1, 1)
 
 
-def comparable(report: dict[str, Any]) -> dict[str, Any]:
-    """A report without the rules hash (the same on both sides anyway)."""
-    return {k: v for k, v in report.items() if k != "rulesVersion"}
+def comparable(report: TrialReport) -> dict[str, Any]:
+    """A report's JSON without the rules hash (the same on both sides anyway)."""
+    return {k: v for k, v in report.to_json().items() if k != "rulesVersion"}
 
 
-def decisions(report: dict[str, Any]) -> dict[str, Any]:
+def decisions(report: TrialReport) -> dict[str, Any]:
     """What a report decides: its verdict and each criterion's status, without the patient id or the references."""
     return {
-        "verdict": report["verdict"],
-        "statuses": {c["id"]: c["status"] for c in report["criteria"]},
+        "verdict": report.verdict,
+        "statuses": {c.id: c.status for c in report.criteria},
     }
 
 
@@ -106,17 +107,11 @@ def test_synthea_record_by_id_decides_as_its_bundle(
     assert [decisions(r) for r in from_server] == [decisions(r) for r in from_bundle]
     # The evidence cites the same values and dates (the references differ: the server chose the ids).
     strip = [
-        [
-            [(e["display"], e["value"], e["unit"], e["date"]) for e in c["evidence"]]
-            for c in r["criteria"]
-        ]
+        [[(e.display, e.value, e.unit, e.date) for e in c.evidence] for c in r.criteria]
         for r in from_server
     ]
     assert strip == [
-        [
-            [(e["display"], e["value"], e["unit"], e["date"]) for e in c["evidence"]]
-            for c in r["criteria"]
-        ]
+        [[(e.display, e.value, e.unit, e.date) for e in c.evidence] for c in r.criteria]
         for r in from_bundle
     ]
 

@@ -41,7 +41,7 @@ def _per_patient(
         record = fetch_record(client, searches, pid, AS_OF, FetchOptions(workers=4))
         for report in evaluate_trials(book, trials, record, AS_OF):
             row = row_from_report(report)
-            out[(pid, report["trialId"])] = {k: row[k] for k in ROW_KEYS}
+            out[(pid, report.trial_id)] = {k: row[k] for k in ROW_KEYS}
     return out
 
 

@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-from service.cds.cards import card, report_url
+from datetime import date
 
-REPORT = {
-    "trialId": "NCT03890068",
-    "title": "t",
-    "patientId": "p-1",
-    "asOf": "2026-11-20",
-    "verdict": "insufficient-data",
-    "rulesVersion": "v",
-    "counts": {"met": 0, "not-met": 0, "unknown": 0, "review": 0},
-    "criteria": [],
-}
+from service.cds.cards import card, report_url
+from service.evaluation.report import TrialReport
+
+REPORT = TrialReport("NCT03890068", "t", "p-1", date(2026, 11, 20), "v", "vs", ())
 
 
 def test_card_links_its_report_page_first() -> None:

@@ -1,11 +1,13 @@
-"""Tests for service.pages.present: banner, To obtain, To confirm and the one-line why, from a report's JSON."""
+"""Tests for service.pages.present: banner, To obtain, To confirm and the one-line why, from a report."""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import date
 
 import pytest
 
+from service.evaluation.report import CriterionResult, Kind, Status, TrialReport, Verdict
+from service.facts.base import Evidence
 from service.pages.present import (
     banner,
     effect,
@@ -23,25 +25,18 @@ def crit(
     kind: str = "inclusion",
     missing: list[str] | None = None,
     reason: str = "r",
-) -> dict[str, Any]:
+) -> CriterionResult:
     """One criterion of a report."""
-    return {
-        "id": cid,
-        "kind": kind,
-        "text": f"text {cid}",
-        "status": status,
-        "reason": reason,
-        "evidence": [],
-        "missing": missing or [],
-    }
+    return CriterionResult(
+        cid, Kind(kind), "1", f"text {cid}", Status(status), reason, (), tuple(missing or ())
+    )
 
 
-def report(verdict: str, *criteria: dict[str, Any]) -> dict[str, Any]:
-    """A report with counts from its criteria."""
-    counts = {
-        s: sum(c["status"] == s for c in criteria) for s in ("met", "not-met", "unknown", "review")
-    }
-    return {"verdict": verdict, "counts": counts, "criteria": list(criteria)}
+def report(verdict: str, *criteria: CriterionResult) -> TrialReport:
+    """A report over its criteria, whose verdict (computed from them) is the one the test names."""
+    built = TrialReport("NCT00000000", "A trial", "p1", date(2026, 11, 20), "r", "v", criteria)
+    assert built.verdict is Verdict(verdict)
+    return built
 
 
 @pytest.mark.parametrize(
@@ -119,7 +114,5 @@ def test_to_confirm_keeps_the_review_reason_without_the_rule() -> None:
 
 def test_evidence_value_shows_its_unit_readably() -> None:
     """An evidence value is shown with its unit as people write it; a dimensionless '1' unit is dropped."""
-    assert (
-        evidence_line({"value": 2.1, "unit": "10*9/L"})["value"],
-        evidence_line({"value": 1, "unit": "1"})["value"],
-    ) == ("2.1 × 10⁹/L", "1")
+    assert evidence_line(Evidence(value=2.1, unit="10*9/L"))["value"] == "2.1 × 10⁹/L"
+    assert evidence_line(Evidence(value=1, unit="1"))["value"] == "1"

@@ -32,7 +32,7 @@ def test_every_row_equals_per_patient_evaluation(
         record = record_from_bundle(bundle)
         for report in evaluate_trials(book, list(book.trials.values()), record, AS_OF):
             full = row_from_report(report)
-            expected[(record.patient_id, report["trialId"])] = {k: full[k] for k in ROW_KEYS}
+            expected[(record.patient_id, report.trial_id)] = {k: full[k] for k in ROW_KEYS}
     assert len(expected) == len(population_bundles) * len(book.trials)
     assert {k: {f: r[f] for f in ROW_KEYS} for k, r in rows.items()} == expected
 

@@ -23,7 +23,7 @@ def _compare(
     """Return the trials whose fast row differs from the row of the full report."""
     record = record_from_bundle(bundle)
     trials = [book.trials[t] for t in trial_ids or sorted(book.trials)]
-    full = {r["trialId"]: row_from_report(r) for r in evaluate_trials(book, trials, record, as_of)}
+    full = {r.trial_id: row_from_report(r) for r in evaluate_trials(book, trials, record, as_of)}
     fast = {r["trialId"]: r for r in screen_record(book, trials, record, as_of)}
     return [t for t in full if full[t] != fast[t]]
 

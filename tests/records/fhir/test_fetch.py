@@ -13,6 +13,7 @@ import responses
 
 from service.errors import FhirAuthRefused, FhirTemporaryError, PatientNotFound
 from service.evaluation.evaluate import evaluate_trial
+from service.evaluation.report import DataProblem, Status, Verdict
 from service.facts import FactSet
 from service.records.bundle import record_from_bundle
 from service.records.fhir.client import ClientSettings, FhirClient
@@ -218,14 +219,12 @@ def test_failed_search_leaves_its_criteria_undecided(
     assert reading
     assert {name: facts.get(name).value for name in reading} == dict.fromkeys(reading)
     report = evaluate_trial(book, trial, record, AS_OF)
-    assert report["dataErrors"] == [
-        {"resourceType": failed_type, "message": record.failed[failed_type]}
-    ]
+    assert report.data_errors == (DataProblem(failed_type, record.failed[failed_type]),)
     complete = {
-        c["id"]: c["status"]
-        for c in evaluate_trial(book, trial, record_from_bundle(bundle), AS_OF)["criteria"]
+        c.id: c.status
+        for c in evaluate_trial(book, trial, record_from_bundle(bundle), AS_OF).criteria
     }
-    statuses = {c["id"]: c["status"] for c in report["criteria"]}
+    statuses = {c.id: c.status for c in report.criteria}
     readers = [
         c.id
         for c in trial.criteria
@@ -233,11 +232,11 @@ def test_failed_search_leaves_its_criteria_undecided(
         and failed_type in book.resource_types_for(dataclasses.replace(trial, criteria=(c,)))
     ]
     assert readers
-    assert all(statuses[cid] in ("unknown", complete[cid]) for cid in readers), {
+    assert all(statuses[cid] in (Status.UNKNOWN, complete[cid]) for cid in readers), {
         cid: (statuses[cid], complete[cid]) for cid in readers
     }
-    assert "unknown" in {statuses[cid] for cid in readers}
-    assert report["verdict"] == "insufficient-data"
+    assert Status.UNKNOWN in {statuses[cid] for cid in readers}
+    assert report.verdict is Verdict.INSUFFICIENT_DATA
 
 
 def test_failure_message_names_the_search_not_the_patient(
@@ -606,23 +605,19 @@ def test_search_outcomes_become_notes_or_errors(
     report = evaluate_trial(book, trial, record, AS_OF)
     expected = evaluate_trial(book, trial, record_from_bundle(bundle), AS_OF)
     if severity == "warning":
-        assert report["dataNotes"] == [
-            {
-                "resourceType": "Condition",
-                "message": "Condition search: the server noted warning 'incomplete'",
-            }
-        ]
-        assert "dataErrors" not in report
-        assert report["criteria"] == expected["criteria"]
+        assert report.data_notes == (
+            DataProblem("Condition", "Condition search: the server noted warning 'incomplete'"),
+        )
+        assert report.data_errors == ()
+        assert report.criteria == expected.criteria
     else:
-        assert "dataNotes" not in report
-        assert report["dataErrors"][0]["resourceType"] == "Condition"
-        assert "error 'incomplete'" in report["dataErrors"][0]["message"]
+        assert report.data_notes == ()
+        assert report.data_errors[0].resource_type == "Condition"
+        assert "error 'incomplete'" in report.data_errors[0].message
         assert all(
-            c["status"] in ("unknown", e["status"])
-            for c, e in zip(report["criteria"], expected["criteria"], strict=True)
+            c.status in (Status.UNKNOWN, e.status)
+            for c, e in zip(report.criteria, expected.criteria, strict=True)
         )
         assert any(
-            c["status"] != e["status"]
-            for c, e in zip(report["criteria"], expected["criteria"], strict=True)
+            c.status != e.status for c, e in zip(report.criteria, expected.criteria, strict=True)
         )
