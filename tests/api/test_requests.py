@@ -1,4 +1,4 @@
-"""What API callers send is parsed and checked: the as-of date, the trial list, exactly one of Bundle or patient id."""
+"""What REST API callers send is parsed and checked: the trial list, exactly one of Bundle or patient id."""
 
 from __future__ import annotations
 
@@ -11,40 +11,12 @@ from service.api.requests import patient_source, trials_for
 from service.errors import BadRequest, UnknownTrial
 from service.records.sources import FixturePatients
 from service.rulebook.book import Rulebook
-from service.web.requests import as_of_date
 from tests.helpers import FIXTURES
 
 TODAY = date(2026, 12, 2)
+
 PATIENT = {"resourceType": "Patient", "id": "p1", "birthDate": "1990-01-01", "gender": "female"}
 BUNDLE = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": PATIENT}]}
-
-
-def test_as_of_defaults_to_today() -> None:
-    """A body without asOf is evaluated as of today."""
-    assert as_of_date({}, TODAY) == TODAY
-
-
-def test_as_of_reads_a_calendar_date() -> None:
-    """asOf YYYY-MM-DD is that day."""
-    assert as_of_date({"asOf": "2024-02-29"}, TODAY) == date(2024, 2, 29)
-
-
-@pytest.mark.parametrize(
-    ("value", "says"),
-    [
-        (20240229, "must be a date string"),
-        ("2024-2-29", "must be a date string"),
-        ("2023-02-29", "is not a date"),
-        ("0001-01-01", "must be between 1900-01-01"),
-        ("2024-02-29T10:00:00Z", "must be a date string"),
-    ],
-)
-def test_as_of_that_is_not_a_plausible_date_is_refused_naming_the_problem(
-    value: Any, says: str
-) -> None:
-    """A non-string, a malformed or impossible date, or one outside 1900-2999 is a BadRequest saying which."""
-    with pytest.raises(BadRequest, match=says):
-        as_of_date({"asOf": value}, TODAY)
 
 
 def test_trials_default_to_every_trial(book: Rulebook) -> None:

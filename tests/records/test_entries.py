@@ -1,0 +1,111 @@
+"""Tests for service.records.entries: the one Bundle-entry reader, whose resource is whose, FHIR ids."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from service.errors import BadRequest, InvalidBundle
+from service.records.entries import (
+    index_resources,
+    is_fhir_id,
+    is_owned,
+    patient_keys,
+    read_entries,
+    reference_of,
+    subject_key,
+)
+
+OBSERVATION = {"resourceType": "Observation", "id": "o1", "subject": {"reference": "Patient/p1"}}
+
+
+def test_an_entry_keeps_its_full_url_beside_the_resource_and_its_search_mode() -> None:
+    """fullUrl is copied to ``_fullUrl`` (urn:uuid references resolve by it); search.mode is read."""
+    entries = read_entries(
+        [{"fullUrl": "urn:uuid:1", "resource": OBSERVATION, "search": {"mode": "include"}}],
+        "",
+        InvalidBundle,
+    )
+    assert entries[0].resource["_fullUrl"] == "urn:uuid:1"
+    assert entries[0].search_mode == "include"
+    assert "_fullUrl" not in OBSERVATION
+
+
+def test_a_server_answer_is_read_without_full_urls() -> None:
+    """full_urls=False leaves the resource as the server sent it (its fullUrls are its own URLs)."""
+    entries = read_entries(
+        [{"fullUrl": "https://x/Observation/o1", "resource": OBSERVATION}],
+        "",
+        InvalidBundle,
+        full_urls=False,
+    )
+    assert entries[0].resource is OBSERVATION
+
+
+@pytest.mark.parametrize(
+    ("entries", "problem"),
+    [
+        ({"resource": OBSERVATION}, "Bundle.entry must be a list"),
+        (
+            [{"resource": OBSERVATION}, {"fullUrl": "urn:uuid:2"}],
+            r"Bundle.entry\[1\] has no resource",
+        ),
+        ([{"resource": {"id": "x"}}], r"Bundle.entry\[0\] has no resource with a resourceType"),
+        (["not an entry"], r"Bundle.entry\[0\] has no resource"),
+    ],
+)
+def test_a_malformed_entry_list_raises_the_callers_error_naming_where(
+    entries: Any, problem: str
+) -> None:
+    """The caller's error class and prefix name the place: a prefetch key, a file, or nothing."""
+    with pytest.raises(BadRequest, match=f"prefetch 'conditions': {problem}"):
+        read_entries(entries, "prefetch 'conditions': ", BadRequest)
+
+
+def test_no_entries_is_an_empty_list() -> None:
+    """A Bundle without entry holds nothing, which is not an error."""
+    assert read_entries(None, "", InvalidBundle) == []
+
+
+def test_a_subject_reference_is_normalised_to_patient_and_id() -> None:
+    """An absolute reference is reduced to Patient/id; a urn stays as it is."""
+    absolute = {"subject": {"reference": "https://ehr.example.org/fhir/Patient/p1"}}
+    assert subject_key(absolute) == "Patient/p1"
+    assert subject_key({"patient": {"reference": "urn:uuid:9"}}) == "urn:uuid:9"
+    assert subject_key({"code": {}}) is None
+
+
+def test_ownership_keeps_the_patients_resources_and_those_naming_no_one() -> None:
+    """Another patient's resource is not the patient's; a Medication (no subject) is kept."""
+    keys = patient_keys({"id": "p1", "_fullUrl": "https://ehr.example.org/fhir/Patient/p1"})
+    assert keys == {"Patient/p1", "https://ehr.example.org/fhir/Patient/p1"}
+    assert is_owned(OBSERVATION, keys)
+    assert not is_owned({**OBSERVATION, "subject": {"reference": "Patient/p2"}}, keys)
+    assert is_owned({"resourceType": "Medication", "id": "m1"}, keys)
+
+
+@pytest.mark.parametrize(
+    ("value", "valid"),
+    [
+        ("p1", True),
+        ("a.b-C", True),
+        ("x" * 64, True),
+        ("x" * 65, False),
+        ("", False),
+        ("a/b", False),
+        (7, False),
+    ],
+)
+def test_a_fhir_id_is_1_to_64_letters_digits_dashes_and_dots(value: object, valid: bool) -> None:
+    """FHIR R4's id datatype, checked before any request names it."""
+    assert is_fhir_id(value) is valid
+
+
+def test_resources_are_indexed_and_cited_by_type_and_id_or_full_url() -> None:
+    """The index holds Type/id and fullUrl; a resource without id is cited by its fullUrl."""
+    anonymous = {"resourceType": "Medication", "_fullUrl": "urn:uuid:m"}
+    index = index_resources([OBSERVATION, anonymous])
+    assert set(index) == {"Observation/o1", "urn:uuid:m"}
+    assert reference_of(OBSERVATION) == "Observation/o1"
+    assert reference_of(anonymous) == "urn:uuid:m"
