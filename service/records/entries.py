@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,12 +24,13 @@ READ_TYPES = frozenset(
     }
 )
 # A FHIR id: 1-64 of letters, digits, '-' and '.' (FHIR R4 datatypes); anything else is refused before a request.
-ID_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-.")
+FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 
 
 def is_fhir_id(value: object) -> bool:
-    """Say whether a value is a valid FHIR logical id."""
-    return isinstance(value, str) and 1 <= len(value) <= 64 and set(value) <= ID_CHARS
+    """Say whether a value is a FHIR logical id that can name a resource (not "." or "..", which are paths)."""
+    # "Patient/.." would resolve to the base URL itself: the id's pattern allows it, a request must not.
+    return isinstance(value, str) and bool(FHIR_ID.fullmatch(value)) and value not in (".", "..")
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from service.errors import (
 )
 from service.observability.logs import get_logger
 from service.observability.metrics import count_fetch_failure, observe_fetch, resource_label
-from service.records.entries import read_entries
+from service.records.entries import is_fhir_id, read_entries
 from service.records.fhir.auth import Auth, NoAuth
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,6 @@ FHIR_JSON = "application/fhir+json"
 # A searchset that pages on and on is a server bug, not a patient: stop and say so.
 MAX_PAGES = 200
 # A FHIR logical id (R4 datatypes); anything else could change the request's path or query.
-FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 # OperationOutcome severities that are only notes; any other (error, fatal, or none given) means the answer failed.
 NOTE_SEVERITIES = frozenset({"warning", "information"})
 # An issue type code (a closed FHIR code system) is safe to repeat; the server's free text may quote the patient.
@@ -90,8 +89,7 @@ class FhirClient:
     def read(self, resource_type: str, resource_id: str, deadline: Deadline) -> dict[str, Any]:
         """Read one resource; PatientNotFound for a missing Patient, FhirError otherwise."""
         what = f"{resource_type} read"
-        if not FHIR_ID.fullmatch(resource_id) or resource_id in (".", ".."):
-            # "Patient/.." would resolve to the base URL itself; refuse before any request.
+        if not is_fhir_id(resource_id):
             if resource_type == "Patient":
                 raise PatientNotFound("the patient id is not a FHIR id")
             raise FhirFatalError(f"{what}: {resource_id[:64]!r} is not a FHIR id")

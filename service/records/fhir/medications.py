@@ -7,7 +7,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from service.errors import FhirError
-from service.records.fhir.client import FHIR_ID, Deadline, FhirClient, within_base
+from service.records.entries import FHIR_ID
+from service.records.fhir.client import Deadline, FhirClient, within_base
 from service.rulebook.kinds import MEDICATION_TYPES
 
 # A readable Medication reference, relative to the server's base: ``Medication/id``, optionally ``/_history/version``.
