@@ -2,19 +2,70 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 
+import service
 from service import create_app
-from service.rulebook import Rulebook, load_rulebook
+from service.rulebook import DEFAULT_RULES_DIR, Rulebook, load_rulebook
 from tests.needs import need
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fhir_fixtures"
 GOLDEN = ROOT / "tests" / "golden"
+
+
+def rules_digest(root: Path) -> str:
+    """Return a digest of every file under a rules directory: its path below the root and its bytes."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+class RulebookMemo:
+    """load_rulebook as create_app calls it, loading each rules directory once per content in a session.
+
+    Loading checks every rule file against its JSON Schema (~0.15 s), and the suite builds ~380 apps: measured,
+    that was a fifth of the README test command. A rulebook is a pure function of the files under its directory and
+    is never changed once loaded, so an app built from the same bytes gets the same one. A directory whose bytes
+    changed (a test's corrupted copy) is loaded afresh, and a failing load is never kept: it raises every time.
+    """
+
+    # A handful of directories are in use at once (the real rules, a test's copy); ~9 MB each.
+    KEEP = 8
+
+    def __init__(self, load: Callable[..., Rulebook]) -> None:
+        self._load = load
+        self._books: OrderedDict[tuple[str, str], Rulebook] = OrderedDict()
+
+    def __call__(self, rules_dir: Path | str = DEFAULT_RULES_DIR) -> Rulebook:
+        root = Path(rules_dir).resolve()
+        if not root.is_dir():
+            return self._load(rules_dir)  # the real error, naming the missing folder
+        key = (str(root), rules_digest(root))
+        if key in self._books:
+            self._books.move_to_end(key)
+            return self._books[key]
+        book = self._load(rules_dir)
+        self._books[key] = book
+        if len(self._books) > self.KEEP:
+            self._books.popitem(last=False)
+        return book
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _apps_share_a_rulebook_per_rules_content() -> Iterator[None]:
+    """Let every create_app of the session reuse the rulebook of rules it has already loaded (RulebookMemo)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(service, "load_rulebook", RulebookMemo(service.load_rulebook))
+        yield
 
 
 @pytest.fixture(scope="session")
