@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -10,15 +11,25 @@ from typing import Any
 
 import orjson
 import pytest
+from hypothesis import settings
 
 import service
 from service import create_app
 from service.rulebook import DEFAULT_RULES_DIR, Rulebook, load_rulebook
+from tests.golden_cases import full_sweeps
 from tests.needs import need
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fhir_fixtures"
 GOLDEN = ROOT / "tests" / "golden"
+
+# Property tests ask for a multiple of the profile's max_examples (e.g. 6 * settings.default.max_examples): CI runs the
+# counts they were written with, the README test command a quarter of them (a test that is not derandomized draws
+# afresh each run, so local runs still wander). Loaded before any test module is imported, as the decorators read it
+# at import; HYPOTHESIS_PROFILE=ci gives CI's counts locally.
+settings.register_profile("ci", max_examples=100)
+settings.register_profile("dev", max_examples=25)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if full_sweeps() else "dev"))
 
 
 def rules_digest(root: Path) -> str:
