@@ -57,6 +57,7 @@ class RulebookMemo:
         self._books: OrderedDict[tuple[str, str], Rulebook] = OrderedDict()
 
     def __call__(self, rules_dir: Path | str = DEFAULT_RULES_DIR) -> Rulebook:
+        """Return the rulebook of these rules: the one already loaded from the same bytes, else a fresh load."""
         root = Path(rules_dir).resolve()
         if not root.is_dir():
             return self._load(rules_dir)  # the real error, naming the missing folder
