@@ -44,7 +44,7 @@ class RulebookMemo:
     """load_rulebook as create_app calls it, loading each rules directory once per content in a session.
 
     Loading checks every rule file against its JSON Schema (~0.15 s), and the suite builds ~380 apps: measured,
-    that was a fifth of the README test command. A rulebook is a pure function of the files under its directory and
+    about a third of a profile of the whole run. A rulebook is a pure function of the files under its directory and
     is never changed once loaded, so an app built from the same bytes gets the same one. A directory whose bytes
     changed (a test's corrupted copy) is loaded afresh, and a failing load is never kept: it raises every time.
     """
