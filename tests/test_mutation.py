@@ -21,7 +21,7 @@ CASES = sorted(p for p in FIXTURES.glob("*/*.json") if p.name != "manifest.json"
 # The eligible base patients hold the most resources; a CDS call is slower than a REST one, so it gets fewer examples.
 CDS_CASES = sorted(FIXTURES.glob("*/eligible.json"))
 SETTINGS = settings(
-    max_examples=150,
+    max_examples=3 * settings.default.max_examples // 2,  # 150 in CI (tests/conftest.py's profiles)
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],

@@ -74,7 +74,7 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
                 return
         except requests.RequestException:
             pass
-        time.sleep(0.1)
+        time.sleep(0.02)  # it answers within a second or two: ask often
     raise RuntimeError("gunicorn did not answer /health within 60 s")
 
 

@@ -190,14 +190,14 @@ def fact_data(draw: st.DrawFn) -> dict[str, Any]:
     return data
 
 
-@settings(max_examples=600, deadline=None, database=None)
+@settings(max_examples=6 * settings.default.max_examples, deadline=None, database=None)  # 600 in CI
 @given(formula=formulas, data=fact_data())
 def test_formula_matches_reference_evaluator(formula: Any, data: dict[str, Any]) -> None:
     """Formula.evaluate agrees with a reference Kleene evaluator on random formulas and facts."""
     assert Formula(formula).evaluate(data) is reference(formula, data)
 
 
-@settings(max_examples=200, deadline=None, database=None)
+@settings(max_examples=2 * settings.default.max_examples, deadline=None, database=None)  # 200 in CI
 @given(formula=formulas)
 def test_formula_reads_the_facts_it_names(formula: Any) -> None:
     """Formula.reads lists exactly the facts a formula names."""
