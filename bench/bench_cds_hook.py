@@ -1,16 +1,19 @@
-"""Benchmark: the CDS Hooks patient-view call served by gunicorn on 127.0.0.1 (service/server/gunicorn_conf.py, as the Docker image runs it).
+"""Benchmark: the CDS Hooks patient-view call served by gunicorn on 127.0.0.1
+(service/server/gunicorn_conf.py, as the Docker image runs it).
 
 Run: python bench/bench_cds_hook.py [--requests 200] [--clients 4] [--workers 2] [--threads N]
-The prefetch is built from the largest Synthea record (Fletcher_Hyatt) plus recent labs, so every trial has data to
-decide; all five trials are evaluated. Fletcher's deceasedDateTime is dropped (a deceased patient gets no card), and
-Fletcher is ineligible for every trial and has none of their target diseases, so the service runs with
-ELIGIBILITY_CDS_SHOW_INELIGIBLE=true and ELIGIBILITY_CDS_REQUIRE_TARGET_DISEASE=false: every call renders one card per
-trial, and the bench refuses to time a call that returns no card. Each call carries a freshly
-signed ES384 JWT that the service verifies against a JWKS served on 127.0.0.1 (verification and the replay check are
-part of the measured time).
+The prefetch is built from the largest Synthea record (Fletcher_Hyatt) plus recent labs, so every
+trial has data to decide; all five trials are evaluated. Fletcher's deceasedDateTime is dropped (a
+deceased patient gets no card), and Fletcher is ineligible for every trial and has none of their
+target diseases, so the service runs with ELIGIBILITY_CDS_SHOW_INELIGIBLE=true and
+ELIGIBILITY_CDS_REQUIRE_TARGET_DISEASE=false: every call renders one card per trial, and the bench
+refuses to time a call that returns no card. Each call carries a freshly signed ES384 JWT that the
+service verifies against a JWKS served on 127.0.0.1 (verification and the replay check are part of
+the measured time).
 
 Figures, against the issue's targets (issue 13):
-- worker CPU per request (utime + stime of the gunicorn workers from /proc, one client, calls one after another)
+- worker CPU per request (utime + stime of the gunicorn workers from /proc, one client, calls one
+  after another)
   over the orjson.loads time of the same body: target <= 3x (stretch 2x);
 - latency p50 and p99 with --clients concurrent clients: p99 < 50 ms, p50 <= 3x the parse.
 Ends with one JSON line of the figures.
@@ -49,7 +52,8 @@ from service.rulebook.prefetch_plan import prefetch_plan  # noqa: E402
 SYNTHEA = Path(os.environ.get("SYNTHEA_DIR") or ROOT.parent / "shared" / "fhir" / "synthea")
 ISSUER = "https://ehr.bench.example"
 LOINC = "http://loinc.org"
-# Recent labs so the trials' lab criteria are decided rather than unknown: (LOINC, display, value, UCUM unit).
+# Recent labs so the trials' lab criteria are decided rather than unknown: (LOINC, display, value,
+# UCUM unit).
 ADDED_LABS = [
     ("751-8", "Neutrophils [#/volume] in Blood", 3.1, "10*9/L"),
     ("777-3", "Platelets [#/volume] in Blood", 210, "10*9/L"),
@@ -80,14 +84,17 @@ def free_port() -> int:
 
 
 def hook_body(patient_id_hint: str | None = None) -> dict[str, Any]:
-    """Return a patient-view request whose prefetch holds Fletcher_Hyatt's record and the added labs."""
+    """Return a patient-view request whose prefetch holds Fletcher_Hyatt's record and the added
+    labs.
+    """
     path = next(SYNTHEA.glob("Fletcher_Hyatt*.json"), None)
     if path is None:
         raise SystemExit(f"Fletcher_Hyatt not found in {SYNTHEA}; set SYNTHEA_DIR")
     bundle = orjson.loads(path.read_bytes())
     resources = [e["resource"] for e in bundle["entry"]]
     patient = next(r for r in resources if r["resourceType"] == "Patient")
-    # Fletcher died in 1996, and a deceased patient gets no card at all: the bench's patient is alive, so cards are rendered.
+    # Fletcher died in 1996, and a deceased patient gets no card at all: the bench's patient is
+    # alive, so cards are rendered.
     patient.pop("deceasedDateTime", None)
     # Synthea references by urn:uuid; a FHIR server's searches answer with Patient/{id}.
     full_urls = {
@@ -178,7 +185,9 @@ class Jwks(BaseHTTPRequestHandler):
 
 
 def main() -> None:
-    """Start a JWKS server and gunicorn, check the call renders cards, time it, print the figures."""
+    """Start a JWKS server and gunicorn, check the call renders cards, time it, print the
+    figures.
+    """
     parser = argparse.ArgumentParser()
     parser.add_argument(
         "--requests", type=int, default=200, help="concurrent calls in total, after warm-ups"
@@ -218,8 +227,9 @@ def main() -> None:
 
     body = orjson.dumps(hook_body())
     parse = sorted(_time(lambda: orjson.loads(body)) for _ in range(100))
-    # CPU per parse (median), like for like with the workers' CPU per request: wall time on a shared machine includes
-    # waiting for a core. Only the parse is timed, not freeing the parsed tree afterwards.
+    # CPU per parse (median), like for like with the workers' CPU per request: wall time on a shared
+    # machine includes waiting for a core. Only the parse is timed, not freeing the parsed tree
+    # afterwards.
     parse_cpu = statistics.median(_cpu(lambda: orjson.loads(body)) for _ in range(100))
     port = free_port()
     public_url = f"http://127.0.0.1:{port}"
@@ -304,9 +314,11 @@ def main() -> None:
             cards = first.json().get("cards", []) if first.status_code == 200 else []
             if not cards:
                 raise SystemExit(
-                    f"the hook rendered no cards (status {first.status_code}: {first.text[:300]}); nothing to time"
+                    f"the hook rendered no cards (status {first.status_code}: "
+                    f"{first.text[:300]}); nothing to time"
                 )
-            # Warm every worker (each loads its own rulebook and caches): more calls than workers, from every client.
+            # Warm every worker (each loads its own rulebook and caches): more calls than workers,
+            # from every client.
             with ThreadPoolExecutor(args.clients) as pool:
                 list(pool.map(lambda s: [call(s) for _ in range(4)], sessions))
             workers = _workers(server.pid)
@@ -329,25 +341,31 @@ def main() -> None:
     p50, p99 = _pct(samples, 50), _pct(samples, 99)
     threads = args.threads if args.threads is not None else "gunicorn_conf's"
     print(
-        f"request body {len(body) / 1e6:.2f} MB; {len(cards)} cards per call; gunicorn {args.workers} workers x {threads} threads; "
+        f"request body {len(body) / 1e6:.2f} MB; {len(cards)} cards per call; gunicorn "
+        f"{args.workers} workers x {threads} threads; "
         f"(an unsigned call was refused with {refused.status_code}, as it should be)"
     )
     print(f"{'':28} {'p50':>8} {'p90':>8} {'p99':>8}   (ms)")
     print(
-        f"{f'hook, {args.clients} clients':28} {p50:8.1f} {_pct(samples, 90):8.1f} {p99:8.1f}   {len(samples)} calls, {len(samples) / wall:.1f} calls/s"
+        f"{f'hook, {args.clients} clients':28} {p50:8.1f} {_pct(samples, 90):8.1f} {p99:8.1f}   "
+        f"{len(samples)} calls, {len(samples) / wall:.1f} calls/s"
     )
     print(
-        f"{'hook, one client':28} {_pct(sequential, 50):8.1f} {_pct(sequential, 90):8.1f} {_pct(sequential, 99):8.1f}   {len(sequential)} calls"
+        f"{'hook, one client':28} {_pct(sequential, 50):8.1f} {_pct(sequential, 90):8.1f} "
+        f"{_pct(sequential, 99):8.1f}   {len(sequential)} calls"
     )
     print(
-        f"{'orjson.loads of body':28} {statistics.median(parse):8.2f} {_pct(parse, 90):8.2f} {_pct(parse, 99):8.2f}   "
+        f"{'orjson.loads of body':28} {statistics.median(parse):8.2f} {_pct(parse, 90):8.2f} "
+        f"{_pct(parse, 99):8.2f}   "
         f"min {parse_min:.2f}, CPU {parse_ms:.2f}"
     )
     print(
-        f"worker CPU per request {cpu_ms:.1f} ms = {cpu_ms / parse_ms:.1f}x the parse's CPU (target <= 3x, stretch 2x)"
+        f"worker CPU per request {cpu_ms:.1f} ms = {cpu_ms / parse_ms:.1f}x the parse's CPU "
+        "(target <= 3x, stretch 2x)"
     )
     print(
-        f"p99 {p99:.1f} ms at {args.clients} clients (target < 50 ms); p50 {p50:.1f} ms = {p50 / parse_ms:.1f}x the parse's CPU (target <= 3x)"
+        f"p99 {p99:.1f} ms at {args.clients} clients (target < 50 ms); p50 {p50:.1f} ms = "
+        f"{p50 / parse_ms:.1f}x the parse's CPU (target <= 3x)"
     )
     print(
         orjson.dumps(
@@ -414,7 +432,9 @@ def _cpu_seconds(pids: list[int]) -> float:
 
 
 def _wait(url: str, server: subprocess.Popen[bytes], log: str) -> None:
-    """Wait until /health answers 200; a worker still loading may time out or reset the connection, so any request error is retried."""
+    """Wait until /health answers 200; a worker still loading may time out or reset the
+    connection, so any request error is retried.
+    """
     for _ in range(600):
         if server.poll() is not None:
             raise SystemExit(

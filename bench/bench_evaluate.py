@@ -2,8 +2,8 @@
 
 Run: python bench/bench_evaluate.py [--runs 300]
 Prints median and p99 (ms) for a small fixture and the largest Synthea record (Fletcher_Hyatt,
-1,111 entries), beside the time of orjson.loads of the same Bundle as compact JSON (what a request carries; the
-file itself is pretty-printed), and ends with one JSON line of the figures.
+1,111 entries), beside the time of orjson.loads of the same Bundle as compact JSON (what a request
+carries; the file itself is pretty-printed), and ends with one JSON line of the figures.
 """
 
 from __future__ import annotations
@@ -60,7 +60,8 @@ def main() -> None:
     print(f"trial {args.trial}, {args.runs} runs each, times in ms")
     figures: dict[str, dict[str, float]] = {}
     print(
-        f"{'case':28} {'entries':>7} {'map+eval p50':>13} {'p99':>8} {'orjson.loads p50':>17} {'p99':>8}"
+        f"{'case':28} {'entries':>7} {'map+eval p50':>13} {'p99':>8} {'orjson.loads p50':>17} "
+        f"{'p99':>8}"
     )
     for label, path in cases:
         if path is None:
@@ -75,7 +76,8 @@ def main() -> None:
         )
         load_p50, load_p99 = timed(lambda r=raw: orjson.loads(r), args.runs)
         print(
-            f"{label:28} {len(bundle.get('entry', [])):>7} {eval_p50:>13.3f} {eval_p99:>8.3f} {load_p50:>17.3f} {load_p99:>8.3f}"
+            f"{label:28} {len(bundle.get('entry', [])):>7} {eval_p50:>13.3f} {eval_p99:>8.3f} "
+            f"{load_p50:>17.3f} {load_p99:>8.3f}"
         )
         figures[label] = {
             "entries": len(bundle.get("entry", [])),

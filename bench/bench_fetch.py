@@ -1,9 +1,11 @@
-"""Benchmark: fetch + evaluate by patient id from a local FHIR server, searches in parallel vs one after another.
+"""Benchmark: fetch + evaluate by patient id from a local FHIR server, searches in parallel vs one
+after another.
 
 Run: python bench/bench_fetch.py [--runs 30]
 Starts a throw-away sekmet-fhir server on 127.0.0.1 (the integration tests' harness; installed into
-.sekmet-venv on first use), loads the largest Synthea record (Fletcher_Hyatt), then times the Patient
-read, the searches all five trials need, and the evaluation. Prints median and p90 in ms per mode.
+.sekmet-venv on first use), loads the largest Synthea record (Fletcher_Hyatt), then times the
+Patient read, the searches all five trials need, and the evaluation. Prints median and p90 in ms per
+mode.
 """
 
 from __future__ import annotations
@@ -55,10 +57,12 @@ def main() -> None:
             ("sequential, whole history", FetchOptions(workers=1, date_floor=False)),
         ]
         print(
-            f"Fletcher_Hyatt, all {len(trials)} trials, {len(searches)} searches + Patient read, as of {AS_OF}; {args.runs} runs per mode"
+            f"Fletcher_Hyatt, all {len(trials)} trials, {len(searches)} searches + Patient read, "
+            f"as of {AS_OF}; {args.runs} runs per mode"
         )
         print(
-            f"{'mode':36} {'resources':>9} {'fetch p50':>10} {'p90':>8} {'fetch+eval p50':>15} {'p90':>8}   (ms)"
+            f"{'mode':36} {'resources':>9} {'fetch p50':>10} {'p90':>8} {'fetch+eval p50':>15} "
+            f"{'p90':>8}   (ms)"
         )
         for label, options in modes:
             fetch_ms, total_ms = [], []
@@ -78,7 +82,8 @@ def main() -> None:
             fetch_ms.sort()
             total_ms.sort()
             print(
-                f"{label:36} {size:9d} {_pct(fetch_ms, 50):10.1f} {_pct(fetch_ms, 90):8.1f} {_pct(total_ms, 50):15.1f} {_pct(total_ms, 90):8.1f}"
+                f"{label:36} {size:9d} {_pct(fetch_ms, 50):10.1f} {_pct(fetch_ms, 90):8.1f} "
+                f"{_pct(total_ms, 50):15.1f} {_pct(total_ms, 90):8.1f}"
             )
 
 

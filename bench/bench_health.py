@@ -1,9 +1,11 @@
-"""Benchmark: GET /health latency under real gunicorn while slow clients and evaluations on a hung FHIR server hold the workers.
+"""Benchmark: GET /health latency under real gunicorn while slow clients and evaluations on a hung
+FHIR server hold the workers.
 
 Run: python bench/bench_health.py [--slow 6] [--hung 6] [--workers 1] [--probes 50]
-Starts gunicorn with the project's config file (service/server/gunicorn_conf.py), a FHIR server that accepts and never answers,
-`--slow` clients that stop mid-request and `--hung` evaluations by id waiting on that server; then times `--probes`
-health checks. Prints p50 / p99 / max in ms; the last line is one JSON object with the figures.
+Starts gunicorn with the project's config file (service/server/gunicorn_conf.py), a FHIR server that
+accepts and never answers, `--slow` clients that stop mid-request and `--hung` evaluations by id
+waiting on that server; then times `--probes` health checks. Prints p50 / p99 / max in ms; the last
+line is one JSON object with the figures.
 """
 
 from __future__ import annotations
@@ -67,7 +69,8 @@ def main() -> None:
     print(f"idle: p50 {figures['idleP50Ms']} ms")
     print(
         f"{args.slow} slow clients + {args.hung} hung evaluations, {args.workers} worker(s): "
-        f"p50 {figures['loadedP50Ms']} ms, p99 {figures['loadedP99Ms']} ms, max {figures['loadedMaxMs']} ms"
+        f"p50 {figures['loadedP50Ms']} ms, p99 {figures['loadedP99Ms']} ms, max "
+        f"{figures['loadedMaxMs']} ms"
     )
     print(orjson.dumps(figures).decode())
 

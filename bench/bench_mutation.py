@@ -1,8 +1,10 @@
-"""Bench: wrongly typed FHIR fields over every fixture Bundle (REST) and Synthea records as CDS prefetch; counts 5xx answers.
+"""Bench: wrongly typed FHIR fields over every fixture Bundle (REST) and Synthea records as CDS
+prefetch; counts 5xx answers.
 
 Run: python bench/bench_mutation.py [--rest 3000] [--cds 500] [--seed 1]
-Each mutant replaces one element of one document by a value of another JSON type. Prints the counts, the
-first failing mutants, and ends with one JSON line {"rest": n, "rest_5xx": k, "cds": n, "cds_5xx": k, "decided_from_set_aside": k}.
+Each mutant replaces one element of one document by a value of another JSON type. Prints the counts,
+the first failing mutants, and ends with one JSON line {"rest": n, "rest_5xx": k, "cds": n,
+"cds_5xx": k, "decided_from_set_aside": k}.
 """
 
 from __future__ import annotations
@@ -83,7 +85,8 @@ def main() -> None:
                 ):
                     decided += 1
                     failures.append(
-                        f"decided from a set-aside resource: {case.relative_to(ROOT)} {path} = {value!r}"
+                        f"decided from a set-aside resource: {case.relative_to(ROOT)} {path} = "
+                        f"{value!r}"
                     )
         templates = client.get("/cds-services").get_json()["services"][0]["prefetch"]
         records = sorted(SYNTHEA.glob("*.json"))
@@ -100,7 +103,8 @@ def main() -> None:
                 cds_5xx += 1
                 failures.append(f"CDS {response.status_code} {path} = {value!r}")
     print(
-        f"REST: {args.rest} mutated fixture Bundles, {rest_5xx} answered 5xx, {decided} decided a criterion from a resource set aside"
+        f"REST: {args.rest} mutated fixture Bundles, {rest_5xx} answered 5xx, {decided} decided "
+        "a criterion from a resource set aside"
     )
     print(f"CDS Hooks: {cds_done} mutated Synthea prefetches, {cds_5xx} answered 5xx")
     for line in failures[:10]:

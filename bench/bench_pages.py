@@ -1,11 +1,13 @@
-"""Benchmark: the patient × trial page against the JSON report of the same patient, and a 10,000-patient worklist page.
+"""Benchmark: the patient × trial page against the JSON report of the same patient, and a
+10,000-patient worklist page.
 
 Run: python bench/bench_pages.py [--repeat 30] [--patients 10000]
-Both are served by the app on 127.0.0.1 (a werkzeug server in a thread) and fetched with requests, so the times
-include HTTP. The report is a bundled fixture patient (fetched by id, evaluated each time, as the page does).
-The worklist run directory is synthetic, written per SCREEN_CONTRACT.md; its first view parses the CSV (cold),
-later views hit the parsed-worklist cache (warm), and a sorted + filtered view re-sorts all rows.
-Goals: page ≤ 2 × JSON; worklist page < 1 s. The last line is JSON.
+Both are served by the app on 127.0.0.1 (a werkzeug server in a thread) and fetched with requests,
+so the times include HTTP. The report is a bundled fixture patient (fetched by id, evaluated each
+time, as the page does). The worklist run directory is synthetic, written per SCREEN_CONTRACT.md;
+its first view parses the CSV (cold), later views hit the parsed-worklist cache (warm), and a sorted
++ filtered view re-sorts all rows. Goals: page ≤ 2 × JSON; worklist page < 1 s. The last line is
+JSON.
 """
 
 from __future__ import annotations
@@ -114,7 +116,8 @@ def main() -> None:
         }
         print(f"{name:24} p50 {figures[name]['p50']:8.1f} ms   p90 {figures[name]['p90']:8.1f} ms")
     server.shutdown()
-    # The same two without HTTP (Flask's test client), so the ratio is of the service's own work only.
+    # The same two without HTTP (Flask's test client), so the ratio is of the service's own work
+    # only.
     client = app.test_client()
     page_url = f"/ui/patients/{PATIENT}/trials/{TRIAL}?asOf={AS_OF}"
     local = {
@@ -130,7 +133,8 @@ def main() -> None:
     }
     local_ratio = local["reportPage"] / local["jsonReport"]
     print(
-        f"in-process p50: JSON {local['jsonReport']:.1f} ms, page {local['reportPage']:.1f} ms, ratio {local_ratio:.2f}"
+        f"in-process p50: JSON {local['jsonReport']:.1f} ms, page {local['reportPage']:.1f} ms, "
+        f"ratio {local_ratio:.2f}"
     )
     ratio = figures["reportPage"]["p50"] / figures["jsonReport"]["p50"]
     print(f"worklist first view (parses {args.patients:,} CSV rows): {cold_ms:.1f} ms")

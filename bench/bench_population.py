@@ -1,11 +1,14 @@
-"""Benchmark: population screening end to end from NDJSON on Dask, and the fast path against the full evaluator.
+"""Benchmark: population screening end to end from NDJSON on Dask, and the fast path against the
+full evaluator.
 
-Run: python bench/bench_population.py [--sizes 1000,10000] [--sources carebundle,synthea] [--workers 1,2]
+Run: python bench/bench_population.py [--sizes 1000,10000] [--sources carebundle,synthea] [--workers
+1,2]
      [--carebundle-dir DIR] [--work DIR]
-Data: carebundle (PyPI) NDJSON (generated once with the `carebundle` CLI, or given), and the Synthea records of $SYNTHEA_DIR,
-each replicated with fresh ids to the size asked, lines shuffled within each type file. All five trials, as of 2026-10-10.
-Prints one JSON line per run and a final JSON line with every run (patients, patient×trial evaluations per second per core,
-peak RSS per worker, time split startup / partition (read + route) / evaluate / write, CPU of the process tree).
+Data: carebundle (PyPI) NDJSON (generated once with the `carebundle` CLI, or given), and the Synthea
+records of $SYNTHEA_DIR, each replicated with fresh ids to the size asked, lines shuffled within
+each type file. All five trials, as of 2026-10-10. Prints one JSON line per run and a final JSON
+line with every run (patients, patient×trial evaluations per second per core, peak RSS per worker,
+time split startup / partition (read + route) / evaluate / write, CPU of the process tree).
 """
 
 from __future__ import annotations
@@ -83,7 +86,9 @@ class Sampler:
 
 
 def carebundle_resources(directory: Path | None, work: Path) -> list[dict[str, Any]]:
-    """Read carebundle NDJSON (generate 200 patients with the carebundle CLI when no directory is given)."""
+    """Read carebundle NDJSON (generate 200 patients with the carebundle CLI when no directory is
+    given).
+    """
     if directory is None:
         directory = work / "carebundle-200"
         if not directory.exists():
@@ -129,7 +134,9 @@ def carebundle_resources(directory: Path | None, work: Path) -> list[dict[str, A
 
 
 def per_patient_cpu(book: Any, records: list[Any]) -> dict[str, float]:
-    """CPU ms per patient (all five trials) of the full evaluator and of the screening fast path, one process."""
+    """CPU ms per patient (all five trials) of the full evaluator and of the screening fast path,
+    one process.
+    """
     trials = list(book.trials.values())
     out = {}
     for name, run in (

@@ -1,8 +1,9 @@
-"""Fuzz: schemathesis over every operation of openapi.yaml, against the app with CDS JWT verification on and off; count 5xx.
+"""Fuzz: schemathesis over every operation of openapi.yaml, against the app with CDS JWT
+verification on and off; count 5xx.
 
 Run: python bench/bench_schemathesis.py [--examples 80]
-Generated requests are derandomized (the same every run). Prints the statuses per mode and every 5xx; the last line is
-one JSON object with the figures (requests and 5xx per mode).
+Generated requests are derandomized (the same every run). Prints the statuses per mode and every
+5xx; the last line is one JSON object with the figures (requests and 5xx per mode).
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ def main() -> None:
             statuses, errors, undocumented = fuzz(app, args.examples)
         requests = sum(statuses.values())
         print(
-            f"{mode}: {requests} requests in {time.monotonic() - started:.0f} s, statuses {dict(sorted(statuses.items()))}, "
+            f"{mode}: {requests} requests in {time.monotonic() - started:.0f} s, statuses "
+            f"{dict(sorted(statuses.items()))}, "
             f"5xx {len(errors)}, undocumented {len(undocumented)}"
         )
         for error in errors + undocumented:

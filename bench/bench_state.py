@@ -1,9 +1,11 @@
-"""Bench: the JWT replay check (remember()) on each CDS state back-end, SQLite (WAL, synchronous=NORMAL) and a local Redis.
+"""Bench: the JWT replay check (remember()) on each CDS state back-end, SQLite (WAL,
+synchronous=NORMAL) and a local Redis.
 
 Run: python bench/bench_state.py [--calls 5000] [--threads 1] [--redis-url redis://127.0.0.1:6379/0]
-Without --redis-url it starts its own redis-server on 127.0.0.1 (Debian package redis-server; no persistence) in a temp dir.
-Each call remembers a fresh jti, as every accepted token does. Prints the figures, then one JSON line
-{"calls": n, "threads": t, "sqlite_p50_ms": .., "sqlite_p99_ms": .., "redis_p50_ms": .., "redis_p99_ms": ..}.
+Without --redis-url it starts its own redis-server on 127.0.0.1 (Debian package redis-server; no
+persistence) in a temp dir. Each call remembers a fresh jti, as every accepted token does. Prints
+the figures, then one JSON line {"calls": n, "threads": t, "sqlite_p50_ms": .., "sqlite_p99_ms": ..,
+"redis_p50_ms": .., "redis_p99_ms": ..}.
 """
 
 from __future__ import annotations
@@ -26,7 +28,9 @@ from tests.helpers.redis_server import RedisServer  # noqa: E402
 
 
 def timings(state: State, calls: int, threads: int) -> list[float]:
-    """Milliseconds per remember() of ``calls`` fresh jti values, split over ``threads`` threads (after 200 warm-up calls)."""
+    """Milliseconds per remember() of ``calls`` fresh jti values, split over ``threads`` threads
+    (after 200 warm-up calls).
+    """
     replays = state.replays
     assert replays is not None  # noqa: S101 - both back-ends have a replay store
     for _ in range(200):
@@ -89,7 +93,8 @@ def main() -> None:
                 figures[f"{kind}_p50_ms"] = round(statistics.median(found), 3)
                 figures[f"{kind}_p99_ms"] = round(percentile(found, 0.99), 3)
                 print(
-                    f"{kind:<7} remember(): p50 {figures[f'{kind}_p50_ms']} ms, p99 {figures[f'{kind}_p99_ms']} ms over {len(found)} calls"
+                    f"{kind:<7} remember(): p50 {figures[f'{kind}_p50_ms']} ms, p99 "
+                    f"{figures[f'{kind}_p99_ms']} ms over {len(found)} calls"
                 )
         finally:
             if server is not None:

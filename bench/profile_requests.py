@@ -1,9 +1,11 @@
-"""Profile (cProfile) or time (CPU) the CDS hook and POST /trials/{id}/eligibility in-process, with Flask's test client.
+"""Profile (cProfile) or time (CPU) the CDS hook and POST /trials/{id}/eligibility in-process, with
+Flask's test client.
 
-Run: python bench/profile_requests.py [hook|eligibility] [--runs 30] [--profile] [--trial NCT06761417]
-The hook body is bench_cds_hook's (Fletcher_Hyatt's prefetch plus recent labs, cards for all five trials; JWT
-verification off here, it is timed by bench_cds_hook under gunicorn); the eligibility body is Fletcher_Hyatt's compact
-Bundle. Prints CPU ms per request (min / median) beside orjson.loads of the same body, or the top functions.
+Run: python bench/profile_requests.py [hook|eligibility] [--runs 30] [--profile] [--trial
+NCT06761417] The hook body is bench_cds_hook's (Fletcher_Hyatt's prefetch plus recent labs, cards
+for all five trials; JWT verification off here, it is timed by bench_cds_hook under gunicorn); the
+eligibility body is Fletcher_Hyatt's compact Bundle. Prints CPU ms per request (min / median) beside
+orjson.loads of the same body, or the top functions.
 """
 
 from __future__ import annotations
@@ -59,7 +61,8 @@ def main() -> None:
 
         def call() -> None:
             response = client.post(url, data=body, headers={"Content-Type": "application/json"})
-            assert response.status_code == 200, response.text[:300]  # noqa: S101 - a bench, not the service
+            # S101: a bench, not the service
+            assert response.status_code == 200, response.text[:300]  # noqa: S101
 
         for _ in range(5):
             call()
@@ -76,8 +79,10 @@ def main() -> None:
         parse = sorted(_cpu(lambda: orjson.loads(body)) for _ in range(args.runs))
     cpu, floor = statistics.median(samples), statistics.median(parse)
     print(
-        f"{args.route}: body {len(body) / 1e6:.2f} MB; CPU per request min {samples[0]:.2f} / median {statistics.median(samples):.2f} ms; "
-        f"orjson.loads min {parse[0]:.2f} / median {statistics.median(parse):.2f} ms; ratio (medians) {cpu / floor:.2f}"
+        f"{args.route}: body {len(body) / 1e6:.2f} MB; CPU per request min {samples[0]:.2f} / "
+        f"median {statistics.median(samples):.2f} ms; "
+        f"orjson.loads min {parse[0]:.2f} / median {statistics.median(parse):.2f} ms; ratio "
+        f"(medians) {cpu / floor:.2f}"
     )
     print(
         orjson.dumps(

@@ -1,8 +1,10 @@
-"""Write every report and card for the Synthea records and fixture Bundles to one file, to check an optimisation changes none.
+"""Write every report and card for the Synthea records and fixture Bundles to one file, to check an
+optimisation changes none.
 
-Run: python bench/same_reports.py OUT.json  (then compare two runs' files byte for byte: `cmp before.json after.json`)
-Covers the 11 Synthea records ($SYNTHEA_DIR) and every fixture Bundle, as of three dates, against all five trials,
-and the CDS cards (ineligible ones included) of each evaluation.
+Run: python bench/same_reports.py OUT.json  (then compare two runs' files byte for byte: `cmp
+before.json after.json`) Covers the 11 Synthea records ($SYNTHEA_DIR) and every fixture Bundle, as
+of three dates, against all five trials, and the CDS cards (ineligible ones included) of each
+evaluation.
 """
 
 from __future__ import annotations
@@ -28,7 +30,9 @@ AS_OF = (date(2020, 6, 1), date(2026, 11, 20), date(1990, 1, 1))
 
 
 def main() -> None:
-    """Evaluate every Bundle on every date and write the reports and cards, sorted keys, one line each."""
+    """Evaluate every Bundle on every date and write the reports and cards, sorted keys, one line
+    each.
+    """
     book = load_rulebook()
     trials = list(book.trials.values())
     urls = {t.id: t.url for t in trials}
@@ -57,7 +61,8 @@ def main() -> None:
     data = b"\n".join(lines)
     Path(sys.argv[1]).write_bytes(data)
     print(
-        f"{len(lines)} evaluations of {len(paths)} Bundles; sha256 {hashlib.sha256(data).hexdigest()}"
+        f"{len(lines)} evaluations of {len(paths)} Bundles; sha256 "
+        f"{hashlib.sha256(data).hexdigest()}"
     )
 
 

@@ -1,10 +1,12 @@
-"""Build fixture Bundles and manifest.json from a data file: a base patient, and per case its change and expectation.
+"""Build fixture Bundles and manifest.json from a data file: a base patient, and per case its change
+and expectation.
 
-A case starts from the base patient's resources (numbered ``<patient>-1…`` in order) and changes them:
-``patient`` merges fields over the Patient; ``remove`` drops named base resources; ``set`` edits named base resources
-in place (same position, same id); ``replace`` drops named base resources and appends edited copies (new ids);
-``add`` appends new resources (``like: <name>`` starts one from a base resource). A case with ``resources`` carries
-its whole record instead of the base's. Appended resources are numbered on from the base (``id: n`` fixes one).
+A case starts from the base patient's resources (numbered ``<patient>-1…`` in order) and changes
+them: ``patient`` merges fields over the Patient; ``remove`` drops named base resources; ``set``
+edits named base resources in place (same position, same id); ``replace`` drops named base resources
+and appends edited copies (new ids); ``add`` appends new resources (``like: <name>`` starts one from
+a base resource). A case with ``resources`` carries its whole record instead of the base's. Appended
+resources are numbered on from the base (``id: n`` fixes one).
 """
 
 from __future__ import annotations
@@ -35,7 +37,9 @@ class CaseError(ValueError):
 
 @dataclass(frozen=True)
 class Case:
-    """One case of a data file: its name and description, its change to the base, and what its report must say."""
+    """One case of a data file: its name and description, its change to the base, and what its
+    report must say.
+    """
 
     name: str
     description: str
@@ -45,7 +49,9 @@ class Case:
 
 @dataclass(frozen=True)
 class DataFile:
-    """One data file: the trial (or a folder name, for demo patients), the as-of date, the base and the cases."""
+    """One data file: the trial (or a folder name, for demo patients), the as-of date, the base
+    and the cases.
+    """
 
     path: Path
     folder: str
@@ -97,7 +103,9 @@ def load(path: Path) -> DataFile:
 
 
 def edited(fields: Mapping[str, Any], change: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Return a resource's fields with a change merged over them (null drops a field; a new kind replaces all)."""
+    """Return a resource's fields with a change merged over them (null drops a field; a new kind
+    replaces all).
+    """
     if change is None:
         return dict(fields)
     if any(k in KINDS for k in change):
@@ -192,12 +200,16 @@ def manifest(data: DataFile) -> dict[str, Any]:
 
 
 def dumps(document: Mapping[str, Any]) -> str:
-    """Render a Bundle or manifest as the committed files are: one-space indents, UTF-8, a final newline."""
+    """Render a Bundle or manifest as the committed files are: one-space indents, UTF-8, a final
+    newline.
+    """
     return json.dumps(document, indent=1, ensure_ascii=False) + "\n"
 
 
 def write(data: DataFile, out: Path) -> int:
-    """Replace the folder's Bundles (and, for a trial, manifest.json) with the data file's; return the count."""
+    """Replace the folder's Bundles (and, for a trial, manifest.json) with the data file's;
+    return the count.
+    """
     out.mkdir(parents=True, exist_ok=True)
     for old in out.glob("*.json"):
         old.unlink()
@@ -219,7 +231,9 @@ def data_files(only: Iterable[str] = ()) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Build every data file's Bundles (or only the named ones): python -m fhir_fixtures build [NCT… | demo]."""
+    """Build every data file's Bundles (or only the named ones): python -m fhir_fixtures build
+    [NCT… | demo].
+    """
     args = sys.argv[1:] if argv is None else argv
     if args[:1] != ["build"]:
         raise SystemExit("usage: python -m fhir_fixtures build [NCT… | demo …]")

@@ -1,11 +1,13 @@
-"""The fixture data files' terse vocabulary: one short mapping per FHIR resource, expanded to full R4 JSON.
+"""The fixture data files' terse vocabulary: one short mapping per FHIR resource, expanded to full
+R4 JSON.
 
-A resource in a data file is a mapping with one *kind* key (``lab``, ``condition``, ``statement``…) whose value is
-its main code, written ``SYSTEM#code display`` (``LOINC#751-8 Neutrophils``; SYSTEM is an alias below or a URL),
-plus a few fields: dates relative to the as-of date (``-30d``), quantities as ``2.4 10*9/L`` (``<0.5 mg/dL``
-carries a comparator), codes the same way as the main code. ``with:`` merges raw FHIR fields over the result (null
-drops one); ``resource:`` carries a whole raw resource for a record no kind fits. In raw resources and ``with:``,
-the text ``{patient}`` in a string stands for the patient's id.
+A resource in a data file is a mapping with one *kind* key (``lab``, ``condition``, ``statement``…)
+whose value is its main code, written ``SYSTEM#code display`` (``LOINC#751-8 Neutrophils``; SYSTEM
+is an alias below or a URL), plus a few fields: dates relative to the as-of date (``-30d``),
+quantities as ``2.4 10*9/L`` (``<0.5 mg/dL`` carries a comparator), codes the same way as the main
+code. ``with:`` merges raw FHIR fields over the result (null drops one); ``resource:`` carries a
+whole raw resource for a record no kind fits. In raw resources and ``with:``, the text ``{patient}``
+in a string stands for the patient's id.
 """
 
 from __future__ import annotations
@@ -46,14 +48,18 @@ class VocabularyError(ValueError):
 
 
 class Context:
-    """What expanding a resource needs: the patient's id and the as-of date that relative dates count from."""
+    """What expanding a resource needs: the patient's id and the as-of date that relative dates
+    count from.
+    """
 
     def __init__(self, patient_id: str, as_of: date) -> None:
         self.patient_id = patient_id
         self.as_of = as_of
 
     def day(self, when: object) -> str:
-        """Return the ISO date for ``-30d`` (30 days before the as-of date), ``+2d``, or an ISO date as is."""
+        """Return the ISO date for ``-30d`` (30 days before the as-of date), ``+2d``, or an ISO
+        date as is.
+        """
         if isinstance(when, date):
             return when.isoformat()
         text = str(when)
@@ -81,7 +87,9 @@ def coding(text: object) -> dict[str, str]:
 
 
 def concept(text: object, label: object = None) -> dict[str, Any]:
-    """Read a code into a CodeableConcept whose text is ``label``, else the display (when there is one)."""
+    """Read a code into a CodeableConcept whose text is ``label``, else the display (when there
+    is one).
+    """
     one = coding(text)
     result: dict[str, Any] = {"coding": [one]}
     if label is not None or "display" in one:
@@ -95,7 +103,9 @@ def number(text: str) -> int | float:
 
 
 def quantity(text: object, unit: str | None = None) -> dict[str, Any]:
-    """Read ``2.4 10*9/L`` or ``<0.5 mg/dL`` (or a bare number with ``unit``) into a UCUM Quantity."""
+    """Read ``2.4 10*9/L`` or ``<0.5 mg/dL`` (or a bare number with ``unit``) into a UCUM
+    Quantity.
+    """
     match = QUANTITY.match(str(text).strip())
     if match is None or (match.group(3) or unit) is None:
         raise VocabularyError(f"a quantity is written '<number> <UCUM unit>', not {text!r}")
@@ -133,13 +143,18 @@ def _quantitative(
 
 
 def lab(ctx: Context, fields: Mapping[str, Any]) -> dict[str, Any]:
-    """A laboratory Observation: ``value`` (or null), ``low``/``high`` reference limits in its unit, ``status``."""
-    # Lab results carry a time of day and the sites' offset, as a LIS sends them; ``category`` may say vital-signs.
+    """A laboratory Observation: ``value`` (or null), ``low``/``high`` reference limits in its
+    unit, ``status``.
+    """
+    # Lab results carry a time of day and the sites' offset, as a LIS sends them; ``category`` may
+    # say vital-signs.
     return _quantitative(ctx, fields, "lab", "laboratory", "T08:00:00+08:00")
 
 
 def measurement(ctx: Context, fields: Mapping[str, Any]) -> dict[str, Any]:
-    """A dated (not timed) quantitative Observation, e.g. a scale scored as a Quantity, with an optional category."""
+    """A dated (not timed) quantitative Observation, e.g. a scale scored as a Quantity, with an
+    optional category.
+    """
     return _quantitative(ctx, fields, "measurement", None, "")
 
 
@@ -175,7 +190,9 @@ def score(ctx: Context, fields: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def blood_pressure(ctx: Context, fields: Mapping[str, Any]) -> dict[str, Any]:
-    """A blood-pressure panel written ``blood-pressure: 120/80`` (mm[Hg]), as systolic and diastolic components."""
+    """A blood-pressure panel written ``blood-pressure: 120/80`` (mm[Hg]), as systolic and
+    diastolic components.
+    """
     systolic, _, diastolic = str(fields["blood-pressure"]).partition("/")
 
     def component(code: str, value: str) -> dict[str, Any]:
@@ -195,7 +212,9 @@ def blood_pressure(ctx: Context, fields: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def condition(ctx: Context, fields: Mapping[str, Any]) -> dict[str, Any]:
-    """A Condition: ``onset``/``abated`` dates, ``clinical`` and ``verification`` status, mCODE ``histology``."""
+    """A Condition: ``onset``/``abated`` dates, ``clinical`` and ``verification`` status, mCODE
+    ``histology``.
+    """
     cond: dict[str, Any] = {
         "resourceType": "Condition",
         "clinicalStatus": {
@@ -304,7 +323,8 @@ KINDS: dict[str, Callable[[Context, Mapping[str, Any]], dict[str, Any]]] = {
     "immunization": immunization,
     "resource": raw,
 }
-# Keys every kind accepts besides its own fields: raw fields merged over the result, and a fixed id number.
+# Keys every kind accepts besides its own fields: raw fields merged over the result, and a fixed id
+# number.
 COMMON = ("with", "id")
 
 
@@ -330,7 +350,9 @@ def with_patient(value: Any, patient_id: str) -> Any:
 
 
 def merge(resource: dict[str, Any], extra: Mapping[str, Any], patient_id: str) -> dict[str, Any]:
-    """Merge raw fields over a resource in place: a field keeps its position, a new one goes last, null drops it."""
+    """Merge raw fields over a resource in place: a field keeps its position, a new one goes
+    last, null drops it.
+    """
     for key, value in extra.items():
         if value is None:
             resource.pop(key, None)
@@ -346,7 +368,9 @@ def expand(fields: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
 
 
 def patient(fields: Mapping[str, Any], patient_id: str, name: str | None = None) -> dict[str, Any]:
-    """Expand the Patient: ``birthDate``, ``gender``, then a name (a demo's, or 'Fixture <id>'), then other fields."""
+    """Expand the Patient: ``birthDate``, ``gender``, then a name (a demo's, or 'Fixture <id>'),
+    then other fields.
+    """
     resource: dict[str, Any] = {"resourceType": "Patient", "id": patient_id}
     for key in ("birthDate", "gender"):
         if fields.get(key) is not None:

@@ -1,4 +1,6 @@
-"""trial-eligibility: criterion-by-criterion clinical-trial eligibility from FHIR data, with evidence."""
+"""trial-eligibility: criterion-by-criterion clinical-trial eligibility from FHIR data, with
+evidence.
+"""
 
 from __future__ import annotations
 
@@ -23,17 +25,21 @@ from service.web.json_provider import OrjsonProvider
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    """Build the Flask app: defaults, then ELIGIBILITY_* environment variables, then ``config``, checked once."""
+    """Build the Flask app: defaults, then ELIGIBILITY_* environment variables, then ``config``,
+    checked once.
+    """
     app = Flask(__name__)
     app.json = OrjsonProvider(
         app
     )  # the same JSON as Flask's default, serialised by orjson (service/web/json_provider.py)
     app.config.update(load_config(config))
-    # Every setting read and checked here, once: a bad value stops start-up with a ConfigError naming it.
+    # Every setting read and checked here, once: a bad value stops start-up with a ConfigError
+    # naming it.
     settings = parse_settings(app.config)
     app.config["MAX_CONTENT_LENGTH"] = settings.limits.max_content_length  # Flask reads it itself
     app.extensions["settings"] = settings
-    # One JSON stream on stderr before anything logs (service/observability); ELIGIBILITY_LOG_LEVEL, INFO by default.
+    # One JSON stream on stderr before anything logs (service/observability); ELIGIBILITY_LOG_LEVEL,
+    # INFO by default.
     configure_logging(settings.observability.log_level)
     # A bad rule file stops start-up here, naming the file, the criterion and the problem.
     app.extensions["rulebook"] = load_rulebook(settings.rules_dir)
@@ -43,7 +49,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
 
     app.extensions["evaluation_gate"] = EvaluationGate(settings.limits.evaluation_slots)
-    # Seen jti values, issued cards and feedback, in SQLite or Redis (STATE_URL), shared by workers and replicas.
+    # Seen jti values, issued cards and feedback, in SQLite or Redis (STATE_URL), shared by workers
+    # and replicas.
     app.extensions["cds_state"] = state = state_from_settings(settings.state)
     app.extensions["cds_settings"] = cds_settings(settings.cds, state.replays)
     app.extensions["cds_service"] = cds_service(settings, app.extensions["rulebook"], state.issued)
@@ -55,7 +62,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from service.cds import blueprint as cds_blueprint
     from service.web import cors, errorhandlers, hygiene
 
-    # First: the request line's clock starts before any other hook, and it sees the final answer (JSON logs, /metrics).
+    # First: the request line's clock starts before any other hook, and it sees the final answer
+    # (JSON logs, /metrics).
     observability.init_app(app)
     errorhandlers.register(app)
     # CORS first: a preflight is answered before any other check (it carries no credentials).
@@ -63,7 +71,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     hygiene.register(app)
     app.register_blueprint(api_blueprint.blueprint)
     app.register_blueprint(cds_blueprint.blueprint)
-    # The HTML pages under /ui/ (service/pages) show patient data: the same authentication as the REST API.
+    # The HTML pages under /ui/ (service/pages) show patient data: the same authentication as the
+    # REST API.
     pages.register(app, before_request=check_current_request)
     from service.population import api as population_api
 
@@ -72,7 +81,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def patient_directory(settings: Settings, book: Rulebook) -> PatientDirectory:
-    """Return where records by id come from: the configured FHIR server, else the bundled fixtures."""
+    """Return where records by id come from: the configured FHIR server, else the bundled
+    fixtures.
+    """
     client = fhir_client(settings.fhir)
     if client is None:
         return FixturePatients(settings.fixtures_dir)
@@ -82,7 +93,9 @@ def patient_directory(settings: Settings, book: Rulebook) -> PatientDirectory:
 def cds_service(
     settings: Settings, book: Rulebook, issued: IssuedStore | None = None
 ) -> CdsService:
-    """Return the CDS service with its fhirServer allowlist, FHIR client settings and issued-card store."""
+    """Return the CDS service with its fhirServer allowlist, FHIR client settings and issued-card
+    store.
+    """
     client = client_settings(settings.fhir)
     return CdsService(
         book,

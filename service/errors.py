@@ -10,7 +10,8 @@ class EligibilityError(Exception):
 
     status = 500
     code = "internal-error"
-    # Whether the message may go to the log: False where it can quote patient data (ids, a FHIR server's text).
+    # Whether the message may go to the log: False where it can quote patient data (ids, a FHIR
+    # server's text).
     log_message = False
 
     def __init__(self, message: str, *, details: object = None) -> None:
@@ -29,7 +30,9 @@ class EligibilityError(Exception):
         return {}
 
     def reason(self) -> str:
-        """A short, patient-free reason for the log: details.reason when there is one, else the code."""
+        """A short, patient-free reason for the log: details.reason when there is one, else the
+        code.
+        """
         if isinstance(self.details, dict) and isinstance(self.details.get("reason"), str):
             return str(self.details["reason"])
         return self.code
@@ -98,12 +101,15 @@ class Unauthorized(EligibilityError):
     log_message = True
 
     def headers(self) -> dict[str, str]:
-        """RFC 6750 section 3: name the scheme, and say why (no error code when no token was sent)."""
+        """RFC 6750 section 3: name the scheme, and say why (no error code when no token was
+        sent).
+        """
         reason = self.reason()
         if reason == "missing-authorization":
             return {"WWW-Authenticate": 'Bearer realm="trial-eligibility"'}
         return {
-            "WWW-Authenticate": f'Bearer realm="trial-eligibility", error="invalid_token", error_description="{reason}"'
+            "WWW-Authenticate": 'Bearer realm="trial-eligibility", error="invalid_token", '
+            f'error_description="{reason}"'
         }
 
 
@@ -118,12 +124,15 @@ class Forbidden(EligibilityError):
         """RFC 6750 section 3.1: insufficient_scope, naming the scope needed."""
         scope = self.details.get("scope", "") if isinstance(self.details, dict) else ""
         return {
-            "WWW-Authenticate": f'Bearer realm="trial-eligibility", error="insufficient_scope", scope="{scope}"'
+            "WWW-Authenticate": 'Bearer realm="trial-eligibility", error="insufficient_scope", '
+            f'scope="{scope}"'
         }
 
 
 class ServiceUnavailable(EligibilityError):
-    """A shared resource (the SQLite store) stayed busy past its bounded wait; the caller may retry."""
+    """A shared resource (the SQLite store) stayed busy past its bounded wait; the caller may
+    retry.
+    """
 
     status = 503
     code = "service-unavailable"
@@ -139,7 +148,9 @@ class ServiceUnavailable(EligibilityError):
 
 
 class FhirError(EligibilityError):
-    """Fetching from a FHIR server failed; carries the HTTP status and the server's OperationOutcome text."""
+    """Fetching from a FHIR server failed; carries the HTTP status and the server's
+    OperationOutcome text.
+    """
 
     status = 502
     code = "fhir-server-error"
@@ -152,13 +163,17 @@ class FhirError(EligibilityError):
 
 
 class FhirTemporaryError(FhirError):
-    """A FHIR request failed in a way worth retrying (408, 429, 500, 502-504, connection errors, timeouts)."""
+    """A FHIR request failed in a way worth retrying (408, 429, 500, 502-504, connection errors,
+    timeouts).
+    """
 
     code = "fhir-server-unavailable"
 
 
 class FhirFatalError(FhirError):
-    """A FHIR request failed in a way retrying cannot fix (400, 403 and the like, malformed Bundles)."""
+    """A FHIR request failed in a way retrying cannot fix (400, 403 and the like, malformed
+    Bundles).
+    """
 
 
 class FhirAuthRefused(FhirError):
@@ -175,7 +190,9 @@ class FhirDeadlineExceeded(FhirError):
 
 
 class PrefetchUnavailable(EligibilityError):
-    """CDS Hooks: data the service needs was neither prefetched nor fetchable (the specification's 412)."""
+    """CDS Hooks: data the service needs was neither prefetched nor fetchable (the
+    specification's 412).
+    """
 
     status = 412
     code = "prefetch-unavailable"
@@ -183,5 +200,7 @@ class PrefetchUnavailable(EligibilityError):
 
 
 def frames_of(exc: BaseException) -> str:
-    """Where an exception happened (its traceback frames), without its message: str(exc) can quote a value from a record."""
+    """Where an exception happened (its traceback frames), without its message: str(exc) can
+    quote a value from a record.
+    """
     return "".join(traceback.format_tb(exc.__traceback__)).rstrip()

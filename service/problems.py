@@ -1,4 +1,6 @@
-"""RFC 9457 problem details: the one shape of every error body the service sends (also written by the gunicorn hooks)."""
+"""RFC 9457 problem details: the one shape of every error body the service sends (also written by
+the gunicorn hooks).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +9,8 @@ from http import HTTPStatus
 import orjson
 
 PROBLEM_JSON = "application/problem+json"
-# The problem type URIs are URNs: stable identifiers, not pages to fetch (RFC 9457 section 3.1.1 allows any URI).
+# The problem type URIs are URNs: stable identifiers, not pages to fetch (RFC 9457 section 3.1.1
+# allows any URI).
 TYPE_PREFIX = "urn:trial-eligibility:problem:"
 
 
@@ -20,7 +23,9 @@ def title_for(status: int) -> str:
 
 
 def problem(status: int, code: str, detail: str, details: object = None) -> dict[str, object]:
-    """Build a problem body: type, title, status, detail, plus the service's stable `error` code (and `message`, the same text as `detail`)."""
+    """Build a problem body: type, title, status, detail, plus the service's stable `error` code
+    (and `message`, the same text as `detail`).
+    """
     body: dict[str, object] = {
         "type": TYPE_PREFIX + code,
         "title": title_for(status),

@@ -1,4 +1,6 @@
-"""The service's settings as one typed, frozen object: read from the raw configuration and checked once, at start-up."""
+"""The service's settings as one typed, frozen object: read from the raw configuration and
+checked once, at start-up.
+"""
 
 from __future__ import annotations
 
@@ -26,13 +28,16 @@ from service.observability.logs import level_number
 ENV_PREFIX = "ELIGIBILITY"
 FHIR_AUTH_MODES = ("none", "bearer", "smart")
 API_AUTH_MODES = ("jwt", "none")
-# A short key makes the hash of a guessable id (an MRN) cheap to reverse by trying ids; a short token cheap to guess.
+# A short key makes the hash of a guessable id (an MRN) cheap to reverse by trying ids; a short
+# token cheap to guess.
 MIN_SECRET_CHARS = 16
 
 
 @dataclass(frozen=True)
 class SmartSettings:
-    """SMART Backend Services: where to ask for a token, as whom, signed with which key, for which scopes."""
+    """SMART Backend Services: where to ask for a token, as whom, signed with which key, for
+    which scopes.
+    """
 
     token_url: str
     client_id: str
@@ -45,7 +50,9 @@ class SmartSettings:
 
 @dataclass(frozen=True)
 class FhirSettings:
-    """The FHIR server patients are read from (None: the bundled fixtures), its auth, and how patiently it is read."""
+    """The FHIR server patients are read from (None: the bundled fixtures), its auth, and how
+    patiently it is read.
+    """
 
     base_url: str | None
     timeout: float
@@ -64,7 +71,9 @@ class FhirSettings:
 
 @dataclass(frozen=True)
 class ApiAuthSettings:
-    """Who may call the REST API: jwt, none, or None (not chosen); the issuers, audience and scope a jwt needs."""
+    """Who may call the REST API: jwt, none, or None (not chosen); the issuers, audience and
+    scope a jwt needs.
+    """
 
     mode: str | None
     issuers: Mapping[str, str] = field(default_factory=dict)
@@ -74,7 +83,9 @@ class ApiAuthSettings:
 
 @dataclass(frozen=True)
 class CdsHooksSettings:
-    """The CDS Hooks service: its public URL, whom it trusts, which fhirServer hosts it reads, and which cards it shows."""
+    """The CDS Hooks service: its public URL, whom it trusts, which fhirServer hosts it reads,
+    and which cards it shows.
+    """
 
     public_url: str
     jwt_verify: bool
@@ -88,7 +99,9 @@ class CdsHooksSettings:
 
 @dataclass(frozen=True)
 class StateSettings:
-    """Where the CDS state lives (a Redis or SQLite URL, else the SQLite file), the patient-hash key, waits and retention."""
+    """Where the CDS state lives (a Redis or SQLite URL, else the SQLite file), the patient-hash
+    key, waits and retention.
+    """
 
     url: object = field(repr=False)  # may hold a password; its type is checked where it is opened
     feedback_db: str | None
@@ -99,7 +112,9 @@ class StateSettings:
 
 @dataclass(frozen=True)
 class CorsSettings:
-    """The browser origins allowed on the CDS Hooks endpoints and on the REST API ("*" means any)."""
+    """The browser origins allowed on the CDS Hooks endpoints and on the REST API ("*" means
+    any).
+    """
 
     cds_origins: frozenset[str] = frozenset()
     api_origins: frozenset[str] = frozenset()
@@ -115,7 +130,9 @@ class LimitSettings:
 
 @dataclass(frozen=True)
 class PopulationSettings:
-    """Screens started through the API (and shown by the pages): their directory, inputs, cluster and polling pace."""
+    """Screens started through the API (and shown by the pages): their directory, inputs, cluster
+    and polling pace.
+    """
 
     screens_dir: str
     ndjson_roots: tuple[str, ...]
@@ -126,7 +143,9 @@ class PopulationSettings:
 
 @dataclass(frozen=True)
 class ObservabilitySettings:
-    """The log level, and the bearer token a metrics scraper sends (None: the REST API's own authentication)."""
+    """The log level, and the bearer token a metrics scraper sends (None: the REST API's own
+    authentication).
+    """
 
     log_level: int
     metrics_token: str | None = field(repr=False)
@@ -134,7 +153,9 @@ class ObservabilitySettings:
 
 @dataclass(frozen=True)
 class Settings:
-    """Every setting of the service, typed and checked: what create_app and the command line build from."""
+    """Every setting of the service, typed and checked: what create_app and the command line
+    build from.
+    """
 
     rules_dir: str
     fixtures_dir: str
@@ -149,7 +170,9 @@ class Settings:
 
 
 def load_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Return the raw configuration: DEFAULTS, then ELIGIBILITY_* variables (JSON-parsed as Flask does), then overrides."""
+    """Return the raw configuration: DEFAULTS, then ELIGIBILITY_* variables (JSON-parsed as Flask
+    does), then overrides.
+    """
     config = Config(".")
     config.update(DEFAULTS)
     config.from_prefixed_env(ENV_PREFIX)
@@ -159,7 +182,9 @@ def load_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
 
 
 def parse_settings(config: Mapping[str, Any]) -> Settings:
-    """Check the raw configuration once; a bad value is a ConfigError naming the setting, never a secret's value."""
+    """Check the raw configuration once; a bad value is a ConfigError naming the setting, never a
+    secret's value.
+    """
     config = {**DEFAULTS, **config}
     # In the order create_app used them, so the first error named is the one it always named first.
     observability = parse_observability(config)
@@ -192,7 +217,9 @@ def parse_limits(config: Mapping[str, Any]) -> LimitSettings:
 
 
 def parse_fhir(config: Mapping[str, Any]) -> FhirSettings:
-    """Read ELIGIBILITY_FHIR_*: the server (an http(s) URL with a host), its numbers, and its auth when it is set."""
+    """Read ELIGIBILITY_FHIR_*: the server (an http(s) URL with a host), its numbers, and its
+    auth when it is set.
+    """
     config = {**DEFAULTS, **config}
     base_url = str(config.get("FHIR_BASE_URL") or "") or None
     if base_url is not None and (
@@ -226,7 +253,9 @@ def parse_fhir(config: Mapping[str, Any]) -> FhirSettings:
 
 
 def _with_fhir_auth(settings: FhirSettings, config: Mapping[str, Any]) -> FhirSettings:
-    """Add the authentication FHIR_AUTH selects: none, bearer (FHIR_TOKEN[_FILE]) or smart (FHIR_SMART_*)."""
+    """Add the authentication FHIR_AUTH selects: none, bearer (FHIR_TOKEN[_FILE]) or smart
+    (FHIR_SMART_*).
+    """
     mode = str(config.get("FHIR_AUTH") or "none").lower()
     if mode not in FHIR_AUTH_MODES:
         raise ConfigError(f"ELIGIBILITY_FHIR_AUTH must be one of {', '.join(FHIR_AUTH_MODES)}")
@@ -236,11 +265,13 @@ def _with_fhir_auth(settings: FhirSettings, config: Mapping[str, Any]) -> FhirSe
         token = secret(config, "FHIR_TOKEN")
         if not token:
             raise ConfigError(
-                "ELIGIBILITY_FHIR_AUTH=bearer needs ELIGIBILITY_FHIR_TOKEN or ELIGIBILITY_FHIR_TOKEN_FILE"
+                "ELIGIBILITY_FHIR_AUTH=bearer needs ELIGIBILITY_FHIR_TOKEN or "
+                "ELIGIBILITY_FHIR_TOKEN_FILE"
             )
         return replace(settings, auth="bearer", token=token)
     key = secret(config, "FHIR_SMART_PRIVATE_KEY")
-    # SMART Backend Services requires 'kid' in the assertion's header: the server picks the key from the client's JWK Set by it.
+    # SMART Backend Services requires 'kid' in the assertion's header: the server picks the key from
+    # the client's JWK Set by it.
     missing = [
         name
         for name, value in (
@@ -281,12 +312,14 @@ def parse_api_auth(config: Mapping[str, Any]) -> ApiAuthSettings:
     issuers = config.get("API_JWT_ISSUERS") or {}
     if not issuers or not is_issuer_map(issuers):
         raise ConfigError(
-            "ELIGIBILITY_API_JWT_ISSUERS must be a JSON object of issuer → JWKS URL (at least one) when ELIGIBILITY_API_AUTH=jwt"
+            "ELIGIBILITY_API_JWT_ISSUERS must be a JSON object of issuer → JWKS URL (at least "
+            "one) when ELIGIBILITY_API_AUTH=jwt"
         )
     audience = config.get("API_JWT_AUDIENCE")
     if not isinstance(audience, str) or not audience.strip():
         raise ConfigError(
-            "ELIGIBILITY_API_JWT_AUDIENCE must name this API (the tokens' aud) when ELIGIBILITY_API_AUTH=jwt"
+            "ELIGIBILITY_API_JWT_AUDIENCE must name this API (the tokens' aud) when "
+            "ELIGIBILITY_API_AUTH=jwt"
         )
     scope = config.get("API_JWT_SCOPE") or DEFAULTS["API_JWT_SCOPE"]
     if not isinstance(scope, str) or len(scope.split()) != 1:
@@ -295,11 +328,14 @@ def parse_api_auth(config: Mapping[str, Any]) -> ApiAuthSettings:
 
 
 def parse_cds(config: Mapping[str, Any]) -> CdsHooksSettings:
-    """Read ELIGIBILITY_CDS_*: the public URL (every JWT's aud is built from it), trust, the fhirServer allowlist, cards."""
+    """Read ELIGIBILITY_CDS_*: the public URL (every JWT's aud is built from it), trust, the
+    fhirServer allowlist, cards.
+    """
     public_url = str(config.get("CDS_PUBLIC_URL") or "")
     if not public_url.startswith(("http://", "https://")):
         raise ConfigError(
-            "ELIGIBILITY_CDS_PUBLIC_URL must be this service's http(s) base URL (the JWT aud is built from it)"
+            "ELIGIBILITY_CDS_PUBLIC_URL must be this service's http(s) base URL (the JWT aud is "
+            "built from it)"
         )
     issuers = config.get("CDS_TRUSTED_ISSUERS") or {}
     if not is_issuer_map(issuers):
@@ -325,7 +361,9 @@ def parse_cds(config: Mapping[str, Any]) -> CdsHooksSettings:
 
 
 def parse_state(config: Mapping[str, Any]) -> StateSettings:
-    """Read where the CDS state lives, the issued-card patient-hash key, the SQLite wait and the comment retention."""
+    """Read where the CDS state lives, the issued-card patient-hash key, the SQLite wait and the
+    comment retention.
+    """
     return StateSettings(
         url=config.get("STATE_URL"),
         feedback_db=str(config.get("CDS_FEEDBACK_DB") or "") or None,
@@ -336,7 +374,9 @@ def parse_state(config: Mapping[str, Any]) -> StateSettings:
 
 
 def hash_key(config: Mapping[str, Any]) -> bytes | None:
-    """The key for the patient hash of issued cards (CDS_PATIENT_HASH_KEY or _FILE), at least 16 characters; None when unset."""
+    """The key for the patient hash of issued cards (CDS_PATIENT_HASH_KEY or _FILE), at least 16
+    characters; None when unset.
+    """
     try:
         key = read_secret(
             config.get("CDS_PATIENT_HASH_KEY"), config.get("CDS_PATIENT_HASH_KEY_FILE")
@@ -405,6 +445,7 @@ def parse_observability(config: Mapping[str, Any]) -> ObservabilitySettings:
     token = str(token)
     if len(token) < MIN_SECRET_CHARS or any(ch.isspace() for ch in token):
         raise ConfigError(
-            f"ELIGIBILITY_METRICS_TOKEN must be at least {MIN_SECRET_CHARS} characters, with no spaces"
+            f"ELIGIBILITY_METRICS_TOKEN must be at least {MIN_SECRET_CHARS} characters, with no "
+            "spaces"
         )
     return ObservabilitySettings(level, token)

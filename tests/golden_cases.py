@@ -1,9 +1,11 @@
-"""Enumerate the fixture patients and their manifests, and read and write the lean goldens (base report + deltas).
+"""Enumerate the fixture patients and their manifests, and read and write the lean goldens (base
+report + deltas).
 
-Per trial, ``tests/golden/<NCT>/base.json`` is the base case's whole report and ``deltas.json`` holds, per case, only
-what its report changes: the top-level members that differ (verdict, counts…) and, under ``criteria``, per criterion
-id the members that differ (a criterion the base lacks, in full; ``criteriaOrder`` when the list differs). The
-patient's id is written ``{patient}`` in both, so a case's delta does not repeat every criterion that cites evidence.
+Per trial, ``tests/golden/<NCT>/base.json`` is the base case's whole report and ``deltas.json``
+holds, per case, only what its report changes: the top-level members that differ (verdict, counts…)
+and, under ``criteria``, per criterion id the members that differ (a criterion the base lacks, in
+full; ``criteriaOrder`` when the list differs). The patient's id is written ``{patient}`` in both,
+so a case's delta does not repeat every criterion that cites evidence.
 """
 
 from __future__ import annotations
@@ -39,7 +41,9 @@ class Case:
 
     @property
     def patient_id(self) -> str:
-        """Return the id of the case's Patient (unique across trials: the trial's prefix and the case's name)."""
+        """Return the id of the case's Patient (unique across trials: the trial's prefix and the
+        case's name).
+        """
         return f"{self.trial.lower()}-{self.name}"
 
 
@@ -55,20 +59,25 @@ def cases() -> list[Case]:
     return found
 
 
-# A sweep over every fixture patient fetched from the FHIR server adds little to the golden test, which already checks
-# every Bundle's report; locally it samples (every SAMPLE_EVERY-th case, which reaches every trial), CI runs it whole.
-# One in 24 is 27 of the 636 cases, 3 to 8 per trial: each sampled case is fetched ~5 times (two by-id sweeps, the
-# population screen and its per-patient check), which made the server tests over a quarter of the README command at 1 in 12.
+# A sweep over every fixture patient fetched from the FHIR server adds little to the golden test,
+# which already checks every Bundle's report; locally it samples (every SAMPLE_EVERY-th case, which
+# reaches every trial), CI runs it whole. One in 24 is 27 of the 636 cases, 3 to 8 per trial: each
+# sampled case is fetched ~5 times (two by-id sweeps, the population screen and its per-patient
+# check), which made the server tests over a quarter of the README command at 1 in 12.
 SAMPLE_EVERY = 24
 
 
 def full_sweeps() -> bool:
-    """True in CI (CI=true, set by .ci/run) or with ELIGIBILITY_TESTS_FULL=1: sweeps run over every case."""
+    """True in CI (CI=true, set by .ci/run) or with ELIGIBILITY_TESTS_FULL=1: sweeps run over
+    every case.
+    """
     return os.environ.get("CI") == "true" or os.environ.get("ELIGIBILITY_TESTS_FULL") == "1"
 
 
 def swept_cases() -> list[Case]:
-    """The cases a server-side sweep runs: all of them in CI, else a fixed sample that includes every trial."""
+    """The cases a server-side sweep runs: all of them in CI, else a fixed sample that includes
+    every trial.
+    """
     every = cases()
     if full_sweeps():
         return every
@@ -101,7 +110,9 @@ def deltas_path(trial: str) -> Path:
 
 
 def substitute(value: Any, old: str, new: str) -> Any:
-    """Return ``value`` with ``old`` replaced by ``new`` in every string (the patient id and its placeholder)."""
+    """Return ``value`` with ``old`` replaced by ``new`` in every string (the patient id and its
+    placeholder).
+    """
     if isinstance(value, str):
         return value.replace(old, new)
     if isinstance(value, list):
@@ -126,7 +137,9 @@ def _apply_members(base: dict[str, Any], delta: dict[str, Any]) -> dict[str, Any
 
 
 def lean(base: dict[str, Any], actual: dict[str, Any]) -> dict[str, Any]:
-    """Return what ``actual`` (a report, patient id as {patient}) changes from ``base`` (likewise)."""
+    """Return what ``actual`` (a report, patient id as {patient}) changes from ``base``
+    (likewise).
+    """
     delta = _member_delta(
         {k: v for k, v in base.items() if k != "criteria"},
         {k: v for k, v in actual.items() if k != "criteria"},

@@ -1,7 +1,8 @@
-"""What some tests need from outside the repository, and how they say so (skipped on a fresh clone, failed in CI).
+"""What some tests need from outside the repository, and how they say so (skipped on a fresh clone,
+failed in CI).
 
-A test needing one is skipped with the reason on a fresh clone, and failed in CI (CI=true, set by .ci/run, which provides
-everything), so a missing part never passes silently there.
+A test needing one is skipped with the reason on a fresh clone, and failed in CI (CI=true, set by
+.ci/run, which provides everything), so a missing part never passes silently there.
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ NEEDS: dict[str, tuple[Callable[[], bool], str]] = {
     ),
     "browser": (
         lambda: CHROMIUM.exists() and AXE.exists(),
-        "Debian's chromium and axe-core: apt-get install chromium npm && npm install --prefix tests/pages axe-core@4",
+        "Debian's chromium and axe-core: apt-get install chromium npm && npm install --prefix "
+        "tests/pages axe-core@4",
     ),
 }
 

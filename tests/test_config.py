@@ -1,4 +1,6 @@
-"""Configuration: defaults, then ELIGIBILITY_* environment variables, then the test mapping; secrets by value or file."""
+"""Configuration: defaults, then ELIGIBILITY_* environment variables, then the test mapping;
+secrets by value or file.
+"""
 
 from __future__ import annotations
 
@@ -22,7 +24,9 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_defaults() -> None:
-    """create_app() reads rules/ and fhir_fixtures/ from the checkout and accepts bodies up to 20 MiB."""
+    """create_app() reads rules/ and fhir_fixtures/ from the checkout and accepts bodies up to 20
+    MiB.
+    """
     config = create_app().config
     assert config["RULES_DIR"] == str(ROOT / "rules")
     assert config["FIXTURES_DIR"] == str(ROOT / "fhir_fixtures")
@@ -30,7 +34,9 @@ def test_defaults() -> None:
 
 
 def test_environment_overrides_a_default(monkeypatch: pytest.MonkeyPatch) -> None:
-    """ELIGIBILITY_MAX_CONTENT_LENGTH sets the limit, parsed as a number, and requests over it get a 413."""
+    """ELIGIBILITY_MAX_CONTENT_LENGTH sets the limit, parsed as a number, and requests over it
+    get a 413.
+    """
     monkeypatch.setenv("ELIGIBILITY_MAX_CONTENT_LENGTH", "1000")
     app = create_app()
     assert app.config["MAX_CONTENT_LENGTH"] == 1000
@@ -43,7 +49,9 @@ def test_environment_overrides_a_default(monkeypatch: pytest.MonkeyPatch) -> Non
 def test_environment_sets_the_rules_directory(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    """ELIGIBILITY_RULES_DIR points the app at another rules directory (as the container image does)."""
+    """ELIGIBILITY_RULES_DIR points the app at another rules directory (as the container image
+    does).
+    """
     rules = tmp_path / "rules"
     shutil.copytree(ROOT / "rules", rules)
     kept = sorted((rules / "trials").glob("*.json"))[0]
@@ -120,14 +128,18 @@ FLAGS = [
 def test_flag_reads_booleans_and_keeps_the_default_when_unset(
     value: object, default: bool, expected: bool
 ) -> None:
-    """flag() reads a boolean setting; None or an empty string is the default (never a silent True)."""
+    """flag() reads a boolean setting; None or an empty string is the default (never a silent
+    True).
+    """
     from service.config import flag
 
     assert flag(value, default=default) is expected
 
 
 def test_defaults_of_the_http_settings() -> None:
-    """The API is open only until a FHIR server is set (API_AUTH unset), no CORS origins, 6 evaluation slots, a 2 s SQLite wait, 90-day comments."""
+    """The API is open only until a FHIR server is set (API_AUTH unset), no CORS origins, 6
+    evaluation slots, a 2 s SQLite wait, 90-day comments.
+    """
     config = create_app().config
     assert (config["API_AUTH"], config["API_CORS_ORIGINS"], config["CDS_CORS_ORIGINS"]) == (
         None,

@@ -1,4 +1,6 @@
-"""Every fixture patient's whole report equals its golden (base + delta), and fails exactly what its manifest says."""
+"""Every fixture patient's whole report equals its golden (base + delta), and fails exactly what
+its manifest says.
+"""
 
 from __future__ import annotations
 
@@ -41,7 +43,9 @@ def test_there_are_cases_for_every_trial(book: Rulebook) -> None:
 
 @pytest.mark.parametrize("trial", TRIALS)
 def test_the_deltas_name_exactly_the_trials_cases(trial: str) -> None:
-    """deltas.json has one entry per case of the manifest (none stale, none missing), and the base case's is empty."""
+    """deltas.json has one entry per case of the manifest (none stale, none missing), and the
+    base case's is empty.
+    """
     deltas = orjson.loads(deltas_path(trial).read_bytes())
     names = [c.name for c in CASES if c.trial == trial]
     assert list(deltas) == names
@@ -51,13 +55,17 @@ def test_the_deltas_name_exactly_the_trials_cases(trial: str) -> None:
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.trial}/{c.name}")
 def test_report_matches_golden(book: Rulebook, case: Case) -> None:
-    """The whole report equals the golden rebuilt from base + delta (parsed JSON, rules hash aside)."""
+    """The whole report equals the golden rebuilt from base + delta (parsed JSON, rules hash
+    aside).
+    """
     assert comparable(_report(book, case).to_json()) == golden_report(case)
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.trial}/{c.name}")
 def test_case_fails_exactly_what_its_manifest_says(book: Rulebook, case: Case) -> None:
-    """The verdict, and the set of failed criteria (inclusion not-met, exclusion met), are as the manifest states."""
+    """The verdict, and the set of failed criteria (inclusion not-met, exclusion met), are as the
+    manifest states.
+    """
     report = _report(book, case)
     statuses = {c.id: c.status for c in report.criteria}
     assert report.verdict is Verdict(case.expect["verdict"])

@@ -1,4 +1,6 @@
-"""The lean golden form: a delta holds only what differs, and base + delta rebuilds the whole report exactly."""
+"""The lean golden form: a delta holds only what differs, and base + delta rebuilds the whole
+report exactly.
+"""
 
 from __future__ import annotations
 
@@ -35,7 +37,9 @@ def test_a_delta_holds_only_the_changed_members_of_a_criterion() -> None:
 
 
 def test_an_added_criterion_a_new_order_and_a_dropped_member_rebuild_exactly() -> None:
-    """A criterion the base lacks is kept whole, the order is recorded, a dropped member is listed."""
+    """A criterion the base lacks is kept whole, the order is recorded, a dropped member is
+    listed.
+    """
     extra = {"id": "exc-0", "text": "Deceased", "status": "met", "evidence": []}
     without_evidence = {k: v for k, v in BASE["criteria"][0].items() if k != "evidence"}
     actual = {**BASE, "criteria": [extra, without_evidence, BASE["criteria"][1]]}

@@ -1,4 +1,6 @@
-"""The packages follow the flow, rules → records → facts → evaluation → surfaces: each imports only from below it."""
+"""The packages follow the flow, rules → records → facts → evaluation → surfaces: each imports
+only from below it.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +10,9 @@ from pathlib import Path
 import pytest
 
 SERVICE = Path(__file__).resolve().parent.parent / "service"
-# Lowest first. A module may import its own layer and those below; the surfaces are one layer and never import
-# each other's modules except the shared web plumbing (service.web) and the app factory's wiring.
+# Lowest first. A module may import its own layer and those below; the surfaces are one layer and
+# never import each other's modules except the shared web plumbing (service.web) and the app
+# factory's wiring.
 LAYERS: list[tuple[str, ...]] = [
     (
         "service.errors",
@@ -56,7 +59,9 @@ def module_name(path: Path) -> str:
 
 
 def imports_of(path: Path) -> set[str]:
-    """Return the service modules a file imports, at any depth (function-level imports count too)."""
+    """Return the service modules a file imports, at any depth (function-level imports count
+    too).
+    """
     found = set()
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("service"):
@@ -77,7 +82,9 @@ def test_every_module_has_a_layer() -> None:
 
 @pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(SERVICE)))
 def test_a_module_imports_only_its_layer_and_below(path: Path) -> None:
-    """No import climbs back up the flow (the fetch layer never imports the mapping layer's constants)."""
+    """No import climbs back up the flow (the fetch layer never imports the mapping layer's
+    constants).
+    """
     own = layer_of(module_name(path))
     upward = sorted(m for m in imports_of(path) if layer_of(m) > own)
     assert upward == []

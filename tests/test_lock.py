@@ -1,4 +1,6 @@
-"""The lock files that CI and the Docker image install from pin every dependency pyproject.toml asks for, within its range."""
+"""The lock files that CI and the Docker image install from pin every dependency pyproject.toml
+asks for, within its range.
+"""
 
 from __future__ import annotations
 
@@ -39,14 +41,18 @@ def unmet(requirements: list[str], pinned: dict[str, str]) -> list[str]:
 
 
 def test_the_runtime_lock_pins_every_dependency() -> None:
-    """requirements.lock (the Docker image's) pins each runtime dependency inside its pyproject range."""
+    """requirements.lock (the Docker image's) pins each runtime dependency inside its pyproject
+    range.
+    """
     assert PROJECT["dependencies"]
     assert unmet(PROJECT["dependencies"], pins("requirements.lock")) == []
 
 
 @pytest.mark.parametrize("extra", ["test", "terminology"])
 def test_the_dev_lock_pins_every_extra(extra: str) -> None:
-    """requirements-dev.lock (CI's) pins the runtime dependencies and each extra inside their ranges."""
+    """requirements-dev.lock (CI's) pins the runtime dependencies and each extra inside their
+    ranges.
+    """
     assert PROJECT["optional-dependencies"][extra]
     assert (
         unmet(

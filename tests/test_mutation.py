@@ -1,4 +1,6 @@
-"""Wrongly typed FHIR fields never give a 5xx, and a resource set aside never decides a criterion (REST and CDS Hooks)."""
+"""Wrongly typed FHIR fields never give a 5xx, and a resource set aside never decides a criterion
+(REST and CDS Hooks).
+"""
 
 from __future__ import annotations
 
@@ -18,7 +20,8 @@ from tests.helpers.cds import SERVICE_URL, cds_app, close, hook_request, post, p
 from tests.helpers.mutants import cited_references, paths, replaced, wrong_for
 
 CASES = sorted(p for p in FIXTURES.glob("*/*.json") if p.name != "manifest.json")
-# The eligible base patients hold the most resources; a CDS call is slower than a REST one, so it gets fewer examples.
+# The eligible base patients hold the most resources; a CDS call is slower than a REST one, so it
+# gets fewer examples.
 CDS_CASES = sorted(FIXTURES.glob("*/eligible.json"))
 SETTINGS = settings(
     max_examples=3 * settings.default.max_examples // 2,  # 150 in CI (tests/conftest.py's profiles)
@@ -57,7 +60,9 @@ def set_aside(report: dict[str, Any]) -> set[str]:
 def test_mutated_fixture_never_gives_5xx_nor_decides_from_a_set_aside_resource(
     app: Flask, case: Path, data: st.DataObject
 ) -> None:
-    """POST a fixture Bundle with one element retyped: the answer is below 500, and no decided criterion cites a resource set aside."""
+    """POST a fixture Bundle with one element retyped: the answer is below 500, and no decided
+    criterion cites a resource set aside.
+    """
     bundle, _path = mutate(data, orjson.loads(case.read_bytes()))
     response = app.test_client().post(
         f"/trials/{case.parent.name}/eligibility", json={"bundle": bundle, "asOf": "2026-11-20"}
@@ -82,7 +87,9 @@ def test_mutated_cds_prefetch_never_gives_5xx(app: Flask, case: Path, data: st.D
 
 
 def test_the_reviewed_500s_are_set_aside_with_a_note(app: Flask) -> None:
-    """The review's reproduction (an Observation whose status is a list) is a 200 whose report sets that Observation aside."""
+    """The review's reproduction (an Observation whose status is a list) is a 200 whose report
+    sets that Observation aside.
+    """
     obs = {
         "resourceType": "Observation",
         "id": "o1",

@@ -1,4 +1,6 @@
-"""openapi.yaml is a valid OpenAPI 3.1 document, and the real app's requests and responses conform to it."""
+"""openapi.yaml is a valid OpenAPI 3.1 document, and the real app's requests and responses
+conform to it.
+"""
 
 from __future__ import annotations
 
@@ -77,11 +79,14 @@ def test_spec_is_valid_openapi_3_1() -> None:
 
 
 def test_spec_documents_every_route_of_the_app() -> None:
-    """Every route the app serves (but Flask's static files and the HTML pages) is a path of the spec, with the same methods."""
+    """Every route the app serves (but Flask's static files and the HTML pages) is a path of the
+    spec, with the same methods.
+    """
     app = create_app({"TESTING": True})
     served: dict[str, set[str]] = {}
     for rule in app.url_map.iter_rules():
-        # The pages under /ui/ (and the / redirect to them) are HTML for people, not the API's contract.
+        # The pages under /ui/ (and the / redirect to them) are HTML for people, not the API's
+        # contract.
         if (
             rule.endpoint == "static"
             or rule.endpoint.startswith("pages.")
@@ -103,7 +108,9 @@ def test_spec_documents_every_route_of_the_app() -> None:
 
 
 def test_a_drifted_response_fails_validation() -> None:
-    """The response schemas are closed: a report with an extra member does not validate (so drift is caught)."""
+    """The response schemas are closed: a report with an extra member does not validate (so drift
+    is caught).
+    """
     request = MockRequest(
         base_url(),
         "post",
@@ -188,7 +195,8 @@ CALLS = [
         request_conforms=False,
     ),
     Call("POST", "/eligibility", 400, body={"patientId": "a/b"}, request_conforms=False),
-    # CDS Hooks: discovery; a call with no prefetch and no fhirServer is a 412; an unknown service a 404.
+    # CDS Hooks: discovery; a call with no prefetch and no fhirServer is a 412; an unknown service a
+    # 404.
     Call("GET", "/cds-services", 200),
     Call(
         "POST",
@@ -235,7 +243,9 @@ CALLS = [
 
 
 def test_every_operation_documents_the_statuses_any_request_can_get() -> None:
-    """Every operation lists 400 (query credentials, bad request line), 405, 431 and 500; every POST also 413 and 503."""
+    """Every operation lists 400 (query credentials, bad request line), 405, 431 and 500; every
+    POST also 413 and 503.
+    """
     methods = {"get", "post"}
     assert len(spec_document()["paths"]) > 10
     for path, item in spec_document()["paths"].items():
@@ -250,7 +260,9 @@ def test_every_operation_documents_the_statuses_any_request_can_get() -> None:
 
 @pytest.mark.parametrize("call", CALLS, ids=lambda c: f"{c.method} {c.path} {c.status}")
 def test_request_and_response_conform(call: Call) -> None:
-    """The real request/response pair validates against the spec (requests that break it on purpose are rejected by it)."""
+    """The real request/response pair validates against the spec (requests that break it on
+    purpose are rejected by it).
+    """
     check(call)
 
 
@@ -269,7 +281,9 @@ def test_there_are_synthea_records() -> None:
 @pytest.mark.needs("synthea")
 @pytest.mark.parametrize("path", synthea_records(), ids=lambda p: p.stem.split("_")[0])
 def test_synthea_record_against_every_trial_conforms(path: Path) -> None:
-    """POST /eligibility with a real Synthea record, as of 2020-01-01, conforms for every trial's report."""
+    """POST /eligibility with a real Synthea record, as of 2020-01-01, conforms for every trial's
+    report.
+    """
     response = check(
         Call(
             "POST",

@@ -1,4 +1,6 @@
-"""Schemathesis over every documented operation, JWT verification on and off: no request gets a 5xx (bench/bench_schemathesis.py runs ≥ 1,000)."""
+"""Schemathesis over every documented operation, JWT verification on and off: no request gets a
+5xx (bench/bench_schemathesis.py runs ≥ 1,000).
+"""
 
 from __future__ import annotations
 
@@ -18,7 +20,9 @@ EXAMPLES_PER_OPERATION = 4
 def test_no_generated_request_gets_a_5xx(
     tmp_path: Path, verify: bool, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Generated requests to each operation (derandomized) answer below 500 with a documented status, and reach every operation."""
+    """Generated requests to each operation (derandomized) answer below 500 with a documented
+    status, and reach every operation.
+    """
     app = create_app(
         {
             "TESTING": True,

@@ -1,4 +1,6 @@
-"""Tests for service.settings: the raw configuration read once into one typed, frozen Settings object."""
+"""Tests for service.settings: the raw configuration read once into one typed, frozen Settings
+object.
+"""
 
 from __future__ import annotations
 
@@ -26,7 +28,9 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_the_defaults_parse_into_typed_sections() -> None:
-    """The defaults give the documented values: 6 slots, no FHIR server, CDS on localhost, SQLite state."""
+    """The defaults give the documented values: 6 slots, no FHIR server, CDS on localhost, SQLite
+    state.
+    """
     settings = parse_settings(DEFAULTS)
     assert settings.limits.evaluation_slots == 6
     assert settings.fhir.base_url is None
@@ -54,7 +58,9 @@ def test_create_app_keeps_the_parsed_settings(tmp_path: Path) -> None:
 def test_the_environment_is_read_as_json_then_the_mapping_wins(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """load_config JSON-parses ELIGIBILITY_* values (as Flask does), and the overrides win over them."""
+    """load_config JSON-parses ELIGIBILITY_* values (as Flask does), and the overrides win over
+    them.
+    """
     monkeypatch.setenv("ELIGIBILITY_FHIR_WORKERS", "3")
     monkeypatch.setenv("ELIGIBILITY_FHIR_TRIES", "5")
     config = load_config({"FHIR_TRIES": 2})
@@ -109,7 +115,9 @@ def test_auth_is_checked_only_with_a_server() -> None:
 
 
 def test_screen_ndjson_roots_from_a_string_are_split() -> None:
-    """SCREEN_NDJSON_ROOTS given as plain text is a list of directories, never one character each."""
+    """SCREEN_NDJSON_ROOTS given as plain text is a list of directories, never one character
+    each.
+    """
     settings = parse_settings({**DEFAULTS, "SCREEN_NDJSON_ROOTS": "/data/a,/data/b"})
     assert settings.population.ndjson_roots == ("/data/a", "/data/b")
 

@@ -1,4 +1,6 @@
-"""Real records: every Synthea patient runs against every trial without error, with verdicts a clinician expects."""
+"""Real records: every Synthea patient runs against every trial without error, with verdicts a
+clinician expects.
+"""
 
 from __future__ import annotations
 
@@ -55,7 +57,9 @@ def test_every_criterion_has_a_status_and_a_reason(book: Rulebook, path: Path) -
 
 @pytest.mark.parametrize("path", RECORDS, ids=lambda p: p.name.split("_")[0])
 def test_no_synthea_patient_is_eligible_for_the_nmo_trial(book: Rulebook, path: Path) -> None:
-    """None has NMO: the NMO trial is never 'eligible', and its diagnosis criterion says no NMO is on record."""
+    """None has NMO: the NMO trial is never 'eligible', and its diagnosis criterion says no NMO
+    is on record.
+    """
     report = _reports(book, path)["NCT02021825"]
     assert report.verdict is not Verdict.ELIGIBLE
     diagnosis = next(c for c in report.criteria if c.id == "inc-3")
@@ -64,13 +68,17 @@ def test_no_synthea_patient_is_eligible_for_the_nmo_trial(book: Rulebook, path: 
 
 
 def _has_cancer(path: Path, book: Rulebook) -> bool:
-    """Say whether a record holds a malignancy by the service's own value set (Synthea's colon, lung and prostate cancers)."""
+    """Say whether a record holds a malignancy by the service's own value set (Synthea's colon,
+    lung and prostate cancers).
+    """
     record = record_from_bundle(orjson.loads(path.read_bytes()))
     return FactSet(record, _as_of(record), book).get("malignancy_on_record").value is True
 
 
 def _cancer_by_record() -> dict[Path, bool]:
-    """Decide each record's group once, with one rulebook (loading it per record and group cost ~4 s per collection)."""
+    """Decide each record's group once, with one rulebook (loading it per record and group cost
+    ~4 s per collection).
+    """
     if not RECORDS:
         return {}  # a fresh clone: the tests below say they need the records
     book = load_rulebook()
@@ -92,7 +100,9 @@ def test_some_synthea_records_have_cancer_and_some_do_not() -> None:
 def test_patients_without_cancer_are_ineligible_for_the_sarcoma_trials(
     book: Rulebook, path: Path
 ) -> None:
-    """With no cancer on record at all, the sarcoma diagnosis criteria are not met, so the verdict is ineligible."""
+    """With no cancer on record at all, the sarcoma diagnosis criteria are not met, so the
+    verdict is ineligible.
+    """
     reports = _reports(book, path)
     for trial_id, criterion_id in (("NCT05617859", "inc-4a"), ("NCT03890068", "inc-5a")):
         criterion = next(c for c in reports[trial_id].criteria if c.id == criterion_id)
@@ -105,7 +115,9 @@ def test_patients_without_cancer_are_ineligible_for_the_sarcoma_trials(
 def test_a_cancer_coded_by_site_only_leaves_the_sarcoma_type_to_review(
     book: Rulebook, path: Path
 ) -> None:
-    """A colon or lung cancer coded without sarcoma histology may still be a sarcoma coded by site: review, never a hard no."""
+    """A colon or lung cancer coded without sarcoma histology may still be a sarcoma coded by
+    site: review, never a hard no.
+    """
     reports = _reports(book, path)
     for trial_id, criterion_id in (("NCT05617859", "inc-4a"), ("NCT03890068", "inc-5a")):
         criterion = next(c for c in reports[trial_id].criteria if c.id == criterion_id)
@@ -115,14 +127,18 @@ def test_a_cancer_coded_by_site_only_leaves_the_sarcoma_type_to_review(
 
 @pytest.mark.parametrize("path", WITHOUT_CANCER, ids=lambda p: p.name.split("_")[0])
 def test_patients_without_cancer_are_ineligible_for_nalirifox(book: Rulebook, path: Path) -> None:
-    """With no cancer on record, NCT07077551 inc-3a (a high-grade neuroendocrine neoplasm) is not met."""
+    """With no cancer on record, NCT07077551 inc-3a (a high-grade neuroendocrine neoplasm) is not
+    met.
+    """
     report = _reports(book, path)["NCT07077551"]
     assert next(c for c in report.criteria if c.id == "inc-3a").status is Status.NOT_MET
     assert report.verdict is Verdict.INELIGIBLE
 
 
 def test_a_colon_cancer_patient_has_another_malignancy_for_the_camps_trial(book: Rulebook) -> None:
-    """A Synthea colon-cancer patient's active colon cancer counts as another malignancy, for the investigator to weigh."""
+    """A Synthea colon-cancer patient's active colon cancer counts as another malignancy, for the
+    investigator to weigh.
+    """
     colon = []
     for path in RECORDS:
         record = record_from_bundle(orjson.loads(path.read_bytes()))

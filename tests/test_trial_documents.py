@@ -1,4 +1,6 @@
-"""Every trial's criteria are the source document's, word for word, and none of its numbered items is missing."""
+"""Every trial's criteria are the source document's, word for word, and none of its numbered
+items is missing.
+"""
 
 from __future__ import annotations
 
@@ -63,7 +65,9 @@ def test_criterion_text_is_as_written(book: Rulebook, trial_id: str) -> None:
 
 @pytest.mark.parametrize("trial_id", sorted(EXPECTED_SOURCES))
 def test_review_criteria_say_why(book: Rulebook, trial_id: str) -> None:
-    """A criterion a computer cannot judge is 'review' with a reason, never dropped or left blank."""
+    """A criterion a computer cannot judge is 'review' with a reason, never dropped or left
+    blank.
+    """
     trial = book.trial(trial_id)
     assert trial is not None
     for criterion in trial.criteria:

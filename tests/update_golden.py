@@ -1,7 +1,8 @@
-"""Rewrite the lean goldens from the current rules: python -m tests.update_golden [TRIAL ...] (review the diff!).
+"""Rewrite the lean goldens from the current rules: python -m tests.update_golden [TRIAL ...]
+(review the diff!).
 
-Per trial it writes tests/golden/<NCT>/base.json (the base case's whole report) and deltas.json (per case what its
-report changes); see tests/golden_cases.py for the form.
+Per trial it writes tests/golden/<NCT>/base.json (the base case's whole report) and deltas.json (per
+case what its report changes); see tests/golden_cases.py for the form.
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ from tests.golden_cases import (
 
 
 def report_of(book: Rulebook, case: Case) -> dict[str, Any]:
-    """Evaluate one case's Bundle and return its comparable report, its patient id written {patient}."""
+    """Evaluate one case's Bundle and return its comparable report, its patient id written
+    {patient}.
+    """
     trial = book.trial(case.trial)
     assert trial is not None, case.trial
     record = record_from_bundle(orjson.loads(case.bundle_path.read_bytes()))

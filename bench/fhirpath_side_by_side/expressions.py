@@ -1,9 +1,11 @@
-"""The 12 NCT06761417 criteria as FHIRPath over a Bundle, generated from the rulebook's own definitions and value sets.
+"""The 12 NCT06761417 criteria as FHIRPath over a Bundle, generated from the rulebook's own
+definitions and value sets.
 
-The expressions do less than the engine, on purpose kept simple and fair: the newest usable Observation in the 14-day
-window by its effectiveDateTime, haemoglobin g/dL -> g/L, the ULN from referenceRange.high or the definition's default,
-Conditions matched by code (exact codes and ICD-10 prefixes), not refuted; no evidence, no three-valued logic, no
-by-name safety net, no unit system beyond that.
+The expressions do less than the engine, on purpose kept simple and fair: the newest usable
+Observation in the 14-day window by its effectiveDateTime, haemoglobin g/dL -> g/L, the ULN from
+referenceRange.high or the definition's default, Conditions matched by code (exact codes and ICD-10
+prefixes), not refuted; no evidence, no three-valued logic, no by-name safety net, no unit system
+beyond that.
 """
 
 from __future__ import annotations
@@ -31,7 +33,9 @@ RESOURCES = "Bundle.entry.resource"
 
 
 def _codes(book: Rulebook, name: str) -> str:
-    """A FHIRPath test of a coding against a value set's exact codes and prefixes (ICD-10 compared without dots)."""
+    """A FHIRPath test of a coding against a value set's exact codes and prefixes (ICD-10
+    compared without dots).
+    """
     vs = book.value_sets[name]
     tests = []
     by_system: dict[str, list[str]] = {}
@@ -53,10 +57,13 @@ def _latest(book: Rulebook, definition: str, as_of: date) -> str:
     d = book.definitions[definition]
     since = (as_of - timedelta(days=int(d["lookbackDays"]))).isoformat()
     return (
-        f"{RESOURCES}.where(resourceType = 'Observation' and status in ('final' | 'amended' | 'corrected') "
+        f"{RESOURCES}.where(resourceType = 'Observation' and status in ('final' | 'amended' | "
+        "'corrected') "
         f"and code.coding.where({_codes(book, d['valueSet'])}).exists() "
-        f"and effectiveDateTime >= '{since}' and effectiveDateTime <= '{as_of.isoformat()}T23:59:59')"
-        ".aggregate(iif($total.empty(), $this, iif($this.effectiveDateTime > $total.effectiveDateTime, $this, $total)))"
+        f"and effectiveDateTime >= '{since}' and effectiveDateTime <= "
+        f"'{as_of.isoformat()}T23:59:59')"
+        ".aggregate(iif($total.empty(), $this, iif($this.effectiveDateTime > "
+        "$total.effectiveDateTime, $this, $total)))"
     )
 
 
@@ -76,7 +83,8 @@ def _condition(book: Rulebook, definition: str, active_only: bool = False) -> st
         else ""
     )
     return (
-        f"{RESOURCES}.where(resourceType = 'Condition' and verificationStatus.coding.code.intersect('refuted' | 'entered-in-error').empty()"
+        f"{RESOURCES}.where(resourceType = 'Condition' and "
+        "verificationStatus.coding.code.intersect('refuted' | 'entered-in-error').empty()"
         f"{active} and code.coding.where({_codes(book, d['valueSet'])}).exists()).exists()"
     )
 
@@ -85,8 +93,10 @@ def expressions(book: Rulebook, as_of: date) -> dict[str, str]:
     """Return each criterion's FHIRPath (true: met, false: not met, empty: no data)."""
     cutoff = as_of.strftime("%m-%d")
     age = (
-        f"({as_of.year} - {RESOURCES}.where(resourceType = 'Patient').birthDate.substring(0, 4).toInteger() - "
-        f"iif({RESOURCES}.where(resourceType = 'Patient').birthDate.substring(5, 5) > '{cutoff}', 1, 0))"
+        f"({as_of.year} - {RESOURCES}.where(resourceType = 'Patient').birthDate.substring(0, "
+        "4).toInteger() - "
+        f"iif({RESOURCES}.where(resourceType = 'Patient').birthDate.substring(5, 5) > "
+        f"'{cutoff}', 1, 0))"
     )
     liver = _condition(book, "liver_metastases", active_only=True)
 
@@ -98,7 +108,8 @@ def expressions(book: Rulebook, as_of: date) -> dict[str, str]:
         "inc-2a": f"{age} >= 6 and {age} <= 24",
         "inc-6a": f"{_latest(book, 'anc', as_of)}.select(valueQuantity.value > 1.5)",
         "inc-6b": f"{_latest(book, 'platelets', as_of)}.select(valueQuantity.value > 75)",
-        "inc-6c": f"{_latest(book, 'hemoglobin_g_l', as_of)}.select(iif(valueQuantity.code = 'g/dL', valueQuantity.value * 10, valueQuantity.value) >= 80)",
+        "inc-6c": f"{_latest(book, 'hemoglobin_g_l', as_of)}.select(iif(valueQuantity.code = "
+        "'g/dL', valueQuantity.value * 10, valueQuantity.value) >= 80)",
         "inc-7a": f"{_ratio(book, 'creatinine_x_uln', as_of)} <= 1.5",
         "inc-7b": liver_alt("ast_x_uln", 2.5, 5),
         "inc-7c": liver_alt("alt_x_uln", 2.5, 5),

@@ -1,4 +1,5 @@
-"""Time fhirpathpy on the side-by-side's expressions (runs in bench/.venv-peers, never the service's venv).
+"""Time fhirpathpy on the side-by-side's expressions (runs in bench/.venv-peers, never the service's
+venv).
 
 Run by run.py: python peer_fhirpathpy.py BUNDLE.json EXPRESSIONS.json RUNS; prints one JSON line.
 """

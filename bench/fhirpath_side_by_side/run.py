@@ -1,12 +1,14 @@
-"""Side by side: this engine against FHIRPath engines on the same 12 NCT06761417 criteria and the same Bundle.
+"""Side by side: this engine against FHIRPath engines on the same 12 NCT06761417 criteria and the
+same Bundle.
 
 Run (with the service's venv): python bench/fhirpath_side_by_side/run.py [--runs 20] [--peer-runs 3]
-The Bundle is Fletcher_Hyatt's Synthea record (1,111 entries) plus bench_cds_hook's 8 recent labs, as of today. The
-peers run in their own environments, created here on first use and never the service's: fhirpathpy in
-bench/.venv-peers (requirements.txt), fhirpath.js from package.json in this folder (npm, when node is installed).
-Each engine compiles its expressions once; the time is CPU per patient (all 12 criteria), min and median. The FHIRPath
-expressions (expressions.py) do less than the engine: no evidence, no three-valued logic, no unit conversion beyond
-g/dL. Prints a table, whether each engine's 12 answers agree with this engine's, and ends with one JSON line.
+The Bundle is Fletcher_Hyatt's Synthea record (1,111 entries) plus bench_cds_hook's 8 recent labs,
+as of today. The peers run in their own environments, created here on first use and never the
+service's: fhirpathpy in bench/.venv-peers (requirements.txt), fhirpath.js from package.json in this
+folder (npm, when node is installed). Each engine compiles its expressions once; the time is CPU per
+patient (all 12 criteria), min and median. The FHIRPath expressions (expressions.py) do less than
+the engine: no evidence, no three-valued logic, no unit conversion beyond g/dL. Prints a table,
+whether each engine's 12 answers agree with this engine's, and ends with one JSON line.
 """
 
 from __future__ import annotations
@@ -72,7 +74,9 @@ def bundle(as_of: date) -> dict[str, Any]:
 
 
 def engine(data: dict[str, Any], as_of: date, runs: int) -> tuple[list[float], dict[str, str]]:
-    """Time this engine: record building, facts and the 12 criteria's evaluation, CPU ms per patient."""
+    """Time this engine: record building, facts and the 12 criteria's evaluation, CPU ms per
+    patient.
+    """
     book = load_rulebook()
     trial = book.trial(TRIAL)
     assert trial is not None  # noqa: S101 - a bench
@@ -90,7 +94,8 @@ def peer_python() -> Path:
     """Return the peers' Python, creating bench/.venv-peers from requirements.txt on first use."""
     python = PEER_VENV / "bin" / "python"
     if not python.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(PEER_VENV)], check=True)  # noqa: S603 - fixed arguments
+        # S603: fixed arguments
+        subprocess.run([sys.executable, "-m", "venv", str(PEER_VENV)], check=True)  # noqa: S603
     subprocess.run(  # noqa: S603
         [str(python), "-m", "pip", "install", "-q", "-r", str(HERE / "requirements.txt")],
         check=True,
@@ -99,7 +104,9 @@ def peer_python() -> Path:
 
 
 def node_ready() -> str | None:
-    """Return node's path with fhirpath installed in this folder (npm install on first use), or None without node."""
+    """Return node's path with fhirpath installed in this folder (npm install on first use), or
+    None without node.
+    """
     node, npm = shutil.which("node"), shutil.which("npm")
     if not node or not npm:
         return None
@@ -155,7 +162,8 @@ def main() -> None:
             }
     base = statistics.median(ours_ms)
     print(
-        f"{TRIAL}, {len(CRITERIA)} criteria, Bundle of {len(data['entry'])} entries, as of {as_of}; CPU ms per patient"
+        f"{TRIAL}, {len(CRITERIA)} criteria, Bundle of {len(data['entry'])} entries, as of "
+        f"{as_of}; CPU ms per patient"
     )
     print(f"{'engine':14} {'min':>10} {'median':>10} {'x engine':>9}  answers")
     for name, result in results.items():

@@ -1,4 +1,6 @@
-"""Who may call the REST API: bearer JWTs from configured issuers (audience and scope checked), or nobody checked ("none")."""
+"""Who may call the REST API: bearer JWTs from configured issuers (audience and scope checked),
+or nobody checked ("none").
+"""
 
 from __future__ import annotations
 
@@ -34,7 +36,9 @@ def _refuse(reason: str, message: str) -> Unauthorized:
 
 
 def token_scopes(claims: Mapping[str, Any]) -> set[str]:
-    """The scopes a token grants: `scope` (RFC 8693/9068, space-separated) or `scp` (a list or a string)."""
+    """The scopes a token grants: `scope` (RFC 8693/9068, space-separated) or `scp` (a list or a
+    string).
+    """
     scopes: set[str] = set()
     for value in (claims.get("scope"), claims.get("scp")):
         if isinstance(value, str):
@@ -46,7 +50,9 @@ def token_scopes(claims: Mapping[str, Any]) -> set[str]:
 
 @dataclass
 class ApiTokenVerifier:
-    """Check a REST caller's bearer JWT: asymmetric alg, trusted issuer, its key, signature, audience, expiry and scope."""
+    """Check a REST caller's bearer JWT: asymmetric alg, trusted issuer, its key, signature,
+    audience, expiry and scope.
+    """
 
     issuers: dict[str, str]
     audience: str
@@ -59,7 +65,9 @@ class ApiTokenVerifier:
         self._jwks = JwksCache(self.session, clock=self.clock)
 
     def verify(self, authorization_header: str | None) -> dict[str, Any]:
-        """Return the verified claims, or raise Unauthorized (401) or Forbidden (403, the scope is missing)."""
+        """Return the verified claims, or raise Unauthorized (401) or Forbidden (403, the scope
+        is missing).
+        """
         try:
             token = bearer_token(authorization_header)
             header, unverified = unverified_parts(token)
@@ -69,13 +77,15 @@ class ApiTokenVerifier:
         if alg not in ALGORITHMS:
             raise _refuse(
                 "alg-not-allowed",
-                f"alg {alg!r:.40} is not allowed; use an asymmetric algorithm such as RS256 or ES384",
+                f"alg {alg!r:.40} is not allowed; use an asymmetric algorithm such as RS256 or "
+                "ES384",
             )
         if not isinstance(kid, str) or not kid:
             raise _refuse("missing-kid", "the token has no kid header")
         if not isinstance(issuer, str) or issuer not in self.issuers:
             raise _refuse("unknown-iss", "iss is not a trusted issuer")
-        # Only the issuer's configured JWK Set: a jku or embedded jwk in the token is never followed.
+        # Only the issuer's configured JWK Set: a jku or embedded jwk in the token is never
+        # followed.
         try:
             key = self._jwks.key(self.issuers[issuer], kid, alg)
         except Unauthorized as exc:
@@ -119,20 +129,26 @@ class ApiTokenVerifier:
 
 
 UNDECIDED_MESSAGE = (
-    "ELIGIBILITY_FHIR_BASE_URL is set, so the REST API can read patient data: set ELIGIBILITY_API_AUTH=jwt "
-    "(with ELIGIBILITY_API_JWT_ISSUERS and ELIGIBILITY_API_JWT_AUDIENCE), or ELIGIBILITY_API_AUTH=none explicitly"
+    "ELIGIBILITY_FHIR_BASE_URL is set, so the REST API can read patient data: set "
+    "ELIGIBILITY_API_AUTH=jwt "
+    "(with ELIGIBILITY_API_JWT_ISSUERS and ELIGIBILITY_API_JWT_AUDIENCE), or "
+    "ELIGIBILITY_API_AUTH=none explicitly"
 )
 
 
 @dataclass(frozen=True)
 class ApiAuth:
-    """How REST callers are checked: a verifier (mode jwt), nobody (none), or "undecided" (a FHIR server and no choice made)."""
+    """How REST callers are checked: a verifier (mode jwt), nobody (none), or "undecided" (a FHIR
+    server and no choice made).
+    """
 
     mode: str
     verifier: ApiTokenVerifier | None = None
 
     def check(self, authorization_header: str | None) -> None:
-        """Verify the caller, or raise 401/403; refuse every call while undecided (fail closed); nothing to do in mode none."""
+        """Verify the caller, or raise 401/403; refuse every call while undecided (fail closed);
+        nothing to do in mode none.
+        """
         if self.mode == "undecided":
             raise ServiceUnavailable(
                 "the REST API is not configured: " + UNDECIDED_MESSAGE,
@@ -143,25 +159,31 @@ class ApiAuth:
             self.verifier.verify(authorization_header)
 
     def require_decided(self) -> None:
-        """Refuse to serve (start-up) while the choice is undecided; gunicorn's entry point calls this."""
+        """Refuse to serve (start-up) while the choice is undecided; gunicorn's entry point calls
+        this.
+        """
         if self.mode == "undecided":
             raise ConfigError(UNDECIDED_MESSAGE)
 
 
 def api_auth(api: ApiAuthSettings, reaches_patient_data: bool) -> ApiAuth:
-    """Build the REST API's check; with a FHIR server configured a mode must be chosen, and "none" is logged as a warning.
+    """Build the REST API's check; with a FHIR server configured a mode must be chosen, and "none"
+    is logged as a warning.
 
-    The embedded demo (bundled fixtures only, no FHIR server) stays open unless API_AUTH says otherwise.
-    Unset with a FHIR server is "undecided": service.server.wsgi (what gunicorn serves) then refuses to start.
+    The embedded demo (bundled fixtures only, no FHIR server) stays open unless API_AUTH says
+    otherwise. Unset with a FHIR server is "undecided": service.server.wsgi (what gunicorn serves)
+    then refuses to start.
     """
     if api.mode is None:
-        # Fail closed: a FHIR server holds real patients, and the service reads them with its own credentials. The app is still
-        # built (the CLI uses it without HTTP), but serves no REST call, and service.server.wsgi refuses to start.
+        # Fail closed: a FHIR server holds real patients, and the service reads them with its own
+        # credentials. The app is still built (the CLI uses it without HTTP), but serves no REST
+        # call, and service.server.wsgi refuses to start.
         return ApiAuth("undecided") if reaches_patient_data else ApiAuth("none")
     if api.mode == "none":
         if reaches_patient_data:
             log.warning(
-                "REST API authentication is OFF (ELIGIBILITY_API_AUTH=none) while a FHIR server is configured: "
+                "REST API authentication is OFF (ELIGIBILITY_API_AUTH=none) while a FHIR server "
+                "is configured: "
                 "anyone who can reach the service can read any patient's eligibility"
             )
         return ApiAuth("none")
@@ -169,7 +191,9 @@ def api_auth(api: ApiAuthSettings, reaches_patient_data: bool) -> ApiAuth:
 
 
 def check_current_request() -> None:
-    """Check the current request's caller with the app's ApiAuth (the pages' before_request hook; the REST API does the same)."""
+    """Check the current request's caller with the app's ApiAuth (the pages' before_request hook;
+    the REST API does the same).
+    """
     from flask import current_app, request
 
     auth: ApiAuth = current_app.extensions["api_auth"]

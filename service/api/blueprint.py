@@ -1,4 +1,6 @@
-"""The REST API blueprint: health, trials, and eligibility reports. Routes parse, call and render."""
+"""The REST API blueprint: health, trials, and eligibility reports. Routes parse, call and
+render.
+"""
 
 from __future__ import annotations
 
@@ -39,7 +41,9 @@ def _trial(trial_id: str) -> Trial:
 
 @blueprint.before_request
 def authenticate() -> None:
-    """Check the caller of every REST route but /health (liveness must answer without credentials)."""
+    """Check the caller of every REST route but /health (liveness must answer without
+    credentials).
+    """
     if flask_request.endpoint != "api.health":
         check_current_request()
 

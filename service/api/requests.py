@@ -1,4 +1,6 @@
-"""Parse what REST API callers send beyond the JSON body: whose record (a Bundle or a patient id), which trials."""
+"""Parse what REST API callers send beyond the JSON body: whose record (a Bundle or a patient
+id), which trials.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +16,8 @@ def patient_source(body: dict[str, Any], patients: PatientDirectory) -> PatientS
     """Return the body's Bundle, or the patient its patientId names (exactly one of the two)."""
     if ("bundle" in body) == ("patientId" in body):
         raise BadRequest(
-            "the body needs exactly one of 'bundle' (a FHIR Bundle) or 'patientId' (a FHIR Patient id)"
+            "the body needs exactly one of 'bundle' (a FHIR Bundle) or 'patientId' (a FHIR "
+            "Patient id)"
         )
     if "bundle" in body:
         return BundleSource(body["bundle"])
@@ -34,7 +37,8 @@ def trials_for(book: Rulebook, body: dict[str, Any]) -> list[Trial]:
     unique = list(dict.fromkeys(wanted))
     if len(unique) > len(book.trials):
         raise BadRequest(
-            f"'trials' names {len(unique)} different ids; this service serves {len(book.trials)} trials"
+            f"'trials' names {len(unique)} different ids; this service serves {len(book.trials)} "
+            "trials"
         )
     trials = []
     for trial_id in unique:

@@ -1,4 +1,6 @@
-"""The CDS Hooks blueprint: discovery, the patient-view service, and feedback. Routes parse, check, call and render."""
+"""The CDS Hooks blueprint: discovery, the patient-view service, and feedback. Routes parse,
+check, call and render.
+"""
 
 from __future__ import annotations
 

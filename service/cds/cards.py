@@ -1,4 +1,6 @@
-"""Render eligibility reports as CDS Hooks 2.0 cards: one per trial the patient may join, with why in markdown."""
+"""Render eligibility reports as CDS Hooks 2.0 cards: one per trial the patient may join, with
+why in markdown.
+"""
 
 from __future__ import annotations
 
@@ -11,12 +13,14 @@ from service.evaluation.report import CriterionResult, TrialReport, Verdict
 from service.facts.base import Evidence
 
 SUMMARY_LIMIT = 140  # the specification: summary SHOULD be under 140 characters
-# Card uuids are derived from the hook instance and the trial, so feedback names a trial without a lookup.
+# Card uuids are derived from the hook instance and the trial, so feedback names a trial without a
+# lookup.
 CARD_NAMESPACE = uuid.UUID("6f1c5a52-3f8e-4d0c-9a43-2f5d0b7c8e11")
 EVIDENCE_PER_CRITERION = 3
 # The card's source.label (CDS Hooks 2.0: who the card is from, shown to the clinician).
 SOURCE_LABEL = "Trial eligibility"
-# Markdown's active characters, each escaped with a backslash (one str.translate: a per-character join was 10% of a hook call).
+# Markdown's active characters, each escaped with a backslash (one str.translate: a per-character
+# join was 10% of a hook call).
 LEADS = {
     Verdict.ELIGIBLE: "Meets the computable criteria of",
     Verdict.INSUFFICIENT_DATA: "May be eligible for",
@@ -33,7 +37,9 @@ def cards_for(
     show_ineligible: bool = False,
     report_base: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Return one card per trial the patient is eligible for or may be (and ineligible ones when asked)."""
+    """Return one card per trial the patient is eligible for or may be (and ineligible ones when
+    asked).
+    """
     return [
         card(
             report,
@@ -49,10 +55,16 @@ def cards_for(
 
 
 def report_url(base: str | None, report: TrialReport) -> str | None:
-    """Return the absolute URL of the report's patient × trial page on this service (service/pages), or None without a base."""
+    """Return the absolute URL of the report's patient × trial page on this service
+    (service/pages), or None without a base.
+    """
     if not base:
         return None
-    return f"{base.rstrip('/')}/ui/patients/{quote(report.patient_id, safe='')}/trials/{report.trial_id}?asOf={report.as_of.isoformat()}"
+    patient = quote(report.patient_id, safe="")
+    return (
+        f"{base.rstrip('/')}/ui/patients/{patient}/trials/{report.trial_id}"
+        f"?asOf={report.as_of.isoformat()}"
+    )
 
 
 def card(
@@ -77,7 +89,8 @@ def card(
             {"label": f"{report.trial_id} on ClinicalTrials.gov", "url": url, "type": "absolute"}
         ]
     if report_url:
-        # The full report first: the clinician goes from the card to the criterion-by-criterion page.
+        # The full report first: the clinician goes from the card to the criterion-by-criterion
+        # page.
         body["links"] = [
             {
                 "label": f"Full report for {report.trial_id}",
@@ -95,18 +108,21 @@ def card_uuid(hook_instance: str, trial_id: str) -> str:
 
 
 def summary(report: TrialReport) -> str:
-    """Return the one-line summary, e.g. 'May be eligible for NCT… — 14 of 26 criteria pass, 2 missing labs, 3 to review'.
+    """Return the one-line summary, e.g. 'May be eligible for NCT… — 14 of 26 criteria pass, 2
+    missing labs, 3 to review'.
 
-    "Pass" counts met inclusions and absent exclusions: a card reader should not have to know that an
-    exclusion's "not-met" is good news.
+    "Pass" counts met inclusions and absent exclusions: a card reader should not have to know that
+    an exclusion's "not-met" is good news.
     """
     criteria = report.criteria
     lead = LEADS[report.verdict]
     review = report.to_confirm
     if report.verdict is Verdict.ELIGIBLE and review:
-        # "Eligible" with open review items is not a yes: nothing computed bars the patient, and people must confirm the rest.
+        # "Eligible" with open review items is not a yes: nothing computed bars the patient, and
+        # people must confirm the rest.
         text = (
-            f"No barrier found for {report.trial_id} — {review} item{'s' if review != 1 else ''} to confirm, "
+            f"No barrier found for {report.trial_id} — {review} item{'s' if review != 1 else ''} "
+            "to confirm, "
             f"{len(report.passing)} of {len(criteria)} criteria pass"
         )
         return text if len(text) < SUMMARY_LIMIT else text[: SUMMARY_LIMIT - 2] + "…"
@@ -126,12 +142,16 @@ def summary(report: TrialReport) -> str:
 
 
 def detail(report: TrialReport) -> str:
-    """Return the card's markdown: labs to obtain, then unknown, review and (if any) failed criteria."""
+    """Return the card's markdown: labs to obtain, then unknown, review and (if any) failed
+    criteria.
+    """
     lines = [
         f"**{_escape(report.title)}**",
         "",
-        f"Verdict: **{report.verdict_text}** as of {report.as_of.isoformat()}. {len(report.passing)} of {len(report.criteria)} criteria pass, "
-        f"{len(report.barriers)} exclude, {len(report.undecided)} unknown, {report.to_confirm} to review.",
+        f"Verdict: **{report.verdict_text}** as of {report.as_of.isoformat()}. "
+        f"{len(report.passing)} of {len(report.criteria)} criteria pass, "
+        f"{len(report.barriers)} exclude, {len(report.undecided)} unknown, {report.to_confirm} "
+        "to review.",
     ]
     labs = report.to_obtain
     if labs:
@@ -175,10 +195,12 @@ def _value(evidence: Evidence) -> str | None:
 
 
 def _escape(text: str) -> str:
-    r"""Keep patient-data text literal in markdown (no links, emphasis or HTML from a display string).
+    r"""Keep patient-data text literal in markdown (no links, emphasis or HTML from a display
+    string).
 
-    Line breaks are folded into spaces and a leading list marker is escaped: a display like "x\\n- inc-1 met" or
-    "1. y" would otherwise start a new paragraph or list item and pass for the service's own text.
+    Line breaks are folded into spaces and a leading list marker is escaped: a display like "x\\n-
+    inc-1 met" or "1. y" would otherwise start a new paragraph or list item and pass for the
+    service's own text.
     """
     flat = " ".join(str(text).split())
     escaped = flat.translate(_MARKDOWN_ESCAPES)

@@ -1,4 +1,6 @@
-"""The CDS SQLite file (feedback, issued cards, seen JWT ids): one connection per thread, WAL, bounded waits, 503 when busy."""
+"""The CDS SQLite file (feedback, issued cards, seen JWT ids): one connection per thread, WAL,
+bounded waits, 503 when busy.
+"""
 
 from __future__ import annotations
 
@@ -14,13 +16,16 @@ from service.errors import ServiceUnavailable
 
 log = logging.getLogger(__name__)
 
-# How long a call waits for a lock held elsewhere (a backup, VACUUM, another worker) before answering 503.
+# How long a call waits for a lock held elsewhere (a backup, VACUUM, another worker) before
+# answering 503.
 DEFAULT_BUSY_TIMEOUT_SECONDS = 2.0
 RETRY_AFTER_SECONDS = 2
 
 
 class Database:
-    """One SQLite file: a connection per thread (and per process: never one inherited across fork), created with its schema once."""
+    """One SQLite file: a connection per thread (and per process: never one inherited across
+    fork), created with its schema once.
+    """
 
     def __init__(
         self, path: str | Path, schema: str, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT_SECONDS
@@ -37,18 +42,22 @@ class Database:
         if connection is not None and getattr(self._local, "pid", None) == os.getpid():
             return connection
         self._create()
-        # isolation_level=None: transactions are begun explicitly (BEGIN IMMEDIATE takes the write lock up front, so the busy wait applies).
+        # isolation_level=None: transactions are begun explicitly (BEGIN IMMEDIATE takes the write
+        # lock up front, so the busy wait applies).
         connection = sqlite3.connect(
             self.path, timeout=self._busy_timeout, isolation_level=None, check_same_thread=True
         )
         connection.row_factory = sqlite3.Row
-        # NORMAL is durable across application crashes in WAL mode; a commit costs ~0.1 ms instead of an fsync (GUIDE: 27 ms p50).
+        # NORMAL is durable across application crashes in WAL mode; a commit costs ~0.1 ms instead
+        # of an fsync (GUIDE: 27 ms p50).
         connection.execute("PRAGMA synchronous=NORMAL")
         self._local.connection, self._local.pid = connection, os.getpid()
         return connection
 
     def _create(self) -> None:
-        """Create the file, switch it to WAL (the mode persists in the file) and create the tables, once per process."""
+        """Create the file, switch it to WAL (the mode persists in the file) and create the
+        tables, once per process.
+        """
         with self._create_lock:
             if self._ready:
                 return
@@ -66,7 +75,9 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction (BEGIN IMMEDIATE ... COMMIT, rolled back on error); 503 when the file stays locked past the wait."""
+        """A write transaction (BEGIN IMMEDIATE ... COMMIT, rolled back on error); 503 when the
+        file stays locked past the wait.
+        """
         connection = self._connection()
         with _unavailable_when_busy("write"):
             connection.execute("BEGIN IMMEDIATE")
@@ -74,7 +85,8 @@ class Database:
                 yield connection
                 connection.execute("COMMIT")
             except BaseException:
-                # Never leave this thread's connection inside a transaction (the next BEGIN would fail).
+                # Never leave this thread's connection inside a transaction (the next BEGIN would
+                # fail).
                 if connection.in_transaction:
                     connection.execute("ROLLBACK")
                 raise
@@ -89,7 +101,9 @@ class Database:
 
 @contextmanager
 def _unavailable_when_busy(action: str) -> Iterator[None]:
-    """Turn SQLite's operational errors (locked, busy, I/O) into a 503 with Retry-After: the store is unavailable, not the request bad."""
+    """Turn SQLite's operational errors (locked, busy, I/O) into a 503 with Retry-After: the
+    store is unavailable, not the request bad.
+    """
     try:
         yield
     except sqlite3.OperationalError as exc:

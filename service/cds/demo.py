@@ -1,8 +1,10 @@
-"""Try the CDS Hooks service end to end with a signed JWT: python -m service.cds.demo [run | jwks | call] (see --help).
+"""Try the CDS Hooks service end to end with a signed JWT: python -m service.cds.demo [run | jwks |
+call] (see --help).
 
-`run` (the default) needs nothing else: it serves a throw-away JWK Set and the service on 127.0.0.1, signs an ES384 JWT
-as a demo CDS Client, calls the patient-view hook with a bundled fixture patient as prefetch, and prints the cards.
-`jwks` + `call` do the same against a service you started yourself (e.g. the README's gunicorn command).
+`run` (the default) needs nothing else: it serves a throw-away JWK Set and the service on 127.0.0.1,
+signs an ES384 JWT as a demo CDS Client, calls the patient-view hook with a bundled fixture patient
+as prefetch, and prints the cards. `jwks` + `call` do the same against a service you started
+yourself (e.g. the README's gunicorn command).
 """
 
 from __future__ import annotations
@@ -98,7 +100,9 @@ def sign(key: ec.EllipticCurvePrivateKey, audience: str) -> str:
 
 
 def hook_call(prefetch_templates: dict[str, str], bundle: dict[str, Any]) -> dict[str, Any]:
-    """A patient-view call whose prefetch answers every template from one patient's Bundle (all resources of the template's type)."""
+    """A patient-view call whose prefetch answers every template from one patient's Bundle (all
+    resources of the template's type).
+    """
     resources = [
         entry["resource"]
         for entry in bundle.get("entry", [])
@@ -129,7 +133,9 @@ def hook_call(prefetch_templates: dict[str, str], bundle: dict[str, Any]) -> dic
 def call_service(
     url: str, public_url: str, key: ec.EllipticCurvePrivateKey, patient: Path
 ) -> dict[str, Any]:
-    """Read discovery, then call the hook with a signed JWT; return the answer (raise with the service's problem on failure)."""
+    """Read discovery, then call the hook with a signed JWT; return the answer (raise with the
+    service's problem on failure).
+    """
     discovery = requests.get(f"{url}/cds-services", timeout=30)
     discovery.raise_for_status()
     service = discovery.json()["services"][0]
@@ -173,7 +179,9 @@ def main(context: click.Context) -> None:
     help="a patient's FHIR Bundle",
 )
 def run(patient: Path) -> None:
-    """Serve a JWK Set and the service on 127.0.0.1 (the service trusting the demo issuer), call the hook, print the cards."""
+    """Serve a JWK Set and the service on 127.0.0.1 (the service trusting the demo issuer), call
+    the hook, print the cards.
+    """
     from service import create_app
 
     key = ec.generate_private_key(ec.SECP384R1())
@@ -207,7 +215,9 @@ def run(patient: Path) -> None:
     show_default=True,
 )
 def jwks(port: int, key_path: Path) -> None:
-    """Serve the demo client's JWK Set until Ctrl-C, and print the setting that makes a service trust it."""
+    """Serve the demo client's JWK Set until Ctrl-C, and print the setting that makes a service
+    trust it.
+    """
     key = load_or_create_key(key_path)
     with serve_jwks(jwk_set(key), port) as url:
         click.echo("Start the service with:")
@@ -238,7 +248,9 @@ def jwks(port: int, key_path: Path) -> None:
     default=DEFAULT_PATIENT,
 )
 def call(url: str, public_url: str | None, key_path: Path, patient: Path) -> None:
-    """Call a running service's hook with a JWT signed by the demo key (its JWK Set served by `jwks`)."""
+    """Call a running service's hook with a JWT signed by the demo key (its JWK Set served by
+    `jwks`).
+    """
     show(call_service(url.rstrip("/"), public_url or url, load_or_create_key(key_path), patient))
 
 

@@ -1,4 +1,6 @@
-"""CDS Hooks 2.0 feedback: parse what a CDS Client POSTs to {baseUrl}/cds-services/{id}/feedback, and keep it in SQLite."""
+"""CDS Hooks 2.0 feedback: parse what a CDS Client POSTs to {baseUrl}/cds-services/{id}/feedback,
+and keep it in SQLite.
+"""
 
 from __future__ import annotations
 
@@ -29,7 +31,9 @@ class Coding:
 
 @dataclass(frozen=True)
 class FeedbackItem:
-    """One Feedback entry: what the user did with one card, and when (outcome_timestamp is in UTC)."""
+    """One Feedback entry: what the user did with one card, and when (outcome_timestamp is in
+    UTC).
+    """
 
     card: str
     outcome: str
@@ -39,7 +43,9 @@ class FeedbackItem:
     user_comment: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        """Render the entry as the specification's JSON (optional members omitted, as it requires)."""
+        """Render the entry as the specification's JSON (optional members omitted, as it
+        requires).
+        """
         entry: dict[str, Any] = {"card": self.card, "outcome": self.outcome}
         if self.accepted_suggestions:
             entry["acceptedSuggestions"] = [
@@ -82,11 +88,14 @@ def _required(entry: Mapping[str, Any], name: str, item: int, prefix: str = "") 
 
 
 def parse_feedback(body: object) -> list[FeedbackItem]:
-    """Check a feedback request body against CDS Hooks 2.0 and return its entries; raise BadRequest naming the first problem."""
+    """Check a feedback request body against CDS Hooks 2.0 and return its entries; raise
+    BadRequest naming the first problem.
+    """
     if not isinstance(body, dict):
         _bad(None, "body", "must be a JSON object with a feedback array")
     entries = body.get("feedback")
-    # "The request to the feedback endpoint SHALL be an object containing an array"; [] is a prohibited empty element.
+    # "The request to the feedback endpoint SHALL be an object containing an array"; [] is a
+    # prohibited empty element.
     if not isinstance(entries, list) or not entries:
         _bad(None, "feedback", "must be a non-empty array of Feedback")
     return [_feedback_item(entry, index) for index, entry in enumerate(entries)]
@@ -101,7 +110,8 @@ def _feedback_item(entry: object, item: int) -> FeedbackItem:
         _bad(item, "outcome", "must be 'accepted' or 'overridden'")
     timestamp = _instant(_required(entry, "outcomeTimestamp", item), item)
     if outcome == "accepted":
-        # "Note that while one or more suggestions can be accepted, an entire card is either ignored or overridden."
+        # "Note that while one or more suggestions can be accepted, an entire card is either ignored
+        # or overridden."
         if "overrideReason" in entry:
             _bad(item, "overrideReason", "is only allowed with outcome 'overridden'")
         return FeedbackItem(
@@ -114,7 +124,9 @@ def _feedback_item(entry: object, item: int) -> FeedbackItem:
 
 
 def _instant(text: str, item: int) -> datetime:
-    """Parse outcomeTimestamp ("ISO timestamp in UTC"); any explicit offset is accepted and converted to UTC."""
+    """Parse outcomeTimestamp ("ISO timestamp in UTC"); any explicit offset is accepted and
+    converted to UTC.
+    """
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
@@ -126,7 +138,9 @@ def _instant(text: str, item: int) -> datetime:
 
 
 def _accepted_suggestions(entry: Mapping[str, Any], item: int) -> tuple[str, ...]:
-    """acceptedSuggestions is CONDITIONAL: "Required for accepted outcomes"; each AcceptedSuggestion REQUIRES id."""
+    """acceptedSuggestions is CONDITIONAL: "Required for accepted outcomes"; each
+    AcceptedSuggestion REQUIRES id.
+    """
     if "acceptedSuggestions" not in entry:
         _bad(item, "acceptedSuggestions", "is required when outcome is 'accepted'")
     suggestions = entry["acceptedSuggestions"]
@@ -141,7 +155,9 @@ def _accepted_suggestions(entry: Mapping[str, Any], item: int) -> tuple[str, ...
 
 
 def _override_reason(entry: Mapping[str, Any], item: int) -> tuple[Coding | None, str | None]:
-    """overrideReason is OPTIONAL; when sent it needs a reason Coding, a userComment or both (an empty object is prohibited)."""
+    """overrideReason is OPTIONAL; when sent it needs a reason Coding, a userComment or both (an
+    empty object is prohibited).
+    """
     if "overrideReason" not in entry:
         return None, None
     override = entry["overrideReason"]
@@ -211,13 +227,17 @@ FROM feedback WHERE card = ? ORDER BY outcome_timestamp, id
 # A clinician may override a card, then accept it: the latest entry is the one that counts.
 _LATEST = """
 SELECT card, outcome FROM (
-    SELECT card, outcome, ROW_NUMBER() OVER (PARTITION BY card ORDER BY outcome_timestamp DESC, id DESC) AS n FROM feedback
+    SELECT card, outcome,
+           ROW_NUMBER() OVER (PARTITION BY card ORDER BY outcome_timestamp DESC, id DESC) AS n
+    FROM feedback
 ) WHERE n = 1
 """
 
 
 class FeedbackStore:
-    """Feedback entries in one SQLite file (a connection per thread, WAL); a lock held elsewhere past the wait is a 503."""
+    """Feedback entries in one SQLite file (a connection per thread, WAL); a lock held elsewhere
+    past the wait is a 503.
+    """
 
     def __init__(
         self,
@@ -228,11 +248,14 @@ class FeedbackStore:
     ) -> None:
         self._db = Database(path, _SCHEMA, busy_timeout=busy_timeout)
         self.path = Path(path)
-        # userComment is free text a clinician typed (it may name the patient): kept this many days, then erased.
+        # userComment is free text a clinician typed (it may name the patient): kept this many days,
+        # then erased.
         self._retention = comment_retention_days
 
     def purge_comments(self, now: datetime, retention_days: float | None = None) -> int:
-        """Erase userComment from entries received more than the retention ago; return how many were erased."""
+        """Erase userComment from entries received more than the retention ago; return how many
+        were erased.
+        """
         days = self._retention if retention_days is None else retention_days
         if days is None:
             return 0
@@ -240,7 +263,9 @@ class FeedbackStore:
             return _purge(connection, now, days)
 
     def record(self, service_id: str, items: list[FeedbackItem], received_at: datetime) -> int:
-        """Store the entries of one feedback request in one transaction; return how many were stored."""
+        """Store the entries of one feedback request in one transaction; return how many were
+        stored.
+        """
         rows = [feedback_row(service_id, item, received_at) for item in items]
         with self._db.write() as connection:
             connection.executemany(_INSERT, rows)
@@ -249,7 +274,9 @@ class FeedbackStore:
         return len(rows)
 
     def for_card(self, card_uuid: str) -> list[dict[str, Any]]:
-        """The feedback on one card, oldest outcome first: each entry as the client sent it, plus serviceId and receivedAt."""
+        """The feedback on one card, oldest outcome first: each entry as the client sent it, plus
+        serviceId and receivedAt.
+        """
         with self._db.read() as connection:
             rows = connection.execute(_SELECT_FOR_CARD, (card_uuid,)).fetchall()
         return [from_row(row) for row in rows]
@@ -261,7 +288,9 @@ class FeedbackStore:
         return int(total)
 
     def latest_outcomes(self, cards: Iterable[str]) -> dict[str, str]:
-        """Each card's latest outcome (latest outcomeTimestamp, then latest stored), for the cards that have feedback."""
+        """Each card's latest outcome (latest outcomeTimestamp, then latest stored), for the
+        cards that have feedback.
+        """
         wanted = set(cards)
         with self._db.read() as connection:
             rows = connection.execute(_LATEST).fetchall()
@@ -271,14 +300,17 @@ class FeedbackStore:
 def _purge(connection: sqlite3.Connection, now: datetime, days: float) -> int:
     cutoff = _stored_instant(now - timedelta(days=days))
     erased = connection.execute(
-        "UPDATE feedback SET user_comment = NULL WHERE user_comment IS NOT NULL AND received_at < ?",
+        "UPDATE feedback SET user_comment = NULL WHERE user_comment IS NOT NULL AND received_at "
+        "< ?",
         (cutoff,),
     )
     return int(erased.rowcount)
 
 
 def feedback_row(service_id: str, item: FeedbackItem, received_at: datetime) -> dict[str, Any]:
-    """One entry as a stored row (the SQLite columns, and the fields of its Redis hash): text, JSON text or None."""
+    """One entry as a stored row (the SQLite columns, and the fields of its Redis hash): text,
+    JSON text or None.
+    """
     reason = item.override_reason
     return {
         "service_id": service_id,
@@ -295,7 +327,9 @@ def feedback_row(service_id: str, item: FeedbackItem, received_at: datetime) -> 
 
 
 def from_row(row: Mapping[str, Any] | sqlite3.Row) -> dict[str, Any]:
-    """A stored row (SQLite row or Redis hash, missing fields as None) as the entry the client sent, plus serviceId and receivedAt."""
+    """A stored row (SQLite row or Redis hash, missing fields as None) as the entry the client
+    sent, plus serviceId and receivedAt.
+    """
     reason = (
         Coding(row["reason_system"], row["reason_code"], row["reason_display"])
         if row["reason_code"] is not None

@@ -1,4 +1,6 @@
-"""A patient-view hook request, parsed once into a typed object: who, what the EHR sent, and where more can be read."""
+"""A patient-view hook request, parsed once into a typed object: who, what the EHR sent, and
+where more can be read.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +16,9 @@ HOOK = "patient-view"
 
 @dataclass(frozen=True)
 class HookRequest:
-    """What one hook call carries: its instance, the patient, the prefetch, and the EHR's FHIR server and token."""
+    """What one hook call carries: its instance, the patient, the prefetch, and the EHR's FHIR
+    server and token.
+    """
 
     hook_instance: str
     patient_id: str
@@ -24,7 +28,9 @@ class HookRequest:
     fhir_auth: Auth
 
     def why_no_server(self) -> str:
-        """Say why this request's fhirServer cannot be used, for the 412 naming the missing prefetch keys."""
+        """Say why this request's fhirServer cannot be used, for the 412 naming the missing
+        prefetch keys.
+        """
         if self.fhir_server is None:
             return "and the request has no fhirServer to fetch them from"
         if isinstance(self.fhir_server, str):
@@ -55,7 +61,9 @@ def parse_hook_request(body: dict[str, Any]) -> HookRequest:
 
 
 def _fhir_auth(authorization: object) -> Auth:
-    """Return the bearer token fhirAuthorization carries (none without it); BadRequest when it is not usable."""
+    """Return the bearer token fhirAuthorization carries (none without it); BadRequest when it is
+    not usable.
+    """
     if authorization is None:
         return NoAuth()
     token = authorization.get("access_token") if isinstance(authorization, dict) else None

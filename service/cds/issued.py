@@ -1,4 +1,6 @@
-"""A record of each card issued (trial, verdict, rules version, a keyed hash of the patient), so feedback ties back to them."""
+"""A record of each card issued (trial, verdict, rules version, a keyed hash of the patient), so
+feedback ties back to them.
+"""
 
 from __future__ import annotations
 
@@ -33,15 +35,19 @@ CREATE TABLE IF NOT EXISTS issued_card (
 );
 CREATE INDEX IF NOT EXISTS issued_card_trial ON issued_card (trial_id);
 """
-# A repeated call with the same hookInstance yields the same card uuids: the latest answer is the one the user saw.
+# A repeated call with the same hookInstance yields the same card uuids: the latest answer is the
+# one the user saw.
 _UPSERT = """
-INSERT OR REPLACE INTO issued_card (card, service_id, hook_instance, trial_id, verdict, rules_version, patient_hash, issued_at)
+INSERT OR REPLACE INTO issued_card
+    (card, service_id, hook_instance, trial_id, verdict, rules_version, patient_hash, issued_at)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 """
 
 
 def patient_hash(key: bytes | None, patient_id: str) -> str | None:
-    """HMAC-SHA256 of the patient id under the configured key: joins one patient's cards without storing the id; None without a key."""
+    """HMAC-SHA256 of the patient id under the configured key: joins one patient's cards without
+    storing the id; None without a key.
+    """
     if not key:
         return None
     return hmac.new(key, patient_id.encode("utf-8"), hashlib.sha256).hexdigest()
@@ -49,7 +55,9 @@ def patient_hash(key: bytes | None, patient_id: str) -> str | None:
 
 @dataclass(frozen=True)
 class IssuedCard:
-    """One card as issued: its uuid, the call and trial it answered, the verdict shown and the rules that gave it."""
+    """One card as issued: its uuid, the call and trial it answered, the verdict shown and the
+    rules that gave it.
+    """
 
     card: str
     hook_instance: str
@@ -59,7 +67,9 @@ class IssuedCard:
 
 
 class IssuedCards:
-    """The issued-card records in the CDS SQLite file (the Redis twin is service/cds/state_redis.py)."""
+    """The issued-card records in the CDS SQLite file (the Redis twin is
+    service/cds/state_redis.py).
+    """
 
     def __init__(
         self,
@@ -74,7 +84,9 @@ class IssuedCards:
     def record(
         self, service_id: str, patient_id: str, cards: list[IssuedCard], issued_at: datetime
     ) -> bool:
-        """Keep the cards of one call; False (logged) if the file stays locked: the clinician's cards matter more than the record."""
+        """Keep the cards of one call; False (logged) if the file stays locked: the clinician's
+        cards matter more than the record.
+        """
         hashed = patient_hash(self._key, patient_id)
         when = issued_at.astimezone(UTC).strftime(_STORED_INSTANT)
         rows = [
@@ -95,7 +107,8 @@ class IssuedCards:
                 connection.executemany(_UPSERT, rows)
         except ServiceUnavailable:
             log.warning(
-                "issued cards not recorded (the CDS store is busy): their feedback will not tie back to a trial"
+                "issued cards not recorded (the CDS store is busy): their feedback will not tie "
+                "back to a trial"
             )
             return False
         return True
@@ -120,7 +133,9 @@ class IssuedCards:
 def issued_cards(
     reports: list[TrialReport], cards: list[dict[str, Any]], hook_instance: str, card_uuid: Any
 ) -> list[IssuedCard]:
-    """Pair each card shown with the report it came from (matched by the card uuid the trial and hook instance give)."""
+    """Pair each card shown with the report it came from (matched by the card uuid the trial and
+    hook instance give).
+    """
     by_uuid = {card_uuid(hook_instance, r.trial_id): r for r in reports}
     # The stores keep the verdict as its plain string value.
     return [
@@ -144,7 +159,9 @@ def note_issued(
     reports: list[TrialReport],
     cards: list[dict[str, Any]],
 ) -> None:
-    """Record one call's cards, if a store is configured (the one call service.py makes into this module)."""
+    """Record one call's cards, if a store is configured (the one call service.py makes into this
+    module).
+    """
     if store is not None and cards:
         from service.cds.cards import card_uuid
 

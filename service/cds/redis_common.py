@@ -1,4 +1,6 @@
-"""What every CDS store in Redis shares: the key prefix, and any Redis failure turned into a 503 with Retry-After."""
+"""What every CDS store in Redis shares: the key prefix, and any Redis failure turned into a 503
+with Retry-After.
+"""
 
 from __future__ import annotations
 
@@ -12,14 +14,17 @@ from service.errors import ServiceUnavailable
 
 log = logging.getLogger(__name__)
 
-# Every key this service writes starts with this, so the Redis database can be shared with other users.
+# Every key this service writes starts with this, so the Redis database can be shared with other
+# users.
 PREFIX = "trial-eligibility:"
 RETRY_AFTER_SECONDS = 2
 
 
 @contextmanager
 def unavailable_when_down(action: str) -> Iterator[None]:
-    """Turn any Redis failure (down, timed out, out of memory, read-only replica) into a 503 with Retry-After, never a 500."""
+    """Turn any Redis failure (down, timed out, out of memory, read-only replica) into a 503 with
+    Retry-After, never a 500.
+    """
     try:
         yield
     except redis.RedisError as exc:

@@ -1,7 +1,8 @@
-"""Report what clinicians did with the cards, per trial and verdict; purge old comments. Run: python -m service.cds.report --help.
+"""Report what clinicians did with the cards, per trial and verdict; purge old comments. Run: python
+-m service.cds.report --help.
 
-It reads the CDS state directly (the SQLite file, or Redis), so it needs shell access to a host that reaches it (it is not
-served over HTTP: no new open door).
+It reads the CDS state directly (the SQLite file, or Redis), so it needs shell access to a host that
+reaches it (it is not served over HTTP: no new open door).
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from service.errors import ConfigError, ServiceUnavailable
 
 
 def feedback_rates(state: State, since: datetime | None = None) -> list[dict[str, Any]]:
-    """Per trial and verdict: cards issued, answered, accepted and overridden, with the rates among answered cards."""
+    """Per trial and verdict: cards issued, answered, accepted and overridden, with the rates
+    among answered cards.
+    """
     if state.issued is None:
         return []
     cards = state.issued.issued_since(since)
@@ -52,7 +55,9 @@ def feedback_rates(state: State, since: datetime | None = None) -> list[dict[str
 
 
 def _state(state_url: str | None, db: str) -> State:
-    """The stores --state-url names, else the SQLite file --db (which must exist: a report never creates an empty store)."""
+    """The stores --state-url names, else the SQLite file --db (which must exist: a report never
+    creates an empty store).
+    """
     if not state_url and not Path(db).is_file():
         raise click.BadParameter(f"no CDS SQLite file at {db}", param_hint="--db")
     try:
@@ -62,7 +67,9 @@ def _state(state_url: str | None, db: str) -> State:
 
 
 def _since(text: str) -> datetime | None:
-    """--since as an instant: a date is its midnight UTC; a time without an offset is read as UTC."""
+    """--since as an instant: a date is its midnight UTC; a time without an offset is read as
+    UTC.
+    """
     if not text:
         return None
     try:
@@ -78,7 +85,8 @@ _STATE_URL = click.option(
     "--state-url",
     envvar="ELIGIBILITY_STATE_URL",
     default=None,
-    help="the CDS state: sqlite:///path or redis://host:port/db (default: ELIGIBILITY_STATE_URL, else --db)",
+    help="the CDS state: sqlite:///path or redis://host:port/db (default: ELIGIBILITY_STATE_URL, "
+    "else --db)",
 )
 _DB = click.option(
     "--db",
@@ -103,7 +111,9 @@ def main() -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="print JSON")
 def rates(state_url: str | None, db: str, since: str, as_json: bool) -> None:
-    """Print accepted / overridden rates per trial and verdict (each card's latest feedback counts)."""
+    """Print accepted / overridden rates per trial and verdict (each card's latest feedback
+    counts).
+    """
     try:
         rows = feedback_rates(_state(state_url, db), _since(since))
     except ServiceUnavailable as exc:
@@ -112,11 +122,13 @@ def rates(state_url: str | None, db: str, since: str, as_json: bool) -> None:
         click.echo(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode())
         return
     click.echo(
-        f"{'trial':<14} {'verdict':<18} {'issued':>7} {'answered':>9} {'accepted':>9} {'overridden':>11}"
+        f"{'trial':<14} {'verdict':<18} {'issued':>7} {'answered':>9} {'accepted':>9} "
+        f"{'overridden':>11}"
     )
     for row in rows:
         click.echo(
-            f"{row['trial']:<14} {row['verdict']:<18} {row['issued']:>7} {row['answered']:>9} {row['accepted']:>9} {row['overridden']:>11}"
+            f"{row['trial']:<14} {row['verdict']:<18} {row['issued']:>7} {row['answered']:>9} "
+            f"{row['accepted']:>9} {row['overridden']:>11}"
         )
 
 

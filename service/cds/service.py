@@ -1,4 +1,6 @@
-"""The CDS Hooks service itself: its discovery entry, and one patient-view call turned into cards (no Flask here)."""
+"""The CDS Hooks service itself: its discovery entry, and one patient-view call turned into cards
+(no Flask here).
+"""
 
 from __future__ import annotations
 
@@ -37,11 +39,14 @@ class CdsService:
     client_settings: ClientSettings = field(default_factory=ClientSettings)
     fetch_options: FetchOptions = field(default_factory=FetchOptions)
     session: requests.Session | None = None
-    # This service's public base URL: each card links its patient × trial page there (service/pages).
+    # This service's public base URL: each card links its patient × trial page there
+    # (service/pages).
     report_base: str | None = None
-    # Cards only for trials whose target disease the patient may have (ELIGIBILITY_CDS_REQUIRE_TARGET_DISEASE).
+    # Cards only for trials whose target disease the patient may have
+    # (ELIGIBILITY_CDS_REQUIRE_TARGET_DISEASE).
     require_target_disease: bool = True
-    # Where issued cards are recorded so feedback ties back to trial and verdict (service/cds/state.py); None: not recorded.
+    # Where issued cards are recorded so feedback ties back to trial and verdict
+    # (service/cds/state.py); None: not recorded.
     issued: IssuedStore | None = None
 
     def __post_init__(self) -> None:
@@ -56,8 +61,10 @@ class CdsService:
             "id": SERVICE_ID,
             "title": "Clinical-trial eligibility",
             "description": (
-                f"Checks the patient against {len(self.trials)} trials' inclusion and exclusion criteria, criterion by criterion, "
-                "and shows the trials the patient may join, the labs to obtain and the criteria the study team must review."
+                f"Checks the patient against {len(self.trials)} trials' inclusion and exclusion "
+                "criteria, criterion by criterion, "
+                "and shows the trials the patient may join, the labs to obtain and the criteria "
+                "the study team must review."
             ),
             "prefetch": self.plan.templates(),
             "usageRequirements": (
@@ -68,9 +75,12 @@ class CdsService:
         }
 
     def call(self, request: HookRequest, as_of: date) -> dict[str, Any]:
-        """Answer one hook call with cards: prefetch first, the EHR's FHIR server for what is missing."""
+        """Answer one hook call with cards: prefetch first, the EHR's FHIR server for what is
+        missing.
+        """
         record = self.source(request).record(self.trials, as_of)
-        # One fact set for the reports and the target-disease gate: the gate's facts are already computed, not redone.
+        # One fact set for the reports and the target-disease gate: the gate's facts are already
+        # computed, not redone.
         facts = FactSet(record, as_of, self.book)
         reports = evaluate_trials(self.book, self.trials, record, as_of, facts)
         note_reports(
@@ -93,10 +103,12 @@ class CdsService:
         return {"cards": cards}
 
     def _relevant(self, reports: list[TrialReport], facts: FactSet) -> list[TrialReport]:
-        """Keep the reports of trials whose target disease the patient may have: one of its definitions true or unknown.
+        """Keep the reports of trials whose target disease the patient may have: one of its
+        definitions true or unknown.
 
-        A trial for NMO is noise on the chart of a patient with no NMO on record, whatever the labs say; an unknown
-        (the Condition search failed) keeps the card, since "no record" was not established. No targetDisease: no gate.
+        A trial for NMO is noise on the chart of a patient with no NMO on record, whatever the labs
+        say; an unknown (the Condition search failed) keeps the card, since "no record" was not
+        established. No targetDisease: no gate.
         """
         targets = {trial.id: trial.target_disease for trial in self.trials}
         return [
@@ -107,7 +119,9 @@ class CdsService:
         ]
 
     def source(self, request: HookRequest) -> PrefetchSource:
-        """Return the call's patient source: its prefetch, and the fhirServer when it is allowlisted and needed."""
+        """Return the call's patient source: its prefetch, and the fhirServer when it is
+        allowlisted and needed.
+        """
         prefetched = read_prefetch(request.prefetch, self.plan, request.patient_id)
         server = request.fhir_server
         client = None
@@ -123,8 +137,11 @@ class CdsService:
         )
 
     def allowed(self, server: str) -> bool:
-        """Say whether a fhirServer lies under one of the configured base URLs (scheme, host, port and path)."""
+        """Say whether a fhirServer lies under one of the configured base URLs (scheme, host,
+        port and path).
+        """
         if "?" in server or "#" in server:
-            # Relative paths joined onto a base with a query or fragment replace its last segment: "base/r4?x" reads "base/Patient/…".
+            # Relative paths joined onto a base with a query or fragment replace its last segment:
+            # "base/r4?x" reads "base/Patient/…".
             return False
         return any(within_base(base, server.rstrip("/") + "/") for base in self.fhir_allowlist)

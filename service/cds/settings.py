@@ -1,4 +1,6 @@
-"""Trusting CDS Clients, as the CDS Hooks settings say: one JWT verifier per endpoint, built on first use."""
+"""Trusting CDS Clients, as the CDS Hooks settings say: one JWT verifier per endpoint, built on
+first use.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +16,9 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class CdsSettings:
-    """How callers are trusted: issuers and their JWKS URLs, allowed jku URLs, and this service's public URL."""
+    """How callers are trusted: issuers and their JWKS URLs, allowed jku URLs, and this service's
+    public URL.
+    """
 
     public_url: str
     verify_jwt: bool = True
@@ -26,7 +30,9 @@ class CdsSettings:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def verifier(self, path: str) -> JwtVerifier | None:
-        """Return the verifier for an endpoint path (aud = public URL + path), or None when verification is off."""
+        """Return the verifier for an endpoint path (aud = public URL + path), or None when
+        verification is off.
+        """
         if not self.verify_jwt:
             return None
         audience = self.public_url.rstrip("/") + path
@@ -43,10 +49,13 @@ class CdsSettings:
 
 
 def cds_settings(cds: CdsHooksSettings, replays: ReplayStore | None = None) -> CdsSettings:
-    """Build the callers' trust from the settings (seen jti values kept in ``replays``, else in memory); verification off is a warning."""
+    """Build the callers' trust from the settings (seen jti values kept in ``replays``, else in
+    memory); verification off is a warning.
+    """
     if not cds.jwt_verify:
         log.warning(
-            "CDS Hooks JWT verification is OFF (ELIGIBILITY_CDS_JWT_VERIFY=false): any caller is trusted"
+            "CDS Hooks JWT verification is OFF (ELIGIBILITY_CDS_JWT_VERIFY=false): any caller is "
+            "trusted"
         )
     return CdsSettings(
         public_url=cds.public_url,

@@ -1,4 +1,6 @@
-"""Where the CDS state shared by replicas lives (seen JWT ids, issued cards, feedback): one setting picks SQLite or Redis."""
+"""Where the CDS state shared by replicas lives (seen JWT ids, issued cards, feedback): one
+setting picks SQLite or Redis.
+"""
 
 from __future__ import annotations
 
@@ -27,7 +29,9 @@ class IssuedStore(Protocol):
     def record(
         self, service_id: str, patient_id: str, cards: list[IssuedCard], issued_at: datetime
     ) -> bool:
-        """Keep the cards of one call (a repeated card uuid replaces its record); False, logged, when the store is unavailable."""
+        """Keep the cards of one call (a repeated card uuid replaces its record); False, logged,
+        when the store is unavailable.
+        """
 
     def get(self, card: str) -> dict[str, Any] | None:
         """One issued card's record, or None."""
@@ -43,16 +47,22 @@ class FeedbackLog(Protocol):
         """Store one request's entries together; return how many were stored."""
 
     def for_card(self, card_uuid: str) -> list[dict[str, Any]]:
-        """The feedback on one card, oldest outcome first, as the client sent it plus serviceId and receivedAt."""
+        """The feedback on one card, oldest outcome first, as the client sent it plus serviceId
+        and receivedAt.
+        """
 
     def count(self) -> int:
         """How many feedback entries are stored."""
 
     def purge_comments(self, now: datetime, retention_days: float | None = None) -> int:
-        """Erase userComment from entries received more than the retention ago; return how many were erased."""
+        """Erase userComment from entries received more than the retention ago; return how many
+        were erased.
+        """
 
     def latest_outcomes(self, cards: Iterable[str]) -> dict[str, str]:
-        """Each card's latest outcome (latest outcomeTimestamp, then latest stored), for the cards that have feedback."""
+        """Each card's latest outcome (latest outcomeTimestamp, then latest stored), for the
+        cards that have feedback.
+        """
 
 
 @dataclass(frozen=True)
@@ -66,13 +76,17 @@ class State:
     closer: Callable[[], None] = field(default=lambda: None, repr=False)
 
     def close(self) -> None:
-        """Release the back-end's connections (Redis's pool; SQLite's per-thread connections close with their threads)."""
+        """Release the back-end's connections (Redis's pool; SQLite's per-thread connections
+        close with their threads).
+        """
         self.closer()
 
 
 @dataclass(frozen=True)
 class StateOptions:
-    """What the stores need besides the URL: the patient hash key, the bounded wait and the comment retention."""
+    """What the stores need besides the URL: the patient hash key, the bounded wait and the
+    comment retention.
+    """
 
     hash_key: bytes | None = None
     timeout: float = 2.0
@@ -82,7 +96,9 @@ class StateOptions:
 def open_state(
     url: object, sqlite_path: str | None = None, options: StateOptions | None = None
 ) -> State:
-    """Open the stores ``url`` names: unset → SQLite at ``sqlite_path``; sqlite:///path → SQLite; redis:// or rediss:// → Redis."""
+    """Open the stores ``url`` names: unset → SQLite at ``sqlite_path``; sqlite:///path → SQLite;
+    redis:// or rediss:// → Redis.
+    """
     options = options or StateOptions()
     if url is not None and not isinstance(url, str):
         raise ConfigError(
@@ -92,7 +108,8 @@ def open_state(
     if not text:
         if not sqlite_path:
             raise ConfigError(
-                "set ELIGIBILITY_STATE_URL (sqlite:///path or redis://host:port/db) or ELIGIBILITY_CDS_FEEDBACK_DB (a SQLite file)"
+                "set ELIGIBILITY_STATE_URL (sqlite:///path or redis://host:port/db) or "
+                "ELIGIBILITY_CDS_FEEDBACK_DB (a SQLite file)"
             )
         return _sqlite(sqlite_path, options)
     scheme = text.split(":", 1)[0].lower() if ":" in text else ""
@@ -100,7 +117,8 @@ def open_state(
         # As SQLAlchemy writes them: sqlite:///relative/path, sqlite:////absolute/path.
         if not text.startswith(SQLITE_PREFIX) or len(text) == len(SQLITE_PREFIX):
             raise ConfigError(
-                "ELIGIBILITY_STATE_URL: a SQLite URL is sqlite:///relative/path or sqlite:////absolute/path"
+                "ELIGIBILITY_STATE_URL: a SQLite URL is sqlite:///relative/path or "
+                "sqlite:////absolute/path"
             )
         return _sqlite(text[len(SQLITE_PREFIX) :], options)
     if scheme in REDIS_SCHEMES:
@@ -109,7 +127,8 @@ def open_state(
         return redis_state(text, options)
     # Name the scheme only: the rest of the URL may hold a password.
     raise ConfigError(
-        f"ELIGIBILITY_STATE_URL has the unsupported scheme {scheme!r}: use sqlite:///path, redis://host:port/db or rediss://host:port/db"
+        f"ELIGIBILITY_STATE_URL has the unsupported scheme {scheme!r}: use sqlite:///path, "
+        "redis://host:port/db or rediss://host:port/db"
     )
 
 
@@ -129,7 +148,8 @@ def state_from_settings(state: StateSettings) -> State:
     """Open the stores the settings name (STATE_URL, else the CDS_FEEDBACK_DB file)."""
     if state.patient_hash_key is None:
         log.warning(
-            "ELIGIBILITY_CDS_PATIENT_HASH_KEY is unset: issued cards are recorded without a patient hash"
+            "ELIGIBILITY_CDS_PATIENT_HASH_KEY is unset: issued cards are recorded without a "
+            "patient hash"
         )
     options = StateOptions(
         hash_key=state.patient_hash_key,

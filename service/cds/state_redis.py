@@ -1,4 +1,6 @@
-"""The CDS state in Redis, for a fleet of replicas: seen JWT ids, issued cards and feedback, with the SQLite stores' fields."""
+"""The CDS state in Redis, for a fleet of replicas: seen JWT ids, issued cards and feedback, with
+the SQLite stores' fields.
+"""
 
 from __future__ import annotations
 
@@ -37,7 +39,8 @@ _FEEDBACK_FIELDS = (
     "received_at",
 )
 
-# Erase the comments received before a cutoff in one atomic step (no entry can slip between the read and the erase).
+# Erase the comments received before a cutoff in one atomic step (no entry can slip between the read
+# and the erase).
 _PURGE = """
 local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1])
 local erased = 0
@@ -48,16 +51,21 @@ return erased
 
 
 def redis_state(url: str, options: StateOptions) -> State:
-    """Connect (lazily: Redis down at start-up is a 503 per call, not a crash loop) and return the three Redis stores."""
+    """Connect (lazily: Redis down at start-up is a 503 per call, not a crash loop) and return
+    the three Redis stores.
+    """
     from service.cds.state import State
 
-    # A bounded wait, as the SQLite busy timeout; one immediate retry on a dropped pooled connection, never a growing backoff.
+    # A bounded wait, as the SQLite busy timeout; one immediate retry on a dropped pooled
+    # connection, never a growing backoff.
     timeout = max(options.timeout, 0.1)
-    # redis-py ignores a database path that is not a number (writing to db 0 instead): refuse it here.
+    # redis-py ignores a database path that is not a number (writing to db 0 instead): refuse it
+    # here.
     database = urlsplit(url).path.strip("/")
     if database and not database.isdigit():
         raise ConfigError(
-            "ELIGIBILITY_STATE_URL: the Redis database (the URL's path) must be a number, as in redis://host:6379/0"
+            "ELIGIBILITY_STATE_URL: the Redis database (the URL's path) must be a number, as in "
+            "redis://host:6379/0"
         )
     try:
         client = redis.Redis.from_url(
@@ -71,7 +79,8 @@ def redis_state(url: str, options: StateOptions) -> State:
     except ValueError as exc:
         # redis-py's message may quote the URL (and its password): say only what is wrong.
         raise ConfigError(
-            "ELIGIBILITY_STATE_URL is not a valid redis:// or rediss:// URL (redis://[:password@]host:port/db)"
+            "ELIGIBILITY_STATE_URL is not a valid redis:// or rediss:// URL "
+            "(redis://[:password@]host:port/db)"
         ) from exc
     return State(
         kind="redis",
@@ -87,7 +96,9 @@ def _instant(moment: datetime) -> str:
 
 
 class RedisIssuedCards:
-    """Issued cards as one hash per card (the issued_card columns) and a sorted set of cards by issue time."""
+    """Issued cards as one hash per card (the issued_card columns) and a sorted set of cards by
+    issue time.
+    """
 
     def __init__(self, client: redis.Redis, hash_key: bytes | None) -> None:
         self._client = client
@@ -96,7 +107,9 @@ class RedisIssuedCards:
     def record(
         self, service_id: str, patient_id: str, cards: list[IssuedCard], issued_at: datetime
     ) -> bool:
-        """Keep the cards of one call; False (logged) if Redis is unavailable: the clinician's cards matter more than the record."""
+        """Keep the cards of one call; False (logged) if Redis is unavailable: the clinician's
+        cards matter more than the record.
+        """
         hashed = patient_hash(self._key, patient_id)
         when = _instant(issued_at)
         try:
@@ -122,7 +135,8 @@ class RedisIssuedCards:
                 pipe.execute()
         except ServiceUnavailable:
             log.warning(
-                "issued cards not recorded (the CDS store is unavailable): their feedback will not tie back to a trial"
+                "issued cards not recorded (the CDS store is unavailable): their feedback will "
+                "not tie back to a trial"
             )
             return False
         return True
@@ -130,7 +144,8 @@ class RedisIssuedCards:
     def get(self, card: str) -> dict[str, Any] | None:
         """One issued card's record (patient_hash None when not kept), or None."""
         with unavailable_when_down("issued-card read"):
-            # decode_responses=True: every reply is text (redis-py's types do not follow that setting).
+            # decode_responses=True: every reply is text (redis-py's types do not follow that
+            # setting).
             row = cast(dict[str, str], self._client.hgetall(f"{PREFIX}card:{card}"))
         if not row:
             return None
@@ -149,7 +164,8 @@ class RedisIssuedCards:
             for card in cards:
                 pipe.hmget(f"{PREFIX}card:{card}", ["trial_id", "verdict"])
             fields = cast(list[list[str | None]], pipe.execute())
-        # A card whose record is gone (deleted by hand) is skipped rather than counted under no trial.
+        # A card whose record is gone (deleted by hand) is skipped rather than counted under no
+        # trial.
         return [
             (card, trial, verdict)
             for card, (trial, verdict) in zip(cards, fields, strict=True)
@@ -158,15 +174,20 @@ class RedisIssuedCards:
 
 
 class RedisFeedbackStore:
-    """Feedback entries as one hash each (the feedback columns), a list of entry ids per card, and sorted sets by time received."""
+    """Feedback entries as one hash each (the feedback columns), a list of entry ids per card,
+    and sorted sets by time received.
+    """
 
     def __init__(self, client: redis.Redis, comment_retention_days: float | None = None) -> None:
         self._client = client
-        # userComment is free text a clinician typed (it may name the patient): kept this many days, then erased.
+        # userComment is free text a clinician typed (it may name the patient): kept this many days,
+        # then erased.
         self._retention = comment_retention_days
 
     def record(self, service_id: str, items: list[FeedbackItem], received_at: datetime) -> int:
-        """Store the entries of one feedback request in one MULTI/EXEC; return how many were stored."""
+        """Store the entries of one feedback request in one MULTI/EXEC; return how many were
+        stored.
+        """
         rows = [feedback_row(service_id, item, received_at) for item in items]
         score = received_at.timestamp()
         with unavailable_when_down("feedback write"):
@@ -200,7 +221,9 @@ class RedisFeedbackStore:
         return rows
 
     def for_card(self, card_uuid: str) -> list[dict[str, Any]]:
-        """The feedback on one card, oldest outcome first: each entry as the client sent it, plus serviceId and receivedAt."""
+        """The feedback on one card, oldest outcome first: each entry as the client sent it, plus
+        serviceId and receivedAt.
+        """
         with unavailable_when_down("feedback read"):
             rows = self._entries(card_uuid)
         return [
@@ -214,7 +237,9 @@ class RedisFeedbackStore:
             return int(self._client.zcard(f"{PREFIX}feedback:ids"))
 
     def latest_outcomes(self, cards: Iterable[str]) -> dict[str, str]:
-        """Each card's latest outcome (latest outcomeTimestamp, then latest stored), for the cards that have feedback."""
+        """Each card's latest outcome (latest outcomeTimestamp, then latest stored), for the
+        cards that have feedback.
+        """
         latest = {}
         with unavailable_when_down("feedback read"):
             for card in cards:
@@ -226,7 +251,9 @@ class RedisFeedbackStore:
         return latest
 
     def purge_comments(self, now: datetime, retention_days: float | None = None) -> int:
-        """Erase userComment from entries received more than the retention ago; return how many were erased."""
+        """Erase userComment from entries received more than the retention ago; return how many
+        were erased.
+        """
         days = self._retention if retention_days is None else retention_days
         if days is None:
             return 0

@@ -1,4 +1,6 @@
-"""The rule author's loop: explain one criterion with everything it reads, run a trial's fixture cases, scaffold one."""
+"""The rule author's loop: explain one criterion with everything it reads, run a trial's fixture
+cases, scaffold one.
+"""
 
 from __future__ import annotations
 
@@ -35,7 +37,9 @@ SHOWN_FIRST = (
 
 
 def explain(book: Rulebook, trial: Trial, criterion: Criterion) -> str:
-    """A criterion in readable infix, then every definition it reads (through formulas too), with windows, absence and value sets."""
+    """A criterion in readable infix, then every definition it reads (through formulas too), with
+    windows, absence and value sets.
+    """
     lines = [
         f"{trial.id} {criterion.id} ({criterion.kind}, {criterion.source})",
         f"  {criterion.text}",
@@ -156,9 +160,11 @@ def _compare(name: str, expect: dict[str, Any], report: TrialReport) -> CaseResu
     )
 
 
-# A case's name becomes its Bundle's file name and part of its patient id (a FHIR id: letters, digits, '-').
+# A case's name becomes its Bundle's file name and part of its patient id (a FHIR id: letters,
+# digits, '-').
 CASE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,40}$")
-# What a scaffolded case expects until its author fills it in: nothing real, so `rules test` flags it.
+# What a scaffolded case expects until its author fills it in: nothing real, so `rules test` flags
+# it.
 TO_FILL_IN = {"verdict": "TODO", "fails": []}
 
 
@@ -167,7 +173,9 @@ class NewCaseError(ValueError):
 
 
 def new_case(cases_file: Path, name: str, from_case: str | None, description: str | None) -> str:
-    """Append a case to a trial's data file, copying another case's change; return the steps that follow."""
+    """Append a case to a trial's data file, copying another case's change; return the steps that
+    follow.
+    """
     if not cases_file.is_file():
         raise NewCaseError(
             f"no data file {cases_file} (new-case edits a checkout's fhir_fixtures/cases/)"
@@ -209,7 +217,8 @@ def new_case(cases_file: Path, name: str, from_case: str | None, description: st
     trial = cases_file.stem
     return (
         f"Added case {name!r} (from {source}) to {cases_file}. Next:\n"
-        f"  1. edit its change (patient / remove / set / replace / add) and its expect: verdict, fails, statuses\n"
+        "  1. edit its change (patient / remove / set / replace / add) and its expect: verdict, "
+        "fails, statuses\n"
         f"  2. python -m fhir_fixtures build {trial}\n"
         f"  3. python -m service rules test {trial}\n"
         f"  4. python -m tests.update_golden {trial}   (review tests/golden/{trial}/deltas.json)\n"

@@ -24,8 +24,9 @@ from service.evaluation.report import CriterionResult, Status, TrialReport
 from service.rulebook.book import Rulebook, Trial, load_rulebook
 from service.web.requests import as_of_date
 
-# Colour says what a status means for the patient: a criterion that bars them is red (an exclusion met), one that
-# lets them through green (an exclusion not met is good news); the undecided ones by their status.
+# Colour says what a status means for the patient: a criterion that bars them is red (an exclusion
+# met), one that lets them through green (an exclusion not met is good news); the undecided ones by
+# their status.
 STATUS_STYLE = {Status.UNKNOWN: "yellow", Status.REVIEW: "cyan"}
 
 
@@ -52,7 +53,8 @@ def check_rules(rules_dir: str) -> None:
     for trial in book.trials.values():
         click.echo(f"{trial.id}: {trial.counts()}")
     click.echo(
-        f"ok: {len(book.trials)} trials, {len(book.definitions)} definitions, {len(book.value_sets)} value sets ({book.version})"
+        f"ok: {len(book.trials)} trials, {len(book.definitions)} definitions, "
+        f"{len(book.value_sets)} value sets ({book.version})"
     )
 
 
@@ -65,7 +67,9 @@ def check_rules(rules_dir: str) -> None:
     help="Print the document instead of writing <rules-dir>/README.md",
 )
 def rules_doc(rules_dir: str, to_stdout: bool) -> None:
-    """Write <rules-dir>/README.md, generated from the rule files (a test fails when the committed one is stale)."""
+    """Write <rules-dir>/README.md, generated from the rule files (a test fails when the
+    committed one is stale).
+    """
     text = render_rules_doc(load_rulebook(rules_dir))
     if to_stdout:
         click.echo(text, nl=False)
@@ -77,7 +81,9 @@ def rules_doc(rules_dir: str, to_stdout: bool) -> None:
 
 @main.group("rules")
 def rules() -> None:
-    """The rule author's tools: explain a criterion, run a trial's fixture cases, scaffold a case."""
+    """The rule author's tools: explain a criterion, run a trial's fixture cases, scaffold a
+    case.
+    """
 
 
 @rules.command("explain")
@@ -85,13 +91,16 @@ def rules() -> None:
 @click.argument("criterion_id")
 @click.option("--rules-dir", default=DEFAULTS["RULES_DIR"], type=click.Path(file_okay=False))
 def rules_explain(trial_id: str, criterion_id: str, rules_dir: str) -> None:
-    """Print a criterion in readable infix with the definitions it reads, their windows, absence policies and value sets."""
+    """Print a criterion in readable infix with the definitions it reads, their windows, absence
+    policies and value sets.
+    """
     book = load_rulebook(rules_dir)
     trial = _known_trial(book, trial_id)
     criterion = next((c for c in trial.criteria if c.id == criterion_id), None)
     if criterion is None:
         raise click.BadParameter(
-            f"{trial_id} has no criterion {criterion_id!r}; it has {[c.id for c in trial.criteria]}",
+            f"{trial_id} has no criterion {criterion_id!r}; it has "
+            f"{[c.id for c in trial.criteria]}",
             param_hint="CRITERION_ID",
         )
     click.echo(explain(book, trial, criterion), nl=False)
@@ -105,7 +114,9 @@ def rules_explain(trial_id: str, criterion_id: str, rules_dir: str) -> None:
     "--failures-only", is_flag=True, help="List only the cases that do not give what they expect"
 )
 def rules_test(trial_id: str, rules_dir: str, fixtures_dir: str, failures_only: bool) -> None:
-    """Run a trial's fixture cases and print expected against actual; exit 1 when any case differs."""
+    """Run a trial's fixture cases and print expected against actual; exit 1 when any case
+    differs.
+    """
     book = load_rulebook(rules_dir)
     results = run_cases(book, _known_trial(book, trial_id), Path(fixtures_dir))
     table = Table(
@@ -150,7 +161,9 @@ def rules_test(trial_id: str, rules_dir: str, fixtures_dir: str, failures_only: 
 def rules_new_case(
     trial_id: str, name: str, from_case: str | None, description: str | None, fixtures_dir: str
 ) -> None:
-    """Append a case to <fixtures-dir>/cases/TRIAL_ID.yaml (another case's change, an expectation to fill in)."""
+    """Append a case to <fixtures-dir>/cases/TRIAL_ID.yaml (another case's change, an expectation
+    to fill in).
+    """
     try:
         click.echo(
             new_case(
@@ -207,7 +220,8 @@ def evaluate(
     if (bundle_path is None) == (patient_id is None):
         raise click.UsageError("give exactly one of --bundle or --patient-id")
     try:
-        # A person reads this stderr: only errors are logged (as JSON) unless ELIGIBILITY_LOG_LEVEL asks for more.
+        # A person reads this stderr: only errors are logged (as JSON) unless ELIGIBILITY_LOG_LEVEL
+        # asks for more.
         overrides: dict[str, object] = {
             "RULES_DIR": rules_dir,
             "LOG_LEVEL": os.environ.get("ELIGIBILITY_LOG_LEVEL") or "ERROR",
@@ -242,7 +256,8 @@ def render(report: TrialReport) -> None:
     console = Console()
     console.print(
         Text(
-            f"{report.trial_id}  as of {report.as_of.isoformat()}  verdict: {report.verdict_text}  {counts_text(report)}",
+            f"{report.trial_id}  as of {report.as_of.isoformat()}  verdict: "
+            f"{report.verdict_text}  {counts_text(report)}",
             style="bold",
         )
     )
@@ -274,7 +289,9 @@ def render(report: TrialReport) -> None:
 
 
 def counts_text(report: TrialReport) -> str:
-    """The criteria counted by status, as the heading has always printed them: {'met': 3, 'not-met': 0, …}."""
+    """The criteria counted by status, as the heading has always printed them: {'met': 3,
+    'not-met': 0, …}.
+    """
     return str({status.value: n for status, n in report.counts.items()})
 
 

@@ -1,4 +1,6 @@
-"""Render rules/README.md from the rulebook, so the documentation of every definition never drifts."""
+"""Render rules/README.md from the rulebook, so the documentation of every definition never
+drifts.
+"""
 
 from __future__ import annotations
 
@@ -13,31 +15,34 @@ INTRO = """# Rules
 
 Generated from the rule files by `python -m service rules-doc`; a test fails when it is stale.
 
-- `trials/NCT*.json`: one document per trial (schema `schema/trial.schema.json`): metadata and criteria. Each
-  criterion has a stable id, a kind, the source numbering, its text as written, and either JsonLogic over named
-  definitions or a `review` reason. `reviewWhen` turns a computed result a person must confirm into `review`
-  (`either`: met or not-met), except where `reviewUnless` holds.
-  An inclusion's logic is true when it is met; an exclusion's logic is true when the patient has the excluding
-  condition (so `met` excludes).
-- `library/definitions.json`: the shared, CQL-like definitions (schema `schema/definitions.schema.json`).
-- `valuesets/*.json`: value sets of codes (schema `schema/valuesets.schema.json`), each with its source.
+- `trials/NCT*.json`: one document per trial (schema `schema/trial.schema.json`): metadata and
+  criteria. Each criterion has a stable id, a kind, the source numbering, its text as written, and
+  either JsonLogic over named definitions or a `review` reason. `reviewWhen` turns a computed result
+  a person must confirm into `review` (`either`: met or not-met), except where `reviewUnless` holds.
+  An inclusion's logic is true when it is met; an exclusion's logic is true when the patient has the
+  excluding condition (so `met` excludes).
+- `library/definitions.json`: the shared, CQL-like definitions (schema
+  `schema/definitions.schema.json`).
+- `valuesets/*.json`: value sets of codes (schema `schema/valuesets.schema.json`), each with its
+  source.
 
-What "nothing found" means is decided per definition (`absence`, with `absenceWhy`), shown in the table below
-and in the evidence of every report:
-- **no** (closed world): history a hospital record reliably holds and where "no" cannot harm; the evidence says
-  what was searched.
-- **unknown**: a state that must be measured before a decision (pregnancy in a woman of childbearing potential,
-  current infection, organ function); every measurement is unknown when missing or stale, with the reason, and
-  the card names what to obtain.
-- **review**: history an inclusion requires that often lives outside the record (treatment given elsewhere, a
-  tumour coded only by organ site): not found is for a person to confirm, never a hard "ineligible"; a count of
-  such records is known only as "at least".
+What "nothing found" means is decided per definition (`absence`, with `absenceWhy`), shown in the
+table below and in the evidence of every report:
+- **no** (closed world): history a hospital record reliably holds and where "no" cannot harm; the
+  evidence says what was searched.
+- **unknown**: a state that must be measured before a decision (pregnancy in a woman of childbearing
+  potential, current infection, organ function); every measurement is unknown when missing or stale,
+  with the reason, and the card names what to obtain.
+- **review**: history an inclusion requires that often lives outside the record (treatment given
+  elsewhere, a tumour coded only by organ site): not found is for a person to confirm, never a hard
+  "ineligible"; a count of such records is known only as "at least".
 
-Positive findings do not expire silently (`positivesPersist`: an HIV-positive result at any time; a positive
-pregnancy test counts for 300 days unless a later negative test refutes it). Every lookback window says whether
-the document states it or we chose it (`windowSource`, `windowWhy`). Value sets match codes exactly, ICD-10-CM
-by category prefix (with or without the dot), and drugs also by ingredient name when a record has no standard
-code. SNOMED CT subsumption is not computed: a concept must be listed to match.
+Positive findings do not expire silently (`positivesPersist`: an HIV-positive result at any time; a
+positive pregnancy test counts for 300 days unless a later negative test refutes it). Every lookback
+window says whether the document states it or we chose it (`windowSource`, `windowWhy`). Value sets
+match codes exactly, ICD-10-CM by category prefix (with or without the dot), and drugs also by
+ingredient name when a record has no standard code. SNOMED CT subsumption is not computed: a concept
+must be listed to match.
 """
 
 ABSENCE_BY_KIND = {
@@ -118,7 +123,8 @@ def render(book: Rulebook) -> str:
     for trial in book.trials.values():
         counts = trial.counts()
         lines.append(
-            f"| {trial.id} | {len(trial.criteria)} | {counts['inclusion']} | {counts['exclusion']} | {counts['computable']} | {counts['review']} |"
+            f"| {trial.id} | {len(trial.criteria)} | {counts['inclusion']} | "
+            f"{counts['exclusion']} | {counts['computable']} | {counts['review']} |"
         )
     for trial in book.trials.values():
         lines += ["", f"### {trial.id}: why the review criteria are review", ""]
@@ -137,19 +143,24 @@ def render(book: Rulebook) -> str:
                     else ""
                 )
                 lines.append(
-                    f"- `{criterion.id}` (computed; {when} becomes review{unless}): {criterion.review_reason}"
+                    f"- `{criterion.id}` (computed; {when} becomes review{unless}): "
+                    f"{criterion.review_reason}"
                 )
     lines += [
         "",
         "## Definitions",
         "",
-        "| name | kind | meaning | lookback | window source | nothing found means | unit | value set |",
+        "| name | kind | meaning | lookback | window source | nothing found means | unit | value "
+        "set |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for name, definition in sorted(book.definitions.items()):
         lines.append(
-            f"| `{name}` | {definition['kind']} | {definition['description']}{_bands(definition)} | {_window(definition)} | {_window_source(definition)} | "
-            f"{_absence(definition)} | {definition.get('unit', '—')} | {definition.get('valueSet', '—')} |"
+            f"| `{name}` | {definition['kind']} | "
+            f"{definition['description']}{_bands(definition)} | {_window(definition)} | "
+            f"{_window_source(definition)} | "
+            f"{_absence(definition)} | {definition.get('unit', '—')} | "
+            f"{definition.get('valueSet', '—')} |"
         )
     lines += ["", "## Value sets", "", "| name | title | codes | source |", "|---|---|---|---|"]
     for name, doc in sorted(book.value_set_documents.items()):
@@ -162,6 +173,7 @@ def render(book: Rulebook) -> str:
         if doc.get("exclude"):
             extra.append("minus " + ", ".join(doc["exclude"]))
         lines.append(
-            f"| `{name}` | {doc['title']} | {size}{'; ' + '; '.join(extra) if extra else ''} | {doc['source']} |"
+            f"| `{name}` | {doc['title']} | {size}{'; ' + '; '.join(extra) if extra else ''} | "
+            f"{doc['source']} |"
         )
     return "\n".join(lines) + "\n"

@@ -1,1 +1,3 @@
-"""Evaluation: a trial's criteria over a patient's facts, and the report with verdict and evidence."""
+"""Evaluation: a trial's criteria over a patient's facts, and the report with verdict and
+evidence.
+"""

@@ -1,4 +1,6 @@
-"""Evaluate a trial's criteria over a patient's facts and build the report with verdict and evidence."""
+"""Evaluate a trial's criteria over a patient's facts and build the report with verdict and
+evidence.
+"""
 
 from __future__ import annotations
 
@@ -41,7 +43,8 @@ def evaluate_criterion(criterion: Criterion, facts: FactSet) -> CriterionResult:
     decisive = [f for f in used if f.name in criterion.formula.reads]
     if result is None:
         nulls = [f for f in decisive if f.value is None]
-        # With no unknown fact, a value known only as a range (a partial birth date, a '<' result) is the cause.
+        # With no unknown fact, a value known only as a range (a partial birth date, a '<' result)
+        # is the cause.
         ranged = [f for f in decisive if f.low is not None or f.high is not None]
         if nulls:
             reason = "; ".join(f.summary for f in nulls)
@@ -62,7 +65,8 @@ def evaluate_criterion(criterion: Criterion, facts: FactSet) -> CriterionResult:
     if criterion.kind == Kind.EXCLUSION and result and _rests_on_names(criterion, used):
         status, reason = (
             Status.REVIEW,
-            f"met only through a record matched by name, not by code: a person must confirm ({reason})",
+            "met only through a record matched by name, not by code: a person must confirm "
+            f"({reason})",
         )
     causes = [f for f in decisive if f.value is None or f.low is not None or f.high is not None]
     if result is None and causes and all(f.review for f in causes):
@@ -98,7 +102,9 @@ def _rests_on_names(criterion: Criterion, used: list[Fact]) -> bool:
 
 
 def deceased_result(record: PatientRecord, as_of: date) -> CriterionResult | None:
-    """Return the record's own first criterion when the Patient is deceased (or the record cannot say)."""
+    """Return the record's own first criterion when the Patient is deceased (or the record cannot
+    say).
+    """
     fact = deceased(record.patient, as_of)
     if fact is None:
         return None
@@ -134,7 +140,8 @@ def evaluate_trial(
             DataProblem(rtype, message) for rtype, message in sorted(record.failed.items())
         ),
         data_quality=tuple(_set_aside(item.to_json()) for item in record.unreadable),
-        # Warnings the FHIR server or EHR attached to data that did arrive: shown, they decide nothing.
+        # Warnings the FHIR server or EHR attached to data that did arrive: shown, they decide
+        # nothing.
         data_notes=tuple(
             DataProblem(rtype, note)
             for rtype, items in sorted(record.notes.items())
@@ -155,7 +162,9 @@ def evaluate_trials(
     as_of: date,
     facts: FactSet | None = None,
 ) -> list[TrialReport]:
-    """Evaluate several trials over one set of facts; eligible first, then insufficient-data, then ineligible."""
+    """Evaluate several trials over one set of facts; eligible first, then insufficient-data,
+    then ineligible.
+    """
     facts = facts or FactSet(record, as_of, book)
     reports = [evaluate_trial(book, trial, record, as_of, facts) for trial in trials]
     return sorted(reports, key=lambda r: r.rank_key)

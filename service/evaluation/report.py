@@ -1,4 +1,6 @@
-"""The report as a type: statuses, verdicts, each criterion's result and a trial's report, and their JSON."""
+"""The report as a type: statuses, verdicts, each criterion's result and a trial's report, and
+their JSON.
+"""
 
 from __future__ import annotations
 
@@ -44,19 +46,24 @@ class Kind(StrEnum):
 
     @property
     def passing(self) -> Status:
-        """Return the status that lets the patient through: an inclusion met, an exclusion not met."""
+        """Return the status that lets the patient through: an inclusion met, an exclusion not
+        met.
+        """
         return _PASSING[self]
 
 
-# Looked up, not branched on: an enum member's class attribute costs a descriptor call on Python 3.11, and these
-# predicates run for every criterion of every report a card, page or row is drawn from.
+# Looked up, not branched on: an enum member's class attribute costs a descriptor call on Python
+# 3.11, and these predicates run for every criterion of every report a card, page or row is drawn
+# from.
 _FAILING = {Kind.INCLUSION: Status.NOT_MET, Kind.EXCLUSION: Status.MET}
 _PASSING = {Kind.INCLUSION: Status.MET, Kind.EXCLUSION: Status.NOT_MET}
 _MET, _UNKNOWN, _REVIEW = Status.MET, Status.UNKNOWN, Status.REVIEW
 
 
 class Verdict(StrEnum):
-    """A trial's overall verdict; the members are in the order reports are ranked (eligible first)."""
+    """A trial's overall verdict; the members are in the order reports are ranked (eligible
+    first).
+    """
 
     ELIGIBLE = "eligible"
     INSUFFICIENT_DATA = "insufficient-data"
@@ -64,7 +71,9 @@ class Verdict(StrEnum):
 
     @property
     def rank(self) -> int:
-        """Return the verdict's place in the ranking: 0 for eligible, then insufficient-data, then ineligible."""
+        """Return the verdict's place in the ranking: 0 for eligible, then insufficient-data,
+        then ineligible.
+        """
         return _VERDICT_RANK[self]
 
     @property
@@ -83,7 +92,9 @@ _ELIGIBLE, _INSUFFICIENT_DATA, _INELIGIBLE = (
 
 @dataclass(frozen=True, slots=True)
 class CriterionResult:
-    """One criterion as judged for one patient: its status, why, the evidence, and what would decide it."""
+    """One criterion as judged for one patient: its status, why, the evidence, and what would
+    decide it.
+    """
 
     id: str
     kind: Kind
@@ -97,12 +108,16 @@ class CriterionResult:
 
     @property
     def bars(self) -> bool:
-        """Say whether the criterion keeps the patient out: an inclusion not met, or an exclusion met."""
+        """Say whether the criterion keeps the patient out: an inclusion not met, or an exclusion
+        met.
+        """
         return self.status is _FAILING[self.kind]
 
     @property
     def passes(self) -> bool:
-        """Say whether the criterion lets the patient through: an inclusion met, or an exclusion not met."""
+        """Say whether the criterion lets the patient through: an inclusion met, or an exclusion
+        not met.
+        """
         return self.status is _PASSING[self.kind]
 
     @property
@@ -136,7 +151,9 @@ class CriterionResult:
 
 @dataclass(frozen=True, slots=True)
 class DataProblem:
-    """A note about data of one resource type: a search that failed, or a warning the source attached."""
+    """A note about data of one resource type: a search that failed, or a warning the source
+    attached.
+    """
 
     resource_type: str
     message: str
@@ -175,10 +192,11 @@ def verdict_of(criteria: Iterable[CriterionResult]) -> Verdict:
 
 @dataclass(frozen=True)
 class TrialReport:
-    """One patient against one trial: every criterion's result, the verdict they give, and notes on the data.
+    """One patient against one trial: every criterion's result, the verdict they give, and notes on
+    the data.
 
-    What derives from the criteria is computed once, on first use (cached_property, hence no slots): a card, a
-    page and the JSON each read the verdict and the groups of criteria several times.
+    What derives from the criteria is computed once, on first use (cached_property, hence no slots):
+    a card, a page and the JSON each read the verdict and the groups of criteria several times.
     """
 
     trial_id: str
@@ -236,18 +254,24 @@ class TrialReport:
 
     @property
     def to_obtain(self) -> list[str]:
-        """Return the labs or tests, sorted and each once, that would decide an undecided criterion."""
+        """Return the labs or tests, sorted and each once, that would decide an undecided
+        criterion.
+        """
         return sorted({lab for c in self.undecided for lab in c.missing})
 
     @property
     def deceased(self) -> bool:
-        """Say whether the report found the patient deceased (its first criterion is the record's own, met)."""
+        """Say whether the report found the patient deceased (its first criterion is the record's
+        own, met).
+        """
         first = self.criteria[0] if self.criteria else None
         return first is not None and first.id == DECEASED_ID and first.status is _MET
 
     @property
     def verdict_text(self) -> str:
-        """Return the verdict as people read it: eligible with open review items is "no barrier found"."""
+        """Return the verdict as people read it: eligible with open review items is "no barrier
+        found".
+        """
         open_items = self.to_confirm
         if self.verdict is _ELIGIBLE and open_items:
             return (
@@ -257,7 +281,9 @@ class TrialReport:
 
     @property
     def rank_key(self) -> tuple[int, str]:
-        """Return the key reports are ranked by: eligible first, then insufficient-data, then ineligible."""
+        """Return the key reports are ranked by: eligible first, then insufficient-data, then
+        ineligible.
+        """
         return self.verdict.rank, self.trial_id
 
     def to_json(self) -> dict[str, Any]:
@@ -270,9 +296,11 @@ class TrialReport:
             "verdict": self.verdict.value,
             "rulesVersion": self.rules_version,
             "valueSetsVersion": self.value_sets_version,
-            # Plain strings throughout (orjson takes only exact str keys), so the JSON is data, not enums.
+            # Plain strings throughout (orjson takes only exact str keys), so the JSON is data, not
+            # enums.
             "counts": {status.value: n for status, n in self._counts.items()},
-            # Criteria a person must still confirm: "eligible" with these open reads "no barrier found — N items".
+            # Criteria a person must still confirm: "eligible" with these open reads "no barrier
+            # found — N items".
             "toConfirm": self.to_confirm,
             "criteria": [c.to_json() for c in self.criteria],
         }

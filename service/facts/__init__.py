@@ -17,7 +17,8 @@ from service.rulebook.valuesets import ValueSet
 
 KindFunction = Callable[[Context, str, Definition], Fact]
 
-# The fact function of each kind in the rulebook's registry (service.rulebook.kinds); formula is compiled JsonLogic.
+# The fact function of each kind in the rulebook's registry (service.rulebook.kinds); formula is
+# compiled JsonLogic.
 FACT_FUNCTIONS: dict[str, KindFunction] = {
     "age": patient.age,
     "sex": patient.sex,
@@ -38,12 +39,14 @@ FACT_FUNCTIONS: dict[str, KindFunction] = {
     "childbearingPotential": pregnancy.childbearing_potential,
     "pregnancy": pregnancy.pregnancy,
 }
-# A kind the registry accepts with no function here would fail only when a rule used it: refuse to import instead.
+# A kind the registry accepts with no function here would fail only when a rule used it: refuse to
+# import instead.
 if set(FACT_FUNCTIONS) | {"formula"} != set(
     KINDS
 ):  # pragma: no cover - a programming error, caught by any test run
     raise RuleError(
-        f"fact functions and kinds differ: {sorted(set(FACT_FUNCTIONS) ^ (set(KINDS) - {'formula'}))}"
+        "fact functions and kinds differ: "
+        f"{sorted(set(FACT_FUNCTIONS) ^ (set(KINDS) - {'formula'}))}"
     )
 
 

@@ -1,4 +1,6 @@
-"""The Fact a definition yields: a plain JSON value with bounds, a readable summary and its evidence."""
+"""The Fact a definition yields: a plain JSON value with bounds, a readable summary and its
+evidence.
+"""
 
 from __future__ import annotations
 
@@ -47,11 +49,12 @@ class Fact:
     # Set when the fact is unknown because its data is missing or stale (not a failed search):
     # the CDS card names the lab to obtain.
     missing: str | None = None
-    # Set when nothing was found where the definition's absence policy is "review" (history an inclusion
-    # requires that often lives outside the record): a person must confirm it, it is never a hard no.
+    # Set when nothing was found where the definition's absence policy is "review" (history an
+    # inclusion requires that often lives outside the record): a person must confirm it, it is never
+    # a hard no.
     review: str | None = None
-    # True when the fact is true only because a record's text or display named the concept (no code matched):
-    # an exclusion resting on it alone goes to review.
+    # True when the fact is true only because a record's text or display named the concept (no code
+    # matched): an exclusion resting on it alone goes to review.
     by_name: bool = False
 
     def bounds(self) -> tuple[Any, Any]:

@@ -1,4 +1,6 @@
-"""What every definition kind reads: the record, the as-of date, the value sets and the other facts."""
+"""What every definition kind reads: the record, the as-of date, the value sets and the other
+facts.
+"""
 
 from __future__ import annotations
 
@@ -31,8 +33,9 @@ class Context:
     _by_code: dict[tuple[str, str], list[tuple[dict[str, Any], dict[str, Any]]]] | None = field(
         default=None, repr=False
     )
-    # Items grouped by the concepts they carry, per kind of item: a record repeats the same few drugs and
-    # diagnoses hundreds of times, so each value set is matched once per distinct concept, not per record.
+    # Items grouped by the concepts they carry, per kind of item: a record repeats the same few
+    # drugs and diagnoses hundreds of times, so each value set is matched once per distinct concept,
+    # not per record.
     _groups: dict[
         str,
         list[
@@ -42,7 +45,9 @@ class Context:
     _elements: list[tuple[dict[str, Any], dict[str, Any]]] | None = field(default=None, repr=False)
 
     def observation_elements(self) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-        """Return (Observation, element) for each Observation and each of its components, built once per record."""
+        """Return (Observation, element) for each Observation and each of its components, built
+        once per record.
+        """
         if self._elements is None:
             self._elements = [
                 (obs, element)
@@ -61,7 +66,8 @@ class Context:
         describe: Callable[[T], tuple[list[Concept], list[str]]],
         value_set: ValueSet,
     ) -> list[tuple[T, str, list[Concept], list[str]]]:
-        """Return (item, how, concepts, texts) for the items whose concepts are in the value set, in the items' order.
+        """Return (item, how, concepts, texts) for the items whose concepts are in the value set, in
+        the items' order.
 
         ``kind`` names the item list (it must be the same list on every call with that kind).
         """
@@ -76,7 +82,8 @@ class Context:
                 by_signature.setdefault((tuple(concepts), tuple(texts)), (concepts, texts, []))[
                     2
                 ].append(position)
-            # The signature is kept as the value set's memo key (ValueSet.match), so it is not rebuilt per value set.
+            # The signature is kept as the value set's memo key (ValueSet.match), so it is not
+            # rebuilt per value set.
             groups = self._groups[kind] = [
                 (signature, *group) for signature, group in by_signature.items()
             ]
@@ -91,7 +98,9 @@ class Context:
     def observations_coded(
         self, keys: set[tuple[str, str]]
     ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-        """Return (Observation, element carrying the code) pairs whose code is one of ``keys``, each pair once."""
+        """Return (Observation, element carrying the code) pairs whose code is one of ``keys``,
+        each pair once.
+        """
         if self._by_code is None:
             index: dict[tuple[str, str], list[tuple[dict[str, Any], dict[str, Any]]]] = {}
             for obs in self.record.of_type("Observation"):
@@ -124,7 +133,9 @@ class Context:
         return definition.window.describe(self.as_of)
 
     def in_window(self, definition: Definition, day: date) -> bool:
-        """Say whether an item dated ``day`` falls in a definition's lookback window on the as-of date."""
+        """Say whether an item dated ``day`` falls in a definition's lookback window on the as-of
+        date.
+        """
         return definition.window.contains(day, self.as_of)
 
     def value_set(self, definition: Definition) -> ValueSet:
@@ -138,9 +149,11 @@ class Context:
     def blocked(
         self, resource_types: tuple[str, ...], value_set: ValueSet | None = None
     ) -> str | None:
-        """Say why a definition over these types cannot be decided: a failed search, or a resource in its value set set aside.
+        """Say why a definition over these types cannot be decided: a failed search, or a resource
+        in its value set set aside.
 
-        A resource set aside whose concept cannot be read could be anything, so it blocks every value set of its type.
+        A resource set aside whose concept cannot be read could be anything, so it blocks every
+        value set of its type.
         """
         reasons = [
             f"{rtype} search failed ({self.failure(rtype)})"

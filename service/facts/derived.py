@@ -1,4 +1,6 @@
-"""Derived definitions: Cockcroft-Gault creatinine clearance, and named formulas over other definitions."""
+"""Derived definitions: Cockcroft-Gault creatinine clearance, and named formulas over other
+definitions.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +12,9 @@ from service.rulebook.definitions import Definition
 
 
 def _age_outside(ctx: Context, definition: Definition) -> str | None:
-    """Say why the patient's age is outside the formula's validated range (minAgeYears..maxAgeYears), or None."""
+    """Say why the patient's age is outside the formula's validated range
+    (minAgeYears..maxAgeYears), or None.
+    """
     age = ctx.fact(definition["inputs"]["age"])
     low, high = age.bounds()
     if low is None:
@@ -25,17 +29,21 @@ def _age_outside(ctx: Context, definition: Definition) -> str | None:
 
 
 def cockcroft_gault(ctx: Context, name: str, definition: Definition) -> Fact:
-    """CrCl (mL/min) = (140 − age) × weight(kg) × (0.85 if female) / (72 × serum creatinine mg/dL); adults only."""
+    """CrCl (mL/min) = (140 − age) × weight(kg) × (0.85 if female) / (72 × serum creatinine
+    mg/dL); adults only.
+    """
     inputs = definition["inputs"]
     outside = _age_outside(ctx, definition)
     if outside:
         if "child" in inputs:
-            # Under 18 the child formula (bedside Schwartz) stands in; its own fact says how it was computed.
+            # Under 18 the child formula (bedside Schwartz) stands in; its own fact says how it was
+            # computed.
             child = ctx.fact(inputs["child"])
             return Fact(
                 name,
                 child.value,
-                f"{definition.get('label', name)}: Cockcroft-Gault not used ({outside}); {child.summary}",
+                f"{definition.get('label', name)}: Cockcroft-Gault not used ({outside}); "
+                f"{child.summary}",
                 child.evidence,
                 child.low,
                 child.high,
@@ -85,7 +93,9 @@ def cockcroft_gault(ctx: Context, name: str, definition: Definition) -> Fact:
 
 
 def schwartz(ctx: Context, name: str, definition: Definition) -> Fact:
-    """Bedside Schwartz eGFR (mL/min/1.73 m²) = 0.413 × height (cm) / serum creatinine (mg/dL), for children."""
+    """Bedside Schwartz eGFR (mL/min/1.73 m²) = 0.413 × height (cm) / serum creatinine (mg/dL),
+    for children.
+    """
     inputs = definition["inputs"]
     label = definition.get("label", name)
     outside = _age_outside(ctx, definition)
@@ -109,7 +119,10 @@ def schwartz(ctx: Context, name: str, definition: Definition) -> Fact:
     low = number(round(0.413 * h_lo / c_hi, 1))
     high = number(round(0.413 * h_hi / c_lo, 1)) if c_lo > 0 else 1e300
     bounds = (None, None) if low == high == egfr else (low, high)
-    summary = f"{label} {egfr} mL/min/1.73 m² (bedside Schwartz from {height.summary}, {creatinine.summary})"
+    summary = (
+        f"{label} {egfr} mL/min/1.73 m² (bedside Schwartz from {height.summary}, "
+        f"{creatinine.summary})"
+    )
     cited = (
         Evidence(
             None,
@@ -136,8 +149,9 @@ def formula(ctx: Context, name: str, definition: Definition, compiled: Any) -> F
         and definition.get("absence") == "no"
         and all(_absent(f) for f in facts if f.value is None)
     ):
-        # A history question over results ("a low B12 on record?") whose absence policy is "no": no result in the window
-        # answers no; a failed search or a result on record that cannot be read does not.
+        # A history question over results ("a low B12 on record?") whose absence policy is "no": no
+        # result in the window answers no; a failed search or a result on record that cannot be read
+        # does not.
         absent = "; ".join(f.summary for f in facts if f.value is None)
         return Fact(
             name,
@@ -152,7 +166,8 @@ def formula(ctx: Context, name: str, definition: Definition, compiled: Any) -> F
     )
     evidence = tuple(e for f in facts for e in f.evidence)
     if value is None:
-        # Undecided: carry what a person must confirm (review) or obtain (missing) from the undecided inputs.
+        # Undecided: carry what a person must confirm (review) or obtain (missing) from the
+        # undecided inputs.
         causes = [f for f in facts if f.value is None or f.low is not None or f.high is not None]
         review = (
             "; ".join(sorted({f.review for f in causes if f.review}))
@@ -165,8 +180,11 @@ def formula(ctx: Context, name: str, definition: Definition, compiled: Any) -> F
 
 
 def _absent(fact: Fact) -> bool:
-    """Say whether an unknown fact is unknown only because no result is in its window (not unreadable, not a failed search)."""
-    # The only evidence an absent measurement cites is its latest stale result (the note observations.latest gives it).
+    """Say whether an unknown fact is unknown only because no result is in its window (not
+    unreadable, not a failed search).
+    """
+    # The only evidence an absent measurement cites is its latest stale result (the note
+    # observations.latest gives it).
     return bool(fact.missing) and all(
         e.note == "outside the lookback window" for e in fact.evidence
     )

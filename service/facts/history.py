@@ -1,4 +1,6 @@
-"""History definitions: any Condition, medication, Procedure or allergy in a value set, optionally in a window."""
+"""History definitions: any Condition, medication, Procedure or allergy in a value set,
+optionally in a window.
+"""
 
 from __future__ import annotations
 
@@ -48,16 +50,20 @@ class Match:
     how: str
     display: str
     note: str | None = None
-    # The latest day the onset can have been, when only a bound is known (an onset age, a recordedDate); None: ``start``.
+    # The latest day the onset can have been, when only a bound is known (an onset age, a
+    # recordedDate); None: ``start``.
     latest_onset: date | None = None
-    # A course (a Procedure with a performedPeriod): it is in a window when any part of it is, even for event windows.
+    # A course (a Procedure with a performedPeriod): it is in a window when any part of it is, even
+    # for event windows.
     course: bool = False
 
 
 def _in_window(
     match: Match, start: date | None, as_of: date, onset_only: bool = False
 ) -> bool | None:
-    """Whether a match overlaps [start, as_of] (or began in it, for events); None when its dates cannot tell."""
+    """Whether a match overlaps [start, as_of] (or began in it, for events); None when its dates
+    cannot tell.
+    """
     if match.start is not None and match.start > as_of:
         return False
     if start is None:
@@ -77,7 +83,9 @@ def _in_window(
 
 
 def _dated(matches: list[Match]) -> list[Match]:
-    """Return the matches with any whose dates cannot be read made undated, saying why: an invalid date never places it in a window."""
+    """Return the matches with any whose dates cannot be read made undated, saying why: an
+    invalid date never places it in a window.
+    """
     checked = []
     for match in matches:
         problem = date_problem_of(match.resource)
@@ -121,7 +129,10 @@ def _decide(
             by_name=all(m.how == "name" for m in inside),
         )
     if undated:
-        reason = f"{label}: {undated[0].display} is on record without a date, so the window{window} cannot be checked"
+        reason = (
+            f"{label}: {undated[0].display} is on record without a date, so the "
+            f"window{window} cannot be checked"
+        )
         return unknown(name, reason, tuple(_cite(m) for m in undated[:5]))
     if uncertain:
         first = uncertain[0]
@@ -138,16 +149,20 @@ def _decide(
 
 
 def _policy(ctx: Context, definition: Definition) -> tuple[str, str]:
-    """Return (absence policy, why): "review" holds only while its gate (``absenceReviewWhen``) is on record, else "no"."""
+    """Return (absence policy, why): "review" holds only while its gate (``absenceReviewWhen``)
+    is on record, else "no".
+    """
     policy, why = definition.get("absence", "no"), definition.get("absenceWhy", "")
     gate = definition.get("absenceReviewWhen")
     if policy == "review" and gate:
         gating = ctx.fact(gate)
         if gating.value is not True:
-            # E.g. no cancer on record at all: the tumour type is not merely coded elsewhere, it is absent.
+            # E.g. no cancer on record at all: the tumour type is not merely coded elsewhere, it is
+            # absent.
             return (
                 "no",
-                f"{why.rstrip('.')}; but this applies only with {gating.summary.split(':')[0].lower()} on record, and there is none",
+                f"{why.rstrip('.')}; but this applies only with "
+                f"{gating.summary.split(':')[0].lower()} on record, and there is none",
             )
     return policy, why
 
@@ -157,8 +172,9 @@ def absent(
 ) -> Fact:
     """Answer a history question where nothing was found, as the definition's absence policy says.
 
-    "no": closed world (a no record is a no); "unknown": the state must be established, so it is unknown and
-    the card asks for it; "review": a person must confirm it (the record may not hold it), never a hard no.
+    "no": closed world (a no record is a no); "unknown": the state must be established, so it is
+    unknown and the card asks for it; "review": a person must confirm it (the record may not hold
+    it), never a hard no.
     """
     label = definition.get("label", name)
     policy, why = _policy(ctx, definition)
@@ -205,7 +221,8 @@ def _open_count(
             evidence,
             count,
             1e300,
-            review=f"{label}: {count} on record, more may be recorded elsewhere: to confirm ({why})",
+            review=f"{label}: {count} on record, more may be recorded elsewhere: to confirm "
+            f"({why})",
         )
     return Fact(name, count, summary + " (at least)", evidence, count, 1e300, missing=label)
 
@@ -225,17 +242,19 @@ def _cite(match: Match, note: str | None = None) -> Evidence:
     return Evidence(reference_of(match.resource), match.display, None, None, iso(match.start), text)
 
 
-# ICD-O-3 behaviour /3 is "malignant, primary site": a morphology alone (Condition.code or the mCODE histology
-# extension) is a malignant neoplasm, read as SNOMED CT 363346000 |Malignant neoplastic disease| so value sets that
-# include it see the cancer; exclusions (sarcoma morphologies and the like) still veto on the morphology code itself.
+# ICD-O-3 behaviour /3 is "malignant, primary site": a morphology alone (Condition.code or the mCODE
+# histology extension) is a malignant neoplasm, read as SNOMED CT 363346000 |Malignant neoplastic
+# disease| so value sets that include it see the cancer; exclusions (sarcoma morphologies and the
+# like) still veto on the morphology code itself.
 ICDO3 = "http://terminology.hl7.org/CodeSystem/icd-o-3"
 MALIGNANT_BEHAVIOUR = (
     "http://snomed.info/sct",
     "363346000",
     "Malignant neoplastic disease (ICD-O-3 behaviour /3)",
 )
-# Personal-history codes (Z85, SNOMED "History of malignant neoplasm") say a cancer happened, not when: they are read as
-# a malignancy with an unknown date that is not active, never as a cancer diagnosed on the day the history was noted.
+# Personal-history codes (Z85, SNOMED "History of malignant neoplasm") say a cancer happened, not
+# when: they are read as a malignancy with an unknown date that is not active, never as a cancer
+# diagnosed on the day the history was noted.
 PERSONAL_HISTORY = "personal_history_of_malignancy"
 
 
@@ -328,7 +347,9 @@ def _condition_matches(ctx: Context, definition: Definition) -> tuple[list[Match
 
 
 def condition_matches(ctx: Context, definition: Definition) -> tuple[list[Match], list[Match]]:
-    """Return (usable, uncertain) Condition matches of a definition's value set (for kinds that weigh them against tests)."""
+    """Return (usable, uncertain) Condition matches of a definition's value set (for kinds that
+    weigh them against tests).
+    """
     return _condition_matches(ctx, definition)
 
 
@@ -345,8 +366,9 @@ def condition_count(ctx: Context, name: str, definition: Definition) -> Fact:
     gap = definition.get("episodeGapDays")
     first_of = {day: day for day in dated}
     if gap:
-        # Records of one episode (emergency, ward, clinic) less than ``gap`` days after the episode's first record are that episode.
-        # All dated records are grouped before the window cut: a follow-up inside the window of an episode that began before it is no new episode.
+        # Records of one episode (emergency, ward, clinic) less than ``gap`` days after the
+        # episode's first record are that episode. All dated records are grouped before the window
+        # cut: a follow-up inside the window of an episode that began before it is no new episode.
         first = None
         for day in dated:
             if first is None or (day - first).days >= gap:
@@ -357,14 +379,21 @@ def condition_count(ctx: Context, name: str, definition: Definition) -> Fact:
     undated = [m for m in matches if m.start is None]
     summary = f"{label}: {len(days)} {ctx.window_text(definition)}"
     if gap and len(recorded) > len(days):
-        summary += f" ({len(recorded)} onset dates; those less than {gap} days after an episode's first record counted as that episode)"
+        summary += (
+            f" ({len(recorded)} onset dates; those less than {gap} days after an "
+            "episode's first record counted as that episode)"
+        )
     cited = tuple(_cite(m) for m in matches if m.start in recorded)
     if undated:
-        # Undated episodes may or may not fall in the window: the count is a range, decided where it can be.
+        # Undated episodes may or may not fall in the window: the count is a range, decided where it
+        # can be.
         summary += f", plus {len(undated)} episode(s) without an onset date"
         cited += tuple(_cite(m, "no onset date") for m in undated[:5])
         return Fact(name, len(days), summary, cited, len(days), len(days) + len(undated))
-    searched = f"searched {len(ctx.record.of_type('Condition'))} Condition records for {ctx.value_set(definition).title}"
+    searched = (
+        f"searched {len(ctx.record.of_type('Condition'))} Condition records for "
+        f"{ctx.value_set(definition).title}"
+    )
     if definition.get("absence", "no") != "no":
         return _open_count(
             ctx, name, definition, len(days), summary, cited or (Evidence(note=searched),)
@@ -393,7 +422,9 @@ def _medication_concepts(
 
 
 def _unresolved(ctx: Context, resource: dict[str, Any]) -> str | None:
-    """Return the medicationReference of a record whose drug cannot be read (not in the record, nor contained), else None."""
+    """Return the medicationReference of a record whose drug cannot be read (not in the record,
+    nor contained), else None.
+    """
     if resource.get("medicationCodeableConcept"):
         return None
     ref = resource.get("medicationReference")
@@ -404,7 +435,9 @@ def _unresolved(ctx: Context, resource: dict[str, Any]) -> str | None:
 
 
 def _medication_matches(ctx: Context, definition: Definition) -> tuple[list[Match], list[Match]]:
-    """Return the medication records in the value set, and those whose drug cannot be read (they may be in it)."""
+    """Return the medication records in the value set, and those whose drug cannot be read (they
+    may be in it).
+    """
     value_set = ctx.value_set(definition)
     open_days = int(definition.get("openOrderDays", OPEN_ORDER_DAYS))
     matches: list[Match] = []
@@ -439,20 +472,25 @@ def _medication_matches(ctx: Context, definition: Definition) -> tuple[list[Matc
 
 
 def medication(ctx: Context, name: str, definition: Definition) -> Fact:
-    """Whether any medication record (request, statement, administration) is in the value set, in the window."""
+    """Whether any medication record (request, statement, administration) is in the value set, in
+    the window.
+    """
     failed = ctx.blocked(MEDICATION_TYPES, ctx.value_set(definition))
     if failed:
         return unknown(name, f"{definition.get('label', name)}: {failed}; not decided")
     total = sum(len(ctx.record.of_type(t)) for t in MEDICATION_TYPES)
     matches, unreadable = _medication_matches(ctx, definition)
     start = ctx.window_start(definition)
-    # A drug that cannot be read may be in the value set: in the window (or undated), it leaves the answer unknown, never "no".
+    # A drug that cannot be read may be in the value set: in the window (or undated), it leaves the
+    # answer unknown, never "no".
     possible = [m for m in unreadable if _in_window(m, start, ctx.as_of) is not False]
     return _decide(ctx, name, definition, matches, f"{total} medication records", possible)
 
 
 def medication_cycles(ctx: Context, name: str, definition: Definition) -> Fact:
-    """Number of treatment cycles: dated records in the value set, days within ``cycleGapDays`` joined."""
+    """Number of treatment cycles: dated records in the value set, days within ``cycleGapDays``
+    joined.
+    """
     label = definition.get("label", name)
     failed = ctx.blocked(MEDICATION_TYPES, ctx.value_set(definition))
     if failed:
@@ -495,7 +533,9 @@ def medication_cycles(ctx: Context, name: str, definition: Definition) -> Fact:
 
 
 def procedure(ctx: Context, name: str, definition: Definition) -> Fact:
-    """Whether a Procedure in the value set was performed in the window (a course with a performedPeriod: any part of it)."""
+    """Whether a Procedure in the value set was performed in the window (a course with a
+    performedPeriod: any part of it).
+    """
     value_set = ctx.value_set(definition)
     blocked = ctx.blocked(("Procedure",), value_set)
     if blocked:
@@ -561,7 +601,8 @@ def allergy(ctx: Context, name: str, definition: Definition) -> Fact:
         if how:
             onset = choice_date(item, "onset") or parse_date(item.get("recordedDate"))
             if verification in {"unconfirmed", "presumed"}:
-                # "Known hypersensitivity": an unconfirmed allergy is for a person to check, not a verdict.
+                # "Known hypersensitivity": an unconfirmed allergy is for a person to check, not a
+                # verdict.
                 uncertain.append(
                     Match(
                         item,

@@ -1,4 +1,6 @@
-"""Measurement definitions: the latest usable Observation in a value set, within a lookback window."""
+"""Measurement definitions: the latest usable Observation in a value set, within a lookback
+window.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +19,9 @@ from service.rulebook.valuesets import canonical_system
 
 
 def _any_in_window(ctx: Context, definition: Definition) -> bool:
-    """Say whether any result (readable, pending or not) is in the window: an unreadable one is not an absent one."""
+    """Say whether any result (readable, pending or not) is in the window: an unreadable one is
+    not an absent one.
+    """
     found, pending, notes = readings(ctx, definition)
     return bool(notes) or any(ctx.in_window(definition, r.day) for r in (*found, *pending))
 
@@ -25,7 +29,9 @@ def _any_in_window(ctx: Context, definition: Definition) -> bool:
 def quantity(
     reading: Reading, answers: dict[str, float] | None = None
 ) -> tuple[dict[str, Any] | None, str | None]:
-    """Return a reading's value as a Quantity (valueQuantity, valueInteger, a numeric string or a coded answer), or why not."""
+    """Return a reading's value as a Quantity (valueQuantity, valueInteger, a numeric string or a
+    coded answer), or why not.
+    """
     source = reading.source
     absent = source.get("dataAbsentReason") or (
         reading.resource.get("dataAbsentReason") if source is reading.resource else None
@@ -60,10 +66,11 @@ def quantity(
 def as_analyte(
     reading: Reading, qty: dict[str, Any], definition: Definition
 ) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    """Return the quantity as the definition's analyte and the mass factor used (urea by mass → urea nitrogen), or (qty, None).
+    """Return the quantity as the definition's analyte and the mass factor used (urea by mass → urea
+    nitrogen), or (qty, None).
 
-    A factor applies to mass concentrations only: a mole of urea holds one "mole" of urea nitrogen as labs count it,
-    so urea in mmol/L already equals BUN in mmol/L.
+    A factor applies to mass concentrations only: a mole of urea holds one "mole" of urea nitrogen
+    as labs count it, so urea in mmol/L already equals BUN in mmol/L.
     """
     unit = qty.get("code") or qty.get("unit")
     if units.dimension(unit) != "mass":
@@ -81,7 +88,8 @@ def _factor_note(original: dict[str, Any], factor: dict[str, Any] | None) -> str
         return None
     unit = original.get("unit") or original.get("code")
     return (
-        f"{factor['label']} {show(original['value'], unit)} × {factor['factor']} = {show(number(float(original['value']) * factor['factor']), unit)} "
+        f"{factor['label']} {show(original['value'], unit)} × {factor['factor']} = "
+        f"{show(number(float(original['value']) * factor['factor']), unit)} "
         f"({factor['why']})"
     )
 
@@ -125,7 +133,9 @@ def measurement(ctx: Context, name: str, definition: Definition) -> Fact:
 
 
 def normalise_differs(qty: dict[str, Any], target: str) -> bool:
-    """Say whether the lab's unit differs from the rule's unit (so the evidence shows the original)."""
+    """Say whether the lab's unit differs from the rule's unit (so the evidence shows the
+    original).
+    """
     return units.normalise(qty.get("code") or qty.get("unit")) != units.normalise(target)
 
 
@@ -139,11 +149,14 @@ def _bounds(value: float, comparator: str | None) -> tuple[Any, Any]:
 
 
 def uln_ratio(ctx: Context, name: str, definition: Definition) -> Fact:
-    """Latest value divided by that Observation's referenceRange.high (or the documented default)."""
+    """Latest value divided by that Observation's referenceRange.high (or the documented
+    default).
+    """
     default = definition.get("defaultUln")
     molar_mass = definition.get("molarMass")
     if default is not None and "adultFromYears" in definition:
-        # An adult default ULN is wrong for a child (creatinine ~0.5-0.7 mg/dL at 6-12 y): the lab's own range, else unknown.
+        # An adult default ULN is wrong for a child (creatinine ~0.5-0.7 mg/dL at 6-12 y): the lab's
+        # own range, else unknown.
         age = ctx.fact(definition["inputs"]["age"])
         if age.value is None or age.bounds()[0] < definition["adultFromYears"]:
             default = None
@@ -159,7 +172,10 @@ def uln_ratio(ctx: Context, name: str, definition: Definition) -> Fact:
         )
         if uln is None:
             if definition.get("defaultUln") and default is None:
-                uln_note = f"{uln_note}: the patient is under {definition['adultFromYears']}, so the adult default ULN does not apply"
+                uln_note = (
+                    f"{uln_note}: the patient is under {definition['adultFromYears']}, so "
+                    "the adult default ULN does not apply"
+                )
             return None, uln_note
         return (float(qty["value"]) / uln, qty, uln, uln_note, _factor_note(original, factor)), None
 
@@ -171,8 +187,11 @@ def uln_ratio(ctx: Context, name: str, definition: Definition) -> Fact:
     low, high = _bounds(ratio, qty.get("comparator"))
     unit = qty.get("unit") or qty.get("code")
     summary = (
-        f"{definition.get('label', name)} {qty.get('comparator', '')}{show(number(qty['value']) if converted else qty['value'], unit)} on "
-        f"{reading.day.isoformat()} = {ratio:.3g} × ULN (ULN {show(number(uln), unit)}{_uln_source(uln_note)})"
+        f"{definition.get('label', name)} "
+        f"{qty.get('comparator', '')}"
+        f"{show(number(qty['value']) if converted else qty['value'], unit)} on "
+        f"{reading.day.isoformat()} = {ratio:.3g} × ULN (ULN "
+        f"{show(number(uln), unit)}{_uln_source(uln_note)})"
         + (f"; {converted}" if converted else "")
     )
     note = uln_note or f"ULN {show(number(uln), unit)} from the Observation's referenceRange"
@@ -191,7 +210,9 @@ def uln_ratio(ctx: Context, name: str, definition: Definition) -> Fact:
 
 
 def _uln_source(note: str | None) -> str:
-    """Say where a ULN came from, for the summary: the range itself (nothing), its text, or the default."""
+    """Say where a ULN came from, for the summary: the range itself (nothing), its text, or the
+    default.
+    """
     return (
         ""
         if not note
@@ -210,7 +231,8 @@ def _upper_limit(
 ) -> tuple[float | None, str | None]:
     """Return (ULN in the value's unit, note when the default was used) or (None, why).
 
-    ``factor`` converts the result's own range the way its value was converted (urea by mass → urea nitrogen).
+    ``factor`` converts the result's own range the way its value was converted (urea by mass → urea
+    nitrogen).
     """
     for _low, high, text in reference_ranges(reading):
         if high is not None and high["value"] > 0:
@@ -224,7 +246,8 @@ def _upper_limit(
                 return converted, (f"ULN from {where}" if text else None)
             return (
                 None,
-                f"{where} is in {high_unit!r}, which cannot be converted to the result's unit {unit!r}",
+                f"{where} is in {high_unit!r}, which cannot be converted to the result's unit "
+                f"{unit!r}",
             )
     if default is None:
         return None, "no referenceRange.high and no default ULN"
@@ -232,16 +255,20 @@ def _upper_limit(
     if converted is None:
         return (
             None,
-            f"no referenceRange.high, and default ULN in {default['unit']} cannot be converted to {unit!r}",
+            f"no referenceRange.high, and default ULN in {default['unit']} cannot be converted "
+            f"to {unit!r}",
         )
     return (
         converted,
-        f"no referenceRange.high on the result; default ULN {default['value']} {default['unit']} used ({default['source']})",
+        f"no referenceRange.high on the result; default ULN {default['value']} {default['unit']} "
+        f"used ({default['source']})",
     )
 
 
 def in_reference_range(ctx: Context, name: str, definition: Definition) -> Fact:
-    """Whether the latest value lies within that Observation's referenceRange (low..high), in the range's unit."""
+    """Whether the latest value lies within that Observation's referenceRange (low..high), in the
+    range's unit.
+    """
     molar_mass = definition.get("molarMass")
 
     def read(reading: Reading) -> tuple[Any, str | None]:
@@ -266,7 +293,8 @@ def in_reference_range(ctx: Context, name: str, definition: Definition) -> Fact:
             if value is None:
                 return (
                     None,
-                    f"the result's unit {value_unit!r} cannot be compared with its reference range in {range_unit!r}",
+                    f"the result's unit {value_unit!r} cannot be compared with its reference "
+                    f"range in {range_unit!r}",
                 )
             inside = (low.get("value") is None or value >= low["value"]) and (
                 high.get("value") is None or value <= high["value"]
@@ -280,7 +308,10 @@ def in_reference_range(ctx: Context, name: str, definition: Definition) -> Fact:
     reading, (inside, qty, low, high) = found
     unit = qty.get("unit") or qty.get("code")
     words = "within" if inside else "outside"
-    summary = f"{definition.get('label', name)} {show(qty['value'], unit)} on {reading.day.isoformat()} is {words} its reference range {low}–{high}"
+    summary = (
+        f"{definition.get('label', name)} {show(qty['value'], unit)} on "
+        f"{reading.day.isoformat()} is {words} its reference range {low}–{high}"
+    )
     evidence = Evidence(
         reference_of(reading.resource),
         reading.label,
@@ -300,10 +331,14 @@ _NEGATIVE_WORDS = re.compile(
 )
 
 
-def qualitative(ctx: Context, name: str, definition: Definition) -> Fact:  # noqa: C901 - the answer forms labs send (code, text, number, interpretation), in order of trust
-    """Whether the latest result is positive (coded, string, boolean, or a quantity above the detection limit)."""
+# C901: the answer forms labs send (code, text, number, interpretation), in order of trust
+def qualitative(ctx: Context, name: str, definition: Definition) -> Fact:  # noqa: C901
+    """Whether the latest result is positive (coded, string, boolean, or a quantity above the
+    detection limit).
+    """
 
-    def read(reading: Reading) -> tuple[Any, str | None]:  # noqa: C901 - the answer forms labs send, in order of trust
+    # C901: the answer forms labs send, in order of trust
+    def read(reading: Reading) -> tuple[Any, str | None]:  # noqa: C901
         source = reading.source
         if source.get("dataAbsentReason"):
             return None, f"data absent: {concept_text(source['dataAbsentReason'])}"
@@ -322,7 +357,8 @@ def qualitative(ctx: Context, name: str, definition: Definition) -> Fact:  # noq
                 return (True, text), None
         qty = source.get("valueQuantity")
         if isinstance(qty, dict) and isinstance(qty.get("value"), (int, float)):
-            shown = f"{qty.get('comparator', '')}{show(qty['value'], qty.get('unit') or qty.get('code'))}"
+            unit = qty.get("unit") or qty.get("code")
+            shown = f"{qty.get('comparator', '')}{show(qty['value'], unit)}"
             # "<15 IU/mL" is below the assay's detection limit: not detected.
             if qty.get("comparator") in ("<", "<=") or qty["value"] <= 0:
                 return (False, shown), None
@@ -335,11 +371,15 @@ def qualitative(ctx: Context, name: str, definition: Definition) -> Fact:  # noq
         return None, "result is neither positive nor negative"
 
     if definition.get("positivesPersist"):
-        # A positive result at any time on or before the as-of date is decisive (e.g. HIV); the window is for negatives.
+        # A positive result at any time on or before the as-of date is decisive (e.g. HIV); the
+        # window is for negatives.
         for reading in readings(ctx, definition)[0]:
             value, _why = read(reading)
             if value is not None and value[0] is True:
-                summary = f"{definition.get('label', name)} positive ({value[1]}) on {reading.day.isoformat()}"
+                summary = (
+                    f"{definition.get('label', name)} positive ({value[1]}) on "
+                    f"{reading.day.isoformat()}"
+                )
                 note = "a positive result does not expire"
                 return Fact(
                     name,
@@ -373,7 +413,10 @@ def qualitative(ctx: Context, name: str, definition: Definition) -> Fact:  # noq
             )
         return found
     reading, (positive, shown) = found
-    summary = f"{definition.get('label', name)} {'positive' if positive else 'negative'} ({shown}) on {reading.day.isoformat()}"
+    summary = (
+        f"{definition.get('label', name)} {'positive' if positive else 'negative'} "
+        f"({shown}) on {reading.day.isoformat()}"
+    )
     return Fact(
         name,
         positive,
@@ -386,7 +429,8 @@ def qualitative(ctx: Context, name: str, definition: Definition) -> Fact:  # noq
     )
 
 
-# Dipstick grades; a quantity in mg/dL is graded at the usual dipstick pads (30, 100, 300, 1000 mg/dL).
+# Dipstick grades; a quantity in mg/dL is graded at the usual dipstick pads (30, 100, 300, 1000
+# mg/dL).
 _ORDINALS = {
     "negative": 0,
     "neg": 0,
@@ -410,10 +454,12 @@ _PAD_MG_DL = ((1000, 4), (300, 3), (100, 2), (30, 1), (15, 0.5))
 def coded_answer(
     concept: object, table: list[dict[str, Any]]
 ) -> tuple[tuple[Any, str] | None, str | None]:
-    """Return ((number, shown), None) for an answer the code table knows, (None, why) for one coded in its systems it does not.
+    """Return ((number, shown), None) for an answer the code table knows, (None, why) for one coded
+    in its systems it does not.
 
-    (None, None) when the answer carries no code of the table's systems: its text may then be read. A code the
-    table does not know is never read from its text or display ("Urine protein test negative" may be another test).
+    (None, None) when the answer carries no code of the table's systems: its text may then be read.
+    A code the table does not know is never read from its text or display ("Urine protein test
+    negative" may be another test).
     """
     known = {(canonical_system(row["system"]), row["code"]): row for row in table}
     systems = {system for system, _code in known}
@@ -427,13 +473,16 @@ def coded_answer(
     if unknown_codes:
         return (
             None,
-            f"answer code {unknown_codes[0]} is not in the definition's answer table, so it is not read as a grade",
+            f"answer code {unknown_codes[0]} is not in the definition's answer table, so it is "
+            "not read as a grade",
         )
     return None, None
 
 
 def ordinal(ctx: Context, name: str, definition: Definition) -> Fact:
-    """Latest semi-quantitative grade (negative=0, trace=0.5, 1+ … 4+) from a coded answer, a string or mg/dL."""
+    """Latest semi-quantitative grade (negative=0, trace=0.5, 1+ … 4+) from a coded answer, a
+    string or mg/dL.
+    """
 
     def read(reading: Reading) -> tuple[Any, str | None]:
         source = reading.source

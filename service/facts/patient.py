@@ -13,7 +13,9 @@ from service.rulebook.definitions import Definition
 
 
 def whole_years(born: date, on: date) -> int:
-    """Return completed years of age on a day; the birthday itself counts (29 Feb born: 1 Mar in other years)."""
+    """Return completed years of age on a day; the birthday itself counts (29 Feb born: 1 Mar in
+    other years).
+    """
     before_birthday = (on.month, on.day) < (born.month, born.day)
     return on.year - born.year - (1 if before_birthday else 0)
 
@@ -75,7 +77,9 @@ def age(ctx: Context, name: str, definition: Definition) -> Fact:
 
 
 def sex(ctx: Context, name: str, definition: Definition) -> Fact:
-    """Administrative gender 'male' or 'female'; other or unknown is unknown for sex-specific limits."""
+    """Administrative gender 'male' or 'female'; other or unknown is unknown for sex-specific
+    limits.
+    """
     patient = ctx.record.patient
     gender = patient.get("gender")
     evidence = (Evidence(reference_of(patient), "Patient.gender", gender, None, None, None),)
@@ -93,7 +97,9 @@ DECEASED = "deceased"
 
 
 def deceased(patient: dict[str, Any], as_of: date) -> Fact | None:
-    """Return whether the Patient is deceased on the as-of date: true, or unknown when the record cannot say; None when alive."""
+    """Return whether the Patient is deceased on the as-of date: true, or unknown when the record
+    cannot say; None when alive.
+    """
     flag, when = patient.get("deceasedBoolean"), patient.get("deceasedDateTime")
     cited = Evidence(
         reference_of(patient),
@@ -106,13 +112,19 @@ def deceased(patient: dict[str, Any], as_of: date) -> Fact | None:
     if when is not None:
         day = parse_date(when)
         if day is None:
-            reason = f"Patient.deceasedDateTime {date_problem(when)}, so whether the patient is alive cannot be told"
+            reason = (
+                f"Patient.deceasedDateTime {date_problem(when)}, so whether the patient is "
+                "alive cannot be told"
+            )
             return Fact(DECEASED, None, reason, (cited,))
         if day > as_of:
             return None  # recorded later than the as-of date: alive on that day
         return Fact(DECEASED, True, f"the patient died on {day.isoformat()}", (cited,))
     if flag is not None and not isinstance(flag, bool):
-        reason = f"Patient.deceasedBoolean is {flag!r}, not true or false, so whether the patient is alive cannot be told"
+        reason = (
+            f"Patient.deceasedBoolean is {flag!r}, not true or false, so whether the "
+            "patient is alive cannot be told"
+        )
         return Fact(DECEASED, None, reason, (cited,))
     if flag is True:
         return Fact(DECEASED, True, "the Patient is recorded as deceased", (cited,))

@@ -1,4 +1,6 @@
-"""Childbearing potential and pregnancy: derived from sex, age and documented sterility, and from tests within a trial's window."""
+"""Childbearing potential and pregnancy: derived from sex, age and documented sterility, and from
+tests within a trial's window.
+"""
 
 from __future__ import annotations
 
@@ -16,8 +18,9 @@ from service.facts.values import as_list, codings, concept_text, parse_datetime
 from service.records.entries import reference_of
 from service.rulebook.definitions import Definition, definition_from
 
-# Pregnancy status answers (LOINC 82810-3 answer list LL4129-4 and the SNOMED CT findings HL7 and WHO use with it;
-# verified in WHO smart-example-immz pregnancystatus-values and RKI HIV-PrEP pregnancy status value sets).
+# Pregnancy status answers (LOINC 82810-3 answer list LL4129-4 and the SNOMED CT findings HL7 and
+# WHO use with it; verified in WHO smart-example-immz pregnancystatus-values and RKI HIV-PrEP
+# pregnancy status value sets).
 PREGNANT_ANSWERS = {"LA15173-0", "77386006"}
 NOT_PREGNANT_ANSWERS = {"LA26683-5", "60001007"}
 _POSITIVE_TEXT = re.compile(r"^\s*(positive|pos|detected|reactive|pregnant)\b", re.I)
@@ -26,7 +29,9 @@ HCG_UNIT = "m[IU]/mL"  # = IU/L
 
 
 def childbearing_potential(ctx: Context, name: str, definition: Definition) -> Fact:
-    """Whether a woman may become pregnant: female, in an age band, and no documented menopause or sterilising surgery."""
+    """Whether a woman may become pregnant: female, in an age band, and no documented menopause
+    or sterilising surgery.
+    """
     label = definition.get("label", name)
     inputs = definition["inputs"]
     sex, age = ctx.fact(inputs["sex"]), ctx.fact(inputs["age"])
@@ -91,13 +96,18 @@ def _band(bands: list[dict[str, Any]], years: int) -> dict[str, Any]:
 
 
 def _when(reading: Reading) -> datetime:
-    """Return a reading's wall-clock time; a date without a time counts as its first moment (the earliest it can be)."""
+    """Return a reading's wall-clock time; a date without a time counts as its first moment (the
+    earliest it can be).
+    """
     moment = parse_datetime(reading.resource.get("effectiveDateTime"))
     return moment.replace(tzinfo=None) if moment else datetime.combine(reading.day, time.min)
 
 
-def _outcome(reading: Reading, limit: dict[str, Any] | None) -> tuple[str, str] | None:  # noqa: C901 - each way a record states a pregnancy outcome is one branch
-    """Read one result as ('positive' | 'negative' | 'equivocal', shown), or None when it says neither."""
+# C901: each way a record states a pregnancy outcome is one branch
+def _outcome(reading: Reading, limit: dict[str, Any] | None) -> tuple[str, str] | None:  # noqa: C901
+    """Read one result as ('positive' | 'negative' | 'equivocal', shown), or None when it says
+    neither.
+    """
     source = reading.source
     if source.get("dataAbsentReason"):
         return None
@@ -146,11 +156,13 @@ def _cite(reading: Reading, shown: str, note: str | None = None) -> Evidence:
     )
 
 
-def pregnancy(ctx: Context, name: str, definition: Definition) -> Fact:  # noqa: C901 - positive, refuted, not of childbearing potential, negative in the window, unknown: read top to bottom
+# C901: positive, refuted, not of childbearing potential, negative in the window, unknown: read top
+# to bottom
+def pregnancy(ctx: Context, name: str, definition: Definition) -> Fact:  # noqa: C901
     """Whether the patient is pregnant: a positive finding not refuted later, else no or unknown.
 
-    No for a woman not of childbearing potential or with a negative test in the trial's window; otherwise unknown ("To
-    obtain: pregnancy test").
+    No for a woman not of childbearing potential or with a negative test in the trial's window;
+    otherwise unknown ("To obtain: pregnancy test").
     """
     label = definition.get("label", name)
     failed = [
@@ -162,7 +174,8 @@ def pregnancy(ctx: Context, name: str, definition: Definition) -> Fact:  # noqa:
         return unknown(name, f"{label}: {'; '.join(failed)}; not decided")
     limit = definition.get("positiveLimit")
     found, pending, _notes = readings(ctx, definition)
-    # A preliminary or registered positive is not final, yet it must not be passed over: pregnancy stays undecided.
+    # A preliminary or registered positive is not final, yet it must not be passed over: pregnancy
+    # stays undecided.
     for reading in pending:
         outcome = _outcome(reading, limit)
         if (
@@ -173,7 +186,8 @@ def pregnancy(ctx: Context, name: str, definition: Definition) -> Fact:  # noqa:
             return Fact(
                 name,
                 None,
-                f"{label}: unknown ({reading.label} {outcome[1]} on {reading.day.isoformat()} is not final yet)",
+                f"{label}: unknown ({reading.label} {outcome[1]} on {reading.day.isoformat()} is "
+                "not final yet)",
                 (
                     _cite(
                         reading, outcome[1], "a preliminary positive result: not final, not ignored"
@@ -206,7 +220,8 @@ def pregnancy(ctx: Context, name: str, definition: Definition) -> Fact:  # noqa:
         return Fact(
             name,
             True,
-            f"{label}: yes ({reading.label} {shown} on {reading.day.isoformat()}, no later negative test)",
+            f"{label}: yes ({reading.label} {shown} on {reading.day.isoformat()}, no later "
+            "negative test)",
             (
                 _cite(
                     reading,
@@ -236,7 +251,8 @@ def pregnancy(ctx: Context, name: str, definition: Definition) -> Fact:  # noqa:
         if refuted:
             reading, _o, shown = refuted
             why = (
-                f"{match.display} is active on the problem list (since {iso(match.start)}) but a later test is negative "
+                f"{match.display} is active on the problem list (since {iso(match.start)}) but a "
+                "later test is negative "
                 f"({shown} on {reading.day.isoformat()})"
             )
             return Fact(
@@ -247,7 +263,10 @@ def pregnancy(ctx: Context, name: str, definition: Definition) -> Fact:  # noqa:
                 review=f"{label} to confirm: {why}",
             )
         if match.start is not None and persist_from is not None and match.start < persist_from:
-            why = f"{match.display} has been active on the problem list since {match.start.isoformat()}, longer than a pregnancy lasts"
+            why = (
+                f"{match.display} has been active on the problem list since "
+                f"{match.start.isoformat()}, longer than a pregnancy lasts"
+            )
             return Fact(
                 name,
                 None,
@@ -258,7 +277,8 @@ def pregnancy(ctx: Context, name: str, definition: Definition) -> Fact:  # noqa:
         return Fact(
             name,
             True,
-            f"{label}: yes ({match.display}, active{' since ' + match.start.isoformat() if match.start else ''})",
+            f"{label}: yes ({match.display}, "
+            f"active{' since ' + match.start.isoformat() if match.start else ''})",
             (cited,),
         )
     potential = ctx.fact(definition["inputs"]["childbearingPotential"])
@@ -271,12 +291,16 @@ def pregnancy(ctx: Context, name: str, definition: Definition) -> Fact:  # noqa:
         return Fact(
             name,
             False,
-            f"{label}: no (negative {reading.label} {shown} on {reading.day.isoformat()}, {window})",
+            f"{label}: no (negative {reading.label} {shown} on {reading.day.isoformat()}, "
+            f"{window})",
             (_cite(reading, shown, window),),
         )
     if tests and tests[0][1] == "equivocal":
         reading, _o, shown = tests[0]
-        why = f"{reading.label} {shown} on {reading.day.isoformat()} is equivocal ({limit['source'] if limit else ''})"
+        why = (
+            f"{reading.label} {shown} on {reading.day.isoformat()} is equivocal "
+            f"({limit['source'] if limit else ''})"
+        )
         return Fact(
             name,
             None,
@@ -303,7 +327,9 @@ def pregnancy(ctx: Context, name: str, definition: Definition) -> Fact:  # noqa:
 
 
 def _is_test(ctx: Context, definition: Definition, reading: Reading) -> bool:
-    """Say whether a reading is one of the tests whose negative rules pregnancy out (not a self-reported status)."""
+    """Say whether a reading is one of the tests whose negative rules pregnancy out (not a
+    self-reported status).
+    """
     value_set = ctx.value_sets[definition["negativeValueSet"]]
     return bool(
         value_set.match(
@@ -313,11 +339,13 @@ def _is_test(ctx: Context, definition: Definition, reading: Reading) -> bool:
 
 
 def _window(ctx: Context, definition: Definition) -> tuple[str, Any]:
-    """Describe the negative-test window and return a test for it: hours from the Observation's time, or days."""
+    """Describe the negative-test window and return a test for it: hours from the Observation's
+    time, or days.
+    """
     hours = definition.get("negativeWithinHours")
     if hours is not None:
-        # Measured to the end of the as-of day, the latest the first dose could be given that day: a test accepted
-        # here is within the hours of any dosing time on that day.
+        # Measured to the end of the as-of day, the latest the first dose could be given that day: a
+        # test accepted here is within the hours of any dosing time on that day.
         end = datetime.combine(ctx.as_of + timedelta(days=1), time.min)
         return (
             f"in the {hours} hours before the end of {ctx.as_of.isoformat()}",

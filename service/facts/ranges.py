@@ -1,4 +1,6 @@
-"""A result's reference range as low/high Quantities: from referenceRange.low/high, or parsed from its text when that is all there is."""
+"""A result's reference range as low/high Quantities: from referenceRange.low/high, or parsed
+from its text when that is all there is.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +19,9 @@ _BOUND = re.compile(rf"\s*(<=|>=|<|>|≤|≥)\s*({_NUMBER})\s*([^\s0-9].*?)?\s*"
 def reference_ranges(
     reading: Reading,
 ) -> list[tuple[dict[str, Any] | None, dict[str, Any] | None, str | None]]:
-    """Return (low, high, text) for each range of the reading; a range given only as text is parsed (None where it says nothing)."""
+    """Return (low, high, text) for each range of the reading; a range given only as text is
+    parsed (None where it says nothing).
+    """
     found: list[tuple[dict[str, Any] | None, dict[str, Any] | None, str | None]] = []
     for rng in as_list(
         reading.source.get("referenceRange") or reading.resource.get("referenceRange")
@@ -46,7 +50,9 @@ def _quantity(value: object) -> dict[str, Any] | None:
 
 
 def parse_range_text(text: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-    """Parse a range written as text into (low, high) Quantities; a unit in the text is kept, else the result's is meant."""
+    """Parse a range written as text into (low, high) Quantities; a unit in the text is kept,
+    else the result's is meant.
+    """
     between = _BETWEEN.fullmatch(text)
     if between:
         unit = between.group(3)

@@ -1,4 +1,6 @@
-"""Readings of an analyte: the Observations in a value set, dated, ordered by time, and the latest usable one chosen."""
+"""Readings of an analyte: the Observations in a value set, dated, ordered by time, and the
+latest usable one chosen.
+"""
 
 from __future__ import annotations
 
@@ -25,7 +27,8 @@ from service.rulebook.definitions import Definition
 from service.rulebook.valuesets import ValueSet
 
 USABLE_STATUS = {"final", "amended", "corrected"}
-# Not yet final: a newer one of these is not hidden behind an older final result; it leaves the value unknown.
+# Not yet final: a newer one of these is not hidden behind an older final result; it leaves the
+# value unknown.
 PENDING_STATUS = {"preliminary", "registered"}
 _NO_TIME = datetime.min.replace(tzinfo=UTC)
 
@@ -44,7 +47,9 @@ class Reading:
     status: str = "final"
 
     def order(self) -> tuple[date, datetime, str, int]:
-        """Return the sort key: day, then time (untimed first), then the citation, so no Bundle or hash order leaks in."""
+        """Return the sort key: day, then time (untimed first), then the citation, so no Bundle
+        or hash order leaks in.
+        """
         position = (
             0
             if self.source is self.resource
@@ -61,14 +66,18 @@ class Reading:
         return self.day, self.instant or _NO_TIME, reference_of(self.resource), position
 
     def same_time(self, other: Reading) -> bool:
-        """Say whether two readings cannot be told apart in time (same instant, or same day with a time missing)."""
+        """Say whether two readings cannot be told apart in time (same instant, or same day with
+        a time missing).
+        """
         if self.day != other.day:
             return False
         return self.instant is None or other.instant is None or self.instant == other.instant
 
 
 def _dated(obs: dict[str, Any]) -> tuple[date | None, datetime | None, str | None]:
-    """Return (day, instant, problem): effective[x], else ``issued``; an invalid date is a problem, never a fallback."""
+    """Return (day, instant, problem): effective[x], else ``issued``; an invalid date is a
+    problem, never a fallback.
+    """
     problem = choice_problem(obs, "effective")
     if problem:
         return None, None, problem
@@ -84,7 +93,9 @@ def _dated(obs: dict[str, Any]) -> tuple[date | None, datetime | None, str | Non
 def readings(
     ctx: Context, definition: Definition, value_set: ValueSet | None = None
 ) -> tuple[list[Reading], list[Reading], list[str]]:
-    """Return the usable readings and the pending (preliminary) ones, newest first, and notes on Observations set aside."""
+    """Return the usable readings and the pending (preliminary) ones, newest first, and notes on
+    Observations set aside.
+    """
     found: list[Reading] = []
     pending: list[Reading] = []
     notes: list[str] = []
@@ -120,14 +131,17 @@ def readings(
 def _candidates(
     ctx: Context, value_set: ValueSet
 ) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
-    """Return each Observation in the value set with the elements (itself or components) that matched."""
+    """Return each Observation in the value set with the elements (itself or components) that
+    matched.
+    """
     grouped: dict[int, tuple[dict[str, Any], list[dict[str, Any]]]] = {}
     if value_set.is_plain_codes():
         # Fast path: look the codes up in the record's index.
         for obs, element in ctx.observations_coded(value_set.codes):
             grouped.setdefault(id(obs), (obs, []))[1].append(element)
         return list(grouped.values())
-    # Each Observation and each of its components, matched once per distinct code (see Context.matching).
+    # Each Observation and each of its components, matched once per distinct code (see
+    # Context.matching).
     for (obs, element), _how, _concepts, _texts in ctx.matching(
         "Observation elements", ctx.observation_elements(), _describe_element, value_set
     ):
@@ -163,7 +177,9 @@ def cite_value(reading: Reading, note: str) -> Evidence:
     return evidence(reading, text, None, note)
 
 
-def latest(  # noqa: C901 - the result-choosing rules (status, dates, same-time conflicts) in the order a coordinator applies them
+# C901: the result-choosing rules (status, dates, same-time conflicts) in the order a coordinator
+# applies them
+def latest(  # noqa: C901
     ctx: Context,
     definition: Definition,
     name: str,
@@ -171,12 +187,14 @@ def latest(  # noqa: C901 - the result-choosing rules (status, dates, same-time 
     *,
     highest: bool = False,
 ) -> tuple[Reading, Any] | Fact:
-    """Return the newest reading in the window that ``read`` can interpret, or an unknown Fact saying why.
+    """Return the newest reading in the window that ``read`` can interpret, or an unknown Fact
+    saying why.
 
     ``read`` returns (value, None) or (None, why-unusable); with ``highest`` the reading whose value
     (first item) is highest wins instead (e.g. fever during screening), the newest on a tie. With a
     ``method`` value set, only readings by that method decide; readings by another method are shown.
-    Two readings that cannot be told apart in time and disagree leave the value unknown (both shown).
+    Two readings that cannot be told apart in time and disagree leave the value unknown (both
+    shown).
     """
     label = definition.get("label", name)
     value_set = ctx.value_set(definition)
@@ -223,9 +241,15 @@ def latest(  # noqa: C901 - the result-choosing rules (status, dates, same-time 
     if skipped:
         reason = f"{label}: no usable result {ctx.window_text(definition)} ({skipped[0].note})"
     elif shown_others:
-        reason = f"{label}: only results by another method {ctx.window_text(definition)} ({shown_others[0].display}); not decided"
+        reason = (
+            f"{label}: only results by another method {ctx.window_text(definition)} "
+            f"({shown_others[0].display}); not decided"
+        )
     elif shown_pending:
-        reason = f"{label}: only a result with status {pending_in[0].status} {ctx.window_text(definition)}; not decided"
+        reason = (
+            f"{label}: only a result with status {pending_in[0].status} "
+            f"{ctx.window_text(definition)}; not decided"
+        )
     elif found:
         reason = f"no {label} {ctx.window_text(definition)}; latest {found[0].day.isoformat()}"
     else:
@@ -243,7 +267,9 @@ def latest(  # noqa: C901 - the result-choosing rules (status, dates, same-time 
 def _choose(
     name: str, label: str, usable: list[tuple[Reading, Any]], pending: list[Reading], highest: bool
 ) -> tuple[Reading, Any] | Fact:
-    """Pick the reading that decides, or say why none can: a disagreeing tie, or a newer result still pending."""
+    """Pick the reading that decides, or say why none can: a disagreeing tie, or a newer result
+    still pending.
+    """
     if highest:
         best = max(usable, key=lambda pair: (pair[1][0], pair[0].order()))
     else:
@@ -263,7 +289,8 @@ def _choose(
             )
             return unknown(
                 name,
-                f"{label}: results on {best[0].day.isoformat()} that cannot be ordered in time disagree ({shown}); not decided",
+                f"{label}: results on {best[0].day.isoformat()} that cannot be ordered in time "
+                f"disagree ({shown}); not decided",
                 cited,
             )
     newer = [r for r in pending if r.order() > best[0].order() or r.same_time(best[0])]
@@ -276,7 +303,8 @@ def _choose(
         )
         return unknown(
             name,
-            f"{label}: a newer {newer[0].status} result on {newer[0].day.isoformat()} is not yet final, and the final result "
+            f"{label}: a newer {newer[0].status} result on {newer[0].day.isoformat()} is not yet "
+            "final, and the final result "
             f"of {best[0].day.isoformat()} may be out of date; not decided",
             cited,
             missing=label,

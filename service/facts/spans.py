@@ -1,4 +1,6 @@
-"""When a history record happened: onset spans from ages and recorded dates, when an order ends, and unreadable dates."""
+"""When a history record happened: onset spans from ages and recorded dates, when an order ends,
+and unreadable dates.
+"""
 
 from __future__ import annotations
 
@@ -22,7 +24,9 @@ _DATE_FIELDS = ("recordedDate", "authoredOn", "dateAsserted")
 
 
 def date_problem_of(resource: dict[str, Any]) -> str | None:
-    """Say why a date element of a resource that is present cannot be read (full-width digits, hour 25, year 0001)."""
+    """Say why a date element of a resource that is present cannot be read (full-width digits,
+    hour 25, year 0001).
+    """
     for prefix in _DATE_CHOICES:
         problem = choice_problem(resource, prefix)
         if problem:
@@ -35,7 +39,9 @@ def date_problem_of(resource: dict[str, Any]) -> str | None:
 
 
 def onset_span(ctx: Context, cond: dict[str, Any]) -> tuple[date | None, date | None]:
-    """Return (earliest, latest) onset: onset[x] (dateTime, Period, Age, Range of ages), else recordedDate as the latest it can be."""
+    """Return (earliest, latest) onset: onset[x] (dateTime, Period, Age, Range of ages), else
+    recordedDate as the latest it can be.
+    """
     start = choice_date(cond, "onset")
     if start is not None:
         return start, None
@@ -91,10 +97,11 @@ def _add_years(day: date, years: float) -> date:
     return moved + timedelta(days=round((years - whole) * 365.25))
 
 
-# An order still 'active' with no end, dispense period or duration is counted as current for this long after it was
-# written (90 days: the longest supply one prescription commonly covers), not forever: Synthea and many EHRs leave
-# orders 'active' for decades, which must not make "therapy within 4 weeks" true. A definition may set openOrderDays.
-# An 'active' MedicationStatement with no end is bounded the same way, from the last date it asserts.
+# An order still 'active' with no end, dispense period or duration is counted as current for this
+# long after it was written (90 days: the longest supply one prescription commonly covers), not
+# forever: Synthea and many EHRs leave orders 'active' for decades, which must not make "therapy
+# within 4 weeks" true. A definition may set openOrderDays. An 'active' MedicationStatement with no
+# end is bounded the same way, from the last date it asserts.
 OPEN_ORDER_DAYS = 90
 _DURATION_DAYS = {
     "d": 1,
@@ -125,7 +132,9 @@ def _duration_days(quantity: object) -> float | None:
 
 
 def _order_end(order: dict[str, Any], start: date | None) -> date | None:
-    """Return when an order ends by its own data: validity period, supply duration × fills, or dosage bounds."""
+    """Return when an order ends by its own data: validity period, supply duration × fills, or
+    dosage bounds.
+    """
     dispense: dict[str, Any] = (
         order["dispenseRequest"] if isinstance(order.get("dispenseRequest"), dict) else {}
     )
@@ -160,7 +169,9 @@ def _order_end(order: dict[str, Any], start: date | None) -> date | None:
 def medication_span(
     resource: dict[str, Any], open_days: int = OPEN_ORDER_DAYS
 ) -> tuple[date | None, date | None, str | None]:
-    """Return (start, end, note): an active order or statement without an end counts for ``open_days`` after its last date."""
+    """Return (start, end, note): an active order or statement without an end counts for
+    ``open_days`` after its last date.
+    """
     ongoing = resource.get("status") in {"active", "on-hold", "intended"}
     if resource["resourceType"] == "MedicationRequest":
         day = parse_date(resource.get("authoredOn"))
@@ -170,7 +181,8 @@ def medication_span(
             return (
                 day,
                 until,
-                f"active order with no end, dispense period or duration: counted as current for {open_days} days, until {until.isoformat()}",
+                "active order with no end, dispense period or duration: counted as current for "
+                f"{open_days} days, until {until.isoformat()}",
             )
         if ongoing and end is None:
             return day, None, "ongoing"
@@ -178,8 +190,9 @@ def medication_span(
     start = choice_date(resource, "effective") or parse_date(resource.get("dateAsserted"))
     period = resource.get("effectivePeriod") or {}
     if ongoing and not (isinstance(period, dict) and period.get("end")):
-        # The same bound as an open order: a statement says the drug was being taken when it was asserted (or, without
-        # dateAsserted, when its period starts); Synthea and EHRs leave such statements 'active' long after use stopped.
+        # The same bound as an open order: a statement says the drug was being taken when it was
+        # asserted (or, without dateAsserted, when its period starts); Synthea and EHRs leave such
+        # statements 'active' long after use stopped.
         asserted = [
             d
             for d in (
@@ -195,6 +208,7 @@ def medication_span(
         return (
             start,
             until,
-            f"active statement with no end: counted as current for {open_days} days after it was last asserted",
+            f"active statement with no end: counted as current for {open_days} days after it was "
+            "last asserted",
         )
     return start, choice_end_date(resource, "effective"), None

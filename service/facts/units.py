@@ -1,4 +1,6 @@
-"""Table-driven conversion between the UCUM units labs report, including mass↔molar via molar mass."""
+"""Table-driven conversion between the UCUM units labs report, including mass↔molar via molar
+mass.
+"""
 
 from __future__ import annotations
 
@@ -89,7 +91,9 @@ _TEMPERATURE = {"cel": "C", "°c": "C", "[degf]": "F", "°f": "F", "degf": "F"}
 
 
 def normalise(unit: object) -> str:
-    """Fold spelling variants of a unit (µ/u, ^/*, case) into the table's key form; a unit that is not a string is no known unit."""
+    """Fold spelling variants of a unit (µ/u, ^/*, case) into the table's key form; a unit that
+    is not a string is no known unit.
+    """
     if unit is not None and not isinstance(unit, str):
         return "\x00not a unit"
     text = (unit or "").strip().replace("µ", "u").replace("μ", "u").replace("^", "*")
@@ -104,7 +108,9 @@ def known(unit: object) -> bool:
 
 
 def dimension(unit: object) -> str | None:
-    """Return what a unit measures (``mass`` concentration, ``substance`` concentration, ...), or None for a unit the table lacks."""
+    """Return what a unit measures (``mass`` concentration, ``substance`` concentration, ...), or
+    None for a unit the table lacks.
+    """
     found = _UNITS.get(normalise(unit))
     return found[0] if found else None
 
@@ -112,7 +118,9 @@ def dimension(unit: object) -> str | None:
 def convert(
     value: float, from_unit: object, to_unit: str, molar_mass: float | None = None
 ) -> float | None:
-    """Convert a value between units; None when they cannot be converted or the result is not finite."""
+    """Convert a value between units; None when they cannot be converted or the result is not
+    finite.
+    """
     result = _convert(value, from_unit, to_unit, molar_mass)
     return result if result is not None and math.isfinite(result) else None
 

@@ -1,4 +1,6 @@
-"""Pure helpers that read FHIR R4 data types out of plain dicts; bad input gives None, never raises."""
+"""Pure helpers that read FHIR R4 data types out of plain dicts; bad input gives None, never
+raises.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +9,10 @@ from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
 
-# The FHIR R4 date/dateTime/instant grammar, ASCII digits only (``\d`` would accept full-width digits).
-# Hours 00-23, offsets up to 14:00. CAUTION: a time without an offset is accepted (the FHIR grammar
-# requires one); it is read as the local day it names, and it orders only against other naive times.
+# The FHIR R4 date/dateTime/instant grammar, ASCII digits only (``\d`` would accept full-width
+# digits). Hours 00-23, offsets up to 14:00. CAUTION: a time without an offset is accepted (the FHIR
+# grammar requires one); it is read as the local day it names, and it orders only against other
+# naive times.
 _DATE_RE = re.compile(r"([0-9]{4})(?:-(0[1-9]|1[0-2])(?:-(0[1-9]|[12][0-9]|3[01]))?)?", re.ASCII)
 _DATETIME_RE = re.compile(
     r"([0-9]{4})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
@@ -17,12 +20,14 @@ _DATETIME_RE = re.compile(
     r"(Z|[+-](?:(?:0[0-9]|1[0-3]):[0-5][0-9]|14:00))?",
     re.ASCII,
 )
-# No patient's record holds a date before this year: an earlier one (0001-01-01) is a placeholder, not a date.
+# No patient's record holds a date before this year: an earlier one (0001-01-01) is a placeholder,
+# not a date.
 EARLIEST_YEAR = 1900
 
 
 def date_problem(value: object, *, date_only: bool = False) -> str | None:
-    """Say why a present value is not a usable FHIR date/dateTime (None when it is usable or absent).
+    """Say why a present value is not a usable FHIR date/dateTime (None when it is usable or
+    absent).
 
     ``date_only`` is for elements of type ``date`` (birthDate), where a time is not allowed.
     """
@@ -64,7 +69,8 @@ def _from_parts(value: str) -> date | None:
 
 
 def parse_date(value: object, *, date_only: bool = False) -> date | None:
-    """Return the calendar date a FHIR date/dateTime/instant starts on, or None when it is absent or invalid.
+    """Return the calendar date a FHIR date/dateTime/instant starts on, or None when it is absent or
+    invalid.
 
     CAUTION: a dateTime's own offset is kept (the local calendar day it was
     recorded on), which is what a clinician reads on the chart. Partial dates
@@ -102,7 +108,9 @@ def parse_datetime(value: object) -> datetime | None:
 
 
 def choice_problem(resource: dict[str, Any], prefix: str) -> str | None:
-    """Say why a ``prefix[x]`` date element that is present cannot be read (None when it can, or is absent)."""
+    """Say why a ``prefix[x]`` date element that is present cannot be read (None when it can, or
+    is absent).
+    """
     for suffix in ("DateTime", "Instant", "Date"):
         problem = date_problem(resource.get(prefix + suffix))
         if problem:
@@ -131,7 +139,9 @@ def choice_date(resource: dict[str, Any], prefix: str) -> date | None:
 
 
 def choice_end_date(resource: dict[str, Any], prefix: str) -> date | None:
-    """Read a ``prefix[x]`` choice element as the latest date it covers (a Period's end, a partial date's last day)."""
+    """Read a ``prefix[x]`` choice element as the latest date it covers (a Period's end, a
+    partial date's last day).
+    """
     period = resource.get(prefix + "Period")
     if isinstance(period, dict):
         return parse_end_date(period.get("end")) or parse_end_date(period.get("start"))
@@ -143,7 +153,9 @@ def choice_end_date(resource: dict[str, Any], prefix: str) -> date | None:
 
 
 def choice_instant(resource: dict[str, Any], prefix: str) -> datetime | None:
-    """Read a ``prefix[x]`` element as the instant it starts at, when it has a time with an offset (to order same-day results)."""
+    """Read a ``prefix[x]`` element as the instant it starts at, when it has a time with an
+    offset (to order same-day results).
+    """
     for suffix in ("DateTime", "Instant"):
         found = parse_datetime(resource.get(prefix + suffix))
         if found:
@@ -155,7 +167,9 @@ def choice_instant(resource: dict[str, Any], prefix: str) -> datetime | None:
 
 
 def as_list(value: object) -> list[Any]:
-    """Return a FHIR repeating element as a list; anything that is not a list (bad input) as empty."""
+    """Return a FHIR repeating element as a list; anything that is not a list (bad input) as
+    empty.
+    """
     return value if isinstance(value, list) else []
 
 

@@ -1,4 +1,6 @@
-"""GET /metrics: the Prometheus exposition, never public: a metrics token, or else the REST API's own authentication."""
+"""GET /metrics: the Prometheus exposition, never public: a metrics token, or else the REST API's
+own authentication.
+"""
 
 from __future__ import annotations
 
@@ -23,7 +25,9 @@ class MetricsOff(EligibilityError):
 
 
 def check_metrics_caller() -> None:
-    """The metrics token when one is set; else the REST API's JWT check; with neither (API_AUTH=none) nobody gets them."""
+    """The metrics token when one is set; else the REST API's JWT check; with neither
+    (API_AUTH=none) nobody gets them.
+    """
     token: str | None = current_app.extensions["metrics_token"]
     if token is not None:
         scheme, _, sent = request.headers.get("Authorization", "").strip().partition(" ")
@@ -42,7 +46,8 @@ def check_metrics_caller() -> None:
     auth: ApiAuth = current_app.extensions["api_auth"]
     if auth.mode == "none":
         raise MetricsOff(
-            "metrics are not served without authentication: set ELIGIBILITY_METRICS_TOKEN, or ELIGIBILITY_API_AUTH=jwt"
+            "metrics are not served without authentication: set ELIGIBILITY_METRICS_TOKEN, or "
+            "ELIGIBILITY_API_AUTH=jwt"
         )
     check_current_request()
 

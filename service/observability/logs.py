@@ -1,4 +1,6 @@
-"""One JSON stream on stderr: structlog's own events and the stdlib `logging` calls rendered by one formatter."""
+"""One JSON stream on stderr: structlog's own events and the stdlib `logging` calls rendered by
+one formatter.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +13,8 @@ import orjson
 import structlog
 from structlog.typing import EventDict, Processor
 
-# The level structlog lines must reach; a global read per line, so reconfiguring applies to loggers already cached.
+# The level structlog lines must reach; a global read per line, so reconfiguring applies to loggers
+# already cached.
 _threshold = logging.INFO
 _LEVELS = {
     "debug": logging.DEBUG,
@@ -38,7 +41,8 @@ def _add_pid(_logger: Any, _method: str, event: EventDict) -> EventDict:
     return event
 
 
-# What every line carries, whoever wrote it: the request's bound fields (request_id), level, logger, process and a UTC time.
+# What every line carries, whoever wrote it: the request's bound fields (request_id), level, logger,
+# process and a UTC time.
 _SHARED: list[Processor] = [
     structlog.contextvars.merge_contextvars,
     _add_pid,
@@ -49,12 +53,15 @@ _SHARED: list[Processor] = [
 
 
 def _dumps(event: EventDict, **_: Any) -> str:
-    # default=str: a value orjson cannot serialise (a Path, an exception) is written as text, never a crash in logging.
+    # default=str: a value orjson cannot serialise (a Path, an exception) is written as text, never
+    # a crash in logging.
     return orjson.dumps(event, default=str).decode()
 
 
 def json_formatter() -> logging.Formatter:
-    """The formatter that renders any log record (structlog's or a plain stdlib one) as one JSON object."""
+    """The formatter that renders any log record (structlog's or a plain stdlib one) as one JSON
+    object.
+    """
     return structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=_SHARED,
         processors=[
@@ -66,7 +73,9 @@ def json_formatter() -> logging.Formatter:
 
 
 class StderrHandler(logging.Handler):
-    """Write each record to whatever sys.stderr is at the time (so a test's capture, or gunicorn's redirect, gets it)."""
+    """Write each record to whatever sys.stderr is at the time (so a test's capture, or
+    gunicorn's redirect, gets it).
+    """
 
     def emit(self, record: logging.LogRecord) -> None:
         """Write one formatted line."""
@@ -77,7 +86,9 @@ class StderrHandler(logging.Handler):
 
 
 class StderrLogger:
-    """structlog's output: each rendered line to whatever sys.stderr is at the time, in one write (threads do not interleave)."""
+    """structlog's output: each rendered line to whatever sys.stderr is at the time, in one write
+    (threads do not interleave).
+    """
 
     def __init__(self, name: str = "service") -> None:
         self.name = name  # read by add_logger_name, as on a stdlib logger
@@ -94,10 +105,12 @@ def _stderr_logger(*args: Any) -> StderrLogger:
 
 
 def configure_logging(level: str | int | None = None) -> None:
-    """Route structlog and the root stdlib logger to one JSON stream on stderr; calling it again replaces, never duplicates.
+    """Route structlog and the root stdlib logger to one JSON stream on stderr; calling it again
+    replaces, never duplicates.
 
-    structlog's own lines (the request line, FHIR fetches) are rendered directly, without the stdlib machinery
-    (measured 35-48 against 190-227 µs a line on this shared machine); stdlib `logging` records go through a handler with the same processors.
+    structlog's own lines (the request line, FHIR fetches) are rendered directly, without the stdlib
+    machinery (measured 35-48 against 190-227 µs a line on this shared machine); stdlib `logging`
+    records go through a handler with the same processors.
     """
     global _threshold
     number = _threshold = level_number(level)
@@ -112,7 +125,9 @@ def configure_logging(level: str | int | None = None) -> None:
 
 
 def _configure_structlog() -> None:
-    """structlog's own lines: filtered by level, then the shared processors, rendered as JSON to stderr."""
+    """structlog's own lines: filtered by level, then the shared processors, rendered as JSON to
+    stderr.
+    """
     structlog.configure(
         processors=[
             _filter_level,
@@ -127,7 +142,9 @@ def _configure_structlog() -> None:
 
 
 def level_number(level: str | int | None) -> int:
-    """A level name or number (ELIGIBILITY_LOG_LEVEL); unset is INFO, an unknown name a start-up error naming it."""
+    """A level name or number (ELIGIBILITY_LOG_LEVEL); unset is INFO, an unknown name a start-up
+    error naming it.
+    """
     if level is None or level == "":
         return logging.INFO
     if isinstance(level, int):
@@ -150,7 +167,7 @@ def get_logger(name: str) -> Any:
 __all__ = ["StderrHandler", "configure_logging", "get_logger", "json_formatter"]
 
 
-# A process that never builds the app (a population worker fetching from FHIR) still writes JSON to stderr, not
-# structlog's coloured default to stdout.
+# A process that never builds the app (a population worker fetching from FHIR) still writes JSON to
+# stderr, not structlog's coloured default to stdout.
 if not structlog.is_configured():
     _configure_structlog()

@@ -1,8 +1,10 @@
-"""The Prometheus metrics: their names and labels, the calls that move them, and the exposition (one process or gunicorn's many).
+"""The Prometheus metrics: their names and labels, the calls that move them, and the exposition (one
+process or gunicorn's many).
 
-prometheus-client is imported on first use, never at import: it chooses its storage (in memory, or gunicorn's
-multiprocess files in PROMETHEUS_MULTIPROC_DIR) when it is imported, and gunicorn's master imports this package
-before its configuration has set that directory; the workers then import it with the directory set.
+prometheus-client is imported on first use, never at import: it chooses its storage (in memory, or
+gunicorn's multiprocess files in PROMETHEUS_MULTIPROC_DIR) when it is imported, and gunicorn's
+master imports this package before its configuration has set that directory; the workers then import
+it with the directory set.
 """
 
 from __future__ import annotations
@@ -15,11 +17,14 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-# The text format every Prometheus server reads (prometheus-client's own default is the newer 1.0.0).
+# The text format every Prometheus server reads (prometheus-client's own default is the newer
+# 1.0.0).
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-# Seconds: a cached /health is well under 5 ms, a by-id evaluation against a slow FHIR server can take the 30 s deadline.
+# Seconds: a cached /health is well under 5 ms, a by-id evaluation against a slow FHIR server can
+# take the 30 s deadline.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
-# Label values come from a closed set or are folded into "other": an unbounded label (a path, an id) would blow up the series.
+# Label values come from a closed set or are folded into "other": an unbounded label (a path, an id)
+# would blow up the series.
 _RESOURCE_TYPE = re.compile(r"[A-Z][A-Za-z]{1,63}")
 _CODE = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 _TRIAL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -27,7 +32,9 @@ _TRIAL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 @dataclass(frozen=True)
 class Metrics:
-    """Every metric the service exports (names are the contract of the README's "Logs and metrics")."""
+    """Every metric the service exports (names are the contract of the README's "Logs and
+    metrics").
+    """
 
     requests: Any
     latency: Any
@@ -43,17 +50,21 @@ _made = threading.Lock()
 
 
 def metrics() -> Metrics:
-    """The metrics, made (and prometheus-client imported) on first use; once, however many threads ask at once."""
+    """The metrics, made (and prometheus-client imported) on first use; once, however many
+    threads ask at once.
+    """
     with _made:
         return _make()
 
 
 @cache
 def _make() -> Metrics:
-    # Registering a metric twice is an error: a worker's first requests arrive on several threads at once.
+    # Registering a metric twice is an error: a worker's first requests arrive on several threads at
+    # once.
     from prometheus_client import Counter, Histogram, disable_created_metrics
 
-    disable_created_metrics()  # type: ignore[no-untyped-call]  # a `_created` series per labelled child doubles the series for nothing a scraper uses
+    # A `_created` series per labelled child doubles the series for nothing a scraper uses.
+    disable_created_metrics()  # type: ignore[no-untyped-call]
     return Metrics(
         requests=Counter(
             "eligibility_http_requests_total",
@@ -104,7 +115,9 @@ def resource_label(resource_type: str) -> str:
 
 
 def code_label(code: object) -> str:
-    """A short code (a verdict, an error or refusal reason) as a label value; anything else is "other"."""
+    """A short code (a verdict, an error or refusal reason) as a label value; anything else is
+    "other".
+    """
     return code if isinstance(code, str) and _CODE.fullmatch(code) else "other"
 
 
@@ -124,12 +137,16 @@ def observe_fetch(resource_type: str, outcome: str, seconds: float, failed: bool
 
 
 def count_fetch_failure(resource_type: str, error: str) -> None:
-    """Count a FHIR answer that failed after it arrived (an error OperationOutcome in a 200 searchset, a malformed Bundle)."""
+    """Count a FHIR answer that failed after it arrived (an error OperationOutcome in a 200
+    searchset, a malformed Bundle).
+    """
     metrics().fhir_failures.labels(resource_label(resource_type), code_label(error)).inc()
 
 
 def count_reports(reports: Iterable[tuple[str, str]]) -> None:
-    """Count reports, given as (trial id, verdict) pairs: this layer sits below the report's type."""
+    """Count reports, given as (trial id, verdict) pairs: this layer sits below the report's
+    type.
+    """
     counter = metrics().reports
     for trial_id, verdict in reports:
         counter.labels(
@@ -155,7 +172,9 @@ def count_feedback(outcomes: Iterable[str]) -> None:
 
 
 def exposition() -> bytes:
-    """The metrics in the text format: this process's, or (gunicorn, PROMETHEUS_MULTIPROC_DIR set) every worker's summed."""
+    """The metrics in the text format: this process's, or (gunicorn, PROMETHEUS_MULTIPROC_DIR
+    set) every worker's summed.
+    """
     metrics()  # every metric is listed (at zero) from the first scrape on
     from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
 

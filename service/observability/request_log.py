@@ -1,4 +1,6 @@
-"""One log line and the HTTP metrics per request: method, route template, status, duration, trials, refusal reason, request id."""
+"""One log line and the HTTP metrics per request: method, route template, status, duration,
+trials, refusal reason, request id.
+"""
 
 from __future__ import annotations
 
@@ -27,18 +29,22 @@ from service.problems import PROBLEM_JSON, TYPE_PREFIX
 
 log = get_logger("service.request")
 
-# A caller's X-Request-ID is kept only when it is a plain token: anything else (spaces, quotes, a JWT's dots are fine) is replaced.
+# A caller's X-Request-ID is kept only when it is a plain token: anything else (spaces, quotes, a
+# JWT's dots are fine) is replaced.
 REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 REQUEST_ID_HEADER = "X-Request-ID"
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
-# No route matched (a 404 or 405 from routing): one label value, never the raw path (it can hold anything a caller typed).
+# No route matched (a 404 or 405 from routing): one label value, never the raw path (it can hold
+# anything a caller typed).
 UNMATCHED = "<unmatched>"
 METRICS_ROUTE = "/metrics"
 
 
 @dataclass
 class RequestNotes:
-    """What the handlers noted for the request line: the trials reported on, a keyed patient hash, the cards sent."""
+    """What the handlers noted for the request line: the trials reported on, a keyed patient
+    hash, the cards sent.
+    """
 
     started: float
     trial_ids: set[str] = field(default_factory=set)
@@ -47,7 +53,9 @@ class RequestNotes:
 
 
 def start_request() -> None:
-    """Start the clock, take or make the request id, and bind it to every log line written while the request runs."""
+    """Start the clock, take or make the request id, and bind it to every log line written while
+    the request runs.
+    """
     incoming = request.headers.get(REQUEST_ID_HEADER, "")
     request_id = incoming if REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
     g.request_id = request_id
@@ -57,7 +65,9 @@ def start_request() -> None:
 
 
 def finish_request(response: Response) -> Response:
-    """Echo the request id, count the request, and write its one line (never the path's values, the body or a header's secret)."""
+    """Echo the request id, count the request, and write its one line (never the path's values,
+    the body or a header's secret).
+    """
     notes: RequestNotes | None = g.get("observability")
     seconds = time.perf_counter() - notes.started if notes is not None else 0.0
     route = request.url_rule.rule if request.url_rule is not None else UNMATCHED
@@ -96,7 +106,9 @@ def end_request(_exc: BaseException | None) -> None:
 
 
 def refusal(response: Response) -> dict[str, str]:
-    """The problem type, title and reason of an error answer (its problem+json body); only short codes, never its detail text."""
+    """The problem type, title and reason of an error answer (its problem+json body); only short
+    codes, never its detail text.
+    """
     if response.mimetype != PROBLEM_JSON or response.is_streamed:
         return {}
     try:
@@ -118,7 +130,9 @@ def refusal(response: Response) -> dict[str, str]:
 
 
 def _trial_ids(notes: RequestNotes | None) -> list[str]:
-    """The trials reported on, and the path's trial when the rulebook has it (an unknown id in a path is not repeated)."""
+    """The trials reported on, and the path's trial when the rulebook has it (an unknown id in a
+    path is not repeated).
+    """
     ids = set(notes.trial_ids) if notes is not None else set()
     named = (request.view_args or {}).get("trial_id")
     book = current_app.extensions.get("rulebook")
@@ -128,7 +142,9 @@ def _trial_ids(notes: RequestNotes | None) -> list[str]:
 
 
 def note_reports(reports: Iterable[TrialReport], patient_id: str | None = None) -> None:
-    """Count reports by trial and verdict, and note their trials (and the keyed patient hash) for the request line."""
+    """Count reports by trial and verdict, and note their trials (and the keyed patient hash) for
+    the request line.
+    """
     reports = list(reports)
     count_reports((r.trial_id, r.verdict.value) for r in reports)
     notes: RequestNotes | None = g.get("observability") if has_request_context() else None
@@ -149,7 +165,9 @@ def note_cards(cards: list[Any]) -> None:
 
 
 def register(app: Flask) -> None:
-    """Install the hooks; call before any other app's hooks so the clock starts first and the line sees the final answer."""
+    """Install the hooks; call before any other app's hooks so the clock starts first and the
+    line sees the final answer.
+    """
     app.before_request(start_request)
     app.after_request(finish_request)
     app.teardown_request(end_request)

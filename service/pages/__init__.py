@@ -1,4 +1,6 @@
-"""Server-rendered pages under /ui/: trials, patient reports, Bundle uploads and population screens."""
+"""Server-rendered pages under /ui/: trials, patient reports, Bundle uploads and population
+screens.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +15,9 @@ from service.pages.blueprint import blueprint, root_redirect
 def register(
     app: Flask, before_request: Callable[[], ResponseReturnValue | None] | None = None
 ) -> None:
-    """Register the pages on an app, with an optional hook run before every page (the API's authentication)."""
+    """Register the pages on an app, with an optional hook run before every page (the API's
+    authentication).
+    """
     app.register_blueprint(blueprint)
     app.add_url_rule("/", "root", root_redirect)
     if before_request is not None:

@@ -1,4 +1,6 @@
-"""The pages blueprint: server-rendered HTML under /ui/ for trials, patients' reports, Bundle uploads and screens."""
+"""The pages blueprint: server-rendered HTML under /ui/ for trials, patients' reports, Bundle
+uploads and screens.
+"""
 
 from __future__ import annotations
 
@@ -37,7 +39,10 @@ _worklists = screens.WorklistCache()
 # The worklist's own query parameters: only these are carried into sort and page links.
 QUERY_KEYS = ("trial", "sort", "dir", "q", "verdict", "maxUnknown", "page")
 # No script runs on these pages, and nothing loads from another origin.
-CSP = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
 
 
 def _book() -> Rulebook:
@@ -94,7 +99,8 @@ def _headers(response: Response) -> Response:
 
 @blueprint.errorhandler(EligibilityError)
 def _error(exc: EligibilityError) -> ResponseReturnValue:
-    # Keep the error's headers (WWW-Authenticate on a 401, Retry-After on a 503): the page is only the body.
+    # Keep the error's headers (WWW-Authenticate on a 401, Retry-After on a 503): the page is only
+    # the body.
     return (
         render_template("pages/error.html", status=exc.status, message=exc.message),
         exc.status,
@@ -116,7 +122,9 @@ def root_redirect() -> ResponseReturnValue:
 
 @blueprint.get("/print-footer.css")
 def print_footer() -> ResponseReturnValue:
-    """Return the print footer (rules version, as-of date, generation time, page n of m) as @page margin boxes."""
+    """Return the print footer (rules version, as-of date, generation time, page n of m) as @page
+    margin boxes.
+    """
     as_of = request.args.get("asOf") or ""
     at = request.args.get("at") or ""
     parts = [t("footer.rules", version=_book().version)]
@@ -124,11 +132,13 @@ def print_footer() -> ResponseReturnValue:
         parts.append(t("footer.asof", asOf=as_of))
     if re.fullmatch(r"[0-9: -]{10,20}UTC", at):
         parts.append(t("footer.generated", when=at))
-    # Only digits, dates and the catalogue's own text reach the CSS string; quotes and backslashes are escaped all the same.
+    # Only digits, dates and the catalogue's own text reach the CSS string; quotes and backslashes
+    # are escaped all the same.
     text = " · ".join(parts).replace("\\", "\\\\").replace('"', '\\"')
     css = (
         f'@page {{ @bottom-left {{ content: "{text}"; font-size: 8pt; }} '
-        f'@bottom-right {{ content: "{t("footer.page")} " counter(page) " / " counter(pages); font-size: 8pt; }} }}\n'
+        f'@bottom-right {{ content: "{t("footer.page")} " counter(page) " / " counter(pages); '
+        "font-size: 8pt; } }\n"
     )
     return Response(css, mimetype="text/css")
 
@@ -155,7 +165,9 @@ def _fixture_ids() -> list[str]:
 
 @blueprint.get("/trials/<trial_id>")
 def trial(trial_id: str) -> ResponseReturnValue:
-    """Show every criterion with its source text, how it is decided, the definitions, windows and value sets."""
+    """Show every criterion with its source text, how it is decided, the definitions, windows and
+    value sets.
+    """
     item = _trial(trial_id)
     book = _book()
     rules = _rules(item)
@@ -214,7 +226,9 @@ def patient(patient_id: str) -> ResponseReturnValue:
 
 @blueprint.get("/patients/<patient_id>/trials/<trial_id>")
 def report(patient_id: str, trial_id: str) -> ResponseReturnValue:
-    """Show the full report of one patient for one trial: banner, To obtain, To confirm, every criterion."""
+    """Show the full report of one patient for one trial: banner, To obtain, To confirm, every
+    criterion.
+    """
     g.patient_data = True
     item = _trial(trial_id)
     as_of = _as_of()
@@ -228,7 +242,9 @@ def report(patient_id: str, trial_id: str) -> ResponseReturnValue:
 
 
 def _rules(item: Trial) -> dict[str, str]:
-    """Return a trial's criteria as readable rules, rendered once per rulebook (rules do not change while it is loaded)."""
+    """Return a trial's criteria as readable rules, rendered once per rulebook (rules do not
+    change while it is loaded).
+    """
     cache: dict[tuple[str, str], dict[str, str]] = current_app.extensions.setdefault(
         "pages_rules", {}
     )
@@ -314,7 +330,9 @@ def screen_runs() -> ResponseReturnValue:
 
 @blueprint.get("/screens/<run_id>")
 def screen_run(run_id: str) -> ResponseReturnValue:
-    """Show a run: its trials, the chosen trial's attrition funnel and its worklist (sorted, filtered, paged)."""
+    """Show a run: its trials, the chosen trial's attrition funnel and its worklist (sorted,
+    filtered, paged).
+    """
     g.patient_data = True
     path = screens.run_dir(_screens_dir(), run_id)
     data = screens.manifest(path)
@@ -345,7 +363,9 @@ def screen_run(run_id: str) -> ResponseReturnValue:
 
 
 def _params(**changes: Any) -> dict[str, Any]:
-    """Return the current query parameters with changes (None drops one), for sort and page links."""
+    """Return the current query parameters with changes (None drops one), for sort and page
+    links.
+    """
     params = {k: v for k, v in request.args.items() if v != "" and k in QUERY_KEYS}
     for key, value in changes.items():
         if value is None:

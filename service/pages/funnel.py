@@ -1,4 +1,6 @@
-"""Lay out a trial's attrition funnel as SVG bars (drawn on the server; counts and % labelled on each bar)."""
+"""Lay out a trial's attrition funnel as SVG bars (drawn on the server; counts and % labelled on
+each bar).
+"""
 
 from __future__ import annotations
 

@@ -19,7 +19,9 @@ def catalogue(lang: str = "en") -> dict[str, str]:
 
 
 def t(key: str, **fields: Any) -> str:
-    """Return the message for key with its {fields} filled; a missing key is a bug, so it raises KeyError."""
+    """Return the message for key with its {fields} filled; a missing key is a bug, so it raises
+    KeyError.
+    """
     text = catalogue()[key]
     return text.format(**fields) if fields else text
 

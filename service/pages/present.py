@@ -11,14 +11,17 @@ from service.facts.base import Evidence
 from service.pages.messages import t, tn
 from service.pages.readable import unit_shown
 
-# The report's reason carries the rule in JsonLogic's terms ("… [rule: anc >= 1.5]"); the page shows the readable rule instead.
+# The report's reason carries the rule in JsonLogic's terms ("… [rule: anc >= 1.5]"); the page shows
+# the readable rule instead.
 RULE_SUFFIX = re.compile(r"\s*\[rule: [^\]]*\]")
 ICONS = {"passes": "✓", "excludes": "✗", "undecided": "?", "review": "☐"}
 VERDICT_ICONS = {Verdict.ELIGIBLE: "✓", Verdict.INSUFFICIENT_DATA: "?", Verdict.INELIGIBLE: "✗"}
 
 
 def effect(criterion: CriterionResult) -> str:
-    """Say what a criterion's status means for the patient: passes, excludes, undecided or review."""
+    """Say what a criterion's status means for the patient: passes, excludes, undecided or
+    review.
+    """
     if criterion.needs_review:
         return "review"
     if criterion.undecided:
@@ -37,7 +40,9 @@ def barriers(report: TrialReport) -> list[CriterionResult]:
 
 
 def to_obtain(report: TrialReport) -> list[dict[str, Any]]:
-    """Return each lab or test that would decide an unknown criterion, with the criteria it decides."""
+    """Return each lab or test that would decide an unknown criterion, with the criteria it
+    decides.
+    """
     needed: dict[str, list[str]] = {}
     for criterion in report.criteria:
         for label in criterion.to_obtain:
@@ -116,7 +121,9 @@ class EvidenceShown:
 
 @dataclass(frozen=True, slots=True)
 class Row:
-    """One criterion's row of the report table, with every word already chosen (the template only places them)."""
+    """One criterion's row of the report table, with every word already chosen (the template only
+    places them).
+    """
 
     id: str
     kind: str
@@ -132,7 +139,9 @@ class Row:
 
 
 def criterion_rows(report: TrialReport, rules: dict[str, str]) -> list[Row]:
-    """Return the report table's rows: status as a word and an icon, reason without the raw rule, the readable rule, evidence."""
+    """Return the report table's rows: status as a word and an icon, reason without the raw rule,
+    the readable rule, evidence.
+    """
     rows = []
     for c in report.criteria:
         kind_effect = effect(c)

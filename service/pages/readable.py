@@ -1,4 +1,6 @@
-"""Render a criterion's JsonLogic for people: labels and units from the definitions (``Serum creatinine ≤ 1.5 × ULN``)."""
+"""Render a criterion's JsonLogic for people: labels and units from the definitions (``Serum
+creatinine ≤ 1.5 × ULN``).
+"""
 
 from __future__ import annotations
 
@@ -48,7 +50,9 @@ def _number(value: Any) -> str:
 
 
 def unit_of(definition: Mapping[str, Any] | None) -> str:
-    """Return the unit shown after a limit on this definition ('× ULN', 'mL/min', '× 10⁹/L' or '')."""
+    """Return the unit shown after a limit on this definition ('× ULN', 'mL/min', '× 10⁹/L' or
+    '').
+    """
     if not definition:
         return ""
     units = _units()
@@ -58,7 +62,9 @@ def unit_of(definition: Mapping[str, Any] | None) -> str:
 
 
 def unit_shown(unit: str | None) -> str:
-    """Return a UCUM unit as people write it ('10*9/L' → '× 10⁹/L', '1' → ''); an unknown unit as it came."""
+    """Return a UCUM unit as people write it ('10*9/L' → '× 10⁹/L', '1' → ''); an unknown unit as
+    it came.
+    """
     if not unit:
         return ""
     return _units()["ucum"].get(unit, unit)
@@ -74,7 +80,9 @@ def _kind(name: str, definitions: Mapping[str, Mapping[str, Any]]) -> str:
 
 
 def _fact(name: str, definitions: Mapping[str, Mapping[str, Any]]) -> str:
-    """Return a yes/no fact as words: a test's kind says what 'true' means (a positive result, a value in range)."""
+    """Return a yes/no fact as words: a test's kind says what 'true' means (a positive result, a
+    value in range).
+    """
     key = {"qualitative": "readable.positive", "inReferenceRange": "readable.inrange"}.get(
         _kind(name, definitions), "readable.has"
     )
@@ -98,7 +106,8 @@ def _comparison(op: str, args: list[Any], definitions: Mapping[str, Mapping[str,
     unit = next((u for _text, u in terms if u), "")
     texts = [text for text, _u in terms]
     text = f" {symbol} ".join(texts)
-    # The unit follows the last constant ("Age ≤ 70 years", "ANC ≥ 1.5 × 10⁹/L"); equality to a word takes none.
+    # The unit follows the last constant ("Age ≤ 70 years", "ANC ≥ 1.5 × 10⁹/L"); equality to a word
+    # takes none.
     if unit and not isinstance(args[-1], dict) and not isinstance(args[-1], str):
         return f"{text} {unit}"
     if unit and len(args) == 3:

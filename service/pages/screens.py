@@ -1,4 +1,6 @@
-"""Read population-screen run directories (SCREEN_CONTRACT.md): manifests, attrition and worklists, for the pages."""
+"""Read population-screen run directories (SCREEN_CONTRACT.md): manifests, attrition and
+worklists, for the pages.
+"""
 
 from __future__ import annotations
 
@@ -54,7 +56,9 @@ class WorklistQuery:
 
 
 def run_dir(root: Path, run_id: str) -> Path:
-    """Return a run's directory; refuse ids that are not URL-safe (no path traversal) and runs that do not exist."""
+    """Return a run's directory; refuse ids that are not URL-safe (no path traversal) and runs
+    that do not exist.
+    """
     if not RUN_ID.fullmatch(run_id) or ".." in run_id:
         raise BadRequest("a run id is letters, digits, '.', '_' and '-' only")
     path = root / run_id
@@ -91,7 +95,9 @@ def manifest(path: Path) -> dict[str, Any]:
 
 
 def trial_of(data: dict[str, Any], trial_id: str | None) -> str | None:
-    """Return the requested trial if the run screened it, else the run's first trial (None when it has none)."""
+    """Return the requested trial if the run screened it, else the run's first trial (None when
+    it has none).
+    """
     trials = [str(t) for t in data.get("trials") or []]
     if trial_id is None or trial_id == "":
         return trials[0] if trials else None
@@ -107,7 +113,9 @@ def attrition(path: Path, trial_id: str) -> dict[str, Any] | None:
 
 
 class WorklistCache:
-    """Parsed worklist.csv files, keyed by path, size and mtime, so a page view does not re-read 10,000 rows."""
+    """Parsed worklist.csv files, keyed by path, size and mtime, so a page view does not re-read
+    10,000 rows.
+    """
 
     def __init__(self, size: int = CACHE_SIZE) -> None:
         self._items: OrderedDict[tuple[str, int, int], list[dict[str, Any]]] = OrderedDict()
@@ -137,7 +145,8 @@ class WorklistCache:
 def _parse(text: str) -> list[dict[str, Any]]:
     reader = csv.reader(io.StringIO(text))
     header = next(reader, [])
-    # Columns by the header's names (a writer may order them differently); one missing is read as empty.
+    # Columns by the header's names (a writer may order them differently); one missing is read as
+    # empty.
     where = [header.index(col) if col in header else None for col in WORKLIST_COLUMNS]
     numeric = [col in NUMERIC for col in WORKLIST_COLUMNS]
     rows = []
@@ -195,7 +204,8 @@ def select(rows: list[dict[str, Any]], query: WorklistQuery) -> list[dict[str, A
             or needle in r["toObtain"].lower()
         )
     ]
-    # Ties keep the worklist's rank order, so a sort by verdict is still "closest to eligible" first within it.
+    # Ties keep the worklist's rank order, so a sort by verdict is still "closest to eligible" first
+    # within it.
     return sorted(
         chosen,
         key=lambda r: (r[query.sort], r["rank"]) if query.sort != "rank" else r["rank"],

@@ -1,4 +1,6 @@
-"""POST /population-screens and its status URL: the Bulk Data async pattern (202 + Content-Location, X-Progress, DELETE cancels)."""
+"""POST /population-screens and its status URL: the Bulk Data async pattern (202 +
+Content-Location, X-Progress, DELETE cancels).
+"""
 
 from __future__ import annotations
 
@@ -29,7 +31,9 @@ class UnknownScreen(EligibilityError):
 
 
 def init_app(app: Flask) -> None:
-    """Register the blueprint with its settings and job table (the one line service/__init__.py calls)."""
+    """Register the blueprint with its settings and job table (the one line service/__init__.py
+    calls).
+    """
     settings: Settings = app.extensions["settings"]
     app.extensions["population_jobs"] = Jobs(Path(settings.population.screens_dir))
     app.register_blueprint(blueprint)
@@ -37,7 +41,9 @@ def init_app(app: Flask) -> None:
 
 @blueprint.before_request
 def authenticate() -> None:
-    """Check the caller exactly as the REST API does (ELIGIBILITY_API_AUTH): screens read every patient of a hospital."""
+    """Check the caller exactly as the REST API does (ELIGIBILITY_API_AUTH): screens read every
+    patient of a hospital.
+    """
     check_current_request()
 
 
@@ -78,7 +84,8 @@ def _options(body: dict[str, Any], run_dir: Path) -> ScreenOptions:
         fhir = _settings().fhir.base_url
         if not fhir:
             raise BadRequest(
-                "no FHIR server is configured (ELIGIBILITY_FHIR_BASE_URL); screen an NDJSON input instead"
+                "no FHIR server is configured (ELIGIBILITY_FHIR_BASE_URL); screen an NDJSON "
+                "input instead"
             )
         group = source.get("group")
         if group is not None and not (isinstance(group, str) and RUN_ID.fullmatch(group)):
@@ -109,7 +116,9 @@ def _options(body: dict[str, Any], run_dir: Path) -> ScreenOptions:
 
 
 def _allowed_ndjson(url: object) -> str:
-    """Accept an NDJSON directory only under a configured root: a caller must not make the service read arbitrary paths."""
+    """Accept an NDJSON directory only under a configured root: a caller must not make the
+    service read arbitrary paths.
+    """
     if not isinstance(url, str) or not url:
         raise BadRequest("'input.url' must name an NDJSON directory")
     path = Path(url).resolve()
@@ -117,7 +126,8 @@ def _allowed_ndjson(url: object) -> str:
         if path.is_relative_to(Path(root).resolve()):
             return str(path)
     raise BadRequest(
-        "'input.url' is not under a directory this service may read (ELIGIBILITY_SCREEN_NDJSON_ROOTS)"
+        "'input.url' is not under a directory this service may read "
+        "(ELIGIBILITY_SCREEN_NDJSON_ROOTS)"
     )
 
 
@@ -135,12 +145,15 @@ def start_screen() -> ResponseReturnValue:
 
 @blueprint.get("/population-screens/<run_id>")
 def screen_status(run_id: str) -> ResponseReturnValue:
-    """Poll a screen: 202 with X-Progress while it runs, then 200 with the manifest and links to the outputs."""
+    """Poll a screen: 202 with X-Progress while it runs, then 200 with the manifest and links to
+    the outputs.
+    """
     manifest = _manifest(run_id)
     if manifest["status"] == "running" or (manifest["status"] == "accepted"):
         p = manifest["progress"]
         headers = {
-            "X-Progress": f"{p['bucketsDone']}/{p['buckets']} buckets, {p['patientsEvaluated']} patients",
+            "X-Progress": f"{p['bucketsDone']}/{p['buckets']} buckets, {p['patientsEvaluated']} "
+            "patients",
             "Retry-After": str(_settings().population.retry_after),
         }
         return jsonify({"runId": run_id, "status": "running", "progress": p}), 202, headers
@@ -170,7 +183,9 @@ def cancel_screen(run_id: str) -> ResponseReturnValue:
 
 @blueprint.get("/population-screens/<run_id>/files/<path:name>")
 def screen_file(run_id: str, name: str) -> ResponseReturnValue:
-    """Serve one output of a finished screen (results.ndjson, trials/<id>/attrition.json, worklist.csv, group.json, diff.json)."""
+    """Serve one output of a finished screen (results.ndjson, trials/<id>/attrition.json,
+    worklist.csv, group.json, diff.json).
+    """
     manifest = _manifest(run_id)
     allowed = {manifest.get("outputs", {}).get("results"), manifest.get("outputs", {}).get("diff")}
     allowed |= {

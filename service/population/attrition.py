@@ -1,4 +1,6 @@
-"""Per-trial attrition: person counts by criterion status, and the sequential funnel in the trial's criterion order."""
+"""Per-trial attrition: person counts by criterion status, and the sequential funnel in the
+trial's criterion order.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +11,9 @@ from service.rulebook.book import Trial
 
 
 def statuses(trial: Trial, row: dict[str, Any]) -> dict[str, Status]:
-    """Recover every criterion's status from a results row (failed/unknown/review ids; the rest passed)."""
+    """Recover every criterion's status from a results row (failed/unknown/review ids; the rest
+    passed).
+    """
     failed, unknown, review = set(row["failed"]), set(row["unknown"]), set(row["review"])
     out = {}
     for c in trial.criteria:
@@ -31,7 +35,8 @@ class Attrition:
         self.trial = trial
         self.population = 0
         self.by_criterion = {c.id: dict.fromkeys(Status, 0) for c in trial.criteria}
-        # remaining[i]: persons no criterion up to i excludes; unknown_only[i]: of those, persons with an unknown so far.
+        # remaining[i]: persons no criterion up to i excludes; unknown_only[i]: of those, persons
+        # with an unknown so far.
         self.remaining = [0] * len(trial.criteria)
         self.blocked = [0] * len(trial.criteria)
 

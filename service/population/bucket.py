@@ -1,4 +1,6 @@
-"""Reduce phase: one bucket's patients grouped into records, screened, and written atomically (the checkpoint)."""
+"""Reduce phase: one bucket's patients grouped into records, screened, and written atomically
+(the checkpoint).
+"""
 
 from __future__ import annotations
 
@@ -30,7 +32,9 @@ def worker_rulebook(rules_dir: str) -> Rulebook:
 
 @lru_cache(maxsize=4)
 def _shared(path: str, _stamp: float) -> dict[str, dict[str, Any]]:
-    """Read the shared Medications once per worker and run (keyed by the parts directory and its time stamp)."""
+    """Read the shared Medications once per worker and run (keyed by the parts directory and its
+    time stamp).
+    """
     found: dict[str, dict[str, Any]] = {}
     for part in sorted(Path(path).glob("*.ndjson")):
         for line in part.read_bytes().splitlines():
@@ -67,8 +71,11 @@ def mrn_of(patient: dict[str, Any]) -> str | None:
 
 
 def group_lines(paths: list[Path]) -> dict[str, ExportedPatient]:
-    """Group a bucket's lines by patient key: the Patient, its resources by type, and how many lines it had."""
-    from service.population.partition import patient_key  # noqa: PLC0415 - keeps this module importable on its own
+    """Group a bucket's lines by patient key: the Patient, its resources by type, and how many
+    lines it had.
+    """
+    # PLC0415: keeps this module importable on its own
+    from service.population.partition import patient_key  # noqa: PLC0415
 
     groups: dict[str, ExportedPatient] = {}
     for path in paths:
@@ -94,7 +101,9 @@ def evaluate_bucket(
     as_of: str,
     buckets: int,
 ) -> dict[str, Any]:
-    """Screen every patient of one bucket; skip it when its result file exists (a finished checkpoint)."""
+    """Screen every patient of one bucket; skip it when its result file exists (a finished
+    checkpoint).
+    """
     results = Path(results_dir)
     done = result_path(results, bucket)
     if done.exists():
@@ -119,7 +128,8 @@ def evaluate_bucket(
         group = groups[key]
         stats["resources"] += group.lines
         if group.patient is None:
-            # Resources pointing at a Patient the export does not hold: counted, never evaluated as someone.
+            # Resources pointing at a Patient the export does not hold: counted, never evaluated as
+            # someone.
             stats["unattributed"] += group.lines
             stats["resources"] -= group.lines
             continue
@@ -142,7 +152,8 @@ def evaluate_bucket(
                         "dataErrors": sorted(record.failed),
                     }
                 )
-        except Exception as exc:  # noqa: BLE001 - one patient's bad data must not lose the bucket; the reason is reported
+        # BLE001: one patient's bad data must not lose the bucket; the reason is reported
+        except Exception as exc:  # noqa: BLE001
             log.warning("population: a patient in bucket %d failed: %s", bucket, type(exc).__name__)
             stats["failedPatients"].append(
                 {"patientKey": key, "reason": f"{type(exc).__name__}: {str(exc)[:200]}"}

@@ -1,4 +1,6 @@
-"""``python -m service screen``: screen a population, with a progress bar on a terminal and a summary table per trial."""
+"""``python -m service screen``: screen a population, with a progress bar on a terminal and a
+summary table per trial.
+"""
 
 from __future__ import annotations
 
@@ -23,7 +25,9 @@ from service.settings import load_config, parse_fhir
 
 
 class Reporter:
-    """Show progress: a rich bar on a terminal, else a plain line per phase and at most every few seconds."""
+    """Show progress: a rich bar on a terminal, else a plain line per phase and at most every few
+    seconds.
+    """
 
     def __init__(self, console: Console, interval: float = 5.0) -> None:
         self.console = console
@@ -91,7 +95,8 @@ class Reporter:
 def summary_table(manifest: dict[str, Any]) -> Table:
     """Return the per-trial verdict counts of a finished run."""
     table = Table(
-        title=f"run {manifest['runId']} as of {manifest['asOf']}: {manifest['counts']['patients']} patients"
+        title=f"run {manifest['runId']} as of {manifest['asOf']}: "
+        f"{manifest['counts']['patients']} patients"
     )
     verdicts = [verdict.value for verdict in Verdict]
     for column in ("trial", *verdicts, "worklist"):
@@ -165,7 +170,9 @@ def screen(
     bucket_mb: float,
     rules_dir: str,
 ) -> None:
-    """Screen every patient of a Bulk Data export against the trials; write results, attrition, worklists and Groups."""
+    """Screen every patient of a Bulk Data export against the trials; write results, attrition,
+    worklists and Groups.
+    """
     if (ndjson is None) == (fhir_base_url is None):
         raise click.UsageError("give exactly one of --ndjson or --fhir-base-url")
     try:
@@ -174,7 +181,8 @@ def screen(
         raise click.BadParameter("must be a date YYYY-MM-DD", param_hint="--as-of") from exc
     console = Console(stderr=True)
     reporter = Reporter(console)
-    # The ELIGIBILITY_FHIR_* settings, read and checked as the app reads them, for the server named here.
+    # The ELIGIBILITY_FHIR_* settings, read and checked as the app reads them, for the server named
+    # here.
     try:
         fhir = parse_fhir(load_config({"FHIR_BASE_URL": fhir_base_url})) if fhir_base_url else None
     except EligibilityError as exc:
@@ -204,6 +212,8 @@ def screen(
     Console().print(summary_table(manifest))
     counts = manifest["counts"]
     click.echo(
-        f"{counts['resources']} resources read; {counts['unattributed']} unattributed, {counts['unreadable']} unreadable lines; "
-        f"{len(manifest['failedPatients'])} patients failed; {manifest['durationSeconds']} s; {Path(out) / 'manifest.json'}"
+        f"{counts['resources']} resources read; {counts['unattributed']} unattributed, "
+        f"{counts['unreadable']} unreadable lines; "
+        f"{len(manifest['failedPatients'])} patients failed; {manifest['durationSeconds']} s; "
+        f"{Path(out) / 'manifest.json'}"
     )

@@ -1,4 +1,6 @@
-"""The Dask engine: a LocalCluster sized to the machine or an existing scheduler, and task maps with progress and cancel."""
+"""The Dask engine: a LocalCluster sized to the machine or an existing scheduler, and task maps
+with progress and cancel.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +15,8 @@ from typing import Any
 from service.errors import EligibilityError
 
 SCHEDULER_ENV = "ELIGIBILITY_DASK_SCHEDULER"
-# A bucket whose worker died is retried on another worker; only a bucket that keeps failing stops the run.
+# A bucket whose worker died is retried on another worker; only a bucket that keeps failing stops
+# the run.
 TASK_RETRIES = 2
 
 
@@ -45,7 +48,9 @@ class Engine:
 
 
 def scheduler_address(option: str | None) -> str | None:
-    """Return the scheduler to use: the option, else ELIGIBILITY_DASK_SCHEDULER, else None (a LocalCluster)."""
+    """Return the scheduler to use: the option, else ELIGIBILITY_DASK_SCHEDULER, else None (a
+    LocalCluster).
+    """
     return option or os.environ.get(SCHEDULER_ENV) or None
 
 
@@ -53,8 +58,11 @@ def scheduler_address(option: str | None) -> str | None:
 def open_engine(
     scheduler: str | None = None, workers: int | None = None, connect_timeout: float = 10.0
 ) -> Iterator[Engine]:
-    """Connect to a scheduler, or start a LocalCluster of single-threaded worker processes (one per core)."""
-    from distributed import Client, LocalCluster  # noqa: PLC0415 - Dask is imported only by the population mode
+    """Connect to a scheduler, or start a LocalCluster of single-threaded worker processes (one
+    per core).
+    """
+    # PLC0415: Dask is imported only by the population mode
+    from distributed import Client, LocalCluster  # noqa: PLC0415
 
     address = scheduler_address(scheduler)
     cluster = None
@@ -67,8 +75,9 @@ def open_engine(
                     f"the Dask scheduler {address} cannot be reached ({type(exc).__name__}: {exc})"
                 ) from exc
         else:
-            # Processes, one thread each: the evaluator is pure Python and holds the GIL. The scheduler always serves HTTP;
-            # ":0" takes a free port instead of warning about a busy 8787.
+            # Processes, one thread each: the evaluator is pure Python and holds the GIL. The
+            # scheduler always serves HTTP; ":0" takes a free port instead of warning about a busy
+            # 8787.
             cluster = LocalCluster(
                 n_workers=workers or os.cpu_count() or 1,
                 threads_per_worker=1,
@@ -96,7 +105,9 @@ def run_tasks(
     on_result: Callable[[dict[str, Any]], None],
     cancel: threading.Event | None = None,
 ) -> list[dict[str, Any]]:
-    """Run ``function(*call)`` for every call on the cluster, calling ``on_result`` as each finishes; EngineError on a failed task."""
+    """Run ``function(*call)`` for every call on the cluster, calling ``on_result`` as each
+    finishes; EngineError on a failed task.
+    """
     from distributed import as_completed  # noqa: PLC0415
 
     if not calls:
@@ -114,7 +125,8 @@ def run_tasks(
     results = []
     done = threading.Event()
     if cancel is not None:
-        # DELETE on the API sets ``cancel`` from another thread: cancel the futures at once, not when the next one finishes.
+        # DELETE on the API sets ``cancel`` from another thread: cancel the futures at once, not
+        # when the next one finishes.
         def watch() -> None:
             while not done.wait(0.2):
                 if cancel.is_set():
@@ -128,7 +140,8 @@ def run_tasks(
                 raise Cancelled("the screen was cancelled")
             try:
                 result = future.result()
-            except Exception as exc:  # noqa: BLE001 - a task's own error, or a worker lost more often than the retries allow
+            # BLE001: a task's own error, or a worker lost more often than the retries allow
+            except Exception as exc:  # noqa: BLE001
                 raise EngineError(
                     f"a {name} task failed: {type(exc).__name__}: {str(exc)[:300]}"
                 ) from exc

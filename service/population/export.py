@@ -1,4 +1,6 @@
-"""FHIR Bulk Data $export with the pull mode's client: kick-off, polling that honours Retry-After, download, error[]."""
+"""FHIR Bulk Data $export with the pull mode's client: kick-off, polling that honours
+Retry-After, download, error[].
+"""
 
 from __future__ import annotations
 
@@ -23,19 +25,24 @@ from service.records.fhir.client import _retry_after as retry_after
 
 log = logging.getLogger(__name__)
 NDJSON = "application/fhir+ndjson"
-# Polling: the server's Retry-After is honoured within these bounds (seconds); no Retry-After waits DEFAULT_POLL.
+# Polling: the server's Retry-After is honoured within these bounds (seconds); no Retry-After waits
+# DEFAULT_POLL.
 DEFAULT_POLL, MIN_POLL, MAX_POLL = 1.0, 0.2, 120.0
 
 
 class ExportError(FhirError):
-    """The export could not be started, failed on the server (its OperationOutcomes quoted), or its files could not be read."""
+    """The export could not be started, failed on the server (its OperationOutcomes quoted), or
+    its files could not be read.
+    """
 
     code = "export-failed"
 
 
 @dataclass
 class ExportResult:
-    """What one export produced: its manifest, the files written, and the non-fatal issues it reported."""
+    """What one export produced: its manifest, the files written, and the non-fatal issues it
+    reported.
+    """
 
     manifest: dict[str, Any]
     files: list[Path] = field(default_factory=list)
@@ -44,7 +51,9 @@ class ExportResult:
 
 @dataclass
 class BulkExporter:
-    """Run exports against one FHIR server through its FhirClient (session, authentication, retry settings)."""
+    """Run exports against one FHIR server through its FhirClient (session, authentication, retry
+    settings).
+    """
 
     client: FhirClient
     sleep: Callable[[float], None] = time.sleep
@@ -99,7 +108,9 @@ class BulkExporter:
     def poll(
         self, status_url: str, on_progress: Callable[[str], None] | None = None
     ) -> dict[str, Any]:
-        """Poll the status URL until the manifest; ExportError quoting the server when the job failed."""
+        """Poll the status URL until the manifest; ExportError quoting the server when the job
+        failed.
+        """
         deadline = time.monotonic() + self.max_wait
         while True:
             response = self._send("GET", status_url, "export status", accept="application/json")
@@ -117,7 +128,8 @@ class BulkExporter:
                 return manifest
             if response.status_code not in (202, 429):
                 raise ExportError(
-                    f"the export job failed: {response.status_code} {outcome_text(response)}".rstrip(),
+                    f"the export job failed: {response.status_code} "
+                    f"{outcome_text(response)}".rstrip(),
                     http_status=response.status_code,
                 )
             if on_progress and response.headers.get("X-Progress"):
@@ -129,7 +141,9 @@ class BulkExporter:
             self.sleep(wait)
 
     def download(self, manifest: dict[str, Any], dest: Path) -> ExportResult:
-        """Download every output file (and read error[]); stop naming the cause when the job reports errors."""
+        """Download every output file (and read error[]); stop naming the cause when the job
+        reports errors.
+        """
         dest.mkdir(parents=True, exist_ok=True)
         result = ExportResult(manifest)
         problems = self._errors(manifest, result)
@@ -152,7 +166,8 @@ class BulkExporter:
             )
             if response.status_code != 200:
                 raise ExportError(
-                    f"download of the {rtype} file: {response.status_code} {outcome_text(response)}".rstrip()
+                    f"download of the {rtype} file: {response.status_code} "
+                    f"{outcome_text(response)}".rstrip()
                 )
             tmp = path.with_suffix(".part")
             with tmp.open("wb") as handle:
@@ -163,7 +178,9 @@ class BulkExporter:
         return result
 
     def _errors(self, manifest: dict[str, Any], result: ExportResult) -> list[str]:
-        """Read error[] OperationOutcomes: error and fatal issues are returned, warnings kept in ``result``."""
+        """Read error[] OperationOutcomes: error and fatal issues are returned, warnings kept in
+        ``result``.
+        """
         problems = []
         for item in manifest.get("error") or []:
             url = item.get("url") if isinstance(item, dict) else None
@@ -211,10 +228,13 @@ class BulkExporter:
         auth: bool = True,
         stream: bool = False,
     ) -> requests.Response:
-        """One request with the client's session, credentials and retry settings; temporary failures are retried."""
+        """One request with the client's session, credentials and retry settings; temporary
+        failures are retried.
+        """
         client = self.client
         assert client.session is not None  # noqa: S101 - FhirClient sets it
-        # Credentials go only to the configured server: an output URL on another host (a signed storage URL) gets none.
+        # Credentials go only to the configured server: an output URL on another host (a signed
+        # storage URL) gets none.
         send_auth = auth and client.within_base(url)
         last = "no attempt"
         refreshed = False
@@ -224,7 +244,8 @@ class BulkExporter:
             headers = {"Accept": accept, **(client.auth.headers() if send_auth else {})}
             if prefer:
                 headers["Prefer"] = "respond-async"
-            delay = client.settings.backoff * 2 ** (attempt - 1) * (0.5 + random.random() / 2)  # noqa: S311 - jitter
+            # S311: jitter
+            delay = client.settings.backoff * 2 ** (attempt - 1) * (0.5 + random.random() / 2)  # noqa: S311
             try:
                 response = client.session.request(
                     method,
@@ -249,10 +270,12 @@ class BulkExporter:
                     continue
                 if response.status_code in (401, 403):
                     raise ExportError(
-                        f"{what}: the FHIR server refused the service's credentials ({response.status_code})",
+                        f"{what}: the FHIR server refused the service's credentials "
+                        f"({response.status_code})",
                         http_status=response.status_code,
                     )
-                # The last try's answer goes back to the caller, which quotes the server's OperationOutcome.
+                # The last try's answer goes back to the caller, which quotes the server's
+                # OperationOutcome.
                 polled = (
                     response.status_code == 429 and what == "export status"
                 )  # poll() waits out a 429 itself

@@ -11,7 +11,9 @@ import orjson
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write a file so that readers see the old content or the whole new one, never a part (the checkpoint rule)."""
+    """Write a file so that readers see the old content or the whole new one, never a part (the
+    checkpoint rule).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:

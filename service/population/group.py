@@ -1,4 +1,6 @@
-"""Per-trial FHIR R4 Group of candidates (actual, members = eligible and insufficient-data), validated with fhir.resources R4B."""
+"""Per-trial FHIR R4 Group of candidates (actual, members = eligible and insufficient-data),
+validated with fhir.resources R4B.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +14,11 @@ from service.population.worklist import is_candidate, rank_key
 def candidate_group(
     trial_id: str, run_id: str, as_of: str, rows: list[dict[str, Any]]
 ) -> dict[str, Any]:
-    """Build the Group a coordinator can load back into the EHR; raises pydantic's ValidationError if it is not valid R4."""
-    from fhir.resources.R4B.group import Group  # noqa: PLC0415 - 2 s of import, paid by screens only, not by app start-up
+    """Build the Group a coordinator can load back into the EHR; raises pydantic's
+    ValidationError if it is not valid R4.
+    """
+    # PLC0415: 2 s of import, paid by screens only, not by app start-up
+    from fhir.resources.R4B.group import Group  # noqa: PLC0415
 
     members = [
         {"entity": {"reference": f"Patient/{row['patientId']}"}, "inactive": False}

@@ -1,4 +1,6 @@
-"""Find the Bulk Data NDJSON files of an input directory or fsspec URL (``Type.ndjson``, ``Type.N.ndjson``, ``.gz``)."""
+"""Find the Bulk Data NDJSON files of an input directory or fsspec URL (``Type.ndjson``,
+``Type.N.ndjson``, ``.gz``).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +11,8 @@ import fsspec
 
 from service.errors import EligibilityError
 
-# Bulk Data output names: the resource type, an optional sequence number, .ndjson, optionally compressed.
+# Bulk Data output names: the resource type, an optional sequence number, .ndjson, optionally
+# compressed.
 NDJSON_NAME = re.compile(r"(?P<type>[A-Z][A-Za-z]+)(?:\.(?P<seq>\d+))?\.ndjson(?P<gz>\.gz)?")
 
 
@@ -35,7 +38,9 @@ class InputFile:
 
 
 def list_inputs(url: str, wanted: set[str] | None = None) -> list[InputFile]:
-    """List the NDJSON files under a URL (only ``wanted`` types when given); InputError naming the cause otherwise."""
+    """List the NDJSON files under a URL (only ``wanted`` types when given); InputError naming
+    the cause otherwise.
+    """
     try:
         fs, root = fsspec.core.url_to_fs(url)
         if not fs.exists(root):

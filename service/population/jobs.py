@@ -1,4 +1,6 @@
-"""Screens started through the API: one background thread each, with a cancel flag, found again by run id."""
+"""Screens started through the API: one background thread each, with a cancel flag, found again
+by run id.
+"""
 
 from __future__ import annotations
 
@@ -60,7 +62,8 @@ class Jobs:
         except EligibilityError as exc:
             log.warning("population screen stopped: %s", exc.code)  # the manifest holds the message
         except Exception as exc:
-            # As the request handler does: the type and frames, not the message (it can quote a patient's record).
+            # As the request handler does: the type and frames, not the message (it can quote a
+            # patient's record).
             log.error(
                 "population screen failed: %s\n%s",
                 type(exc).__name__,

@@ -1,4 +1,6 @@
-"""A run directory's manifest.json: created running, updated with progress, finished completed, failed or cancelled."""
+"""A run directory's manifest.json: created running, updated with progress, finished completed,
+failed or cancelled.
+"""
 
 from __future__ import annotations
 
@@ -19,18 +21,24 @@ RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}")
 
 
 def new_run_id(now: datetime | None = None) -> str:
-    """Return a URL-safe run id: the UTC minute and four random hex digits (``20261201T2140Z-3f2a``)."""
+    """Return a URL-safe run id: the UTC minute and four random hex digits
+    (``20261201T2140Z-3f2a``).
+    """
     now = now or datetime.now(UTC)
     return f"{now:%Y%m%dT%H%MZ}-{secrets.token_hex(2)}"
 
 
 def utc_now() -> str:
-    """Return the current UTC instant with a Z (the only form sekmet's _since compares correctly)."""
+    """Return the current UTC instant with a Z (the only form sekmet's _since compares
+    correctly).
+    """
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def value_set_versions(book: Rulebook) -> dict[str, str]:
-    """Return a content digest per value set (the rule files carry no version numbers of their own)."""
+    """Return a content digest per value set (the rule files carry no version numbers of their
+    own).
+    """
     return {
         name: "sha256:"
         + hashlib.sha256(orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)).hexdigest()[:12]

@@ -1,4 +1,6 @@
-"""Write a run's outputs from its bucket results: results.ndjson, and per trial attrition.json, worklist.csv, group.json; diff.json."""
+"""Write a run's outputs from its bucket results: results.ndjson, and per trial attrition.json,
+worklist.csv, group.json; diff.json.
+"""
 
 from __future__ import annotations
 
@@ -35,7 +37,9 @@ def write_outputs(
     previous_dir: Path | None,
     reevaluated: set[str] | None,
 ) -> dict[str, Any]:
-    """Merge the buckets (and, re-screening, the previous run's untouched rows) and write every output; return manifest members."""
+    """Merge the buckets (and, re-screening, the previous run's untouched rows) and write every
+    output; return manifest members.
+    """
     attrition = {t: Attrition(book.trials[t]) for t in trial_ids}
     candidates: dict[str, list[dict[str, Any]]] = {t: [] for t in trial_ids}
     verdicts = {t: {v.value: 0 for v in Verdict} for t in trial_ids}
@@ -43,7 +47,8 @@ def write_outputs(
     carried = 0
     sources: list[Iterable[dict[str, Any]]] = [_rows(bucket_results)]
     if previous_dir is not None and reevaluated is not None:
-        # Patients the re-screen did not touch keep the previous run's rows (same rules, facts still valid).
+        # Patients the re-screen did not touch keep the previous run's rows (same rules, facts still
+        # valid).
         old = (
             r
             for r in read_rows(previous_dir / "results.ndjson")

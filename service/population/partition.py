@@ -1,4 +1,6 @@
-"""Map phase: route every NDJSON line to the bucket of its patient (a hash of the patient key), one task per file."""
+"""Map phase: route every NDJSON line to the bucket of its patient (a hash of the patient key),
+one task per file.
+"""
 
 from __future__ import annotations
 
@@ -15,10 +17,12 @@ from service.population.files import write_json
 from service.population.inputs import InputFile
 from service.records.entries import subject_key
 
-# Raw NDJSON bytes per bucket: a bucket is parsed whole by one worker, and parsed JSON takes ~6-8x its text,
-# so 32 MB of input keeps a worker near 250 MB whatever the population (measured in bench/bench_population.py).
+# Raw NDJSON bytes per bucket: a bucket is parsed whole by one worker, and parsed JSON takes ~6-8x
+# its text, so 32 MB of input keeps a worker near 250 MB whatever the population (measured in
+# bench/bench_population.py).
 DEFAULT_BUCKET_BYTES = 32 * 1024 * 1024
-# Lines kept per map task as examples of unreadable or unattributed input (the counts are always complete).
+# Lines kept per map task as examples of unreadable or unattributed input (the counts are always
+# complete).
 MAX_SAMPLES = 20
 # Buffered bytes before a map task appends its buckets to disk.
 FLUSH_BYTES = 16 * 1024 * 1024
@@ -28,7 +32,9 @@ SHARED_TYPES = frozenset({"Medication"})
 
 @dataclass
 class MapStats:
-    """What one map task read: lines, resources routed, and the lines it could not attribute or read."""
+    """What one map task read: lines, resources routed, and the lines it could not attribute or
+    read.
+    """
 
     file: str
     lines: int = 0
@@ -39,7 +45,9 @@ class MapStats:
     samples: list[dict[str, Any]] = field(default_factory=list)
 
     def note(self, kind: str, line: int, reason: str) -> None:
-        """Count an unreadable or unattributed line, keeping the first few with file and line number."""
+        """Count an unreadable or unattributed line, keeping the first few with file and line
+        number.
+        """
         setattr(self, kind, getattr(self, kind) + 1)
         if len(self.samples) < MAX_SAMPLES:
             self.samples.append({"kind": kind, "file": self.file, "line": line, "reason": reason})
@@ -51,7 +59,9 @@ def bucket_count(total_bytes: int, bucket_bytes: int = DEFAULT_BUCKET_BYTES) -> 
 
 
 def bucket_of(key: str, buckets: int) -> int:
-    """Return a patient key's bucket: crc32 is stable across processes and machines (Python's hash() is not)."""
+    """Return a patient key's bucket: crc32 is stable across processes and machines (Python's
+    hash() is not).
+    """
     return zlib.crc32(key.encode()) % buckets
 
 
@@ -77,7 +87,9 @@ def done_path(parts_dir: Path, task: int) -> Path:
 
 
 def partition_file(source: InputFile, task: int, parts_dir: str, buckets: int) -> dict[str, Any]:
-    """Split one NDJSON file into per-bucket part files; return (and checkpoint) its MapStats as a dict."""
+    """Split one NDJSON file into per-bucket part files; return (and checkpoint) its MapStats as
+    a dict.
+    """
     root = Path(parts_dir)
     done = done_path(root, task)
     if done.exists():

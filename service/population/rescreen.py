@@ -1,4 +1,6 @@
-"""Re-screening: which patients to evaluate again after a previous run, and the diff of candidates between two runs."""
+"""Re-screening: which patients to evaluate again after a previous run, and the diff of
+candidates between two runs.
+"""
 
 from __future__ import annotations
 
@@ -21,7 +23,9 @@ def read_rows(path: Path) -> Iterable[dict[str, Any]]:
 
 
 def changed_patients(files: Iterable[Path]) -> set[str]:
-    """Return the ids of the patients a ``_since`` export touched (their Patient changed, or any of their resources)."""
+    """Return the ids of the patients a ``_since`` export touched (their Patient changed, or any
+    of their resources).
+    """
     from service.population.partition import patient_key  # noqa: PLC0415
 
     ids: set[str] = set()
@@ -36,7 +40,9 @@ def changed_patients(files: Iterable[Path]) -> set[str]:
 
 
 def expiring_patients(rows: Iterable[dict[str, Any]], as_of: date) -> set[str]:
-    """Return the patients some result of which stops holding by the new as-of date (a window ran out, an age changed)."""
+    """Return the patients some result of which stops holding by the new as-of date (a window ran
+    out, an age changed).
+    """
     return {
         row["patientId"]
         for row in rows
@@ -50,7 +56,9 @@ def diff(
     after: Iterable[dict[str, Any]],
     evaluated: set[str],
 ) -> dict[str, Any]:
-    """Compare two runs' rows: new candidates, those who dropped out and why, and every changed verdict."""
+    """Compare two runs' rows: new candidates, those who dropped out and why, and every changed
+    verdict.
+    """
     old = {(r["patientId"], r["trialId"]): r for r in before}
     new_candidates, dropped, changed = [], [], []
     for key, row in sorted({(r["patientId"], r["trialId"]): r for r in after}.items()):

@@ -1,4 +1,6 @@
-"""One screen run, end to end: input (NDJSON or $export), partition, evaluate bucket by bucket on Dask, outputs, manifest."""
+"""One screen run, end to end: input (NDJSON or $export), partition, evaluate bucket by bucket on
+Dask, outputs, manifest.
+"""
 
 from __future__ import annotations
 
@@ -69,7 +71,9 @@ def run_screen(
     cancel: threading.Event | None = None,
     book: Rulebook | None = None,
 ) -> dict[str, Any]:
-    """Run (or resume) a screen in ``options.out``; return the finished manifest. EligibilityError names what stopped it."""
+    """Run (or resume) a screen in ``options.out``; return the finished manifest.
+    EligibilityError names what stopped it.
+    """
     report = report or (lambda _p: None)
     book = book or load_rulebook(options.rules_dir or DEFAULT_RULES_DIR)
     trial_ids = options.trials or sorted(book.trials)
@@ -209,7 +213,8 @@ def _run(
         for b in range(buckets)
     ]
     stats = run_tasks(engine, bucket_task.evaluate_bucket, calls, "bucket", bucket_done, cancel)
-    # Resources whose Patient is missing reach the buckets (routed by their reference) and are counted there.
+    # Resources whose Patient is missing reach the buckets (routed by their reference) and are
+    # counted there.
     counts["patients"] = sum(s["patients"] for s in stats)
     counts["unattributed"] += sum(s["unattributed"] for s in stats)
     counts["resources"] -= sum(s["unattributed"] for s in stats)

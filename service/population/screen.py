@@ -13,9 +13,11 @@ from service.rulebook.book import Rulebook, Trial
 
 
 def row_from_report(report: TrialReport) -> dict[str, Any]:
-    """Summarise a per-patient report as a results row: verdict, counts, and the ids that fail, are unknown or need review.
+    """Summarise a per-patient report as a results row: verdict, counts, and the ids that fail, are
+    unknown or need review.
 
-    A row is the data results.ndjson holds, so its values are plain strings, as when it is read back.
+    A row is the data results.ndjson holds, so its values are plain strings, as when it is read
+    back.
     """
     return {
         "trialId": report.trial_id,
@@ -31,10 +33,12 @@ def row_from_report(report: TrialReport) -> dict[str, Any]:
 def screen_record(
     book: Rulebook, trials: list[Trial], record: PatientRecord, as_of: date
 ) -> list[dict[str, Any]]:
-    """Screen one record against several trials over one set of facts, through the per-patient evaluator itself.
+    """Screen one record against several trials over one set of facts, through the per-patient
+    evaluator itself.
 
-    A separate status-only path saved about 13 % and drifted from the evaluator as soon as review rules grew
-    (reviewUnless, absence 'review', name-only exclusions, the deceased check): the rows must equal the reports.
+    A separate status-only path saved about 13 % and drifted from the evaluator as soon as review
+    rules grew (reviewUnless, absence 'review', name-only exclusions, the deceased check): the rows
+    must equal the reports.
     """
     facts = FactSet(record, as_of, book)
     return [row_from_report(evaluate_trial(book, trial, record, as_of, facts)) for trial in trials]

@@ -1,4 +1,6 @@
-"""Where a run's NDJSON comes from: a given directory/URL, or the FHIR server's $export (and, re-screening, a _since export)."""
+"""Where a run's NDJSON comes from: a given directory/URL, or the FHIR server's $export (and,
+re-screening, a _since export).
+"""
 
 from __future__ import annotations
 
@@ -53,10 +55,13 @@ class Source:
 
 
 def fhir_client(options: ScreenOptions) -> FhirClient:
-    """Build the pull mode's client (retries, bearer or SMART Backend Services) for the screen's FHIR base URL."""
+    """Build the pull mode's client (retries, bearer or SMART Backend Services) for the screen's
+    FHIR base URL.
+    """
     settings = options.fhir
     if settings is None or settings.base_url != options.fhir_base_url:
-        # Settings for another server (or none): the defaults for this one; its auth is configured with its URL.
+        # Settings for another server (or none): the defaults for this one; its auth is configured
+        # with its URL.
         settings = parse_fhir({"FHIR_BASE_URL": options.fhir_base_url})
     client = client_for(settings)
     assert client is not None  # noqa: S101 - a base URL was given
@@ -71,9 +76,12 @@ def fetch_input(
     book: Rulebook,
     note: Callable[[str], None],
 ) -> Source:
-    """Return the run's input, exporting it first when the input is a FHIR server (a finished export is not repeated)."""
+    """Return the run's input, exporting it first when the input is a FHIR server (a finished
+    export is not repeated).
+    """
     if options.ndjson:
-        # A directory holds a whole export: re-screening from one re-evaluates everyone (the diff is still written).
+        # A directory holds a whole export: re-screening from one re-evaluates everyone (the diff is
+        # still written).
         return Source(options.ndjson)
     dest = run_dir / "input"
     done = run_dir / "export.json"
@@ -96,7 +104,8 @@ def fetch_input(
     )
     if previous and since is None and previous.get("rulesVersion") == book.version:
         raise InputError(
-            "--since-previous: the previous run has no transactionTime (it did not come from an export)"
+            "--since-previous: the previous run has no transactionTime (it did not come from an "
+            "export)"
         )
     if since:
         source = _since_export(
@@ -135,7 +144,9 @@ def _since_export(
     book: Rulebook,
     note: Callable[[str], None],
 ) -> Source:
-    """Export what changed since the previous run, then fetch the whole record of every changed or expiring patient."""
+    """Export what changed since the previous run, then fetch the whole record of every changed
+    or expiring patient.
+    """
     delta = dest.parent / "since"
     result = exporter.export(delta, types, options.group, "patient", since, note)
     changed = changed_patients(result.files)
@@ -150,7 +161,8 @@ def _since_export(
         try:
             record = patients.find(patient_id).record(trials, options.as_of)
         except PatientNotFound:
-            continue  # deleted since: it leaves the results (Bulk Data has no deleted[] here to say so)
+            # deleted since: it leaves the results (Bulk Data has no deleted[] here to say so)
+            continue
         _add_record(lines, record.patient, record.resources, record.failed)
     dest.mkdir(parents=True, exist_ok=True)
     for rtype, items in lines.items():
@@ -172,9 +184,11 @@ def _add_record(
     failed: dict[str, str],
 ) -> None:
     if failed:
-        # A search that failed now would silently become "no data" once written as NDJSON: stop instead.
+        # A search that failed now would silently become "no data" once written as NDJSON: stop
+        # instead.
         raise InputError(
-            f"re-screening: a search failed while fetching a changed record ({'; '.join(sorted(failed.values()))[:300]})"
+            "re-screening: a search failed while fetching a changed record "
+            f"({'; '.join(sorted(failed.values()))[:300]})"
         )
     lines.setdefault("Patient", []).append(orjson.dumps(patient) + b"\n")
     for rtype, items in resources.items():

@@ -1,7 +1,9 @@
-"""Until when a patient × trial result holds with no new data: the first day a lookback window or an age can change it.
+"""Until when a patient × trial result holds with no new data: the first day a lookback window or an
+age can change it.
 
-Conservative by design (re-screening a patient too early costs CPU; too late misses a change): every dated item of a
-type a definition reads counts, whether or not it matched the definition's value set.
+Conservative by design (re-screening a patient too early costs CPU; too late misses a change): every
+dated item of a type a definition reads counts, whether or not it matched the definition's value
+set.
 """
 
 from __future__ import annotations
@@ -37,7 +39,9 @@ _WINDOWS: dict[tuple[int, str], tuple[bool, tuple[tuple[tuple[str, ...], int | N
 def _windows(
     book: Rulebook, trial: Trial
 ) -> tuple[bool, tuple[tuple[tuple[str, ...], int | None], ...]]:
-    """Return (reads an age, the (resource types, lookback days) pairs) of a trial's definitions, computed once per rulebook."""
+    """Return (reads an age, the (resource types, lookback days) pairs) of a trial's definitions,
+    computed once per rulebook.
+    """
     key = (id(book), trial.id)
     if key not in _WINDOWS:
         _WINDOWS[key] = _compute_windows(book, trial)
@@ -67,7 +71,9 @@ class RecordDates:
         }
 
     def newest(self, types: tuple[str, ...], as_of: date) -> date | None:
-        """Return the newest item date on or before ``as_of`` among these types (the freshness of what the trial read)."""
+        """Return the newest item date on or before ``as_of`` among these types (the freshness of
+        what the trial read).
+        """
         best: date | None = None
         for rtype in types:
             dates = self.by_type.get(rtype, [])
@@ -77,7 +83,9 @@ class RecordDates:
         return best
 
     def next_change(self, types: tuple[str, ...], days: int | None, as_of: date) -> date | None:
-        """Return the first day after ``as_of`` an item of these types enters or leaves a ``days`` window."""
+        """Return the first day after ``as_of`` an item of these types enters or leaves a
+        ``days`` window.
+        """
         best: date | None = None
         for rtype in types:
             dates = self.by_type.get(rtype, [])
@@ -95,7 +103,9 @@ class RecordDates:
 
 
 def next_birthday(birth: date, after: date) -> date:
-    """Return the first birthday strictly after a day (29 February counts on 1 March in common years)."""
+    """Return the first birthday strictly after a day (29 February counts on 1 March in common
+    years).
+    """
     for year in (after.year, after.year + 1):
         try:
             day = birth.replace(year=year)
@@ -103,26 +113,30 @@ def next_birthday(birth: date, after: date) -> date:
             day = date(year, 3, 1)
         if day > after:
             return day
-    raise AssertionError("unreachable")  # noqa: S101 - one of two consecutive years has the birthday after ``after``
+    # S101: one of two consecutive years has the birthday after ``after``
+    raise AssertionError("unreachable")  # noqa: S101
 
 
 def newest_evidence(book: Rulebook, trial: Trial, dates: RecordDates, as_of: date) -> date | None:
     """Return the newest dated item a trial's definitions read, on or before the as-of date.
 
-    Taken from the record, not from the cited evidence: which of several same-day items a fact cites depends on the
-    order the server sent them in, and this date must not.
+    Taken from the record, not from the cited evidence: which of several same-day items a fact cites
+    depends on the order the server sent them in, and this date must not.
     """
     types = tuple(sorted({t for types, _days in _windows(book, trial)[1] for t in types}))
     return dates.newest(types, as_of)
 
 
 def valid_until(book: Rulebook, trial: Trial, dates: RecordDates, as_of: date) -> date | None:
-    """Return the last day the trial's result holds without new data, or None when nothing dated can change it."""
+    """Return the last day the trial's result holds without new data, or None when nothing dated
+    can change it.
+    """
     reads_age, pairs = _windows(book, trial)
     changes = [dates.next_change(types, days, as_of) for types, days in pairs]
     if reads_age:
         raw = dates.record.patient.get("birthDate")
-        # A partial birth date bounds the age by its first and last possible days; either bound moving can change a result.
+        # A partial birth date bounds the age by its first and last possible days; either bound
+        # moving can change a result.
         for birth in {parse_date(raw), parse_end_date(raw)}:
             if birth is not None:
                 changes.append(next_birthday(birth, as_of))

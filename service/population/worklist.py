@@ -1,4 +1,6 @@
-"""Per-trial worklist: eligible and insufficient-data patients ranked by how close they are to deciding."""
+"""Per-trial worklist: eligible and insufficient-data patients ranked by how close they are to
+deciding.
+"""
 
 from __future__ import annotations
 
@@ -23,17 +25,23 @@ HEADER = [
 
 
 def is_candidate(row: dict[str, Any]) -> bool:
-    """Say whether a results row's patient may join the trial (eligible or insufficient-data): a worklist row."""
+    """Say whether a results row's patient may join the trial (eligible or insufficient-data): a
+    worklist row.
+    """
     return Verdict(row["verdict"]).is_candidate
 
 
 def rank_key(row: dict[str, Any]) -> tuple[int, int, int, str]:
-    """No failed criterion first, then fewest unknowns, then fewest review items (labs are cheaper than a chart review)."""
+    """No failed criterion first, then fewest unknowns, then fewest review items (labs are
+    cheaper than a chart review).
+    """
     return (len(row["failed"]), len(row["unknown"]), len(row["review"]), row["patientId"])
 
 
 def review_reasons(trial: Trial, row: dict[str, Any]) -> list[str]:
-    """Return why each review criterion needs a person: the rule's own reason, else the criterion's text."""
+    """Return why each review criterion needs a person: the rule's own reason, else the
+    criterion's text.
+    """
     by_id = {c.id: c for c in trial.criteria}
     reasons = []
     for cid in row["review"]:

@@ -1,1 +1,3 @@
-"""Patient records: every source (Bundle, fixtures, FHIR server, CDS prefetch, bulk export) read into one PatientRecord."""
+"""Patient records: every source (Bundle, fixtures, FHIR server, CDS prefetch, bulk export) read
+into one PatientRecord.
+"""

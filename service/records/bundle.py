@@ -1,4 +1,6 @@
-"""Turn a FHIR Bundle (collection, searchset, transaction) into one patient's record of plain dicts."""
+"""Turn a FHIR Bundle (collection, searchset, transaction) into one patient's record of plain
+dicts.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""Check that the elements the definitions read have their FHIR types; a resource that fails is set aside, not read."""
+"""Check that the elements the definitions read have their FHIR types; a resource that fails is
+set aside, not read.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +10,10 @@ from typing import Any
 
 from service.records.entries import reference_of
 
-# The shape each element the mapping layer reads must have, per resource type (FHIR R4 datatypes, only the
-# parts that are read). A wrongly typed element (a ``status`` that is a list, a ``unit`` that is a number) is
-# not guessed at: the whole resource is set aside with a data-quality note, and criteria that needed it are unknown.
+# The shape each element the mapping layer reads must have, per resource type (FHIR R4 datatypes,
+# only the parts that are read). A wrongly typed element (a ``status`` that is a list, a ``unit``
+# that is a number) is not guessed at: the whole resource is set aside with a data-quality note, and
+# criteria that needed it are unknown.
 CODING = {"system": "str", "code": "str", "display": "str"}
 CONCEPT = {"coding": ["Coding"], "text": "str"}
 QUANTITY = {"value": "number", "unit": "str", "code": "str", "system": "str", "comparator": "str"}
@@ -123,7 +126,8 @@ RESOURCES: dict[str, dict[str, Any]] = {
         "occurrenceString": "str",
     },
 }
-# The element naming what a resource is about: when it is readable, only criteria about that concept wait on the resource.
+# The element naming what a resource is about: when it is readable, only criteria about that concept
+# wait on the resource.
 CONCEPT_ELEMENT = {
     "Observation": "code",
     "Condition": "code",
@@ -149,7 +153,8 @@ class Unreadable:
 
     resource: dict[str, Any]
     problem: str
-    # The codings of what it is about when those are readable; None when they are not (it could be anything).
+    # The codings of what it is about when those are readable; None when they are not (it could be
+    # anything).
     concept: dict[str, Any] | None
 
     def to_json(self) -> dict[str, Any]:
@@ -162,7 +167,9 @@ class Unreadable:
 
 
 def problem_of(resource: dict[str, Any]) -> str | None:
-    """Return the first wrongly typed element of a resource (None when every element read has its type)."""
+    """Return the first wrongly typed element of a resource (None when every element read has its
+    type).
+    """
     rtype = resource.get("resourceType")
     check = _RESOURCE_CHECKS.get(rtype) if isinstance(rtype, str) else None
     if check is None:
@@ -171,8 +178,9 @@ def problem_of(resource: dict[str, Any]) -> str | None:
     return f"{rtype}{found}" if found else None
 
 
-# Checks are compiled once from the tables above; each returns None, or the failing element's path and problem.
-# Only the elements a resource has are visited, and a path is built only on failure (a record holds ~1,000 resources).
+# Checks are compiled once from the tables above; each returns None, or the failing element's path
+# and problem. Only the elements a resource has are visited, and a path is built only on failure (a
+# record holds ~1,000 resources).
 Check = Callable[[object], str | None]
 
 
@@ -195,7 +203,8 @@ def _list_of(member: Check) -> Check:
     return check
 
 
-# The JSON types a primitive element may have (``type(True)`` is bool, so a boolean is never taken for a number).
+# The JSON types a primitive element may have (``type(True)`` is bool, so a boolean is never taken
+# for a number).
 _PRIMITIVE_TYPES: dict[str, tuple[type, ...]] = {
     "str": (str,),
     "bool": (bool,),
@@ -239,7 +248,8 @@ def _object_of(name: str, shape: dict[str, Any]) -> Check:
 
 
 def _coding(item: object) -> str | None:
-    # Hand-written for the most frequent element (every code of every resource): the generic walk costs twice as much.
+    # Hand-written for the most frequent element (every code of every resource): the generic walk
+    # costs twice as much.
     if type(item) is not dict:
         return f" is {_type_name(item)}, not a Coding"
     for key in ("system", "code", "display"):

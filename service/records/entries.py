@@ -1,4 +1,6 @@
-"""The pieces every record source shares: reading Bundle entries, whose resource is whose, ids and references."""
+"""The pieces every record source shares: reading Bundle entries, whose resource is whose, ids
+and references.
+"""
 
 from __future__ import annotations
 
@@ -23,19 +25,25 @@ READ_TYPES = frozenset(
         "Immunization",
     }
 )
-# A FHIR id: 1-64 of letters, digits, '-' and '.' (FHIR R4 datatypes); anything else is refused before a request.
+# A FHIR id: 1-64 of letters, digits, '-' and '.' (FHIR R4 datatypes); anything else is refused
+# before a request.
 FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 
 
 def is_fhir_id(value: object) -> bool:
-    """Say whether a value is a FHIR logical id that can name a resource (not "." or "..", which are paths)."""
-    # "Patient/.." would resolve to the base URL itself: the id's pattern allows it, a request must not.
+    """Say whether a value is a FHIR logical id that can name a resource (not "." or "..", which
+    are paths).
+    """
+    # "Patient/.." would resolve to the base URL itself: the id's pattern allows it, a request must
+    # not.
     return isinstance(value, str) and bool(FHIR_ID.fullmatch(value)) and value not in (".", "..")
 
 
 @dataclass(frozen=True)
 class Entry:
-    """One Bundle entry: its resource (with ``_fullUrl`` beside it when the entry has one) and its search mode."""
+    """One Bundle entry: its resource (with ``_fullUrl`` beside it when the entry has one) and
+    its search mode.
+    """
 
     resource: dict[str, Any]
     search_mode: str | None = None
@@ -44,9 +52,11 @@ class Entry:
 def read_entries(
     entries: object, where: str, error: type[EligibilityError], *, full_urls: bool = True
 ) -> list[Entry]:
-    """Read a Bundle's ``entry`` list; raise ``error`` (prefixed by ``where``) naming the first malformed entry.
+    """Read a Bundle's ``entry`` list; raise ``error`` (prefixed by ``where``) naming the first
+    malformed entry.
 
-    ``full_urls``: keep each entry's fullUrl beside its resource as ``_fullUrl``, to resolve urn:uuid references by.
+    ``full_urls``: keep each entry's fullUrl beside its resource as ``_fullUrl``, to resolve
+    urn:uuid references by.
     """
     if entries is None:
         return []
@@ -92,7 +102,9 @@ def subject_key(resource: dict[str, Any]) -> str | None:
 
 
 def is_owned(resource: dict[str, Any], keys: set[str]) -> bool:
-    """Say whether a resource is the patient's: its subject is one of the keys, or it names no one (a Medication)."""
+    """Say whether a resource is the patient's: its subject is one of the keys, or it names no
+    one (a Medication).
+    """
     key = subject_key(resource)
     return key is None or key in keys
 

@@ -1,4 +1,6 @@
-"""A CDS Hooks prefetch read into a patient's record: what the EHR sent, completed from its FHIR server if allowed."""
+"""A CDS Hooks prefetch read into a patient's record: what the EHR sent, completed from its FHIR
+server if allowed.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +21,9 @@ from service.rulebook.prefetch_plan import PATIENT_KEY, PrefetchPlan
 
 @dataclass(frozen=True)
 class Prefetched:
-    """What the EHR's prefetch holds: the Patient (if sent), resources by key, and the keys still to fetch."""
+    """What the EHR's prefetch holds: the Patient (if sent), resources by key, and the keys still
+    to fetch.
+    """
 
     patient: dict[str, Any] | None
     resources: list[dict[str, Any]]
@@ -27,25 +31,32 @@ class Prefetched:
     missing: list[str]
     # Keys the EHR sent as null: per the specification, "no data to populate" them.
     null_keys: list[str]
-    # Keys whose query the EHR says failed (an OperationOutcome, or a Bundle holding an error one), with why: never "no data".
+    # Keys whose query the EHR says failed (an OperationOutcome, or a Bundle holding an error one),
+    # with why: never "no data".
     failed: dict[str, str] = field(default_factory=dict)
-    # Keys that hold only a first page: their next link, to follow from an allowlisted fhirServer (else the key is partial).
+    # Keys that hold only a first page: their next link, to follow from an allowlisted fhirServer
+    # (else the key is partial).
     next_links: dict[str, str] = field(default_factory=dict)
     # Warnings and information the EHR attached to the data it did send, by resource type.
     notes: dict[str, list[str]] = field(default_factory=dict)
 
     def needs_server(self) -> bool:
-        """Say whether the EHR's FHIR server must complete this prefetch: keys missing, failed or paged, or drugs unread."""
+        """Say whether the EHR's FHIR server must complete this prefetch: keys missing, failed or
+        paged, or drugs unread.
+        """
         return bool(self.missing or self.failed or self.next_links) or bool(
             unresolved_medications(self.resources)
         )
 
 
-def read_prefetch(prefetch: object, plan: PrefetchPlan, patient_id: str) -> Prefetched:  # noqa: C901 - one branch per shape a prefetch answer takes (absent, failed, an OperationOutcome, a Bundle)
-    """Split a hook request's ``prefetch`` into usable data and the keys still needed; BadRequest when malformed.
+# C901: one branch per shape a prefetch answer takes (absent, failed, an OperationOutcome, a Bundle)
+def read_prefetch(prefetch: object, plan: PrefetchPlan, patient_id: str) -> Prefetched:  # noqa: C901
+    """Split a hook request's ``prefetch`` into usable data and the keys still needed; BadRequest
+    when malformed.
 
-    The specification says an EHR SHOULD send an OperationOutcome (alone, or in the Bundle) for a prefetch query
-    that failed, and MAY page prefetch results: such keys are failed or partial, never read as "no data".
+    The specification says an EHR SHOULD send an OperationOutcome (alone, or in the Bundle) for a
+    prefetch query that failed, and MAY page prefetch results: such keys are failed or partial,
+    never read as "no data".
     """
     if prefetch is None:
         prefetch = {}
@@ -54,9 +65,11 @@ def read_prefetch(prefetch: object, plan: PrefetchPlan, patient_id: str) -> Pref
     failed: dict[str, str] = {}
     patient = prefetch.get(PATIENT_KEY)
     if isinstance(patient, dict) and _is_outcome(patient):
-        # The EHR could not read the Patient: fetch it from fhirServer, or answer 412 (there is no one to evaluate).
+        # The EHR could not read the Patient: fetch it from fhirServer, or answer 412 (there is no
+        # one to evaluate).
         failed[PATIENT_KEY] = (
-            f"prefetch {PATIENT_KEY!r}: the EHR sent an OperationOutcome ({issue_summary(patient)}) instead of the Patient"
+            f"prefetch {PATIENT_KEY!r}: the EHR sent an OperationOutcome "
+            f"({issue_summary(patient)}) instead of the Patient"
         )
         patient = None
     elif patient is not None:
@@ -77,7 +90,8 @@ def read_prefetch(prefetch: object, plan: PrefetchPlan, patient_id: str) -> Pref
                 null_keys.append(key)
         elif _is_outcome(value):
             failed[key] = (
-                f"prefetch {key!r}: the EHR sent an OperationOutcome ({issue_summary(value)}) instead of the search results"
+                f"prefetch {key!r}: the EHR sent an OperationOutcome ({issue_summary(value)}) "
+                "instead of the search results"
             )
         else:
             found, error, next_url = _bundle_resources(
@@ -107,7 +121,9 @@ def _is_outcome(value: object) -> bool:
 def _bundle_resources(  # noqa: C901 - one branch per shape a prefetch entry takes
     key: str, value: object, resource_type: str, notes: list[str]
 ) -> tuple[list[dict[str, Any]], str | None, str | None]:
-    """Return a prefetched searchset's resources, why it failed (an error OperationOutcome in it) or None, and its next link."""
+    """Return a prefetched searchset's resources, why it failed (an error OperationOutcome in it)
+    or None, and its next link.
+    """
     if not isinstance(value, dict) or value.get("resourceType") != "Bundle":
         raise BadRequest(
             f"prefetch {key!r} must be a FHIR Bundle (searchset), an OperationOutcome or null"
@@ -129,19 +145,23 @@ def _bundle_resources(  # noqa: C901 - one branch per shape a prefetch entry tak
             resource["resourceType"] not in (resource_type, "OperationOutcome", "Medication")
             and not included
         ):
-            # Matches of another type: the EHR did not run this key's query, so its own results may be missing.
+            # Matches of another type: the EHR did not run this key's query, so its own results may
+            # be missing.
             return (
                 [],
-                f"prefetch {key!r}: the EHR answered a {resource_type} query with a {resource['resourceType']}",
+                f"prefetch {key!r}: the EHR answered a {resource_type} query with a "
+                f"{resource['resourceType']}",
                 None,
             )
         if resource["resourceType"] != "OperationOutcome":
             found.append(resource)
         elif not outcome_is_note(resource):
-            # The specification's way for an EHR to say this prefetch query failed: what came with it is not the whole.
+            # The specification's way for an EHR to say this prefetch query failed: what came with
+            # it is not the whole.
             return (
                 [],
-                f"prefetch {key!r}: the EHR reported that its query failed ({issue_summary(resource)})",
+                f"prefetch {key!r}: the EHR reported that its query failed "
+                f"({issue_summary(resource)})",
                 None,
             )
         elif resource.get("issue"):
@@ -150,7 +170,9 @@ def _bundle_resources(  # noqa: C901 - one branch per shape a prefetch entry tak
 
 
 def unique_resources(resources: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Return each resource once (by type and id), the Patient aside: prefetch and fetch may both hold it."""
+    """Return each resource once (by type and id), the Patient aside: prefetch and fetch may both
+    hold it.
+    """
     unique: dict[tuple[str, str], dict[str, Any]] = {}
     for resource in resources:
         if resource.get("resourceType") != "Patient":
@@ -160,9 +182,11 @@ def unique_resources(resources: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 @dataclass(frozen=True)
 class PrefetchSource:
-    """What the EHR prefetched for one patient, completed from its FHIR server (``client``) when one is allowed.
+    """What the EHR prefetched for one patient, completed from its FHIR server (``client``) when one
+    is allowed.
 
-    ``no_server`` says why there is no client, for the 412 when keys are missing and none can fetch them.
+    ``no_server`` says why there is no client, for the 412 when keys are missing and none can fetch
+    them.
     """
 
     prefetched: Prefetched
@@ -173,7 +197,9 @@ class PrefetchSource:
     no_server: str = "and the request has no fhirServer to fetch them from"
 
     def record(self, trials: Sequence[Trial], as_of: date) -> PatientRecord:
-        """Build the record from prefetch, fetching missing, failed and paged keys; PrefetchUnavailable when impossible."""
+        """Build the record from prefetch, fetching missing, failed and paged keys;
+        PrefetchUnavailable when impossible.
+        """
         prefetched, client = self.prefetched, self.client
         patient, resources = prefetched.patient, list(prefetched.resources)
         failed: dict[str, str] = {}
@@ -183,14 +209,16 @@ class PrefetchSource:
                 prefetched.patient is None or set(prefetched.missing) != set(prefetched.null_keys)
             ):
                 raise PrefetchUnavailable(self._unavailable())
-            # Every missing key was sent as null: the specification's "no data to populate" it. Failed and paged keys
-            # cannot be completed here: their types are failed, so the criteria that read them are unknown.
+            # Every missing key was sent as null: the specification's "no data to populate" it.
+            # Failed and paged keys cannot be completed here: their types are failed, so the
+            # criteria that read them are unknown.
             for key, why in prefetched.failed.items():
                 failed.setdefault(self.plan.searches[key].resource_type, why)
             for key in prefetched.next_links:
                 failed.setdefault(
                     self.plan.searches[key].resource_type,
-                    f"prefetch {key!r} holds only the first page of its results, and no allowlisted fhirServer was given to read the rest",
+                    f"prefetch {key!r} holds only the first page of its results, and no "
+                    "allowlisted fhirServer was given to read the rest",
                 )
         else:
             to_fetch = [
@@ -210,22 +238,28 @@ class PrefetchSource:
                     notes.setdefault(rtype, []).extend(items)
                 resources += entries_of(fetched.resources)
             resources += self._rest_of_pages(client, failed, notes)
-        assert patient is not None  # noqa: S101 - present, or fetched, or the call was refused above
-        # Read the Medications prefetched orders reference; without them a drug is unknown, never "not given".
+        # S101: present, or fetched, or the call was refused above
+        assert patient is not None  # noqa: S101
+        # Read the Medications prefetched orders reference; without them a drug is unknown, never
+        # "not given".
         resources += read_medications(
             client,
             resources,
             failed,
             Deadline(self.options.deadline),
-            no_client="{ref} was not prefetched, and no allowlisted fhirServer was given to read it from",
+            no_client="{ref} was not prefetched, and no allowlisted fhirServer was given to read "
+            "it from",
         )
-        # build_record keeps only resources whose subject is this patient: prefetch is checked, not trusted.
+        # build_record keeps only resources whose subject is this patient: prefetch is checked, not
+        # trusted.
         return build_record(patient, unique_resources(resources), failed, notes)
 
     def _rest_of_pages(
         self, client: FhirClient, failed: dict[str, str], notes: dict[str, list[str]]
     ) -> list[dict[str, Any]]:
-        """Follow paged prefetch keys' next links from fhirServer; a key whose rest cannot be read marks its type failed."""
+        """Follow paged prefetch keys' next links from fhirServer; a key whose rest cannot be
+        read marks its type failed.
+        """
         found: list[dict[str, Any]] = []
         deadline = Deadline(self.options.deadline)
         for key, url in self.prefetched.next_links.items():

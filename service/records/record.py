@@ -1,4 +1,6 @@
-"""One patient's record: the patient's own resources by type, what could not be read, and the one way to build it."""
+"""One patient's record: the patient's own resources by type, what could not be read, and the one
+way to build it.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +13,8 @@ from typing import Any
 from service.records.checks import Unreadable, split_readable
 from service.records.entries import READ_TYPES, entries_of, index_resources, is_owned, patient_keys
 
-# A literal reference's ``Type/id`` tail (relative, or the end of an absolute URL), version suffix dropped.
+# A literal reference's ``Type/id`` tail (relative, or the end of an absolute URL), version suffix
+# dropped.
 _TYPE_ID = re.compile(r"(?:^|/)([A-Z][A-Za-z]+/[A-Za-z0-9.-]{1,64})(?:/_history/[^/]*)?$")
 
 
@@ -23,9 +26,11 @@ class PatientRecord:
     resources: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     # Resource types whose search failed: criteria needing them are unknown, never decided.
     failed: dict[str, str] = field(default_factory=dict)
-    # Literal references (``Type/id`` and fullUrl) to resources, for medicationReference and the like.
+    # Literal references (``Type/id`` and fullUrl) to resources, for medicationReference and the
+    # like.
     index: dict[str, dict[str, Any]] = field(default_factory=dict)
-    # Warnings and information the data source attached to its answers (OperationOutcome notes), by resource type.
+    # Warnings and information the data source attached to its answers (OperationOutcome notes), by
+    # resource type.
     notes: dict[str, list[str]] = field(default_factory=dict)
 
     @property
@@ -38,8 +43,9 @@ class PatientRecord:
     ) -> dict[str, Any] | None:
         """Return the readable resource a Reference points at, or None.
 
-        A ``#id`` reference is looked up in the referrer's ``contained``; ``urn:uuid`` and absolute URLs by the
-        entries' fullUrl; relative ``Type/id`` (and an absolute URL's ``Type/id`` tail) by type and id.
+        A ``#id`` reference is looked up in the referrer's ``contained``; ``urn:uuid`` and absolute
+        URLs by the entries' fullUrl; relative ``Type/id`` (and an absolute URL's ``Type/id`` tail)
+        by type and id.
         """
         if isinstance(reference, dict):
             reference = reference.get("reference")
@@ -55,8 +61,9 @@ class PatientRecord:
         if found is None:
             tail = _TYPE_ID.search(reference)
             candidate = self.index.get(tail.group(1)) if tail else None
-            # An absolute URL reaches a resource by its Type/id only when nothing says that resource lives elsewhere: one
-            # whose fullUrl has another base is another server's Medication/x, not the one this reference names.
+            # An absolute URL reaches a resource by its Type/id only when nothing says that resource
+            # lives elsewhere: one whose fullUrl has another base is another server's Medication/x,
+            # not the one this reference names.
             if (
                 candidate is not None
                 and tail is not None
@@ -71,7 +78,8 @@ class PatientRecord:
 
     @cached_property
     def _checked(self) -> tuple[dict[str, list[dict[str, Any]]], list[Unreadable]]:
-        # Checked once per record, on first use: every way a record is built (Bundle, FHIR fetch, CDS prefetch) passes here.
+        # Checked once per record, on first use: every way a record is built (Bundle, FHIR fetch,
+        # CDS prefetch) passes here.
         readable: dict[str, list[dict[str, Any]]] = {}
         unreadable: list[Unreadable] = []
         for rtype, items in self.resources.items():
@@ -95,7 +103,9 @@ class PatientRecord:
 
 
 def _same_base(base: str, resource: dict[str, Any]) -> bool:
-    """Say whether a reference's base (what precedes Type/id; empty for a relative one) can be the resource's own."""
+    """Say whether a reference's base (what precedes Type/id; empty for a relative one) can be
+    the resource's own.
+    """
     full = resource.get("_fullUrl")
     if not base or not isinstance(full, str):
         return True
@@ -109,10 +119,11 @@ def build_record(
     failed: dict[str, str] | None = None,
     notes: dict[str, list[str]] | None = None,
 ) -> PatientRecord:
-    """Build a record, the one way every source does: the patient's own resources of the read types, grouped and indexed.
+    """Build a record, the one way every source does: the patient's own resources of the read types,
+    grouped and indexed.
 
-    A resource whose subject is another patient is set aside (a lenient server, or a prefetch, is checked, not
-    trusted); one naming no one (a Medication) is kept.
+    A resource whose subject is another patient is set aside (a lenient server, or a prefetch, is
+    checked, not trusted); one naming no one (a Medication) is kept.
     """
     keys = patient_keys(patient)
     grouped: dict[str, list[dict[str, Any]]] = {}

@@ -1,7 +1,9 @@
-"""Where a patient's record comes from: a Bundle, the bundled fixtures, a FHIR server, or a bulk export's lines.
+"""Where a patient's record comes from: a Bundle, the bundled fixtures, a FHIR server, or a bulk
+export's lines.
 
-Every source is a ``PatientSource``: one patient's data, read into a record holding what the trials need. The CDS
-prefetch is one too (service/records/prefetch.py). A ``PatientDirectory`` finds a patient's source by id.
+Every source is a ``PatientSource``: one patient's data, read into a record holding what the trials
+need. The CDS prefetch is one too (service/records/prefetch.py). A ``PatientDirectory`` finds a
+patient's source by id.
 """
 
 from __future__ import annotations
@@ -80,7 +82,9 @@ class FhirPatients:
 
 
 class FixturePatients:
-    """The bundled fixture Bundles, indexed by their Patient's id on first use (the embedded default)."""
+    """The bundled fixture Bundles, indexed by their Patient's id on first use (the embedded
+    default).
+    """
 
     def __init__(self, fixtures_dir: str | Path) -> None:
         self.directory = Path(fixtures_dir)
@@ -92,7 +96,8 @@ class FixturePatients:
         path = self.index().get(patient_id)
         if path is None:
             raise PatientNotFound(
-                f"no bundled fixture patient with id {patient_id!r} (and no FHIR server is configured)"
+                f"no bundled fixture patient with id {patient_id!r} (and no FHIR server is "
+                "configured)"
             )
         return BundleSource(orjson.loads(path.read_bytes()))
 
@@ -115,7 +120,9 @@ class FixturePatients:
 
 @dataclass
 class ExportedPatient:
-    """One patient's lines of a bulk export: the Patient, its resources by type, and the export's shared Medications."""
+    """One patient's lines of a bulk export: the Patient, its resources by type, and the export's
+    shared Medications.
+    """
 
     patient: dict[str, Any] | None = None
     resources: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
@@ -127,8 +134,11 @@ class ExportedPatient:
         as_of: date,
         medications: dict[str, dict[str, Any]] | None = None,
     ) -> PatientRecord:
-        """Build the record as the pull mode does: the Medications the orders point at, or their types marked failed."""
-        assert self.patient is not None  # noqa: S101 - the bucket evaluates only groups that hold their Patient
+        """Build the record as the pull mode does: the Medications the orders point at, or their
+        types marked failed.
+        """
+        # S101: the bucket evaluates only groups that hold their Patient
+        assert self.patient is not None  # noqa: S101
         medications = medications or {}
         resources = entries_of(self.resources)
         refs = {
@@ -139,7 +149,8 @@ class ExportedPatient:
         }
         found = [medications[ref] for ref in sorted(refs) if ref in medications]
         failed: dict[str, str] = {}
-        # A drug whose Medication is not in the export is unknown, never "not given" (read_medications marks its types).
+        # A drug whose Medication is not in the export is unknown, never "not given"
+        # (read_medications marks its types).
         read_medications(
             None,  # no client: nothing is fetched, the export holds what there is
             [*resources, *found],

@@ -32,10 +32,12 @@ class Criterion:
     formula: Formula | None
     review: str | None
     note: str | None = None
-    # A computed status a person must still confirm, and why (e.g. an arrhythmia on record: treated?).
+    # A computed status a person must still confirm, and why (e.g. an arrhythmia on record:
+    # treated?).
     review_when: str | None = None
     review_reason: str | None = None
-    # Keeps the reviewWhen status decided when this formula is definitely true (e.g. AST above even the relaxed limit).
+    # Keeps the reviewWhen status decided when this formula is definitely true (e.g. AST above even
+    # the relaxed limit).
     review_unless: Formula | None = None
 
     @property
@@ -45,7 +47,9 @@ class Criterion:
         return logic | self.review_unless.reads if self.review_unless else logic
 
     def turns_to_review(self, status: str) -> bool:
-        """Say whether a computed status is one a person must confirm (``either`` means met or not-met)."""
+        """Say whether a computed status is one a person must confirm (``either`` means met or
+        not-met).
+        """
         return self.review_when is not None and (
             status == self.review_when
             or (self.review_when == "either" and status in ("met", "not-met"))
@@ -83,7 +87,8 @@ class Trial:
     source: dict[str, Any]
     url: str | None
     criteria: tuple[Criterion, ...]
-    # Definitions naming the disease the trial is for (a CDS card needs one of them true or unknown); empty: no such gate.
+    # Definitions naming the disease the trial is for (a CDS card needs one of them true or
+    # unknown); empty: no such gate.
     target_disease: tuple[str, ...] = ()
 
     def counts(self) -> dict[str, int]:
@@ -137,7 +142,9 @@ class Rulebook:
         return wanted
 
     def dependencies(self, name: str) -> list[str]:
-        """Return the definitions one definition reads directly (a formula's facts, a derived value's inputs)."""
+        """Return the definitions one definition reads directly (a formula's facts, a derived
+        value's inputs).
+        """
         return _dependencies(self.definitions, self.formulas, name)
 
     def resource_types_of(self, name: str) -> tuple[str, ...]:
@@ -196,7 +203,8 @@ def load_rulebook(rules_dir: Path | str = DEFAULT_RULES_DIR) -> Rulebook:
         name: _read(root / "schema" / f"{name}.schema.json")
         for name in ("valuesets", "definitions", "trial")
     }
-    # The kinds a definition may have are the registry's (service.rulebook.kinds.KINDS), not a list kept in the schema file too.
+    # The kinds a definition may have are the registry's (service.rulebook.kinds.KINDS), not a list
+    # kept in the schema file too.
     schemas["definitions"]["$defs"]["definition"]["properties"]["kind"] = {"enum": sorted(KINDS)}
     digest = hashlib.sha256()
     files = sorted(p for p in root.rglob("*.json") if "schema" not in p.parts)
@@ -223,7 +231,8 @@ def load_rulebook(rules_dir: Path | str = DEFAULT_RULES_DIR) -> Rulebook:
         _validate(path, document, schemas["definitions"])
         _merge(documents, document["definitions"], path, "definition")
         origin.update({name: path for name in document["definitions"]})
-    # Typed once here (kind, value set, Window, absence policy): every reader after this uses the same objects.
+    # Typed once here (kind, value set, Window, absence policy): every reader after this uses the
+    # same objects.
     definitions = {name: definition_from(name, item) for name, item in documents.items()}
     formulas = _check_definitions(definitions, value_sets, origin)
 
@@ -264,7 +273,8 @@ def _check_definitions(
                 raise RuleError(f"{where}: input {role!r} names unknown definition {other!r}")
         if (definition.absence_review_when or name) not in definitions:
             raise RuleError(
-                f"{where}: absenceReviewWhen names unknown definition {definition.absence_review_when!r}"
+                f"{where}: absenceReviewWhen names unknown definition "
+                f"{definition.absence_review_when!r}"
             )
         if definition.kind == "formula":
             try:
@@ -286,7 +296,8 @@ def _check_cycles(
     def visit(name: str, trail: tuple[str, ...]) -> None:
         if name in trail:
             raise RuleError(
-                f"{origin[name].name}: definition {name!r} depends on itself: {' → '.join((*trail, name))}"
+                f"{origin[name].name}: definition {name!r} depends on itself: "
+                f"{' → '.join((*trail, name))}"
             )
         if name in done:
             return
@@ -349,7 +360,9 @@ def _compile_trial(
 
 
 def _checked_formula(logic: Any, definitions: dict[str, Any], where: str, part: str) -> Formula:
-    """Compile a criterion's logic (or its reviewUnless) and check it reads only known definitions."""
+    """Compile a criterion's logic (or its reviewUnless) and check it reads only known
+    definitions.
+    """
     label = f"{part}: " if part else ""
     try:
         formula = Formula(logic)

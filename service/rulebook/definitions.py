@@ -1,4 +1,6 @@
-"""A definition of the library as a typed object, with its lookback Window, built once when the rulebook loads."""
+"""A definition of the library as a typed object, with its lookback Window, built once when the
+rulebook loads.
+"""
 
 from __future__ import annotations
 
@@ -10,16 +12,22 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Window:
-    """The days before the as-of date a definition looks at (``lookbackDays``); no days: the whole history."""
+    """The days before the as-of date a definition looks at (``lookbackDays``); no days: the
+    whole history.
+    """
 
     days: int | None = None
 
     def start(self, as_of: date) -> date | None:
-        """Return the earliest date in the window for an as-of date, or None when it has no limit."""
+        """Return the earliest date in the window for an as-of date, or None when it has no
+        limit.
+        """
         return None if self.days is None else as_of - timedelta(days=self.days)
 
     def contains(self, day: date, as_of: date) -> bool:
-        """Say whether an item dated ``day`` falls in the window: on or before the as-of date, not before its start."""
+        """Say whether an item dated ``day`` falls in the window: on or before the as-of date,
+        not before its start.
+        """
         start = self.start(as_of)
         return day <= as_of and (start is None or day >= start)
 
@@ -31,24 +39,29 @@ class Window:
 
     @staticmethod
     def widest(windows: Iterable[Window]) -> Window:
-        """Return the window that covers all of them (no limit when one has none); no windows: no limit."""
+        """Return the window that covers all of them (no limit when one has none); no windows: no
+        limit.
+        """
         days = [w.days for w in windows]
         if not days or any(d is None for d in days):
             return Window(None)
         return Window(max(d for d in days if d is not None))
 
 
-# A window with no limit: the whole history (a definition without lookbackDays, a search with no date floor).
+# A window with no limit: the whole history (a definition without lookbackDays, a search with no
+# date floor).
 NO_LIMIT = Window()
 
 
 @dataclass(frozen=True)
 class Definition(Mapping[str, Any]):
-    """One named definition: the members every reader shares, typed; a kind's own members stay readable by key.
+    """One named definition: the members every reader shares, typed; a kind's own members stay
+    readable by key.
 
-    The rulebook, the search plan and the facts read the typed fields (kind, value set, window, absence policy);
-    each kind's function reads its own extra members (``unit``, ``ageBands``, ``answers`` …) from the document
-    with ``definition["…"]`` or ``definition.get(…)``, as the JSON Schema describes them.
+    The rulebook, the search plan and the facts read the typed fields (kind, value set, window,
+    absence policy); each kind's function reads its own extra members (``unit``, ``ageBands``,
+    ``answers`` …) from the document with ``definition["…"]`` or ``definition.get(…)``, as the JSON
+    Schema describes them.
     """
 
     name: str

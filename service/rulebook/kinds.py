@@ -1,22 +1,28 @@
-"""The one registry of definition kinds: the names the rulebook accepts and the FHIR resource types each reads."""
+"""The one registry of definition kinds: the names the rulebook accepts and the FHIR resource
+types each reads.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-# The resource types that record a medication given, taken or ordered (a Medication resource is what they point at).
+# The resource types that record a medication given, taken or ordered (a Medication resource is what
+# they point at).
 MEDICATION_TYPES = ("MedicationAdministration", "MedicationStatement", "MedicationRequest")
 
 
 @dataclass(frozen=True)
 class Kind:
-    """A definition kind: the FHIR resource types it reads (the fetch and the prefetch ask for these)."""
+    """A definition kind: the FHIR resource types it reads (the fetch and the prefetch ask for
+    these).
+    """
 
     reads: tuple[str, ...] = ()
 
 
-# The rulebook accepts exactly these (the JSON Schema's kind enum is filled from it at load), the fetch layer and the
-# prefetch ask for what they read, and service.facts binds one fact function to each (checked when facts is imported).
+# The rulebook accepts exactly these (the JSON Schema's kind enum is filled from it at load), the
+# fetch layer and the prefetch ask for what they read, and service.facts binds one fact function to
+# each (checked when facts is imported).
 KINDS: dict[str, Kind] = {
     "age": Kind(("Patient",)),
     "sex": Kind(("Patient",)),

@@ -77,7 +77,9 @@ def _not_null(names: set[str]) -> list[dict[str, Any]]:
 
 
 def _bound(node: Any, high: bool) -> Any:
-    """Replace each fact by its low or high bound so the expression is at its least (or greatest)."""
+    """Replace each fact by its low or high bound so the expression is at its least (or
+    greatest).
+    """
     parsed = _op(node)
     if parsed is None:
         return node
@@ -117,7 +119,8 @@ def _rewrite(node: Any) -> tuple[Any, Any]:
         definite = {op: [_bound(left, not up), _bound(right, up)]}
         possible = {op: [_bound(left, up), _bound(right, not up)]}
     elif op in EQUALITY or op == "in":
-        # Equality holds definitely only for exact values: a result reported as '<20' equals nothing for sure.
+        # Equality holds definitely only for exact values: a result reported as '<20' equals nothing
+        # for sure.
         exact = [{"===": [_var(f"{n}__lo"), _var(f"{n}__hi")]} for n in sorted(names)]
         if not names:
             return node, node
@@ -150,7 +153,8 @@ class Formula:
             self._rule = _ENGINE.compile_checked(three_valued(logic))
         except datalogic_py.DataLogicError as exc:
             raise LogicError(f"the evaluator rejected the rule: {exc}") from exc
-        # Rendered once, after the checks: every report quotes it, and rendering it per criterion per patient cost ~5% of a hook call.
+        # Rendered once, after the checks: every report quotes it, and rendering it per criterion
+        # per patient cost ~5% of a hook call.
         self.text = render(logic)
 
     def evaluate(self, data: dict[str, Any]) -> bool | None:
@@ -158,7 +162,8 @@ class Formula:
         try:
             result = self._rule.evaluate(data)
         except datalogic_py.DataLogicError:
-            return None  # arithmetic the data cannot support (division by a zero bound): unknown, not a crash
+            # arithmetic the data cannot support (division by a zero bound): unknown, not a crash
+            return None
         return result if result is None else bool(result)
 
 

@@ -1,4 +1,6 @@
-"""The CDS Hooks prefetch templates, derived from the search plan: one prefetch key per search the trials need."""
+"""The CDS Hooks prefetch templates, derived from the search plan: one prefetch key per search
+the trials need.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +15,8 @@ from service.rulebook.search_plan import Search, name_matched_value_sets, plan_s
 
 PATIENT_KEY = "patient"
 PATIENT_TEMPLATE = "Patient/{{context.patientId}}"
-# Observation categories where each value set matched by name is recorded (data, with the reasons, in the JSON file).
+# Observation categories where each value set matched by name is recorded (data, with the reasons,
+# in the JSON file).
 NAME_MATCHED_CATEGORIES: dict[str, list[str]] = orjson.loads(
     Path(__file__).with_name("name_matched_categories.json").read_bytes()
 )["valueSets"]
@@ -34,11 +37,12 @@ class PrefetchPlan:
 
 
 def prefetch_plan(book: Rulebook, trials: Iterable[Trial]) -> PrefetchPlan:
-    """Return one prefetch key per planned search: ``observations``, ``observations-2``, ``conditions``…
+    """Return one prefetch key per planned search: ``observations``, ``observations-2``,
+    ``conditions``…
 
-    The Observation search for value sets matched by name (EDSS, AQP4) has no codes: in the pull it is narrowed by a
-    date floor, which the prefetch subset cannot express, so here it is narrowed by category instead of asking the EHR
-    for every Observation the patient has.
+    The Observation search for value sets matched by name (EDSS, AQP4) has no codes: in the pull it
+    is narrowed by a date floor, which the prefetch subset cannot express, so here it is narrowed by
+    category instead of asking the EHR for every Observation the patient has.
     """
     trials = list(trials)
     categories = name_matched_categories(book, trials)
@@ -56,7 +60,9 @@ def prefetch_plan(book: Rulebook, trials: Iterable[Trial]) -> PrefetchPlan:
 
 
 def name_matched_categories(book: Rulebook, trials: list[Trial]) -> tuple[str, ...]:
-    """Return the categories that hold the name-matched value sets' Observations; () (no filter) if one of them has none listed."""
+    """Return the categories that hold the name-matched value sets' Observations; () (no filter)
+    if one of them has none listed.
+    """
     value_sets = name_matched_value_sets(book, trials)
     if not value_sets or any(name not in NAME_MATCHED_CATEGORIES for name in value_sets):
         return ()

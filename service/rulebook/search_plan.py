@@ -1,4 +1,6 @@
-"""Derive from the rulebook the FHIR searches a set of trials needs: resource types, codes and date floors."""
+"""Derive from the rulebook the FHIR searches a set of trials needs: resource types, codes and
+date floors.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +12,8 @@ from urllib.parse import quote, urlencode
 from service.rulebook.book import Rulebook, Trial
 from service.rulebook.definitions import NO_LIMIT, Definition, Window
 
-# Tokens per Observation search: keeps a GET URL well under the 8 KB many servers and proxies accept.
+# Tokens per Observation search: keeps a GET URL well under the 8 KB many servers and proxies
+# accept.
 CODES_PER_SEARCH = 60
 # One extra day below the window: a server compares instants, the facts compare local dates.
 FLOOR_MARGIN_DAYS = 1
@@ -20,8 +23,9 @@ INCLUDES = {
     "MedicationStatement": "MedicationStatement:medication",
     "MedicationAdministration": "MedicationAdministration:medication",
 }
-# The token parameter for codes: Observation's combo-code matches code or component.code, so a blood-pressure
-# panel whose systolic and diastolic values are components is found by 8480-6 / 8462-4 (code alone misses it).
+# The token parameter for codes: Observation's combo-code matches code or component.code, so a
+# blood-pressure panel whose systolic and diastolic values are components is found by 8480-6 /
+# 8462-4 (code alone misses it).
 CODE_PARAMS = {"Observation": "combo-code"}
 # Search order (Observation first: it is the largest, so it starts first when run in parallel).
 ORDER = (
@@ -38,15 +42,19 @@ ORDER = (
 
 @dataclass(frozen=True)
 class Search:
-    """One search of a patient's resources of one type, optionally narrowed to codes and a date floor."""
+    """One search of a patient's resources of one type, optionally narrowed to codes and a date
+    floor.
+    """
 
     resource_type: str
     # ``system|code`` tokens (OR-ed); empty means every resource of the type for the patient.
     codes: tuple[str, ...] = ()
-    # The widest window of the definitions it serves: results before its start are not needed (no limit: no floor).
+    # The widest window of the definitions it serves: results before its start are not needed (no
+    # limit: no floor).
     window: Window = NO_LIMIT
     include: str | None = None
-    # Observation category codes (any system) narrowing a search that cannot name its codes (value sets matched by name).
+    # Observation category codes (any system) narrowing a search that cannot name its codes (value
+    # sets matched by name).
     categories: tuple[str, ...] = ()
 
     def params(
@@ -69,8 +77,8 @@ class Search:
     def template(self) -> str:
         """Return the search as a CDS Hooks 2.0 prefetch template.
 
-        The specification's prefetch subset has no relative-date token and no ``_include``, so a template
-        asks for every matching record; the window is applied when the facts are read.
+        The specification's prefetch subset has no relative-date token and no ``_include``, so a
+        template asks for every matching record; the window is applied when the facts are read.
         """
         params = [("patient", "{{context.patientId}}")]
         if self.codes:
@@ -110,14 +118,17 @@ def plan_searches(book: Rulebook, trials: Iterable[Trial]) -> list[Search]:
                 )
             )
         else:
-            # History questions (any record of X, ever or in a window): every record of the type, since
-            # ICD-10-CM prefixes and drug names cannot be expressed as a standard token search.
+            # History questions (any record of X, ever or in a window): every record of the type,
+            # since ICD-10-CM prefixes and drug names cannot be expressed as a standard token
+            # search.
             searches.append(Search(rtype, include=INCLUDES.get(rtype)))
     return searches
 
 
 def name_matched_value_sets(book: Rulebook, trials: Iterable[Trial]) -> set[str]:
-    """Return the Observation value sets the trials read that are matched by name or prefix (so no code search can find them)."""
+    """Return the Observation value sets the trials read that are matched by name or prefix (so
+    no code search can find them).
+    """
     names = set().union(*(book.definitions_for(trial) for trial in trials))
     return {
         str(book.definitions[n].value_set)
@@ -131,14 +142,16 @@ def name_matched_value_sets(book: Rulebook, trials: Iterable[Trial]) -> set[str]
 
 
 def _observation_searches(book: Rulebook, names: list[str]) -> list[Search]:
-    """Return Observation searches: by code for value sets of exact codes, by date alone for the others.
+    """Return Observation searches: by code for value sets of exact codes, by date alone for the
+    others.
 
-    A value set matched by name (e.g. EDSS) or by prefix cannot be a token filter, so its definitions'
-    window is fetched whole; the facts pick their Observations from the union either way.
+    A value set matched by name (e.g. EDSS) or by prefix cannot be a token filter, so its
+    definitions' window is fetched whole; the facts pick their Observations from the union either
+    way.
 
     A definition where no result answers "no" (``absence: no``) or whose positives never expire gets
-    no date floor: a server's date search skips Observations dated only by ``issued`` or not dated at
-    all, which the facts would set aside as "cannot tell" rather than read as no test.
+    no date floor: a server's date search skips Observations dated only by ``issued`` or not dated
+    at all, which the facts would set aside as "cannot tell" rather than read as no test.
     """
     coded: list[Definition] = []
     uncoded: list[Definition] = []
@@ -172,10 +185,14 @@ def _observation_searches(book: Rulebook, names: list[str]) -> list[Search]:
 
 
 def _unfloored(definition: Definition) -> bool:
-    """Say whether a definition's Observations must be searched over the whole history (absence means no, or positives persist)."""
+    """Say whether a definition's Observations must be searched over the whole history (absence
+    means no, or positives persist).
+    """
     return definition.absence == "no" or definition.positives_persist
 
 
 def _widest(definitions: list[Definition]) -> Window:
-    """Return the window covering every definition's (no limit when one of them looks back without limit)."""
+    """Return the window covering every definition's (no limit when one of them looks back
+    without limit).
+    """
     return Window.widest(d.window for d in definitions)

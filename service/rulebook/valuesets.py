@@ -1,4 +1,6 @@
-"""Value sets: codes (from the committed expansions), ICD prefixes with exclusions, names as a safety net, and matching."""
+"""Value sets: codes (from the committed expansions), ICD prefixes with exclusions, names as a
+safety net, and matching.
+"""
 
 from __future__ import annotations
 
@@ -29,8 +31,9 @@ SYSTEM_ALIASES = {
 }
 ICD_SYSTEMS = {"http://hl7.org/fhir/sid/icd-10-cm"}
 EXPANSIONS = "expansions"
-# Distinct (concepts, texts) signatures whose match a value set remembers; past this the memo starts over, so records
-# that carry endless distinct codes or texts cannot grow a long-lived worker without bound.
+# Distinct (concepts, texts) signatures whose match a value set remembers; past this the memo starts
+# over, so records that carry endless distinct codes or texts cannot grow a long-lived worker
+# without bound.
 MATCH_MEMO_LIMIT = 20_000
 GUARDS = Path("sources") / "name-guards.json"
 
@@ -55,7 +58,9 @@ def _alternation(words: Iterable[str]) -> re.Pattern[str] | None:
 
 @dataclass
 class ValueSet:
-    """A named set of codes, code prefixes (each minus its exclusions) and names, minus the sets it excludes."""
+    """A named set of codes, code prefixes (each minus its exclusions) and names, minus the sets
+    it excludes.
+    """
 
     name: str
     title: str
@@ -65,22 +70,27 @@ class ValueSet:
     excluded: list[ValueSet] = field(default_factory=list)
     # Per (system, prefix): the longer prefixes it does not reach (C49 minus C49.A GIST).
     prefix_vetoes: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
-    # Words that make a name match no match ("family history of cancer" is not cancer); codes are not affected.
+    # Words that make a name match no match ("family history of cancer" is not cancer); codes are
+    # not affected.
     name_guards: tuple[str, ...] = ()
-    # One compiled alternation of the names (built on first use): a record has hundreds of drug texts.
+    # One compiled alternation of the names (built on first use): a record has hundreds of drug
+    # texts.
     _pattern: re.Pattern[str] | None = field(default=None, repr=False, compare=False)
     _guard: re.Pattern[str] | None = field(default=None, repr=False, compare=False)
     _prefix_index: dict[str, tuple[str, ...]] | None = field(
         default=None, repr=False, compare=False
     )
-    # Match results by (concepts, texts) for the process's life (the set does not change once built): patients repeat the
-    # same few hundred codes, and each hook call asked ~1,900 matches of ~40 value sets.
+    # Match results by (concepts, texts) for the process's life (the set does not change once
+    # built): patients repeat the same few hundred codes, and each hook call asked ~1,900 matches of
+    # ~40 value sets.
     _memo: dict[tuple[tuple[tuple[str, str, str], ...], tuple[str, ...]], str | None] = field(
         default_factory=dict, repr=False, compare=False
     )
 
     def is_plain_codes(self) -> bool:
-        """Say whether membership is decided by exact codes alone (no prefixes, names or exclusions)."""
+        """Say whether membership is decided by exact codes alone (no prefixes, names or
+        exclusions).
+        """
         return not (self.prefixes or self.names or self.excluded)
 
     def _prefix_hit(self, system: str, code: str) -> bool:
@@ -100,13 +110,16 @@ class ValueSet:
     def match(
         self, concepts: Iterable[tuple[str, str, str]], texts: Iterable[str] = ()
     ) -> str | None:
-        """Return how the concepts match ('code', 'name') or None; an excluded set's match vetoes the match."""
+        """Return how the concepts match ('code', 'name') or None; an excluded set's match vetoes
+        the match.
+        """
         key = (tuple(concepts), tuple(texts))
         found = self._memo.get(key, _UNSEEN)
         if found is not _UNSEEN:
             return found  # type: ignore[return-value]
         how = self._own_match(*key)
-        # Exclusions are looked at only for a match: most records match nothing, and exclusions cost as much as the set.
+        # Exclusions are looked at only for a match: most records match nothing, and exclusions cost
+        # as much as the set.
         if how and any(other.match(*key) for other in self.excluded):
             how = None
         if len(self._memo) >= MATCH_MEMO_LIMIT:
@@ -151,7 +164,9 @@ def value_sets_version(value_sets: dict[str, ValueSet]) -> str:
 def _read_expansions(
     directory: Path, stamp: tuple[int, int]
 ) -> tuple[str, dict[str, tuple[tuple[str, str], ...]]]:
-    """Read every committed expansion once per process (``stamp`` is the manifest's mtime and size)."""
+    """Read every committed expansion once per process (``stamp`` is the manifest's mtime and
+    size).
+    """
     manifest = orjson.loads((directory / "manifest.json").read_bytes())
     sources = ", ".join(
         s["label"] for s in manifest.get("sources", []) if s["label"] != "curated lists"
@@ -171,7 +186,9 @@ def _read_expansions(
 
 
 def load_expansions(valuesets_dir: Path) -> tuple[str, dict[str, tuple[tuple[str, str], ...]]]:
-    """Return (version, codes by value-set name) of the committed expansions, or ('unexpanded', {}) when there are none."""
+    """Return (version, codes by value-set name) of the committed expansions, or ('unexpanded',
+    {}) when there are none.
+    """
     directory = valuesets_dir / EXPANSIONS
     manifest = directory / "manifest.json"
     if not manifest.exists():
@@ -189,7 +206,9 @@ def load_name_guards(valuesets_dir: Path) -> tuple[str, ...]:
 
 
 def _merge_prefixes(target: ValueSet, other: ValueSet) -> None:
-    """Add another set's prefixes; where both have a prefix, only the exclusions both make still apply."""
+    """Add another set's prefixes; where both have a prefix, only the exclusions both make still
+    apply.
+    """
     had = set(target.prefixes)
     for key in dict.fromkeys(other.prefixes):
         theirs = other.prefix_vetoes.get(key, ())
@@ -206,7 +225,9 @@ def _merge_prefixes(target: ValueSet, other: ValueSet) -> None:
 def build_value_sets(
     documents: dict[str, dict[str, Any]], valuesets_dir: Path | None = None
 ) -> ValueSets:
-    """Build value sets from their definitions and committed expansions, resolving 'include' and 'exclude' by name."""
+    """Build value sets from their definitions and committed expansions, resolving 'include' and
+    'exclude' by name.
+    """
     version, expanded = load_expansions(valuesets_dir) if valuesets_dir else (ValueSets.version, {})
     guards = load_name_guards(valuesets_dir) if valuesets_dir else ()
     built = ValueSets()

@@ -1,4 +1,6 @@
-"""Command line: `python -m service.terminology vsac|build|check` (needs the `[terminology]` extra)."""
+"""Command line: `python -m service.terminology vsac|build|check` (needs the `[terminology]`
+extra).
+"""
 
 from __future__ import annotations
 
@@ -37,7 +39,9 @@ def main() -> None:
     show_default=True,
 )
 def vsac(wheel: Path | None, rules_dir: Path) -> None:
-    """Extract the VSAC value sets the definitions cite (and all RxNorm product names) from the canvas wheel."""
+    """Extract the VSAC value sets the definitions cite (and all RxNorm product names) from the
+    canvas wheel.
+    """
     oids = referenced_oids(read_definitions(rules_dir / "valuesets"))
     with tempfile.TemporaryDirectory() as tmp:
         if wheel is None:
@@ -74,7 +78,9 @@ def vsac(wheel: Path | None, rules_dir: Path) -> None:
     show_default=True,
 )
 def build(rules_dir: Path) -> None:
-    """Check the definitions, then write rules/valuesets/expansions/ (unchanged files are left alone)."""
+    """Check the definitions, then write rules/valuesets/expansions/ (unchanged files are left
+    alone).
+    """
     found = problems(rules_dir)
     if found:
         raise click.ClickException("definitions have problems:\n" + "\n".join(found))

@@ -1,4 +1,6 @@
-"""Guards over the definitions: check digits, ICD-10 codes in their edition, a source for every code, known OIDs."""
+"""Guards over the definitions: check digits, ICD-10 codes in their edition, a source for every
+code, known OIDs.
+"""
 
 from __future__ import annotations
 
@@ -26,7 +28,10 @@ def code_problems(name: str, system: str, code: str) -> str | None:
     if system == SNOMED and not snomed_check_ok(code):
         return f"{name}: SNOMED CT {code} fails its Verhoeff check digit"
     if system in (CM, WHO) and not edition(system).has(code):
-        return f"{name}: {code} is not a code of {edition(system).package.split()[0]} ({edition(system).version})"
+        return (
+            f"{name}: {code} is not a code of {edition(system).package.split()[0]} "
+            f"({edition(system).version})"
+        )
     if system == ICDO3 and not re.fullmatch(r"[89][0-9]{3}/[0-36]", code):
         return f"{name}: ICD-O-3 {code} is not a morphology/behaviour code"
     return None
@@ -36,7 +41,9 @@ ICDO3_TABLE = "icdo3-morphology.json"
 
 
 def icdo3_known(valuesets_dir: Path) -> set[str]:
-    """Return the ICD-O-3 morphology codes verified in the cited term list, plus the legacy codes kept with a reason."""
+    """Return the ICD-O-3 morphology codes verified in the cited term list, plus the legacy codes
+    kept with a reason.
+    """
     path = valuesets_dir / SOURCES / ICDO3_TABLE
     if not path.exists():
         return set()
@@ -56,7 +63,10 @@ def problems(rules_dir: Path) -> list[str]:
             problem = code_problems(name, item["system"], item["code"])
             if problem is None and item["system"] == ICDO3 and item["code"] not in icdo3:
                 # The format check alone passed 8811/9 or a mistyped 8852/3 as well as real codes.
-                problem = f"{name}: ICD-O-3 {item['code']} is not in {SOURCES}/{ICDO3_TABLE} (verify it and add it, or list it as legacy)"
+                problem = (
+                    f"{name}: ICD-O-3 {item['code']} is not in {SOURCES}/{ICDO3_TABLE} "
+                    "(verify it and add it, or list it as legacy)"
+                )
             if problem:
                 found.append(problem)
         for key in ("prefixes", "excludePrefixes"):
@@ -65,7 +75,8 @@ def problems(rules_dir: Path) -> list[str]:
                     item["prefix"]
                 ):
                     found.append(
-                        f"{name}: {key} {item['prefix']} matches no code of {edition(item['system']).package}"
+                        f"{name}: {key} {item['prefix']} matches no code of "
+                        f"{edition(item['system']).package}"
                     )
         if not doc.get("source", "").strip():
             found.append(f"{name}: no source")
@@ -82,7 +93,9 @@ def problems(rules_dir: Path) -> list[str]:
 
 
 def definition_code_problems(library_dir: Path) -> list[str]:
-    """Return what is wrong with the codes the definitions list themselves (answer tables, mass factors)."""
+    """Return what is wrong with the codes the definitions list themselves (answer tables, mass
+    factors).
+    """
     found: list[str] = []
     for path in sorted(library_dir.glob("*.json")):
         for name, definition in sorted(

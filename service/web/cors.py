@@ -1,4 +1,6 @@
-"""CORS for browser clients: on the CDS Hooks endpoints for the configured origins, on the REST API only if configured."""
+"""CORS for browser clients: on the CDS Hooks endpoints for the configured origins, on the REST
+API only if configured.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +19,9 @@ MAX_AGE_SECONDS = 600
 
 @dataclass(frozen=True)
 class CorsPolicy:
-    """The origins allowed to call the CDS Hooks endpoints and the REST API from a browser ("*" means any)."""
+    """The origins allowed to call the CDS Hooks endpoints and the REST API from a browser ("*"
+    means any).
+    """
 
     cds_origins: frozenset[str] = frozenset()
     api_origins: frozenset[str] = frozenset()
@@ -46,7 +50,8 @@ def register(app: Flask, policy: CorsPolicy) -> None:
 
     @app.before_request
     def preflight() -> Response | None:
-        # A preflight carries no credentials (Fetch standard), so it is answered before any authentication.
+        # A preflight carries no credentials (Fetch standard), so it is answered before any
+        # authentication.
         if request.method != "OPTIONS":
             return None
         response = Response(status=204)

@@ -1,4 +1,6 @@
-"""Map every error to one HTTP status and an RFC 9457 problem body; never a stack trace to the caller; refusals are logged."""
+"""Map every error to one HTTP status and an RFC 9457 problem body; never a stack trace to the
+caller; refusals are logged.
+"""
 
 from __future__ import annotations
 
@@ -23,7 +25,9 @@ def problem_response(body: dict[str, object], headers: dict[str, str] | None = N
 
 
 def _log_refusal(status: int, code: str, reason: str, message: str | None) -> None:
-    """Log a refused call: method, route template (never the raw path or query) and why; messages only where they cannot hold patient data."""
+    """Log a refused call: method, route template (never the raw path or query) and why; messages
+    only where they cannot hold patient data.
+    """
     suffix = f": {message}" if message else ""
     log.warning(
         "refused %s %s -> %d %s (%s)%s", request.method, _route(), status, code, reason, suffix
@@ -31,7 +35,9 @@ def _log_refusal(status: int, code: str, reason: str, message: str | None) -> No
 
 
 def _route() -> str:
-    """The matched URL rule, or <unmatched>: a raw path can hold anything the caller typed (service/observability logs the same)."""
+    """The matched URL rule, or <unmatched>: a raw path can hold anything the caller typed
+    (service/observability logs the same).
+    """
     return request.url_rule.rule if request.url_rule is not None else "<unmatched>"
 
 
@@ -41,7 +47,8 @@ def register(app: Flask) -> None:
     @app.errorhandler(EligibilityError)
     def eligibility_error(exc: EligibilityError) -> Response:
         if exc.status >= 500:
-            # The message of a FHIR failure may quote the server's text, which can echo patient data.
+            # The message of a FHIR failure may quote the server's text, which can echo patient
+            # data.
             log.error(
                 "failed %s %s -> %d %s (%s)",
                 request.method,
@@ -60,7 +67,8 @@ def register(app: Flask) -> None:
     def too_large(exc: RequestEntityTooLarge) -> Response:
         return eligibility_error(
             PayloadTooLarge(
-                f"the request body is larger than the limit of {app.config['MAX_CONTENT_LENGTH']} bytes"
+                "the request body is larger than the limit of "
+                f"{app.config['MAX_CONTENT_LENGTH']} bytes"
             )
         )
 
@@ -77,8 +85,9 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Response:
-        # Logged without the request body and without the exception's message (str(exc) of a KeyError or ValueError can quote
-        # a value from the record); the frames say where it happened.
+        # Logged without the request body and without the exception's message (str(exc) of a
+        # KeyError or ValueError can quote a value from the record); the frames say where it
+        # happened.
         log.error(
             "unexpected error: %s\n%s",
             type(exc).__name__,

@@ -1,4 +1,6 @@
-"""A bound on evaluations running at once per process, so health checks and light calls always find a free thread."""
+"""A bound on evaluations running at once per process, so health checks and light calls always
+find a free thread.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +12,9 @@ from service.errors import ServiceUnavailable
 
 
 class EvaluationGate:
-    """At most `slots` evaluations at once; one more is refused at once with 503 (waiting would hold the very thread health needs)."""
+    """At most `slots` evaluations at once; one more is refused at once with 503 (waiting would
+    hold the very thread health needs).
+    """
 
     def __init__(self, slots: int) -> None:
         if slots < 1:
@@ -20,7 +24,9 @@ class EvaluationGate:
 
     @contextmanager
     def slot(self) -> Iterator[None]:
-        """Hold one slot for the length of an evaluation (body read, FHIR fetch, evaluation), or raise ServiceUnavailable."""
+        """Hold one slot for the length of an evaluation (body read, FHIR fetch, evaluation), or
+        raise ServiceUnavailable.
+        """
         if not self._free.acquire(blocking=False):
             raise ServiceUnavailable(
                 f"all {self.slots} evaluation slots of this worker are busy; retry shortly",

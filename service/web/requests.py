@@ -17,10 +17,13 @@ _CHUNK = 65_536
 
 
 def read_body(request: Request) -> bytes:
-    """Read the whole body, refusing one over the size limit with 413 (a chunked body included, never cut short and parsed)."""
+    """Read the whole body, refusing one over the size limit with 413 (a chunked body included,
+    never cut short and parsed).
+    """
     limit = request.max_content_length
     chunks, total = [], 0
-    # Werkzeug caps a chunked body (no Content-Length) at the limit and then reads it as complete; counting here sees the excess.
+    # Werkzeug caps a chunked body (no Content-Length) at the limit and then reads it as complete;
+    # counting here sees the excess.
     while chunk := request.stream.read(_CHUNK):
         total += len(chunk)
         if limit is not None and total > limit:

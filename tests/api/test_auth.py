@@ -1,4 +1,6 @@
-"""REST API authentication: bearer JWTs (issuer, key, audience, scope) or none; with a FHIR server, none only when said."""
+"""REST API authentication: bearer JWTs (issuer, key, audience, scope) or none; with a FHIR
+server, none only when said.
+"""
 
 from __future__ import annotations
 
@@ -81,7 +83,9 @@ def test_an_es384_token_with_scp_list_is_accepted(client: FlaskClient, keys: Key
 
 
 def test_no_token_is_a_401_with_www_authenticate(client: FlaskClient) -> None:
-    """No Authorization header: 401 naming the Bearer scheme in WWW-Authenticate (RFC 6750 section 3)."""
+    """No Authorization header: 401 naming the Bearer scheme in WWW-Authenticate (RFC 6750
+    section 3).
+    """
     response = client.post("/eligibility", json=BODY)
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"].startswith("Bearer realm=")
@@ -106,7 +110,9 @@ def test_no_token_is_a_401_with_www_authenticate(client: FlaskClient) -> None:
 def test_a_bad_token_is_a_401_saying_why(
     client: FlaskClient, keys: Keys, case: str, reason: str
 ) -> None:
-    """Each failed check is a 401 with invalid_token in WWW-Authenticate and the check in details.reason."""
+    """Each failed check is a 401 with invalid_token in WWW-Authenticate and the check in
+    details.reason.
+    """
     value = {
         "stranger": lambda: token(keys.stranger, kid="other"),
         "wrong-aud": lambda: token(keys.rsa, aud="https://other.example"),
@@ -130,7 +136,9 @@ def test_a_token_without_the_scope_is_a_403(client: FlaskClient, keys: Keys) -> 
 
 
 def test_the_pages_need_a_token_too(client: FlaskClient, keys: Keys) -> None:
-    """A patient page is refused without a token (401 naming Bearer) and served with one: pages reach patient data too."""
+    """A patient page is refused without a token (401 naming Bearer) and served with one: pages
+    reach patient data too.
+    """
     refused = client.get("/ui/patients/nct06761417-eligible")
     assert refused.status_code == 401
     assert refused.headers["WWW-Authenticate"].startswith("Bearer realm=")
@@ -140,7 +148,9 @@ def test_the_pages_need_a_token_too(client: FlaskClient, keys: Keys) -> None:
 
 
 def test_population_screens_need_a_token_too(client: FlaskClient) -> None:
-    """Starting a population screen without a token is a 401: a screen reads every patient of a hospital."""
+    """Starting a population screen without a token is a 401: a screen reads every patient of a
+    hospital.
+    """
     response = client.post(
         "/population-screens", json={"asOf": "2026-11-20", "input": {"ndjson": "file:///tmp/none"}}
     )
@@ -154,7 +164,9 @@ def test_health_needs_no_token(client: FlaskClient) -> None:
 
 
 def test_the_demo_without_a_fhir_server_is_open_by_default(tmp_path: Path) -> None:
-    """With no FHIR server (bundled fixtures only) and API_AUTH unset, the REST API needs no token."""
+    """With no FHIR server (bundled fixtures only) and API_AUTH unset, the REST API needs no
+    token.
+    """
     app = create_app({"TESTING": True, "CDS_FEEDBACK_DB": str(tmp_path / "cds.sqlite3")})
     assert app.test_client().post("/eligibility", json=BODY).status_code == 200
 
@@ -162,7 +174,9 @@ def test_the_demo_without_a_fhir_server_is_open_by_default(tmp_path: Path) -> No
 def test_a_fhir_server_without_api_auth_refuses_to_start(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """FHIR_BASE_URL set and API_AUTH unset: the served app (service.server.wsgi) does not start, naming ELIGIBILITY_API_AUTH."""
+    """FHIR_BASE_URL set and API_AUTH unset: the served app (service.server.wsgi) does not start,
+    naming ELIGIBILITY_API_AUTH.
+    """
     monkeypatch.setenv("ELIGIBILITY_FHIR_BASE_URL", "http://127.0.0.1:9/fhir")
     monkeypatch.setenv("ELIGIBILITY_CDS_FEEDBACK_DB", str(tmp_path / "cds.sqlite3"))
     monkeypatch.delenv("ELIGIBILITY_API_AUTH", raising=False)
@@ -171,7 +185,9 @@ def test_a_fhir_server_without_api_auth_refuses_to_start(
 
 
 def test_an_undecided_app_built_in_process_refuses_every_rest_call(tmp_path: Path) -> None:
-    """Built directly (as the CLI does) with a FHIR server and no API_AUTH, the app answers REST calls 503, never a report."""
+    """Built directly (as the CLI does) with a FHIR server and no API_AUTH, the app answers REST
+    calls 503, never a report.
+    """
     app = create_app(
         {
             "TESTING": True,
@@ -187,7 +203,9 @@ def test_an_undecided_app_built_in_process_refuses_every_rest_call(tmp_path: Pat
 def test_api_auth_none_with_a_fhir_server_starts_with_a_warning(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """FHIR_BASE_URL with API_AUTH=none set explicitly starts, and logs a warning that the API is open."""
+    """FHIR_BASE_URL with API_AUTH=none set explicitly starts, and logs a warning that the API is
+    open.
+    """
     with caplog.at_level(logging.WARNING, logger="service.api.auth"):
         create_app(
             {

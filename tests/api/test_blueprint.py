@@ -37,7 +37,9 @@ def bundle(*resources: dict[str, Any]) -> dict[str, Any]:
 
 
 def assert_json_error(response: TestResponse, status: int, code: str) -> dict[str, Any]:
-    """Check an error response: the status, an RFC 9457 problem+json body (type, title, status, detail, error, message[, details]); return it."""
+    """Check an error response: the status, an RFC 9457 problem+json body (type, title, status,
+    detail, error, message[, details]); return it.
+    """
     assert response.status_code == status, response.get_data(as_text=True)[:300]
     assert response.mimetype == "application/problem+json"
     body = orjson.loads(response.get_data())
@@ -58,7 +60,7 @@ def rule_documents() -> list[dict[str, Any]]:
     ]
 
 
-# --- health and trials -------------------------------------------------------------------------------------------
+# --- health and trials ----------------------------------------------------------------------------
 
 
 def test_health_says_ok_with_the_rules_version(client: FlaskClient, book: Rulebook) -> None:
@@ -88,7 +90,9 @@ def test_trials_lists_every_trial_in_the_rulebook(client: FlaskClient, book: Rul
 
 
 def test_trials_counts_criteria_by_kind_and_by_computable_or_review(client: FlaskClient) -> None:
-    """Each trial's counts match its rule file: inclusion / exclusion by kind, computable (logic) / review."""
+    """Each trial's counts match its rule file: inclusion / exclusion by kind, computable (logic)
+    / review.
+    """
     counts = {t["id"]: t["counts"] for t in client.get("/trials").get_json()["trials"]}
     assert len(rule_documents()) == len(counts) == 5
     for document in rule_documents():
@@ -102,7 +106,9 @@ def test_trials_counts_criteria_by_kind_and_by_computable_or_review(client: Flas
 
 
 def test_trial_shows_its_criteria_in_rule_file_order(client: FlaskClient) -> None:
-    """GET /trials/{id} lists the rule file's criteria in order; computable ones with logic and definitions, others with why."""
+    """GET /trials/{id} lists the rule file's criteria in order; computable ones with logic and
+    definitions, others with why.
+    """
     assert len(rule_documents()) == 5
     for document in rule_documents():
         body = client.get(f"/trials/{document['id']}").get_json()
@@ -130,7 +136,9 @@ def test_unknown_trial_is_a_json_404_naming_it(client: FlaskClient) -> None:
 
 
 def test_eligibility_for_an_unknown_trial_is_a_json_404(client: FlaskClient) -> None:
-    """POST /trials/{id}/eligibility for an unknown id is a JSON 404 naming the id (the body is not even read)."""
+    """POST /trials/{id}/eligibility for an unknown id is a JSON 404 naming the id (the body is
+    not even read).
+    """
     body = assert_json_error(
         client.post("/trials/NCT99999999/eligibility", json={"bundle": bundle(PATIENT)}),
         404,
@@ -139,7 +147,7 @@ def test_eligibility_for_an_unknown_trial_is_a_json_404(client: FlaskClient) -> 
     assert "NCT99999999" in body["message"]
 
 
-# --- bad requests ------------------------------------------------------------------------------------------------
+# --- bad requests ---------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -228,7 +236,9 @@ BAD_BODIES = [
 @pytest.mark.parametrize("path", ENDPOINTS)
 @pytest.mark.parametrize("bad", BAD_BODIES, ids=lambda b: b.name)
 def test_bad_body_gets_a_json_error(client: FlaskClient, bad: Bad, path: str) -> None:
-    """A bad body gets its status (400 for the request, 422 for an unusable Bundle) and a JSON error saying what is wrong."""
+    """A bad body gets its status (400 for the request, 422 for an unusable Bundle) and a JSON
+    error saying what is wrong.
+    """
     body = assert_json_error(bad.send(client, path), bad.status, bad.code)
     assert bad.says in body["message"]
 
@@ -247,7 +257,9 @@ def test_bad_body_gets_a_json_error(client: FlaskClient, bad: Bad, path: str) ->
 def test_bad_trials_list_gets_a_json_error(
     client: FlaskClient, trials: Any, status: int, says: str
 ) -> None:
-    """POST /eligibility with a bad 'trials' member: an unknown id is a 404, a malformed list a 400."""
+    """POST /eligibility with a bad 'trials' member: an unknown id is a 404, a malformed list a
+    400.
+    """
     response = client.post(
         "/eligibility", json={"bundle": bundle(PATIENT), "asOf": AS_OF, "trials": trials}
     )
@@ -268,7 +280,9 @@ def test_over_size_body_is_a_json_413(path: str) -> None:
 
 @pytest.mark.parametrize("path", ENDPOINTS)
 def test_chunked_body_over_the_limit_is_a_413_not_a_truncated_json_error(path: str) -> None:
-    """A chunked body (no Content-Length, the server terminates the stream) over the limit is a 413, not cut at the limit and read as bad JSON."""
+    """A chunked body (no Content-Length, the server terminates the stream) over the limit is a
+    413, not cut at the limit and read as bad JSON.
+    """
     client = create_app({"TESTING": True, "MAX_CONTENT_LENGTH": 1000}).test_client()
     padded = orjson.dumps(
         {
@@ -308,7 +322,9 @@ def test_chunked_body_under_the_limit_is_read_whole() -> None:
 
 
 def test_repeated_trial_ids_are_evaluated_once(client: FlaskClient) -> None:
-    """100,000 copies of one trial id give one report, in well under a second (it once held a worker past its timeout)."""
+    """100,000 copies of one trial id give one report, in well under a second (it once held a
+    worker past its timeout).
+    """
     started = time.monotonic()
     response = client.post(
         "/eligibility", json={"bundle": bundle(PATIENT), "asOf": AS_OF, "trials": [TRIAL] * 100_000}
@@ -321,7 +337,9 @@ def test_repeated_trial_ids_are_evaluated_once(client: FlaskClient) -> None:
 def test_more_distinct_trial_ids_than_trials_served_is_a_400(
     client: FlaskClient, book: Rulebook
 ) -> None:
-    """A 'trials' list naming more distinct ids than the service serves is refused with 400 before any is looked up."""
+    """A 'trials' list naming more distinct ids than the service serves is refused with 400
+    before any is looked up.
+    """
     wanted = [f"NCT{n:08d}" for n in range(len(book.trials) + 1)]
     body = assert_json_error(
         client.post("/eligibility", json={"bundle": bundle(PATIENT), "trials": wanted}),
@@ -374,13 +392,15 @@ def test_no_error_is_html_or_a_500(
     assert_json_error(response, response.status_code, response.get_json()["error"])
 
 
-# --- eligibility -------------------------------------------------------------------------------------------------
+# --- eligibility ----------------------------------------------------------------------------------
 
 
 def test_trial_eligibility_report_is_for_the_trial_patient_and_date(
     client: FlaskClient, book: Rulebook
 ) -> None:
-    """POST /trials/{id}/eligibility reports every criterion of that trial, for that patient, as of asOf."""
+    """POST /trials/{id}/eligibility reports every criterion of that trial, for that patient, as
+    of asOf.
+    """
     report = client.post(
         f"/trials/{TRIAL}/eligibility", json={"bundle": bundle(PATIENT), "asOf": AS_OF}
     ).get_json()
@@ -395,7 +415,9 @@ def test_trial_eligibility_report_is_for_the_trial_patient_and_date(
 
 
 def test_age_is_decided_from_the_birth_date_as_of_the_date(client: FlaskClient) -> None:
-    """A 30-year-old fails the 6-24 age criterion of NCT06761417, so the trial's verdict is ineligible."""
+    """A 30-year-old fails the 6-24 age criterion of NCT06761417, so the trial's verdict is
+    ineligible.
+    """
     report = client.post(
         f"/trials/{TRIAL}/eligibility", json={"bundle": bundle(PATIENT), "asOf": AS_OF}
     ).get_json()
@@ -440,7 +462,9 @@ def _trial_document(trial_id: str, logic: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.fixture
 def ordering_client(tmp_path: Path) -> FlaskClient:
-    """An app whose rulebook has trials with known verdicts for PATIENT (30 years old, no labs), ids not in verdict order."""
+    """An app whose rulebook has trials with known verdicts for PATIENT (30 years old, no labs),
+    ids not in verdict order.
+    """
     rules = tmp_path / "rules"
     shutil.copytree(ROOT / "rules", rules)
     for path in (rules / "trials").glob("*.json"):
@@ -461,7 +485,9 @@ def ordering_client(tmp_path: Path) -> FlaskClient:
 def test_eligibility_orders_eligible_then_insufficient_data_then_ineligible(
     ordering_client: FlaskClient,
 ) -> None:
-    """POST /eligibility lists eligible reports first, then insufficient-data, then ineligible; by trial id within each."""
+    """POST /eligibility lists eligible reports first, then insufficient-data, then ineligible;
+    by trial id within each.
+    """
     body = ordering_client.post(
         "/eligibility", json={"bundle": bundle(PATIENT), "asOf": AS_OF}
     ).get_json()
@@ -476,7 +502,9 @@ def test_eligibility_orders_eligible_then_insufficient_data_then_ineligible(
 def test_eligibility_orders_the_trials_asked_for_by_verdict_too(
     ordering_client: FlaskClient,
 ) -> None:
-    """The order of 'trials' in the request does not set the order of the reports; the verdict does."""
+    """The order of 'trials' in the request does not set the order of the reports; the verdict
+    does.
+    """
     asked = ["NCT00000001", "NCT00000003", "NCT00000002"]
     body = ordering_client.post(
         "/eligibility", json={"bundle": bundle(PATIENT), "asOf": AS_OF, "trials": asked}
@@ -520,7 +548,7 @@ def test_as_of_is_used_when_given(client: FlaskClient) -> None:
     assert next(c for c in report["criteria"] if c["id"] == "inc-2a")["status"] == "met"
 
 
-# --- patients by id (bundled fixtures: no FHIR server configured) ------------------------------------------------
+# --- patients by id (bundled fixtures: no FHIR server configured) ---------------------------------
 
 BY_ID_CASES = [
     # An eligible base patient and one failing a single lab criterion, of two trials.
@@ -535,7 +563,9 @@ BY_ID_CASES = [
 def test_patient_id_resolves_against_the_bundled_fixtures(
     client: FlaskClient, trial: str, case: str
 ) -> None:
-    """With no FHIR server, {"patientId"} evaluates the bundled fixture of that id: the same report as posting its Bundle."""
+    """With no FHIR server, {"patientId"} evaluates the bundled fixture of that id: the same
+    report as posting its Bundle.
+    """
     manifest = orjson.loads((ROOT / "fhir_fixtures" / trial / "manifest.json").read_bytes())
     bundle_body = orjson.loads((ROOT / "fhir_fixtures" / trial / f"{case}.json").read_bytes())
     by_id = client.post(

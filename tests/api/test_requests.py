@@ -1,4 +1,6 @@
-"""What REST API callers send is parsed and checked: the trial list, exactly one of Bundle or patient id."""
+"""What REST API callers send is parsed and checked: the trial list, exactly one of Bundle or
+patient id.
+"""
 
 from __future__ import annotations
 

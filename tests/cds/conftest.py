@@ -1,4 +1,6 @@
-"""Fixtures for the CDS tests: the CDS Client's keys and JWK Set, a real redis-server, and store tests on both back-ends."""
+"""Fixtures for the CDS tests: the CDS Client's keys and JWK Set, a real redis-server, and store
+tests on both back-ends.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +17,9 @@ BACKENDS = ("sqlite", "redis")
 
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    """One redis-server for the whole session (fails, naming the package, when redis-server is not installed)."""
+    """One redis-server for the whole session (fails, naming the package, when redis-server is
+    not installed).
+    """
     server = RedisServer(tmp_path_factory.mktemp("redis"))
     yield server
     server.stop()
@@ -30,7 +34,9 @@ def redis_url(redis_server: RedisServer) -> str:
 
 @pytest.fixture(params=BACKENDS)
 def state_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A STATE_URL for each back-end: a SQLite file under tmp_path, or the (emptied) session Redis."""
+    """A STATE_URL for each back-end: a SQLite file under tmp_path, or the (emptied) session
+    Redis.
+    """
     if request.param == "redis":
         return str(request.getfixturevalue("redis_url"))
     return f"sqlite:///{tmp_path / 'state.sqlite3'}"

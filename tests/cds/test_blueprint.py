@@ -1,4 +1,6 @@
-"""Tests for service.cds.blueprint: the CDS Hooks routes, the caller's JWT on each call, and feedback."""
+"""Tests for service.cds.blueprint: the CDS Hooks routes, the caller's JWT on each call, and
+feedback.
+"""
 
 from __future__ import annotations
 
@@ -80,7 +82,7 @@ def client(secured: Flask) -> FlaskClient:
     return secured.test_client()
 
 
-# --- Routes ---------------------------------------------------------------------------------------------------------------
+# --- Routes ---------------------------------------------------------------------------------------
 
 
 def test_discovery_needs_no_token(client: FlaskClient) -> None:
@@ -94,7 +96,9 @@ def test_discovery_needs_no_token(client: FlaskClient) -> None:
     "path", ["/cds-services/no-such-service", "/cds-services/no-such-service/feedback"]
 )
 def test_unknown_service_is_404(client: FlaskClient, keys: Keys, path: str) -> None:
-    """A call or feedback to a service id not offered here is 404 unknown-service (even with a valid token for that URL)."""
+    """A call or feedback to a service id not offered here is 404 unknown-service (even with a
+    valid token for that URL).
+    """
     response = client.post(
         path, json=no_data_call(), headers=headers(sign(keys.rsa, payload=claims(path)))
     )
@@ -127,7 +131,7 @@ def test_body_not_a_json_object_is_400(
     assert (response.status_code, response.get_json()["error"]) == (400, "bad-request")
 
 
-# --- The caller's JWT -----------------------------------------------------------------------------------------------------
+# --- The caller's JWT -----------------------------------------------------------------------------
 
 
 def test_valid_token_is_answered(client: FlaskClient, keys: Keys) -> None:
@@ -219,7 +223,9 @@ def test_replayed_token_is_401(client: FlaskClient, keys: Keys) -> None:
 def test_replay_to_another_worker_or_after_a_restart_is_401(
     tmp_path: Path, jwks_server: LocalServer, keys: Keys
 ) -> None:
-    """Two apps on one CDS database (two gunicorn workers, or a restart) share seen jti values: the replay is refused."""
+    """Two apps on one CDS database (two gunicorn workers, or a restart) share seen jti values:
+    the replay is refused.
+    """
     config = {
         "CDS_JWT_VERIFY": True,
         "CDS_TRUSTED_ISSUERS": {ISSUER: f"{jwks_server.url}/jwks.json"},
@@ -242,7 +248,9 @@ def test_replay_to_another_worker_or_after_a_restart_is_401(
 
 
 def test_token_is_checked_before_the_body(client: FlaskClient) -> None:
-    """Without a token, even a malformed body gets 401, not a 400 that would tell a stranger about the service."""
+    """Without a token, even a malformed body gets 401, not a 400 that would tell a stranger
+    about the service.
+    """
     response = client.post(SERVICE_URL, data=b"not json", content_type="application/json")
     assert response.status_code == 401
     assert response.get_json()["details"]["reason"] == "missing-authorization"
@@ -281,7 +289,9 @@ def test_feedback_without_token_is_401(client: FlaskClient) -> None:
 def test_verification_off_warns_at_start_and_accepts_calls(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """CDS_JWT_VERIFY=false logs a warning when the app is created, then calls and feedback need no token."""
+    """CDS_JWT_VERIFY=false logs a warning when the app is created, then calls and feedback need
+    no token.
+    """
     with caplog.at_level(logging.WARNING):
         app = make_app(tmp_path, CDS_JWT_VERIFY=False)
     client = app.test_client()
@@ -301,11 +311,13 @@ def test_verification_on_logs_no_warning(tmp_path: Path, caplog: pytest.LogCaptu
     assert not [r for r in caplog.records if "verification is OFF" in r.getMessage()]
 
 
-# --- Feedback -------------------------------------------------------------------------------------------------------------
+# --- Feedback -------------------------------------------------------------------------------------
 
 
 def test_feedback_is_stored_and_survives_a_restart(tmp_path: Path) -> None:
-    """Accepted and overridden feedback is stored (200 with the count) and a new app on the same file still has it."""
+    """Accepted and overridden feedback is stored (200 with the count) and a new app on the same
+    file still has it.
+    """
     first = make_app(tmp_path, CDS_JWT_VERIFY=False)
     response = first.test_client().post(FEEDBACK_URL, json={"feedback": [ACCEPTED, OVERRIDDEN]})
     close(first)
@@ -347,7 +359,9 @@ def test_feedback_is_stored_and_survives_a_restart(tmp_path: Path) -> None:
     ],
 )
 def test_malformed_feedback_is_400_and_stores_nothing(tmp_path: Path, body: dict[str, Any]) -> None:
-    """Feedback that is not CDS Hooks 2.0 feedback is a 400 bad-request, and no entry of it is stored."""
+    """Feedback that is not CDS Hooks 2.0 feedback is a 400 bad-request, and no entry of it is
+    stored.
+    """
     app = make_app(tmp_path, CDS_JWT_VERIFY=False)
     response = app.test_client().post(FEEDBACK_URL, json=body)
     close(app)
@@ -365,7 +379,9 @@ def test_feedback_body_not_json_is_400(tmp_path: Path) -> None:
 
 
 def test_jwks_fetched_over_http_once_for_many_calls(tmp_path: Path, keys: Keys) -> None:
-    """Several verified calls fetch the client's JWK Set from its URL once (it is cached), with no token sent to it."""
+    """Several verified calls fetch the client's JWK Set from its URL once (it is cached), with
+    no token sent to it.
+    """
     served = jwks(keys)
     with LocalServer(lambda path, params: (200, served)) as server:
         app = make_app(
@@ -384,7 +400,9 @@ def test_jwks_fetched_over_http_once_for_many_calls(tmp_path: Path, keys: Keys) 
 
 
 def test_es384_token_is_accepted(client: FlaskClient, keys: Keys) -> None:
-    """An ES384 token (the other RECOMMENDED algorithm) signed with the published P-384 key is accepted."""
+    """An ES384 token (the other RECOMMENDED algorithm) signed with the published P-384 key is
+    accepted.
+    """
     response = client.post(
         SERVICE_URL,
         json=no_data_call(),
@@ -405,12 +423,14 @@ def test_token_signed_by_pyjwt_defaults_is_refused(client: FlaskClient, keys: Ke
     )
 
 
-# --- The SQLite file locked by another process ----------------------------------------------------------------------------
+# --- The SQLite file locked by another process ----------------------------------------------------
 
 
 @pytest.fixture
 def locked_app(tmp_path: Path, jwks_server: LocalServer) -> Iterator[Flask]:
-    """A JWT-verifying app with a 0.5 s busy wait, whose SQLite file another process holds an exclusive lock on (as a backup would)."""
+    """A JWT-verifying app with a 0.5 s busy wait, whose SQLite file another process holds an
+    exclusive lock on (as a backup would).
+    """
     app = make_app(
         tmp_path,
         CDS_JWT_VERIFY=True,
@@ -433,7 +453,8 @@ def locked_app(tmp_path: Path, jwks_server: LocalServer) -> Iterator[Flask]:
 
 
 LOCK_HOLDER = (
-    "import sqlite3, sys, time; c = sqlite3.connect(sys.argv[1], isolation_level=None); c.execute('BEGIN EXCLUSIVE'); "
+    "import sqlite3, sys, time; c = sqlite3.connect(sys.argv[1], isolation_level=None); "
+    "c.execute('BEGIN EXCLUSIVE'); "
     "print('locked', flush=True); time.sleep(60)"
 )
 
@@ -442,7 +463,9 @@ LOCK_HOLDER = (
 def test_a_locked_store_is_a_503_with_retry_after_after_a_bounded_wait(
     locked_app: Flask, keys: Keys, path: str, body: str
 ) -> None:
-    """A JWT-verified call or feedback while another process locks the SQLite file: 503 service-unavailable with Retry-After, within the wait."""
+    """A JWT-verified call or feedback while another process locks the SQLite file: 503
+    service-unavailable with Retry-After, within the wait.
+    """
     started = time.monotonic()
     response = locked_app.test_client().post(
         path,
@@ -467,7 +490,9 @@ def test_a_locked_store_is_a_503_with_retry_after_after_a_bounded_wait(
     ],
 )
 def test_the_allowlist_refuses_encoded_dot_segments(tmp_path: Path, server: str) -> None:
-    """A fhirServer under the allowed base only through dot segments encoded once or more is not allowed."""
+    """A fhirServer under the allowed base only through dot segments encoded once or more is not
+    allowed.
+    """
     service = make_app(tmp_path, CDS_FHIR_ALLOWLIST=["http://127.0.0.1:18480/fhir"]).extensions[
         "cds_service"
     ]
@@ -476,7 +501,9 @@ def test_the_allowlist_refuses_encoded_dot_segments(tmp_path: Path, server: str)
 
 
 def test_a_401_names_the_bearer_scheme_and_why(client: FlaskClient, keys: Keys) -> None:
-    """No token: WWW-Authenticate names Bearer; a bad token: error="invalid_token" with the reason (RFC 6750 section 3)."""
+    """No token: WWW-Authenticate names Bearer; a bad token: error="invalid_token" with the
+    reason (RFC 6750 section 3).
+    """
     missing = client.post(SERVICE_URL, json=no_data_call())
     assert missing.headers["WWW-Authenticate"] == 'Bearer realm="trial-eligibility"'
     expired = client.post(

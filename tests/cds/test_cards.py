@@ -23,7 +23,8 @@ from tests.helpers.cds import fixture_bundle
 AS_OF = date(2026, 11, 20)
 HOOK_INSTANCE = "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea"
 TRIAL = "NCT06761417"
-# CommonMark with raw HTML on, as a permissive EHR renderer would be: anything that is not escaped shows up.
+# CommonMark with raw HTML on, as a permissive EHR renderer would be: anything that is not escaped
+# shows up.
 MARKDOWN = MarkdownIt("commonmark")
 
 
@@ -45,12 +46,16 @@ def card_of(book: Rulebook, rep: TrialReport, hook_instance: str = HOOK_INSTANCE
 
 
 def rendered_text(markdown: str) -> str:
-    """The text a reader sees once the markdown is rendered (tags dropped, entities decoded, whitespace collapsed)."""
+    """The text a reader sees once the markdown is rendered (tags dropped, entities decoded,
+    whitespace collapsed).
+    """
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", MARKDOWN.render(markdown))).split())
 
 
 def structure(markdown: str) -> list[str]:
-    """The markdown's block and inline structure, without its text: what patient data must never change."""
+    """The markdown's block and inline structure, without its text: what patient data must never
+    change.
+    """
     shape = []
     for token in MARKDOWN.parse(markdown):
         shape.append(token.type)
@@ -65,7 +70,8 @@ def structure(markdown: str) -> list[str]:
     [
         # Eligible: a card.
         pytest.param("eligible", False, True, id="eligible"),
-        # Insufficient data (no ANC on record): a card, since obtaining the lab may make the patient eligible.
+        # Insufficient data (no ANC on record): a card, since obtaining the lab may make the patient
+        # eligible.
         pytest.param("anc-missing", False, True, id="insufficient-data"),
         # Ineligible (ANC 1.2): no card by default.
         pytest.param("anc-1.2", False, False, id="ineligible"),
@@ -101,7 +107,9 @@ def test_cards_keep_the_reports_order(book: Rulebook) -> None:
 
 
 def test_summary_is_short_names_the_trial_and_its_verdict(book: Rulebook) -> None:
-    """For every fixture case, the summary is under 140 characters, names the trial and leads with its verdict."""
+    """For every fixture case, the summary is under 140 characters, names the trial and leads
+    with its verdict.
+    """
     assert len(cases()) > 100
     for case in cases():
         rep = report(book, case.trial, case.name)
@@ -118,7 +126,9 @@ def test_summary_is_short_names_the_trial_and_its_verdict(book: Rulebook) -> Non
 
 
 def test_eligible_with_open_reviews_reads_no_barrier_found(book: Rulebook) -> None:
-    """An eligible report with review items is shown as 'no barrier found — N items to confirm', not as a plain yes."""
+    """An eligible report with review items is shown as 'no barrier found — N items to confirm',
+    not as a plain yes.
+    """
     rep = report(book, TRIAL, "eligible")
     card = card_of(book, rep)
     assert rep.verdict is Verdict.ELIGIBLE
@@ -133,7 +143,9 @@ def test_eligible_with_open_reviews_reads_no_barrier_found(book: Rulebook) -> No
     "trial", ["NCT02021825", "NCT03890068", "NCT05617859", "NCT06761417", "NCT07077551"]
 )
 def test_card_cites_the_trial(book: Rulebook, trial: str) -> None:
-    """The card is informational, labelled, and links the trial's registry page from the rulebook."""
+    """The card is informational, labelled, and links the trial's registry page from the
+    rulebook.
+    """
     card = card_of(book, report(book, trial, "eligible"))
     url = book.trials[trial].url
     assert url
@@ -145,7 +157,9 @@ def test_card_cites_the_trial(book: Rulebook, trial: str) -> None:
 
 
 def test_card_without_a_trial_url_has_no_link(book: Rulebook) -> None:
-    """A trial with no url gets a card with no source.url and no links (OPTIONAL members are omitted, not null)."""
+    """A trial with no url gets a card with no source.url and no links (OPTIONAL members are
+    omitted, not null).
+    """
     (card,) = cards_for([report(book, TRIAL, "eligible")], HOOK_INSTANCE, {})
     assert "url" not in card["source"]
     assert "links" not in card
@@ -180,7 +194,9 @@ def test_card_uuid_is_a_uuid(book: Rulebook) -> None:
 def test_card_uuid_is_stable_per_call_and_trial(
     book: Rulebook, first: tuple[str, str], second: tuple[str, str], same: bool
 ) -> None:
-    """The uuid depends on the hook instance and the trial, and on nothing else (not the time, not the verdict)."""
+    """The uuid depends on the hook instance and the trial, and on nothing else (not the time,
+    not the verdict).
+    """
     uuids = [
         card_of(book, report(book, trial, "eligible"), hook)["uuid"]
         for hook, trial in (first, second)
@@ -204,7 +220,9 @@ def test_card_uuid_is_stable_per_call_and_trial(
 def test_detail_lists_every_unknown_and_review_criterion_with_its_reason(
     book: Rulebook, case: str
 ) -> None:
-    """Each unknown and each review criterion appears in the detail with its id and its reason, as the reader sees it."""
+    """Each unknown and each review criterion appears in the detail with its id and its reason,
+    as the reader sees it.
+    """
     rep = report(book, TRIAL, case)
     text = rendered_text(card_of(book, rep)["detail"])
     listed = [c for c in rep.criteria if c.status in (Status.UNKNOWN, Status.REVIEW)]
@@ -215,7 +233,9 @@ def test_detail_lists_every_unknown_and_review_criterion_with_its_reason(
 
 
 def test_to_obtain_names_each_missing_lab(book: Rulebook) -> None:
-    """For every fixture case whose unknown criteria name missing labs, the detail's 'To obtain' line names each of them."""
+    """For every fixture case whose unknown criteria name missing labs, the detail's 'To obtain'
+    line names each of them.
+    """
     checked = 0
     for case in cases():
         rep = report(book, case.trial, case.name)
@@ -234,7 +254,9 @@ def test_to_obtain_names_each_missing_lab(book: Rulebook) -> None:
 
 
 def test_anc_missing_says_to_obtain_anc(book: Rulebook) -> None:
-    """The patient without an ANC is told to obtain one, and the summary counts it as a missing lab."""
+    """The patient without an ANC is told to obtain one, and the summary counts it as a missing
+    lab.
+    """
     card = card_of(book, report(book, TRIAL, "anc-missing"))
     assert "**To obtain:** ANC " in card["detail"]
     assert "1 missing lab" in card["summary"]
@@ -246,7 +268,9 @@ def test_no_to_obtain_without_missing_labs(book: Rulebook) -> None:
 
 
 def with_text(bundle: dict[str, Any], resource_type: str, text: str) -> dict[str, Any]:
-    """The Bundle with the code text and every coding display of its resources of one type set to `text`."""
+    """The Bundle with the code text and every coding display of its resources of one type set to
+    `text`.
+    """
     changed = copy.deepcopy(bundle)
     for entry in changed["entry"]:
         resource = entry["resource"]
@@ -292,7 +316,8 @@ PAYLOADS = [
 @pytest.mark.parametrize(
     ("case", "resource_type"),
     [
-        # An Observation's display, cited as evidence for a failed lab criterion (shown with CDS_SHOW_INELIGIBLE).
+        # An Observation's display, cited as evidence for a failed lab criterion (shown with
+        # CDS_SHOW_INELIGIBLE).
         pytest.param("anc-1.2", "Observation", id="observation"),
         # A Condition's display, cited as evidence and quoted in the reason of an unknown criterion.
         pytest.param("provisional-sarcoma", "Condition", id="condition"),
@@ -302,7 +327,9 @@ PAYLOADS = [
 def test_patient_text_is_literal_in_the_detail(
     book: Rulebook, case: str, resource_type: str, payload: str
 ) -> None:
-    """Markdown or HTML in patient data shows as text: the card's structure is that of a harmless display, and the words survive."""
+    """Markdown or HTML in patient data shows as text: the card's structure is that of a harmless
+    display, and the words survive.
+    """
     bundle = fixture_bundle(TRIAL, case)
     plain = card_of(
         book, report(book, TRIAL, case, with_text(bundle, resource_type, "Neutrophils"))

@@ -15,7 +15,9 @@ from tests.helpers.cds import templates
 def test_the_demo_calls_the_hook_with_a_verified_jwt_and_prints_cards(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """`python -m service.cds.demo` (run) serves the service with JWT verification on, calls it, and prints at least one card."""
+    """`python -m service.cds.demo` (run) serves the service with JWT verification on, calls it,
+    and prints at least one card.
+    """
     monkeypatch.setenv("ELIGIBILITY_CDS_FEEDBACK_DB", str(tmp_path / "cds.sqlite3"))
     result = CliRunner().invoke(main, [])
     assert result.exit_code == 0, result.output
@@ -24,7 +26,9 @@ def test_the_demo_calls_the_hook_with_a_verified_jwt_and_prints_cards(
 
 
 def test_the_demo_call_answers_every_prefetch_key() -> None:
-    """The demo's request has a value for every prefetch template of discovery: the Patient, and a searchset for each search."""
+    """The demo's request has a value for every prefetch template of discovery: the Patient, and
+    a searchset for each search.
+    """
     body = hook_call(templates(), load_json(DEFAULT_PATIENT))
     assert set(body["prefetch"]) == set(templates())
     assert body["prefetch"]["patient"]["resourceType"] == "Patient"

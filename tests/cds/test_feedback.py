@@ -1,4 +1,6 @@
-"""Tests for service.cds.feedback: parsing CDS Hooks 2.0 feedback and keeping it in SQLite (what is SQLite's own)."""
+"""Tests for service.cds.feedback: parsing CDS Hooks 2.0 feedback and keeping it in SQLite (what
+is SQLite's own).
+"""
 
 from __future__ import annotations
 
@@ -153,7 +155,8 @@ def test_parse_keeps_every_entry_in_order() -> None:
             "acceptedSuggestions[0]",
             id="suggestion-not-object",
         ),
-        # An override reason on an accepted card, or accepted suggestions on an overridden one, contradict the outcome.
+        # An override reason on an accepted card, or accepted suggestions on an overridden one,
+        # contradict the outcome.
         pytest.param(
             {"feedback": [accepted(overrideReason={"userComment": "x"})]},
             0,
@@ -242,7 +245,9 @@ def test_store_survives_a_restart(tmp_path: Path) -> None:
 
 
 def test_store_creates_its_directory_and_uses_wal(tmp_path: Path) -> None:
-    """The database file and its missing parent directories are created on first use, in WAL mode."""
+    """The database file and its missing parent directories are created on first use, in WAL
+    mode.
+    """
     path = tmp_path / "nested" / "dir" / "feedback.sqlite3"
     assert FeedbackStore(path).count() == 0
     with closing(sqlite3.connect(path)) as connection:
@@ -279,10 +284,12 @@ def test_store_refuses_a_naive_receipt_time(tmp_path: Path) -> None:
 
 
 def test_store_accepts_concurrent_writers(tmp_path: Path) -> None:
-    """Threads recording at once on a new file (each with its own connection) all succeed and lose nothing.
+    """Threads recording at once on a new file (each with its own connection) all succeed and lose
+    nothing.
 
-    It once failed: every thread created the file and switched it to WAL at once, and one got "database is locked"
-    (lost silently, as an exception in a thread). The file is now created once, under a lock; errors are collected.
+    It once failed: every thread created the file and switched it to WAL at once, and one got
+    "database is locked" (lost silently, as an exception in a thread). The file is now created once,
+    under a lock; errors are collected.
     """
     store = FeedbackStore(tmp_path / "feedback.sqlite3")
     items = parse_feedback({"feedback": [accepted()]})
@@ -306,7 +313,9 @@ def test_store_accepts_concurrent_writers(tmp_path: Path) -> None:
 
 
 def test_store_uses_wal_and_synchronous_normal(tmp_path: Path) -> None:
-    """The file is in WAL mode and each connection commits with synchronous=NORMAL (the GUIDE's measured setup)."""
+    """The file is in WAL mode and each connection commits with synchronous=NORMAL (the GUIDE's
+    measured setup).
+    """
     store = FeedbackStore(tmp_path / "feedback.sqlite3")
     store.count()
     with store._db.read() as connection:  # noqa: SLF001 - the settings are the behaviour under test

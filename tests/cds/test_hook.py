@@ -13,7 +13,9 @@ from tests.helpers.cds import authorization, hook_request
 
 
 def test_a_request_is_read_into_its_typed_parts() -> None:
-    """The hook instance, patient id, prefetch and fhirServer are kept; a token becomes bearer auth."""
+    """The hook instance, patient id, prefetch and fhirServer are kept; a token becomes bearer
+    auth.
+    """
     body = hook_request(
         "p1",
         {"patient": None},

@@ -1,4 +1,6 @@
-"""Issued cards are recorded (trial, verdict, rules version, keyed patient hash), so feedback joins to them and rates can be reported."""
+"""Issued cards are recorded (trial, verdict, rules version, keyed patient hash), so feedback
+joins to them and rates can be reported.
+"""
 
 from __future__ import annotations
 
@@ -26,7 +28,9 @@ KEY = "k" * 32
 
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator[Flask]:
-    """An open (JWT off) app with a patient hash key, showing every trial's card, its CDS file under tmp_path."""
+    """An open (JWT off) app with a patient hash key, showing every trial's card, its CDS file
+    under tmp_path.
+    """
     app = create_app(
         {
             "TESTING": True,
@@ -67,7 +71,9 @@ def feedback(
 
 
 def test_each_card_issued_is_recorded_with_trial_verdict_rules_and_patient_hash(app: Flask) -> None:
-    """Every card of a call has a record: its hookInstance, trial, verdict, rules version and HMAC-SHA256 of the patient id (not the id)."""
+    """Every card of a call has a record: its hookInstance, trial, verdict, rules version and
+    HMAC-SHA256 of the patient id (not the id).
+    """
     cards = call_cards(app)
     assert cards
     store = app.extensions["cds_service"].issued
@@ -87,7 +93,9 @@ def test_each_card_issued_is_recorded_with_trial_verdict_rules_and_patient_hash(
 
 
 def test_feedback_rates_per_trial_join_feedback_to_the_cards(app: Flask, tmp_path: Path) -> None:
-    """Accepting one card and overriding another gives, for their trials, accepted and overridden rates of 1.0; the latest feedback counts."""
+    """Accepting one card and overriding another gives, for their trials, accepted and overridden
+    rates of 1.0; the latest feedback counts.
+    """
     cards = call_cards(app)
     assert len(cards) >= 2
     first, second = cards[0]["uuid"], cards[1]["uuid"]
@@ -108,7 +116,9 @@ def test_feedback_rates_per_trial_join_feedback_to_the_cards(app: Flask, tmp_pat
 
 
 def test_the_report_cli_prints_the_rates_as_json(app: Flask, tmp_path: Path) -> None:
-    """`python -m service.cds.report rates --json` lists one row per trial and verdict with the counts."""
+    """`python -m service.cds.report rates --json` lists one row per trial and verdict with the
+    counts.
+    """
     cards = call_cards(app)
     result = CliRunner().invoke(main, ["rates", "--db", str(tmp_path / "cds.sqlite3"), "--json"])
     assert result.exit_code == 0, result.output
@@ -121,7 +131,9 @@ def test_without_a_key_no_patient_hash_is_stored() -> None:
 
 
 def test_a_short_hash_key_is_a_config_error(tmp_path: Path) -> None:
-    """A patient hash key under 16 characters stops start-up (a short key makes guessable ids cheap to reverse)."""
+    """A patient hash key under 16 characters stops start-up (a short key makes guessable ids
+    cheap to reverse).
+    """
     with pytest.raises(ConfigError, match="CDS_PATIENT_HASH_KEY"):
         create_app(
             {

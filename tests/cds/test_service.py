@@ -1,4 +1,6 @@
-"""Tests for service.cds.service: the discovery entry, and patient-view calls answered from prefetch or an allowlisted fhirServer."""
+"""Tests for service.cds.service: the discovery entry, and patient-view calls answered from
+prefetch or an allowlisted fhirServer.
+"""
 
 from __future__ import annotations
 
@@ -77,7 +79,9 @@ def templates(plain_app: Flask) -> dict[str, str]:
 def expected_cards(
     book: Rulebook, bundle: dict[str, Any], *, show_ineligible: bool = False, gate: bool = True
 ) -> list[dict[str, Any]]:
-    """The cards built directly from a Bundle, without the hook machinery; with `gate`, none for a trial whose target disease is not on record."""
+    """The cards built directly from a Bundle, without the hook machinery; with `gate`, none for
+    a trial whose target disease is not on record.
+    """
     trials = list(book.trials.values())
     record = record_from_bundle(bundle)
     facts = FactSet(record, AS_OF, book)
@@ -121,7 +125,7 @@ def sample_cases() -> list[Any]:
     return picked
 
 
-# --- A local HTTP server: the fake FHIR server here, the CDS Client's JWKS in test_blueprint ---------------------------------
+# --- A local HTTP server: the fake FHIR server here, the CDS Client's JWKS in test_blueprint ------
 
 
 def not_found(what: str) -> dict[str, Any]:
@@ -133,9 +137,11 @@ def not_found(what: str) -> dict[str, Any]:
 
 
 def fhir_answer(bundle: dict[str, Any], extra: list[dict[str, Any]] | None = None) -> Answer:
-    """A fake FHIR server's answers for one fixture patient under /fhir: the Patient read and searchsets by type and code.
+    """A fake FHIR server's answers for one fixture patient under /fhir: the Patient read and
+    searchsets by type and code.
 
-    `extra` resources are added to every search of their type, whoever they belong to (a lenient server).
+    `extra` resources are added to every search of their type, whoever they belong to (a lenient
+    server).
     """
     resources = [entry["resource"] for entry in bundle["entry"]]
     patient = next(r for r in resources if r["resourceType"] == "Patient")
@@ -163,11 +169,13 @@ def fhir_server() -> Iterator[LocalServer]:
         yield server
 
 
-# --- Discovery ------------------------------------------------------------------------------------------------------------
+# --- Discovery ------------------------------------------------------------------------------------
 
 
 def test_discovery_lists_one_patient_view_service(client: FlaskClient) -> None:
-    """Discovery offers one service: the patient-view hook, id trial-eligibility, with a title and a description."""
+    """Discovery offers one service: the patient-view hook, id trial-eligibility, with a title
+    and a description.
+    """
     services = client.get("/cds-services").get_json()["services"]
     assert [(s["hook"], s["id"]) for s in services] == [("patient-view", "trial-eligibility")]
     assert services[0]["title"].strip()
@@ -177,14 +185,16 @@ def test_discovery_lists_one_patient_view_service(client: FlaskClient) -> None:
 def test_discovery_prefetch_matches_the_rulebooks_searches(
     templates: dict[str, str], book: Rulebook
 ) -> None:
-    """The prefetch holds the Patient read and exactly one template per search the rulebook's trials need."""
+    """The prefetch holds the Patient read and exactly one template per search the rulebook's
+    trials need.
+    """
     searches = plan_searches(book, list(book.trials.values()))
     assert templates["patient"] == "Patient/{{context.patientId}}"
     assert templates == prefetch_plan(book, book.trials.values()).templates()
     assert len(templates) == len(searches) + 1
 
 
-# --- Calls answered from prefetch -----------------------------------------------------------------------------------------
+# --- Calls answered from prefetch -----------------------------------------------------------------
 
 
 @pytest.mark.parametrize(("trial", "case", "verdict"), sample_cases())
@@ -196,7 +206,9 @@ def test_full_prefetch_gives_the_cards_of_the_bundle(
     case: str,
     verdict: str,
 ) -> None:
-    """With every key prefetched, the cards are those of evaluating the fixture Bundle directly, and the trial's own verdict shows."""
+    """With every key prefetched, the cards are those of evaluating the fixture Bundle directly,
+    and the trial's own verdict shows.
+    """
     bundle = fixture_bundle(trial, case)
     status, body = post(
         client, hook_request(fixture_patient_id(trial, case), prefetch_for(bundle, templates))
@@ -209,7 +221,9 @@ def test_full_prefetch_gives_the_cards_of_the_bundle(
 def test_null_key_is_no_data(
     client: FlaskClient, templates: dict[str, str], book: Rulebook
 ) -> None:
-    """A key sent as null, with no fhirServer, is taken as "no such data": the call succeeds as if the patient had none."""
+    """A key sent as null, with no fhirServer, is taken as "no such data": the call succeeds as
+    if the patient had none.
+    """
     bundle = fixture_bundle(MI_TRIAL, MI_CASE)
     prefetch = {**prefetch_for(bundle, templates), "conditions": None}
     status, body = post(client, hook_request(fixture_patient_id(MI_TRIAL, MI_CASE), prefetch))
@@ -231,7 +245,9 @@ def test_null_key_is_no_data(
 def test_missing_key_without_fhir_server_is_412(
     client: FlaskClient, templates: dict[str, str], left_out: list[str]
 ) -> None:
-    """A key left out, with no fhirServer to fetch it from, is 412 prefetch-unavailable naming the missing keys (and no other)."""
+    """A key left out, with no fhirServer to fetch it from, is 412 prefetch-unavailable naming
+    the missing keys (and no other).
+    """
     prefetch = {
         k: v
         for k, v in prefetch_for(fixture_bundle(MI_TRIAL, MI_CASE), templates).items()
@@ -259,7 +275,9 @@ def test_other_patients_prefetched_resources_are_ignored(
 
 
 def test_show_ineligible_cards_every_trial(tmp_path: Path, book: Rulebook) -> None:
-    """With CDS_SHOW_INELIGIBLE (given as text, as from the environment), ineligible trials get a card too."""
+    """With CDS_SHOW_INELIGIBLE (given as text, as from the environment), ineligible trials get a
+    card too.
+    """
     app = cds_app(tmp_path, CDS_SHOW_INELIGIBLE="true", CDS_REQUIRE_TARGET_DISEASE="false")
     bundle = fixture_bundle(MI_TRIAL, MI_CASE)
     templates = app.test_client().get("/cds-services").get_json()["services"][0]["prefetch"]
@@ -273,7 +291,7 @@ def test_show_ineligible_cards_every_trial(tmp_path: Path, book: Rulebook) -> No
     assert len(body["cards"]) == len(book.trials)
 
 
-# --- Request checks -------------------------------------------------------------------------------------------------------
+# --- Request checks -------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -322,7 +340,8 @@ def test_malformed_request_is_400(
             lambda p: {**p, "patient": {**p["patient"], "id": "someone-else"}},
             id="patient-of-another-id",
         ),
-        # A next link without a url (a paged key with a usable next link is followed or partial: see below).
+        # A next link without a url (a paged key with a usable next link is followed or partial: see
+        # below).
         pytest.param(
             lambda p: {**p, "conditions": {**p["conditions"], "link": [{"relation": "next"}]}},
             id="next-link-without-url",
@@ -342,7 +361,7 @@ def test_malformed_prefetch_is_400(
     assert (status, body["error"]) == (400, "bad-request")
 
 
-# --- Calls that fetch from the EHR's fhirServer ---------------------------------------------------------------------------
+# --- Calls that fetch from the EHR's fhirServer ---------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -358,13 +377,15 @@ def test_malformed_prefetch_is_400(
         pytest.param(["{url}/fhir"], "{url}/fhir/../other", id="dot-segment"),
         # The same machine under another host name.
         pytest.param(["{url}/fhir"], "http://localhost:{port}/fhir", id="other-host-name"),
-        # Userinfo in front of the allowlisted host: the request would still go to the server after '@'.
+        # Userinfo in front of the allowlisted host: the request would still go to the server after
+        # '@'.
         pytest.param(
             ["http://127.0.0.1:1/fhir"], "http://127.0.0.1:1@127.0.0.1:{port}/fhir", id="userinfo"
         ),
         # Another scheme.
         pytest.param(["https://127.0.0.1:{port}/fhir"], "{url}/fhir", id="other-scheme"),
-        # The allowlisted base with a query: joining "Patient/x" onto it would climb to the parent path.
+        # The allowlisted base with a query: joining "Patient/x" onto it would climb to the parent
+        # path.
         pytest.param(["{url}/fhir/r4"], "{url}/fhir/r4?x=1", id="query"),
         # The allowlisted base with a fragment: the same.
         pytest.param(["{url}/fhir/r4"], "{url}/fhir/r4#x", id="fragment"),
@@ -379,7 +400,9 @@ def test_fhir_server_off_the_allowlist_is_never_contacted(
     allowlist: list[str],
     server: str,
 ) -> None:
-    """A fhirServer not under an allowlisted base gets no request (not even with the token): the call is 412."""
+    """A fhirServer not under an allowlisted base gets no request (not even with the token): the
+    call is 412.
+    """
     port = fhir_server.url.rsplit(":", 1)[1]
     app = cds_app(
         tmp_path, CDS_FHIR_ALLOWLIST=[a.format(url=fhir_server.url, port=port) for a in allowlist]
@@ -404,7 +427,9 @@ def test_fhir_server_off_the_allowlist_is_never_contacted(
 def test_missing_keys_are_fetched_from_an_allowlisted_fhir_server(
     tmp_path: Path, fhir_server: LocalServer, templates: dict[str, str], book: Rulebook
 ) -> None:
-    """Keys the EHR left out are searched on its fhirServer with its bearer token and patient=Patient/<id>; the cards use what came back."""
+    """Keys the EHR left out are searched on its fhirServer with its bearer token and
+    patient=Patient/<id>; the cards use what came back.
+    """
     app = cds_app(tmp_path, CDS_FHIR_ALLOWLIST=f"{fhir_server.url}/fhir")
     bundle = fixture_bundle(MI_TRIAL, MI_CASE)
     patient_id = fixture_patient_id(MI_TRIAL, MI_CASE)
@@ -485,7 +510,8 @@ def test_fetched_resources_of_another_patient_are_ignored(tmp_path: Path, book: 
         # No access_token.
         pytest.param(authorization(token=None), id="no-access-token"),
         # A token with a line break (it would split the Authorization header).
-        pytest.param(authorization(token="abc\r\nX-Injected: 1"), id="header-injection"),  # noqa: S106 - a test value
+        # S106: a test value
+        pytest.param(authorization(token="abc\r\nX-Injected: 1"), id="header-injection"),  # noqa: S106
         # Not an object.
         pytest.param("Bearer abc", id="not-object"),
     ],
@@ -493,7 +519,9 @@ def test_fetched_resources_of_another_patient_are_ignored(tmp_path: Path, book: 
 def test_unusable_fhir_authorization_is_400(
     tmp_path: Path, fhir_server: LocalServer, fhir_authorization: Any
 ) -> None:
-    """A fhirAuthorization the service cannot use as a bearer token is a 400, and nothing is sent to the server."""
+    """A fhirAuthorization the service cannot use as a bearer token is a 400, and nothing is sent
+    to the server.
+    """
     app = cds_app(tmp_path, CDS_FHIR_ALLOWLIST=[f"{fhir_server.url}/fhir"])
     body = hook_request(
         fixture_patient_id(MI_TRIAL, MI_CASE),
@@ -506,7 +534,7 @@ def test_unusable_fhir_authorization_is_400(
     assert fhir_server.seen == []
 
 
-# --- Medications that prefetched orders point at ---------------------------------------------------------------------------
+# --- Medications that prefetched orders point at --------------------------------------------------
 
 MITOXANTRONE_TRIAL, MITOXANTRONE_CASE = (
     "NCT02021825",
@@ -515,7 +543,9 @@ MITOXANTRONE_TRIAL, MITOXANTRONE_CASE = (
 
 
 def mitoxantrone_by_reference() -> tuple[dict[str, Any], dict[str, Any]]:
-    """The prior-mitoxantrone patient with the drug as a Medication the administration references (as many EHRs send it), and that Medication."""
+    """The prior-mitoxantrone patient with the drug as a Medication the administration references
+    (as many EHRs send it), and that Medication.
+    """
     bundle = fixture_bundle(MITOXANTRONE_TRIAL, MITOXANTRONE_CASE)
     medication: dict[str, Any] = {}
     for entry in bundle["entry"]:
@@ -537,7 +567,9 @@ def mitoxantrone_by_reference() -> tuple[dict[str, Any], dict[str, Any]]:
 def test_unresolvable_medication_reference_leaves_medication_criteria_unknown(
     client: FlaskClient, templates: dict[str, str]
 ) -> None:
-    """A prefetched administration whose Medication was not sent, with no fhirServer to read it from, does not count as "no such drug"."""
+    """A prefetched administration whose Medication was not sent, with no fhirServer to read it
+    from, does not count as "no such drug".
+    """
     bundle, _medication = mitoxantrone_by_reference()
     status, body = post(
         client,
@@ -557,7 +589,9 @@ def test_unresolvable_medication_reference_leaves_medication_criteria_unknown(
 def test_referenced_medication_is_read_from_an_allowlisted_fhir_server(
     tmp_path: Path, templates: dict[str, str], book: Rulebook
 ) -> None:
-    """With every key prefetched, a Medication an administration references is read from the allowlisted fhirServer, with the token."""
+    """With every key prefetched, a Medication an administration references is read from the
+    allowlisted fhirServer, with the token.
+    """
     bundle, medication = mitoxantrone_by_reference()
     with LocalServer(fhir_answer(bundle, extra=[medication])) as server:
         app = cds_app(tmp_path, CDS_FHIR_ALLOWLIST=[f"{server.url}/fhir"])
@@ -582,7 +616,9 @@ def test_referenced_medication_is_read_from_an_allowlisted_fhir_server(
 def test_missing_medication_on_the_fhir_server_leaves_medication_criteria_unknown(
     tmp_path: Path, templates: dict[str, str]
 ) -> None:
-    """A referenced Medication the fhirServer does not have (404) leaves the drug unknown, and the card says what was not received."""
+    """A referenced Medication the fhirServer does not have (404) leaves the drug unknown, and
+    the card says what was not received.
+    """
     bundle, _medication = mitoxantrone_by_reference()
     with LocalServer(fhir_answer(bundle)) as server:
         app = cds_app(tmp_path, CDS_FHIR_ALLOWLIST=[f"{server.url}/fhir"])
@@ -603,7 +639,9 @@ def test_missing_medication_on_the_fhir_server_leaves_medication_criteria_unknow
 def test_failed_search_is_shown_as_data_not_received(
     tmp_path: Path, templates: dict[str, str]
 ) -> None:
-    """A search the fhirServer refuses leaves its criteria unknown (not "no such condition"), and the card says so."""
+    """A search the fhirServer refuses leaves its criteria unknown (not "no such condition"), and
+    the card says so.
+    """
     bundle = fixture_bundle(MI_TRIAL, MI_CASE)
     answer_bundle = fhir_answer(bundle)
 
@@ -661,14 +699,16 @@ def test_failed_search_is_shown_as_data_not_received(
     ],
 )
 def test_allowed_fhir_servers(book: Rulebook, server: str, allowed: bool) -> None:
-    """A fhirServer is allowed only under an allowlisted base: same scheme, host and port, at or below its path."""
+    """A fhirServer is allowed only under an allowlisted base: same scheme, host and port, at or
+    below its path.
+    """
     assert (
         CdsService(book, fhir_allowlist=("https://ehr.example.org/fhir/r4",)).allowed(server)
         is allowed
     )
 
 
-# --- Prefetch the EHR says failed, and paged prefetch ---------------------------------------------------------------------
+# --- Prefetch the EHR says failed, and paged prefetch ---------------------------------------------
 
 PREGNANT_TRIAL, PREGNANT_CASE = "NCT06761417", "pregnant-positive-hcg"
 FAILED_QUERY = {
@@ -695,7 +735,8 @@ def statuses_of(book: Rulebook, record: Any, trial_id: str) -> dict[str, Status]
 @pytest.mark.parametrize(
     "failed_value",
     [
-        # The red-team/UX shape: each Observation key a searchset holding only an error OperationOutcome.
+        # The red-team/UX shape: each Observation key a searchset holding only an error
+        # OperationOutcome.
         pytest.param(searchset([FAILED_QUERY]), id="outcome-in-bundle"),
         # Each Observation key the OperationOutcome itself (a 400 before).
         pytest.param(FAILED_QUERY, id="outcome-alone"),
@@ -704,7 +745,9 @@ def statuses_of(book: Rulebook, record: Any, trial_id: str) -> dict[str, Status]
 def test_failed_observation_prefetch_decides_nothing(
     plain_app: Flask, templates: dict[str, str], book: Rulebook, failed_value: Any
 ) -> None:
-    """Observation keys the EHR says failed leave the pregnancy exclusion unknown (it passed as "not pregnant" before), with a dataError."""
+    """Observation keys the EHR says failed leave the pregnancy exclusion unknown (it passed as
+    "not pregnant" before), with a dataError.
+    """
     bundle = fixture_bundle(PREGNANT_TRIAL, PREGNANT_CASE)
     patient_id = fixture_patient_id(PREGNANT_TRIAL, PREGNANT_CASE)
     prefetch = {
@@ -732,7 +775,9 @@ def test_failed_observation_prefetch_decides_nothing(
 def test_failed_key_is_fetched_from_an_allowlisted_fhir_server(
     tmp_path: Path, fhir_server: LocalServer, templates: dict[str, str], book: Rulebook
 ) -> None:
-    """A key the EHR says failed is searched again on its allowlisted fhirServer, and the cards use what came back."""
+    """A key the EHR says failed is searched again on its allowlisted fhirServer, and the cards
+    use what came back.
+    """
     app = cds_app(tmp_path, CDS_FHIR_ALLOWLIST=f"{fhir_server.url}/fhir")
     bundle = fixture_bundle(MI_TRIAL, MI_CASE)
     prefetch = {**prefetch_for(bundle, templates), "conditions": FAILED_QUERY}
@@ -751,7 +796,9 @@ def test_failed_key_is_fetched_from_an_allowlisted_fhir_server(
 def test_paged_prefetch_is_followed_from_an_allowlisted_fhir_server(
     tmp_path: Path, fhir_server: LocalServer, templates: dict[str, str], book: Rulebook
 ) -> None:
-    """A paged key's next link is read from the allowlisted fhirServer (with the hook's token), and the cards use every page."""
+    """A paged key's next link is read from the allowlisted fhirServer (with the hook's token),
+    and the cards use every page.
+    """
     app = cds_app(tmp_path, CDS_FHIR_ALLOWLIST=f"{fhir_server.url}/fhir")
     bundle = fixture_bundle(MI_TRIAL, MI_CASE)
     patient_id = fixture_patient_id(MI_TRIAL, MI_CASE)
@@ -785,7 +832,9 @@ def test_paged_prefetch_is_followed_from_an_allowlisted_fhir_server(
 def test_paged_prefetch_without_fhir_server_is_partial(
     plain_app: Flask, templates: dict[str, str]
 ) -> None:
-    """A paged key with no fhirServer to read the rest from is partial: its type is failed (criteria unknown), not a 400."""
+    """A paged key with no fhirServer to read the rest from is partial: its type is failed
+    (criteria unknown), not a 400.
+    """
     bundle = fixture_bundle(MI_TRIAL, MI_CASE)
     patient_id = fixture_patient_id(MI_TRIAL, MI_CASE)
     prefetch = {
@@ -827,7 +876,7 @@ def test_paged_prefetch_off_the_fhir_server_is_not_followed(
     assert fhir_server.seen == []
 
 
-# --- The target-disease gate ----------------------------------------------------------------------------------------------
+# --- The target-disease gate ----------------------------------------------------------------------
 
 NMO_TRIAL = "NCT02021825"
 
@@ -835,7 +884,9 @@ NMO_TRIAL = "NCT02021825"
 def synthea_call(
     name: str, prefetch_change: Callable[[dict[str, Any]], dict[str, Any]] = lambda p: p
 ) -> tuple[dict[str, Any], date]:
-    """A hook request for a Synthea patient (references as a server holds them), with the full prefetch, and its as-of date."""
+    """A hook request for a Synthea patient (references as a server holds them), with the full
+    prefetch, and its as-of date.
+    """
     need("synthea")
     paths = sorted(synthea_dir().glob(f"{name}_*.json"))
     assert paths, f"no {name} record in {synthea_dir()}; set SYNTHEA_DIR"
@@ -860,7 +911,9 @@ def nmo_cards(service: CdsService, body: dict[str, Any], as_of: date) -> list[di
 
 
 def test_no_card_for_a_trial_whose_target_disease_is_not_on_record(book: Rulebook) -> None:
-    """Courtney_Schinner (Synthea, no NMO diagnosis) gets no NMO-trial card; with the gate off she gets 'May be eligible' (the UX finding)."""
+    """Courtney_Schinner (Synthea, no NMO diagnosis) gets no NMO-trial card; with the gate off
+    she gets 'May be eligible' (the UX finding).
+    """
     body, as_of = synthea_call("Courtney_Schinner")
     assert nmo_cards(CdsService(book), body, as_of) == []
     assert [
@@ -872,14 +925,18 @@ def test_no_card_for_a_trial_whose_target_disease_is_not_on_record(book: Ruleboo
 def test_card_for_a_patient_with_the_target_disease(
     book: Rulebook, templates: dict[str, str]
 ) -> None:
-    """An NMO patient (the trial's eligible fixture) still gets the NMO-trial card with the gate on."""
+    """An NMO patient (the trial's eligible fixture) still gets the NMO-trial card with the gate
+    on.
+    """
     bundle = fixture_bundle(NMO_TRIAL, "eligible")
     body = hook_request(fixture_patient_id(NMO_TRIAL, "eligible"), prefetch_for(bundle, templates))
     assert len(nmo_cards(CdsService(book), body, AS_OF)) == 1
 
 
 def test_unknown_target_disease_keeps_the_card(book: Rulebook) -> None:
-    """With the Condition search failed at the EHR, "no NMO on record" is not established: the NMO-trial card stays."""
+    """With the Condition search failed at the EHR, "no NMO on record" is not established: the
+    NMO-trial card stays.
+    """
     body, as_of = synthea_call("Courtney_Schinner", lambda p: {**p, "conditions": FAILED_QUERY})
     assert len(nmo_cards(CdsService(book), body, as_of)) == 1
 
@@ -898,7 +955,9 @@ def test_target_disease_setting(tmp_path: Path, value: str | None, expected: boo
 def test_failed_patient_key_is_read_from_an_allowlisted_fhir_server(
     tmp_path: Path, fhir_server: LocalServer, templates: dict[str, str], book: Rulebook
 ) -> None:
-    """A Patient key the EHR says failed is read from the allowlisted fhirServer; without one the call is 412 (no one to evaluate)."""
+    """A Patient key the EHR says failed is read from the allowlisted fhirServer; without one the
+    call is 412 (no one to evaluate).
+    """
     bundle = fixture_bundle(MI_TRIAL, MI_CASE)
     patient_id = fixture_patient_id(MI_TRIAL, MI_CASE)
     prefetch = {**prefetch_for(bundle, templates), "patient": FAILED_QUERY}

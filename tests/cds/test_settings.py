@@ -1,4 +1,6 @@
-"""Tests for service.cds.settings: the CDS Hooks settings read from the configuration and the environment."""
+"""Tests for service.cds.settings: the CDS Hooks settings read from the configuration and the
+environment.
+"""
 
 from __future__ import annotations
 
@@ -46,7 +48,9 @@ def settings(**config: Any) -> CdsSettings:
     ],
 )
 def test_public_url_must_be_http(tmp_path: Path, public_url: str | None) -> None:
-    """CDS_PUBLIC_URL that is not an http(s) URL stops create_app (every JWT's aud is built from it)."""
+    """CDS_PUBLIC_URL that is not an http(s) URL stops create_app (every JWT's aud is built from
+    it).
+    """
     with pytest.raises(ConfigError, match="CDS_PUBLIC_URL"):
         make_app(tmp_path, CDS_PUBLIC_URL=public_url)
 
@@ -73,7 +77,9 @@ def test_trusted_issuers_must_be_an_object_of_urls(tmp_path: Path, issuers: obje
 def test_trusted_issuers_from_the_environment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """ELIGIBILITY_CDS_TRUSTED_ISSUERS given as a JSON object in the environment is read as that object."""
+    """ELIGIBILITY_CDS_TRUSTED_ISSUERS given as a JSON object in the environment is read as that
+    object.
+    """
     monkeypatch.setenv(
         "ELIGIBILITY_CDS_TRUSTED_ISSUERS",
         '{"https://ehr.example.com/": "https://ehr.example.com/.well-known/jwks.json"}',
@@ -171,7 +177,8 @@ def test_fhir_allowlist_must_hold_http_urls(tmp_path: Path, value: object) -> No
         pytest.param(False, False, id="false"),
         # Off, as text from the environment.
         pytest.param("off", False, id="off"),
-        # An empty value (an environment variable set to nothing) keeps verification on: only an explicit "off" turns it off.
+        # An empty value (an environment variable set to nothing) keeps verification on: only an
+        # explicit "off" turns it off.
         pytest.param("", True, id="empty"),
     ],
 )
@@ -241,7 +248,9 @@ def test_verifier_audience_is_public_url_and_path(
 
 
 def test_verifier_is_one_per_endpoint() -> None:
-    """One verifier per endpoint, kept: its jti replay cache and JWKS cache live as long as the app."""
+    """One verifier per endpoint, kept: its jti replay cache and JWKS cache live as long as the
+    app.
+    """
     cds = settings(CDS_TRUSTED_ISSUERS=ISSUERS)
     call, again, feedback = (
         cds.verifier("/cds-services/x"),
@@ -260,7 +269,9 @@ def test_no_verifier_when_verification_is_off() -> None:
 def test_show_ineligible_from_the_environment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """ELIGIBILITY_CDS_SHOW_INELIGIBLE=true turns ineligible cards on; the default leaves them off."""
+    """ELIGIBILITY_CDS_SHOW_INELIGIBLE=true turns ineligible cards on; the default leaves them
+    off.
+    """
     assert make_app(tmp_path).extensions["cds_service"].show_ineligible is False
     monkeypatch.setenv("ELIGIBILITY_CDS_SHOW_INELIGIBLE", "true")
     assert make_app(tmp_path).extensions["cds_service"].show_ineligible is True

@@ -1,4 +1,6 @@
-"""The CDS state on either back-end: URL selection, issued cards, feedback and the report's rates, the same on SQLite and Redis."""
+"""The CDS state on either back-end: URL selection, issued cards, feedback and the report's
+rates, the same on SQLite and Redis.
+"""
 
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ def card(uuid: str, trial: str = "NCT06761417", verdict: str = "eligible") -> Is
     return IssuedCard(uuid, "h1", trial, verdict, "rules-1")
 
 
-# --- Choosing the back-end ------------------------------------------------------------------------------------------------
+# --- Choosing the back-end ------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -58,7 +60,9 @@ def test_an_unset_url_keeps_the_cds_feedback_db_file(tmp_path: Path) -> None:
 
 
 def test_a_sqlite_url_names_the_file(tmp_path: Path) -> None:
-    """sqlite:////absolute/path (as SQLAlchemy writes it) puts the stores in that file, not in CDS_FEEDBACK_DB."""
+    """sqlite:////absolute/path (as SQLAlchemy writes it) puts the stores in that file, not in
+    CDS_FEEDBACK_DB.
+    """
     state = open_state(
         f"sqlite:///{tmp_path / 'chosen.sqlite3'}", str(tmp_path / "default.sqlite3")
     )
@@ -68,7 +72,9 @@ def test_a_sqlite_url_names_the_file(tmp_path: Path) -> None:
 
 
 def test_an_unknown_scheme_is_a_start_up_error_naming_it_not_the_password() -> None:
-    """postgres://… is refused with a ConfigError naming the scheme; the URL's password is not in the message."""
+    """postgres://… is refused with a ConfigError naming the scheme; the URL's password is not in
+    the message.
+    """
     with pytest.raises(ConfigError, match="'postgres'") as caught:
         open_state("postgres://admin:hunter2@db.example.org/state")
     assert "hunter2" not in caught.value.message
@@ -92,16 +98,20 @@ def test_a_sqlite_url_without_a_path_is_a_start_up_error(url: str) -> None:
 
 
 def test_no_url_and_no_file_is_a_start_up_error() -> None:
-    """With neither STATE_URL nor CDS_FEEDBACK_DB there is nowhere to keep seen tokens: refused, naming both settings."""
+    """With neither STATE_URL nor CDS_FEEDBACK_DB there is nowhere to keep seen tokens: refused,
+    naming both settings.
+    """
     with pytest.raises(ConfigError, match=r"ELIGIBILITY_STATE_URL.*ELIGIBILITY_CDS_FEEDBACK_DB"):
         open_state(None, None)
 
 
-# --- Issued cards ---------------------------------------------------------------------------------------------------------
+# --- Issued cards ---------------------------------------------------------------------------------
 
 
 def test_an_issued_card_reads_back_with_every_field(state: State) -> None:
-    """A recorded card reads back with its call, trial, verdict, rules version, keyed patient hash and UTC issue time."""
+    """A recorded card reads back with its call, trial, verdict, rules version, keyed patient
+    hash and UTC issue time.
+    """
     assert state.issued is not None
     assert state.issued.record("trial-eligibility", "patient-1", [card("c1")], ISSUED)
     assert state.issued.get("c1") == {
@@ -134,7 +144,9 @@ def test_without_a_key_the_card_keeps_no_patient_hash(state_url: str) -> None:
 
 
 def test_a_card_issued_again_replaces_its_record(state: State) -> None:
-    """The same card uuid issued again (a repeated hookInstance) keeps only the latest verdict and time."""
+    """The same card uuid issued again (a repeated hookInstance) keeps only the latest verdict
+    and time.
+    """
     assert state.issued is not None
     state.issued.record(
         "trial-eligibility", "patient-1", [card("c1", verdict="insufficient-data")], ISSUED
@@ -159,11 +171,13 @@ def test_issued_since_keeps_the_cards_issued_from_that_instant(state: State) -> 
     assert [c for c, _, _ in state.issued.issued_since(ISSUED)] == ["new"]
 
 
-# --- Feedback -------------------------------------------------------------------------------------------------------------
+# --- Feedback -------------------------------------------------------------------------------------
 
 
 def test_feedback_reads_back_as_sent(state: State) -> None:
-    """Recorded entries read back per card as the client sent them, with the service id and receipt time in UTC."""
+    """Recorded entries read back per card as the client sent them, with the service id and
+    receipt time in UTC.
+    """
     assert (
         state.feedback.record(
             "trial-eligibility",
@@ -179,7 +193,9 @@ def test_feedback_reads_back_as_sent(state: State) -> None:
 
 
 def test_feedback_comes_back_oldest_outcome_first(state: State) -> None:
-    """A card's entries come back oldest outcome first, fractions of a second included, whatever order they were sent in."""
+    """A card's entries come back oldest outcome first, fractions of a second included, whatever
+    order they were sent in.
+    """
     times = ["2020-12-11T00:00:01Z", "2020-12-11T00:00:00.500000Z", "2020-12-11T00:00:00Z"]
     state.feedback.record(
         "trial-eligibility",
@@ -197,7 +213,9 @@ def test_a_card_without_feedback_has_none(state: State) -> None:
 
 
 def test_the_latest_outcome_of_each_card_counts(state: State) -> None:
-    """Overridden then accepted: the card's latest outcome is accepted; a card with no feedback is absent."""
+    """Overridden then accepted: the card's latest outcome is accepted; a card with no feedback
+    is absent.
+    """
     body = {
         "feedback": [
             overridden(outcomeTimestamp="2020-12-11T00:00:00Z"),
@@ -209,7 +227,9 @@ def test_the_latest_outcome_of_each_card_counts(state: State) -> None:
 
 
 def test_comments_past_the_retention_are_purged(state: State) -> None:
-    """purge_comments(now, 30) erases the comment received 31 days ago, keeps the recent one, and says how many it erased."""
+    """purge_comments(now, 30) erases the comment received 31 days ago, keeps the recent one, and
+    says how many it erased.
+    """
     now = datetime(2026, 11, 20, tzinfo=UTC)
     state.feedback.record(
         "trial-eligibility",
@@ -228,7 +248,9 @@ def test_comments_past_the_retention_are_purged(state: State) -> None:
 
 
 def test_a_configured_retention_purges_on_each_write(state_url: str) -> None:
-    """With a 30-day retention, a comment received 31 days before a new write is erased by that write."""
+    """With a 30-day retention, a comment received 31 days before a new write is erased by that
+    write.
+    """
     opened = open_state(state_url, None, StateOptions(retention_days=30))
     now = datetime(2026, 11, 20, tzinfo=UTC)
     opened.feedback.record(
@@ -242,11 +264,13 @@ def test_a_configured_retention_purges_on_each_write(state_url: str) -> None:
     assert "userComment" not in entry["overrideReason"]
 
 
-# --- The report -----------------------------------------------------------------------------------------------------------
+# --- The report -----------------------------------------------------------------------------------
 
 
 def test_the_rates_join_the_latest_feedback_to_the_cards(state: State) -> None:
-    """Per trial and verdict: issued, answered, accepted and overridden counts and rates, each card's latest feedback counting once."""
+    """Per trial and verdict: issued, answered, accepted and overridden counts and rates, each
+    card's latest feedback counting once.
+    """
     assert state.issued is not None
     state.issued.record(
         "trial-eligibility",
@@ -287,7 +311,9 @@ def test_the_rates_join_the_latest_feedback_to_the_cards(state: State) -> None:
 
 
 def test_a_url_that_is_not_text_is_a_start_up_error() -> None:
-    """STATE_URL parsed as JSON into a number (ELIGIBILITY_STATE_URL=5) is refused, not crashed on."""
+    """STATE_URL parsed as JSON into a number (ELIGIBILITY_STATE_URL=5) is refused, not crashed
+    on.
+    """
     with pytest.raises(ConfigError, match="must be a URL string"):
         open_state(5)  # type: ignore[arg-type]
 
@@ -295,7 +321,9 @@ def test_a_url_that_is_not_text_is_a_start_up_error() -> None:
 def test_the_app_reads_eligibility_state_url(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """ELIGIBILITY_STATE_URL in the environment becomes STATE_URL: feedback goes to that file, not to CDS_FEEDBACK_DB."""
+    """ELIGIBILITY_STATE_URL in the environment becomes STATE_URL: feedback goes to that file,
+    not to CDS_FEEDBACK_DB.
+    """
     monkeypatch.setenv("ELIGIBILITY_STATE_URL", f"sqlite:///{tmp_path / 'chosen.sqlite3'}")
     app = create_app({"TESTING": True, "CDS_FEEDBACK_DB": str(tmp_path / "default.sqlite3")})
     app.extensions["cds_feedback"].count()

@@ -1,4 +1,6 @@
-"""The Redis back-end: keys that hold no token, Redis down or silent is a 503 (never a 500, never "accepted"), and replicas share it."""
+"""The Redis back-end: keys that hold no token, Redis down or silent is a 503 (never a 500, never
+"accepted"), and replicas share it.
+"""
 
 from __future__ import annotations
 
@@ -41,7 +43,8 @@ from tests.helpers.gunicorn import gunicorn
 from tests.helpers.jwt import Keys, sign
 from tests.helpers.redis_server import INSTALL_HINT, RedisServer, free_port
 
-PASSWORD = "hunter2-not-logged"  # noqa: S105 - a marker the tests check never reaches a log, not a credential
+# S105: a marker the tests check never reaches a log, not a credential
+PASSWORD = "hunter2-not-logged"  # noqa: S105
 
 
 @pytest.fixture
@@ -60,7 +63,9 @@ def silent_url() -> Iterator[str]:
 
 
 def test_the_replay_key_is_a_hash_that_expires_with_the_token(redis_url: str) -> None:
-    """remember() stores one key, prefix + SHA-256 of issuer and jti (neither appears in it), expiring at forget_after."""
+    """remember() stores one key, prefix + SHA-256 of issuer and jti (neither appears in it),
+    expiring at forget_after.
+    """
     state = open_state(redis_url, None, StateOptions())
     now = time.time()
     assert state.replays is not None
@@ -113,7 +118,9 @@ def _uses(state: State) -> dict[str, Any]:
 def test_redis_down_or_silent_is_service_unavailable(
     request: pytest.FixtureRequest, which: str, operation: str
 ) -> None:
-    """Every store operation against a Redis that refuses connections or never answers raises ServiceUnavailable (503, Retry-After), within the wait."""
+    """Every store operation against a Redis that refuses connections or never answers raises
+    ServiceUnavailable (503, Retry-After), within the wait.
+    """
     state = open_state(request.getfixturevalue(f"{which}_url"), None, StateOptions(timeout=0.3))
     started = time.monotonic()
     with pytest.raises(ServiceUnavailable) as caught:
@@ -130,7 +137,9 @@ def test_redis_down_or_silent_is_service_unavailable(
 def test_issued_cards_not_recorded_when_redis_is_down_do_not_fail_the_call(
     down_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Recording a call's cards with Redis down returns False and logs it (the clinician still gets the cards), without the password."""
+    """Recording a call's cards with Redis down returns False and logs it (the clinician still
+    gets the cards), without the password.
+    """
     state = open_state(down_url, None, StateOptions(timeout=0.3))
     assert state.issued is not None
     with caplog.at_level(logging.WARNING):
@@ -149,14 +158,16 @@ def test_issued_cards_not_recorded_when_redis_is_down_do_not_fail_the_call(
 def test_the_redis_server_fixture_fails_without_redis_server(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """With no redis-server on PATH the fixture fails (never skips) with the line that installs it."""
+    """With no redis-server on PATH the fixture fails (never skips) with the line that installs
+    it.
+    """
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(RuntimeError, match="apt-get install -y redis-server"):
         RedisServer(tmp_path)
     assert "apt-get install -y redis-server" in INSTALL_HINT
 
 
-# --- Apps (replicas) sharing Redis ----------------------------------------------------------------------------------------
+# --- Apps (replicas) sharing Redis ----------------------------------------------------------------
 
 
 def replica(state_url: str, jwks: LocalServer, **config: Any) -> Flask:
@@ -178,7 +189,9 @@ def replica(state_url: str, jwks: LocalServer, **config: Any) -> Flask:
 def test_a_token_replayed_to_another_replica_sharing_redis_is_refused(
     redis_url: str, jwks_server: LocalServer, keys: Keys
 ) -> None:
-    """Two service instances on one Redis: the token is answered by the first and refused (401 replayed-jti) by the second."""
+    """Two service instances on one Redis: the token is answered by the first and refused (401
+    replayed-jti) by the second.
+    """
     first, second = replica(redis_url, jwks_server), replica(redis_url, jwks_server)
     token = sign(keys.rsa, payload=claims())
     answered = first.test_client().post(SERVICE_URL, json=no_data_call(), headers=headers(token))
@@ -195,7 +208,9 @@ def test_a_token_replayed_to_another_replica_sharing_redis_is_refused(
 def test_the_same_token_to_two_replicas_on_separate_sqlite_files_is_not_caught(
     tmp_path: Path, jwks_server: LocalServer, keys: Keys
 ) -> None:
-    """The contrast that motivates Redis: replicas on their own SQLite files accept the same token once each."""
+    """The contrast that motivates Redis: replicas on their own SQLite files accept the same
+    token once each.
+    """
     first = replica(f"sqlite:///{tmp_path / 'a.sqlite3'}", jwks_server)
     second = replica(f"sqlite:///{tmp_path / 'b.sqlite3'}", jwks_server)
     token = sign(keys.rsa, payload=claims())
@@ -217,7 +232,9 @@ def test_redis_down_is_a_503_problem_with_retry_after(
     path: str,
     body: str,
 ) -> None:
-    """A JWT-verified call or feedback with Redis down: 503 problem+json with Retry-After, never a 500 or an answer; the password is not logged."""
+    """A JWT-verified call or feedback with Redis down: 503 problem+json with Retry-After, never
+    a 500 or an answer; the password is not logged.
+    """
     app = replica(down_url, jwks_server, CDS_DB_BUSY_TIMEOUT=0.3)
     with caplog.at_level(logging.DEBUG):
         response = app.test_client().post(
@@ -240,7 +257,9 @@ def test_redis_down_is_a_503_problem_with_retry_after(
 def test_the_report_reads_rates_from_redis(
     redis_url: str, jwks_server: LocalServer, keys: Keys
 ) -> None:
-    """Cards issued and feedback sent through a Redis-backed app are counted by `report rates --state-url redis://… --json`."""
+    """Cards issued and feedback sent through a Redis-backed app are counted by `report rates
+    --state-url redis://… --json`.
+    """
     app = replica(redis_url, jwks_server, CDS_JWT_VERIFY=False)
     response = app.test_client().post(SERVICE_URL, json=no_data_call())
     cards = response.get_json()["cards"]
@@ -257,7 +276,9 @@ def test_the_report_reads_rates_from_redis(
 
 
 def test_the_report_on_a_down_redis_is_a_clear_error(down_url: str) -> None:
-    """`report rates` against a Redis that is down exits non-zero saying the store is unavailable (no traceback, no password)."""
+    """`report rates` against a Redis that is down exits non-zero saying the store is unavailable
+    (no traceback, no password).
+    """
     result = CliRunner().invoke(report, ["rates", "--state-url", down_url, "--json"])
     assert result.exit_code == 1
     assert "unavailable" in result.output
@@ -267,7 +288,9 @@ def test_the_report_on_a_down_redis_is_a_clear_error(down_url: str) -> None:
 def test_a_token_replayed_to_another_gunicorn_sharing_redis_is_refused(
     redis_url: str, jwks_server: LocalServer, keys: Keys, tmp_path: Path
 ) -> None:
-    """Two real gunicorn services (separate processes, separate SQLite defaults) on one Redis: the replay to the second is 401 replayed-jti."""
+    """Two real gunicorn services (separate processes, separate SQLite defaults) on one Redis:
+    the replay to the second is 401 replayed-jti.
+    """
     env = {
         "ELIGIBILITY_STATE_URL": redis_url,
         "ELIGIBILITY_CDS_PUBLIC_URL": PUBLIC_URL,

@@ -1,4 +1,6 @@
-"""The author's loop: `rules explain` a criterion, `rules test` a trial's cases, `rules new-case` scaffold a case."""
+"""The author's loop: `rules explain` a criterion, `rules test` a trial's cases, `rules new-case`
+scaffold a case.
+"""
 
 from __future__ import annotations
 
@@ -21,7 +23,9 @@ TRIAL = "NCT06761417"
 def test_explain_shows_the_logic_in_infix_and_each_definition_with_its_window_and_absence(
     book: Rulebook,
 ) -> None:
-    """inc-7a reads creatinine ×ULN: its infix logic, the definition's value set (with size), window and why are printed."""
+    """inc-7a reads creatinine ×ULN: its infix logic, the definition's value set (with size),
+    window and why are printed.
+    """
     text = explain(
         book, book.trials[TRIAL], next(c for c in book.trials[TRIAL].criteria if c.id == "inc-7a")
     )
@@ -50,14 +54,18 @@ def test_explain_of_a_review_criterion_gives_the_reason_a_person_decides(book: R
 
 
 def test_rules_test_passes_every_case_of_a_trial(book: Rulebook) -> None:
-    """On the committed rules and fixtures every case of the trial gives what its manifest expects."""
+    """On the committed rules and fixtures every case of the trial gives what its manifest
+    expects.
+    """
     results = run_cases(book, book.trials[TRIAL], FIXTURES)
     assert len(results) > 20
     assert [r.name for r in results if not r.passed] == []
 
 
 def test_rules_test_names_a_case_whose_expectation_differs_and_exits_1(tmp_path: Path) -> None:
-    """A manifest pinning a wrong status: the table says DIFFERS with expected → actual, and the command exits 1."""
+    """A manifest pinning a wrong status: the table says DIFFERS with expected → actual, and the
+    command exits 1.
+    """
     fixtures = tmp_path / "fixtures"
     shutil.copytree(FIXTURES / TRIAL, fixtures / TRIAL)
     manifest_path = fixtures / TRIAL / "manifest.json"
@@ -89,7 +97,9 @@ def _data_copy(tmp_path: Path) -> Path:
 def test_new_case_appends_a_copy_of_the_named_cases_change_and_says_what_next(
     tmp_path: Path,
 ) -> None:
-    """rules new-case … --from age-5: the data file gains the case, built like age-5, with an expectation to fill in."""
+    """rules new-case … --from age-5: the data file gains the case, built like age-5, with an
+    expectation to fill in.
+    """
     data_file = _data_copy(tmp_path)
     result = CliRunner().invoke(
         main,

@@ -49,7 +49,9 @@ def run(*args: str) -> Any:
 
 
 def test_evaluate_json_prints_the_report_with_its_verdict(bundle_file: Path) -> None:
-    """`evaluate --json` prints the JSON report: the trial, the patient, the as-of date and the verdict."""
+    """`evaluate --json` prints the JSON report: the trial, the patient, the as-of date and the
+    verdict.
+    """
     result = run(
         "evaluate", "--trial", TRIAL, "--bundle", str(bundle_file), "--as-of", AS_OF, "--json"
     )
@@ -65,7 +67,9 @@ def test_evaluate_json_prints_the_report_with_its_verdict(bundle_file: Path) -> 
 
 
 def test_evaluate_table_prints_every_criterion_id(bundle_file: Path, book: Rulebook) -> None:
-    """`evaluate` without --json prints the verdict and a table row for each criterion of the trial."""
+    """`evaluate` without --json prints the verdict and a table row for each criterion of the
+    trial.
+    """
     result = run("evaluate", "--trial", TRIAL, "--bundle", str(bundle_file), "--as-of", AS_OF)
     assert result.exit_code == 0, result.output
     assert "verdict: ineligible" in result.stdout
@@ -74,7 +78,9 @@ def test_evaluate_table_prints_every_criterion_id(bundle_file: Path, book: Ruleb
 
 
 def test_evaluate_table_says_no_barrier_found_and_what_to_obtain(tmp_path: Path) -> None:
-    """The table reads an eligible report with review items as 'no barrier found — N items to confirm' and names tests to obtain."""
+    """The table reads an eligible report with review items as 'no barrier found — N items to
+    confirm' and names tests to obtain.
+    """
     eligible = tmp_path / "eligible.json"
     shutil.copy(ROOT / "fhir_fixtures" / TRIAL / "eligible.json", eligible)
     result = run("evaluate", "--trial", TRIAL, "--bundle", str(eligible), "--as-of", "2026-11-20")
@@ -87,7 +93,9 @@ def test_evaluate_table_says_no_barrier_found_and_what_to_obtain(tmp_path: Path)
 
 
 def test_evaluate_by_patient_id_reads_the_bundled_fixture(monkeypatch: pytest.MonkeyPatch) -> None:
-    """`evaluate --patient-id` with no FHIR server configured evaluates the bundled fixture patient of that id."""
+    """`evaluate --patient-id` with no FHIR server configured evaluates the bundled fixture
+    patient of that id.
+    """
     monkeypatch.delenv("ELIGIBILITY_FHIR_BASE_URL", raising=False)
     result = run(
         "evaluate",
@@ -252,7 +260,9 @@ CORRUPTIONS = [
 def test_check_rules_fails_on_a_corrupted_copy_naming_the_file(
     tmp_path: Path, relative: str, corrupt: Callable[[Path], None], says: list[str]
 ) -> None:
-    """`check-rules --rules-dir` on a corrupted copy of rules/ exits 1 with a message naming the file (and criterion)."""
+    """`check-rules --rules-dir` on a corrupted copy of rules/ exits 1 with a message naming the
+    file (and criterion).
+    """
     rules = tmp_path / "rules"
     shutil.copytree(ROOT / "rules", rules)
     corrupt(rules / relative)
@@ -297,7 +307,9 @@ def test_evaluate_table_fits_the_terminal_width(bundle_file: Path, columns: int)
     ],
 )
 def test_status_colour_says_good_or_bad_news(kind: str, status: str, colour: str) -> None:
-    """A met inclusion and an unmet exclusion are green (good news); a met exclusion and an unmet inclusion red."""
+    """A met inclusion and an unmet exclusion are green (good news); a met exclusion and an unmet
+    inclusion red.
+    """
     from service.cli.main import status_style
 
     item = CriterionResult("c-1", Kind(kind), "1", "text", Status(status), "reason")
@@ -305,7 +317,9 @@ def test_status_colour_says_good_or_bad_news(kind: str, status: str, colour: str
 
 
 def test_rules_doc_writes_the_readme_of_the_rules_dir(tmp_path: Path, book: Rulebook) -> None:
-    """`rules-doc --rules-dir D` writes D/README.md (what the committed rules/README.md must equal); --stdout prints it."""
+    """`rules-doc --rules-dir D` writes D/README.md (what the committed rules/README.md must
+    equal); --stdout prints it.
+    """
     from service.cli.rules_doc import render
 
     rules = tmp_path / "rules"

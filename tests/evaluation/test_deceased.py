@@ -36,7 +36,9 @@ def report_for(book: Rulebook, **deceased: Any) -> TrialReport:
 def test_deceased_patient_is_ineligible_said_first(
     book: Rulebook, deceased: dict[str, Any]
 ) -> None:
-    """The first criterion says the patient died, cites Patient.deceased, and the verdict is ineligible."""
+    """The first criterion says the patient died, cites Patient.deceased, and the verdict is
+    ineligible.
+    """
     report = report_for(book, **deceased)
     first = report.criteria[0]
     assert report.verdict is Verdict.INELIGIBLE

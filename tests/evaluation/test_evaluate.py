@@ -1,4 +1,6 @@
-"""Tests for service.evaluation.evaluate: review from reviewWhen/reviewUnless and from history to confirm, unknowns and their labs."""
+"""Tests for service.evaluation.evaluate: review from reviewWhen/reviewUnless and from history to
+confirm, unknowns and their labs.
+"""
 
 from __future__ import annotations
 
@@ -127,7 +129,9 @@ def test_review_when_either(book: Rulebook, resources: list[dict[str, Any]], exp
 
 
 def test_review_when_either_keeps_unknown(book: Rulebook) -> None:
-    """reviewWhen 'either' leaves an unknown result unknown (missing data is obtained, not reviewed)."""
+    """reviewWhen 'either' leaves an unknown result unknown (missing data is obtained, not
+    reviewed).
+    """
     criterion = Criterion(
         "inc-1",
         "inclusion",
@@ -151,7 +155,9 @@ def _report(
 
 
 def test_required_history_not_on_record_is_review_not_ineligible(book: Rulebook) -> None:
-    """NALIRIFOX inc-4 (one prior line) with no treatment on record is review: it may have been given elsewhere."""
+    """NALIRIFOX inc-4 (one prior line) with no treatment on record is review: it may have been
+    given elsewhere.
+    """
     criterion = next(c for c in _report(book, "NCT07077551").criteria if c.id == "inc-4")
     assert criterion.status is Status.REVIEW
     assert criterion.missing == ()

@@ -1,4 +1,6 @@
-"""Tests for service.evaluation.report: statuses, verdicts, the predicates on a report, and its exact JSON."""
+"""Tests for service.evaluation.report: statuses, verdicts, the predicates on a report, and its
+exact JSON.
+"""
 
 from __future__ import annotations
 
@@ -103,7 +105,9 @@ def test_a_candidate_is_eligible_or_undecided(verdict: Verdict, expected: bool) 
 def test_what_a_status_means_depends_on_the_kind(
     kind: Kind, status: Status, bars: bool, passes: bool
 ) -> None:
-    """A criterion bars the patient when an inclusion is not met or an exclusion is met; it passes when the reverse."""
+    """A criterion bars the patient when an inclusion is not met or an exclusion is met; it
+    passes when the reverse.
+    """
     item = result("c", status, kind)
     assert item.bars is bars
     assert item.passes is passes
@@ -145,7 +149,9 @@ def test_only_an_undecided_criterion_has_labs_to_obtain() -> None:
     ],
 )
 def test_verdict_of_criteria(statuses: tuple[Status, ...], expected: Verdict) -> None:
-    """Ineligible on any barrier; insufficient-data on any unknown; else eligible (review items stay open)."""
+    """Ineligible on any barrier; insufficient-data on any unknown; else eligible (review items
+    stay open).
+    """
     items = [result(f"inc-{i}", s) for i, s in enumerate(statuses)]
     assert verdict_of(items) is expected
     assert report(*items).verdict is expected
@@ -205,7 +211,9 @@ def test_labs_to_obtain_are_sorted_and_named_once() -> None:
 def test_verdict_text_for_eligible_with_open_items(
     statuses: tuple[Status, ...], expected: str
 ) -> None:
-    """'eligible' with open review items reads 'no barrier found — N items to confirm'; other verdicts read as they are."""
+    """'eligible' with open review items reads 'no barrier found — N items to confirm'; other
+    verdicts read as they are.
+    """
     assert report(*[result(f"inc-{i}", s) for i, s in enumerate(statuses)]).verdict_text == expected
 
 
@@ -225,7 +233,9 @@ def test_deceased_is_the_records_own_criterion_met(first: CriterionResult, expec
 
 
 def test_reports_rank_eligible_first_then_by_trial() -> None:
-    """rank_key puts eligible before insufficient-data before ineligible, trials in id order within each."""
+    """rank_key puts eligible before insufficient-data before ineligible, trials in id order
+    within each.
+    """
     unknown, barred = result("inc-1", Status.UNKNOWN), result("inc-1", Status.NOT_MET)
     reports = [
         TrialReport("NCT3", "", "p", AS_OF, "r", "v", (barred,)),
@@ -242,7 +252,9 @@ def test_reports_rank_eligible_first_then_by_trial() -> None:
 
 
 def test_to_json_has_the_reports_members_in_order() -> None:
-    """A report renders the API's members, in the order the goldens record, with plain-string values."""
+    """A report renders the API's members, in the order the goldens record, with plain-string
+    values.
+    """
     cited = Evidence("Observation/1", "ANC", 1.2, "10*9/L", "2026-11-01", None)
     body = TrialReport(
         "NCT00000000",
@@ -326,7 +338,9 @@ def test_to_json_values_are_plain_strings_not_enums() -> None:
 
 
 def test_a_fixture_report_renders_its_golden_file_byte_for_byte(book: Rulebook) -> None:
-    """The first (base) fixture case's to_json, written as the updater writes goldens, is its base golden's bytes."""
+    """The first (base) fixture case's to_json, written as the updater writes goldens, is its
+    base golden's bytes.
+    """
     case = cases()[0]
     trial = book.trial(case.trial)
     assert trial is not None

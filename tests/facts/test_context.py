@@ -7,7 +7,9 @@ from tests.helpers.records import facts, lab, quantity, resource
 
 
 def test_observation_elements_lists_each_observation_and_component_once(book: Rulebook) -> None:
-    """Every Observation and each of its components is one (Observation, element) pair, the list built once per record."""
+    """Every Observation and each of its components is one (Observation, element) pair, the list
+    built once per record.
+    """
     bp = resource(
         "Observation",
         status="final",

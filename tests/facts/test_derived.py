@@ -80,11 +80,14 @@ def test_cockcroft_gault_evidence(book: Rulebook) -> None:
 
 
 def test_cockcroft_gault_missing_input_is_unknown(book: Rulebook) -> None:
-    """Without a body weight, CrCl is unknown, and the reason passes on why the weight is missing."""
+    """Without a body weight, CrCl is unknown, and the reason passes on why the weight is
+    missing.
+    """
     result = crcl(book, lab(CREATININE_MASS, 1.0, "mg/dL"))
     assert (result.value, result.summary) == (
         None,
-        f"Creatinine clearance cannot be computed: no Body weight on record on or before {AS_OF.isoformat()}",
+        "Creatinine clearance cannot be computed: no Body weight on record on or before "
+        f"{AS_OF.isoformat()}",
     )
 
 
@@ -171,7 +174,9 @@ def test_active_hepatitis_b_formula(
 
 
 def test_formula_summary_and_evidence(book: Rulebook) -> None:
-    """A formula's summary says yes/no/unknown with its facts' summaries, and gathers their evidence (by fact name)."""
+    """A formula's summary says yes/no/unknown with its facts' summaries, and gathers their
+    evidence (by fact name).
+    """
     hbsag, dna = positive_hbsag(), lab(HBV_DNA, 1000, "[IU]/mL")
     result = fact(book, "active_hepatitis_b", hbsag, dna)
     assert result.summary.startswith("Active hepatitis B: yes (")
@@ -203,7 +208,9 @@ def test_data_for_lays_out_values_and_bounds() -> None:
 
 
 def test_cockcroft_gault_keeps_the_range_of_a_partial_birth_date(book: Rulebook) -> None:
-    """Born '1964' (age 60–61 on the as-of date): CrCl is a range, so 'crcl >= 80' is unknown, not met."""
+    """Born '1964' (age 60–61 on the as-of date): CrCl is a range, so 'crcl >= 80' is unknown,
+    not met.
+    """
     fact_set = facts(
         book,
         lab("29463-7", 72, "kg"),
@@ -219,14 +226,18 @@ def test_cockcroft_gault_keeps_the_range_of_a_partial_birth_date(book: Rulebook)
 
 
 def test_formula_absent_means_no_when_the_result_is_missing(book: Rulebook) -> None:
-    """A formula with absence 'no' answers no when its only unknown input has no result in the window."""
+    """A formula with absence 'no' answers no when its only unknown input has no result in the
+    window.
+    """
     result = fact(book, "b12_low")
     assert result.value is False
     assert result.summary.startswith("Low serum vitamin B12: no (no result on record")
 
 
 def test_formula_absent_means_no_decides_on_a_result(book: Rulebook) -> None:
-    """With a result on record, a formula with absence 'no' is decided by the value (110 pmol/L = 149 pg/mL is low)."""
+    """With a result on record, a formula with absence 'no' is decided by the value (110 pmol/L =
+    149 pg/mL is low).
+    """
     assert fact(book, "b12_low", lab("2132-9", 110, "pmol/L", 20)).value is True
 
 
@@ -236,17 +247,23 @@ def test_formula_absent_means_no_keeps_a_failed_search_unknown(book: Rulebook) -
 
 
 def test_formula_absent_means_no_keeps_an_unreadable_result_unknown(book: Rulebook) -> None:
-    """A result on record whose unit cannot be converted is not an absent result: the formula stays unknown."""
+    """A result on record whose unit cannot be converted is not an absent result: the formula
+    stays unknown.
+    """
     assert fact(book, "b12_low", lab("2132-9", 300, "mg/h", 20)).value is None
 
 
 def test_formula_absent_means_no_when_the_result_is_stale(book: Rulebook) -> None:
-    """A low B12 older than the 365-day window is no result in the window: the formula answers no."""
+    """A low B12 older than the 365-day window is no result in the window: the formula answers
+    no.
+    """
     assert fact(book, "b12_low", lab("2132-9", 90, "pg/mL", 400)).value is False
 
 
 def test_cockcroft_gault_is_not_used_under_18(book: Rulebook) -> None:
-    """An 11-year-old gets the bedside Schwartz eGFR (0.413 × 145 / 0.9 = 66.5), not Cockcroft-Gault."""
+    """An 11-year-old gets the bedside Schwartz eGFR (0.413 × 145 / 0.9 = 66.5), not
+    Cockcroft-Gault.
+    """
     result = crcl(
         book,
         lab(WEIGHT, 40, "kg"),

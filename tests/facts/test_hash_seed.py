@@ -19,13 +19,16 @@ from service.records.bundle import record_from_bundle
 from service.rulebook.book import load_rulebook
 book = load_rulebook()
 record = record_from_bundle(json.load(open(sys.argv[1])))
-reports = [evaluate_trial(book, book.trials[t], record, date.fromisoformat(sys.argv[2])).to_json() for t in sorted(book.trials)]
+day = date.fromisoformat(sys.argv[2])
+reports = [evaluate_trial(book, book.trials[t], record, day).to_json() for t in sorted(book.trials)]
 print(json.dumps(reports, sort_keys=True))
 """
 
 
 def test_same_day_conflicts_give_one_report_under_every_hash_seed(tmp_path: Path) -> None:
-    """Same-time QTc corrections and same-day ANCs are evaluated identically under four hash seeds."""
+    """Same-time QTc corrections and same-day ANCs are evaluated identically under four hash
+    seeds.
+    """
     ecg = day(3) + "T10:00:00+08:00"
     record = bundle(
         lab(QTCB, 462, "ms", effectiveDateTime=ecg),

@@ -1,4 +1,6 @@
-"""Tests for service.facts.history: Conditions, medications, Procedures, allergies and immunizations."""
+"""Tests for service.facts.history: Conditions, medications, Procedures, allergies and
+immunizations.
+"""
 
 from __future__ import annotations
 
@@ -53,12 +55,16 @@ def test_active_condition_is_true(book: Rulebook) -> None:
 
 
 def test_no_condition_is_false_saying_what_was_searched(book: Rulebook) -> None:
-    """No matching Condition is false (a history question), and the evidence says what was searched."""
+    """No matching Condition is false (a history question), and the evidence says what was
+    searched.
+    """
     result = fact(book, "liver_metastases", condition(SNOMED, MI))
     assert result.value is False
     assert result.evidence[0].note == (
-        "searched 1 Condition records for Secondary malignant neoplasm of liver (liver metastases / invasion): none found; nothing found means no: "
-        "It only relaxes a limit, so a missed record applies the stricter limit and can never let a patient in wrongly."
+        "searched 1 Condition records for Secondary malignant neoplasm of liver (liver "
+        "metastases / invasion): none found; nothing found means no: "
+        "It only relaxes a limit, so a missed record applies the stricter limit and can never "
+        "let a patient in wrongly."
     )
 
 
@@ -149,7 +155,9 @@ def test_onset_window(book: Rulebook, onset_days_before: int, expected: bool) ->
 
 
 def test_recorded_date_in_window_leaves_onset_unknown(book: Rulebook) -> None:
-    """Without onset[x], a recordedDate in the window bounds the onset but cannot place it: unknown (it may be an old MI noted now)."""
+    """Without onset[x], a recordedDate in the window bounds the onset but cannot place it:
+    unknown (it may be an old MI noted now).
+    """
     cond = condition(SNOMED, MI, onset_days_before=None, recordedDate=day(10))
     assert fact(book, "mi_6m", cond).value is None
 
@@ -227,7 +235,9 @@ def test_onset_age_range_and_period_date_the_condition(
 
 
 def test_undated_condition_in_window_is_unknown(book: Rulebook) -> None:
-    """With a window, a Condition with no date is unknown, and the reason says the window cannot be checked."""
+    """With a window, a Condition with no date is unknown, and the reason says the window cannot
+    be checked.
+    """
     result = fact(book, "mi_6m", condition(SNOMED, MI, onset_days_before=None))
     assert result.value is None
     assert "without a date" in result.summary
@@ -281,7 +291,9 @@ def test_overlap_window(book: Rulebook, options: dict[str, Any], expected: bool)
 
 
 def test_mcode_histology_extension_matches(book: Rulebook) -> None:
-    """A Condition coded only by site matches a sarcoma through its mCODE ICD-O-3 histology extension."""
+    """A Condition coded only by site matches a sarcoma through its mCODE ICD-O-3 histology
+    extension.
+    """
     extension = [
         {"url": MCODE_HISTOLOGY, "valueCodeableConcept": concept(ICDO3, "8800/3", "Sarcoma, NOS")}
     ]
@@ -320,7 +332,9 @@ def test_icd10_prefix(book: Rulebook, system: str, code: str, expected: bool) ->
 
 
 def test_failed_condition_search_is_unknown(book: Rulebook) -> None:
-    """When the Condition search failed, the fact is unknown (not 'no record'), quoting the failure."""
+    """When the Condition search failed, the fact is unknown (not 'no record'), quoting the
+    failure.
+    """
     result = fact(book, "liver_metastases", failed={"Condition": "HTTP 502 Bad Gateway"})
     assert (result.value, result.summary) == (
         None,
@@ -358,14 +372,17 @@ def test_condition_count(book: Rulebook, onsets: list[int], expected: int) -> No
         pytest.param([100, 71], 1, id="29-days"),
         # 30 days after: a new attack.
         pytest.param([100, 70], 2, id="30-days"),
-        # Records 20 days apart chain to the episode's first record, not to each other: day 60 is 40 days after day 100.
+        # Records 20 days apart chain to the episode's first record, not to each other: day 60 is 40
+        # days after day 100.
         pytest.param([100, 80, 60], 2, id="chained"),
     ],
 )
 def test_condition_count_joins_records_of_one_episode(
     book: Rulebook, onsets: list[int], expected: int
 ) -> None:
-    """With episodeGapDays, records less than that many days after an episode's first record are that episode."""
+    """With episodeGapDays, records less than that many days after an episode's first record are
+    that episode.
+    """
     records = [
         condition(SNOMED, "66760008", text="Optic neuritis", onset_days_before=n) for n in onsets
     ]
@@ -373,8 +390,11 @@ def test_condition_count_joins_records_of_one_episode(
 
 
 def test_condition_count_groups_episodes_before_the_window_cut(book: Rulebook) -> None:
-    """An attack first recorded before the 365-day window, with a follow-up record inside it, is not counted as an attack in the window."""
-    # Optic neuritis first recorded 370 days ago, followed up 352 days ago (18 days later: the same attack), and one real attack 60 days ago.
+    """An attack first recorded before the 365-day window, with a follow-up record inside it, is
+    not counted as an attack in the window.
+    """
+    # Optic neuritis first recorded 370 days ago, followed up 352 days ago (18 days later: the same
+    # attack), and one real attack 60 days ago.
     records = [
         condition(SNOMED, "66760008", text="Optic neuritis", onset_days_before=n)
         for n in (370, 352, 60)
@@ -383,7 +403,9 @@ def test_condition_count_groups_episodes_before_the_window_cut(book: Rulebook) -
 
 
 def test_condition_count_undated_widens_to_range(book: Rulebook) -> None:
-    """An episode without an onset date may or may not be in the window: the count becomes a range."""
+    """An episode without an onset date may or may not be in the window: the count becomes a
+    range.
+    """
     records = [
         condition(SNOMED, "66760008", onset_days_before=30),
         condition(SNOMED, "66760008", onset_days_before=None),
@@ -569,7 +591,8 @@ PREDNISONE = concept(RXNORM, "8640", "prednisone")
 @pytest.mark.parametrize(
     ("kind", "status", "fields", "expected"),
     [
-        # Taking prednisone since 400 days ago, no end, asserted 20 days ago: current, so in the 14-day window.
+        # Taking prednisone since 400 days ago, no end, asserted 20 days ago: current, so in the
+        # 14-day window.
         pytest.param(
             "MedicationStatement",
             "active",
@@ -614,7 +637,9 @@ PREDNISONE = concept(RXNORM, "8640", "prednisone")
 def test_ongoing_medication_window(
     book: Rulebook, kind: str, status: str, fields: dict[str, Any], expected: bool
 ) -> None:
-    """An active order or statement without an end is ongoing and overlaps the window; an ended one does not."""
+    """An active order or statement without an end is ongoing and overlaps the window; an ended
+    one does not.
+    """
     record = medication(kind, None, status=status, medicationCodeableConcept=PREDNISONE, **fields)
     assert fact(book, "corticosteroid_14d", record).value is expected
 
@@ -752,7 +777,9 @@ def test_medication_reference_forms_resolve(book: Rulebook, reference: str, wher
 
 
 def test_unresolvable_medication_reference_is_unknown_not_no(book: Rulebook) -> None:
-    """An order whose Medication is not in the record leaves 'prior anthracycline' unknown, citing it."""
+    """An order whose Medication is not in the record leaves 'prior anthracycline' unknown,
+    citing it.
+    """
     given = medication(
         "MedicationAdministration", 30, medicationReference={"reference": "Medication/elsewhere"}
     )
@@ -784,7 +811,8 @@ DOCETAXEL = concept(RXNORM, "1860480", "docetaxel 20 MG/ML Injectable Solution")
         pytest.param(7500, {}, False, id="active-since-decades"),
         # Written 80 days ago with no end: still counted (within the 90 days an open order counts).
         pytest.param(80, {}, True, id="open-order-80-days"),
-        # Written 130 days ago with no end: counted until day 90 after it, 40 days ago: outside 4 weeks.
+        # Written 130 days ago with no end: counted until day 90 after it, 40 days ago: outside 4
+        # weeks.
         pytest.param(130, {}, False, id="open-order-130-days"),
         # A 30-day supply written 60 days ago ended 30 days ago: outside 4 weeks.
         pytest.param(
@@ -809,7 +837,9 @@ DOCETAXEL = concept(RXNORM, "1860480", "docetaxel 20 MG/ML Injectable Solution")
 def test_active_order_counts_for_a_bounded_time(
     book: Rulebook, days_before: int, extra: dict[str, Any], expected: bool
 ) -> None:
-    """An active MedicationRequest with no end counts as current for 90 days, else until its own end."""
+    """An active MedicationRequest with no end counts as current for 90 days, else until its own
+    end.
+    """
     order = medication(
         "MedicationRequest",
         days_before,
@@ -824,13 +854,17 @@ def test_active_order_counts_for_a_bounded_time(
 
 
 def test_icdo3_morphology_alone_is_another_malignancy(book: Rulebook) -> None:
-    """An adenocarcinoma coded only as ICD-O-3 8140/3 is a malignancy other than the trial's sarcoma."""
+    """An adenocarcinoma coded only as ICD-O-3 8140/3 is a malignancy other than the trial's
+    sarcoma.
+    """
     cond = condition(ICDO3, "8140/3", text="Adenocarcinoma", onset_days_before=400)
     assert fact(book, "other_malignancy_5y_nct03890068", cond).value is True
 
 
 def test_icdo3_morphology_in_mcode_extension_is_a_malignancy(book: Rulebook) -> None:
-    """A Condition whose code is unknown to the sets but whose mCODE histology is 8140/3 is a malignancy."""
+    """A Condition whose code is unknown to the sets but whose mCODE histology is 8140/3 is a
+    malignancy.
+    """
     extension = [
         {
             "url": MCODE_HISTOLOGY,
@@ -850,7 +884,9 @@ def test_benign_icdo3_morphology_is_not_a_malignancy(book: Rulebook) -> None:
 
 
 def test_sarcoma_morphology_is_not_another_malignancy_in_a_sarcoma_trial(book: Rulebook) -> None:
-    """The trial's own tumour by its ICD-O-3 code (leiomyosarcoma 8890/3) is vetoed by the exclusion, not another cancer."""
+    """The trial's own tumour by its ICD-O-3 code (leiomyosarcoma 8890/3) is vetoed by the
+    exclusion, not another cancer.
+    """
     cond = condition(ICDO3, "8890/3", text="Leiomyosarcoma", onset_days_before=400)
     assert fact(book, "other_malignancy_5y_nct03890068", cond).value is False
 
@@ -867,7 +903,9 @@ def test_sarcoma_morphology_is_not_another_malignancy_in_a_sarcoma_trial(book: R
 def test_personal_history_code_is_cancer_with_an_unknown_date(
     book: Rulebook, system: str, code: str
 ) -> None:
-    """A personal-history code makes 'other malignancy within 5 years' unknown (the date is not in it), cited."""
+    """A personal-history code makes 'other malignancy within 5 years' unknown (the date is not
+    in it), cited.
+    """
     cond = condition(system, code, onset_days_before=20)
     result = fact(book, "other_malignancy_5y_nct03890068", cond)
     assert (result.value, [e.reference for e in result.evidence]) == (
@@ -877,7 +915,9 @@ def test_personal_history_code_is_cancer_with_an_unknown_date(
 
 
 def test_personal_history_code_is_not_an_active_cancer(book: Rulebook) -> None:
-    """An active-only 'other malignancy' is not met by a personal-history code (the cancer is in the past)."""
+    """An active-only 'other malignancy' is not met by a personal-history code (the cancer is in
+    the past).
+    """
     assert (
         fact(book, "other_malignancy_active_nct06761417", condition(ICD10, "Z85.3")).value is False
     )
@@ -887,7 +927,9 @@ RADIOTHERAPY = "108290001"
 
 
 def radiotherapy_course(start: int, end: int, code: str = RADIOTHERAPY) -> dict[str, Any]:
-    """Return a radiotherapy Procedure with a performedPeriod from ``start`` to ``end`` days before the as-of date."""
+    """Return a radiotherapy Procedure with a performedPeriod from ``start`` to ``end`` days
+    before the as-of date.
+    """
     proc = procedure(code, start)
     del proc["performedDateTime"]
     proc["performedPeriod"] = {"start": day(start), "end": day(end)}
@@ -932,7 +974,9 @@ def test_brachytherapy_and_radionuclide_therapy_are_radiotherapy(book: Rulebook,
     ],
 )
 def test_invalid_onset_never_places_a_condition_in_a_window(book: Rulebook, onset: str) -> None:
-    """An MI with an invalid onsetDateTime (and a recordedDate long ago) is unknown for 'MI in 6 months', citing why."""
+    """An MI with an invalid onsetDateTime (and a recordedDate long ago) is unknown for 'MI in 6
+    months', citing why.
+    """
     cond = condition(SNOMED, MI, onset_days_before=None, recordedDate=day(900), onsetDateTime=onset)
     result = fact(book, "mi_6m", cond)
     assert result.value is None
@@ -946,7 +990,9 @@ def test_invalid_administration_date_is_unknown_for_a_window(book: Rulebook) -> 
 
 
 def test_review_absence_is_undecided_with_a_reason_to_confirm(book: Rulebook) -> None:
-    """Required prior treatment not on record is for a person to confirm (review), never a hard no."""
+    """Required prior treatment not on record is for a person to confirm (review), never a hard
+    no.
+    """
     result = fact(book, "prior_systemic_therapy")
     assert result.value is None
     assert result.review
@@ -971,7 +1017,9 @@ def test_review_absence_count_is_at_least_what_is_on_record(book: Rulebook) -> N
 
 
 def test_review_absence_applies_only_with_its_gate_on_record(book: Rulebook) -> None:
-    """No cancer at all: the missing sarcoma is absent (no); a uterine cancer coded by site only: review."""
+    """No cancer at all: the missing sarcoma is absent (no); a uterine cancer coded by site only:
+    review.
+    """
     assert fact(book, "has_soft_tissue_sarcoma").value is False
     by_site = fact(book, "has_soft_tissue_sarcoma", condition(ICD10, "C55"))
     assert by_site.value is None
@@ -1007,13 +1055,15 @@ def test_unknown_absence_asks_for_the_history(book: Rulebook) -> None:
 @pytest.mark.parametrize(
     ("fields", "expected"),
     [
-        # Started 7,500 days ago, still 'active', never re-asserted: not current therapy decades later.
+        # Started 7,500 days ago, still 'active', never re-asserted: not current therapy decades
+        # later.
         pytest.param({"effectivePeriod": {"start": day(7500)}}, False, id="active-since-decades"),
         # Started 80 days ago, no end: within the 90 days it counts for.
         pytest.param({"effectivePeriod": {"start": day(80)}}, True, id="open-80-days"),
         # A dateTime 130 days ago, no end: counted until 40 days ago, outside 4 weeks.
         pytest.param({"effectiveDateTime": day(130)}, False, id="open-130-days"),
-        # Started 400 days ago but asserted (re-confirmed) 60 days ago: counted until 30 days after the as-of date.
+        # Started 400 days ago but asserted (re-confirmed) 60 days ago: counted until 30 days after
+        # the as-of date.
         pytest.param(
             {"effectivePeriod": {"start": day(400)}, "dateAsserted": day(60)},
             True,
@@ -1024,7 +1074,9 @@ def test_unknown_absence_asks_for_the_history(book: Rulebook) -> None:
 def test_active_statement_counts_for_a_bounded_time(
     book: Rulebook, fields: dict[str, Any], expected: bool
 ) -> None:
-    """An active MedicationStatement with no end counts as current for 90 days after its last date, not forever."""
+    """An active MedicationStatement with no end counts as current for 90 days after its last
+    date, not forever.
+    """
     statement = medication(
         "MedicationStatement", None, status="active", medicationCodeableConcept=DOCETAXEL, **fields
     )

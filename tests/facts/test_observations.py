@@ -1,4 +1,6 @@
-"""Tests for service.facts.observations: measurements, ULN ratios, grades and qualitative results."""
+"""Tests for service.facts.observations: measurements, ULN ratios, grades and qualitative
+results.
+"""
 
 from __future__ import annotations
 
@@ -64,7 +66,9 @@ def test_void_status_is_set_aside(book: Rulebook, status: str) -> None:
 
 @pytest.mark.parametrize("status", ["preliminary", "registered"])
 def test_newer_pending_result_is_not_hidden_behind_older_final(book: Rulebook, status: str) -> None:
-    """A newer preliminary/registered platelet count leaves the value unknown, and the evidence shows both."""
+    """A newer preliminary/registered platelet count leaves the value unknown, and the evidence
+    shows both.
+    """
     pending, final = (
         lab(PLATELETS, 40, "10*9/L", 1, status=status),
         lab(PLATELETS, 180, "10*9/L", 5),
@@ -154,7 +158,9 @@ def test_only_future_result_is_unknown(book: Rulebook) -> None:
 
 
 def test_local_day_decides_window(book: Rulebook) -> None:
-    """A result late on the 15th day before (local time) is stale even though in UTC it is the 14th."""
+    """A result late on the 15th day before (local time) is stale even though in UTC it is the
+    14th.
+    """
     late = {**anc(2.0), "effectiveDateTime": day(15) + "T23:30:00-05:00"}
     assert fact(book, "anc", late).value is None
 
@@ -206,7 +212,9 @@ def test_failed_search_is_unknown_with_failure(book: Rulebook) -> None:
 
 
 def test_comparator_gives_bounds(book: Rulebook) -> None:
-    """HBV DNA reported '<20 IU/mL' is 20 with bounds 0..20, and the evidence shows what was reported."""
+    """HBV DNA reported '<20 IU/mL' is 20 with bounds 0..20, and the evidence shows what was
+    reported.
+    """
     result = fact(book, "hbv_dna_iu_ml", lab(HBV_DNA, 20, "[IU]/mL", comparator="<"))
     assert (result.value, result.bounds(), result.evidence[0].note) == (
         20,
@@ -370,12 +378,16 @@ def test_highest_value_in_window(book: Rulebook) -> None:
     ],
 )
 def test_ecog_value_forms(book: Rulebook, value: dict[str, Any], expected: int) -> None:
-    """ECOG is read from valueInteger, LOINC LA / SNOMED CT answer codes, a numeric string or a Quantity."""
+    """ECOG is read from valueInteger, LOINC LA / SNOMED CT answer codes, a numeric string or a
+    Quantity.
+    """
     assert fact(book, "ecog", observation(ECOG, **value)).value == expected
 
 
 def test_ecog_unknown_answer_code_is_unknown(book: Rulebook) -> None:
-    """An answer code not in the definition's answers is unknown, saying there is no numeric value."""
+    """An answer code not in the definition's answers is unknown, saying there is no numeric
+    value.
+    """
     result = fact(
         book,
         "ecog",
@@ -412,7 +424,9 @@ def test_uln_from_reference_range(book: Rulebook) -> None:
 
 
 def test_uln_default_is_marked_in_evidence(book: Rulebook) -> None:
-    """Without a referenceRange the documented default ULN (40 U/L) is used and the evidence says default."""
+    """Without a referenceRange the documented default ULN (40 U/L) is used and the evidence says
+    default.
+    """
     result = fact(book, "ast_x_uln", lab(AST, 100, "U/L"))
     assert result.value == 2.5
     assert "default ULN 40 U/L used" in result.evidence[0].note
@@ -428,7 +442,9 @@ def test_uln_reference_range_in_other_unit(book: Rulebook) -> None:
 
 
 def test_uln_default_converted_to_value_unit(book: Rulebook) -> None:
-    """The default ULN is converted to the result's unit (AST 0.8 µkat/L against 40 U/L is 1.2 × ULN)."""
+    """The default ULN is converted to the result's unit (AST 0.8 µkat/L against 40 U/L is 1.2 ×
+    ULN).
+    """
     assert fact(book, "ast_x_uln", lab(AST, 0.8, "ukat/L")).value == pytest.approx(1.2)
 
 
@@ -574,7 +590,9 @@ def test_unrecognised_grade_is_unknown(book: Rulebook) -> None:
     ],
 )
 def test_hbsag_result_forms(book: Rulebook, value: dict[str, Any], expected: bool) -> None:
-    """HBsAg is positive or negative from a code, a string, a boolean, a quantity or the interpretation."""
+    """HBsAg is positive or negative from a code, a string, a boolean, a quantity or the
+    interpretation.
+    """
     assert fact(book, "hbsag_positive", observation(HBSAG, **value)).value is expected
 
 
@@ -658,7 +676,9 @@ def test_a_stale_negative_hiv_test_is_unknown(book: Rulebook) -> None:
 
 
 def test_no_adult_default_uln_for_a_child(book: Rulebook) -> None:
-    """A 10-year-old's ALT without a reference range is unknown (no adult default ULN), saying why."""
+    """A 10-year-old's ALT without a reference range is unknown (no adult default ULN), saying
+    why.
+    """
     result = fact(book, "alt_x_uln", lab("1742-6", 28, "U/L"), subject=patient("2014-06-01"))
     assert result.value is None
     assert "under 18" in result.summary
@@ -863,7 +883,9 @@ def test_named_method_wins_over_a_same_time_reading_by_another(book: Rulebook) -
 
 
 def test_only_another_method_is_shown_and_does_not_decide(book: Rulebook) -> None:
-    """A QTc without a formula, where QTcF is asked, is cited and leaves QTcF unknown, saying why."""
+    """A QTc without a formula, where QTcF is asked, is cited and leaves QTcF unknown, saying
+    why.
+    """
     plain = lab(QTC_ANY, 455, "ms", 3)
     result = fact(book, "qtcf_ms", plain)
     assert result.value is None
@@ -872,7 +894,9 @@ def test_only_another_method_is_shown_and_does_not_decide(book: Rulebook) -> Non
 
 
 def test_disagreeing_corrections_of_one_ecg_are_unknown_whatever_the_order(book: Rulebook) -> None:
-    """Any-correction QTc with QTcB 462 and QTcF 441 at one time is unknown in either Bundle order, both shown."""
+    """Any-correction QTc with QTcB 462 and QTcF 441 at one time is unknown in either Bundle
+    order, both shown.
+    """
     ecg = day(3) + "T10:00:00+08:00"
     bazett, fridericia = (
         lab(QTCB, 462, "ms", effectiveDateTime=ecg),
@@ -895,7 +919,9 @@ def test_later_ecg_decides_any_correction(book: Rulebook) -> None:
 
 
 def test_show_accepts_a_unit_of_the_wrong_type() -> None:
-    """base.show prints a value whose unit is not a string without raising (the unit is left out)."""
+    """base.show prints a value whose unit is not a string without raising (the unit is left
+    out).
+    """
     assert (show(2.0, ["10*9/L"]), show(2.0, "10*9/L")) == ("2", "2 10*9/L")
 
 
@@ -924,7 +950,9 @@ def test_show_accepts_a_unit_of_the_wrong_type() -> None:
 def test_snomed_coded_dipstick_answer_is_graded(
     book: Rulebook, code: str, display: str, expected: float
 ) -> None:
-    """A urine protein strip answered with a SNOMED CT concept is graded from the definition's answer table."""
+    """A urine protein strip answered with a SNOMED CT concept is graded from the definition's
+    answer table.
+    """
     result = fact(
         book,
         "urine_protein_grade",
@@ -938,7 +966,8 @@ def test_snomed_coded_dipstick_answer_is_graded(
     [
         # An ungraded positive: trace or more, but which grade is not said.
         pytest.param(concept(SNOMED, "10828004", "Positive"), id="ungraded-positive"),
-        # A SNOMED concept the table does not know, whose text says "negative": not read as negative.
+        # A SNOMED concept the table does not know, whose text says "negative": not read as
+        # negative.
         pytest.param(
             concept(SNOMED, "167297006", "Urine blood test = negative", text="Negative"),
             id="unknown-code-negative-text",
@@ -948,7 +977,9 @@ def test_snomed_coded_dipstick_answer_is_graded(
 def test_unknown_snomed_answer_is_unknown_not_negative(
     book: Rulebook, answer: dict[str, Any]
 ) -> None:
-    """A SNOMED CT answer the table does not list leaves the grade unknown, saying so, whatever its text."""
+    """A SNOMED CT answer the table does not list leaves the grade unknown, saying so, whatever
+    its text.
+    """
     result = fact(
         book, "urine_protein_grade", observation(URINE_PROTEIN, valueCodeableConcept=answer)
     )
@@ -966,7 +997,8 @@ BUN_MASS = "3094-0"
     [
         # Urea 40 mg/dL = BUN 18.66 mg/dL, against the default BUN ULN of 20 mg/dL.
         pytest.param(lab(UREA_MASS, 40, "mg/dL"), 40 * 0.4665 / 20, id="urea-mass-default-uln"),
-        # Urea 100 mg/dL with the lab's own urea range (high 50 mg/dL): 2 × ULN whichever analyte it is read as.
+        # Urea 100 mg/dL with the lab's own urea range (high 50 mg/dL): 2 × ULN whichever analyte it
+        # is read as.
         pytest.param(
             lab(UREA_MASS, 100, "mg/dL", referenceRange=[{"high": quantity(50, "mg/dL")}]),
             2.0,
@@ -981,7 +1013,9 @@ BUN_MASS = "3094-0"
     ],
 )
 def test_urea_counts_as_bun(book: Rulebook, observation_: dict[str, Any], expected: float) -> None:
-    """Urea by mass is converted to urea nitrogen (× 28.0134/60.056) and urea in mmol/L read as BUN in mmol/L."""
+    """Urea by mass is converted to urea nitrogen (× 28.0134/60.056) and urea in mmol/L read as
+    BUN in mmol/L.
+    """
     assert fact(book, "bun_x_uln", observation_).value == pytest.approx(expected, rel=1e-3)
 
 

@@ -1,4 +1,6 @@
-"""Childbearing potential and pregnancy: derived from sex, age and documented sterility, and decided by tests in the trial's window."""
+"""Childbearing potential and pregnancy: derived from sex, age and documented sterility, and
+decided by tests in the trial's window.
+"""
 
 from __future__ import annotations
 
@@ -43,7 +45,9 @@ def woman(years: int = 34) -> dict[str, Any]:
 def hcg(
     code: str, answer: dict[str, Any], days_before: int, at: str | None = None
 ) -> dict[str, Any]:
-    """Return a coded hCG result, late on the day (or at a given local time, e.g. '08:00:00+08:00')."""
+    """Return a coded hCG result, late on the day (or at a given local time, e.g.
+    '08:00:00+08:00').
+    """
     obs = observation(code, days_before, valueCodeableConcept=answer)
     if at is not None:
         obs["effectiveDateTime"] = f"{day(days_before)}T{at}"
@@ -63,7 +67,9 @@ def hcg(
 def test_childbearing_potential_follows_the_age_bands(
     book: Rulebook, years: int, expected: bool | None
 ) -> None:
-    """A woman with nothing documented has childbearing potential by age band; the bands' edges are review."""
+    """A woman with nothing documented has childbearing potential by age band; the bands' edges
+    are review.
+    """
     result = fact(book, "childbearing_potential", subject=woman(years))
     assert result.value is expected
     assert (result.review is not None) == (expected is None)
@@ -100,7 +106,9 @@ def test_unknown_gender_leaves_childbearing_potential_to_confirm(book: Rulebook)
 def test_documented_menopause_or_sterilising_surgery_ends_childbearing_potential(
     book: Rulebook, documented: dict[str, Any]
 ) -> None:
-    """A 34-year-old with menopause, a hysterectomy or both ovaries removed on record is not of childbearing potential."""
+    """A 34-year-old with menopause, a hysterectomy or both ovaries removed on record is not of
+    childbearing potential.
+    """
     assert fact(book, "childbearing_potential", documented, subject=woman()).value is False
 
 
@@ -113,7 +121,9 @@ def test_removal_of_the_cervix_alone_keeps_childbearing_potential(book: Rulebook
 
 
 def test_a_woman_without_a_test_is_unknown_asking_for_a_test(book: Rulebook) -> None:
-    """For a woman of childbearing potential no pregnancy test is unknown, and the card asks for one."""
+    """For a woman of childbearing potential no pregnancy test is unknown, and the card asks for
+    one.
+    """
     result = fact(book, "pregnant", subject=woman())
     assert (result.value, result.missing, result.review) == (None, "pregnancy test", None)
 
@@ -137,7 +147,9 @@ def test_a_negative_test_outside_the_window_is_unknown(book: Rulebook) -> None:
 
 
 def test_a_urine_test_does_not_answer_a_serum_test(book: Rulebook) -> None:
-    """Where the document asks for a serum test, a negative urine test does not rule pregnancy out."""
+    """Where the document asks for a serum test, a negative urine test does not rule pregnancy
+    out.
+    """
     assert (
         fact(book, "pregnant_serum_7d", hcg(URINE_HCG, NEGATIVE, 1), subject=woman()).value is None
     )
@@ -154,7 +166,9 @@ def test_a_urine_test_does_not_answer_a_serum_test(book: Rulebook) -> None:
 def test_seventy_two_hours_are_measured_from_the_observation_time(
     book: Rulebook, days_before: int, at: str | None, expected: bool | None
 ) -> None:
-    """The 72-hour window counts hours from the test's time to the end of the as-of day, not calendar days."""
+    """The 72-hour window counts hours from the test's time to the end of the as-of day, not
+    calendar days.
+    """
     assert (
         fact(
             book, "pregnant_serum_72h", hcg(SERUM_HCG, NEGATIVE, days_before, at), subject=woman()
@@ -164,7 +178,9 @@ def test_seventy_two_hours_are_measured_from_the_observation_time(
 
 
 def test_a_date_only_test_counts_from_the_start_of_its_day(book: Rulebook) -> None:
-    """A test dated without a time is taken at its earliest moment: exactly 72 hours before the end of the as-of day still counts."""
+    """A test dated without a time is taken at its earliest moment: exactly 72 hours before the
+    end of the as-of day still counts.
+    """
     obs = hcg(SERUM_HCG, NEGATIVE, 2)
     obs["effectiveDateTime"] = day(2)
     assert fact(book, "pregnant_serum_72h", obs, subject=woman()).value is False
@@ -226,7 +242,9 @@ def test_a_pregnancy_status_observation_counts(book: Rulebook) -> None:
 
 
 def test_a_self_reported_not_pregnant_status_is_not_a_test(book: Rulebook) -> None:
-    """A pregnancy status 'Not pregnant' does not replace the negative test a woman of childbearing potential needs."""
+    """A pregnancy status 'Not pregnant' does not replace the negative test a woman of
+    childbearing potential needs.
+    """
     status = observation(
         "82810-3", 1, valueCodeableConcept=concept(LOINC, "LA26683-5", "Not pregnant")
     )
@@ -246,7 +264,9 @@ def test_an_active_pregnancy_condition_counts(book: Rulebook) -> None:
 def test_a_pregnancy_condition_contradicted_by_a_later_negative_test_is_review(
     book: Rulebook,
 ) -> None:
-    """A problem-list pregnancy followed by a negative test is a stale entry to confirm, not a hard exclusion."""
+    """A problem-list pregnancy followed by a negative test is a stale entry to confirm, not a
+    hard exclusion.
+    """
     result = fact(
         book,
         "pregnant",

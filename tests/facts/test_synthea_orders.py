@@ -1,4 +1,6 @@
-"""Synthea leaves MedicationRequests 'active' for decades: they must not read as current therapy years later."""
+"""Synthea leaves MedicationRequests 'active' for decades: they must not read as current therapy
+years later.
+"""
 
 from __future__ import annotations
 
@@ -27,7 +29,9 @@ pytestmark = pytest.mark.needs("synthea")
 def test_decades_old_active_orders_are_not_therapy_in_4_weeks(
     book: Rulebook, prefix: str, as_of: date, authored: str
 ) -> None:
-    """The record holds an active antineoplastic order written decades before, and it is not cited as therapy in 4 weeks."""
+    """The record holds an active antineoplastic order written decades before, and it is not
+    cited as therapy in 4 weeks.
+    """
     path = next(synthea_dir().glob(f"{prefix}_*.json"))
     record = record_from_bundle(orjson.loads(path.read_bytes()))
     old_active = [

@@ -6,7 +6,9 @@ from service.rulebook.book import Rulebook, load_rulebook
 
 
 def test_the_test_rules_are_a_small_trial_free_rulebook(book: Rulebook) -> None:
-    """tests/rules loads on its own, has no trials, and far fewer definitions than the live rules."""
+    """tests/rules loads on its own, has no trials, and far fewer definitions than the live
+    rules.
+    """
     live = load_rulebook()
     assert book.trials == {}
     assert 0 < len(book.definitions) < len(live.definitions) / 2

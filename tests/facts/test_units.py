@@ -151,7 +151,9 @@ def test_normalise_none_is_empty() -> None:
     ],
 )
 def test_unit_that_is_not_a_string_converts_to_nothing(unit: object) -> None:
-    """A unit of the wrong JSON type is no unit (never unitless): nothing converts, and nothing raises."""
+    """A unit of the wrong JSON type is no unit (never unitless): nothing converts, and nothing
+    raises.
+    """
     assert not (units.known(unit))
     assert units.convert(1.0, unit, "1") is None
     assert units.convert(1.0, unit, "mg/dL") is None

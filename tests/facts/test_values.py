@@ -292,7 +292,8 @@ def test_date_problem_accepts_valid_dates(value: object) -> None:
 def test_choice_problem_names_the_element() -> None:
     """A bad effectivePeriod.start is named with its element."""
     assert choice_problem({"effectivePeriod": {"start": "2026-11-18T25:00:00Z"}}, "effective") == (
-        "effectivePeriod.start '2026-11-18T25:00:00Z' is not a FHIR dateTime (ASCII digits, hour 00-23, offset at most ±14:00)"
+        "effectivePeriod.start '2026-11-18T25:00:00Z' is not a FHIR dateTime (ASCII digits, hour "
+        "00-23, offset at most ±14:00)"
     )
 
 

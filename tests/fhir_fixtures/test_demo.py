@@ -1,4 +1,6 @@
-"""The demo patients: served by id by the embedded default beside every fixture case, with the verdicts they show."""
+"""The demo patients: served by id by the embedded default beside every fixture case, with the
+verdicts they show.
+"""
 
 from __future__ import annotations
 
@@ -23,7 +25,9 @@ DEMOS = {
 
 
 def test_the_embedded_default_serves_the_demo_patients_and_every_fixture_case() -> None:
-    """The fixture index knows each demo id and each test case's id (tests and users ask for both)."""
+    """The fixture index knows each demo id and each test case's id (tests and users ask for
+    both).
+    """
     index = FixturePatients(FIXTURES).index()
     every_case = {c.patient_id for c in cases()}
     assert len(every_case) == 636
@@ -35,7 +39,9 @@ def test_the_embedded_default_serves_the_demo_patients_and_every_fixture_case() 
 def test_a_demo_patient_has_a_plain_name_and_its_promised_verdict(
     book: Rulebook, patient_id: str
 ) -> None:
-    """A demo patient reads as a person (not 'Fixture …') and gets the verdict its description states."""
+    """A demo patient reads as a person (not 'Fixture …') and gets the verdict its description
+    states.
+    """
     trial_id, verdict = DEMOS[patient_id]
     trial = book.trial(trial_id)
     assert trial is not None

@@ -1,4 +1,6 @@
-"""Building every data file gives exactly the committed Bundles and manifests; the change rules do what they say."""
+"""Building every data file gives exactly the committed Bundles and manifests; the change rules
+do what they say.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +22,9 @@ def _committed(folder: str, name: str) -> object:
 
 
 def test_there_is_a_data_file_per_trial_folder() -> None:
-    """Every committed trial folder of Bundles has its data file (and so is rebuilt by the engine)."""
+    """Every committed trial folder of Bundles has its data file (and so is rebuilt by the
+    engine).
+    """
     folders = {p.parent.name for p in engine.ROOT.glob("*/manifest.json")}
     assert len(folders) == 5
     assert folders <= {p.stem for p in DATA_FILES}
@@ -28,7 +32,9 @@ def test_there_is_a_data_file_per_trial_folder() -> None:
 
 @pytest.mark.parametrize("path", DATA_FILES, ids=lambda p: p.stem)
 def test_building_gives_the_committed_bundles(path: Path) -> None:
-    """Each case's built Bundle equals its committed file (parsed), and no committed Bundle lacks a case."""
+    """Each case's built Bundle equals its committed file (parsed), and no committed Bundle lacks
+    a case.
+    """
     data = engine.load(path)
     built = {case.name: engine.bundle(data, case) for case in data.cases}
     committed = {p.stem for p in (engine.ROOT / data.folder).glob("*.json")} - {"manifest"}
@@ -96,7 +102,9 @@ def test_set_edits_in_place_keeping_the_id() -> None:
 
 
 def test_remove_and_add_with_a_fixed_id() -> None:
-    """remove drops a base resource; add appends, and id: n fixes a number (later ones count on from it)."""
+    """remove drops a base resource; add appends, and id: n fixes a number (later ones count on
+    from it).
+    """
     case = Case(
         "m",
         "",

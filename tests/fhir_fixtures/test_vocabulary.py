@@ -1,4 +1,6 @@
-"""The data files' vocabulary: codes, quantities, relative dates and each resource kind expand as documented."""
+"""The data files' vocabulary: codes, quantities, relative dates and each resource kind expand as
+documented.
+"""
 
 from __future__ import annotations
 
@@ -50,7 +52,9 @@ def test_a_quantity_needs_a_unit() -> None:
 
 
 def test_relative_and_absolute_days() -> None:
-    """-30d counts back from the as-of date, +2d forward, 0d is the day itself; ISO dates pass as they are."""
+    """-30d counts back from the as-of date, +2d forward, 0d is the day itself; ISO dates pass as
+    they are.
+    """
     assert CTX.day("-30d") == "2026-10-21"
     assert CTX.day("+2d") == "2026-11-22"
     assert CTX.day("0d") == "2026-11-20"
@@ -58,7 +62,9 @@ def test_relative_and_absolute_days() -> None:
 
 
 def test_a_lab_has_category_time_value_and_range() -> None:
-    """A lab is a laboratory Observation at 08:00 +08:00 with its reference limits in the value's unit."""
+    """A lab is a laboratory Observation at 08:00 +08:00 with its reference limits in the value's
+    unit.
+    """
     obs = v.expand({"lab": "LOINC#1742-6 ALT", "value": "28 U/L", "high": 35, "date": "-3d"}, CTX)
     assert obs["category"][0]["coding"][0]["code"] == "laboratory"
     assert obs["effectiveDateTime"] == "2026-11-17T08:00:00+08:00"
@@ -91,7 +97,9 @@ def test_with_merges_raw_fields_and_null_drops_one() -> None:
 
 
 def test_a_condition_has_statuses_dates_and_histology() -> None:
-    """Condition: clinical/verification status codes, onset and abatement dates, the mCODE histology extension."""
+    """Condition: clinical/verification status codes, onset and abatement dates, the mCODE
+    histology extension.
+    """
     cond = v.expand(
         {
             "condition": "ICD10CM#C49.2 Sarcoma",

@@ -1,4 +1,6 @@
-"""Helpers the tests share: paths, servers, fakes and builders. Test modules import from here, never from each other."""
+"""Helpers the tests share: paths, servers, fakes and builders. Test modules import from here,
+never from each other.
+"""
 
 from __future__ import annotations
 

@@ -34,17 +34,21 @@ SERVICE_URL = "/cds-services/trial-eligibility"
 HOOK_INSTANCE = "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea"
 
 
-ACCESS_TOKEN = "some-opaque-fhir-access-token"  # noqa: S105 - the specification's example, for a fake server
+# S105: the specification's example, for a fake server
+ACCESS_TOKEN = "some-opaque-fhir-access-token"  # noqa: S105
 
 
-# Auckland is UTC+13 in November: at 08:30 there it is still 19 November in UTC, and the fixtures are built for the 20th.
+# Auckland is UTC+13 in November: at 08:30 there it is still 19 November in UTC, and the fixtures
+# are built for the 20th.
 FROZEN = datetime(2026, 11, 20, 8, 30, tzinfo=ZoneInfo("Pacific/Auckland"))
 
 
 def hook_request(
     patient_id: str, prefetch: dict[str, Any] | None = None, **changes: Any
 ) -> dict[str, Any]:
-    """A patient-view request shaped like the specification's example, changed by `changes` (None removes a member)."""
+    """A patient-view request shaped like the specification's example, changed by `changes` (None
+    removes a member).
+    """
     body: dict[str, Any] = {
         "hookInstance": HOOK_INSTANCE,
         "hook": "patient-view",
@@ -69,7 +73,9 @@ def authorization(token: str = ACCESS_TOKEN, **changes: Any) -> dict[str, Any]:
 
 
 def cds_app(tmp_path: Path, **config: Any) -> Flask:
-    """An app with JWT verification off (tested in test_blueprint) and its feedback store under tmp_path."""
+    """An app with JWT verification off (tested in test_blueprint) and its feedback store under
+    tmp_path.
+    """
     return create_app(
         {
             "TESTING": True,
@@ -81,7 +87,9 @@ def cds_app(tmp_path: Path, **config: Any) -> Flask:
 
 
 def close(app: Flask) -> None:
-    """Close the app's pooled FHIR and state connections (left open, they surface as ResourceWarnings)."""
+    """Close the app's pooled FHIR and state connections (left open, they surface as
+    ResourceWarnings).
+    """
     session = app.extensions["cds_service"].session
     if session is not None:
         session.close()
@@ -89,7 +97,9 @@ def close(app: Flask) -> None:
 
 
 def post(client: FlaskClient, body: object, path: str = SERVICE_URL) -> tuple[int, Any]:
-    """POST a hook call on the fixtures' as-of date (local time, not UTC) and return (status, JSON)."""
+    """POST a hook call on the fixtures' as-of date (local time, not UTC) and return (status,
+    JSON).
+    """
     with time_machine.travel(FROZEN, tick=False):
         response = client.post(path, json=body)
     return response.status_code, response.get_json()
@@ -109,7 +119,9 @@ Answer = Callable[[str, list[tuple[str, str]]], tuple[int, Any]]
 
 
 class LocalServer:
-    """A real HTTP server on 127.0.0.1 in a thread, answering GETs with `answer(path, params)` and keeping every request."""
+    """A real HTTP server on 127.0.0.1 in a thread, answering GETs with `answer(path, params)`
+    and keeping every request.
+    """
 
     def __init__(self, answer: Answer) -> None:
         self.seen: list[Seen] = []
@@ -143,7 +155,8 @@ class LocalServer:
                 """Keep test output quiet."""
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        # Polled every 20 ms, not the default 0.5 s: shutdown() waits one poll, and ~40 tests stop a server.
+        # Polled every 20 ms, not the default 0.5 s: shutdown() waits one poll, and ~40 tests stop a
+        # server.
         self._thread = threading.Thread(
             target=self._server.serve_forever, args=(0.02,), daemon=True
         )
@@ -169,7 +182,8 @@ TRIAL = "NCT06761417"
 CASE = "eligible"
 
 
-# Token parameters that name what a resource is (the subset allows any token parameter, by equality).
+# Token parameters that name what a resource is (the subset allows any token parameter, by
+# equality).
 CODE_PARAMETERS = ("code", "combo-code", "component-code")
 
 
@@ -216,7 +230,9 @@ def tokens_of(concept: object) -> set[str]:
 
 
 def codes_of(resource: dict[str, Any], parameter: str) -> set[str]:
-    """The tokens a code search parameter matches: code, a component's code, or either (combo-code)."""
+    """The tokens a code search parameter matches: code, a component's code, or either
+    (combo-code).
+    """
     own = tokens_of(resource.get("code")) if parameter in ("code", "combo-code") else set()
     components = (
         set().union(*(tokens_of(c.get("code")) for c in resource.get("component") or []))
@@ -227,7 +243,9 @@ def codes_of(resource: dict[str, Any], parameter: str) -> set[str]:
 
 
 def categories_of(resource: dict[str, Any]) -> set[str]:
-    """The category codes of a resource (token search without a system matches a code in any system)."""
+    """The category codes of a resource (token search without a system matches a code in any
+    system).
+    """
     return {
         c.get("code")
         for concept in resource.get("category") or []
@@ -240,7 +258,9 @@ def categories_of(resource: dict[str, Any]) -> set[str]:
 def matching(
     resources: Iterable[dict[str, Any]], resource_type: str, params: list[tuple[str, str]]
 ) -> list[dict[str, Any]]:
-    """The resources a FHIR server would return for a search of one type (code and category parameters honoured; others ignored)."""
+    """The resources a FHIR server would return for a search of one type (code and category
+    parameters honoured; others ignored).
+    """
     found = [r for r in resources if r["resourceType"] == resource_type]
     for name, value in params:
         if name in CODE_PARAMETERS:
@@ -251,7 +271,9 @@ def matching(
 
 
 def prefetch_for(bundle: dict[str, Any], wanted: dict[str, str]) -> dict[str, Any]:
-    """Satisfy each prefetch template from a fixture Bundle as an EHR would: the Patient read, and a searchset per search."""
+    """Satisfy each prefetch template from a fixture Bundle as an EHR would: the Patient read,
+    and a searchset per search.
+    """
     resources = [entry["resource"] for entry in bundle["entry"]]
     prefetch: dict[str, Any] = {}
     for key, template in wanted.items():
@@ -304,7 +326,9 @@ RECEIVED = datetime(2020, 12, 11, 9, 30, tzinfo=timezone(timedelta(hours=9)))
 
 
 def accepted(**changes: Any) -> dict[str, Any]:
-    """The specification's accepted-suggestion example, changed by `changes` (None removes a member)."""
+    """The specification's accepted-suggestion example, changed by `changes` (None removes a
+    member).
+    """
     entry = {
         "card": CARD,
         "outcome": "accepted",
@@ -315,7 +339,9 @@ def accepted(**changes: Any) -> dict[str, Any]:
 
 
 def overridden(**changes: Any) -> dict[str, Any]:
-    """The specification's overridden-with-reason example, changed by `changes` (None removes a member)."""
+    """The specification's overridden-with-reason example, changed by `changes` (None removes a
+    member).
+    """
     entry = {
         "card": CARD,
         "outcome": "overridden",
@@ -351,7 +377,9 @@ def claims(path: str = SERVICE_URL, **overrides: Any) -> dict[str, Any]:
 
 
 def no_data_call() -> dict[str, Any]:
-    """A patient-view call whose prefetch says the patient has no data: answerable on any date, without a FHIR server."""
+    """A patient-view call whose prefetch says the patient has no data: answerable on any date,
+    without a FHIR server.
+    """
     patient = {
         "resourceType": "Patient",
         "id": PATIENT_ID,

@@ -1,4 +1,6 @@
-"""Builders and fakes shared by the FHIR client tests: Bundles, a settable clock, a countable auth."""
+"""Builders and fakes shared by the FHIR client tests: Bundles, a settable clock, a countable
+auth.
+"""
 
 from __future__ import annotations
 

@@ -1,10 +1,13 @@
-"""The FHIR fault matrix: a fault-injecting FHIR server on 127.0.0.1, and the count of criteria decided from data that did not arrive.
+"""The FHIR fault matrix: a fault-injecting FHIR server on 127.0.0.1, and the count of criteria
+decided from data that did not arrive.
 
-Each patient is fetched by id once with no fault (the full-data reports), then once per (fault, search type): the
-server answers every search of that type with that failure shape. A criterion that reads the faulted type must then
-be ``unknown`` or what it was with the full data; anything else was decided from data that never arrived.
+Each patient is fetched by id once with no fault (the full-data reports), then once per (fault,
+search type): the server answers every search of that type with that failure shape. A criterion that
+reads the faulted type must then be ``unknown`` or what it was with the full data; anything else was
+decided from data that never arrived.
 
-Run ``.venv/bin/python -m tests.helpers.faultmatrix`` for the figure; ``tests/records/fhir/test_fault_matrix.py`` asserts it is 0.
+Run ``.venv/bin/python -m tests.helpers.faultmatrix`` for the figure;
+``tests/records/fhir/test_fault_matrix.py`` asserts it is 0.
 """
 
 from __future__ import annotations
@@ -48,7 +51,8 @@ ERROR_OUTCOME = {
     ],
 }
 
-# Every failure shape a search can take (the red-team's 18 kinds, less those that only differ by status code).
+# Every failure shape a search can take (the red-team's 18 kinds, less those that only differ by
+# status code).
 FAULTS = (
     "500",
     "503",
@@ -72,7 +76,9 @@ FAULTS = (
 
 @dataclass
 class FaultState:
-    """What the server injects now: a fault kind on one resource type's searches (None: answer truthfully)."""
+    """What the server injects now: a fault kind on one resource type's searches (None: answer
+    truthfully).
+    """
 
     fault: str | None = None
     target: str | None = None
@@ -81,7 +87,9 @@ class FaultState:
 
 
 class _QuietServer(ThreadingHTTPServer):
-    """A threading HTTP server that does not print the resets of clients that gave up (part of the matrix)."""
+    """A threading HTTP server that does not print the resets of clients that gave up (part of
+    the matrix).
+    """
 
     daemon_threads = True
 
@@ -90,9 +98,12 @@ class _QuietServer(ThreadingHTTPServer):
 
 
 class FaultFhirServer:
-    """A FHIR R4 server on 127.0.0.1 (reads and patient searches over given resources) that can fail one search type on demand."""
+    """A FHIR R4 server on 127.0.0.1 (reads and patient searches over given resources) that can
+    fail one search type on demand.
+    """
 
-    def __init__(self, resources: list[dict[str, Any]]) -> None:  # noqa: C901 - a table of fault shapes
+    # C901: a table of fault shapes
+    def __init__(self, resources: list[dict[str, Any]]) -> None:  # noqa: C901
         self.fake = FakeFhir(resources)
         self.state = FaultState()
         state, fake = self.state, self.fake
@@ -111,7 +122,8 @@ class FaultFhirServer:
                     state.requests += 1
                 rtype = path.split("/")[0]
                 if "/" in path and state.fault is not None and rtype == state.target:
-                    # A faulted read: hang, or answer with an error status or an OperationOutcome instead of the resource.
+                    # A faulted read: hang, or answer with an error status or an OperationOutcome
+                    # instead of the resource.
                     if state.fault == "hang":
                         time.sleep(HANG_SECONDS)
                     self._send(200, ERROR_OUTCOME) if state.fault in (
@@ -134,7 +146,8 @@ class FaultFhirServer:
                     return
                 self._fault(state.fault, rtype, query)
 
-            def _fault(self, fault: str, rtype: str, query: dict[str, str]) -> None:  # noqa: C901 - a table of fault shapes
+            # C901: a table of fault shapes
+            def _fault(self, fault: str, rtype: str, query: dict[str, str]) -> None:  # noqa: C901
                 base = f"http://127.0.0.1:{self.server.server_address[1]}/fhir/"
                 truthful = fake.searchset(
                     rtype, {k: v for k, v in query.items() if not k.startswith("_fault")}
@@ -151,7 +164,8 @@ class FaultFhirServer:
                     self.close_connection = True
                     self.connection.shutdown(socket.SHUT_RDWR)
                 elif fault == "truncated":
-                    # Content-Length promises the whole body; the connection closes halfway through it.
+                    # Content-Length promises the whole body; the connection closes halfway through
+                    # it.
                     payload = orjson.dumps(truthful)
                     self.send_response(200)
                     self.send_header("Content-Type", "application/fhir+json")
@@ -176,7 +190,8 @@ class FaultFhirServer:
                 elif fault == "not-a-bundle":
                     self._send(200, {"resourceType": "Parameters", "parameter": []})
                 elif fault == "wrong-type":
-                    # The server ran some other search: matches of another type, none of the type asked for.
+                    # The server ran some other search: matches of another type, none of the type
+                    # asked for.
                     other = [r for r in fake.resources if r["resourceType"] == "Patient"]
                     self._send(
                         200,
@@ -201,7 +216,8 @@ class FaultFhirServer:
                         + "?"
                         + urlencode({**query, "_fault_page": str(page + 1)}),
                     }
-                    # Pages after the first repeat nothing (a loop of empty pages), so the loop costs requests, not data.
+                    # Pages after the first repeat nothing (a loop of empty pages), so the loop
+                    # costs requests, not data.
                     page_body = truthful if page == 0 else {**truthful, "entry": []}
                     self._send(
                         200, {**page_body, "link": [{"relation": "next", "url": links[fault]}]}
@@ -282,7 +298,9 @@ class FaultFhirServer:
 
 @dataclass(frozen=True)
 class Patient:
-    """One patient of the matrix: their resources as a server stores them, and the as-of date to evaluate on."""
+    """One patient of the matrix: their resources as a server stores them, and the as-of date to
+    evaluate on.
+    """
 
     name: str
     resources: list[dict[str, Any]]
@@ -304,7 +322,9 @@ def fixture_patient(trial_id: str, case: str) -> Patient:
 
 
 def synthea_patient(path: Path) -> Patient:
-    """A Synthea record with its urn:uuid references rewritten to Type/id, as a server would store it; as of its last Observation."""
+    """A Synthea record with its urn:uuid references rewritten to Type/id, as a server would
+    store it; as of its last Observation.
+    """
     bundle = orjson.loads(path.read_bytes())
     refs = {
         e["fullUrl"]: f"{e['resource']['resourceType']}/{e['resource']['id']}"
@@ -328,7 +348,9 @@ def synthea_patient(path: Path) -> Patient:
 
 
 def matrix_patients() -> list[Patient]:
-    """Two fixture patients with data of every type the rules read, and a Synthea record (Fletcher_Hyatt, the red-team's)."""
+    """Two fixture patients with data of every type the rules read, and a Synthea record
+    (Fletcher_Hyatt, the red-team's).
+    """
     patients = [
         fixture_patient("NCT03890068", "eligible-male"),
         fixture_patient("NCT02021825", "eligible"),
@@ -354,7 +376,9 @@ class Wrong:
 
 @dataclass
 class MatrixResult:
-    """What the matrix found: evaluations run, criteria compared, the wrong ones, and faults that left no dataErrors."""
+    """What the matrix found: evaluations run, criteria compared, the wrong ones, and faults that
+    left no dataErrors.
+    """
 
     evaluations: int = 0
     compared: int = 0
@@ -390,7 +414,9 @@ def run_matrix(
     faults: tuple[str, ...] = FAULTS,
     only: tuple[str, ...] | None = None,
 ) -> MatrixResult:
-    """Fetch and evaluate every patient under every (fault, search type) and count the criteria decided from missing data."""
+    """Fetch and evaluate every patient under every (fault, search type) and count the criteria
+    decided from missing data.
+    """
     result = MatrixResult()
     trials = list(book.trials.values())
     reads = {
@@ -450,11 +476,13 @@ def main() -> None:
     result = run_matrix(book, matrix_patients())
     for wrong in result.wrong:
         print(  # noqa: T201
-            f"  {wrong.patient} {wrong.fault} on {wrong.target}: {wrong.trial} {wrong.criterion} {wrong.full} -> {wrong.faulted}"
+            f"  {wrong.patient} {wrong.fault} on {wrong.target}: {wrong.trial} {wrong.criterion} "
+            f"{wrong.full} -> {wrong.faulted}"
         )
     print(f"faults that left no dataErrors: {len(result.unreported)}")  # noqa: T201
     print(  # noqa: T201
-        f"evaluations: {result.evaluations}, criteria compared: {result.compared}, {time.monotonic() - started:.1f} s"
+        f"evaluations: {result.evaluations}, criteria compared: {result.compared}, "
+        f"{time.monotonic() - started:.1f} s"
     )
     print(f"wrong criteria under the fault matrix: {len(result.wrong)}")  # noqa: T201
 

@@ -15,10 +15,11 @@ from tests.helpers.fakes import BASE
 
 
 class FakeFhir:
-    """A FHIR server in memory: reads, patient searches paged by _count, optional _include, and failures on demand.
+    """A FHIR server in memory: reads, patient searches paged by _count, optional _include, and
+    failures on demand.
 
-    Observation searches honour code (Observation.code), combo-code (code or component.code) and date=ge
-    (on effectiveDateTime or the end of effectivePeriod) as FHIR R4 defines them.
+    Observation searches honour code (Observation.code), combo-code (code or component.code) and
+    date=ge (on effectiveDateTime or the end of effectivePeriod) as FHIR R4 defines them.
     """
 
     def __init__(
@@ -27,7 +28,8 @@ class FakeFhir:
         self.resources = resources
         self.includes = includes
         self.lenient = lenient
-        # Resource type (for searches) or "Type/id" (for reads) -> the status to answer with instead.
+        # Resource type (for searches) or "Type/id" (for reads) -> the status to answer with
+        # instead.
         self.fail: dict[str, int] = {}
         self.requests: list[str] = []
         self._lock = threading.Lock()
@@ -52,7 +54,9 @@ class FakeFhir:
         return 200, {}, orjson.dumps(self.searchset(rtype, query))
 
     def searchset(self, rtype: str, query: dict[str, str]) -> dict[str, Any]:
-        """Return one page of the type's resources for the patient, with a next link while more remain."""
+        """Return one page of the type's resources for the patient, with a next link while more
+        remain.
+        """
         matches = [
             r
             for r in self.resources

@@ -1,4 +1,6 @@
-"""Run the service under real gunicorn (the project's config file) on 127.0.0.1, and a FHIR server that never answers."""
+"""Run the service under real gunicorn (the project's config file) on 127.0.0.1, and a FHIR
+server that never answers.
+"""
 
 from __future__ import annotations
 
@@ -29,7 +31,9 @@ def free_port() -> int:
 
 @contextmanager
 def gunicorn(env: dict[str, str], log_dir: Path, *, workers: int = 1) -> Iterator[str]:
-    """Start `gunicorn -c python:service.server.gunicorn_conf` with extra environment; yield its base URL; stop it."""
+    """Start `gunicorn -c python:service.server.gunicorn_conf` with extra environment; yield its
+    base URL; stop it.
+    """
     port = free_port()
     environment = {
         **{k: v for k, v in os.environ.items() if not k.startswith("ELIGIBILITY_")},
@@ -80,7 +84,9 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
 
 @contextmanager
 def hung_fhir_server() -> Iterator[str]:
-    """A 'FHIR server' on 127.0.0.1 that accepts connections and never answers; yield its base URL."""
+    """A 'FHIR server' on 127.0.0.1 that accepts connections and never answers; yield its base
+    URL.
+    """
     listener = socket.create_server(("127.0.0.1", 0))
     held: list[socket.socket] = []
     stop = threading.Event()
@@ -108,14 +114,17 @@ def hung_fhir_server() -> Iterator[str]:
 
 
 def slow_clients(url: str, count: int) -> list[socket.socket]:
-    """Open `count` connections that send half a request and then nothing: half of them stop in the headers, half in the body."""
+    """Open `count` connections that send half a request and then nothing: half of them stop in
+    the headers, half in the body.
+    """
     host, port = url.removeprefix("http://").split(":")
     sockets = []
     for index in range(count):
         sock = socket.create_connection((host, int(port)))
         if index % 2:
             sock.sendall(
-                b"POST /eligibility HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"
+                b"POST /eligibility HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                b"Content-Length: 100\r\n\r\n{"
             )
         else:
             sock.sendall(b"POST /eligibility HTTP/1.1\r\nHost: x\r\nContent-")
@@ -124,7 +133,9 @@ def slow_clients(url: str, count: int) -> list[socket.socket]:
 
 
 def hung_evaluations(url: str, count: int) -> list[threading.Thread]:
-    """Start `count` evaluations by id (each waits on the hung FHIR server); return their threads (daemons)."""
+    """Start `count` evaluations by id (each waits on the hung FHIR server); return their threads
+    (daemons).
+    """
 
     def post() -> None:
         with suppress(requests.RequestException):

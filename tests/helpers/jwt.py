@@ -26,7 +26,9 @@ DROP = object()  # a claim override that removes the claim
 
 @dataclass(frozen=True)
 class Keys:
-    """The CDS Client's published RSA and EC P-384 keys, and a stranger's RSA key that is not published."""
+    """The CDS Client's published RSA and EC P-384 keys, and a stranger's RSA key that is not
+    published.
+    """
 
     rsa: rsa.RSAPrivateKey
     ec: ec.EllipticCurvePrivateKey
@@ -34,7 +36,9 @@ class Keys:
 
 
 def jwks(keys: Keys, *, with_rotated: bool = False) -> dict[str, Any]:
-    """The client's JWK Set; `with_rotated` adds the RSA key again under a new kid, as after a key rotation."""
+    """The client's JWK Set; `with_rotated` adds the RSA key again under a new kid, as after a
+    key rotation.
+    """
     rsa_jwk = jwt.algorithms.RSAAlgorithm.to_jwk(keys.rsa.public_key(), as_dict=True)
     ec_jwk = jwt.algorithms.ECAlgorithm.to_jwk(keys.ec.public_key(), as_dict=True)
     published = [
@@ -83,12 +87,16 @@ def b64(data: dict[str, Any]) -> str:
 
 
 def unsigned(header: dict[str, Any], payload: dict[str, Any]) -> str:
-    """A token with `alg: none` and an empty signature, crafted by hand (PyJWT will not verify one)."""
+    """A token with `alg: none` and an empty signature, crafted by hand (PyJWT will not verify
+    one).
+    """
     return f"{b64(header)}.{b64(payload)}."
 
 
 def hmac_with_public_key(keys: Keys) -> str:
-    """The classic confusion attack: HS256 keyed with the client's public key PEM, which anyone can fetch."""
+    """The classic confusion attack: HS256 keyed with the client's public key PEM, which anyone
+    can fetch.
+    """
     secret = keys.rsa.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )

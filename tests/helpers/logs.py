@@ -9,7 +9,9 @@ import pytest
 
 
 def log_lines(capsys: pytest.CaptureFixture[str]) -> tuple[str, list[dict[str, Any]]]:
-    """Everything written to stderr since the last call, raw and as parsed JSON lines (every line must be JSON)."""
+    """Everything written to stderr since the last call, raw and as parsed JSON lines (every line
+    must be JSON).
+    """
     raw = capsys.readouterr().err
     return raw, [orjson.loads(line) for line in raw.splitlines() if line.strip()]
 

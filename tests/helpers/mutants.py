@@ -1,4 +1,6 @@
-"""Wrongly typed FHIR fields: replace one element of one resource by a value of another JSON type (shared by the mutation test and bench)."""
+"""Wrongly typed FHIR fields: replace one element of one resource by a value of another JSON type
+(shared by the mutation test and bench).
+"""
 
 from __future__ import annotations
 
@@ -6,13 +8,16 @@ import copy
 from collections.abc import Iterator
 from typing import Any
 
-# One value of each JSON type, and the shapes the reliability review used (a status that is a list, a unit that is a number).
+# One value of each JSON type, and the shapes the reliability review used (a status that is a list,
+# a unit that is a number).
 WRONG_VALUES: tuple[Any, ...] = ([], ["final"], {}, {"value": 1}, 7, 2.5, True, "x", "")
 Path = tuple[str | int, ...]
 
 
 def paths(node: object, prefix: Path = ()) -> Iterator[Path]:
-    """Yield the path of every element below a node (objects and lists, depth first), never the root."""
+    """Yield the path of every element below a node (objects and lists, depth first), never the
+    root.
+    """
     if isinstance(node, dict):
         for key, value in node.items():
             if key in ("resourceType",):
@@ -41,7 +46,9 @@ def wrong_for(current: object) -> list[Any]:
 
 
 def cited_references(report: dict[str, Any]) -> set[str]:
-    """Return the references the decided criteria (met / not-met) cite as grounds, notes on set-aside results left out."""
+    """Return the references the decided criteria (met / not-met) cite as grounds, notes on
+    set-aside results left out.
+    """
     cited = set()
     for criterion in report["criteria"]:
         if criterion["status"] in ("met", "not-met"):

@@ -73,7 +73,9 @@ class Call:
 
 
 def perform(call: Call) -> tuple[WerkzeugOpenAPIRequest, TestResponse]:
-    """Send a call to a fresh app; return the request (rebuilt, since the app consumes the body) and the response."""
+    """Send a call to a fresh app; return the request (rebuilt, since the app consumes the body)
+    and the response.
+    """
     app: Flask = create_app({"TESTING": True, **call.config})
     response = app.test_client().open(**call.builder_args())
     request = EnvironBuilder(**call.builder_args()).get_request()

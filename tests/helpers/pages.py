@@ -23,7 +23,9 @@ RUN_ID = "20261120T0900Z-test"
 
 
 def pages_app(tmp: Path, **config: Any) -> Flask:
-    """An app with JWT verification off (CDS calls come from the tests), state and screening runs under tmp."""
+    """An app with JWT verification off (CDS calls come from the tests), state and screening runs
+    under tmp.
+    """
     screens = tmp / "screens"
     write_run(screens, RUN_ID)
     return create_app(

@@ -1,4 +1,6 @@
-"""Build Bulk Data NDJSON populations from fixture Bundles and Synthea records (tests and bench/bench_population.py)."""
+"""Build Bulk Data NDJSON populations from fixture Bundles and Synthea records (tests and
+bench/bench_population.py).
+"""
 
 from __future__ import annotations
 
@@ -40,7 +42,9 @@ def _relink(node: Any, refs: dict[str, str]) -> Any:
 
 
 def bundle_resources(bundle: dict[str, Any]) -> list[dict[str, Any]]:
-    """Return a Bundle's resources of the types the rules read, urn:uuid references rewritten to Type/id (as an export has them)."""
+    """Return a Bundle's resources of the types the rules read, urn:uuid references rewritten to
+    Type/id (as an export has them).
+    """
     refs = {
         e["fullUrl"]: f"{e['resource']['resourceType']}/{e['resource']['id']}"
         for e in bundle.get("entry", [])
@@ -77,7 +81,9 @@ def write_population(
     seed: int = 7,
     gzip_types: Iterable[str] = (),
 ) -> dict[str, int]:
-    """Write ``copies`` copies (fresh ids) as one shuffled Type.ndjson per type (gzipped for ``gzip_types``); return lines per type."""
+    """Write ``copies`` copies (fresh ids) as one shuffled Type.ndjson per type (gzipped for
+    ``gzip_types``); return lines per type.
+    """
     base = list(resources)
     by_type: dict[str, list[bytes]] = {}
     for k in range(copies):

@@ -48,7 +48,9 @@ def concept(
 
 
 def resource(resource_type: str, **fields: Any) -> dict[str, Any]:
-    """Return a resource of a type with a fresh id, about the patient (a Medication is about no one)."""
+    """Return a resource of a type with a fresh id, about the patient (a Medication is about no
+    one).
+    """
     made: dict[str, Any] = {
         "resourceType": resource_type,
         "id": f"{resource_type[:3].lower()}{next(_counter)}",
@@ -129,7 +131,9 @@ def condition(
 def medication(
     kind: str, days_before: int | None, *, status: str = "completed", **fields: Any
 ) -> dict[str, Any]:
-    """Return a MedicationAdministration, MedicationStatement or MedicationRequest dated ``days_before``."""
+    """Return a MedicationAdministration, MedicationStatement or MedicationRequest dated
+    ``days_before``.
+    """
     if days_before is not None:
         date_field = "authoredOn" if kind == "MedicationRequest" else "effectiveDateTime"
         fields.setdefault(date_field, moment(days_before))

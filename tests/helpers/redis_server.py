@@ -1,4 +1,6 @@
-"""A real redis-server for the tests: started on 127.0.0.1 on a free port, without persistence, in a temporary directory."""
+"""A real redis-server for the tests: started on 127.0.0.1 on a free port, without persistence,
+in a temporary directory.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +12,10 @@ from pathlib import Path
 
 import redis
 
-INSTALL_HINT = "redis-server is not on PATH: install it (apt-get update && apt-get install -y redis-server); the Redis state tests need a real server"
+INSTALL_HINT = (
+    "redis-server is not on PATH: install it (apt-get update && apt-get install -y "
+    "redis-server); the Redis state tests need a real server"
+)
 
 
 def free_port() -> int:
@@ -26,12 +31,14 @@ class RedisServer:
     def __init__(self, workdir: Path) -> None:
         executable = shutil.which("redis-server")
         if executable is None:
-            # Fail, not skip: a missing server must not turn the Redis half of the store tests silently green.
+            # Fail, not skip: a missing server must not turn the Redis half of the store tests
+            # silently green.
             raise RuntimeError(INSTALL_HINT)
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self._log = (workdir / "redis.log").open("wb")
-        self._process = subprocess.Popen(  # noqa: S603 - a fixed argument list, our own binary lookup
+        # S603: a fixed argument list, our own binary lookup
+        self._process = subprocess.Popen(  # noqa: S603
             [
                 executable,
                 "--bind",

@@ -1,4 +1,6 @@
-"""Drive schemathesis over every operation of openapi.yaml against the app in-process (WSGI); count the answers by status."""
+"""Drive schemathesis over every operation of openapi.yaml against the app in-process (WSGI);
+count the answers by status.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +18,9 @@ TRIALS = ("NCT02021825", "NCT03890068", "NCT05617859", "NCT06761417", "NCT070775
 
 
 def fuzz(app: Flask, examples_per_operation: int) -> tuple[Counter[int], list[str], list[str]]:
-    """Send generated requests to each operation (the same every run: derandomized); return the statuses seen, and each 5xx or undocumented status."""
+    """Send generated requests to each operation (the same every run: derandomized); return the
+    statuses seen, and each 5xx or undocumented status.
+    """
     schema = schemathesis.openapi.from_path(SPEC)
     statuses: Counter[int] = Counter()
     server_errors: list[str] = []
@@ -36,7 +40,8 @@ def fuzz(app: Flask, examples_per_operation: int) -> tuple[Counter[int], list[st
         )
         @given(case=operation.as_strategy())
         def send(case: Any) -> None:
-            # Known ids, so the generated bodies reach the handlers (a random id is a 404 before any body is read).
+            # Known ids, so the generated bodies reach the handlers (a random id is a 404 before any
+            # body is read).
             if "trialId" in (case.path_parameters or {}):
                 case.path_parameters["trialId"] = TRIALS[len(str(case.body)) % len(TRIALS)]
             if "serviceId" in (case.path_parameters or {}):
@@ -45,11 +50,14 @@ def fuzz(app: Flask, examples_per_operation: int) -> tuple[Counter[int], list[st
             statuses[response.status_code] += 1
             if response.status_code >= 500:
                 server_errors.append(
-                    f"{case.method} {case.formatted_path} -> {response.status_code}: {response.text[:200]}"
+                    f"{case.method} {case.formatted_path} -> {response.status_code}: "
+                    f"{response.text[:200]}"
                 )
-            if str(response.status_code) not in documented:  # noqa: B023 - send() runs within this iteration
+            # B023: send() runs within this iteration
+            if str(response.status_code) not in documented:  # noqa: B023
                 undocumented.append(
-                    f"{case.method} {case.formatted_path} -> {response.status_code} (not in openapi.yaml)"
+                    f"{case.method} {case.formatted_path} -> {response.status_code} (not in "
+                    "openapi.yaml)"
                 )
 
         send()

@@ -1,4 +1,6 @@
-"""Write a screening run directory by hand, in the run-directory format of service/population (manifest, results, trials/)."""
+"""Write a screening run directory by hand, in the run-directory format of service/population
+(manifest, results, trials/).
+"""
 
 from __future__ import annotations
 
@@ -51,7 +53,9 @@ def write_run(
     population: int = 1000,
     trials: tuple[str, ...] = (TRIAL, "NCT02021825"),
 ) -> Path:
-    """Write manifest.json, results.ndjson and, per trial, attrition.json, worklist.csv and group.json; return the run directory."""
+    """Write manifest.json, results.ndjson and, per trial, attrition.json, worklist.csv and
+    group.json; return the run directory.
+    """
     rows = CANDIDATES if rows is None else rows
     run = root / run_id
     run.mkdir(parents=True, exist_ok=True)
@@ -163,7 +167,9 @@ def write_run(
 
 
 def synthetic_rows(n: int, seed: int = 7) -> list[tuple[Any, ...]]:
-    """Return n worklist candidates with made-up ids, ranked as the contract says (fewest unknowns first)."""
+    """Return n worklist candidates with made-up ids, ranked as the contract says (fewest
+    unknowns first).
+    """
     rng = random.Random(seed)
     labs = ["ANC", "Platelets", "Haemoglobin", "AST", "ALT", "Serum creatinine", "ECOG", "LVEF"]
     rows = []

@@ -1,4 +1,6 @@
-"""Session fixtures: one sekmet FHIR server per test run, loaded with the fixture patients and the Synthea records."""
+"""Session fixtures: one sekmet FHIR server per test run, loaded with the fixture patients and
+the Synthea records.
+"""
 
 from __future__ import annotations
 
@@ -27,17 +29,22 @@ FIXTURES = REPO_ROOT / "fhir_fixtures"
 
 
 def fixture_paths() -> list[Path]:
-    """The fixture patient Bundles the sweeps read: every one in CI, else the swept sample (tests/golden_cases.py)."""
+    """The fixture patient Bundles the sweeps read: every one in CI, else the swept sample
+    (tests/golden_cases.py).
+    """
     if full_sweeps():
         return sorted(p for p in FIXTURES.glob("NCT*/*.json") if p.name != "manifest.json")
     return sorted({case.bundle_path for case in swept_cases()})
 
 
 def say(config: pytest.Config, line: str) -> None:
-    """Print a progress line to the terminal now, past pytest's output capture (a first run would sit silent for minutes)."""
+    """Print a progress line to the terminal now, past pytest's output capture (a first run would
+    sit silent for minutes).
+    """
     capture = config.pluginmanager.getplugin("capturemanager")
     with capture.global_and_fixture_disabled():
-        print(f"\n[integration] {line}", flush=True)  # noqa: T201 - progress for the person running the tests
+        # T201: progress for the person running the tests
+        print(f"\n[integration] {line}", flush=True)  # noqa: T201
 
 
 @pytest.fixture(scope="session")
@@ -46,7 +53,8 @@ def fhir_server(pytestconfig: pytest.Config) -> Iterator[FhirServer]:
     if not (DEFAULT_VENV / "bin" / "sekmet").exists() and not os.environ.get("SEKMET_BIN"):
         say(
             pytestconfig,
-            f"installing {SEKMET_REQUIREMENT} into {DEFAULT_VENV} (first run only, about 1-2 minutes)",
+            f"installing {SEKMET_REQUIREMENT} into {DEFAULT_VENV} (first run only, about 1-2 "
+            "minutes)",
         )
     executable = ensure_sekmet()
     say(pytestconfig, "starting the FHIR server on 127.0.0.1")
@@ -56,7 +64,9 @@ def fhir_server(pytestconfig: pytest.Config) -> Iterator[FhirServer]:
 
 @pytest.fixture(scope="session")
 def synthea_files() -> list[Path]:
-    """Every Synthea patient Bundle there is (none on a fresh clone: the tests that read them say they need them)."""
+    """Every Synthea patient Bundle there is (none on a fresh clone: the tests that read them say
+    they need them).
+    """
     return sorted(synthea_dir().glob("*.json"))
 
 
@@ -64,7 +74,9 @@ def synthea_files() -> list[Path]:
 def loaded_fhir(
     fhir_server: FhirServer, synthea_files: list[Path], pytestconfig: pytest.Config
 ) -> dict[str, Any]:
-    """The server with every fixture and Synthea Bundle stored: base_url, Synthea stem -> server Patient id, fixture Patient id -> path."""
+    """The server with every fixture and Synthea Bundle stored: base_url, Synthea stem -> server
+    Patient id, fixture Patient id -> path.
+    """
     fixtures: dict[str, Path] = {}
     bundles = []
     for path in fixture_paths():

@@ -24,7 +24,8 @@ FHIR_JSON = "application/fhir+json"
 # Fixture Bundles are merged into transactions of about this many entries: sekmet stores ~0.6 ms per
 # entry in big transactions against ~1.1 ms per entry when each 20-entry fixture is its own request.
 MAX_ENTRIES = 2000
-# Settings the server would take from our environment over the settings file; a stray one would move it.
+# Settings the server would take from our environment over the settings file; a stray one would move
+# it.
 _OVERRIDING_ENV = (
     "SEKMET_BASE_URL",
     "SEKMET_PUBLIC_URL",
@@ -39,14 +40,17 @@ class FhirServerError(RuntimeError):
 
 
 def ensure_sekmet(venv_dir: Path = DEFAULT_VENV) -> Path:
-    """Return the sekmet executable ($SEKMET_BIN, else install sekmet-fhir into its own venv once)."""
+    """Return the sekmet executable ($SEKMET_BIN, else install sekmet-fhir into its own venv
+    once).
+    """
     override = os.environ.get("SEKMET_BIN")
     if override:
         return Path(override)
     exe = venv_dir / "bin" / "sekmet"
     if exe.exists():
         return exe
-    # Its own venv because sekmet pins its own FastAPI and pydantic; sys.executable is a Python sekmet supports (>= 3.11).
+    # Its own venv because sekmet pins its own FastAPI and pydantic; sys.executable is a Python
+    # sekmet supports (>= 3.11).
     _run([sys.executable, "-m", "venv", str(venv_dir)])
     _run([str(venv_dir / "bin" / "python"), "-m", "pip", "install", "--quiet", SEKMET_REQUIREMENT])
     if not exe.exists():
@@ -56,7 +60,8 @@ def ensure_sekmet(venv_dir: Path = DEFAULT_VENV) -> Path:
 
 def _run(cmd: list[str]) -> None:
     """Run an install step; fail with its output."""
-    done = subprocess.run(cmd, capture_output=True, text=True, check=False)  # noqa: S603 -- fixed argument list, no shell
+    # S603: - fixed argument list, no shell
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)  # noqa: S603
     if done.returncode:
         raise FhirServerError(
             f"{' '.join(cmd)} failed ({done.returncode}):\n{(done.stdout + done.stderr)[-3000:]}"
@@ -115,7 +120,8 @@ class FhirServer:
         settings = {
             "host": "127.0.0.1",
             "port": port,
-            # sekmet writes this base, not the request's Host, into Location headers, fullUrls and paging links.
+            # sekmet writes this base, not the request's Host, into Location headers, fullUrls and
+            # paging links.
             "base_url": self.base_url,
             "db_path": str(db_path),
             "data_dir": str(self.workdir / "data"),
@@ -158,7 +164,8 @@ class FhirServer:
                 pass
             time.sleep(0.2)
         raise FhirServerError(
-            f"sekmet did not answer {self.base_url}/metadata within {self.startup_timeout:.0f} s:\n{self.log_tail()}"
+            f"sekmet did not answer {self.base_url}/metadata within {self.startup_timeout:.0f} "
+            f"s:\n{self.log_tail()}"
         )
 
     def log_tail(self, chars: int = 4000) -> str:
@@ -195,7 +202,9 @@ def load_bundles(
     session: requests.Session | None = None,
     max_entries: int = MAX_ENTRIES,
 ) -> dict[str, str]:
-    """Store Bundles in order: transactions as they are, others as PUTs keeping their ids, merged into few requests."""
+    """Store Bundles in order: transactions as they are, others as PUTs keeping their ids, merged
+    into few requests.
+    """
     if session is None:
         with requests.Session() as own:
             return load_bundles(base_url, bundles, own, max_entries)
@@ -221,7 +230,8 @@ def load_bundles(
             )
             continue
         new_keys, new_entries = _as_puts(base_url, bundle)
-        # A transaction may not touch one resource twice, so a repeated id starts a new one (and the later PUT wins).
+        # A transaction may not touch one resource twice, so a repeated id starts a new one (and the
+        # later PUT wins).
         pending = {e["request"]["url"] for e in entries}
         if len(entries) + len(new_entries) > max_entries or any(
             e["request"]["url"] in pending for e in new_entries
@@ -234,7 +244,9 @@ def load_bundles(
 
 
 def _as_puts(base_url: str, bundle: dict[str, Any]) -> tuple[list[str], list[dict[str, Any]]]:
-    """Turn a collection Bundle into PUT Type/id transaction entries, pointing urn:uuid references at Type/id."""
+    """Turn a collection Bundle into PUT Type/id transaction entries, pointing urn:uuid
+    references at Type/id.
+    """
     keys: list[str] = []
     targets: list[str] = []
     refs: dict[str, str] = {}
@@ -242,7 +254,8 @@ def _as_puts(base_url: str, bundle: dict[str, Any]) -> tuple[list[str], list[dic
         resource = entry["resource"]
         if not resource.get("id"):
             raise FhirServerError(
-                f"cannot PUT a {resource.get('resourceType')} without an id (fullUrl {entry.get('fullUrl')})"
+                f"cannot PUT a {resource.get('resourceType')} without an id (fullUrl "
+                f"{entry.get('fullUrl')})"
             )
         ref = f"{resource['resourceType']}/{resource['id']}"
         keys.append(entry.get("fullUrl") or ref)
@@ -250,7 +263,8 @@ def _as_puts(base_url: str, bundle: dict[str, Any]) -> tuple[list[str], list[dic
         refs[keys[-1]] = ref
     entries = []
     for ref, entry in zip(targets, bundle.get("entry", []), strict=True):
-        # The urn:uuid fullUrls are dropped: a PUT entry's fullUrl is its RESTful URL, and HAPI rejects urns that are not UUIDs.
+        # The urn:uuid fullUrls are dropped: a PUT entry's fullUrl is its RESTful URL, and HAPI
+        # rejects urns that are not UUIDs.
         entries.append(
             {
                 "fullUrl": f"{base_url}/{ref}",
@@ -297,7 +311,9 @@ def _post_transaction(
 
 
 def _server_ref(sent: dict[str, Any], answer: dict[str, Any]) -> str:
-    """Type/id of a stored entry, from the response's location (absolute or relative, maybe versioned)."""
+    """Type/id of a stored entry, from the response's location (absolute or relative, maybe
+    versioned).
+    """
     location = answer.get("response", {}).get("location")
     if location:
         parts = location.split("?")[0].split("/_history/")[0].rstrip("/").split("/")

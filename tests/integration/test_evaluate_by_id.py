@@ -1,4 +1,6 @@
-"""Evaluation by patient id against a real FHIR server gives the same reports as evaluating the Bundles."""
+"""Evaluation by patient id against a real FHIR server gives the same reports as evaluating the
+Bundles.
+"""
 
 from __future__ import annotations
 
@@ -29,7 +31,9 @@ def comparable(report: TrialReport) -> dict[str, Any]:
 
 
 def decisions(report: TrialReport) -> dict[str, Any]:
-    """What a report decides: its verdict and each criterion's status, without the patient id or the references."""
+    """What a report decides: its verdict and each criterion's status, without the patient id or
+    the references.
+    """
     return {
         "verdict": report.verdict,
         "statuses": {c.id: c.status for c in report.criteria},
@@ -45,7 +49,9 @@ def client(loaded_fhir: dict[str, Any]) -> FhirClient:
 def test_every_fixture_patient_by_id_gets_the_report_of_its_bundle(
     book: Rulebook, client: FhirClient
 ) -> None:
-    """Fetched without date floors, every (swept: tests/golden_cases.py) fixture patient's report equals the report from its Bundle, member for member."""
+    """Fetched without date floors, every (swept: tests/golden_cases.py) fixture patient's report
+    equals the report from its Bundle, member for member.
+    """
     options = FetchOptions(date_floor=False)
     differing = []
     for case in swept_cases():
@@ -61,10 +67,11 @@ def test_every_fixture_patient_by_id_gets_the_report_of_its_bundle(
 
 
 def test_date_floors_change_no_decision(book: Rulebook, client: FhirClient) -> None:
-    """With the date floor (the default), every swept fixture patient gets the same verdict and statuses as from its Bundle.
+    """With the date floor (the default), every swept fixture patient gets the same verdict and
+    statuses as from its Bundle.
 
-    Only the wording of an unknown's reason may differ: a result older than the longest window is not
-    fetched, so the report cannot say how stale it was.
+    Only the wording of an unknown's reason may differ: a result older than the longest window is
+    not fetched, so the report cannot say how stale it was.
     """
     differing = []
     for case in swept_cases():
@@ -90,7 +97,9 @@ def synthea_paths() -> list[Path]:
 def test_synthea_record_by_id_decides_as_its_bundle(
     book: Rulebook, client: FhirClient, loaded_fhir: dict[str, Any], path: Path
 ) -> None:
-    """A Synthea record stored on the server (ids reassigned by it) decides every criterion of all five trials as its Bundle does."""
+    """A Synthea record stored on the server (ids reassigned by it) decides every criterion of
+    all five trials as its Bundle does.
+    """
     trials = list(book.trials.values())
     from_bundle = evaluate_trials(
         book, trials, record_from_bundle(orjson.loads(path.read_bytes())), SYNTHEA_AS_OF
@@ -105,7 +114,8 @@ def test_synthea_record_by_id_decides_as_its_bundle(
     assert not record.failed
     from_server = evaluate_trials(book, trials, record, SYNTHEA_AS_OF)
     assert [decisions(r) for r in from_server] == [decisions(r) for r in from_bundle]
-    # The evidence cites the same values and dates (the references differ: the server chose the ids).
+    # The evidence cites the same values and dates (the references differ: the server chose the
+    # ids).
     strip = [
         [[(e.display, e.value, e.unit, e.date) for e in c.evidence] for c in r.criteria]
         for r in from_server
@@ -118,7 +128,9 @@ def test_synthea_record_by_id_decides_as_its_bundle(
 
 @pytest.mark.needs("synthea")
 def test_the_api_evaluates_by_id_from_the_configured_server(loaded_fhir: dict[str, Any]) -> None:
-    """POST /eligibility {"patientId"} with ELIGIBILITY_FHIR_BASE_URL set fetches from that server (not the fixtures)."""
+    """POST /eligibility {"patientId"} with ELIGIBILITY_FHIR_BASE_URL set fetches from that
+    server (not the fixtures).
+    """
     app = create_app(
         {"TESTING": True, "FHIR_BASE_URL": loaded_fhir["base_url"], "API_AUTH": "none"}
     )
@@ -136,7 +148,9 @@ def test_the_api_evaluates_by_id_from_the_configured_server(loaded_fhir: dict[st
 def test_the_api_answers_404_for_an_id_the_server_does_not_have(
     loaded_fhir: dict[str, Any],
 ) -> None:
-    """An id the FHIR server does not know is a 404 patient-not-found (the server's 404), not an empty report."""
+    """An id the FHIR server does not know is a 404 patient-not-found (the server's 404), not an
+    empty report.
+    """
     app = create_app(
         {"TESTING": True, "FHIR_BASE_URL": loaded_fhir["base_url"], "API_AUTH": "none"}
     )

@@ -1,4 +1,6 @@
-"""The FHIR server harness: it starts, stores every Bundle, and answers the searches the service makes."""
+"""The FHIR server harness: it starts, stores every Bundle, and answers the searches the service
+makes.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +19,9 @@ FHIR_JSON = {"Accept": "application/fhir+json"}
 def search_all(
     http: requests.Session, url: str, params: dict[str, str] | None = None
 ) -> tuple[list[dict[str, Any]], int]:
-    """Every matching resource of a search, following Bundle.link next; also the number of pages read."""
+    """Every matching resource of a search, following Bundle.link next; also the number of pages
+    read.
+    """
     matches: list[dict[str, Any]] = []
     pages = 0
     next_url: str | None = url
@@ -94,7 +98,9 @@ def test_unknown_patient_is_404_with_an_operation_outcome(loaded_fhir, http):
 def test_synthea_observations_are_all_found_by_patient_across_pages(
     loaded_fhir, synthea_files, http
 ):
-    """Observation?patient=Patient/{id}, paged by next links, returns each Synthea patient's Observations exactly once."""
+    """Observation?patient=Patient/{id}, paged by next links, returns each Synthea patient's
+    Observations exactly once.
+    """
     assert synthea_files, "no Synthea records"
     assert {p.stem for p in synthea_files} == set(loaded_fhir["synthea"])
     most_pages = 0
@@ -115,7 +121,9 @@ def test_synthea_observations_are_all_found_by_patient_across_pages(
 
 
 def test_fixture_observation_search_by_code_returns_exactly_that_code(loaded_fhir, http):
-    """For the fixture with the most distinct lab codes, each system|code search returns just the Observations with that code."""
+    """For the fixture with the most distinct lab codes, each system|code search returns just the
+    Observations with that code.
+    """
     path = max(
         loaded_fhir["fixtures"].values(),
         key=lambda p: len({c for o in resources(p, "Observation") for c in codings(o)}),

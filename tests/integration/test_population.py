@@ -1,4 +1,6 @@
-"""Population screening against the real sekmet server: $export, screen, per-patient agreement, then a --since-previous re-screen."""
+"""Population screening against the real sekmet server: $export, screen, per-patient agreement,
+then a --since-previous re-screen.
+"""
 
 from __future__ import annotations
 
@@ -33,7 +35,9 @@ def _rows(run_dir: Path) -> dict[tuple[str, str], dict[str, Any]]:
 def _per_patient(
     book: Rulebook, client: FhirClient, patient_ids: set[str]
 ) -> dict[tuple[str, str], dict[str, Any]]:
-    """Rows from the pull mode: each patient fetched by id and evaluated alone (what POST /eligibility does)."""
+    """Rows from the pull mode: each patient fetched by id and evaluated alone (what POST
+    /eligibility does).
+    """
     trials = list(book.trials.values())
     searches = plan_searches(book, trials)
     out = {}
@@ -58,7 +62,9 @@ def first_run(loaded_fhir: dict[str, Any], tmp_path_factory: pytest.TempPathFact
 def test_export_screen_equals_per_patient_evaluation(
     first_run: Path, loaded_fhir: dict[str, Any], book: Rulebook
 ) -> None:
-    """Every patient × trial row of the exported screen equals evaluating that patient fetched by id; every loaded patient is there."""
+    """Every patient × trial row of the exported screen equals evaluating that patient fetched by
+    id; every loaded patient is there.
+    """
     manifest = orjson.loads((first_run / "manifest.json").read_bytes())
     assert manifest["status"] == "completed"
     assert manifest["input"]["transactionTime"].endswith("Z")
@@ -81,7 +87,9 @@ def _put(base: str, resource: dict[str, Any]) -> None:
 def test_rescreen_since_previous_names_exactly_the_changed_patients(
     first_run: Path, loaded_fhir: dict[str, Any], book: Rulebook, tmp_path: Path
 ) -> None:
-    """After changing three patients' data, --since-previous re-evaluates exactly them, agrees with per-patient evaluation, and diffs."""
+    """After changing three patients' data, --since-previous re-evaluates exactly them, agrees
+    with per-patient evaluation, and diffs.
+    """
     base = loaded_fhir["base_url"]
     time.sleep(1.1)  # _since is "after transactionTime": the changes must carry a later instant
     fixtures = sorted(loaded_fhir["fixtures"])
@@ -142,7 +150,9 @@ def test_rescreen_since_previous_names_exactly_the_changed_patients(
 def test_failed_export_job_names_the_server_reason(
     loaded_fhir: dict[str, Any], tmp_path: Path
 ) -> None:
-    """An export of an unknown Group fails at kick-off with the server's message (404), before any screening."""
+    """An export of an unknown Group fails at kick-off with the server's message (404), before
+    any screening.
+    """
     with pytest.raises(ExportError, match="404"):
         BulkExporter(FhirClient(loaded_fhir["base_url"])).export(
             tmp_path, ["Patient"], group="no-such-group"

@@ -1,4 +1,6 @@
-"""The FHIR client's line and metrics per GET: resource type, status, tries, duration, outcome; never the URL or the patient's id."""
+"""The FHIR client's line and metrics per GET: resource type, status, tries, duration, outcome;
+never the URL or the patient's id.
+"""
 
 from __future__ import annotations
 
@@ -49,7 +51,9 @@ def value(name: str, **labels: str) -> float:
 def test_a_search_page_is_one_line_with_type_status_tries_and_duration(
     server: responses.RequestsMock, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A search answered at once writes one line: resource type, 200, one try, a duration, outcome ok."""
+    """A search answered at once writes one line: resource type, 200, one try, a duration,
+    outcome ok.
+    """
     server.get(BASE + "Observation", json=searchset(observation("o1", PATIENT_ID)))
     log_lines(capsys)
     client().search("Observation", [("patient", f"Patient/{PATIENT_ID}")], deadline())
@@ -82,7 +86,9 @@ def test_retries_are_counted_in_tries(
 def test_a_failed_fetch_is_a_warning_and_counted_by_type_and_error(
     server: responses.RequestsMock, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Three 503s: a warning line (tries 3, status 503) and one more fhir_fetch_failures_total for the type and error code."""
+    """Three 503s: a warning line (tries 3, status 503) and one more fhir_fetch_failures_total
+    for the type and error code.
+    """
     server.get(BASE + "Procedure", status=503)
     before = value(
         "eligibility_fhir_fetch_failures_total",
@@ -110,7 +116,9 @@ def test_a_failed_fetch_is_a_warning_and_counted_by_type_and_error(
 def test_a_missing_patient_is_not_a_server_failure(
     server: responses.RequestsMock, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A 404 Patient read is outcome not-found in the latency histogram, and no failure is counted."""
+    """A 404 Patient read is outcome not-found in the latency histogram, and no failure is
+    counted.
+    """
     server.get(BASE + f"Patient/{PATIENT_ID}", status=404)
     before = (
         value(
@@ -148,7 +156,9 @@ def test_a_missing_patient_is_not_a_server_failure(
 def test_an_error_inside_a_200_searchset_is_counted_as_a_failure(
     server: responses.RequestsMock, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A 200 searchset carrying an error OperationOutcome counts as a failed fetch (error-in-answer), never as "no records"."""
+    """A 200 searchset carrying an error OperationOutcome counts as a failed fetch
+    (error-in-answer), never as "no records".
+    """
     outcome = {
         "resourceType": "OperationOutcome",
         "issue": [

@@ -1,4 +1,6 @@
-"""Under real gunicorn with two workers: /metrics sums both workers' requests, and stderr is one JSON stream with no access log."""
+"""Under real gunicorn with two workers: /metrics sums both workers' requests, and stderr is one
+JSON stream with no access log.
+"""
 
 from __future__ import annotations
 
@@ -36,11 +38,14 @@ def scrape(url: str) -> float:
 
 
 def test_metrics_sum_the_requests_of_both_workers(tmp_path: Path) -> None:
-    """Requests served by two different worker pids are all counted in one scrape, whichever worker answers it."""
+    """Requests served by two different worker pids are all counted in one scrape, whichever
+    worker answers it.
+    """
     with gunicorn({"ELIGIBILITY_METRICS_TOKEN": METRICS_TOKEN}, tmp_path, workers=2) as url:
         deadline = time.monotonic() + 60
         with ThreadPoolExecutor(max_workers=8) as pool:
-            # New connections in parallel until both workers have answered some (the kernel picks who accepts).
+            # New connections in parallel until both workers have answered some (the kernel picks
+            # who accepts).
             while (
                 len({line["pid"] for line in health_lines(tmp_path / "error.log")}) < 2
                 and time.monotonic() < deadline
@@ -60,7 +65,9 @@ def test_metrics_sum_the_requests_of_both_workers(tmp_path: Path) -> None:
 
 
 def test_gunicorn_writes_no_access_log_and_its_own_lines_are_json(tmp_path: Path) -> None:
-    """stdout (where an access log would go) stays empty; gunicorn's start-up lines, and its own 431, are JSON on stderr like the app's."""
+    """stdout (where an access log would go) stays empty; gunicorn's start-up lines, and its own
+    431, are JSON on stderr like the app's.
+    """
     with gunicorn({}, tmp_path) as url:
         requests.get(f"{url}/health", timeout=10)
         assert (

@@ -1,4 +1,6 @@
-"""The Prometheus metrics in one process: each counter moves after the request that should move it; /metrics is never public."""
+"""The Prometheus metrics in one process: each counter moves after the request that should move
+it; /metrics is never public.
+"""
 
 from __future__ import annotations
 
@@ -31,7 +33,9 @@ def value(name: str, **labels: str) -> float:
 
 
 def app_for(tmp_path: Path, **config: Any) -> Flask:
-    """An app with its CDS store under tmp_path, JWT verification of CDS calls off, and a metrics token."""
+    """An app with its CDS store under tmp_path, JWT verification of CDS calls off, and a metrics
+    token.
+    """
     return create_app(
         {
             "TESTING": True,
@@ -44,7 +48,9 @@ def app_for(tmp_path: Path, **config: Any) -> Flask:
 
 
 def test_a_request_moves_the_request_counter_and_latency(tmp_path: Path) -> None:
-    """GET /trials adds one to requests_total and to the latency histogram's count, labelled by the route template."""
+    """GET /trials adds one to requests_total and to the latency histogram's count, labelled by
+    the route template.
+    """
     labels = {"method": "GET", "route": "/trials/<trial_id>", "status": "200"}
     before = (
         value("eligibility_http_requests_total", **labels),
@@ -76,7 +82,9 @@ def test_a_report_is_counted_by_trial_and_verdict(tmp_path: Path) -> None:
 
 
 def test_a_cds_call_counts_its_cards_and_reports(tmp_path: Path) -> None:
-    """A patient-view call answered from prefetch adds its cards to cards_issued_total (at least one card here)."""
+    """A patient-view call answered from prefetch adds its cards to cards_issued_total (at least
+    one card here).
+    """
     client = app_for(tmp_path).test_client()
     body = {
         "hook": "patient-view",
@@ -92,7 +100,9 @@ def test_a_cds_call_counts_its_cards_and_reports(tmp_path: Path) -> None:
 
 
 def test_a_jwt_refusal_is_counted_by_surface_and_reason(tmp_path: Path) -> None:
-    """A CDS call with no token (verification on) counts one refusal, surface cds, reason missing-authorization."""
+    """A CDS call with no token (verification on) counts one refusal, surface cds, reason
+    missing-authorization.
+    """
     before = value("eligibility_jwt_refusals_total", surface="cds", reason="missing-authorization")
     response = (
         app_for(tmp_path, CDS_JWT_VERIFY=True)
@@ -129,7 +139,9 @@ def test_feedback_is_counted_by_outcome(tmp_path: Path) -> None:
 
 
 def test_metrics_with_the_token_are_the_text_format(tmp_path: Path) -> None:
-    """With the metrics token, /metrics is a 200 in the 0.0.4 text format listing every metric family of the service."""
+    """With the metrics token, /metrics is a 200 in the 0.0.4 text format listing every metric
+    family of the service.
+    """
     response = app_for(tmp_path).test_client().get("/metrics", headers=SCRAPER)
     text = response.get_data(as_text=True)
     assert (response.status_code, response.headers["Content-Type"]) == (200, CONTENT_TYPE)
@@ -168,13 +180,17 @@ def test_metrics_without_the_right_token_are_401(
 
 
 def test_metrics_are_served_to_nobody_by_default(tmp_path: Path) -> None:
-    """With no metrics token and no API authentication (the default), /metrics is a 404 metrics-off."""
+    """With no metrics token and no API authentication (the default), /metrics is a 404
+    metrics-off.
+    """
     response = app_for(tmp_path, METRICS_TOKEN=None).test_client().get("/metrics")
     assert (response.status_code, response.get_json()["error"]) == (404, "metrics-off")
 
 
 def test_metrics_follow_the_api_jwt_when_no_token_is_set(tmp_path: Path) -> None:
-    """With API_AUTH=jwt and no metrics token, /metrics needs the API's bearer JWT (no token: 401)."""
+    """With API_AUTH=jwt and no metrics token, /metrics needs the API's bearer JWT (no token:
+    401).
+    """
     response = app_for(tmp_path, METRICS_TOKEN=None, **JWT_ISSUERS).test_client().get("/metrics")
     assert (response.status_code, response.get_json()["details"]["reason"]) == (
         401,
@@ -212,5 +228,7 @@ def test_the_metrics_token_can_be_a_file(tmp_path: Path) -> None:
     ids=["token", "no-token", "off", "api-jwt"],
 )
 def test_metrics_answers_conform_to_the_spec(call: Call) -> None:
-    """Each /metrics answer validates against openapi.yaml (a call without credentials breaks its security, and is still answered per the spec)."""
+    """Each /metrics answer validates against openapi.yaml (a call without credentials breaks its
+    security, and is still answered per the spec).
+    """
     check(call)

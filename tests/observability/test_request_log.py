@@ -1,4 +1,6 @@
-"""The JSON request line: its fields, the request id, the refusal reason, and nothing that identifies the patient."""
+"""The JSON request line: its fields, the request id, the refusal reason, and nothing that
+identifies the patient.
+"""
 
 from __future__ import annotations
 
@@ -28,7 +30,12 @@ PATIENT = {
 }
 BUNDLE = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": PATIENT}]}
 # Shaped like a JWT (header.payload.signature): it is refused, and must not be written anywhere.
-TOKEN = "eyJhbGciOiJSUzM4NCIsInR5cCI6IkpXVCIsImtpZCI6ImsxIn0.eyJpc3MiOiJodHRwczovL2VociIsInN1YiI6InNlY3JldCJ9.c2lnbmF0dXJlLXNlY3JldC14eXo"  # noqa: S105 - a test token
+# S105: a test token.
+TOKEN = (
+    "eyJhbGciOiJSUzM4NCIsInR5cCI6IkpXVCIsImtpZCI6ImsxIn0"  # noqa: S105
+    ".eyJpc3MiOiJodHRwczovL2VociIsInN1YiI6InNlY3JldCJ9"
+    ".c2lnbmF0dXJlLXNlY3JldC14eXo"
+)
 HASH_KEY = "a-key-of-at-least-sixteen-characters"
 
 
@@ -40,7 +47,9 @@ def app_for(tmp_path: Path, **config: Any):  # type: ignore[no-untyped-def]
 def test_one_line_per_request_with_its_fields(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """An evaluation writes one request line: method, route template, status, duration, trial ids, request id."""
+    """An evaluation writes one request line: method, route template, status, duration, trial
+    ids, request id.
+    """
     client = app_for(tmp_path).test_client()
     log_lines(capsys)
     response = client.post(f"/trials/{TRIAL}/eligibility", json={"bundle": BUNDLE, "asOf": AS_OF})
@@ -62,7 +71,9 @@ def test_one_line_per_request_with_its_fields(
 def test_a_sane_request_id_is_kept_and_echoed(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A caller's X-Request-ID of letters, digits and ._- is used in the log and echoed in the answer."""
+    """A caller's X-Request-ID of letters, digits and ._- is used in the log and echoed in the
+    answer.
+    """
     client = app_for(tmp_path).test_client()
     log_lines(capsys)
     response = client.get("/health", headers={"X-Request-ID": "lb-2026.12_02-abc"})
@@ -79,7 +90,9 @@ def test_a_sane_request_id_is_kept_and_echoed(
 def test_an_unsafe_request_id_is_replaced(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], sent: str
 ) -> None:
-    """An X-Request-ID that is not a plain token of at most 128 characters is replaced by a made one (never logged as sent)."""
+    """An X-Request-ID that is not a plain token of at most 128 characters is replaced by a made
+    one (never logged as sent).
+    """
     client = app_for(tmp_path).test_client()
     log_lines(capsys)
     response = client.get("/health", headers={"X-Request-ID": sent})
@@ -94,7 +107,9 @@ def test_an_unsafe_request_id_is_replaced(
 def test_the_route_template_never_the_raw_path(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """An unknown path is logged as <unmatched>, a known one by its template; the path's own text is in no line."""
+    """An unknown path is logged as <unmatched>, a known one by its template; the path's own text
+    is in no line.
+    """
     client = app_for(tmp_path).test_client()
     log_lines(capsys)
     client.get(f"/trials/{ODD_ID}")
@@ -127,7 +142,9 @@ def test_a_refusal_logs_its_problem_type_and_reason(
 def test_a_cds_jwt_refusal_logs_the_jwt_reason(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A CDS call with a JWT from no trusted issuer is logged with the verifier's reason, not only "unauthorized"."""
+    """A CDS call with a JWT from no trusted issuer is logged with the verifier's reason, not
+    only "unauthorized".
+    """
     client = app_for(tmp_path).test_client()
     log_lines(capsys)
     response = client.post(
@@ -149,7 +166,9 @@ def test_a_cds_jwt_refusal_logs_the_jwt_reason(
 def test_no_patient_id_name_birth_date_or_token_anywhere_in_the_log(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Real requests (inline Bundle, by id, a refused CDS call with a token, a bad request) leave no identifier in the whole output."""
+    """Real requests (inline Bundle, by id, a refused CDS call with a token, a bad request) leave
+    no identifier in the whole output.
+    """
     client = app_for(tmp_path, CDS_PATIENT_HASH_KEY=HASH_KEY).test_client()
     log_lines(capsys)
     client.post("/eligibility", json={"bundle": BUNDLE, "asOf": AS_OF})
@@ -181,7 +200,9 @@ def test_no_patient_id_name_birth_date_or_token_anywhere_in_the_log(
 def test_the_patient_is_correlated_by_the_keyed_hash_of_issued_cards(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """With CDS_PATIENT_HASH_KEY set, an evaluation's line has the same HMAC issued cards store; without it, no patient field."""
+    """With CDS_PATIENT_HASH_KEY set, an evaluation's line has the same HMAC issued cards store;
+    without it, no patient field.
+    """
     keyed = app_for(tmp_path, CDS_PATIENT_HASH_KEY=HASH_KEY).test_client()
     plain = app_for(tmp_path / "plain").test_client()
     log_lines(capsys)
@@ -196,7 +217,9 @@ def test_the_patient_is_correlated_by_the_keyed_hash_of_issued_cards(
 def test_stdlib_logging_calls_are_json_lines_with_the_request_id(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A plain `logging` call inside a request (the refusal warning) is a JSON line carrying that request's id."""
+    """A plain `logging` call inside a request (the refusal warning) is a JSON line carrying that
+    request's id.
+    """
     client = app_for(tmp_path).test_client()
     log_lines(capsys)
     response = client.get("/trials/NCT00000000", headers={"X-Request-ID": "rid-1"})
@@ -210,7 +233,9 @@ def test_stdlib_logging_calls_are_json_lines_with_the_request_id(
 def test_outside_a_request_a_stdlib_line_is_json_too(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A module's logging call outside any request is one JSON object with level, logger and time, and no request id."""
+    """A module's logging call outside any request is one JSON object with level, logger and
+    time, and no request id.
+    """
     app_for(tmp_path)
     log_lines(capsys)
     logging.getLogger("service.somewhere").warning("something %s", "happened")
@@ -228,7 +253,9 @@ def test_outside_a_request_a_stdlib_line_is_json_too(
 def test_creating_apps_again_does_not_duplicate_lines(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Each create_app replaces the JSON handler: one call, one line, however many apps were built."""
+    """Each create_app replaces the JSON handler: one call, one line, however many apps were
+    built.
+    """
     app_for(tmp_path / "a")
     client = app_for(tmp_path / "b").test_client()
     log_lines(capsys)

@@ -1,4 +1,6 @@
-"""Fixtures for the pages: an app with a hand-made screening run, served on 127.0.0.1 by a real server, and Debian's Chromium."""
+"""Fixtures for the pages: an app with a hand-made screening run, served on 127.0.0.1 by a real
+server, and Debian's Chromium.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +14,8 @@ from tests.helpers.pages import HERE, LiveServer, pages_app
 
 OUTPUT = HERE / "output"
 CHROMIUM = "/usr/bin/chromium"
-# GUIDE.md §2 "Pages": without the background-networking flags Chromium floods this closed network with refused connections.
+# GUIDE.md §2 "Pages": without the background-networking flags Chromium floods this closed network
+# with refused connections.
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -26,7 +29,9 @@ CHROMIUM_ARGS = [
 
 @pytest.fixture(scope="session")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """The app served on 127.0.0.1 (the CDS public URL is the server's own, so card links point back at it)."""
+    """The app served on 127.0.0.1 (the CDS public URL is the server's own, so card links point
+    back at it).
+    """
     tmp = tmp_path_factory.mktemp("pages-live")
     with LiveServer(pages_app(tmp)) as server:
         server.server.app.extensions["cds_service"].report_base = server.url
@@ -46,7 +51,9 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
-    """A fresh desktop-width page; CSP is bypassed only so the test can inject axe-core (the app itself allows no script)."""
+    """A fresh desktop-width page; CSP is bypassed only so the test can inject axe-core (the app
+    itself allows no script).
+    """
     context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
     page = context.new_page()
     yield page

@@ -1,4 +1,6 @@
-"""Tests for the pages blueprint through Flask's test client: headers, errors, escaping, data errors and the auth hook."""
+"""Tests for the pages blueprint through Flask's test client: headers, errors, escaping, data
+errors and the auth hook.
+"""
 
 from __future__ import annotations
 
@@ -74,14 +76,18 @@ def test_trial_list_shows_each_trial_with_the_apis_counts(client: FlaskClient) -
     ],
 )
 def test_pages_with_patient_data_are_not_stored(client: FlaskClient, path: str) -> None:
-    """Pages that show patient data say Cache-Control: no-store (the service sends it on every answer)."""
+    """Pages that show patient data say Cache-Control: no-store (the service sends it on every
+    answer).
+    """
     response = client.get(path)
     assert response.status_code == 200
     assert response.headers.get("Cache-Control") == "no-store"
 
 
 def test_pages_allow_no_script_and_send_no_referrer(client: FlaskClient) -> None:
-    """The CSP allows no script at all, and the URL (which holds the patient id) is never sent as a Referer."""
+    """The CSP allows no script at all, and the URL (which holds the patient id) is never sent as
+    a Referer.
+    """
     response = client.get(REPORT)
     csp = response.headers["Content-Security-Policy"]
     assert "default-src 'none'" in csp
@@ -198,7 +204,9 @@ def test_data_errors_come_first_in_words(app: Flask) -> None:
 
 
 def test_before_request_hook_guards_only_the_pages(tmp_path: Path) -> None:
-    """A hook passed to pages.register runs before every page (here refusing), and not before the API."""
+    """A hook passed to pages.register runs before every page (here refusing), and not before the
+    API.
+    """
     from flask import Blueprint
 
     app = create_app({"TESTING": True, "CDS_FEEDBACK_DB": str(tmp_path / "c.sqlite3")})
@@ -234,12 +242,14 @@ def test_worklist_escapes_record_text(client: FlaskClient) -> None:
 
 
 def test_csv_download_holds_the_filtered_rows(client: FlaskClient) -> None:
-    """The CSV has the contract's header and only the rows that pass the filters; formula-like cells are quoted as text."""
+    """The CSV has the contract's header and only the rows that pass the filters; formula-like
+    cells are quoted as text.
+    """
     response = client.get(f"/ui/screens/{RUN_ID}/trials/{TRIAL}/worklist.csv?q=ast")
     lines = response.get_data(as_text=True).splitlines()
     assert (
-        lines[0]
-        == "rank,patientId,mrn,verdict,unknownCount,reviewCount,toObtain,reviewReasons,newestEvidence"
+        lines[0] == "rank,patientId,mrn,verdict,unknownCount,reviewCount,toObtain,reviewReasons,"
+        "newestEvidence"
     )
     assert len(lines) == 2
     assert lines[1].split(",")[1] == "nct03890068-ast-missing"
@@ -251,7 +261,9 @@ def test_csv_download_holds_the_filtered_rows(client: FlaskClient) -> None:
 
 
 def test_print_footer_carries_rules_and_as_of_but_no_injected_text(client: FlaskClient) -> None:
-    """The print footer CSS names the rules version and as-of date, and drops a parameter that is not a date."""
+    """The print footer CSS names the rules version and as-of date, and drops a parameter that is
+    not a date.
+    """
     css = client.get("/ui/print-footer.css?asOf=2026-11-20").get_data(as_text=True)
     bad = client.get('/ui/print-footer.css?asOf=2026-11-20"}body{display:none').get_data(
         as_text=True
@@ -274,7 +286,9 @@ def test_every_message_key_the_templates_use_exists() -> None:
 
 @pytest.mark.parametrize("prefix", ["status.", "verdict.", "effect.", "trial.kind."])
 def test_dynamic_message_keys_cover_every_value(prefix: str) -> None:
-    """The keys built from a status, verdict, effect or kind exist for every value those can take."""
+    """The keys built from a status, verdict, effect or kind exist for every value those can
+    take.
+    """
     values = {
         "status.": ["met", "not-met", "unknown", "review"],
         "verdict.": ["eligible", "insufficient-data", "ineligible"],

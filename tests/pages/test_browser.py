@@ -1,4 +1,6 @@
-"""The pages in a real browser (Debian's Chromium under Playwright) against the app served on 127.0.0.1."""
+"""The pages in a real browser (Debian's Chromium under Playwright) against the app served on
+127.0.0.1.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +22,8 @@ AS_OF = "2026-11-20"
 TRIAL = "NCT03890068"
 # Record text that would run or render if a page did not escape it.
 MARKUP = "<img src=x onerror=alert(1)><b>bold</b>"
-# One patient per verdict: eligible, insufficient-data (no body weight for CrCl), ineligible (ANC 1.4).
+# One patient per verdict: eligible, insufficient-data (no body weight for CrCl), ineligible (ANC
+# 1.4).
 CASES = ["nct03890068-eligible", "nct03890068-creatinine-high-no-weight", "nct03890068-anc-1.4"]
 
 
@@ -42,7 +45,9 @@ def report_url(live: LiveServer, patient_id: str, trial_id: str = TRIAL) -> str:
 
 
 def axe_serious(page: Any) -> list[str]:
-    """Run axe-core in the page; return the serious and critical violations as 'id: help (n nodes)'."""
+    """Run axe-core in the page; return the serious and critical violations as 'id: help (n
+    nodes)'.
+    """
     page.add_script_tag(path=str(AXE))
     result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     return [
@@ -56,17 +61,21 @@ def axe_serious(page: Any) -> list[str]:
 def test_report_page_agrees_with_the_api(
     live: LiveServer, page: Any, output: Path, patient_id: str
 ) -> None:
-    """The banner, To obtain, To confirm and every criterion's status on the page are those of the API's JSON report."""
+    """The banner, To obtain, To confirm and every criterion's status on the page are those of
+    the API's JSON report.
+    """
     report = api_report(live, patient_id)
     page.goto(report_url(live, patient_id))
     page.screenshot(path=str(output / f"report-{patient_id}.png"))
-    # One round trip for everything the page shows (a locator call per row costs seconds on a shared machine).
+    # One round trip for everything the page shows (a locator call per row costs seconds on a shared
+    # machine).
     shown = page.evaluate("""() => ({
         verdict: document.querySelector(".banner").dataset.verdict,
         obtain: [...document.querySelectorAll("ul.to-obtain .item")].map(e => e.innerText),
         confirm: [...document.querySelectorAll("ul.to-confirm li")].map(e => e.dataset.criterion),
         rows: [...document.querySelectorAll("table.report-criteria tbody tr")]
-              .map(r => [r.dataset.criterion, r.dataset.status, r.querySelector(".word").innerText]),
+              .map(r => [r.dataset.criterion, r.dataset.status,
+                         r.querySelector(".word").innerText]),
     })""")
     assert shown["verdict"] == report["verdict"]
     assert shown["obtain"] == sorted(
@@ -80,7 +89,9 @@ def test_report_page_agrees_with_the_api(
 
 
 def test_banner_never_says_a_bare_eligible(live: LiveServer, page: Any) -> None:
-    """An eligible patient's banner says no barrier was found and how many items remain to confirm."""
+    """An eligible patient's banner says no barrier was found and how many items remain to
+    confirm.
+    """
     report = api_report(live, CASES[0])
     page.goto(report_url(live, CASES[0]))
     text = page.locator(".banner-text").inner_text()
@@ -92,7 +103,9 @@ def test_banner_never_says_a_bare_eligible(live: LiveServer, page: Any) -> None:
 
 
 def test_trial_list_leads_to_a_criterion(live: LiveServer, page: Any, output: Path) -> None:
-    """From the trial list a click opens the trial, and a criterion's link lands on it with its readable rule."""
+    """From the trial list a click opens the trial, and a criterion's link lands on it with its
+    readable rule.
+    """
     page.goto(f"{live.url}/")
     page.screenshot(path=str(output / "trials.png"), full_page=True)
     page.get_by_role("link", name=TRIAL, exact=True).click()
@@ -108,7 +121,9 @@ def test_trial_list_leads_to_a_criterion(live: LiveServer, page: Any, output: Pa
 def test_patient_page_ranks_and_leads_to_the_report(
     live: LiveServer, page: Any, output: Path
 ) -> None:
-    """The patient page lists every trial in the API's order, and a click opens that trial's report."""
+    """The patient page lists every trial in the API's order, and a click opens that trial's
+    report.
+    """
     response = requests.post(
         f"{live.url}/eligibility", json={"patientId": CASES[1], "asOf": AS_OF}, timeout=30
     )
@@ -124,7 +139,9 @@ def test_patient_page_ranks_and_leads_to_the_report(
 
 
 def test_cds_card_link_opens_its_report(live: LiveServer, page: Any) -> None:
-    """A card's absolute link goes to its patient × trial page, which shows that patient's report for that trial."""
+    """A card's absolute link goes to its patient × trial page, which shows that patient's report
+    for that trial.
+    """
     templates = requests.get(f"{live.url}/cds-services", timeout=30).json()["services"][0][
         "prefetch"
     ]
@@ -149,7 +166,9 @@ def test_cds_card_link_opens_its_report(live: LiveServer, page: Any) -> None:
 
 
 def test_worklist_sorts_and_leads_to_a_report(live: LiveServer, page: Any, output: Path) -> None:
-    """On a screen's page a column link sorts the worklist, and a patient link opens their report as of the run's date."""
+    """On a screen's page a column link sorts the worklist, and a patient link opens their report
+    as of the run's date.
+    """
     page.goto(f"{live.url}/ui/screens")
     page.get_by_role("link", name=RUN_ID).click()
     page.screenshot(path=str(output / "screen.png"), full_page=True)
@@ -190,7 +209,9 @@ def test_report_prints_on_letter(live: LiveServer, page: Any, output: Path) -> N
 
 
 def test_keyboard_only_changes_the_as_of_date(live: LiveServer, page: Any) -> None:
-    """Tabbing to the asOf control, typing a date and submitting with the keyboard re-evaluates the report as of that date."""
+    """Tabbing to the asOf control, typing a date and submitting with the keyboard re-evaluates
+    the report as of that date.
+    """
     page.goto(report_url(live, CASES[0]))
     for _ in range(30):
         page.keyboard.press("Tab")
@@ -211,7 +232,9 @@ def test_keyboard_only_changes_the_as_of_date(live: LiveServer, page: Any) -> No
 def test_evaluate_form_shows_the_report_and_escapes_record_text(
     live: LiveServer, page: Any, output: Path, tmp_path: Path
 ) -> None:
-    """An uploaded Bundle is evaluated for the ticked trial; markup in the record's text is shown as text, never run or parsed."""
+    """An uploaded Bundle is evaluated for the ticked trial; markup in the record's text is shown
+    as text, never run or parsed.
+    """
     bundle = fixture_bundle(TRIAL, "creatinine-high-no-weight")
     for entry in bundle["entry"]:
         code = entry["resource"].get("code") or {}
@@ -261,11 +284,14 @@ def test_axe_finds_no_serious_violation(live: LiveServer, page: Any, path: str) 
     ],
 )
 def test_pages_fit_a_phone(live: LiveServer, browser: Any, output: Path, path: str) -> None:
-    """At 375 px wide the page does not scroll sideways (wide tables scroll inside their own box)."""
+    """At 375 px wide the page does not scroll sideways (wide tables scroll inside their own
+    box).
+    """
     context = browser.new_context(viewport={"width": 375, "height": 800})
     page = context.new_page()
     page.goto(f"{live.url}{path}")
-    # The top of the page only: a full-page shot of a 50-criterion report costs seconds on a shared machine.
+    # The top of the page only: a full-page shot of a 50-criterion report costs seconds on a shared
+    # machine.
     name = path.strip("/").split("?")[0].replace("/", "-")
     page.screenshot(path=str(output / f"phone-{name}.png"))
     width = page.evaluate("document.scrollingElement.scrollWidth")

@@ -11,7 +11,9 @@ REPORT = TrialReport("NCT03890068", "t", "p-1", date(2026, 11, 20), "v", "vs", (
 
 
 def test_card_links_its_report_page_first() -> None:
-    """With a public base URL the card's first link is the absolute URL of the patient × trial page, as of the report's date."""
+    """With a public base URL the card's first link is the absolute URL of the patient × trial
+    page, as of the report's date.
+    """
     url = report_url("https://elig.example.org/", REPORT)
     links = card(
         REPORT,

@@ -1,4 +1,6 @@
-"""Tests for service.pages.present: banner, To obtain, To confirm and the one-line why, from a report."""
+"""Tests for service.pages.present: banner, To obtain, To confirm and the one-line why, from a
+report.
+"""
 
 from __future__ import annotations
 
@@ -78,13 +80,17 @@ def test_why_line_of_an_ineligible_report_names_the_barriers() -> None:
 
 
 def test_eligible_banner_says_what_is_left_to_confirm() -> None:
-    """The eligible banner never says a bare 'eligible': it says no barrier was found and counts items to confirm."""
+    """The eligible banner never says a bare 'eligible': it says no barrier was found and counts
+    items to confirm.
+    """
     r = report("eligible", crit("inc-1", "met"), *[crit(f"r{i}", "review") for i in range(7)])
     assert banner(r) == "No barrier found in the computed criteria — 7 items to confirm"
 
 
 def test_to_obtain_groups_criteria_by_lab() -> None:
-    """Each lab is listed once with the unknown criteria it would decide; met criteria's labs are not listed."""
+    """Each lab is listed once with the unknown criteria it would decide; met criteria's labs are
+    not listed.
+    """
     r = report(
         "insufficient-data",
         crit("inc-1", "unknown", missing=["ANC"]),
@@ -113,6 +119,8 @@ def test_to_confirm_keeps_the_review_reason_without_the_rule() -> None:
 
 
 def test_evidence_value_shows_its_unit_readably() -> None:
-    """An evidence value is shown with its unit as people write it; a dimensionless '1' unit is dropped."""
+    """An evidence value is shown with its unit as people write it; a dimensionless '1' unit is
+    dropped.
+    """
     assert evidence_line(Evidence(value=2.1, unit="10*9/L"))["value"] == "2.1 × 10⁹/L"
     assert evidence_line(Evidence(value=1, unit="1"))["value"] == "1"

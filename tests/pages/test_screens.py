@@ -1,4 +1,6 @@
-"""Tests for service.pages.screens and funnel: run directories per SCREEN_CONTRACT.md, worklist queries, funnel layout."""
+"""Tests for service.pages.screens and funnel: run directories per SCREEN_CONTRACT.md, worklist
+queries, funnel layout.
+"""
 
 from __future__ import annotations
 
@@ -21,7 +23,9 @@ def run(tmp_path: Path) -> Path:
 
 
 def test_runs_are_listed_newest_first_and_unreadable_ones_skipped(tmp_path: Path) -> None:
-    """list_runs returns each readable manifest, newest start first, and skips a folder with a broken manifest."""
+    """list_runs returns each readable manifest, newest start first, and skips a folder with a
+    broken manifest.
+    """
     write_run(tmp_path, "old")
     newer = write_run(tmp_path, "new")
     manifest = (
@@ -43,7 +47,9 @@ def test_unsafe_run_ids_are_refused(tmp_path: Path, run_id: str) -> None:
 
 
 def test_worklist_filters_by_verdict_and_unknowns(run: Path) -> None:
-    """Filters keep only the rows with that verdict and at most that many unknowns, in rank order."""
+    """Filters keep only the rows with that verdict and at most that many unknowns, in rank
+    order.
+    """
     rows = screens.WorklistCache().rows(run, TRIAL) or []
     query = screens.parse_query(MultiDict({"verdict": "insufficient-data", "maxUnknown": "1"}))
     chosen = screens.select(rows, query)

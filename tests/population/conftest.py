@@ -1,4 +1,6 @@
-"""A small population in NDJSON (fixture patients of every trial, two Synthea records, one bad line, one orphan) and its local run."""
+"""A small population in NDJSON (fixture patients of every trial, two Synthea records, one bad
+line, one orphan) and its local run.
+"""
 
 from __future__ import annotations
 
@@ -32,7 +34,9 @@ def population_bundles() -> list[dict[str, Any]]:
 def population_dir(
     tmp_path_factory: pytest.TempPathFactory, population_bundles: list[dict[str, Any]]
 ) -> Path:
-    """The population as Bulk Data NDJSON, lines shuffled, Conditions gzipped, plus one unreadable line and one orphan resource."""
+    """The population as Bulk Data NDJSON, lines shuffled, Conditions gzipped, plus one
+    unreadable line and one orphan resource.
+    """
     dest = tmp_path_factory.mktemp("ndjson")
     write_population(
         [r for b in population_bundles for r in bundle_resources(b)], dest, gzip_types=["Condition"]

@@ -1,4 +1,6 @@
-"""POST /population-screens: 202 + Content-Location, polling with X-Progress, 200 with the manifest and links, DELETE, bad input."""
+"""POST /population-screens: 202 + Content-Location, polling with X-Progress, 200 with the
+manifest and links, DELETE, bad input.
+"""
 
 from __future__ import annotations
 
@@ -41,7 +43,9 @@ def _poll(client: FlaskClient, location: str, seconds: float = 120) -> Any:
 
 
 def test_screen_runs_async_and_links_its_outputs(screen_app: Flask, population_dir: Path) -> None:
-    """A screen answers 202 with Content-Location, then 200 with the completed manifest and links that serve the outputs."""
+    """A screen answers 202 with Content-Location, then 200 with the completed manifest and links
+    that serve the outputs.
+    """
     client = screen_app.test_client()
     body = {
         "trials": ["NCT06761417"],

@@ -1,4 +1,6 @@
-"""`python -m service screen`: plain progress lines when not on a terminal, a summary table, and errors that name the cause."""
+"""`python -m service screen`: plain progress lines when not on a terminal, a summary table, and
+errors that name the cause.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +12,9 @@ from service.cli.main import main
 
 
 def test_screen_prints_progress_lines_and_a_summary(population_dir: Path, tmp_path: Path) -> None:
-    """Off a terminal, progress comes as plain lines (buckets, patients) and the end prints a table per trial."""
+    """Off a terminal, progress comes as plain lines (buckets, patients) and the end prints a
+    table per trial.
+    """
     result = CliRunner().invoke(
         main,
         [

@@ -1,4 +1,6 @@
-"""A real `dask scheduler` and two `dask worker` processes on 127.0.0.1: the same rows as the local run; a killed worker loses only its bucket."""
+"""A real `dask scheduler` and two `dask worker` processes on 127.0.0.1: the same rows as the
+local run; a killed worker loses only its bucket.
+"""
 
 from __future__ import annotations
 
@@ -50,7 +52,9 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
-    """A scheduler and two single-threaded workers, stopped (and their process groups killed) at the end."""
+    """A scheduler and two single-threaded workers, stopped (and their process groups killed) at
+    the end.
+    """
     from distributed import Client
 
     logs = tmp_path_factory.mktemp("dask-logs")
@@ -107,7 +111,9 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, obje
 def test_real_cluster_gives_the_local_rows(
     cluster: dict[str, object], local_run: Path, population_dir: Path, tmp_path: Path
 ) -> None:
-    """The screen on a real scheduler with two worker processes writes exactly the rows of the LocalCluster run."""
+    """The screen on a real scheduler with two worker processes writes exactly the rows of the
+    LocalCluster run.
+    """
     out = tmp_path / "remote"
     manifest = run_screen(
         ScreenOptions(
@@ -125,7 +131,9 @@ def test_real_cluster_gives_the_local_rows(
 def test_killed_worker_loses_only_its_bucket(
     cluster: dict[str, object], local_run: Path, population_dir: Path, tmp_path: Path
 ) -> None:
-    """A worker killed mid-run (SIGKILL, nanny too) loses its bucket, which the other worker redoes: the run completes with every row."""
+    """A worker killed mid-run (SIGKILL, nanny too) loses its bucket, which the other worker
+    redoes: the run completes with every row.
+    """
     out = tmp_path / "killed"
     procs = cluster["procs"]
     assert isinstance(procs, list)
@@ -133,7 +141,8 @@ def test_killed_worker_loses_only_its_bucket(
     killed = threading.Event()
 
     def kill_when_started() -> None:
-        # Kill as soon as the first bucket is done: the other buckets are queued or running on both workers.
+        # Kill as soon as the first bucket is done: the other buckets are queued or running on both
+        # workers.
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not list((out / "results").glob("bucket-*.ndjson")):
             time.sleep(0.02)

@@ -1,4 +1,6 @@
-"""The $export client (HTTP mocked with responses): kick-off, polling by Retry-After, download, and failed jobs named."""
+"""The $export client (HTTP mocked with responses): kick-off, polling by Retry-After, download,
+and failed jobs named.
+"""
 
 from __future__ import annotations
 
@@ -32,7 +34,9 @@ def _outcome(text: str, severity: str = "error") -> bytes:
 
 @responses.activate
 def test_export_polls_by_retry_after_and_downloads(tmp_path: Path) -> None:
-    """Kick-off asks async with _type; polling waits what Retry-After says; files land as Type.N.ndjson; the token goes along."""
+    """Kick-off asks async with _type; polling waits what Retry-After says; files land as
+    Type.N.ndjson; the token goes along.
+    """
     responses.get(f"{BASE}/Group/g1/$export", status=202, headers={"Content-Location": STATUS})
     responses.get(STATUS, status=202, headers={"X-Progress": "collecting", "Retry-After": "3"})
     responses.get(
@@ -73,7 +77,9 @@ def test_since_is_sent_as_given(tmp_path: Path) -> None:
 
 @responses.activate
 def test_failed_job_error_outcomes_stop_the_export(tmp_path: Path) -> None:
-    """A finished job whose error[] holds error OperationOutcomes stops with their text; warnings alone do not."""
+    """A finished job whose error[] holds error OperationOutcomes stops with their text; warnings
+    alone do not.
+    """
     responses.get(f"{BASE}/Patient/$export", status=202, headers={"Content-Location": STATUS})
     responses.get(
         STATUS,
@@ -97,7 +103,9 @@ def test_failed_job_error_outcomes_stop_the_export(tmp_path: Path) -> None:
 
 @responses.activate
 def test_job_failing_on_the_status_url_quotes_the_server(tmp_path: Path) -> None:
-    """A status answer of 500 with an OperationOutcome (the spec's failed job) stops quoting it, and the job is deleted."""
+    """A status answer of 500 with an OperationOutcome (the spec's failed job) stops quoting it,
+    and the job is deleted.
+    """
     responses.get(f"{BASE}/Patient/$export", status=202, headers={"Content-Location": STATUS})
     responses.get(STATUS, status=500, body=_outcome("export worker crashed"))
     responses.delete(STATUS, status=202)
@@ -121,7 +129,9 @@ def test_refused_kick_off_names_the_server_reason(tmp_path: Path) -> None:
 
 @responses.activate
 def test_output_on_another_host_gets_no_token(tmp_path: Path) -> None:
-    """An output URL outside the FHIR base (signed storage) is downloaded without the bearer token."""
+    """An output URL outside the FHIR base (signed storage) is downloaded without the bearer
+    token.
+    """
     responses.get(f"{BASE}/Patient/$export", status=202, headers={"Content-Location": STATUS})
     responses.get(
         STATUS,

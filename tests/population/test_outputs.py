@@ -1,4 +1,6 @@
-"""Outputs: statuses recovered from rows, the attrition funnel, worklist ranking, and the FHIR Group."""
+"""Outputs: statuses recovered from rows, the attrition funnel, worklist ranking, and the FHIR
+Group.
+"""
 
 from __future__ import annotations
 
@@ -51,7 +53,9 @@ def _row(
 
 
 def test_statuses_are_recovered_from_a_row() -> None:
-    """A failed exclusion was met, a failed inclusion not met; unlisted inclusions are met and unlisted exclusions not met."""
+    """A failed exclusion was met, a failed inclusion not met; unlisted inclusions are met and
+    unlisted exclusions not met.
+    """
     assert statuses(TRIAL, _row("a", "ineligible", failed=["inc-1", "exc-1"])) == {
         "inc-1": "not-met",
         "inc-2": "met",
@@ -65,7 +69,9 @@ def test_statuses_are_recovered_from_a_row() -> None:
 
 
 def test_attrition_counts_persons_and_funnels_in_criterion_order() -> None:
-    """The funnel keeps who no criterion so far excludes, and counts those of them held only by unknowns."""
+    """The funnel keeps who no criterion so far excludes, and counts those of them held only by
+    unknowns.
+    """
     a = Attrition(TRIAL)
     for row in (
         _row("a", "ineligible", failed=["inc-1"]),
@@ -95,7 +101,9 @@ def test_attrition_counts_persons_and_funnels_in_criterion_order() -> None:
 
 
 def test_worklist_ranks_fewest_unknowns_then_labs_before_review() -> None:
-    """Eligible first, then fewer unknowns; at equal unknowns, fewer review items; ineligible patients are left out."""
+    """Eligible first, then fewer unknowns; at equal unknowns, fewer review items; ineligible
+    patients are left out.
+    """
     rows = [
         _row("u2", "insufficient-data", unknown=["inc-1", "inc-2"]),
         _row("u1r", "insufficient-data", unknown=["inc-1"], review=["exc-1"], labs=["Hb"]),
@@ -121,7 +129,9 @@ def test_worklist_ranks_fewest_unknowns_then_labs_before_review() -> None:
 
 
 def test_group_holds_candidates_and_validates_as_r4() -> None:
-    """The Group is actual, of persons, its members the eligible and insufficient-data patients; fhir.resources R4B accepts it."""
+    """The Group is actual, of persons, its members the eligible and insufficient-data patients;
+    fhir.resources R4B accepts it.
+    """
     group = candidate_group(
         "NCT0",
         "run-1",
@@ -135,7 +145,9 @@ def test_group_holds_candidates_and_validates_as_r4() -> None:
 
 
 def test_group_without_candidates_is_valid_and_empty() -> None:
-    """No candidate gives a valid Group of quantity 0 and no member element (R4 forbids empty arrays)."""
+    """No candidate gives a valid Group of quantity 0 and no member element (R4 forbids empty
+    arrays).
+    """
     group = candidate_group(
         "NCT0", "run-1", "2026-10-10", [_row("b", "ineligible", failed=["inc-1"])]
     )

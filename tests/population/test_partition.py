@@ -1,4 +1,6 @@
-"""Partitioning: a stable hash per patient key, bucket counts that grow with the input, and every line accounted for."""
+"""Partitioning: a stable hash per patient key, bucket counts that grow with the input, and every
+line accounted for.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +21,9 @@ def _write(path: Path, lines: list[object]) -> None:
 
 
 def test_bucket_of_is_stable_and_in_range() -> None:
-    """The same key always lands in the same bucket (crc32, not Python's per-process hash), within range."""
+    """The same key always lands in the same bucket (crc32, not Python's per-process hash),
+    within range.
+    """
     assert (
         bucket_of("Patient/a", 16) == bucket_of("Patient/a", 16) == 5
     )  # zlib.crc32(b"Patient/a") % 16
@@ -34,7 +38,9 @@ def test_bucket_count_grows_with_input() -> None:
 
 
 def test_a_patients_lines_land_in_one_bucket(tmp_path: Path) -> None:
-    """The Patient and its Observations (shuffled across files) are routed to the bucket of its key."""
+    """The Patient and its Observations (shuffled across files) are routed to the bucket of its
+    key.
+    """
     src = tmp_path / "in"
     src.mkdir()
     _write(src / "Patient.ndjson", [{"resourceType": "Patient", "id": f"p{i}"} for i in range(20)])
@@ -67,7 +73,9 @@ def test_a_patients_lines_land_in_one_bucket(tmp_path: Path) -> None:
 
 
 def test_unreadable_and_unattributed_lines_are_counted_with_file_and_line(tmp_path: Path) -> None:
-    """A bad JSON line, a non-resource and a resource with no patient are counted, with file and line; the rest is routed."""
+    """A bad JSON line, a non-resource and a resource with no patient are counted, with file and
+    line; the rest is routed.
+    """
     src = tmp_path / "in"
     src.mkdir()
     lines = [
@@ -104,7 +112,9 @@ def test_rerun_of_a_finished_map_task_is_skipped(tmp_path: Path) -> None:
 
 
 def test_unreadable_input_url_names_the_cause(tmp_path: Path) -> None:
-    """A missing directory, and a directory without NDJSON files, each stop with a message naming the input."""
+    """A missing directory, and a directory without NDJSON files, each stop with a message naming
+    the input.
+    """
     with pytest.raises(InputError, match="does not exist"):
         list_inputs(str(tmp_path / "nowhere"))
     (tmp_path / "notes.txt").write_text("x")

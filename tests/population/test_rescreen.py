@@ -23,7 +23,9 @@ def _row(
 
 
 def test_changed_patients_are_read_from_any_resource(tmp_path: Path) -> None:
-    """A changed Patient, or any resource pointing at one, names that patient; a Medication names none."""
+    """A changed Patient, or any resource pointing at one, names that patient; a Medication names
+    none.
+    """
     path = tmp_path / "Observation.ndjson"
     lines = [
         {"resourceType": "Patient", "id": "a"},
@@ -35,7 +37,9 @@ def test_changed_patients_are_read_from_any_resource(tmp_path: Path) -> None:
 
 
 def test_expiring_patients_are_those_valid_before_the_new_date() -> None:
-    """A row valid until the day before the new as-of expires; one valid through it, or with no limit, does not."""
+    """A row valid until the day before the new as-of expires; one valid through it, or with no
+    limit, does not.
+    """
     rows = [
         _row("a", "T", "eligible", until="2026-10-19"),
         _row("b", "T", "eligible", until="2026-10-20"),
@@ -45,7 +49,9 @@ def test_expiring_patients_are_those_valid_before_the_new_date() -> None:
 
 
 def test_diff_names_new_candidates_and_who_dropped_out_why() -> None:
-    """A patient becoming insufficient-data is a new candidate; one becoming ineligible dropped out, with the failed criteria."""
+    """A patient becoming insufficient-data is a new candidate; one becoming ineligible dropped
+    out, with the failed criteria.
+    """
     before = [
         _row("a", "T", "ineligible", ["inc-1"]),
         _row("b", "T", "eligible"),

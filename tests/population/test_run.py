@@ -1,4 +1,6 @@
-"""A whole run on a LocalCluster: the same rows as per-patient evaluation, counts, outputs, checkpoints, and clear failures."""
+"""A whole run on a LocalCluster: the same rows as per-patient evaluation, counts, outputs,
+checkpoints, and clear failures.
+"""
 
 from __future__ import annotations
 
@@ -25,7 +27,9 @@ ROW_KEYS = ("verdict", "counts", "failed", "unknown", "review", "toObtain")
 def test_every_row_equals_per_patient_evaluation(
     local_run: Path, population_bundles: list[dict[str, Any]], book: Rulebook
 ) -> None:
-    """Each patient × trial row of the run has the verdict, statuses, labs and date of evaluating that patient's Bundle alone."""
+    """Each patient × trial row of the run has the verdict, statuses, labs and date of evaluating
+    that patient's Bundle alone.
+    """
     rows = results(local_run)
     expected = {}
     for bundle in population_bundles:
@@ -40,7 +44,9 @@ def test_every_row_equals_per_patient_evaluation(
 def test_manifest_counts_every_line(
     local_run: Path, population_bundles: list[dict[str, Any]]
 ) -> None:
-    """The manifest counts the patients, the unreadable line (with file and line) and the orphan resource; the run completed on 2 workers."""
+    """The manifest counts the patients, the unreadable line (with file and line) and the orphan
+    resource; the run completed on 2 workers.
+    """
     manifest = orjson.loads((local_run / "manifest.json").read_bytes())
     assert manifest["status"] == "completed"
     assert manifest["engine"] == {"name": "dask", "scheduler": "local", "workers": 2}
@@ -73,7 +79,9 @@ def test_outputs_exist_per_trial(local_run: Path, book: Rulebook) -> None:
 def test_rerun_completes_only_the_lost_bucket(
     local_run: Path, population_dir: Path, tmp_path: Path
 ) -> None:
-    """A rerun in the same run directory skips finished buckets and recomputes a missing one, giving the same rows."""
+    """A rerun in the same run directory skips finished buckets and recomputes a missing one,
+    giving the same rows.
+    """
     import shutil
 
     run = tmp_path / "rerun"
@@ -94,7 +102,9 @@ def test_rerun_completes_only_the_lost_bucket(
 
 
 def test_unreachable_scheduler_stops_with_its_address(population_dir: Path, tmp_path: Path) -> None:
-    """A scheduler nobody listens on stops the run with a message naming it; the manifest says failed."""
+    """A scheduler nobody listens on stops the run with a message naming it; the manifest says
+    failed.
+    """
     with pytest.raises(EngineError, match=re.escape("tcp://127.0.0.1:9 cannot be reached")):
         run_screen(
             ScreenOptions(

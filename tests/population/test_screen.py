@@ -1,4 +1,6 @@
-"""The screening fast path gives exactly the statuses, verdicts, labs and dates of the full per-patient evaluation."""
+"""The screening fast path gives exactly the statuses, verdicts, labs and dates of the full
+per-patient evaluation.
+"""
 
 from __future__ import annotations
 
@@ -29,7 +31,9 @@ def _compare(
 
 
 def test_fast_path_equals_full_path_on_every_fixture(book: Rulebook) -> None:
-    """Every fixture patient, on its trial's as-of date, gets the same row from both paths for its trial (all trials: Synthea, test_run)."""
+    """Every fixture patient, on its trial's as-of date, gets the same row from both paths for
+    its trial (all trials: Synthea, test_run).
+    """
     compared, differing = 0, []
     for folder in sorted(FIXTURES.glob("NCT*")):
         as_of = date.fromisoformat(orjson.loads((folder / "manifest.json").read_bytes())["asOf"])
@@ -60,7 +64,9 @@ def test_fast_path_equals_full_path_on_every_synthea_record(book: Rulebook) -> N
 
 
 def test_fast_path_rows_carry_statuses(book: Rulebook) -> None:
-    """A fast row lists every criterion that is not plainly passed, so the statuses can be recovered from it."""
+    """A fast row lists every criterion that is not plainly passed, so the statuses can be
+    recovered from it.
+    """
     path = next(p for p in sorted(FIXTURES.glob("NCT06761417/*.json")) if p.name != "manifest.json")
     record = record_from_bundle(orjson.loads(path.read_bytes()))
     row = screen_record(book, [book.trials["NCT06761417"]], record, date(2026, 10, 10))[0]

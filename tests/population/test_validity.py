@@ -27,7 +27,9 @@ def test_next_birthday_is_strictly_after() -> None:
 
 
 def test_a_lab_leaving_its_window_ends_validity(book: Rulebook) -> None:
-    """An Observation inside a 14-day window ends the result's validity the day before it falls out."""
+    """An Observation inside a 14-day window ends the result's validity the day before it falls
+    out.
+    """
     trial = book.trials["NCT06761417"]
     windows = sorted(
         {book.definitions[n].get("lookbackDays") for n in book.definitions_for(trial)} - {None}

@@ -1,4 +1,6 @@
-"""Tests for service.records.checks: wrongly typed elements set a resource aside, with the element named."""
+"""Tests for service.records.checks: wrongly typed elements set a resource aside, with the
+element named.
+"""
 
 from __future__ import annotations
 
@@ -74,7 +76,9 @@ def test_readable_resource_has_no_problem() -> None:
 
 
 def test_set_aside_resource_keeps_its_readable_code() -> None:
-    """An Observation with a bad status keeps its code, so only criteria about that analyte wait on it."""
+    """An Observation with a bad status keeps its code, so only criteria about that analyte wait
+    on it.
+    """
     readable, unreadable = split_readable([observation(), observation(id="o2", status={})])
     assert ([r["id"] for r in readable], [u.concept for u in unreadable]) == (["o1"], [CODE])
 

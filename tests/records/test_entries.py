@@ -1,4 +1,6 @@
-"""Tests for service.records.entries: the one Bundle-entry reader, whose resource is whose, FHIR ids."""
+"""Tests for service.records.entries: the one Bundle-entry reader, whose resource is whose, FHIR
+ids.
+"""
 
 from __future__ import annotations
 
@@ -21,7 +23,9 @@ OBSERVATION = {"resourceType": "Observation", "id": "o1", "subject": {"reference
 
 
 def test_an_entry_keeps_its_full_url_beside_the_resource_and_its_search_mode() -> None:
-    """fullUrl is copied to ``_fullUrl`` (urn:uuid references resolve by it); search.mode is read."""
+    """fullUrl is copied to ``_fullUrl`` (urn:uuid references resolve by it); search.mode is
+    read.
+    """
     entries = read_entries(
         [{"fullUrl": "urn:uuid:1", "resource": OBSERVATION, "search": {"mode": "include"}}],
         "",

@@ -1,4 +1,6 @@
-"""Tests for the CDS prefetch: its templates (service.rulebook.prefetch_plan), and reading what the EHR sent."""
+"""Tests for the CDS prefetch: its templates (service.rulebook.prefetch_plan), and reading what
+the EHR sent.
+"""
 
 from __future__ import annotations
 
@@ -40,8 +42,9 @@ from tests.helpers.cds import (
 )
 
 PATIENT_ID = "nct06761417-eligible"
-# The parameters a template may use within the specification's RECOMMENDED prefetch subset, less `date`: a fixed date
-# would go stale, and the subset has no relative-date token, so the service's templates carry no date at all.
+# The parameters a template may use within the specification's RECOMMENDED prefetch subset, less
+# `date`: a fixed date would go stale, and the subset has no relative-date token, so the service's
+# templates carry no date at all.
 SUBSET_PARAMETERS = {
     "patient",
     *CODE_PARAMETERS,
@@ -55,7 +58,9 @@ CONTEXT_PATIENT_ID = "{{context.patientId}}"
 
 
 def test_one_key_per_planned_search(book: Rulebook) -> None:
-    """Besides 'patient', the plan has exactly one key per search the rulebook's trials need (same type and codes), each with its template."""
+    """Besides 'patient', the plan has exactly one key per search the rulebook's trials need
+    (same type and codes), each with its template.
+    """
     searches = plan_searches(book, list(book.trials.values()))
     plan = prefetch_plan(book, book.trials.values())
     assert sorted((s.resource_type, s.codes) for s in plan.searches.values()) == sorted(
@@ -69,7 +74,9 @@ def test_one_key_per_planned_search(book: Rulebook) -> None:
 
 
 def test_no_template_asks_for_every_observation() -> None:
-    """No Observation template is unfiltered: the name-matched search (EDSS) asks for its categories (it was 344 KB of a 638 KB request)."""
+    """No Observation template is unfiltered: the name-matched search (EDSS) asks for its
+    categories (it was 344 KB of a 638 KB request).
+    """
     observation_templates = [t for t in templates().values() if t.startswith("Observation?")]
     assert observation_templates
     assert all("combo-code=" in t or "category=" in t for t in observation_templates)
@@ -77,7 +84,9 @@ def test_no_template_asks_for_every_observation() -> None:
 
 
 def test_every_name_matched_value_set_has_categories(book: Rulebook) -> None:
-    """Each Observation value set matched by name has categories listed, and no definition of it reads absence as 'no' (a missed one is unknown)."""
+    """Each Observation value set matched by name has categories listed, and no definition of it
+    reads absence as 'no' (a missed one is unknown).
+    """
     observation_kinds = {kind for kind, types in RESOURCE_TYPES.items() if "Observation" in types}
     name_matched = {
         name: d
@@ -98,7 +107,9 @@ NMO_CASES = sorted(
 
 @pytest.mark.parametrize("case", NMO_CASES)
 def test_category_filtered_prefetch_loses_nothing_the_rules_read(case: str) -> None:
-    """Every NMO-trial fixture (EDSS is matched by name) evaluates the same from the category-filtered prefetch as from its Bundle."""
+    """Every NMO-trial fixture (EDSS is matched by name) evaluates the same from the
+    category-filtered prefetch as from its Bundle.
+    """
     book = rulebook()
     bundle = fixture_bundle("NCT02021825", case)
     patient_id = next(
@@ -118,7 +129,9 @@ def test_category_filtered_prefetch_loses_nothing_the_rules_read(case: str) -> N
 
 
 def test_keys_name_their_resource_type(book: Rulebook) -> None:
-    """Each key is its type's plural stem, numbered from the second search of one type: observations, observations-2…"""
+    """Each key is its type's plural stem, numbered from the second search of one type:
+    observations, observations-2…
+    """
     plan = prefetch_plan(book, book.trials.values())
     assert len(plan.searches) >= 5
     for key, search in plan.searches.items():
@@ -127,7 +140,9 @@ def test_keys_name_their_resource_type(book: Rulebook) -> None:
 
 
 def test_templates_cover_every_resource_type_the_definitions_read(book: Rulebook) -> None:
-    """The templates search every resource type some definition of some trial reads (and no other)."""
+    """The templates search every resource type some definition of some trial reads (and no
+    other).
+    """
     names = set().union(*(book.definitions_for(trial) for trial in book.trials.values()))
     needed = {
         rtype for name in names for rtype in RESOURCE_TYPES[book.definitions[name]["kind"]]
@@ -145,7 +160,9 @@ def test_patient_key_reads_the_context_patient() -> None:
 
 @pytest.mark.parametrize("key", [k for k in templates() if k != PATIENT_KEY])
 def test_template_stays_within_the_prefetch_subset(key: str) -> None:
-    """A search template is a type-level search by patient={{context.patientId}}, with only subset parameters and no other token."""
+    """A search template is a type-level search by patient={{context.patientId}}, with only
+    subset parameters and no other token.
+    """
     resource_type, separator, query = templates()[key].partition("?")
     params = parse_qsl(query, keep_blank_values=True, strict_parsing=True)
     assert separator == "?"
@@ -161,7 +178,9 @@ def test_template_stays_within_the_prefetch_subset(key: str) -> None:
     "key", [k for k in templates() if k != PATIENT_KEY and "code=" in templates()[k]]
 )
 def test_code_tokens_are_system_and_code(key: str) -> None:
-    """Every code in a template is an equality token 'system|code' (the subset allows no other token form)."""
+    """Every code in a template is an equality token 'system|code' (the subset allows no other
+    token form).
+    """
     params = parse_qsl(templates()[key].partition("?")[2])
     tokens = [
         token for name, value in params if name in CODE_PARAMETERS for token in value.split(",")
@@ -171,7 +190,9 @@ def test_code_tokens_are_system_and_code(key: str) -> None:
 
 
 def test_full_prefetch_leaves_nothing_missing() -> None:
-    """With the Patient and every search prefetched, nothing is left to fetch and every resource is read."""
+    """With the Patient and every search prefetched, nothing is left to fetch and every resource
+    is read.
+    """
     bundle = fixture_bundle(TRIAL, CASE)
     prefetched = read_prefetch(
         full_prefetch(), prefetch_plan(rulebook(), rulebook().trials.values()), PATIENT_ID
@@ -228,7 +249,9 @@ def test_missing_and_null_keys(change: Any, missing: list[str], null_keys: list[
 
 
 def test_operation_outcome_entries_are_skipped() -> None:
-    """An OperationOutcome in a prefetched searchset (a server's warning) is not taken for patient data."""
+    """An OperationOutcome in a prefetched searchset (a server's warning) is not taken for
+    patient data.
+    """
     plan = prefetch_plan(rulebook(), rulebook().trials.values())
     outcome = {
         "resourceType": "OperationOutcome",
@@ -250,7 +273,8 @@ ERROR_OUTCOME = {
 @pytest.mark.parametrize(
     "value",
     [
-        # The whole value an OperationOutcome (the specification: the EHR SHOULD send one for a failed prefetch query).
+        # The whole value an OperationOutcome (the specification: the EHR SHOULD send one for a
+        # failed prefetch query).
         pytest.param(ERROR_OUTCOME, id="outcome-alone"),
         # A searchset holding an error OperationOutcome as its only entry.
         pytest.param(searchset([ERROR_OUTCOME]), id="outcome-in-bundle"),
@@ -284,7 +308,9 @@ ERROR_OUTCOME = {
     ],
 )
 def test_failed_prefetch_query_is_a_failed_key(value: dict[str, Any]) -> None:
-    """A key the EHR says failed (an OperationOutcome, alone or in the Bundle) is a failed key, not "no data": nothing of it is read."""
+    """A key the EHR says failed (an OperationOutcome, alone or in the Bundle) is a failed key,
+    not "no data": nothing of it is read.
+    """
     plan = prefetch_plan(rulebook(), rulebook().trials.values())
     prefetched = read_prefetch({**full_prefetch(), "conditions": value}, plan, PATIENT_ID)
     assert list(prefetched.failed) == ["conditions"]
@@ -309,7 +335,9 @@ def test_failed_patient_key_is_missing_and_failed() -> None:
 
 
 def test_warning_outcome_in_prefetch_is_a_note() -> None:
-    """A warning OperationOutcome in a prefetched searchset is kept as a note (severity and code, not its text); the key's data is read."""
+    """A warning OperationOutcome in a prefetched searchset is kept as a note (severity and code,
+    not its text); the key's data is read.
+    """
     plan = prefetch_plan(rulebook(), rulebook().trials.values())
     warning = {
         "resourceType": "OperationOutcome",
@@ -336,7 +364,9 @@ def test_warning_outcome_in_prefetch_is_a_note() -> None:
 
 
 def test_paged_prefetch_keeps_the_first_page_and_its_next_link() -> None:
-    """A paged key (a next link) is not refused: its first page is read and its next link kept, to follow or to mark the key partial."""
+    """A paged key (a next link) is not refused: its first page is read and its next link kept,
+    to follow or to mark the key partial.
+    """
     plan = prefetch_plan(rulebook(), rulebook().trials.values())
     full = full_prefetch()
     prefetched = read_prefetch(
@@ -422,7 +452,9 @@ MALFORMED: list[Any] = [
 
 @pytest.mark.parametrize(("change", "message"), MALFORMED)
 def test_malformed_prefetch_is_a_bad_request(change: Any, message: str) -> None:
-    """A prefetch that is not what the templates ask for is refused, naming the key and the problem."""
+    """A prefetch that is not what the templates ask for is refused, naming the key and the
+    problem.
+    """
     plan = prefetch_plan(rulebook(), rulebook().trials.values())
     with pytest.raises(BadRequest, match=re.escape(message)):
         read_prefetch(change(full_prefetch()), plan, PATIENT_ID)
@@ -435,7 +467,9 @@ def parts(prefetched: Prefetched) -> tuple[dict[str, Any], list[dict[str, Any]]]
 
 
 def test_record_keeps_only_the_context_patients_resources() -> None:
-    """Resources of another patient in the prefetch are dropped from the record: prefetch is checked, not trusted."""
+    """Resources of another patient in the prefetch are dropped from the record: prefetch is
+    checked, not trusted.
+    """
     plan = prefetch_plan(rulebook(), rulebook().trials.values())
     prefetch = full_prefetch()
     prefetch["observations-3"]["entry"].append({"resource": another_patients_observation()})
@@ -446,7 +480,9 @@ def test_record_keeps_only_the_context_patients_resources() -> None:
 
 
 def test_record_counts_a_resource_found_by_two_keys_once() -> None:
-    """An Observation returned by a coded search and by the search of all Observations is one Observation."""
+    """An Observation returned by a coded search and by the search of all Observations is one
+    Observation.
+    """
     plan = prefetch_plan(rulebook(), rulebook().trials.values())
     patient, resources = parts(read_prefetch(full_prefetch(), plan, PATIENT_ID))
     record = build_record(patient, unique_resources(resources), {})
@@ -463,7 +499,9 @@ def test_record_counts_a_resource_found_by_two_keys_once() -> None:
 
 
 def test_record_keeps_the_context_patient_over_a_patient_in_a_searchset() -> None:
-    """A Patient inside a searchset (an _include, or a careless EHR) never replaces the context Patient."""
+    """A Patient inside a searchset (an _include, or a careless EHR) never replaces the context
+    Patient.
+    """
     plan = prefetch_plan(rulebook(), rulebook().trials.values())
     prefetch = full_prefetch()
     prefetch["conditions"]["entry"].append(
@@ -474,7 +512,9 @@ def test_record_keeps_the_context_patient_over_a_patient_in_a_searchset() -> Non
 
 
 def test_record_carries_fetch_failures() -> None:
-    """Searches that failed while fetching the rest are kept on the record, so their criteria stay unknown."""
+    """Searches that failed while fetching the rest are kept on the record, so their criteria
+    stay unknown.
+    """
     plan = prefetch_plan(rulebook(), rulebook().trials.values())
     patient, resources = parts(read_prefetch(full_prefetch(), plan, PATIENT_ID))
     assert build_record(
@@ -528,7 +568,8 @@ def order(rtype: str, reference: str | None, **more: Any) -> dict[str, Any]:
             {},
             id="coded",
         ),
-        # A reference that is not a relative Medication/id (absolute, contained) is not read from the server.
+        # A reference that is not a relative Medication/id (absolute, contained) is not read from
+        # the server.
         pytest.param(
             [
                 order("MedicationRequest", "https://other.example/fhir/Medication/m1"),
@@ -544,5 +585,7 @@ def order(rtype: str, reference: str | None, **more: Any) -> dict[str, Any]:
 def test_unresolved_medications(
     resources: list[dict[str, Any]], expected: dict[str, set[str]]
 ) -> None:
-    """The Medications that medication records reference but the prefetch did not hold are listed with who refers to them."""
+    """The Medications that medication records reference but the prefetch did not hold are listed
+    with who refers to them.
+    """
     assert unresolved_medications(resources) == expected

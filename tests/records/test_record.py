@@ -249,7 +249,9 @@ def test_unread_resource_types_skipped() -> None:
 
 
 def test_every_resource_type_a_definition_reads_is_kept() -> None:
-    """record_from_bundle skips unread types; it must keep each type a definition kind reads (and Medication for references)."""
+    """record_from_bundle skips unread types; it must keep each type a definition kind reads (and
+    Medication for references).
+    """
     read = {rtype for types in RESOURCE_TYPES.values() for rtype in types}
     assert read | {"Medication"} <= READ_TYPES
 
@@ -266,7 +268,9 @@ def test_resolve_contained_medication_in_the_referrer() -> None:
 
 
 def test_unreadable_resource_is_set_aside_from_of_type() -> None:
-    """An Observation whose status is a list is not returned by of_type and is listed as unreadable."""
+    """An Observation whose status is a list is not returned by of_type and is listed as
+    unreadable.
+    """
     bad = {**observation("o1", "Patient/p1"), "status": ["final"]}
     record = record_from_bundle(bundle(entry(PATIENT), entry(bad)))
     assert (record.of_type("Observation"), [u.problem for u in record.unreadable]) == (
@@ -298,10 +302,10 @@ def _record_with_medication(full_url: str | None) -> Any:
     )
 
 
-def test_an_absolute_reference_to_another_server_does_not_reach_a_local_resource_of_the_same_id() -> (
-    None
-):
-    """https://b/fhir/Medication/m1 is not the Bundle's https://a/fhir/Medication/m1: unresolved (its facts unknown), never the wrong drug."""
+def test_an_absolute_reference_to_another_server_misses_a_local_resource_of_its_id() -> None:
+    """https://b/fhir/Medication/m1 is not the Bundle's https://a/fhir/Medication/m1: unresolved
+    (its facts unknown), never the wrong drug.
+    """
     record = _record_with_medication("https://a/fhir/Medication/m1")
     assert record.resolve("https://b/fhir/Medication/m1") is None
     assert record.resolve("https://a/fhir/Medication/m1")["id"] == "m1"
@@ -309,7 +313,9 @@ def test_an_absolute_reference_to_another_server_does_not_reach_a_local_resource
 
 
 def test_an_absolute_reference_reaches_a_resource_that_says_nothing_of_its_server() -> None:
-    """A Medication with no fullUrl (a prefetch, a fetched search) is reached by an absolute URL's Type/id, versioned or not."""
+    """A Medication with no fullUrl (a prefetch, a fetched search) is reached by an absolute
+    URL's Type/id, versioned or not.
+    """
     record = _record_with_medication(None)
     assert record.resolve("https://a/fhir/Medication/m1")["id"] == "m1"
     assert record.resolve("https://a/fhir/Medication/m1/_history/3")["id"] == "m1"

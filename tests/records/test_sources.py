@@ -1,4 +1,6 @@
-"""Records by id come from the bundled fixtures when no FHIR server is configured: indexed once, unknown ids refused."""
+"""Records by id come from the bundled fixtures when no FHIR server is configured: indexed once,
+unknown ids refused.
+"""
 
 from __future__ import annotations
 

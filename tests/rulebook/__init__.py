@@ -1,1 +1,3 @@
-"""Tests of the rulebook: loading, checks, the three-valued rewrite, value sets and the search plan."""
+"""Tests of the rulebook: loading, checks, the three-valued rewrite, value sets and the search
+plan.
+"""

@@ -121,7 +121,9 @@ def test_trial_summary(book: Rulebook) -> None:
 
 
 def test_criterion_to_json(book: Rulebook) -> None:
-    """A computable criterion renders its logic and the definitions it reads; a review one its reason."""
+    """A computable criterion renders its logic and the definitions it reads; a review one its
+    reason.
+    """
     trial = book.trials[TRIAL]
     computable = next(c for c in trial.criteria if c.formula is not None)
     review = next(c for c in trial.criteria if c.formula is None)
@@ -174,7 +176,9 @@ def small_trial(rules: Path) -> Path:
 
 
 def test_definitions_for_follows_dependencies(small_trial: Path) -> None:
-    """A trial needs the definitions its criteria read and, transitively, what those are built from."""
+    """A trial needs the definitions its criteria read and, transitively, what those are built
+    from.
+    """
     book = load_rulebook(small_trial)
     assert book.definitions_for(book.trials["NCT99999999"]) == {
         "crcl_ml_min",
@@ -207,20 +211,24 @@ def test_resource_types_for(small_trial: Path) -> None:
 
 
 def test_unknown_definition_in_criterion(rules: Path) -> None:
-    """A criterion reading an unknown definition names the file, the criterion and the definition."""
+    """A criterion reading an unknown definition names the file, the criterion and the
+    definition.
+    """
     criterion_id = first_computable(read(trial_path(rules)))["id"]
     edit(
         trial_path(rules),
         lambda doc: first_computable(doc).update(logic={">": [{"var": "no_such_definition"}, 1]}),
     )
     assert (
-        load_error(rules)
-        == f"{TRIAL}.json: criterion {criterion_id}: reads unknown definition(s) ['no_such_definition']"
+        load_error(rules) == f"{TRIAL}.json: criterion {criterion_id}: reads unknown definition(s) "
+        "['no_such_definition']"
     )
 
 
 def test_unknown_definition_in_review_unless(rules: Path) -> None:
-    """A reviewUnless reading an unknown definition names the file, the criterion and the definition."""
+    """A reviewUnless reading an unknown definition names the file, the criterion and the
+    definition.
+    """
     criterion_id = first_computable(read(trial_path(rules)))["id"]
     edit(
         trial_path(rules),
@@ -230,7 +238,8 @@ def test_unknown_definition_in_review_unless(rules: Path) -> None:
     )
     assert (
         load_error(rules)
-        == f"{TRIAL}.json: criterion {criterion_id}: reviewUnless reads unknown definition(s) ['no_such_definition']"
+        == f"{TRIAL}.json: criterion {criterion_id}: reviewUnless reads unknown definition(s) "
+        "['no_such_definition']"
     )
 
 
@@ -244,7 +253,9 @@ def test_review_unless_needs_review_when(rules: Path) -> None:
 
 
 def test_review_unless_facts_are_read() -> None:
-    """A criterion reads what its logic and its reviewUnless read (so both are fetched and cited)."""
+    """A criterion reads what its logic and its reviewUnless read (so both are fetched and
+    cited).
+    """
     criterion = Criterion(
         "exc-1",
         "exclusion",
@@ -269,7 +280,9 @@ def test_unknown_definition_in_target_disease(rules: Path) -> None:
 
 
 def test_target_disease_is_read_for_the_trial(book: Rulebook) -> None:
-    """Each trial's targetDisease definitions are among those the trial reads, so the searches that decide them are planned."""
+    """Each trial's targetDisease definitions are among those the trial reads, so the searches
+    that decide them are planned.
+    """
     gated = [trial for trial in book.trials.values() if trial.target_disease]
     assert gated
     assert all(set(trial.target_disease) <= book.definitions_for(trial) for trial in gated)
@@ -360,19 +373,24 @@ def test_unknown_value_set_in_definition(rules: Path) -> None:
 
 
 def test_unknown_input_definition(rules: Path) -> None:
-    """A Cockcroft-Gault input naming an unknown definition names the file, the definition and the input."""
+    """A Cockcroft-Gault input naming an unknown definition names the file, the definition and
+    the input.
+    """
     edit(
         rules / "library" / "definitions.json",
         lambda doc: doc["definitions"]["crcl_ml_min"]["inputs"].update(weight="no_such_weight"),
     )
     assert (
         load_error(rules)
-        == "definitions.json: definition 'crcl_ml_min': input 'weight' names unknown definition 'no_such_weight'"
+        == "definitions.json: definition 'crcl_ml_min': input 'weight' names unknown definition "
+        "'no_such_weight'"
     )
 
 
 def test_formula_definition_with_unknown_operator(rules: Path) -> None:
-    """A formula definition with an unknown operator names the file, the definition and the operator."""
+    """A formula definition with an unknown operator names the file, the definition and the
+    operator.
+    """
     edit(
         rules / "library" / "definitions.json",
         lambda doc: doc["definitions"]["active_hepatitis_b"].update(logic={"xor": [True, False]}),
@@ -383,7 +401,9 @@ def test_formula_definition_with_unknown_operator(rules: Path) -> None:
 
 
 def test_formula_definition_reading_unknown_definition(rules: Path) -> None:
-    """A formula definition reading an unknown definition names the file, the definition and the unknown one."""
+    """A formula definition reading an unknown definition names the file, the definition and the
+    unknown one.
+    """
     edit(
         rules / "library" / "definitions.json",
         lambda doc: doc["definitions"]["active_hepatitis_b"].update(
@@ -392,7 +412,8 @@ def test_formula_definition_reading_unknown_definition(rules: Path) -> None:
     )
     assert (
         load_error(rules)
-        == "definitions.json: definition 'active_hepatitis_b': reads unknown definition(s) ['hbeag_positive']"
+        == "definitions.json: definition 'active_hepatitis_b': reads unknown definition(s) "
+        "['hbeag_positive']"
     )
 
 
@@ -429,8 +450,8 @@ def test_definition_reading_itself(rules: Path) -> None:
         ),
     )
     assert (
-        load_error(rules)
-        == "definitions.json: definition 'active_hepatitis_b' depends on itself: active_hepatitis_b → active_hepatitis_b"
+        load_error(rules) == "definitions.json: definition 'active_hepatitis_b' depends on itself: "
+        "active_hepatitis_b → active_hepatitis_b"
     )
 
 
@@ -442,7 +463,9 @@ def test_value_set_defined_twice(rules: Path) -> None:
 
 
 def test_definition_schema_violation(rules: Path) -> None:
-    """A measurement without its unit is rejected by the schema, naming the file and the definition."""
+    """A measurement without its unit is rejected by the schema, naming the file and the
+    definition.
+    """
     edit(rules / "library" / "definitions.json", lambda doc: doc["definitions"]["anc"].pop("unit"))
     message = load_error(rules)
     assert message.startswith("definitions.json: at definitions/anc: ")
@@ -461,7 +484,9 @@ def test_rule_error_is_an_eligibility_error() -> None:
 
 
 def test_an_unknown_included_value_set_names_the_file_and_the_including_set(tmp_path: Path) -> None:
-    """A value set including an unknown one: the message names its file and the value set that includes it."""
+    """A value set including an unknown one: the message names its file and the value set that
+    includes it.
+    """
     rules = shutil.copytree(DEFAULT_RULES_DIR, tmp_path / "rules")
     path = rules / "valuesets" / "conditions.json"
     document = orjson.loads(path.read_bytes())
@@ -475,7 +500,9 @@ def test_an_unknown_included_value_set_names_the_file_and_the_including_set(tmp_
 
 
 def test_a_kind_outside_the_registry_is_refused_naming_it(rules: Path) -> None:
-    """A definition whose kind service.rulebook.kinds.KINDS does not register is refused at load, naming the file, definition and kind."""
+    """A definition whose kind service.rulebook.kinds.KINDS does not register is refused at load,
+    naming the file, definition and kind.
+    """
     edit(
         rules / "library" / "definitions.json",
         lambda doc: doc["definitions"]["active_hepatitis_b"].update(kind="bloodPressure"),
@@ -486,7 +513,9 @@ def test_a_kind_outside_the_registry_is_refused_naming_it(rules: Path) -> None:
 
 
 def test_the_registry_is_the_one_list_of_kinds(book: Rulebook) -> None:
-    """Every kind the rules use is registered, each registered kind but formula has its fact function, and the schema file lists none."""
+    """Every kind the rules use is registered, each registered kind but formula has its fact
+    function, and the schema file lists none.
+    """
     from service.facts import FACT_FUNCTIONS
     from service.rulebook.kinds import KINDS
 

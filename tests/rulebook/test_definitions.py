@@ -62,7 +62,9 @@ def test_the_widest_window_covers_them_all(windows: list[Window], days: int | No
 
 
 def test_a_definition_is_typed_from_its_document() -> None:
-    """definition_from reads the shared members: kind, label, value set, window and absence policy."""
+    """definition_from reads the shared members: kind, label, value set, window and absence
+    policy.
+    """
     definition = definition_from(
         "anc",
         {"kind": "measurement", "valueSet": "anc", "lookbackDays": 14, "absence": "unknown"},

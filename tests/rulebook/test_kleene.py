@@ -1,4 +1,6 @@
-"""Tests for service.rulebook.kleene: the rewrite of JsonLogic into three-valued (Kleene) plain JsonLogic."""
+"""Tests for service.rulebook.kleene: the rewrite of JsonLogic into three-valued (Kleene) plain
+JsonLogic.
+"""
 
 from __future__ import annotations
 
@@ -57,7 +59,9 @@ def _interval(node: Any, data: dict[str, Any]) -> Interval | None:
 
 
 def _compare(op: str, a: Interval, b: Interval) -> bool | None:
-    """Compare two intervals: True if true for every pair of points, False if for none, else None."""
+    """Compare two intervals: True if true for every pair of points, False if for none, else
+    None.
+    """
     (a_lo, a_hi), (b_lo, b_hi) = a, b
     definite, possible = {
         "<": (a_hi < b_lo, a_lo < b_hi),
@@ -147,7 +151,8 @@ _comparison = st.one_of(
     st.tuples(
         _order, _numeric(BOUNDED + EXACT), _numeric(BOUNDED + EXACT), _numeric(BOUNDED + EXACT)
     ).map(lambda t: {t[0]: [t[1], t[2], t[3]]}),
-    # Equality on exactly known numbers (equality on a bounded number: see test_equality_with_bounded_fact_is_not_decided_by_its_bound).
+    # Equality on exactly known numbers (equality on a bounded number: see
+    # test_equality_with_bounded_fact_is_not_decided_by_its_bound).
     st.tuples(st.sampled_from(["==", "!="]), _numeric(EXACT), _numeric(EXACT)).map(
         lambda t: {t[0]: [t[1], t[2]]}
     ),

@@ -1,4 +1,6 @@
-"""Tests for service.rulebook.search_plan: the searches each trial needs, derived from the rulebook, and their parameters."""
+"""Tests for service.rulebook.search_plan: the searches each trial needs, derived from the
+rulebook, and their parameters.
+"""
 
 from __future__ import annotations
 
@@ -29,7 +31,9 @@ def trial_of(book: Rulebook, trial_id: str) -> Trial:
 
 
 def definitions_read(book: Rulebook, trial: Trial) -> set[str]:
-    """Walk the trial's criteria to every definition they read, through formulas and inputs (independently of the rulebook's walk)."""
+    """Walk the trial's criteria to every definition they read, through formulas and inputs
+    (independently of the rulebook's walk).
+    """
     seen: set[str] = set()
     todo = [
         name
@@ -56,7 +60,9 @@ def observation_definitions(book: Rulebook, trial: Trial) -> list[dict[str, Any]
 
 
 def by_code(book: Rulebook, definition: dict[str, Any]) -> bool:
-    """Say whether a definition's value set can be a token search (exact codes only, no names or prefixes)."""
+    """Say whether a definition's value set can be a token search (exact codes only, no names or
+    prefixes).
+    """
     value_set = book.value_sets[definition["valueSet"]]
     return not (value_set.names or value_set.prefixes)
 
@@ -69,7 +75,9 @@ def query(params: list[tuple[str, str]]) -> dict[str, str]:
 
 @pytest.mark.parametrize("trial_id", TRIAL_IDS)
 def test_plan_searches_only_the_types_read(book: Rulebook, trial_id: str) -> None:
-    """A trial's plan searches exactly the resource types its definitions read (Patient is read, not searched)."""
+    """A trial's plan searches exactly the resource types its definitions read (Patient is read,
+    not searched).
+    """
     trial = trial_of(book, trial_id)
     wanted = {
         rtype
@@ -81,7 +89,9 @@ def test_plan_searches_only_the_types_read(book: Rulebook, trial_id: str) -> Non
 
 @pytest.mark.parametrize("trial_id", TRIAL_IDS)
 def test_observation_codes_are_the_union_of_the_value_sets(book: Rulebook, trial_id: str) -> None:
-    """The Observation code tokens are exactly the codes of the value sets of the trial's Observation definitions, each once."""
+    """The Observation code tokens are exactly the codes of the value sets of the trial's
+    Observation definitions, each once.
+    """
     trial = trial_of(book, trial_id)
     expected = {
         f"{system}|{code}"
@@ -101,7 +111,9 @@ def test_observation_codes_are_the_union_of_the_value_sets(book: Rulebook, trial
 
 @pytest.mark.parametrize("trial_id", TRIAL_IDS)
 def test_value_sets_by_name_get_one_uncoded_search(book: Rulebook, trial_id: str) -> None:
-    """Definitions whose value set matches by name or prefix (EDSS, AQP4) get one Observation search without codes; others none."""
+    """Definitions whose value set matches by name or prefix (EDSS, AQP4) get one Observation
+    search without codes; others none.
+    """
     trial = trial_of(book, trial_id)
     uncoded = [d for d in observation_definitions(book, trial) if not by_code(book, d)]
     plain = [
@@ -113,13 +125,17 @@ def test_value_sets_by_name_get_one_uncoded_search(book: Rulebook, trial_id: str
 
 
 def _unfloored(definition: dict) -> bool:
-    """Say whether a definition's Observations are searched over the whole history (absence no, or positives persist)."""
+    """Say whether a definition's Observations are searched over the whole history (absence no,
+    or positives persist).
+    """
     return definition.get("absence") == "no" or bool(definition.get("positivesPersist"))
 
 
 @pytest.mark.parametrize("trial_id", TRIAL_IDS)
 def test_date_floor_is_the_longest_lookback(book: Rulebook, trial_id: str) -> None:
-    """A coded Observation search asks from the longest lookback of its definitions, plus one margin day, before the as-of date."""
+    """A coded Observation search asks from the longest lookback of its definitions, plus one
+    margin day, before the as-of date.
+    """
     trial = trial_of(book, trial_id)
     longest = max(
         d["lookbackDays"]
@@ -144,10 +160,11 @@ def test_date_floor_is_the_longest_lookback(book: Rulebook, trial_id: str) -> No
 def test_definitions_where_no_result_means_no_are_searched_without_a_floor(
     book: Rulebook, trial_id: str
 ) -> None:
-    """The codes of a definition where no result means no, or whose positives never expire (HIV), are searched unfloored.
+    """The codes of a definition where no result means no, or whose positives never expire (HIV),
+    are searched unfloored.
 
-    A date search skips Observations dated only by ``issued`` (or undated), which the facts would set
-    aside as "cannot tell": with a floor, such a positive test would silently become "no test".
+    A date search skips Observations dated only by ``issued`` (or undated), which the facts would
+    set aside as "cannot tell": with a floor, such a positive test would silently become "no test".
     """
     trial = trial_of(book, trial_id)
     wanted = {
@@ -170,7 +187,9 @@ def test_definitions_where_no_result_means_no_are_searched_without_a_floor(
 
 @pytest.mark.parametrize("trial_id", TRIAL_IDS)
 def test_date_floor_can_be_turned_off(book: Rulebook, trial_id: str) -> None:
-    """date_floor=False drops the date parameter from every search (the whole history is fetched)."""
+    """date_floor=False drops the date parameter from every search (the whole history is
+    fetched).
+    """
     searches = plan_searches(book, [trial_of(book, trial_id)])
     assert any(s.resource_type == "Observation" for s in searches)
     for search in searches:
@@ -178,7 +197,9 @@ def test_date_floor_can_be_turned_off(book: Rulebook, trial_id: str) -> None:
 
 
 def test_margin_is_one_day() -> None:
-    """The margin below the window is one day: a server compares instants, the facts compare local dates."""
+    """The margin below the window is one day: a server compares instants, the facts compare
+    local dates.
+    """
     assert FLOOR_MARGIN_DAYS == 1
     assert (
         query(Search("Observation", ("s|c",), Window(14)).params("p1", date(2026, 3, 1), 200))[
@@ -189,7 +210,9 @@ def test_margin_is_one_day() -> None:
 
 
 def test_unlimited_lookback_has_no_floor(book: Rulebook) -> None:
-    """One Observation definition without a lookback (ever) removes the floor of its search: the whole history is needed."""
+    """One Observation definition without a lookback (ever) removes the floor of its search: the
+    whole history is needed.
+    """
     unlimited = {**book.definitions["anc"]}
     del unlimited["lookbackDays"]
     patched = dataclasses.replace(
@@ -218,7 +241,9 @@ def test_unlimited_lookback_has_no_floor(book: Rulebook) -> None:
 def test_codes_are_chunked(
     book: Rulebook, monkeypatch: pytest.MonkeyPatch, trial_id: str, chunk: int
 ) -> None:
-    """Codes are split into searches of at most CODES_PER_SEARCH tokens, covering every code once, per floor group."""
+    """Codes are split into searches of at most CODES_PER_SEARCH tokens, covering every code
+    once, per floor group.
+    """
     monkeypatch.setattr(searches_module, "CODES_PER_SEARCH", chunk)
     trial = trial_of(book, trial_id)
     coded = [
@@ -227,7 +252,8 @@ def test_codes_are_chunked(
     tokens = [token for search in coded for token in search.codes]
     assert len(tokens) == len(set(tokens))
     assert all(len(search.codes) <= chunk for search in coded)
-    # One floor for the windowed definitions, none for those where no result means no: each group chunked on its own.
+    # One floor for the windowed definitions, none for those where no result means no: each group
+    # chunked on its own.
     for floor in {search.window.days for search in coded}:
         group = [search for search in coded if search.window.days == floor]
         assert len(group) == -(-sum(len(search.codes) for search in group) // chunk)
@@ -245,7 +271,9 @@ def test_several_trials_share_one_plan(book: Rulebook) -> None:
 
 
 def test_medication_searches_include_the_medication(book: Rulebook) -> None:
-    """Medication order searches ask the server to include the referenced Medication; other types include nothing."""
+    """Medication order searches ask the server to include the referenced Medication; other types
+    include nothing.
+    """
     searches = plan_searches(book, list(book.trials.values()))
     assert {s.resource_type for s in searches} >= {"MedicationRequest", "Observation"}
     for search in searches:
@@ -261,7 +289,8 @@ def test_medication_searches_include_the_medication(book: Rulebook) -> None:
 @pytest.mark.parametrize(
     ("search", "expected"),
     [
-        # Codes go in combo-code (code or component code), OR-ed in one value, with the floor and page size.
+        # Codes go in combo-code (code or component code), OR-ed in one value, with the floor and
+        # page size.
         pytest.param(
             Search(
                 "Observation", ("http://loinc.org|8480-6", "http://loinc.org|8462-4"), Window(14)
@@ -297,7 +326,9 @@ def test_params(search: Search, expected: list[tuple[str, str]]) -> None:
 
 @pytest.mark.parametrize("trial_id", TRIAL_IDS)
 def test_template_is_a_cds_hooks_prefetch(book: Rulebook, trial_id: str) -> None:
-    """template() uses {{context.patientId}} and the codes, with no date, _include or _count (the prefetch subset has none)."""
+    """template() uses {{context.patientId}} and the codes, with no date, _include or _count (the
+    prefetch subset has none).
+    """
     searches = plan_searches(book, [trial_of(book, trial_id)])
     assert any(s.codes for s in searches)
     for search in searches:
@@ -335,5 +366,7 @@ def test_template_keeps_tokens_readable() -> None:
     ],
 )
 def test_label(search: Search, label: str) -> None:
-    """A search's label names its type and code count (it appears in reasons and logs, so never a patient id)."""
+    """A search's label names its type and code count (it appears in reasons and logs, so never a
+    patient id).
+    """
     assert search.label == label

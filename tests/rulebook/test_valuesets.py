@@ -1,4 +1,6 @@
-"""Tests for service.rulebook.valuesets: building value sets and matching FHIR codings against them."""
+"""Tests for service.rulebook.valuesets: building value sets and matching FHIR codings against
+them.
+"""
 
 from __future__ import annotations
 
@@ -283,7 +285,8 @@ def real() -> dict[str, ValueSet]:
         pytest.param("heart_failure", (ICD10, "I11.0", ""), "code", id="i11.0"),
         pytest.param("significant_bleeding", (ICD10, "K25.6", ""), "code", id="ulcer-haemorrhage"),
         pytest.param("pregnancy", (ICD10, "O14.13", ""), "code", id="o-chapter"),
-        # E53.8 also holds folate and other B-vitamin deficiencies: not a B12 deficiency by itself (NMO exc-2f reviews it).
+        # E53.8 also holds folate and other B-vitamin deficiencies: not a B12 deficiency by itself
+        # (NMO exc-2f reviews it).
         pytest.param("vitamin_b12_deficiency", (ICD10, "E53.8", ""), None, id="e53.8"),
         # ICD-O-3 morphologies the sarcoma sets missed.
         pytest.param(
@@ -304,7 +307,8 @@ def real() -> dict[str, ValueSet]:
             "code",
             id="asps",
         ),
-        # SNOMED CT from published value sets: Synthea's prostate cancer, eclampsia, bleeding from anus.
+        # SNOMED CT from published value sets: Synthea's prostate cancer, eclampsia, bleeding from
+        # anus.
         pytest.param(
             "other_malignancy_nct03890068",
             (SNOMED, "126906006", ""),
@@ -412,7 +416,9 @@ def test_value_sets_carry_the_expansion_version(real: dict[str, ValueSet]) -> No
 
 
 def test_prefix_exclusion_applies_to_its_own_prefix_only() -> None:
-    """An excluded sub-prefix removes codes from its own prefix, not from a broader prefix a wider set includes."""
+    """An excluded sub-prefix removes codes from its own prefix, not from a broader prefix a
+    wider set includes.
+    """
     sets = build_value_sets(
         {
             "sarcoma": {
@@ -441,7 +447,9 @@ def test_prefix_exclusion_applies_to_its_own_prefix_only() -> None:
 
 
 def test_a_remembered_match_is_the_computed_one(sets: dict[str, ValueSet]) -> None:
-    """Asking twice gives the same answer, the excluded set's veto included, whatever the iterable type."""
+    """Asking twice gives the same answer, the excluded set's veto included, whatever the
+    iterable type.
+    """
     vs = sets["other_malignancy"]
     first = [vs.match([(ICD10, "C34.1", "")]), vs.match([(ICD10, "C49.2", "")])]
     again = [vs.match(iter([(ICD10, "C34.1", "")])), vs.match(((ICD10, "C49.2", ""),))]

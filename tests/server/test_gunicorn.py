@@ -1,4 +1,6 @@
-"""The service under real gunicorn with its config file: health under load, gunicorn's own errors as problem+json, clean logs."""
+"""The service under real gunicorn with its config file: health under load, gunicorn's own errors
+as problem+json, clean logs.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +21,10 @@ from tests.helpers.gunicorn import (
     slow_clients,
 )
 
-JWT = "eyJhbGciOiJSUzM4NCIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJodHRwczovL2Voci50ZXN0In0.c2lnbmF0dXJlLXNlY3JldA"
+JWT = (
+    "eyJhbGciOiJSUzM4NCIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJodHRwczovL2Voci50ZXN0In0"
+    ".c2lnbmF0dXJlLXNlY3JldA"
+)
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +48,9 @@ def test_headers_over_the_limit_are_a_problem_json_431(served: tuple[str, Path])
 
 
 def test_a_malformed_request_line_is_a_problem_json_400(served: tuple[str, Path]) -> None:
-    """A request line gunicorn cannot parse is a problem+json 400 that does not echo the line back."""
+    """A request line gunicorn cannot parse is a problem+json 400 that does not echo the line
+    back.
+    """
     url, _ = served
     host, port = url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=10) as sock:
@@ -70,7 +77,9 @@ def test_no_server_banner(served: tuple[str, Path]) -> None:
 
 
 def test_a_token_in_the_query_string_is_refused_and_not_logged(served: tuple[str, Path]) -> None:
-    """?access_token=<JWT> is a 400; the JSON request line (stderr) has the route template, and no log holds the token."""
+    """?access_token=<JWT> is a 400; the JSON request line (stderr) has the route template, and
+    no log holds the token.
+    """
     url, logs = served
     response = requests.post(
         f"{url}/cds-services/trial-eligibility?access_token={JWT}", json={}, timeout=10
@@ -94,7 +103,9 @@ def test_a_token_in_the_query_string_is_refused_and_not_logged(served: tuple[str
 def test_health_answers_within_a_second_with_slow_clients_and_a_hung_fhir_server(
     tmp_path: Path,
 ) -> None:
-    """With one worker, 6 slow clients and 6 evaluations waiting on a hung FHIR server, GET /health still answers in under 1 s."""
+    """With one worker, 6 slow clients and 6 evaluations waiting on a hung FHIR server, GET
+    /health still answers in under 1 s.
+    """
     with (
         hung_fhir_server() as fhir,
         gunicorn(
@@ -113,7 +124,9 @@ def test_health_answers_within_a_second_with_slow_clients_and_a_hung_fhir_server
 def test_gunicorn_refuses_to_start_with_a_fhir_server_and_no_api_auth_choice(
     tmp_path: Path,
 ) -> None:
-    """ELIGIBILITY_FHIR_BASE_URL set and ELIGIBILITY_API_AUTH unset: gunicorn exits, its log naming ELIGIBILITY_API_AUTH."""
+    """ELIGIBILITY_FHIR_BASE_URL set and ELIGIBILITY_API_AUTH unset: gunicorn exits, its log
+    naming ELIGIBILITY_API_AUTH.
+    """
     with (
         pytest.raises(RuntimeError, match="exited"),
         gunicorn({"ELIGIBILITY_FHIR_BASE_URL": "http://127.0.0.1:9/fhir"}, tmp_path),

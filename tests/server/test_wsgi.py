@@ -1,4 +1,6 @@
-"""The WSGI entry point gunicorn serves: the server's own start-up steps happen there, not in every create_app."""
+"""The WSGI entry point gunicorn serves: the server's own start-up steps happen there, not in
+every create_app.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +14,9 @@ from service.server.wsgi import serve_app
 
 
 def test_create_app_leaves_the_collector_alone(tmp_path: Path) -> None:
-    """Building an app (as tests and the CLI do many times) does not freeze the garbage collector's objects."""
+    """Building an app (as tests and the CLI do many times) does not freeze the garbage
+    collector's objects.
+    """
     gc.unfreeze()
     create_app({"TESTING": True, "CDS_FEEDBACK_DB": str(tmp_path / "cds.sqlite3")})
     assert gc.get_freeze_count() == 0
@@ -21,7 +25,9 @@ def test_create_app_leaves_the_collector_alone(tmp_path: Path) -> None:
 def test_serve_app_freezes_what_lives_as_long_as_the_process(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    """serve_app, once per server process, moves the rulebook and compiled rules out of the collector's scans."""
+    """serve_app, once per server process, moves the rulebook and compiled rules out of the
+    collector's scans.
+    """
     monkeypatch.setenv("ELIGIBILITY_CDS_FEEDBACK_DB", str(tmp_path / "cds.sqlite3"))
     gc.unfreeze()
     try:

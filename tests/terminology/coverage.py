@@ -1,4 +1,6 @@
-"""Collect the coded concepts of outside records (Synthea, carebundle) and find those no value set matches."""
+"""Collect the coded concepts of outside records (Synthea, carebundle) and find those no value
+set matches.
+"""
 
 from __future__ import annotations
 
@@ -59,7 +61,9 @@ def carebundle_bundles() -> list[dict[str, Any]]:
 
 
 def concepts(bundles: list[dict[str, Any]]) -> dict[str, tuple[str, str]]:
-    """Return {'system|code': (resourceType, display)} of every coded concept in a system the value sets use."""
+    """Return {'system|code': (resourceType, display)} of every coded concept in a system the
+    value sets use.
+    """
     found: dict[str, tuple[str, str]] = {}
     for bundle in bundles:
         for resource in _resources(bundle):

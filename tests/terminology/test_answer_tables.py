@@ -1,4 +1,6 @@
-"""Guards over the codes definitions list themselves: answer tables and mass factors pass their check digits and cite a source."""
+"""Guards over the codes definitions list themselves: answer tables and mass factors pass their
+check digits and cite a source.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +21,9 @@ def _write(tmp_path: Path, rows: list[dict[str, object]]) -> Path:
 
 
 def test_committed_answer_tables_have_no_problems() -> None:
-    """Every SNOMED CT / LOINC code in the committed answer tables and mass factors is valid and sourced."""
+    """Every SNOMED CT / LOINC code in the committed answer tables and mass factors is valid and
+    sourced.
+    """
     definitions = json.loads((LIBRARY / "definitions.json").read_text(encoding="utf-8"))[
         "definitions"
     ]
@@ -29,7 +33,9 @@ def test_committed_answer_tables_have_no_problems() -> None:
 
 
 def test_a_snomed_typo_in_an_answer_table_is_reported(tmp_path: Path) -> None:
-    """An answer code one digit off (167277002 for 167277001) fails its Verhoeff check and is reported."""
+    """An answer code one digit off (167277002 for 167277001) fails its Verhoeff check and is
+    reported.
+    """
     rows = [
         {
             "system": "http://snomed.info/sct",
@@ -61,7 +67,9 @@ def test_an_answer_code_without_a_source_is_reported(tmp_path: Path) -> None:
 
 
 def test_every_icdo3_code_is_in_the_verified_table() -> None:
-    """Every ICD-O-3 code in the value sets is in the verified ICD-O-3.2 table (or kept as a legacy code with a reason)."""
+    """Every ICD-O-3 code in the value sets is in the verified ICD-O-3.2 table (or kept as a
+    legacy code with a reason).
+    """
     from service.terminology.check import icdo3_known
     from service.terminology.expand import ICDO3, read_definitions
 
@@ -77,7 +85,9 @@ def test_every_icdo3_code_is_in_the_verified_table() -> None:
 
 
 def test_an_unverified_icdo3_code_is_reported(tmp_path: Path) -> None:
-    """A well-formed ICD-O-3 code that the verified table lacks (8811/6, a metastatic code no set should hold) is a problem."""
+    """A well-formed ICD-O-3 code that the verified table lacks (8811/6, a metastatic code no set
+    should hold) is a problem.
+    """
     from service.terminology.check import problems
 
     valuesets = tmp_path / "valuesets"
@@ -114,5 +124,6 @@ def test_an_unverified_icdo3_code_is_reported(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     assert problems(tmp_path) == [
-        "myxo: ICD-O-3 8811/6 is not in sources/icdo3-morphology.json (verify it and add it, or list it as legacy)"
+        "myxo: ICD-O-3 8811/6 is not in sources/icdo3-morphology.json (verify it and add it, or "
+        "list it as legacy)"
     ]

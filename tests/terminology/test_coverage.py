@@ -1,4 +1,6 @@
-"""Every code in the outside records either matches a value set or is reviewed; Synthea's findings are visible where asked."""
+"""Every code in the outside records either matches a value set or is reviewed; Synthea's
+findings are visible where asked.
+"""
 
 from __future__ import annotations
 
@@ -29,7 +31,9 @@ def book() -> Rulebook:
 
 @pytest.fixture(scope="module")
 def seen() -> dict[str, tuple[str, str]]:
-    """The coded concepts of the Synthea records and a carebundle cohort (carebundle needs the [terminology] extra)."""
+    """The coded concepts of the Synthea records and a carebundle cohort (carebundle needs the
+    [terminology] extra).
+    """
     need("synthea")
     bundles = synthea_bundles()
     if importlib.util.find_spec("carebundle"):
@@ -40,7 +44,9 @@ def seen() -> dict[str, tuple[str, str]]:
 
 
 def test_no_unreviewed_code(book: Rulebook, seen: dict[str, tuple[str, str]]) -> None:
-    """A code no value set matches must be in tests/terminology/reviewed_codes.json, added to a set or marked with a reason."""
+    """A code no value set matches must be in tests/terminology/reviewed_codes.json, added to a
+    set or marked with a reason.
+    """
     reviewed = json.loads(REVIEWED.read_text(encoding="utf-8"))["codes"]
     missed = unmatched(seen, book.value_sets)
     assert len(seen) > 150
@@ -90,6 +96,8 @@ def _match(sets: dict[str, ValueSet], name: str, system: str, code: str) -> str 
 def test_synthea_findings_are_visible(
     book: Rulebook, seen: dict[str, tuple[str, str]], value_set: str, code: str
 ) -> None:
-    """The findings the terminology review saw missed in the Synthea records are in the records and now match."""
+    """The findings the terminology review saw missed in the Synthea records are in the records
+    and now match.
+    """
     assert f"http://snomed.info/sct|{code}" in seen
     assert _match(book.value_sets, value_set, "http://snomed.info/sct", code) == "code"

@@ -1,4 +1,6 @@
-"""CORS: the CDS Hooks endpoints answer browsers of the configured origins (preflight included); the REST API only if configured."""
+"""CORS: the CDS Hooks endpoints answer browsers of the configured origins (preflight included);
+the REST API only if configured.
+"""
 
 from __future__ import annotations
 
@@ -35,7 +37,9 @@ def client_with(tmp_path: Path, **config: object) -> FlaskClient:
     ],
 )
 def test_preflight_from_a_configured_origin_is_allowed(tmp_path: Path, path: str) -> None:
-    """OPTIONS from a configured origin is a 204 allowing POST with Authorization and Content-Type, and no token is asked for."""
+    """OPTIONS from a configured origin is a 204 allowing POST with Authorization and
+    Content-Type, and no token is asked for.
+    """
     response = client_with(tmp_path, CDS_CORS_ORIGINS=[SANDBOX]).options(path, headers=PREFLIGHT)
     assert response.status_code == 204
     assert response.headers["Access-Control-Allow-Origin"] == SANDBOX
@@ -46,7 +50,9 @@ def test_preflight_from_a_configured_origin_is_allowed(tmp_path: Path, path: str
 
 
 def test_a_call_from_a_configured_origin_may_read_the_answer_and_its_401(tmp_path: Path) -> None:
-    """A hook call from a configured origin carries Access-Control-Allow-Origin, and exposes WWW-Authenticate on a 401."""
+    """A hook call from a configured origin carries Access-Control-Allow-Origin, and exposes
+    WWW-Authenticate on a 401.
+    """
     response = client_with(tmp_path, CDS_CORS_ORIGINS=[SANDBOX]).post(
         "/cds-services/trial-eligibility", json={}, headers={"Origin": SANDBOX}
     )
@@ -56,7 +62,9 @@ def test_a_call_from_a_configured_origin_may_read_the_answer_and_its_401(tmp_pat
 
 
 def test_another_origin_gets_no_cors_headers(tmp_path: Path) -> None:
-    """An origin that is not configured gets no Access-Control-Allow-Origin (the browser then blocks it)."""
+    """An origin that is not configured gets no Access-Control-Allow-Origin (the browser then
+    blocks it).
+    """
     client = client_with(tmp_path, CDS_CORS_ORIGINS=[SANDBOX])
     response = client.options(
         "/cds-services/trial-eligibility", headers={**PREFLIGHT, "Origin": "https://evil.example"}
@@ -69,7 +77,9 @@ def test_another_origin_gets_no_cors_headers(tmp_path: Path) -> None:
 
 
 def test_the_rest_api_has_no_cors_by_default(tmp_path: Path) -> None:
-    """The CDS origins do not open the REST API: no CORS headers on /eligibility unless API_CORS_ORIGINS is set."""
+    """The CDS origins do not open the REST API: no CORS headers on /eligibility unless
+    API_CORS_ORIGINS is set.
+    """
     client = client_with(tmp_path, CDS_CORS_ORIGINS=[SANDBOX])
     response = client.options("/eligibility", headers=PREFLIGHT)
     assert "Access-Control-Allow-Origin" not in response.headers
@@ -95,6 +105,8 @@ def test_star_allows_any_origin(tmp_path: Path) -> None:
     "value", [["https://sandbox.cds-hooks.org/path"], ["sandbox.cds-hooks.org"], 7]
 )
 def test_a_malformed_origin_is_a_config_error(value: object) -> None:
-    """An origin with a path, without a scheme, or not a list is a ConfigError naming the setting."""
+    """An origin with a path, without a scheme, or not a list is a ConfigError naming the
+    setting.
+    """
     with pytest.raises(ConfigError, match="CDS_CORS_ORIGINS"):
         origin_list(value, "CDS_CORS_ORIGINS")

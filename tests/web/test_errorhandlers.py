@@ -1,4 +1,6 @@
-"""Every error is one problem+json answer; an unexpected exception is a 500 that tells the caller nothing of its inside."""
+"""Every error is one problem+json answer; an unexpected exception is a 500 that tells the caller
+nothing of its inside.
+"""
 
 from __future__ import annotations
 
@@ -37,7 +39,9 @@ def test_an_unexpected_exception_is_a_problem_json_500(crashing_app: Flask) -> N
 
 
 def test_the_500_body_never_carries_the_exception_text(crashing_app: Flask) -> None:
-    """Neither the exception's message (which may quote patient data) nor a traceback reaches the caller."""
+    """Neither the exception's message (which may quote patient data) nor a traceback reaches the
+    caller.
+    """
     body = crashing_app.test_client().get("/boom").get_data(as_text=True)
     assert RECORD_TEXT not in body
     assert "Traceback" not in body
@@ -46,7 +50,9 @@ def test_the_500_body_never_carries_the_exception_text(crashing_app: Flask) -> N
 def test_the_500_is_logged_with_where_it_happened_but_not_the_exception_text(
     crashing_app: Flask, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """The log names the exception type and the frames (file, line, code) but not its message, which may quote patient data."""
+    """The log names the exception type and the frames (file, line, code) but not its message,
+    which may quote patient data.
+    """
     with caplog.at_level(logging.ERROR):
         crashing_app.test_client().get("/boom")
     logged = caplog.text

@@ -1,4 +1,6 @@
-"""The evaluation gate: at most N evaluations at once per worker; one more is a 503 at once, and /health is never gated."""
+"""The evaluation gate: at most N evaluations at once per worker; one more is a 503 at once, and
+/health is never gated.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +15,9 @@ from service.web.gate import EvaluationGate
 
 
 def test_a_call_beyond_the_slots_is_refused_at_once() -> None:
-    """With every slot held, slot() raises ServiceUnavailable (503, Retry-After) without waiting; a freed slot is usable again."""
+    """With every slot held, slot() raises ServiceUnavailable (503, Retry-After) without waiting;
+    a freed slot is usable again.
+    """
     gate = EvaluationGate(1)
     with gate.slot(), pytest.raises(ServiceUnavailable) as refused, gate.slot():
         pass
@@ -23,7 +27,9 @@ def test_a_call_beyond_the_slots_is_refused_at_once() -> None:
 
 
 def test_busy_slots_make_evaluations_503_but_not_health(tmp_path: Path) -> None:
-    """While another thread holds the only slot, POST /eligibility is 503 evaluations-busy and GET /health is 200."""
+    """While another thread holds the only slot, POST /eligibility is 503 evaluations-busy and
+    GET /health is 200.
+    """
     app = create_app(
         {"TESTING": True, "CDS_FEEDBACK_DB": str(tmp_path / "cds.sqlite3"), "EVALUATION_SLOTS": 1}
     )

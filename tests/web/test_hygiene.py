@@ -1,4 +1,6 @@
-"""Every answer: no caching, no sniffing; credentials in a query string refused; refused calls logged with their reason."""
+"""Every answer: no caching, no sniffing; credentials in a query string refused; refused calls
+logged with their reason.
+"""
 
 from __future__ import annotations
 
@@ -24,7 +26,9 @@ JWT = "eyJhbGciOiJSUzM4NCJ9.eyJpc3MiOiJodHRwczovL2VociJ9.c2lnbmF0dXJl"
     ],
 )
 def test_answers_are_not_cached_nor_sniffed(client: FlaskClient, method: str, path: str) -> None:
-    """Answers (reports and errors alike) carry Cache-Control: no-store and X-Content-Type-Options: nosniff."""
+    """Answers (reports and errors alike) carry Cache-Control: no-store and
+    X-Content-Type-Options: nosniff.
+    """
     response = client.open(
         path, method=method, json={"patientId": "nct06761417-age-30"} if method == "POST" else None
     )
@@ -36,7 +40,9 @@ def test_answers_are_not_cached_nor_sniffed(client: FlaskClient, method: str, pa
     "query", [f"access_token={JWT}", f"jwt={JWT}", "ACCESS_TOKEN=abc", f"x={JWT}", "token=opaque"]
 )
 def test_a_token_in_the_query_string_is_refused(client: FlaskClient, query: str) -> None:
-    """A credential in the query string (by parameter name, or any JWT) is a 400 credentials-in-query, before any other check."""
+    """A credential in the query string (by parameter name, or any JWT) is a 400
+    credentials-in-query, before any other check.
+    """
     response = client.post(f"/cds-services/trial-eligibility?{query}", json={})
     assert response.status_code == 400
     assert response.get_json()["error"] == "credentials-in-query"
@@ -50,7 +56,9 @@ def test_an_ordinary_query_string_is_accepted(client: FlaskClient) -> None:
 def test_a_refused_call_is_logged_with_its_reason_and_without_the_query(
     client: FlaskClient, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """A 401 leaves one warning line naming method, route template, status and reason; the query string (and its token) is not in it."""
+    """A 401 leaves one warning line naming method, route template, status and reason; the query
+    string (and its token) is not in it.
+    """
     with caplog.at_level(logging.WARNING, logger="service.web.errorhandlers"):
         client.post("/cds-services/trial-eligibility?x=1", json={"hook": "patient-view"})
     lines = [r.getMessage() for r in caplog.records if r.name == "service.web.errorhandlers"]
@@ -86,7 +94,9 @@ def test_a_missing_patient_is_logged_without_its_id(
 def test_a_fhir_servers_error_text_is_not_logged(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """A FHIR server that echoes the patient's name in its OperationOutcome: the name reaches no log line (only the search and status)."""
+    """A FHIR server that echoes the patient's name in its OperationOutcome: the name reaches no
+    log line (only the search and status).
+    """
     echo = {
         "resourceType": "OperationOutcome",
         "issue": [

@@ -36,6 +36,8 @@ def test_as_of_reads_a_calendar_date() -> None:
 def test_as_of_that_is_not_a_plausible_date_is_refused_naming_the_problem(
     value: Any, says: str
 ) -> None:
-    """A non-string, a malformed or impossible date, or one outside 1900-2999 is a BadRequest saying which."""
+    """A non-string, a malformed or impossible date, or one outside 1900-2999 is a BadRequest
+    saying which.
+    """
     with pytest.raises(BadRequest, match=says):
         as_of_date({"asOf": value}, TODAY)

@@ -1,1 +1,3 @@
-"""Trusting the calling CDS Client: the JWT verifier, its JWKS, and the stores of JWT ids already seen."""
+"""Trusting the calling CDS Client: the JWT verifier, its JWKS, and the stores of JWT ids already
+seen.
+"""

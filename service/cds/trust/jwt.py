@@ -1,4 +1,6 @@
-"""Verify the bearer JWT a CDS Client sends with every call (CDS Hooks 2.0, "Trusting CDS Clients")."""
+"""Verify the bearer JWT a CDS Client sends with every call (CDS Hooks 2.0, "Trusting CDS
+Clients").
+"""
 
 from __future__ import annotations
 
@@ -18,11 +20,13 @@ from service.errors import Unauthorized
 
 log = logging.getLogger(__name__)
 
-# The specification forbids `none` and every symmetric (HMAC) algorithm and RECOMMENDS ES384 and RS384;
-# accepting only these two means an HS256 token "signed" with a public key is refused before any key lookup.
+# The specification forbids `none` and every symmetric (HMAC) algorithm and RECOMMENDS ES384 and
+# RS384; accepting only these two means an HS256 token "signed" with a public key is refused before
+# any key lookup.
 ALGORITHMS = ("RS384", "ES384")
-# The JWK a token's alg may be verified with: (kty, crv). A key of another shape is never tried for it. The REST API's
-# bearer tokens (service/api/auth.py) may also use the other asymmetric algorithms authorization servers issue.
+# The JWK a token's alg may be verified with: (kty, crv). A key of another shape is never tried for
+# it. The REST API's bearer tokens (service/api/auth.py) may also use the other asymmetric
+# algorithms authorization servers issue.
 KEY_SHAPES: dict[str, tuple[str, str | None]] = {
     "RS256": ("RSA", None),
     "RS384": ("RSA", None),
@@ -47,7 +51,9 @@ def refuse(reason: str, message: str) -> NoReturn:
 
 
 def _shown(value: object) -> str:
-    """Quote a caller-supplied header or claim value, cut short so an error never echoes much of a token."""
+    """Quote a caller-supplied header or claim value, cut short so an error never echoes much of
+    a token.
+    """
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
 
@@ -61,7 +67,9 @@ class _JwksEntry:
 
 
 class JwksCache:
-    """JWK Sets by URL: kept for `ttl_seconds`, refetched for an unknown kid, fetched at most once per `min_refetch_seconds` per URL."""
+    """JWK Sets by URL: kept for `ttl_seconds`, refetched for an unknown kid, fetched at most
+    once per `min_refetch_seconds` per URL.
+    """
 
     def __init__(
         self,
@@ -83,12 +91,15 @@ class JwksCache:
         self._locks_guard = threading.Lock()
 
     def key(self, url: str, kid: str, alg: str) -> jwt.PyJWK:
-        """Return the key with `kid` in the JWK Set at `url`, bound to `alg`; refuse if there is none."""
+        """Return the key with `kid` in the JWK Set at `url`, bound to `alg`; refuse if there is
+        none.
+        """
         with self._lock_for(url):
             now = self._clock()
             entry = self._entries.get(url)
             wanted = entry is None or now - entry.fetched_at >= self._ttl or kid not in entry.keys
-            # The rate limit keeps forged kids from turning this service into a flood of requests at the client's JWKS.
+            # The rate limit keeps forged kids from turning this service into a flood of requests at
+            # the client's JWKS.
             if wanted and self._may_fetch(url, now):
                 entry = self._fetch(url, now, entry)
         if entry is None:
@@ -109,7 +120,9 @@ class JwksCache:
         return last is None or now - last >= self._min_refetch
 
     def _fetch(self, url: str, now: float, previous: _JwksEntry | None) -> _JwksEntry | None:
-        """Fetch and index a JWK Set; on failure keep the previous one (if any) until the next allowed attempt."""
+        """Fetch and index a JWK Set; on failure keep the previous one (if any) until the next
+        allowed attempt.
+        """
         self._attempted[url] = now
         try:
             entry = _JwksEntry(keys=_index(_download(self._session, url)), fetched_at=now)
@@ -140,7 +153,9 @@ def _download(session: requests.Session, url: str) -> object:
 
 
 def _index(document: object) -> dict[str, list[dict[str, Any]]]:
-    """Group a JWK Set's keys by kid; keys without a kid cannot be selected by a CDS Hooks JWT and are dropped."""
+    """Group a JWK Set's keys by kid; keys without a kid cannot be selected by a CDS Hooks JWT
+    and are dropped.
+    """
     if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
         raise ValueError("not a JWK Set (no keys array)")
     keys: dict[str, list[dict[str, Any]]] = {}
@@ -179,7 +194,9 @@ class ReplayStore(Protocol):
 
 
 class JtiReplayCache:
-    """The (iss, jti) pairs already accepted, each kept until its token could no longer be accepted; thread-safe, bounded."""
+    """The (iss, jti) pairs already accepted, each kept until its token could no longer be
+    accepted; thread-safe, bounded.
+    """
 
     def __init__(self, max_entries: int = 100_000) -> None:
         self._expiry: dict[tuple[str, str], float] = {}
@@ -232,14 +249,16 @@ PYJWT_REFUSALS: tuple[tuple[type[jwt.PyJWTError], str, str], ...] = (
 
 
 class JwtVerifier:
-    """Check a CDS Client's bearer JWT: algorithm, trusted issuer, key, signature, audience, times and replay.
+    """Check a CDS Client's bearer JWT: algorithm, trusted issuer, key, signature, audience, times
+    and replay.
 
-    `trusted_issuers` maps each trusted `iss` to the URL of its JWK Set (the set agreed out of band). A token's `jku`
-    header must EXACTLY equal one of `jku_allowlist` or the issuer's own JWK Set URL (no prefix matching: a prefix
-    like `https://ehr.example` would also admit `https://ehr.example.evil`). Note that any key in an allowlisted JWK
-    Set can sign for any trusted issuer, so allowlist only JWK Sets of clients trusted as much as each other.
-    `max_lifetime_seconds` bounds exp - iat (both from the client's clock, so no leeway applies); the specification
-    sets no limit, and this one also bounds how long a jti must be remembered.
+    `trusted_issuers` maps each trusted `iss` to the URL of its JWK Set (the set agreed out of
+    band). A token's `jku` header must EXACTLY equal one of `jku_allowlist` or the issuer's own JWK
+    Set URL (no prefix matching: a prefix like `https://ehr.example` would also admit
+    `https://ehr.example.evil`). Note that any key in an allowlisted JWK Set can sign for any
+    trusted issuer, so allowlist only JWK Sets of clients trusted as much as each other.
+    `max_lifetime_seconds` bounds exp - iat (both from the client's clock, so no leeway applies);
+    the specification sets no limit, and this one also bounds how long a jti must be remembered.
     """
 
     def __init__(
@@ -270,13 +289,16 @@ class JwtVerifier:
             min_refetch_seconds=jwks_min_refetch_seconds,
             clock=clock,
         )
-        # In memory by default; a shared store (service/cds/state.py: SQLite or Redis) makes replay checks hold across workers and replicas.
+        # In memory by default; a shared store (service/cds/state.py: SQLite or Redis) makes replay
+        # checks hold across workers and replicas.
         self._replays: ReplayStore = (
             replays if replays is not None else JtiReplayCache(max_remembered_jtis)
         )
 
     def verify(self, authorization_header: str | None) -> dict[str, Any]:
-        """Return the verified claims of the `Authorization: Bearer <JWT>` header, or raise Unauthorized saying why not."""
+        """Return the verified claims of the `Authorization: Bearer <JWT>` header, or raise
+        Unauthorized saying why not.
+        """
         token = bearer_token(authorization_header)
         header, unverified = unverified_parts(token)
         alg = header.get("alg")
@@ -361,7 +383,9 @@ class JwtVerifier:
 
 
 def bearer_token(authorization_header: str | None) -> str:
-    """The JWT of an `Authorization: Bearer <JWT>` header (the scheme is case-insensitive, RFC 7235)."""
+    """The JWT of an `Authorization: Bearer <JWT>` header (the scheme is case-insensitive, RFC
+    7235).
+    """
     if not authorization_header or not authorization_header.strip():
         refuse(
             "missing-authorization",

@@ -1,4 +1,6 @@
-"""Remember accepted JWT ids in SQLite, so a token replayed to another gunicorn worker (or after a restart) is refused."""
+"""Remember accepted JWT ids in SQLite, so a token replayed to another gunicorn worker (or after
+a restart) is refused.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +8,16 @@ from pathlib import Path
 
 from service.cds.database import DEFAULT_BUSY_TIMEOUT_SECONDS, Database
 
-_SCHEMA = "CREATE TABLE IF NOT EXISTS seen_jti (issuer TEXT NOT NULL, jti TEXT NOT NULL, forget_after REAL NOT NULL, PRIMARY KEY (issuer, jti));"
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS seen_jti (issuer TEXT NOT NULL, jti TEXT NOT NULL, "
+    "forget_after REAL NOT NULL, PRIMARY KEY (issuer, jti));"
+)
 
 
 class SqliteReplayCache:
-    """The (iss, jti) pairs already accepted, shared by every process using the same file; expired pairs are purged."""
+    """The (iss, jti) pairs already accepted, shared by every process using the same file;
+    expired pairs are purged.
+    """
 
     def __init__(
         self, path: str | Path, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT_SECONDS
@@ -18,7 +25,9 @@ class SqliteReplayCache:
         self._db = Database(path, _SCHEMA, busy_timeout=busy_timeout)
 
     def remember(self, issuer: str, jti: str, forget_after: float, now: float) -> bool:
-        """Record a token; False if the same issuer's jti is still remembered (a replay); 503 if the file stays locked."""
+        """Record a token; False if the same issuer's jti is still remembered (a replay); 503 if
+        the file stays locked.
+        """
         with self._db.write() as connection:
             connection.execute("DELETE FROM seen_jti WHERE forget_after < ?", (now,))
             # The primary key makes the check and the insert one atomic step across processes.

@@ -1,4 +1,6 @@
-"""How the service authenticates to a FHIR server: none, a static bearer token, or SMART Backend Services."""
+"""How the service authenticates to a FHIR server: none, a static bearer token, or SMART Backend
+Services.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +19,8 @@ from service.config import DEFAULTS
 from service.errors import FhirAuthRefused, FhirTemporaryError
 
 SMART_ALGORITHMS = ("RS384", "ES384")
-# Renew a cached token this many seconds before it expires, so no request carries one about to lapse.
+# Renew a cached token this many seconds before it expires, so no request carries one about to
+# lapse.
 EXPIRY_MARGIN = 60
 ASSERTION_LIFETIME = 300  # SMART: the client assertion's exp at most five minutes ahead
 
@@ -73,14 +76,17 @@ class BearerToken:
 
 @dataclass
 class SmartBackendServices:
-    """SMART Backend Services: a signed JWT assertion exchanged for an access token, cached until it expires."""
+    """SMART Backend Services: a signed JWT assertion exchanged for an access token, cached until
+    it expires.
+    """
 
     token_url: str
     client_id: str
     private_key: str = field(repr=False)  # PEM
     algorithm: str = "RS384"
     key_id: str | None = None
-    # The default is the service's (config.DEFAULTS["FHIR_SMART_SCOPES"]): read access to exactly the types the rules read.
+    # The default is the service's (config.DEFAULTS["FHIR_SMART_SCOPES"]): read access to exactly
+    # the types the rules read.
     scopes: str = DEFAULTS["FHIR_SMART_SCOPES"]
     jku: str | None = None
     timeout: float = 10.0
@@ -91,14 +97,16 @@ class SmartBackendServices:
     def __post_init__(self) -> None:
         if self.algorithm not in SMART_ALGORITHMS:
             raise ValueError(
-                f"SMART Backend Services signs with {' or '.join(SMART_ALGORITHMS)}, not {self.algorithm!r}"
+                f"SMART Backend Services signs with {' or '.join(SMART_ALGORITHMS)}, not "
+                f"{self.algorithm!r}"
             )
         self._lock = threading.Lock()
         self._token: str | None = None
         self._expires_at = 0.0
         self.session = self.session or requests.Session()
         try:
-            # Sign once now: a malformed key or one of the wrong type is a configuration error, not a failed request later.
+            # Sign once now: a malformed key or one of the wrong type is a configuration error, not
+            # a failed request later.
             self.assertion()
         except (jwt.PyJWTError, ValueError, TypeError) as exc:
             raise ValueError(
@@ -106,7 +114,9 @@ class SmartBackendServices:
             ) from exc
 
     def headers(self) -> dict[str, str]:
-        """Return the Authorization header, fetching a new token when the cached one is (nearly) expired."""
+        """Return the Authorization header, fetching a new token when the cached one is (nearly)
+        expired.
+        """
         with self._lock:
             if self._token is None or self.clock() >= self._expires_at - EXPIRY_MARGIN:
                 self._token, lifetime = self._request_token()
@@ -119,7 +129,9 @@ class SmartBackendServices:
             self._token = None
 
     def assertion(self) -> str:
-        """Return a fresh signed client assertion (RFC 7523), as SMART Backend Services specifies."""
+        """Return a fresh signed client assertion (RFC 7523), as SMART Backend Services
+        specifies.
+        """
         now = int(self.clock())
         claims = {
             "iss": self.client_id,
@@ -155,7 +167,8 @@ class SmartBackendServices:
             raise FhirTemporaryError("the FHIR authorization server could not be reached") from exc
         if response.status_code in (400, 401, 403):
             raise FhirAuthRefused(
-                f"the FHIR authorization server refused the service's credentials ({response.status_code}{_oauth_error(response)})",
+                "the FHIR authorization server refused the service's credentials "
+                f"({response.status_code}{_oauth_error(response)})",
                 http_status=response.status_code,
             )
         if response.status_code != 200:
@@ -182,7 +195,10 @@ class SmartBackendServices:
         return token, lifetime
 
     def __repr__(self) -> str:
-        return f"SmartBackendServices(token_url={self.token_url!r}, client_id={self.client_id!r}, algorithm={self.algorithm!r})"
+        return (
+            f"SmartBackendServices(token_url={self.token_url!r}, "
+            f"client_id={self.client_id!r}, algorithm={self.algorithm!r})"
+        )
 
 
 def _oauth_error(response: requests.Response) -> str:

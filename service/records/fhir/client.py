@@ -1,4 +1,6 @@
-"""A FHIR R4 REST client on one pooled requests Session: reads and paged searches, retries, deadlines."""
+"""A FHIR R4 REST client on one pooled requests Session: reads and paged searches, retries,
+deadlines.
+"""
 
 from __future__ import annotations
 
@@ -31,7 +33,8 @@ from service.records.entries import is_fhir_id, read_entries
 from service.records.fhir.auth import Auth, NoAuth
 
 log = logging.getLogger(__name__)
-# One line per read or search page: resource type, status, tries, duration; never the URL (its query holds the patient's id).
+# One line per read or search page: resource type, status, tries, duration; never the URL (its query
+# holds the patient's id).
 fetch_log = get_logger("service.records.fhir.fetch")
 
 TEMPORARY_STATUS = frozenset({408, 429, 500, 502, 503, 504})
@@ -39,9 +42,11 @@ FHIR_JSON = "application/fhir+json"
 # A searchset that pages on and on is a server bug, not a patient: stop and say so.
 MAX_PAGES = 200
 # A FHIR logical id (R4 datatypes); anything else could change the request's path or query.
-# OperationOutcome severities that are only notes; any other (error, fatal, or none given) means the answer failed.
+# OperationOutcome severities that are only notes; any other (error, fatal, or none given) means the
+# answer failed.
 NOTE_SEVERITIES = frozenset({"warning", "information"})
-# An issue type code (a closed FHIR code system) is safe to repeat; the server's free text may quote the patient.
+# An issue type code (a closed FHIR code system) is safe to repeat; the server's free text may quote
+# the patient.
 ISSUE_CODE = re.compile(r"[a-z][a-z-]{0,39}")
 
 
@@ -105,7 +110,8 @@ class FhirClient:
             raise
         if resource.get("resourceType") != resource_type:
             raise FhirFatalError(
-                f"{what}: the server answered with a {resource.get('resourceType')!r}, not a {resource_type}"
+                f"{what}: the server answered with a {resource.get('resourceType')!r}, not a "
+                f"{resource_type}"
             )
         return resource
 
@@ -117,10 +123,12 @@ class FhirClient:
         what: str | None = None,
         notes: list[str] | None = None,
     ) -> list[dict[str, Any]]:
-        """Run a search and follow Bundle.link 'next' within the base URL; return the entries' resources.
+        """Run a search and follow Bundle.link 'next' within the base URL; return the entries'
+        resources.
 
-        A page that reports an error (an OperationOutcome instead of a Bundle, or an error OperationOutcome
-        entry in the searchset) fails the whole search; warnings and information are added to ``notes``.
+        A page that reports an error (an OperationOutcome instead of a Bundle, or an error
+        OperationOutcome entry in the searchset) fails the whole search; warnings and information
+        are added to ``notes``.
         """
         return self._pages(
             resource_type, params, resource_type, deadline, what or f"{resource_type} search", notes
@@ -134,7 +142,9 @@ class FhirClient:
         what: str,
         notes: list[str] | None = None,
     ) -> list[dict[str, Any]]:
-        """Read the rest of a searchset from its next link (e.g. a paged CDS prefetch), within the base URL."""
+        """Read the rest of a searchset from its next link (e.g. a paged CDS prefetch), within
+        the base URL.
+        """
         next_url = urljoin(self.base_url, next_url)
         if not self.within_base(next_url):
             raise FhirFatalError(
@@ -174,7 +184,8 @@ class FhirClient:
             if not self.within_base(next_url):
                 # Following it would send our credentials (and the patient's id) to another host.
                 raise FhirFatalError(
-                    f"{what}: the server's next link points outside the configured FHIR base URL; not followed"
+                    f"{what}: the server's next link points outside the configured FHIR base "
+                    "URL; not followed"
                 )
             if next_url in seen:
                 raise FhirFatalError(f"{what}: the server's next link repeats a page already read")
@@ -205,7 +216,8 @@ class FhirClient:
         _observe_fetch(resource_type, trace, time.perf_counter() - started, None)
         return body
 
-    def _get_with_retries(  # noqa: C901 - one branch per HTTP outcome (ok, retry, token refresh, fatal, deadline)
+    # C901: one branch per HTTP outcome (ok, retry, token refresh, fatal, deadline)
+    def _get_with_retries(  # noqa: C901
         self,
         url: str,
         params: list[tuple[str, str]] | None,
@@ -225,7 +237,8 @@ class FhirClient:
                 raise FhirDeadlineExceeded(
                     f"{what}: the {deadline.seconds:g} s deadline passed ({last})"
                 )
-            delay = self.settings.backoff * 2 ** (attempt - 1) * (0.5 + random.random() / 2)  # noqa: S311 - jitter, not security
+            # S311: jitter, not security
+            delay = self.settings.backoff * 2 ** (attempt - 1) * (0.5 + random.random() / 2)  # noqa: S311
             try:
                 trace.tries += 1
                 response = self._send(target, params, min(self.settings.timeout, remaining))
@@ -237,7 +250,8 @@ class FhirClient:
             except requests.exceptions.ChunkedEncodingError:
                 last = "the answer was cut off"
             except FhirTemporaryError as exc:
-                # The token endpoint (asked inside _send for a new token) failed for now: retry like the server itself.
+                # The token endpoint (asked inside _send for a new token) failed for now: retry like
+                # the server itself.
                 last = exc.message
             except requests.RequestException as exc:
                 # Any other requests error (an invalid URL or header): retrying cannot fix it.
@@ -249,7 +263,8 @@ class FhirClient:
                 if status == 200:
                     return _json(response, what)
                 if status == 401 and not refreshed and self.auth.refreshable:
-                    # A cached token the server no longer accepts: get a new one once, without counting a try.
+                    # A cached token the server no longer accepts: get a new one once, without
+                    # counting a try.
                     refreshed = True
                     attempt -= 1
                     self.auth.invalidate()
@@ -275,14 +290,16 @@ class FhirClient:
             if attempt < self.settings.tries:
                 if delay >= deadline.remaining():
                     raise FhirDeadlineExceeded(
-                        f"{what}: {last}; no time left to retry within the {deadline.seconds:g} s deadline"
+                        f"{what}: {last}; no time left to retry within the {deadline.seconds:g} "
+                        "s deadline"
                     )
                 log.info(
                     "fhir retry: %s: %s (try %d of %d)", what, last, attempt, self.settings.tries
                 )
                 self.sleep(delay)
         if timeouts == self.settings.tries or (timeouts and deadline.remaining() <= 0):
-            # A server that never answered (a hung read) is a gateway timeout, as the API documents: 504, not 502.
+            # A server that never answered (a hung read) is a gateway timeout, as the API documents:
+            # 504, not 502.
             raise FhirDeadlineExceeded(f"{what} failed: {last} after {self.settings.tries} tries")
         raise FhirTemporaryError(f"{what} failed: {last} after {self.settings.tries} tries")
 
@@ -299,7 +316,9 @@ class FhirClient:
 
 @dataclass
 class _Trace:
-    """What one GET did, for its log line: HTTP requests sent, and the last HTTP status (None: no answer)."""
+    """What one GET did, for its log line: HTTP requests sent, and the last HTTP status (None: no
+    answer).
+    """
 
     tries: int = 0
     status: int | None = None
@@ -308,7 +327,9 @@ class _Trace:
 def _observe_fetch(
     resource_type: str, trace: _Trace, seconds: float, error: FhirError | None
 ) -> None:
-    """Log and measure one FHIR GET; a 404/410 is an answer (no such resource), not a failure of the server."""
+    """Log and measure one FHIR GET; a 404/410 is an answer (no such resource), not a failure of
+    the server.
+    """
     label = resource_label(resource_type)
     not_found = error is not None and error.http_status in (404, 410)
     outcome = "ok" if error is None else "not-found" if not_found else error.code
@@ -324,10 +345,13 @@ def _observe_fetch(
 
 
 def within_base(base_url: str, url: str) -> bool:
-    """Say whether an absolute URL lies under a base URL (same scheme, host, port and path prefix)."""
+    """Say whether an absolute URL lies under a base URL (same scheme, host, port and path
+    prefix).
+    """
     base, other = urlsplit(base_url.rstrip("/") + "/"), urlsplit(url)
-    # Dot segments (also percent-encoded) are resolved by the HTTP stack or the server: "/fhir/../admin" is not under "/fhir/".
-    # Decoded until nothing changes: a proxy that decodes twice turns "%252e%252e" into "..".
+    # Dot segments (also percent-encoded) are resolved by the HTTP stack or the server:
+    # "/fhir/../admin" is not under "/fhir/". Decoded until nothing changes: a proxy that decodes
+    # twice turns "%252e%252e" into "..".
     path, decoded = other.path, [other.path]
     while (path := unquote(path)) != decoded[-1] and len(decoded) < 5:
         decoded.append(path)
@@ -363,48 +387,59 @@ def _entries(
     resource_type: str | None = None,
     notes: list[str] | None = None,
 ) -> list[dict[str, Any]]:
-    """Return a searchset's resources (matches and includes); an error OperationOutcome fails it, warnings become notes."""
+    """Return a searchset's resources (matches and includes); an error OperationOutcome fails it,
+    warnings become notes.
+    """
     if bundle.get("resourceType") == "OperationOutcome":
         raise FhirFatalError(
-            f"{what}: the server answered with an OperationOutcome ({issue_summary(bundle)}), not a Bundle"
+            f"{what}: the server answered with an OperationOutcome ({issue_summary(bundle)}), "
+            "not a Bundle"
         )
     if bundle.get("resourceType") != "Bundle":
         raise FhirFatalError(
             f"{what}: the server answered with a {bundle.get('resourceType')!r}, not a Bundle"
         )
     resources = []
-    # A server's fullUrls are its own absolute URLs: the record resolves its references by type and id.
+    # A server's fullUrls are its own absolute URLs: the record resolves its references by type and
+    # id.
     for entry in read_entries(
         bundle.get("entry") or None, f"{what}: ", FhirFatalError, full_urls=False
     ):
         resource, mode = entry.resource, entry.search_mode
         if resource["resourceType"] == "OperationOutcome":
-            # A searchset's outcome entry is how a server says "this search did not (fully) run", with a 200.
+            # A searchset's outcome entry is how a server says "this search did not (fully) run",
+            # with a 200.
             if not outcome_is_note(resource):
                 raise FhirFatalError(
-                    f"{what}: the server reported an error in the searchset ({issue_summary(resource)}); its results are not complete"
+                    f"{what}: the server reported an error in the searchset "
+                    f"({issue_summary(resource)}); its results are not complete"
                 )
             if notes is not None and resource.get("issue"):
                 notes.append(f"{what}: the server noted {issue_summary(resource)}")
             continue
         if mode == "outcome":
-            continue  # an outcome entry that is not an OperationOutcome: nothing to read, nothing reported
+            # an outcome entry that is not an OperationOutcome: nothing to read, nothing reported
+            continue
         if (
             resource_type is not None
             and resource["resourceType"] != resource_type
             and mode != "include"
             and resource["resourceType"] != "Medication"
         ):
-            # A match of another type means the server did not run the search asked for (its own matches may be missing).
+            # A match of another type means the server did not run the search asked for (its own
+            # matches may be missing).
             raise FhirFatalError(
-                f"{what}: the server answered with a {resource['resourceType']} as a match of a {resource_type} search"
+                f"{what}: the server answered with a {resource['resourceType']} as a match of a "
+                f"{resource_type} search"
             )
         resources.append(resource)
     return resources
 
 
 def outcome_is_note(outcome: dict[str, Any]) -> bool:
-    """Say whether an OperationOutcome holds only warnings and information (an issue without a known severity is an error)."""
+    """Say whether an OperationOutcome holds only warnings and information (an issue without a
+    known severity is an error).
+    """
     issues = outcome.get("issue")
     if issues is None or issues == []:
         return True
@@ -416,7 +451,9 @@ def outcome_is_note(outcome: dict[str, Any]) -> bool:
 
 
 def issue_summary(outcome: dict[str, Any]) -> str:
-    """Summarise an OperationOutcome by its issues' severity and code only: its free text may quote the patient."""
+    """Summarise an OperationOutcome by its issues' severity and code only: its free text may
+    quote the patient.
+    """
     issues = outcome.get("issue")
     parts = []
     for issue in issues if isinstance(issues, list) else []:
@@ -464,7 +501,9 @@ def _retry_after(value: str | None) -> float | None:
 
 
 def _outcome_text(response: requests.Response) -> str:
-    """Quote the server's OperationOutcome (diagnostics or details), short, for the error message."""
+    """Quote the server's OperationOutcome (diagnostics or details), short, for the error
+    message.
+    """
     try:
         body = orjson.loads(response.content)
     except orjson.JSONDecodeError:

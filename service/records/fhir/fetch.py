@@ -1,4 +1,6 @@
-"""Fetch one patient's record: the Patient read, then the planned searches in parallel; failures are kept, not hidden."""
+"""Fetch one patient's record: the Patient read, then the planned searches in parallel; failures
+are kept, not hidden.
+"""
 
 from __future__ import annotations
 
@@ -35,10 +37,12 @@ def fetch_record(
     as_of: date,
     options: FetchOptions | None = None,
 ) -> PatientRecord:
-    """Read the Patient and run the searches; a failed search is recorded in ``failed``, never dropped.
+    """Read the Patient and run the searches; a failed search is recorded in ``failed``, never
+    dropped.
 
-    The Patient read must succeed (PatientNotFound, or the FhirError, otherwise): without it there is
-    no one to evaluate. Refused credentials on the Patient read raise too, since every search would fail.
+    The Patient read must succeed (PatientNotFound, or the FhirError, otherwise): without it there
+    is no one to evaluate. Refused credentials on the Patient read raise too, since every search
+    would fail.
     """
     options = options or FetchOptions()
     deadline = Deadline(options.deadline)
@@ -47,7 +51,8 @@ def fetch_record(
         raise PatientNotFound(
             "the FHIR server answered with a different Patient than the one asked for"
         )
-    # Read as Patient/<id>, it is that Patient even when the server left its id out: its resources name it so.
+    # Read as Patient/<id>, it is that Patient even when the server left its id out: its resources
+    # name it so.
     patient = patient if patient.get("id") else {**patient, "id": patient_id}
     results: dict[Search, list[dict[str, Any]] | FhirError] = {}
     notes: dict[Search, list[str]] = {search: [] for search in searches}
@@ -70,7 +75,8 @@ def fetch_record(
         with ThreadPoolExecutor(
             max_workers=min(options.workers, len(searches)), thread_name_prefix="fhir-search"
         ) as pool:
-            # Each search runs in a copy of the request's context, so its log lines carry the request id (service/observability).
+            # Each search runs in a copy of the request's context, so its log lines carry the
+            # request id (service/observability).
             list(
                 pool.map(
                     lambda search, context: context.run(run, search),
@@ -88,7 +94,8 @@ def fetch_record(
         outcome = results[search]
         if isinstance(outcome, FhirError):
             failed.setdefault(search.resource_type, outcome.message)
-            # The message may quote the server's OperationOutcome text, which can hold patient data: not logged.
+            # The message may quote the server's OperationOutcome text, which can hold patient data:
+            # not logged.
             log.warning(
                 "fhir search failed: %s (%s, HTTP %s)",
                 search.label,
@@ -107,9 +114,11 @@ def fetch_record(
     }
     # Checked before the Medication reads, whose failures mark types whose searches succeeded.
     if searches and all(isinstance(outcome, FhirAuthRefused) for outcome in results.values()):
-        # Every search refused: the credentials are wrong, not one scope missing; say so as an error.
+        # Every search refused: the credentials are wrong, not one scope missing; say so as an
+        # error.
         raise next(outcome for outcome in results.values() if isinstance(outcome, FhirAuthRefused))
-    # Another patient's orders (from a lenient server) are dropped first: their Medications are not read.
+    # Another patient's orders (from a lenient server) are dropped first: their Medications are not
+    # read.
     keys = patient_keys(patient)
     owned = [r for r in entries_of(grouped) if is_owned(r, keys)]
     medications = read_medications(client, owned, failed, deadline)

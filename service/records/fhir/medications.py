@@ -1,4 +1,6 @@
-"""Medications that medication records point at but the record lacks: find them, and read them from the server."""
+"""Medications that medication records point at but the record lacks: find them, and read them
+from the server.
+"""
 
 from __future__ import annotations
 
@@ -11,16 +13,19 @@ from service.records.entries import FHIR_ID
 from service.records.fhir.client import Deadline, FhirClient, within_base
 from service.rulebook.kinds import MEDICATION_TYPES
 
-# A readable Medication reference, relative to the server's base: ``Medication/id``, optionally ``/_history/version``.
+# A readable Medication reference, relative to the server's base: ``Medication/id``, optionally
+# ``/_history/version``.
 _MEDICATION_PATH = re.compile(rf"Medication/({FHIR_ID.pattern})(?:/_history/{FHIR_ID.pattern})?")
 
 
 def medication_id(reference: object, base_url: str | None = None) -> str | None:
-    """Return the id of the Medication a literal reference names on this server, or None when it cannot be read here.
+    """Return the id of the Medication a literal reference names on this server, or None when it
+    cannot be read here.
 
-    Relative (``Medication/x``), versioned (``Medication/x/_history/2``) and absolute references under ``base_url``
-    (``https://server/fhir/Medication/x``) name one; a ``#contained`` id, a ``urn:uuid``, another server's URL or a
-    logical (identifier-only) reference do not, and stay unresolved: their drug is unknown, never "not given".
+    Relative (``Medication/x``), versioned (``Medication/x/_history/2``) and absolute references
+    under ``base_url`` (``https://server/fhir/Medication/x``) name one; a ``#contained`` id, a
+    ``urn:uuid``, another server's URL or a logical (identifier-only) reference do not, and stay
+    unresolved: their drug is unknown, never "not given".
     """
     if not isinstance(reference, str):
         return None
@@ -36,10 +41,12 @@ def medication_id(reference: object, base_url: str | None = None) -> str | None:
 def unresolved_medications(
     resources: Iterable[dict[str, Any]], base_url: str | None = None
 ) -> dict[str, set[str]]:
-    """Return the Medication references of medication records whose Medication is not among the resources, each with the referring types.
+    """Return the Medication references of medication records whose Medication is not among the
+    resources, each with the referring types.
 
-    ``_include`` is optional for a server and absent from the CDS Hooks prefetch subset, so a drug sent as a
-    referenced Medication leaves the service unable to say what was given unless it reads the Medication itself.
+    ``_include`` is optional for a server and absent from the CDS Hooks prefetch subset, so a drug
+    sent as a referenced Medication leaves the service unable to say what was given unless it reads
+    the Medication itself.
     """
     resources = list(resources)
     have = {str(r.get("id")) for r in resources if r.get("resourceType") == "Medication"}
@@ -64,10 +71,12 @@ def read_medications(
     deadline: Deadline,
     no_client: str = "{ref}: no FHIR server to read it from",
 ) -> list[dict[str, Any]]:
-    """Read the unresolved Medications; one that cannot be read marks its referring types in ``failed``.
+    """Read the unresolved Medications; one that cannot be read marks its referring types in
+    ``failed``.
 
-    The drug of such an order is unknown, so medication questions must not be answered "no". A versioned
-    reference is read at the Medication's current version: the record resolves it by ``Medication/id``.
+    The drug of such an order is unknown, so medication questions must not be answered "no". A
+    versioned reference is read at the Medication's current version: the record resolves it by
+    ``Medication/id``.
     """
     found: dict[str, dict[str, Any]] = {}
     unresolved = unresolved_medications(resources, client.base_url if client is not None else None)
@@ -76,7 +85,8 @@ def read_medications(
         if client is None or target is None:
             why = no_client.format(ref=ref)
         elif target in found:
-            continue  # the same Medication by another form of reference (absolute, versioned): read once
+            # the same Medication by another form of reference (absolute, versioned): read once
+            continue
         else:
             try:
                 found[target] = client.read("Medication", target, deadline)

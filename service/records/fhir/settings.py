@@ -1,4 +1,6 @@
-"""Build the FHIR client, its authentication and the fetch options from the service's typed FHIR settings."""
+"""Build the FHIR client, its authentication and the fetch options from the service's typed FHIR
+settings.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +14,9 @@ from service.settings import FhirSettings
 
 
 def fhir_client(fhir: FhirSettings) -> FhirClient | None:
-    """Return the configured server's client, or None when no base URL is set (fixtures serve ids)."""
+    """Return the configured server's client, or None when no base URL is set (fixtures serve
+    ids).
+    """
     if fhir.base_url is None:
         return None
     settings = client_settings(fhir)
@@ -21,7 +25,9 @@ def fhir_client(fhir: FhirSettings) -> FhirClient | None:
 
 
 def client_settings(fhir: FhirSettings) -> ClientSettings:
-    """Return how patiently a client talks to a server (the configured one, or a CDS hook's fhirServer)."""
+    """Return how patiently a client talks to a server (the configured one, or a CDS hook's
+    fhirServer).
+    """
     return ClientSettings(
         timeout=fhir.timeout,
         tries=fhir.tries,
@@ -37,7 +43,9 @@ def fetch_options(fhir: FhirSettings) -> FetchOptions:
 
 
 def fhir_auth(fhir: FhirSettings, session: Any = None) -> Auth:
-    """Return the authentication the settings chose: none, a bearer token, or SMART Backend Services."""
+    """Return the authentication the settings chose: none, a bearer token, or SMART Backend
+    Services.
+    """
     if fhir.auth == "bearer":
         try:
             return BearerToken(str(fhir.token))

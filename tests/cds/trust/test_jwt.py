@@ -1,4 +1,6 @@
-"""Tests for service.cds.trust.jwt: the CDS Client's bearer JWT, checked as CDS Hooks 2.0 requires."""
+"""Tests for service.cds.trust.jwt: the CDS Client's bearer JWT, checked as CDS Hooks 2.0
+requires.
+"""
 
 from __future__ import annotations
 
@@ -60,7 +62,9 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def verifier(keys: Keys, mocked: responses.RequestsMock, clock: FakeClock) -> JwtVerifier:
-    """A verifier trusting one issuer, its JWK Set served at JWKS_URL and at the allowlisted KEYS_HOST_JKU."""
+    """A verifier trusting one issuer, its JWK Set served at JWKS_URL and at the allowlisted
+    KEYS_HOST_JKU.
+    """
     mocked.get(JWKS_URL, json=jwks(keys))
     mocked.get(KEYS_HOST_JKU, json=jwks(keys))
     return JwtVerifier(
@@ -348,7 +352,9 @@ def test_jwks_refetched_after_its_lifetime(
 def test_unknown_kid_refetches_the_jwks_after_rotation(
     keys: Keys, mocked: responses.RequestsMock, clock: FakeClock
 ) -> None:
-    """A token with a new kid makes the verifier refetch the JWK Set, and the rotated key is then found."""
+    """A token with a new kid makes the verifier refetch the JWK Set, and the rotated key is then
+    found.
+    """
     mocked.get(JWKS_URL, json=jwks(keys))
     mocked.get(
         JWKS_URL, json=jwks(keys, with_rotated=True)
@@ -383,7 +389,9 @@ def test_refetch_for_unknown_kid_is_rate_limited(
     seconds_later: int,
     fetches: int,
 ) -> None:
-    """Tokens with unknown kids cause at most one JWK Set fetch per 30 s, so they cannot make us flood the client."""
+    """Tokens with unknown kids cause at most one JWK Set fetch per 30 s, so they cannot make us
+    flood the client.
+    """
     start = clock.now
     verifier.verify(bearer(sign(keys.rsa)))
     for at in (5, 40, 60, 71):
@@ -399,7 +407,9 @@ def test_refetch_for_unknown_kid_is_rate_limited(
 def test_failing_jwks_endpoint_is_refused_and_not_hammered(
     keys: Keys, mocked: responses.RequestsMock, clock: FakeClock
 ) -> None:
-    """A JWK Set that cannot be fetched refuses the token, and the next tries within 30 s send no request."""
+    """A JWK Set that cannot be fetched refuses the token, and the next tries within 30 s send no
+    request.
+    """
     mocked.get(JWKS_URL, status=503)
     verifier = JwtVerifier(trusted_issuers={ISSUER: JWKS_URL}, audience=AUDIENCE, clock=clock)
     reasons = []
@@ -423,14 +433,18 @@ def test_failing_jwks_endpoint_is_refused_and_not_hammered(
 def test_replay_cache_purges_expired_entries(
     steps: list[tuple[str, str, float, float]], expected_size: int
 ) -> None:
-    """The replay cache keeps only entries whose tokens are still acceptable, so its memory stays bounded."""
+    """The replay cache keeps only entries whose tokens are still acceptable, so its memory stays
+    bounded.
+    """
     cache = JtiReplayCache()
     assert all(cache.remember(*step) for step in steps)
     assert len(cache) == expected_size
 
 
 def test_replay_cache_refuses_when_full() -> None:
-    """A full replay cache refuses new tokens rather than forgetting live ones (which would allow replays)."""
+    """A full replay cache refuses new tokens rather than forgetting live ones (which would allow
+    replays).
+    """
     cache = JtiReplayCache(max_entries=2)
     cache.remember("iss", "1", 100.0, 0.0)
     cache.remember("iss", "2", 100.0, 0.0)

@@ -1,4 +1,6 @@
-"""The shared jti store, on SQLite and on Redis: a jti is accepted once, across instances, processes and restarts, until it expires."""
+"""The shared jti store, on SQLite and on Redis: a jti is accepted once, across instances,
+processes and restarts, until it expires.
+"""
 
 from __future__ import annotations
 
@@ -33,7 +35,9 @@ def test_issuer_and_jti_do_not_run_together(state: State) -> None:
 
 
 def test_a_replay_to_another_instance_on_the_same_store_is_refused(state_url: str) -> None:
-    """Two stores opened on one URL (two workers, two replicas, or a restart) share what they have seen."""
+    """Two stores opened on one URL (two workers, two replicas, or a restart) share what they
+    have seen.
+    """
     first, second = (
         open_state(state_url, None, StateOptions()),
         open_state(state_url, None, StateOptions()),
@@ -50,7 +54,9 @@ def test_a_replay_to_another_instance_on_the_same_store_is_refused(state_url: st
 
 
 def test_expired_entries_are_forgotten(state: State) -> None:
-    """Once past forget_after the pair is forgotten (the token itself would be refused as expired anyway)."""
+    """Once past forget_after the pair is forgotten (the token itself would be refused as expired
+    anyway).
+    """
     assert state.replays is not None
     now = time.time()
     assert state.replays.remember("https://ehr", "short-lived", now + 0.2, now)

@@ -14,7 +14,9 @@ from tests.helpers.fakes import BASE
 
 @pytest.fixture
 def server() -> Iterator[responses.RequestsMock]:
-    """The mocked HTTP layer: every request must match a registered answer (others raise ConnectionError)."""
+    """The mocked HTTP layer: every request must match a registered answer (others raise
+    ConnectionError).
+    """
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         yield mock
 

@@ -1,4 +1,6 @@
-"""Tests for service.records.fhir.auth: SMART Backend Services assertions and token caching, bearer tokens, no auth."""
+"""Tests for service.records.fhir.auth: SMART Backend Services assertions and token caching,
+bearer tokens, no auth.
+"""
 
 from __future__ import annotations
 
@@ -80,7 +82,9 @@ def form_of(call: Any) -> dict[str, str]:
 
 
 def test_token_request_form(server: responses.RequestsMock, smart: SmartBackendServices) -> None:
-    """The token request is a client_credentials grant with a JWT-bearer client assertion and the configured scopes."""
+    """The token request is a client_credentials grant with a JWT-bearer client assertion and the
+    configured scopes.
+    """
     server.post(TOKEN_URL, json=token_answer())
     assert smart.headers() == {"Authorization": f"Bearer {ACCESS_TOKEN}"}
     form = form_of(server.calls[0])
@@ -97,7 +101,9 @@ def test_client_assertion_verifies_with_the_public_key(
     private_key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey,
     clock: Clock,
 ) -> None:
-    """The assertion is signed with the key and algorithm, names the client and the token URL, and lives at most five minutes."""
+    """The assertion is signed with the key and algorithm, names the client and the token URL,
+    and lives at most five minutes.
+    """
     server.post(TOKEN_URL, json=token_answer())
     smart.headers()
     assertion = form_of(server.calls[0])["client_assertion"]
@@ -253,7 +259,9 @@ def test_token_endpoint_failure(
     error: type[Exception],
     message: str,
 ) -> None:
-    """A refusal by the token endpoint is FhirAuthRefused naming the OAuth error; an outage is FhirTemporaryError."""
+    """A refusal by the token endpoint is FhirAuthRefused naming the OAuth error; an outage is
+    FhirTemporaryError.
+    """
     if isinstance(body, str):
         server.post(TOKEN_URL, status=status, body=body)
     else:
@@ -275,7 +283,9 @@ def test_token_endpoint_unreachable(
 def test_long_oauth_error_is_not_echoed(
     server: responses.RequestsMock, smart: SmartBackendServices
 ) -> None:
-    """Only a short ASCII OAuth error code is quoted; anything longer (which could carry anything) is left out."""
+    """Only a short ASCII OAuth error code is quoted; anything longer (which could carry
+    anything) is left out.
+    """
     server.post(TOKEN_URL, status=400, json={"error": "x" * 100})
     with pytest.raises(FhirAuthRefused) as caught:
         smart.headers()
@@ -325,7 +335,9 @@ def test_token_endpoint_redirect_is_not_followed(
 def test_other_algorithms_are_refused_at_construction(
     rsa_key: rsa.RSAPrivateKey, refused: str
 ) -> None:
-    """Only RS384 and ES384 are accepted; any other algorithm fails when the auth is built, not at the first request."""
+    """Only RS384 and ES384 are accepted; any other algorithm fails when the auth is built, not
+    at the first request.
+    """
     with pytest.raises(ValueError, match="RS384 or ES384"):
         SmartBackendServices(
             token_url=TOKEN_URL,
@@ -350,7 +362,9 @@ def test_other_algorithms_are_refused_at_construction(
 def test_unusable_key_is_refused_at_construction(
     rsa_key: rsa.RSAPrivateKey, ec_key: ec.EllipticCurvePrivateKey, algorithm: str, key: str
 ) -> None:
-    """A key that cannot sign with the algorithm fails when the auth is built, without quoting the key."""
+    """A key that cannot sign with the algorithm fails when the auth is built, without quoting
+    the key.
+    """
     text = {
         "ec": pem(ec_key),
         "rsa": pem(rsa_key),
@@ -371,7 +385,9 @@ def test_unusable_key_is_refused_at_construction(
 def test_repr_never_shows_the_key_or_token(
     server: responses.RequestsMock, smart: SmartBackendServices
 ) -> None:
-    """repr and str of the auth name the endpoint and client, never the private key or the access token."""
+    """repr and str of the auth name the endpoint and client, never the private key or the access
+    token.
+    """
     server.post(TOKEN_URL, json=token_answer())
     smart.headers()
     for text in (repr(smart), str(smart)):

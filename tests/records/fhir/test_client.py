@@ -1,4 +1,6 @@
-"""Tests for service.records.fhir.client: paging within the base URL, retries, deadlines, auth refusals and malformed answers."""
+"""Tests for service.records.fhir.client: paging within the base URL, retries, deadlines, auth
+refusals and malformed answers.
+"""
 
 from __future__ import annotations
 
@@ -113,7 +115,9 @@ def test_search_follows_next_links_over_three_pages(
 def test_next_link_outside_the_base_is_refused_without_a_request(
     server: responses.RequestsMock, client: FhirClient, next_url: str
 ) -> None:
-    """A next link outside the base URL is a fatal error, and nothing is sent to it (the token would go along)."""
+    """A next link outside the base URL is a fatal error, and nothing is sent to it (the token
+    would go along).
+    """
     server.get(OBSERVATIONS, json=searchset(observation("o1"), next_url=next_url), match=FIRST_PAGE)
     with pytest.raises(FhirFatalError, match="outside"):
         client.search("Observation", PATIENT_QUERY, deadline())
@@ -182,7 +186,9 @@ def test_endless_paging_stops_at_the_page_limit(
 def test_temporary_status_twice_then_success(
     server: responses.RequestsMock, client: FhirClient, slept: list[float], status: int
 ) -> None:
-    """Two temporary failures then a 200: the search succeeds after two backoff sleeps (0.5 s, then 1 s, with jitter)."""
+    """Two temporary failures then a 200: the search succeeds after two backoff sleeps (0.5 s,
+    then 1 s, with jitter).
+    """
     server.get(OBSERVATIONS, status=status)
     server.get(OBSERVATIONS, status=status)
     server.get(OBSERVATIONS, json=searchset(observation("o1")))
@@ -196,7 +202,9 @@ def test_temporary_status_twice_then_success(
 def test_temporary_status_on_every_try_gives_up(
     server: responses.RequestsMock, client: FhirClient, slept: list[float]
 ) -> None:
-    """503 on all three tries raises FhirTemporaryError saying so, after two sleeps (none after the last try)."""
+    """503 on all three tries raises FhirTemporaryError saying so, after two sleeps (none after
+    the last try).
+    """
     server.get(OBSERVATIONS, status=503)
     with pytest.raises(FhirTemporaryError, match="503 after 3 tries"):
         client.search("Observation", PATIENT_QUERY, deadline())
@@ -266,7 +274,9 @@ def test_unreadable_retry_after_falls_back_to_backoff(
 def test_retry_after_longer_than_allowed_gives_up_at_once(
     server: responses.RequestsMock, client: FhirClient, slept: list[float]
 ) -> None:
-    """A Retry-After over max_retry_after (30 s) fails at once instead of waiting or trying again."""
+    """A Retry-After over max_retry_after (30 s) fails at once instead of waiting or trying
+    again.
+    """
     server.get(OBSERVATIONS, status=503, headers={"Retry-After": "31"})
     with pytest.raises(FhirTemporaryError, match="asks to wait 31 s") as caught:
         client.search("Observation", PATIENT_QUERY, deadline())
@@ -322,7 +332,9 @@ def test_network_failure_on_every_try_gives_up(
 def test_timeout_on_every_try_is_a_gateway_timeout(
     server: responses.RequestsMock, client: FhirClient
 ) -> None:
-    """A server that never answers (a timeout on all three tries) is FhirDeadlineExceeded, a 504, naming the timeout."""
+    """A server that never answers (a timeout on all three tries) is FhirDeadlineExceeded, a 504,
+    naming the timeout.
+    """
     server.get(OBSERVATIONS, body=requests.Timeout("slow"))
     with pytest.raises(FhirDeadlineExceeded, match="no answer within 10 s after 3 tries") as caught:
         client.search("Observation", PATIENT_QUERY, deadline())
@@ -331,7 +343,9 @@ def test_timeout_on_every_try_is_a_gateway_timeout(
 
 
 def test_hung_patient_read_at_the_deadline_is_504(server: responses.RequestsMock) -> None:
-    """A hung Patient read whose last try is cut short by the deadline answers 504 (the README's promise), not 502."""
+    """A hung Patient read whose last try is cut short by the deadline answers 504 (the README's
+    promise), not 502.
+    """
     clock = Clock()
     hung = FhirClient(
         BASE, settings=ClientSettings(timeout=10, tries=3, backoff=0.5), sleep=clock.sleep
@@ -362,7 +376,9 @@ def test_timeouts_then_an_error_status_stay_temporary(
 def test_unsendable_request_is_fatal(
     server: responses.RequestsMock, client: FhirClient, slept: list[float]
 ) -> None:
-    """A requests error that retrying cannot fix (an invalid header) is a FhirFatalError, not a stray requests exception."""
+    """A requests error that retrying cannot fix (an invalid header) is a FhirFatalError, not a
+    stray requests exception.
+    """
     server.get(OBSERVATIONS, body=requests.exceptions.InvalidHeader("bad header"))
     with pytest.raises(FhirFatalError, match="could not be sent"):
         client.search("Observation", PATIENT_QUERY, deadline())
@@ -386,7 +402,9 @@ def test_passed_deadline_sends_nothing(server: responses.RequestsMock, client: F
 def test_retry_after_beyond_the_deadline_stops(
     server: responses.RequestsMock, client: FhirClient, slept: list[float]
 ) -> None:
-    """A Retry-After longer than the time left ends the request at once with FhirDeadlineExceeded."""
+    """A Retry-After longer than the time left ends the request at once with
+    FhirDeadlineExceeded.
+    """
     server.get(OBSERVATIONS, status=503, headers={"Retry-After": "10"})
     with pytest.raises(FhirDeadlineExceeded, match="no time left"):
         client.search("Observation", PATIENT_QUERY, deadline(5))
@@ -395,7 +413,9 @@ def test_retry_after_beyond_the_deadline_stops(
 
 
 def test_sleeps_use_up_the_deadline(server: responses.RequestsMock) -> None:
-    """Time slept between tries counts against the deadline: the try whose wait would pass it is not made."""
+    """Time slept between tries counts against the deadline: the try whose wait would pass it is
+    not made.
+    """
     clock = Clock()
     patient = FhirClient(BASE, settings=ClientSettings(tries=5), sleep=clock.sleep)
     server.get(OBSERVATIONS, status=503, headers={"Retry-After": "1"})
@@ -527,7 +547,9 @@ def test_missing_patient_is_patient_not_found(
 def test_missing_medication_is_a_fatal_error(
     server: responses.RequestsMock, client: FhirClient
 ) -> None:
-    """A 404 on a read of another type is a FhirFatalError (the patient exists; one of their references is dangling)."""
+    """A 404 on a read of another type is a FhirFatalError (the patient exists; one of their
+    references is dangling).
+    """
     server.get(BASE + "Medication/m1", status=404)
     with pytest.raises(FhirFatalError) as caught:
         client.read("Medication", "m1", deadline())
@@ -570,7 +592,9 @@ def test_read_of_the_wrong_type_is_fatal(
 def test_read_refuses_an_id_that_is_not_a_fhir_id(
     server: responses.RequestsMock, client: FhirClient, resource_id: str
 ) -> None:
-    """A Patient id that is not a FHIR id is PatientNotFound and no request is sent (it could change the URL)."""
+    """A Patient id that is not a FHIR id is PatientNotFound and no request is sent (it could
+    change the URL).
+    """
     with pytest.raises(PatientNotFound):
         client.read("Patient", resource_id, deadline())
     with pytest.raises(FhirFatalError, match="not a FHIR id"):
@@ -642,7 +666,9 @@ def test_malformed_answer_is_fatal(
 def test_operation_outcome_entries_are_skipped(
     server: responses.RequestsMock, client: FhirClient
 ) -> None:
-    """OperationOutcome entries holding warnings (or no issue) are notes, not results; includes are kept."""
+    """OperationOutcome entries holding warnings (or no issue) are notes, not results; includes
+    are kept.
+    """
     bundle = {
         "resourceType": "Bundle",
         "type": "searchset",
@@ -671,7 +697,9 @@ def test_operation_outcome_entries_are_skipped(
 def test_warning_outcome_is_kept_as_a_note_without_its_text(
     server: responses.RequestsMock, client: FhirClient
 ) -> None:
-    """A warning or information OperationOutcome in a searchset is a note naming its severity and code, never the server's free text."""
+    """A warning or information OperationOutcome in a searchset is a note naming its severity and
+    code, never the server's free text.
+    """
     outcome = {
         "resourceType": "OperationOutcome",
         "issue": [
@@ -785,7 +813,9 @@ ERROR_OUTCOME = {
 def test_error_outcome_in_searchset_fails_the_search(
     server: responses.RequestsMock, client: FhirClient, entries: list[dict[str, Any]], summary: str
 ) -> None:
-    """A 200 searchset holding an error (or fatal, or unreadable) OperationOutcome fails the search, naming the issues but not their text."""
+    """A 200 searchset holding an error (or fatal, or unreadable) OperationOutcome fails the
+    search, naming the issues but not their text.
+    """
     server.get(OBSERVATIONS, json={"resourceType": "Bundle", "type": "searchset", "entry": entries})
     with pytest.raises(FhirFatalError, match="reported an error in the searchset") as caught:
         client.search("Observation", PATIENT_QUERY, deadline())
@@ -798,7 +828,9 @@ def test_error_outcome_in_searchset_fails_the_search(
 def test_error_outcome_on_a_later_page_fails_the_search(
     server: responses.RequestsMock, client: FhirClient
 ) -> None:
-    """Page 2 holding only an error outcome fails the whole search: page 1 does not pass for the whole."""
+    """Page 2 holding only an error outcome fails the whole search: page 1 does not pass for the
+    whole.
+    """
     server.get(
         OBSERVATIONS,
         json=searchset(observation("o1"), next_url="Observation?page=2"),
@@ -820,7 +852,9 @@ def test_error_outcome_on_a_later_page_fails_the_search(
 def test_operation_outcome_instead_of_a_bundle_fails_the_search(
     server: responses.RequestsMock, client: FhirClient, page: int
 ) -> None:
-    """A 200 whose body is an OperationOutcome, not a Bundle, on any page, fails the search, naming its issues but not their text."""
+    """A 200 whose body is an OperationOutcome, not a Bundle, on any page, fails the search,
+    naming its issues but not their text.
+    """
     if page == 1:
         server.get(OBSERVATIONS, json=ERROR_OUTCOME)
     else:
@@ -843,7 +877,9 @@ def test_operation_outcome_instead_of_a_bundle_fails_the_search(
 def test_match_of_another_type_fails_the_search(
     server: responses.RequestsMock, client: FhirClient
 ) -> None:
-    """A Condition search answered with Observations did not run as asked: a failure, not "no Conditions"."""
+    """A Condition search answered with Observations did not run as asked: a failure, not "no
+    Conditions".
+    """
     server.get(BASE + "Condition", json=searchset(observation("o1")))
     with pytest.raises(
         FhirFatalError, match="answered with a Observation as a match of a Condition search"
@@ -902,7 +938,9 @@ def test_empty_searchset_is_an_empty_list(
     ],
 )
 def test_redirects_are_not_followed(server: responses.RequestsMock, status: int) -> None:
-    """A redirect is a FhirFatalError; nothing is sent to its Location (the bearer token would go along)."""
+    """A redirect is a FhirFatalError; nothing is sent to its Location (the bearer token would go
+    along).
+    """
     patient = FhirClient(BASE, auth=BearerToken(TOKEN))
     server.get(OBSERVATIONS, status=status, headers={"Location": "https://evil.example.com/steal"})
     server.get("https://evil.example.com/steal", json=searchset())
@@ -917,7 +955,9 @@ def test_redirects_are_not_followed(server: responses.RequestsMock, status: int)
 def test_401_with_refreshable_auth_refreshes_once_and_retries(
     server: responses.RequestsMock, slept: list[float]
 ) -> None:
-    """A 401 invalidates a refreshable credential and retries at once with the new one, without using up a try."""
+    """A 401 invalidates a refreshable credential and retries at once with the new one, without
+    using up a try.
+    """
     auth = CountingAuth()
     patient = FhirClient(BASE, auth=auth, settings=ClientSettings(tries=1), sleep=slept.append)
     server.get(OBSERVATIONS, status=401)
@@ -932,7 +972,9 @@ def test_401_with_refreshable_auth_refreshes_once_and_retries(
 
 
 def test_401_twice_is_auth_refused(server: responses.RequestsMock) -> None:
-    """A second 401, after the refresh, raises FhirAuthRefused: the credentials themselves are refused."""
+    """A second 401, after the refresh, raises FhirAuthRefused: the credentials themselves are
+    refused.
+    """
     auth = CountingAuth()
     patient = FhirClient(BASE, auth=auth)
     server.get(OBSERVATIONS, status=401)
@@ -955,7 +997,9 @@ def test_401_twice_is_auth_refused(server: responses.RequestsMock) -> None:
 def test_refused_static_token_is_auth_refused_without_the_token(
     server: responses.RequestsMock, status: int
 ) -> None:
-    """401 or 403 with a static token raises FhirAuthRefused at once; the message never contains the token."""
+    """401 or 403 with a static token raises FhirAuthRefused at once; the message never contains
+    the token.
+    """
     patient = FhirClient(BASE, auth=BearerToken(TOKEN))
     server.get(
         OBSERVATIONS,
@@ -973,7 +1017,9 @@ def test_refused_static_token_is_auth_refused_without_the_token(
 def test_smart_auth_gets_a_new_token_after_a_401(
     server: responses.RequestsMock, rsa_key: rsa.RSAPrivateKey
 ) -> None:
-    """With SMART Backend Services, a 401 drops the cached token, a new one is requested, and the retry carries it."""
+    """With SMART Backend Services, a 401 drops the cached token, a new one is requested, and the
+    retry carries it.
+    """
     endpoint = "https://auth.example.org/token"
     auth = SmartBackendServices(
         token_url=endpoint,
@@ -1013,7 +1059,9 @@ def test_no_auth_sends_no_authorization(server: responses.RequestsMock, client: 
 
 
 def test_search_parameters_sent(server: responses.RequestsMock, client: FhirClient) -> None:
-    """A planned search sends patient=Patient/{id}, the codes as one OR list, the date floor and the page size."""
+    """A planned search sends patient=Patient/{id}, the codes as one OR list, the date floor and
+    the page size.
+    """
     search = Search(
         "Observation", ("http://loinc.org|751-8", "http://loinc.org|26499-4"), Window(14)
     )
@@ -1038,7 +1086,9 @@ def test_base_url_without_trailing_slash(server: responses.RequestsMock) -> None
 def test_relative_next_link_is_relative_to_the_page_it_came_on(
     server: responses.RequestsMock, client: FhirClient
 ) -> None:
-    """A next link '?page=2' on the page .../Observation?... resolves to .../Observation?page=2 (RFC 3986), not the base."""
+    """A next link '?page=2' on the page .../Observation?... resolves to .../Observation?page=2
+    (RFC 3986), not the base.
+    """
     server.get(
         OBSERVATIONS, json=searchset(observation("o1"), next_url="?page=2"), match=FIRST_PAGE
     )
@@ -1054,7 +1104,9 @@ def test_relative_next_link_is_relative_to_the_page_it_came_on(
 def test_token_endpoint_unavailable_is_retried_like_the_server(
     server: responses.RequestsMock, rsa_key: rsa.RSAPrivateKey, slept: list[float]
 ) -> None:
-    """A 503 from the SMART token endpoint is a temporary failure: retried with backoff, then the search goes through."""
+    """A 503 from the SMART token endpoint is a temporary failure: retried with backoff, then the
+    search goes through.
+    """
     token_url = "https://auth.example.org/token"  # noqa: S105 - a URL, not a secret
     server.post(token_url, status=503)
     server.post(token_url, json={"access_token": TOKEN, "expires_in": 300})

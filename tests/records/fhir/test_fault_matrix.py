@@ -1,4 +1,6 @@
-"""The FHIR fault matrix: under every failure shape of every search, no criterion is decided from data that did not arrive."""
+"""The FHIR fault matrix: under every failure shape of every search, no criterion is decided from
+data that did not arrive.
+"""
 
 from __future__ import annotations
 
@@ -18,19 +20,24 @@ from tests.helpers.faultmatrix import (
 )
 from tests.needs import synthea_dir
 
-# Hangs and endless next links cost seconds per search: they run on two types here (every type in `python -m tests.helpers.faultmatrix`).
+# Hangs and endless next links cost seconds per search: they run on two types here (every type in
+# `python -m tests.helpers.faultmatrix`).
 SLOW = ("hang", "next-endless")
 
 
 def assert_nothing_decided_from_missing_data(result: MatrixResult) -> None:
-    """Every faulted search is reported, and every criterion reading its type is unknown or as with the full data."""
+    """Every faulted search is reported, and every criterion reading its type is unknown or as
+    with the full data.
+    """
     assert result.compared > 0
     assert result.unreported == []
     assert result.wrong == []
 
 
 def test_every_fault_on_every_search_of_a_fixture_patient(book: Rulebook) -> None:
-    """NCT03890068/eligible-male (the red-team's patient; data of every type): each fault kind on each search type decides nothing."""
+    """NCT03890068/eligible-male (the red-team's patient; data of every type): each fault kind on
+    each search type decides nothing.
+    """
     result = run_matrix(
         book,
         [fixture_patient("NCT03890068", "eligible-male")],
@@ -41,7 +48,9 @@ def test_every_fault_on_every_search_of_a_fixture_patient(book: Rulebook) -> Non
 
 
 def test_hangs_and_endless_pages_decide_nothing(book: Rulebook) -> None:
-    """A hung search and a next link that never ends, on Observation and Condition, leave their criteria unknown."""
+    """A hung search and a next link that never ends, on Observation and Condition, leave their
+    criteria unknown.
+    """
     result = run_matrix(
         book,
         [fixture_patient("NCT03890068", "eligible-male")],
@@ -55,7 +64,9 @@ def test_hangs_and_endless_pages_decide_nothing(book: Rulebook) -> None:
 @pytest.mark.parametrize("fault", ["oo-in-bundle", "oo-instead", "wrong-type", "page2-oo"])
 @pytest.mark.needs("synthea")
 def test_outcome_faults_on_a_synthea_record(book: Rulebook, fault: str) -> None:
-    """Fletcher_Hyatt (Synthea; where the red team found exclusions flipped met -> not-met): error outcomes on any search decide nothing."""
+    """Fletcher_Hyatt (Synthea; where the red team found exclusions flipped met -> not-met):
+    error outcomes on any search decide nothing.
+    """
     paths = sorted(synthea_dir().glob("Fletcher_Hyatt_*.json"))
     assert paths, f"no Fletcher_Hyatt record in {synthea_dir()}; set SYNTHEA_DIR"
     result = run_matrix(book, [synthea_patient(paths[0])], (fault,))

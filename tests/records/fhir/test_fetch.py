@@ -1,4 +1,6 @@
-"""Tests for service.records.fhir.fetch: one patient's record from a mocked FHIR server, with failed searches kept per type."""
+"""Tests for service.records.fhir.fetch: one patient's record from a mocked FHIR server, with
+failed searches kept per type.
+"""
 
 from __future__ import annotations
 
@@ -94,7 +96,9 @@ TRIAL_IDS = sorted(path.name for path in FIXTURES.iterdir() if (path / "eligible
 def test_fetched_record_matches_the_bundle(
     book: Rulebook, serve: Any, fhir: FhirClient, trial_id: str
 ) -> None:
-    """The record fetched for a trial's plan holds the same resources as the patient's Bundle, and evaluates the same."""
+    """The record fetched for a trial's plan holds the same resources as the patient's Bundle,
+    and evaluates the same.
+    """
     bundle, resources = fixture_resources(trial_id)
     serve(resources)
     trial = trial_of(book, trial_id)
@@ -110,7 +114,9 @@ def test_fetched_record_matches_the_bundle(
 
 
 def test_searches_send_the_patient_and_page(book: Rulebook, serve: Any, fhir: FhirClient) -> None:
-    """Every search names patient=Patient/{id}; a search with more results than a page follows the next links."""
+    """Every search names patient=Patient/{id}; a search with more results than a page follows
+    the next links.
+    """
     _bundle, resources = fixture_resources(TRIAL)
     fake = serve(resources)
     pid = patient_id_of(resources)
@@ -126,8 +132,8 @@ def test_searches_send_the_patient_and_page(book: Rulebook, serve: Any, fhir: Fh
     observations = sum(r["resourceType"] == "Observation" for r in resources)
     assert observations > 5
     assert len(record.of_type("Observation")) == observations
-    # The value sets' codes may need several Observation searches (pages of 5 here): every result arrived (above), so
-    # some search had more than a page and followed its next link.
+    # The value sets' codes may need several Observation searches (pages of 5 here): every result
+    # arrived (above), so some search had more than a page and followed its next link.
     planned = sum(search.resource_type == "Observation" for search in plan)
     assert planned >= 1
     assert len(fake.searched("Observation")) > planned
@@ -177,7 +183,9 @@ PLANNED_TYPES = [
 def test_failed_search_is_recorded_and_the_rest_arrives(
     book: Rulebook, serve: Any, fhir: FhirClient, slept: list[float], failed_type: str
 ) -> None:
-    """A search failing with 503 on every try puts its type in `failed` ("after 3 tries"); every other type arrives whole."""
+    """A search failing with 503 on every try puts its type in `failed` ("after 3 tries"); every
+    other type arrives whole.
+    """
     bundle, resources = fixture_resources(TRIAL)
     fake = serve(resources)
     fake.fail[failed_type] = 503
@@ -199,11 +207,12 @@ def test_failed_search_is_recorded_and_the_rest_arrives(
 def test_failed_search_leaves_its_criteria_undecided(
     book: Rulebook, serve: Any, fhir: FhirClient, failed_type: str
 ) -> None:
-    """After a failed search, no fact reading that type has a value, its criteria are unknown, and the report lists the error.
+    """After a failed search, no fact reading that type has a value, its criteria are unknown, and
+    the report lists the error.
 
-    A criterion reading the type may still be decided by its other facts (no diabetes AND glucose > 10 is
-    not met whatever the glucose): three-valued logic is monotone, so such a criterion must have the status
-    it has with the data present, and at least one reader must be unknown.
+    A criterion reading the type may still be decided by its other facts (no diabetes AND glucose >
+    10 is not met whatever the glucose): three-valued logic is monotone, so such a criterion must
+    have the status it has with the data present, and at least one reader must be unknown.
     """
     bundle, resources = fixture_resources(TRIAL)
     fake = serve(resources)
@@ -268,7 +277,9 @@ def test_failure_message_names_the_search_not_the_patient(
 def test_failed_patient_read_raises(
     serve: Any, fhir: FhirClient, status: int, error: type[Exception]
 ) -> None:
-    """Without the Patient there is no one to evaluate: its read failing raises, and no search is run."""
+    """Without the Patient there is no one to evaluate: its read failing raises, and no search is
+    run.
+    """
     fake = serve([])
     fake.fail["Patient/p1"] = status
     with pytest.raises(error):
@@ -279,7 +290,9 @@ def test_failed_patient_read_raises(
 def test_other_patient_answered_is_not_found(
     server: responses.RequestsMock, fhir: FhirClient
 ) -> None:
-    """A server answering the read with a different Patient is PatientNotFound, not that patient's record."""
+    """A server answering the read with a different Patient is PatientNotFound, not that
+    patient's record.
+    """
     server.get(BASE + "Patient/p1", json={"resourceType": "Patient", "id": "p2"})
     with pytest.raises(PatientNotFound, match="different Patient"):
         fetch_record(fhir, MEDICATION_REQUESTS, "p1", AS_OF)
@@ -287,7 +300,9 @@ def test_other_patient_answered_is_not_found(
 
 
 def test_all_searches_refused_raises(book: Rulebook, serve: Any, fhir: FhirClient) -> None:
-    """When every search is refused (401/403), the credentials are wrong: FhirAuthRefused is raised, not a record of unknowns."""
+    """When every search is refused (401/403), the credentials are wrong: FhirAuthRefused is
+    raised, not a record of unknowns.
+    """
     _bundle, resources = fixture_resources(TRIAL)
     fake = serve(resources)
     for rtype in PLANNED_TYPES:
@@ -301,7 +316,9 @@ def test_all_searches_refused_raises(book: Rulebook, serve: Any, fhir: FhirClien
 def test_refusals_mixed_with_outages_are_recorded_not_blamed_on_credentials(
     book: Rulebook, serve: Any, fhir: FhirClient
 ) -> None:
-    """Some searches refused and the others failing with 503: not every search was refused, so the record comes back with each failure."""
+    """Some searches refused and the others failing with 503: not every search was refused, so
+    the record comes back with each failure.
+    """
     _bundle, resources = fixture_resources(TRIAL)
     fake = serve(resources)
     for n, rtype in enumerate(PLANNED_TYPES):
@@ -313,7 +330,9 @@ def test_refusals_mixed_with_outages_are_recorded_not_blamed_on_credentials(
 
 
 def test_one_search_refused_is_recorded(book: Rulebook, serve: Any, fhir: FhirClient) -> None:
-    """One type refused (a scope missing) is a failed search like any other; the rest of the record arrives."""
+    """One type refused (a scope missing) is a failed search like any other; the rest of the
+    record arrives.
+    """
     _bundle, resources = fixture_resources(TRIAL)
     fake = serve(resources)
     fake.fail["Procedure"] = 403
@@ -327,7 +346,9 @@ def test_one_search_refused_is_recorded(book: Rulebook, serve: Any, fhir: FhirCl
 def test_refused_search_and_unreadable_medication_is_not_all_refused(
     serve: Any, fhir: FhirClient
 ) -> None:
-    """A refused Observation search plus a Medication that cannot be read is not 'every search refused': the record is returned."""
+    """A refused Observation search plus a Medication that cannot be read is not 'every search
+    refused': the record is returned.
+    """
     fake = serve(
         [
             {"resourceType": "Patient", "id": "p1"},
@@ -355,7 +376,9 @@ def test_refused_search_and_unreadable_medication_is_not_all_refused(
 
 
 def medication_orders() -> list[dict[str, Any]]:
-    """Return a patient with three orders pointing at two Medications (one twice) and the Medications."""
+    """Return a patient with three orders pointing at two Medications (one twice) and the
+    Medications.
+    """
     return [
         {"resourceType": "Patient", "id": "p1"},
         {
@@ -393,7 +416,9 @@ def medication_orders() -> list[dict[str, Any]]:
 def test_referenced_medications_are_in_the_record(
     serve: Any, fhir: FhirClient, includes: bool, read: list[str]
 ) -> None:
-    """Medications the orders reference end up in the record (resolvable by reference), read only when not included."""
+    """Medications the orders reference end up in the record (resolvable by reference), read only
+    when not included.
+    """
     fake = serve(medication_orders(), includes=includes)
     record = fetch_record(fhir, MEDICATION_REQUESTS, "p1", AS_OF)
     assert [url for url in fake.requests if url.startswith("Medication/")] == read
@@ -405,7 +430,9 @@ def test_referenced_medications_are_in_the_record(
 
 
 def test_unreadable_medication_marks_the_orders_failed(serve: Any, fhir: FhirClient) -> None:
-    """A referenced Medication that cannot be read makes the order type failed: the drug of some order is unknown."""
+    """A referenced Medication that cannot be read makes the order type failed: the drug of some
+    order is unknown.
+    """
     fake = serve(medication_orders(), includes=False)
     fake.fail["Medication/m2"] = 404
     record = fetch_record(fhir, MEDICATION_REQUESTS, "p1", AS_OF)
@@ -422,14 +449,17 @@ def test_unreadable_medication_marks_the_orders_failed(serve: Any, fhir: FhirCli
         pytest.param("Medication/m1", id="string"),
         # A contained Medication: resolved within the resource, not read.
         pytest.param({"reference": "#med"}, id="contained"),
-        # Another server's Medication (versioned and absolute references to this server are read: test_medication_references).
+        # Another server's Medication (versioned and absolute references to this server are read:
+        # test_medication_references).
         pytest.param({"reference": "https://other.example/fhir/Medication/m1"}, id="other-server"),
     ],
 )
 def test_unusual_medication_references_are_not_read(
     serve: Any, fhir: FhirClient, reference: Any
 ) -> None:
-    """Only references to a Medication on this server are read; anything else is left alone (and never crashes the fetch)."""
+    """Only references to a Medication on this server are read; anything else is left alone (and
+    never crashes the fetch).
+    """
     fake = serve(
         [
             {"resourceType": "Patient", "id": "p1"},
@@ -462,7 +492,9 @@ def test_unusual_medication_references_are_not_read(
 def test_parallel_and_sequential_give_the_same_record(
     book: Rulebook, serve: Any, fhir: FhirClient, failing: str | None
 ) -> None:
-    """Eight workers and one worker fetch the same record (same resources in the same order, same failures)."""
+    """Eight workers and one worker fetch the same record (same resources in the same order, same
+    failures).
+    """
     _bundle, resources = fixture_resources("NCT05617859")
     fake = serve(resources)
     if failing:
@@ -478,7 +510,9 @@ def test_parallel_and_sequential_give_the_same_record(
 
 
 def test_other_patients_resources_are_dropped(serve: Any, fhir: FhirClient) -> None:
-    """A lenient server returning another patient's resources: they are dropped, and their Medications are not read."""
+    """A lenient server returning another patient's resources: they are dropped, and their
+    Medications are not read.
+    """
     fake = serve(
         [
             {"resourceType": "Patient", "id": "p1"},
@@ -534,14 +568,18 @@ def test_overlapping_searches_keep_one_copy(serve: Any, fhir: FhirClient) -> Non
 
 
 def test_every_trial_has_an_eligible_fixture(book: Rulebook) -> None:
-    """Each trial in the rulebook has the eligible fixture the round-trip test serves (an empty list would test nothing)."""
+    """Each trial in the rulebook has the eligible fixture the round-trip test serves (an empty
+    list would test nothing).
+    """
     assert sorted(book.trials) == TRIAL_IDS
 
 
 def test_blood_pressure_components_are_fetched(
     book: Rulebook, serve: Any, fhir: FhirClient
 ) -> None:
-    """A blood-pressure panel carrying systolic and diastolic as components is found by their codes and read as BP."""
+    """A blood-pressure panel carrying systolic and diastolic as components is found by their
+    codes and read as BP.
+    """
     panel = {
         **observation("bp1"),
         "code": {"coding": [{"system": "http://loinc.org", "code": "85354-9"}]},
@@ -566,11 +604,13 @@ def test_blood_pressure_components_are_fetched(
     assert (facts.get("systolic_bp").value, facts.get("diastolic_bp").value) == (128, 82)
 
 
-# --- OperationOutcome notes and errors in searchsets -----------------------------------------------------------------------
+# --- OperationOutcome notes and errors in searchsets ----------------------------------------------
 
 
 class OutcomeFhir(FakeFhir):
-    """A FakeFhir whose Condition searchsets also carry an OperationOutcome entry of a given severity."""
+    """A FakeFhir whose Condition searchsets also carry an OperationOutcome entry of a given
+    severity.
+    """
 
     severity = "warning"
 
@@ -595,7 +635,9 @@ class OutcomeFhir(FakeFhir):
 def test_search_outcomes_become_notes_or_errors(
     book: Rulebook, server: responses.RequestsMock, fhir: FhirClient, severity: str
 ) -> None:
-    """A warning outcome in a searchset is a report note and the data counts; an error outcome fails the search (its criteria unknown)."""
+    """A warning outcome in a searchset is a report note and the data counts; an error outcome
+    fails the search (its criteria unknown).
+    """
     bundle, resources = fixture_resources(TRIAL)
     fake = OutcomeFhir(resources)
     fake.severity = severity

@@ -1,4 +1,6 @@
-"""Tests for service.records.fhir.medications: which medicationReferences the fetch layer reads, and what an unreadable one means."""
+"""Tests for service.records.fhir.medications: which medicationReferences the fetch layer reads,
+and what an unreadable one means.
+"""
 
 from __future__ import annotations
 
@@ -36,7 +38,9 @@ DOXORUBICIN = {
 
 
 def order(reference: dict[str, Any] | None, **fields: Any) -> dict[str, Any]:
-    """Return an active doxorubicin-by-reference order of patient p1, written 10 days before the as-of date."""
+    """Return an active doxorubicin-by-reference order of patient p1, written 10 days before the
+    as-of date.
+    """
     made = {
         "resourceType": "MedicationRequest",
         "id": "mr1",
@@ -56,7 +60,9 @@ def serve(
     *orders: dict[str, Any],
     medication: dict[str, Any] | None = DOXORUBICIN,
 ) -> None:
-    """Answer the Patient read, the order search (without _include) and, when given, the Medication read."""
+    """Answer the Patient read, the order search (without _include) and, when given, the
+    Medication read.
+    """
     server.add(
         responses.GET,
         BASE + "Patient/p1",
@@ -108,7 +114,9 @@ def medication_reads(server: responses.RequestsMock) -> list[str]:
     ],
 )
 def test_medication_id(reference: str, expected: str | None) -> None:
-    """A relative, versioned or same-server absolute reference names a Medication id to read; nothing else does."""
+    """A relative, versioned or same-server absolute reference names a Medication id to read;
+    nothing else does.
+    """
     assert medication_id(reference, BASE) == expected
 
 
@@ -123,7 +131,9 @@ def test_medication_id(reference: str, expected: str | None) -> None:
 def test_versioned_and_absolute_references_are_read(
     book: Rulebook, server: responses.RequestsMock, client: FhirClient, reference: str
 ) -> None:
-    """A versioned or same-server absolute reference is read once, and the drug it names decides the medication fact."""
+    """A versioned or same-server absolute reference is read once, and the drug it names decides
+    the medication fact.
+    """
     serve(server, order({"reference": reference}))
     record = fetch_record(client, ORDERS, "p1", AS_OF)
     assert (medication_reads(server), record.failed) == ([BASE + "Medication/m1"], {})
@@ -163,7 +173,9 @@ def test_two_forms_of_one_reference_read_once(
 def test_unresolvable_reference_is_unknown_not_no(
     book: Rulebook, server: responses.RequestsMock, client: FhirClient, reference: dict[str, Any]
 ) -> None:
-    """An order whose drug cannot be resolved leaves the medication fact unknown, with the reference as the reason, and nothing is read."""
+    """An order whose drug cannot be resolved leaves the medication fact unknown, with the
+    reference as the reason, and nothing is read.
+    """
     serve(server, order(reference), medication=None)
     record = fetch_record(client, ORDERS, "p1", AS_OF)
     result = FactSet(record, AS_OF, book).get("systemic_therapy_4w")
@@ -174,7 +186,9 @@ def test_unresolvable_reference_is_unknown_not_no(
 def test_failed_read_of_a_versioned_reference_is_recorded(
     server: responses.RequestsMock, client: FhirClient
 ) -> None:
-    """A versioned reference whose Medication the server does not have marks the orders failed, naming the read."""
+    """A versioned reference whose Medication the server does not have marks the orders failed,
+    naming the read.
+    """
     serve(server, order({"reference": "Medication/m1/_history/2"}), medication=None)
     server.add(
         responses.GET,

@@ -1,4 +1,6 @@
-"""Tests for service.records.fhir.settings: the client, its auth and the fetch options from the ELIGIBILITY_FHIR_* settings."""
+"""Tests for service.records.fhir.settings: the client, its auth and the fetch options from the
+ELIGIBILITY_FHIR_* settings.
+"""
 
 from __future__ import annotations
 
@@ -27,7 +29,9 @@ def config(**overrides: Any) -> dict[str, Any]:
 
 
 def client_of(raw: dict[str, Any]) -> FhirClient | None:
-    """The client the raw configuration gives, through the settings parser as create_app reads it."""
+    """The client the raw configuration gives, through the settings parser as create_app reads
+    it.
+    """
     return fhir_client(parse_fhir(raw))
 
 
@@ -87,7 +91,9 @@ def test_defaults_build_a_client() -> None:
 
 
 def test_settings_are_read() -> None:
-    """Each FHIR_* number reaches the client; the pool has at least 4 connections and one per worker."""
+    """Each FHIR_* number reaches the client; the pool has at least 4 connections and one per
+    worker.
+    """
     client = client_of(
         config(
             FHIR_TIMEOUT="5", FHIR_TRIES=4, FHIR_BACKOFF=0.25, FHIR_PAGE_SIZE=50, FHIR_WORKERS=12
@@ -188,13 +194,16 @@ def test_bearer_from_file(tmp_path: Path) -> None:
     path = tmp_path / "token"
     path.write_text(f"  {TOKEN}\n", encoding="utf-8")
     auth = auth_of(
-        config(FHIR_AUTH="bearer", FHIR_TOKEN="other", FHIR_TOKEN_FILE=str(path))  # noqa: S106 - a test token
+        # S106: a test token
+        config(FHIR_AUTH="bearer", FHIR_TOKEN="other", FHIR_TOKEN_FILE=str(path))  # noqa: S106
     )
     assert auth.headers() == {"Authorization": f"Bearer {TOKEN}"}
 
 
 def test_smart_from_value(smart_config: dict[str, Any]) -> None:
-    """FHIR_AUTH=smart builds SMART Backend Services from the FHIR_SMART_* settings (RS384 and the default scopes)."""
+    """FHIR_AUTH=smart builds SMART Backend Services from the FHIR_SMART_* settings (RS384 and
+    the default scopes).
+    """
     auth = auth_of(smart_config)
     assert isinstance(auth, SmartBackendServices)
     assert (auth.token_url, auth.client_id, auth.algorithm, auth.key_id, auth.jku) == (
