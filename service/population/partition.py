@@ -18,6 +18,8 @@ from service.records.entries import subject_key
 # Raw NDJSON bytes per bucket: a bucket is parsed whole by one worker, and parsed JSON takes ~6-8x its text,
 # so 32 MB of input keeps a worker near 250 MB whatever the population (measured in bench/bench_population.py).
 DEFAULT_BUCKET_BYTES = 32 * 1024 * 1024
+# The fewest buckets each worker gets, so that the last buckets of the evaluate phase keep every worker busy.
+BUCKETS_PER_WORKER = 4
 # Lines kept per map task as examples of unreadable or unattributed input (the counts are always complete).
 MAX_SAMPLES = 20
 # Buffered bytes before a map task appends its buckets to disk.
@@ -45,9 +47,16 @@ class MapStats:
             self.samples.append({"kind": kind, "file": self.file, "line": line, "reason": reason})
 
 
-def bucket_count(total_bytes: int, bucket_bytes: int = DEFAULT_BUCKET_BYTES) -> int:
-    """Return how many buckets bound each one to about ``bucket_bytes`` of input (at least one)."""
-    return max(1, math.ceil(total_bytes / bucket_bytes))
+def bucket_count(
+    total_bytes: int, bucket_bytes: int = DEFAULT_BUCKET_BYTES, workers: int = 1
+) -> int:
+    """Return how many buckets bound each one to about ``bucket_bytes`` of input, and give every worker several.
+
+    With one bucket per worker, the slowest bucket sets the evaluate phase's end while the other workers idle; with
+    BUCKETS_PER_WORKER each, the idle tail is at most one small bucket (smaller buckets only lower the memory bound).
+    """
+    floor = BUCKETS_PER_WORKER * workers if workers > 1 else 1  # one worker has nobody to keep busy
+    return max(floor, math.ceil(total_bytes / bucket_bytes))
 
 
 def bucket_of(key: str, buckets: int) -> int:

@@ -158,7 +158,11 @@ def _run(
     plan = (
         read_json(plan_path)
         if plan_path.exists()
-        else {"buckets": partition.bucket_count(sum(f.size for f in files), options.bucket_bytes)}
+        else {
+            "buckets": partition.bucket_count(
+                sum(f.size for f in files), options.bucket_bytes, engine.workers
+            )
+        }
     )
     write_json(plan_path, plan)
     buckets = int(plan["buckets"])

@@ -33,6 +33,16 @@ def test_bucket_count_grows_with_input() -> None:
     assert bucket_count(1000 * 2**20, 2**20) == 1000
 
 
+def test_every_worker_gets_several_buckets() -> None:
+    """A small input is still split into four buckets per worker, so no worker idles while one bucket runs."""
+    assert bucket_count(2**20, 2**20, workers=2) == 8
+
+
+def test_a_large_input_keeps_its_memory_bound() -> None:
+    """A large input gets as many buckets as its size needs, however few the workers."""
+    assert bucket_count(100 * 2**20, 2**20, workers=2) == 100
+
+
 def test_a_patients_lines_land_in_one_bucket(tmp_path: Path) -> None:
     """The Patient and its Observations (shuffled across files) are routed to the bucket of its key."""
     src = tmp_path / "in"
