@@ -11,6 +11,7 @@ from typing import Any
 import orjson
 
 from service.population.files import ndjson_lines, write_atomic, write_json
+from service.population.heap import frozen_heap, no_collection
 from service.population.rescreen import digest_of, line_hash, previous_rows, why_reevaluate
 from service.population.screen import screen_record
 from service.population.validity import RecordDates, newest_evidence, valid_until
@@ -113,17 +114,16 @@ def evaluate_bucket(
     if done.exists():
         return dict(orjson.loads(stats_path(results, bucket).read_bytes()), skipped=True)
     book = worker_rulebook(rules_dir)
-    trials = [book.trials[t] for t in trial_ids]
     day = date.fromisoformat(as_of)
     shared_dir = Path(parts_dir) / f"b{buckets:05d}"
     medications = _shared(
         str(shared_dir), shared_dir.stat().st_mtime if shared_dir.exists() else 0.0
     )
     hashes: dict[str, list[bytes]] = {}
-    groups = group_lines(sorted((Path(parts_dir) / f"b{bucket:05d}").glob("*.ndjson")), hashes)
+    with no_collection():
+        groups = group_lines(sorted((Path(parts_dir) / f"b{bucket:05d}").glob("*.ndjson")), hashes)
     # Re-screening a directory: the previous run's rows of this bucket's patients (none otherwise).
     prior = previous_rows(Path(parts_dir), bucket) if rescreen else {}
-    rows: list[dict[str, Any]] = []
     stats: dict[str, Any] = {
         "bucket": bucket,
         "patients": 0,
@@ -134,6 +134,28 @@ def evaluate_bucket(
     if rescreen:
         stats["reevaluated"] = {"new": [], "changed": [], "expiring": []}
         stats["carried"] = 0
+    with frozen_heap():
+        rows = _screen_groups(book, trial_ids, day, medications, groups, hashes, prior, stats)
+    write_json(stats_path(results, bucket), stats)
+    write_atomic(done, ndjson_lines(rows))
+    return stats
+
+
+def _screen_groups(  # noqa: PLR0913 - one bucket's inputs, passed on from evaluate_bucket
+    book: Rulebook,
+    trial_ids: list[str],
+    day: date,
+    medications: dict[str, dict[str, Any]],
+    groups: dict[str, ExportedPatient],
+    hashes: dict[str, list[bytes]],
+    prior: dict[str, list[dict[str, Any]]],
+    stats: dict[str, Any],
+) -> list[dict[str, Any]]:
+    """Screen a bucket's patients, or carry their previous rows (re-screening); count them in ``stats``."""
+    trials = [book.trials[t] for t in trial_ids]
+    rescreen = "reevaluated" in stats  # evaluate_bucket sets it up when re-screening a directory
+    bucket = stats["bucket"]
+    rows: list[dict[str, Any]] = []
     for key in sorted(groups):
         group = groups[key]
         stats["resources"] += group.lines
@@ -178,6 +200,4 @@ def evaluate_bucket(
             stats["failedPatients"].append(
                 {"patientKey": key, "reason": f"{type(exc).__name__}: {str(exc)[:200]}"}
             )
-    write_json(stats_path(results, bucket), stats)
-    write_atomic(done, ndjson_lines(rows))
-    return stats
+    return rows
