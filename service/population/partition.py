@@ -54,9 +54,12 @@ def bucket_count(
 
     With one bucket per worker, the slowest bucket sets the evaluate phase's end while the other workers idle; with
     BUCKETS_PER_WORKER each, the idle tail is at most one small bucket (smaller buckets only lower the memory bound).
+    The count is a multiple of the workers: 15 buckets on 2 workers is 8 rounds of work on one and 7 on the other.
     """
-    floor = BUCKETS_PER_WORKER * workers if workers > 1 else 1  # one worker has nobody to keep busy
-    return max(floor, math.ceil(total_bytes / bucket_bytes))
+    if workers <= 1:
+        return max(1, math.ceil(total_bytes / bucket_bytes))  # one worker has nobody to keep busy
+    rounds = max(BUCKETS_PER_WORKER, math.ceil(total_bytes / bucket_bytes / workers))
+    return rounds * workers
 
 
 def bucket_of(key: str, buckets: int) -> int:

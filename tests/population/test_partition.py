@@ -43,6 +43,11 @@ def test_a_large_input_keeps_its_memory_bound() -> None:
     assert bucket_count(100 * 2**20, 2**20, workers=2) == 100
 
 
+def test_the_bucket_count_is_a_multiple_of_the_workers() -> None:
+    """15 buckets' worth of input on 2 workers makes 16 smaller buckets, 8 each, not 8 on one and 7 on the other."""
+    assert bucket_count(15 * 2**20, 2**20, workers=2) == 16
+
+
 def test_a_patients_lines_land_in_one_bucket(tmp_path: Path) -> None:
     """The Patient and its Observations (shuffled across files) are routed to the bucket of its key."""
     src = tmp_path / "in"
