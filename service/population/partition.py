@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import zlib
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,11 +41,16 @@ class MapStats:
     unreadable: int = 0
     samples: list[dict[str, Any]] = field(default_factory=list)
 
-    def note(self, kind: str, line: int, reason: str) -> None:
-        """Count an unreadable or unattributed line, keeping the first few with file and line number."""
+    def note(self, kind: str, line: int | None, offset: int, reason: str) -> None:
+        """Count an unreadable or unattributed line, keeping the first few with file, line number and byte offset.
+
+        A map task reading a byte range from the middle of a file does not know its line numbers: ``line`` is None.
+        """
         setattr(self, kind, getattr(self, kind) + 1)
         if len(self.samples) < MAX_SAMPLES:
-            self.samples.append({"kind": kind, "file": self.file, "line": line, "reason": reason})
+            self.samples.append(
+                {"kind": kind, "file": self.file, "line": line, "offset": offset, "reason": reason}
+            )
 
 
 def bucket_count(
@@ -101,7 +107,7 @@ def partition_file(source: InputFile, task: int, parts_dir: str, buckets: int) -
     buffered = 0
     keys: set[str] = set()
     with fsspec.open(source.url, "rb", compression="infer") as handle:
-        for number, raw in enumerate(handle, start=1):
+        for line_number, at, raw in _lines(handle, source):
             stats.lines += 1
             line = raw.strip()
             if not line:
@@ -109,10 +115,10 @@ def partition_file(source: InputFile, task: int, parts_dir: str, buckets: int) -
             try:
                 resource = orjson.loads(line)
             except orjson.JSONDecodeError as exc:
-                stats.note("unreadable", number, f"not JSON ({str(exc)[:80]})")
+                stats.note("unreadable", line_number, at, f"not JSON ({str(exc)[:80]})")
                 continue
             if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
-                stats.note("unreadable", number, "not a FHIR resource (no resourceType)")
+                stats.note("unreadable", line_number, at, "not a FHIR resource (no resourceType)")
                 continue
             if resource["resourceType"] in SHARED_TYPES:
                 target = buckets  # the extra "shared" bucket every bucket task reads
@@ -120,7 +126,10 @@ def partition_file(source: InputFile, task: int, parts_dir: str, buckets: int) -
                 key = patient_key(resource)
                 if key is None:
                     stats.note(
-                        "unattributed", number, f"{resource['resourceType']} points to no Patient"
+                        "unattributed",
+                        line_number,
+                        at,
+                        f"{resource['resourceType']} points to no Patient",
                     )
                     continue
                 if resource["resourceType"] == "Patient":
@@ -136,6 +145,20 @@ def partition_file(source: InputFile, task: int, parts_dir: str, buckets: int) -
     stats.patients = len(keys)
     write_json(done, asdict(stats))
     return asdict(stats)
+
+
+def _lines(handle: Any, source: InputFile) -> Iterator[tuple[int | None, int, bytes]]:
+    """Yield (line number or None, byte offset, raw line) for the lines that start in the source's byte range."""
+    offset = source.start
+    if offset:
+        # The line under way at ``start`` belongs to the range before, which reads on to its end.
+        handle.seek(offset - 1)
+        offset += len(handle.readline()) - 1
+    for number, raw in enumerate(handle, start=1):
+        if source.end is not None and offset >= source.end:
+            return
+        yield (number if source.start == 0 else None), offset, raw
+        offset += len(raw)
 
 
 def _flush(root: Path, task: int, buffers: dict[int, list[bytes]]) -> None:

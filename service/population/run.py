@@ -16,7 +16,7 @@ from service.population import bucket as bucket_task
 from service.population import partition
 from service.population.engine import Cancelled, Engine, open_engine, run_tasks
 from service.population.files import read_json, write_json
-from service.population.inputs import InputError, list_inputs
+from service.population.inputs import InputError, list_inputs, split_inputs
 from service.population.manifest import Manifest
 from service.population.outputs import write_outputs
 from service.population.rescreen import full_rescreen_reason, route_previous, shared_digest
@@ -172,7 +172,7 @@ def _run(
     maps = run_tasks(
         engine,
         partition.partition_file,
-        [(f, i, str(parts), buckets) for i, f in enumerate(files)],
+        [(f, i, str(parts), buckets) for i, f in enumerate(split_inputs(files))],
         "partition",
         lambda _r: report(progress),
         cancel,
