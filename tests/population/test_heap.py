@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import weakref
 
 import pytest
 
@@ -37,3 +38,22 @@ def test_frozen_heap_thaws_after_an_error() -> None:
     with pytest.raises(RuntimeError, match="patient"), frozen_heap():
         raise RuntimeError("patient")
     assert gc.get_freeze_count() == 0
+
+
+def test_frozen_heap_collects_old_garbage_first() -> None:
+    """A reference cycle dropped before the block is collected, not frozen with the live objects."""
+
+    class Node:
+        """A self-referencing object: only the cyclic collector reclaims it."""
+
+    gc.disable()
+    try:
+        node = Node()
+        node.me = node  # type: ignore[attr-defined]
+        probe = weakref.ref(node)
+        del node
+        with frozen_heap():
+            alive = probe() is not None
+    finally:
+        gc.enable()
+    assert not alive
