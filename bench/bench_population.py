@@ -1,14 +1,16 @@
 """Benchmark: population screening end to end from NDJSON on Dask, and the fast path against the
 full evaluator.
 
-Run: python bench/bench_population.py [--sizes 1000,10000] [--sources carebundle,synthea] [--workers
-1,2]
-     [--carebundle-dir DIR] [--work DIR]
+Run: python bench/bench_population.py [--sizes 1000,10000,50000] [--sources carebundle,synthea]
+[--workers 1,2]
+     [--synthea-max N] [--carebundle-dir DIR] [--work DIR]
 Data: carebundle (PyPI) NDJSON (generated once with the `carebundle` CLI, or given), and the Synthea
-records of $SYNTHEA_DIR, each replicated with fresh ids to the size asked, lines shuffled within
-each type file. All five trials, as of 2026-10-10. Prints one JSON line per run and a final JSON
-line with every run (patients, patient×trial evaluations per second per core, peak RSS per worker,
-time split startup / partition (read + route) / evaluate / write, CPU of the process tree).
+records of $SYNTHEA_DIR, each replicated with fresh ids to the size asked and written as
+Type.N.ndjson files of ~64 MB, lines shuffled within each file. All five trials, as of 2026-10-10.
+Prints one JSON line per run and a final JSON line with the largest run, the 2-worker speed-ups and
+every run (patients, patient×trial evaluations per second per core, peak RSS per worker, time split
+startup / partition (read + route) / evaluate / write, CPU of the process tree and the cores it
+got).
 """
 
 from __future__ import annotations
@@ -37,9 +39,16 @@ from service.population.run import Progress, ScreenOptions, run_screen  # noqa: 
 from service.population.screen import screen_record  # noqa: E402
 from service.records.bundle import record_from_bundle  # noqa: E402
 from service.rulebook.book import load_rulebook  # noqa: E402
-from tests.helpers.population_data import bundle_resources, synthea_bundles, write_population  # noqa: E402
+from tests.helpers.population_data import (  # noqa: E402
+    bundle_resources,
+    synthea_bundles,
+    write_population_files,
+)
 
 AS_OF = date(2026, 10, 10)
+# Bytes per written NDJSON file: an export split into Type.N.ndjson files, so the map phase has
+# tasks for every worker.
+FILE_BYTES = 64 * 2**20
 SYNTHEA = Path(os.environ.get("SYNTHEA_DIR") or ROOT.parent / "shared" / "fhir" / "synthea")
 
 
@@ -190,6 +199,9 @@ def screen(
         ),
         "peakRssPerWorkerMB": round(sampler.peak_worker_mb(), 1),
         "cpuSeconds": round(sampler.cpu_seconds(), 2),
+        # CPU the run got per wall second: below the worker count, other jobs on the machine held
+        # the cores.
+        "coresUsed": round(sampler.cpu_seconds() / wall, 2),
         "timeSplitSeconds": {k: round(v, 2) for k, v in split.items()},
         "load1": round(os.getloadavg()[0], 2),
     }
@@ -198,14 +210,15 @@ def screen(
 def main() -> None:
     """Run the population benchmark and print its figures, ending with one JSON line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="1000,10000")
+    parser.add_argument("--sizes", default="1000,10000,50000")
     parser.add_argument("--sources", default="carebundle,synthea")
     parser.add_argument("--workers", default="2")
     parser.add_argument(
         "--synthea-max",
         type=int,
-        default=2000,
-        help="largest Synthea population (its records are 10-30x a carebundle one)",
+        default=50000,
+        help="largest Synthea population (its records are ~5x a carebundle one: 50k is ~12 GB of "
+        "NDJSON)",
     )
     parser.add_argument("--carebundle-dir", type=Path, default=None)
     parser.add_argument(
@@ -237,15 +250,29 @@ def main() -> None:
         for size in (int(s) for s in args.sizes.split(",")):
             if source == "synthea" and size > args.synthea_max:
                 continue
-            input_dir = args.work / f"in-{source}-{size}"
+            input_dir = args.work / f"in-{source}-{size}-files"
             if not input_dir.exists():
-                write_population(resources, input_dir, copies=math.ceil(size / base_patients))
+                write_population_files(
+                    resources, input_dir, math.ceil(size / base_patients), FILE_BYTES
+                )
             for workers in (int(w) for w in args.workers.split(",")):
                 result = screen(source, size, workers, input_dir, args.work, trials)
                 runs.append(result)
                 print(orjson.dumps(result).decode(), flush=True)
     best = max(runs, key=lambda r: r["patients"]) if runs else {}
-    print(orjson.dumps({**best, "runs": runs}).decode())
+    print(orjson.dumps({**best, "scaling": scaling(runs), "runs": runs}).decode())
+
+
+def scaling(runs: list[dict[str, Any]]) -> dict[str, float]:
+    """Return, per source and size run on both 1 and 2 workers, the 2-worker speed-up in wall
+    time.
+    """
+    walls = {(r["source"], r["patients"], r["workers"]): r["wallSeconds"] for r in runs}
+    return {
+        f"{source}-{patients}": round(wall / walls[(source, patients, 2)], 2)
+        for (source, patients, workers), wall in walls.items()
+        if workers == 1 and (source, patients, 2) in walls
+    }
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 # The FHIR R4 date/dateTime/instant grammar, ASCII digits only (``\d`` would accept full-width
@@ -23,6 +24,9 @@ _DATETIME_RE = re.compile(
 # No patient's record holds a date before this year: an earlier one (0001-01-01) is a placeholder,
 # not a date.
 EARLIEST_YEAR = 1900
+# Distinct date strings remembered per process: a record repeats the same days, and a worker reads
+# many records.
+DATE_CACHE = 1 << 16
 
 
 def date_problem(value: object, *, date_only: bool = False) -> str | None:
@@ -35,6 +39,14 @@ def date_problem(value: object, *, date_only: bool = False) -> str | None:
         return None
     if not isinstance(value, str):
         return f"{value!r} is not a date string"
+    return _string_date_problem(value, date_only)
+
+
+@lru_cache(maxsize=DATE_CACHE)
+def _string_date_problem(value: str, date_only: bool) -> str | None:
+    """Say why a date string is not a usable FHIR date/dateTime (remembered: a pure function of
+    the string).
+    """
     if _DATE_RE.fullmatch(value):
         day = _from_parts(value)
         if day is None:
@@ -76,7 +88,15 @@ def parse_date(value: object, *, date_only: bool = False) -> date | None:
     recorded on), which is what a clinician reads on the chart. Partial dates
     (``2024`` or ``2024-05``) take their first day.
     """
-    if not isinstance(value, str) or date_problem(value, date_only=date_only):
+    if not isinstance(value, str):
+        return None
+    return _string_date(value, date_only)
+
+
+@lru_cache(maxsize=DATE_CACHE)
+def _string_date(value: str, date_only: bool) -> date | None:
+    """Return the day a date string starts on, or None (remembered: dates are immutable values)."""
+    if _string_date_problem(value, date_only):
         return None
     return _from_parts(value)
 
@@ -96,7 +116,17 @@ def parse_end_date(value: object, *, date_only: bool = False) -> date | None:
 
 def parse_datetime(value: object) -> datetime | None:
     """Return an aware datetime for a full, valid FHIR dateTime/instant with an offset, or None."""
-    if not isinstance(value, str) or "T" not in value or date_problem(value):
+    if not isinstance(value, str) or "T" not in value:
+        return None
+    return _string_datetime(value)
+
+
+@lru_cache(maxsize=DATE_CACHE)
+def _string_datetime(value: str) -> datetime | None:
+    """Return the aware datetime a dateTime string names, or None (remembered: datetimes are
+    immutable values).
+    """
+    if _string_date_problem(value, False):
         return None
     match = _DATETIME_RE.fullmatch(value)
     if match is None or match.group(8) is None:

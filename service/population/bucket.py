@@ -13,6 +13,8 @@ from typing import Any
 import orjson
 
 from service.population.files import ndjson_lines, write_atomic, write_json
+from service.population.heap import frozen_heap, no_collection
+from service.population.rescreen import digest_of, line_hash, previous_rows, why_reevaluate
 from service.population.screen import screen_record
 from service.population.validity import RecordDates, newest_evidence, valid_until
 from service.records.entries import READ_TYPES
@@ -70,9 +72,14 @@ def mrn_of(patient: dict[str, Any]) -> str | None:
     return None
 
 
-def group_lines(paths: list[Path]) -> dict[str, ExportedPatient]:
-    """Group a bucket's lines by patient key: the Patient, its resources by type, and how many
-    lines it had.
+def group_lines(
+    paths: list[Path], hashes: dict[str, list[bytes]] | None = None
+) -> dict[str, ExportedPatient]:
+    """Group a bucket's lines by patient key: the Patient, its resources by type, and how many lines
+    it had.
+
+    ``hashes``, when given, collects each patient's line hashes (its data digest, compared by a
+    re-screen).
     """
     # PLC0415: keeps this module importable on its own
     from service.population.partition import patient_key  # noqa: PLC0415
@@ -85,6 +92,8 @@ def group_lines(paths: list[Path]) -> dict[str, ExportedPatient]:
             assert key is not None  # noqa: S101 - the map phase routed only attributable lines here
             group = groups.setdefault(key, ExportedPatient())
             group.lines += 1
+            if hashes is not None:
+                hashes.setdefault(key, []).append(line_hash(line))
             if resource["resourceType"] == "Patient":
                 group.patient = resource
             elif resource["resourceType"] in READ_TYPES:
@@ -100,23 +109,30 @@ def evaluate_bucket(
     trial_ids: list[str],
     as_of: str,
     buckets: int,
+    rescreen: bool = False,
 ) -> dict[str, Any]:
     """Screen every patient of one bucket; skip it when its result file exists (a finished
     checkpoint).
+
+    ``rescreen``: carry over the previous run's rows (routed under the parts directory) of every
+    patient whose data digest is unchanged and whose results all hold on the new date; evaluate the
+    others, and say why.
     """
     results = Path(results_dir)
     done = result_path(results, bucket)
     if done.exists():
         return dict(orjson.loads(stats_path(results, bucket).read_bytes()), skipped=True)
     book = worker_rulebook(rules_dir)
-    trials = [book.trials[t] for t in trial_ids]
     day = date.fromisoformat(as_of)
     shared_dir = Path(parts_dir) / f"b{buckets:05d}"
     medications = _shared(
         str(shared_dir), shared_dir.stat().st_mtime if shared_dir.exists() else 0.0
     )
-    groups = group_lines(sorted((Path(parts_dir) / f"b{bucket:05d}").glob("*.ndjson")))
-    rows: list[dict[str, Any]] = []
+    hashes: dict[str, list[bytes]] = {}
+    with no_collection():
+        groups = group_lines(sorted((Path(parts_dir) / f"b{bucket:05d}").glob("*.ndjson")), hashes)
+    # Re-screening a directory: the previous run's rows of this bucket's patients (none otherwise).
+    prior = previous_rows(Path(parts_dir), bucket) if rescreen else {}
     stats: dict[str, Any] = {
         "bucket": bucket,
         "patients": 0,
@@ -124,6 +140,33 @@ def evaluate_bucket(
         "unattributed": 0,
         "failedPatients": [],
     }
+    if rescreen:
+        stats["reevaluated"] = {"new": [], "changed": [], "expiring": []}
+        stats["carried"] = 0
+    with frozen_heap():
+        rows = _screen_groups(book, trial_ids, day, medications, groups, hashes, prior, stats)
+    write_json(stats_path(results, bucket), stats)
+    write_atomic(done, ndjson_lines(rows))
+    return stats
+
+
+def _screen_groups(  # noqa: PLR0913 - one bucket's inputs, passed on from evaluate_bucket
+    book: Rulebook,
+    trial_ids: list[str],
+    day: date,
+    medications: dict[str, dict[str, Any]],
+    groups: dict[str, ExportedPatient],
+    hashes: dict[str, list[bytes]],
+    prior: dict[str, list[dict[str, Any]]],
+    stats: dict[str, Any],
+) -> list[dict[str, Any]]:
+    """Screen a bucket's patients, or carry their previous rows (re-screening); count them in
+    ``stats``.
+    """
+    trials = [book.trials[t] for t in trial_ids]
+    rescreen = "reevaluated" in stats  # evaluate_bucket sets it up when re-screening a directory
+    bucket = stats["bucket"]
+    rows: list[dict[str, Any]] = []
     for key in sorted(groups):
         group = groups[key]
         stats["resources"] += group.lines
@@ -134,6 +177,18 @@ def evaluate_bucket(
             stats["resources"] -= group.lines
             continue
         stats["patients"] += 1
+        digest = digest_of(hashes[key])
+        if rescreen:
+            patient_id = key.split("/", 1)[1]
+            why = why_reevaluate(prior.get(patient_id, []), digest, trial_ids, day)
+            if why is None:
+                # Same data, same rules, every fact still valid on the new date: the previous rows
+                # stand.
+                by_trial = {row["trialId"]: row for row in prior[patient_id]}
+                rows.extend(by_trial[t] for t in trial_ids)
+                stats["carried"] += 1
+                continue
+            stats["reevaluated"][why].append(patient_id)
         try:
             record = group.record(trials, day, medications)
             dates = RecordDates(record)
@@ -150,6 +205,7 @@ def evaluate_bucket(
                         "newestEvidence": newest.isoformat() if newest else None,
                         "validUntil": until.isoformat() if until else None,
                         "dataErrors": sorted(record.failed),
+                        "dataDigest": digest,
                     }
                 )
         # BLE001: one patient's bad data must not lose the bucket; the reason is reported
@@ -158,6 +214,4 @@ def evaluate_bucket(
             stats["failedPatients"].append(
                 {"patientKey": key, "reason": f"{type(exc).__name__}: {str(exc)[:200]}"}
             )
-    write_json(stats_path(results, bucket), stats)
-    write_atomic(done, ndjson_lines(rows))
-    return stats
+    return rows

@@ -23,13 +23,25 @@ class InputError(EligibilityError):
     code = "invalid-input"
 
 
+# An uncompressed file larger than this is read by several map tasks, a byte range each (one
+# Observation.ndjson is most of an export: read by one task, it would keep the map phase on one
+# core).
+PIECE_BYTES = 64 * 1024 * 1024
+
+
 @dataclass(frozen=True)
 class InputFile:
-    """One NDJSON file: its URL (as workers open it), resource type and size in bytes."""
+    """One NDJSON file (or a byte range of one): its URL (as workers open it), resource type and
+    size in bytes.
+
+    A range holds the lines that start at ``start`` or after it and before ``end``.
+    """
 
     url: str
     resource_type: str
     size: int
+    start: int = 0
+    end: int | None = None
 
     @property
     def name(self) -> str:
@@ -68,3 +80,21 @@ def list_inputs(url: str, wanted: set[str] | None = None) -> list[InputFile]:
             f"the input {url!r} holds no Bulk Data NDJSON file (Type.ndjson, Type.N.ndjson, .gz)"
         )
     return sorted(files, key=lambda f: f.url)
+
+
+def split_inputs(files: list[InputFile], piece_bytes: int = PIECE_BYTES) -> list[InputFile]:
+    """Cut each uncompressed file larger than ``piece_bytes`` into byte ranges (gzip cannot be
+    read from the middle).
+    """
+    pieces: list[InputFile] = []
+    for item in files:
+        if item.url.endswith(".gz") or item.size <= piece_bytes:
+            pieces.append(item)
+            continue
+        pieces.extend(
+            InputFile(
+                item.url, item.resource_type, item.size, start, min(start + piece_bytes, item.size)
+            )
+            for start in range(0, item.size, piece_bytes)
+        )
+    return pieces

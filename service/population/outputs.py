@@ -36,9 +36,14 @@ def write_outputs(
     previous: dict[str, Any] | None,
     previous_dir: Path | None,
     reevaluated: set[str] | None,
+    evaluated: set[str] | None = None,
 ) -> dict[str, Any]:
     """Merge the buckets (and, re-screening, the previous run's untouched rows) and write every
     output; return manifest members.
+
+    ``reevaluated``: the patients a ``_since`` re-screen evaluated (the others' rows are carried
+    from the previous run); ``evaluated``: those a directory re-screen evaluated (its buckets
+    carried the others), for the diff.
     """
     attrition = {t: Attrition(book.trials[t]) for t in trial_ids}
     candidates: dict[str, list[dict[str, Any]]] = {t: [] for t in trial_ids}
@@ -94,7 +99,8 @@ def write_outputs(
     }
     if previous is not None and previous_dir is not None:
         before = ({k: r[k] for k in SLIM} for r in read_rows(previous_dir / "results.ndjson"))
-        evaluated = reevaluated if reevaluated is not None else {r["patientId"] for r in after}
+        if evaluated is None:
+            evaluated = reevaluated if reevaluated is not None else {r["patientId"] for r in after}
         write_json(run_dir / "diff.json", diff(previous["runId"], before, after, evaluated))
         extra["outputs"]["diff"] = "diff.json"
         extra["carriedOverRows"] = carried

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import zlib
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,9 @@ from service.records.entries import subject_key
 # its text, so 32 MB of input keeps a worker near 250 MB whatever the population (measured in
 # bench/bench_population.py).
 DEFAULT_BUCKET_BYTES = 32 * 1024 * 1024
+# The fewest buckets each worker gets, so that the last buckets of the evaluate phase keep every
+# worker busy.
+BUCKETS_PER_WORKER = 4
 # Lines kept per map task as examples of unreadable or unattributed input (the counts are always
 # complete).
 MAX_SAMPLES = 20
@@ -44,18 +48,35 @@ class MapStats:
     unreadable: int = 0
     samples: list[dict[str, Any]] = field(default_factory=list)
 
-    def note(self, kind: str, line: int, reason: str) -> None:
-        """Count an unreadable or unattributed line, keeping the first few with file and line
-        number.
+    def note(self, kind: str, line: int | None, offset: int, reason: str) -> None:
+        """Count an unreadable or unattributed line, keeping the first few with file, line number
+        and byte offset.
+
+        A map task reading a byte range from the middle of a file does not know its line numbers:
+        ``line`` is None.
         """
         setattr(self, kind, getattr(self, kind) + 1)
         if len(self.samples) < MAX_SAMPLES:
-            self.samples.append({"kind": kind, "file": self.file, "line": line, "reason": reason})
+            self.samples.append(
+                {"kind": kind, "file": self.file, "line": line, "offset": offset, "reason": reason}
+            )
 
 
-def bucket_count(total_bytes: int, bucket_bytes: int = DEFAULT_BUCKET_BYTES) -> int:
-    """Return how many buckets bound each one to about ``bucket_bytes`` of input (at least one)."""
-    return max(1, math.ceil(total_bytes / bucket_bytes))
+def bucket_count(
+    total_bytes: int, bucket_bytes: int = DEFAULT_BUCKET_BYTES, workers: int = 1
+) -> int:
+    """Return how many buckets bound each one to about ``bucket_bytes`` of input, and give every
+    worker several.
+
+    With one bucket per worker, the slowest bucket sets the evaluate phase's end while the other
+    workers idle; with BUCKETS_PER_WORKER each, the idle tail is at most one small bucket (smaller
+    buckets only lower the memory bound). The count is a multiple of the workers: 15 buckets on 2
+    workers is 8 rounds of work on one and 7 on the other.
+    """
+    if workers <= 1:
+        return max(1, math.ceil(total_bytes / bucket_bytes))  # one worker has nobody to keep busy
+    rounds = max(BUCKETS_PER_WORKER, math.ceil(total_bytes / bucket_bytes / workers))
+    return rounds * workers
 
 
 def bucket_of(key: str, buckets: int) -> int:
@@ -101,7 +122,7 @@ def partition_file(source: InputFile, task: int, parts_dir: str, buckets: int) -
     buffered = 0
     keys: set[str] = set()
     with fsspec.open(source.url, "rb", compression="infer") as handle:
-        for number, raw in enumerate(handle, start=1):
+        for line_number, at, raw in _lines(handle, source):
             stats.lines += 1
             line = raw.strip()
             if not line:
@@ -109,10 +130,10 @@ def partition_file(source: InputFile, task: int, parts_dir: str, buckets: int) -
             try:
                 resource = orjson.loads(line)
             except orjson.JSONDecodeError as exc:
-                stats.note("unreadable", number, f"not JSON ({str(exc)[:80]})")
+                stats.note("unreadable", line_number, at, f"not JSON ({str(exc)[:80]})")
                 continue
             if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
-                stats.note("unreadable", number, "not a FHIR resource (no resourceType)")
+                stats.note("unreadable", line_number, at, "not a FHIR resource (no resourceType)")
                 continue
             if resource["resourceType"] in SHARED_TYPES:
                 target = buckets  # the extra "shared" bucket every bucket task reads
@@ -120,7 +141,10 @@ def partition_file(source: InputFile, task: int, parts_dir: str, buckets: int) -
                 key = patient_key(resource)
                 if key is None:
                     stats.note(
-                        "unattributed", number, f"{resource['resourceType']} points to no Patient"
+                        "unattributed",
+                        line_number,
+                        at,
+                        f"{resource['resourceType']} points to no Patient",
                     )
                     continue
                 if resource["resourceType"] == "Patient":
@@ -136,6 +160,22 @@ def partition_file(source: InputFile, task: int, parts_dir: str, buckets: int) -
     stats.patients = len(keys)
     write_json(done, asdict(stats))
     return asdict(stats)
+
+
+def _lines(handle: Any, source: InputFile) -> Iterator[tuple[int | None, int, bytes]]:
+    """Yield (line number or None, byte offset, raw line) for the lines that start in the
+    source's byte range.
+    """
+    offset = source.start
+    if offset:
+        # The line under way at ``start`` belongs to the range before, which reads on to its end.
+        handle.seek(offset - 1)
+        offset += len(handle.readline()) - 1
+    for number, raw in enumerate(handle, start=1):
+        if source.end is not None and offset >= source.end:
+            return
+        yield (number if source.start == 0 else None), offset, raw
+        offset += len(raw)
 
 
 def _flush(root: Path, task: int, buffers: dict[int, list[bytes]]) -> None:

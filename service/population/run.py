@@ -18,9 +18,10 @@ from service.population import bucket as bucket_task
 from service.population import partition
 from service.population.engine import Cancelled, Engine, open_engine, run_tasks
 from service.population.files import read_json, write_json
-from service.population.inputs import InputError, list_inputs
+from service.population.inputs import InputError, list_inputs, split_inputs
 from service.population.manifest import Manifest
 from service.population.outputs import write_outputs
+from service.population.rescreen import full_rescreen_reason, route_previous, shared_digest
 from service.population.sources import fetch_input
 from service.rulebook.book import DEFAULT_RULES_DIR, Rulebook, load_rulebook
 from service.settings import FhirSettings
@@ -161,7 +162,11 @@ def _run(
     plan = (
         read_json(plan_path)
         if plan_path.exists()
-        else {"buckets": partition.bucket_count(sum(f.size for f in files), options.bucket_bytes)}
+        else {
+            "buckets": partition.bucket_count(
+                sum(f.size for f in files), options.bucket_bytes, engine.workers
+            )
+        }
     )
     write_json(plan_path, plan)
     buckets = int(plan["buckets"])
@@ -171,7 +176,7 @@ def _run(
     maps = run_tasks(
         engine,
         partition.partition_file,
-        [(f, i, str(parts), buckets) for i, f in enumerate(files)],
+        [(f, i, str(parts), buckets) for i, f in enumerate(split_inputs(files))],
         "partition",
         lambda _r: report(progress),
         cancel,
@@ -183,6 +188,7 @@ def _run(
         "unreadable": sum(m["unreadable"] for m in maps),
     }
     manifest.update(counts=counts, inputIssues=[s for m in maps for s in m["samples"]][:100])
+    rescreen = _plan_rescreen(options, book, manifest, previous, parts, buckets)
     progress.phase = "evaluate"
     report(progress)
     failed: list[dict[str, Any]] = []
@@ -209,6 +215,7 @@ def _run(
             trial_ids,
             options.as_of.isoformat(),
             buckets,
+            rescreen,
         )
         for b in range(buckets)
     ]
@@ -219,6 +226,17 @@ def _run(
     counts["unattributed"] += sum(s["unattributed"] for s in stats)
     counts["resources"] -= sum(s["unattributed"] for s in stats)
     manifest.update(counts=counts, failedPatients=failed)
+    evaluated = source.reevaluated
+    if rescreen:
+        why = {k: sorted(p for s in stats for p in s["reevaluated"][k]) for k in sorted(REASONS)}
+        evaluated = {p for ids in why.values() for p in ids}
+        manifest.update(
+            rescreen={
+                **manifest.body["rescreen"],
+                "carriedPatients": sum(s["carried"] for s in stats),
+                "reevaluatedPatients": {k: len(v) for k, v in why.items()},
+            }
+        )
     progress.phase = "write"
     report(progress)
     done = [bucket_task.result_path(results, b) for b in range(buckets)]
@@ -232,6 +250,38 @@ def _run(
         previous,
         options.since_previous,
         source.reevaluated,
+        evaluated,
     )
     manifest.update(**extra)
     shutil.rmtree(parts, ignore_errors=True)
+
+
+# Why a patient of a directory re-screen is evaluated again (the bucket tasks' stats say which).
+REASONS = ("new", "changed", "expiring")
+
+
+def _plan_rescreen(
+    options: ScreenOptions,
+    book: Rulebook,
+    manifest: Manifest,
+    previous: dict[str, Any] | None,
+    parts: Path,
+    buckets: int,
+) -> bool:
+    """Record the shared data's digest; re-screening a directory, route the previous rows to the
+    buckets if usable.
+
+    Return whether the bucket tasks carry over unchanged patients (False: everyone is evaluated, and
+    the manifest says why).
+    """
+    shared = shared_digest(parts / f"b{buckets:05d}")
+    manifest.update(sharedDigest=shared)
+    if previous is None or options.ndjson is None or options.since_previous is None:
+        return False  # a first run, or an export re-screen (its _since export says who changed)
+    reason = full_rescreen_reason(previous, book.version, shared, options.as_of)
+    if reason is not None:
+        manifest.update(rescreen={"mode": "everyone", "why": reason})
+        return False
+    route_previous(options.since_previous / "results.ndjson", parts, buckets)
+    manifest.update(rescreen={"mode": "data digests"})
+    return True

@@ -80,8 +80,8 @@ def fetch_input(
     export is not repeated).
     """
     if options.ndjson:
-        # A directory holds a whole export: re-screening from one re-evaluates everyone (the diff is
-        # still written).
+        # A directory holds a whole export: re-screening compares each patient's data digest in the
+        # buckets (run.py).
         return Source(options.ndjson)
     dest = run_dir / "input"
     done = run_dir / "export.json"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -40,9 +41,9 @@ class Criterion:
     # the relaxed limit).
     review_unless: Formula | None = None
 
-    @property
+    @cached_property
     def reads(self) -> frozenset[str]:
-        """Return the definitions the logic and reviewUnless read."""
+        """Return the definitions the logic and reviewUnless read (once: every evaluation asks)."""
         logic = self.formula.reads if self.formula else frozenset()
         return logic | self.review_unless.reads if self.review_unless else logic
 

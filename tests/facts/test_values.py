@@ -304,3 +304,21 @@ def test_choice_instant_orders_by_the_time_line() -> None:
     assert east is not None
     assert utc is not None
     assert east < utc
+
+
+def test_a_remembered_date_keeps_its_date_only_flag() -> None:
+    """The date cache keys on the flag too: a dateTime read first as a dateTime is still refused
+    as a plain date.
+    """
+    value = "2024-05-06T10:00:00Z"
+    assert parse_date(value) == date(2024, 5, 6)
+    assert parse_date(value, date_only=True) is None
+
+
+def test_a_remembered_problem_is_the_same_on_every_call() -> None:
+    """An invalid date string gives the same problem the second time, from the cache."""
+    assert (
+        date_problem("2024-02-30")
+        == date_problem("2024-02-30")
+        == ("'2024-02-30' names a day that does not exist")
+    )

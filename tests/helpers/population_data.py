@@ -102,3 +102,40 @@ def write_population(
         else:
             (dest / f"{rtype}.ndjson").write_bytes(data)
     return {t: len(v) for t, v in by_type.items()}
+
+
+# Stands for a copy's suffix in a serialised template; replaced by each copy's own tag.
+_COPY_MARK = "@@copy@@"
+
+
+def write_population_files(
+    resources: Iterable[dict[str, Any]], dest: Path, copies: int, file_bytes: int, seed: int = 7
+) -> int:
+    """Write ``copies`` copies (fresh ids) as Type.N.ndjson files of about ``file_bytes`` each;
+    return the lines.
+
+    For populations too large for ``write_population``: each resource is serialised once as a
+    template with a mark where its copy tag goes, and the copies are written a file's worth at a
+    time, shuffled within that file (a patient's lines scattered, as in a real export that splits
+    its output into several files per type).
+    """
+    templates = [
+        (r["resourceType"], orjson.dumps(_suffix(r, _COPY_MARK)).split(_COPY_MARK.encode()))
+        for r in resources
+    ]
+    per_copy = sum(len(b"".join(parts)) + 1 for _t, parts in templates)
+    per_file = max(1, file_bytes // max(1, per_copy))
+    rng = random.Random(seed)
+    dest.mkdir(parents=True, exist_ok=True)
+    written = 0
+    for number, first in enumerate(range(0, copies, per_file), start=1):
+        by_type: dict[str, list[bytes]] = {}
+        for k in range(first, min(copies, first + per_file)):
+            tag = f"-r{k}".encode()
+            for rtype, parts in templates:
+                by_type.setdefault(rtype, []).append(tag.join(parts))
+        for rtype, lines in by_type.items():
+            rng.shuffle(lines)
+            (dest / f"{rtype}.{number}.ndjson").write_bytes(b"\n".join(lines) + b"\n")
+            written += len(lines)
+    return written

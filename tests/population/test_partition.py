@@ -10,7 +10,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from service.population.inputs import InputError, list_inputs
+from service.population.inputs import InputError, list_inputs, split_inputs
 from service.population.partition import bucket_count, bucket_of, partition_file
 
 
@@ -35,6 +35,25 @@ def test_bucket_count_grows_with_input() -> None:
     assert bucket_count(0) == 1
     assert bucket_count(100 * 2**20, 2**20) == 100
     assert bucket_count(1000 * 2**20, 2**20) == 1000
+
+
+def test_every_worker_gets_several_buckets() -> None:
+    """A small input is still split into four buckets per worker, so no worker idles while one
+    bucket runs.
+    """
+    assert bucket_count(2**20, 2**20, workers=2) == 8
+
+
+def test_a_large_input_keeps_its_memory_bound() -> None:
+    """A large input gets as many buckets as its size needs, however few the workers."""
+    assert bucket_count(100 * 2**20, 2**20, workers=2) == 100
+
+
+def test_the_bucket_count_is_a_multiple_of_the_workers() -> None:
+    """15 buckets' worth of input on 2 workers makes 16 smaller buckets, 8 each, not 8 on one and
+    7 on the other.
+    """
+    assert bucket_count(15 * 2**20, 2**20, workers=2) == 16
 
 
 def test_a_patients_lines_land_in_one_bucket(tmp_path: Path) -> None:
@@ -122,3 +141,60 @@ def test_unreadable_input_url_names_the_cause(tmp_path: Path) -> None:
         list_inputs(str(tmp_path))
     with pytest.raises(InputError, match="cannot be read"):
         list_inputs("nosuchproto://bucket/export")
+
+
+def _parted_lines(parts: Path) -> dict[str, list[bytes]]:
+    """Each bucket's lines, sorted (the map tasks' part files together)."""
+    return {
+        d.name: sorted(line for p in d.glob("*.ndjson") for line in p.read_bytes().splitlines())
+        for d in parts.glob("b*")
+    }
+
+
+def test_byte_ranges_route_every_line_once(tmp_path: Path) -> None:
+    """A file read as many small byte ranges routes exactly the lines that reading it whole does,
+    none twice.
+    """
+    src = tmp_path / "in"
+    src.mkdir()
+    _write(
+        src / "Observation.ndjson",
+        [
+            {
+                "resourceType": "Observation",
+                "id": f"o{i}",
+                "subject": {"reference": f"Patient/p{i}"},
+            }
+            for i in range(50)
+        ],
+    )
+    whole, pieces = tmp_path / "whole", tmp_path / "pieces"
+    (item,) = list_inputs(str(src))
+    partition_file(item, 0, str(whole), 4)
+    ranges = split_inputs([item], piece_bytes=97)  # not a line length: ranges start mid-line
+    for task, piece in enumerate(ranges):
+        partition_file(piece, task, str(pieces), 4)
+    assert len(ranges) > 10
+    assert _parted_lines(pieces) == _parted_lines(whole)
+
+
+def test_a_bad_line_in_a_later_range_is_named_by_offset(tmp_path: Path) -> None:
+    """A range from the middle of a file cannot count lines: its unreadable line is reported by
+    byte offset.
+    """
+    src = tmp_path / "in"
+    src.mkdir()
+    good = b'{"resourceType": "Patient", "id": "p"}\n' * 5
+    (src / "Patient.ndjson").write_bytes(good + b"{not json\n")
+    (item,) = list_inputs(str(src))
+    later = [p for p in split_inputs([item], piece_bytes=len(good)) if p.start > 0]
+    stats = partition_file(later[0], 1, str(tmp_path / "parts"), 2)
+    assert stats["samples"] == [
+        {
+            "kind": "unreadable",
+            "file": "Patient.ndjson",
+            "line": None,
+            "offset": len(good),
+            "reason": stats["samples"][0]["reason"],
+        }
+    ]
