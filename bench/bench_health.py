@@ -33,7 +33,7 @@ from tests.helpers.gunicorn import (  # noqa: E402
 
 def main() -> None:
     """Run the scenario and print the figures."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument("--slow", type=int, default=6)
     parser.add_argument("--hung", type=int, default=6)
     parser.add_argument("--workers", type=int, default=1)

@@ -209,7 +209,7 @@ def screen(
 
 def main() -> None:
     """Run the population benchmark and print its figures, ending with one JSON line."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument("--sizes", default="1000,10000,50000")
     parser.add_argument("--sources", default="carebundle,synthea")
     parser.add_argument("--workers", default="2")

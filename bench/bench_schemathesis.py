@@ -26,7 +26,7 @@ from tests.helpers.schemathesis_run import fuzz  # noqa: E402
 
 def main() -> None:
     """Fuzz both modes and print the figures."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument(
         "--examples",
         type=int,

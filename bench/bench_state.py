@@ -69,7 +69,7 @@ def percentile(values: list[float], share: float) -> float:
 
 def main() -> None:
     """Time both back-ends and print the JSON line."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument("--calls", type=int, default=5000)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument(

@@ -51,7 +51,7 @@ def one_bucket(source: str, copies: int, work: Path) -> Path:
 
 def main() -> None:
     """Build one bucket, then time or profile evaluating it."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument("--source", choices=["carebundle", "synthea"], default="carebundle")
     parser.add_argument("--copies", type=int, default=1)
     parser.add_argument("--profile", action="store_true")
