@@ -114,6 +114,17 @@ def entries_of(resources: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any
     return [resource for items in resources.values() for resource in items]
 
 
+def unique_resources(resources: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Return each resource once (by type and id), the Patient aside: searches overlap, and a
+    prefetch and a fetch may hold the same one.
+    """
+    unique: dict[tuple[str, str], dict[str, Any]] = {}
+    for resource in resources:
+        if resource.get("resourceType") != "Patient":
+            unique[(resource["resourceType"], str(resource.get("id") or id(resource)))] = resource
+    return list(unique.values())
+
+
 def index_resources(resources: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Index resources by every literal reference that can point at them."""
     index: dict[str, dict[str, Any]] = {}

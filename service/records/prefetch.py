@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 
 from service.errors import BadRequest, FhirError, PrefetchUnavailable
-from service.records.entries import entries_of, read_entries
+from service.records.entries import entries_of, read_entries, unique_resources
 from service.records.fhir.client import Deadline, FhirClient, issue_summary, outcome_is_note
 from service.records.fhir.fetch import FetchOptions, fetch_record
 from service.records.fhir.medications import read_medications, unresolved_medications
@@ -167,17 +167,6 @@ def _bundle_resources(  # noqa: C901 - one branch per shape a prefetch entry tak
         elif resource.get("issue"):
             notes.append(f"prefetch {key!r}: the EHR noted {issue_summary(resource)}")
     return found, None, next_url
-
-
-def unique_resources(resources: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Return each resource once (by type and id), the Patient aside: prefetch and fetch may both
-    hold it.
-    """
-    unique: dict[tuple[str, str], dict[str, Any]] = {}
-    for resource in resources:
-        if resource.get("resourceType") != "Patient":
-            unique[(resource["resourceType"], str(resource.get("id") or id(resource)))] = resource
-    return list(unique.values())
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,9 @@ import pytest
 from service.errors import BadRequest
 from service.evaluation.evaluate import evaluate_trials
 from service.records.bundle import record_from_bundle
+from service.records.entries import unique_resources
 from service.records.fhir.medications import unresolved_medications
-from service.records.prefetch import Prefetched, read_prefetch, unique_resources
+from service.records.prefetch import Prefetched, read_prefetch
 from service.records.record import build_record
 from service.rulebook.book import Rulebook
 from service.rulebook.kinds import RESOURCE_TYPES

@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 from service.errors import FhirAuthRefused, FhirError, PatientNotFound
-from service.records.entries import entries_of, is_owned, patient_keys
+from service.records.entries import is_owned, patient_keys, unique_resources
 from service.records.fhir.client import Deadline, FhirClient
 from service.records.fhir.medications import read_medications
 from service.records.record import PatientRecord, build_record
@@ -87,7 +87,7 @@ def fetch_record(
     else:
         for search in searches:
             run(search)
-    resources: dict[str, dict[str, dict[str, Any]]] = {}
+    found: list[dict[str, Any]] = []
     failed: dict[str, str] = {}
     kept_notes: dict[str, list[str]] = {}
     for search in searches:
@@ -105,13 +105,7 @@ def fetch_record(
             continue
         if notes[search]:
             kept_notes.setdefault(search.resource_type, []).extend(notes[search])
-        for resource in outcome:
-            # Keyed by id: Observation searches overlap (by code and by date) and includes repeat.
-            key = str(resource.get("id") or id(resource))
-            resources.setdefault(resource["resourceType"], {})[key] = resource
-    grouped = {
-        rtype: list(items.values()) for rtype, items in resources.items() if rtype != "Patient"
-    }
+        found.extend(outcome)
     # Checked before the Medication reads, whose failures mark types whose searches succeeded.
     if searches and all(isinstance(outcome, FhirAuthRefused) for outcome in results.values()):
         # Every search refused: the credentials are wrong, not one scope missing; say so as an
@@ -120,6 +114,7 @@ def fetch_record(
     # Another patient's orders (from a lenient server) are dropped first: their Medications are not
     # read.
     keys = patient_keys(patient)
-    owned = [r for r in entries_of(grouped) if is_owned(r, keys)]
+    # Each resource once: Observation searches overlap (by code and by date) and includes repeat.
+    owned = [r for r in unique_resources(found) if is_owned(r, keys)]
     medications = read_medications(client, owned, failed, deadline)
     return build_record(patient, [*owned, *medications], failed, kept_notes)
