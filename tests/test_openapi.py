@@ -308,3 +308,19 @@ def test_synthea_record_against_one_trial_conforms() -> None:
         )
     ).get_json()
     assert any(c["evidence"] for c in report["criteria"])
+
+
+@pytest.mark.parametrize("value", [".", ".."])
+def test_the_spec_refuses_the_patient_ids_the_service_refuses(value: str) -> None:
+    """openapi.yaml's patient id schemas refuse "." and "..", as is_fhir_id does."""
+    import jsonschema  # noqa: PLC0415 - only this test validates a schema on its own
+
+    schemas = spec_document()["components"]["schemas"]
+    api_id = jsonschema.Draft202012Validator(schemas["PatientId"])
+    hook_id = jsonschema.Draft202012Validator(
+        schemas["CdsRequest"]["properties"]["context"]["properties"]["patientId"]
+    )
+    assert not api_id.is_valid(value)
+    assert not hook_id.is_valid(value)
+    assert api_id.is_valid("p.1")
+    assert hook_id.is_valid("p.1")

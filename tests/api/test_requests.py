@@ -55,7 +55,7 @@ def test_a_record_needs_exactly_one_of_bundle_or_patient_id(
         patient_source(body, FixturePatients(FIXTURES))
 
 
-@pytest.mark.parametrize("patient_id", ["", "a/b", "x" * 65, 42, "../etc"])
+@pytest.mark.parametrize("patient_id", ["", "a/b", "x" * 65, 42, "../etc", "..", "."])
 def test_a_patient_id_that_is_not_a_fhir_id_is_refused_before_any_lookup(
     book: Rulebook, patient_id: Any
 ) -> None:
