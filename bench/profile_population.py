@@ -31,10 +31,15 @@ from service.population.bucket import evaluate_bucket, worker_rulebook  # noqa: 
 from service.population.inputs import list_inputs  # noqa: E402
 from service.population.partition import partition_file  # noqa: E402
 from service.rulebook.book import DEFAULT_RULES_DIR  # noqa: E402
-from tests.helpers.population_data import bundle_resources, synthea_bundles, write_population  # noqa: E402
+from tests.helpers.population_data import (  # noqa: E402
+    bundle_resources,
+    synthea_bundles,
+    varied_copies,
+    write_population,
+)
 
 
-def one_bucket(source: str, copies: int, work: Path) -> Path:
+def one_bucket(source: str, copies: int, work: Path, vary: bool = False) -> Path:
     """Write the population as NDJSON and partition it into one bucket; return the parts
     directory.
     """
@@ -43,7 +48,10 @@ def one_bucket(source: str, copies: int, work: Path) -> Path:
     else:
         resources = [r for b in synthea_bundles(SYNTHEA) for r in bundle_resources(b)]
     ndjson, parts = work / "in", work / "parts"
-    write_population(resources, ndjson, copies=copies)
+    if vary:
+        write_population(varied_copies(resources, copies), ndjson)
+    else:
+        write_population(resources, ndjson, copies=copies)
     for task, item in enumerate(list_inputs(str(ndjson))):
         partition_file(item, task, str(parts), 1)
     return parts
@@ -56,13 +64,18 @@ def main() -> None:
     parser.add_argument("--copies", type=int, default=1)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--top", type=int, default=30)
+    parser.add_argument(
+        "--vary",
+        action="store_true",
+        help="shift each copy's dates and scale its values, so copies share no labs",
+    )
     args = parser.parse_args()
     rules = str(DEFAULT_RULES_DIR)
     book = worker_rulebook(rules)
     trials = sorted(book.trials)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        parts = one_bucket(args.source, args.copies, work)
+        parts = one_bucket(args.source, args.copies, work, args.vary)
 
         def run() -> dict[str, object]:
             results = work / "results"
@@ -84,6 +97,7 @@ def main() -> None:
             pstats.Stats(profiler).sort_stats(order).print_stats(args.top)
     figures = {
         "source": args.source,
+        "varied": args.vary,
         "patients": patients,
         "cpuMsPerPatient": round(cpu * 1000 / patients, 3),
         "evaluationsPerCpuSecond": round(patients * len(trials) / cpu, 1),

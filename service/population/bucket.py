@@ -13,9 +13,9 @@ from typing import Any
 import orjson
 
 from service.population.files import ndjson_lines, write_atomic, write_json
-from service.population.heap import frozen_heap, no_collection
+from service.population.heap import collect_before_bucket, frozen_heap, no_collection
 from service.population.rescreen import digest_of, line_hash, previous_rows, why_reevaluate
-from service.population.screen import screen_record
+from service.population.screen import Screen
 from service.population.validity import RecordDates, newest_evidence, valid_until
 from service.records.entries import READ_TYPES
 from service.records.sources import ExportedPatient
@@ -129,6 +129,7 @@ def evaluate_bucket(
         str(shared_dir), shared_dir.stat().st_mtime if shared_dir.exists() else 0.0
     )
     hashes: dict[str, list[bytes]] = {}
+    collect_before_bucket()
     with no_collection():
         groups = group_lines(sorted((Path(parts_dir) / f"b{bucket:05d}").glob("*.ndjson")), hashes)
     # Re-screening a directory: the previous run's rows of this bucket's patients (none otherwise).
@@ -164,6 +165,8 @@ def _screen_groups(  # noqa: PLR0913 - one bucket's inputs, passed on from evalu
     ``stats``.
     """
     trials = [book.trials[t] for t in trial_ids]
+    # One Screen per bucket: its memos are shared by the bucket's patients and freed with it.
+    screen = Screen(book, trials, day)
     rescreen = "reevaluated" in stats  # evaluate_bucket sets it up when re-screening a directory
     bucket = stats["bucket"]
     rows: list[dict[str, Any]] = []
@@ -193,7 +196,7 @@ def _screen_groups(  # noqa: PLR0913 - one bucket's inputs, passed on from evalu
             record = group.record(trials, day, medications)
             dates = RecordDates(record)
             base = {"patientId": record.patient_id, "mrn": mrn_of(record.patient)}
-            for trial, row in zip(trials, screen_record(book, trials, record, day), strict=True):
+            for trial, row in zip(trials, screen.rows(record), strict=True):
                 until, newest = (
                     valid_until(book, trial, dates, day),
                     newest_evidence(book, trial, dates, day),

@@ -25,17 +25,24 @@ def no_collection() -> Iterator[None]:
             gc.enable()
 
 
+def collect_before_bucket() -> None:
+    """Collect the cyclic garbage the previous bucket left, while the heap holds little else.
+
+    Otherwise it would be frozen with the next bucket's records and wait for a full collection,
+    raising the worker's peak memory bucket after bucket; collected before the bucket's lines are
+    parsed, the walk is short (after, it walked every parsed record: ~8 % of a bucket's time).
+    """
+    gc.collect()
+
+
 @contextmanager
 def frozen_heap() -> Iterator[None]:
     """Keep what exists now (the rulebook, a bucket's parsed records) out of the collections run
     inside the block.
 
     The objects stay alive and reclaimable by reference counting; after the block they are
-    collectable again. One collection first: cyclic garbage left by the previous bucket would
-    otherwise be frozen with the rest and wait for a full collection after the block, raising the
-    worker's peak memory bucket after bucket.
+    collectable again. Call collect_before_bucket first, before the records are parsed.
     """
-    gc.collect()
     gc.freeze()
     try:
         yield

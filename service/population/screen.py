@@ -1,15 +1,17 @@
-"""Population rows: each patient × trial result summarised from the evaluator's own report."""
+"""Population rows: each patient × trial result, by the evaluator's own criteria, from statuses
+shared between the patients of a bucket.
+"""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Any
 
-from service.evaluation.evaluate import evaluate_trial
-from service.evaluation.report import TrialReport
-from service.facts import FactSet
+from service.evaluation.evaluate import deceased_result, evaluate_criterion
+from service.evaluation.report import CriterionResult, TrialReport
+from service.population.shared_facts import ScreenFacts, SharedFacts, Signature
 from service.records.record import PatientRecord
-from service.rulebook.book import Rulebook, Trial
+from service.rulebook.book import Criterion, Rulebook, Trial
 
 
 def row_from_report(report: TrialReport) -> dict[str, Any]:
@@ -30,15 +32,59 @@ def row_from_report(report: TrialReport) -> dict[str, Any]:
     }
 
 
+class Screen:
+    """Screen records against trials on one as-of date: the evaluator's criteria over facts, each
+    criterion decided once per distinct set of fact statuses.
+
+    A criterion's status is a function of its facts' statuses (shared_facts.signature), so a
+    criterion result is shared by every patient whose facts have the same ones; its reason and
+    evidence are left out (a row holds statuses, and the per-patient evaluation rebuilds the
+    report).
+    """
+
+    def __init__(self, book: Rulebook, trials: list[Trial], as_of: date) -> None:
+        self.book, self.trials, self.as_of = book, trials, as_of
+        self.shared = SharedFacts(book)
+        # By the criterion object: criterion ids repeat across trials (every trial has an inc-1).
+        self._reads = {id(c): tuple(sorted(c.reads)) for trial in trials for c in trial.criteria}
+        self._results: dict[tuple[int, tuple[Signature, ...]], CriterionResult] = {}
+        self._rows: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+    def rows(self, record: PatientRecord) -> list[dict[str, Any]]:
+        """Return one row per trial for a record, in the trials' order."""
+        facts = ScreenFacts(record, self.as_of, self.book, self.shared)
+        vital = deceased_result(record, self.as_of)
+        rows = []
+        for trial in self.trials:
+            results = [self._result(c, facts) for c in trial.criteria]
+            key = (trial.id, vital.status if vital else None, *map(id, results))
+            row = self._rows.get(key)
+            if row is None:
+                criteria = (vital, *results) if vital else tuple(results)
+                row = self._rows[key] = row_from_report(
+                    TrialReport(
+                        trial.id, trial.title, "", self.as_of, self.book.version, "", criteria
+                    )
+                )
+            rows.append(row)
+        return rows
+
+    def _result(self, criterion: Criterion, facts: ScreenFacts) -> CriterionResult:
+        """Return a criterion's status and missing labs, from the memo when the facts' statuses
+        were seen before.
+        """
+        key = (id(criterion), tuple(facts.signature_of(n) for n in self._reads[id(criterion)]))
+        found = self._results.get(key)
+        if found is None:
+            full = evaluate_criterion(criterion, facts)
+            found = self._results[key] = CriterionResult(
+                full.id, full.kind, full.source, full.text, full.status, "", (), full.missing
+            )
+        return found
+
+
 def screen_record(
     book: Rulebook, trials: list[Trial], record: PatientRecord, as_of: date
 ) -> list[dict[str, Any]]:
-    """Screen one record against several trials over one set of facts, through the per-patient
-    evaluator itself.
-
-    A separate status-only path saved about 13 % and drifted from the evaluator as soon as review
-    rules grew (reviewUnless, absence 'review', name-only exclusions, the deceased check): the rows
-    must equal the reports.
-    """
-    facts = FactSet(record, as_of, book)
-    return [row_from_report(evaluate_trial(book, trial, record, as_of, facts)) for trial in trials]
+    """Screen one record against several trials (a Screen of its own; a bucket shares one)."""
+    return Screen(book, trials, as_of).rows(record)

@@ -22,6 +22,24 @@ from service.rulebook.book import Rulebook, Trial
 _FIELDS = orjson.loads((Path(__file__).parent / "date_fields.json").read_bytes())
 
 
+# Parsed dates by their text, for the worker's life (bounded): a bucket repeats the same few
+# thousand days across its patients' tens of thousands of dated items.
+_PARSED: dict[str, date | None] = {}
+_PARSED_LIMIT = 200_000
+
+
+def _day(text: str) -> date | None:
+    found = _PARSED.get(text, _UNPARSED)
+    if found is _UNPARSED:
+        if len(_PARSED) >= _PARSED_LIMIT:
+            _PARSED.clear()
+        found = _PARSED[text] = parse_date(text)
+    return found  # type: ignore[return-value]
+
+
+_UNPARSED = object()
+
+
 def _dates(resource: dict[str, Any]) -> list[date]:
     found = [resource.get(key) for key in _FIELDS["dates"]]
     for path in _FIELDS["periods"]:
@@ -30,7 +48,7 @@ def _dates(resource: dict[str, Any]) -> list[date]:
             node = node.get(part) if isinstance(node, dict) else None
         if isinstance(node, dict):
             found += [node.get("start"), node.get("end")]
-    return [day for day in (parse_date(v) for v in found if isinstance(v, str)) if day is not None]
+    return [day for day in (_day(v) for v in found if isinstance(v, str)) if day is not None]
 
 
 _WINDOWS: dict[tuple[int, str], tuple[bool, tuple[tuple[tuple[str, ...], int | None], ...]]] = {}

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import gzip
 import random
+import re
 from collections.abc import Iterable
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +74,48 @@ def _suffix(node: Any, tag: str) -> Any:
     if isinstance(node, list):
         return [_suffix(v, tag) for v in node]
     return node
+
+
+_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(.*)$")
+
+
+def _vary(node: Any, rng: random.Random, shift: timedelta) -> Any:
+    """Shift every full date by ``shift`` and scale every Quantity value by 0.8-1.2 (one copy's
+    own numbers and days).
+    """
+    if isinstance(node, dict):
+        out = {k: _vary(v, rng, shift) for k, v in node.items()}
+        value = out.get("value")
+        quantity = "unit" in out or "code" in out or "system" in out
+        if quantity and isinstance(value, (int, float)) and not isinstance(value, bool):
+            out["value"] = round(value * rng.uniform(0.8, 1.2), 2)
+        return out
+    if isinstance(node, list):
+        return [_vary(v, rng, shift) for v in node]
+    if isinstance(node, str):
+        found = _DATE.match(node)
+        if found:
+            try:
+                day = date.fromisoformat(found.group(1)) + shift
+            except ValueError:
+                return node
+            return day.isoformat() + found.group(2)
+    return node
+
+
+def varied_copies(
+    resources: Iterable[dict[str, Any]], copies: int, seed: int = 11
+) -> list[dict[str, Any]]:
+    """Return ``copies`` copies with fresh ids, each with its dates shifted by up to 200 days and
+    its measured values scaled, so no two copies share their labs (as no two patients do).
+    """
+    base = list(resources)
+    rng = random.Random(seed)
+    out = []
+    for k in range(copies):
+        shift = timedelta(days=rng.randint(-200, 200))
+        out += [_vary(_suffix(r, f"-v{k}"), rng, shift) for r in base]
+    return out
 
 
 def write_population(

@@ -7,7 +7,7 @@ import weakref
 
 import pytest
 
-from service.population.heap import frozen_heap, no_collection
+from service.population.heap import collect_before_bucket, frozen_heap, no_collection
 
 
 def test_no_collection_pauses_then_restores_the_collector() -> None:
@@ -40,8 +40,10 @@ def test_frozen_heap_thaws_after_an_error() -> None:
     assert gc.get_freeze_count() == 0
 
 
-def test_frozen_heap_collects_old_garbage_first() -> None:
-    """A reference cycle dropped before the block is collected, not frozen with the live objects."""
+def test_collect_before_bucket_reclaims_old_cycles() -> None:
+    """A reference cycle the previous bucket dropped is collected before the next is parsed, not
+    frozen with its records.
+    """
 
     class Node:
         """A self-referencing object: only the cyclic collector reclaims it."""
@@ -52,6 +54,7 @@ def test_frozen_heap_collects_old_garbage_first() -> None:
         node.me = node  # type: ignore[attr-defined]
         probe = weakref.ref(node)
         del node
+        collect_before_bucket()
         with frozen_heap():
             alive = probe() is not None
     finally:

@@ -1,0 +1,222 @@
+"""Facts a screen shares between the patients of a bucket: what equal inputs decide, and what a
+record holding nothing a definition could match leaves as it is.
+
+Only the status of a fact travels: its value, bounds, the lab it lacks, whether a person must
+confirm it, whether it rests on a name, whether it is absent for want of a result. The text and
+evidence of a shared fact are those of the first patient that computed it, so a shared fact is never
+shown; a row is built from statuses alone, and the per-patient evaluation rebuilds the report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import orjson
+
+from service.facts import FactSet
+from service.facts.base import Fact
+from service.facts.context import Concept, Context
+from service.facts.history import _describe_condition  # noqa: PLC2701 - the very signature matched
+from service.facts.readings import _describe_element  # noqa: PLC2701 - the very signature matched
+from service.records.record import PatientRecord
+from service.rulebook.definitions import Definition
+from service.rulebook.kinds import KINDS, MEDICATION_TYPES
+
+# What a status rests on (see Signature): value, low, high, missing, review?, by name?, absent?.
+Signature = tuple[Any, ...]
+ItemSignature = tuple[tuple[Concept, ...], tuple[str, ...]]
+# Kinds computed only from other definitions' facts (never the record itself): equal inputs, equal
+# fact.
+DERIVED_KINDS = frozenset({"formula", "cockcroftGault", "schwartz", "childbearingPotential"})
+# Kinds that read only items matched by the definition's value set (Observation elements or
+# Conditions), so a record with no such item gives what any such record gives.
+MATCHED_KINDS = {
+    "measurement": "Observation",
+    "ulnRatio": "Observation",
+    "inReferenceRange": "Observation",
+    "qualitative": "Observation",
+    "ordinal": "Observation",
+    "condition": "Condition",
+    "conditionCount": "Condition",
+}
+# Kinds that read every item of their types: a record with none of those types gives what any such
+# record gives (medications resolve references and contained resources, so presence is the test).
+PRESENCE_KINDS = {
+    "medication": MEDICATION_TYPES,
+    "medicationCycles": MEDICATION_TYPES,
+    "procedure": ("Procedure",),
+    "allergy": ("AllergyIntolerance",),
+    "immunization": ("Immunization",),
+}
+# The evidence note an absent measurement's one stale result carries (facts.derived._absent).
+_STALE = "outside the lookback window"
+
+
+def signature(fact: Fact) -> Signature:
+    """Return what a fact's statuses rest on: everything but its text and evidence (and whether it
+    is absent for want of a result, which a formula reads from its evidence).
+    """
+    value = fact.value
+    if isinstance(value, (list, dict)):
+        value = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    return (
+        value,
+        type(fact.value).__name__,
+        fact.low,
+        fact.high,
+        fact.missing,
+        fact.review is not None,
+        bool(fact.review),
+        fact.by_name,
+        bool(fact.missing) and all(e.note == _STALE for e in fact.evidence),
+    )
+
+
+@dataclass
+class _Node:
+    """One step of a memo trie: the definition read next, and where each of its signatures leads."""
+
+    reads: str | None = None
+    fact: Fact | None = None
+    children: dict[Signature, _Node] = field(default_factory=dict)
+
+
+class _Recorder:
+    """Walk a memo trie as a fact function reads other facts, and say where the walk ended."""
+
+    def __init__(self, root: _Node, facts: FactSet) -> None:
+        self.node, self._facts = root, facts
+
+    def get(self, name: str) -> Fact:
+        """Return a fact the function reads, extending the trie with it."""
+        fact = self._facts.get(name)
+        self.node.reads = name
+        self.node = self.node.children.setdefault(signature(fact), _Node())
+        return fact
+
+
+class SharedFacts:
+    """The memos one bucket's patients share: facts by the signatures of what they read, and
+    item signatures by the value sets they match.
+    """
+
+    def __init__(self, library: Any) -> None:
+        self._tries: dict[str, _Node] = {}
+        # The value sets the matched kinds read, by the resource type they match.
+        self._value_sets: dict[str, dict[str, Any]] = {}
+        for definition in library.definitions.values():
+            rtype = MATCHED_KINDS.get(definition["kind"])
+            if rtype is not None and definition.value_set:
+                name = str(definition.value_set)
+                self._value_sets.setdefault(rtype, {})[name] = library.value_sets[name]
+        # Per item signature, the names of the value sets it matches (each asked once per bucket).
+        self._matched: dict[tuple[str, ItemSignature], frozenset[str]] = {}
+
+    def fact(self, name: str, facts: FactSet, compute: Callable[[Context], Fact]) -> Fact:
+        """Return the fact a deterministic function of other facts gives, computing it once per
+        distinct set of input signatures.
+        """
+        node = self._tries.setdefault(name, _Node())
+        while node.fact is None and node.reads is not None:
+            following = node.children.get(signature(facts.get(node.reads)))
+            if following is None:
+                break
+            node = following
+        if node.fact is not None:
+            return node.fact
+        # The function reads its inputs again from the first: the walk starts at the root.
+        recorder = _Recorder(self._tries[name], facts)
+        fact = compute(replace(facts.context, fact=recorder.get))
+        recorder.node.fact = fact
+        return fact
+
+    def matched(self, rtype: str, items: frozenset[ItemSignature]) -> frozenset[str]:
+        """Return the names of the value sets any of these item signatures is in."""
+        found: set[str] = set()
+        for item in items:
+            key = (rtype, item)
+            names = self._matched.get(key)
+            if names is None:
+                names = self._matched[key] = frozenset(
+                    name for name, vs in self._value_sets.get(rtype, {}).items() if vs.match(*item)
+                )
+            found |= names
+        return frozenset(found)
+
+
+class ScreenFacts(FactSet):
+    """One patient's facts in a screen: computed as FactSet does, or taken from the bucket's memos
+    when nothing of this record could make them differ.
+    """
+
+    def __init__(
+        self, record: PatientRecord, as_of: Any, library: Any, shared: SharedFacts
+    ) -> None:
+        super().__init__(record, as_of, library)
+        self._shared = shared
+        self._matched: dict[str, frozenset[str]] = {}
+        self._fact_signatures: dict[str, Signature] = {}
+        # Types a definition cannot be decided on as usual: a failed search or a resource set aside.
+        self._troubled = set(record.failed) | {
+            str(item.resource.get("resourceType")) for item in record.unreadable
+        }
+
+    def signature_of(self, name: str) -> Signature:
+        """Return the signature of a definition's fact, computed once per patient."""
+        found = self._fact_signatures.get(name)
+        if found is None:
+            found = self._fact_signatures[name] = signature(self.get(name))
+        return found
+
+    def _compute(self, name: str) -> Fact:
+        definition = self._library.definitions[name]
+        kind = definition["kind"]
+        if kind in DERIVED_KINDS or (
+            self._troubled.isdisjoint(KINDS[kind].reads) and self._nothing_to_match(definition)
+        ):
+            return self._shared.fact(name, self, lambda ctx: self._run(ctx, name, definition))
+        return super()._compute(name)
+
+    def _run(self, ctx: Context, name: str, definition: Definition) -> Fact:
+        """Compute a fact with a given context (the memo's, which records what it reads)."""
+        kind = definition["kind"]
+        if kind == "formula":
+            # PLC0415: the kind functions are bound in facts' package module
+            from service.facts import derived  # noqa: PLC0415
+
+            return derived.formula(ctx, name, definition, self._library.formulas[name])
+        # PLC0415: as above
+        from service.facts import FACT_FUNCTIONS  # noqa: PLC0415
+
+        return FACT_FUNCTIONS[kind](ctx, name, definition)
+
+    def _nothing_to_match(self, definition: Definition) -> bool:
+        """Say whether this record holds nothing the definition could read (then it is decided as
+        for any such record).
+        """
+        kind = definition["kind"]
+        if kind in PRESENCE_KINDS:
+            return not any(self.context.record.of_type(t) for t in PRESENCE_KINDS[kind])
+        rtype = MATCHED_KINDS.get(kind)
+        if rtype is None:
+            return False
+        return str(definition.value_set) not in self._matched_value_sets(rtype)
+
+    def _matched_value_sets(self, rtype: str) -> frozenset[str]:
+        """Return the value sets matched by any of the record's Conditions or Observation
+        elements, described as the fact functions describe them.
+        """
+        found = self._matched.get(rtype)
+        if found is None:
+            ctx = self.context
+            if rtype == "Condition":
+                described = [_describe_condition(ctx, c) for c in ctx.record.of_type("Condition")]
+            else:
+                described = [_describe_element(pair) for pair in ctx.observation_elements()]
+            found = self._matched[rtype] = self._shared.matched(
+                rtype,
+                frozenset((tuple(concepts), tuple(texts)) for concepts, texts in described),
+            )
+        return found
