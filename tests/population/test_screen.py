@@ -92,3 +92,41 @@ def test_fast_path_rows_carry_statuses(book: Rulebook) -> None:
     assert sum(row["counts"].values()) == len(book.trials["NCT06761417"].criteria)
     assert len(row["unknown"]) == row["counts"]["unknown"]
     assert len(row["review"]) == row["counts"]["review"]
+
+
+def _b12_bundle(patient_id: str, *observation: dict) -> dict:
+    """A woman's Bundle with the given B12 Observations (and nothing else)."""
+    patient = {
+        "resourceType": "Patient",
+        "id": patient_id,
+        "gender": "female",
+        "birthDate": "1970-01-01",
+    }
+    subject = {"reference": f"Patient/{patient_id}"}
+    return {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [{"resource": patient}]
+        + [{"resource": {**o, "subject": subject}} for o in observation],
+    }
+
+
+def test_an_absent_result_and_an_unusable_one_are_told_apart(book: Rulebook) -> None:
+    """A low-B12 exclusion is not met with no B12 on record but unknown with an unusable one, even
+    after the first patient's answer is memoised.
+    """
+    unusable = {
+        "resourceType": "Observation",
+        "id": "b12",
+        "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": "2132-9"}]},
+        "effectiveDateTime": "2026-10-01",
+        "dataAbsentReason": {"text": "haemolysed"},
+    }
+    trial = book.trials["NCT02021825"]
+    screen = Screen(book, [trial], date(2026, 11, 20))
+    rows = [
+        screen.rows(record_from_bundle(bundle))[0]
+        for bundle in (_b12_bundle("none"), _b12_bundle("unusable", unusable))
+    ]
+    assert ("exc-2f" in rows[0]["unknown"], "exc-2f" in rows[1]["unknown"]) == (False, True)
