@@ -101,7 +101,9 @@ def write_outputs(
         before = ({k: r[k] for k in SLIM} for r in read_rows(previous_dir / "results.ndjson"))
         if evaluated is None:
             evaluated = reevaluated if reevaluated is not None else {r["patientId"] for r in after}
-        write_json(run_dir / "diff.json", diff(previous["runId"], before, after, evaluated))
+        write_json(
+            run_dir / "diff.json", diff(previous["runId"], before, after, evaluated, trial_ids)
+        )
         extra["outputs"]["diff"] = "diff.json"
         extra["carriedOverRows"] = carried
     return extra

@@ -150,13 +150,36 @@ def diff(
     before: Iterable[dict[str, Any]],
     after: Iterable[dict[str, Any]],
     evaluated: set[str],
+    trial_ids: Iterable[str] | None = None,
 ) -> dict[str, Any]:
-    """Compare two runs' rows: new candidates, those who dropped out and why, and every changed
-    verdict.
+    """Compare two runs' rows: new candidates, those who dropped out and why, every changed
+    verdict, and the patients no longer in the input.
+
+    ``trial_ids``: the trials this run screened (a previous row of another trial is not a patient
+    who left); by default those of ``after``.
     """
     old = {(r["patientId"], r["trialId"]): r for r in before}
+    new = {(r["patientId"], r["trialId"]): r for r in after}
+    screened = set(trial_ids) if trial_ids is not None else {key[1] for key in new}
     new_candidates, dropped, changed = [], [], []
-    for key, row in sorted({(r["patientId"], r["trialId"]): r for r in after}.items()):
+    # A patient whose previous rows have no successor left the input (deleted, merged, moved out of
+    # the Group): their candidacy ends, and the diff says so instead of letting them vanish.
+    gone = sorted(key for key in old if key not in new and key[1] in screened)
+    for key in gone:
+        prior = old[key]
+        if is_candidate(prior):
+            dropped.append(
+                {
+                    "patientId": key[0],
+                    "trialId": key[1],
+                    "why": "no longer in the input",
+                    "failed": [],
+                }
+            )
+        changed.append(
+            {"patientId": key[0], "trialId": key[1], "from": prior["verdict"], "to": None}
+        )
+    for key, row in sorted(new.items()):
         prior = old.get(key)
         was = prior is not None and is_candidate(prior)
         now = is_candidate(row)
@@ -188,4 +211,5 @@ def diff(
         "droppedOut": dropped,
         "verdictChanges": changed,
         "reevaluatedPatients": sorted(evaluated),
+        "leftInput": sorted({key[0] for key in gone}),
     }

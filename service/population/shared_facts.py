@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from service.facts import FactSet
+from service.facts import FACT_FUNCTIONS, FactSet, derived
 from service.facts.base import Fact
 from service.facts.context import Concept, Context
 from service.facts.history import _describe_condition  # noqa: PLC2701 - the very signature matched
@@ -86,15 +86,39 @@ class _Node:
 class _Recorder:
     """Walk a memo trie as a fact function reads other facts, and say where the walk ended."""
 
-    def __init__(self, root: _Node, facts: FactSet) -> None:
+    def __init__(self, root: _Node, facts: ScreenFacts) -> None:
         self.node, self._facts = root, facts
 
     def get(self, name: str) -> Fact:
         """Return a fact the function reads, extending the trie with it."""
         fact = self._facts.get(name)
         self.node.reads = name
-        self.node = self.node.children.setdefault(signature(fact), _Node())
+        self.node = self.node.children.setdefault(self._facts.signature_of(name), _Node())
         return fact
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How a definition's fact may be shared: "derived" (always, by its inputs), "presence" (with
+    none of ``types`` on record), "matched" (nothing in ``value_set``) or "own" (never).
+    """
+
+    mode: str
+    reads: frozenset[str] = frozenset()
+    types: tuple[str, ...] = ()
+    value_set: str = ""
+
+
+def _plan(definition: Definition) -> _Plan:
+    kind = definition["kind"]
+    reads = frozenset(KINDS[kind].reads)
+    if kind in DERIVED_KINDS:
+        return _Plan("derived", reads)
+    if kind in PRESENCE_KINDS:
+        return _Plan("presence", reads, PRESENCE_KINDS[kind])
+    if kind in MATCHED_KINDS and definition.value_set:
+        return _Plan("matched", reads, (MATCHED_KINDS[kind],), str(definition.value_set))
+    return _Plan("own", reads)
 
 
 class SharedFacts:
@@ -104,6 +128,7 @@ class SharedFacts:
 
     def __init__(self, library: Any) -> None:
         self._tries: dict[str, _Node] = {}
+        self.plans = {name: _plan(d) for name, d in library.definitions.items()}
         # The value sets the matched kinds read, by the resource type they match.
         self._value_sets: dict[str, dict[str, Any]] = {}
         for definition in library.definitions.values():
@@ -114,13 +139,13 @@ class SharedFacts:
         # Per item signature, the names of the value sets it matches (each asked once per bucket).
         self._matched: dict[tuple[str, ItemSignature], frozenset[str]] = {}
 
-    def fact(self, name: str, facts: FactSet, compute: Callable[[Context], Fact]) -> Fact:
+    def fact(self, name: str, facts: ScreenFacts, compute: Callable[[Context], Fact]) -> Fact:
         """Return the fact a deterministic function of other facts gives, computing it once per
         distinct set of input signatures.
         """
         node = self._tries.setdefault(name, _Node())
         while node.fact is None and node.reads is not None:
-            following = node.children.get(signature(facts.get(node.reads)))
+            following = node.children.get(facts.signature_of(node.reads))
             if following is None:
                 break
             node = following
@@ -171,38 +196,29 @@ class ScreenFacts(FactSet):
         return found
 
     def _compute(self, name: str) -> Fact:
-        definition = self._library.definitions[name]
-        kind = definition["kind"]
-        if kind in DERIVED_KINDS or (
-            self._troubled.isdisjoint(KINDS[kind].reads) and self._nothing_to_match(definition)
+        plan = self._shared.plans[name]
+        if plan.mode == "own" or not (
+            plan.mode == "derived"
+            or (self._troubled.isdisjoint(plan.reads) and self._nothing_to_match(plan))
         ):
-            return self._shared.fact(name, self, lambda ctx: self._run(ctx, name, definition))
-        return super()._compute(name)
+            return super()._compute(name)
+        definition = self._library.definitions[name]
+        return self._shared.fact(name, self, lambda ctx: self._run(ctx, name, definition))
 
     def _run(self, ctx: Context, name: str, definition: Definition) -> Fact:
         """Compute a fact with a given context (the memo's, which records what it reads)."""
         kind = definition["kind"]
         if kind == "formula":
-            # PLC0415: the kind functions are bound in facts' package module
-            from service.facts import derived  # noqa: PLC0415
-
             return derived.formula(ctx, name, definition, self._library.formulas[name])
-        # PLC0415: as above
-        from service.facts import FACT_FUNCTIONS  # noqa: PLC0415
-
         return FACT_FUNCTIONS[kind](ctx, name, definition)
 
-    def _nothing_to_match(self, definition: Definition) -> bool:
+    def _nothing_to_match(self, plan: _Plan) -> bool:
         """Say whether this record holds nothing the definition could read (then it is decided as
         for any such record).
         """
-        kind = definition["kind"]
-        if kind in PRESENCE_KINDS:
-            return not any(self.context.record.of_type(t) for t in PRESENCE_KINDS[kind])
-        rtype = MATCHED_KINDS.get(kind)
-        if rtype is None:
-            return False
-        return str(definition.value_set) not in self._matched_value_sets(rtype)
+        if plan.mode == "presence":
+            return not any(self.context.record.of_type(t) for t in plan.types)
+        return plan.value_set not in self._matched_value_sets(plan.types[0])
 
     def _matched_value_sets(self, rtype: str) -> frozenset[str]:
         """Return the value sets matched by any of the record's Conditions or Observation

@@ -40,11 +40,17 @@ def _day(text: str) -> date | None:
 _UNPARSED = object()
 
 
+_DATE_KEYS = frozenset(_FIELDS["dates"])
+# Each Period's path, by its first element (a resource holds one or two of them, if any).
+_PERIODS = {path.split(".")[0]: path.split(".") for path in _FIELDS["periods"]}
+
+
 def _dates(resource: dict[str, Any]) -> list[date]:
-    found = [resource.get(key) for key in _FIELDS["dates"]]
-    for path in _FIELDS["periods"]:
+    # The keys a resource has, met with the date fields: a resource holds a few of the 18.
+    found = [resource[key] for key in resource.keys() & _DATE_KEYS]
+    for first in resource.keys() & _PERIODS.keys():
         node: Any = resource
-        for part in path.split("."):
+        for part in _PERIODS[first]:
             node = node.get(part) if isinstance(node, dict) else None
         if isinstance(node, dict):
             found += [node.get("start"), node.get("end")]

@@ -75,3 +75,19 @@ def test_diff_names_new_candidates_and_who_dropped_out_why() -> None:
     ]
     assert body["reevaluatedPatients"] == ["a", "b"]
     assert body["previousRun"] == "prev"
+
+
+def test_diff_names_a_patient_who_left_the_input() -> None:
+    """A candidate with no row in the new run dropped out as no longer in the input; a patient of
+    a trial this run did not screen did not leave.
+    """
+    before = [_row("a", "T", "eligible"), _row("b", "T", "ineligible"), _row("c", "U", "eligible")]
+    body = diff("prev", before, [], set(), ["T"])
+    assert body["leftInput"] == ["a", "b"]
+    assert body["droppedOut"] == [
+        {"patientId": "a", "trialId": "T", "why": "no longer in the input", "failed": []}
+    ]
+    assert [(c["patientId"], c["from"], c["to"]) for c in body["verdictChanges"]] == [
+        ("a", "eligible", None),
+        ("b", "ineligible", None),
+    ]

@@ -4,6 +4,7 @@ patients are evaluated.
 
 from __future__ import annotations
 
+import gzip
 import shutil
 from datetime import timedelta
 from pathlib import Path
@@ -87,6 +88,54 @@ def rescreen_run(
     out = tmp_path_factory.mktemp("rescreen") / "run"
     _rescreen(out, changed_dir[0], local_run)
     return out
+
+
+def _is_patient(line: bytes, patient_id: str) -> bool:
+    """Say whether a line is that Patient (an unreadable line is kept as it was)."""
+    try:
+        resource = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return False
+    return bool(resource.get("resourceType") == "Patient" and resource.get("id") == patient_id)
+
+
+def _drop_first_patient(source: Path, dest: Path) -> str:
+    """Copy an NDJSON directory without its first Patient and every line pointing at it; return
+    that patient's id.
+    """
+    shutil.copytree(source, dest)
+    patient_id = str(orjson.loads((dest / "Patient.ndjson").read_bytes().splitlines()[0])["id"])
+    mine = (f'"Patient/{patient_id}"').encode()
+    for path in dest.iterdir():
+        zipped = path.suffix == ".gz"
+        data = gzip.decompress(path.read_bytes()) if zipped else path.read_bytes()
+        kept = b"".join(
+            line + b"\n"
+            for line in data.splitlines()
+            if mine not in line and not _is_patient(line, patient_id)
+        )
+        path.write_bytes(gzip.compress(kept) if zipped else kept)
+    return patient_id
+
+
+def test_a_patient_who_left_the_input_is_named(
+    local_run: Path, population_dir: Path, tmp_path: Path
+) -> None:
+    """A patient no longer in the export is listed as having left it, and their candidacies as
+    dropped out for that reason.
+    """
+    gone = _drop_first_patient(population_dir, tmp_path / "ndjson")
+    _rescreen(tmp_path / "run", tmp_path / "ndjson", local_run)
+    diff = orjson.loads((tmp_path / "run" / "diff.json").read_bytes())
+    was_candidate = {
+        r["trialId"]
+        for r in read_rows(local_run / "results.ndjson")
+        if r["patientId"] == gone and r["verdict"] != "ineligible"
+    }
+    assert diff["leftInput"] == [gone]
+    assert {d["trialId"] for d in diff["droppedOut"] if d["why"] == "no longer in the input"} == (
+        was_candidate
+    )
 
 
 def test_only_the_changed_patient_is_reevaluated(
