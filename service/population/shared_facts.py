@@ -18,8 +18,13 @@ import orjson
 from service.facts import FACT_FUNCTIONS, FactSet, derived
 from service.facts.base import Fact
 from service.facts.context import Concept, Context
-from service.facts.history import _describe_condition  # noqa: PLC2701 - the very signature matched
+from service.facts.history import (  # noqa: PLC2701 - the very signatures the kinds match
+    _describe_condition,
+    _medication_concepts,
+    _unresolved,
+)
 from service.facts.readings import _describe_element  # noqa: PLC2701 - the very signature matched
+from service.facts.values import as_list, codings, concept_text
 from service.records.record import PatientRecord
 from service.rulebook.definitions import Definition
 from service.rulebook.kinds import KINDS, MEDICATION_TYPES
@@ -30,8 +35,8 @@ ItemSignature = tuple[tuple[Concept, ...], tuple[str, ...]]
 # Kinds computed only from other definitions' facts (never the record itself): equal inputs, equal
 # fact.
 DERIVED_KINDS = frozenset({"formula", "cockcroftGault", "schwartz", "childbearingPotential"})
-# Kinds that read only items matched by the definition's value set (Observation elements or
-# Conditions), so a record with no such item gives what any such record gives.
+# Kinds that read only items matched by the definition's value set, by the family of items they
+# match: a record with no such item gives what any such record gives.
 MATCHED_KINDS = {
     "measurement": "Observation",
     "ulnRatio": "Observation",
@@ -40,16 +45,52 @@ MATCHED_KINDS = {
     "ordinal": "Observation",
     "condition": "Condition",
     "conditionCount": "Condition",
+    "medication": "Medication",
+    "medicationCycles": "Medication",
+    "procedure": "Procedure",
+    "allergy": "AllergyIntolerance",
+    "immunization": "Immunization",
 }
-# Kinds that read every item of their types: a record with none of those types gives what any such
-# record gives (medications resolve references and contained resources, so presence is the test).
-PRESENCE_KINDS = {
-    "medication": MEDICATION_TYPES,
-    "medicationCycles": MEDICATION_TYPES,
-    "procedure": ("Procedure",),
-    "allergy": ("AllergyIntolerance",),
-    "immunization": ("Immunization",),
-}
+# Families whose items are matched with their texts only when the value set has names
+# (history.procedure): an excluded set's names must not veto what the fact function would find.
+TEXTS_ONLY_WITH_NAMES = frozenset({"Procedure"})
+
+
+def _describe_items(ctx: Context, family: str) -> list[tuple[list[Concept], list[str]]] | None:
+    """Describe a record's items of a family as its fact functions match them (every item, void
+    statuses too: a superset), or None when one cannot be described (a drug not in the record).
+    """
+    record = ctx.record
+    if family == "Condition":
+        return [_describe_condition(ctx, c) for c in record.of_type("Condition")]
+    if family == "Observation":
+        return [_describe_element(pair) for pair in ctx.observation_elements()]
+    if family == "Medication":
+        orders = [r for rtype in MEDICATION_TYPES for r in record.of_type(rtype)]
+        if any(_unresolved(ctx, r) for r in orders):
+            return None  # its drug may be in any value set: the fact function decides
+        return [_medication_concepts(ctx, r) for r in orders]
+    if family == "Procedure":
+        return [
+            (list(codings(p.get("code"))), [concept_text(p.get("code"))])
+            for p in record.of_type("Procedure")
+        ]
+    if family == "AllergyIntolerance":
+        return [_allergy_concepts(item) for item in record.of_type("AllergyIntolerance")]
+    return [(list(codings(i.get("vaccineCode"))), []) for i in record.of_type("Immunization")]
+
+
+def _allergy_concepts(item: dict[str, Any]) -> tuple[list[Concept], list[str]]:
+    """An allergy's substance and its reactions' substances, as history.allergy matches them."""
+    concepts = list(codings(item.get("code")))
+    texts = [concept_text(item.get("code"))]
+    for reaction in as_list(item.get("reaction")):
+        if isinstance(reaction, dict):
+            concepts += list(codings(reaction.get("substance")))
+            texts.append(concept_text(reaction.get("substance")))
+    return concepts, texts
+
+
 # The evidence note an absent measurement's one stale result carries (facts.derived._absent).
 _STALE = "outside the lookback window"
 
@@ -99,8 +140,8 @@ class _Recorder:
 
 @dataclass(frozen=True)
 class _Plan:
-    """How a definition's fact may be shared: "derived" (always, by its inputs), "presence" (with
-    none of ``types`` on record), "matched" (nothing in ``value_set``) or "own" (never).
+    """How a definition's fact may be shared: "derived" (always, by its inputs), "matched" (with
+    no item of its family in ``value_set``) or "own" (never).
     """
 
     mode: str
@@ -114,8 +155,6 @@ def _plan(definition: Definition) -> _Plan:
     reads = frozenset(KINDS[kind].reads)
     if kind in DERIVED_KINDS:
         return _Plan("derived", reads)
-    if kind in PRESENCE_KINDS:
-        return _Plan("presence", reads, PRESENCE_KINDS[kind])
     if kind in MATCHED_KINDS and definition.value_set:
         return _Plan("matched", reads, (MATCHED_KINDS[kind],), str(definition.value_set))
     return _Plan("own", reads)
@@ -164,8 +203,13 @@ class SharedFacts:
             key = (rtype, item)
             names = self._matched.get(key)
             if names is None:
+                concepts, texts = item
                 names = self._matched[key] = frozenset(
-                    name for name, vs in self._value_sets.get(rtype, {}).items() if vs.match(*item)
+                    name
+                    for name, vs in self._value_sets.get(rtype, {}).items()
+                    if vs.match(
+                        concepts, texts if vs.names or rtype not in TEXTS_ONLY_WITH_NAMES else ()
+                    )
                 )
             found |= names
         return frozenset(found)
@@ -181,7 +225,7 @@ class ScreenFacts(FactSet):
     ) -> None:
         super().__init__(record, as_of, library)
         self._shared = shared
-        self._matched: dict[str, frozenset[str]] = {}
+        self._matched: dict[str, frozenset[str] | None] = {}
         self._fact_signatures: dict[str, Signature] = {}
         # Types a definition cannot be decided on as usual: a failed search or a resource set aside.
         self._troubled = set(record.failed) | {
@@ -216,23 +260,21 @@ class ScreenFacts(FactSet):
         """Say whether this record holds nothing the definition could read (then it is decided as
         for any such record).
         """
-        if plan.mode == "presence":
-            return not any(self.context.record.of_type(t) for t in plan.types)
-        return plan.value_set not in self._matched_value_sets(plan.types[0])
+        matched = self._matched_value_sets(plan.types[0])
+        return matched is not None and plan.value_set not in matched
 
-    def _matched_value_sets(self, rtype: str) -> frozenset[str]:
-        """Return the value sets matched by any of the record's Conditions or Observation
-        elements, described as the fact functions describe them.
+    def _matched_value_sets(self, family: str) -> frozenset[str] | None:
+        """Return the value sets matched by any of the record's items of a family (None: any may
+        be).
         """
-        found = self._matched.get(rtype)
-        if found is None:
-            ctx = self.context
-            if rtype == "Condition":
-                described = [_describe_condition(ctx, c) for c in ctx.record.of_type("Condition")]
-            else:
-                described = [_describe_element(pair) for pair in ctx.observation_elements()]
-            found = self._matched[rtype] = self._shared.matched(
-                rtype,
-                frozenset((tuple(concepts), tuple(texts)) for concepts, texts in described),
+        if family not in self._matched:
+            described = _describe_items(self.context, family)
+            self._matched[family] = (
+                None
+                if described is None
+                else self._shared.matched(
+                    family,
+                    frozenset((tuple(concepts), tuple(texts)) for concepts, texts in described),
+                )
             )
-        return found
+        return self._matched[family]
