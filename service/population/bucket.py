@@ -32,6 +32,20 @@ def worker_rulebook(rules_dir: str) -> Rulebook:
     return load_rulebook(rules_dir)
 
 
+# Entries a worker's Screen memos may hold before they are forgotten: about 100-200 MB at most,
+# measured as the patients' distinct fact statuses grow (Screen.size).
+SCREEN_MEMO_LIMIT = 400_000
+
+
+@lru_cache(maxsize=2)
+def worker_screen(rules_dir: str, trial_ids: tuple[str, ...], as_of: date) -> Screen:
+    """Return the worker's Screen for one rulebook, trial set and as-of date: its memos carry
+    from bucket to bucket (a bucket of a few hundred patients would fill them anew).
+    """
+    book = worker_rulebook(rules_dir)
+    return Screen(book, [book.trials[t] for t in trial_ids], as_of)
+
+
 @lru_cache(maxsize=4)
 def _shared(path: str, _stamp: float) -> dict[str, dict[str, Any]]:
     """Read the shared Medications once per worker and run (keyed by the parts directory and its
@@ -122,7 +136,6 @@ def evaluate_bucket(
     done = result_path(results, bucket)
     if done.exists():
         return dict(orjson.loads(stats_path(results, bucket).read_bytes()), skipped=True)
-    book = worker_rulebook(rules_dir)
     day = date.fromisoformat(as_of)
     shared_dir = Path(parts_dir) / f"b{buckets:05d}"
     medications = _shared(
@@ -145,16 +158,16 @@ def evaluate_bucket(
         stats["reevaluated"] = {"new": [], "changed": [], "expiring": []}
         stats["carried"] = 0
     with frozen_heap():
-        rows = _screen_groups(book, trial_ids, day, medications, groups, hashes, prior, stats)
+        screen = worker_screen(rules_dir, tuple(trial_ids), day)
+        screen.trim(SCREEN_MEMO_LIMIT)
+        rows = _screen_groups(screen, medications, groups, hashes, prior, stats)
     write_json(stats_path(results, bucket), stats)
     write_atomic(done, ndjson_lines(rows))
     return stats
 
 
-def _screen_groups(  # noqa: PLR0913 - one bucket's inputs, passed on from evaluate_bucket
-    book: Rulebook,
-    trial_ids: list[str],
-    day: date,
+def _screen_groups(
+    screen: Screen,
     medications: dict[str, dict[str, Any]],
     groups: dict[str, ExportedPatient],
     hashes: dict[str, list[bytes]],
@@ -164,9 +177,8 @@ def _screen_groups(  # noqa: PLR0913 - one bucket's inputs, passed on from evalu
     """Screen a bucket's patients, or carry their previous rows (re-screening); count them in
     ``stats``.
     """
-    trials = [book.trials[t] for t in trial_ids]
-    # One Screen per bucket: its memos are shared by the bucket's patients and freed with it.
-    screen = Screen(book, trials, day)
+    book, trials, day = screen.book, screen.trials, screen.as_of
+    trial_ids = [t.id for t in trials]
     rescreen = "reevaluated" in stats  # evaluate_bucket sets it up when re-screening a directory
     bucket = stats["bucket"]
     rows: list[dict[str, Any]] = []

@@ -166,8 +166,8 @@ def diff(
     # the Group): their candidacy ends, and the diff says so instead of letting them vanish.
     gone = sorted(key for key in old if key not in new and key[1] in screened)
     for key in gone:
-        prior = old[key]
-        if is_candidate(prior):
+        left = old[key]
+        if is_candidate(left):
             dropped.append(
                 {
                     "patientId": key[0],
@@ -177,7 +177,7 @@ def diff(
                 }
             )
         changed.append(
-            {"patientId": key[0], "trialId": key[1], "from": prior["verdict"], "to": None}
+            {"patientId": key[0], "trialId": key[1], "from": left["verdict"], "to": None}
         )
     for key, row in sorted(new.items()):
         prior = old.get(key)

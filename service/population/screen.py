@@ -44,11 +44,25 @@ class Screen:
 
     def __init__(self, book: Rulebook, trials: list[Trial], as_of: date) -> None:
         self.book, self.trials, self.as_of = book, trials, as_of
-        self.shared = SharedFacts(book)
         # By the criterion object: criterion ids repeat across trials (every trial has an inc-1).
         self._reads = {id(c): tuple(sorted(c.reads)) for trial in trials for c in trial.criteria}
+        self._forget()
+
+    def _forget(self) -> None:
+        """Start the memos afresh (all at once: a row memo is keyed by its results' identities)."""
+        self.shared = SharedFacts(self.book)
         self._results: dict[tuple[int, tuple[Signature, ...]], CriterionResult] = {}
         self._rows: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+    @property
+    def size(self) -> int:
+        """Return how many entries the memos hold (trie nodes, signatures, results, rows)."""
+        return self.shared.size + len(self._results) + len(self._rows)
+
+    def trim(self, limit: int) -> None:
+        """Forget the memos when they hold more than ``limit`` entries (the worker's bound)."""
+        if self.size > limit:
+            self._forget()
 
     def rows(self, record: PatientRecord) -> list[dict[str, Any]]:
         """Return one row per trial for a record, in the trials' order."""

@@ -129,12 +129,17 @@ class _Recorder:
 
     def __init__(self, root: _Node, facts: ScreenFacts) -> None:
         self.node, self._facts = root, facts
+        self.created = 0
 
     def get(self, name: str) -> Fact:
         """Return a fact the function reads, extending the trie with it."""
         fact = self._facts.get(name)
         self.node.reads = name
-        self.node = self.node.children.setdefault(self._facts.signature_of(name), _Node())
+        children, key = self.node.children, self._facts.signature_of(name)
+        if key not in children:
+            children[key] = _Node()
+            self.created += 1
+        self.node = children[key]
         return fact
 
 
@@ -175,8 +180,10 @@ class SharedFacts:
             if rtype is not None and definition.value_set:
                 name = str(definition.value_set)
                 self._value_sets.setdefault(rtype, {})[name] = library.value_sets[name]
-        # Per item signature, the names of the value sets it matches (each asked once per bucket).
+        # Per item signature, the names of the value sets it matches (each asked once).
         self._matched: dict[tuple[str, ItemSignature], frozenset[str]] = {}
+        # Trie nodes and signatures held: what the memos cost in memory.
+        self.size = 0
 
     def fact(self, name: str, facts: ScreenFacts, compute: Callable[[Context], Fact]) -> Fact:
         """Return the fact a deterministic function of other facts gives, computing it once per
@@ -194,6 +201,7 @@ class SharedFacts:
         recorder = _Recorder(self._tries[name], facts)
         fact = compute(replace(facts.context, fact=recorder.get))
         recorder.node.fact = fact
+        self.size += recorder.created + 1
         return fact
 
     def matched(self, rtype: str, items: frozenset[ItemSignature]) -> frozenset[str]:
@@ -211,6 +219,7 @@ class SharedFacts:
                         concepts, texts if vs.names or rtype not in TEXTS_ONLY_WITH_NAMES else ()
                     )
                 )
+                self.size += 1
             found |= names
         return frozenset(found)
 

@@ -130,3 +130,25 @@ def test_an_absent_result_and_an_unusable_one_are_told_apart(book: Rulebook) -> 
         for bundle in (_b12_bundle("none"), _b12_bundle("unusable", unusable))
     ]
     assert ("exc-2f" in rows[0]["unknown"], "exc-2f" in rows[1]["unknown"]) == (False, True)
+
+
+def test_a_trimmed_screen_forgets_its_memos_and_still_agrees(book: Rulebook) -> None:
+    """Over its limit a Screen drops every memo at once, and the rows it gives afterwards are the
+    full path's.
+    """
+    paths = _fixture_paths(FIXTURES / "NCT06761417")[:6]
+    trials = [book.trials["NCT06761417"]]
+    screen = Screen(book, trials, date(2026, 10, 10))
+    records = [record_from_bundle(orjson.loads(p.read_bytes())) for p in paths]
+    for record in records[:3]:
+        screen.rows(record)
+    filled = screen.size
+    screen.trim(filled)  # at the limit: kept
+    kept = screen.size
+    screen.trim(0)
+    assert (filled > 0, kept, screen.size) == (True, filled, 0)
+    full = [
+        [row_from_report(report) for report in evaluate_trials(book, trials, r, screen.as_of)]
+        for r in records
+    ]
+    assert [screen.rows(r) for r in records] == full
