@@ -32,9 +32,9 @@ def worker_rulebook(rules_dir: str) -> Rulebook:
     return load_rulebook(rules_dir)
 
 
-# Entries a worker's Screen memos may hold before they are forgotten: about 100-200 MB at most,
-# measured as the patients' distinct fact statuses grow (Screen.size).
-SCREEN_MEMO_LIMIT = 400_000
+# Entries a worker's Screen memos may hold before they are forgotten (Screen.size): 1.1-2.7 kB an
+# entry measured (carebundle, Synthea), so at most ~55-135 MB; 1,000 patients filled 1,100-2,800.
+SCREEN_MEMO_LIMIT = 50_000
 
 
 @lru_cache(maxsize=2)
