@@ -153,7 +153,11 @@ def varied_records(bundles: list[dict[str, Any]], copies: int) -> list[Any]:
             part = flat[k * len(base) : (k + 1) * len(base)]
             records.append(
                 record_from_bundle(
-                    {"resourceType": "Bundle", "entry": [{"resource": r} for r in part]}
+                    {
+                        "resourceType": "Bundle",
+                        "type": "collection",
+                        "entry": [{"resource": r} for r in part],
+                    }
                 )
             )
     return records

@@ -12,7 +12,9 @@ import orjson
 import pytest
 
 from service.evaluation.evaluate import evaluate_trials
+from service.facts import FactSet
 from service.population.screen import Screen, row_from_report, screen_record
+from service.population.shared_facts import ScreenFacts, SharedFacts
 from service.records.bundle import record_from_bundle
 from service.rulebook.book import Rulebook
 from tests.needs import synthea_dir
@@ -152,3 +154,58 @@ def test_a_trimmed_screen_forgets_its_memos_and_still_agrees(book: Rulebook) -> 
         for r in records
     ]
     assert [screen.rows(r) for r in records] == full
+
+
+def _cited_nothing_when_nothing_to_match(book: Rulebook, paths: Iterable[Path]) -> list[str]:
+    """Return the record × definition pairs the fast path calls empty whose own fact cites a
+    resource.
+    """
+    found = []
+    for path in paths:
+        record = record_from_bundle(orjson.loads(path.read_bytes()))
+        facts = ScreenFacts(record, date(2026, 10, 10), book, SharedFacts(book))
+        for name, plan in facts._shared.plans.items():
+            if plan.mode != "matched" or not facts._nothing_to_match(plan):
+                continue
+            own = FactSet(record, date(2026, 10, 10), book).get(name)
+            if any(e.reference for e in own.evidence):
+                found.append(f"{path.name}:{name}")
+    return found
+
+
+def test_what_the_fast_path_calls_empty_cites_nothing(book: Rulebook) -> None:
+    """Wherever the fast path finds no item a definition could match, that definition's own fact
+    cites no resource (on every fixture, and on the Synthea records when present).
+    """
+    paths = [p for folder in sorted(FIXTURES.glob("NCT*")) for p in _fixture_paths(folder)]
+    synthea = sorted(synthea_dir().glob("*.json")) if synthea_dir().exists() else []
+    assert _cited_nothing_when_nothing_to_match(book, [*paths, *synthea]) == []
+
+
+def test_an_allergy_named_only_in_its_reaction_is_not_empty(book: Rulebook) -> None:
+    """An allergy coded only as a drug class, its study drug named in reaction.substance, is
+    matched by the fast path as by the fact function.
+    """
+    allergy = {
+        "resourceType": "AllergyIntolerance",
+        "id": "a1",
+        "patient": {"reference": "Patient/p1"},
+        "clinicalStatus": {"coding": [{"code": "active"}]},
+        "code": {"text": "Antineoplastic drug allergy"},
+        "reaction": [
+            {"substance": {"coding": [{"system": "http://www.whocc.no/atc", "code": "L01EX08"}]}}
+        ],
+    }
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [
+            {"resource": {"resourceType": "Patient", "id": "p1", "birthDate": "1960-01-01"}},
+            {"resource": allergy},
+        ],
+    }
+    record = record_from_bundle(bundle)
+    facts = ScreenFacts(record, date(2026, 10, 10), book, SharedFacts(book))
+    plan = facts._shared.plans["allergy_study_drug_nct05617859"]
+    own = FactSet(record, date(2026, 10, 10), book).get("allergy_study_drug_nct05617859")
+    assert (facts._nothing_to_match(plan), own.value) == (False, True)
