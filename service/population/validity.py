@@ -45,16 +45,30 @@ _DATE_KEYS = frozenset(_FIELDS["dates"])
 _PERIODS = {path.split(".")[0]: path.split(".") for path in _FIELDS["periods"]}
 
 
-def _dates(resource: dict[str, Any]) -> list[date]:
+def _add_dates(resource: dict[str, Any], out: list[date]) -> None:
+    """Append a resource's clinical dates to ``out`` (unparseable ones left out)."""
+    keys = resource.keys()
     # The keys a resource has, met with the date fields: a resource holds a few of the 18.
-    found = [resource[key] for key in resource.keys() & _DATE_KEYS]
-    for first in resource.keys() & _PERIODS.keys():
+    found = [resource[key] for key in keys & _DATE_KEYS]
+    for first in keys & _PERIODS.keys():
         node: Any = resource
         for part in _PERIODS[first]:
             node = node.get(part) if isinstance(node, dict) else None
         if isinstance(node, dict):
             found += [node.get("start"), node.get("end")]
-    return [day for day in (_day(v) for v in found if isinstance(v, str)) if day is not None]
+    for value in found:
+        if isinstance(value, str):
+            day = _PARSED.get(value, _UNPARSED)
+            if day is _UNPARSED:
+                day = _day(value)
+            if day is not None:
+                out.append(day)  # type: ignore[arg-type]
+
+
+def _dates(resource: dict[str, Any]) -> list[date]:
+    out: list[date] = []
+    _add_dates(resource, out)
+    return out
 
 
 _WINDOWS: dict[tuple[int, str], tuple[bool, tuple[tuple[tuple[str, ...], int | None], ...]]] = {}
@@ -89,10 +103,13 @@ class RecordDates:
 
     def __init__(self, record: PatientRecord) -> None:
         self.record = record
-        self.by_type = {
-            rtype: sorted(d for r in items for d in _dates(r))
-            for rtype, items in record.resources.items()
-        }
+        self.by_type = {}
+        for rtype, items in record.resources.items():
+            found: list[date] = []
+            for resource in items:
+                _add_dates(resource, found)
+            found.sort()
+            self.by_type[rtype] = found
 
     def newest(self, types: tuple[str, ...], as_of: date) -> date | None:
         """Return the newest item date on or before ``as_of`` among these types (the freshness of
