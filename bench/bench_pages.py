@@ -4,10 +4,10 @@
 Run: python bench/bench_pages.py [--repeat 30] [--patients 10000]
 Both are served by the app on 127.0.0.1 (a werkzeug server in a thread) and fetched with requests,
 so the times include HTTP. The report is a bundled fixture patient (fetched by id, evaluated each
-time, as the page does). The worklist run directory is synthetic, written per SCREEN_CONTRACT.md;
-its first view parses the CSV (cold), later views hit the parsed-worklist cache (warm), and a sorted
-+ filtered view re-sorts all rows. Goals: page ≤ 2 × JSON; worklist page < 1 s. The last line is
-JSON.
+time, as the page does). The worklist run directory is synthetic, written per
+docs/SCREEN_CONTRACT.md; its first view parses the CSV (cold), later views hit the parsed-worklist
+cache (warm), and a sorted + filtered view re-sorts all rows. Goals: page ≤ 2 × JSON; worklist page
+< 1 s. The last line is JSON.
 """
 
 from __future__ import annotations

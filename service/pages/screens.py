@@ -1,4 +1,4 @@
-"""Read population-screen run directories (SCREEN_CONTRACT.md): manifests, attrition and
+"""Read population-screen run directories (docs/SCREEN_CONTRACT.md): manifests, attrition and
 worklists, for the pages.
 """
 

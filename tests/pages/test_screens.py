@@ -1,4 +1,4 @@
-"""Tests for service.pages.screens and funnel: run directories per SCREEN_CONTRACT.md, worklist
+"""Tests for service.pages.screens and funnel: run directories per docs/SCREEN_CONTRACT.md, worklist
 queries, funnel layout.
 """
 
