@@ -201,11 +201,6 @@ def test_every_diff_member_is_documented(rescreen_run: Path) -> None:
     assert undocumented("diff.json", [json_of(rescreen_run / "diff.json")]) == set()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="diff.leftInput is documented ahead of its code (the screen branch): once it is merged "
-    "this test passes; remove this mark",
-)
 def test_every_diff_member_documented_is_written(rescreen_run: Path) -> None:
     """The re-screen's diff.json holds every member the contract names as always there."""
     assert unwritten("diff.json", [json_of(rescreen_run / "diff.json")]) == set()
