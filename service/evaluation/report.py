@@ -15,6 +15,10 @@ from service.facts.base import Evidence
 
 # The record's own criterion, said first: a deceased patient is never eligible (see evaluate.py).
 DECEASED_ID = "exc-0"
+DECEASED_SOURCE = "patient record (Patient.deceased[x])"
+DECEASED_TEXT = (
+    "The patient has died on or before the as-of date (a deceased patient is never eligible)"
+)
 
 
 class Status(StrEnum):

@@ -4,11 +4,23 @@ validated with fhir.resources R4B.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import orjson
 
 from service.population.worklist import is_candidate, rank_key
+
+
+# What a FHIR id may not hold ([A-Za-z0-9\-\.]{1,64}): a run id may (an underscore, say).
+_NOT_IN_ID = re.compile(r"[^a-z0-9.-]+")
+
+
+def group_id(run_id: str, trial_id: str) -> str:
+    """Return the Group's id: the run's and trial's, lower case, any other character a hyphen,
+    at most 64 characters.
+    """
+    return _NOT_IN_ID.sub("-", f"{run_id}-{trial_id}".lower())[:64]
 
 
 def candidate_group(
@@ -26,7 +38,7 @@ def candidate_group(
     ]
     body: dict[str, Any] = {
         "resourceType": "Group",
-        "id": f"{run_id}-{trial_id}".lower()[:64],
+        "id": group_id(run_id, trial_id),
         "type": "person",
         "actual": True,
         "name": f"Pre-screening candidates for {trial_id} as of {as_of} (run {run_id})",

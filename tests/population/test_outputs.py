@@ -57,11 +57,13 @@ def test_statuses_are_recovered_from_a_row() -> None:
     unlisted exclusions not met.
     """
     assert statuses(TRIAL, _row("a", "ineligible", failed=["inc-1", "exc-1"])) == {
+        "exc-0": "not-met",
         "inc-1": "not-met",
         "inc-2": "met",
         "exc-1": "met",
     }
     assert statuses(TRIAL, _row("b", "eligible", review=["exc-1"])) == {
+        "exc-0": "not-met",
         "inc-1": "met",
         "inc-2": "met",
         "exc-1": "review",
@@ -84,12 +86,13 @@ def test_attrition_counts_persons_and_funnels_in_criterion_order() -> None:
     assert body["unit"] == "persons"
     assert body["population"] == 4
     assert [(f["id"], f["remaining"], f["blockedOnlyByUnknown"]) for f in body["funnel"]] == [
+        ("exc-0", 4, 0),
         ("inc-1", 3, 0),
         ("inc-2", 3, 1),
         ("exc-1", 2, 1),
     ]
-    assert body["funnel"][2]["percent"] == 50.0
-    assert body["criteria"][0] == {
+    assert body["funnel"][3]["percent"] == 50.0
+    assert body["criteria"][1] == {
         "id": "inc-1",
         "kind": "inclusion",
         "text": "Adult",
@@ -98,6 +101,18 @@ def test_attrition_counts_persons_and_funnels_in_criterion_order() -> None:
         "unknown": 0,
         "review": 0,
     }
+
+
+def test_a_deceased_patient_leaves_the_funnel_at_its_first_step() -> None:
+    """A patient the record says has died is not among those remaining after any step, though
+    they pass every criterion of the trial.
+    """
+    a = Attrition(TRIAL)
+    a.add(_row("dead", "ineligible", failed=["exc-0"]))
+    a.add(_row("alive", "eligible"))
+    body = a.to_json()
+    assert [f["remaining"] for f in body["funnel"]] == [1, 1, 1, 1]
+    assert (body["criteria"][0]["id"], body["criteria"][0]["met"]) == ("exc-0", 1)
 
 
 def test_worklist_ranks_fewest_unknowns_then_labs_before_review() -> None:
@@ -154,3 +169,11 @@ def test_group_without_candidates_is_valid_and_empty() -> None:
     assert group["quantity"] == 0
     assert "member" not in group
     assert Group.model_validate(group).actual is True
+
+
+def test_a_run_id_with_an_underscore_gives_a_valid_group_id() -> None:
+    """A run named with characters a FHIR id may not hold still gets a valid Group (the run is not
+    lost at its last step).
+    """
+    group = candidate_group("NCT0", "my_run 2026", "2026-10-10", [_row("a", "eligible")])
+    assert group["id"] == "my-run-2026-nct0"
