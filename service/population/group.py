@@ -11,7 +11,6 @@ import orjson
 
 from service.population.worklist import is_candidate, rank_key
 
-
 # What a FHIR id may not hold ([A-Za-z0-9\-\.]{1,64}): a run id may (an underscore, say).
 _NOT_IN_ID = re.compile(r"[^a-z0-9.-]+")
 
