@@ -9,6 +9,8 @@ import io
 from typing import Any
 
 from fhir.resources.R4B.group import Group
+from hypothesis import given
+from hypothesis import strategies as st
 
 from service.population.attrition import Attrition, statuses
 from service.population.group import candidate_group
@@ -177,3 +179,50 @@ def test_a_run_id_with_an_underscore_gives_a_valid_group_id() -> None:
     """
     group = candidate_group("NCT0", "my_run 2026", "2026-10-10", [_row("a", "eligible")])
     assert group["id"] == "my-run-2026-nct0"
+
+
+def _reference_attrition(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[tuple]]:
+    """Attrition the plain way: each step's status recovered per row, counted and funnelled."""
+    ids = ["exc-0", *(c.id for c in TRIAL.criteria)]
+    kinds = {"exc-0": "exclusion", **{c.id: c.kind for c in TRIAL.criteria}}
+    counts = {i: {s: 0 for s in ("met", "not-met", "unknown", "review")} for i in ids}
+    remaining, blocked = [0] * len(ids), [0] * len(ids)
+    for row in rows:
+        status = statuses(TRIAL, row)
+        excluded = unknown_seen = False
+        for at, i in enumerate(ids):
+            counts[i][status[i].value] += 1
+            failing = "met" if kinds[i] == "exclusion" else "not-met"
+            excluded = excluded or status[i].value == failing
+            unknown_seen = unknown_seen or status[i].value == "unknown"
+            if not excluded:
+                remaining[at] += 1
+                blocked[at] += unknown_seen
+    criteria = [{"id": i, **counts[i]} for i in ids]
+    return criteria, list(zip(ids, remaining, blocked, strict=True))
+
+
+@given(
+    st.lists(
+        st.tuples(*(st.sets(st.sampled_from(["exc-0", "inc-1", "inc-2", "exc-1", "x-9"])),) * 3),
+        max_size=30,
+    )
+)
+def test_attrition_counts_as_the_plain_way_does(lists: list[tuple[set, set, set]]) -> None:
+    """Counted from the listed ids only, attrition equals recovering every status per row, for any
+    rows (overlapping lists and ids of no criterion included).
+    """
+    rows = [
+        _row(str(n), "x", failed=sorted(f), unknown=sorted(u), review=sorted(r))
+        for n, (f, u, r) in enumerate(lists)
+    ]
+    a = Attrition(TRIAL)
+    for row in rows:
+        a.add(row)
+    body = a.to_json()
+    criteria, funnel = _reference_attrition(rows)
+    got = [
+        {k: c[k] for k in ("id", "met", "not-met", "unknown", "review")} for c in body["criteria"]
+    ]
+    assert got == criteria
+    assert [(f["id"], f["remaining"], f["blockedOnlyByUnknown"]) for f in body["funnel"]] == funnel
