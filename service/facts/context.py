@@ -4,10 +4,10 @@ facts.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from service.facts.base import Fact
 from service.facts.values import as_list, codings, concept_text
@@ -43,6 +43,19 @@ class Context:
         ],
     ] = field(default_factory=dict, repr=False)
     _elements: list[tuple[dict[str, Any], dict[str, Any]]] | None = field(default=None, repr=False)
+    # What several definitions ask of the same record (a value set's matches, a resource's dates),
+    # computed once: the record and the as-of date do not change during an evaluation.
+    _memo: dict[Hashable, Any] = field(default_factory=dict, repr=False)
+
+    def remember(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """Return ``compute()`` for ``key``, computed on first use and kept for this record and
+        as-of date.
+        """
+        try:
+            return cast(T, self._memo[key])
+        except KeyError:
+            found = self._memo[key] = compute()
+            return found
 
     def observation_elements(self) -> list[tuple[dict[str, Any], dict[str, Any]]]:
         """Return (Observation, element) for each Observation and each of its components, built
@@ -155,6 +168,15 @@ class Context:
         A resource set aside whose concept cannot be read could be anything, so it blocks every
         value set of its type.
         """
+        if not self.record.failed and not self.record.unreadable:
+            return None  # the usual record: asked by every definition, answered without a walk
+        return self.remember(
+            ("blocked", resource_types, None if value_set is None else id(value_set)),
+            lambda: self._blocked(resource_types, value_set),
+        )
+
+    def _blocked(self, resource_types: tuple[str, ...], value_set: ValueSet | None) -> str | None:
+        """Walk the failed searches and the resources set aside for ``blocked``."""
         reasons = [
             f"{rtype} search failed ({self.failure(rtype)})"
             for rtype in resource_types

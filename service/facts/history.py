@@ -24,7 +24,7 @@ from service.facts.values import (
 from service.records.entries import reference_of
 from service.rulebook.definitions import Definition
 from service.rulebook.kinds import MEDICATION_TYPES
-from service.rulebook.valuesets import canonical_system
+from service.rulebook.valuesets import ValueSet, canonical_system
 
 MCODE_HISTOLOGY = (
     "http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-histology-morphology-behavior"
@@ -82,13 +82,21 @@ def _in_window(
     return latest >= start or match.note == "ongoing"
 
 
-def _dated(matches: list[Match]) -> list[Match]:
+def _dated(matches: list[Match], ctx: Context | None = None) -> list[Match]:
     """Return the matches with any whose dates cannot be read made undated, saying why: an
     invalid date never places it in a window.
     """
     checked = []
     for match in matches:
-        problem = date_problem_of(match.resource)
+        problem = (
+            date_problem_of(match.resource)
+            if ctx is None
+            # A resource matches many definitions (73 orders in three therapy value sets): its
+            # dates are checked once.
+            else ctx.remember(
+                ("date problem", id(match.resource)), lambda m=match: date_problem_of(m.resource)
+            )
+        )
         checked.append(
             replace(
                 match, start=None, end=None, latest_onset=None, note=f"date set aside: {problem}"
@@ -108,7 +116,7 @@ def _decide(
     uncertain: list[Match],
 ) -> Fact:
     """Turn matches into a yes / no / unknown history fact with the search described."""
-    matches, uncertain = _dated(matches), _dated(uncertain)
+    matches, uncertain = _dated(matches, ctx), _dated(uncertain, ctx)
     label = definition.get("label", name)
     start = ctx.window_start(definition)
     window = "" if start is None else f" between {start.isoformat()} and {ctx.as_of.isoformat()}"
@@ -300,7 +308,20 @@ def _describe_condition(
 
 def _condition_matches(ctx: Context, definition: Definition) -> tuple[list[Match], list[Match]]:
     value_set = ctx.value_set(definition)
-    active_only = definition.get("activeOnly", False)
+    active_only = bool(definition.get("activeOnly", False))
+    # Several definitions read one value set (other malignancy in each trial's window): matched
+    # once per record.
+    matches, uncertain = ctx.remember(
+        ("condition matches", id(value_set), active_only),
+        lambda: _find_condition_matches(ctx, value_set, active_only),
+    )
+    return list(matches), list(uncertain)
+
+
+def _find_condition_matches(
+    ctx: Context, value_set: ValueSet, active_only: bool
+) -> tuple[list[Match], list[Match]]:
+    """Return (usable, uncertain) Conditions in a value set, active ones only if asked."""
     matches: list[Match] = []
     uncertain: list[Match] = []
     conditions = ctx.record.of_type("Condition")
@@ -360,7 +381,7 @@ def condition_count(ctx: Context, name: str, definition: Definition) -> Fact:
     if blocked:
         return unknown(name, f"{label}: {blocked}; not decided")
     matches, _uncertain = _condition_matches(ctx, definition)
-    matches = _dated(matches)
+    matches = _dated(matches, ctx)
     start = ctx.window_start(definition)
     dated = sorted({m.start for m in matches if m.start and m.start <= ctx.as_of})
     gap = definition.get("episodeGapDays")
@@ -440,12 +461,31 @@ def _medication_matches(ctx: Context, definition: Definition) -> tuple[list[Matc
     """
     value_set = ctx.value_set(definition)
     open_days = int(definition.get("openOrderDays", OPEN_ORDER_DAYS))
+    # Therapy definitions share value sets (systemic therapy in 4 weeks, ever, per trial): matched
+    # once per record.
+    matches, unreadable = ctx.remember(
+        ("medication matches", id(value_set), open_days),
+        lambda: _find_medication_matches(ctx, value_set, open_days),
+    )
+    return list(matches), list(unreadable)
+
+
+def _live_medications(ctx: Context, rtype: str) -> list[dict[str, Any]]:
+    """Return a medication type's records that are not void, the same list on every call."""
+    return ctx.remember(
+        ("live medications", rtype),
+        lambda: [r for r in ctx.record.of_type(rtype) if r.get("status") not in VOID_STATUS[rtype]],
+    )
+
+
+def _find_medication_matches(
+    ctx: Context, value_set: ValueSet, open_days: int
+) -> tuple[list[Match], list[Match]]:
+    """Return the medication records in a value set, and those whose drug cannot be read."""
     matches: list[Match] = []
     unreadable: list[Match] = []
     for rtype in MEDICATION_TYPES:
-        records = [
-            r for r in ctx.record.of_type(rtype) if r.get("status") not in VOID_STATUS[rtype]
-        ]
+        records = _live_medications(ctx, rtype)
         matched = ctx.matching(rtype, records, lambda r: _medication_concepts(ctx, r), value_set)
         for resource, how, concepts, texts in matched:
             start, end, note = medication_span(resource, open_days)
@@ -496,7 +536,7 @@ def medication_cycles(ctx: Context, name: str, definition: Definition) -> Fact:
     if failed:
         return unknown(name, f"{label}: {failed}; not decided")
     found, unreadable = _medication_matches(ctx, definition)
-    matches = [m for m in _dated(found) if m.start is None or m.start <= ctx.as_of]
+    matches = [m for m in _dated(found, ctx) if m.start is None or m.start <= ctx.as_of]
     if any(m.start is None or m.start <= ctx.as_of for m in unreadable):
         first = next(m for m in unreadable if m.start is None or m.start <= ctx.as_of)
         return unknown(
@@ -541,12 +581,23 @@ def procedure(ctx: Context, name: str, definition: Definition) -> Fact:
     if blocked:
         return unknown(name, f"{definition.get('label', name)}: {blocked}; not decided")
     matches = []
-    for proc in ctx.record.of_type("Procedure"):
-        if proc.get("status") in VOID_STATUS["Procedure"]:
-            continue
-        how = value_set.match(
-            codings(proc.get("code")), [concept_text(proc.get("code"))] if value_set.names else []
-        )
+    performed = ctx.remember(
+        ("live procedures",),
+        lambda: [
+            p
+            for p in ctx.record.of_type("Procedure")
+            if p.get("status") not in VOID_STATUS["Procedure"]
+        ],
+    )
+    # Texts only for a value set with names (so an excluded set's names never see them), and each
+    # distinct code matched once (Context.matching): a record repeats the same few procedures.
+    named = bool(value_set.names)
+    for proc, how, _concepts, _texts in ctx.matching(
+        "Procedure by name" if named else "Procedure by code",
+        performed,
+        _describe_procedure if named else _procedure_codes,
+        value_set,
+    ):
         if how:
             course = isinstance(proc.get("performedPeriod"), dict)
             end = choice_end_date(proc, "performed")
@@ -574,6 +625,16 @@ def procedure(ctx: Context, name: str, definition: Definition) -> Fact:
         f"{len(ctx.record.of_type('Procedure'))} Procedure records",
         [],
     )
+
+
+def _describe_procedure(proc: dict[str, Any]) -> tuple[list[tuple[str, str, str]], list[str]]:
+    """Return a Procedure's codings and its text, for a value set with names."""
+    return list(codings(proc.get("code"))), [concept_text(proc.get("code"))]
+
+
+def _procedure_codes(proc: dict[str, Any]) -> tuple[list[tuple[str, str, str]], list[str]]:
+    """Return a Procedure's codings alone, for a value set of codes."""
+    return list(codings(proc.get("code"))), []
 
 
 def allergy(ctx: Context, name: str, definition: Definition) -> Fact:
