@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from functools import partial
 from datetime import date, timedelta
 from typing import Any
 
@@ -94,7 +95,7 @@ def _dated(matches: list[Match], ctx: Context | None = None) -> list[Match]:
             # A resource matches many definitions (73 orders in three therapy value sets): its
             # dates are checked once.
             else ctx.remember(
-                ("date problem", id(match.resource)), lambda m=match: date_problem_of(m.resource)
+                ("date problem", id(match.resource)), partial(date_problem_of, match.resource)
             )
         )
         checked.append(
