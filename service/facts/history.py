@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from functools import partial
 from datetime import date, timedelta
+from functools import partial
 from typing import Any
 
 from service.facts.base import Evidence, Fact, iso, unknown
