@@ -479,6 +479,41 @@ def _live_medications(ctx: Context, rtype: str) -> list[dict[str, Any]]:
     )
 
 
+def _medication_item(
+    ctx: Context,
+    resource: dict[str, Any],
+    concepts: list[tuple[str, str, str]],
+    texts: list[str],
+    open_days: int,
+) -> tuple[date | None, date | None, str | None, str]:
+    """Return a medication record's (start, end, note, display), worked out once per record and
+    open-order bound.
+    """
+
+    def work_out() -> tuple[date | None, date | None, str | None, str]:
+        start, end, note = medication_span(resource, open_days)
+        display = next((t for t in texts if t), "") or next((d or c for _s, c, d in concepts), "")
+        return start, end, note, display
+
+    return ctx.remember(("medication item", id(resource), open_days), work_out)
+
+
+def _unresolved_of(ctx: Context, rtype: str) -> list[tuple[dict[str, Any], str]]:
+    """Return a medication type's live records whose drug cannot be read, with their reference,
+    found once per record.
+    """
+
+    def find() -> list[tuple[dict[str, Any], str]]:
+        found = []
+        for resource in _live_medications(ctx, rtype):
+            target = _unresolved(ctx, resource)
+            if target:
+                found.append((resource, target))
+        return found
+
+    return ctx.remember(("unresolved medications", rtype), find)
+
+
 def _find_medication_matches(
     ctx: Context, value_set: ValueSet, open_days: int
 ) -> tuple[list[Match], list[Match]]:
@@ -489,15 +524,11 @@ def _find_medication_matches(
         records = _live_medications(ctx, rtype)
         matched = ctx.matching(rtype, records, lambda r: _medication_concepts(ctx, r), value_set)
         for resource, how, concepts, texts in matched:
-            start, end, note = medication_span(resource, open_days)
-            display = next((t for t in texts if t), "") or next(
-                (d or c for _s, c, d in concepts), ""
-            )
+            start, end, note, display = _medication_item(ctx, resource, concepts, texts, open_days)
             matches.append(Match(resource, start, end, how, f"{display} ({rtype})", note))
         hit = {id(item[0]) for item in matched}
-        for resource in records:
-            target = None if id(resource) in hit else _unresolved(ctx, resource)
-            if target:
+        for resource, target in _unresolved_of(ctx, rtype):
+            if id(resource) not in hit:
                 start, end, _note = medication_span(resource, open_days)
                 unreadable.append(
                     Match(

@@ -9,14 +9,21 @@ from typing import Any
 
 import pytest
 
+from service.facts.base import unknown
+from service.facts.context import Context
+from service.facts.history import procedure as procedure_fact
+from service.records.bundle import record_from_bundle
 from service.rulebook.book import Rulebook
-from service.rulebook.definitions import definition_from
+from service.rulebook.definitions import Definition, definition_from
+from service.rulebook.valuesets import ValueSet
 from tests.helpers.records import (
+    AS_OF,
     ICD10,
     ICDO3,
     MCODE_HISTOLOGY,
     RXNORM,
     SNOMED,
+    bundle,
     concept,
     condition,
     day,
@@ -697,6 +704,37 @@ def test_procedure_by_name(book: Rulebook) -> None:
     surgery = procedure("LOCAL-17", 10, system="http://example.org/procedures")
     surgery["code"]["text"] = "Wide local excision of thigh mass"
     assert fact(book, "surgery_28d", surgery).value is True
+
+
+def _coded_procedures(text: str) -> tuple[Context, Definition]:
+    """Return a context with one Procedure of a code in a codes-only value set whose excluded set
+    has names, and the definition.
+    """
+    excluded = ValueSet(name="biopsies", title="biopsies", names=["biopsy"])
+    coded = ValueSet(name="coded", title="coded", codes={(SNOMED, "1")}, excluded=[excluded])
+    proc = procedure("1", 5)
+    proc["code"]["text"] = text
+    record = record_from_bundle(bundle(proc))
+    ctx = Context(record, AS_OF, {"coded": coded}, lambda name: unknown(name, "none"))
+    return ctx, definition_from("coded_28d", {"kind": "procedure", "valueSet": "coded"})
+
+
+def test_codes_only_procedure_set_does_not_read_texts() -> None:
+    """A value set of codes passes no text to its exclusions: a name in the Procedure's text does
+    not veto a code.
+    """
+    ctx, definition = _coded_procedures("Needle biopsy")
+    assert procedure_fact(ctx, "coded_28d", definition).value is True
+
+
+def test_two_procedure_sets_share_the_record_index() -> None:
+    """Each distinct code is matched once per record, and a second definition reads the same
+    answer.
+    """
+    ctx, definition = _coded_procedures("Needle biopsy")
+    first = procedure_fact(ctx, "coded_28d", definition)
+    again = procedure_fact(ctx, "coded_28d", definition)
+    assert (first.value, again.value, list(ctx._groups)) == (True, True, ["Procedure by code"])
 
 
 @pytest.mark.parametrize(
