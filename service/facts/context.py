@@ -104,8 +104,10 @@ class Context:
         for (concepts_key, texts_key), concepts, texts, positions in groups:
             how = value_set.match(concepts_key, texts_key)
             if how:
-                hits.extend((position, how, concepts, texts) for position in positions)
-        hits.sort(key=lambda hit: hit[0])
+                for position in positions:
+                    hits.append((position, how, concepts, texts))
+        # Positions are distinct, so the tuples sort by position alone (no key function per hit).
+        hits.sort()
         return [(items[position], how, concepts, texts) for position, how, concepts, texts in hits]
 
     def observations_coded(
@@ -116,20 +118,20 @@ class Context:
         """
         if self._by_code is None:
             index: dict[tuple[str, str], list[tuple[dict[str, Any], dict[str, Any]]]] = {}
-            for obs in self.record.of_type("Observation"):
-                for element in (
-                    obs,
-                    *(c for c in as_list(obs.get("component")) if isinstance(c, dict)),
-                ):
-                    seen = set()
-                    for system, code, _display in codings(element.get("code")):
-                        key = (
+            # A record repeats a few dozen codes hundreds of times: each is made canonical once.
+            canonical: dict[tuple[str, str], tuple[str, str]] = {}
+            for pair in self.observation_elements():
+                seen: list[tuple[str, str]] = []
+                for system, code, _display in codings(pair[1].get("code")):
+                    key = canonical.get((system, code))
+                    if key is None:
+                        key = canonical[(system, code)] = (
                             canonical_system(system),
                             canonical_code(canonical_system(system), code),
                         )
-                        if key not in seen:
-                            seen.add(key)
-                            index.setdefault(key, []).append((obs, element))
+                    if key not in seen:
+                        seen.append(key)
+                        index.setdefault(key, []).append(pair)
             self._by_code = index
         found: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
         for key in keys:

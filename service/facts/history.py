@@ -118,10 +118,10 @@ def _decide(
 ) -> Fact:
     """Turn matches into a yes / no / unknown history fact with the search described."""
     matches, uncertain = _dated(matches, ctx), _dated(uncertain, ctx)
-    label = definition.get("label", name)
+    label = definition.document.get("label", name)
     start = ctx.window_start(definition)
     window = "" if start is None else f" between {start.isoformat()} and {ctx.as_of.isoformat()}"
-    onset_only = definition.get("windowBy") == "onset"
+    onset_only = definition.document.get("windowBy") == "onset"
     inside = [m for m in matches if _in_window(m, start, ctx.as_of, onset_only)]
     undated = [m for m in matches if _in_window(m, start, ctx.as_of, onset_only) is None]
     if inside:
@@ -161,8 +161,11 @@ def _policy(ctx: Context, definition: Definition) -> tuple[str, str]:
     """Return (absence policy, why): "review" holds only while its gate (``absenceReviewWhen``)
     is on record, else "no".
     """
-    policy, why = definition.get("absence", "no"), definition.get("absenceWhy", "")
-    gate = definition.get("absenceReviewWhen")
+    policy, why = (
+        definition.document.get("absence", "no"),
+        definition.document.get("absenceWhy", ""),
+    )
+    gate = definition.document.get("absenceReviewWhen")
     if policy == "review" and gate:
         gating = ctx.fact(gate)
         if gating.value is not True:
@@ -185,7 +188,7 @@ def absent(
     unknown and the card asks for it; "review": a person must confirm it (the record may not hold
     it), never a hard no.
     """
-    label = definition.get("label", name)
+    label = definition.document.get("label", name)
     policy, why = _policy(ctx, definition)
     evidence = (Evidence(note=f"{note}; nothing found means {policy}: {why}"), *cited)
     if policy == "unknown":
@@ -215,7 +218,7 @@ def _open_count(
     cited: tuple[Evidence, ...],
 ) -> Fact:
     """A count where records may be missing (absence not "no"): known only as at least ``count``."""
-    label = definition.get("label", name)
+    label = definition.document.get("label", name)
     policy, why = _policy(ctx, definition)
     if policy == "no":
         return Fact(
@@ -289,7 +292,7 @@ def condition(ctx: Context, name: str, definition: Definition) -> Fact:
     """Whether a Condition in the value set is on record (active only, if asked), in the window."""
     blocked = ctx.blocked(("Condition",), ctx.value_set(definition))
     if blocked:
-        return unknown(name, f"{definition.get('label', name)}: {blocked}; not decided")
+        return unknown(name, f"{definition.document.get('label', name)}: {blocked}; not decided")
     matches, uncertain = _condition_matches(ctx, definition)
     return _decide(
         ctx,
@@ -309,7 +312,7 @@ def _describe_condition(
 
 def _condition_matches(ctx: Context, definition: Definition) -> tuple[list[Match], list[Match]]:
     value_set = ctx.value_set(definition)
-    active_only = bool(definition.get("activeOnly", False))
+    active_only = bool(definition.document.get("activeOnly", False))
     # Several definitions read one value set (other malignancy in each trial's window): matched
     # once per record.
     matches, uncertain = ctx.remember(
@@ -378,14 +381,14 @@ def condition_matches(ctx: Context, definition: Definition) -> tuple[list[Match]
 def condition_count(ctx: Context, name: str, definition: Definition) -> Fact:
     """Number of distinct episodes (Conditions by onset date) in the value set within the window."""
     blocked = ctx.blocked(("Condition",), ctx.value_set(definition))
-    label = definition.get("label", name)
+    label = definition.document.get("label", name)
     if blocked:
         return unknown(name, f"{label}: {blocked}; not decided")
     matches, _uncertain = _condition_matches(ctx, definition)
     matches = _dated(matches, ctx)
     start = ctx.window_start(definition)
     dated = sorted({m.start for m in matches if m.start and m.start <= ctx.as_of})
-    gap = definition.get("episodeGapDays")
+    gap = definition.document.get("episodeGapDays")
     first_of = {day: day for day in dated}
     if gap:
         # Records of one episode (emergency, ward, clinic) less than ``gap`` days after the
@@ -416,7 +419,7 @@ def condition_count(ctx: Context, name: str, definition: Definition) -> Fact:
         f"searched {len(ctx.record.of_type('Condition'))} Condition records for "
         f"{ctx.value_set(definition).title}"
     )
-    if definition.get("absence", "no") != "no":
+    if definition.document.get("absence", "no") != "no":
         return _open_count(
             ctx, name, definition, len(days), summary, cited or (Evidence(note=searched),)
         )
@@ -461,7 +464,7 @@ def _medication_matches(ctx: Context, definition: Definition) -> tuple[list[Matc
     may be in it).
     """
     value_set = ctx.value_set(definition)
-    open_days = int(definition.get("openOrderDays", OPEN_ORDER_DAYS))
+    open_days = int(definition.document.get("openOrderDays", OPEN_ORDER_DAYS))
     # Therapy definitions share value sets (systemic therapy in 4 weeks, ever, per trial): matched
     # once per record.
     matches, unreadable = ctx.remember(
@@ -549,7 +552,7 @@ def medication(ctx: Context, name: str, definition: Definition) -> Fact:
     """
     failed = ctx.blocked(MEDICATION_TYPES, ctx.value_set(definition))
     if failed:
-        return unknown(name, f"{definition.get('label', name)}: {failed}; not decided")
+        return unknown(name, f"{definition.document.get('label', name)}: {failed}; not decided")
     total = sum(len(ctx.record.of_type(t)) for t in MEDICATION_TYPES)
     matches, unreadable = _medication_matches(ctx, definition)
     start = ctx.window_start(definition)
@@ -563,7 +566,7 @@ def medication_cycles(ctx: Context, name: str, definition: Definition) -> Fact:
     """Number of treatment cycles: dated records in the value set, days within ``cycleGapDays``
     joined.
     """
-    label = definition.get("label", name)
+    label = definition.document.get("label", name)
     failed = ctx.blocked(MEDICATION_TYPES, ctx.value_set(definition))
     if failed:
         return unknown(name, f"{label}: {failed}; not decided")
@@ -583,7 +586,7 @@ def medication_cycles(ctx: Context, name: str, definition: Definition) -> Fact:
         return unknown(
             name, f"{label}: a matching medication record has no date, so cycles cannot be counted"
         )
-    gap = timedelta(days=int(definition.get("cycleGapDays", 7)))
+    gap = timedelta(days=int(definition.document.get("cycleGapDays", 7)))
     cycles: list[date] = []
     for day in sorted({m.start for m in used if m.start}):
         if not cycles or day - cycles[-1] > gap:
@@ -599,7 +602,7 @@ def medication_cycles(ctx: Context, name: str, definition: Definition) -> Fact:
             note=f"searched medication records for {ctx.value_set(definition).title}: none found"
         ),
     )
-    if definition.get("absence", "no") != "no":
+    if definition.document.get("absence", "no") != "no":
         return _open_count(ctx, name, definition, len(cycles), summary, cited)
     return Fact(name, len(cycles), summary, cited)
 
@@ -611,7 +614,7 @@ def procedure(ctx: Context, name: str, definition: Definition) -> Fact:
     value_set = ctx.value_set(definition)
     blocked = ctx.blocked(("Procedure",), value_set)
     if blocked:
-        return unknown(name, f"{definition.get('label', name)}: {blocked}; not decided")
+        return unknown(name, f"{definition.document.get('label', name)}: {blocked}; not decided")
     matches = []
     performed = ctx.remember(
         ("live procedures",),
@@ -674,7 +677,7 @@ def allergy(ctx: Context, name: str, definition: Definition) -> Fact:
     value_set = ctx.value_set(definition)
     blocked = ctx.blocked(("AllergyIntolerance",), value_set)
     if blocked:
-        return unknown(name, f"{definition.get('label', name)}: {blocked}; not decided")
+        return unknown(name, f"{definition.document.get('label', name)}: {blocked}; not decided")
     matches: list[Match] = []
     uncertain: list[Match] = []
     for item in ctx.record.of_type("AllergyIntolerance"):
@@ -725,7 +728,7 @@ def immunization(ctx: Context, name: str, definition: Definition) -> Fact:
     value_set = ctx.value_set(definition)
     blocked = ctx.blocked(("Immunization",), value_set)
     if blocked:
-        return unknown(name, f"{definition.get('label', name)}: {blocked}; not decided")
+        return unknown(name, f"{definition.document.get('label', name)}: {blocked}; not decided")
     matches = []
     for item in ctx.record.of_type("Immunization"):
         if item.get("status") in {"entered-in-error", "not-done"}:

@@ -207,13 +207,13 @@ def latest(  # noqa: C901
     Two readings that cannot be told apart in time and disagree leave the value unknown (both
     shown).
     """
-    label = definition.get("label", name)
+    label = definition.document.get("label", name)
     value_set = ctx.value_set(definition)
     blocked = ctx.blocked(("Observation",), value_set)
     if blocked:
         return unknown(name, f"{label}: {blocked}; not decided")
     found, pending, notes = readings(ctx, definition)
-    method = definition.get("method")
+    method = definition.document.get("method")
     others: list[Reading] = []
     if method:
         by_method = ctx.value_sets[method]
