@@ -67,7 +67,7 @@ class FactSet:
 
     def _compute(self, name: str) -> Fact:
         definition = self._library.definitions[name]
-        kind = definition["kind"]
+        kind = definition.kind
         if kind == "formula":
             return derived.formula(self.context, name, definition, self._library.formulas[name])
         return FACT_FUNCTIONS[kind](self.context, name, definition)
