@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
@@ -148,7 +149,7 @@ def detail(report: TrialReport) -> str:
     criteria.
     """
     lines = [
-        f"**{_escape(report.title)}**",
+        f"**{_escape_rule_text(report.title)}**",
         "",
         f"Verdict: **{report.verdict_text}** as of {report.as_of.isoformat()}. "
         f"{len(report.passing)} of {len(report.criteria)} criteria pass, "
@@ -179,7 +180,10 @@ def detail(report: TrialReport) -> str:
 
 def _criterion(criterion: CriterionResult) -> str:
     reason = criterion.reason or ""
-    line = f"- **{criterion.id}** ({criterion.kind}) {_escape(criterion.text)} — {_escape(reason)}"
+    line = (
+        f"- **{criterion.id}** ({criterion.kind}) {_escape_rule_text(criterion.text)} — "
+        f"{_escape(reason)}"
+    )
     cited = [_evidence(e) for e in criterion.evidence[:EVIDENCE_PER_CRITERION]]
     return line + "".join(f"\n  - {c}" for c in cited if c)
 
@@ -211,3 +215,8 @@ def _escape(text: str) -> str:
     if escaped.startswith(("-", "+")):
         return "\\" + escaped
     return _LIST_NUMBER.sub(r"\1\\\2", escaped) if escaped[:1].isdigit() else escaped
+
+
+# The rulebook's own texts (trial titles, criterion texts) recur on every card of every call:
+# escaped once per process. Patient data (reasons, evidence) is never kept here.
+_escape_rule_text = lru_cache(maxsize=4096)(_escape)
