@@ -28,6 +28,7 @@ from tests.helpers.records import (
     condition,
     day,
     fact,
+    facts,
     medication,
     moment,
     procedure,
@@ -1132,3 +1133,22 @@ def test_bounded_statement_says_why_in_the_evidence(book: Rulebook) -> None:
     )
     notes = [e.note or "" for e in fact(book, "systemic_therapy_4w", statement).evidence]
     assert any("counted as current for 90 days" in n for n in notes)
+
+
+def test_two_windows_over_one_condition_value_set_answer_each_its_own(book: Rulebook) -> None:
+    """The Conditions of a value set are matched once per record, and each definition over it
+    still applies its own window: an MI a year ago is history, not an MI in 6 months.
+    """
+    fact_set = facts(book, condition(SNOMED, MI, onset_days_before=365))
+    assert (fact_set.get("history_mi").value, fact_set.get("mi_6m").value) == (True, False)
+
+
+def test_two_windows_over_one_drug_value_set_answer_each_its_own(book: Rulebook) -> None:
+    """The medication records of a value set are matched once per record, and each definition
+    applies its own window: doxorubicin 100 days ago is prior therapy, not therapy in 4 weeks.
+    """
+    fact_set = facts(book, doxorubicin("MedicationAdministration", 100))
+    assert (
+        fact_set.get("prior_systemic_therapy").value,
+        fact_set.get("systemic_therapy_4w").value,
+    ) == (True, False)
