@@ -284,8 +284,12 @@ def _condition_concepts(ctx: Context, condition: dict[str, Any]) -> Iterator[tup
 
 
 def _personal_history(ctx: Context, condition: dict[str, Any]) -> bool:
-    history = ctx.value_sets.get(PERSONAL_HISTORY)
-    return bool(history and history.match(codings(condition.get("code"))))
+    # Asked of each Condition by its description and by every value set it matches: once each.
+    def ask() -> bool:
+        history = ctx.value_sets.get(PERSONAL_HISTORY)
+        return bool(history and history.match(codings(condition.get("code"))))
+
+    return ctx.remember(("personal history", id(condition)), ask)
 
 
 def condition(ctx: Context, name: str, definition: Definition) -> Fact:
@@ -615,6 +619,24 @@ def procedure(ctx: Context, name: str, definition: Definition) -> Fact:
     blocked = ctx.blocked(("Procedure",), value_set)
     if blocked:
         return unknown(name, f"{definition.document.get('label', name)}: {blocked}; not decided")
+    # Surgery in 28 days, major surgery in 4 weeks: one value set's Procedures matched once.
+    matches = list(
+        ctx.remember(
+            ("procedure matches", id(value_set)), lambda: _procedure_matches(ctx, value_set)
+        )
+    )
+    return _decide(
+        ctx,
+        name,
+        definition,
+        matches,
+        f"{len(ctx.record.of_type('Procedure'))} Procedure records",
+        [],
+    )
+
+
+def _procedure_matches(ctx: Context, value_set: ValueSet) -> list[Match]:
+    """Return the performed Procedures in a value set, each with the days it covers."""
     matches = []
     performed = ctx.remember(
         ("live procedures",),
@@ -633,33 +655,25 @@ def procedure(ctx: Context, name: str, definition: Definition) -> Fact:
         _describe_procedure if named else _procedure_codes,
         value_set,
     ):
-        if how:
-            course = isinstance(proc.get("performedPeriod"), dict)
-            end = choice_end_date(proc, "performed")
-            if (
-                course
-                and not isinstance(proc["performedPeriod"].get("end"), str)
-                and proc.get("status") == "in-progress"
-            ):
-                end = ctx.as_of  # a course still under way reaches the as-of date
-            matches.append(
-                Match(
-                    proc,
-                    choice_date(proc, "performed"),
-                    end,
-                    how,
-                    concept_text(proc.get("code")),
-                    course=course,
-                )
+        course = isinstance(proc.get("performedPeriod"), dict)
+        end = choice_end_date(proc, "performed")
+        if (
+            course
+            and not isinstance(proc["performedPeriod"].get("end"), str)
+            and proc.get("status") == "in-progress"
+        ):
+            end = ctx.as_of  # a course still under way reaches the as-of date
+        matches.append(
+            Match(
+                proc,
+                choice_date(proc, "performed"),
+                end,
+                how,
+                concept_text(proc.get("code")),
+                course=course,
             )
-    return _decide(
-        ctx,
-        name,
-        definition,
-        matches,
-        f"{len(ctx.record.of_type('Procedure'))} Procedure records",
-        [],
-    )
+        )
+    return matches
 
 
 def _describe_procedure(proc: dict[str, Any]) -> tuple[list[tuple[str, str, str]], list[str]]:
