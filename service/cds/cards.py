@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
@@ -19,14 +20,16 @@ CARD_NAMESPACE = uuid.UUID("6f1c5a52-3f8e-4d0c-9a43-2f5d0b7c8e11")
 EVIDENCE_PER_CRITERION = 3
 # The card's source.label (CDS Hooks 2.0: who the card is from, shown to the clinician).
 SOURCE_LABEL = "Trial eligibility"
-# Markdown's active characters, each escaped with a backslash (one str.translate: a per-character
-# join was 10% of a hook call).
+# Markdown's active characters, each escaped with a backslash: one str.replace per character
+# present, the backslash first so the escapes added after it are not escaped again (7x faster than
+# str.translate, which was 5% of a hook call; a per-character join was 10%).
+_MARKDOWN_ACTIVE = "\\`*_[]<>#|"
+_LIST_NUMBER = re.compile(r"^(\d+)([.)])")
 LEADS = {
     Verdict.ELIGIBLE: "Meets the computable criteria of",
     Verdict.INSUFFICIENT_DATA: "May be eligible for",
     Verdict.INELIGIBLE: "Not eligible for",
 }
-_MARKDOWN_ESCAPES = str.maketrans({ch: "\\" + ch for ch in "\\`*_[]<>#|"})
 
 
 def cards_for(
@@ -146,7 +149,7 @@ def detail(report: TrialReport) -> str:
     criteria.
     """
     lines = [
-        f"**{_escape(report.title)}**",
+        f"**{_escape_rule_text(report.title)}**",
         "",
         f"Verdict: **{report.verdict_text}** as of {report.as_of.isoformat()}. "
         f"{len(report.passing)} of {len(report.criteria)} criteria pass, "
@@ -177,7 +180,10 @@ def detail(report: TrialReport) -> str:
 
 def _criterion(criterion: CriterionResult) -> str:
     reason = criterion.reason or ""
-    line = f"- **{criterion.id}** ({criterion.kind}) {_escape(criterion.text)} — {_escape(reason)}"
+    line = (
+        f"- **{criterion.id}** ({criterion.kind}) {_escape_rule_text(criterion.text)} — "
+        f"{_escape(reason)}"
+    )
     cited = [_evidence(e) for e in criterion.evidence[:EVIDENCE_PER_CRITERION]]
     return line + "".join(f"\n  - {c}" for c in cited if c)
 
@@ -202,8 +208,15 @@ def _escape(text: str) -> str:
     inc-1 met" or "1. y" would otherwise start a new paragraph or list item and pass for the
     service's own text.
     """
-    flat = " ".join(str(text).split())
-    escaped = flat.translate(_MARKDOWN_ESCAPES)
+    escaped = " ".join(str(text).split())
+    for active in _MARKDOWN_ACTIVE:
+        if active in escaped:
+            escaped = escaped.replace(active, "\\" + active)
     if escaped.startswith(("-", "+")):
         return "\\" + escaped
-    return re.sub(r"^(\d+)([.)])", r"\1\\\2", escaped)
+    return _LIST_NUMBER.sub(r"\1\\\2", escaped) if escaped[:1].isdigit() else escaped
+
+
+# The rulebook's own texts (trial titles, criterion texts) recur on every card of every call:
+# escaped once per process. Patient data (reasons, evidence) is never kept here.
+_escape_rule_text = lru_cache(maxsize=4096)(_escape)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -56,7 +57,7 @@ class FactSet:
     def __init__(self, record: PatientRecord, as_of: date, library: Any) -> None:
         self._library = library
         self._cache: dict[str, Fact] = {}
-        self.context = Context(record, as_of, library.value_sets, self.get)
+        self.context = Context(record, as_of, library.value_sets, _FactsOf(self))
 
     def get(self, name: str) -> Fact:
         """Return the fact for a definition, computing it once."""
@@ -66,10 +67,33 @@ class FactSet:
 
     def _compute(self, name: str) -> Fact:
         definition = self._library.definitions[name]
-        kind = definition["kind"]
+        kind = definition.kind
         if kind == "formula":
             return derived.formula(self.context, name, definition, self._library.formulas[name])
         return FACT_FUNCTIONS[kind](self.context, name, definition)
+
+
+class _FactsOf:
+    """A context's way to other facts: its FactSet's ``get``, through a weak reference.
+
+    A bound method would make every FactSet a reference cycle (set, context, method), which only
+    the cyclic collector frees: each call's record and facts then waited for a generation-1 scan
+    (measured 1.2 ms of a hook call's 14 ms; 0.25 ms without the cycle).
+    """
+
+    __slots__ = ("_owner",)
+
+    def __init__(self, owner: FactSet) -> None:
+        self._owner = weakref.ref(owner)
+
+    def __call__(self, name: str) -> Fact:
+        """Return the owner's fact for a definition."""
+        owner = self._owner()
+        if owner is None:
+            raise ReferenceError(
+                "this Context's FactSet is gone: keep the FactSet while its context computes facts"
+            )
+        return owner.get(name)
 
 
 __all__ = ["FACT_FUNCTIONS", "Evidence", "Fact", "FactSet", "ValueSet", "unknown"]

@@ -4,10 +4,10 @@ facts.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from service.facts.base import Fact
 from service.facts.values import as_list, codings, concept_text
@@ -43,6 +43,19 @@ class Context:
         ],
     ] = field(default_factory=dict, repr=False)
     _elements: list[tuple[dict[str, Any], dict[str, Any]]] | None = field(default=None, repr=False)
+    # What several definitions ask of the same record (a value set's matches, a resource's dates),
+    # computed once: the record and the as-of date do not change during an evaluation.
+    _memo: dict[Hashable, Any] = field(default_factory=dict, repr=False)
+
+    def remember(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """Return ``compute()`` for ``key``, computed on first use and kept for this record and
+        as-of date.
+        """
+        try:
+            return cast(T, self._memo[key])
+        except KeyError:
+            found = self._memo[key] = compute()
+            return found
 
     def observation_elements(self) -> list[tuple[dict[str, Any], dict[str, Any]]]:
         """Return (Observation, element) for each Observation and each of its components, built
@@ -91,8 +104,10 @@ class Context:
         for (concepts_key, texts_key), concepts, texts, positions in groups:
             how = value_set.match(concepts_key, texts_key)
             if how:
-                hits.extend((position, how, concepts, texts) for position in positions)
-        hits.sort(key=lambda hit: hit[0])
+                for position in positions:
+                    hits.append((position, how, concepts, texts))
+        # Positions are distinct, so the tuples sort by position alone (no key function per hit).
+        hits.sort()
         return [(items[position], how, concepts, texts) for position, how, concepts, texts in hits]
 
     def observations_coded(
@@ -103,20 +118,20 @@ class Context:
         """
         if self._by_code is None:
             index: dict[tuple[str, str], list[tuple[dict[str, Any], dict[str, Any]]]] = {}
-            for obs in self.record.of_type("Observation"):
-                for element in (
-                    obs,
-                    *(c for c in as_list(obs.get("component")) if isinstance(c, dict)),
-                ):
-                    seen = set()
-                    for system, code, _display in codings(element.get("code")):
-                        key = (
+            # A record repeats a few dozen codes hundreds of times: each is made canonical once.
+            canonical: dict[tuple[str, str], tuple[str, str]] = {}
+            for pair in self.observation_elements():
+                seen: list[tuple[str, str]] = []
+                for system, code, _display in codings(pair[1].get("code")):
+                    key = canonical.get((system, code))
+                    if key is None:
+                        key = canonical[(system, code)] = (
                             canonical_system(system),
                             canonical_code(canonical_system(system), code),
                         )
-                        if key not in seen:
-                            seen.add(key)
-                            index.setdefault(key, []).append((obs, element))
+                    if key not in seen:
+                        seen.append(key)
+                        index.setdefault(key, []).append(pair)
             self._by_code = index
         found: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
         for key in keys:
@@ -155,6 +170,15 @@ class Context:
         A resource set aside whose concept cannot be read could be anything, so it blocks every
         value set of its type.
         """
+        if not self.record.failed and not self.record.unreadable:
+            return None  # the usual record: asked by every definition, answered without a walk
+        return self.remember(
+            ("blocked", resource_types, None if value_set is None else id(value_set)),
+            lambda: self._blocked(resource_types, value_set),
+        )
+
+    def _blocked(self, resource_types: tuple[str, ...], value_set: ValueSet | None) -> str | None:
+        """Walk the failed searches and the resources set aside for ``blocked``."""
         reasons = [
             f"{rtype} search failed ({self.failure(rtype)})"
             for rtype in resource_types

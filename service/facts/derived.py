@@ -42,7 +42,7 @@ def cockcroft_gault(ctx: Context, name: str, definition: Definition) -> Fact:
             return Fact(
                 name,
                 child.value,
-                f"{definition.get('label', name)}: Cockcroft-Gault not used ({outside}); "
+                f"{definition.document.get('label', name)}: Cockcroft-Gault not used ({outside}); "
                 f"{child.summary}",
                 child.evidence,
                 child.low,
@@ -50,10 +50,12 @@ def cockcroft_gault(ctx: Context, name: str, definition: Definition) -> Fact:
                 child.missing,
                 child.review,
             )
-        return unknown(name, f"{definition.get('label', name)} cannot be computed: {outside}")
+        return unknown(
+            name, f"{definition.document.get('label', name)} cannot be computed: {outside}"
+        )
     facts = {role: ctx.fact(inputs[role]) for role in ("age", "sex", "weight", "creatinine")}
     missing = [f.summary for f in facts.values() if f.value is None]
-    label = definition.get("label", name)
+    label = definition.document.get("label", name)
     if missing:
         # Name what to obtain (e.g. a body weight) so a card can ask for it.
         wanted = (
@@ -97,7 +99,7 @@ def schwartz(ctx: Context, name: str, definition: Definition) -> Fact:
     for children.
     """
     inputs = definition["inputs"]
-    label = definition.get("label", name)
+    label = definition.document.get("label", name)
     outside = _age_outside(ctx, definition)
     if outside:
         return unknown(name, f"{label} cannot be computed: {outside}")
@@ -143,10 +145,10 @@ def formula(ctx: Context, name: str, definition: Definition, compiled: Any) -> F
     facts = [ctx.fact(n) for n in sorted(compiled.reads)]
     data = data_for(facts)
     value = compiled.evaluate(data)
-    label = definition.get("label", name)
+    label = definition.document.get("label", name)
     if (
         value is None
-        and definition.get("absence") == "no"
+        and definition.document.get("absence") == "no"
         and all(_absent(f) for f in facts if f.value is None)
     ):
         # A history question over results ("a low B12 on record?") whose absence policy is "no": no

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from functools import partial
 from typing import Any
 
 from service.facts.base import Evidence, Fact, iso, unknown
@@ -24,7 +25,7 @@ from service.facts.values import (
 from service.records.entries import reference_of
 from service.rulebook.definitions import Definition
 from service.rulebook.kinds import MEDICATION_TYPES
-from service.rulebook.valuesets import canonical_system
+from service.rulebook.valuesets import ValueSet, canonical_system
 
 MCODE_HISTOLOGY = (
     "http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-histology-morphology-behavior"
@@ -82,13 +83,21 @@ def _in_window(
     return latest >= start or match.note == "ongoing"
 
 
-def _dated(matches: list[Match]) -> list[Match]:
+def _dated(matches: list[Match], ctx: Context | None = None) -> list[Match]:
     """Return the matches with any whose dates cannot be read made undated, saying why: an
     invalid date never places it in a window.
     """
     checked = []
     for match in matches:
-        problem = date_problem_of(match.resource)
+        problem = (
+            date_problem_of(match.resource)
+            if ctx is None
+            # A resource matches many definitions (73 orders in three therapy value sets): its
+            # dates are checked once.
+            else ctx.remember(
+                ("date problem", id(match.resource)), partial(date_problem_of, match.resource)
+            )
+        )
         checked.append(
             replace(
                 match, start=None, end=None, latest_onset=None, note=f"date set aside: {problem}"
@@ -108,11 +117,11 @@ def _decide(
     uncertain: list[Match],
 ) -> Fact:
     """Turn matches into a yes / no / unknown history fact with the search described."""
-    matches, uncertain = _dated(matches), _dated(uncertain)
-    label = definition.get("label", name)
+    matches, uncertain = _dated(matches, ctx), _dated(uncertain, ctx)
+    label = definition.document.get("label", name)
     start = ctx.window_start(definition)
     window = "" if start is None else f" between {start.isoformat()} and {ctx.as_of.isoformat()}"
-    onset_only = definition.get("windowBy") == "onset"
+    onset_only = definition.document.get("windowBy") == "onset"
     inside = [m for m in matches if _in_window(m, start, ctx.as_of, onset_only)]
     undated = [m for m in matches if _in_window(m, start, ctx.as_of, onset_only) is None]
     if inside:
@@ -152,8 +161,11 @@ def _policy(ctx: Context, definition: Definition) -> tuple[str, str]:
     """Return (absence policy, why): "review" holds only while its gate (``absenceReviewWhen``)
     is on record, else "no".
     """
-    policy, why = definition.get("absence", "no"), definition.get("absenceWhy", "")
-    gate = definition.get("absenceReviewWhen")
+    policy, why = (
+        definition.document.get("absence", "no"),
+        definition.document.get("absenceWhy", ""),
+    )
+    gate = definition.document.get("absenceReviewWhen")
     if policy == "review" and gate:
         gating = ctx.fact(gate)
         if gating.value is not True:
@@ -176,7 +188,7 @@ def absent(
     unknown and the card asks for it; "review": a person must confirm it (the record may not hold
     it), never a hard no.
     """
-    label = definition.get("label", name)
+    label = definition.document.get("label", name)
     policy, why = _policy(ctx, definition)
     evidence = (Evidence(note=f"{note}; nothing found means {policy}: {why}"), *cited)
     if policy == "unknown":
@@ -206,7 +218,7 @@ def _open_count(
     cited: tuple[Evidence, ...],
 ) -> Fact:
     """A count where records may be missing (absence not "no"): known only as at least ``count``."""
-    label = definition.get("label", name)
+    label = definition.document.get("label", name)
     policy, why = _policy(ctx, definition)
     if policy == "no":
         return Fact(
@@ -272,15 +284,19 @@ def _condition_concepts(ctx: Context, condition: dict[str, Any]) -> Iterator[tup
 
 
 def _personal_history(ctx: Context, condition: dict[str, Any]) -> bool:
-    history = ctx.value_sets.get(PERSONAL_HISTORY)
-    return bool(history and history.match(codings(condition.get("code"))))
+    # Asked of each Condition by its description and by every value set it matches: once each.
+    def ask() -> bool:
+        history = ctx.value_sets.get(PERSONAL_HISTORY)
+        return bool(history and history.match(codings(condition.get("code"))))
+
+    return ctx.remember(("personal history", id(condition)), ask)
 
 
 def condition(ctx: Context, name: str, definition: Definition) -> Fact:
     """Whether a Condition in the value set is on record (active only, if asked), in the window."""
     blocked = ctx.blocked(("Condition",), ctx.value_set(definition))
     if blocked:
-        return unknown(name, f"{definition.get('label', name)}: {blocked}; not decided")
+        return unknown(name, f"{definition.document.get('label', name)}: {blocked}; not decided")
     matches, uncertain = _condition_matches(ctx, definition)
     return _decide(
         ctx,
@@ -300,7 +316,20 @@ def _describe_condition(
 
 def _condition_matches(ctx: Context, definition: Definition) -> tuple[list[Match], list[Match]]:
     value_set = ctx.value_set(definition)
-    active_only = definition.get("activeOnly", False)
+    active_only = bool(definition.document.get("activeOnly", False))
+    # Several definitions read one value set (other malignancy in each trial's window): matched
+    # once per record.
+    matches, uncertain = ctx.remember(
+        ("condition matches", id(value_set), active_only),
+        lambda: _find_condition_matches(ctx, value_set, active_only),
+    )
+    return list(matches), list(uncertain)
+
+
+def _find_condition_matches(
+    ctx: Context, value_set: ValueSet, active_only: bool
+) -> tuple[list[Match], list[Match]]:
+    """Return (usable, uncertain) Conditions in a value set, active ones only if asked."""
     matches: list[Match] = []
     uncertain: list[Match] = []
     conditions = ctx.record.of_type("Condition")
@@ -356,14 +385,14 @@ def condition_matches(ctx: Context, definition: Definition) -> tuple[list[Match]
 def condition_count(ctx: Context, name: str, definition: Definition) -> Fact:
     """Number of distinct episodes (Conditions by onset date) in the value set within the window."""
     blocked = ctx.blocked(("Condition",), ctx.value_set(definition))
-    label = definition.get("label", name)
+    label = definition.document.get("label", name)
     if blocked:
         return unknown(name, f"{label}: {blocked}; not decided")
     matches, _uncertain = _condition_matches(ctx, definition)
-    matches = _dated(matches)
+    matches = _dated(matches, ctx)
     start = ctx.window_start(definition)
     dated = sorted({m.start for m in matches if m.start and m.start <= ctx.as_of})
-    gap = definition.get("episodeGapDays")
+    gap = definition.document.get("episodeGapDays")
     first_of = {day: day for day in dated}
     if gap:
         # Records of one episode (emergency, ward, clinic) less than ``gap`` days after the
@@ -394,7 +423,7 @@ def condition_count(ctx: Context, name: str, definition: Definition) -> Fact:
         f"searched {len(ctx.record.of_type('Condition'))} Condition records for "
         f"{ctx.value_set(definition).title}"
     )
-    if definition.get("absence", "no") != "no":
+    if definition.document.get("absence", "no") != "no":
         return _open_count(
             ctx, name, definition, len(days), summary, cited or (Evidence(note=searched),)
         )
@@ -439,24 +468,74 @@ def _medication_matches(ctx: Context, definition: Definition) -> tuple[list[Matc
     may be in it).
     """
     value_set = ctx.value_set(definition)
-    open_days = int(definition.get("openOrderDays", OPEN_ORDER_DAYS))
+    open_days = int(definition.document.get("openOrderDays", OPEN_ORDER_DAYS))
+    # Therapy definitions share value sets (systemic therapy in 4 weeks, ever, per trial): matched
+    # once per record.
+    matches, unreadable = ctx.remember(
+        ("medication matches", id(value_set), open_days),
+        lambda: _find_medication_matches(ctx, value_set, open_days),
+    )
+    return list(matches), list(unreadable)
+
+
+def _live_medications(ctx: Context, rtype: str) -> list[dict[str, Any]]:
+    """Return a medication type's records that are not void, the same list on every call."""
+    return ctx.remember(
+        ("live medications", rtype),
+        lambda: [r for r in ctx.record.of_type(rtype) if r.get("status") not in VOID_STATUS[rtype]],
+    )
+
+
+def _medication_item(
+    ctx: Context,
+    resource: dict[str, Any],
+    concepts: list[tuple[str, str, str]],
+    texts: list[str],
+    open_days: int,
+) -> tuple[date | None, date | None, str | None, str]:
+    """Return a medication record's (start, end, note, display), worked out once per record and
+    open-order bound.
+    """
+
+    def work_out() -> tuple[date | None, date | None, str | None, str]:
+        start, end, note = medication_span(resource, open_days)
+        display = next((t for t in texts if t), "") or next((d or c for _s, c, d in concepts), "")
+        return start, end, note, display
+
+    return ctx.remember(("medication item", id(resource), open_days), work_out)
+
+
+def _unresolved_of(ctx: Context, rtype: str) -> list[tuple[dict[str, Any], str]]:
+    """Return a medication type's live records whose drug cannot be read, with their reference,
+    found once per record.
+    """
+
+    def find() -> list[tuple[dict[str, Any], str]]:
+        found = []
+        for resource in _live_medications(ctx, rtype):
+            target = _unresolved(ctx, resource)
+            if target:
+                found.append((resource, target))
+        return found
+
+    return ctx.remember(("unresolved medications", rtype), find)
+
+
+def _find_medication_matches(
+    ctx: Context, value_set: ValueSet, open_days: int
+) -> tuple[list[Match], list[Match]]:
+    """Return the medication records in a value set, and those whose drug cannot be read."""
     matches: list[Match] = []
     unreadable: list[Match] = []
     for rtype in MEDICATION_TYPES:
-        records = [
-            r for r in ctx.record.of_type(rtype) if r.get("status") not in VOID_STATUS[rtype]
-        ]
+        records = _live_medications(ctx, rtype)
         matched = ctx.matching(rtype, records, lambda r: _medication_concepts(ctx, r), value_set)
         for resource, how, concepts, texts in matched:
-            start, end, note = medication_span(resource, open_days)
-            display = next((t for t in texts if t), "") or next(
-                (d or c for _s, c, d in concepts), ""
-            )
+            start, end, note, display = _medication_item(ctx, resource, concepts, texts, open_days)
             matches.append(Match(resource, start, end, how, f"{display} ({rtype})", note))
         hit = {id(item[0]) for item in matched}
-        for resource in records:
-            target = None if id(resource) in hit else _unresolved(ctx, resource)
-            if target:
+        for resource, target in _unresolved_of(ctx, rtype):
+            if id(resource) not in hit:
                 start, end, _note = medication_span(resource, open_days)
                 unreadable.append(
                     Match(
@@ -477,7 +556,7 @@ def medication(ctx: Context, name: str, definition: Definition) -> Fact:
     """
     failed = ctx.blocked(MEDICATION_TYPES, ctx.value_set(definition))
     if failed:
-        return unknown(name, f"{definition.get('label', name)}: {failed}; not decided")
+        return unknown(name, f"{definition.document.get('label', name)}: {failed}; not decided")
     total = sum(len(ctx.record.of_type(t)) for t in MEDICATION_TYPES)
     matches, unreadable = _medication_matches(ctx, definition)
     start = ctx.window_start(definition)
@@ -491,12 +570,12 @@ def medication_cycles(ctx: Context, name: str, definition: Definition) -> Fact:
     """Number of treatment cycles: dated records in the value set, days within ``cycleGapDays``
     joined.
     """
-    label = definition.get("label", name)
+    label = definition.document.get("label", name)
     failed = ctx.blocked(MEDICATION_TYPES, ctx.value_set(definition))
     if failed:
         return unknown(name, f"{label}: {failed}; not decided")
     found, unreadable = _medication_matches(ctx, definition)
-    matches = [m for m in _dated(found) if m.start is None or m.start <= ctx.as_of]
+    matches = [m for m in _dated(found, ctx) if m.start is None or m.start <= ctx.as_of]
     if any(m.start is None or m.start <= ctx.as_of for m in unreadable):
         first = next(m for m in unreadable if m.start is None or m.start <= ctx.as_of)
         return unknown(
@@ -511,7 +590,7 @@ def medication_cycles(ctx: Context, name: str, definition: Definition) -> Fact:
         return unknown(
             name, f"{label}: a matching medication record has no date, so cycles cannot be counted"
         )
-    gap = timedelta(days=int(definition.get("cycleGapDays", 7)))
+    gap = timedelta(days=int(definition.document.get("cycleGapDays", 7)))
     cycles: list[date] = []
     for day in sorted({m.start for m in used if m.start}):
         if not cycles or day - cycles[-1] > gap:
@@ -527,7 +606,7 @@ def medication_cycles(ctx: Context, name: str, definition: Definition) -> Fact:
             note=f"searched medication records for {ctx.value_set(definition).title}: none found"
         ),
     )
-    if definition.get("absence", "no") != "no":
+    if definition.document.get("absence", "no") != "no":
         return _open_count(ctx, name, definition, len(cycles), summary, cited)
     return Fact(name, len(cycles), summary, cited)
 
@@ -539,33 +618,13 @@ def procedure(ctx: Context, name: str, definition: Definition) -> Fact:
     value_set = ctx.value_set(definition)
     blocked = ctx.blocked(("Procedure",), value_set)
     if blocked:
-        return unknown(name, f"{definition.get('label', name)}: {blocked}; not decided")
-    matches = []
-    for proc in ctx.record.of_type("Procedure"):
-        if proc.get("status") in VOID_STATUS["Procedure"]:
-            continue
-        how = value_set.match(
-            codings(proc.get("code")), [concept_text(proc.get("code"))] if value_set.names else []
+        return unknown(name, f"{definition.document.get('label', name)}: {blocked}; not decided")
+    # Surgery in 28 days, major surgery in 4 weeks: one value set's Procedures matched once.
+    matches = list(
+        ctx.remember(
+            ("procedure matches", id(value_set)), lambda: _procedure_matches(ctx, value_set)
         )
-        if how:
-            course = isinstance(proc.get("performedPeriod"), dict)
-            end = choice_end_date(proc, "performed")
-            if (
-                course
-                and not isinstance(proc["performedPeriod"].get("end"), str)
-                and proc.get("status") == "in-progress"
-            ):
-                end = ctx.as_of  # a course still under way reaches the as-of date
-            matches.append(
-                Match(
-                    proc,
-                    choice_date(proc, "performed"),
-                    end,
-                    how,
-                    concept_text(proc.get("code")),
-                    course=course,
-                )
-            )
+    )
     return _decide(
         ctx,
         name,
@@ -576,12 +635,63 @@ def procedure(ctx: Context, name: str, definition: Definition) -> Fact:
     )
 
 
+def _procedure_matches(ctx: Context, value_set: ValueSet) -> list[Match]:
+    """Return the performed Procedures in a value set, each with the days it covers."""
+    matches = []
+    performed = ctx.remember(
+        ("live procedures",),
+        lambda: [
+            p
+            for p in ctx.record.of_type("Procedure")
+            if p.get("status") not in VOID_STATUS["Procedure"]
+        ],
+    )
+    # Texts only for a value set with names (so an excluded set's names never see them), and each
+    # distinct code matched once (Context.matching): a record repeats the same few procedures.
+    named = bool(value_set.names)
+    for proc, how, _concepts, _texts in ctx.matching(
+        "Procedure by name" if named else "Procedure by code",
+        performed,
+        _describe_procedure if named else _procedure_codes,
+        value_set,
+    ):
+        course = isinstance(proc.get("performedPeriod"), dict)
+        end = choice_end_date(proc, "performed")
+        if (
+            course
+            and not isinstance(proc["performedPeriod"].get("end"), str)
+            and proc.get("status") == "in-progress"
+        ):
+            end = ctx.as_of  # a course still under way reaches the as-of date
+        matches.append(
+            Match(
+                proc,
+                choice_date(proc, "performed"),
+                end,
+                how,
+                concept_text(proc.get("code")),
+                course=course,
+            )
+        )
+    return matches
+
+
+def _describe_procedure(proc: dict[str, Any]) -> tuple[list[tuple[str, str, str]], list[str]]:
+    """Return a Procedure's codings and its text, for a value set with names."""
+    return list(codings(proc.get("code"))), [concept_text(proc.get("code"))]
+
+
+def _procedure_codes(proc: dict[str, Any]) -> tuple[list[tuple[str, str, str]], list[str]]:
+    """Return a Procedure's codings alone, for a value set of codes."""
+    return list(codings(proc.get("code"))), []
+
+
 def allergy(ctx: Context, name: str, definition: Definition) -> Fact:
     """Whether an active AllergyIntolerance names a substance in the value set."""
     value_set = ctx.value_set(definition)
     blocked = ctx.blocked(("AllergyIntolerance",), value_set)
     if blocked:
-        return unknown(name, f"{definition.get('label', name)}: {blocked}; not decided")
+        return unknown(name, f"{definition.document.get('label', name)}: {blocked}; not decided")
     matches: list[Match] = []
     uncertain: list[Match] = []
     for item in ctx.record.of_type("AllergyIntolerance"):
@@ -632,7 +742,7 @@ def immunization(ctx: Context, name: str, definition: Definition) -> Fact:
     value_set = ctx.value_set(definition)
     blocked = ctx.blocked(("Immunization",), value_set)
     if blocked:
-        return unknown(name, f"{definition.get('label', name)}: {blocked}; not decided")
+        return unknown(name, f"{definition.document.get('label', name)}: {blocked}; not decided")
     matches = []
     for item in ctx.record.of_type("Immunization"):
         if item.get("status") in {"entered-in-error", "not-done"}:

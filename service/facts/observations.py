@@ -76,7 +76,7 @@ def as_analyte(
     if units.dimension(unit) != "mass":
         return qty, None
     coded = {(canonical_system(s), c) for s, c, _d in codings(reading.source.get("code"))}
-    for item in definition.get("massFactors", []):
+    for item in definition.document.get("massFactors", []):
         if (canonical_system(item["system"]), item["code"]) in coded:
             return {**qty, "value": float(qty["value"]) * item["factor"]}, item
     return qty, None
@@ -97,8 +97,8 @@ def _factor_note(original: dict[str, Any], factor: dict[str, Any] | None) -> str
 def measurement(ctx: Context, name: str, definition: Definition) -> Fact:
     """Latest value converted to the definition's unit; a comparator (<0.5) becomes bounds."""
     target = definition["unit"]
-    molar_mass = definition.get("molarMass")
-    answers = definition.get("answers")
+    molar_mass = definition.document.get("molarMass")
+    answers = definition.document.get("answers")
 
     def read(reading: Reading) -> tuple[Any, str | None]:
         original, why = quantity(reading, answers)
@@ -111,7 +111,9 @@ def measurement(ctx: Context, name: str, definition: Definition) -> Fact:
             return None, f"unit {unit!r} cannot be converted to {target}"
         return (value, original, factor), None
 
-    found = latest(ctx, definition, name, read, highest=definition.get("aggregate") == "max")
+    found = latest(
+        ctx, definition, name, read, highest=definition.document.get("aggregate") == "max"
+    )
     if isinstance(found, Fact):
         return found
     reading, (value, qty, factor) = found
@@ -120,7 +122,7 @@ def measurement(ctx: Context, name: str, definition: Definition) -> Fact:
     reported = show(qty["value"], qty.get("unit") or qty.get("code"))
     note = _factor_note(qty, factor) or f"reported {qty.get('comparator', '')}{reported}"
     shown = f"{qty.get('comparator', '')}{show(value, target)}"
-    summary = f"{definition.get('label', name)} {shown} on {reading.day.isoformat()}" + (
+    summary = f"{definition.document.get('label', name)} {shown} on {reading.day.isoformat()}" + (
         f" ({note})" if factor else ""
     )
     cited = evidence(
@@ -152,8 +154,8 @@ def uln_ratio(ctx: Context, name: str, definition: Definition) -> Fact:
     """Latest value divided by that Observation's referenceRange.high (or the documented
     default).
     """
-    default = definition.get("defaultUln")
-    molar_mass = definition.get("molarMass")
+    default = definition.document.get("defaultUln")
+    molar_mass = definition.document.get("molarMass")
     if default is not None and "adultFromYears" in definition:
         # An adult default ULN is wrong for a child (creatinine ~0.5-0.7 mg/dL at 6-12 y): the lab's
         # own range, else unknown.
@@ -171,7 +173,7 @@ def uln_ratio(ctx: Context, name: str, definition: Definition) -> Fact:
             reading, unit, default, molar_mass, factor["factor"] if factor else 1.0
         )
         if uln is None:
-            if definition.get("defaultUln") and default is None:
+            if definition.document.get("defaultUln") and default is None:
                 uln_note = (
                     f"{uln_note}: the patient is under {definition['adultFromYears']}, so "
                     "the adult default ULN does not apply"
@@ -187,7 +189,7 @@ def uln_ratio(ctx: Context, name: str, definition: Definition) -> Fact:
     low, high = _bounds(ratio, qty.get("comparator"))
     unit = qty.get("unit") or qty.get("code")
     summary = (
-        f"{definition.get('label', name)} "
+        f"{definition.document.get('label', name)} "
         f"{qty.get('comparator', '')}"
         f"{show(number(qty['value']) if converted else qty['value'], unit)} on "
         f"{reading.day.isoformat()} = {ratio:.3g} × ULN (ULN "
@@ -269,7 +271,7 @@ def in_reference_range(ctx: Context, name: str, definition: Definition) -> Fact:
     """Whether the latest value lies within that Observation's referenceRange (low..high), in the
     range's unit.
     """
-    molar_mass = definition.get("molarMass")
+    molar_mass = definition.document.get("molarMass")
 
     def read(reading: Reading) -> tuple[Any, str | None]:
         qty, why = quantity(reading)
@@ -309,7 +311,7 @@ def in_reference_range(ctx: Context, name: str, definition: Definition) -> Fact:
     unit = qty.get("unit") or qty.get("code")
     words = "within" if inside else "outside"
     summary = (
-        f"{definition.get('label', name)} {show(qty['value'], unit)} on "
+        f"{definition.document.get('label', name)} {show(qty['value'], unit)} on "
         f"{reading.day.isoformat()} is {words} its reference range {low}–{high}"
     )
     evidence = Evidence(
@@ -370,14 +372,14 @@ def qualitative(ctx: Context, name: str, definition: Definition) -> Fact:  # noq
                 return (False, f"interpretation {code}"), None
         return None, "result is neither positive nor negative"
 
-    if definition.get("positivesPersist"):
+    if definition.document.get("positivesPersist"):
         # A positive result at any time on or before the as-of date is decisive (e.g. HIV); the
         # window is for negatives.
         for reading in readings(ctx, definition)[0]:
             value, _why = read(reading)
             if value is not None and value[0] is True:
                 summary = (
-                    f"{definition.get('label', name)} positive ({value[1]}) on "
+                    f"{definition.document.get('label', name)} positive ({value[1]}) on "
                     f"{reading.day.isoformat()}"
                 )
                 note = "a positive result does not expire"
@@ -400,21 +402,23 @@ def qualitative(ctx: Context, name: str, definition: Definition) -> Fact:  # noq
     if isinstance(found, Fact):
         if (
             found.missing
-            and definition.get("absence") == "no"
+            and definition.document.get("absence") == "no"
             and not _any_in_window(ctx, definition)
         ):
             # A history question ("any positive test?"): no test in the window answers no.
-            note = f"no {definition.get('label', name)} result {ctx.window_text(definition)}"
+            note = (
+                f"no {definition.document.get('label', name)} result {ctx.window_text(definition)}"
+            )
             return Fact(
                 name,
                 False,
-                f"{definition.get('label', name)}: no positive result ({note})",
+                f"{definition.document.get('label', name)}: no positive result ({note})",
                 (Evidence(note=note),),
             )
         return found
     reading, (positive, shown) = found
     summary = (
-        f"{definition.get('label', name)} {'positive' if positive else 'negative'} "
+        f"{definition.document.get('label', name)} {'positive' if positive else 'negative'} "
         f"({shown}) on {reading.day.isoformat()}"
     )
     return Fact(
@@ -487,7 +491,7 @@ def ordinal(ctx: Context, name: str, definition: Definition) -> Fact:
     def read(reading: Reading) -> tuple[Any, str | None]:
         source = reading.source
         graded, why = coded_answer(
-            source.get("valueCodeableConcept"), definition.get("answerCodes", [])
+            source.get("valueCodeableConcept"), definition.document.get("answerCodes", [])
         )
         if graded is not None or why is not None:
             return graded, why
@@ -508,9 +512,8 @@ def ordinal(ctx: Context, name: str, definition: Definition) -> Fact:
     if isinstance(found, Fact):
         return found
     reading, (grade, shown) = found
-    summary = (
-        f"{definition.get('label', name)} {shown} (grade {grade}) on {reading.day.isoformat()}"
-    )
+    label = definition.document.get("label", name)
+    summary = f"{label} {shown} (grade {grade}) on {reading.day.isoformat()}"
     return Fact(
         name,
         grade,

@@ -32,7 +32,7 @@ def childbearing_potential(ctx: Context, name: str, definition: Definition) -> F
     """Whether a woman may become pregnant: female, in an age band, and no documented menopause
     or sterilising surgery.
     """
-    label = definition.get("label", name)
+    label = definition.document.get("label", name)
     inputs = definition["inputs"]
     sex, age = ctx.fact(inputs["sex"]), ctx.fact(inputs["age"])
     if sex.value == "male":
@@ -164,7 +164,7 @@ def pregnancy(ctx: Context, name: str, definition: Definition) -> Fact:  # noqa:
     No for a woman not of childbearing potential or with a negative test in the trial's window;
     otherwise unknown ("To obtain: pregnancy test").
     """
-    label = definition.get("label", name)
+    label = definition.document.get("label", name)
     failed = [
         f"{t} search failed ({ctx.failure(t)})"
         for t in ("Observation", "Condition")
@@ -172,7 +172,7 @@ def pregnancy(ctx: Context, name: str, definition: Definition) -> Fact:  # noqa:
     ]
     if failed:
         return unknown(name, f"{label}: {'; '.join(failed)}; not decided")
-    limit = definition.get("positiveLimit")
+    limit = definition.document.get("positiveLimit")
     found, pending, _notes = readings(ctx, definition)
     # A preliminary or registered positive is not final, yet it must not be passed over: pregnancy
     # stays undecided.
@@ -342,7 +342,7 @@ def _window(ctx: Context, definition: Definition) -> tuple[str, Any]:
     """Describe the negative-test window and return a test for it: hours from the Observation's
     time, or days.
     """
-    hours = definition.get("negativeWithinHours")
+    hours = definition.document.get("negativeWithinHours")
     if hours is not None:
         # Measured to the end of the as-of day, the latest the first dose could be given that day: a
         # test accepted here is within the hours of any dosing time on that day.

@@ -96,10 +96,21 @@ def readings(
     """Return the usable readings and the pending (preliminary) ones, newest first, and notes on
     Observations set aside.
     """
+    value_set = value_set or ctx.value_set(definition)
+    # An analyte's readings serve each definition over it (creatinine, its ULN ratio, CrCl): read
+    # and sorted once per record.
+    found, pending, notes = ctx.remember(
+        ("readings", id(value_set)), lambda: _read_all(ctx, value_set)
+    )
+    return list(found), list(pending), list(notes)
+
+
+def _read_all(ctx: Context, value_set: ValueSet) -> tuple[list[Reading], list[Reading], list[str]]:
+    """Read every Observation in a value set into readings, for ``readings``."""
     found: list[Reading] = []
     pending: list[Reading] = []
     notes: list[str] = []
-    for obs, sources in _candidates(ctx, value_set or ctx.value_set(definition)):
+    for obs, sources in _candidates(ctx, value_set):
         status = obs.get("status")
         if status not in USABLE_STATUS | PENDING_STATUS:
             notes.append(f"{reference_of(obs)} set aside: status {status!r}")
@@ -196,13 +207,13 @@ def latest(  # noqa: C901
     Two readings that cannot be told apart in time and disagree leave the value unknown (both
     shown).
     """
-    label = definition.get("label", name)
+    label = definition.document.get("label", name)
     value_set = ctx.value_set(definition)
     blocked = ctx.blocked(("Observation",), value_set)
     if blocked:
         return unknown(name, f"{label}: {blocked}; not decided")
     found, pending, notes = readings(ctx, definition)
-    method = definition.get("method")
+    method = definition.document.get("method")
     others: list[Reading] = []
     if method:
         by_method = ctx.value_sets[method]

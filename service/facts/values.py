@@ -207,9 +207,21 @@ def codings(concept: object) -> Iterator[tuple[str, str, str]]:
     """Yield (system, code, display) for each coding of a CodeableConcept."""
     if not isinstance(concept, dict):
         return
-    for coding in as_list(concept.get("coding")):
-        if isinstance(coding, dict) and isinstance(coding.get("code"), str):
-            yield str(coding.get("system") or ""), coding["code"], str(coding.get("display") or "")
+    found = concept.get("coding")
+    if not isinstance(found, list):
+        return
+    # The most called reader (~2,000 times a hook call): each element read once, and a string
+    # taken as it is (str() of it is itself).
+    for coding in found:
+        if isinstance(coding, dict):
+            code = coding.get("code")
+            if isinstance(code, str):
+                system, display = coding.get("system"), coding.get("display")
+                yield (
+                    system if type(system) is str else str(system or ""),
+                    code,
+                    display if type(display) is str else str(display or ""),
+                )
 
 
 def concept_text(concept: object) -> str:

@@ -33,8 +33,7 @@ def record_from_bundle(bundle: object) -> PatientRecord:
     # Claims, Encounters and the like are skipped: nothing a definition reads.
     resources = [
         entry.resource
-        for entry in read_entries(bundle.get("entry") or None, "", InvalidBundle)
-        if entry.resource["resourceType"] in READ_TYPES
+        for entry in read_entries(bundle.get("entry") or None, "", InvalidBundle, types=READ_TYPES)
     ]
     patients = [r for r in resources if r["resourceType"] == "Patient"]
     if len(patients) != 1:

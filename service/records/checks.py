@@ -215,22 +215,27 @@ _WANTED = {"str": "a string", "bool": "a bool", "number": "a number", "integer":
 
 
 def _object(name: str, fields: dict[str, Check], primitives: dict[str, str]) -> Check:
+    # One lookup per element present: a primitive's allowed types (a tuple) or a nested check. Most
+    # elements of a resource (meta, category, encounter) are in neither, and cost that one lookup.
+    rules: dict[str, tuple[type, ...] | Check] = {
+        **{key: _PRIMITIVE_TYPES[kind] for key, kind in primitives.items()},
+        **fields,
+    }
+
     def check(item: object) -> str | None:
         if type(item) is not dict:
             return f" is {_type_name(item)}, not a {name}"
         for key, value in item.items():
-            if value is None:
+            rule = rules.get(key)
+            if rule is None or value is None:
                 continue
-            kind = primitives.get(key)
-            if kind is not None:
-                if type(value) not in _PRIMITIVE_TYPES[kind]:
-                    return f".{key} is {_type_name(value)}, not {_WANTED[kind]}"
+            if type(rule) is tuple:
+                if type(value) not in rule:
+                    return f".{key} is {_type_name(value)}, not {_WANTED[primitives[key]]}"
                 continue
-            field_check = fields.get(key)
-            if field_check is not None:
-                found = field_check(value)
-                if found:
-                    return f".{key}{found}"
+            found = rule(value)  # type: ignore[operator]
+            if found:
+                return f".{key}{found}"
         return None
 
     return check

@@ -50,13 +50,19 @@ class Entry:
 
 
 def read_entries(
-    entries: object, where: str, error: type[EligibilityError], *, full_urls: bool = True
+    entries: object,
+    where: str,
+    error: type[EligibilityError],
+    *,
+    full_urls: bool = True,
+    types: frozenset[str] | None = None,
 ) -> list[Entry]:
     """Read a Bundle's ``entry`` list; raise ``error`` (prefixed by ``where``) naming the first
     malformed entry.
 
     ``full_urls``: keep each entry's fullUrl beside its resource as ``_fullUrl``, to resolve
-    urn:uuid references by.
+    urn:uuid references by. ``types``: return only the entries of these resource types (every
+    entry is still checked).
     """
     if entries is None:
         return []
@@ -67,6 +73,9 @@ def read_entries(
         resource = entry.get("resource") if isinstance(entry, dict) else None
         if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
             raise error(f"{where}Bundle.entry[{index}] has no resource with a resourceType")
+        if types is not None and resource["resourceType"] not in types:
+            # Half a Synthea Bundle is Claims and Encounters: skipped before its fullUrl copy.
+            continue
         if full_urls and isinstance(entry.get("fullUrl"), str):
             # Kept beside the resource so urn:uuid references can be resolved and cited.
             resource = {**resource, "_fullUrl": entry["fullUrl"]}

@@ -9,18 +9,26 @@ from typing import Any
 
 import pytest
 
+from service.facts.base import unknown
+from service.facts.context import Context
+from service.facts.history import procedure as procedure_fact
+from service.records.bundle import record_from_bundle
 from service.rulebook.book import Rulebook
-from service.rulebook.definitions import definition_from
+from service.rulebook.definitions import Definition, definition_from
+from service.rulebook.valuesets import ValueSet
 from tests.helpers.records import (
+    AS_OF,
     ICD10,
     ICDO3,
     MCODE_HISTOLOGY,
     RXNORM,
     SNOMED,
+    bundle,
     concept,
     condition,
     day,
     fact,
+    facts,
     medication,
     moment,
     procedure,
@@ -699,6 +707,37 @@ def test_procedure_by_name(book: Rulebook) -> None:
     assert fact(book, "surgery_28d", surgery).value is True
 
 
+def _coded_procedures(text: str) -> tuple[Context, Definition]:
+    """Return a context with one Procedure of a code in a codes-only value set whose excluded set
+    has names, and the definition.
+    """
+    excluded = ValueSet(name="biopsies", title="biopsies", names=["biopsy"])
+    coded = ValueSet(name="coded", title="coded", codes={(SNOMED, "1")}, excluded=[excluded])
+    proc = procedure("1", 5)
+    proc["code"]["text"] = text
+    record = record_from_bundle(bundle(proc))
+    ctx = Context(record, AS_OF, {"coded": coded}, lambda name: unknown(name, "none"))
+    return ctx, definition_from("coded_28d", {"kind": "procedure", "valueSet": "coded"})
+
+
+def test_codes_only_procedure_set_does_not_read_texts() -> None:
+    """A value set of codes passes no text to its exclusions: a name in the Procedure's text does
+    not veto a code.
+    """
+    ctx, definition = _coded_procedures("Needle biopsy")
+    assert procedure_fact(ctx, "coded_28d", definition).value is True
+
+
+def test_two_procedure_sets_share_the_record_index() -> None:
+    """Each distinct code is matched once per record, and a second definition reads the same
+    answer.
+    """
+    ctx, definition = _coded_procedures("Needle biopsy")
+    first = procedure_fact(ctx, "coded_28d", definition)
+    again = procedure_fact(ctx, "coded_28d", definition)
+    assert (first.value, again.value, list(ctx._groups)) == (True, True, ["Procedure by code"])
+
+
 @pytest.mark.parametrize(
     ("clinical", "verification", "expected"),
     [
@@ -1094,3 +1133,22 @@ def test_bounded_statement_says_why_in_the_evidence(book: Rulebook) -> None:
     )
     notes = [e.note or "" for e in fact(book, "systemic_therapy_4w", statement).evidence]
     assert any("counted as current for 90 days" in n for n in notes)
+
+
+def test_two_windows_over_one_condition_value_set_answer_each_its_own(book: Rulebook) -> None:
+    """The Conditions of a value set are matched once per record, and each definition over it
+    still applies its own window: an MI a year ago is history, not an MI in 6 months.
+    """
+    fact_set = facts(book, condition(SNOMED, MI, onset_days_before=365))
+    assert (fact_set.get("history_mi").value, fact_set.get("mi_6m").value) == (True, False)
+
+
+def test_two_windows_over_one_drug_value_set_answer_each_its_own(book: Rulebook) -> None:
+    """The medication records of a value set are matched once per record, and each definition
+    applies its own window: doxorubicin 100 days ago is prior therapy, not therapy in 4 weeks.
+    """
+    fact_set = facts(book, doxorubicin("MedicationAdministration", 100))
+    assert (
+        fact_set.get("prior_systemic_therapy").value,
+        fact_set.get("systemic_therapy_4w").value,
+    ) == (True, False)

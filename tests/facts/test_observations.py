@@ -13,6 +13,7 @@ import pytest
 import time_machine
 
 from service.facts.base import show
+from service.facts.readings import readings
 from service.rulebook.book import Rulebook
 from service.rulebook.definitions import definition_from
 from tests.helpers.records import (
@@ -21,6 +22,7 @@ from tests.helpers.records import (
     concept,
     day,
     fact,
+    facts,
     lab,
     observation,
     patient,
@@ -1029,3 +1031,14 @@ def test_urea_conversion_is_shown(book: Rulebook) -> None:
 def test_automated_strip_protein_is_graded(book: Rulebook) -> None:
     """Urine protein by automated test strip (LOINC 57735-3) is read as the dipstick grade."""
     assert fact(book, "urine_protein_grade", observation("57735-3", valueString="++")).value == 2
+
+
+def test_readings_hand_each_caller_its_own_lists(book: Rulebook) -> None:
+    """An analyte's readings are read once per record, and a caller that changes its list does
+    not change the next caller's.
+    """
+    ctx = facts(book, lab("8636-3", 440, "ms")).context
+    first, _pending, _notes = readings(ctx, book.definitions["qtc_ms"])
+    first.clear()
+    again, _pending, _notes = readings(ctx, book.definitions["qtcf_ms"])
+    assert len(again) == 1

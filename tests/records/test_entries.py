@@ -67,6 +67,29 @@ def test_a_malformed_entry_list_raises_the_callers_error_naming_where(
         read_entries(entries, "prefetch 'conditions': ", BadRequest)
 
 
+def test_types_keeps_only_those_resource_types() -> None:
+    """``types`` returns only the entries of the types asked for, in Bundle order."""
+    claim = {"resourceType": "Claim", "id": "c1"}
+    entries = read_entries(
+        [{"resource": claim}, {"resource": OBSERVATION}],
+        "",
+        InvalidBundle,
+        types=frozenset({"Observation"}),
+    )
+    assert [entry.resource["id"] for entry in entries] == ["o1"]
+
+
+def test_types_still_checks_every_entry() -> None:
+    """An entry of a skipped type that has no resourceType is still refused."""
+    with pytest.raises(InvalidBundle, match=r"Bundle.entry\[1\] has no resource"):
+        read_entries(
+            [{"resource": OBSERVATION}, {"resource": {"id": "x"}}],
+            "",
+            InvalidBundle,
+            types=frozenset({"Observation"}),
+        )
+
+
 def test_no_entries_is_an_empty_list() -> None:
     """A Bundle without entry holds nothing, which is not an error."""
     assert read_entries(None, "", InvalidBundle) == []

@@ -8,9 +8,12 @@ from pathlib import Path
 
 from service.cds.database import DEFAULT_BUSY_TIMEOUT_SECONDS, Database
 
+# The purge of expired pairs runs on every call: without the forget_after index it scans every pair
+# still remembered (20,000 at 67 calls/s and 5-minute tokens: 0.6 ms CPU a call; 0.03 ms with it).
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS seen_jti (issuer TEXT NOT NULL, jti TEXT NOT NULL, "
     "forget_after REAL NOT NULL, PRIMARY KEY (issuer, jti));"
+    "CREATE INDEX IF NOT EXISTS seen_jti_forget_after ON seen_jti (forget_after);"
 )
 
 

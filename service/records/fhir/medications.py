@@ -52,13 +52,11 @@ def unresolved_medications(
     have = {str(r.get("id")) for r in resources if r.get("resourceType") == "Medication"}
     wanted: dict[str, set[str]] = {}
     for resource in resources:
+        if resource.get("resourceType") not in MEDICATION_TYPES:
+            continue  # most of a record: Observations, Conditions, Procedures
         reference = resource.get("medicationReference")
         ref = reference.get("reference") if isinstance(reference, dict) else None
-        found = (
-            medication_id(ref, base_url)
-            if resource.get("resourceType") in MEDICATION_TYPES
-            else None
-        )
+        found = medication_id(ref, base_url)
         if found is not None and found not in have:
             wanted.setdefault(str(ref), set()).add(resource["resourceType"])
     return wanted

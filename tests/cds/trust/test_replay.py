@@ -5,9 +5,12 @@ processes and restarts, until it expires.
 from __future__ import annotations
 
 import multiprocessing
+import sqlite3
 import time
+from pathlib import Path
 
 from service.cds.state import State, StateOptions, open_state
+from service.cds.trust.replay import SqliteReplayCache
 
 
 def test_first_use_is_accepted_and_a_replay_refused(state: State) -> None:
@@ -86,3 +89,15 @@ def test_concurrent_processes_accept_a_jti_exactly_once(state: State, state_url:
     for worker in workers:
         worker.join(timeout=60)
     assert sorted(results.get(timeout=5) for _ in workers) == [False, False, False, True]
+
+
+def test_the_sqlite_purge_of_expired_ids_uses_an_index(tmp_path: Path) -> None:
+    """The purge that runs on every call finds expired pairs by an index, not a scan of them all."""
+    path = tmp_path / "replay.sqlite3"
+    cache = SqliteReplayCache(path)
+    assert cache.remember("https://ehr", "j1", forget_after=100.0, now=1.0)
+    with sqlite3.connect(path) as connection:
+        plan = connection.execute(
+            "EXPLAIN QUERY PLAN DELETE FROM seen_jti WHERE forget_after < ?", (1.0,)
+        ).fetchall()
+    assert "USING INDEX seen_jti_forget_after" in " ".join(str(row[-1]) for row in plan)
