@@ -24,4 +24,9 @@ def serve_app() -> Flask:
     # collector's way, and the many short-lived objects of parsing a large request do not trigger
     # scans of them (p90 40 -> 17 ms).
     gc.freeze()
+    # A request allocates tens of thousands of short-lived objects in trees (parsed JSON, facts)
+    # with few cycles since FactSet holds its context weakly: collect the young generation less
+    # often (700/10/10 by default). Measured in-process: GC per eligibility call 1.93 -> 1.09 ms,
+    # per hook call 0.65 -> 0.26 ms.
+    gc.set_threshold(2000, 20, 100)
     return app

@@ -35,3 +35,19 @@ def test_serve_app_freezes_what_lives_as_long_as_the_process(
         assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
+
+
+def test_serve_app_collects_the_young_generation_less_often(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """serve_app raises the collector's thresholds (a request's short-lived trees), and only
+    serve_app does.
+    """
+    monkeypatch.setenv("ELIGIBILITY_CDS_FEEDBACK_DB", str(tmp_path / "cds.sqlite3"))
+    before = gc.get_threshold()
+    try:
+        serve_app()
+        assert gc.get_threshold() == (2000, 20, 100)
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
