@@ -9,6 +9,8 @@ from typing import Any
 
 from service.evaluation.report import (
     DECEASED_ID,
+    DECEASED_SOURCE,
+    DECEASED_TEXT,
     CriterionResult,
     DataProblem,
     Kind,
@@ -111,8 +113,8 @@ def deceased_result(record: PatientRecord, as_of: date) -> CriterionResult | Non
     return CriterionResult(
         DECEASED_ID,
         Kind.EXCLUSION,
-        "patient record (Patient.deceased[x])",
-        "The patient has died on or before the as-of date (a deceased patient is never eligible)",
+        DECEASED_SOURCE,
+        DECEASED_TEXT,
         Status.MET if fact.value else Status.UNKNOWN,
         fact.summary,
         fact.evidence,
