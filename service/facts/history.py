@@ -686,6 +686,22 @@ def _procedure_codes(proc: dict[str, Any]) -> tuple[list[tuple[str, str, str]], 
     return list(codings(proc.get("code"))), []
 
 
+def _describe_allergy(item: dict[str, Any]) -> tuple[list[tuple[str, str, str]], list[str]]:
+    """Return an allergy's substance and its reactions' substances, codings and texts."""
+    concepts = list(codings(item.get("code")))
+    texts = [concept_text(item.get("code"))]
+    for reaction in as_list(item.get("reaction")):
+        if isinstance(reaction, dict):
+            concepts += list(codings(reaction.get("substance")))
+            texts.append(concept_text(reaction.get("substance")))
+    return concepts, texts
+
+
+def _describe_immunization(item: dict[str, Any]) -> tuple[list[tuple[str, str, str]], list[str]]:
+    """Return an Immunization's vaccine codings (matched by code alone)."""
+    return list(codings(item.get("vaccineCode"))), []
+
+
 def allergy(ctx: Context, name: str, definition: Definition) -> Fact:
     """Whether an active AllergyIntolerance names a substance in the value set."""
     value_set = ctx.value_set(definition)
@@ -700,14 +716,7 @@ def allergy(ctx: Context, name: str, definition: Definition) -> Fact:
             continue
         if status_code(item.get("clinicalStatus")) in {"inactive", "resolved"}:
             continue
-        concepts = list(codings(item.get("code")))
-        texts = [concept_text(item.get("code"))]
-        for reaction in as_list(item.get("reaction")):
-            if not isinstance(reaction, dict):
-                continue
-            concepts += list(codings(reaction.get("substance")))
-            texts.append(concept_text(reaction.get("substance")))
-        how = value_set.match(concepts, texts)
+        how = value_set.match(*_describe_allergy(item))
         if how:
             onset = choice_date(item, "onset") or parse_date(item.get("recordedDate"))
             if verification in {"unconfirmed", "presumed"}:
@@ -747,7 +756,7 @@ def immunization(ctx: Context, name: str, definition: Definition) -> Fact:
     for item in ctx.record.of_type("Immunization"):
         if item.get("status") in {"entered-in-error", "not-done"}:
             continue
-        if value_set.match(codings(item.get("vaccineCode"))):
+        if value_set.match(*_describe_immunization(item)):
             day = choice_date(item, "occurrence")
             matches.append(Match(item, day, day, "code", concept_text(item.get("vaccineCode"))))
     return _decide(

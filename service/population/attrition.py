@@ -103,9 +103,7 @@ class Attrition:
         counts[Status.UNKNOWN] = self._unknown[at]
         counts[Status.REVIEW] = self._review[at]
         counts[failing] = self._failed[at]
-        counts[passing] = (
-            self.population - self._unknown[at] - self._review[at] - self._failed[at]
-        )
+        counts[passing] = self.population - self._unknown[at] - self._review[at] - self._failed[at]
         return counts
 
     @staticmethod

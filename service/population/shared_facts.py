@@ -19,12 +19,14 @@ from service.facts import FACT_FUNCTIONS, FactSet, derived
 from service.facts.base import Fact
 from service.facts.context import Concept, Context
 from service.facts.history import (  # noqa: PLC2701 - the very signatures the kinds match
+    _describe_allergy,
     _describe_condition,
+    _describe_immunization,
+    _describe_procedure,
     _medication_concepts,
     _unresolved,
 )
 from service.facts.readings import _describe_element  # noqa: PLC2701 - the very signature matched
-from service.facts.values import as_list, codings, concept_text
 from service.records.record import PatientRecord
 from service.rulebook.definitions import Definition
 from service.rulebook.kinds import KINDS, MEDICATION_TYPES
@@ -71,24 +73,11 @@ def _describe_items(ctx: Context, family: str) -> list[tuple[list[Concept], list
             return None  # its drug may be in any value set: the fact function decides
         return [_medication_concepts(ctx, r) for r in orders]
     if family == "Procedure":
-        return [
-            (list(codings(p.get("code"))), [concept_text(p.get("code"))])
-            for p in record.of_type("Procedure")
-        ]
+        # With its text; a value set without names is matched without it (TEXTS_ONLY_WITH_NAMES).
+        return [_describe_procedure(p) for p in record.of_type("Procedure")]
     if family == "AllergyIntolerance":
-        return [_allergy_concepts(item) for item in record.of_type("AllergyIntolerance")]
-    return [(list(codings(i.get("vaccineCode"))), []) for i in record.of_type("Immunization")]
-
-
-def _allergy_concepts(item: dict[str, Any]) -> tuple[list[Concept], list[str]]:
-    """An allergy's substance and its reactions' substances, as history.allergy matches them."""
-    concepts = list(codings(item.get("code")))
-    texts = [concept_text(item.get("code"))]
-    for reaction in as_list(item.get("reaction")):
-        if isinstance(reaction, dict):
-            concepts += list(codings(reaction.get("substance")))
-            texts.append(concept_text(reaction.get("substance")))
-    return concepts, texts
+        return [_describe_allergy(item) for item in record.of_type("AllergyIntolerance")]
+    return [_describe_immunization(item) for item in record.of_type("Immunization")]
 
 
 # The evidence note an absent measurement's one stale result carries (facts.derived._absent).
