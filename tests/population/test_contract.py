@@ -6,16 +6,14 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 
-from service.population.run import ScreenOptions, run_screen
 from tests.helpers import ROOT
-from tests.helpers.population import AS_OF, BUCKET_BYTES
+from tests.helpers.population import rescreen_directory
 
 CONTRACT = ROOT / "docs" / "SCREEN_CONTRACT.md"
 # The `present` values that mean "in every completed run" (whenever the member's parent is there).
@@ -119,16 +117,7 @@ def rescreen_run(
 ) -> Path:
     """A directory re-screen of the local run, later, so that rows expire and verdicts change."""
     out = tmp_path_factory.mktemp("contract") / "contract-rescreen"
-    run_screen(
-        ScreenOptions(
-            out=out,
-            as_of=AS_OF + timedelta(days=RESCREEN_DAYS),
-            ndjson=str(population_dir),
-            workers=1,
-            bucket_bytes=BUCKET_BYTES,
-            since_previous=local_run,
-        )
-    )
+    rescreen_directory(out, population_dir, local_run, RESCREEN_DAYS)
     return out
 
 

@@ -15,7 +15,7 @@ import pytest
 
 from service.population.rescreen import expiring_patients, read_rows
 from service.population.run import ScreenOptions, run_screen
-from tests.helpers.population import AS_OF, BUCKET_BYTES, results
+from tests.helpers.population import AS_OF, BUCKET_BYTES, rescreen_directory, results
 
 # What a row says about a patient × trial (its digest and MRN are the same whichever run wrote it).
 COMPARED = (
@@ -45,20 +45,6 @@ def _compared(run: Path) -> dict[tuple[str, str], dict[str, Any]]:
     return {key: {f: row.get(f) for f in COMPARED} for key, row in results(run).items()}
 
 
-def _rescreen(out: Path, ndjson: Path, previous: Path, days_later: int = 0) -> dict[str, Any]:
-    """Re-screen a directory against a previous run on one worker; return the manifest."""
-    return run_screen(
-        ScreenOptions(
-            out=out,
-            as_of=AS_OF + timedelta(days=days_later),
-            ndjson=str(ndjson),
-            workers=1,
-            bucket_bytes=BUCKET_BYTES,
-            since_previous=previous,
-        )
-    )
-
-
 def _make_child(source: Path, dest: Path) -> str:
     """Copy an NDJSON directory, giving its first Patient a child's birth date; return that
     patient's id.
@@ -86,7 +72,7 @@ def rescreen_run(
 ) -> Path:
     """The changed population re-screened against the first run, on the same as-of date."""
     out = tmp_path_factory.mktemp("rescreen") / "run"
-    _rescreen(out, changed_dir[0], local_run)
+    rescreen_directory(out, changed_dir[0], local_run)
     return out
 
 
@@ -125,7 +111,7 @@ def test_a_patient_who_left_the_input_is_named(
     dropped out for that reason.
     """
     gone = _drop_first_patient(population_dir, tmp_path / "ndjson")
-    _rescreen(tmp_path / "run", tmp_path / "ndjson", local_run)
+    rescreen_directory(tmp_path / "run", tmp_path / "ndjson", local_run)
     diff = orjson.loads((tmp_path / "run" / "diff.json").read_bytes())
     was_candidate = {
         r["trialId"]
@@ -197,7 +183,7 @@ def test_a_later_date_reevaluates_the_expiring_patients(
     """Unchanged data a year later: exactly the patients a result of which stops holding by then
     are evaluated again.
     """
-    manifest = _rescreen(tmp_path / "later", population_dir, local_run, days_later=365)
+    manifest = rescreen_directory(tmp_path / "later", population_dir, local_run, days_later=365)
     expiring = expiring_patients(
         read_rows(local_run / "results.ndjson"), AS_OF + timedelta(days=365)
     )
@@ -218,7 +204,7 @@ def test_a_new_rules_version_reevaluates_everyone(
     body = _manifest(previous)
     body["rulesVersion"] = "an-older-version"
     (previous / "manifest.json").write_bytes(orjson.dumps(body))
-    manifest = _rescreen(tmp_path / "new-rules", population_dir, previous)
+    manifest = rescreen_directory(tmp_path / "new-rules", population_dir, previous)
     diff = orjson.loads((tmp_path / "new-rules" / "diff.json").read_bytes())
     assert manifest["rescreen"] == {"mode": "everyone", "why": "the rulesVersion changed"}
     assert len(diff["reevaluatedPatients"]) == body["counts"]["patients"]
