@@ -95,10 +95,3 @@ class Screen:
                 full.id, full.kind, full.source, full.text, full.status, "", (), full.missing
             )
         return found
-
-
-def screen_record(
-    book: Rulebook, trials: list[Trial], record: PatientRecord, as_of: date
-) -> list[dict[str, Any]]:
-    """Screen one record against several trials (a Screen of its own; a bucket shares one)."""
-    return Screen(book, trials, as_of).rows(record)

@@ -65,12 +65,6 @@ def _add_dates(resource: dict[str, Any], out: list[date]) -> None:
                 out.append(day)  # type: ignore[arg-type]
 
 
-def _dates(resource: dict[str, Any]) -> list[date]:
-    out: list[date] = []
-    _add_dates(resource, out)
-    return out
-
-
 _WINDOWS: dict[tuple[int, str], tuple[bool, tuple[tuple[tuple[str, ...], int | None], ...]]] = {}
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from service.evaluation.evaluate import evaluate_trials
 from service.facts import FactSet
-from service.population.screen import Screen, row_from_report, screen_record
+from service.population.screen import Screen, row_from_report
 from service.population.shared_facts import ScreenFacts, SharedFacts
 from service.records.bundle import record_from_bundle
 from service.rulebook.book import Rulebook
@@ -90,7 +90,7 @@ def test_fast_path_rows_carry_statuses(book: Rulebook) -> None:
     """
     path = _fixture_paths(FIXTURES / "NCT06761417")[0]
     record = record_from_bundle(orjson.loads(path.read_bytes()))
-    row = screen_record(book, [book.trials["NCT06761417"]], record, date(2026, 10, 10))[0]
+    row = Screen(book, [book.trials["NCT06761417"]], date(2026, 10, 10)).rows(record)[0]
     assert sum(row["counts"].values()) == len(book.trials["NCT06761417"].criteria)
     assert len(row["unknown"]) == row["counts"]["unknown"]
     assert len(row["review"]) == row["counts"]["review"]
