@@ -140,7 +140,7 @@ class _Plan:
 
     mode: str
     reads: frozenset[str] = frozenset()
-    types: tuple[str, ...] = ()
+    family: str = ""
     value_set: str = ""
 
 
@@ -150,7 +150,7 @@ def _plan(definition: Definition) -> _Plan:
     if kind in DERIVED_KINDS:
         return _Plan("derived", reads)
     if kind in MATCHED_KINDS and definition.value_set:
-        return _Plan("matched", reads, (MATCHED_KINDS[kind],), str(definition.value_set))
+        return _Plan("matched", reads, MATCHED_KINDS[kind], str(definition.value_set))
     return _Plan("own", reads)
 
 
@@ -162,13 +162,13 @@ class SharedFacts:
     def __init__(self, library: Any) -> None:
         self._tries: dict[str, _Node] = {}
         self.plans = {name: _plan(d) for name, d in library.definitions.items()}
-        # The value sets the matched kinds read, by the resource type they match.
+        # The value sets the matched kinds read, by the family of items they match.
         self._value_sets: dict[str, dict[str, Any]] = {}
-        for definition in library.definitions.values():
-            rtype = MATCHED_KINDS.get(definition["kind"])
-            if rtype is not None and definition.value_set:
-                name = str(definition.value_set)
-                self._value_sets.setdefault(rtype, {})[name] = library.value_sets[name]
+        for plan in self.plans.values():
+            if plan.mode == "matched":
+                self._value_sets.setdefault(plan.family, {})[plan.value_set] = library.value_sets[
+                    plan.value_set
+                ]
         # Per item signature, the names of the value sets it matches (each asked once).
         self._matched: dict[tuple[str, ItemSignature], frozenset[str]] = {}
         # Trie nodes and signatures held: what the memos cost in memory.
@@ -258,7 +258,7 @@ class ScreenFacts(FactSet):
         """Say whether this record holds nothing the definition could read (then it is decided as
         for any such record).
         """
-        matched = self._matched_value_sets(plan.types[0])
+        matched = self._matched_value_sets(plan.family)
         return matched is not None and plan.value_set not in matched
 
     def _matched_value_sets(self, family: str) -> frozenset[str] | None:
