@@ -96,6 +96,25 @@ class Attrition:
             self._blocked[first_unknown] += 1
             self._blocked[first_failed] -= 1
 
+    # The per-step counts, by name: what counts() exports and merge() adds.
+    _ARRAYS = ("_unknown", "_review", "_failed", "_remaining", "_blocked")
+
+    def counts(self) -> dict[str, Any]:
+        """Return the raw counts as JSON (population and per-step arrays), for ``merge``."""
+        return {"population": self.population, **{n[1:]: getattr(self, n) for n in self._ARRAYS}}
+
+    def merge(self, counts: dict[str, Any]) -> None:
+        """Add another Attrition's ``counts`` of the same trial: the persons are disjoint."""
+        for name in self._ARRAYS:
+            mine, theirs = getattr(self, name), counts[name[1:]]
+            if len(theirs) != len(mine):
+                raise ValueError(
+                    f"{self.trial.id}: {len(theirs)} {name[1:]} counts, not {len(mine)}"
+                )
+            for at, n in enumerate(theirs):
+                mine[at] += n
+        self.population += counts["population"]
+
     def _counts(self, at: int) -> dict[Status, int]:
         """Return one step's person counts by status, every status present."""
         counts = dict.fromkeys(Status, 0)

@@ -16,6 +16,7 @@ from service.population.files import ndjson_lines, write_atomic, write_json
 from service.population.heap import collect_before_bucket, frozen_heap, no_collection
 from service.population.rescreen import digest_of, line_hash, previous_rows, why_reevaluate
 from service.population.screen import Screen
+from service.population.tally import Tally
 from service.population.validity import RecordDates, newest_evidence, valid_until
 from service.records.entries import READ_TYPES
 from service.records.sources import ExportedPatient
@@ -63,6 +64,11 @@ def _shared(path: str, _stamp: float) -> dict[str, dict[str, Any]]:
 def result_path(results_dir: Path, bucket: int) -> Path:
     """Return a bucket's result file; its existence marks the bucket done."""
     return results_dir / f"bucket-{bucket:05d}.ndjson"
+
+
+def candidates_path(results_dir: Path, bucket: int) -> Path:
+    """Return where a bucket writes its candidates' rows (eligible or insufficient-data)."""
+    return results_dir / f"bucket-{bucket:05d}.candidates.ndjson"
 
 
 def stats_path(results_dir: Path, bucket: int) -> Path:
@@ -134,7 +140,13 @@ def evaluate_bucket(
     """
     results = Path(results_dir)
     done = result_path(results, bucket)
-    if done.exists():
+    # Finished: its three files are there (the results file, written last, is the checkpoint; a
+    # lost stats or candidates file makes the bucket run again).
+    if (
+        done.exists()
+        and stats_path(results, bucket).exists()
+        and candidates_path(results, bucket).exists()
+    ):
         return dict(orjson.loads(stats_path(results, bucket).read_bytes()), skipped=True)
     day = date.fromisoformat(as_of)
     shared_dir = Path(parts_dir) / f"b{buckets:05d}"
@@ -161,6 +173,12 @@ def evaluate_bucket(
         screen = worker_screen(rules_dir, tuple(trial_ids), day)
         screen.trim(SCREEN_MEMO_LIMIT)
         rows = _screen_groups(screen, medications, groups, hashes, prior, stats)
+    tally = Tally(screen.trials)
+    for row in rows:
+        tally.add(row)
+    stats["tally"] = tally.counts()
+    # The results file is the checkpoint, so it is written last.
+    write_atomic(candidates_path(results, bucket), ndjson_lines(tally.all_candidates()))
     write_json(stats_path(results, bucket), stats)
     write_atomic(done, ndjson_lines(rows))
     return stats

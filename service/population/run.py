@@ -23,6 +23,7 @@ from service.population.manifest import Manifest
 from service.population.outputs import write_outputs
 from service.population.rescreen import full_rescreen_reason, route_previous, shared_digest
 from service.population.sources import fetch_input
+from service.population.tally import BucketShare
 from service.rulebook.book import DEFAULT_RULES_DIR, Rulebook, load_rulebook
 from service.settings import FhirSettings
 
@@ -239,14 +240,21 @@ def _run(
         )
     progress.phase = "write"
     report(progress)
-    done = [bucket_task.result_path(results, b) for b in range(buckets)]
+    shares = [
+        BucketShare(
+            bucket_task.result_path(results, s["bucket"]),
+            bucket_task.candidates_path(results, s["bucket"]),
+            s["tally"],
+        )
+        for s in sorted(stats, key=lambda s: s["bucket"])
+    ]
     extra = write_outputs(
         run_dir,
         book,
         trial_ids,
         manifest.body["runId"],
         options.as_of.isoformat(),
-        done,
+        shares,
         previous,
         options.since_previous,
         source.reevaluated,

@@ -144,7 +144,9 @@ def test_killed_worker_loses_only_its_bucket(
         # Kill as soon as the first bucket is done: the other buckets are queued or running on both
         # workers.
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not list((out / "results").glob("bucket-*.ndjson")):
+        while time.monotonic() < deadline and not list(
+            (out / "results").glob("bucket-?????.ndjson")
+        ):
             time.sleep(0.02)
         os.killpg(victim.pid, signal.SIGKILL)
         killed.set()

@@ -6,14 +6,18 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 from typing import Any
 
+import orjson
+import pytest
 from fhir.resources.R4B.group import Group
 from hypothesis import given
 from hypothesis import strategies as st
 
 from service.population.attrition import Attrition, statuses
 from service.population.group import candidate_group
+from service.population.tally import Tally
 from service.population.worklist import worklist_csv
 from service.rulebook.book import Criterion, Trial
 
@@ -226,3 +230,49 @@ def test_attrition_counts_as_the_plain_way_does(lists: list[tuple[set, set, set]
     ]
     assert got == criteria
     assert [(f["id"], f["remaining"], f["blockedOnlyByUnknown"]) for f in body["funnel"]] == funnel
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["eligible", "ineligible", "insufficient-data"]),
+            *(st.sets(st.sampled_from(["exc-0", "inc-1", "inc-2", "exc-1"])),) * 3,
+        ),
+        max_size=30,
+    ),
+    st.lists(st.integers(min_value=0, max_value=30), max_size=3),
+)
+def test_bucket_tallies_merge_to_the_whole_runs(
+    lists: list[tuple[str, set, set, set]], cuts: list[int]
+) -> None:
+    """Rows counted bucket by bucket, their counts sent as JSON and merged, give the attrition,
+    verdict counts and candidates of counting every row in one place.
+    """
+    rows = [
+        _row(str(n), v, failed=sorted(f), unknown=sorted(u), review=sorted(r))
+        for n, (v, f, u, r) in enumerate(lists)
+    ]
+    whole = Tally([TRIAL])
+    for row in rows:
+        whole.add(row)
+    merged = Tally([TRIAL])
+    edges = [0, *sorted(min(c, len(rows)) for c in cuts), len(rows)]
+    for start, end in itertools.pairwise(edges):
+        share = Tally([TRIAL])
+        for row in rows[start:end]:
+            share.add(row)
+        merged.merge(orjson.loads(orjson.dumps(share.counts())), share.all_candidates())
+    assert merged.attrition["NCT0"].to_json() == whole.attrition["NCT0"].to_json()
+    assert merged.verdicts == whole.verdicts
+    assert merged.candidates == whole.candidates
+    assert sum(merged.verdicts["NCT0"].values()) == len(rows)
+
+
+def test_a_tally_of_other_trials_or_steps_is_refused() -> None:
+    """Counts of another trial set, or of a trial with other criteria, are not merged."""
+    share = Tally([TRIAL]).counts()
+    with pytest.raises(ValueError, match="tally of trials"):
+        Tally([]).merge(share, [])
+    share["NCT0"]["attrition"]["unknown"].append(0)
+    with pytest.raises(ValueError, match="NCT0: 5 unknown counts, not 4"):
+        Tally([TRIAL]).merge(share, [])

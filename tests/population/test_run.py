@@ -76,29 +76,40 @@ def test_outputs_exist_per_trial(local_run: Path, book: Rulebook) -> None:
         assert group["quantity"] == summary["eligible"] + summary["insufficient-data"]
 
 
+@pytest.mark.parametrize("lost_file", ["bucket-{:05d}.ndjson", "bucket-{:05d}.candidates.ndjson"])
 def test_rerun_completes_only_the_lost_bucket(
-    local_run: Path, population_dir: Path, tmp_path: Path
+    local_run: Path, population_dir: Path, tmp_path: Path, lost_file: str
 ) -> None:
-    """A rerun in the same run directory skips finished buckets and recomputes a missing one,
-    giving the same rows.
+    """A rerun in the same run directory skips finished buckets and recomputes one that lost its
+    results or its candidates file, giving the same rows, attrition and worklists.
     """
     import shutil
 
     run = tmp_path / "rerun"
     shutil.copytree(local_run, run)
     before = results(run)
-    buckets = sorted((run / "results").glob("bucket-*.ndjson"))
-    lost = next(b for b in buckets if b.stat().st_size)
+    outputs = {
+        p: p.read_bytes()
+        for p in (run / "trials").glob("*/*")
+        if p.suffix != ".json" or p.name == "attrition.json"
+    }
+    buckets = sorted((run / "results").glob("bucket-?????.ndjson"))
+    lost_bucket = next(b for b in buckets if b.stat().st_size)
+    lost = lost_bucket.with_name(lost_file.format(int(lost_bucket.stem.split("-")[1])))
+    recomputed_stamp = lost_bucket.stat().st_mtime_ns
     lost.unlink()
-    stamps = {b: b.stat().st_mtime_ns for b in buckets if b != lost}
+    stamps = {b: b.stat().st_mtime_ns for b in buckets if b != lost_bucket}
     run_screen(
         ScreenOptions(
             out=run, as_of=AS_OF, ndjson=str(population_dir), workers=1, bucket_bytes=BUCKET_BYTES
         )
     )
     assert lost.exists()
+    assert lost_bucket.stat().st_mtime_ns != recomputed_stamp  # the bucket ran again
     assert {b: b.stat().st_mtime_ns for b in stamps} == stamps
     assert results(run) == before
+    assert len(outputs) >= 2
+    assert {p: p.read_bytes() for p in outputs} == outputs
 
 
 def test_unreachable_scheduler_stops_with_its_address(population_dir: Path, tmp_path: Path) -> None:
