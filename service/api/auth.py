@@ -8,16 +8,16 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 import jwt
 import requests
 
 from service.cds.trust.jwt import (
     KEY_SHAPES,
-    PYJWT_REFUSALS,
     JwksCache,
     bearer_token,
+    decode_token,
     unverified_parts,
 )
 from service.config import DEFAULTS
@@ -33,6 +33,18 @@ REQUIRED_CLAIMS = ("iss", "aud", "exp")
 
 def _refuse(reason: str, message: str) -> Unauthorized:
     return Unauthorized(f"API bearer token refused: {message}", details={"reason": reason})
+
+
+def _refuse_token(reason: str, message: str) -> NoReturn:
+    """Raise the 401 for a token PyJWT refused, worded for the API (the shared messages name the
+    CDS Client).
+    """
+    raise _refuse(
+        reason,
+        message.replace("this CDS Service's endpoint", "this API")
+        .replace("a trusted CDS Client", "a trusted issuer")
+        .replace("the CDS Client's key", "the issuer's key"),
+    )
 
 
 def token_scopes(claims: Mapping[str, Any]) -> set[str]:
@@ -101,31 +113,16 @@ class ApiTokenVerifier:
         return claims
 
     def _decode(self, token: str, key: jwt.PyJWK, issuer: str) -> dict[str, Any]:
-        try:
-            return jwt.decode(
-                token,
-                key=key,
-                algorithms=list(ALGORITHMS),
-                audience=self.audience,
-                issuer=issuer,
-                leeway=self.leeway_seconds,
-                options={"require": list(REQUIRED_CLAIMS), "enforce_minimum_key_length": True},
-            )
-        except jwt.MissingRequiredClaimError as exc:
-            raise _refuse(
-                f"missing-{exc.claim}", f"the token lacks the required {exc.claim} claim"
-            ) from exc
-        except jwt.PyJWTError as exc:
-            reason, message = next(
-                ((r, m) for kind, r, m in PYJWT_REFUSALS if isinstance(exc, kind)),
-                ("invalid-token", "the token failed verification"),
-            )
-            raise _refuse(
-                reason,
-                message.replace("this CDS Service's endpoint", "this API")
-                .replace("a trusted CDS Client", "a trusted issuer")
-                .replace("the CDS Client's key", "the issuer's key"),
-            ) from exc
+        return decode_token(
+            token,
+            key,
+            algorithms=ALGORITHMS,
+            required=REQUIRED_CLAIMS,
+            issuer=issuer,
+            audience=self.audience,
+            leeway=self.leeway_seconds,
+            refuse=_refuse_token,
+        )
 
 
 UNDECIDED_MESSAGE = (

@@ -5,8 +5,17 @@ bucket to bucket.
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
-from service.population.bucket import worker_screen
+from service.population.bucket import (
+    candidates_path,
+    evaluate_bucket,
+    result_path,
+    stats_path,
+    worker_screen,
+)
+from service.population.inputs import list_inputs
+from service.population.partition import partition_file
 from service.rulebook.book import DEFAULT_RULES_DIR
 
 
@@ -17,3 +26,32 @@ def test_a_worker_reuses_its_screen_for_the_same_run() -> None:
     again = worker_screen(rules, trials, date(2026, 10, 10))
     other = worker_screen(rules, trials, date(2026, 10, 11))
     assert (again is first, other is first, other.as_of) == (True, False, date(2026, 10, 11))
+
+
+def test_a_finished_bucket_leaves_its_checkpoint_and_deletes_its_input(
+    population_dir: Path, tmp_path: Path
+) -> None:
+    """A bucket writes its results, candidates and stats, deletes its own part files (not
+    another bucket's), and a second call skips it.
+    """
+    parts, results, buckets = tmp_path / "parts", tmp_path / "results", 2
+    for task, source in enumerate(list_inputs(str(population_dir))):
+        partition_file(source, task, str(parts), buckets)
+    assert (parts / "b00000").is_dir()
+    call = (
+        0,
+        str(parts),
+        str(results),
+        str(DEFAULT_RULES_DIR),
+        ["NCT06761417"],
+        "2026-10-10",
+        buckets,
+    )
+    stats = evaluate_bucket(*call)
+    assert stats["patients"] > 0
+    assert not (parts / "b00000").exists()
+    assert (parts / "b00001").is_dir()
+    for path in (result_path(results, 0), candidates_path(results, 0), stats_path(results, 0)):
+        assert path.is_file()
+    again = evaluate_bucket(*call)
+    assert again == {**stats, "skipped": True}

@@ -177,6 +177,27 @@ def test_group_without_candidates_is_valid_and_empty() -> None:
     assert Group.model_validate(group).actual is True
 
 
+@pytest.mark.parametrize(
+    "verdicts", [["eligible", "insufficient-data", "eligible"], ["ineligible"]]
+)
+def test_group_is_what_the_r4b_model_dumps(verdicts: list[str]) -> None:
+    """The Group written is the one fhir.resources dumps after validating it, member for member
+    (it is returned as built, not re-serialised).
+    """
+    rows = [
+        _row(f"p{n}", v, failed=["inc-1"] if v == "ineligible" else [])
+        for n, v in enumerate(verdicts)
+    ]
+    group = candidate_group("NCT0", "run-1", "2026-10-10", rows)
+    dumped = orjson.loads(Group.model_validate(group).model_dump_json(exclude_none=True))
+    assert group == dumped
+    assert (
+        group["quantity"]
+        == len(group.get("member", ()))
+        == sum(v != "ineligible" for v in verdicts)
+    )
+
+
 def test_a_run_id_with_an_underscore_gives_a_valid_group_id() -> None:
     """A run named with characters a FHIR id may not hold still gets a valid Group (the run is not
     lost at its last step).

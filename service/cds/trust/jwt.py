@@ -333,29 +333,16 @@ class JwtVerifier:
         return jku
 
     def _decode(self, token: str, key: jwt.PyJWK, issuer: str) -> dict[str, Any]:
-        try:
-            return jwt.decode(
-                token,
-                key=key,
-                algorithms=list(ALGORITHMS),
-                audience=self._audience,
-                issuer=issuer,
-                leeway=self._leeway,
-                options={"require": list(REQUIRED_CLAIMS), "enforce_minimum_key_length": True},
-            )
-        except jwt.MissingRequiredClaimError as exc:
-            raise Unauthorized(
-                f"CDS Client JWT refused: the token lacks the required {exc.claim} claim",
-                details={"reason": f"missing-{exc.claim}"},
-            ) from exc
-        except jwt.PyJWTError as exc:
-            reason, message = next(
-                ((r, m) for kind, r, m in PYJWT_REFUSALS if isinstance(exc, kind)),
-                ("invalid-token", "the token failed verification"),
-            )
-            raise Unauthorized(
-                f"CDS Client JWT refused: {message}", details={"reason": reason}
-            ) from exc
+        return decode_token(
+            token,
+            key,
+            algorithms=ALGORITHMS,
+            required=REQUIRED_CLAIMS,
+            issuer=issuer,
+            audience=self._audience,
+            leeway=self._leeway,
+            refuse=refuse,
+        )
 
     def _check_lifetime(self, claims: Mapping[str, Any]) -> None:
         exp, iat = claims["exp"], claims["iat"]
@@ -380,6 +367,42 @@ class JwtVerifier:
             issuer, jti, float(claims["exp"]) + self._leeway, time.time()
         ):
             refuse("replayed-jti", "this jti was already used (a replay)")
+
+
+def decode_token(
+    token: str,
+    key: jwt.PyJWK,
+    *,
+    algorithms: tuple[str, ...],
+    required: tuple[str, ...],
+    issuer: str,
+    audience: str,
+    leeway: float,
+    refuse: Callable[[str, str], NoReturn],
+) -> dict[str, Any]:
+    """Verify a JWT's signature and registered claims with PyJWT and return its claims; a failure
+    calls ``refuse(reason, message)`` (the CDS Hooks verifier and the REST API word theirs).
+    """
+    try:
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            key=key,
+            algorithms=list(algorithms),
+            audience=audience,
+            issuer=issuer,
+            leeway=leeway,
+            options={"require": list(required), "enforce_minimum_key_length": True},
+        )
+    except jwt.MissingRequiredClaimError as exc:
+        refuse(f"missing-{exc.claim}", f"the token lacks the required {exc.claim} claim")
+    except jwt.PyJWTError as exc:
+        refuse(
+            *next(
+                ((r, m) for kind, r, m in PYJWT_REFUSALS if isinstance(exc, kind)),
+                ("invalid-token", "the token failed verification"),
+            )
+        )
+    return claims
 
 
 def bearer_token(authorization_header: str | None) -> str:
