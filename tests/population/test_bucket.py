@@ -28,16 +28,15 @@ def test_a_worker_reuses_its_screen_for_the_same_run() -> None:
     assert (again is first, other is first, other.as_of) == (True, False, date(2026, 10, 11))
 
 
-def test_a_finished_bucket_leaves_its_checkpoint_and_deletes_its_input(
+def test_a_finished_bucket_leaves_its_checkpoint_and_is_skipped_after(
     population_dir: Path, tmp_path: Path
 ) -> None:
-    """A bucket writes its results, candidates and stats, deletes its own part files (not
-    another bucket's), and a second call skips it.
+    """A bucket writes its results, candidates and stats and keeps its input (a rerun may need
+    it); a second call skips it.
     """
     parts, results, buckets = tmp_path / "parts", tmp_path / "results", 2
     for task, source in enumerate(list_inputs(str(population_dir))):
         partition_file(source, task, str(parts), buckets)
-    assert (parts / "b00000").is_dir()
     call = (
         0,
         str(parts),
@@ -49,8 +48,8 @@ def test_a_finished_bucket_leaves_its_checkpoint_and_deletes_its_input(
     )
     stats = evaluate_bucket(*call)
     assert stats["patients"] > 0
-    assert not (parts / "b00000").exists()
-    assert (parts / "b00001").is_dir()
+    assert sum(stats["tally"]["NCT06761417"]["verdicts"].values()) == stats["patients"]
+    assert (parts / "b00000").is_dir()
     for path in (result_path(results, 0), candidates_path(results, 0), stats_path(results, 0)):
         assert path.is_file()
     again = evaluate_bucket(*call)

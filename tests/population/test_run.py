@@ -76,6 +76,15 @@ def test_outputs_exist_per_trial(local_run: Path, book: Rulebook) -> None:
         assert group["quantity"] == summary["eligible"] + summary["insufficient-data"]
 
 
+def test_a_completed_run_leaves_no_partitioned_input(local_run: Path) -> None:
+    """parts/ is deleted once every bucket is done (while the outputs are written), the results
+    kept.
+    """
+    assert orjson.loads((local_run / "manifest.json").read_bytes())["status"] == "completed"
+    assert not (local_run / "parts").exists()
+    assert list((local_run / "results").glob("bucket-?????.ndjson"))
+
+
 @pytest.mark.parametrize("lost_file", ["bucket-{:05d}.ndjson", "bucket-{:05d}.candidates.ndjson"])
 def test_rerun_completes_only_the_lost_bucket(
     local_run: Path, population_dir: Path, tmp_path: Path, lost_file: str
