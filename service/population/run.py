@@ -238,6 +238,9 @@ def _run(
                 "reevaluatedPatients": {k: len(v) for k, v in why.items()},
             }
         )
+    # Every task is done: the cluster stops while the driver writes (a LocalCluster's shutdown
+    # does not scale with its workers).
+    engine.release()
     progress.phase = "write"
     report(progress)
     # The partitioned input is deleted while the outputs are written (1.2 s for 10,000 patients,
