@@ -478,11 +478,23 @@ def _medication_matches(ctx: Context, definition: Definition) -> tuple[list[Matc
     return list(matches), list(unreadable)
 
 
+# MedicationRequest intents that order nothing: a plan, a proposal or an option is not a drug given.
+NOT_AN_ORDER = {"proposal", "plan", "option"}
+
+
 def _live_medications(ctx: Context, rtype: str) -> list[dict[str, Any]]:
-    """Return a medication type's records that are not void, the same list on every call."""
+    """Return a medication type's records that are not void (nor only planned), the same list on
+    every call.
+    """
     return ctx.remember(
         ("live medications", rtype),
-        lambda: [r for r in ctx.record.of_type(rtype) if r.get("status") not in VOID_STATUS[rtype]],
+        lambda: [
+            r
+            for r in ctx.record.of_type(rtype)
+            if r.get("status") not in VOID_STATUS[rtype]
+            # The record checks type a MedicationRequest's intent as a string (hashable).
+            and not (rtype == "MedicationRequest" and r.get("intent") in NOT_AN_ORDER)
+        ],
     )
 
 

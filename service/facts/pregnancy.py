@@ -5,7 +5,7 @@ tests within a trial's window.
 from __future__ import annotations
 
 import re
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from service.facts import units
@@ -13,7 +13,7 @@ from service.facts.base import Evidence, Fact, iso, show, unknown
 from service.facts.context import Context
 from service.facts.history import condition_matches
 from service.facts.observations import NEGATIVE_CODES, POSITIVE_CODES
-from service.facts.readings import Reading, readings
+from service.facts.readings import Reading, cite_value, readings, reports_value
 from service.facts.values import as_list, codings, concept_text, parse_datetime
 from service.records.entries import reference_of
 from service.rulebook.definitions import Definition, definition_from
@@ -40,7 +40,18 @@ def childbearing_potential(ctx: Context, name: str, definition: Definition) -> F
     documented = [
         ctx.fact(other) for role, other in sorted(inputs.items()) if role not in ("age", "sex")
     ]
-    sterile = [f for f in documented if f.value is True]
+    found = [f for f in documented if f.value is True]
+    # Sterility known only from a record's text ("hysterectomy consult") does not rule pregnancy
+    # out: a person confirms it.
+    sterile = [f for f in found if not f.by_name]
+    if found and not sterile:
+        return Fact(
+            name,
+            None,
+            f"{label}: to confirm ({found[0].summary})",
+            tuple(e for f in found for e in f.evidence),
+            review=f"{label} to confirm: {found[0].summary}, matched by name only, not by code",
+        )
     if sterile:
         return Fact(
             name,
@@ -101,6 +112,16 @@ def _when(reading: Reading) -> datetime:
     """
     moment = parse_datetime(reading.resource.get("effectiveDateTime"))
     return moment.replace(tzinfo=None) if moment else datetime.combine(reading.day, time.min)
+
+
+def _instant(reading: Reading) -> datetime:
+    """Return a reading's time for ordering results: in UTC when it has an offset (a negative at
+    09:00+08:00 came before a positive at 03:00Z), else its wall-clock time.
+    """
+    moment = parse_datetime(reading.resource.get("effectiveDateTime"))
+    if moment is not None and moment.tzinfo is not None:
+        return moment.astimezone(UTC).replace(tzinfo=None)
+    return _when(reading)
 
 
 # C901: each way a record states a pregnancy outcome is one branch
@@ -200,7 +221,14 @@ def pregnancy(ctx: Context, name: str, definition: Definition) -> Fact:  # noqa:
         for r in found
         if ctx.in_window(definition, r.day) and (o := _outcome(r, limit)) is not None
     ]
-    results.sort(key=lambda item: _when(item[0]), reverse=True)
+    results.sort(key=lambda item: _instant(item[0]), reverse=True)
+    # Results in the window that report something this definition cannot read (a unit it cannot
+    # convert, ">1000" as text): never passed over for an older negative.
+    unread = [
+        r
+        for r in found
+        if ctx.in_window(definition, r.day) and reports_value(r) and _outcome(r, limit) is None
+    ]
 
     def negative_after(moment: datetime) -> tuple[Reading, str, str] | None:
         return next(
@@ -208,14 +236,14 @@ def pregnancy(ctx: Context, name: str, definition: Definition) -> Fact:  # noqa:
                 item
                 for item in results
                 if item[1] == "negative"
-                and _when(item[0]) > moment
+                and _instant(item[0]) > moment
                 and _is_test(ctx, definition, item[0])
             ),
             None,
         )
 
     positive = next((item for item in results if item[1] == "positive"), None)
-    if positive and not negative_after(_when(positive[0])):
+    if positive and not negative_after(_instant(positive[0])):
         reading, _o, shown = positive
         return Fact(
             name,
@@ -234,7 +262,7 @@ def pregnancy(ctx: Context, name: str, definition: Definition) -> Fact:  # noqa:
     as_condition = definition_from(
         name, {"kind": "condition", "valueSet": definition["conditionValueSet"], "activeOnly": True}
     )
-    matches, _uncertain = condition_matches(ctx, as_condition)
+    matches, uncertain = condition_matches(ctx, as_condition)
     # A condition active since before the window has lasted longer than a pregnancy does.
     persist_from = ctx.window_start(definition)
     for match in matches:
@@ -280,12 +308,54 @@ def pregnancy(ctx: Context, name: str, definition: Definition) -> Fact:  # noqa:
             f"{label}: yes ({match.display}, "
             f"active{' since ' + match.start.isoformat() if match.start else ''})",
             (cited,),
+            # A pregnancy named only in a record's text: an exclusion resting on it goes to review.
+            by_name=match.how == "name",
+        )
+    for match in uncertain:
+        # A pregnancy recorded as provisional or unconfirmed is neither a yes nor passed over.
+        why = (
+            f"{match.display} is on the problem list"
+            f"{' since ' + match.start.isoformat() if match.start else ''} ({match.note})"
+        )
+        return Fact(
+            name,
+            None,
+            f"{label}: to confirm ({why})",
+            (
+                Evidence(
+                    reference_of(match.resource),
+                    match.display,
+                    None,
+                    None,
+                    iso(match.start),
+                    match.note,
+                ),
+            ),
+            review=f"{label} to confirm: {why}",
         )
     potential = ctx.fact(definition["inputs"]["childbearingPotential"])
     if potential.value is False:
         return Fact(name, False, f"{label}: no ({potential.summary})", potential.evidence)
     window, in_window = _window(ctx, definition)
     tests = [item for item in results if _is_test(ctx, definition, item[0]) and in_window(item[0])]
+    newer_unread = [r for r in unread if not tests or _instant(r) >= _instant(tests[0][0])]
+    if tests and tests[0][1] == "negative" and newer_unread:
+        reading, _o, shown = tests[0]
+        why = (
+            f"{newer_unread[0].label} of {newer_unread[0].day.isoformat()} reports a value that "
+            f"cannot be read as positive or negative, and it is not older than the negative "
+            f"{reading.label} of {reading.day.isoformat()}"
+        )
+        return Fact(
+            name,
+            None,
+            f"{label}: to confirm ({why})",
+            (
+                cite_value(newer_unread[0], "cannot be read as positive or negative"),
+                _cite(reading, shown),
+            ),
+            review=f"{label} to confirm: {why}",
+        )
     if tests and tests[0][1] == "negative":
         reading, _o, shown = tests[0]
         return Fact(

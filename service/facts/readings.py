@@ -174,6 +174,14 @@ def evidence(reading: Reading, value: Any, unit: str | None, note: str | None) -
     )
 
 
+def reports_value(reading: Reading) -> bool:
+    """Say whether a result reports a value of some kind (not only a reason it has none)."""
+    source = reading.source
+    return not source.get("dataAbsentReason") and any(
+        key.startswith("value") and source[key] not in (None, "", {}, []) for key in source
+    )
+
+
 def cite_value(reading: Reading, note: str) -> Evidence:
     """Cite a reading that does not decide, with the value it reports (so a person can weigh it)."""
     qty = reading.source.get("valueQuantity")
@@ -222,16 +230,30 @@ def latest(  # noqa: C901
     in_window = [r for r in found if ctx.in_window(definition, r.day)]
     skipped: list[Evidence] = []
     usable: list[tuple[Reading, Any]] = []
+    # The newest result that reports a value this definition cannot read (">1000" as text, a unit
+    # it cannot convert): an older result must not decide in its place.
+    unread: tuple[Reading, str] | None = None
     for reading in in_window:
         value, why = read(reading)
         if why is not None:
             if not usable:
                 skipped.append(evidence(reading, None, None, why))
+                if unread is None and reports_value(reading):
+                    unread = (reading, why)
             continue
         usable.append((reading, value))
         if not highest and len(usable) > 1 and not reading.same_time(usable[0][0]):
             usable.pop()
             break
+    if usable and unread is not None and (highest or not unread[0].same_time(usable[0][0])):
+        newer, why = unread
+        return unknown(
+            name,
+            f"{label}: the result of {newer.day.isoformat()} reports a value that cannot be read "
+            f"({why}), so an older result cannot decide; not decided",
+            (cite_value(newer, why), cite_value(usable[0][0], "older result")),
+            missing=label,
+        )
     if usable:
         return _choose(name, label, usable, pending, highest)
     shown_others = (

@@ -56,6 +56,7 @@ _UNITS: dict[str, tuple[str, float]] = {
     "u[iu]/ml": ("miu", 1.0),
     "uiu/ml": ("miu", 1.0),
     "m[iu]/ml": ("miu", 1e3),
+    "miu/ml": ("miu", 1e3),  # how labs print hCG when no UCUM code is sent
     # time, ratio, pressure, mass
     "ms": ("time", 1.0),
     "s": ("time", 1e3),

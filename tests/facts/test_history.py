@@ -517,6 +517,15 @@ def test_void_medication_ignored(book: Rulebook, kind: str, status: str) -> None
     assert fact(book, "prior_anthracycline", doxorubicin(kind, 200, status=status)).value is False
 
 
+@pytest.mark.parametrize("intent", ["plan", "proposal", "option"])
+def test_a_request_that_orders_nothing_is_no_prior_medication(book: Rulebook, intent: str) -> None:
+    """A MedicationRequest whose intent is a plan, a proposal or an option gave no drug."""
+    planned = doxorubicin("MedicationRequest", 200, status="active", intent=intent)
+    assert fact(book, "prior_anthracycline", planned).value is False
+    ordered = doxorubicin("MedicationRequest", 200, status="active", intent="order")
+    assert fact(book, "prior_anthracycline", ordered).value is True
+
+
 def test_medication_after_as_of_ignored(book: Rulebook) -> None:
     """A medication given after the as-of date is not prior."""
     assert (

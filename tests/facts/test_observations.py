@@ -1042,3 +1042,20 @@ def test_readings_hand_each_caller_its_own_lists(book: Rulebook) -> None:
     first.clear()
     again, _pending, _notes = readings(ctx, book.definitions["qtcf_ms"])
     assert len(again) == 1
+
+
+def test_a_newer_result_that_cannot_be_read_leaves_an_older_one_undecided(book: Rulebook) -> None:
+    """ALT ">1000" sent as text after a normal ALT: the older value does not decide, the lab is
+    asked for again, and both are shown.
+    """
+    newer = observation("1742-6", 1, valueString=">1000")
+    result = fact(book, "alt_x_uln", newer, lab("1742-6", 22, "U/L", 5))
+    assert (result.value, result.missing) == (None, "ALT")
+    assert "cannot be read" in result.summary
+    assert [e.note for e in result.evidence] == ["no numeric value", "older result"]
+
+
+def test_a_newer_result_with_no_value_leaves_the_older_one_deciding(book: Rulebook) -> None:
+    """A newer ALT that reports no value (data absent) does not set aside the older result."""
+    absent = observation("1742-6", 1, dataAbsentReason=concept(None, None, text="Hemolysed"))
+    assert fact(book, "alt_x_uln", absent, lab("1742-6", 28, "U/L", 5)).value == 0.7

@@ -97,10 +97,6 @@ def test_unknown_gender_leaves_childbearing_potential_to_confirm(book: Rulebook)
         condition(ICD10, "Z90.710"),  # acquired absence of cervix and uterus
         condition(ICD10, "Z90.722"),  # both ovaries absent
         procedure("236886002", 800),  # hysterectomy
-        {
-            **procedure("999", 800),
-            "code": concept(None, None, text="Laparoscopic bilateral salpingo-oophorectomy"),
-        },  # by name
     ],
 )
 def test_documented_menopause_or_sterilising_surgery_ends_childbearing_potential(
@@ -110,6 +106,30 @@ def test_documented_menopause_or_sterilising_surgery_ends_childbearing_potential
     childbearing potential.
     """
     assert fact(book, "childbearing_potential", documented, subject=woman()).value is False
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Laparoscopic bilateral salpingo-oophorectomy", "Hysterectomy"],
+)
+def test_sterilising_surgery_named_only_in_text_is_review(book: Rulebook, text: str) -> None:
+    """A surgery known only from a record's text (a local code) does not rule pregnancy out: a
+    person confirms it, and the pregnancy test is still asked for.
+    """
+    surgery = {**procedure("999", 800), "code": concept(None, None, text=text)}
+    potential = fact(book, "childbearing_potential", surgery, subject=woman())
+    assert potential.value is None
+    assert "matched by name only" in str(potential.review)
+    pregnant = fact(book, "pregnant", surgery, subject=woman())
+    assert (pregnant.value, pregnant.missing) == (None, "pregnancy test")
+
+
+def test_a_consult_about_a_hysterectomy_is_no_hysterectomy(book: Rulebook) -> None:
+    """A completed Procedure named "Hysterectomy consult" is no surgery: childbearing potential
+    stays yes.
+    """
+    consult = {**procedure("999", 800), "code": concept(None, None, text="Hysterectomy consult")}
+    assert fact(book, "childbearing_potential", consult, subject=woman()).value is True
 
 
 def test_removal_of_the_cervix_alone_keeps_childbearing_potential(book: Rulebook) -> None:
@@ -307,3 +327,65 @@ def test_lactation_is_asked_for_a_woman_of_childbearing_potential(book: Rulebook
 def test_recorded_lactation_is_yes(book: Rulebook) -> None:
     """Breastfeeding on record answers lactation yes."""
     assert fact(book, "lactation", condition(SNOMED, "413712001"), subject=woman()).value is True
+
+
+def negative_then(later: dict[str, Any]) -> list[dict[str, Any]]:
+    """Return a negative urine test two days before the as-of date, then ``later``."""
+    return [hcg(URINE_HCG, NEGATIVE, 2), later]
+
+
+def test_a_quantitative_hcg_in_miu_per_ml_as_labs_print_it_is_read(book: Rulebook) -> None:
+    """A β-hCG of 1200 "mIU/mL" (no UCUM code) after a negative test: pregnant."""
+    beta = lab(BETA_HCG, 1200, "mIU/mL", 1)
+    del beta["valueQuantity"]["code"], beta["valueQuantity"]["system"]
+    assert fact(book, "pregnant", *negative_then(beta), subject=woman()).value is True
+
+
+def test_an_unreadable_result_after_a_negative_test_is_review(book: Rulebook) -> None:
+    """A β-hCG ">1000" sent as text after a negative test: never passed over for the negative."""
+    beta = observation(BETA_HCG, 1, valueString=">1000")
+    result = fact(book, "pregnant", *negative_then(beta), subject=woman())
+    assert result.value is None
+    assert "cannot be read as positive or negative" in str(result.review)
+
+
+def test_results_are_ordered_in_utc_when_they_carry_offsets(book: Rulebook) -> None:
+    """A negative at 09:00+08:00 (01:00 UTC) came before a positive at 03:00Z: pregnant."""
+    negative = hcg(URINE_HCG, NEGATIVE, 1, at="09:00:00+08:00")
+    positive = hcg(URINE_HCG, POSITIVE, 1, at="03:00:00Z")
+    assert fact(book, "pregnant", negative, positive, subject=woman()).value is True
+
+
+def test_a_provisional_pregnancy_after_a_negative_test_is_review(book: Rulebook) -> None:
+    """A pregnancy on the problem list as provisional is neither yes nor passed over."""
+    provisional = condition(SNOMED, "77386006", onset_days_before=1, verification="provisional")
+    result = fact(book, "pregnant", *negative_then(provisional), subject=woman())
+    assert result.value is None
+    assert "provisional" in str(result.review)
+
+
+@pytest.mark.parametrize(
+    "finding",
+    [
+        condition(SNOMED, "60001007", onset_days_before=1),  # Not pregnant (finding)
+        condition(SNOMED, "127365008", onset_days_before=1),  # Gravida 2 (finding)
+        condition(SNOMED, "16538005", onset_days_before=1),  # Early postpartum state (finding)
+    ],
+)
+def test_a_finding_that_says_not_pregnant_now_is_no_pregnancy(
+    book: Rulebook, finding: dict[str, Any]
+) -> None:
+    """A "not pregnant" finding, a gravida count or the postpartum state on the problem list is no
+    pregnancy: without a test, a test is still asked for.
+    """
+    result = fact(book, "pregnant", finding, subject=woman())
+    assert (result.value, result.missing) == (None, "pregnancy test")
+
+
+def test_a_pregnancy_named_only_in_text_rests_on_its_name(book: Rulebook) -> None:
+    """A local-code Condition whose text says pregnancy is a yes that rests on a name (so an
+    exclusion met by it goes to review).
+    """
+    named = condition(None, None, text="Pregnancy, 8 weeks", onset_days_before=1)
+    result = fact(book, "pregnant", named, subject=woman())
+    assert (result.value, result.by_name) == (True, True)
