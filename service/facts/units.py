@@ -98,8 +98,9 @@ def normalise(unit: object) -> str:
     if unit is not None and not isinstance(unit, str):
         return "\x00not a unit"
     text = (unit or "").strip().replace("µ", "u").replace("μ", "u").replace("^", "*")
-    text = text.replace("x10*", "10*").replace("×10*", "10*").replace(" ", "")
-    return text.lower()
+    text = text.replace("x10*", "10*").replace("×10*", "10*").replace(" ", "").lower()
+    # "10E3/uL": an E for the power (Epic, LabCorp); no unit of the table has "10e" otherwise.
+    return text.replace("x10e", "10*").replace("10e", "10*")
 
 
 def known(unit: object) -> bool:

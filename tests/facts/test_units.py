@@ -112,10 +112,13 @@ def test_micro_spellings_are_one_unit(spelling: str) -> None:
         pytest.param("x10*9/L", id="x-prefix"),
         # The multiplication sign.
         pytest.param("\u00d710^9/L", id="times-sign"),
+        # An E for the power, as Epic and LabCorp print counts.
+        pytest.param("x10E9/L", id="e-power"),
+        pytest.param("10E9/L", id="e-power-bare"),
     ],
 )
 def test_power_spellings_are_one_unit(spelling: str) -> None:
-    """10*9/L written with ^, x or × is the same unit."""
+    """10*9/L written with ^, x, × or E is the same unit."""
     assert units.convert(2.0, spelling, "10*9/L") == pytest.approx(2.0)
 
 
@@ -135,6 +138,11 @@ def test_power_spellings_are_one_unit(spelling: str) -> None:
 def test_known(unit: str, expected: bool) -> None:
     """known() says whether the table can convert a unit."""
     assert units.known(unit) is expected
+
+
+def test_thousands_per_microlitre_with_an_e_power_is_a_count() -> None:
+    """x10E3/uL (a WBC as labs print it) is 10*3/uL, that is 10*9/L."""
+    assert units.convert(3.0, "x10E3/uL", "10*9/L") == pytest.approx(3.0)
 
 
 def test_normalise_none_is_empty() -> None:
