@@ -124,12 +124,13 @@ def test_sterilising_surgery_named_only_in_text_is_review(book: Rulebook, text: 
     assert (pregnant.value, pregnant.missing) == (None, "pregnancy test")
 
 
-def test_a_consult_about_a_hysterectomy_is_no_hysterectomy(book: Rulebook) -> None:
-    """A completed Procedure named "Hysterectomy consult" is no surgery: childbearing potential
-    stays yes.
+def test_a_consult_about_a_hysterectomy_still_asks_for_a_pregnancy_test(book: Rulebook) -> None:
+    """A completed Procedure named "Hysterectomy consult" (a local code) does not rule pregnancy
+    out.
     """
     consult = {**procedure("999", 800), "code": concept(None, None, text="Hysterectomy consult")}
-    assert fact(book, "childbearing_potential", consult, subject=woman()).value is True
+    pregnant = fact(book, "pregnant", consult, subject=woman())
+    assert (pregnant.value, pregnant.missing) == (None, "pregnancy test")
 
 
 def test_removal_of_the_cervix_alone_keeps_childbearing_potential(book: Rulebook) -> None:
