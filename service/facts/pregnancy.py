@@ -11,7 +11,7 @@ from typing import Any
 from service.facts import units
 from service.facts.base import Evidence, Fact, iso, show, unknown
 from service.facts.context import Context
-from service.facts.history import condition_matches
+from service.facts.history import Match, condition_matches
 from service.facts.observations import NEGATIVE_CODES, POSITIVE_CODES
 from service.facts.readings import Reading, cite_value, readings, reports_value
 from service.facts.values import as_list, codings, concept_text, parse_datetime
@@ -171,6 +171,10 @@ def _outcome(reading: Reading, limit: dict[str, Any] | None) -> tuple[str, str] 
     return None
 
 
+def _cite_condition(match: Match, note: str | None) -> Evidence:
+    return Evidence(reference_of(match.resource), match.display, None, None, iso(match.start), note)
+
+
 def _cite(reading: Reading, shown: str, note: str | None = None) -> Evidence:
     return Evidence(
         reference_of(reading.resource), reading.label, shown, None, iso(reading.day), note
@@ -216,19 +220,12 @@ def pregnancy(ctx: Context, name: str, definition: Definition) -> Fact:  # noqa:
                 ),
                 missing="pregnancy test",
             )
-    results = [
-        (r, *o)
-        for r in found
-        if ctx.in_window(definition, r.day) and (o := _outcome(r, limit)) is not None
-    ]
+    read = [(r, _outcome(r, limit)) for r in found if ctx.in_window(definition, r.day)]
+    results = [(r, *o) for r, o in read if o is not None]
     results.sort(key=lambda item: _instant(item[0]), reverse=True)
     # Results in the window that report something this definition cannot read (a unit it cannot
     # convert, ">1000" as text): never passed over for an older negative.
-    unread = [
-        r
-        for r in found
-        if ctx.in_window(definition, r.day) and reports_value(r) and _outcome(r, limit) is None
-    ]
+    unread = [r for r, o in read if o is None and reports_value(r)]
 
     def negative_after(moment: datetime) -> tuple[Reading, str, str] | None:
         return next(
@@ -267,14 +264,7 @@ def pregnancy(ctx: Context, name: str, definition: Definition) -> Fact:  # noqa:
     persist_from = ctx.window_start(definition)
     for match in matches:
         start = datetime.combine(match.start, time.min) if match.start else None
-        cited = Evidence(
-            reference_of(match.resource),
-            match.display,
-            None,
-            None,
-            iso(match.start),
-            "active pregnancy on the problem list",
-        )
+        cited = _cite_condition(match, "active pregnancy on the problem list")
         refuted = negative_after(start) if start else None
         if refuted:
             reading, _o, shown = refuted
@@ -311,8 +301,9 @@ def pregnancy(ctx: Context, name: str, definition: Definition) -> Fact:  # noqa:
             # A pregnancy named only in a record's text: an exclusion resting on it goes to review.
             by_name=match.how == "name",
         )
-    for match in uncertain:
+    if uncertain:
         # A pregnancy recorded as provisional or unconfirmed is neither a yes nor passed over.
+        match = uncertain[0]
         why = (
             f"{match.display} is on the problem list"
             f"{' since ' + match.start.isoformat() if match.start else ''} ({match.note})"
@@ -321,16 +312,7 @@ def pregnancy(ctx: Context, name: str, definition: Definition) -> Fact:  # noqa:
             name,
             None,
             f"{label}: to confirm ({why})",
-            (
-                Evidence(
-                    reference_of(match.resource),
-                    match.display,
-                    None,
-                    None,
-                    iso(match.start),
-                    match.note,
-                ),
-            ),
+            (_cite_condition(match, match.note),),
             review=f"{label} to confirm: {why}",
         )
     potential = ctx.fact(definition["inputs"]["childbearingPotential"])
