@@ -197,6 +197,13 @@ def pregnancy(ctx: Context, name: str, definition: Definition) -> Fact:  # noqa:
     ]
     if failed:
         return unknown(name, f"{label}: {'; '.join(failed)}; not decided")
+    # A test or pregnancy Condition set aside as unreadable could be the positive one: as latest()
+    # does for a lab, it is never passed over for an older negative.
+    blocked = ctx.blocked(("Observation",), ctx.value_set(definition)) or ctx.blocked(
+        ("Condition",), ctx.value_sets[definition["conditionValueSet"]]
+    )
+    if blocked:
+        return unknown(name, f"{label}: {blocked}; not decided")
     limit = definition.document.get("positiveLimit")
     found, pending, _notes = readings(ctx, definition)
     # A preliminary or registered positive is not final, yet it must not be passed over: pregnancy

@@ -390,3 +390,23 @@ def test_a_pregnancy_named_only_in_text_rests_on_its_name(book: Rulebook) -> Non
     named = condition(None, None, text="Pregnancy, 8 weeks", onset_days_before=1)
     result = fact(book, "pregnant", named, subject=woman())
     assert (result.value, result.by_name) == (True, True)
+
+
+@pytest.mark.parametrize(
+    "unreadable",
+    [
+        observation(BETA_HCG, 1, valueString=5),  # valueString that is a number
+        condition(
+            SNOMED, "77386006", onset_days_before=1, clinical=None, clinicalStatus=["active"]
+        ),
+    ],
+)
+def test_a_result_set_aside_as_unreadable_leaves_pregnancy_unknown(
+    book: Rulebook, unreadable: dict[str, Any]
+) -> None:
+    """An hCG result or a pregnancy Condition set aside for a wrongly typed element could be the
+    positive one: pregnancy is not decided by the older negative test.
+    """
+    result = fact(book, "pregnant", *negative_then(unreadable), subject=woman())
+    assert result.value is None
+    assert "could not be read" in result.summary
