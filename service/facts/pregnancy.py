@@ -247,7 +247,15 @@ def pregnancy(ctx: Context, name: str, definition: Definition) -> Fact:  # noqa:
         )
 
     positive = next((item for item in results if item[1] == "positive"), None)
+    # A raised hCG in someone who cannot be pregnant (a boy, a girl of 7) is read as the tumour
+    # marker it also is (germ cell tumours, hepatoblastoma), not as a pregnancy: see below.
+    marker: tuple[Reading, str] | None = None
     if positive and not negative_after(_instant(positive[0])):
+        reading, _o, shown = positive
+        potential = ctx.fact(definition["inputs"]["childbearingPotential"])
+        if potential.value is False and _is_test(ctx, definition, reading):
+            marker = (reading, shown)
+    if positive and not marker and not negative_after(_instant(positive[0])):
         reading, _o, shown = positive
         return Fact(
             name,
@@ -323,6 +331,26 @@ def pregnancy(ctx: Context, name: str, definition: Definition) -> Fact:  # noqa:
             review=f"{label} to confirm: {why}",
         )
     potential = ctx.fact(definition["inputs"]["childbearingPotential"])
+    if potential.value is False and marker:
+        reading, shown = marker
+        raised = f"{reading.label} {shown} on {reading.day.isoformat()} is positive"
+        cited = (*potential.evidence, _cite(reading, shown, "hCG is also a tumour marker"))
+        if ctx.record.patient.get("gender") == "male":
+            return Fact(
+                name,
+                False,
+                f"{label}: no ({potential.summary}; {raised}, read as a tumour marker, not a "
+                "pregnancy)",
+                cited,
+            )
+        why = f"{raised} in a woman recorded as not of childbearing potential ({potential.summary})"
+        return Fact(
+            name,
+            None,
+            f"{label}: to confirm ({why})",
+            cited,
+            review=f"{label} to confirm: {why}; a tumour marker or a pregnancy",
+        )
     if potential.value is False:
         return Fact(name, False, f"{label}: no ({potential.summary})", potential.evidence)
     window, in_window = _window(ctx, definition)
