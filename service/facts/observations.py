@@ -170,7 +170,12 @@ def uln_ratio(ctx: Context, name: str, definition: Definition) -> Fact:
         qty, factor = as_analyte(reading, original, definition)
         unit = qty.get("code") or qty.get("unit")
         uln, uln_note = _upper_limit(
-            reading, unit, default, molar_mass, factor["factor"] if factor else 1.0
+            reading,
+            unit,
+            default,
+            molar_mass,
+            factor["factor"] if factor else 1.0,
+            ctx.record.patient,
         )
         if uln is None:
             if definition.document.get("defaultUln") and default is None:
@@ -230,13 +235,18 @@ def _upper_limit(
     default: dict[str, Any] | None,
     molar_mass: float | None,
     factor: float = 1.0,
+    patient: dict[str, Any] | None = None,
 ) -> tuple[float | None, str | None]:
     """Return (ULN in the value's unit, note when the default was used) or (None, why).
 
     ``factor`` converts the result's own range the way its value was converted (urea by mass → urea
     nitrogen).
     """
-    for _low, high, text in reference_ranges(reading):
+    ranges = reference_ranges(reading, patient)
+    if ranges.problem:
+        # The lab sent ranges this result cannot be measured against: never the default instead.
+        return None, f"the result's {ranges.problem}"
+    for _low, high, text in ranges.found:
         if high is not None and high["value"] > 0:
             high_unit = high.get("code") or high.get("unit") or unit
             scale = factor if units.dimension(high_unit) == "mass" else 1.0
@@ -277,7 +287,10 @@ def in_reference_range(ctx: Context, name: str, definition: Definition) -> Fact:
         qty, why = quantity(reading)
         if qty is None:
             return None, why
-        for low_qty, high_qty, _text in reference_ranges(reading):
+        ranges = reference_ranges(reading, ctx.record.patient)
+        if ranges.problem:
+            return None, f"the result's {ranges.problem}"
+        for low_qty, high_qty, _text in ranges.found:
             low, high = low_qty or {}, high_qty or {}
             value_unit = qty.get("code") or qty.get("unit")
             range_unit = (

@@ -334,21 +334,21 @@ def pregnancy(ctx: Context, name: str, definition: Definition) -> Fact:  # noqa:
     if potential.value is False and marker:
         reading, shown = marker
         raised = f"{reading.label} {shown} on {reading.day.isoformat()} is positive"
-        cited = (*potential.evidence, _cite(reading, shown, "hCG is also a tumour marker"))
+        shown_both = (*potential.evidence, _cite(reading, shown, "hCG is also a tumour marker"))
         if ctx.record.patient.get("gender") == "male":
             return Fact(
                 name,
                 False,
                 f"{label}: no ({potential.summary}; {raised}, read as a tumour marker, not a "
                 "pregnancy)",
-                cited,
+                shown_both,
             )
         why = f"{raised} in a woman recorded as not of childbearing potential ({potential.summary})"
         return Fact(
             name,
             None,
             f"{label}: to confirm ({why})",
-            cited,
+            shown_both,
             review=f"{label} to confirm: {why}; a tumour marker or a pregnancy",
         )
     if potential.value is False:
