@@ -346,6 +346,21 @@ _NEGATIVE_WORDS = re.compile(
 )
 
 
+# A signal-to-cut-off ratio or index (HIV and HBsAg immunoassays): positive from the assay's
+# cut-off (often 1.0), not from any number above 0.
+_INDEX_UNIT = re.compile(r"s/co|s_co|\{index\}|\bindex\b|\bcoi\b", re.I)
+
+
+def _interpretation(source: dict[str, Any]) -> tuple[bool, str] | None:
+    """Read a result's first interpretation as positive or negative, or None."""
+    for _s, code, _d in codings((as_list(source.get("interpretation")) or [None])[0]):
+        if code in POSITIVE_CODES | {"A", "H", "HH"}:
+            return True, code
+        if code in NEGATIVE_CODES | {"N"}:
+            return False, code
+    return None
+
+
 # C901: the answer forms labs send (code, text, number, interpretation), in order of trust
 def qualitative(ctx: Context, name: str, definition: Definition) -> Fact:  # noqa: C901
     """Whether the latest result is positive (coded, string, boolean, or a quantity above the
@@ -370,19 +385,23 @@ def qualitative(ctx: Context, name: str, definition: Definition) -> Fact:  # noq
                 return (False, text), None
             if _POSITIVE_WORDS.match(text):
                 return (True, text), None
+        flagged = _interpretation(source)
         qty = source.get("valueQuantity")
         if isinstance(qty, dict) and isinstance(qty.get("value"), (int, float)):
             unit = qty.get("unit") or qty.get("code")
             shown = f"{qty.get('comparator', '')}{show(qty['value'], unit)}"
+            # The lab's own reading of its number comes first: an HIV screen of 0.12 S/CO flagged N
+            # is negative, an HCV RNA "<15 IU/mL" flagged DET is detected.
+            if flagged is not None:
+                return (flagged[0], f"{shown}, interpretation {flagged[1]}"), None
             # "<15 IU/mL" is below the assay's detection limit: not detected.
             if qty.get("comparator") in ("<", "<=") or qty["value"] <= 0:
                 return (False, shown), None
+            if _INDEX_UNIT.search(str(unit or "")):
+                return None, f"{shown} is an index whose cut-off the result does not state"
             return (True, shown), None
-        for _s, code, _d in codings((as_list(source.get("interpretation")) or [None])[0]):
-            if code in POSITIVE_CODES | {"A", "H", "HH"}:
-                return (True, f"interpretation {code}"), None
-            if code in NEGATIVE_CODES | {"N"}:
-                return (False, f"interpretation {code}"), None
+        if flagged is not None:
+            return (flagged[0], f"interpretation {flagged[1]}"), None
         return None, "result is neither positive nor negative"
 
     if definition.document.get("positivesPersist"):

@@ -175,10 +175,18 @@ def evidence(reading: Reading, value: Any, unit: str | None, note: str | None) -
 
 
 def reports_value(reading: Reading) -> bool:
-    """Say whether a result reports a value of some kind (not only a reason it has none)."""
+    """Say whether a result reports a value of some kind (not only a reason it has none): a
+    value, or an interpretation flag alone (a newer "LL" must not be passed over for an older
+    normal result).
+    """
     source = reading.source
-    return not source.get("dataAbsentReason") and any(
-        key.startswith("value") and source[key] not in (None, "", {}, []) for key in source
+    if source.get("dataAbsentReason"):
+        return False
+    if any(key.startswith("value") and source[key] not in (None, "", {}, []) for key in source):
+        return True
+    return any(
+        isinstance(flag, dict) and flag.get("coding")
+        for flag in as_list(source.get("interpretation"))
     )
 
 

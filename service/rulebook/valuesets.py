@@ -73,6 +73,10 @@ class ValueSet:
     # Words that make a name match no match ("family history of cancer" is not cancer); codes are
     # not affected.
     name_guards: tuple[str, ...] = ()
+    # Per name, words that stop that name only ("sarcoma" in a sarcoma set is not "Kaposi sarcoma"
+    # or "myeloid sarcoma"); a name also listed without them, as malignancy's own "sarcoma" is,
+    # keeps none.
+    name_stops: dict[str, frozenset[str]] = field(default_factory=dict)
     # One compiled alternation of the names (built on first use): a record has hundreds of drug
     # texts.
     _pattern: re.Pattern[str] | None = field(default=None, repr=False, compare=False)
@@ -142,8 +146,11 @@ class ValueSet:
             words = " ".join([*texts, *(display for _s, _c, display in concepts)]).lower()
             if (
                 self._pattern is not None
-                and self._pattern.search(words)
                 and not (self._guard and self._guard.search(words))
+                and any(
+                    not any(stop in words for stop in self.name_stops.get(hit.group(0), ()))
+                    for hit in self._pattern.finditer(words)
+                )
             ):
                 return "name"
         return None
@@ -202,6 +209,23 @@ def load_name_guards(valuesets_dir: Path) -> tuple[str, ...]:
     path = valuesets_dir / GUARDS
     return (
         tuple(w.lower() for w in orjson.loads(path.read_bytes())["words"]) if path.exists() else ()
+    )
+
+
+def _add_own_names(vs: ValueSet, doc: dict[str, Any]) -> None:
+    """Add a set's own names with its stop words."""
+    stops = frozenset(w.lower() for w in doc.get("nameStops", []))
+    for own in doc.get("names", []):
+        vs.names.append(own.lower())
+        _merge_stops(vs, own.lower(), stops)
+
+
+def _merge_stops(target: ValueSet, name: str, stops: frozenset[str]) -> None:
+    """Record a name's stop words; a name reached again with other stops keeps only those both
+    share.
+    """
+    target.name_stops[name] = (
+        target.name_stops[name] & stops if name in target.name_stops else stops
     )
 
 
@@ -264,12 +288,14 @@ def build_value_sets(
             own = tuple(v for v in vetoes.get(system, ()) if v.startswith(prefix) and v != prefix)
             if own:
                 vs.prefix_vetoes[(system, prefix)] = own
-        vs.names.extend(n.lower() for n in doc.get("names", []))
+        _add_own_names(vs, doc)
         for included in doc.get("include", []):
             other = build(included, (*trail, name))
             vs.codes |= other.codes
             _merge_prefixes(vs, other)
             vs.names.extend(other.names)
+            for other_name in other.names:
+                _merge_stops(vs, other_name, other.name_stops.get(other_name, frozenset()))
             vs.excluded.extend(other.excluded)
         vs.excluded.extend(build(excluded, (*trail, name)) for excluded in doc.get("exclude", []))
         built[name] = vs

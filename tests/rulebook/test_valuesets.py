@@ -468,3 +468,21 @@ def test_the_match_memo_is_bounded(
     assert len(vs._memo) <= 3
     assert answers[7] == "code"
     assert answers[6] is None
+
+
+def test_a_names_stop_words_stop_only_that_sets_names() -> None:
+    """'sarcoma' in a sarcoma set is not 'Kaposi sarcoma'; a set that also lists 'sarcoma' on its
+    own, unguarded, still matches it.
+    """
+    built = build_value_sets(
+        {
+            "sarcoma": {"title": "s", "names": ["sarcoma"], "nameStops": ["kaposi"]},
+            "sarcomas": {"title": "s2", "include": ["sarcoma"]},
+            "cancer": {"title": "c", "names": ["sarcoma"], "include": ["sarcoma"]},
+        }
+    )
+    kaposi, synovial = [("x", "1", "Kaposi sarcoma of skin")], [("x", "2", "Synovial sarcoma")]
+    assert built["sarcoma"].match(kaposi) is None
+    assert built["sarcomas"].match(kaposi) is None
+    assert built["cancer"].match(kaposi) == "name"
+    assert built["sarcomas"].match(synovial) == "name"
