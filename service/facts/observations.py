@@ -5,6 +5,7 @@ window.
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 from service.facts import units
@@ -485,6 +486,19 @@ _ORDINALS = {
     "++++": 4,
 }
 _PAD_MG_DL = ((1000, 4), (300, 3), (100, 2), (30, 1), (15, 0.5))
+_TEXT_AMOUNT = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*(mg/dl|g/l|mg/l)\s*", re.I | re.ASCII)
+
+
+def _ordinal_text(text: str) -> float | None:
+    """Read a grade written as text: "2+", "2 +", "(++)", "2+ (100 mg/dL)", the full-width "3＋"
+    of Chinese lab systems.
+    """
+    folded = unicodedata.normalize("NFKC", text).strip().lower().replace(" ", "")
+    grade = _ORDINALS.get(folded.removeprefix("(").removesuffix(")"))
+    if grade is None and "(" in folded[1:]:
+        # "2+ (100 mg/dL)": the grade, then the pad's amount.
+        grade = _ORDINALS.get(folded.split("(", 1)[0])
+    return grade
 
 
 def coded_answer(
@@ -528,9 +542,12 @@ def ordinal(ctx: Context, name: str, definition: Definition) -> Fact:
         if graded is not None or why is not None:
             return graded, why
         text = source.get("valueString") or concept_text(source.get("valueCodeableConcept"))
-        if isinstance(text, str) and text.strip().lower() in _ORDINALS:
-            return (_ORDINALS[text.strip().lower()], text), None
+        if isinstance(text, str) and _ordinal_text(text) is not None:
+            return (_ordinal_text(text), text), None
         qty = source.get("valueQuantity")
+        if isinstance(text, str) and qty is None and (written := _TEXT_AMOUNT.fullmatch(text)):
+            # A dipstick pad printed as text, "100 mg/dL".
+            qty = {"value": float(written.group(1)), "unit": written.group(2)}
         if isinstance(qty, dict) and isinstance(qty.get("value"), (int, float)):
             mg_dl = units.convert(float(qty["value"]), qty.get("code") or qty.get("unit"), "mg/dL")
             if mg_dl is not None:

@@ -28,6 +28,7 @@ _UNITS: dict[str, tuple[str, float]] = {
     # mass concentration
     "g/l": ("mass", 1.0),
     "g/dl": ("mass", 10.0),
+    "gm/dl": ("mass", 10.0),
     "mg/dl": ("mass", 1e-2),
     "mg/l": ("mass", 1e-3),
     "mg/ml": ("mass", 1.0),
@@ -59,7 +60,11 @@ _UNITS: dict[str, tuple[str, float]] = {
     "miu/ml": ("miu", 1e3),  # how labs print hCG when no UCUM code is sent
     # time, ratio, pressure, mass
     "ms": ("time", 1.0),
+    "msec": ("time", 1.0),
     "s": ("time", 1e3),
+    "sec": ("time", 1e3),
+    "secs": ("time", 1e3),
+    "seconds": ("time", 1e3),
     "%": ("percent", 1.0),
     "mm[hg]": ("pressure", 1.0),
     "mmhg": ("pressure", 1.0),
@@ -82,13 +87,25 @@ _UNITS: dict[str, tuple[str, float]] = {
     "ml/min": ("clearance", 1.0),
     "1": ("unitless", 1.0),
     "{ratio}": ("unitless", 1.0),
+    "ratio": ("unitless", 1.0),
     "{inr}": ("unitless", 1.0),
     "{score}": ("unitless", 1.0),
     "{index}": ("unitless", 1.0),
     "": ("unitless", 1.0),
 }
 
-_TEMPERATURE = {"cel": "C", "°c": "C", "[degf]": "F", "°f": "F", "degf": "F"}
+# "C", "DegC" and "Celsius" as EHRs print a body temperature without its UCUM code ("Cel").
+_TEMPERATURE = {
+    "cel": "C",
+    "°c": "C",
+    "degc": "C",
+    "c": "C",
+    "celsius": "C",
+    "[degf]": "F",
+    "°f": "F",
+    "degf": "F",
+    "fahrenheit": "F",
+}
 
 
 def normalise(unit: object) -> str:

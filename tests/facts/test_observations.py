@@ -517,6 +517,13 @@ def test_in_reference_range_without_range_is_unknown(book: Rulebook) -> None:
         pytest.param({"valueQuantity": quantity(10, "mg/dL")}, 0, id="10-mg/dL"),
         # 3 g/L = 300 mg/dL is 3+.
         pytest.param({"valueQuantity": quantity(3, "g/L")}, 3, id="3-g/L"),
+        # Spellings EHRs print: a space, brackets, the full-width plus of Chinese lab systems, the
+        # pad's amount after the grade, the amount as text.
+        pytest.param({"valueString": "2 +"}, 2, id="2-space-+"),
+        pytest.param({"valueString": "(++)"}, 2, id="(++)"),
+        pytest.param({"valueString": "3\uff0b"}, 3, id="3-fullwidth-+"),
+        pytest.param({"valueString": "2+ (100 mg/dL)"}, 2, id="2+-(100-mg/dL)"),
+        pytest.param({"valueString": "100 mg/dL"}, 2, id="text-100-mg/dL"),
     ],
 )
 def test_urine_protein_grade(book: Rulebook, value: dict[str, Any], expected: float) -> None:
@@ -1059,3 +1066,37 @@ def test_a_newer_result_with_no_value_leaves_the_older_one_deciding(book: Rulebo
     """A newer ALT that reports no value (data absent) does not set aside the older result."""
     absent = observation("1742-6", 1, dataAbsentReason=concept(None, None, text="Hemolysed"))
     assert fact(book, "alt_x_uln", absent, lab("1742-6", 28, "U/L", 5)).value == 0.7
+
+
+@pytest.mark.parametrize(
+    ("interpretation", "expected"),
+    [
+        # The lab's flag reads its own index: N is negative, although the number is above 0.
+        pytest.param("N", False, id="0.12-S/CO-flagged-N"),
+        pytest.param("POS", True, id="0.12-S/CO-flagged-POS"),
+        # No flag: an index's cut-off is not stated, so it is not read at all.
+        pytest.param(None, None, id="0.12-S/CO-unflagged"),
+    ],
+)
+def test_an_index_is_read_through_its_interpretation(
+    book: Rulebook, interpretation: str | None, expected: bool | None
+) -> None:
+    """A signal-to-cut-off index is positive or negative by the lab's flag, never for being > 0."""
+    extra: dict[str, Any] = {}
+    if interpretation:
+        extra["interpretation"] = [{"coding": [{"code": interpretation}]}]
+    screen = observation("56888-1", 10, valueQuantity=quantity(0.12, "{s_co_ratio}"), **extra)
+    assert fact(book, "hiv_test_positive", screen).value is expected
+
+
+def test_a_detected_flag_makes_a_result_below_the_quantitation_limit_positive(
+    book: Rulebook,
+) -> None:
+    """An HIV viral load "<20" flagged DET is detected, not below the detection limit."""
+    screen = observation(
+        "56888-1",
+        10,
+        valueQuantity={**quantity(20, "{copies}/mL"), "comparator": "<"},
+        interpretation=[{"coding": [{"code": "DET"}]}],
+    )
+    assert fact(book, "hiv_test_positive", screen).value is True

@@ -181,3 +181,27 @@ def test_unit_that_is_not_a_string_converts_to_nothing(unit: object) -> None:
 def test_dimension(unit: str, expected: str | None) -> None:
     """units.dimension says what a unit measures, or None for a unit the table lacks."""
     assert units.dimension(unit) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "target", "expected"),
+    [
+        # Seconds and milliseconds as EHRs print them without a UCUM code.
+        pytest.param(60, "sec", "s", 60, id="sec"),
+        pytest.param(60, "seconds", "s", 60, id="seconds"),
+        pytest.param(480, "msec", "ms", 480, id="msec"),
+        # "gm/dL" is g/dL.
+        pytest.param(8.5, "gm/dL", "g/L", 85, id="gm/dL"),
+        # An INR "ratio" is unitless.
+        pytest.param(1.1, "ratio", "{INR}", 1.1, id="ratio"),
+    ],
+)
+def test_printed_spellings_convert(value: float, unit: str, target: str, expected: float) -> None:
+    """Spellings real records carry convert like their UCUM forms."""
+    assert units.convert(value, unit, target) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("unit", ["C", "DegC", "degC", "Celsius", "Cel"])
+def test_celsius_spellings_are_known_temperatures(unit: str) -> None:
+    """A body temperature in C, DegC or Celsius is read as degrees Celsius."""
+    assert units.known(unit)
