@@ -156,6 +156,9 @@ def uln_ratio(ctx: Context, name: str, definition: Definition) -> Fact:
     default).
     """
     default = definition.document.get("defaultUln")
+    if default and "female" in default and ctx.record.patient.get("gender") == "female":
+        # A woman's default where the general one is a man's limit (creatinine).
+        default = {**default, **default["female"]}
     molar_mass = definition.document.get("molarMass")
     if default is not None and "adultFromYears" in definition:
         # An adult default ULN is wrong for a child (creatinine ~0.5-0.7 mg/dL at 6-12 y): the lab's
