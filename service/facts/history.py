@@ -12,7 +12,13 @@ from typing import Any
 
 from service.facts.base import Evidence, Fact, iso, unknown
 from service.facts.context import Context
-from service.facts.spans import OPEN_ORDER_DAYS, date_problem_of, medication_span, onset_span
+from service.facts.spans import (
+    ENDED_UNDATED,
+    OPEN_ORDER_DAYS,
+    date_problem_of,
+    medication_span,
+    onset_span,
+)
 from service.facts.values import (
     as_list,
     choice_date,
@@ -20,6 +26,7 @@ from service.facts.values import (
     codings,
     concept_text,
     parse_date,
+    parse_end_date,
     status_code,
 )
 from service.records.entries import reference_of
@@ -35,7 +42,8 @@ UNCERTAIN_VERIFICATION = {"unconfirmed", "provisional", "differential"}
 # Statuses meaning the thing did not happen (or the record is void).
 VOID_STATUS = {
     "MedicationRequest": {"entered-in-error", "cancelled", "draft"},
-    "MedicationStatement": {"entered-in-error", "not-taken"},
+    # "intended": a drug the patient is to take, not one taken (R4 medication-statement-status).
+    "MedicationStatement": {"entered-in-error", "not-taken", "intended"},
     "MedicationAdministration": {"entered-in-error", "not-done"},
     "Procedure": {"entered-in-error", "not-done", "preparation"},
 }
@@ -77,7 +85,22 @@ def _in_window(
             return None  # known only as a span of days that straddles the window's first day
         return match.start >= start
     if match.end is not None:
-        return match.end >= start
+        if match.end >= start:
+            return True
+        # Present at an onset known only as a span that reaches into the window: it may have been.
+        return None if match.latest_onset is not None and match.latest_onset >= start else False
+    if match.note == ENDED_UNDATED:
+        if match.start is not None and match.start >= start:
+            return True
+        # A finished course or drug with only a start: as long as an open order at most, while a
+        # condition that ended on an undated day may have lasted years.
+        if (
+            match.start is not None
+            and match.resource.get("resourceType") != "Condition"
+            and match.start + timedelta(days=OPEN_ORDER_DAYS) < start
+        ):
+            return False
+        return None
     if latest is None:
         return None
     return latest >= start or match.note == "ongoing"
@@ -326,6 +349,14 @@ def _condition_matches(ctx: Context, definition: Definition) -> tuple[list[Match
     return list(matches), list(uncertain)
 
 
+def _abatement_given(cond: dict[str, Any]) -> bool:
+    """Say whether a Condition records an abatement of any kind (a date, an age, a text, true)."""
+    return any(
+        key.startswith("abatement") and value not in (None, False, "", {})
+        for key, value in cond.items()
+    )
+
+
 def _find_condition_matches(
     ctx: Context, value_set: ValueSet, active_only: bool
 ) -> tuple[list[Match], list[Match]]:
@@ -341,16 +372,21 @@ def _find_condition_matches(
         if verification in {"refuted", "entered-in-error"}:
             continue
         history = _personal_history(ctx, cond)
-        ended = clinical in INACTIVE_CONDITION or history
+        abated = _abatement_given(cond)
+        # R4 con-4: an abated condition is not active, whether or not clinicalStatus says so.
+        ended = clinical in INACTIVE_CONDITION or history or (clinical is None and abated)
         if active_only and ended:
             continue
         start, latest = onset_span(ctx, cond)
         end = choice_end_date(cond, "abatement") if ended else None
-        if ended and end is None and not history:
+        undated_end = ended and end is None and abated and not history
+        if ended and end is None and not history and not undated_end:
             end = start  # resolved with no abatement date: known to have been present at onset
         note = (
             "a personal-history code: when the cancer was diagnosed or treated is not recorded"
             if history
+            else ENDED_UNDATED
+            if undated_end
             else None
             if ended
             else "ongoing"
@@ -533,6 +569,14 @@ def _unresolved_of(ctx: Context, rtype: str) -> list[tuple[dict[str, Any], str]]
     return ctx.remember(("unresolved medications", rtype), find)
 
 
+def _authored_last(resource: dict[str, Any]) -> date | None:
+    """The last day an order written only as a month or year ("2026-11") can have been written."""
+    if resource.get("resourceType") != "MedicationRequest":
+        return None
+    first, last = parse_date(resource.get("authoredOn")), parse_end_date(resource.get("authoredOn"))
+    return last if first is not None and last is not None and last > first else None
+
+
 def _find_medication_matches(
     ctx: Context, value_set: ValueSet, open_days: int
 ) -> tuple[list[Match], list[Match]]:
@@ -544,7 +588,17 @@ def _find_medication_matches(
         matched = ctx.matching(rtype, records, lambda r: _medication_concepts(ctx, r), value_set)
         for resource, how, concepts, texts in matched:
             start, end, note, display = _medication_item(ctx, resource, concepts, texts, open_days)
-            matches.append(Match(resource, start, end, how, f"{display} ({rtype})", note))
+            matches.append(
+                Match(
+                    resource,
+                    start,
+                    end,
+                    how,
+                    f"{display} ({rtype})",
+                    note,
+                    _authored_last(resource),
+                )
+            )
         hit = {id(item[0]) for item in matched}
         for resource, target in _unresolved_of(ctx, rtype):
             if id(resource) not in hit:
@@ -668,21 +722,18 @@ def _procedure_matches(ctx: Context, value_set: ValueSet) -> list[Match]:
         value_set,
     ):
         course = isinstance(proc.get("performedPeriod"), dict)
-        end = choice_end_date(proc, "performed")
-        if (
-            course
-            and not isinstance(proc["performedPeriod"].get("end"), str)
-            and proc.get("status") == "in-progress"
-        ):
-            end = ctx.as_of  # a course still under way reaches the as-of date
+        start, end = choice_date(proc, "performed"), choice_end_date(proc, "performed")
+        note, latest = None, None
+        if course and not isinstance(proc["performedPeriod"].get("end"), str):
+            if proc.get("status") == "in-progress":
+                end = ctx.as_of  # a course still under way reaches the as-of date
+            else:
+                note, end = ENDED_UNDATED, None  # a course that ended, on a day not recorded
+        elif not course and start is not None and end is not None and end > start:
+            latest = end  # "2026-10": any day of the month
         matches.append(
             Match(
-                proc,
-                choice_date(proc, "performed"),
-                end,
-                how,
-                concept_text(proc.get("code")),
-                course=course,
+                proc, start, end, how, concept_text(proc.get("code")), note, latest, course=course
             )
         )
     return matches

@@ -20,6 +20,9 @@ from service.facts.values import (
 )
 
 _DATE_CHOICES = ("onset", "abatement", "performed", "effective", "occurrence")
+# Something that ended on a day the record does not give as a date (an abatementAge or text, a
+# completed course with only a start): in a window if it began there, else undecided.
+ENDED_UNDATED = "ended, on a day the record does not give as a date"
 _DATE_FIELDS = ("recordedDate", "authoredOn", "dateAsserted")
 
 
@@ -44,7 +47,9 @@ def onset_span(ctx: Context, cond: dict[str, Any]) -> tuple[date | None, date | 
     """
     start = choice_date(cond, "onset")
     if start is not None:
-        return start, None
+        # "2026", "2026-05" or an onsetPeriod: any day up to the last one it names.
+        last = choice_end_date(cond, "onset")
+        return start, last if last is not None and last > start else None
     born, born_last = (
         parse_date(ctx.record.patient.get("birthDate"), date_only=True),
         parse_end_date(ctx.record.patient.get("birthDate"), date_only=True),
@@ -172,7 +177,8 @@ def medication_span(
     """Return (start, end, note): an active order or statement without an end counts for
     ``open_days`` after its last date.
     """
-    ongoing = resource.get("status") in {"active", "on-hold", "intended"}
+    # An administration "in-progress" is still being given (an infusion, a course with no end yet).
+    ongoing = resource.get("status") in {"active", "on-hold", "intended", "in-progress"}
     if resource["resourceType"] == "MedicationRequest":
         day = parse_date(resource.get("authoredOn"))
         end = _order_end(resource, day)
@@ -211,4 +217,7 @@ def medication_span(
             f"active statement with no end: counted as current for {open_days} days after it was "
             "last asserted",
         )
-    return start, choice_end_date(resource, "effective"), None
+    end = choice_end_date(resource, "effective")
+    if isinstance(period, dict) and period.get("start") and not period.get("end"):
+        return start, None, ENDED_UNDATED  # a finished course whose end was not recorded
+    return start, end, None

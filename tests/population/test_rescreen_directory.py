@@ -30,8 +30,9 @@ COMPARED = (
     "dataErrors",
     "dataDigest",
 )
-# A birth date that makes any adult a child: every trial's age criterion then fails.
-CHILD_BIRTH_DATE = "2020-01-01"
+# A birth date that makes anyone a child of 3 or 4: every trial's age criterion then fails (the
+# youngest any trial admits is 6, NCT06761417). 2020 made a 6-year-old, still a candidate there.
+CHILD_BIRTH_DATE = "2022-06-01"
 
 
 def _manifest(run: Path) -> dict[str, Any]:
