@@ -104,6 +104,8 @@ def subject_key(resource: dict[str, Any]) -> str | None:
         ref = resource.get(element)
         if isinstance(ref, dict) and isinstance(ref.get("reference"), str):
             text: str = ref["reference"]
+            # A version-specific reference (Patient/p1/_history/3) names the same patient.
+            text = text.split("/_history/", 1)[0]
             if "/Patient/" in text and not text.startswith("urn:"):
                 return "Patient/" + text.rsplit("/Patient/", 1)[1]
             return text

@@ -136,3 +136,10 @@ def test_resources_are_indexed_and_cited_by_type_and_id_or_full_url() -> None:
     assert set(index) == {"Observation/o1", "urn:uuid:m"}
     assert reference_of(OBSERVATION) == "Observation/o1"
     assert reference_of(anonymous) == "urn:uuid:m"
+
+
+def test_a_version_specific_subject_names_the_same_patient() -> None:
+    """Patient/p1/_history/3 (relative or absolute) is Patient/p1: the resource is not another's."""
+    assert subject_key({"subject": {"reference": "Patient/p1/_history/3"}}) == "Patient/p1"
+    absolute = {"subject": {"reference": "https://ehr.example/fhir/Patient/p1/_history/3"}}
+    assert subject_key(absolute) == "Patient/p1"

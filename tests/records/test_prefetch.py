@@ -343,7 +343,7 @@ def test_warning_outcome_in_prefetch_is_a_note() -> None:
     warning = {
         "resourceType": "OperationOutcome",
         "id": "warn",
-        "issue": [{"severity": "warning", "code": "incomplete", "diagnostics": "Jane Doe"}],
+        "issue": [{"severity": "warning", "code": "processing", "diagnostics": "Jane Doe"}],
     }
     full = full_prefetch()
     prefetched = read_prefetch(
@@ -359,7 +359,7 @@ def test_warning_outcome_in_prefetch_is_a_note() -> None:
     )
     assert prefetched.failed == {}
     assert prefetched.notes == {
-        "Condition": ["prefetch 'conditions': the EHR noted warning 'incomplete'"]
+        "Condition": ["prefetch 'conditions': the EHR noted warning 'processing'"]
     }
     assert any(r["resourceType"] == "Condition" for r in prefetched.resources)
 

@@ -436,6 +436,10 @@ def _entries(
     return resources
 
 
+# OperationOutcome issue codes (R4 issue-type) that say a search returned only part of its matches.
+INCOMPLETE_CODES = {"incomplete", "too-costly", "throttled", "too-long"}
+
+
 def outcome_is_note(outcome: dict[str, Any]) -> bool:
     """Say whether an OperationOutcome holds only warnings and information (an issue without a
     known severity is an error).
@@ -446,7 +450,11 @@ def outcome_is_note(outcome: dict[str, Any]) -> bool:
     if not isinstance(issues, list):
         return False
     return all(
-        isinstance(issue, dict) and issue.get("severity") in NOTE_SEVERITIES for issue in issues
+        isinstance(issue, dict)
+        and issue.get("severity") in NOTE_SEVERITIES
+        # Whatever the severity, these say matches are missing: the search is incomplete.
+        and issue.get("code") not in INCOMPLETE_CODES
+        for issue in issues
     )
 
 

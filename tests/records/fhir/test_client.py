@@ -703,7 +703,7 @@ def test_warning_outcome_is_kept_as_a_note_without_its_text(
     outcome = {
         "resourceType": "OperationOutcome",
         "issue": [
-            {"severity": "warning", "code": "incomplete", "diagnostics": "Jane Doe p1: slow"},
+            {"severity": "warning", "code": "processing", "diagnostics": "Jane Doe p1: slow"},
             {"severity": "information", "code": "informational"},
         ],
     }
@@ -721,7 +721,7 @@ def test_warning_outcome_is_kept_as_a_note_without_its_text(
     notes: list[str] = []
     assert ids(client.search("Observation", PATIENT_QUERY, deadline(), notes=notes)) == ["o1"]
     assert notes == [
-        "Observation search: the server noted information 'informational', warning 'incomplete'"
+        "Observation search: the server noted information 'informational', warning 'processing'"
     ]
 
 
@@ -1117,3 +1117,12 @@ def test_token_endpoint_unavailable_is_retried_like_the_server(
     client = FhirClient(BASE, auth=auth, sleep=slept.append)
     assert ids(client.search("Observation", PATIENT_QUERY, deadline())) == ["o1"]
     assert len(slept) == 1
+
+
+@pytest.mark.parametrize("code", ["incomplete", "too-costly", "throttled"])
+def test_an_outcome_saying_matches_are_missing_is_not_a_note(code: str) -> None:
+    """A warning (or information) whose code says the search is incomplete fails the search."""
+    from service.records.fhir.client import outcome_is_note
+
+    assert not outcome_is_note({"issue": [{"severity": "warning", "code": code}]})
+    assert outcome_is_note({"issue": [{"severity": "warning", "code": "informational"}]})

@@ -621,7 +621,7 @@ class OutcomeFhir(FakeFhir):
             outcome = {
                 "resourceType": "OperationOutcome",
                 "issue": [
-                    {"severity": self.severity, "code": "incomplete", "diagnostics": "for Jane Doe"}
+                    {"severity": self.severity, "code": "processing", "diagnostics": "for Jane Doe"}
                 ],
             }
             bundle["entry"] = [
@@ -648,14 +648,14 @@ def test_search_outcomes_become_notes_or_errors(
     expected = evaluate_trial(book, trial, record_from_bundle(bundle), AS_OF)
     if severity == "warning":
         assert report.data_notes == (
-            DataProblem("Condition", "Condition search: the server noted warning 'incomplete'"),
+            DataProblem("Condition", "Condition search: the server noted warning 'processing'"),
         )
         assert report.data_errors == ()
         assert report.criteria == expected.criteria
     else:
         assert report.data_notes == ()
         assert report.data_errors[0].resource_type == "Condition"
-        assert "error 'incomplete'" in report.data_errors[0].message
+        assert "error 'processing'" in report.data_errors[0].message
         assert all(
             c.status in (Status.UNKNOWN, e.status)
             for c, e in zip(report.criteria, expected.criteria, strict=True)
