@@ -4,8 +4,11 @@ dicts.
 
 from __future__ import annotations
 
+from typing import Any
+
 from service.errors import InvalidBundle
 from service.records.entries import READ_TYPES, read_entries
+from service.records.fhir.client import issue_summary, outcome_is_note
 from service.records.record import PatientRecord, build_record
 
 BUNDLE_TYPES = {
@@ -38,4 +41,42 @@ def record_from_bundle(bundle: object) -> PatientRecord:
     patients = [r for r in resources if r["resourceType"] == "Patient"]
     if len(patients) != 1:
         raise InvalidBundle(f"the Bundle must hold exactly one Patient; it holds {len(patients)}")
-    return build_record(patients[0], resources)
+    gap = searchset_gap(bundle) if bundle["type"] == "searchset" else None
+    # A search result the Bundle itself says is partial holds no "nothing found": every type it
+    # could carry is failed, so the criteria it serves are unknown with the reason.
+    failed = {t: gap for t in READ_TYPES if t != "Patient"} if gap else None
+    return build_record(patients[0], resources, failed=failed)
+
+
+def searchset_gap(bundle: dict[str, Any]) -> str | None:
+    """Say why a searchset Bundle is not the whole result: an error OperationOutcome entry, a next
+    page, or a total above its matches; None when it is whole.
+    """
+    entries = [e for e in bundle.get("entry") or [] if isinstance(e, dict)]
+    for entry in entries:
+        resource = entry.get("resource")
+        if (
+            isinstance(resource, dict)
+            and resource.get("resourceType") == "OperationOutcome"
+            and not outcome_is_note(resource)
+        ):
+            return f"the searchset reports an error ({issue_summary(resource)}): it is not complete"
+    for link in bundle.get("link") or []:
+        if isinstance(link, dict) and str(link.get("relation", "")).lower() == "next":
+            return "the searchset is one page of several (it has a next link): it is not complete"
+    total = bundle.get("total")
+    matches = sum(
+        1
+        for e in entries
+        if isinstance(e.get("search"), dict) and e["search"].get("mode") == "match"
+    ) or sum(
+        1
+        for e in entries
+        if isinstance(e.get("resource"), dict)
+        and e["resource"].get("resourceType") != "OperationOutcome"
+    )
+    if isinstance(total, int) and not isinstance(total, bool) and total > matches:
+        return (
+            f"the searchset's total is {total} but it holds {matches} matches: it is not complete"
+        )
+    return None

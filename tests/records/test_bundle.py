@@ -1,0 +1,59 @@
+"""Tests for service.records.bundle: a posted Bundle that says it is only part of a search."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from service.records.bundle import record_from_bundle, searchset_gap
+
+PATIENT = {"resourceType": "Patient", "id": "p1"}
+CONDITION = {"resourceType": "Condition", "id": "c1", "subject": {"reference": "Patient/p1"}}
+
+
+def _searchset(**extra: Any) -> dict[str, Any]:
+    entries = [
+        {"resource": PATIENT, "search": {"mode": "match"}},
+        {"resource": CONDITION, "search": {"mode": "match"}},
+    ]
+    return {"resourceType": "Bundle", "type": "searchset", "entry": entries, **extra}
+
+
+def test_a_whole_searchset_has_no_gap() -> None:
+    """Two matches, total 2, no next link: nothing is failed."""
+    bundle = _searchset(total=2)
+    assert searchset_gap(bundle) is None
+    assert record_from_bundle(bundle).failed == {}
+
+
+@pytest.mark.parametrize(
+    ("extra", "said"),
+    [
+        pytest.param({"link": [{"relation": "next", "url": "x"}]}, "next link", id="next-link"),
+        pytest.param({"link": [{"relation": "NEXT", "url": "x"}]}, "next link", id="NEXT-link"),
+        pytest.param({"total": 500}, "total is 500", id="total-above-matches"),
+    ],
+)
+def test_a_partial_searchset_fails_every_type(extra: dict[str, Any], said: str) -> None:
+    """A next page or a total above the matches: every type is failed, never 'nothing found'."""
+    record = record_from_bundle(_searchset(**extra))
+    assert said in record.failed["Condition"]
+    assert "MedicationAdministration" in record.failed
+
+
+def test_an_error_outcome_entry_fails_the_searchset() -> None:
+    """An OperationOutcome entry with an error says the search did not fully run."""
+    bundle = _searchset()
+    outcome = {
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": "error", "code": "timeout"}],
+    }
+    bundle["entry"].append({"resource": outcome, "search": {"mode": "outcome"}})
+    assert "error 'timeout'" in record_from_bundle(bundle).failed["Condition"]
+
+
+def test_a_collection_is_not_read_as_a_search() -> None:
+    """Only a searchset's total and links speak for completeness."""
+    bundle = {**_searchset(total=500), "type": "collection"}
+    assert record_from_bundle(bundle).failed == {}
