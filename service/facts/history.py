@@ -87,8 +87,16 @@ def _in_window(
     if match.end is not None:
         if match.end >= start:
             return True
-        # Present at an onset known only as a span that reaches into the window: it may have been.
-        return None if match.latest_onset is not None and match.latest_onset >= start else False
+        # Known present only at an onset (or an order's writing) that is a span of days reaching
+        # into the window: it may have been there. A real end before the window is before it,
+        # whenever the onset.
+        return (
+            None
+            if match.latest_onset is not None
+            and match.latest_onset >= start
+            and match.end == match.start
+            else False
+        )
     if match.note == ENDED_UNDATED:
         if match.start is not None and match.start >= start:
             return True
@@ -730,7 +738,7 @@ def _procedure_matches(ctx: Context, value_set: ValueSet) -> list[Match]:
             else:
                 note, end = ENDED_UNDATED, None  # a course that ended, on a day not recorded
         elif not course and start is not None and end is not None and end > start:
-            latest = end  # "2026-10": any day of the month
+            latest, end = end, start  # "2026-10": done on one day of the month, which is not known
         matches.append(
             Match(
                 proc, start, end, how, concept_text(proc.get("code")), note, latest, course=course
