@@ -548,15 +548,15 @@ def _medication_item(
     concepts: list[tuple[str, str, str]],
     texts: list[str],
     open_days: int,
-) -> tuple[date | None, date | None, str | None, str]:
-    """Return a medication record's (start, end, note, display), worked out once per record and
-    open-order bound.
+) -> tuple[date | None, date | None, str | None, str, date | None]:
+    """Return a medication record's (start, end, note, display, last day it can have been
+    written), worked out once per record and open-order bound.
     """
 
-    def work_out() -> tuple[date | None, date | None, str | None, str]:
+    def work_out() -> tuple[date | None, date | None, str | None, str, date | None]:
         start, end, note = medication_span(resource, open_days)
         display = next((t for t in texts if t), "") or next((d or c for _s, c, d in concepts), "")
-        return start, end, note, display
+        return start, end, note, display, _authored_last(resource)
 
     return ctx.remember(("medication item", id(resource), open_days), work_out)
 
@@ -595,18 +595,10 @@ def _find_medication_matches(
         records = _live_medications(ctx, rtype)
         matched = ctx.matching(rtype, records, lambda r: _medication_concepts(ctx, r), value_set)
         for resource, how, concepts, texts in matched:
-            start, end, note, display = _medication_item(ctx, resource, concepts, texts, open_days)
-            matches.append(
-                Match(
-                    resource,
-                    start,
-                    end,
-                    how,
-                    f"{display} ({rtype})",
-                    note,
-                    _authored_last(resource),
-                )
+            start, end, note, display, latest = _medication_item(
+                ctx, resource, concepts, texts, open_days
             )
+            matches.append(Match(resource, start, end, how, f"{display} ({rtype})", note, latest))
         hit = {id(item[0]) for item in matched}
         for resource, target in _unresolved_of(ctx, rtype):
             if id(resource) not in hit:

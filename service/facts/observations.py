@@ -545,8 +545,8 @@ def ordinal(ctx: Context, name: str, definition: Definition) -> Fact:
         if graded is not None or why is not None:
             return graded, why
         text = source.get("valueString") or concept_text(source.get("valueCodeableConcept"))
-        if isinstance(text, str) and _ordinal_text(text) is not None:
-            return (_ordinal_text(text), text), None
+        if isinstance(text, str) and (grade := _ordinal_text(text)) is not None:
+            return (grade, text), None
         qty = source.get("valueQuantity")
         if isinstance(text, str) and qty is None and (written := _TEXT_AMOUNT.fullmatch(text)):
             # A dipstick pad printed as text, "100 mg/dL".

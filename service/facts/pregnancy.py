@@ -247,16 +247,17 @@ def pregnancy(ctx: Context, name: str, definition: Definition) -> Fact:  # noqa:
         )
 
     positive = next((item for item in results if item[1] == "positive"), None)
+    standing = positive if positive and not negative_after(_instant(positive[0])) else None
     # A raised hCG in someone who cannot be pregnant (a boy, a girl of 7) is read as the tumour
     # marker it also is (germ cell tumours, hepatoblastoma), not as a pregnancy: see below.
     marker: tuple[Reading, str] | None = None
-    if positive and not negative_after(_instant(positive[0])):
-        reading, _o, shown = positive
+    if standing:
+        reading, _o, shown = standing
         potential = ctx.fact(definition["inputs"]["childbearingPotential"])
         if potential.value is False and _is_test(ctx, definition, reading):
             marker = (reading, shown)
-    if positive and not marker and not negative_after(_instant(positive[0])):
-        reading, _o, shown = positive
+    if standing and not marker:
+        reading, _o, shown = standing
         return Fact(
             name,
             True,
