@@ -61,10 +61,15 @@ def searchset_gap(bundle: dict[str, Any]) -> str | None:
             and not outcome_is_note(resource)
         ):
             return f"the searchset reports an error ({issue_summary(resource)}): it is not complete"
-    for link in bundle.get("link") or []:
+    links, total = bundle.get("link") or [], bundle.get("total")
+    # What says whether the search is whole must be readable: never guessed to be.
+    if not isinstance(links, list):
+        raise InvalidBundle("Bundle.link must be a list")
+    if total is not None and (isinstance(total, bool) or not isinstance(total, int) or total < 0):
+        raise InvalidBundle(f"Bundle.total must be a whole number of matches, not {total!r}")
+    for link in links:
         if isinstance(link, dict) and str(link.get("relation", "")).lower() == "next":
             return "the searchset is one page of several (it has a next link): it is not complete"
-    total = bundle.get("total")
     matches = sum(
         1
         for e in entries
@@ -75,7 +80,7 @@ def searchset_gap(bundle: dict[str, Any]) -> str | None:
         if isinstance(e.get("resource"), dict)
         and e["resource"].get("resourceType") != "OperationOutcome"
     )
-    if isinstance(total, int) and not isinstance(total, bool) and total > matches:
+    if total is not None and total > matches:
         return (
             f"the searchset's total is {total} but it holds {matches} matches: it is not complete"
         )

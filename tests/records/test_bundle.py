@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from service.errors import InvalidBundle
 from service.records.bundle import record_from_bundle, searchset_gap
 
 PATIENT = {"resourceType": "Patient", "id": "p1"}
@@ -57,3 +58,17 @@ def test_a_collection_is_not_read_as_a_search() -> None:
     """Only a searchset's total and links speak for completeness."""
     bundle = {**_searchset(total=500), "type": "collection"}
     assert record_from_bundle(bundle).failed == {}
+
+
+@pytest.mark.parametrize(
+    ("extra", "said"),
+    [
+        pytest.param({"link": "next"}, "Bundle.link must be a list", id="link-not-a-list"),
+        pytest.param({"total": "500"}, "Bundle.total must be a whole number", id="total-text"),
+        pytest.param({"total": -1}, "Bundle.total must be a whole number", id="total-negative"),
+    ],
+)
+def test_unreadable_completeness_is_refused(extra: dict[str, Any], said: str) -> None:
+    """A searchset whose link or total cannot be read is a bad Bundle (422), not a whole one."""
+    with pytest.raises(InvalidBundle, match=said):
+        record_from_bundle(_searchset(**extra))
