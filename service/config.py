@@ -63,7 +63,8 @@ DEFAULTS: dict[str, Any] = {
     "FHIR_SMART_JKU": None,
     "FHIR_SMART_SCOPES": "system/Patient.read system/Observation.read system/Condition.read "
     "system/MedicationRequest.read "
-    "system/MedicationStatement.read system/MedicationAdministration.read system/Medication.read "
+    "system/MedicationStatement.read system/MedicationAdministration.read "
+    "system/MedicationDispense.read system/Medication.read "
     "system/Procedure.read system/AllergyIntolerance.read system/Immunization.read",
     # Seconds per HTTP request, and for all of one evaluation's fetches.
     "FHIR_TIMEOUT": 10,

@@ -45,6 +45,8 @@ VOID_STATUS = {
     # "intended": a drug the patient is to take, not one taken (R4 medication-statement-status).
     "MedicationStatement": {"entered-in-error", "not-taken", "intended"},
     "MedicationAdministration": {"entered-in-error", "not-done"},
+    # R4 medicationdispense-status: nothing was handed over.
+    "MedicationDispense": {"entered-in-error", "cancelled", "declined"},
     "Procedure": {"entered-in-error", "not-done", "preparation"},
 }
 

@@ -193,6 +193,8 @@ def medication_span(
         if ongoing and end is None:
             return day, None, "ongoing"
         return day, end or day, None
+    if resource["resourceType"] == "MedicationDispense":
+        return _dispense_span(resource)
     start = choice_date(resource, "effective") or parse_date(resource.get("dateAsserted"))
     period = resource.get("effectivePeriod") or {}
     if ongoing and not (isinstance(period, dict) and period.get("end")):
@@ -221,3 +223,13 @@ def medication_span(
     if isinstance(period, dict) and period.get("start") and not period.get("end"):
         return start, None, ENDED_UNDATED  # a finished course whose end was not recorded
     return start, end, None
+
+
+def _dispense_span(dispense: dict[str, Any]) -> tuple[date | None, date | None, str | None]:
+    """Return a dispense's (start, end, note): handed over (or prepared), for its days' supply."""
+    start = parse_date(dispense.get("whenHandedOver")) or parse_date(dispense.get("whenPrepared"))
+    supply = _duration_days(dispense.get("daysSupply"))
+    if start is not None and supply is not None:
+        return start, start + timedelta(days=max(math.ceil(supply) - 1, 0)), None
+    # A supply of unknown length: taken from that day for a time the record does not give.
+    return start, None, ENDED_UNDATED

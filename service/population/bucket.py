@@ -18,7 +18,7 @@ from service.population.rescreen import digest_of, line_hash, previous_rows, why
 from service.population.screen import Screen
 from service.population.tally import Tally
 from service.population.validity import RecordDates, newest_evidence, valid_until
-from service.records.entries import READ_TYPES
+from service.records.entries import FOREIGN_TYPES, READ_TYPES
 from service.records.sources import ExportedPatient
 from service.rulebook.book import Rulebook, load_rulebook
 
@@ -116,7 +116,7 @@ def group_lines(
                 hashes.setdefault(key, []).append(line_hash(line))
             if resource["resourceType"] == "Patient":
                 group.patient = resource
-            elif resource["resourceType"] in READ_TYPES:
+            elif resource["resourceType"] in READ_TYPES | FOREIGN_TYPES.keys():
                 group.resources.setdefault(resource["resourceType"], []).append(resource)
     return groups
 

@@ -7,9 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 from service.errors import InvalidBundle
-from service.records.entries import READ_TYPES, read_entries
+from service.records.entries import FOREIGN_TYPES, READ_TYPES, read_entries
 from service.records.fhir.client import issue_summary, outcome_is_note
 from service.records.record import PatientRecord, build_record
+from service.records.searchset import next_link, total_gap
 
 BUNDLE_TYPES = {
     "collection",
@@ -36,7 +37,9 @@ def record_from_bundle(bundle: object) -> PatientRecord:
     # Claims, Encounters and the like are skipped: nothing a definition reads.
     resources = [
         entry.resource
-        for entry in read_entries(bundle.get("entry") or None, "", InvalidBundle, types=READ_TYPES)
+        for entry in read_entries(
+            bundle.get("entry") or None, "", InvalidBundle, types=READ_TYPES | FOREIGN_TYPES.keys()
+        )
     ]
     patients = [r for r in resources if r["resourceType"] == "Patient"]
     if len(patients) != 1:
@@ -52,8 +55,9 @@ def searchset_gap(bundle: dict[str, Any]) -> str | None:
     """Say why a searchset Bundle is not the whole result: an error OperationOutcome entry, a next
     page, or a total above its matches; None when it is whole.
     """
-    entries = [e for e in bundle.get("entry") or [] if isinstance(e, dict)]
-    for entry in entries:
+    for entry in bundle.get("entry") or []:
+        if not isinstance(entry, dict):
+            continue
         resource = entry.get("resource")
         if (
             isinstance(resource, dict)
@@ -61,27 +65,6 @@ def searchset_gap(bundle: dict[str, Any]) -> str | None:
             and not outcome_is_note(resource)
         ):
             return f"the searchset reports an error ({issue_summary(resource)}): it is not complete"
-    links, total = bundle.get("link") or [], bundle.get("total")
-    # What says whether the search is whole must be readable: never guessed to be.
-    if not isinstance(links, list):
-        raise InvalidBundle("Bundle.link must be a list")
-    if total is not None and (isinstance(total, bool) or not isinstance(total, int) or total < 0):
-        raise InvalidBundle(f"Bundle.total must be a whole number of matches, not {total!r}")
-    for link in links:
-        if isinstance(link, dict) and str(link.get("relation", "")).lower() == "next":
-            return "the searchset is one page of several (it has a next link): it is not complete"
-    matches = sum(
-        1
-        for e in entries
-        if isinstance(e.get("search"), dict) and e["search"].get("mode") == "match"
-    ) or sum(
-        1
-        for e in entries
-        if isinstance(e.get("resource"), dict)
-        and e["resource"].get("resourceType") != "OperationOutcome"
-    )
-    if total is not None and total > matches:
-        return (
-            f"the searchset's total is {total} but it holds {matches} matches: it is not complete"
-        )
-    return None
+    if next_link(bundle, "", InvalidBundle) is not None:
+        return "the searchset is one page of several (it has a next link): it is not complete"
+    return total_gap(bundle, "", InvalidBundle)

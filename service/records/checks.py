@@ -94,6 +94,13 @@ RESOURCES: dict[str, dict[str, Any]] = {
         "dosage": ["Dosage"],
     },
     "MedicationAdministration": {**COMMON, **MEDICATION, **EFFECTIVE, "dosage": "Dosage"},
+    "MedicationDispense": {
+        **COMMON,
+        **MEDICATION,
+        "whenHandedOver": "str",
+        "whenPrepared": "str",
+        "daysSupply": "Quantity",
+    },
     "Medication": {
         "id": "str",
         "code": "CodeableConcept",
@@ -137,6 +144,7 @@ CONCEPT_ELEMENT = {
     "MedicationRequest": "medicationCodeableConcept",
     "MedicationStatement": "medicationCodeableConcept",
     "MedicationAdministration": "medicationCodeableConcept",
+    "MedicationDispense": "medicationCodeableConcept",
 }
 
 _PRIMITIVES: dict[str, Callable[[object], bool]] = {

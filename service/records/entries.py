@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from service.errors import EligibilityError
@@ -19,12 +20,21 @@ READ_TYPES = frozenset(
         "MedicationRequest",
         "MedicationStatement",
         "MedicationAdministration",
+        "MedicationDispense",
         "Medication",
         "Procedure",
         "AllergyIntolerance",
         "Immunization",
     }
 )
+# Earlier FHIR versions' types holding what a read type holds here: a record carrying one is not
+# read as having none of the R4 type (DSTU2 MedicationOrder is R4's MedicationRequest).
+FOREIGN_TYPES = {"MedicationOrder": "MedicationRequest"}
+# Every type name a record may carry, by its lower case: "condition" is a misspelt Condition, not
+# an unknown type to skip.
+_KNOWN_TYPES = {
+    name.lower(): name for name in (*READ_TYPES, *FOREIGN_TYPES, "Bundle", "OperationOutcome")
+}
 # A FHIR id: 1-64 of letters, digits, '-' and '.' (FHIR R4 datatypes); anything else is refused
 # before a request.
 FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
@@ -73,6 +83,14 @@ def read_entries(
         resource = entry.get("resource") if isinstance(entry, dict) else None
         if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
             raise error(f"{where}Bundle.entry[{index}] has no resource with a resourceType")
+        rtype = resource["resourceType"]
+        if _KNOWN_TYPES.get(rtype.lower(), rtype) != rtype:
+            # FHIR type names are case-sensitive: skipped as unknown, a "condition" would read as
+            # no Condition on record.
+            raise error(
+                f"{where}Bundle.entry[{index}].resource.resourceType {rtype!r} is not a FHIR "
+                f"resource type (type names are case-sensitive: {_KNOWN_TYPES[rtype.lower()]!r})"
+            )
         if types is not None and resource["resourceType"] not in types:
             # Half a Synthea Bundle is Claims and Encounters: skipped before its fullUrl copy.
             continue
@@ -129,11 +147,79 @@ def unique_resources(resources: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Return each resource once (by type and id), the Patient aside: searches overlap, and a
     prefetch and a fetch may hold the same one.
     """
+    return deduplicate(resources)[0]
+
+
+def deduplicate(
+    resources: list[dict[str, Any]],
+) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """Return each resource once (by type and id), the Patient aside, and the types whose copies
+    of one resource disagree, with why.
+
+    Of two differing copies the later version (meta.versionId, else meta.lastUpdated) is kept; when
+    nothing says which is later, the type is reported: the last copy winning would let an
+    entered-in-error copy erase a real record.
+    """
     unique: dict[tuple[str, str], dict[str, Any]] = {}
+    conflicts: dict[str, str] = {}
     for resource in resources:
-        if resource.get("resourceType") != "Patient":
-            unique[(resource["resourceType"], str(resource.get("id") or id(resource)))] = resource
-    return list(unique.values())
+        rtype = resource.get("resourceType")
+        if rtype == "Patient":
+            continue
+        key = (resource["resourceType"], str(resource.get("id") or id(resource)))
+        kept = unique.get(key)
+        if kept is None or _same_copy(kept, resource):
+            unique.setdefault(key, resource)
+            continue
+        newer = _later_copy(kept, resource)
+        if newer is None:
+            conflicts.setdefault(
+                key[0],
+                f"two different copies of {key[0]}/{key[1]} were sent and nothing says which is "
+                "current",
+            )
+        else:
+            unique[key] = newer
+    return list(unique.values()), conflicts
+
+
+def _same_copy(one: dict[str, Any], other: dict[str, Any]) -> bool:
+    """Say whether two copies of a resource say the same (where each came from aside)."""
+    return {k: v for k, v in one.items() if k != "_fullUrl"} == {
+        k: v for k, v in other.items() if k != "_fullUrl"
+    }
+
+
+def _later_copy(one: dict[str, Any], other: dict[str, Any]) -> dict[str, Any] | None:
+    """Return the later of two copies by meta.versionId (whole numbers) or meta.lastUpdated; None
+    when neither tells.
+    """
+    first, second = _version_number(one), _version_number(other)
+    if first is not None and second is not None and first != second:
+        return one if first > second else other
+    early, late = _instant(one), _instant(other)
+    if early is not None and late is not None and early != late:
+        return one if early > late else other
+    return None
+
+
+def _version_number(resource: dict[str, Any]) -> int | None:
+    meta = resource.get("meta")
+    value = meta.get("versionId") if isinstance(meta, dict) else None
+    return int(value) if isinstance(value, str) and value.isdigit() else None
+
+
+def _instant(resource: dict[str, Any]) -> datetime | None:
+    meta = resource.get("meta")
+    value = meta.get("lastUpdated") if isinstance(meta, dict) else None
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    # An instant has an offset by definition; one without cannot be ordered against one with.
+    return moment if moment.tzinfo is not None else None
 
 
 def index_resources(resources: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:

@@ -10,11 +10,12 @@ from datetime import date
 from typing import Any
 
 from service.errors import BadRequest, FhirError, PrefetchUnavailable
-from service.records.entries import entries_of, read_entries, unique_resources
+from service.records.entries import deduplicate, entries_of, read_entries
 from service.records.fhir.client import Deadline, FhirClient, issue_summary, outcome_is_note
 from service.records.fhir.fetch import FetchOptions, fetch_record
 from service.records.fhir.medications import read_medications, unresolved_medications
 from service.records.record import PatientRecord, build_record
+from service.records.searchset import next_link, total_gap
 from service.rulebook.book import Trial
 from service.rulebook.prefetch_plan import PATIENT_KEY, PrefetchPlan
 
@@ -97,10 +98,10 @@ def read_prefetch(prefetch: object, plan: PrefetchPlan, patient_id: str) -> Pref
             found, error, next_url = _bundle_resources(
                 key, value, search.resource_type, notes.setdefault(search.resource_type, [])
             )
+            resources.extend(found)
             if error is not None:
                 failed[key] = error
                 continue
-            resources.extend(found)
             if next_url is not None:
                 next_links[key] = next_url
     return Prefetched(
@@ -121,52 +122,46 @@ def _is_outcome(value: object) -> bool:
 def _bundle_resources(  # noqa: C901 - one branch per shape a prefetch entry takes
     key: str, value: object, resource_type: str, notes: list[str]
 ) -> tuple[list[dict[str, Any]], str | None, str | None]:
-    """Return a prefetched searchset's resources, why it failed (an error OperationOutcome in it)
-    or None, and its next link.
+    """Return a prefetched searchset's resources, why it is not the whole answer (an error
+    OperationOutcome, matches of another type, a total above its matches) or None, and its next
+    link.
     """
     if not isinstance(value, dict) or value.get("resourceType") != "Bundle":
         raise BadRequest(
             f"prefetch {key!r} must be a FHIR Bundle (searchset), an OperationOutcome or null"
         )
-    entries = read_entries(value.get("entry") or None, f"prefetch {key!r}: ", BadRequest)
-    links = value.get("link") or []
-    if not isinstance(links, list):
-        raise BadRequest(f"prefetch {key!r}: Bundle.link must be a list")
-    next_url = None
-    for link in links:
-        if isinstance(link, dict) and link.get("relation") == "next":
-            if not isinstance(link.get("url"), str) or not link["url"]:
-                raise BadRequest(f"prefetch {key!r}: a next link has no url")
-            next_url = link["url"]
-    found = []
+    where = f"prefetch {key!r}: "
+    entries = read_entries(value.get("entry") or None, where, BadRequest)
+    next_url = next_link(value, where, BadRequest)
+    found: list[dict[str, Any]] = []
+    problem = None
     for entry in entries:
         resource, included = entry.resource, entry.search_mode == "include"
-        if (
-            resource["resourceType"] not in (resource_type, "OperationOutcome", "Medication")
-            and not included
-        ):
+        if resource["resourceType"] == "OperationOutcome":
+            if not outcome_is_note(resource):
+                # The specification's way for an EHR to say this prefetch query failed: what came
+                # with it is not the whole.
+                return (
+                    [],
+                    f"prefetch {key!r}: the EHR reported that its query failed "
+                    f"({issue_summary(resource)})",
+                    None,
+                )
+            if resource.get("issue"):
+                notes.append(f"prefetch {key!r}: the EHR noted {issue_summary(resource)}")
+            continue
+        if resource["resourceType"] not in (resource_type, "Medication") and not included:
             # Matches of another type: the EHR did not run this key's query, so its own results may
-            # be missing.
-            return (
-                [],
+            # be missing. What it did send is still the patient's record, and kept.
+            problem = problem or (
                 f"prefetch {key!r}: the EHR answered a {resource_type} query with a "
-                f"{resource['resourceType']}",
-                None,
+                f"{resource['resourceType']}"
             )
-        if resource["resourceType"] != "OperationOutcome":
-            found.append(resource)
-        elif not outcome_is_note(resource):
-            # The specification's way for an EHR to say this prefetch query failed: what came with
-            # it is not the whole.
-            return (
-                [],
-                f"prefetch {key!r}: the EHR reported that its query failed "
-                f"({issue_summary(resource)})",
-                None,
-            )
-        elif resource.get("issue"):
-            notes.append(f"prefetch {key!r}: the EHR noted {issue_summary(resource)}")
-    return found, None, next_url
+        found.append(resource)
+    if problem is None and next_url is None:
+        gap = total_gap(value, where, BadRequest)
+        problem = f"prefetch {key!r}: {gap}" if gap else None
+    return found, problem, None if problem else next_url
 
 
 @dataclass(frozen=True)
@@ -241,7 +236,10 @@ class PrefetchSource:
         )
         # build_record keeps only resources whose subject is this patient: prefetch is checked, not
         # trusted.
-        return build_record(patient, unique_resources(resources), failed, notes)
+        unique, conflicts = deduplicate(resources)
+        for rtype, why in conflicts.items():
+            failed.setdefault(rtype, why)
+        return build_record(patient, unique, failed, notes)
 
     def _rest_of_pages(
         self, client: FhirClient, failed: dict[str, str], notes: dict[str, list[str]]

@@ -11,7 +11,14 @@ from functools import cached_property
 from typing import Any
 
 from service.records.checks import Unreadable, split_readable
-from service.records.entries import READ_TYPES, entries_of, index_resources, is_owned, patient_keys
+from service.records.entries import (
+    FOREIGN_TYPES,
+    READ_TYPES,
+    entries_of,
+    index_resources,
+    is_owned,
+    patient_keys,
+)
 
 # A literal reference's ``Type/id`` tail (relative, or the end of an absolute URL), version suffix
 # dropped.
@@ -127,14 +134,48 @@ def build_record(
     """
     keys = patient_keys(patient)
     grouped: dict[str, list[dict[str, Any]]] = {}
+    failed = dict(failed or {})
     for resource in resources:
         rtype = resource["resourceType"]
         if rtype != "Patient" and rtype in READ_TYPES and is_owned(resource, keys):
             grouped.setdefault(rtype, []).append(resource)
+        elif rtype in FOREIGN_TYPES and is_owned(resource, keys):
+            # What it records is not read here: the type it stands for is unknown, never "none".
+            failed.setdefault(
+                FOREIGN_TYPES[rtype],
+                f"the record holds a {rtype}, an earlier FHIR version's resource this service "
+                f"does not read (R4: {FOREIGN_TYPES[rtype]})",
+            )
+    merged = merged_into(patient)
+    if merged:
+        # The patient's data may be under the other record: nothing can be read as absent here.
+        for rtype in READ_TYPES - {"Patient", "Medication"}:
+            failed.setdefault(rtype, merged)
     return PatientRecord(
         patient=patient,
         resources=grouped,
-        failed=dict(failed or {}),
+        failed=failed,
         index=index_resources([patient, *entries_of(grouped)]),
         notes=dict(notes or {}),
     )
+
+
+# Patient.link types saying this record is not the whole of the person's (R4 link-type): replaced
+# by a surviving record (a merge), or one of several records of the same person.
+_SPLIT_LINKS = {"replaced-by": "was replaced by", "refer": "refers to"}
+
+
+def merged_into(patient: dict[str, Any]) -> str | None:
+    """Say why a Patient's record may not hold all of its data (Patient.link replaced-by or refer),
+    or None.
+    """
+    links = patient.get("link")
+    for link in links if isinstance(links, list) else []:
+        kind = link.get("type") if isinstance(link, dict) else None
+        if kind in _SPLIT_LINKS:
+            # The other record's id is not quoted: reasons reach logs and pages.
+            return (
+                f"this Patient record {_SPLIT_LINKS[kind]} another record of the same person, "
+                "where the data may be: none of it can be read as absent"
+            )
+    return None

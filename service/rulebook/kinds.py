@@ -8,7 +8,13 @@ from dataclasses import dataclass
 
 # The resource types that record a medication given, taken or ordered (a Medication resource is what
 # they point at).
-MEDICATION_TYPES = ("MedicationAdministration", "MedicationStatement", "MedicationRequest")
+# A MedicationDispense is the usual record of an outpatient oral drug.
+MEDICATION_TYPES = (
+    "MedicationAdministration",
+    "MedicationStatement",
+    "MedicationRequest",
+    "MedicationDispense",
+)
 
 
 @dataclass(frozen=True)

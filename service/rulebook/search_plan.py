@@ -22,6 +22,7 @@ INCLUDES = {
     "MedicationRequest": "MedicationRequest:medication",
     "MedicationStatement": "MedicationStatement:medication",
     "MedicationAdministration": "MedicationAdministration:medication",
+    "MedicationDispense": "MedicationDispense:medication",
 }
 # The token parameter for codes: Observation's combo-code matches code or component.code, so a
 # blood-pressure panel whose systolic and diastolic values are components is found by 8480-6 /
@@ -34,6 +35,7 @@ ORDER = (
     "MedicationRequest",
     "MedicationStatement",
     "MedicationAdministration",
+    "MedicationDispense",
     "Procedure",
     "AllergyIntolerance",
     "Immunization",

@@ -497,6 +497,26 @@ def test_unresolved_reference_display_matched_by_name(book: Rulebook) -> None:
     assert fact(book, "prior_anlotinib", given).value is True
 
 
+def dispensed_doxorubicin(days_before: int, **options: Any) -> dict[str, Any]:
+    """Return a MedicationDispense of doxorubicin handed over ``days_before`` days ago."""
+    fields = {"whenHandedOver": moment(days_before), "medicationCodeableConcept": DOXORUBICIN}
+    return resource("MedicationDispense", **{"status": "completed", **fields, **options})
+
+
+def test_a_dispense_is_a_prior_medication(book: Rulebook) -> None:
+    """A pharmacy that only records what it handed over still shows the drug was given."""
+    result = fact(book, "prior_anthracycline", dispensed_doxorubicin(200))
+    assert result.value is True
+    assert (result.evidence[0].reference or "").startswith("MedicationDispense/")
+
+
+@pytest.mark.parametrize("status", ["cancelled", "declined", "entered-in-error"])
+def test_a_dispense_that_handed_nothing_over_is_ignored(book: Rulebook, status: str) -> None:
+    """A cancelled, declined or mistaken dispense gave no drug."""
+    dispense = dispensed_doxorubicin(200, status=status)
+    assert fact(book, "prior_anthracycline", dispense).value is False
+
+
 @pytest.mark.parametrize(
     ("kind", "status"),
     [

@@ -72,3 +72,45 @@ def test_unreadable_completeness_is_refused(extra: dict[str, Any], said: str) ->
     """A searchset whose link or total cannot be read is a bad Bundle (422), not a whole one."""
     with pytest.raises(InvalidBundle, match=said):
         record_from_bundle(_searchset(**extra))
+
+
+def test_a_dstu2_medication_order_makes_the_orders_unknown() -> None:
+    """A MedicationOrder (DSTU2's MedicationRequest) is not read: its type is failed, never "no
+    order on record".
+    """
+    order = {
+        "resourceType": "MedicationOrder",
+        "id": "mo1",
+        "patient": {"reference": "Patient/p1"},
+        "medicationCodeableConcept": {"text": "mitoxantrone"},
+    }
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [{"resource": PATIENT}, {"resource": order}],
+    }
+    record = record_from_bundle(bundle)
+    assert set(record.failed) == {"MedicationRequest"}
+    assert "MedicationOrder" in record.failed["MedicationRequest"]
+
+
+def test_another_patients_medication_order_fails_nothing() -> None:
+    """A MedicationOrder of someone else is not this patient's record."""
+    order = {"resourceType": "MedicationOrder", "id": "mo1", "patient": {"reference": "Patient/x"}}
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [{"resource": PATIENT}, {"resource": order}],
+    }
+    assert record_from_bundle(bundle).failed == {}
+
+
+def test_a_misspelt_resource_type_is_a_bad_bundle() -> None:
+    """A "condition" entry is refused (422), not skipped as if the Condition were absent."""
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [{"resource": PATIENT}, {"resource": {**CONDITION, "resourceType": "condition"}}],
+    }
+    with pytest.raises(InvalidBundle, match="'condition' is not a FHIR resource type"):
+        record_from_bundle(bundle)

@@ -10,6 +10,7 @@ import pytest
 
 from service.errors import BadRequest, InvalidBundle
 from service.records.entries import (
+    deduplicate,
     index_resources,
     is_fhir_id,
     is_owned,
@@ -143,3 +144,78 @@ def test_a_version_specific_subject_names_the_same_patient() -> None:
     assert subject_key({"subject": {"reference": "Patient/p1/_history/3"}}) == "Patient/p1"
     absolute = {"subject": {"reference": "https://ehr.example/fhir/Patient/p1/_history/3"}}
     assert subject_key(absolute) == "Patient/p1"
+
+
+@pytest.mark.parametrize("written", ["condition", "CONDITION", "medicationrequest", "bundle"])
+def test_a_type_name_in_the_wrong_case_is_refused_not_skipped(written: str) -> None:
+    """A "condition" is a misspelt Condition: skipped as an unknown type, it would read as no
+    Condition on record.
+    """
+    entries = [{"resource": {"resourceType": written, "id": "c1"}}]
+    with pytest.raises(InvalidBundle, match=r"entry\[0\].resource.resourceType .*case-sensitive"):
+        read_entries(entries, "", InvalidBundle, types=frozenset({"Condition"}))
+
+
+def test_an_unknown_type_in_its_own_case_is_still_skipped() -> None:
+    """A Claim (a type no definition reads) is skipped, as before: only misspellings are refused."""
+    entries = [{"resource": {"resourceType": "Claim", "id": "x"}}]
+    assert read_entries(entries, "", InvalidBundle, types=frozenset({"Condition"})) == []
+
+
+def _copy(**more: Any) -> dict[str, Any]:
+    return {"resourceType": "Condition", "id": "c1", "subject": {"reference": "Patient/p1"}, **more}
+
+
+ERROR = {"verificationStatus": {"coding": [{"code": "entered-in-error"}]}}
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "kept"),
+    [
+        pytest.param(
+            _copy(meta={"versionId": "2"}),
+            _copy(meta={"versionId": "1"}, **ERROR),
+            0,
+            id="higher-versionId-first",
+        ),
+        pytest.param(
+            _copy(meta={"versionId": "3"}, **ERROR),
+            _copy(meta={"versionId": "10"}),
+            1,
+            id="versionId-compared-as-numbers",
+        ),
+        pytest.param(
+            # 10:00+08:00 is 02:00Z, earlier than 03:00Z; as strings "10:00" would win.
+            _copy(meta={"lastUpdated": "2026-11-02T10:00:00+08:00"}, **ERROR),
+            _copy(meta={"lastUpdated": "2026-11-02T03:00:00Z"}),
+            1,
+            id="lastUpdated-compared-as-instants",
+        ),
+    ],
+)
+def test_of_two_differing_copies_the_later_version_is_kept(
+    first: dict[str, Any], second: dict[str, Any], kept: int
+) -> None:
+    """Two copies of one resource (a prefetch key and an _include): the later version wins,
+    whichever came last.
+    """
+    unique, conflicts = deduplicate([first, second])
+    assert unique == [(first, second)[kept]]
+    assert conflicts == {}
+
+
+def test_differing_copies_with_nothing_to_order_them_are_a_conflict() -> None:
+    """An entered-in-error copy arriving last must not erase a real record: the type is reported."""
+    unique, conflicts = deduplicate([_copy(), _copy(**ERROR)])
+    assert len(unique) == 1
+    assert conflicts == {
+        "Condition": "two different copies of Condition/c1 were sent and nothing says which is "
+        "current"
+    }
+
+
+def test_identical_copies_from_two_places_are_one_resource() -> None:
+    """The same resource under two fullUrls (two searches) is one, with no conflict."""
+    unique, conflicts = deduplicate([_copy(_fullUrl="a"), _copy(_fullUrl="b")])
+    assert len(unique) == 1
+    assert conflicts == {}

@@ -17,7 +17,7 @@ from service.evaluation.evaluate import evaluate_trials
 from service.records.bundle import record_from_bundle
 from service.records.entries import unique_resources
 from service.records.fhir.medications import unresolved_medications
-from service.records.prefetch import Prefetched, read_prefetch
+from service.records.prefetch import Prefetched, PrefetchSource, read_prefetch
 from service.records.record import build_record
 from service.rulebook.book import Rulebook
 from service.rulebook.kinds import RESOURCE_TYPES
@@ -590,3 +590,79 @@ def test_unresolved_medications(
     with who refers to them.
     """
     assert unresolved_medications(resources) == expected
+
+
+def test_a_total_above_the_matches_fails_the_key() -> None:
+    """A key whose total says there are more matches than it holds (no next link) is partial:
+    failed, never read as complete.
+    """
+    plan = prefetch_plan(rulebook(), rulebook().trials.values())
+    full = full_prefetch()
+    held = len(full["conditions"]["entry"])
+    prefetched = read_prefetch(
+        {**full, "conditions": {**full["conditions"], "total": held + 2}}, plan, PATIENT_ID
+    )
+    assert prefetched.failed == {
+        "conditions": f"prefetch 'conditions': the searchset's total is {held + 2} but it holds "
+        f"{held} matches: it is not complete"
+    }
+
+
+def test_a_next_link_in_upper_case_is_still_a_next_page() -> None:
+    """relation "NEXT" says there is more, like "next"."""
+    plan = prefetch_plan(rulebook(), rulebook().trials.values())
+    full = full_prefetch()
+    paged = with_next_link(full["conditions"])
+    paged["link"][1]["relation"] = "NEXT"
+    prefetched = read_prefetch({**full, "conditions": paged}, plan, PATIENT_ID)
+    assert prefetched.next_links == {"conditions": "http://ehr.example.org/fhir/Condition?page=2"}
+
+
+def test_a_resource_under_another_key_is_kept_and_the_key_failed() -> None:
+    """A Condition sent in the procedures key is the patient's record: kept, and the key failed
+    (its own query was not answered).
+    """
+    plan = prefetch_plan(rulebook(), rulebook().trials.values())
+    full = full_prefetch()
+    condition = next(
+        e["resource"]
+        for e in full["conditions"]["entry"]
+        if e["resource"]["resourceType"] == "Condition"
+    )
+    moved = {**condition, "id": "moved-1"}
+    procedures = {
+        **full["procedures"],
+        "entry": [*full["procedures"]["entry"], {"resource": moved}],
+    }
+    prefetched = read_prefetch({**full, "procedures": procedures}, plan, PATIENT_ID)
+    assert "answered a Procedure query with a Condition" in prefetched.failed["procedures"]
+    assert "moved-1" in {r["id"] for r in prefetched.resources}
+
+
+def test_an_entered_in_error_copy_under_another_key_does_not_erase_the_record() -> None:
+    """The same Condition id twice, the later copy entered-in-error and nothing saying which is
+    current: the Condition type is failed, not the last copy kept.
+    """
+    plan = prefetch_plan(rulebook(), rulebook().trials.values())
+    full = full_prefetch()
+    condition = next(
+        e["resource"]
+        for e in full["conditions"]["entry"]
+        if e["resource"]["resourceType"] == "Condition"
+    )
+    voided = {
+        **condition,
+        "verificationStatus": {"coding": [{"code": "entered-in-error"}]},
+    }
+    procedures = {
+        **full["procedures"],
+        "entry": [
+            *full["procedures"]["entry"],
+            {"resource": voided, "search": {"mode": "include"}},
+        ],
+    }
+    prefetched = read_prefetch({**full, "procedures": procedures}, plan, PATIENT_ID)
+    record = PrefetchSource(prefetched, plan, PATIENT_ID).record(
+        list(rulebook().trials.values()), date(2026, 12, 1)
+    )
+    assert "two different copies of Condition/" in record.failed["Condition"]

@@ -319,3 +319,35 @@ def test_an_absolute_reference_reaches_a_resource_that_says_nothing_of_its_serve
     record = _record_with_medication(None)
     assert record.resolve("https://a/fhir/Medication/m1")["id"] == "m1"
     assert record.resolve("https://a/fhir/Medication/m1/_history/3")["id"] == "m1"
+
+
+@pytest.mark.parametrize(
+    ("link_type", "failed"),
+    [
+        pytest.param("replaced-by", True, id="merged-away"),
+        pytest.param("refer", True, id="one-of-several-records"),
+        pytest.param("replaces", False, id="the-surviving-record"),
+        pytest.param("seealso", False, id="see-also"),
+    ],
+)
+def test_a_patient_record_merged_into_another_decides_nothing_as_absent(
+    link_type: str, failed: bool
+) -> None:
+    """Patient.link replaced-by (a merge) or refer: the data may be under the other record, so
+    every clinical type is failed.
+    """
+    patient = {
+        "resourceType": "Patient",
+        "id": "p1",
+        "link": [{"other": {"reference": "Patient/p2"}, "type": link_type}],
+    }
+    record = record_from_bundle(
+        {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": patient}]}
+    )
+    if failed:
+        assert set(record.failed) == READ_TYPES - {"Patient", "Medication"}
+        assert all("another record of the same person" in why for why in record.failed.values())
+        # The other record's id is never quoted: reasons reach logs and pages.
+        assert not any("p2" in why for why in record.failed.values())
+    else:
+        assert record.failed == {}

@@ -204,6 +204,7 @@ def test_resource_types_for(small_trial: Path) -> None:
         "MedicationAdministration",
         "MedicationStatement",
         "MedicationRequest",
+        "MedicationDispense",
     }
 
 

@@ -175,6 +175,7 @@ PLANNED_TYPES = [
     "MedicationRequest",
     "MedicationStatement",
     "MedicationAdministration",
+    "MedicationDispense",
     "Procedure",
 ]
 
