@@ -91,7 +91,7 @@ def read_entries(
                 f"{where}Bundle.entry[{index}].resource.resourceType {rtype!r} is not a FHIR "
                 f"resource type (type names are case-sensitive: {_KNOWN_TYPES[rtype.lower()]!r})"
             )
-        if types is not None and resource["resourceType"] not in types:
+        if types is not None and rtype not in types:
             # Half a Synthea Bundle is Claims and Encounters: skipped before its fullUrl copy.
             continue
         if full_urls and isinstance(entry.get("fullUrl"), str):
@@ -163,10 +163,10 @@ def deduplicate(
     unique: dict[tuple[str, str], dict[str, Any]] = {}
     conflicts: dict[str, str] = {}
     for resource in resources:
-        rtype = resource.get("resourceType")
+        rtype = resource["resourceType"]
         if rtype == "Patient":
             continue
-        key = (resource["resourceType"], str(resource.get("id") or id(resource)))
+        key = (rtype, str(resource.get("id") or id(resource)))
         kept = unique.get(key)
         if kept is None or _same_copy(kept, resource):
             unique.setdefault(key, resource)

@@ -618,17 +618,22 @@ def test_a_next_link_in_upper_case_is_still_a_next_page() -> None:
     assert prefetched.next_links == {"conditions": "http://ehr.example.org/fhir/Condition?page=2"}
 
 
+def _first_condition(prefetch: dict[str, Any]) -> dict[str, Any]:
+    """Return the first Condition of a prefetch's conditions key."""
+    return next(
+        e["resource"]
+        for e in prefetch["conditions"]["entry"]
+        if e["resource"]["resourceType"] == "Condition"
+    )
+
+
 def test_a_resource_under_another_key_is_kept_and_the_key_failed() -> None:
     """A Condition sent in the procedures key is the patient's record: kept, and the key failed
     (its own query was not answered).
     """
     plan = prefetch_plan(rulebook(), rulebook().trials.values())
     full = full_prefetch()
-    condition = next(
-        e["resource"]
-        for e in full["conditions"]["entry"]
-        if e["resource"]["resourceType"] == "Condition"
-    )
+    condition = _first_condition(full)
     moved = {**condition, "id": "moved-1"}
     procedures = {
         **full["procedures"],
@@ -645,11 +650,7 @@ def test_an_entered_in_error_copy_under_another_key_does_not_erase_the_record() 
     """
     plan = prefetch_plan(rulebook(), rulebook().trials.values())
     full = full_prefetch()
-    condition = next(
-        e["resource"]
-        for e in full["conditions"]["entry"]
-        if e["resource"]["resourceType"] == "Condition"
-    )
+    condition = _first_condition(full)
     voided = {
         **condition,
         "verificationStatus": {"coding": [{"code": "entered-in-error"}]},
