@@ -24,6 +24,7 @@ _UNITS: dict[str, tuple[str, float]] = {
     "cells/ul": ("count", 1e-3),
     "10*6/l": ("count", 1e-3),
     "10*12/l": ("count", 1e3),
+    "giga/l": ("count", 1.0),  # as French labs print a platelet count
     "10*6/ul": ("count", 1e3),
     # mass concentration
     "g/l": ("mass", 1.0),
@@ -157,6 +158,10 @@ def _convert(
         return _convert_temperature(value, _TEMPERATURE.get(source), _TEMPERATURE.get(target))
     if source not in _UNITS or target not in _UNITS:
         return None
+    if source == "g/l" and _UNITS[target][0] == "count":
+        # "G/L" is giga per litre on European counts; folded to lower case it reads as grams per
+        # litre, which a cell count can never be.
+        source = "10*9/l"
     (src_dim, src_factor), (dst_dim, dst_factor) = _UNITS[source], _UNITS[target]
     base = value * src_factor
     if src_dim == dst_dim:

@@ -145,6 +145,19 @@ def test_thousands_per_microlitre_with_an_e_power_is_a_count() -> None:
     assert units.convert(3.0, "x10E3/uL", "10*9/L") == pytest.approx(3.0)
 
 
+@pytest.mark.parametrize("spelling", ["G/L", "g/L", "Giga/L"])
+def test_giga_per_litre_is_a_count_where_a_count_is_asked(spelling: str) -> None:
+    """A platelet count in "G/L" (giga per litre, as European labs print it) is 10*9/L: a mass
+    concentration cannot be a cell count.
+    """
+    assert units.convert(150.0, spelling, "10*9/L") == pytest.approx(150.0)
+
+
+def test_grams_per_litre_is_still_a_mass_where_a_mass_is_asked() -> None:
+    """Haemoglobin in g/L (or an all-capitals "G/L") stays a mass concentration."""
+    assert units.convert(120.0, "G/L", "g/dL") == pytest.approx(12.0)
+
+
 def test_normalise_none_is_empty() -> None:
     """A missing unit normalises to the empty (unitless) key."""
     assert units.normalise(None) == ""
