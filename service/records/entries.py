@@ -143,13 +143,6 @@ def entries_of(resources: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any
     return [resource for items in resources.values() for resource in items]
 
 
-def unique_resources(resources: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Return each resource once (by type and id), the Patient aside: searches overlap, and a
-    prefetch and a fetch may hold the same one.
-    """
-    return deduplicate(resources)[0]
-
-
 def deduplicate(
     resources: list[dict[str, Any]],
 ) -> tuple[list[dict[str, Any]], dict[str, str]]:

@@ -15,7 +15,7 @@ import pytest
 from service.errors import BadRequest
 from service.evaluation.evaluate import evaluate_trials
 from service.records.bundle import record_from_bundle
-from service.records.entries import unique_resources
+from service.records.entries import deduplicate
 from service.records.fhir.medications import unresolved_medications
 from service.records.prefetch import Prefetched, PrefetchSource, read_prefetch
 from service.records.record import build_record
@@ -125,7 +125,7 @@ def test_category_filtered_prefetch_loses_nothing_the_rules_read(case: str) -> N
     )
     trials = list(book.trials.values())
     assert evaluate_trials(
-        book, trials, build_record(patient, unique_resources(resources), {}), as_of
+        book, trials, build_record(patient, deduplicate(resources)[0], {}), as_of
     ) == evaluate_trials(book, trials, record_from_bundle(bundle), as_of)
 
 
@@ -475,7 +475,7 @@ def test_record_keeps_only_the_context_patients_resources() -> None:
     prefetch = full_prefetch()
     prefetch["observations-3"]["entry"].append({"resource": another_patients_observation()})
     patient, resources = parts(read_prefetch(prefetch, plan, PATIENT_ID))
-    record = build_record(patient, unique_resources(resources), {})
+    record = build_record(patient, deduplicate(resources)[0], {})
     assert "stranger-1" not in {r["id"] for r in record.of_type("Observation")}
     assert len(record.of_type("Observation")) > 0
 
@@ -486,7 +486,7 @@ def test_record_counts_a_resource_found_by_two_keys_once() -> None:
     """
     plan = prefetch_plan(rulebook(), rulebook().trials.values())
     patient, resources = parts(read_prefetch(full_prefetch(), plan, PATIENT_ID))
-    record = build_record(patient, unique_resources(resources), {})
+    record = build_record(patient, deduplicate(resources)[0], {})
     ids = [r["id"] for r in record.of_type("Observation")]
     assert (
         len(ids)
@@ -509,7 +509,7 @@ def test_record_keeps_the_context_patient_over_a_patient_in_a_searchset() -> Non
         {"resource": {"resourceType": "Patient", "id": "stranger", "birthDate": "1950-01-01"}}
     )
     patient, resources = parts(read_prefetch(prefetch, plan, PATIENT_ID))
-    assert build_record(patient, unique_resources(resources), {}).patient_id == PATIENT_ID
+    assert build_record(patient, deduplicate(resources)[0], {}).patient_id == PATIENT_ID
 
 
 def test_record_carries_fetch_failures() -> None:
@@ -519,7 +519,7 @@ def test_record_carries_fetch_failures() -> None:
     plan = prefetch_plan(rulebook(), rulebook().trials.values())
     patient, resources = parts(read_prefetch(full_prefetch(), plan, PATIENT_ID))
     assert build_record(
-        patient, unique_resources(resources), {"Condition": "Condition search failed: 503"}
+        patient, deduplicate(resources)[0], {"Condition": "Condition search failed: 503"}
     ).failed == {"Condition": "Condition search failed: 503"}
 
 

@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 from service.errors import FhirAuthRefused, FhirError, PatientNotFound
-from service.records.entries import is_owned, patient_keys, unique_resources
+from service.records.entries import deduplicate, is_owned, patient_keys
 from service.records.fhir.client import Deadline, FhirClient
 from service.records.fhir.medications import read_medications
 from service.records.record import PatientRecord, build_record
@@ -115,6 +115,10 @@ def fetch_record(
     # read.
     keys = patient_keys(patient)
     # Each resource once: Observation searches overlap (by code and by date) and includes repeat.
-    owned = [r for r in unique_resources(found) if is_owned(r, keys)]
+    # Copies that differ with nothing to say which is current fail their type, as in a Bundle.
+    unique, conflicts = deduplicate(found)
+    for rtype, why in conflicts.items():
+        failed.setdefault(rtype, why)
+    owned = [r for r in unique if is_owned(r, keys)]
     medications = read_medications(client, owned, failed, deadline)
     return build_record(patient, [*owned, *medications], failed, kept_notes)

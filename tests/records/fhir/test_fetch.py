@@ -568,6 +568,56 @@ def test_overlapping_searches_keep_one_copy(serve: Any, fhir: FhirClient) -> Non
     assert by_type(record) == {"Observation": ["o1", "o2"]}
 
 
+def _condition_copy(status: str, **meta: str) -> dict[str, Any]:
+    """Return a copy of Condition c1 with the given verification status and meta."""
+    copy: dict[str, Any] = {
+        "resourceType": "Condition",
+        "id": "c1",
+        "subject": {"reference": "Patient/p1"},
+        "verificationStatus": {
+            "coding": [
+                {
+                    "system": "http://terminology.hl7.org/CodeSystem/condition-ver-status",
+                    "code": status,
+                }
+            ]
+        },
+    }
+    return {**copy, "meta": meta} if meta else copy
+
+
+def test_differing_copies_with_nothing_to_order_them_fail_their_type(
+    serve: Any, fhir: FhirClient
+) -> None:
+    """Two different copies of one resource, neither with a version: the type is failed (as for a
+    Bundle), never decided by whichever copy came last.
+    """
+    serve(
+        [
+            {"resourceType": "Patient", "id": "p1"},
+            _condition_copy("confirmed"),
+            _condition_copy("entered-in-error"),
+        ]
+    )
+    record = fetch_record(fhir, [Search("Condition")], "p1", AS_OF)
+    assert "two different copies of Condition/c1" in record.failed["Condition"]
+
+
+def test_differing_copies_keep_the_later_version(serve: Any, fhir: FhirClient) -> None:
+    """Of two versions of one resource, the higher meta.versionId is kept and nothing fails."""
+    serve(
+        [
+            {"resourceType": "Patient", "id": "p1"},
+            _condition_copy("entered-in-error", versionId="3"),
+            _condition_copy("confirmed", versionId="2"),
+        ]
+    )
+    record = fetch_record(fhir, [Search("Condition")], "p1", AS_OF)
+    assert record.failed == {}
+    [kept] = record.resources["Condition"]
+    assert kept["meta"] == {"versionId": "3"}
+
+
 def test_every_trial_has_an_eligible_fixture(book: Rulebook) -> None:
     """Each trial in the rulebook has the eligible fixture the round-trip test serves (an empty
     list would test nothing).
