@@ -230,6 +230,8 @@ def _dispense_span(dispense: dict[str, Any]) -> tuple[date | None, date | None, 
     start = parse_date(dispense.get("whenHandedOver")) or parse_date(dispense.get("whenPrepared"))
     supply = _duration_days(dispense.get("daysSupply"))
     if start is not None and supply is not None:
-        return start, start + timedelta(days=max(math.ceil(supply) - 1, 0)), None
+        # Counted as an order of the same supply is (start + supply), so the two records of one
+        # course end on the same day.
+        return start, start + timedelta(days=math.ceil(supply)), None
     # A supply of unknown length: taken from that day for a time the record does not give.
     return start, None, ENDED_UNDATED

@@ -12,6 +12,7 @@ import pytest
 from service.facts.base import unknown
 from service.facts.context import Context
 from service.facts.history import procedure as procedure_fact
+from service.facts.spans import medication_span
 from service.records.bundle import record_from_bundle
 from service.rulebook.book import Rulebook
 from service.rulebook.definitions import Definition, definition_from
@@ -501,6 +502,28 @@ def dispensed_doxorubicin(days_before: int, **options: Any) -> dict[str, Any]:
     """Return a MedicationDispense of doxorubicin handed over ``days_before`` days ago."""
     fields = {"whenHandedOver": moment(days_before), "medicationCodeableConcept": DOXORUBICIN}
     return resource("MedicationDispense", **{"status": "completed", **fields, **options})
+
+
+@pytest.mark.parametrize("days", [1, 30, 7.5])
+def test_a_dispense_lasts_as_long_as_an_order_of_the_same_supply(days: float) -> None:
+    """A 30-day supply handed over on a day ends on the day a 30-day order written that day ends:
+    the pharmacy's and the prescriber's record of one course must not disagree by a day at a
+    window's edge.
+    """
+    supply = {"value": days, "unit": "days", "system": "http://unitsofmeasure.org", "code": "d"}
+    order = {
+        "resourceType": "MedicationRequest",
+        "status": "completed",
+        "authoredOn": "2026-03-01",
+        "dispenseRequest": {"expectedSupplyDuration": supply},
+    }
+    dispense = {
+        "resourceType": "MedicationDispense",
+        "status": "completed",
+        "whenHandedOver": "2026-03-01T10:00:00Z",
+        "daysSupply": supply,
+    }
+    assert medication_span(dispense)[:2] == medication_span(order)[:2]
 
 
 def test_a_dispense_is_a_prior_medication(book: Rulebook) -> None:
