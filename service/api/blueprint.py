@@ -80,7 +80,7 @@ def trial_eligibility(trial_id: str) -> ResponseReturnValue:
     """Evaluate one patient against one trial."""
     trial = _trial(trial_id)
     with _gate().slot():
-        body = json_body(flask_request)
+        body = json_body(flask_request, bundle_key="bundle")
         as_of = as_of_date(body, date.today())
         record = patient_source(body, current_app.extensions["patients"]).record([trial], as_of)
         report = evaluate_trial(_book(), trial, record, as_of)
@@ -94,7 +94,7 @@ def trial_eligibility(trial_id: str) -> ResponseReturnValue:
 def eligibility() -> ResponseReturnValue:
     """Evaluate one patient against several trials (all by default), eligible first."""
     with _gate().slot():
-        body = json_body(flask_request)
+        body = json_body(flask_request, bundle_key="bundle")
         trials = trials_for(_book(), body)
         as_of = as_of_date(body, date.today())
         record = patient_source(body, current_app.extensions["patients"]).record(trials, as_of)

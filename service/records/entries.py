@@ -32,7 +32,7 @@ READ_TYPES = frozenset(
 FOREIGN_TYPES = {"MedicationOrder": "MedicationRequest"}
 # Every type name a record may carry, by its lower case: "condition" is a misspelt Condition, not
 # an unknown type to skip.
-_KNOWN_TYPES = {
+KNOWN_TYPES = {
     name.lower(): name for name in (*READ_TYPES, *FOREIGN_TYPES, "Bundle", "OperationOutcome")
 }
 # A FHIR id: 1-64 of letters, digits, '-' and '.' (FHIR R4 datatypes); anything else is refused
@@ -84,12 +84,12 @@ def read_entries(
         if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
             raise error(f"{where}Bundle.entry[{index}] has no resource with a resourceType")
         rtype = resource["resourceType"]
-        if _KNOWN_TYPES.get(rtype.lower(), rtype) != rtype:
+        if KNOWN_TYPES.get(rtype.lower(), rtype) != rtype:
             # FHIR type names are case-sensitive: skipped as unknown, a "condition" would read as
             # no Condition on record.
             raise error(
                 f"{where}Bundle.entry[{index}].resource.resourceType {rtype!r} is not a FHIR "
-                f"resource type (type names are case-sensitive: {_KNOWN_TYPES[rtype.lower()]!r})"
+                f"resource type (type names are case-sensitive: {KNOWN_TYPES[rtype.lower()]!r})"
             )
         if types is not None and rtype not in types:
             # Half a Synthea Bundle is Claims and Encounters: skipped before its fullUrl copy.

@@ -10,6 +10,7 @@ import orjson
 from flask import Request
 
 from service.errors import BadRequest, PayloadTooLarge
+from service.web.bundle_body import decode_bundle_body
 
 MIN_AS_OF = date(1900, 1, 1)
 MAX_AS_OF = date(2999, 12, 31)
@@ -32,15 +33,17 @@ def read_body(request: Request) -> bytes:
     return b"".join(chunks)
 
 
-def json_body(request: Request) -> dict[str, Any]:
-    """Return the request's JSON object, or raise BadRequest naming the problem."""
+def json_body(request: Request, bundle_key: str | None = None) -> dict[str, Any]:
+    """Return the request's JSON object, or raise BadRequest naming the problem; with
+    ``bundle_key``, the Bundle there has only the entries a record reads built (bundle_body).
+    """
     raw = read_body(request)
     if not raw:
         raise BadRequest(
             "the request body is empty; send a JSON object with 'bundle' or 'patientId'"
         )
     try:
-        body = orjson.loads(raw)
+        body = decode_bundle_body(raw, bundle_key) if bundle_key else orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise BadRequest(f"the request body is not valid JSON: {exc}") from exc
     if not isinstance(body, dict):

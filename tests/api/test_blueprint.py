@@ -171,6 +171,15 @@ class Bad:
 BAD_BODIES = [
     # Not JSON at all.
     Bad("not-json", 400, "bad-request", "not valid JSON", raw=b"{bundle: nope"),
+    # Bad UTF-8 inside an entry no record reads (the fast decode skips it; it is still refused).
+    Bad(
+        "bad-utf8-in-a-claim",
+        400,
+        "bad-request",
+        "not valid JSON",
+        raw=b'{"bundle": {"resourceType": "Bundle", "type": "collection", "entry": '
+        b'[{"resource": {"resourceType": "Claim", "id": "c\xff"}}]}}',
+    ),
     # No body.
     Bad("empty", 400, "bad-request", "empty", raw=b""),
     # JSON, but not an object.
@@ -617,3 +626,15 @@ def test_bundle_and_patient_id_together_is_a_400(client: FlaskClient) -> None:
     )
     assert "bundle" in body["message"]
     assert "patientId" in body["message"]
+
+
+@pytest.mark.parametrize("path", ENDPOINTS)
+def test_an_entry_no_record_reads_is_not_built(client: FlaskClient, path: str) -> None:
+    """A Claim holding a number too large for a double (1e400, valid JSON) is skipped, not
+    built: the patient is evaluated, where parsing every entry refused the body.
+    """
+    raw = orjson.dumps({"asOf": AS_OF, "bundle": bundle(PATIENT)}).replace(
+        b'"entry":[', b'"entry":[{"resource":{"resourceType":"Claim","total":1e400}},', 1
+    )
+    response = client.post(path, data=raw, content_type="application/json")
+    assert response.status_code == 200, response.get_data(as_text=True)
