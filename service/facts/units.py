@@ -5,6 +5,7 @@ mass.
 from __future__ import annotations
 
 import math
+import re
 
 # Each unit: (dimension, factor to the dimension's base unit). The bases are
 # 10*9/L (cell counts), g/L (mass concentration), mmol/L (substance
@@ -17,6 +18,8 @@ _UNITS: dict[str, tuple[str, float]] = {
     "10*3/ul": ("count", 1.0),
     "10*3/mm3": ("count", 1.0),
     "k/ul": ("count", 1.0),
+    "thou/ul": ("count", 1.0),
+    "thou/mm3": ("count", 1.0),
     "10*6/ml": ("count", 1.0),
     "/ul": ("count", 1e-3),
     "/mm3": ("count", 1e-3),
@@ -30,6 +33,7 @@ _UNITS: dict[str, tuple[str, float]] = {
     "g/l": ("mass", 1.0),
     "g/dl": ("mass", 10.0),
     "gm/dl": ("mass", 10.0),
+    "g%": ("mass", 10.0),  # grams per cent: per 100 mL
     "mg/dl": ("mass", 1e-2),
     "mg/l": ("mass", 1e-3),
     "mg/ml": ("mass", 1.0),
@@ -73,6 +77,7 @@ _UNITS: dict[str, tuple[str, float]] = {
     "g": ("bodymass", 1e-3),
     "[lb_av]": ("bodymass", 0.45359237),
     "lb": ("bodymass", 0.45359237),
+    "lbs": ("bodymass", 0.45359237),
     # body height (the bedside Schwartz formula for children)
     "cm": ("length", 1.0),
     "m": ("length", 100.0),
@@ -102,10 +107,15 @@ _TEMPERATURE = {
     "degc": "C",
     "c": "C",
     "celsius": "C",
+    "degreesc": "C",
+    "ºc": "C",  # the ordinal sign U+00BA, typed for a degree sign
     "[degf]": "F",
     "°f": "F",
     "degf": "F",
     "fahrenheit": "F",
+    "f": "F",
+    "degreesf": "F",
+    "ºf": "F",
 }
 
 
@@ -116,7 +126,11 @@ def normalise(unit: object) -> str:
     if unit is not None and not isinstance(unit, str):
         return "\x00not a unit"
     text = (unit or "").strip().replace("µ", "u").replace("μ", "u").replace("^", "*")
+    # "x10(9)/L": the power in brackets.
+    text = re.sub(r"10\((\d+)\)", r"10*\1", text)
     text = text.replace("x10*", "10*").replace("×10*", "10*").replace(" ", "").lower()
+    # "mcL", "mcmol", "mcg": micro as US EHRs print it; no unit of the table has "mc" otherwise.
+    text = text.replace("mcl", "ul").replace("mcmol", "umol").replace("mcg", "ug")
     # "10E3/uL": an E for the power (Epic, LabCorp); no unit of the table has "10e" otherwise.
     return text.replace("x10e", "10*").replace("10e", "10*")
 

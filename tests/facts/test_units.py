@@ -207,6 +207,25 @@ def test_dimension(unit: str, expected: str | None) -> None:
         pytest.param(8.5, "gm/dL", "g/L", 85, id="gm/dL"),
         # An INR "ratio" is unitless.
         pytest.param(1.1, "ratio", "{INR}", 1.1, id="ratio"),
+        # Micro written "mc" (mcL, mcmol, mcg), as US EHRs print it.
+        pytest.param(230, "K/mcL", "10*9/L", 230, id="K/mcL"),
+        pytest.param(230, "10*3/mcL", "10*9/L", 230, id="10*3/mcL"),
+        pytest.param(230, "x10^3/mcL", "10*9/L", 230, id="x10^3/mcL"),
+        pytest.param(1500, "cells/mcL", "10*9/L", 1.5, id="cells/mcL"),
+        pytest.param(80, "mcmol/L", "umol/L", 80, id="mcmol/L"),
+        pytest.param(350, "mcg/L", "ng/mL", 350, id="mcg/L"),
+        # Thousands per microlitre, and a power in brackets.
+        pytest.param(230, "thou/uL", "10*9/L", 230, id="thou/uL"),
+        pytest.param(230, "thou/mm3", "10*9/L", 230, id="thou/mm3"),
+        pytest.param(2.1, "x10(9)/L", "10*9/L", 2.1, id="x10(9)/L"),
+        # Grams per cent (g/dL) and pounds.
+        pytest.param(11.2, "g%", "g/L", 112, id="g%"),
+        pytest.param(150, "lbs", "kg", 68.0388555, id="lbs"),
+        # Fahrenheit printed as "F", "degrees F" or with the ordinal sign º.
+        pytest.param(98.6, "F", "Cel", 37, id="F"),
+        pytest.param(98.6, "degrees F", "Cel", 37, id="degrees-F"),
+        pytest.param(98.6, "\u00baF", "Cel", 37, id="ordinal-F"),
+        pytest.param(37, "degrees C", "Cel", 37, id="degrees-C"),
     ],
 )
 def test_printed_spellings_convert(value: float, unit: str, target: str, expected: float) -> None:
