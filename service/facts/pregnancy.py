@@ -124,6 +124,19 @@ def _instant(reading: Reading) -> datetime:
     return _when(reading)
 
 
+def _known_after(one: Reading, other: Reading) -> bool:
+    """Say whether one result is known to come after another: a later time when both give one,
+    else a later day (a date-only result may have been taken at any time of its day).
+    """
+    if _has_time(one) and _has_time(other):
+        return _instant(one) > _instant(other)
+    return one.day > other.day
+
+
+def _has_time(reading: Reading) -> bool:
+    return parse_datetime(reading.resource.get("effectiveDateTime")) is not None
+
+
 # C901: each way a record states a pregnancy outcome is one branch
 def _outcome(reading: Reading, limit: dict[str, Any] | None) -> tuple[str, str] | None:  # noqa: C901
     """Read one result as ('positive' | 'negative' | 'equivocal', shown), or None when it says
@@ -246,8 +259,25 @@ def pregnancy(ctx: Context, name: str, definition: Definition) -> Fact:  # noqa:
             None,
         )
 
+    def negatives_beside(positive: Reading) -> tuple[tuple[Reading, str, str] | None, ...]:
+        # (a negative test known to be later, one on the same day that cannot be ordered against it)
+        tests = [i for i in results if i[1] == "negative" and _is_test(ctx, definition, i[0])]
+        later = next((i for i in tests if _known_after(i[0], positive)), None)
+        tied = next(
+            (
+                i
+                for i in tests
+                if i[0].day == positive.day
+                and not _known_after(i[0], positive)
+                and not _known_after(positive, i[0])
+            ),
+            None,
+        )
+        return later, tied
+
     positive = next((item for item in results if item[1] == "positive"), None)
-    standing = positive if positive and not negative_after(_instant(positive[0])) else None
+    refuting, tied = negatives_beside(positive[0]) if positive else (None, None)
+    standing = positive if positive and not refuting else None
     # A raised hCG in someone who cannot be pregnant (a boy, a girl of 7) is read as the tumour
     # marker it also is (germ cell tumours, hepatoblastoma), not as a pregnancy: see below.
     marker: tuple[Reading, str] | None = None
@@ -256,6 +286,22 @@ def pregnancy(ctx: Context, name: str, definition: Definition) -> Fact:  # noqa:
         potential = ctx.fact(definition["inputs"]["childbearingPotential"])
         if potential.value is False and _is_test(ctx, definition, reading):
             marker = (reading, shown)
+    if standing and not marker and tied:
+        # A date-only result may have been taken before or after a same-day test: which one is
+        # current cannot be told, so neither "pregnant" nor "not pregnant" is decided.
+        reading, _o, shown = standing
+        other, _n, other_shown = tied
+        why = (
+            f"{reading.label} {shown} and {other.label} {other_shown} on "
+            f"{reading.day.isoformat()} cannot be ordered in time"
+        )
+        return Fact(
+            name,
+            None,
+            f"{label}: to confirm ({why})",
+            (_cite(reading, shown), _cite(other, other_shown)),
+            review=f"{label} to confirm: {why}",
+        )
     if standing and not marker:
         reading, _o, shown = standing
         return Fact(

@@ -30,6 +30,10 @@ USABLE_STATUS = {"final", "amended", "corrected"}
 # Not yet final: a newer one of these is not hidden behind an older final result; it leaves the
 # value unknown.
 PENDING_STATUS = {"preliminary", "registered"}
+# Results that were never made or are withdrawn: set aside. Any other status ("unknown", one that
+# is missing or not a FHIR code) is not known to be final, and is treated as pending: a positive
+# hCG with status "unknown" must not give way to an older negative.
+VOID_STATUS = {"cancelled", "entered-in-error"}
 _NO_TIME = datetime.min.replace(tzinfo=UTC)
 
 
@@ -74,6 +78,11 @@ class Reading:
         return self.instant is None or other.instant is None or self.instant == other.instant
 
 
+def not_final(status: str) -> str:
+    """Say how a pending result's status falls short of final."""
+    return "not yet final" if status in PENDING_STATUS else "not known to be final"
+
+
 def _dated(obs: dict[str, Any]) -> tuple[date | None, datetime | None, str | None]:
     """Return (day, instant, problem): effective[x], else ``issued``; an invalid date is a
     problem, never a fallback.
@@ -112,9 +121,11 @@ def _read_all(ctx: Context, value_set: ValueSet) -> tuple[list[Reading], list[Re
     notes: list[str] = []
     for obs, sources in _candidates(ctx, value_set):
         status = obs.get("status")
-        if status not in USABLE_STATUS | PENDING_STATUS:
+        if status in VOID_STATUS:
             notes.append(f"{reference_of(obs)} set aside: status {status!r}")
             continue
+        if not isinstance(status, str) or not status:
+            status = "unknown"  # no status said: as the code for "the source does not know"
         day, instant, problem = _dated(obs)
         if problem:
             notes.append(f"{reference_of(obs)} set aside: {problem}")
@@ -338,14 +349,16 @@ def _choose(
     if newer:
         cited = (
             cite_value(
-                newer[0], f"status {newer[0].status}: newer than the final result, not yet final"
+                newer[0],
+                f"status {newer[0].status}: newer than the final result, "
+                f"{not_final(newer[0].status)}",
             ),
             cite_value(best[0], "older final result"),
         )
         return unknown(
             name,
-            f"{label}: a newer {newer[0].status} result on {newer[0].day.isoformat()} is not yet "
-            "final, and the final result "
+            f"{label}: a newer {newer[0].status} result on {newer[0].day.isoformat()} is "
+            f"{not_final(newer[0].status)}, and the final result "
             f"of {best[0].day.isoformat()} may be out of date; not decided",
             cited,
             missing=label,

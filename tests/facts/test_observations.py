@@ -66,15 +66,20 @@ def test_void_status_is_set_aside(book: Rulebook, status: str) -> None:
     assert result.value == 2.0
 
 
-@pytest.mark.parametrize("status", ["preliminary", "registered"])
-def test_newer_pending_result_is_not_hidden_behind_older_final(book: Rulebook, status: str) -> None:
-    """A newer preliminary/registered platelet count leaves the value unknown, and the evidence
-    shows both.
+@pytest.mark.parametrize("status", ["preliminary", "registered", "unknown", None, "FINAL"])
+def test_newer_pending_result_is_not_hidden_behind_older_final(
+    book: Rulebook, status: str | None
+) -> None:
+    """A newer platelet count that is not known to be final (preliminary, registered, unknown,
+    no status, a status that is not a FHIR code) leaves the value unknown, and the evidence shows
+    both.
     """
     pending, final = (
         lab(PLATELETS, 40, "10*9/L", 1, status=status),
         lab(PLATELETS, 180, "10*9/L", 5),
     )
+    if status is None:
+        del pending["status"]  # no status at all: not known to be final either
     result = fact(book, "platelets", final, pending)
     assert (result.value, [e.reference for e in result.evidence]) == (
         None,
