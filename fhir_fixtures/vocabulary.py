@@ -26,6 +26,7 @@ SYSTEMS: dict[str, str] = {
     "RXNORM": "http://www.nlm.nih.gov/research/umls/rxnorm",
     "ATC": "http://www.whocc.no/atc",
     "CVX": "http://hl7.org/fhir/sid/cvx",
+    "CPT": "http://www.ama-assn.org/go/cpt",
     "NCIT": "http://ncicb.nci.nih.gov/xml/owl/EVS/Thesaurus.owl",
 }
 UCUM = "http://unitsofmeasure.org"
