@@ -13,7 +13,7 @@ from service.facts.base import Evidence, Fact, iso, show, unknown
 from service.facts.context import Context
 from service.facts.history import Match, condition_matches
 from service.facts.observations import NEGATIVE_CODES, POSITIVE_CODES
-from service.facts.readings import Reading, cite_value, readings, reports_value
+from service.facts.readings import Reading, cite_value, readings, reports_value, undated
 from service.facts.values import as_list, codings, concept_text, parse_datetime
 from service.records.entries import reference_of
 from service.rulebook.definitions import Definition, definition_from
@@ -239,6 +239,17 @@ def pregnancy(ctx: Context, name: str, definition: Definition) -> Fact:  # noqa:
                     ),
                 ),
                 missing="pregnancy test",
+            )
+    # A positive with no date it can be placed by may be the newest result: never passed over.
+    for obs, why in undated(ctx, definition):
+        shown_as = concept_text(obs.get("code"))
+        outcome = _outcome(Reading(obs, ctx.as_of, obs, shown_as), limit)
+        if outcome is not None and outcome[0] == "positive":
+            return unknown(
+                name,
+                f"{label}: unknown ({shown_as} {outcome[1]} has no date it can be placed by: "
+                f"{why})",
+                (Evidence(reference_of(obs), shown_as, outcome[1], None, None, why),),
             )
     read = [(r, _outcome(r, limit)) for r in found if ctx.in_window(definition, r.day)]
     results = [(r, *o) for r, o in read if o is not None]

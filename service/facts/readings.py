@@ -78,6 +78,10 @@ class Reading:
         return self.instant is None or other.instant is None or self.instant == other.instant
 
 
+# The readings of a value set: usable, pending, notes on those set aside, and those with no date.
+_Readings = tuple[list[Reading], list[Reading], list[str], list[tuple[dict[str, Any], str]]]
+
+
 def not_final(status: str) -> str:
     """Say how a pending result's status falls short of final."""
     return "not yet final" if status in PENDING_STATUS else "not known to be final"
@@ -105,20 +109,32 @@ def readings(
     """Return the usable readings and the pending (preliminary) ones, newest first, and notes on
     Observations set aside.
     """
-    value_set = value_set or ctx.value_set(definition)
-    # An analyte's readings serve each definition over it (creatinine, its ULN ratio, CrCl): read
-    # and sorted once per record.
-    found, pending, notes = ctx.remember(
-        ("readings", id(value_set)), lambda: _read_all(ctx, value_set)
-    )
+    found, pending, notes, _undated = _all_readings(ctx, value_set or ctx.value_set(definition))
     return list(found), list(pending), list(notes)
 
 
-def _read_all(ctx: Context, value_set: ValueSet) -> tuple[list[Reading], list[Reading], list[str]]:
+def undated(
+    ctx: Context, definition: Definition, value_set: ValueSet | None = None
+) -> list[tuple[dict[str, Any], str]]:
+    """Return the Observations in the value set that count but carry no date they can be placed
+    by (none, or one that cannot be read), each with why: any of them may be the newest result.
+    """
+    return list(_all_readings(ctx, value_set or ctx.value_set(definition))[3])
+
+
+def _all_readings(ctx: Context, value_set: ValueSet) -> _Readings:
+    # An analyte's readings serve each definition over it (creatinine, its ULN ratio, CrCl): read
+    # and sorted once per record.
+    found: _Readings = ctx.remember(("readings", id(value_set)), lambda: _read_all(ctx, value_set))
+    return found
+
+
+def _read_all(ctx: Context, value_set: ValueSet) -> _Readings:
     """Read every Observation in a value set into readings, for ``readings``."""
     found: list[Reading] = []
     pending: list[Reading] = []
     notes: list[str] = []
+    no_date: list[tuple[dict[str, Any], str]] = []
     for obs, sources in _candidates(ctx, value_set):
         status = obs.get("status")
         if status in VOID_STATUS:
@@ -127,11 +143,10 @@ def _read_all(ctx: Context, value_set: ValueSet) -> tuple[list[Reading], list[Re
         if not isinstance(status, str) or not status:
             status = "unknown"  # no status said: as the code for "the source does not know"
         day, instant, problem = _dated(obs)
-        if problem:
-            notes.append(f"{reference_of(obs)} set aside: {problem}")
-            continue
-        if day is None:
-            notes.append(f"{reference_of(obs)} set aside: no effective date")
+        if problem or day is None:
+            why = problem or "no effective date"
+            notes.append(f"{reference_of(obs)} set aside: {why}")
+            no_date.append((obs, why))
             continue
         if day > ctx.as_of:
             continue  # after the as-of date: not yet known on that day
@@ -147,7 +162,7 @@ def _read_all(ctx: Context, value_set: ValueSet) -> tuple[list[Reading], list[Re
             (found if status in USABLE_STATUS else pending).append(reading)
     found.sort(key=Reading.order, reverse=True)
     pending.sort(key=Reading.order, reverse=True)
-    return found, pending, sorted(notes)
+    return found, pending, sorted(notes), no_date
 
 
 def _candidates(
@@ -240,6 +255,20 @@ def latest(  # noqa: C901
     if blocked:
         return unknown(name, f"{label}: {blocked}; not decided")
     found, pending, notes = readings(ctx, definition)
+    late = undated(ctx, definition)
+    if late and found:
+        # A result that cannot be placed in time may be newer than every dated one: as for an
+        # unreadable value, the older result does not decide in its place.
+        obs, gap = late[0]
+        return unknown(
+            name,
+            f"{label}: {reference_of(obs)} has no date it can be placed by ({gap}), so it may be "
+            f"newer than the result of {found[0].day.isoformat()}; not decided",
+            (
+                Evidence(reference_of(obs), concept_text(obs.get("code")), None, None, None, gap),
+                cite_value(found[0], "newest dated result"),
+            ),
+        )
     method = definition.document.get("method")
     others: list[Reading] = []
     if method:
