@@ -43,7 +43,18 @@ _UNSEEN = object()
 
 def canonical_system(system: str) -> str:
     """Fold a code system URI to the canonical spelling used in value sets."""
-    return SYSTEM_ALIASES.get(system, system)
+    found = SYSTEM_ALIASES.get(system)
+    if found is not None:
+        return found
+    if system.endswith("/") or system.startswith("https://") or system != system.strip():
+        # "http://loinc.org/", "https://loinc.org", " http://snomed.info/sct": one system each, as
+        # EHR exports write them; every canonical URI of the value sets is http without a slash.
+        folded = system.strip().rstrip("/")
+        folded = (
+            "http://" + folded.removeprefix("https://") if folded.startswith("https://") else folded
+        )
+        return SYSTEM_ALIASES.get(folded, folded)
+    return system
 
 
 def canonical_code(system: str, code: str) -> str:

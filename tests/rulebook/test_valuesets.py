@@ -49,6 +49,11 @@ def sets() -> dict[str, ValueSet]:
         pytest.param("urn:oid:2.16.840.1.113883.6.96", SNOMED, id="snomed-oid"),
         # The ATC URI with a trailing slash.
         pytest.param("http://www.whocc.no/atc/", "http://www.whocc.no/atc", id="atc-slash"),
+        # A trailing slash, https, or stray spaces (as some EHR exports write them).
+        pytest.param("http://loinc.org/", "http://loinc.org", id="loinc-slash"),
+        pytest.param("https://loinc.org", "http://loinc.org", id="loinc-https"),
+        pytest.param(" http://snomed.info/sct/ ", SNOMED, id="snomed-spaces-slash"),
+        pytest.param("http://hl7.org/fhir/sid/icd-10/", ICD10, id="icd-10-slash"),
         # A canonical URI is unchanged.
         pytest.param(SNOMED, SNOMED, id="canonical"),
     ],
