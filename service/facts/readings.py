@@ -146,7 +146,9 @@ def _read_all(ctx: Context, value_set: ValueSet) -> _Readings:
         if problem or day is None:
             why = problem or "no effective date"
             notes.append(f"{reference_of(obs)} set aside: {why}")
-            no_date.append((obs, why))
+            # One that reports no value (only a dataAbsentReason) cannot hide a newer reading.
+            if any(reports_value(Reading(obs, ctx.as_of, source, "")) for source in sources):
+                no_date.append((obs, why))
             continue
         if day > ctx.as_of:
             continue  # after the as-of date: not yet known on that day

@@ -1105,3 +1105,19 @@ def test_a_detected_flag_makes_a_result_below_the_quantitation_limit_positive(
         interpretation=[{"coding": [{"code": "DET"}]}],
     )
     assert fact(book, "hiv_test_positive", screen).value is True
+
+
+def test_an_undated_result_is_not_passed_over_for_an_older_dated_one(book: Rulebook) -> None:
+    """A result with no date at all may be the newest: the older ANC does not decide."""
+    newer = anc(0.4, 1)
+    del newer["effectiveDateTime"]
+    result = fact(book, "anc", anc(2.0, 3), newer)
+    assert result.value is None
+    assert f"Observation/{newer['id']} has no date it can be placed by" in result.summary
+
+
+def test_an_undated_result_with_no_value_does_not_block(book: Rulebook) -> None:
+    """An undated result that only says why it has no value hides nothing: the dated ANC decides."""
+    empty = observation(ANC, 1, dataAbsentReason={"text": "clotted"})
+    del empty["effectiveDateTime"]
+    assert fact(book, "anc", anc(2.0, 3), empty).value == 2.0
