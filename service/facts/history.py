@@ -15,6 +15,10 @@ from service.facts.context import Context
 from service.facts.spans import (
     ENDED_UNDATED,
     OPEN_ORDER_DAYS,
+    OPEN_ORDER_DOUBT_DAYS,
+    OPEN_ORDER_NOTE,
+    OPEN_STATEMENT_NOTE,
+    WHILE_ACTIVE_NOTE,
     date_problem_of,
     medication_span,
     onset_span,
@@ -90,13 +94,17 @@ def _in_window(
         if match.end >= start:
             return True
         # Known present only at an onset (or an order's writing) that is a span of days reaching
-        # into the window: it may have been there. A real end before the window is before it,
+        # into the window: it may have been there. An order past its 90-day bound yet never
+        # ended, and recent, may still be given. A real end before the window is before it,
         # whenever the onset.
         return (
             None
-            if match.latest_onset is not None
-            and match.latest_onset >= start
-            and match.end == match.start
+            if _may_still_run(match, start)
+            or (
+                match.latest_onset is not None
+                and match.latest_onset >= start
+                and match.end == match.start
+            )
             else False
         )
     if match.note == ENDED_UNDATED:
@@ -114,6 +122,23 @@ def _in_window(
     if latest is None:
         return None
     return latest >= start or match.note == "ongoing"
+
+
+def _may_still_run(match: Match, start: date) -> bool:
+    """Say whether an order or statement still 'active' with no end was written recently enough
+    before a window to be running in it.
+    """
+    written = match.latest_onset or match.start
+    return (
+        still_active(match)
+        and written is not None
+        and written + timedelta(days=OPEN_ORDER_DOUBT_DAYS) >= start
+    )
+
+
+def still_active(match: Match) -> bool:
+    """Say whether a match is an order or statement still 'active' with no end of its own."""
+    return bool(match.note) and str(match.note).startswith((OPEN_ORDER_NOTE, OPEN_STATEMENT_NOTE))
 
 
 def _dated(matches: list[Match], ctx: Context | None = None) -> list[Match]:
@@ -171,8 +196,12 @@ def _decide(
             by_name=all(m.how == "name" for m in inside),
         )
     if undated:
+        first = undated[0]
         reason = (
-            f"{label}: {undated[0].display} is on record without a date, so the "
+            f"{label}: {first.display} is still active with no end (since {iso(first.start)}), "
+            f"so whether it is given{window} is not known"
+            if still_active(first)
+            else f"{label}: {first.display} is on record without a date, so the "
             f"window{window} cannot be checked"
         )
         return unknown(name, reason, tuple(_cite(m) for m in undated[:5]))
@@ -272,6 +301,12 @@ def _open_count(
     return Fact(name, count, summary + " (at least)", evidence, count, 1e300, missing=label)
 
 
+def _note_bounds_it(match: Match) -> bool:
+    """Say whether a still-active order's note already says how long it counts."""
+    note = str(match.note)
+    return still_active(match) and ("until" in note or WHILE_ACTIVE_NOTE in note)
+
+
 def _cite(match: Match, note: str | None = None) -> Evidence:
     extra = (
         "matched by name in its text or display, not by a code in the value set"
@@ -280,7 +315,8 @@ def _cite(match: Match, note: str | None = None) -> Evidence:
     )
     until = (
         f"until {iso(match.end)}"
-        if match.end and match.start and match.end != match.start
+        # An order's note already says until when it counts; a long-term one counts while active.
+        if match.end and match.start and match.end != match.start and not _note_bounds_it(match)
         else None
     )
     text = "; ".join(t for t in (match.note, until, extra, note) if t) or None

@@ -108,6 +108,17 @@ def _add_years(day: date, years: float) -> date:
 # within 4 weeks" true. A definition may set openOrderDays. An 'active' MedicationStatement with no
 # end is bounded the same way, from the last date it asserts.
 OPEN_ORDER_DAYS = 90
+# Past that bound it is not taken as stopped at once either: written within this long before a
+# window, it may still be given (oral maintenance therapy runs 6-12 months), so whether it falls in
+# the window is not known (history._in_window); older, it is taken as ended. A definition about
+# long-term therapy sets openOrderDays instead, for which an active order is current however old.
+OPEN_ORDER_DOUBT_DAYS = 365
+# An openOrderDays this long (a century) means: current while it stays active, with no bound to say.
+WHILE_ACTIVE_DAYS = 36525
+WHILE_ACTIVE_NOTE = "while it stays active"
+# How such an order or statement is described.
+OPEN_ORDER_NOTE = "active order with no end, dispense period or duration"
+OPEN_STATEMENT_NOTE = "active statement with no end"
 _DURATION_DAYS = {
     "d": 1,
     "day": 1,
@@ -187,8 +198,9 @@ def medication_span(
             return (
                 day,
                 until,
-                "active order with no end, dispense period or duration: counted as current for "
-                f"{open_days} days, until {until.isoformat()}",
+                _bound_note(OPEN_ORDER_NOTE, f"for {open_days} days, until {until.isoformat()}")
+                if open_days < WHILE_ACTIVE_DAYS
+                else _bound_note(OPEN_ORDER_NOTE, WHILE_ACTIVE_NOTE),
             )
         if ongoing and end is None:
             return day, None, "ongoing"
@@ -216,13 +228,18 @@ def medication_span(
         return (
             start,
             until,
-            f"active statement with no end: counted as current for {open_days} days after it was "
-            "last asserted",
+            _bound_note(OPEN_STATEMENT_NOTE, f"for {open_days} days after it was last asserted")
+            if open_days < WHILE_ACTIVE_DAYS
+            else _bound_note(OPEN_STATEMENT_NOTE, WHILE_ACTIVE_NOTE),
         )
     end = choice_end_date(resource, "effective")
     if isinstance(period, dict) and period.get("start") and not period.get("end"):
         return start, None, ENDED_UNDATED  # a finished course whose end was not recorded
     return start, end, None
+
+
+def _bound_note(what: str, how_long: str) -> str:
+    return f"{what}: counted as current {how_long}"
 
 
 def _dispense_span(dispense: dict[str, Any]) -> tuple[date | None, date | None, str | None]:

@@ -902,9 +902,11 @@ DOCETAXEL = concept(RXNORM, "1860480", "docetaxel 20 MG/ML Injectable Solution")
         pytest.param(7500, {}, False, id="active-since-decades"),
         # Written 80 days ago with no end: still counted (within the 90 days an open order counts).
         pytest.param(80, {}, True, id="open-order-80-days"),
-        # Written 130 days ago with no end: counted until day 90 after it, 40 days ago: outside 4
-        # weeks.
-        pytest.param(130, {}, False, id="open-order-130-days"),
+        # Written 130 days ago with no end: past its 90 days, yet never ended and written within
+        # the year before the window, so it may still be given: unknown, never a firm no.
+        pytest.param(130, {}, None, id="open-order-130-days"),
+        # Written 420 days ago with no end: more than a year before the window, taken as ended.
+        pytest.param(420, {}, False, id="open-order-420-days"),
         # A 30-day supply written 60 days ago ended 30 days ago: outside 4 weeks.
         pytest.param(
             60,
@@ -926,10 +928,10 @@ DOCETAXEL = concept(RXNORM, "1860480", "docetaxel 20 MG/ML Injectable Solution")
     ],
 )
 def test_active_order_counts_for_a_bounded_time(
-    book: Rulebook, days_before: int, extra: dict[str, Any], expected: bool
+    book: Rulebook, days_before: int, extra: dict[str, Any], expected: bool | None
 ) -> None:
     """An active MedicationRequest with no end counts as current for 90 days, else until its own
-    end.
+    end; past the 90 days it may still run for a year (unknown), then it is taken as ended.
     """
     order = medication(
         "MedicationRequest",
@@ -1151,8 +1153,8 @@ def test_unknown_absence_asks_for_the_history(book: Rulebook) -> None:
         pytest.param({"effectivePeriod": {"start": day(7500)}}, False, id="active-since-decades"),
         # Started 80 days ago, no end: within the 90 days it counts for.
         pytest.param({"effectivePeriod": {"start": day(80)}}, True, id="open-80-days"),
-        # A dateTime 130 days ago, no end: counted until 40 days ago, outside 4 weeks.
-        pytest.param({"effectiveDateTime": day(130)}, False, id="open-130-days"),
+        # A dateTime 130 days ago, no end: past its 90 days but recent, so it may still be taken.
+        pytest.param({"effectiveDateTime": day(130)}, None, id="open-130-days"),
         # Started 400 days ago but asserted (re-confirmed) 60 days ago: counted until 30 days after
         # the as-of date.
         pytest.param(
@@ -1163,7 +1165,7 @@ def test_unknown_absence_asks_for_the_history(book: Rulebook) -> None:
     ],
 )
 def test_active_statement_counts_for_a_bounded_time(
-    book: Rulebook, fields: dict[str, Any], expected: bool
+    book: Rulebook, fields: dict[str, Any], expected: bool | None
 ) -> None:
     """An active MedicationStatement with no end counts as current for 90 days after its last
     date, not forever.
