@@ -36,13 +36,16 @@ def _per_patient(
     book: Rulebook, client: FhirClient, patient_ids: set[str]
 ) -> dict[tuple[str, str], dict[str, Any]]:
     """Rows from the pull mode: each patient fetched by id and evaluated alone (what POST
-    /eligibility does).
+    /eligibility does), without the date floor, since an export has none: with it, an Observation
+    with no date is not fetched (README, ELIGIBILITY_FHIR_DATE_FLOOR).
     """
     trials = list(book.trials.values())
     searches = plan_searches(book, trials)
     out = {}
     for pid in sorted(patient_ids):
-        record = fetch_record(client, searches, pid, AS_OF, FetchOptions(workers=4))
+        record = fetch_record(
+            client, searches, pid, AS_OF, FetchOptions(workers=4, date_floor=False)
+        )
         for report in evaluate_trials(book, trials, record, AS_OF):
             row = row_from_report(report)
             out[(pid, report.trial_id)] = {k: row[k] for k in ROW_KEYS}
