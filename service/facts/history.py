@@ -576,6 +576,8 @@ def _live_medications(ctx: Context, rtype: str) -> list[dict[str, Any]]:
             if r.get("status") not in VOID_STATUS[rtype]
             # The record checks type a MedicationRequest's intent as a string (hashable).
             and not (rtype == "MedicationRequest" and r.get("intent") in NOT_AN_ORDER)
+            # An order NOT to give the drug (doNotPerform, R4) is no record of it given.
+            and r.get("doNotPerform") is not True
         ],
     )
 

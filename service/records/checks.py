@@ -83,6 +83,7 @@ RESOURCES: dict[str, dict[str, Any]] = {
         **MEDICATION,
         "authoredOn": "str",
         "intent": "str",
+        "doNotPerform": "bool",
         "dispenseRequest": "DispenseRequest",
         "dosageInstruction": ["Dosage"],
     },

@@ -1206,3 +1206,13 @@ def test_two_windows_over_one_drug_value_set_answer_each_its_own(book: Rulebook)
         fact_set.get("prior_systemic_therapy").value,
         fact_set.get("systemic_therapy_4w").value,
     ) == (True, False)
+
+
+def test_an_order_not_to_give_the_drug_is_no_record_of_it_given(book: Rulebook) -> None:
+    """A MedicationRequest with doNotPerform true (do NOT give doxorubicin) is not a prior
+    anthracycline; the same order without it is.
+    """
+    ordered = medication("MedicationRequest", 200, medicationCodeableConcept=DOXORUBICIN)
+    forbidden = {**ordered, "doNotPerform": True}
+    assert fact(book, "prior_anthracycline", ordered).value is True
+    assert fact(book, "prior_anthracycline", forbidden).value is False
