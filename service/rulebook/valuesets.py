@@ -64,7 +64,16 @@ def canonical_code(system: str, code: str) -> str:
 
 def _alternation(words: Iterable[str]) -> re.Pattern[str] | None:
     words = sorted(set(words))
-    return re.compile(r"\b(?:" + "|".join(re.escape(w) for w in words) + ")") if words else None
+    if not words:
+        return None
+    # A name in a script written without spaces (安罗替尼, after 服 in 口服盐酸安罗替尼) has no word
+    # boundary before it: it matches anywhere; a Latin name must start a word.
+    bounded = [re.escape(w) for w in words if w[0].isascii()]
+    unbounded = [re.escape(w) for w in words if not w[0].isascii()]
+    parts = ([r"\b(?:" + "|".join(bounded) + ")"] if bounded else []) + (
+        ["(?:" + "|".join(unbounded) + ")"] if unbounded else []
+    )
+    return re.compile("|".join(parts))
 
 
 @dataclass

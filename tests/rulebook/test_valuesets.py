@@ -20,7 +20,7 @@ DOCUMENTS: dict[str, dict[str, Any]] = {
         "codes": [{"system": SNOMED, "code": "94381002"}],
         "prefixes": [{"system": ICD10, "prefix": "C78.7"}],
     },
-    "anlotinib": {"title": "Anlotinib", "names": ["Anlotinib", "catequentinib"]},
+    "anlotinib": {"title": "Anlotinib", "names": ["Anlotinib", "catequentinib", "安罗替尼"]},
     "malignancy": {"title": "Malignancy", "prefixes": [{"system": ICD10, "prefix": "C"}]},
     "sarcoma": {"title": "Sarcoma", "prefixes": [{"system": ICD10, "prefix": "C49"}]},
     "other_malignancy": {
@@ -129,6 +129,11 @@ def test_match_codes(
         pytest.param([], ["xanlotinib"], None, id="inside-a-word"),
         # Another drug.
         pytest.param([], ["apatinib"], None, id="other-drug"),
+        # A Chinese name has no word boundary before it: found after other characters.
+        pytest.param([], ["口服盐酸安罗替尼胶囊"], "name", id="chinese-inside-text"),
+        pytest.param([], ["对安罗替尼过敏"], "name", id="chinese-after-a-character"),
+        # And it is not found where it is not.
+        pytest.param([], ["口服阿帕替尼"], None, id="chinese-other-drug"),
     ],
 )
 def test_match_names(
