@@ -822,18 +822,20 @@ def allergy(ctx: Context, name: str, definition: Definition) -> Fact:
         how = value_set.match(*_describe_allergy(item))
         if how:
             onset = choice_date(item, "onset") or parse_date(item.get("recordedDate"))
-            if verification in {"unconfirmed", "presumed"}:
-                # "Known hypersensitivity": an unconfirmed allergy is for a person to check, not a
-                # verdict.
+            doubt = (
+                f"its verification status is {verification}"
+                if verification in {"unconfirmed", "presumed"}
+                # An intolerance (nausea, say) is a non-immune reaction, not the hypersensitivity
+                # the documents name: a person judges it.
+                else "it is recorded as an intolerance, not an allergy"
+                if item.get("type") == "intolerance"
+                else None
+            )
+            if doubt:
+                # "Known hypersensitivity": an unconfirmed allergy or an intolerance is for a
+                # person to check, not a verdict.
                 uncertain.append(
-                    Match(
-                        item,
-                        onset,
-                        None,
-                        how,
-                        concept_text(item.get("code")),
-                        f"its verification status is {verification}",
-                    )
+                    Match(item, onset, None, how, concept_text(item.get("code")), doubt)
                 )
             else:
                 matches.append(

@@ -816,6 +816,24 @@ def test_allergy(book: Rulebook, clinical: str, verification: str, expected: boo
     assert fact(book, "allergy_study_drug_nct06761417", allergy).value is expected
 
 
+def test_an_intolerance_is_for_a_person_to_judge(book: Rulebook) -> None:
+    """A confirmed intolerance (nausea) to a study drug is not known hypersensitivity: unknown,
+    saying why, where the same record typed as an allergy counts.
+    """
+    fields = {
+        "code": {"text": "Mitoxantrone"},
+        "verificationStatus": concept(
+            "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification", "confirmed"
+        ),
+    }
+    allergy = resource("AllergyIntolerance", type="allergy", **fields)
+    intolerance = resource("AllergyIntolerance", type="intolerance", **fields)
+    assert fact(book, "allergy_study_drug_nct06761417", allergy).value is True
+    result = fact(book, "allergy_study_drug_nct06761417", intolerance)
+    assert result.value is None
+    assert "recorded as an intolerance" in result.summary
+
+
 @pytest.mark.parametrize(
     ("days_before", "status", "expected"),
     [
