@@ -402,6 +402,21 @@ def test_real_value_sets(
             "anticoagulant_antiplatelet", "nadroparin 2850 IU injection", "name", id="nadroparin"
         ),
         pytest.param("immunosuppressants", "tacrolimus 1 MG Oral Capsule", "name", id="tacrolimus"),
+        # Growth factors recorded by brand alone.
+        pytest.param("growth_factors", "Nplate 250 mcg injection", "name", id="nplate"),
+        pytest.param("growth_factors", "Promacta 50 mg tablet", "name", id="promacta"),
+        pytest.param("growth_factors", "Doptelet 20 mg", "name", id="doptelet"),
+        pytest.param("growth_factors", "Mircera 100 mcg/0.3 mL", "name", id="mircera"),
+        # Chinese generic names inside a longer text.
+        pytest.param("anthracyclines", "注射用盐酸多柔比星", "name", id="doxorubicin-chinese"),
+        pytest.param("mitoxantrone", "盐酸米托蒽醌注射液", "name", id="mitoxantrone-chinese"),
+        pytest.param("anlotinib", "福可维 12 mg", "name", id="anlotinib-brand-chinese"),
+        # Mental disorders and surgery by name.
+        pytest.param(
+            "mental_disorder", "Major depression, recurrent", "name", id="depression-text"
+        ),
+        pytest.param("surgery", "Pulmonary metastasectomy", "name", id="metastasectomy"),
+        pytest.param("radiotherapy", "Palliative irradiation of spine", "name", id="irradiation"),
         # A condition named only in text counts, by name.
         pytest.param("thrombotic_event", "Deep vein thrombosis of left leg", "name", id="dvt-text"),
         # ... but not when the text says it is someone else's or being screened for.
