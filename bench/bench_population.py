@@ -102,7 +102,13 @@ def carebundle_resources(directory: Path | None, work: Path) -> list[dict[str, A
     if directory is None:
         directory = work / "carebundle-200"
         if not directory.exists():
-            exe = os.environ.get("CAREBUNDLE_BIN") or shutil.which("carebundle") or "carebundle"
+            # The CLI beside this interpreter (.venv/bin) when the venv is not on PATH.
+            beside = Path(sys.executable).parent / "carebundle"
+            exe = (
+                os.environ.get("CAREBUNDLE_BIN")
+                or shutil.which("carebundle")
+                or (str(beside) if beside.exists() else "carebundle")
+            )
             subprocess.run(  # noqa: S603
                 [
                     exe,
