@@ -170,7 +170,8 @@ def test_worklist_sorts_and_leads_to_a_report(live: LiveServer, page: Any, outpu
     as of the run's date.
     """
     page.goto(f"{live.url}/ui/screens")
-    page.get_by_role("link", name=RUN_ID).click()
+    with page.expect_navigation():
+        page.get_by_role("link", name=RUN_ID).click()
     page.screenshot(path=str(output / "screen.png"), full_page=True)
     page.get_by_role("link", name=t("col.patientId")).click()
     assert page.locator("th[aria-sort]").inner_text().startswith(t("col.patientId"))
@@ -249,7 +250,9 @@ def test_evaluate_form_shows_the_report_and_escapes_record_text(
     page.get_by_label(t("evaluate.file")).set_input_files(str(path))
     page.get_by_label(f"{TRIAL} — ", exact=False).check()
     page.get_by_label(t("evaluate.asof")).fill(AS_OF)
-    page.get_by_role("button", name=t("evaluate.submit")).click()
+    # The screenshot waits for the posted form's page: taken mid-navigation, Chromium refuses it.
+    with page.expect_navigation():
+        page.get_by_role("button", name=t("evaluate.submit")).click()
     page.screenshot(path=str(output / "evaluated.png"))
     assert page.locator(".banner").get_attribute("data-verdict") == "insufficient-data"
     assert (page.locator("main img").count(), page.locator("main b").count()) == (0, 0)
