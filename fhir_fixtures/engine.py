@@ -91,6 +91,10 @@ def load(path: Path) -> DataFile:
     if duplicates:
         raise CaseError(f"{path.name}: duplicate case names: {duplicates}")
     trial = doc.get("trial")
+    lacking = [c.name for c in cases if trial and not (c.expect or {}).get("verdict")]
+    if lacking:
+        # Every trial case states its verdict: `rules test` and the golden check compare it.
+        raise CaseError(f"{path.name}: cases with no expected verdict: {lacking}")
     return DataFile(
         path=path,
         folder=str(doc.get("folder") or trial),

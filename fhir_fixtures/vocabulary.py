@@ -27,6 +27,7 @@ SYSTEMS: dict[str, str] = {
     "ATC": "http://www.whocc.no/atc",
     "CVX": "http://hl7.org/fhir/sid/cvx",
     "CPT": "http://www.ama-assn.org/go/cpt",
+    "ICD10PCS": "http://www.cms.gov/Medicare/Coding/ICD10",
     "NCIT": "http://ncicb.nci.nih.gov/xml/owl/EVS/Thesaurus.owl",
 }
 UCUM = "http://unitsofmeasure.org"

@@ -168,6 +168,11 @@ def render(book: Rulebook) -> str:
         extra = []
         if doc.get("names"):
             extra.append("names: " + ", ".join(doc["names"]))
+        if doc.get("reviewRanges"):
+            extra.append(
+                "to review: "
+                + ", ".join(f"{r['display']} ({r['low']}–{r['high']})" for r in doc["reviewRanges"])
+            )
         if doc.get("include"):
             extra.append("includes " + ", ".join(doc["include"]))
         if doc.get("exclude"):

@@ -36,7 +36,7 @@ from service.facts.values import (
 from service.records.entries import reference_of
 from service.rulebook.definitions import Definition
 from service.rulebook.kinds import MEDICATION_TYPES
-from service.rulebook.valuesets import ValueSet, canonical_system
+from service.rulebook.valuesets import REVIEW_MATCHES, ValueSet, canonical_system
 
 MCODE_HISTOLOGY = (
     "http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-histology-morphology-behavior"
@@ -184,7 +184,7 @@ def _decide(
     undated = [m for m in matches if _in_window(m, start, ctx.as_of, onset_only) is None]
     if inside:
         first = inside[0]
-        by = " (matched by name)" if first.how == "name" else ""
+        by = _BY.get(first.how, "")
         summary = f"{label}: {first.display}{by}" + (
             f" on {iso(first.start)}" if first.start else ""
         )
@@ -193,7 +193,7 @@ def _decide(
             True,
             summary,
             tuple(_cite(m) for m in inside[:5]),
-            by_name=all(m.how == "name" for m in inside),
+            by_name=all(m.how in REVIEW_MATCHES for m in inside),
         )
     if undated:
         first = undated[0]
@@ -307,12 +307,17 @@ def _note_bounds_it(match: Match) -> bool:
     return still_active(match) and ("until" in note or WHILE_ACTIVE_NOTE in note)
 
 
+# What a summary and its evidence say of a match that only puts a record to review.
+_BY = {"name": " (matched by name)", "range": " (matched by its code's section)"}
+_HOW_CITED = {
+    "name": "matched by name in its text or display, not by a code in the value set",
+    "range": "matched by its code's section of the classification (a CPT or ICD-10-PCS code not "
+    "in the value set), not by a code in the value set",
+}
+
+
 def _cite(match: Match, note: str | None = None) -> Evidence:
-    extra = (
-        "matched by name in its text or display, not by a code in the value set"
-        if match.how == "name"
-        else None
-    )
+    extra = _HOW_CITED.get(match.how)
     until = (
         f"until {iso(match.end)}"
         # An order's note already says until when it counts; a long-term one counts while active.

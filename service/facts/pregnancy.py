@@ -17,6 +17,7 @@ from service.facts.readings import Reading, cite_value, readings, reports_value,
 from service.facts.values import as_list, codings, concept_text, parse_datetime
 from service.records.entries import reference_of
 from service.rulebook.definitions import Definition, definition_from
+from service.rulebook.valuesets import REVIEW_MATCHES
 
 # Pregnancy status answers (LOINC 82810-3 answer list LL4129-4 and the SNOMED CT findings HL7 and
 # WHO use with it; verified in WHO smart-example-immz pregnancystatus-values and RKI HIV-PrEP
@@ -372,7 +373,7 @@ def pregnancy(ctx: Context, name: str, definition: Definition) -> Fact:  # noqa:
             f"active{' since ' + match.start.isoformat() if match.start else ''})",
             (cited,),
             # A pregnancy named only in a record's text: an exclusion resting on it goes to review.
-            by_name=match.how == "name",
+            by_name=match.how in REVIEW_MATCHES,
         )
     if uncertain:
         # A pregnancy recorded as provisional or unconfirmed is neither a yes nor passed over.

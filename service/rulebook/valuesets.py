@@ -36,6 +36,9 @@ EXPANSIONS = "expansions"
 # without bound.
 MATCH_MEMO_LIMIT = 20_000
 GUARDS = Path("sources") / "name-guards.json"
+# How a match that only puts a record to review was made: by a name in its text, or by its code's
+# place in a classification (a CPT section, an ICD-10-PCS section) rather than a listed code.
+REVIEW_MATCHES = frozenset({"name", "range"})
 
 
 _UNSEEN = object()
@@ -97,6 +100,10 @@ class ValueSet:
     # or "myeloid sarcoma"); a name also listed without them, as malignancy's own "sarcoma" is,
     # keeps none.
     name_stops: dict[str, frozenset[str]] = field(default_factory=dict)
+    # (system, low, high): codes of one length between low and high (CPT's Surgery section, 10004 to
+    # 69990) that are only a reason to review, like a name: a section holds venipunctures as well as
+    # colectomies, so no range decides a yes.
+    review_ranges: list[tuple[str, str, str]] = field(default_factory=list)
     # One compiled alternation of the names (built on first use): a record has hundreds of drug
     # texts.
     _pattern: re.Pattern[str] | None = field(default=None, repr=False, compare=False)
@@ -115,7 +122,7 @@ class ValueSet:
         """Say whether membership is decided by exact codes alone (no prefixes, names or
         exclusions).
         """
-        return not (self.prefixes or self.names or self.excluded)
+        return not (self.prefixes or self.names or self.excluded or self.review_ranges)
 
     def _prefix_hit(self, system: str, code: str) -> bool:
         if self._prefix_index is None:
@@ -159,6 +166,12 @@ class ValueSet:
             code = canonical_code(system, code)
             if (system, code) in self.codes or self._prefix_hit(system, code):
                 return "code"
+        if self.review_ranges and any(
+            in_range(canonical_system(system), canonical_code(canonical_system(system), code), r)
+            for system, code, _display in concepts
+            for r in self.review_ranges
+        ):
+            return "range"
         if self.names:
             if self._pattern is None:
                 self._pattern = _alternation(self.names)
@@ -174,6 +187,19 @@ class ValueSet:
             ):
                 return "name"
         return None
+
+
+def in_range(system: str, code: str, review_range: tuple[str, str, str]) -> bool:
+    """Say whether a code lies in a (system, low, high) range: the same length as its bounds, only
+    digits when both bounds are (CPT's 3008F tracking code is not in 10004-69990), and between them.
+    """
+    range_system, low, high = review_range
+    return (
+        system == range_system
+        and len(code) == len(low)
+        and (code.isdigit() or not (low.isdigit() and high.isdigit()))
+        and low <= code.upper() <= high
+    )
 
 
 class ValueSets(dict[str, ValueSet]):
@@ -266,6 +292,24 @@ def _merge_prefixes(target: ValueSet, other: ValueSet) -> None:
     target.prefixes.extend(other.prefixes)
 
 
+def _review_ranges(name: str, doc: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """Return a set's own review ranges as (system, low, high), refusing bounds that match
+    nothing.
+    """
+    found = []
+    for item in doc.get("reviewRanges", []):
+        low, high = item["low"].upper(), item["high"].upper()
+        if len(low) != len(high) or low > high:
+            # A range that could match nothing would read every code of its section as absent.
+            raise KeyError(
+                f"value set {name!r}: review range {low}-{high} needs bounds of one length, "
+                "the lower first",
+                name,
+            )
+        found.append((canonical_system(item["system"]), low, high))
+    return found
+
+
 def build_value_sets(
     documents: dict[str, dict[str, Any]], valuesets_dir: Path | None = None
 ) -> ValueSets:
@@ -309,11 +353,13 @@ def build_value_sets(
             if own:
                 vs.prefix_vetoes[(system, prefix)] = own
         _add_own_names(vs, doc)
+        vs.review_ranges.extend(_review_ranges(name, doc))
         for included in doc.get("include", []):
             other = build(included, (*trail, name))
             vs.codes |= other.codes
             _merge_prefixes(vs, other)
             vs.names.extend(other.names)
+            vs.review_ranges.extend(r for r in other.review_ranges if r not in vs.review_ranges)
             for other_name in other.names:
                 _merge_stops(vs, other_name, other.name_stops.get(other_name, frozenset()))
             vs.excluded.extend(other.excluded)

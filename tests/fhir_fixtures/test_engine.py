@@ -167,6 +167,18 @@ def test_unknown_case_keys_are_refused(tmp_path: Path) -> None:
         engine.load(path)
 
 
+def test_a_trial_case_with_no_expected_verdict_is_refused(tmp_path: Path) -> None:
+    """Every trial case says its verdict: one without it would crash `rules test`, not fail it."""
+    path = tmp_path / "T1.yaml"
+    path.write_text(
+        "trial: T1\nasOf: 2026-11-20\ncases:\n- {name: a, expect: {verdict: eligible}}\n"
+        "- {name: b, expect: {statuses: {inc-1: met}}}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(CaseError, match=r"no expected verdict: \['b'\]"):
+        engine.load(path)
+
+
 def test_write_replaces_the_folder_and_main_builds_named_files(tmp_path: Path) -> None:
     """write() removes stale Bundles and writes one per case plus the manifest."""
     data = _data([Case("base", "the base", {}, {"verdict": "eligible"})])

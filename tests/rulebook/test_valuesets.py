@@ -13,6 +13,8 @@ from service.rulebook.valuesets import ValueSet, build_value_sets, canonical_cod
 ICD10 = "http://hl7.org/fhir/sid/icd-10-cm"
 SNOMED = "http://snomed.info/sct"
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+CPT = "http://www.ama-assn.org/go/cpt"
+PCS = "http://www.cms.gov/Medicare/Coding/ICD10"
 
 DOCUMENTS: dict[str, dict[str, Any]] = {
     "liver_mets": {
@@ -194,6 +196,17 @@ def test_title_defaults_to_name() -> None:
         # A set including itself through another.
         pytest.param(
             {"a": {"include": ["b"]}, "b": {"include": ["a"]}}, "includes itself", id="cycle"
+        ),
+        # A review range whose bounds differ in length, or come in the wrong order, matches nothing.
+        pytest.param(
+            {"a": {"reviewRanges": [{"system": CPT, "low": "1000", "high": "69990"}]}},
+            "review range 1000-69990",
+            id="range-lengths",
+        ),
+        pytest.param(
+            {"a": {"reviewRanges": [{"system": CPT, "low": "69990", "high": "10004"}]}},
+            "review range 69990-10004",
+            id="range-order",
         ),
     ],
 )
@@ -511,3 +524,62 @@ def test_a_names_stop_words_stop_only_that_sets_names() -> None:
     assert built["sarcomas"].match(kaposi) is None
     assert built["cancer"].match(kaposi) == "name"
     assert built["sarcomas"].match(synovial) == "name"
+
+
+@pytest.mark.parametrize(
+    ("concept", "expected"),
+    [
+        # A CPT Surgery-section code not listed: review, never a decided yes.
+        pytest.param((CPT, "47562", "Laparoscopic cholecystectomy"), "range", id="cpt-surgery"),
+        pytest.param((CPT, "10004", ""), "range", id="cpt-low-bound"),
+        pytest.param((CPT, "69990", ""), "range", id="cpt-high-bound"),
+        pytest.param((CPT, "70450", "CT head"), None, id="cpt-radiology"),
+        pytest.param((CPT, "99213", "Office visit"), None, id="cpt-visit"),
+        # A Category II tracking code sorts inside 10004-69990 but is not digits only.
+        pytest.param((CPT, "3008F", ""), None, id="cpt-category-ii"),
+        pytest.param((CPT, "1000", ""), None, id="cpt-short"),
+        # ICD-10-PCS section 0 (Medical and Surgical), in either case; section B (imaging) is not.
+        pytest.param((PCS, "0SRC0J9", ""), "range", id="pcs-surgical"),
+        pytest.param((PCS, "0src0j9", ""), "range", id="pcs-lower-case"),
+        pytest.param((PCS, "BW25ZZZ", ""), None, id="pcs-imaging"),
+        # The same digits in another system are not CPT.
+        pytest.param((SNOMED, "47562", ""), None, id="other-system"),
+        # A listed code still decides.
+        pytest.param((SNOMED, "387713003", ""), "code", id="listed-code"),
+    ],
+)
+def test_review_ranges_put_a_section_to_review(
+    concept: tuple[str, str, str], expected: str | None
+) -> None:
+    """A code in a classification's section (reviewRanges) matches as 'range', passed on to sets
+    that include it.
+    """
+    built = build_value_sets(
+        {
+            "surgery": {
+                "codes": [{"system": SNOMED, "code": "387713003"}],
+                "reviewRanges": [
+                    {"system": CPT, "low": "10004", "high": "69990"},
+                    {"system": PCS, "low": "0000000", "high": "0ZZZZZZ"},
+                ],
+            },
+            "wrapper": {"include": ["surgery"]},
+        }
+    )
+    assert built["surgery"].match([concept]) == expected
+    assert built["wrapper"].match([concept]) == expected
+    assert not built["surgery"].is_plain_codes()
+
+
+def test_the_real_surgery_and_radiotherapy_sets_review_cpt_and_pcs_sections(
+    real: dict[str, ValueSet],
+) -> None:
+    """CPT's Surgery section and ICD-10-PCS section 0 put surgery to review; CPT Radiation Oncology
+    and ICD-10-PCS section D, radiotherapy.
+    """
+    assert real["surgery"].match([(CPT, "44140", "")]) == "range"
+    assert real["surgery"].match([(PCS, "0DTN0ZZ", "")]) == "range"
+    assert real["surgery"].match([(CPT, "77412", "")]) is None
+    assert real["radiotherapy"].match([(CPT, "77412", "")]) == "range"
+    assert real["radiotherapy"].match([(PCS, "DW021ZZ", "")]) == "range"
+    assert real["radiotherapy"].match([(CPT, "44140", "")]) is None
