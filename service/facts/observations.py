@@ -59,9 +59,56 @@ def quantity(
                 "answer": display or code,
             }, None
     text = source.get("valueString")
-    if isinstance(text, str) and re.fullmatch(r"\s*\d+(\.\d+)?\s*", text):
-        return {"value": float(text), "code": "1", "unit": ""}, None
+    if isinstance(text, str):
+        return _string_quantity(text, source)
+    if answers and not any(key.startswith("value") for key in source):
+        # The grade itself as the Observation's code with no value (an ECOG 3 finding, SNOMED CT
+        # 423053003, sent as what was observed): the code is the answer.
+        for _s, code, display in codings(source.get("code")):
+            if code in answers:
+                return {
+                    "value": answers[code],
+                    "code": "1",
+                    "unit": "",
+                    "answer": display or code,
+                }, None
     return None, "no numeric value"
+
+
+# A result written as text, as labs send values outside the reportable range or with their unit:
+# "<0.2", "≥ 1000", "1.2E+03 IU/mL", "0.9 mg/dL".
+_STRING_RESULT = re.compile(r"\s*(<=|>=|<|>|≤|≥)?\s*(\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)\s*(\S.*?)?\s*")
+_COMPARATORS = {"≤": "<=", "≥": ">="}
+
+
+def _string_quantity(text: str, source: dict[str, Any]) -> tuple[dict[str, Any] | None, str | None]:
+    """Read a valueString as a Quantity: a number, a comparator before it, and a unit after it or,
+    with none, its reference range's unit (the lab reports both in one unit).
+    """
+    found = _STRING_RESULT.fullmatch(text)
+    if found is None:
+        return None, "no numeric value"
+    comparator, digits, unit = found.groups()
+    if unit is not None and not units.known(unit):
+        # "7.4 H", "1.2 see note": a flag or a remark, not a unit that says what the number is.
+        return None, f"no numeric value: the text {text!r} is not a number with a unit"
+    unit = unit or _range_unit(source) or "1"
+    quantity_found: dict[str, Any] = {"value": float(digits), "code": unit, "unit": unit}
+    if comparator:
+        quantity_found["comparator"] = _COMPARATORS.get(comparator, comparator)
+    return quantity_found, None
+
+
+def _range_unit(source: dict[str, Any]) -> str | None:
+    """Return the unit of a result's first reference range limit, or None."""
+    for item in as_list(source.get("referenceRange")):
+        for limit in ("high", "low"):
+            bound = item.get(limit) if isinstance(item, dict) else None
+            if isinstance(bound, dict):
+                unit = bound.get("code") or bound.get("unit")
+                if isinstance(unit, str) and unit:
+                    return unit
+    return None
 
 
 def as_analyte(
@@ -160,6 +207,9 @@ def uln_ratio(ctx: Context, name: str, definition: Definition) -> Fact:
         # A woman's default where the general one is a man's limit (creatinine).
         default = {**default, **default["female"]}
     molar_mass = definition.document.get("molarMass")
+    # Kept for the plausibility of a limit sent with no unit, even where a child's age sets the
+    # default itself aside.
+    typical = default
     if default is not None and "adultFromYears" in definition:
         # An adult default ULN is wrong for a child (creatinine ~0.5-0.7 mg/dL at 6-12 y): the lab's
         # own range, else unknown.
@@ -180,6 +230,7 @@ def uln_ratio(ctx: Context, name: str, definition: Definition) -> Fact:
             molar_mass,
             factor["factor"] if factor else 1.0,
             ctx.record.patient,
+            typical,
         )
         if uln is None:
             if definition.document.get("defaultUln") and default is None:
@@ -240,11 +291,12 @@ def _upper_limit(
     molar_mass: float | None,
     factor: float = 1.0,
     patient: dict[str, Any] | None = None,
+    typical: dict[str, Any] | None = None,
 ) -> tuple[float | None, str | None]:
     """Return (ULN in the value's unit, note when the default was used) or (None, why).
 
     ``factor`` converts the result's own range the way its value was converted (urea by mass → urea
-    nitrogen).
+    nitrogen); ``typical`` (the definition's default ULN) checks a limit sent with no unit.
     """
     ranges = reference_ranges(reading, patient)
     if ranges.problem:
@@ -258,6 +310,13 @@ def _upper_limit(
                 float(high["value"]) * scale, high_unit, unit or "", molar_mass
             )
             where = f"referenceRange.text {text!r}" if text else "referenceRange.high"
+            if converted and not (high.get("code") or high.get("unit")):
+                implausible = _implausible_limit(converted, unit, typical, molar_mass)
+                if implausible:
+                    return (
+                        None,
+                        f"{where} {number(float(high['value']))} has no unit: {implausible}",
+                    )
             if converted:
                 return converted, (f"ULN from {where}" if text else None)
             return (
@@ -278,6 +337,29 @@ def _upper_limit(
         converted,
         f"no referenceRange.high on the result; default ULN {default['value']} {default['unit']} "
         f"used ({default['source']})",
+    )
+
+
+# How far a limit sent with no unit may lie from the usual one and still be taken in the result's
+# unit: a child's or a lab's own limit differs by well under 5x, a limit in another unit (creatinine
+# 62 umol/L against 1.2 mg/dL, bilirubin 21 umol/L against 1.2 mg/dL) by 17x and more.
+PLAUSIBLE_LIMIT_FACTOR = 5.0
+
+
+def _implausible_limit(
+    limit: float, unit: str | None, typical: dict[str, Any] | None, molar_mass: float | None
+) -> str | None:
+    """Say why an upper limit read in the result's unit cannot be one (too far from the usual
+    limit), or None when it can be, or when there is no usual limit to compare with.
+    """
+    if typical is None:
+        return None
+    usual = units.convert(float(typical["value"]), typical["unit"], unit or "", molar_mass)
+    if not usual or 1 / PLAUSIBLE_LIMIT_FACTOR <= limit / usual <= PLAUSIBLE_LIMIT_FACTOR:
+        return None
+    return (
+        f"read in the result's unit it is {show(number(limit), unit)}, not a plausible upper limit "
+        f"(about {show(number(usual), unit)} is usual), so the unit it was given in cannot be told"
     )
 
 

@@ -391,6 +391,74 @@ def test_ecog_value_forms(book: Rulebook, value: dict[str, Any], expected: int) 
     assert fact(book, "ecog", observation(ECOG, **value)).value == expected
 
 
+def test_the_grade_itself_as_the_observation_code_is_its_answer(book: Rulebook) -> None:
+    """An ECOG grade sent as the finding itself (SNOMED CT 423053003 as Observation.code, no
+    value) reads as that grade; a value, when there is one, still decides.
+    """
+    finding = observation("423053003", 1, system=SNOMED)
+    assert fact(book, "ecog", finding, observation(ECOG, 3, valueInteger=1)).value == 3
+    assert fact(book, "ecog", observation("423053003", 1, system=SNOMED, valueInteger=1)).value == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "bounds"),
+    [
+        # Below the reportable range, as Epic sends it: a bound, not a value.
+        pytest.param("<0.5", 0.5, (0, 0.5), id="less-than"),
+        pytest.param("≤ 0.5", 0.5, (0, 0.5), id="less-or-equal-sign"),
+        pytest.param(">2000", 2000, (2000, 1e300), id="greater-than"),
+        # Scientific notation with its own unit.
+        pytest.param("1.5E+00 10*9/L", 1.5, (1.5, 1.5), id="scientific-with-unit"),
+        # No unit of its own: the reference range's unit says what it is.
+        pytest.param("1.5", 1.5, (1.5, 1.5), id="range-unit"),
+    ],
+)
+def test_a_result_written_as_text_is_read_with_its_comparator_and_unit(
+    book: Rulebook, text: str, expected: float, bounds: tuple[float, float]
+) -> None:
+    """A valueString result is a number with an optional comparator before it and unit after it;
+    with no unit it takes its reference range's.
+    """
+    result = fact(
+        book,
+        "anc",
+        observation(ANC, valueString=text, referenceRange=[{"low": quantity(1.8, "10*9/L")}]),
+    )
+    assert (result.value, result.bounds()) == (expected, bounds)
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        # A flag after the number is not a unit.
+        pytest.param("1.2 H", "no numeric value", id="flag"),
+        # A remark.
+        pytest.param("see note", "no numeric value", id="remark"),
+        # No unit anywhere: a count cannot be read from a bare number.
+        pytest.param("1.5 ", "unit '1' cannot be converted", id="no-unit-anywhere"),
+    ],
+)
+def test_a_text_result_that_is_no_number_with_a_unit_is_unknown(
+    book: Rulebook, text: str, why: str
+) -> None:
+    """Text that is not a number with a unit (or with a range that gives one) is not read."""
+    result = fact(book, "anc", observation(ANC, valueString=text))
+    assert result.value is None
+    assert why in result.summary
+
+
+def test_a_limit_with_no_unit_far_from_the_usual_one_is_not_used(book: Rulebook) -> None:
+    """AST 70 U/L whose range high is 0.6 with no unit (µkat/L): 0.6 U/L is no ULN, so the ratio is
+    unknown saying why; a limit near the usual one (35, no unit) is taken in U/L.
+    """
+    far = fact(book, "ast_x_uln", lab(AST, 70, "U/L", referenceRange=[{"high": {"value": 0.6}}]))
+    assert far.value is None
+    assert "has no unit" in far.summary
+    assert "not a plausible upper limit" in far.summary
+    near = fact(book, "ast_x_uln", lab(AST, 70, "U/L", referenceRange=[{"high": {"value": 35}}]))
+    assert near.value == 2
+
+
 def test_ecog_unknown_answer_code_is_unknown(book: Rulebook) -> None:
     """An answer code not in the definition's answers is unknown, saying there is no numeric
     value.
@@ -1064,7 +1132,11 @@ def test_a_newer_result_that_cannot_be_read_leaves_an_older_one_undecided(book: 
     result = fact(book, "alt_x_uln", newer, lab("1742-6", 22, "U/L", 5))
     assert (result.value, result.missing) == (None, "ALT")
     assert "cannot be read" in result.summary
-    assert [e.note for e in result.evidence] == ["no numeric value", "older result"]
+    # The text has no unit (nor a range to take one from), so no ULN can be set against it.
+    assert [e.note for e in result.evidence] == [
+        "no referenceRange.high, and default ULN in U/L cannot be converted to '1'",
+        "older result",
+    ]
 
 
 def test_a_newer_result_with_no_value_leaves_the_older_one_deciding(book: Rulebook) -> None:
