@@ -23,9 +23,14 @@ def read_body(request: Request) -> bytes:
     """
     limit = request.max_content_length
     chunks, total = [], 0
+    # A body of declared length is read in one call: gunicorn's reader keeps what it has read ahead
+    # in one buffer and copies the rest of it on every read, so 64 KiB reads of a 1.5 MB Bundle
+    # copied ~20 MB (~2 ms of CPU). A chunked body is read in pieces, counted against the limit.
+    declared = request.content_length
+    size = declared + 1 if declared is not None and (limit is None or declared <= limit) else _CHUNK
     # Werkzeug caps a chunked body (no Content-Length) at the limit and then reads it as complete;
     # counting here sees the excess.
-    while chunk := request.stream.read(_CHUNK):
+    while chunk := request.stream.read(size):
         total += len(chunk)
         if limit is not None and total > limit:
             raise PayloadTooLarge(f"the request body is larger than the limit of {limit} bytes")
