@@ -147,6 +147,7 @@ def measurement(ctx: Context, name: str, definition: Definition) -> Fact:
     target = definition["unit"]
     molar_mass = definition.document.get("molarMass")
     answers = definition.document.get("answers")
+    score_units = frozenset(definition.document.get("scoreUnits", ()))
 
     def read(reading: Reading) -> tuple[Any, str | None]:
         original, why = quantity(reading, answers)
@@ -154,7 +155,11 @@ def measurement(ctx: Context, name: str, definition: Definition) -> Fact:
             return None, why
         qty, factor = as_analyte(reading, original, definition)
         unit = qty.get("code") or qty.get("unit")
-        value = units.convert(float(qty["value"]), unit, target, molar_mass)
+        value = (
+            float(qty["value"])
+            if unit in score_units  # Karnofsky "80 %" is the score 80, not UCUM's 0.8
+            else units.convert(float(qty["value"]), unit, target, molar_mass)
+        )
         if value is None:
             return None, f"unit {unit!r} cannot be converted to {target}"
         return (value, original, factor), None
