@@ -64,11 +64,12 @@ def evaluate_criterion(criterion: Criterion, facts: FactSet) -> CriterionResult:
         else ()
     )
     reason = f"{reason} [rule: {criterion.formula.text}]"
-    if criterion.kind == Kind.EXCLUSION and result and _rests_on_names(criterion, used):
+    doubted = _doubted_names(criterion, used, facts)
+    if result is not None and doubted and _rests_on_names(criterion, used, doubted, result):
         status, reason = (
             Status.REVIEW,
-            "met only through a record matched by name, not by code: a person must confirm "
-            f"({reason})",
+            f"{status.value} only through a record matched by name, not by code: a person must "
+            f"confirm ({reason})",
         )
     causes = [f for f in decisive if f.value is None or f.low is not None or f.high is not None]
     if result is None and causes and all(f.review for f in causes):
@@ -94,13 +95,33 @@ def evaluate_criterion(criterion: Criterion, facts: FactSet) -> CriterionResult:
     )
 
 
-def _rests_on_names(criterion: Criterion, used: list[Fact]) -> bool:
-    """Whether a met exclusion would no longer be met with its name-only matches set to unknown."""
-    named = {f.name for f in used if f.by_name}
-    if not named or criterion.formula is None:
+# Kinds whose match by name decides no inclusion: a diagnosis named in a text may be denied or only
+# suspected ("Suspected synovial sarcoma, biopsy pending" met an inclusion; "myocardial infarction
+# excluded" failed "no history of MI"). A drug named in a medication record is the drug (apatinib
+# and anlotinib have no RxNorm code), so it still decides an inclusion.
+NAME_DOUBTED_KINDS = frozenset({"condition", "conditionCount"})
+
+
+def _doubted_names(criterion: Criterion, used: list[Fact], facts: FactSet) -> set[str]:
+    """Return the name-only facts that cannot decide this criterion: any for a met exclusion,
+    the diagnoses for an inclusion.
+    """
+    return {
+        f.name
+        for f in used
+        if f.by_name
+        and (criterion.kind == Kind.EXCLUSION or facts.kind_of(f.name) in NAME_DOUBTED_KINDS)
+    }
+
+
+def _rests_on_names(criterion: Criterion, used: list[Fact], named: set[str], result: bool) -> bool:
+    """Whether a decided criterion would no longer be decided so with the name-only facts
+    ``named`` set to unknown (an exclusion: only when met).
+    """
+    if criterion.formula is None or (criterion.kind == Kind.EXCLUSION and not result):
         return False
     doubted = [unknown(f.name, f.summary) if f.name in named else f for f in used]
-    return criterion.formula.evaluate(data_for(doubted)) is not True
+    return criterion.formula.evaluate(data_for(doubted)) is not result
 
 
 def deceased_result(record: PatientRecord, as_of: date) -> CriterionResult | None:

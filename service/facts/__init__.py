@@ -65,6 +65,10 @@ class FactSet:
             self._cache[name] = self._compute(name)
         return self._cache[name]
 
+    def kind_of(self, name: str) -> str:
+        """Return the kind of a definition of the library (condition, measurement, formula...)."""
+        return str(self._library.definitions[name].kind)
+
     def _compute(self, name: str) -> Fact:
         definition = self._library.definitions[name]
         kind = definition.kind

@@ -14,7 +14,7 @@ from service.evaluation.report import Status, TrialReport
 from service.records.bundle import record_from_bundle
 from service.rulebook.book import Criterion, Rulebook
 from service.rulebook.kleene import Formula
-from tests.helpers.records import bundle, condition, facts, lab, patient
+from tests.helpers.records import bundle, condition, facts, lab, medication, patient
 
 AS_OF = date(2025, 3, 10)
 AST = "1920-8"
@@ -177,3 +177,70 @@ def test_report_counts_the_items_to_confirm(book: Rulebook) -> None:
     """The report carries toConfirm, the number of criteria in review."""
     report = _report(book, "NCT07077551").to_json()
     assert report["toConfirm"] == report["counts"]["review"] > 0
+
+
+def _criterion(kind: str, logic: dict[str, Any]) -> Criterion:
+    """Return a criterion of a kind over one rule, with no review settings."""
+    return Criterion("c-1", kind, "1", "a criterion", Formula(logic), None)
+
+
+@pytest.mark.parametrize(
+    ("kind", "logic", "resource", "expected"),
+    [
+        # A diagnosis named only in a text may be suspected: an inclusion resting on it is review.
+        pytest.param(
+            "inclusion",
+            {"var": "has_soft_tissue_sarcoma"},
+            condition(None, None, text="Suspected synovial sarcoma, biopsy pending"),
+            "review",
+            id="inclusion-met-by-a-named-diagnosis",
+        ),
+        # ... or denied: "no history of MI" failed by a text that excludes the MI is review too.
+        pytest.param(
+            "inclusion",
+            {"!": {"var": "history_mi"}},
+            condition(None, None, text="Chest pain; myocardial infarction excluded"),
+            "review",
+            id="inclusion-failed-by-a-named-diagnosis",
+        ),
+        # A drug named in a medication record is the drug (anlotinib has no RxNorm code): it
+        # decides an inclusion.
+        pytest.param(
+            "inclusion",
+            {"var": "prior_anlotinib"},
+            medication(
+                "MedicationStatement", 60, medicationCodeableConcept={"text": "Anlotinib 12 mg"}
+            ),
+            "met",
+            id="inclusion-met-by-a-named-drug",
+        ),
+        # A met exclusion resting on any name is review, as before.
+        pytest.param(
+            "exclusion",
+            {"var": "prior_anlotinib"},
+            medication(
+                "MedicationStatement", 60, medicationCodeableConcept={"text": "Anlotinib 12 mg"}
+            ),
+            "review",
+            id="exclusion-met-by-a-named-drug",
+        ),
+        # A diagnosis coded is decided, whatever the kind.
+        pytest.param(
+            "inclusion",
+            {"var": "history_mi"},
+            condition("http://snomed.info/sct", "22298006"),
+            "met",
+            id="inclusion-met-by-code",
+        ),
+    ],
+)
+def test_a_name_only_match_decides_only_what_it_safely_can(
+    book: Rulebook, kind: str, logic: dict[str, Any], resource: dict[str, Any], expected: str
+) -> None:
+    """A name in a text is review for a met exclusion and for an inclusion resting on a diagnosis;
+    a drug's name still decides an inclusion.
+    """
+    result = evaluate_criterion(_criterion(kind, logic), facts(book, resource, as_of=AS_OF))
+    assert result.status.value == expected
+    if expected == "review":
+        assert "only through a record matched by name" in (result.reason or "")
