@@ -30,9 +30,24 @@ def _age_outside(ctx: Context, definition: Definition) -> str | None:
 
 def cockcroft_gault(ctx: Context, name: str, definition: Definition) -> Fact:
     """CrCl (mL/min) = (140 − age) × weight(kg) × (0.85 if female) / (72 × serum creatinine
-    mg/dL); adults only.
+    mg/dL); adults only; a measured clearance (input ``measured``) in the window comes first.
     """
     inputs = definition["inputs"]
+    if "measured" in inputs:
+        # A clearance measured from a 24-hour urine is what the formula estimates: when there is
+        # one, it decides (probe J: creatinine 1.9 mg/dL gave 33.6 mL/min by Cockcroft-Gault
+        # beside a measured 75 mL/min, and failed "CCr >= 60").
+        measured = ctx.fact(inputs["measured"])
+        if measured.value is not None:
+            return Fact(
+                name,
+                measured.value,
+                f"{definition.document.get('label', name)}: {measured.summary} (measured, so "
+                "not estimated by Cockcroft-Gault)",
+                measured.evidence,
+                measured.low,
+                measured.high,
+            )
     outside = _age_outside(ctx, definition)
     if outside:
         if "child" in inputs:

@@ -69,6 +69,18 @@ def test_cockcroft_gault(
     assert crcl(book, weight, creatinine, gender=gender).value == pytest.approx(expected, abs=0.05)
 
 
+def test_a_measured_clearance_comes_before_the_estimate(book: Rulebook) -> None:
+    """A creatinine clearance measured from a 24-hour urine (LOINC 2164-2) in the window is the
+    clearance, not the Cockcroft-Gault estimate; one outside the window leaves the estimate.
+    """
+    weight, creatinine = lab(WEIGHT, 72, "kg"), lab(CREATININE_MASS, 2.0, "mg/dL")
+    measured = crcl(book, weight, creatinine, lab("2164-2", 75, "mL/min"))
+    assert measured.value == 75
+    assert "measured, so not estimated by Cockcroft-Gault" in measured.summary
+    stale = crcl(book, weight, creatinine, lab("2164-2", 75, "mL/min", 30))
+    assert stale.value == pytest.approx(40, abs=0.05)
+
+
 def test_cockcroft_gault_evidence(book: Rulebook) -> None:
     """The evidence gives the computed CrCl first, then each input's evidence."""
     result = crcl(book, lab(WEIGHT, 72, "kg"), lab(CREATININE_MASS, 1.0, "mg/dL"))

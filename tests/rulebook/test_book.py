@@ -182,6 +182,7 @@ def test_definitions_for_follows_dependencies(small_trial: Path) -> None:
     book = load_rulebook(small_trial)
     assert book.definitions_for(book.trials["NCT99999999"]) == {
         "crcl_ml_min",
+        "crcl_measured_ml_min",
         "age_years",
         "sex",
         "body_weight_kg",
