@@ -50,29 +50,27 @@ def quantity(
         source.get("valueInteger"), bool
     ):
         return {"value": source["valueInteger"], "code": "1", "unit": ""}, None
-    for _s, code, display in codings(source.get("valueCodeableConcept")):
-        if answers and code in answers:
-            return {
-                "value": answers[code],
-                "code": "1",
-                "unit": "",
-                "answer": display or code,
-            }, None
+    answered = _answer(source.get("valueCodeableConcept"), answers)
+    if answered is not None:
+        return answered, None
     text = source.get("valueString")
     if isinstance(text, str):
         return _string_quantity(text, source)
-    if answers and not any(key.startswith("value") for key in source):
+    if not any(key.startswith("value") for key in source):
         # The grade itself as the Observation's code with no value (an ECOG 3 finding, SNOMED CT
         # 423053003, sent as what was observed): the code is the answer.
-        for _s, code, display in codings(source.get("code")):
-            if code in answers:
-                return {
-                    "value": answers[code],
-                    "code": "1",
-                    "unit": "",
-                    "answer": display or code,
-                }, None
+        answered = _answer(source.get("code"), answers)
+        if answered is not None:
+            return answered, None
     return None, "no numeric value"
+
+
+def _answer(concept: object, answers: dict[str, float] | None) -> dict[str, Any] | None:
+    """Return the score of a concept's first coding the definition's answers know, or None."""
+    for _s, code, display in codings(concept):
+        if answers and code in answers:
+            return {"value": answers[code], "code": "1", "unit": "", "answer": display or code}
+    return None
 
 
 # A result written as text, as labs send values outside the reportable range or with their unit:

@@ -179,6 +179,12 @@ def test_report_counts_the_items_to_confirm(book: Rulebook) -> None:
     assert report["toConfirm"] == report["counts"]["review"] > 0
 
 
+# Anlotinib named in a statement's text only, 60 days before.
+ANLOTINIB = medication(
+    "MedicationStatement", 60, medicationCodeableConcept={"text": "Anlotinib 12 mg"}
+)
+
+
 def _criterion(kind: str, logic: dict[str, Any]) -> Criterion:
     """Return a criterion of a kind over one rule, with no review settings."""
     return Criterion("c-1", kind, "1", "a criterion", Formula(logic), None)
@@ -206,23 +212,11 @@ def _criterion(kind: str, logic: dict[str, Any]) -> Criterion:
         # A drug named in a medication record is the drug (anlotinib has no RxNorm code): it
         # decides an inclusion.
         pytest.param(
-            "inclusion",
-            {"var": "prior_anlotinib"},
-            medication(
-                "MedicationStatement", 60, medicationCodeableConcept={"text": "Anlotinib 12 mg"}
-            ),
-            "met",
-            id="inclusion-met-by-a-named-drug",
+            "inclusion", {"var": "prior_anlotinib"}, ANLOTINIB, "met", id="inclusion-named-drug"
         ),
         # A met exclusion resting on any name is review, as before.
         pytest.param(
-            "exclusion",
-            {"var": "prior_anlotinib"},
-            medication(
-                "MedicationStatement", 60, medicationCodeableConcept={"text": "Anlotinib 12 mg"}
-            ),
-            "review",
-            id="exclusion-met-by-a-named-drug",
+            "exclusion", {"var": "prior_anlotinib"}, ANLOTINIB, "review", id="exclusion-named-drug"
         ),
         # A diagnosis coded is decided, whatever the kind.
         pytest.param(
