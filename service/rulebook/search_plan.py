@@ -49,7 +49,8 @@ class Search:
     """
 
     resource_type: str
-    # ``system|code`` tokens (OR-ed); empty means every resource of the type for the patient.
+    # Code tokens, OR-ed (bare codes from the plan, so any spelling of the system matches); empty
+    # means every resource of the type for the patient.
     codes: tuple[str, ...] = ()
     # The widest window of the definitions it serves: results before its start are not needed (no
     # limit: no floor).
@@ -169,12 +170,13 @@ def _observation_searches(book: Rulebook, names: list[str]) -> list[Search]:
             coded.append(definition)
     searches = []
     for group, window in ((coded, _widest(coded)), (unfloored, NO_LIMIT)):
+        # Bare codes, not system|code: a token without a system matches the code in any system
+        # (FHIR token search), and records write one system many ways (an OID, https, a trailing
+        # slash) that the value sets fold together and a server does not: a newer result so
+        # written was never fetched, so the older one decided (probe K). The facts match the
+        # system again.
         tokens = sorted(
-            {
-                f"{system}|{code}"
-                for d in group
-                for system, code in book.value_sets[str(d.value_set)].codes
-            }
+            {code for d in group for _system, code in book.value_sets[str(d.value_set)].codes}
         )
         searches += [
             Search("Observation", tuple(tokens[i : i + CODES_PER_SEARCH]), window)

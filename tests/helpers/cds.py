@@ -224,9 +224,14 @@ def searchset(resources: Iterable[dict[str, Any]]) -> dict[str, Any]:
 
 
 def tokens_of(concept: object) -> set[str]:
-    """The ``system|code`` tokens of a CodeableConcept."""
+    """The tokens a CodeableConcept matches: ``system|code``, and the bare code (a token without a
+    system matches the code in any system).
+    """
     codings = concept.get("coding") if isinstance(concept, dict) else None
-    return {f"{c.get('system', '')}|{c.get('code')}" for c in codings or [] if isinstance(c, dict)}
+    found = [c for c in codings or [] if isinstance(c, dict)]
+    return {f"{c.get('system', '')}|{c.get('code')}" for c in found} | {
+        str(c.get("code")) for c in found
+    }
 
 
 def codes_of(resource: dict[str, Any], parameter: str) -> set[str]:

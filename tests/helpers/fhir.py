@@ -98,7 +98,11 @@ class FakeFhir:
 
 
 def _tokens(concept: Any) -> set[str]:
-    return {f"{c.get('system')}|{c.get('code')}" for c in (concept or {}).get("coding", [])}
+    codings = (concept or {}).get("coding", [])
+    # system|code, and the bare code: a token without a system matches the code in any system.
+    return {f"{c.get('system')}|{c.get('code')}" for c in codings} | {
+        str(c.get("code")) for c in codings
+    }
 
 
 def _filters_match(resource: dict[str, Any], query: dict[str, str]) -> bool:

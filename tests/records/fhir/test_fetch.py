@@ -113,6 +113,36 @@ def test_fetched_record_matches_the_bundle(
     )
 
 
+def test_a_result_whose_code_system_is_spelled_otherwise_is_fetched(
+    book: Rulebook, serve: Any, fhir: FhirClient
+) -> None:
+    """A newer ANC written with LOINC's OID (urn:oid:2.16.840.1.113883.6.1), as some EHRs send
+    it, is fetched beside the older one and decides, as in the Bundle: the plan searches bare
+    codes, not system|code (probe K: the older ANC decided, a wrong met).
+    """
+    bundle, resources = fixture_resources("NCT07077551")
+    anc = next(
+        r
+        for r in resources
+        if r["resourceType"] == "Observation"
+        and any(c.get("code") == "751-8" for c in r["code"]["coding"])
+    )
+    newer = orjson.loads(orjson.dumps(anc))
+    newer["id"] = "anc-oid"
+    newer["code"]["coding"][0]["system"] = "urn:oid:2.16.840.1.113883.6.1"
+    newer["effectiveDateTime"] = "2026-11-19T08:00:00+08:00"
+    newer["valueQuantity"]["value"] = 0.9
+    resources.append(newer)
+    bundle["entry"].append({"resource": newer})
+    serve(resources)
+    trial = trial_of(book, "NCT07077551")
+    record = fetch_record(fhir, plan_searches(book, [trial]), patient_id_of(resources), AS_OF)
+    assert "anc-oid" in by_type(record)["Observation"]
+    fetched = evaluate_trial(book, trial, record, AS_OF)
+    assert fetched == evaluate_trial(book, trial, record_from_bundle(bundle), AS_OF)
+    assert next(c for c in fetched.criteria if c.id == "inc-8a").status is Status.NOT_MET
+
+
 def test_searches_send_the_patient_and_page(book: Rulebook, serve: Any, fhir: FhirClient) -> None:
     """Every search names patient=Patient/{id}; a search with more results than a page follows
     the next links.
