@@ -4,6 +4,7 @@ window.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from typing import Any
@@ -87,6 +88,9 @@ def _string_quantity(text: str, source: dict[str, Any]) -> tuple[dict[str, Any] 
     if found is None:
         return None, "no numeric value"
     comparator, digits, unit = found.groups()
+    if not math.isfinite(float(digits)):
+        # "1E+999" or 400 digits: no lab value; units.convert refuses it, a score unit would not.
+        return None, f"no numeric value: the text {text!r} is no finite number"
     if unit is not None and not units.known(unit):
         # "7.4 H", "1.2 see note": a flag or a remark, not a unit that says what the number is.
         return None, f"no numeric value: the text {text!r} is not a number with a unit"

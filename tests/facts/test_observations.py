@@ -436,6 +436,8 @@ def test_a_result_written_as_text_is_read_with_its_comparator_and_unit(
         pytest.param("see note", "no numeric value", id="remark"),
         # No unit anywhere: a count cannot be read from a bare number.
         pytest.param("1.5 ", "unit '1' cannot be converted", id="no-unit-anywhere"),
+        # A number beyond a double: no value, whatever its unit.
+        pytest.param("1E+999 10*9/L", "is no finite number", id="overflow"),
     ],
 )
 def test_a_text_result_that_is_no_number_with_a_unit_is_unknown(
