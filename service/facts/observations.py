@@ -29,10 +29,12 @@ def _any_in_window(ctx: Context, definition: Definition) -> bool:
 
 
 def quantity(
-    reading: Reading, answers: dict[str, float] | None = None
+    reading: Reading,
+    answers: dict[str, float] | None = None,
+    not_detected: dict[str, Any] | None = None,
 ) -> tuple[dict[str, Any] | None, str | None]:
-    """Return a reading's value as a Quantity (valueQuantity, valueInteger, a numeric string or a
-    coded answer), or why not.
+    """Return a reading's value as a Quantity (valueQuantity, valueInteger, a numeric string, a
+    coded answer, or "not detected" as under the definition's detection limit), or why not.
     """
     source = reading.source
     absent = source.get("dataAbsentReason") or (
@@ -54,6 +56,9 @@ def quantity(
     answered = _answer(source.get("valueCodeableConcept"), answers)
     if answered is not None:
         return answered, None
+    undetected = _undetected(source, not_detected)
+    if undetected is not None:
+        return undetected, None
     text = source.get("valueString")
     if isinstance(text, str):
         return _string_quantity(text, source)
@@ -72,6 +77,29 @@ def _answer(concept: object, answers: dict[str, float] | None) -> dict[str, Any]
         if answers and code in answers:
             return {"value": answers[code], "code": "1", "unit": "", "answer": display or code}
     return None
+
+
+def _undetected(source: dict[str, Any], rule: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Return a viral load reported as not detected (coded or as text) as a Quantity under the
+    definition's detection limit, or None.
+    """
+    if rule is None:
+        return None
+    said = next(
+        (
+            display or code
+            for _s, code, display in codings(source.get("valueCodeableConcept"))
+            if code in NEGATIVE_CODES
+        ),
+        None,
+    )
+    text = source.get("valueString") or concept_text(source.get("valueCodeableConcept"))
+    if said is None and isinstance(text, str) and _NEGATIVE_WORDS.match(text):
+        said = text
+    if said is None:
+        return None
+    # The limit is in the definition's unit, which measurement() converts to (a no-op).
+    return {"value": rule["below"], "comparator": "<", "undetected": said, "why": rule["why"]}
 
 
 # A result written as text, as labs send values outside the reportable range or with their unit:
@@ -149,12 +177,15 @@ def measurement(ctx: Context, name: str, definition: Definition) -> Fact:
     target = definition["unit"]
     molar_mass = definition.document.get("molarMass")
     answers = definition.document.get("answers")
+    not_detected = definition.document.get("notDetected")
     score_units = frozenset(definition.document.get("scoreUnits", ()))
 
     def read(reading: Reading) -> tuple[Any, str | None]:
-        original, why = quantity(reading, answers)
+        original, why = quantity(reading, answers, not_detected)
         if original is None:
             return None, why
+        if "undetected" in original:
+            original = {**original, "code": target, "unit": target}
         qty, factor = as_analyte(reading, original, definition)
         unit = qty.get("code") or qty.get("unit")
         value = (
@@ -175,7 +206,12 @@ def measurement(ctx: Context, name: str, definition: Definition) -> Fact:
     value = number(value)
     low, high = _bounds(value, qty.get("comparator"))
     reported = show(qty["value"], qty.get("unit") or qty.get("code"))
-    note = _factor_note(qty, factor) or f"reported {qty.get('comparator', '')}{reported}"
+    note = _factor_note(qty, factor) or (
+        f"reported {qty['undetected']!r}: below the assay's detection limit, read as "
+        f"<{reported} ({qty['why']})"
+        if "undetected" in qty
+        else f"reported {qty.get('comparator', '')}{reported}"
+    )
     shown = f"{qty.get('comparator', '')}{show(value, target)}"
     summary = f"{definition.document.get('label', name)} {shown} on {reading.day.isoformat()}" + (
         f" ({note})" if factor else ""
@@ -435,7 +471,10 @@ POSITIVE_CODES = {"10828004", "260373001", "11214006", "52101004", "LA6576-8", "
 NEGATIVE_CODES = {"260385009", "260415000", "131194007", "LA6577-6", "NEG", "ND", "NR", "2667000"}
 _POSITIVE_WORDS = re.compile(r"^\s*(positive\b|pos\b|detected\b|reactive\b|present\b|\+)", re.I)
 _NEGATIVE_WORDS = re.compile(
-    r"^\s*(negative|neg|not detected|undetected|non-?reactive|absent|none detected|-)\s*$", re.I
+    # "Target Not Detected" is the Roche cobas assays' wording; "TND" its abbreviation.
+    r"^\s*(negative|neg|(target )?not detected|tnd|undetected|undetectable|non-?reactive|absent|"
+    r"none detected|-)\s*$",
+    re.I,
 )
 
 
