@@ -806,8 +806,11 @@ def _describe_allergy(item: dict[str, Any]) -> tuple[list[tuple[str, str, str]],
 
 
 def _describe_immunization(item: dict[str, Any]) -> tuple[list[tuple[str, str, str]], list[str]]:
-    """Return an Immunization's vaccine codings (matched by code alone)."""
-    return list(codings(item.get("vaccineCode"))), []
+    """Return an Immunization's vaccine codings and text (a vaccine known only by its text or a
+    code system the set does not hold, an NDC, is matched by name: review).
+    """
+    concept = item.get("vaccineCode")
+    return list(codings(concept)), [concept_text(concept)]
 
 
 def allergy(ctx: Context, name: str, definition: Definition) -> Fact:
@@ -866,9 +869,10 @@ def immunization(ctx: Context, name: str, definition: Definition) -> Fact:
     for item in ctx.record.of_type("Immunization"):
         if item.get("status") in {"entered-in-error", "not-done"}:
             continue
-        if value_set.match(*_describe_immunization(item)):
+        how = value_set.match(*_describe_immunization(item))
+        if how:
             day = choice_date(item, "occurrence")
-            matches.append(Match(item, day, day, "code", concept_text(item.get("vaccineCode"))))
+            matches.append(Match(item, day, day, how, concept_text(item.get("vaccineCode"))))
     return _decide(
         ctx,
         name,

@@ -28,6 +28,9 @@ SYSTEM_ALIASES = {
     "http://www.whocc.no/atc/": "http://www.whocc.no/atc",
     "urn:oid:2.16.840.1.113883.6.73": "http://www.whocc.no/atc",
     "urn:oid:2.16.840.1.113883.12.292": "http://hl7.org/fhir/sid/cvx",
+    # CPT-4 and ICD-10-PCS by their HL7 OIDs, as Epic's EHI exports write them (probe M).
+    "urn:oid:2.16.840.1.113883.6.12": "http://www.ama-assn.org/go/cpt",
+    "urn:oid:2.16.840.1.113883.6.4": "http://www.cms.gov/Medicare/Coding/ICD10",
 }
 ICD_SYSTEMS = {"http://hl7.org/fhir/sid/icd-10-cm"}
 EXPANSIONS = "expansions"
