@@ -849,6 +849,13 @@ def allergy(ctx: Context, name: str, definition: Definition) -> Fact:
                 matches.append(
                     Match(item, onset, None, how, concept_text(item.get("code")), "ongoing")
                 )
+    if uncertain and not matches:
+        # Not missing data (unknown): the record is there, and what it means is a person's call.
+        label, first = definition.document.get("label", name), uncertain[0]
+        found = f"{label}: {first.display} is recorded but {first.note}"
+        return Fact(
+            name, None, found, tuple(_cite(m) for m in uncertain[:5]), review=f"{found}: to confirm"
+        )
     return _decide(
         ctx,
         name,
