@@ -531,6 +531,11 @@ def _medication_concepts(
                 continue
             concepts += list(codings(ingredient.get("itemCodeableConcept")))
             texts.append(concept_text(ingredient.get("itemCodeableConcept")))
+            # An IV mix (Epic's "IV MIX 250 mL") names its drugs as Medications it references.
+            item = ctx.record.resolve(ingredient.get("itemReference"), medication)
+            if item:
+                concepts += list(codings(item.get("code")))
+                texts.append(concept_text(item.get("code")))
     ref = resource.get("medicationReference")
     if isinstance(ref, dict) and isinstance(ref.get("display"), str):
         texts.append(ref["display"])
@@ -545,9 +550,15 @@ def _unresolved(ctx: Context, resource: dict[str, Any]) -> str | None:
         return None
     ref = resource.get("medicationReference")
     target = ref.get("reference") if isinstance(ref, dict) else None
-    if ctx.record.resolve(ref, resource) is not None:
-        return None
-    return str(target or "a medicationReference without a reference")
+    medication = ctx.record.resolve(ref, resource)
+    if medication is None:
+        return str(target or "a medicationReference without a reference")
+    # A mix whose ingredient Medication is not in the record: its drug may be any.
+    for ingredient in as_list(medication.get("ingredient")):
+        item = ingredient.get("itemReference") if isinstance(ingredient, dict) else None
+        if isinstance(item, dict) and ctx.record.resolve(item, medication) is None:
+            return str(item.get("reference") or "an ingredient itemReference without a reference")
+    return None
 
 
 def _medication_matches(ctx: Context, definition: Definition) -> tuple[list[Match], list[Match]]:

@@ -149,7 +149,24 @@ def _duration_days(quantity: object) -> float | None:
 
 def _order_end(order: dict[str, Any], start: date | None) -> date | None:
     """Return when an order ends by its own data: validity period, supply duration × fills, or
-    dosage bounds.
+    dosage bounds; never before the last day its timing names (``timing.event``).
+    """
+    end = _order_own_end(order, start)
+    # Infusions ordered for given days (day 1 and day 8 of a cycle) run to the last of them,
+    # whatever the order's written date.
+    events = [
+        parse_end_date(event)
+        for dosage in as_list(order.get("dosageInstruction"))
+        if isinstance(dosage, dict) and isinstance(dosage.get("timing"), dict)
+        for event in as_list(dosage["timing"].get("event"))
+    ]
+    last = max((day for day in events if day is not None), default=None)
+    return last if last is not None and (end is None or last > end) else end
+
+
+def _order_own_end(order: dict[str, Any], start: date | None) -> date | None:
+    """Return when an order ends by its validity period, supply duration × fills, or dosage
+    bounds.
     """
     dispense: dict[str, Any] = (
         order["dispenseRequest"] if isinstance(order.get("dispenseRequest"), dict) else {}
