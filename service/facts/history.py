@@ -542,12 +542,55 @@ def _medication_concepts(
     return concepts, texts
 
 
+# Canonical code systems some value set reads, per value-set table (a table does not change once
+# loaded; walking its ~67,000 codes costs ~17 ms). The table is held with its entry, so its id
+# cannot be reused by another while the entry stands.
+_READ_SYSTEMS: dict[int, tuple[dict[str, ValueSet], frozenset[str]]] = {}
+
+
+def read_systems(value_sets: dict[str, ValueSet]) -> frozenset[str]:
+    """Return the code systems any value set holds codes, prefixes or ranges of."""
+    entry = _READ_SYSTEMS.get(id(value_sets))
+    if entry is not None and entry[0] is value_sets:
+        return entry[1]
+    found = frozenset(
+        system
+        for value_set in value_sets.values()
+        for system in (
+            *(s for s, _c in value_set.codes),
+            *(s for s, _p in value_set.prefixes),
+            *(r[0] for r in value_set.review_ranges),
+        )
+    )
+    if len(_READ_SYSTEMS) >= 64:
+        _READ_SYSTEMS.clear()  # tests build many small tables; a service has one or two
+    _READ_SYSTEMS[id(value_sets)] = (value_sets, found)
+    return found
+
+
+def unread_code(ctx: Context, concept: object) -> str | None:
+    """Return "system code" for a concept known only by codes of systems no value set reads, with
+    no text or display to match by name (an NDC alone), else None: what it is cannot be read.
+    """
+    found = list(codings(concept))
+    if not found or not isinstance(concept, dict) or concept.get("text"):
+        return None
+    if any(display for _s, _c, display in found):
+        return None
+    systems = read_systems(ctx.value_sets)
+    if any(canonical_system(system) in systems for system, _c, _d in found):
+        return None
+    system, code, _display = found[0]
+    return f"{system or 'no system'} {code}"
+
+
 def _unresolved(ctx: Context, resource: dict[str, Any]) -> str | None:
     """Return the medicationReference of a record whose drug cannot be read (not in the record,
-    nor contained), else None.
+    nor contained), or the code of a drug coded only in a system no value set reads, else None.
     """
     if resource.get("medicationCodeableConcept"):
-        return None
+        unread = unread_code(ctx, resource["medicationCodeableConcept"])
+        return f"coded only as {unread}, a code system no value set reads" if unread else None
     ref = resource.get("medicationReference")
     target = ref.get("reference") if isinstance(ref, dict) else None
     medication = ctx.record.resolve(ref, resource)
@@ -666,7 +709,10 @@ def _find_medication_matches(
                         end,
                         "reference",
                         f"{target} ({rtype})",
-                        f"its drug ({target}) is not in the record, so what was given is unknown",
+                        f"its drug is {target}, so what was given is unknown"
+                        if resource.get("medicationCodeableConcept")
+                        else f"its drug ({target}) is not in the record, so what was given is "
+                        "unknown",
                     )
                 )
     return matches, unreadable
@@ -883,19 +929,34 @@ def immunization(ctx: Context, name: str, definition: Definition) -> Fact:
     blocked = ctx.blocked(("Immunization",), value_set)
     if blocked:
         return unknown(name, f"{definition.document.get('label', name)}: {blocked}; not decided")
-    matches = []
+    matches, unreadable = [], []
     for item in ctx.record.of_type("Immunization"):
         if item.get("status") in {"entered-in-error", "not-done"}:
             continue
         how = value_set.match(*_describe_immunization(item))
+        day = choice_date(item, "occurrence")
         if how:
-            day = choice_date(item, "occurrence")
             matches.append(Match(item, day, day, how, concept_text(item.get("vaccineCode"))))
+            continue
+        unread = unread_code(ctx, item.get("vaccineCode"))
+        if unread and (day is None or ctx.in_window(definition, day)):
+            # An NDC alone: the vaccine may be in the set, so its absence is not established.
+            unreadable.append(
+                Match(
+                    item,
+                    day,
+                    day,
+                    "code",
+                    unread,
+                    "its vaccine is coded only in a code "
+                    "system no value set reads, so which vaccine it was is unknown",
+                )
+            )
     return _decide(
         ctx,
         name,
         definition,
         matches,
         f"{len(ctx.record.of_type('Immunization'))} Immunization records",
-        [],
+        unreadable,
     )

@@ -25,6 +25,7 @@ from service.facts.history import (  # noqa: PLC2701 - the very signatures the k
     _describe_procedure,
     _medication_concepts,
     _unresolved,
+    unread_code,
 )
 from service.facts.readings import _describe_element  # noqa: PLC2701 - the very signature matched
 from service.records.record import PatientRecord
@@ -77,7 +78,10 @@ def _describe_items(ctx: Context, family: str) -> list[tuple[list[Concept], list
         return [_describe_procedure(p) for p in record.of_type("Procedure")]
     if family == "AllergyIntolerance":
         return [_describe_allergy(item) for item in record.of_type("AllergyIntolerance")]
-    return [_describe_immunization(item) for item in record.of_type("Immunization")]
+    items = record.of_type("Immunization")
+    if any(unread_code(ctx, item.get("vaccineCode")) for item in items):
+        return None  # a vaccine coded only as an NDC may be in any value set
+    return [_describe_immunization(item) for item in items]
 
 
 # The evidence note an absent measurement's one stale result carries (facts.derived._absent).

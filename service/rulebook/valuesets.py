@@ -31,6 +31,8 @@ SYSTEM_ALIASES = {
     # CPT-4 and ICD-10-PCS by their HL7 OIDs, as Epic's EHI exports write them (probe M).
     "urn:oid:2.16.840.1.113883.6.12": "http://www.ama-assn.org/go/cpt",
     "urn:oid:2.16.840.1.113883.6.4": "http://www.cms.gov/Medicare/Coding/ICD10",
+    # HCPCS Level II (THO CodeSystem hcpcs-Level-II): J-codes of drugs given in clinic.
+    "urn:oid:2.16.840.1.113883.6.285": "http://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets",
 }
 ICD_SYSTEMS = {"http://hl7.org/fhir/sid/icd-10-cm"}
 EXPANSIONS = "expansions"

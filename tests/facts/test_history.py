@@ -12,6 +12,7 @@ import pytest
 from service.facts.base import unknown
 from service.facts.context import Context
 from service.facts.history import procedure as procedure_fact
+from service.facts.history import unread_code
 from service.facts.spans import medication_span
 from service.records.bundle import record_from_bundle
 from service.rulebook.book import Rulebook
@@ -1234,3 +1235,30 @@ def test_an_order_not_to_give_the_drug_is_no_record_of_it_given(book: Rulebook) 
     forbidden = {**ordered, "doNotPerform": True}
     assert fact(book, "prior_anthracycline", ordered).value is True
     assert fact(book, "prior_anthracycline", forbidden).value is False
+
+
+NDC = "http://hl7.org/fhir/sid/ndc"
+
+
+@pytest.mark.parametrize(
+    ("concept_given", "unread"),
+    [
+        ({"coding": [{"system": NDC, "code": "0069-3032-20"}]}, f"{NDC} 0069-3032-20"),
+        ({"coding": [{"system": NDC, "code": "0069-3032-20", "display": "Adriamycin"}]}, None),
+        ({"coding": [{"system": NDC, "code": "0069-3032-20"}], "text": "doxorubicin"}, None),
+        ({"coding": [{"system": NDC, "code": "1"}, {"system": RXNORM, "code": "3639"}]}, None),
+        ({"coding": [{"system": "urn:oid:2.16.840.1.113883.6.88", "code": "3639"}]}, None),
+        ({"text": "IV MIX"}, None),
+    ],
+)
+def test_unread_code_is_a_code_alone_in_a_system_no_value_set_reads(
+    concept_given: dict[str, Any], unread: str | None
+) -> None:
+    """A drug or vaccine known only by an NDC cannot be read (its absence is not established); a
+    name, or one code of a read system (RxNorm, by its OID too), can.
+    """
+    rxnorm = ValueSet(name="coded", title="coded", codes={(RXNORM, "3639")})
+    ctx = Context(
+        record_from_bundle(bundle()), AS_OF, {"coded": rxnorm}, lambda n: unknown(n, "none")
+    )
+    assert unread_code(ctx, concept_given) == unread
