@@ -532,7 +532,7 @@ def _medication_concepts(
             concepts += list(codings(ingredient.get("itemCodeableConcept")))
             texts.append(concept_text(ingredient.get("itemCodeableConcept")))
             # An IV mix (Epic's "IV MIX 250 mL") names its drugs as Medications it references.
-            item = ctx.record.resolve(ingredient.get("itemReference"), medication)
+            item = _ingredient(ctx, ingredient, medication, resource)
             if item:
                 concepts += list(codings(item.get("code")))
                 texts.append(concept_text(item.get("code")))
@@ -599,9 +599,19 @@ def _unresolved(ctx: Context, resource: dict[str, Any]) -> str | None:
     # A mix whose ingredient Medication is not in the record: its drug may be any.
     for ingredient in as_list(medication.get("ingredient")):
         item = ingredient.get("itemReference") if isinstance(ingredient, dict) else None
-        if isinstance(item, dict) and ctx.record.resolve(item, medication) is None:
+        if isinstance(item, dict) and _ingredient(ctx, ingredient, medication, resource) is None:
             return str(item.get("reference") or "an ingredient itemReference without a reference")
     return None
+
+
+def _ingredient(
+    ctx: Context, ingredient: dict[str, Any], medication: dict[str, Any], order: dict[str, Any]
+) -> dict[str, Any] | None:
+    """Return the Medication an ingredient references, or None: a "#id" of a Medication contained
+    in the order points into the order's contained list (FHIR's rule for contained resources).
+    """
+    reference = ingredient.get("itemReference")
+    return ctx.record.resolve(reference, medication) or ctx.record.resolve(reference, order)
 
 
 def _medication_matches(ctx: Context, definition: Definition) -> tuple[list[Match], list[Match]]:

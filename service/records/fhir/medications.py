@@ -93,4 +93,34 @@ def read_medications(
                 why = exc.message
         for rtype in sorted(referrers):
             failed.setdefault(rtype, f"a referenced Medication could not be read ({why})")
+    if client is not None:
+        found.update(_read_ingredients(client, [*resources, *found.values()], found, deadline))
     return list(found.values())
+
+
+def _read_ingredients(
+    client: FhirClient,
+    resources: list[dict[str, Any]],
+    found: dict[str, dict[str, Any]],
+    deadline: Deadline,
+) -> dict[str, dict[str, Any]]:
+    """Read the Medications that mixes (a Medication whose ingredient references another, as Epic
+    writes an IV mix) name and the record lacks; one that cannot be read is left out, and the
+    records of that mix read as a drug unknown (facts.history), never "not given".
+    """
+    have = {str(r.get("id")) for r in resources if r.get("resourceType") == "Medication"}
+    read: dict[str, dict[str, Any]] = {}
+    for medication in resources:
+        if medication.get("resourceType") != "Medication":
+            continue
+        ingredients = medication.get("ingredient")
+        for ingredient in ingredients if isinstance(ingredients, list) else []:
+            item = ingredient.get("itemReference") if isinstance(ingredient, dict) else None
+            target = medication_id(item.get("reference") if isinstance(item, dict) else None)
+            if target is None or target in have or target in found or target in read:
+                continue
+            try:
+                read[target] = client.read("Medication", target, deadline)
+            except FhirError:
+                continue
+    return read

@@ -200,3 +200,41 @@ def test_failed_read_of_a_versioned_reference_is_recorded(
     assert record.failed["MedicationRequest"].startswith(
         "a referenced Medication could not be read"
     )
+
+
+IV_MIX = {
+    "resourceType": "Medication",
+    "id": "mix1",
+    "code": {"text": "IV MIX 250 mL"},
+    "ingredient": [{"itemReference": {"reference": "Medication/m1"}}],
+}
+
+
+def test_an_iv_mix_ingredient_is_read_after_the_mix(
+    book: Rulebook, server: responses.RequestsMock, client: FhirClient
+) -> None:
+    """An order of an IV mix (a Medication whose ingredient references the drug's Medication, as
+    Epic writes one) has the mix read, then its ingredient, and the drug decides the fact.
+    """
+    serve(server, order({"reference": "Medication/mix1"}), medication=IV_MIX)
+    server.add(responses.GET, BASE + "Medication/m1", body=orjson.dumps(DOXORUBICIN))
+    record = fetch_record(client, ORDERS, "p1", AS_OF)
+    assert medication_reads(server) == [BASE + "Medication/mix1", BASE + "Medication/m1"]
+    assert FactSet(record, AS_OF, book).get("systemic_therapy_4w").value is True
+
+
+def test_an_iv_mix_ingredient_the_server_lacks_leaves_the_drug_unknown(
+    book: Rulebook, server: responses.RequestsMock, client: FhirClient
+) -> None:
+    """A mix whose ingredient Medication cannot be read is a drug unknown, never "not given"."""
+    serve(server, order({"reference": "Medication/mix1"}), medication=IV_MIX)
+    server.add(
+        responses.GET,
+        BASE + "Medication/m1",
+        status=404,
+        body=b'{"resourceType": "OperationOutcome", "issue": []}',
+    )
+    record = fetch_record(client, ORDERS, "p1", AS_OF)
+    result = FactSet(record, AS_OF, book).get("systemic_therapy_4w")
+    assert (result.value, record.failed) == (None, {})
+    assert any("Medication/m1" in (e.note or "") for e in result.evidence)
