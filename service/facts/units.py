@@ -119,6 +119,20 @@ _TEMPERATURE = {
 }
 
 
+# Viral loads in log10 units, as labs report them beside (or instead of) IU/mL: LOINC's example
+# unit "{Log_IU}/mL" and the spellings EHRs print. The value is 10**value in the linear unit.
+_LOG10: dict[str, str] = {
+    "{log_iu}/ml": "[iu]/ml",
+    "{log_[iu]}/ml": "[iu]/ml",
+    "[log_10'iu]/ml": "[iu]/ml",
+    "log[iu]/ml": "[iu]/ml",
+    "logiu/ml": "[iu]/ml",
+    "log10iu/ml": "[iu]/ml",
+    "log10[iu]/ml": "[iu]/ml",
+    "log(iu/ml)": "[iu]/ml",
+}
+
+
 def normalise(unit: object) -> str:
     """Fold spelling variants of a unit (µ/u, ^/*, case) into the table's key form; a unit that
     is not a string is no known unit.
@@ -138,14 +152,15 @@ def normalise(unit: object) -> str:
 def known(unit: object) -> bool:
     """Say whether the table knows a unit."""
     key = normalise(unit)
-    return key in _UNITS or key in _TEMPERATURE
+    return key in _UNITS or key in _TEMPERATURE or key in _LOG10
 
 
 def dimension(unit: object) -> str | None:
     """Return what a unit measures (``mass`` concentration, ``substance`` concentration, ...), or
     None for a unit the table lacks.
     """
-    found = _UNITS.get(normalise(unit))
+    key = normalise(unit)
+    found = _UNITS.get(_LOG10.get(key, key))
     return found[0] if found else None
 
 
@@ -168,6 +183,10 @@ def _convert(
     mg/dL ↔ µmol/L with 113.12 g/mol.
     """
     source, target = normalise(from_unit), normalise(to_unit)
+    if source in _LOG10:
+        if not -300 < value < 300:
+            return None  # no viral load; 10**value would overflow
+        value, source = 10.0**value, _LOG10[source]
     if source in _TEMPERATURE or target in _TEMPERATURE:
         return _convert_temperature(value, _TEMPERATURE.get(source), _TEMPERATURE.get(target))
     if source not in _UNITS or target not in _UNITS:

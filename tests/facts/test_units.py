@@ -18,6 +18,10 @@ GLUCOSE = 180.16  # g/mol
         pytest.param(1.0, "mg/dL", "umol/L", CREATININE, 88.4017, id="creatinine-mg/dL-to-umol/L"),
         # ... and back again.
         pytest.param(88.4017, "umol/L", "mg/dL", CREATININE, 1.0, id="creatinine-umol/L-to-mg/dL"),
+        # A viral load of 3 log IU/mL (LOINC's example unit) is 1,000 IU/mL.
+        pytest.param(3.0, "{Log_IU}/mL", "[IU]/mL", None, 1000.0, id="log-iu-to-iu"),
+        # ... as an EHR prints it.
+        pytest.param(2.0, "log IU/mL", "[IU]/mL", None, 100.0, id="log-iu-printed"),
         # Albumin 3.5 g/dL is 35 g/L.
         pytest.param(3.5, "g/dL", "g/L", None, 35.0, id="g/dL-to-g/L"),
         # Haemoglobin 90 g/L is 9 g/dL.
