@@ -77,6 +77,16 @@ def serve(
         )
 
 
+def not_found(server: responses.RequestsMock, medication_id: str) -> None:
+    """Answer a Medication read with 404, as a server that does not have it."""
+    server.add(
+        responses.GET,
+        BASE + f"Medication/{medication_id}",
+        status=404,
+        body=b'{"resourceType": "OperationOutcome", "issue": []}',
+    )
+
+
 def medication_reads(server: responses.RequestsMock) -> list[str]:
     """Return the Medication URLs the client asked for."""
     return [
@@ -190,12 +200,7 @@ def test_failed_read_of_a_versioned_reference_is_recorded(
     naming the read.
     """
     serve(server, order({"reference": "Medication/m1/_history/2"}), medication=None)
-    server.add(
-        responses.GET,
-        BASE + "Medication/m1",
-        status=404,
-        body=b'{"resourceType": "OperationOutcome", "issue": []}',
-    )
+    not_found(server, "m1")
     record = fetch_record(client, ORDERS, "p1", AS_OF)
     assert record.failed["MedicationRequest"].startswith(
         "a referenced Medication could not be read"
@@ -228,12 +233,7 @@ def test_an_iv_mix_ingredient_the_server_lacks_leaves_the_drug_unknown(
 ) -> None:
     """A mix whose ingredient Medication cannot be read is a drug unknown, never "not given"."""
     serve(server, order({"reference": "Medication/mix1"}), medication=IV_MIX)
-    server.add(
-        responses.GET,
-        BASE + "Medication/m1",
-        status=404,
-        body=b'{"resourceType": "OperationOutcome", "issue": []}',
-    )
+    not_found(server, "m1")
     record = fetch_record(client, ORDERS, "p1", AS_OF)
     result = FactSet(record, AS_OF, book).get("systemic_therapy_4w")
     assert (result.value, record.failed) == (None, {})
