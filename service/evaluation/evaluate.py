@@ -99,7 +99,7 @@ def evaluate_criterion(criterion: Criterion, facts: FactSet) -> CriterionResult:
 # suspected ("Suspected synovial sarcoma, biopsy pending" met an inclusion; "myocardial infarction
 # excluded" failed "no history of MI"). A drug named in a medication record is the drug (apatinib
 # and anlotinib have no RxNorm code), so it still decides an inclusion.
-NAME_DOUBTED_KINDS = frozenset({"condition", "conditionCount"})
+NAME_DOUBTED_KINDS = frozenset({"condition", "conditionCount", "pregnancy"})
 
 
 def _doubted_names(criterion: Criterion, used: list[Fact], facts: FactSet) -> set[str]:

@@ -469,11 +469,14 @@ def in_reference_range(ctx: Context, name: str, definition: Definition) -> Fact:
 
 POSITIVE_CODES = {"10828004", "260373001", "11214006", "52101004", "LA6576-8", "POS", "DET", "R"}
 NEGATIVE_CODES = {"260385009", "260415000", "131194007", "LA6577-6", "NEG", "ND", "NR", "2667000"}
-_POSITIVE_WORDS = re.compile(r"^\s*(positive\b|pos\b|detected\b|reactive\b|present\b|\+)", re.I)
+# 阳性 / 阴性: positive / negative as Chinese laboratories report them (probe N).
+_POSITIVE_WORDS = re.compile(
+    r"^\s*(positive\b|pos\b|detected\b|reactive\b|present\b|\+|阳性)", re.I
+)
 _NEGATIVE_WORDS = re.compile(
     # "Target Not Detected" is the Roche cobas assays' wording; "TND" its abbreviation.
     r"^\s*(negative|neg|(target )?not detected|tnd|undetected|undetectable|non-?reactive|absent|"
-    r"none detected|-)\s*$",
+    r"none detected|-|阴性)\s*$",
     re.I,
 )
 

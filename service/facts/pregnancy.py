@@ -24,8 +24,17 @@ from service.rulebook.valuesets import REVIEW_MATCHES
 # pregnancy status value sets).
 PREGNANT_ANSWERS = {"LA15173-0", "77386006"}
 NOT_PREGNANT_ANSWERS = {"LA26683-5", "60001007"}
-_POSITIVE_TEXT = re.compile(r"^\s*(positive|pos|detected|reactive|pregnant)\b", re.I)
-_NEGATIVE_TEXT = re.compile(r"^\s*(negative|neg|not detected|non-?reactive|not pregnant)\s*$", re.I)
+# 阳性 / 阴性: positive / negative as Chinese laboratories report them (probe N).
+_POSITIVE_TEXT = re.compile(r"^\s*((positive|pos|detected|reactive|pregnant)\b|阳性)", re.I)
+_NEGATIVE_TEXT = re.compile(
+    r"^\s*(negative|neg|not detected|non-?reactive|not pregnant|阴性)\s*$", re.I
+)
+# Patient extensions that record a sex assigned at birth (US Core birth sex, valueCode F; US Core
+# sex, SNOMED CT 248152002 female): a patient recorded male may still be able to become pregnant.
+_BIRTH_SEX = {
+    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-birthsex": {"F"},
+    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-sex": {"248152002", "F"},
+}
 HCG_UNIT = "m[IU]/mL"  # = IU/L
 
 
@@ -37,6 +46,16 @@ def childbearing_potential(ctx: Context, name: str, definition: Definition) -> F
     inputs = definition["inputs"]
     sex, age = ctx.fact(inputs["sex"]), ctx.fact(inputs["age"])
     if sex.value == "male":
+        born = _female_at_birth(ctx.record.patient)
+        if born:
+            why = f"Patient.gender is male and the record's {born} is female"
+            return Fact(
+                name,
+                None,
+                f"{label}: to confirm ({why})",
+                sex.evidence,
+                review=f"{label} to confirm: {why}",
+            )
         return Fact(name, False, f"{label}: no (male)", sex.evidence)
     documented = [
         ctx.fact(other) for role, other in sorted(inputs.items()) if role not in ("age", "sex")
@@ -96,6 +115,18 @@ def childbearing_potential(ctx: Context, name: str, definition: Definition) -> F
         evidence,
         review=f"{label} to confirm: {band['why'].rstrip('.')}",
     )
+
+
+def _female_at_birth(patient: dict[str, Any]) -> str | None:
+    """Name the Patient extension that records a female sex at birth, or None."""
+    for item in as_list(patient.get("extension")):
+        if not isinstance(item, dict) or item.get("url") not in _BIRTH_SEX:
+            continue
+        coded = item.get("valueCoding")
+        value = coded.get("code") if isinstance(coded, dict) else item.get("valueCode")
+        if value in _BIRTH_SEX[item["url"]]:
+            return str(item["url"]).rsplit("/", 1)[-1]
+    return None
 
 
 def _band(bands: list[dict[str, Any]], years: int) -> dict[str, Any]:
@@ -258,6 +289,7 @@ def pregnancy(ctx: Context, name: str, definition: Definition) -> Fact:  # noqa:
     # Results in the window that report something this definition cannot read (a unit it cannot
     # convert, ">1000" as text): never passed over for an older negative.
     unread = [r for r, o in read if o is None and reports_value(r)]
+    named = _named_tests(ctx, definition, {id(r.resource) for r in (*found, *pending)})
 
     def negative_after(moment: datetime) -> tuple[Reading, str, str] | None:
         return next(
@@ -415,6 +447,21 @@ def pregnancy(ctx: Context, name: str, definition: Definition) -> Fact:  # noqa:
     window, in_window = _window(ctx, definition)
     tests = [item for item in results if _is_test(ctx, definition, item[0]) and in_window(item[0])]
     newer_unread = [r for r in unread if not tests or _instant(r) >= _instant(tests[0][0])]
+    newer_named = [r for r in named if not tests or _instant(r) >= _instant(tests[0][0])]
+    if tests and tests[0][1] == "negative" and newer_named:
+        reading, _o, shown = tests[0]
+        why = (
+            f"{newer_named[0].label} of {newer_named[0].day.isoformat()} is named as a pregnancy "
+            f"test but not coded as one, and it is not older than the negative {reading.label} of "
+            f"{reading.day.isoformat()}"
+        )
+        return Fact(
+            name,
+            None,
+            f"{label}: to confirm ({why})",
+            (cite_value(newer_named[0], "named as a pregnancy test"), _cite(reading, shown)),
+            review=f"{label} to confirm: {why}",
+        )
     if tests and tests[0][1] == "negative" and newer_unread:
         reading, _o, shown = tests[0]
         why = (
@@ -469,6 +516,25 @@ def pregnancy(ctx: Context, name: str, definition: Definition) -> Fact:  # noqa:
         f"{label}: unknown ({searched}; {potential.summary})",
         (Evidence(note=searched), *potential.evidence),
         missing="pregnancy test",
+    )
+
+
+def _named_tests(ctx: Context, definition: Definition, coded: set[int]) -> list[Reading]:
+    """Return the results in the window named as pregnancy tests but not coded as one (an EHR's
+    local code, a point-of-care test by text) that report something, newest first.
+    """
+    named = definition.document.get("namedTestValueSet")
+    if not named:
+        return []
+    found, pending, _notes = readings(ctx, definition, ctx.value_sets[named])
+    return sorted(
+        (
+            r
+            for r in (*found, *pending)
+            if id(r.resource) not in coded and ctx.in_window(definition, r.day) and reports_value(r)
+        ),
+        key=_instant,
+        reverse=True,
     )
 
 

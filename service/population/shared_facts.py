@@ -36,8 +36,9 @@ from service.rulebook.kinds import KINDS, MEDICATION_TYPES
 Signature = tuple[Any, ...]
 ItemSignature = tuple[tuple[Concept, ...], tuple[str, ...]]
 # Kinds computed only from other definitions' facts (never the record itself): equal inputs, equal
-# fact.
-DERIVED_KINDS = frozenset({"formula", "cockcroftGault", "schwartz", "childbearingPotential"})
+# fact. Childbearing potential is not one: it also reads the Patient's birth-sex extension (a man
+# recorded female at birth may become pregnant).
+DERIVED_KINDS = frozenset({"formula", "cockcroftGault", "schwartz"})
 # Kinds that read only items matched by the definition's value set, by the family of items they
 # match: a record with no such item gives what any such record gives.
 MATCHED_KINDS = {
