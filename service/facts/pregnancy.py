@@ -446,37 +446,32 @@ def pregnancy(ctx: Context, name: str, definition: Definition) -> Fact:  # noqa:
         return Fact(name, False, f"{label}: no ({potential.summary})", potential.evidence)
     window, in_window = _window(ctx, definition)
     tests = [item for item in results if _is_test(ctx, definition, item[0]) and in_window(item[0])]
-    newer_unread = [r for r in unread if not tests or _instant(r) >= _instant(tests[0][0])]
-    newer_named = [r for r in named if not tests or _instant(r) >= _instant(tests[0][0])]
-    if tests and tests[0][1] == "negative" and newer_named:
+    # Results not older than the newest negative test that cannot rule pregnancy in or out: a name
+    # without a code first, then a value that cannot be read (each with what it says of itself).
+    doubts = [
+        (r, "is named as a pregnancy test but not coded as one", "named as a pregnancy test")
+        for r in named
+    ] + [
+        (
+            r,
+            "reports a value that cannot be read as positive or negative",
+            "cannot be read as positive or negative",
+        )
+        for r in unread
+    ]
+    newer = [d for d in doubts if not tests or _instant(d[0]) >= _instant(tests[0][0])]
+    if tests and tests[0][1] == "negative" and newer:
         reading, _o, shown = tests[0]
+        doubt, says, note = newer[0]
         why = (
-            f"{newer_named[0].label} of {newer_named[0].day.isoformat()} is named as a pregnancy "
-            f"test but not coded as one, and it is not older than the negative {reading.label} of "
-            f"{reading.day.isoformat()}"
+            f"{doubt.label} of {doubt.day.isoformat()} {says}, and it is not older than the "
+            f"negative {reading.label} of {reading.day.isoformat()}"
         )
         return Fact(
             name,
             None,
             f"{label}: to confirm ({why})",
-            (cite_value(newer_named[0], "named as a pregnancy test"), _cite(reading, shown)),
-            review=f"{label} to confirm: {why}",
-        )
-    if tests and tests[0][1] == "negative" and newer_unread:
-        reading, _o, shown = tests[0]
-        why = (
-            f"{newer_unread[0].label} of {newer_unread[0].day.isoformat()} reports a value that "
-            f"cannot be read as positive or negative, and it is not older than the negative "
-            f"{reading.label} of {reading.day.isoformat()}"
-        )
-        return Fact(
-            name,
-            None,
-            f"{label}: to confirm ({why})",
-            (
-                cite_value(newer_unread[0], "cannot be read as positive or negative"),
-                _cite(reading, shown),
-            ),
+            (cite_value(doubt, note), _cite(reading, shown)),
             review=f"{label} to confirm: {why}",
         )
     if tests and tests[0][1] == "negative":
