@@ -22,7 +22,7 @@ from service.records.bundle import record_from_bundle
 from service.records.entries import entries_of, read_entries
 from service.records.fhir.client import FhirClient
 from service.records.fhir.fetch import FetchOptions, fetch_record
-from service.records.fhir.medications import read_medications
+from service.records.fhir.medications import ingredient_ids, read_medications
 from service.records.record import PatientRecord, build_record
 from service.rulebook.book import Rulebook, Trial
 from service.rulebook.search_plan import plan_searches
@@ -148,6 +148,15 @@ class ExportedPatient:
             and isinstance(r["medicationReference"].get("reference"), str)
         }
         found = [medications[ref] for ref in sorted(refs) if ref in medications]
+        # The ingredients of a mix found above (an IV mix naming its drug's Medication), as the
+        # pull reads them: without them the drug given was unknown here and known there.
+        found += [
+            medications[f"Medication/{mid}"]
+            for mid in sorted(
+                ingredient_ids([*resources, *found]) - {str(m.get("id")) for m in found}
+            )
+            if f"Medication/{mid}" in medications
+        ]
         failed: dict[str, str] = {}
         # A drug whose Medication is not in the export is unknown, never "not given"
         # (read_medications marks its types).

@@ -11,8 +11,9 @@ import orjson
 import pytest
 
 from service.errors import PatientNotFound
+from service.facts import FactSet
 from service.records.entries import is_fhir_id
-from service.records.sources import FixturePatients
+from service.records.sources import ExportedPatient, FixturePatients
 from service.rulebook.book import Rulebook
 from tests.helpers import FIXTURES
 
@@ -82,3 +83,58 @@ def test_the_index_reads_every_bundle_once_and_skips_manifests(tmp_path: Path) -
 def test_fhir_ids_are_1_to_64_letters_digits_dashes_and_dots(value: object, valid: bool) -> None:
     """is_fhir_id follows the FHIR R4 id datatype."""
     assert is_fhir_id(value) is valid
+
+
+AS_OF = date(2026, 11, 20)
+DOXORUBICIN = {
+    "resourceType": "Medication",
+    "id": "m1",
+    "code": {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "3639"}]},
+}
+IV_MIX = {
+    "resourceType": "Medication",
+    "id": "mix1",
+    "code": {"text": "IV MIX 250 mL"},
+    "ingredient": [{"itemReference": {"reference": "Medication/m1"}}],
+}
+
+
+def exported_mix_order() -> ExportedPatient:
+    """Return an exported patient given an IV mix 10 days before the as-of date."""
+    return ExportedPatient(
+        patient={"resourceType": "Patient", "id": "p1", "gender": "female"},
+        resources={
+            "MedicationAdministration": [
+                {
+                    "resourceType": "MedicationAdministration",
+                    "id": "ma1",
+                    "status": "completed",
+                    "subject": {"reference": "Patient/p1"},
+                    "effectiveDateTime": "2026-11-10",
+                    "medicationReference": {"reference": "Medication/mix1"},
+                }
+            ]
+        },
+        lines=2,
+    )
+
+
+@pytest.mark.parametrize(
+    ("shared", "expected"),
+    [
+        # The export's Medications hold the mix and its ingredient: the drug decides.
+        pytest.param([IV_MIX, DOXORUBICIN], True, id="ingredient-exported"),
+        # The ingredient is not in the export: the drug given is unknown, never "no".
+        pytest.param([IV_MIX], None, id="ingredient-missing"),
+    ],
+)
+def test_an_exported_iv_mix_is_read_through_its_ingredient(
+    book: Rulebook, shared: list[dict], expected: bool | None
+) -> None:
+    """An exported order of an IV mix reads its drug from the ingredient Medication in the
+    system-level Medication export, as the pull reads it from the server.
+    """
+    medications = {f"Medication/{m['id']}": m for m in shared}
+    trials = list(book.trials.values())
+    record = exported_mix_order().record(trials, AS_OF, medications)
+    assert FactSet(record, AS_OF, book).get("systemic_therapy_4w").value is expected

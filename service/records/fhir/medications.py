@@ -110,17 +110,36 @@ def _read_ingredients(
     """
     have = {str(r.get("id")) for r in resources if r.get("resourceType") == "Medication"}
     read: dict[str, dict[str, Any]] = {}
-    for medication in resources:
+    for target in sorted(ingredient_ids(resources) - have - set(found)):
+        try:
+            read[target] = client.read("Medication", target, deadline)
+        except FhirError:
+            continue
+    return read
+
+
+def ingredient_ids(resources: Iterable[dict[str, Any]]) -> set[str]:
+    """Return the ids of the Medications that the Medications among ``resources``, or contained in
+    them, name as ingredients (a mix, as Epic writes an IV mix) by a literal ``Medication/id``.
+    """
+    ids: set[str] = set()
+    for medication in _with_contained(resources):
         if medication.get("resourceType") != "Medication":
             continue
         ingredients = medication.get("ingredient")
         for ingredient in ingredients if isinstance(ingredients, list) else []:
             item = ingredient.get("itemReference") if isinstance(ingredient, dict) else None
             target = medication_id(item.get("reference") if isinstance(item, dict) else None)
-            if target is None or target in have or target in found or target in read:
-                continue
-            try:
-                read[target] = client.read("Medication", target, deadline)
-            except FhirError:
-                continue
-    return read
+            if target is not None:
+                ids.add(target)
+    return ids
+
+
+def _with_contained(resources: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
+    """Yield each resource, then the resources it contains (an order's contained mix)."""
+    for resource in resources:
+        yield resource
+        contained = resource.get("contained")
+        yield from (
+            (c for c in contained if isinstance(c, dict)) if isinstance(contained, list) else ()
+        )

@@ -238,3 +238,17 @@ def test_an_iv_mix_ingredient_the_server_lacks_leaves_the_drug_unknown(
     result = FactSet(record, AS_OF, book).get("systemic_therapy_4w")
     assert (result.value, record.failed) == (None, {})
     assert any("Medication/m1" in (e.note or "") for e in result.evidence)
+
+
+def test_a_contained_iv_mix_ingredient_is_read_from_the_server(
+    book: Rulebook, server: responses.RequestsMock, client: FhirClient
+) -> None:
+    """A mix contained in the order whose ingredient names a Medication on the server has that
+    Medication read, and the drug decides the fact.
+    """
+    contained = {**IV_MIX, "id": "mix"}
+    serve(server, order({"reference": "#mix"}, contained=[contained]), medication=None)
+    server.add(responses.GET, BASE + "Medication/m1", body=orjson.dumps(DOXORUBICIN))
+    record = fetch_record(client, ORDERS, "p1", AS_OF)
+    assert medication_reads(server) == [BASE + "Medication/m1"]
+    assert FactSet(record, AS_OF, book).get("systemic_therapy_4w").value is True
