@@ -48,6 +48,8 @@ def prefetch_plan(book: Rulebook, trials: Iterable[Trial]) -> PrefetchPlan:
     categories = name_matched_categories(book, trials)
     searches: dict[str, Search] = {}
     for search in plan_searches(book, trials):
+        if not search.prefetch:
+            continue
         if search.resource_type == "Observation" and not search.codes and categories:
             search = replace(search, categories=categories)
         stem = search.resource_type[0].lower() + search.resource_type[1:] + "s"

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from math import ceil
 from urllib.parse import quote, urlencode
 
 from service.rulebook.book import Rulebook, Trial
@@ -59,6 +60,9 @@ class Search:
     # Observation category codes (any system) narrowing a search that cannot name its codes (value
     # sets matched by name).
     categories: tuple[str, ...] = ()
+    # False for a search the CDS prefetch cannot carry: its template would have no date and ask the
+    # EHR for every Observation the patient has (the named pregnancy tests of the last days).
+    prefetch: bool = True
 
     def params(
         self, patient_id: str, as_of: date, page_size: int, *, date_floor: bool = True
@@ -182,10 +186,31 @@ def _observation_searches(book: Rulebook, names: list[str]) -> list[Search]:
             Search("Observation", tuple(tokens[i : i + CODES_PER_SEARCH]), window)
             for i in range(0, len(tokens), CODES_PER_SEARCH)
         ]
+    # A pregnancy test known only by its name (an EHR's local code, a point-of-care test by text)
+    # outranks a coded negative that is not newer than it: without a search for it, the pull read
+    # the older negative as "not pregnant" where a Bulk export, which holds everything, did not.
+    named = [w for w in (_named_test_window(book.definitions[n]) for n in names) if w is not None]
     if uncoded:
         window = NO_LIMIT if any(_unfloored(d) for d in uncoded) else _widest(uncoded)
-        searches.append(Search("Observation", window=window))
+        searches.append(Search("Observation", window=Window.widest([window, *named])))
+    elif named:
+        searches.append(Search("Observation", window=Window.widest(named), prefetch=False))
     return searches
+
+
+def _named_test_window(definition: Definition) -> Window | None:
+    """Return the days a definition's named tests matter in (its negative-test window: a named
+    test only counts when not older than a negative in it), or None when it reads none.
+    """
+    if not definition.document.get("namedTestValueSet"):
+        return None
+    hours = definition.document.get("negativeWithinHours")
+    days = definition.document.get("negativeWithinDays")
+    # The hours run to the end of the as-of day (service.facts.pregnancy), so they reach back
+    # into the day ceil(hours / 24) days before it.
+    if hours is not None:
+        return Window(ceil(hours / 24))
+    return Window(days) if days is not None else definition.window
 
 
 def _unfloored(definition: Definition) -> bool:

@@ -117,11 +117,57 @@ def test_value_sets_by_name_get_one_uncoded_search(book: Rulebook, trial_id: str
     trial = trial_of(book, trial_id)
     uncoded = [d for d in observation_definitions(book, trial) if not by_code(book, d)]
     plain = [
-        s for s in plan_searches(book, [trial]) if s.resource_type == "Observation" and not s.codes
+        s
+        for s in plan_searches(book, [trial])
+        if s.resource_type == "Observation" and not s.codes and s.prefetch
     ]
     assert len(plain) == (1 if uncoded else 0)
     if uncoded:
         assert plain[0].window.days == max(d["lookbackDays"] for d in uncoded)
+
+
+def named_test_days(definition: dict[str, Any]) -> int:
+    """Return the days of a pregnancy definition's negative-test window, whole days up."""
+    hours = definition.get("negativeWithinHours")
+    return -(-hours // 24) if hours is not None else definition["negativeWithinDays"]
+
+
+@pytest.mark.parametrize("trial_id", TRIAL_IDS)
+def test_named_pregnancy_tests_are_searched_over_the_negative_window(
+    book: Rulebook, trial_id: str
+) -> None:
+    """A trial reading a pregnancy test known by name only gets an uncoded Observation search
+    reaching back at least its negative-test window (a newer named positive outranks a coded
+    negative); a trial with no other uncoded search gets it as a pull-only search, never a
+    prefetch template (that would ask the EHR for every Observation).
+    """
+    trial = trial_of(book, trial_id)
+    definitions = observation_definitions(book, trial)
+    named = [d for d in definitions if d.get("namedTestValueSet")]
+    uncoded = [
+        s for s in plan_searches(book, [trial]) if s.resource_type == "Observation" and not s.codes
+    ]
+    assert named
+    assert len(uncoded) == 1
+    search = uncoded[0]
+    assert search.window.days is None or search.window.days >= max(map(named_test_days, named))
+    start = (AS_OF - timedelta(days=max(map(named_test_days, named)) + 1)).isoformat()
+    if search.window.days is not None:
+        assert query(search.params("p1", AS_OF, 200))["date"] <= "ge" + start
+    assert search.prefetch == any(not by_code(book, d) for d in definitions)
+
+
+def test_a_72_hour_window_searches_from_three_days_back(book: Rulebook) -> None:
+    """A negative test within 72 hours of the end of the as-of day is searched from 3 days back
+    (plus the margin day), not from the definition's 300-day lookback.
+    """
+    definition = dataclasses.replace(book.definitions["pregnant_serum_72h"], window=Window(300))
+    searches = searches_module._observation_searches(
+        dataclasses.replace(book, definitions={**book.definitions, "x": definition}), ["x"]
+    )
+    plain = [s for s in searches if not s.codes]
+    assert [(s.window, s.prefetch) for s in plain] == [(Window(3), False)]
+    assert query(plain[0].params("p1", AS_OF, 50))["date"] == "ge2026-11-16"
 
 
 def _unfloored(definition: dict) -> bool:
