@@ -34,6 +34,14 @@ SHOWN_FIRST = (
     "logic",
     "inputs",
 )
+# Members that name a value set: shown with its size and title.
+VALUE_SET_MEMBERS = (
+    "valueSet",
+    "procedureValueSet",
+    "negativeValueSet",
+    "conditionValueSet",
+    "method",
+)
 
 
 def explain(book: Rulebook, trial: Trial, criterion: Criterion) -> str:
@@ -87,10 +95,7 @@ def _definition_lines(book: Rulebook, name: str) -> list[str]:
         value = definition[key]
         if key == "logic":
             value = render_logic(value)
-        elif (
-            key in ("valueSet", "negativeValueSet", "conditionValueSet", "method")
-            and value in book.value_sets
-        ):
+        elif key in VALUE_SET_MEMBERS and value in book.value_sets:
             value = _value_set_text(book, value)
         elif not isinstance(value, str):
             value = orjson.dumps(value).decode()

@@ -58,6 +58,13 @@ ABSENCE_BY_KIND = {
 }
 
 
+def _value_sets(definition: Mapping[str, Any]) -> str:
+    """The value set a definition reads, and the procedures it also reads for review."""
+    procedures = definition.get("procedureValueSet")
+    own = definition.get("valueSet", "—")
+    return f"{own}; as a procedure (review): {procedures}" if procedures else str(own)
+
+
 def _window(definition: Mapping[str, Any]) -> str:
     days = definition.get("lookbackDays")
     return (
@@ -160,7 +167,7 @@ def render(book: Rulebook) -> str:
             f"{definition['description']}{_bands(definition)} | {_window(definition)} | "
             f"{_window_source(definition)} | "
             f"{_absence(definition)} | {definition.get('unit', '—')} | "
-            f"{definition.get('valueSet', '—')} |"
+            f"{_value_sets(definition)} |"
         )
     lines += ["", "## Value sets", "", "| name | title | codes | source |", "|---|---|---|---|"]
     for name, doc in sorted(book.value_set_documents.items()):

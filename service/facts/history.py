@@ -741,7 +741,48 @@ def medication(ctx: Context, name: str, definition: Definition) -> Fact:
     # A drug that cannot be read may be in the value set: in the window (or undated), it leaves the
     # answer unknown, never "no".
     possible = [m for m in unreadable if _in_window(m, start, ctx.as_of) is not False]
-    return _decide(ctx, name, definition, matches, f"{total} medication records", possible)
+    fact = _decide(ctx, name, definition, matches, f"{total} medication records", possible)
+    procedures = definition.document.get("procedureValueSet")
+    if fact.value is True or not procedures:
+        return fact
+    return _given_as_procedure(ctx, definition, fact, ctx.value_sets[procedures])
+
+
+def _given_as_procedure(
+    ctx: Context, definition: Definition, fact: Fact, value_set: ValueSet
+) -> Fact:
+    """A therapy not found as a drug, looked for as a procedure that gave one: a chemotherapy
+    session coded in CPT, SNOMED CT or ICD-10-PCS names no drug, so one in the window (or undated)
+    is for review, never "no".
+    """
+    label = definition.document.get("label", fact.name)
+    blocked = ctx.blocked(("Procedure",), value_set)
+    if blocked:
+        return unknown(
+            fact.name,
+            f"{label}: {blocked}, and a procedure that gave it may be on record; not decided",
+            fact.evidence,
+        )
+    found = ctx.remember(
+        ("procedure matches", id(value_set)), lambda: _procedure_matches(ctx, value_set)
+    )
+    start = ctx.window_start(definition)
+    inside = [m for m in _dated(list(found), ctx) if _in_window(m, start, ctx.as_of) is not False]
+    if not inside:
+        return fact
+    first = inside[0]
+    when = f"on {iso(first.start)}" if first.start else "without a date"
+    return Fact(
+        fact.name,
+        None,
+        f"{label}: {first.display} {when}, a procedure that does not say which drug was given",
+        (
+            *(_cite(m, "a procedure: which drug it gave is not recorded") for m in inside[:5]),
+            *fact.evidence,
+        ),
+        review=f"{label}: {first.display} {when} is recorded as a procedure, not as a drug: "
+        "to confirm what was given",
+    )
 
 
 def medication_cycles(ctx: Context, name: str, definition: Definition) -> Fact:

@@ -140,13 +140,13 @@ class _Recorder:
 @dataclass(frozen=True)
 class _Plan:
     """How a definition's fact may be shared: "derived" (always, by its inputs), "matched" (with
-    no item of its family in ``value_set``) or "own" (never).
+    no item of a family in its value set, for each (family, value set) of ``matches``) or "own"
+    (never).
     """
 
     mode: str
     reads: frozenset[str] = frozenset()
-    family: str = ""
-    value_set: str = ""
+    matches: tuple[tuple[str, str], ...] = ()
 
 
 def _plan(definition: Definition) -> _Plan:
@@ -155,7 +155,12 @@ def _plan(definition: Definition) -> _Plan:
     if kind in DERIVED_KINDS:
         return _Plan("derived", reads)
     if kind in MATCHED_KINDS and definition.value_set:
-        return _Plan("matched", reads, MATCHED_KINDS[kind], str(definition.value_set))
+        matches: tuple[tuple[str, str], ...] = ((MATCHED_KINDS[kind], str(definition.value_set)),)
+        if definition.procedure_value_set:
+            # A therapy also read as a procedure that gave it (history._given_as_procedure).
+            matches += (("Procedure", definition.procedure_value_set),)
+            reads |= {"Procedure"}
+        return _Plan("matched", reads, matches)
     return _Plan("own", reads)
 
 
@@ -170,10 +175,8 @@ class SharedFacts:
         # The value sets the matched kinds read, by the family of items they match.
         self._value_sets: dict[str, dict[str, Any]] = {}
         for plan in self.plans.values():
-            if plan.mode == "matched":
-                self._value_sets.setdefault(plan.family, {})[plan.value_set] = library.value_sets[
-                    plan.value_set
-                ]
+            for family, value_set in plan.matches:
+                self._value_sets.setdefault(family, {})[value_set] = library.value_sets[value_set]
         # Per item signature, the names of the value sets it matches (each asked once).
         self._matched: dict[tuple[str, ItemSignature], frozenset[str]] = {}
         # Trie nodes and signatures held: what the memos cost in memory.
@@ -263,8 +266,11 @@ class ScreenFacts(FactSet):
         """Say whether this record holds nothing the definition could read (then it is decided as
         for any such record).
         """
-        matched = self._matched_value_sets(plan.family)
-        return matched is not None and plan.value_set not in matched
+        for family, value_set in plan.matches:
+            matched = self._matched_value_sets(family)
+            if matched is None or value_set in matched:
+                return False
+        return True
 
     def _matched_value_sets(self, family: str) -> frozenset[str] | None:
         """Return the value sets matched by any of the record's items of a family (None: any may

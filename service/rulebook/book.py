@@ -149,8 +149,12 @@ class Rulebook:
         return _dependencies(self.definitions, self.formulas, name)
 
     def resource_types_of(self, name: str) -> tuple[str, ...]:
-        """Return the FHIR resource types one definition reads (those its kind reads)."""
-        return RESOURCE_TYPES[self.definitions[name].kind]
+        """Return the FHIR resource types one definition reads (those its kind reads, and
+        Procedure for a therapy also read as a procedure).
+        """
+        definition = self.definitions[name]
+        reads = RESOURCE_TYPES[definition.kind]
+        return (*reads, "Procedure") if definition.procedure_value_set else reads
 
     def resource_types_for(self, trial: Trial) -> set[str]:
         """Return the FHIR resource types a trial's definitions read."""
@@ -257,6 +261,21 @@ def load_rulebook(rules_dir: Path | str = DEFAULT_RULES_DIR) -> Rulebook:
     )
 
 
+def _check_value_sets(where: str, definition: Definition, value_sets: dict[str, ValueSet]) -> None:
+    """Refuse a definition naming an unknown value set (or one its kind does not read)."""
+    if definition.value_set is not None and definition.value_set not in value_sets:
+        raise RuleError(f"{where}: unknown value set {definition.value_set!r}")
+    if definition.procedure_value_set is not None:
+        if definition.kind != "medication":
+            raise RuleError(f"{where}: procedureValueSet is read by medication definitions only")
+        if definition.procedure_value_set not in value_sets:
+            raise RuleError(
+                f"{where}: unknown procedure value set {definition.procedure_value_set!r}"
+            )
+    if "method" in definition and definition["method"] not in value_sets:
+        raise RuleError(f"{where}: unknown method value set {definition['method']!r}")
+
+
 def _check_definitions(
     definitions: dict[str, Definition], value_sets: dict[str, ValueSet], origin: dict[str, Path]
 ) -> dict[str, Formula]:
@@ -265,10 +284,7 @@ def _check_definitions(
         where = f"{origin[name].name}: definition {name!r}"
         if definition.kind not in KINDS:
             raise RuleError(f"{where}: unknown kind {definition.kind!r}")
-        if definition.value_set is not None and definition.value_set not in value_sets:
-            raise RuleError(f"{where}: unknown value set {definition.value_set!r}")
-        if "method" in definition and definition["method"] not in value_sets:
-            raise RuleError(f"{where}: unknown method value set {definition['method']!r}")
+        _check_value_sets(where, definition, value_sets)
         for role, other in definition.inputs.items():
             if other not in definitions:
                 raise RuleError(f"{where}: input {role!r} names unknown definition {other!r}")

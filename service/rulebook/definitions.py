@@ -68,6 +68,8 @@ class Definition(Mapping[str, Any]):
     kind: str
     label: str
     value_set: str | None
+    # A therapy also recorded as a procedure that gave it (chemotherapy by CPT): read for review.
+    procedure_value_set: str | None
     window: Window
     # What "nothing found" means: "no", "unknown" or "review" (None: the kind decides).
     absence: str | None
@@ -97,6 +99,7 @@ def definition_from(name: str, document: Mapping[str, Any]) -> Definition:
         kind=str(document["kind"]),
         label=str(document.get("label", name)),
         value_set=document.get("valueSet"),
+        procedure_value_set=document.get("procedureValueSet"),
         window=Window(None if days is None else int(days)),
         absence=document.get("absence"),
         inputs=dict(document.get("inputs", {})),

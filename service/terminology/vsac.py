@@ -21,6 +21,8 @@ SYSTEMS = {
     "LOINC": "http://loinc.org",
     "RXNORM": "http://www.nlm.nih.gov/research/umls/rxnorm",
     "CVX": "http://hl7.org/fhir/sid/cvx",
+    "CPT": "http://www.ama-assn.org/go/cpt",
+    "HCPCSLEVELII": "http://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets",
 }
 _CLASS = re.compile(r"^class (\w+)\(ValueSet\):")
 _FIELD = re.compile(r'^    (VALUE_SET_NAME|OID|DEFINITION_VERSION|EXPANSION_VERSION) = "([^"]*)"')

@@ -585,6 +585,57 @@ def test_failed_medication_search_is_unknown(book: Rulebook) -> None:
     assert "MedicationRequest search failed (HTTP 500)" in result.summary
 
 
+CHEMOTHERAPY = "367336001"
+CPT = "http://www.ama-assn.org/go/cpt"
+
+
+@pytest.mark.parametrize(
+    ("session", "expected"),
+    [
+        # SNOMED CT Chemotherapy, 10 days before: the drug it gave is not named.
+        pytest.param(procedure(CHEMOTHERAPY, 10), None, id="snomed-10d"),
+        # CPT 96413, intravenous chemotherapy infusion.
+        pytest.param(procedure("96413", 10, system=CPT), None, id="cpt-96413"),
+        # Outside the 28 days: no.
+        pytest.param(procedure(CHEMOTHERAPY, 40), False, id="snomed-40d"),
+        # Not done: it did not happen.
+        pytest.param(procedure(CHEMOTHERAPY, 10, status="not-done"), False, id="not-done"),
+        # A knee arthroscopy is no chemotherapy.
+        pytest.param(procedure("29881", 10, system=CPT), False, id="other-procedure"),
+    ],
+)
+def test_a_chemotherapy_procedure_puts_systemic_therapy_to_review(
+    book: Rulebook, session: dict[str, Any], expected: bool | None
+) -> None:
+    """A chemotherapy session recorded only as a Procedure in the window is for review, never a
+    firm no; one outside the window, or not done, leaves the answer no.
+    """
+    result = fact(book, "systemic_therapy_4w", session)
+    assert (result.value, bool(result.review)) == (expected, expected is None)
+    if expected is None:
+        assert result.evidence[0].reference == f"Procedure/{session['id']}"
+
+
+def test_a_drug_given_outranks_the_chemotherapy_procedure(book: Rulebook) -> None:
+    """With the drug itself on record in the window, the therapy is decided: yes."""
+    result = fact(
+        book,
+        "systemic_therapy_4w",
+        procedure(CHEMOTHERAPY, 10),
+        doxorubicin("MedicationAdministration", 10),
+    )
+    assert (result.value, result.review) == (True, None)
+
+
+def test_a_failed_procedure_search_leaves_systemic_therapy_unknown(book: Rulebook) -> None:
+    """No drug found, but the Procedure search failed: a chemotherapy session may be on record,
+    so the answer is unknown, not no.
+    """
+    result = fact(book, "systemic_therapy_4w", failed={"Procedure": "HTTP 503"})
+    assert result.value is None
+    assert "Procedure search failed (HTTP 503)" in result.summary
+
+
 @pytest.mark.parametrize(
     ("days", "expected"),
     [

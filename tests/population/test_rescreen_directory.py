@@ -46,25 +46,35 @@ def _compared(run: Path) -> dict[tuple[str, str], dict[str, Any]]:
     return {key: {f: row.get(f) for f in COMPARED} for key, row in results(run).items()}
 
 
-def _make_child(source: Path, dest: Path) -> str:
-    """Copy an NDJSON directory, giving its first Patient a child's birth date; return that
-    patient's id.
+def _make_child(source: Path, dest: Path, candidates: set[str]) -> str:
+    """Copy an NDJSON directory, giving its first Patient among the candidates a child's birth
+    date; return that patient's id.
     """
     shutil.copytree(source, dest)
     path = dest / "Patient.ndjson"
     lines = path.read_bytes().splitlines()
-    patient = orjson.loads(lines[0])
+    at = next(i for i, line in enumerate(lines) if orjson.loads(line)["id"] in candidates)
+    patient = orjson.loads(lines[at])
     patient["birthDate"] = CHILD_BIRTH_DATE
-    lines[0] = orjson.dumps(patient)
+    lines[at] = orjson.dumps(patient)
     path.write_bytes(b"\n".join(lines) + b"\n")
     return str(patient["id"])
 
 
 @pytest.fixture(scope="module")
-def changed_dir(population_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """The population with one patient's data changed (made a child), and that patient's id."""
+def changed_dir(
+    population_dir: Path, local_run: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, str]:
+    """The population with one patient's data changed (a candidate for some trial made a child),
+    and that patient's id.
+    """
+    candidates = {
+        r["patientId"]
+        for r in read_rows(local_run / "results.ndjson")
+        if r["verdict"] != "ineligible"
+    }
     dest = tmp_path_factory.mktemp("changed") / "ndjson"
-    return dest, _make_child(population_dir, dest)
+    return dest, _make_child(population_dir, dest, candidates)
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,7 @@ import pytest
 
 from service.errors import RuleError
 from service.rulebook.book import DEFAULT_RULES_DIR, Criterion, Rulebook, load_rulebook
+from service.rulebook.kinds import MEDICATION_TYPES
 from service.rulebook.kleene import Formula
 
 TRIAL = "NCT06761417"
@@ -372,6 +373,45 @@ def test_unknown_value_set_in_definition(rules: Path) -> None:
     assert (
         load_error(rules) == "definitions.json: definition 'anc': unknown value set 'no_such_set'"
     )
+
+
+@pytest.mark.parametrize(
+    ("definition", "value_set", "message"),
+    [
+        # A therapy's procedures in a value set that does not exist.
+        pytest.param(
+            "systemic_therapy_4w",
+            "no_such_set",
+            "unknown procedure value set 'no_such_set'",
+            id="unknown-set",
+        ),
+        # Only a medication reads procedures that gave it.
+        pytest.param(
+            "anc",
+            "chemotherapy_procedures",
+            "procedureValueSet is read by medication definitions only",
+            id="not-a-medication",
+        ),
+    ],
+)
+def test_procedure_value_set_is_checked(
+    rules: Path, definition: str, value_set: str, message: str
+) -> None:
+    """A procedureValueSet names an existing value set, on a medication definition."""
+    edit(
+        rules / "library" / "definitions.json",
+        lambda doc: doc["definitions"][definition].update(procedureValueSet=value_set),
+    )
+    assert load_error(rules) == f"definitions.json: definition {definition!r}: {message}"
+
+
+def test_a_therapy_read_as_a_procedure_reads_procedures() -> None:
+    """A medication definition with a procedureValueSet also reads Procedure (the fetch and the
+    prefetch ask for it).
+    """
+    book = load_rulebook()
+    assert book.resource_types_of("systemic_therapy_4w") == (*MEDICATION_TYPES, "Procedure")
+    assert book.resource_types_of("prior_anthracycline") == MEDICATION_TYPES
 
 
 def test_unknown_input_definition(rules: Path) -> None:
