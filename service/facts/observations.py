@@ -233,11 +233,13 @@ def normalise_differs(qty: dict[str, Any], target: str) -> bool:
 
 
 def _bounds(value: float, comparator: str | None) -> tuple[Any, Any]:
-    # "<0.5" means somewhere in [0, 0.5): lab values here are never negative.
+    # "<0.5" means somewhere in [0, 0.5): lab values here are never negative. A strict comparator
+    # excludes its number (the next float inward), so "<1.5" fails "anc >= 1.5" rather than
+    # leaving it unknown, while "<=1.5" still straddles it.
     if comparator in ("<", "<="):
-        return 0, value
+        return 0, math.nextafter(value, -math.inf) if comparator == "<" and value > 0 else value
     if comparator in (">", ">="):
-        return value, 1e300
+        return math.nextafter(value, math.inf) if comparator == ">" else value, 1e300
     return None, None
 
 
@@ -497,6 +499,28 @@ def _interpretation(source: dict[str, Any]) -> tuple[bool, str] | None:
 
 
 # C901: the answer forms labs send (code, text, number, interpretation), in order of trust
+def _ruled_out_untested(
+    ctx: Context, name: str, definition: Definition, found: Fact
+) -> Fact | None:
+    """No result in the window, but the gate (``absenceNoWhen``) is on record (a negative HCV
+    antibody for an untested HCV RNA): no. A result on record, even a positive one, still decides.
+    """
+    gate = definition.document.get("absenceNoWhen")
+    if not (found.missing and gate) or _any_in_window(ctx, definition):
+        return None
+    gating = ctx.fact(gate)
+    if gating.value is not True:
+        return None
+    label = definition.document.get("label", name)
+    note = f"no {label} result {ctx.window_text(definition)}; no, as {gating.summary}"
+    return Fact(
+        name,
+        False,
+        f"{label}: not tested, so no, as {gating.summary}",
+        (Evidence(note=note), *gating.evidence),
+    )
+
+
 def qualitative(ctx: Context, name: str, definition: Definition) -> Fact:  # noqa: C901
     """Whether the latest result is positive (coded, string, boolean, or a quantity above the
     detection limit).
@@ -567,6 +591,9 @@ def qualitative(ctx: Context, name: str, definition: Definition) -> Fact:  # noq
                 )
     found = latest(ctx, definition, name, read)
     if isinstance(found, Fact):
+        ruled_out = _ruled_out_untested(ctx, name, definition, found)
+        if ruled_out is not None:
+            return ruled_out
         if (
             found.missing
             and definition.document.get("absence") == "no"

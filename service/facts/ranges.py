@@ -12,8 +12,11 @@ from service.facts.readings import Reading
 from service.facts.values import as_list, parse_date, parse_end_date
 
 _NUMBER = r"[0-9]+(?:\.[0-9]+)?"
-# "3.5-5.0 g/dL", "0.6–1.2 mg/dL", "3.5 to 5.0"; "<40", "≤ 40 U/L", ">3.5". ASCII digits only.
-_BETWEEN = re.compile(rf"\s*({_NUMBER})\s*(?:-|–|—|to)\s*({_NUMBER})\s*([^\s0-9].*?)?\s*", re.ASCII)
+# "3.5-5.0 g/dL", "0.6–1.2 mg/dL", "3.5 to 5.0", "7～40", "9~50" (Chinese laboratories write a
+# tilde, often full-width); "<40", "≤ 40 U/L", ">3.5". ASCII digits only.
+_BETWEEN = re.compile(
+    rf"\s*({_NUMBER})\s*(?:-|–|—|to|~|～|〜|－)\s*({_NUMBER})\s*([^\s0-9].*?)?\s*", re.ASCII
+)
 _BOUND = re.compile(rf"\s*(<=|>=|<|>|≤|≥)\s*({_NUMBER})\s*([^\s0-9].*?)?\s*", re.ASCII)
 
 
@@ -49,7 +52,9 @@ _YEARS_PER = {
     "day": 1 / 365.25,
     "days": 1 / 365.25,
 }
-_BY_SEX = re.compile(r"\s*(male|female|men|women|m|f)\b\s*[:=]?\s*(.*)", re.I)
+_BY_SEX = re.compile(
+    r"\s*(male|female|men|women|m|f|男性|女性|男|女)(?:\b|(?<=[男女性]))\s*[:：=]?\s*(.*)", re.I
+)
 _SEX_WORDS = {
     "male": "male",
     "men": "male",
@@ -57,6 +62,10 @@ _SEX_WORDS = {
     "female": "female",
     "women": "female",
     "f": "female",
+    "男": "male",
+    "男性": "male",
+    "女": "female",
+    "女性": "female",
 }
 
 
@@ -167,7 +176,7 @@ def _by_sex(text: str, sex: str | None) -> tuple[dict[str, Any] | None, dict[str
     """Parse "Male 0.7-1.3 mg/dL; Female 0.5-1.0 mg/dL" for the patient's sex."""
     if sex not in ("male", "female"):
         return None, None
-    for part in re.split(r"[;,|\n]", text):
+    for part in re.split(r"[;,|\n；，、]", text):
         labelled = _BY_SEX.fullmatch(part)
         if labelled and _SEX_WORDS[labelled.group(1).lower()] == sex:
             return parse_range_text(labelled.group(2))

@@ -169,6 +169,8 @@ def _dependencies(
     """Return the definitions one definition reads: Cockcroft-Gault inputs, or a formula's facts."""
     definition = definitions[name]
     gate = [definition.absence_review_when] if definition.absence_review_when else []
+    if "absenceNoWhen" in definition:
+        gate.append(str(definition["absenceNoWhen"]))
     return (
         list(definition.inputs.values())
         + gate
@@ -288,6 +290,10 @@ def _check_definitions(
         for role, other in definition.inputs.items():
             if other not in definitions:
                 raise RuleError(f"{where}: input {role!r} names unknown definition {other!r}")
+        if definition.get("absenceNoWhen", name) not in definitions:
+            raise RuleError(
+                f"{where}: absenceNoWhen names unknown definition {definition['absenceNoWhen']!r}"
+            )
         if (definition.absence_review_when or name) not in definitions:
             raise RuleError(
                 f"{where}: absenceReviewWhen names unknown definition "

@@ -50,7 +50,9 @@ def prefetch_plan(book: Rulebook, trials: Iterable[Trial]) -> PrefetchPlan:
     for search in plan_searches(book, trials):
         if not search.prefetch:
             continue
-        if search.resource_type == "Observation" and not search.codes and categories:
+        if search.resource_type == "Observation" and not search.codes and categories is not None:
+            if not categories:
+                continue  # only sets whose results by name alone a prefetch does not carry
             search = replace(search, categories=categories)
         stem = search.resource_type[0].lower() + search.resource_type[1:] + "s"
         key, n = stem, 1
@@ -61,13 +63,14 @@ def prefetch_plan(book: Rulebook, trials: Iterable[Trial]) -> PrefetchPlan:
     return PrefetchPlan(searches)
 
 
-def name_matched_categories(book: Rulebook, trials: list[Trial]) -> tuple[str, ...]:
-    """Return the categories that hold the name-matched value sets' Observations; () (no filter)
-    if one of them has none listed.
+def name_matched_categories(book: Rulebook, trials: list[Trial]) -> tuple[str, ...] | None:
+    """Return the categories that hold the name-matched value sets' Observations: None (no
+    filter) if one of them has none listed, () if none is prefetched by name (each listed with no
+    category: its coded results are prefetched by code).
     """
     value_sets = name_matched_value_sets(book, trials)
     if not value_sets or any(name not in NAME_MATCHED_CATEGORIES for name in value_sets):
-        return ()
+        return None
     return tuple(
         sorted({category for name in value_sets for category in NAME_MATCHED_CATEGORIES[name]})
     )

@@ -168,7 +168,11 @@ def _observation_searches(book: Rulebook, names: list[str]) -> list[Search]:
         value_set = book.value_sets[str(definition.value_set)]
         if value_set.names or value_set.prefixes:
             uncoded.append(definition)
-        elif _unfloored(definition):
+            if not value_set.codes:
+                continue
+        # A set matched by name too is also searched by its codes: the uncoded search is filtered
+        # by category in a prefetch, and a coded result outside those categories must not be lost.
+        if _unfloored(definition):
             unfloored.append(definition)
         else:
             coded.append(definition)

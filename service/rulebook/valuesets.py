@@ -109,6 +109,9 @@ class ValueSet:
     # 69990) that are only a reason to review, like a name: a section holds venipunctures as well as
     # colectomies, so no range decides a yes.
     review_ranges: list[tuple[str, str, str]] = field(default_factory=list)
+    # As an exclusion, whether a match by one of its names vetoes a coded match (a sarcoma named in
+    # a C55 "uterus, part unspecified" text does; a metastasis phrase does not).
+    names_veto_codes: bool = True
     # One compiled alternation of the names (built on first use): a record has hundreds of drug
     # texts.
     _pattern: re.Pattern[str] | None = field(default=None, repr=False, compare=False)
@@ -156,8 +159,14 @@ class ValueSet:
         how = self._own_match(*key)
         # Exclusions are looked at only for a match: most records match nothing, and exclusions cost
         # as much as the set.
-        if how and any(other.match(*key) for other in self.excluded):
-            how = None
+        for other in self.excluded if how else ():
+            vetoed = other.match(*key)
+            # A set whose names describe another lesion, not this one (a metastasis phrase in a
+            # coded primary's text, "sigmoid colon cancer metastatic to liver" coded C18.7) vetoes
+            # a code only by a code (probe P).
+            if vetoed and (vetoed == "code" or how != "code" or other.names_veto_codes):
+                how = None
+                break
         if len(self._memo) >= MATCH_MEMO_LIMIT:
             self._memo.clear()
         self._memo[key] = how
@@ -341,7 +350,12 @@ def build_value_sets(
                 culprit,
             )
         doc = documents[name]
-        vs = ValueSet(name=name, title=doc.get("title", name), name_guards=guards)
+        vs = ValueSet(
+            name=name,
+            title=doc.get("title", name),
+            name_guards=guards,
+            names_veto_codes=doc.get("namesVetoCodes", True),
+        )
         vs.codes.update(expanded.get(name, ()))
         for item in doc.get("codes", []):
             system = canonical_system(item["system"])

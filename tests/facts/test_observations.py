@@ -5,6 +5,7 @@ results.
 from __future__ import annotations
 
 import dataclasses
+import math
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -13,9 +14,11 @@ import pytest
 import time_machine
 
 from service.facts.base import show
+from service.facts.derived import data_for
 from service.facts.readings import readings
 from service.rulebook.book import Rulebook
 from service.rulebook.definitions import definition_from
+from service.rulebook.kleene import Formula
 from tests.helpers.records import (
     AS_OF,
     SNOMED,
@@ -28,6 +31,17 @@ from tests.helpers.records import (
     patient,
     quantity,
 )
+
+
+def below(number: float) -> float:
+    """The float just below a number: the upper bound of '<number'."""
+    return math.nextafter(number, -math.inf)
+
+
+def above(number: float) -> float:
+    """The float just above a number: the lower bound of '>number'."""
+    return math.nextafter(number, math.inf)
+
 
 ANC = "751-8"
 AST = "1920-8"
@@ -219,21 +233,38 @@ def test_failed_search_is_unknown_with_failure(book: Rulebook) -> None:
 
 
 def test_comparator_gives_bounds(book: Rulebook) -> None:
-    """HBV DNA reported '<20 IU/mL' is 20 with bounds 0..20, and the evidence shows what was
-    reported.
+    """HBV DNA reported '<20 IU/mL' is 20 with bounds 0..20, 20 itself excluded, and the evidence
+    shows what was reported.
     """
     result = fact(book, "hbv_dna_iu_ml", lab(HBV_DNA, 20, "[IU]/mL", comparator="<"))
     assert (result.value, result.bounds(), result.evidence[0].note) == (
         20,
-        (0, 20),
+        (0, below(20)),
         "reported <20 [IU]/mL",
     )
+
+
+@pytest.mark.parametrize(
+    ("comparator", "expected"),
+    [
+        # Strictly below 1.5: fails ANC >= 1.5 (it was left unknown: probe O).
+        pytest.param("<", False, id="strict"),
+        # At most 1.5: may be 1.5, so unknown.
+        pytest.param("<=", None, id="inclusive"),
+    ],
+)
+def test_a_strict_comparator_excludes_its_number(
+    book: Rulebook, comparator: str, expected: bool | None
+) -> None:
+    """An ANC reported '<1.5' is below 1.5, so 'anc >= 1.5' is false; '<=1.5' straddles it."""
+    result = fact(book, "anc", anc(1.5, comparator=comparator))
+    assert Formula({">=": [{"var": "anc"}, 1.5]}).evaluate(data_for([result])) is expected
 
 
 def test_greater_than_comparator_is_open_above(book: Rulebook) -> None:
     """A result reported '>1000' has a low bound of 1000 and no useful high bound."""
     low, high = fact(book, "hbv_dna_iu_ml", lab(HBV_DNA, 1000, "[IU]/mL", comparator=">")).bounds()
-    assert low == 1000
+    assert low == above(1000)
     assert high > 1e100
 
 
@@ -404,9 +435,9 @@ def test_the_grade_itself_as_the_observation_code_is_its_answer(book: Rulebook) 
     ("text", "expected", "bounds"),
     [
         # Below the reportable range, as Epic sends it: a bound, not a value.
-        pytest.param("<0.5", 0.5, (0, 0.5), id="less-than"),
+        pytest.param("<0.5", 0.5, (0, below(0.5)), id="less-than"),
         pytest.param("≤ 0.5", 0.5, (0, 0.5), id="less-or-equal-sign"),
-        pytest.param(">2000", 2000, (2000, 1e300), id="greater-than"),
+        pytest.param(">2000", 2000, (above(2000), 1e300), id="greater-than"),
         # Scientific notation with its own unit.
         pytest.param("1.5E+00 10*9/L", 1.5, (1.5, 1.5), id="scientific-with-unit"),
         # No unit of its own: the reference range's unit says what it is.
@@ -526,9 +557,9 @@ def test_uln_default_converted_to_value_unit(book: Rulebook) -> None:
 
 
 def test_uln_ratio_keeps_comparator_bounds(book: Rulebook) -> None:
-    """An AST reported '<20 U/L' gives a ratio bounded by 0 and 0.5 × ULN."""
+    """An AST reported '<20 U/L' gives a ratio bounded by 0 and 0.5 × ULN (0.5 excluded)."""
     result = fact(book, "ast_x_uln", lab(AST, 20, "U/L", comparator="<"))
-    assert result.bounds() == (0, 0.5)
+    assert result.bounds() == (0, below(0.5))
 
 
 @pytest.mark.parametrize(

@@ -92,3 +92,19 @@ def test_a_range_text_that_cannot_be_read_is_a_problem_not_an_absent_range() -> 
     assert ranges.found == []
     assert ranges.problem == "referenceRange text 'see report' cannot be read"
     assert reference_ranges(_reading(), WOMAN).problem is None
+
+
+def test_a_range_written_with_a_tilde_is_read() -> None:
+    """Chinese laboratories write '7～40' (full-width tilde) or '9~50': the ULN is read (probe O:
+    an ALT with only such a range was unknown).
+    """
+    assert _highs(_reading({"text": "7～40"}), WOMAN) == [40.0]
+    assert _highs(_reading({"text": "9~50 U/L"}), MAN) == [50.0]
+
+
+def test_a_range_text_split_by_sex_in_chinese_is_read_for_the_patients_sex() -> None:
+    """'男 9-50；女 7-40' (men, women; full-width semicolon) gives each sex its own limit."""
+    reading = _reading({"text": "男 9-50；女 7-40"})
+    assert _highs(reading, WOMAN) == [40.0]
+    assert _highs(reading, MAN) == [50.0]
+    assert _highs(_reading({"text": "男性：9～50，女性：7～40"}), WOMAN) == [40.0]

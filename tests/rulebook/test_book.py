@@ -405,6 +405,18 @@ def test_procedure_value_set_is_checked(
     assert load_error(rules) == f"definitions.json: definition {definition!r}: {message}"
 
 
+def test_absence_no_when_names_a_known_definition(rules: Path) -> None:
+    """An absenceNoWhen naming an unknown definition names the file, the definition and the gate."""
+    edit(
+        rules / "library" / "definitions.json",
+        lambda doc: doc["definitions"]["hcv_rna_detected"].update(absenceNoWhen="no_such_fact"),
+    )
+    assert load_error(rules) == (
+        "definitions.json: definition 'hcv_rna_detected': absenceNoWhen names unknown definition "
+        "'no_such_fact'"
+    )
+
+
 def test_a_therapy_read_as_a_procedure_reads_procedures() -> None:
     """A medication definition with a procedureValueSet also reads Procedure (the fetch and the
     prefetch ask for it).

@@ -31,8 +31,8 @@ def trial_of(book: Rulebook, trial_id: str) -> Trial:
 
 
 def definitions_read(book: Rulebook, trial: Trial) -> set[str]:
-    """Walk the trial's criteria to every definition they read, through formulas and inputs
-    (independently of the rulebook's walk).
+    """Walk the trial's criteria to every definition they read, through formulas, inputs and
+    absence gates (independently of the rulebook's walk).
     """
     seen: set[str] = set()
     todo = [
@@ -45,7 +45,12 @@ def definitions_read(book: Rulebook, trial: Trial) -> set[str]:
         name = todo.pop()
         if name not in seen:
             seen.add(name)
-            todo += list(book.definitions[name].get("inputs", {}).values())
+            definition = book.definitions[name]
+            todo += list(definition.get("inputs", {}).values())
+            # A gate on what nothing found means is read too (a negative antibody, a cancer).
+            todo += [
+                definition[g] for g in ("absenceReviewWhen", "absenceNoWhen") if g in definition
+            ]
             todo += list(book.formulas[name].reads) if name in book.formulas else []
     return seen
 
@@ -57,6 +62,13 @@ def observation_definitions(book: Rulebook, trial: Trial) -> list[dict[str, Any]
         for name in definitions_read(book, trial)
         if book.definitions[name]["kind"] in OBSERVATION_KINDS
     ]
+
+
+def has_codes(book: Rulebook, definition: dict[str, Any]) -> bool:
+    """Say whether a definition's value set has codes to search by (a set matched by name too is
+    also searched by its codes).
+    """
+    return bool(book.value_sets[definition["valueSet"]].codes)
 
 
 def by_code(book: Rulebook, definition: dict[str, Any]) -> bool:
@@ -96,7 +108,7 @@ def test_observation_codes_are_the_union_of_the_value_sets(book: Rulebook, trial
     expected = {
         code
         for d in observation_definitions(book, trial)
-        if by_code(book, d)
+        if has_codes(book, d)
         for _system, code in book.value_sets[d["valueSet"]].codes
     }
     tokens = [
@@ -186,7 +198,7 @@ def test_date_floor_is_the_longest_lookback(book: Rulebook, trial_id: str) -> No
     longest = max(
         d["lookbackDays"]
         for d in observation_definitions(book, trial)
-        if by_code(book, d) and not _unfloored(d)
+        if has_codes(book, d) and not _unfloored(d)
     )
     coded = [
         s
@@ -216,7 +228,7 @@ def test_definitions_where_no_result_means_no_are_searched_without_a_floor(
     wanted = {
         code
         for d in observation_definitions(book, trial)
-        if by_code(book, d) and _unfloored(d)
+        if has_codes(book, d) and _unfloored(d)
         for _system, code in book.value_sets[d["valueSet"]].codes
     }
     unfloored = {

@@ -167,6 +167,35 @@ def test_exclusion_vetoes_when_any_coding_is_excluded(sets: dict[str, ValueSet])
     assert sets["other_malignancy"].match([(ICD10, "C34.1", ""), (ICD10, "C49.2", "")]) is None
 
 
+@pytest.mark.parametrize(
+    ("names_veto_codes", "concepts", "expected"),
+    [
+        # A coded primary whose text says where it spread stays a match.
+        pytest.param(
+            False, [(ICD10, "C18.7", "Colon cancer metastatic to liver")], "code", id="code"
+        ),
+        # The same set's names still veto a match by name.
+        pytest.param(False, [(ICD10, "X1", "Cancer metastatic to liver")], None, id="name"),
+        # A set whose names refine the lesion vetoes the code (a sarcoma named in a C55 text).
+        pytest.param(True, [(ICD10, "C18.7", "Colon cancer metastatic to liver")], None, id="veto"),
+    ],
+)
+def test_an_excluded_name_vetoes_a_code_only_when_the_set_says_so(
+    names_veto_codes: bool, concepts: list[tuple[str, str, str]], expected: str | None
+) -> None:
+    """An exclusion whose names describe another lesion (namesVetoCodes false) vetoes a coded
+    match only by a code (probe P: C18.7 'metastatic to liver' read as no other malignancy).
+    """
+    sets = build_value_sets(
+        {
+            "malignancy": {"prefixes": [{"system": ICD10, "prefix": "C"}], "names": ["cancer"]},
+            "secondary": {"names": ["metastatic to"], "namesVetoCodes": names_veto_codes},
+            "other": {"include": ["malignancy"], "exclude": ["secondary"]},
+        }
+    )
+    assert sets["other"].match(concepts) == expected
+
+
 def test_include_carries_codes_names_and_exclusions(sets: dict[str, ValueSet]) -> None:
     """An included set brings its codes, names and exclusions along."""
     wrapper = sets["wrapper"]
