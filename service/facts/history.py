@@ -539,6 +539,14 @@ def _medication_concepts(
     ref = resource.get("medicationReference")
     if isinstance(ref, dict) and isinstance(ref.get("display"), str):
         texts.append(ref["display"])
+    # The dose form and route, which say a drug is not systemic ("Ophthalmic" only in
+    # Medication.form or the dosage's route: probe P read cyclosporine eye drops as systemic);
+    # after the drug's own texts, which name the record.
+    forms = [concept_text(medication.get("form"))] if medication else []
+    for dosage in as_list(resource.get("dosageInstruction") or resource.get("dosage")):
+        if isinstance(dosage, dict):
+            forms.append(concept_text(dosage.get("route")))
+    texts += [f for f in forms if f]
     return concepts, texts
 
 

@@ -221,6 +221,12 @@ def medication_span(
             )
         if ongoing and end is None:
             return day, None, "ongoing"
+        if end is None and _repeats(resource):
+            # Stopped or completed, on a day it does not record, after doses it schedules day after
+            # day ("twice daily"): it may have been taken until last week, as a statement with
+            # only a start may (probe P: a stopped pazopanib order read as given on its written day
+            # only). A single dose (an infusion order with no schedule) is that day.
+            return day, None, ENDED_UNDATED
         return day, end or day, None
     if resource["resourceType"] == "MedicationDispense":
         return _dispense_span(resource)
@@ -253,6 +259,22 @@ def medication_span(
     if isinstance(period, dict) and period.get("start") and not period.get("end"):
         return start, None, ENDED_UNDATED  # a finished course whose end was not recorded
     return start, end, None
+
+
+def _repeats(order: dict[str, Any]) -> bool:
+    """Say whether an order schedules repeated doses over days (a timing with a period or a
+    frequency, or a timing code such as BID), not one dose.
+    """
+    for dosage in as_list(order.get("dosageInstruction")):
+        timing = dosage.get("timing") if isinstance(dosage, dict) else None
+        if not isinstance(timing, dict):
+            continue
+        repeat = timing.get("repeat")
+        if isinstance(repeat, dict) and (repeat.get("period") or repeat.get("frequency")):
+            return True
+        if isinstance(timing.get("code"), dict):
+            return True
+    return False
 
 
 def _bound_note(what: str, how_long: str) -> str:
