@@ -488,6 +488,24 @@ _NEGATIVE_WORDS = re.compile(
 _INDEX_UNIT = re.compile(r"s/co|s_co|\{index\}|\bindex\b|\bcoi\b", re.I)
 
 
+def _below_cut_off(reading: Reading, qty: dict[str, Any], patient: dict[str, Any]) -> bool | None:
+    """Say whether a quantitative screen lies below the upper limit of its own reference range
+    (an HBsAg of 0.02 IU/mL against '<0.05' is negative: probe O read it as positive), or None when
+    the result gives no such limit in its own unit.
+    """
+    found = reference_ranges(reading, patient)
+    highs = [h for _l, h, _t in found.found if h] if not found.problem else []
+    if len(highs) != 1:
+        return None
+    unit, limit_unit = (
+        qty.get("code") or qty.get("unit"),
+        highs[0].get("code") or highs[0].get("unit"),
+    )
+    if limit_unit and units.normalise(limit_unit) != units.normalise(unit):
+        return None
+    return bool(qty["value"] < highs[0]["value"])
+
+
 def _interpretation(source: dict[str, Any]) -> tuple[bool, str] | None:
     """Read a result's first interpretation as positive or negative, or None."""
     for _s, code, _d in codings((as_list(source.get("interpretation")) or [None])[0]):
@@ -556,6 +574,13 @@ def qualitative(ctx: Context, name: str, definition: Definition) -> Fact:  # noq
             # "<15 IU/mL" is below the assay's detection limit: not detected.
             if qty.get("comparator") in ("<", "<=") or qty["value"] <= 0:
                 return (False, shown), None
+            below = _below_cut_off(reading, qty, ctx.record.patient)
+            if below is not None:
+                return (
+                    not below,
+                    f"{shown}, {'below' if below else 'at or above'} the cut-off "
+                    "of its reference range",
+                ), None
             if _INDEX_UNIT.search(str(unit or "")):
                 return None, f"{shown} is an index whose cut-off the result does not state"
             return (True, shown), None

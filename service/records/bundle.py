@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from service.errors import InvalidBundle
-from service.records.entries import FOREIGN_TYPES, READ_TYPES, read_entries
+from service.records.entries import FOREIGN_TYPES, READ_TYPES, deduplicate, read_entries
 from service.records.fhir.client import issue_summary, outcome_is_note
 from service.records.record import PatientRecord, build_record
 from service.records.searchset import next_link, total_gap
@@ -47,8 +47,14 @@ def record_from_bundle(bundle: object) -> PatientRecord:
     gap = searchset_gap(bundle) if bundle["type"] == "searchset" else None
     # A search result the Bundle itself says is partial holds no "nothing found": every type it
     # could carry is failed, so the criteria it serves are unknown with the reason.
-    failed = {t: gap for t in READ_TYPES if t != "Patient"} if gap else None
-    return build_record(patients[0], resources, failed=failed)
+    failed = {t: gap for t in READ_TYPES if t != "Patient"} if gap else {}
+    # Each resource once, as from a server: of two versions the later is read (a condition
+    # withdrawn as entered-in-error in version 2 no longer excludes: probe R), and copies that
+    # differ with nothing to say which is current fail their type.
+    unique, conflicts = deduplicate(resources)
+    for rtype, why in conflicts.items():
+        failed.setdefault(rtype, why)
+    return build_record(patients[0], unique, failed=failed or None)
 
 
 def searchset_gap(bundle: dict[str, Any]) -> str | None:

@@ -183,8 +183,27 @@ def problem_of(resource: dict[str, Any]) -> str | None:
     check = _RESOURCE_CHECKS.get(rtype) if isinstance(rtype, str) else None
     if check is None:
         return None
+    if rtype != "Patient" and resource.get("modifierExtension"):
+        # FHIR: a modifier extension changes what the resource means ("negated", "result
+        # invalid"), and one not understood forbids reading the resource as usual (probe R read a
+        # heart failure flagged negated as heart failure).
+        return (
+            f"{rtype}.modifierExtension {_modifier_urls(resource)} changes its meaning in a way "
+            "this service does not read"
+        )
     found = check(resource)
     return f"{rtype}{found}" if found else None
+
+
+def _modifier_urls(resource: dict[str, Any]) -> str:
+    """Name a resource's modifier extensions by URL."""
+    items = resource["modifierExtension"]
+    urls = [
+        str(item.get("url"))
+        for item in (items if isinstance(items, list) else [items])
+        if isinstance(item, dict)
+    ]
+    return ", ".join(urls[:3]) or "(no url)"
 
 
 # Checks are compiled once from the tables above; each returns None, or the failing element's path

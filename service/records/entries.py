@@ -103,9 +103,21 @@ def read_entries(
     return read
 
 
+# A patient key that stands for "this Patient has no identifier": a subject named only by an
+# identifier cannot then be told to be someone else.
+ANY_IDENTIFIER = "identifier|*"
+
+
 def patient_keys(patient: dict[str, Any]) -> set[str]:
-    """Return every reference by which a resource can name this Patient as its subject."""
-    keys = set()
+    """Return every reference by which a resource can name this Patient as its subject, and its
+    identifiers (``identifier|system|value``), for a subject named by identifier alone.
+    """
+    identifiers = patient.get("identifier")
+    keys = {
+        f"identifier|{ident.get('system') or ''}|{ident['value']}"
+        for ident in (identifiers if isinstance(identifiers, list) else [])
+        if isinstance(ident, dict) and isinstance(ident.get("value"), str)
+    } or {ANY_IDENTIFIER}
     if patient.get("id"):
         keys.add(f"Patient/{patient['id']}")
     if patient.get("_fullUrl"):
@@ -132,10 +144,30 @@ def subject_key(resource: dict[str, Any]) -> str | None:
 
 def is_owned(resource: dict[str, Any], keys: set[str]) -> bool:
     """Say whether a resource is the patient's: its subject is one of the keys, or it names no
-    one (a Medication).
+    one (a Medication); a subject named only by an identifier must be one of the Patient's (probe
+    R: another patient's optic neuritis, by MRN, counted as a relapse).
     """
     key = subject_key(resource)
-    return key is None or key in keys
+    if key is not None:
+        return key in keys
+    ident = _subject_identifier(resource)
+    if ident is None or ANY_IDENTIFIER in keys:
+        return True
+    system, value = ident
+    if system:
+        return f"identifier|{system}|{value}" in keys
+    return any(k.endswith(f"|{value}") for k in keys if k.startswith("identifier|"))
+
+
+def _subject_identifier(resource: dict[str, Any]) -> tuple[str, str] | None:
+    """Return the (system, value) of a subject given by identifier alone, or None."""
+    for element in ("subject", "patient"):
+        ref = resource.get(element)
+        ident = ref.get("identifier") if isinstance(ref, dict) else None
+        if isinstance(ident, dict) and isinstance(ident.get("value"), str):
+            system = ident.get("system")
+            return (system if isinstance(system, str) else "", ident["value"])
+    return None
 
 
 def entries_of(resources: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:

@@ -114,3 +114,47 @@ def test_a_misspelt_resource_type_is_a_bad_bundle() -> None:
     }
     with pytest.raises(InvalidBundle, match="'condition' is not a FHIR resource type"):
         record_from_bundle(bundle)
+
+
+def _collection(*resources: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [{"resource": r} for r in resources],
+    }
+
+
+def _condition_version(version: str, verification: str) -> dict[str, Any]:
+    return {
+        **CONDITION,
+        "meta": {"versionId": version},
+        "verificationStatus": {"coding": [{"code": verification}]},
+    }
+
+
+def test_of_two_versions_of_a_resource_the_later_is_read() -> None:
+    """A Condition sent twice, version 2 entered-in-error: only version 2 is read, as from a
+    server (the Bundle read both, so the withdrawn heart failure still excluded: probe R).
+    """
+    record = record_from_bundle(
+        _collection(
+            PATIENT,
+            _condition_version("2", "entered-in-error"),
+            _condition_version("1", "confirmed"),
+        )
+    )
+    assert [c["meta"]["versionId"] for c in record.of_type("Condition")] == ["2"]
+
+
+def test_two_differing_copies_with_nothing_to_order_them_fail_their_type() -> None:
+    """Two different copies of one Condition, no version or date to tell the current one: the
+    Conditions are unknown, never one of them picked.
+    """
+    record = record_from_bundle(
+        _collection(
+            PATIENT,
+            {**CONDITION, "verificationStatus": {"coding": [{"code": "confirmed"}]}},
+            {**CONDITION, "verificationStatus": {"coding": [{"code": "refuted"}]}},
+        )
+    )
+    assert "Condition/c1" in record.failed["Condition"]

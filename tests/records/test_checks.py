@@ -87,3 +87,24 @@ def test_set_aside_resource_with_unreadable_code_could_be_anything() -> None:
     """An Observation whose code is wrongly typed has no concept: it could be any analyte."""
     _readable, unreadable = split_readable([observation(code={"coding": "26499-4"})])
     assert [u.concept for u in unreadable] == [None]
+
+
+def test_a_modifier_extension_sets_the_resource_aside() -> None:
+    """A modifierExtension changes what a resource means ("negated"): one this service does not
+    read sets the resource aside, its URL named, never read as usual (probe R).
+    """
+    condition = {
+        "resourceType": "Condition",
+        "id": "c1",
+        "modifierExtension": [{"url": "http://example.org/negated", "valueBoolean": True}],
+        "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "I50.22"}]},
+    }
+    readable, unreadable = split_readable([condition])
+    assert (readable, [u.problem for u in unreadable]) == (
+        [],
+        [
+            "Condition.modifierExtension http://example.org/negated changes its meaning in a way "
+            "this service does not read"
+        ],
+    )
+    assert unreadable[0].concept == condition["code"]

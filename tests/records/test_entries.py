@@ -10,6 +10,7 @@ import pytest
 
 from service.errors import BadRequest, InvalidBundle
 from service.records.entries import (
+    ANY_IDENTIFIER,
     deduplicate,
     index_resources,
     is_fhir_id,
@@ -107,7 +108,8 @@ def test_a_subject_reference_is_normalised_to_patient_and_id() -> None:
 def test_ownership_keeps_the_patients_resources_and_those_naming_no_one() -> None:
     """Another patient's resource is not the patient's; a Medication (no subject) is kept."""
     keys = patient_keys({"id": "p1", "_fullUrl": "https://ehr.example.org/fhir/Patient/p1"})
-    assert keys == {"Patient/p1", "https://ehr.example.org/fhir/Patient/p1"}
+    # ANY_IDENTIFIER: she has no identifier, so a subject by identifier alone cannot be told apart.
+    assert keys == {"Patient/p1", "https://ehr.example.org/fhir/Patient/p1", ANY_IDENTIFIER}
     assert is_owned(OBSERVATION, keys)
     assert not is_owned({**OBSERVATION, "subject": {"reference": "Patient/p2"}}, keys)
     assert is_owned({"resourceType": "Medication", "id": "m1"}, keys)
@@ -219,3 +221,40 @@ def test_identical_copies_from_two_places_are_one_resource() -> None:
     unique, conflicts = deduplicate([_copy(_fullUrl="a"), _copy(_fullUrl="b")])
     assert len(unique) == 1
     assert conflicts == {}
+
+
+MRN = "urn:oid:2.16.840.1.113883.19.5"
+
+
+@pytest.mark.parametrize(
+    ("patient_ids", "subject", "owned"),
+    [
+        # The Patient's own MRN, by identifier alone.
+        pytest.param(
+            [(MRN, "1001")], {"identifier": {"system": MRN, "value": "1001"}}, True, id="own"
+        ),
+        # Another MRN: another patient's (probe R counted another's optic neuritis as a relapse).
+        pytest.param(
+            [(MRN, "1001")], {"identifier": {"system": MRN, "value": "2002"}}, False, id="other"
+        ),
+        # No system on the subject's identifier: its value must still be one of the Patient's.
+        pytest.param([(MRN, "1001")], {"identifier": {"value": "2002"}}, False, id="no-system"),
+        # A Patient with no identifier cannot tell: kept.
+        pytest.param([], {"identifier": {"system": MRN, "value": "2002"}}, True, id="patient-none"),
+        # A display alone says nothing checkable: kept.
+        pytest.param([(MRN, "1001")], {"display": "Jane Doe"}, True, id="display"),
+    ],
+)
+def test_a_subject_named_by_identifier_must_be_the_patients(
+    patient_ids: list[tuple[str, str]], subject: dict[str, Any], owned: bool
+) -> None:
+    """A resource naming its patient only by identifier is this Patient's only when the
+    identifier is one of hers.
+    """
+    patient = {
+        "resourceType": "Patient",
+        "id": "p1",
+        "identifier": [{"system": s, "value": v} for s, v in patient_ids],
+    }
+    condition = {"resourceType": "Condition", "id": "c1", "subject": subject}
+    assert is_owned(condition, patient_keys(patient)) is owned
