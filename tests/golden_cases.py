@@ -61,7 +61,7 @@ def cases() -> list[Case]:
 
 # A sweep over every fixture patient fetched from the FHIR server adds little to the golden test,
 # which already checks every Bundle's report; locally it samples (every SAMPLE_EVERY-th case, which
-# reaches every trial), CI runs it whole. One in 24 is 34 of the 800 cases, 4 to 9 per trial: each
+# reaches every trial), CI runs it whole. One in 24 is 34 of the 801 cases, 4 to 9 per trial: each
 # sampled case is fetched ~5 times (two by-id sweeps, the population screen and its per-patient
 # check), which made the server tests over a quarter of the README command at 1 in 12.
 SAMPLE_EVERY = 24

@@ -497,11 +497,9 @@ def _below_cut_off(reading: Reading, qty: dict[str, Any], patient: dict[str, Any
     highs = [h for _l, h, _t in found.found if h] if not found.problem else []
     if len(highs) != 1:
         return None
-    unit, limit_unit = (
-        qty.get("code") or qty.get("unit"),
-        highs[0].get("code") or highs[0].get("unit"),
-    )
-    if limit_unit and units.normalise(limit_unit) != units.normalise(unit):
+    limit_unit = highs[0].get("code") or highs[0].get("unit")
+    spellings = {units.normalise(u) for u in (qty.get("code"), qty.get("unit")) if u}
+    if limit_unit and units.normalise(limit_unit) not in spellings:
         return None
     return bool(qty["value"] < highs[0]["value"])
 

@@ -1226,3 +1226,23 @@ def test_an_undated_result_with_no_value_does_not_block(book: Rulebook) -> None:
     empty = observation(ANC, 1, dataAbsentReason={"text": "clotted"})
     del empty["effectiveDateTime"]
     assert fact(book, "anc", anc(2.0, 3), empty).value == 2.0
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        # Below the assay's cut-off: negative (probe O read any number as positive).
+        pytest.param(0.02, False, id="below"),
+        # At the cut-off: positive.
+        pytest.param(0.05, True, id="at"),
+    ],
+)
+def test_a_quantitative_screen_is_read_against_its_cut_off(
+    book: Rulebook, value: float, expected: bool
+) -> None:
+    """An HBsAg reported as a number in [IU]/mL is read against its range text '<0.05 IU/mL' (the
+    same unit spelt without brackets).
+    """
+    result = lab("5196-1", value, "[IU]/mL", referenceRange=[{"text": "<0.05 IU/mL"}])
+    result["valueQuantity"]["unit"] = "IU/mL"
+    assert fact(book, "hbsag_positive", result).value is expected

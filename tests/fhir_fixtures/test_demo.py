@@ -30,7 +30,7 @@ def test_the_embedded_default_serves_the_demo_patients_and_every_fixture_case() 
     """
     index = FixturePatients(FIXTURES).index()
     every_case = {c.patient_id for c in cases()}
-    assert len(every_case) == 800
+    assert len(every_case) == 801
     assert every_case - set(index) == set()
     assert set(DEMOS) - set(index) == set()
 
