@@ -514,7 +514,6 @@ def _interpretation(source: dict[str, Any]) -> tuple[bool, str] | None:
     return None
 
 
-# C901: the answer forms labs send (code, text, number, interpretation), in order of trust
 def _ruled_out_untested(
     ctx: Context, name: str, definition: Definition, found: Fact
 ) -> Fact | None:
@@ -537,6 +536,7 @@ def _ruled_out_untested(
     )
 
 
+# C901: the answer forms labs send (code, text, number, interpretation), in order of trust
 def qualitative(ctx: Context, name: str, definition: Definition) -> Fact:  # noqa: C901
     """Whether the latest result is positive (coded, string, boolean, or a quantity above the
     detection limit).
