@@ -750,10 +750,11 @@ def medication(ctx: Context, name: str, definition: Definition) -> Fact:
     # answer unknown, never "no".
     possible = [m for m in unreadable if _in_window(m, start, ctx.as_of) is not False]
     fact = _decide(ctx, name, definition, matches, f"{total} medication records", possible)
-    procedures = definition.document.get("procedureValueSet")
-    if fact.value is True or not procedures:
+    if fact.value is True or definition.procedure_value_set is None:
         return fact
-    return _given_as_procedure(ctx, definition, fact, ctx.value_sets[procedures])
+    return _given_as_procedure(
+        ctx, definition, fact, ctx.value_sets[definition.procedure_value_set]
+    )
 
 
 def _given_as_procedure(
@@ -771,11 +772,12 @@ def _given_as_procedure(
             f"{label}: {blocked}, and a procedure that gave it may be on record; not decided",
             fact.evidence,
         )
-    found = ctx.remember(
-        ("procedure matches", id(value_set)), lambda: _procedure_matches(ctx, value_set)
-    )
     start = ctx.window_start(definition)
-    inside = [m for m in _dated(list(found), ctx) if _in_window(m, start, ctx.as_of) is not False]
+    inside = [
+        m
+        for m in _dated(_performed(ctx, value_set), ctx)
+        if _in_window(m, start, ctx.as_of) is not False
+    ]
     if not inside:
         return fact
     first = inside[0]
@@ -846,19 +848,24 @@ def procedure(ctx: Context, name: str, definition: Definition) -> Fact:
     blocked = ctx.blocked(("Procedure",), value_set)
     if blocked:
         return unknown(name, f"{definition.document.get('label', name)}: {blocked}; not decided")
-    # Surgery in 28 days, major surgery in 4 weeks: one value set's Procedures matched once.
-    matches = list(
-        ctx.remember(
-            ("procedure matches", id(value_set)), lambda: _procedure_matches(ctx, value_set)
-        )
-    )
     return _decide(
         ctx,
         name,
         definition,
-        matches,
+        _performed(ctx, value_set),
         f"{len(ctx.record.of_type('Procedure'))} Procedure records",
         [],
+    )
+
+
+def _performed(ctx: Context, value_set: ValueSet) -> list[Match]:
+    """Return the performed Procedures in a value set, matched once per record and value set
+    (surgery in 28 days, major surgery in 4 weeks, a chemotherapy session read for a therapy).
+    """
+    return list(
+        ctx.remember(
+            ("procedure matches", id(value_set)), lambda: _procedure_matches(ctx, value_set)
+        )
     )
 
 

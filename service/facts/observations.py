@@ -520,7 +520,7 @@ def _ruled_out_untested(
     """No result in the window, but the gate (``absenceNoWhen``) is on record (a negative HCV
     antibody for an untested HCV RNA): no. A result on record, even a positive one, still decides.
     """
-    gate = definition.document.get("absenceNoWhen")
+    gate = definition.absence_no_when
     if not (found.missing and gate) or _any_in_window(ctx, definition):
         return None
     gating = ctx.fact(gate)

@@ -168,9 +168,7 @@ def _dependencies(
 ) -> list[str]:
     """Return the definitions one definition reads: Cockcroft-Gault inputs, or a formula's facts."""
     definition = definitions[name]
-    gate = [definition.absence_review_when] if definition.absence_review_when else []
-    if "absenceNoWhen" in definition:
-        gate.append(str(definition["absenceNoWhen"]))
+    gate = [g for g in (definition.absence_review_when, definition.absence_no_when) if g]
     return (
         list(definition.inputs.values())
         + gate
@@ -290,9 +288,9 @@ def _check_definitions(
         for role, other in definition.inputs.items():
             if other not in definitions:
                 raise RuleError(f"{where}: input {role!r} names unknown definition {other!r}")
-        if definition.get("absenceNoWhen", name) not in definitions:
+        if (definition.absence_no_when or name) not in definitions:
             raise RuleError(
-                f"{where}: absenceNoWhen names unknown definition {definition['absenceNoWhen']!r}"
+                f"{where}: absenceNoWhen names unknown definition {definition.absence_no_when!r}"
             )
         if (definition.absence_review_when or name) not in definitions:
             raise RuleError(

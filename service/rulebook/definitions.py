@@ -75,6 +75,8 @@ class Definition(Mapping[str, Any]):
     absence: str | None
     inputs: Mapping[str, str]
     absence_review_when: str | None
+    # A qualitative definition's gate: true, no result in the window is a no (absenceNoWhen).
+    absence_no_when: str | None
     positives_persist: bool
     document: Mapping[str, Any] = field(repr=False)
 
@@ -104,6 +106,7 @@ def definition_from(name: str, document: Mapping[str, Any]) -> Definition:
         absence=document.get("absence"),
         inputs=dict(document.get("inputs", {})),
         absence_review_when=document.get("absenceReviewWhen"),
+        absence_no_when=document.get("absenceNoWhen"),
         positives_persist=bool(document.get("positivesPersist")),
         document=document,
     )
