@@ -154,9 +154,14 @@ def is_owned(resource: dict[str, Any], keys: set[str]) -> bool:
     if ident is None or ANY_IDENTIFIER in keys:
         return True
     system, value = ident
-    if system:
-        return f"identifier|{system}|{value}" in keys
-    return any(k.endswith(f"|{value}") for k in keys if k.startswith("identifier|"))
+    # Where either side gives no system, the value alone must match.
+    if system and f"identifier|{system}|{value}" in keys:
+        return True
+    return any(
+        k == f"identifier||{value}" or (not system and k.endswith(f"|{value}"))
+        for k in keys
+        if k.startswith("identifier|")
+    )
 
 
 def _subject_identifier(resource: dict[str, Any]) -> tuple[str, str] | None:

@@ -239,6 +239,19 @@ MRN = "urn:oid:2.16.840.1.113883.19.5"
         ),
         # No system on the subject's identifier: its value must still be one of the Patient's.
         pytest.param([(MRN, "1001")], {"identifier": {"value": "2002"}}, False, id="no-system"),
+        # The Patient's identifier has no system: its value alone decides.
+        pytest.param(
+            [("", "1001")],
+            {"identifier": {"system": MRN, "value": "1001"}},
+            True,
+            id="own-no-system",
+        ),
+        pytest.param(
+            [("", "1001")],
+            {"identifier": {"system": MRN, "value": "2002"}},
+            False,
+            id="other-no-system",
+        ),
         # A Patient with no identifier cannot tell: kept.
         pytest.param([], {"identifier": {"system": MRN, "value": "2002"}}, True, id="patient-none"),
         # A display alone says nothing checkable: kept.
@@ -254,7 +267,7 @@ def test_a_subject_named_by_identifier_must_be_the_patients(
     patient = {
         "resourceType": "Patient",
         "id": "p1",
-        "identifier": [{"system": s, "value": v} for s, v in patient_ids],
+        "identifier": [{"system": s, "value": v} if s else {"value": v} for s, v in patient_ids],
     }
     condition = {"resourceType": "Condition", "id": "c1", "subject": subject}
     assert is_owned(condition, patient_keys(patient)) is owned
